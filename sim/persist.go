@@ -1,0 +1,120 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
+	"time"
+)
+
+// snapshot is the saved form of an account (ecsctl sandbox --state FILE, and
+// the state file that lets consecutive `ecsctl --sandbox` commands see each
+// other's changes).
+type snapshot struct {
+	Version   int        `json:"version"`
+	Now       time.Time  `json:"now"`
+	SavedAt   time.Time  `json:"savedAt"` // real time
+	Seq       uint64     `json:"seq"`
+	Seed      int64      `json:"seed"`
+	Speed     float64    `json:"speed"`
+	PageSize  int        `json:"pageSize"`
+	Region    string     `json:"region"`
+	AccountID string     `json:"accountId"`
+	Timings   Timings    `json:"timings"`
+	Queue     []*Event   `json:"queue"`
+	Recorder  *Recorder  `json:"recorder"`
+	ECS       *ecsState  `json:"ecs"`
+	EC2       *ec2State  `json:"ec2"`
+	Logs      *logsState `json:"logs"`
+}
+
+const snapshotVersion = 1
+
+// Save writes the whole account as JSON.
+func (s *Sim) Save(w io.Writer) error {
+	s.Lock()
+	defer s.Unlock()
+	snap := snapshot{
+		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
+		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
+		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
+		Queue: s.queue, Recorder: s.rec, ECS: s.ecs, EC2: s.ec2, Logs: s.logs,
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(&snap)
+}
+
+// Load reads an account saved by Save. The virtual clock resumes where it
+// stopped, moved on by the real time since the save at the saved speed unless
+// opts.Speed overrides it.
+func Load(r io.Reader, opts Options) (*Sim, error) {
+	var snap snapshot
+	if err := json.NewDecoder(r).Decode(&snap); err != nil {
+		return nil, fmt.Errorf("sandbox state: %w", err)
+	}
+	if snap.Version != snapshotVersion {
+		return nil, fmt.Errorf("sandbox state: version %d, want %d (delete the file to start afresh)", snap.Version, snapshotVersion)
+	}
+	if opts.Speed <= 0 {
+		opts.Speed = snap.Speed
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = snap.PageSize
+	}
+	if opts.Seed == 0 {
+		opts.Seed = snap.Seed
+	}
+	start := snap.Now
+	if !snap.SavedAt.IsZero() && !opts.ManualClock {
+		if gap := time.Since(snap.SavedAt); gap > 0 {
+			start = start.Add(time.Duration(float64(gap) * opts.Speed))
+		}
+	}
+	opts.Start = snap.Now
+	s := New(opts)
+	s.clock.start = start
+	s.now = snap.Now
+	s.seq = snap.Seq
+	s.rng = rand.New(rand.NewSource(opts.Seed + int64(snap.Seq)))
+	s.Region, s.AccountID, s.Timings = snap.Region, snap.AccountID, snap.Timings
+	s.queue = eventQueue(snap.Queue)
+	if snap.Recorder != nil {
+		s.rec = snap.Recorder
+		if s.rec.Services == nil {
+			s.rec.Services = map[string]*ServiceRecord{}
+		}
+		if s.rec.MaxTimeline == 0 {
+			s.rec.MaxTimeline = 20000
+		}
+	}
+	if snap.ECS != nil {
+		s.ecs = snap.ECS
+	}
+	if snap.EC2 != nil {
+		s.ec2 = snap.EC2
+	}
+	if snap.Logs != nil {
+		s.logs = snap.Logs
+	}
+	for _, ev := range s.queue {
+		if _, ok := eventHandlers[ev.Kind]; !ok {
+			return nil, fmt.Errorf("sandbox state: unknown event kind %q (state from another ecsctl version? delete the file)", ev.Kind)
+		}
+	}
+	s.afterLoad()
+	return s, nil
+}
+
+// afterLoad lets subsystems rebuild indexes that are not saved.
+func (s *Sim) afterLoad() {
+	for _, f := range afterLoadHooks {
+		f(s)
+	}
+}
+
+var afterLoadHooks []func(s *Sim)
+
+// registerAfterLoad adds a function run after Load (call from init()); use it
+// to rebuild maps and indexes derived from the saved state.
+func registerAfterLoad(f func(s *Sim)) { afterLoadHooks = append(afterLoadHooks, f) }

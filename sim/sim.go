@@ -1,0 +1,266 @@
+// Package sim is ecsctl's sandbox: a simulated AWS account (ECS, EC2, Auto
+// Scaling, ELBv2, CloudWatch, CloudWatch Logs, ECR, SSM, STS) that speaks the
+// real AWS wire protocols over HTTP and moves on a virtual clock.
+//
+// Layout: this file holds the account (Sim), its virtual clock and its event
+// queue. Each AWS service keeps its state in its own files (ecs_*.go,
+// ec2_*.go, asg_*.go, elb_*.go, logs_*.go, cw_*.go, ecr_*.go, ssm_*.go,
+// sts_*.go), registers its operations with register() and its timed events
+// with registerEvent(). The HTTP layer (server.go, proto_*.go) decodes a
+// request into the SDK's own input type, calls the operation with the account
+// locked, and encodes the SDK's own output type.
+//
+// Rules every subsystem follows:
+//   - Operations run with s.mu held (the server takes it); never lock inside one.
+//   - All state is plain data in exported fields (SDK types are fine) so the
+//     account can be saved to JSON and loaded again (--state); no closures,
+//     channels or pointers shared between subsystems in state.
+//   - Time is s.Now() (virtual). Work that happens later is an event scheduled
+//     with s.schedule(at, kind, key); the queue is data, so it is saved too.
+//   - Cost is O(changes): nothing walks every task or instance on every tick.
+package sim
+
+import (
+	"container/heap"
+	"encoding/hex"
+	"fmt"
+	"math/rand"
+	"sync"
+	"time"
+)
+
+// Options configure a new account.
+type Options struct {
+	// Speed is virtual seconds per real second (default 1).
+	Speed float64
+	// Seed makes IDs and random choices reproducible (default 1).
+	Seed int64
+	// PageSize caps the page size of every List call (default 100, the AWS
+	// maximum); tests set it small to exercise paging.
+	PageSize int
+	// Start is the virtual time at creation (default: the real time now).
+	Start time.Time
+	// ManualClock stops the virtual clock from following the real one; time
+	// then moves only through Advance. Unit tests of the simulation use it.
+	ManualClock bool
+}
+
+// Sim is one simulated AWS account in one region.
+type Sim struct {
+	mu   sync.Mutex
+	opts Options
+
+	clock clock
+	now   time.Time // virtual time of the event or request being processed
+	rng   *rand.Rand
+	seq   uint64
+	queue eventQueue
+
+	Region    string
+	AccountID string
+	Timings   Timings
+
+	faults *Faults
+	rec    *Recorder
+	reqlog requestLog
+
+	ecs  *ecsState
+	ec2  *ec2State
+	logs *logsState
+}
+
+// New creates an empty account. Load a world into it with LoadWorld.
+func New(opts Options) *Sim {
+	if opts.Speed <= 0 {
+		opts.Speed = 1
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 1
+	}
+	if opts.PageSize <= 0 || opts.PageSize > 100 {
+		opts.PageSize = 100
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Now().UTC().Truncate(time.Second)
+	}
+	s := &Sim{
+		opts:      opts,
+		rng:       rand.New(rand.NewSource(opts.Seed)),
+		Region:    "us-east-1",
+		AccountID: "123456789012",
+		Timings:   DefaultTimings(),
+		faults:    &Faults{},
+		rec:       newRecorder(),
+	}
+	s.clock = clock{start: opts.Start, realStart: time.Now(), speed: opts.Speed, manual: opts.ManualClock}
+	s.now = opts.Start
+	s.ecs = newECSState()
+	s.ec2 = newEC2State()
+	s.logs = newLogsState()
+	return s
+}
+
+// Now returns the account's virtual time.
+func (s *Sim) Now() time.Time { return s.now }
+
+// PageSize is the largest page a List call returns.
+func (s *Sim) PageSize() int { return s.opts.PageSize }
+
+// Lock takes the account lock and brings the simulation up to the clock's
+// present. Every entry point (HTTP request, test inspection) goes through it.
+func (s *Sim) Lock() {
+	s.mu.Lock()
+	s.advanceLocked(s.clock.read())
+}
+
+// Unlock releases the account lock.
+func (s *Sim) Unlock() { s.mu.Unlock() }
+
+// Advance moves a manual clock forward by d (virtual) and runs every event due.
+// With a real-time clock it runs the events due by the clock's present.
+func (s *Sim) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clock.manual {
+		s.clock.offset += d
+	}
+	s.advanceLocked(s.clock.read())
+}
+
+// RunUntil advances a manual clock step by step (at most max virtual time)
+// until cond, evaluated with the lock held, holds. It reports whether it did.
+func (s *Sim) RunUntil(max, step time.Duration, cond func() bool) bool {
+	for waited := time.Duration(0); ; waited += step {
+		s.mu.Lock()
+		ok := cond()
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		if waited >= max {
+			return false
+		}
+		s.Advance(step)
+	}
+}
+
+func (s *Sim) advanceLocked(to time.Time) {
+	for s.queue.Len() > 0 && !s.queue[0].At.After(to) {
+		ev := heap.Pop(&s.queue).(*Event)
+		if ev.At.After(s.now) {
+			s.now = ev.At
+		}
+		h := eventHandlers[ev.Kind]
+		if h == nil {
+			panic("sim: no handler for event kind " + ev.Kind)
+		}
+		h(s, ev.Key)
+	}
+	if to.After(s.now) {
+		s.now = to
+	}
+}
+
+// clock maps real time to virtual time.
+type clock struct {
+	start     time.Time     // virtual time at realStart
+	realStart time.Time     // real time when the clock (re)started
+	speed     float64       // virtual seconds per real second
+	manual    bool          // only offset moves it
+	offset    time.Duration // virtual time added by Advance (manual clock)
+}
+
+func (c *clock) read() time.Time {
+	if c.manual {
+		return c.start.Add(c.offset)
+	}
+	real := time.Since(c.realStart)
+	return c.start.Add(time.Duration(float64(real) * c.speed))
+}
+
+// SetSpeed changes the clock's speed from now on.
+func (s *Sim) SetSpeed(speed float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if speed <= 0 {
+		return
+	}
+	now := s.clock.read()
+	s.clock.start, s.clock.realStart, s.clock.offset = now, time.Now(), 0
+	s.clock.speed = speed
+	s.opts.Speed = speed
+}
+
+// Event is one piece of work due at a virtual time. Kind selects the handler
+// registered with registerEvent; Key says what it is about (a task ARN, an
+// instance ID, ...). Events are data so that the queue can be saved.
+type Event struct {
+	At   time.Time `json:"at"`
+	Seq  uint64    `json:"seq"`
+	Kind string    `json:"kind"`
+	Key  string    `json:"key"`
+}
+
+type eventQueue []*Event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].At.Equal(q[j].At) {
+		return q[i].Seq < q[j].Seq
+	}
+	return q[i].At.Before(q[j].At)
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*Event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	n := len(old)
+	ev := old[n-1]
+	*q = old[:n-1]
+	return ev
+}
+
+// schedule queues an event of kind about key at virtual time at (events due
+// in the past run at the next advance, in order). Handlers must tolerate
+// stale events (the thing may have changed or gone since).
+func (s *Sim) schedule(at time.Time, kind, key string) {
+	if _, ok := eventHandlers[kind]; !ok {
+		panic("sim: schedule of unregistered event kind " + kind)
+	}
+	s.seq++
+	heap.Push(&s.queue, &Event{At: at, Seq: s.seq, Kind: kind, Key: key})
+}
+
+// after queues an event d after the current virtual time.
+func (s *Sim) after(d time.Duration, kind, key string) { s.schedule(s.now.Add(d), kind, key) }
+
+// randHex returns n random hex characters from the account's seeded source.
+func (s *Sim) randHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	s.rng.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+// Float returns a seeded random number in [0,1).
+func (s *Sim) randFloat() float64 { return s.rng.Float64() }
+
+// NewID returns a new AWS-shaped identifier: "i" → i-0123456789abcdef0,
+// "ami" → ami-…, "lt" → lt-…, "task" → 32 hex characters, "uuid" → a UUID.
+func (s *Sim) newID(kind string) string {
+	switch kind {
+	case "task":
+		return s.randHex(32)
+	case "uuid":
+		h := s.randHex(32)
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	case "deployment":
+		return "ecs-svc/" + fmt.Sprintf("%019d", s.rng.Int63())
+	default:
+		return kind + "-0" + s.randHex(16)
+	}
+}
+
+// arn builds an ARN in this account and region: arn("ecs", "service/prod/api").
+func (s *Sim) arn(service, resource string) string {
+	return "arn:aws:" + service + ":" + s.Region + ":" + s.AccountID + ":" + resource
+}
