@@ -20,6 +20,9 @@ const (
 	SvcECR         = "ecr"
 	SvcSSM         = "ssm"
 	SvcSTS         = "sts"
+	// SvcAppAutoScaling is Application Auto Scaling (awsJson1_1, X-Amz-Target
+	// AnyScaleFrontendService.<Op>), for services' scalable targets.
+	SvcAppAutoScaling = "application-autoscaling"
 )
 
 // Operation is one registered AWS operation: the SDK input type to decode into

@@ -389,3 +389,47 @@ func mergeTimings(base, over Timings) Timings {
 		MetricsPeriod:       pick(base.MetricsPeriod, over.MetricsPeriod),
 	}
 }
+
+// LogGroupFor is the awslogs group of a container of service in cluster:
+// the spec's LogGroup, or /ecs/<cluster>/<service>.
+func (c ContainerSpec) LogGroupFor(cluster, service string) string {
+	if c.LogGroup != "" {
+		return c.LogGroup
+	}
+	return "/ecs/" + cluster + "/" + service
+}
+
+// StreamPrefixOrDefault is the awslogs-stream-prefix (default "ecs").
+func (c ContainerSpec) StreamPrefixOrDefault() string {
+	if c.StreamPrefix != "" {
+		return c.StreamPrefix
+	}
+	return "ecs"
+}
+
+// LogDriverOrDefault is the container's log driver (default "awslogs").
+func (c ContainerSpec) LogDriverOrDefault() string {
+	if c.LogDriver != "" {
+		return c.LogDriver
+	}
+	return "awslogs"
+}
+
+// IsEssential reports the container's essential flag (default true).
+func (c ContainerSpec) IsEssential() bool { return c.Essential == nil || *c.Essential }
+
+// ECRRegistry is this account's ECR registry host.
+func (s *Sim) ECRRegistry() string {
+	return s.AccountID + ".dkr.ecr." + s.Region + ".amazonaws.com"
+}
+
+// FullImage expands a bare "repo:tag" (no registry host) to this account's
+// ECR registry; references that name a registry are returned unchanged.
+// A first path part with a '.' or ':' or "localhost" is a registry host.
+func (s *Sim) FullImage(image string) string {
+	first, _, hasSlash := strings.Cut(image, "/")
+	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		return image
+	}
+	return s.ECRRegistry() + "/" + image
+}
