@@ -1,0 +1,257 @@
+// Package cmd wires ecsctl's commands: flags in, an ops request out, and the
+// result rendered. One file per command; no AWS calls here beyond building
+// clients (aws.go).
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/render"
+)
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// app is one invocation of ecsctl.
+type app struct {
+	ctx context.Context
+	io  *render.IO
+	// sandbox is set up by --sandbox (see sandbox.go) and torn down at exit.
+	sandbox *sandboxSession
+}
+
+// commandFactories lists every command; each command file adds its own.
+var commandFactories []func(a *app) *cli.Command
+
+func addCommand(f func(a *app) *cli.Command) { commandFactories = append(commandFactories, f) }
+
+// Run runs ecsctl with args (args[0] is the program name) and returns the
+// process exit code. It never calls os.Exit.
+func Run(ctx context.Context, args []string, ios *render.IO) int {
+	a := &app{ctx: ctx, io: ios}
+	cliApp := a.newCLI()
+	err := cliApp.RunContext(ctx, args)
+	if a.sandbox != nil {
+		if cerr := a.sandbox.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		return ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, context.Canceled) && exitCode(err) == ExitFailed {
+		err = fmt.Errorf("%w: %v", context.Canceled, err)
+	}
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintln(ios.Err, "ecsctl: "+oneLine(err.Error()))
+	}
+	return exitCode(err)
+}
+
+// silentError carries an exit code for an outcome the command has already
+// reported in full (a failed deploy's summary).
+type silentError struct{ err error }
+
+func (e *silentError) Error() string { return e.err.Error() }
+func (e *silentError) Unwrap() error { return e.err }
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func (a *app) newCLI() *cli.App {
+	cliApp := &cli.App{
+		Name:                   "ecsctl",
+		Usage:                  "operate Amazon ECS on EC2: deploys, AMI rotation, scaling, logs, a live dashboard",
+		Version:                versionString(),
+		HideVersion:            true,
+		Reader:                 a.io.In,
+		Writer:                 a.io.Out,
+		ErrWriter:              a.io.Err,
+		EnableBashCompletion:   true,
+		UseShortOptionHandling: true,
+		Flags:                  commonFlags(),
+		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are Run's job
+		OnUsageError:           a.onUsageError,
+		Before:                 a.before,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q: run 'ecsctl --help' for the list of commands", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	for _, f := range commandFactories {
+		cmd := f(a)
+		a.prepare(cmd)
+		cliApp.Commands = append(cliApp.Commands, cmd)
+	}
+	sort.Slice(cliApp.Commands, func(i, j int) bool { return cliApp.Commands[i].Name < cliApp.Commands[j].Name })
+	return cliApp
+}
+
+// prepare gives a command (and its subcommands) the common flags, the usage
+// error handler and the one-line "unknown subcommand" answer.
+func (a *app) prepare(cmd *cli.Command) {
+	if !hasFlag(cmd.Flags, "cluster") {
+		cmd.Flags = append(cmd.Flags, commonFlags()...)
+	} else {
+		cmd.Flags = append(cmd.Flags, commonFlagsExcept("cluster")...)
+	}
+	cmd.OnUsageError = a.onUsageError
+	if cmd.Before == nil {
+		cmd.Before = a.before
+	}
+	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+		name := cmd.Name
+		cmd.Action = func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown subcommand %q of %s: run 'ecsctl %s --help'", c.Args().First(), name, name)
+			}
+			return usagef("%s needs a subcommand: run 'ecsctl %s --help'", name, name)
+		}
+	}
+	for _, sub := range cmd.Subcommands {
+		a.prepare(sub)
+	}
+}
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// onUsageError turns urfave's flag errors into one line naming the flag and the fix.
+func (a *app) onUsageError(c *cli.Context, err error, _ bool) error {
+	where := "ecsctl"
+	if c.Command != nil && c.Command.Name != "" {
+		where = "ecsctl " + c.Command.FullName()
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "flag provided but not defined: "):
+		flag := strings.TrimPrefix(msg, "flag provided but not defined: ")
+		flag = "--" + strings.TrimLeft(flag, "-")
+		return usagef("unknown flag %s: run '%s --help' for the flags it takes", flag, where)
+	case strings.HasPrefix(msg, "invalid value "):
+		// invalid value "x" for flag -poll-interval: parse error
+		rest := strings.TrimPrefix(msg, "invalid value ")
+		val, flagPart, _ := strings.Cut(rest, " for flag ")
+		name, _, _ := strings.Cut(flagPart, ":")
+		name = strings.TrimLeft(name, "-")
+		return usagef("invalid value %s for --%s: %s", val, name, flagHint(c, name))
+	case strings.HasPrefix(msg, "flag needs an argument: "):
+		name := strings.TrimLeft(strings.TrimPrefix(msg, "flag needs an argument: "), "-")
+		return usagef("--%s needs a value: %s", name, flagHint(c, name))
+	}
+	return usagef("%s: run '%s --help'", oneLine(msg), where)
+}
+
+// flagHint says what a flag's value should look like.
+func flagHint(c *cli.Context, name string) string {
+	if c.Command != nil {
+		for _, f := range append(c.Command.Flags, commonFlags()...) {
+			if !hasFlag([]cli.Flag{f}, name) {
+				continue
+			}
+			switch f.(type) {
+			case *cli.DurationFlag:
+				return "want a duration like 30s, 5m or 1h"
+			case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag:
+				return "want a whole number"
+			case *cli.Float64Flag:
+				return "want a number"
+			case *cli.BoolFlag:
+				return "want true or false"
+			}
+		}
+	}
+	return "see --help"
+}
+
+// before validates the common flags and applies the colour setting.
+func (a *app) before(c *cli.Context) error {
+	out := flagString(c, "output")
+	if out != "text" && out != "json" {
+		return usagef("invalid value %q for --output: want text or json", out)
+	}
+	if d := flagDuration(c, "poll-interval"); d <= 0 {
+		return usagef("invalid value %s for --poll-interval: want a positive duration like 5s", d)
+	}
+	if flagBool(c, "no-color") || a.io.Getenv("NO_COLOR") != "" {
+		a.io.NoColor = true
+	}
+	return nil
+}
+
+// commonFlags are accepted before or after any command name.
+func commonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "cluster", Aliases: []string{"c"}, Usage: "ECS cluster name or ARN", EnvVars: []string{"ECSCTL_CLUSTER"}},
+		&cli.StringFlag{Name: "region", Usage: "AWS region", EnvVars: []string{"AWS_REGION"}},
+		&cli.StringFlag{Name: "profile", Usage: "AWS shared config profile", EnvVars: []string{"AWS_PROFILE"}},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour (also NO_COLOR)"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to confirmations (for scripts)"},
+		&cli.DurationFlag{Name: "poll-interval", Value: 5 * time.Second, Usage: "how often to poll AWS while waiting", EnvVars: []string{"ECSCTL_POLL_INTERVAL"}},
+		&cli.BoolFlag{Name: "debug", Usage: "log every AWS call with its duration to stderr"},
+		&cli.BoolFlag{Name: "sandbox", Usage: "run against the built-in sandbox instead of AWS", EnvVars: []string{"ECSCTL_SANDBOX"}},
+	}
+}
+
+func commonFlagsExcept(name string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range commonFlags() {
+		if !hasFlag([]cli.Flag{f}, name) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// The common flags exist at the top level and on every command; the value
+// given nearest the command wins, then the one given earlier, then the
+// environment, then the default.
+func setIn(c *cli.Context, name string) *cli.Context {
+	for _, lc := range c.Lineage() {
+		if lc.Command == nil && lc.App == nil {
+			continue
+		}
+		if lc.IsSet(name) {
+			return lc
+		}
+	}
+	return c
+}
+
+func flagString(c *cli.Context, name string) string { return setIn(c, name).String(name) }
+func flagBool(c *cli.Context, name string) bool     { return setIn(c, name).Bool(name) }
+func flagDuration(c *cli.Context, name string) time.Duration {
+	return setIn(c, name).Duration(name)
+}
+
+// jsonOutput reports whether -o json was asked for.
+func jsonOutput(c *cli.Context) bool { return flagString(c, "output") == "json" }
+
+// requireString returns a required flag's value or a usage error naming it.
+func requireString(c *cli.Context, name, hint string) (string, error) {
+	v := strings.TrimSpace(flagString(c, name))
+	if v == "" {
+		return "", usagef("missing --%s: %s", name, hint)
+	}
+	return v, nil
+}

@@ -1,0 +1,140 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/render"
+)
+
+// maxAttempts per AWS call: the adaptive retryer backs off on throttling and
+// 5xx; eight attempts keep a 30 % throttle rate from failing a long wait.
+const maxAttempts = 8
+
+// clients are the SDK clients a command may use, all built from one
+// aws.Config. ops/ takes them through narrow interfaces.
+type clients struct {
+	cfg     aws.Config
+	ECS     *ecs.Client
+	EC2     *ec2.Client
+	ASG     *autoscaling.Client
+	ELB     *elasticloadbalancingv2.Client
+	CW      *cloudwatch.Client
+	Logs    *cloudwatchlogs.Client
+	ECR     *ecr.Client
+	SSM     *ssm.Client
+	AppAuto *applicationautoscaling.Client
+}
+
+// awsClients loads the AWS configuration the SDK way (environment, shared
+// config and credentials files, profiles, SSO, IMDS; AWS_ENDPOINT_URL is read
+// by the SDK itself) and builds the clients. With --sandbox it points them at
+// the sandbox with dummy credentials.
+func (a *app) awsClients(c *cli.Context) (*clients, error) {
+	ctx := c.Context
+	var opts []func(*config.LoadOptions) error
+	opts = append(opts, config.WithRetryer(func() aws.Retryer {
+		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
+	}))
+	if r := flagString(c, "region"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	if p := flagString(c, "profile"); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
+	}
+	if flagBool(c, "sandbox") {
+		endpoint, err := a.startSandbox(c)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts,
+			config.WithBaseEndpoint(endpoint),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("sandbox", "sandbox", "")),
+		)
+		if flagString(c, "region") == "" {
+			opts = append(opts, config.WithRegion("us-east-1"))
+		}
+	}
+	if flagBool(c, "debug") {
+		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{debugMiddleware(a.io)}))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, &awsSetupError{msg: fmt.Sprintf("load AWS configuration: %v (check --profile/AWS_PROFILE and ~/.aws/config)", err)}
+	}
+	if cfg.Region == "" {
+		return nil, &awsSetupError{msg: "no AWS region: set --region or AWS_REGION (or region in your AWS profile)"}
+	}
+	if !flagBool(c, "sandbox") {
+		if err := checkCredentials(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return newClients(cfg), nil
+}
+
+func newClients(cfg aws.Config) *clients {
+	return &clients{
+		cfg:     cfg,
+		ECS:     ecs.NewFromConfig(cfg),
+		EC2:     ec2.NewFromConfig(cfg),
+		ASG:     autoscaling.NewFromConfig(cfg),
+		ELB:     elasticloadbalancingv2.NewFromConfig(cfg),
+		CW:      cloudwatch.NewFromConfig(cfg),
+		Logs:    cloudwatchlogs.NewFromConfig(cfg),
+		ECR:     ecr.NewFromConfig(cfg),
+		SSM:     ssm.NewFromConfig(cfg),
+		AppAuto: applicationautoscaling.NewFromConfig(cfg),
+	}
+}
+
+// checkCredentials resolves credentials once up front so that a missing
+// setup is one clear line instead of a failure deep inside an operation.
+func checkCredentials(ctx context.Context, cfg aws.Config) error {
+	if cfg.Credentials == nil {
+		return &awsSetupError{msg: "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run 'aws sso login'"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return &awsSetupError{msg: "no usable AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run 'aws sso login' (" + oneLine(err.Error()) + ")"}
+	}
+	return nil
+}
+
+// debugMiddleware logs every AWS call (service, operation, duration, and
+// the error code if any) to stderr. It logs no parameters, so no secrets.
+func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ecsctlDebug",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				start := time.Now()
+				out, md, err := next.HandleInitialize(ctx, in)
+				status := "ok"
+				if err != nil {
+					status = "error: " + oneLine(err.Error())
+				}
+				fmt.Fprintf(ios.Err, "debug: %s %s.%s %s %s\n", time.Now().UTC().Format(time.RFC3339),
+					middleware.GetServiceID(ctx), middleware.GetOperationName(ctx),
+					time.Since(start).Round(time.Millisecond), status)
+				return out, md, err
+			}), middleware.Before)
+	}
+}
