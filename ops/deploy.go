@@ -1,0 +1,638 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// DeployECS is the part of the ECS API a deploy uses.
+type DeployECS interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
+	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
+	DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
+	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
+	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+}
+
+// DeployECR is the part of the ECR API a deploy uses to check image tags.
+type DeployECR interface {
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
+}
+
+// DeployLogs reads the last lines of a failed container.
+type DeployLogs interface {
+	GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error)
+}
+
+// DeployRequest is what `ecsctl deploy` asks for.
+type DeployRequest struct {
+	Cluster  string
+	Services []string
+	// Tag is the new image tag for the service's main containers.
+	Tag string
+	// Containers names the containers whose image gets Tag; empty means the
+	// containers whose repository is the main (first essential) container's.
+	Containers []string
+	// Images sets a container's whole image reference (container → ref).
+	Images map[string]string
+	Env    []EnvChange
+	// Timeout bounds the wait for each verdict (deploy, then rollback).
+	Timeout            time.Duration
+	NoRollback         bool
+	NoWait             bool
+	DryRun             bool
+	AllowMutableTag    bool
+	SkipImageCheck     bool
+	ForceNewDeployment bool
+	// Force deploys over a deployment already in progress.
+	Force bool
+	// KeepRevisions: after success, deregister older ACTIVE revisions of the
+	// family beyond this many (0 keeps all). In-use revisions are never touched.
+	KeepRevisions int
+}
+
+// Outcomes of a service's deploy.
+const (
+	OutcomeSucceeded         = "succeeded"
+	OutcomeAlreadyDeployed   = "already-deployed"
+	OutcomeNotWaited         = "not-waited"
+	OutcomeDryRun            = "dry-run"
+	OutcomeFailed            = "failed"
+	OutcomeRolledBack        = "rolled-back"         // failed, and the service is back on the old revision
+	OutcomeRollbackFailed    = "rollback-failed"     // failed, and so did the rollback
+	OutcomeTimedOut          = "timed-out"           // no verdict in time (rolled back unless --no-rollback)
+	OutcomeInterrupted       = "interrupted"         // the user stopped waiting
+	OutcomeBreakerRolledBack = "breaker-rolled-back" // ECS's circuit breaker rolled it back
+)
+
+// ServiceResult is the verdict for one service.
+type ServiceResult struct {
+	Cluster           string        `json:"cluster"`
+	Service           string        `json:"service"`
+	Outcome           string        `json:"outcome"`
+	Reason            string        `json:"reason,omitempty"`
+	OldTaskDefinition string        `json:"oldTaskDefinition"`
+	NewTaskDefinition string        `json:"newTaskDefinition,omitempty"`
+	DeploymentID      string        `json:"deploymentId,omitempty"`
+	Images            []ImageChange `json:"images,omitempty"`
+	Notes             []string      `json:"notes,omitempty"`
+	StoppedTasks      []StoppedTask `json:"stoppedTasks,omitempty"`
+	LogLines          []string      `json:"lastLogLines,omitempty"`
+	Rollback          *RollbackInfo `json:"rollback,omitempty"`
+	Deregistered      []string      `json:"deregisteredRevisions,omitempty"`
+	Diff              string        `json:"diff,omitempty"`
+	StartedAt         time.Time     `json:"startedAt"`
+	FinishedAt        time.Time     `json:"finishedAt"`
+	DurationSeconds   float64       `json:"durationSeconds"`
+	Desired           int32         `json:"desired"`
+	Running           int32         `json:"running"`
+	// timedOut marks a timeout verdict even after a rollback.
+	timedOut bool
+}
+
+// Key is "cluster/service".
+func (r *ServiceResult) Key() string { return r.Cluster + "/" + r.Service }
+
+// ImageChange is one container's image before and after.
+type ImageChange struct {
+	Container string `json:"container"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+}
+
+// StoppedTask is a task of the new deployment that stopped.
+type StoppedTask struct {
+	TaskID        string         `json:"taskId"`
+	StoppedReason string         `json:"stoppedReason"`
+	StopCode      string         `json:"stopCode,omitempty"`
+	ExitCodes     map[string]int `json:"exitCodes,omitempty"`
+	Reasons       []string       `json:"containerReasons,omitempty"`
+	StoppedAt     time.Time      `json:"stoppedAt"`
+}
+
+// RollbackInfo is the rollback that followed a failure.
+type RollbackInfo struct {
+	By             string `json:"by"` // "ecsctl" or "circuit-breaker"
+	TaskDefinition string `json:"taskDefinition"`
+	DeploymentID   string `json:"deploymentId,omitempty"`
+	Outcome        string `json:"outcome"` // succeeded, failed, timed-out, interrupted
+	Reason         string `json:"reason,omitempty"`
+}
+
+// DeployResult is the verdict of a whole run.
+type DeployResult struct {
+	Services []*ServiceResult `json:"services"`
+}
+
+// Err is the run's error for the exit code: the worst of the services.
+func (r *DeployResult) Err() error {
+	var worst error
+	rank := func(err error) int {
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, ErrFailed):
+			return 1
+		case errors.Is(err, ErrTimeout):
+			return 2
+		default:
+			return 3
+		}
+	}
+	for _, s := range r.Services {
+		var err error
+		switch {
+		case s.Outcome == OutcomeInterrupted:
+			err = ErrInterrupted
+		case s.timedOut || s.Outcome == OutcomeTimedOut:
+			err = ErrTimeout
+		case s.Outcome == OutcomeFailed || s.Outcome == OutcomeRolledBack || s.Outcome == OutcomeRollbackFailed || s.Outcome == OutcomeBreakerRolledBack:
+			err = ErrFailed
+		}
+		if rank(err) > rank(worst) {
+			worst = err
+		}
+	}
+	return worst
+}
+
+// EventKind classifies deploy progress.
+type EventKind string
+
+// Progress event kinds.
+const (
+	EventInfo        EventKind = "info"          // a step: registered, updated, ...
+	EventNote        EventKind = "note"          // something worth knowing (image checks, ...)
+	EventProgress    EventKind = "progress"      // deployment counts changed
+	EventService     EventKind = "service-event" // a new ECS service event
+	EventTaskStopped EventKind = "task-stopped"  // a task of the new deployment stopped
+	EventWarning     EventKind = "warning"       // throttling, retries
+	EventVerdict     EventKind = "verdict"       // the service's outcome
+	EventRollback    EventKind = "rollback"      // a rollback started
+)
+
+// Event is one piece of progress for one service.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Cluster string    `json:"cluster"`
+	Service string    `json:"service"`
+	Kind    EventKind `json:"kind"`
+	Message string    `json:"message"`
+	// Counts of the deployment being followed (progress events).
+	DeploymentID string `json:"deploymentId,omitempty"`
+	Desired      int32  `json:"desired,omitempty"`
+	Running      int32  `json:"running,omitempty"`
+	Pending      int32  `json:"pending,omitempty"`
+	Failed       int32  `json:"failed,omitempty"`
+	RolloutState string `json:"rolloutState,omitempty"`
+}
+
+// Deployer runs deploys and rollbacks.
+type Deployer struct {
+	ECS  DeployECS
+	ECR  DeployECR  // nil skips image checks (with a note)
+	Logs DeployLogs // nil skips log lines of failed tasks
+	// Region is the region the clients talk to (for ECR registry matching).
+	Region string
+	Clock  Clock
+	// PollInterval between DescribeServices rounds (default 5s).
+	PollInterval time.Duration
+	// UnableToPlaceFor: fail when "unable to place" events persist this long
+	// with no progress (default 5m or half the timeout, whichever is less).
+	UnableToPlaceFor time.Duration
+	// Progress receives events; it must not block for long.
+	Progress func(Event)
+}
+
+func (d *Deployer) clock() Clock {
+	if d.Clock == nil {
+		return RealClock{}
+	}
+	return d.Clock
+}
+
+func (d *Deployer) interval() time.Duration {
+	if d.PollInterval <= 0 {
+		return 5 * time.Second
+	}
+	return d.PollInterval
+}
+
+func (d *Deployer) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = d.clock().Now()
+	}
+	if d.Progress != nil {
+		d.Progress(ev)
+	}
+}
+
+func (d *Deployer) note(r *ServiceResult, kind EventKind, format string, args ...any) {
+	d.emit(Event{Cluster: r.Cluster, Service: r.Service, Kind: kind, Message: fmt.Sprintf(format, args...)})
+}
+
+// plan is a prepared deploy of one service, before any change.
+type plan struct {
+	res     *ServiceResult
+	svc     types.Service
+	current *types.TaskDefinition
+	input   *ecs.RegisterTaskDefinitionInput
+	noop    bool
+	adopt   *types.Deployment // an in-progress deployment of the same images to follow
+}
+
+// Deploy validates everything first (nothing changes on bad input), then
+// registers the new revisions, updates the services and follows every
+// rollout to a verdict with one shared poller.
+func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult, error) {
+	if err := validateDeployRequest(req); err != nil {
+		return nil, err
+	}
+	services, err := describeServices(ctx, d.ECS, req.Cluster, req.Services)
+	if err != nil {
+		return nil, err
+	}
+	var plans []*plan
+	for _, name := range req.Services {
+		p, err := d.prepare(ctx, req, services[name])
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	result := &DeployResult{}
+	for _, p := range plans {
+		result.Services = append(result.Services, p.res)
+	}
+	if req.DryRun {
+		for _, p := range plans {
+			p.res.Outcome = OutcomeDryRun
+			p.res.Diff = TaskDefDiff(RegisterInputFrom(p.current, nil), p.input)
+			p.res.FinishedAt = d.clock().Now()
+		}
+		return result, nil
+	}
+
+	var watches []*watch
+	for _, p := range plans {
+		w, err := d.start(ctx, req, p)
+		if err != nil {
+			p.res.Outcome = OutcomeFailed
+			p.res.Reason = err.Error()
+			p.res.FinishedAt = d.clock().Now()
+			d.note(p.res, EventVerdict, "failed: %s", p.res.Reason)
+			if len(plans) == 1 {
+				return result, err
+			}
+			continue
+		}
+		if w != nil {
+			watches = append(watches, w)
+		}
+	}
+	if !req.NoWait {
+		d.follow(ctx, req, watches)
+	} else {
+		for _, w := range watches {
+			w.res.Outcome = OutcomeNotWaited
+			w.res.FinishedAt = d.clock().Now()
+		}
+	}
+	for _, p := range plans {
+		r := p.res
+		r.DurationSeconds = r.FinishedAt.Sub(r.StartedAt).Seconds()
+		if r.Outcome == OutcomeSucceeded && req.KeepRevisions > 0 && ctx.Err() == nil {
+			r.Deregistered, err = d.pruneRevisions(ctx, r, aws.ToString(p.input.Family), req.KeepRevisions)
+			if err != nil {
+				r.Notes = append(r.Notes, "revision cleanup: "+err.Error())
+				d.note(r, EventWarning, "revision cleanup stopped: %v", err)
+			}
+		}
+	}
+	return result, result.Err()
+}
+
+func validateDeployRequest(req DeployRequest) error {
+	if req.Cluster == "" {
+		return Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+	}
+	if len(req.Services) == 0 {
+		return Inputf("missing --service: name the service to deploy (repeat --service for several)")
+	}
+	seen := map[string]bool{}
+	for _, s := range req.Services {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t/") && !strings.HasPrefix(s, "arn:") {
+			return Inputf("invalid --service %q: give the service name", s)
+		}
+		if seen[s] {
+			return Inputf("--service %s given twice", s)
+		}
+		seen[s] = true
+	}
+	if req.Tag == "" && len(req.Images) == 0 && len(req.Env) == 0 && !req.ForceNewDeployment {
+		return Inputf("nothing to deploy: give --tag (or --image, --env, --force-new-deployment)")
+	}
+	if req.Tag != "" {
+		if err := ValidateTag(req.Tag); err != nil {
+			return err
+		}
+		if MutableLookingTag(req.Tag) && !req.AllowMutableTag {
+			return Inputf("refusing mutable-looking tag %q: deploy a unique tag such as the git commit (--tag $GIT_COMMIT), or pass --allow-mutable-tag", req.Tag)
+		}
+	}
+	if len(req.Containers) > 0 && req.Tag == "" {
+		return Inputf("--container needs --tag: it names the containers that get the new tag")
+	}
+	for c, ref := range req.Images {
+		r, err := ParseImageRef(ref)
+		if err != nil {
+			return Inputf("invalid --image %s=%s: %v", c, ref, err)
+		}
+		if r.Tag != "" && MutableLookingTag(r.Tag) && r.Digest == "" && !req.AllowMutableTag {
+			return Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
+		}
+	}
+	if req.Timeout <= 0 {
+		return Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+	}
+	if req.KeepRevisions < 0 {
+		return Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
+	}
+	return nil
+}
+
+// describeServices fetches services in batches of 10; a missing or inactive
+// one is a NotFoundError.
+func describeServices(ctx context.Context, api DeployECS, cluster string, names []string) (map[string]types.Service, error) {
+	out := map[string]types.Service{}
+	for i := 0; i < len(names); i += 10 {
+		batch := names[i:min(i+10, len(names))]
+		resp, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
+		if err != nil {
+			if errCode(err) == "ClusterNotFoundException" {
+				return nil, &NotFoundError{Kind: "cluster", Name: cluster}
+			}
+			return nil, fmt.Errorf("describe services %s/%s: %w", cluster, strings.Join(batch, ","), err)
+		}
+		for _, s := range resp.Services {
+			out[aws.ToString(s.ServiceName)] = s
+			out[aws.ToString(s.ServiceArn)] = s
+		}
+	}
+	for _, n := range names {
+		s, ok := out[n]
+		if !ok || aws.ToString(s.Status) != "ACTIVE" {
+			return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + n}
+		}
+	}
+	return out, nil
+}
+
+func primaryDeployment(s types.Service) *types.Deployment {
+	for i := range s.Deployments {
+		if aws.ToString(s.Deployments[i].Status) == "PRIMARY" {
+			return &s.Deployments[i]
+		}
+	}
+	return nil
+}
+
+// prepare checks one service and builds its new revision, changing nothing.
+func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Service) (*plan, error) {
+	name := aws.ToString(svc.ServiceName)
+	res := &ServiceResult{Cluster: req.Cluster, Service: name, StartedAt: d.clock().Now(), Desired: svc.DesiredCount, Running: svc.RunningCount}
+	primary := primaryDeployment(svc)
+	liveArn := aws.ToString(svc.TaskDefinition)
+	if primary != nil {
+		liveArn = aws.ToString(primary.TaskDefinition)
+	}
+	res.OldTaskDefinition = liveArn
+	tdOut, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(liveArn), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s of %s/%s: %w", liveArn, req.Cluster, name, err)
+	}
+	td := tdOut.TaskDefinition
+	in := RegisterInputFrom(td, tdOut.Tags)
+	changes := TaskDefChanges{Images: map[string]string{}, Env: req.Env}
+	if req.Tag != "" {
+		targets, err := tagTargets(td, req.Containers)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", req.Cluster, name, err)
+		}
+		for _, c := range targets {
+			ref, _ := ParseImageRef(containerImage(td, c))
+			changes.Images[c] = ref.WithTag(req.Tag).String()
+		}
+	}
+	for c, ref := range req.Images {
+		changes.Images[c] = ref
+	}
+	if err := changes.Apply(in); err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", req.Cluster, name, err)
+	}
+	for _, c := range sortedKeys(changes.Images) {
+		res.Images = append(res.Images, ImageChange{Container: c, From: containerImage(td, c), To: changes.Images[c]})
+	}
+	if !req.SkipImageCheck {
+		if err := d.checkImages(ctx, res); err != nil {
+			return nil, err
+		}
+	} else {
+		res.Notes = append(res.Notes, "image check skipped (--skip-image-check)")
+	}
+	p := &plan{res: res, svc: svc, current: td, input: in}
+	unchanged := TaskDefDiff(RegisterInputFrom(td, tdOut.Tags), in) == ""
+	inProgress := primary != nil && (len(svc.Deployments) > 1 || primary.RolloutState == types.DeploymentRolloutStateInProgress)
+	if inProgress && !req.Force {
+		if unchanged {
+			// A re-run of the same deploy: follow the rollout already going.
+			p.adopt = primary
+		} else {
+			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
+			return nil, Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
+				req.Cluster, name, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition)), age)
+		}
+	}
+	if unchanged && !inProgress && !req.ForceNewDeployment {
+		p.noop = true
+	}
+	return p, nil
+}
+
+// tagTargets picks the containers that get the new tag.
+func tagTargets(td *types.TaskDefinition, named []string) ([]string, error) {
+	if len(named) > 0 {
+		for _, n := range named {
+			if containerImage(td, n) == "" {
+				return nil, Inputf("task definition %s has no container %q for --container (it has: %s)", aws.ToString(td.Family), n, containerNames(td.ContainerDefinitions))
+			}
+		}
+		return named, nil
+	}
+	var main *types.ContainerDefinition
+	for i := range td.ContainerDefinitions {
+		if aws.ToBool(td.ContainerDefinitions[i].Essential) || td.ContainerDefinitions[i].Essential == nil {
+			main = &td.ContainerDefinitions[i]
+			break
+		}
+	}
+	if main == nil && len(td.ContainerDefinitions) > 0 {
+		main = &td.ContainerDefinitions[0]
+	}
+	if main == nil {
+		return nil, Inputf("task definition %s has no containers", aws.ToString(td.Family))
+	}
+	mainRef, err := ParseImageRef(aws.ToString(main.Image))
+	if err != nil {
+		return nil, Inputf("main container %s: %v; name the containers with --container", aws.ToString(main.Name), err)
+	}
+	var out []string
+	for _, c := range td.ContainerDefinitions {
+		r, err := ParseImageRef(aws.ToString(c.Image))
+		if err == nil && r.Name() == mainRef.Name() {
+			out = append(out, aws.ToString(c.Name))
+		}
+	}
+	return out, nil
+}
+
+func containerImage(td *types.TaskDefinition, name string) string {
+	for _, c := range td.ContainerDefinitions {
+		if aws.ToString(c.Name) == name {
+			return aws.ToString(c.Image)
+		}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func shortTaskDef(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+// checkImages makes sure every new ECR image tag exists before anything
+// changes, and notes whether the repository is tag-immutable.
+func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
+	for _, ch := range res.Images {
+		ref, err := ParseImageRef(ch.To)
+		if err != nil {
+			return Inputf("%s/%s container %s: %v", res.Cluster, res.Service, ch.Container, err)
+		}
+		account, region, ok := ref.ECR()
+		if !ok {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: %s is not in Amazon ECR; tag not checked", ch.Container, ref.Name()))
+			continue
+		}
+		if d.ECR == nil || (d.Region != "" && region != d.Region) {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: ECR registry in %s not checked from %s", ch.Container, region, d.Region))
+			continue
+		}
+		id := ecrtypes.ImageIdentifier{}
+		if ref.Digest != "" {
+			id.ImageDigest = aws.String(ref.Digest)
+		} else {
+			id.ImageTag = aws.String(ref.Tag)
+		}
+		_, err = d.ECR.DescribeImages(ctx, &ecr.DescribeImagesInput{RegistryId: aws.String(account), RepositoryName: aws.String(ref.Repository), ImageIds: []ecrtypes.ImageIdentifier{id}})
+		switch errCode(err) {
+		case "":
+		case "ImageNotFoundException":
+			return Inputf("image %s does not exist in ECR (repository %s): push it first, or check --tag", ref.String(), ref.Repository)
+		case "RepositoryNotFoundException":
+			return Inputf("ECR repository %s does not exist in account %s: check the task definition's image for container %s", ref.Repository, account, ch.Container)
+		default:
+			return fmt.Errorf("describe ECR image %s: %w", ref.String(), err)
+		}
+		repos, err := d.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RegistryId: aws.String(account), RepositoryNames: []string{ref.Repository}})
+		if err == nil && len(repos.Repositories) == 1 {
+			if repos.Repositories[0].ImageTagMutability == ecrtypes.ImageTagMutabilityImmutable {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s: %s exists; repository is tag-immutable", ch.Container, ref.String()))
+			} else {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s: %s exists; repository tags are MUTABLE, the tag could be moved", ch.Container, ref.String()))
+			}
+		}
+	}
+	return nil
+}
+
+// start registers the revision and updates the service; it returns the
+// watch that follows the rollout (nil when nothing was to be done).
+func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watch, error) {
+	r := p.res
+	for _, n := range r.Notes {
+		d.note(r, EventNote, "%s", n)
+	}
+	if p.noop {
+		r.Outcome = OutcomeAlreadyDeployed
+		r.NewTaskDefinition = r.OldTaskDefinition
+		r.FinishedAt = d.clock().Now()
+		d.note(r, EventVerdict, "already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
+		return nil, nil
+	}
+	if p.adopt != nil {
+		r.NewTaskDefinition = aws.ToString(p.adopt.TaskDefinition)
+		r.DeploymentID = aws.ToString(p.adopt.Id)
+		for _, dep := range p.svc.Deployments {
+			if aws.ToString(dep.Status) != "PRIMARY" {
+				r.OldTaskDefinition = aws.ToString(dep.TaskDefinition)
+				break
+			}
+		}
+		d.note(r, EventInfo, "following deployment %s already in progress with the same images (%s)", r.DeploymentID, shortTaskDef(r.NewTaskDefinition))
+		return d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy), nil
+	}
+	newArn := r.OldTaskDefinition
+	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
+		out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
+		if err != nil {
+			return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
+		}
+		newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+		d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
+	}
+	r.NewTaskDefinition = newArn
+	upd, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
+		Cluster:            aws.String(req.Cluster),
+		Service:            aws.String(r.Service),
+		TaskDefinition:     aws.String(newArn),
+		ForceNewDeployment: req.ForceNewDeployment || newArn == r.OldTaskDefinition,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update service %s/%s: %w", req.Cluster, r.Service, err)
+	}
+	dep := primaryDeployment(*upd.Service)
+	if dep == nil {
+		return nil, fmt.Errorf("update service %s/%s: no PRIMARY deployment in the answer", req.Cluster, r.Service)
+	}
+	r.DeploymentID = aws.ToString(dep.Id)
+	d.note(r, EventInfo, "updated service: deployment %s of %s started", r.DeploymentID, shortTaskDef(newArn))
+	return d.newWatch(req, r, *upd.Service, r.DeploymentID, newArn, phaseDeploy), nil
+}

@@ -1,0 +1,127 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// familyOf returns the family of a task definition ARN or family:revision.
+func familyOf(arn string) string {
+	s := arn
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.LastIndex(s, ":"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// familyRevisions lists the ACTIVE revisions of exactly this family, newest
+// first (ListTaskDefinitions' familyPrefix also matches longer families).
+func familyRevisions(ctx context.Context, api DeployECS, family string) ([]string, error) {
+	var out []string
+	p := ecs.NewListTaskDefinitionsPaginator(api, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list task definitions %s: %w", family, err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if familyOf(arn) == family {
+				out = append(out, arn)
+			}
+		}
+	}
+	return out, nil
+}
+
+// taskDefinitionsInUse collects every task definition a service (any of its
+// deployments) or a task in any cluster of the account uses, for family.
+func taskDefinitionsInUse(ctx context.Context, api DeployECS, family string) (map[string]bool, error) {
+	inUse := map[string]bool{}
+	cp := ecs.NewListClustersPaginator(api, &ecs.ListClustersInput{})
+	for cp.HasMorePages() {
+		page, err := cp.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list clusters: %w", err)
+		}
+		for _, cluster := range page.ClusterArns {
+			sp := ecs.NewListServicesPaginator(api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+			for sp.HasMorePages() {
+				sPage, err := sp.NextPage(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("list services %s: %w", cluster, err)
+				}
+				for i := 0; i < len(sPage.ServiceArns); i += 10 {
+					out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: sPage.ServiceArns[i:min(i+10, len(sPage.ServiceArns))]})
+					if err != nil {
+						return nil, fmt.Errorf("describe services %s: %w", cluster, err)
+					}
+					for _, s := range out.Services {
+						inUse[aws.ToString(s.TaskDefinition)] = true
+						for _, dep := range s.Deployments {
+							inUse[aws.ToString(dep.TaskDefinition)] = true
+						}
+					}
+				}
+			}
+			for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusPending} {
+				tp := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family), DesiredStatus: status})
+				for tp.HasMorePages() {
+					tPage, err := tp.NextPage(ctx)
+					if err != nil {
+						return nil, fmt.Errorf("list tasks %s family %s: %w", cluster, family, err)
+					}
+					for i := 0; i < len(tPage.TaskArns); i += 100 {
+						out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: tPage.TaskArns[i:min(i+100, len(tPage.TaskArns))]})
+						if err != nil {
+							return nil, fmt.Errorf("describe tasks %s: %w", cluster, err)
+						}
+						for _, t := range out.Tasks {
+							inUse[aws.ToString(t.TaskDefinitionArn)] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return inUse, nil
+}
+
+// pruneRevisions deregisters ACTIVE revisions of family beyond the newest
+// keep, skipping every revision a service or running task still uses.
+func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family string, keep int) ([]string, error) {
+	revs, err := familyRevisions(ctx, d.ECS, family)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) <= keep {
+		return nil, nil
+	}
+	inUse, err := taskDefinitionsInUse(ctx, d.ECS, family)
+	if err != nil {
+		return nil, err
+	}
+	inUse[r.NewTaskDefinition] = true
+	inUse[r.OldTaskDefinition] = true // the way back stays registered
+	var done []string
+	for _, arn := range revs[keep:] {
+		if inUse[arn] {
+			continue
+		}
+		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
+			return done, fmt.Errorf("deregister task definition %s: %w", shortTaskDef(arn), err)
+		}
+		done = append(done, shortTaskDef(arn))
+	}
+	if len(done) > 0 {
+		d.note(r, EventInfo, "deregistered %d old revision(s) of %s beyond the newest %d: %s", len(done), family, keep, strings.Join(done, ", "))
+	}
+	return done, nil
+}
