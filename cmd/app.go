@@ -78,10 +78,12 @@ func (a *app) newCLI() *cli.App {
 		ErrWriter:              a.io.Err,
 		EnableBashCompletion:   true,
 		UseShortOptionHandling: true,
-		Flags:                  commonFlags(),
-		ExitErrHandler:         func(*cli.Context, error) {}, // exit codes are Run's job
-		OnUsageError:           a.onUsageError,
-		Before:                 a.before,
+		// --env app:LIST=a,b must stay one value.
+		DisableSliceFlagSeparator: true,
+		Flags:                     commonFlags(),
+		ExitErrHandler:            func(*cli.Context, error) {}, // exit codes are Run's job
+		OnUsageError:              a.onUsageError,
+		Before:                    a.before,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usagef("unknown command %q: run 'ecsctl --help' for the list of commands", c.Args().First())

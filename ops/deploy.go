@@ -262,7 +262,7 @@ type plan struct {
 // registers the new revisions, updates the services and follows every
 // rollout to a verdict with one shared poller.
 func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult, error) {
-	if err := validateDeployRequest(req); err != nil {
+	if err := ValidateDeployRequest(req); err != nil {
 		return nil, err
 	}
 	services, err := describeServices(ctx, d.ECS, req.Cluster, req.Services)
@@ -329,7 +329,8 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 	return result, result.Err()
 }
 
-func validateDeployRequest(req DeployRequest) error {
+// ValidateDeployRequest checks a request before any AWS call.
+func ValidateDeployRequest(req DeployRequest) error {
 	if req.Cluster == "" {
 		return Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
 	}

@@ -26,17 +26,8 @@ type RollbackRequest struct {
 // Rollback puts a service back on an earlier revision and follows that
 // deployment like a deploy (without rolling back the rollback).
 func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployResult, error) {
-	if req.Cluster == "" {
-		return nil, Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
-	}
-	if req.Service == "" {
-		return nil, Inputf("missing --service: name the service to roll back")
-	}
-	if req.ToRevision < 0 {
-		return nil, Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
-	}
-	if req.Timeout <= 0 {
-		return nil, Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+	if err := ValidateRollbackRequest(req); err != nil {
+		return nil, err
 	}
 	services, err := describeServices(ctx, d.ECS, req.Cluster, []string{req.Service})
 	if err != nil {
@@ -91,6 +82,23 @@ func trimNoRollbackSuffix(s string) string {
 		return s[:len(s)-len(suffix)]
 	}
 	return s
+}
+
+// ValidateRollbackRequest checks a rollback request before any AWS call.
+func ValidateRollbackRequest(req RollbackRequest) error {
+	if req.Cluster == "" {
+		return Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+	}
+	if req.Service == "" {
+		return Inputf("missing --service: name the service to roll back")
+	}
+	if req.ToRevision < 0 {
+		return Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
+	}
+	if req.Timeout <= 0 {
+		return Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+	}
+	return nil
 }
 
 // rollbackTarget picks the revision to go back to: the named one, else the
