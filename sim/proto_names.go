@@ -1,6 +1,7 @@
 // Code generated from the SDK's ec2, autoscaling, elasticloadbalancingv2 and
 // sts serializers.go/deserializers.go (the wire names each SDK type uses
-// where they differ from the Go field names); see proto_query.go. DO NOT EDIT.
+// where they differ from the Go field names, and list item names other than
+// the protocol's default); see proto_query.go. DO NOT EDIT.
 
 package sim
 
@@ -821,6 +822,12 @@ var ec2OutNames = map[string]string{
 	"VpnGateway.VpcAttachments":                                                        "attachments",
 }
 
+var ec2OutItems = map[string]string{
+	"InferenceAcceleratorInfo.Accelerators":                      "member",
+	"InstanceNetworkInterfaceSpecification.Groups":               "SecurityGroupId",
+	"LaunchTemplateInstanceNetworkInterfaceSpecification.Groups": "groupId",
+}
+
 var ec2InNames = map[string]string{
 	"AcceptAddressTransferInput.TagSpecifications":                                                 "TagSpecification",
 	"AcceptReservedInstancesExchangeQuoteInput.ReservedInstanceIds":                                "ReservedInstanceId",
@@ -1618,11 +1625,17 @@ var asgOutNames = map[string]string{
 	"ServiceLinkedRoleFailure.Message":           "message",
 }
 
+var asgOutItems = map[string]string{
+	"CpuPerformanceFactorRequest.References": "item",
+}
+
 var asgInNames = map[string]string{
 	"CpuPerformanceFactorRequest.References": "Reference",
 }
 
 var elbOutNames = map[string]string{}
+
+var elbOutItems = map[string]string{}
 
 var elbInNames = map[string]string{}
 
@@ -1640,6 +1653,8 @@ var stsOutNames = map[string]string{
 	"RegionDisabledException.Message":                        "message",
 	"SessionDurationEscalationException.Message":             "message",
 }
+
+var stsOutItems = map[string]string{}
 
 var stsInNames = map[string]string{
 	"PolicyDescriptorType.Arn": "arn",

@@ -31,14 +31,15 @@ type queryService struct {
 	xmlns    string
 	inNames  map[string]string // "Type.Field" → request key (",flat" suffix: no .member)
 	outNames map[string]string // "Type.Field" → response element
+	outItems map[string]string // "Type.Field" → list item element, if not listItem
 	listItem string
 }
 
 var queryServices = map[string]*queryService{
-	"2016-11-15": {name: SvcEC2, ec2: true, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", inNames: ec2InNames, outNames: ec2OutNames, listItem: "item"},
-	"2011-01-01": {name: SvcAutoScaling, xmlns: "http://autoscaling.amazonaws.com/doc/2011-01-01/", inNames: asgInNames, outNames: asgOutNames, listItem: "member"},
-	"2015-12-01": {name: SvcELBv2, xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", inNames: elbInNames, outNames: elbOutNames, listItem: "member"},
-	"2011-06-15": {name: SvcSTS, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", inNames: stsInNames, outNames: stsOutNames, listItem: "member"},
+	"2016-11-15": {name: SvcEC2, ec2: true, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", inNames: ec2InNames, outNames: ec2OutNames, outItems: ec2OutItems, listItem: "item"},
+	"2011-01-01": {name: SvcAutoScaling, xmlns: "http://autoscaling.amazonaws.com/doc/2011-01-01/", inNames: asgInNames, outNames: asgOutNames, outItems: asgOutItems, listItem: "member"},
+	"2015-12-01": {name: SvcELBv2, xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", inNames: elbInNames, outNames: elbOutNames, outItems: elbOutItems, listItem: "member"},
+	"2011-06-15": {name: SvcSTS, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", inNames: stsInNames, outNames: stsOutNames, outItems: stsOutItems, listItem: "member"},
 }
 
 func queryServiceByName(svc string) *queryService {
@@ -203,8 +204,12 @@ func (q *queryService) assign(v reflect.Value, n *qnode, path string, depth int)
 			return nil
 		}
 		items := n
-		if m := n.kids["member"]; m != nil && !q.ec2 {
-			items = m
+		if len(n.kids) == 1 && !q.ec2 {
+			for k, only := range n.kids {
+				if _, err := strconv.Atoi(k); err != nil {
+					items = only // Name.member.N (or the list's own item name)
+				}
+			}
 		}
 		idx, err := listIndexes(items, path)
 		if err != nil {
@@ -334,11 +339,15 @@ func (q *queryService) writeFields(b *bytes.Buffer, v reflect.Value) {
 		if isEmptyValue(fv) {
 			continue
 		}
-		q.writeValue(b, q.outName(t, f.name), fv, 0)
+		item := q.listItem
+		if it, ok := q.outItems[t.Name()+"."+f.name]; ok {
+			item = it
+		}
+		q.writeValue(b, q.outName(t, f.name), item, fv, 0)
 	}
 }
 
-func (q *queryService) writeValue(b *bytes.Buffer, name string, v reflect.Value, depth int) {
+func (q *queryService) writeValue(b *bytes.Buffer, name, item string, v reflect.Value, depth int) {
 	if depth > 64 {
 		return
 	}
@@ -347,7 +356,7 @@ func (q *queryService) writeValue(b *bytes.Buffer, name string, v reflect.Value,
 		if v.IsNil() {
 			return
 		}
-		q.writeValue(b, name, v.Elem(), depth+1)
+		q.writeValue(b, name, item, v.Elem(), depth+1)
 		return
 	case reflect.Interface:
 		if v.IsNil() {
@@ -355,7 +364,7 @@ func (q *queryService) writeValue(b *bytes.Buffer, name string, v reflect.Value,
 		}
 		if u, ok := unionOf(v); ok {
 			b.WriteString("<" + name + ">")
-			q.writeValue(b, lowerFirstIf(q.ec2, u.name), u.value, depth+1)
+			q.writeValue(b, lowerFirstIf(q.ec2, u.name), q.listItem, u.value, depth+1)
 			b.WriteString("</" + name + ">")
 		}
 		return
@@ -376,7 +385,7 @@ func (q *queryService) writeValue(b *bytes.Buffer, name string, v reflect.Value,
 			break
 		}
 		for i := 0; i < v.Len(); i++ {
-			q.writeValue(b, q.listItem, v.Index(i), depth+1)
+			q.writeValue(b, item, q.listItem, v.Index(i), depth+1)
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
@@ -385,7 +394,7 @@ func (q *queryService) writeValue(b *bytes.Buffer, name string, v reflect.Value,
 			b.WriteString("<entry><key>")
 			xmlText(b, k.String())
 			b.WriteString("</key>")
-			q.writeValue(b, "value", v.MapIndex(k), depth+1)
+			q.writeValue(b, "value", q.listItem, v.MapIndex(k), depth+1)
 			b.WriteString("</entry>")
 		}
 	case reflect.Struct:
