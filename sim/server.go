@@ -1,0 +1,468 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	smithy "github.com/aws/smithy-go"
+)
+
+// Server answers AWS API calls for one account over HTTP, in each service's
+// wire protocol, and serves the sandbox's control endpoints under
+// /_sandbox/. Point the SDK at it with AWS_ENDPOINT_URL (or BaseEndpoint).
+type Server struct {
+	sim   *Sim
+	reg   *Registry
+	reqID atomic.Uint64
+	// Logf, when set, receives a line for every operation that panicked.
+	Logf func(format string, args ...any)
+}
+
+// NewServer returns a server for s answering the operations in reg (usually
+// DefaultRegistry).
+func NewServer(s *Sim, reg *Registry) *Server {
+	return &Server{sim: s, reg: reg}
+}
+
+// protocol is a request's wire protocol.
+type protocol int
+
+const (
+	protoJSON  protocol = iota // awsJson1_1
+	protoCBOR                  // smithy rpcv2Cbor
+	protoQuery                 // awsQuery
+	protoEC2                   // ec2Query
+)
+
+// jsonTargets maps X-Amz-Target prefixes to services.
+var jsonTargets = map[string]string{
+	"AmazonEC2ContainerServiceV20141113":   SvcECS,
+	"Logs_20140328":                        SvcLogs,
+	"AmazonEC2ContainerRegistry_V20150921": SvcECR,
+	"AmazonSSM":                            SvcSSM,
+	"AnyScaleFrontendService":              SvcAppAutoScaling,
+}
+
+// cborServices maps rpcv2 service names (the path's /service/<name>/) to
+// services.
+var cborServices = map[string]string{
+	"GraniteServiceVersion20100801": SvcCloudWatch,
+}
+
+// maxBody bounds a request body (PutImage manifests are the largest).
+const maxBody = 16 << 20
+
+// call is one AWS request being answered.
+type call struct {
+	proto     protocol
+	svc       string
+	op        string
+	query     *queryService
+	requestID string
+	start     time.Time
+	record    RequestRecord
+}
+
+// awsError is an error to send: code, message, status and fault side.
+type awsError struct {
+	code    string
+	message string
+	status  int
+	server  bool
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
+		s.serveControl(w, r)
+		return
+	}
+	c := &call{start: time.Now(), requestID: s.newRequestID()}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var (
+		form   url.Values
+		opName string
+	)
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		c.proto = protoJSON
+		prefix, name, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		c.svc, opName = jsonTargets[prefix], name
+		if c.svc == "" {
+			s.writeError(w, c, awsError{code: "UnknownOperationException", message: "unknown target " + r.Header.Get("X-Amz-Target"), status: 400})
+			return
+		}
+	case strings.HasPrefix(r.URL.Path, "/service/"):
+		c.proto = protoCBOR
+		rest := strings.TrimPrefix(r.URL.Path, "/service/")
+		svcName, opPart, _ := strings.Cut(rest, "/operation/")
+		c.svc, opName = cborServices[svcName], opPart
+		if c.svc == "" || r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
+			c.svc = SvcCloudWatch
+			s.writeError(w, c, awsError{code: "UnknownOperationException", message: "unknown service or protocol for " + r.URL.Path, status: 404})
+			return
+		}
+	default:
+		form, err = parseForm(r, body)
+		version := form.Get("Version")
+		q := queryServices[version]
+		c.proto = protoQuery
+		if q != nil && q.ec2 {
+			c.proto = protoEC2
+		}
+		if q == nil {
+			q = queryServices["2011-01-01"]
+		}
+		c.query, c.svc = q, q.name
+		opName = form.Get("Action")
+		switch {
+		case err != nil:
+			s.writeError(w, c, awsError{code: "MalformedQueryString", message: err.Error(), status: 400})
+			return
+		case queryServices[version] == nil:
+			s.writeError(w, c, awsError{code: "InvalidAction", message: fmt.Sprintf("Could not find operation %s for version %s", opName, version), status: 400})
+			return
+		}
+	}
+	c.op = opName
+	op := s.reg.Lookup(c.svc, opName)
+	if op == nil || opName == "" {
+		code := "UnknownOperationException"
+		if c.proto == protoQuery || c.proto == protoEC2 {
+			code = "InvalidAction"
+		}
+		s.writeError(w, c, awsError{code: code, message: fmt.Sprintf("The action %s is not valid for this web service.", opName), status: 400})
+		return
+	}
+	c.record.Mutating = op.Mutating
+
+	delay, fault := s.sim.faults.decide(c.svc, c.op)
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	switch fault {
+	case faultReset:
+		c.record.Fault = "reset"
+		s.resetConn(w, c)
+		return
+	case faultThrottle:
+		c.record.Fault = "throttle"
+		s.writeError(w, c, awsError{code: throttleCode(c), message: "Rate exceeded", status: 400})
+		return
+	case faultError:
+		c.record.Fault = "error"
+		s.writeError(w, c, serverFault(c, c.start.UnixNano()%2 == 0))
+		return
+	}
+
+	in := op.NewInput()
+	if err := s.decode(c, body, form, in); err != nil {
+		s.writeError(w, c, decodeError(c, err))
+		return
+	}
+	payload, aerr := s.invoke(c, op, in)
+	if aerr != nil {
+		s.writeError(w, c, *aerr)
+		return
+	}
+	s.writeOK(w, c, payload)
+}
+
+// parseForm reads a query-protocol request's parameters (form body, and the
+// URL's query string for GET requests).
+func parseForm(r *http.Request, body []byte) (url.Values, error) {
+	form := url.Values{}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && mt != "application/x-www-form-urlencoded" {
+			return form, fmt.Errorf("unsupported content type %s", mt)
+		}
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return form, fmt.Errorf("malformed form body: %v", err)
+	}
+	for k, v := range vals {
+		form[k] = v
+	}
+	if r.URL.RawQuery != "" {
+		qv, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return form, fmt.Errorf("malformed query string: %v", err)
+		}
+		for k, v := range qv {
+			if _, ok := form[k]; !ok {
+				form[k] = v
+			}
+		}
+	}
+	return form, nil
+}
+
+// decode fills in from the request, in the request's protocol. Decoder
+// panics become decode errors.
+func (s *Server) decode(c *call, body []byte, form url.Values, in any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode request: %v", r)
+		}
+	}()
+	switch c.proto {
+	case protoJSON:
+		return decodeJSONInput(body, in)
+	case protoCBOR:
+		return decodeCBORInput(body, in)
+	default:
+		return c.query.decodeInput(parseQueryForm(form), in)
+	}
+}
+
+// decodeError is the protocol's error for a body that does not fit.
+func decodeError(c *call, err error) awsError {
+	switch c.proto {
+	case protoEC2:
+		return awsError{code: "InvalidParameterValue", message: err.Error(), status: 400}
+	case protoQuery:
+		return awsError{code: "ValidationError", message: err.Error(), status: 400}
+	}
+	return awsError{code: "SerializationException", message: err.Error(), status: 400}
+}
+
+// invoke runs the operation with the account locked and encodes its output
+// before unlocking (outputs may point into the account's state).
+func (s *Server) invoke(c *call, op *Operation, in any) (payload []byte, aerr *awsError) {
+	s.sim.Lock()
+	defer s.sim.Unlock()
+	c.record.Virtual = s.sim.now
+	defer func() {
+		if r := recover(); r != nil {
+			if s.Logf != nil {
+				s.Logf("sim: %s.%s panicked: %v\n%s", c.svc, c.op, r, debug.Stack())
+			}
+			e := serverFault(c, false)
+			e.message = fmt.Sprintf("internal error in %s: %v", c.op, r)
+			payload, aerr = nil, &e
+		}
+	}()
+	out, err := op.Call(s.sim, in)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return nil, &awsError{code: ae.Code, message: ae.Message, status: ae.HTTPStatus(), server: ae.Server || ae.HTTPStatus() >= 500}
+		}
+		e := serverFault(c, false)
+		e.message = err.Error()
+		return nil, &e
+	}
+	return s.encode(c, out), nil
+}
+
+// encode writes an operation's output in the request's protocol.
+func (s *Server) encode(c *call, out any) []byte {
+	switch c.proto {
+	case protoJSON:
+		if ser, ok := out.(smithy.Serializable); ok {
+			w := newJSONShapeWriter(make([]byte, 0, 1024))
+			ser.Serialize(w)
+			return w.Bytes()
+		}
+		v := reflect.ValueOf(out)
+		if !v.IsValid() || v.IsNil() {
+			return []byte("{}")
+		}
+		return writeJSONReflect(make([]byte, 0, 1024), v)
+	case protoCBOR:
+		if ser, ok := out.(smithy.Serializable); ok {
+			w := newCBORShapeWriter()
+			ser.Serialize(w)
+			return w.Bytes()
+		}
+		return []byte{0xa0}
+	default:
+		return c.query.encodeOutput(c.op, out, c.requestID)
+	}
+}
+
+func (s *Server) newRequestID() string {
+	n := s.reqID.Add(1)
+	return fmt.Sprintf("5a4d0000-0000-4000-8000-%012x", n)
+}
+
+// throttleCode is the throttling error code the service's SDK retries.
+func throttleCode(c *call) string {
+	switch c.svc {
+	case SvcEC2:
+		return "RequestLimitExceeded"
+	case SvcAutoScaling, SvcELBv2, SvcSTS, SvcCloudWatch:
+		return "Throttling"
+	}
+	return "ThrottlingException"
+}
+
+// serverFault is the service's 500 (or, with unavailable, 503) error.
+func serverFault(c *call, unavailable bool) awsError {
+	if unavailable {
+		code := "ServiceUnavailable"
+		if c.svc == SvcEC2 {
+			code = "Unavailable"
+		}
+		return awsError{code: code, message: "Service is unavailable, please retry", status: 503, server: true}
+	}
+	code := "InternalFailure"
+	if c.svc == SvcEC2 {
+		code = "InternalError"
+	}
+	return awsError{code: code, message: "An internal error occurred, please retry", status: 500, server: true}
+}
+
+func (s *Server) writeOK(w http.ResponseWriter, c *call, payload []byte) {
+	h := w.Header()
+	switch c.proto {
+	case protoJSON:
+		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("X-Amzn-Requestid", c.requestID)
+	case protoCBOR:
+		h.Set("Content-Type", "application/cbor")
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+		h.Set("X-Amzn-Requestid", c.requestID)
+	default:
+		h.Set("Content-Type", "text/xml")
+		h.Set("X-Amzn-Requestid", c.requestID)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(payload)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(payload)
+	s.log(c, http.StatusOK, "")
+}
+
+func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
+	if e.status == 0 {
+		e.status = 400
+	}
+	h := w.Header()
+	var payload []byte
+	switch c.proto {
+	case protoJSON:
+		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("X-Amzn-Errortype", e.code)
+		payload = jsonErrorBody(e.code, e.message)
+	case protoCBOR:
+		h.Set("Content-Type", "application/cbor")
+		h.Set("Smithy-Protocol", "rpc-v2-cbor")
+		fault := "Sender"
+		if e.server {
+			fault = "Receiver"
+		}
+		// CloudWatch is @awsQueryCompatible: the SDK takes the code from
+		// this header.
+		h.Set("X-Amzn-Query-Error", e.code+";"+fault)
+		payload = cborErrorBody(e.code, e.message)
+	default:
+		h.Set("Content-Type", "text/xml")
+		payload = c.query.errorBody(e.code, e.message, e.server, c.requestID)
+	}
+	h.Set("X-Amzn-Requestid", c.requestID)
+	h.Set("Content-Length", strconv.Itoa(len(payload)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(payload)
+	s.log(c, e.status, e.code)
+}
+
+// resetConn drops the connection without answering.
+func (s *Server) resetConn(w http.ResponseWriter, c *call) {
+	s.log(c, 0, "")
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: abort the stream
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (s *Server) log(c *call, status int, code string) {
+	if c.op == "" {
+		return
+	}
+	r := c.record
+	r.Service, r.Op, r.Real, r.Status, r.ErrorCode = c.svc, c.op, c.start, status, code
+	r.LatencyMS = float64(time.Since(c.start).Microseconds()) / 1000
+	s.sim.reqlog.add(r)
+}
+
+// serveControl answers the sandbox's own endpoints (never fault-injected).
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_sandbox/health":
+		writeControlJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	case "/_sandbox/report":
+		writeControlJSON(w, http.StatusOK, s.sim.Report())
+	case "/_sandbox/requests":
+		resp := map[string]any{"requests": s.sim.Requests(), "counts": s.sim.RequestCounts()}
+		if r.URL.Query().Get("reset") == "1" {
+			s.sim.ResetRequests()
+		}
+		writeControlJSON(w, http.StatusOK, resp)
+	case "/_sandbox/faults":
+		if r.Method == http.MethodPost || r.Method == http.MethodPut {
+			spec := r.URL.Query().Get("spec")
+			if spec == "" {
+				body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+				spec = strings.TrimSpace(string(body))
+				var js struct {
+					Spec string `json:"spec"`
+				}
+				if strings.HasPrefix(spec, "{") && json.Unmarshal(body, &js) == nil {
+					spec = js.Spec
+				}
+			}
+			f, err := ParseFaults(spec)
+			if err != nil {
+				writeControlJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+				return
+			}
+			s.sim.SetFaults(f)
+		}
+		writeControlJSON(w, http.StatusOK, map[string]any{"spec": s.sim.FaultsSpec()})
+	case "/_sandbox/clock":
+		if r.Method == http.MethodPost {
+			sp, err := strconv.ParseFloat(r.URL.Query().Get("speed"), 64)
+			if err != nil || sp <= 0 || sp > 100000 {
+				writeControlJSON(w, http.StatusBadRequest, map[string]any{"error": "speed must be a positive number"})
+				return
+			}
+			s.sim.SetSpeed(sp)
+		}
+		s.sim.Lock()
+		now, speed, manual := s.sim.now, s.sim.opts.Speed, s.sim.clock.manual
+		s.sim.Unlock()
+		writeControlJSON(w, http.StatusOK, map[string]any{"now": now, "speed": speed, "manual": manual})
+	default:
+		writeControlJSON(w, http.StatusNotFound, map[string]any{"error": "no such sandbox endpoint " + r.URL.Path})
+	}
+}
+
+func writeControlJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"cannot encode"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
