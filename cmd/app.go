@@ -257,3 +257,25 @@ func requireString(c *cli.Context, name, hint string) (string, error) {
 	}
 	return v, nil
 }
+
+// sandboxSession is a sandbox this invocation started or found (--sandbox).
+type sandboxSession struct {
+	endpoint string
+	closeFn  func() error
+}
+
+func (s *sandboxSession) close() error {
+	if s.closeFn == nil {
+		return nil
+	}
+	return s.closeFn()
+}
+
+// pollInterval is --poll-interval; against an in-process sandbox, whose
+// clock runs fast, the default is 1s instead of 5s.
+func (a *app) pollInterval(c *cli.Context) time.Duration {
+	if flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
+		return time.Second
+	}
+	return flagDuration(c, "poll-interval")
+}

@@ -65,7 +65,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	progress := render.NewDeployProgress(a.io)
 	d := &ops.Deployer{
 		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, Region: cl.cfg.Region,
-		PollInterval: flagDuration(c, "poll-interval"), Progress: progress.Event,
+		PollInterval: a.pollInterval(c), Progress: progress.Event,
 	}
 	res, err := d.Deploy(c.Context, req)
 	progress.Close()
@@ -173,7 +173,7 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, Region: cl.cfg.Region, PollInterval: flagDuration(c, "poll-interval"), Progress: progress.Event}
+			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
 			return a.finishDeploy(c, res, err)
