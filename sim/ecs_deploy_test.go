@@ -75,3 +75,128 @@ func TestECSRollingDeployCompletes(t *testing.T) {
 		t.Fatalf("timeline: %s", got)
 	}
 }
+
+func TestECSCircuitBreaker(t *testing.T) {
+	tests := []struct {
+		name     string
+		cb       *CircuitBreakerSpec
+		wantDeps int
+	}{
+		{"rollback", &CircuitBreakerSpec{Enable: true, Rollback: true}, 1},
+		{"no rollback", &CircuitBreakerSpec{Enable: true}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestSim(t, Options{}, apiWorld(4, true, tc.cb, nil, nil), spreadInstances(4, 2, 8192))
+			good := aws.ToString(describeService(t, s, "api").TaskDefinition)
+			s.ResetReport()
+			bad := newRevision(t, s, "api", "api:crash-v2")
+			out := mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), TaskDefinition: aws.String(bad)})
+			badID := aws.ToString(out.Service.Deployments[0].Id)
+			failed := func() bool {
+				for _, d := range s.ecs.Clusters["prod"].Services["api"].Svc.Deployments {
+					if aws.ToString(d.Id) == badID {
+						return d.RolloutState == types.DeploymentRolloutStateFailed
+					}
+				}
+				return true // gone: it failed and was drained
+			}
+			if !s.RunUntil(20*time.Minute, 5*time.Second, failed) {
+				t.Fatalf("breaker did not trip:\n%+v", describeService(t, s, "api").Deployments)
+			}
+			s.Advance(20 * time.Minute)
+			svc := describeService(t, s, "api")
+			if len(svc.Deployments) != tc.wantDeps {
+				t.Fatalf("deployments: %+v", svc.Deployments)
+			}
+			ev := eventsText(svc)
+			if !strings.Contains(ev, "(service api) deployment "+badID+" deployment failed: tasks failed to start.") {
+				t.Errorf("no failure event:\n%s", ev)
+			}
+			primary := svc.Deployments[0]
+			if tc.cb.Rollback {
+				if aws.ToString(primary.Id) == badID || aws.ToString(primary.TaskDefinition) != good ||
+					primary.RolloutState != types.DeploymentRolloutStateCompleted || primary.RunningCount != 4 {
+					t.Fatalf("rollback deployment: %+v", primary)
+				}
+				if !strings.HasSuffix(ev, "has reached a steady state.\n") {
+					t.Errorf("not steady after rollback:\n%s", ev)
+				}
+			} else {
+				if aws.ToString(primary.Id) != badID || primary.RolloutState != types.DeploymentRolloutStateFailed ||
+					aws.ToString(primary.RolloutStateReason) != "ECS deployment circuit breaker: tasks failed to start." || primary.FailedTasks < 3 {
+					t.Fatalf("failed deployment: %+v", primary)
+				}
+				if old := svc.Deployments[1]; old.RunningCount != 4 || aws.ToString(old.TaskDefinition) != good {
+					t.Fatalf("old deployment should keep serving: %+v", old)
+				}
+				// A failed deployment launches nothing more.
+				if primary.RunningCount+primary.PendingCount != 0 {
+					t.Fatalf("failed deployment still runs tasks: %+v", primary)
+				}
+			}
+			if rep := s.Report(); len(rep.Violations) != 0 {
+				t.Fatalf("minimum healthy broken: %+v", rep.Services["prod/api"])
+			}
+		})
+	}
+}
+
+func TestECSCrashLoopWithoutBreaker(t *testing.T) {
+	s := newTestSim(t, Options{}, apiWorld(2, true, nil, nil, nil), spreadInstances(3, 2, 8192))
+	bad := newRevision(t, s, "api", "api:crash-v2")
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), TaskDefinition: aws.String(bad)})
+	s.Advance(0)
+	var failedSeen []int32
+	for i := 0; i < 6; i++ {
+		s.Advance(5 * time.Minute)
+		svc := describeService(t, s, "api")
+		if len(svc.Deployments) != 2 || svc.Deployments[0].RolloutState != types.DeploymentRolloutStateInProgress {
+			t.Fatalf("crash loop should stay IN_PROGRESS with both deployments: %+v", svc.Deployments)
+		}
+		failedSeen = append(failedSeen, svc.Deployments[0].FailedTasks)
+	}
+	for i := 1; i < len(failedSeen); i++ {
+		if failedSeen[i] <= failedSeen[i-1] {
+			t.Fatalf("failedTasks should keep growing: %v", failedSeen)
+		}
+	}
+	stopped := mustCall(t, s, (*Sim).ecsListTasks, &ecs.ListTasksInput{Cluster: aws.String("prod"), DesiredStatus: types.DesiredStatusStopped})
+	if len(stopped.TaskArns) == 0 {
+		t.Fatal("no stopped tasks listed")
+	}
+	d := mustCall(t, s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: stopped.TaskArns[:1]})
+	tk := d.Tasks[0]
+	if aws.ToString(tk.StoppedReason) != "Essential container in task exited" || tk.StopCode != types.TaskStopCodeEssentialContainerExited ||
+		aws.ToInt32(tk.Containers[0].ExitCode) != 1 {
+		t.Fatalf("crashed task: reason %q code %s exit %v", aws.ToString(tk.StoppedReason), tk.StopCode, tk.Containers[0].ExitCode)
+	}
+	if rep := s.Report(); len(rep.Violations) != 0 {
+		t.Fatalf("old tasks should keep the service up: %+v", rep.Services["prod/api"])
+	}
+}
+
+func TestECSSaveLoadMidDeployment(t *testing.T) {
+	s := newTestSim(t, Options{}, apiWorld(3, true, nil, nil, nil), spreadInstances(3, 2, 8192))
+	arn := newRevision(t, s, "api", "api:v2")
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), TaskDefinition: aws.String(arn)})
+	s.Advance(45 * time.Second)
+	var buf strings.Builder
+	if err := s.Save(&stringWriter{&buf}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Load(strings.NewReader(buf.String()), Options{ManualClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s2.RunUntil(30*time.Minute, 5*time.Second, serviceDone(s2, "api")) {
+		t.Fatalf("deployment did not complete after load:\n%s", eventsText(describeService(t, s2, "api")))
+	}
+	if got := aws.ToString(describeService(t, s2, "api").Deployments[0].TaskDefinition); got != arn {
+		t.Fatalf("task definition %s, want %s", got, arn)
+	}
+}
+
+type stringWriter struct{ b *strings.Builder }
+
+func (w *stringWriter) Write(p []byte) (int, error) { return w.b.Write(p) }

@@ -24,6 +24,7 @@ import (
 const (
 	evSchedule = "ecs.schedule" // key: service ARN
 	evRetry    = "ecs.retry"    // key: service ARN
+	evSettle   = "ecs.settle"   // key: service ARN; re-check completion
 )
 
 // ECS repeats an "unable to place" event at most this often per service.
@@ -34,6 +35,11 @@ func init() {
 		if svc := s.ecsServiceByArn(key); svc != nil {
 			svc.SchedQueued = false
 			s.ecsRunService(svc)
+		}
+	})
+	registerEvent(evSettle, func(s *Sim, key string) {
+		if svc := s.ecsServiceByArn(key); svc != nil && aws.ToString(svc.Svc.Status) == "ACTIVE" {
+			s.ecsSettle(svc)
 		}
 	})
 	registerEvent(evRetry, func(s *Sim, key string) {
@@ -481,6 +487,7 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 	pid := aws.ToString(svc.Svc.Deployments[0].Id)
 	alive := map[string]int{}
 	healthyPrimary, extra := 0, 0
+	stableAt := time.Time{} // when the last healthy primary task becomes stable
 	for _, t := range s.ecsServiceTasks(svc) {
 		if aws.ToString(t.Task.LastStatus) == "STOPPED" {
 			continue
@@ -491,6 +498,9 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 			extra++
 		} else if s.ecsTaskHealthy(t) {
 			healthyPrimary++
+			if at := aws.ToTime(t.Task.StartedAt).Add(s.Timings.HealthCheckGrace.D()); at.After(stableAt) {
+				stableAt = at
+			}
 		}
 	}
 	deps := svc.Svc.Deployments[:1]
@@ -502,8 +512,16 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 	svc.Svc.Deployments = deps
 	p := &svc.Svc.Deployments[0]
 	desired := int(svc.Svc.DesiredCount)
-	if p.RolloutState == types.DeploymentRolloutStateInProgress && len(deps) == 1 && extra == 0 &&
-		healthyPrimary == desired && p.PendingCount == 0 {
+	ready := p.RolloutState == types.DeploymentRolloutStateInProgress && len(deps) == 1 && extra == 0 &&
+		healthyPrimary == desired && p.PendingCount == 0
+	if ready && stableAt.After(now) {
+		// A deployment completes once its tasks have stayed up for the
+		// health-check grace (a task that crashes soon after starting
+		// keeps it IN_PROGRESS).
+		s.schedule(stableAt, evSettle, aws.ToString(svc.Svc.ServiceArn))
+		ready = false
+	}
+	if ready {
 		p.RolloutState = types.DeploymentRolloutStateCompleted
 		p.RolloutStateReason = aws.String("ECS deployment " + pid + " completed.")
 		p.UpdatedAt = aws.Time(now)

@@ -31,7 +31,7 @@ type ecsState struct {
 	EC2Index map[string]string `json:"ec2Index"`
 	// Unregistered holds agents whose cluster does not exist (yet): the
 	// agent keeps retrying, so they register when the cluster is created.
-	Unregistered      map[string]InstanceInfo          `json:"unregistered"`
+	Unregistered      map[string]InstanceInfo            `json:"unregistered"`
 	CapacityProviders map[string]*types.CapacityProvider `json:"capacityProviders"` // by name
 	// TargetGroups (ELBv2) by ARN, and the one load balancer per cluster
 	// that fronts them.
