@@ -83,7 +83,106 @@ type placeReq struct {
 	distinct bool
 	member   []ciFilter
 	svcArn   string
+	strategy []types.PlacementStrategy
 	err      error
+}
+
+// placeCounts are a service's tasks per zone and per instance (for spread).
+type placeCounts struct {
+	az, inst map[string]int
+}
+
+func newPlaceCounts() *placeCounts {
+	return &placeCounts{az: map[string]int{}, inst: map[string]int{}}
+}
+
+func (p *placeCounts) add(in *ecsInstance) {
+	if p != nil {
+		p.az[in.AZ]++
+		p.inst[aws.ToString(in.CI.ContainerInstanceArn)]++
+	}
+}
+
+// defaultStrategy: spread over zones, then over instances, then the
+// fullest instance (binpack on memory) — ECS's console default plus binpack.
+var defaultStrategy = []types.PlacementStrategy{
+	{Type: types.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")},
+	{Type: types.PlacementStrategyTypeSpread, Field: aws.String("instanceId")},
+	{Type: types.PlacementStrategyTypeBinpack, Field: aws.String("memory")},
+}
+
+func validateStrategy(strat []types.PlacementStrategy) error {
+	if len(strat) > 5 {
+		return apiErr("InvalidParameterException", "placementStrategy can have at most 5 items.")
+	}
+	for _, st := range strat {
+		f := strings.ToLower(aws.ToString(st.Field))
+		switch st.Type {
+		case types.PlacementStrategyTypeRandom:
+		case types.PlacementStrategyTypeBinpack:
+			if f != "cpu" && f != "memory" {
+				return apiErr("InvalidParameterException", "Invalid field for binpack strategy: %s. Valid values are cpu and memory.", aws.ToString(st.Field))
+			}
+		case types.PlacementStrategyTypeSpread:
+			if f == "" {
+				return apiErr("InvalidParameterException", "The spread placement strategy requires a field.")
+			}
+		default:
+			return apiErr("InvalidParameterException", "Invalid placement strategy type %q.", st.Type)
+		}
+	}
+	return nil
+}
+
+// ecsChoose applies the placement strategies in order, each keeping the
+// candidates it likes best.
+func (s *Sim) ecsChoose(cands []*ecsInstance, strat []types.PlacementStrategy, pc *placeCounts, r placeReq) *ecsInstance {
+	if len(strat) == 0 {
+		strat = defaultStrategy
+	}
+	if pc == nil {
+		pc = newPlaceCounts()
+	}
+	for _, st := range strat {
+		if len(cands) <= 1 {
+			break
+		}
+		f := strings.ToLower(aws.ToString(st.Field))
+		var score func(in *ecsInstance) int
+		switch st.Type {
+		case types.PlacementStrategyTypeRandom:
+			return cands[s.rng.Intn(len(cands))]
+		case types.PlacementStrategyTypeBinpack:
+			if f == "cpu" {
+				score = func(in *ecsInstance) int { return in.CPU - in.CPUUsed - r.cpu }
+			} else {
+				score = func(in *ecsInstance) int { return in.Memory - in.MemUsed - r.mem }
+			}
+		case types.PlacementStrategyTypeSpread:
+			switch f {
+			case "instanceid", "host":
+				score = func(in *ecsInstance) int { return pc.inst[aws.ToString(in.CI.ContainerInstanceArn)] }
+			case "attribute:ecs.availability-zone":
+				score = func(in *ecsInstance) int { return pc.az[in.AZ] }
+			default:
+				continue
+			}
+		default:
+			continue
+		}
+		best := math.MaxInt
+		var kept []*ecsInstance
+		for _, in := range cands {
+			switch v := score(in); {
+			case v < best:
+				best, kept = v, []*ecsInstance{in}
+			case v == best:
+				kept = append(kept, in)
+			}
+		}
+		cands = kept
+	}
+	return cands[0]
 }
 
 // ecsPlaceReq builds the placement request of td with the given constraints
@@ -93,6 +192,7 @@ func (s *Sim) ecsPlaceReq(td *ecsTaskDef, pcs []types.PlacementConstraint, svc *
 	r.cpu, r.mem = ecsTaskSize(&td.TD)
 	if svc != nil {
 		r.svcArn = aws.ToString(svc.Svc.ServiceArn)
+		r.strategy = svc.Svc.PlacementStrategy
 	}
 	all := append([]types.PlacementConstraint(nil), pcs...)
 	for _, pc := range td.TD.PlacementConstraints {
@@ -130,13 +230,11 @@ type placeMiss struct {
 	detail string // service event wording
 }
 
-// ecsPlace picks an instance for one task: ACTIVE instances with a
-// connected agent that satisfy the constraints and have the resources; the
-// availability zone with the fewest of the service's tasks (azCount) first,
-// then the fullest instance that fits (binpack on memory).
-func (s *Sim) ecsPlace(c *ecsCluster, r placeReq, azCount map[string]int) (*ecsInstance, types.Failure) {
-	var best *ecsInstance
-	bestAZ, bestRem := 0, 0
+// ecsPlace picks an instance for one task among the ACTIVE instances with a
+// connected agent that satisfy the constraints and have the resources, by
+// the request's placement strategy (default: defaultStrategy).
+func (s *Sim) ecsPlace(c *ecsCluster, r placeReq, pc *placeCounts) (*ecsInstance, types.Failure) {
+	var cands []*ecsInstance
 	miss := placeMiss{stage: -1}
 	note := func(stage int, in *ecsInstance, reason, detail string) {
 		if stage > miss.stage {
@@ -174,13 +272,10 @@ func (s *Sim) ecsPlace(c *ecsCluster, r placeReq, azCount map[string]int) (*ecsI
 			note(4, in, "RESOURCE:PORTS", "is already using a port required by your task")
 			continue
 		}
-		az, rem := azCount[in.AZ], in.Memory-in.MemUsed-r.mem
-		if best == nil || az < bestAZ || az == bestAZ && rem < bestRem {
-			best, bestAZ, bestRem = in, az, rem
-		}
+		cands = append(cands, in)
 	}
-	if best != nil {
-		return best, types.Failure{}
+	if len(cands) > 0 {
+		return s.ecsChoose(cands, r.strategy, pc, r), types.Failure{}
 	}
 	if miss.stage < 0 {
 		return nil, types.Failure{Reason: aws.String("No Container Instances were found in your cluster."),
@@ -300,7 +395,7 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 	for iter := 0; iter < 4; iter++ {
 		changed := false
 		var active, keep, surplus []*ecsTask
-		azCount := map[string]int{}
+		counts := newPlaceCounts()
 		for _, t := range s.ecsServiceTasks(svc) {
 			if aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
 				continue
@@ -308,7 +403,9 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 			active = append(active, t)
 			if t.Deployment == pid && !s.ecsTaskOutOfPlace(t) {
 				keep = append(keep, t)
-				azCount[aws.ToString(t.Task.AvailabilityZone)]++
+				if in := s.ecs.Instances[t.Instance]; in != nil {
+					counts.add(in)
+				}
 			} else {
 				surplus = append(surplus, t)
 			}
@@ -338,13 +435,13 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 				n = room
 			}
 			for i := 0; i < n; i++ {
-				in, fail := s.ecsPlace(c, req, azCount)
+				in, fail := s.ecsPlace(c, req, counts)
 				if in == nil {
 					unable = aws.ToString(fail.Detail)
 					break
 				}
 				t := s.ecsCreateTask(c, td, in, "service:"+name, pid, svc, pid, svcTaskTags(svc, td))
-				azCount[in.AZ]++
+				counts.add(in)
 				started = append(started, lastPart(aws.ToString(t.Task.TaskArn)))
 				active = append(active, t)
 				changed = true

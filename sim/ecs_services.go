@@ -177,6 +177,9 @@ func (s *Sim) ecsCreateService(in *ecs.CreateServiceInput) (*ecs.CreateServiceOu
 	if req := s.ecsPlaceReq(td, in.PlacementConstraints, nil); req.err != nil {
 		return nil, req.err
 	}
+	if err := validateStrategy(in.PlacementStrategy); err != nil {
+		return nil, err
+	}
 	svc := s.ecsNewService(c, name, td, in)
 	v := s.ecsServiceView(svc, false)
 	return &ecs.CreateServiceOutput{Service: &v}, nil
@@ -236,7 +239,7 @@ func nonNilSlice[T any](a []T) []T {
 	if a == nil {
 		return []T{}
 	}
-	return append([]T(nil), a...)
+	return append(make([]T, 0, len(a)), a...)
 }
 
 func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
@@ -282,6 +285,9 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 		if req := s.ecsPlaceReq(curTD, in.PlacementConstraints, nil); req.err != nil {
 			return nil, req.err
 		}
+	}
+	if err := validateStrategy(in.PlacementStrategy); err != nil {
+		return nil, err
 	}
 	// Validation done: apply.
 	newDeployment := in.ForceNewDeployment

@@ -526,13 +526,19 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	if req.err != nil {
 		return nil, req.err
 	}
+	if err := validateStrategy(in.PlacementStrategy); err != nil {
+		return nil, err
+	}
+	req.strategy = in.PlacementStrategy
+	counts := newPlaceCounts()
 	out := &ecs.RunTaskOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
 	for i := 0; i < count; i++ {
-		inst, fail := s.ecsPlace(c, req, nil)
+		inst, fail := s.ecsPlace(c, req, counts)
 		if inst == nil {
 			out.Failures = append(out.Failures, fail)
 			continue
 		}
+		counts.add(inst)
 		t := s.ecsCreateTask(c, td, inst, group, aws.ToString(in.StartedBy), nil, "", in.Tags)
 		if in.Overrides != nil {
 			t.Task.Overrides = in.Overrides

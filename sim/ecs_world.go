@@ -311,17 +311,25 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 			}
 		}
 	} else {
-		az := map[string]int{}
+		counts := newPlaceCounts()
 		for i := 0; i < ss.Desired; i++ {
-			got, _ := s.ecsPlace(c, req, az)
+			got, _ := s.ecsPlace(c, req, counts)
 			if got == nil {
 				break // the scheduler keeps trying and says why
 			}
-			az[got.AZ]++
+			counts.add(got)
 			s.ecsLoadRunning(c, svc, td, got, "service:"+ss.Name, pid)
 		}
 	}
 	s.ecsSettle(svc)
+	// The deployment finished a few minutes after it started.
+	done := d.CreatedAt.Add(5 * time.Minute)
+	if svc.Svc.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted {
+		svc.Svc.Deployments[0].UpdatedAt = aws.Time(done)
+		for i := range svc.Svc.Events {
+			svc.Svc.Events[i].CreatedAt = aws.Time(done)
+		}
+	}
 	return nil
 }
 
