@@ -328,16 +328,30 @@ func (s *Sim) ecsUpdateContainerInstancesState(in *ecs.UpdateContainerInstancesS
 	return out, nil
 }
 
-// ecsCheckDrained writes the timeline entry of a finished drain (no service
-// tasks left on a DRAINING instance).
+// ecsCheckDrained follows a DRAINING instance: once only daemon tasks are
+// left their services are told (daemon tasks stop last), and once no service
+// task is left the timeline notes the finished drain.
 func (s *Sim) ecsCheckDrained(ci *ecsInstance) {
 	if aws.ToString(ci.CI.Status) != "DRAINING" || ci.DrainedLogged {
 		return
 	}
+	var daemons []*ecsService
 	for ta := range s.ecs.instTasks[aws.ToString(ci.CI.ContainerInstanceArn)] {
-		if t := s.ecs.Tasks[ta]; t != nil && t.Service != "" {
+		t := s.ecs.Tasks[ta]
+		if t == nil || t.Service == "" {
+			continue
+		}
+		svc := s.ecsTaskService(t)
+		if svc == nil || svc.Svc.SchedulingStrategy != types.SchedulingStrategyDaemon {
 			return
 		}
+		daemons = append(daemons, svc)
+	}
+	if len(daemons) > 0 {
+		for _, svc := range daemons {
+			s.ecsKickService(svc)
+		}
+		return
 	}
 	ci.DrainedLogged = true
 	s.rec.timeline(s.Now(), "instance-drained", ci.Cluster+": "+aws.ToString(ci.CI.Ec2InstanceId)+" has no service tasks left")

@@ -341,7 +341,11 @@ func (s *Sim) ecsInstanceGone(instanceID string) {
 		if t == nil {
 			continue
 		}
-		if t.Service != "" && !t.ByScheduler {
+		counted := t.Service != "" && !t.ByScheduler
+		if svc := s.ecsTaskService(t); svc != nil && svc.Svc.SchedulingStrategy == types.SchedulingStrategyDaemon {
+			counted = false // a daemon task goes with its instance
+		}
+		if counted {
 			unreplaced = append(unreplaced, ta)
 		}
 		if aws.ToString(t.Task.DesiredStatus) != "STOPPED" {
@@ -351,7 +355,7 @@ func (s *Sim) ecsInstanceGone(instanceID string) {
 			t.Task.StoppingAt = aws.Time(s.Now())
 		}
 		s.ecsFinishStop(t, 137, "instance terminated")
-		if t.Service != "" && !t.ByScheduler {
+		if counted {
 			s.ecsNoteKilled(t, reason)
 		}
 	}
