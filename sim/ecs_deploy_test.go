@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -200,3 +201,46 @@ func TestECSSaveLoadMidDeployment(t *testing.T) {
 type stringWriter struct{ b *strings.Builder }
 
 func (w *stringWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
+
+func TestECSDeployWithinPercents(t *testing.T) {
+	tests := []struct {
+		minP, maxP  int
+		wantMinSeen int // fewest healthy tasks seen (desired 4)
+		wantMaxSeen int // most tasks RUNNING or PENDING at once
+	}{
+		{100, 200, 4, 8},
+		{50, 100, 2, 4},
+		{75, 125, 3, 5},
+		{0, 100, 0, 4},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("min%d-max%d", tc.minP, tc.maxP), func(t *testing.T) {
+			s := newTestSim(t, Options{}, apiWorld(4, true, nil, intp(tc.minP), intp(tc.maxP)), spreadInstances(4, 2, 8192))
+			s.ResetReport()
+			arn := newRevision(t, s, "api", "api:v2")
+			mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), TaskDefinition: aws.String(arn)})
+			most := 0
+			done := serviceDone(s, "api")
+			ok := s.RunUntil(30*time.Minute, time.Second, func() bool {
+				n := 0
+				for _, tk := range s.ecsServiceTasks(s.ecs.Clusters["prod"].Services["api"]) {
+					if aws.ToString(tk.Task.DesiredStatus) == "RUNNING" {
+						n++
+					}
+				}
+				most = max(most, n)
+				return done()
+			})
+			if !ok {
+				t.Fatalf("not done:\n%s", eventsText(describeService(t, s, "api")))
+			}
+			rec := s.Report().Services["prod/api"]
+			if rec.MinHealthy != tc.wantMinSeen || len(rec.BelowMinimum) != 0 {
+				t.Errorf("fewest healthy %d (want %d), below minimum %+v", rec.MinHealthy, tc.wantMinSeen, rec.BelowMinimum)
+			}
+			if most != tc.wantMaxSeen {
+				t.Errorf("at most %d tasks at once, want %d", most, tc.wantMaxSeen)
+			}
+		})
+	}
+}

@@ -58,9 +58,13 @@ func (s *Sim) ecsKickService(svc *ecsService) {
 	s.after(0, evSchedule, aws.ToString(svc.Svc.ServiceArn))
 }
 
+// ecsKickCluster wakes the services that new or returning capacity may
+// help: daemons, and services that are not steady (some waiting to place).
 func (s *Sim) ecsKickCluster(c *ecsCluster) {
 	for _, name := range sortedKeys(c.Services) {
-		s.ecsKickService(c.Services[name])
+		if svc := c.Services[name]; !svc.Steady || svc.Svc.SchedulingStrategy == types.SchedulingStrategyDaemon {
+			s.ecsKickService(svc)
+		}
 	}
 }
 

@@ -87,6 +87,7 @@ type ecsTask struct {
 	// TargetGroup and TargetPort: where the task is registered (if at all).
 	TargetGroup string `json:"targetGroup,omitempty"`
 	TargetPort  int32  `json:"targetPort,omitempty"`
+	TargetKey   string `json:"targetKey,omitempty"` // key in the group's Targets
 	// ByScheduler: the service scheduler stopped it (it was replaced).
 	ByScheduler bool `json:"byScheduler,omitempty"`
 	Failed      bool `json:"failed,omitempty"`

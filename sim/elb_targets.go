@@ -93,13 +93,11 @@ func (s *Sim) ecsTargetFor(svc *ecsService, t *ecsTask) (*elbTargetGroup, int32)
 }
 
 func (tg *elbTargetGroup) target(t *ecsTask) *elbTarget {
-	if tg == nil {
+	if tg == nil || t.TargetKey == "" {
 		return nil
 	}
-	for _, tgt := range tg.Targets {
-		if tgt.TaskArn == aws.ToString(t.Task.TaskArn) {
-			return tgt
-		}
+	if tgt := tg.Targets[t.TargetKey]; tgt != nil && tgt.TaskArn == aws.ToString(t.Task.TaskArn) {
+		return tgt
 	}
 	return nil
 }
@@ -110,17 +108,16 @@ func (s *Sim) elbRegister(tg *elbTargetGroup, t *ecsTask) {
 		return
 	}
 	id := aws.ToString(in.CI.Ec2InstanceId)
-	tg.Targets[targetKey(id, t.TargetPort)] = &elbTarget{
+	t.TargetKey = targetKey(id, t.TargetPort)
+	tg.Targets[t.TargetKey] = &elbTarget{
 		ID: id, Port: t.TargetPort, AZ: in.AZ, State: "initial", TaskArn: aws.ToString(t.Task.TaskArn),
 		Reason: "Elb.RegistrationInProgress", Description: "Target registration is in progress",
 	}
 }
 
 func (tg *elbTargetGroup) deregister(t *ecsTask) {
-	for k, tgt := range tg.Targets {
-		if tgt.TaskArn == aws.ToString(t.Task.TaskArn) {
-			delete(tg.Targets, k)
-		}
+	if tg.target(t) != nil {
+		delete(tg.Targets, t.TargetKey)
 	}
 }
 
