@@ -32,8 +32,8 @@ func (s *Sim) ecsNewCluster(name string, tags []types.Tag) *ecsCluster {
 		Tags: copyTags(tags), Services: map[string]*ecsService{},
 	}
 	s.ecs.Clusters[name] = c
-	for _, id := range sortedKeys(s.ecs.Unregistered) {
-		if info := s.ecs.Unregistered[id]; info.Cluster == name {
+	for _, info := range append([]InstanceInfo(nil), s.ecs.Unregistered...) {
+		if info.Cluster == name {
 			s.ecsRegisterInstance(info)
 		}
 	}
@@ -226,6 +226,9 @@ func (s *Sim) ecsListContainerInstances(in *ecs.ListContainerInstancesInput) (*e
 	c, err := s.ecsGetCluster(in.Cluster)
 	if err != nil {
 		return nil, err
+	}
+	if in.Status != "" && !hasField(in.Status.Values(), string(in.Status)) {
+		return nil, apiErr("InvalidParameterException", "Invalid status %s; valid values are %v.", in.Status, in.Status.Values())
 	}
 	var f ciFilter
 	if q := aws.ToString(in.Filter); q != "" {

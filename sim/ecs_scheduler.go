@@ -482,8 +482,6 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 	s.ecsRunEvents(svc, started, stoppedRunning, draining)
 	if unable != "" {
 		s.ecsUnable(svc, unable)
-	} else {
-		svc.LastUnable = time.Time{}
 	}
 	s.ecsSettle(svc)
 }
@@ -642,6 +640,7 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 	}
 	if steady {
 		svc.StableDesire = desired
+		svc.LastUnable = time.Time{}
 	}
 	svc.Steady = steady
 	s.ecsObserve(svc, "scheduler")

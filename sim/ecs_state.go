@@ -30,8 +30,9 @@ type ecsState struct {
 	// EC2Index maps an EC2 instance ID to its latest container instance ARN.
 	EC2Index map[string]string `json:"ec2Index"`
 	// Unregistered holds agents whose cluster does not exist (yet): the
-	// agent keeps retrying, so they register when the cluster is created.
-	Unregistered      map[string]InstanceInfo            `json:"unregistered"`
+	// agent keeps retrying, so they register when the cluster is created,
+	// in the order they booted.
+	Unregistered      []InstanceInfo                     `json:"unregistered,omitempty"`
 	CapacityProviders map[string]*types.CapacityProvider `json:"capacityProviders"` // by name
 	// TargetGroups (ELBv2) by ARN, and the one load balancer per cluster
 	// that fronts them.
@@ -129,7 +130,6 @@ func newECSState() *ecsState {
 		Tasks:             map[string]*ecsTask{},
 		Instances:         map[string]*ecsInstance{},
 		EC2Index:          map[string]string{},
-		Unregistered:      map[string]InstanceInfo{},
 		CapacityProviders: map[string]*types.CapacityProvider{},
 		TargetGroups:      map[string]*elbTargetGroup{},
 		LoadBalancers:     map[string]string{},
@@ -149,9 +149,6 @@ func init() {
 			if *m == nil {
 				*m = map[string]string{}
 			}
-		}
-		if e.Unregistered == nil {
-			e.Unregistered = map[string]InstanceInfo{}
 		}
 		if e.TargetGroups == nil {
 			e.TargetGroups = map[string]*elbTargetGroup{}
@@ -206,10 +203,11 @@ func (s *Sim) ecsRegisterInstance(info InstanceInfo) {
 	e := s.ecs
 	c := e.Clusters[info.Cluster]
 	if c == nil || c.Status != "ACTIVE" {
-		e.Unregistered[info.InstanceID] = info
+		e.dropUnregistered(info.InstanceID)
+		e.Unregistered = append(e.Unregistered, info)
 		return
 	}
-	delete(e.Unregistered, info.InstanceID)
+	e.dropUnregistered(info.InstanceID)
 	if arn, ok := e.EC2Index[info.InstanceID]; ok {
 		if in := e.Instances[arn]; in != nil && aws.ToString(in.CI.Status) != "INACTIVE" && in.Cluster == info.Cluster {
 			in.CI.AgentConnected = true
@@ -254,6 +252,16 @@ func (s *Sim) ecsRegisterInstance(info InstanceInfo) {
 	c.Instances = append(c.Instances, arn)
 	s.rec.timeline(at, "instance-registered", c.Name+": "+info.InstanceID+" ("+info.ImageID+", "+info.AvailabilityZone+")")
 	s.ecsKickCluster(c)
+}
+
+func (e *ecsState) dropUnregistered(id string) {
+	kept := e.Unregistered[:0]
+	for _, u := range e.Unregistered {
+		if u.InstanceID != id {
+			kept = append(kept, u)
+		}
+	}
+	e.Unregistered = kept
 }
 
 // ecsInstanceAttributes are the attributes an ECS agent reports.
@@ -323,7 +331,7 @@ func lastRune(s string) string {
 // instance becomes INACTIVE and its tasks stop at once, without draining.
 func (s *Sim) ecsInstanceGone(instanceID string) {
 	e := s.ecs
-	delete(e.Unregistered, instanceID)
+	e.dropUnregistered(instanceID)
 	arn, ok := e.EC2Index[instanceID]
 	if !ok {
 		return
@@ -364,6 +372,34 @@ func (s *Sim) ecsInstanceGone(instanceID string) {
 		s.rec.terminatedWithTasks(s.Now(), instanceID, unreplaced, "ec2")
 	}
 	s.rec.timeline(s.Now(), "instance-deregistered", in.Cluster+": "+instanceID+" terminated")
+	s.after(ecsInactiveInstanceRetention, evInstanceExpire, arn)
+}
+
+// ECS keeps an INACTIVE container instance describable for about an hour.
+const ecsInactiveInstanceRetention = time.Hour
+
+const evInstanceExpire = "ecs.instanceExpire" // key: container instance ARN
+
+func init() {
+	registerEvent(evInstanceExpire, func(s *Sim, arn string) {
+		in := s.ecs.Instances[arn]
+		if in == nil || aws.ToString(in.CI.Status) != "INACTIVE" {
+			return
+		}
+		delete(s.ecs.Instances, arn)
+		if s.ecs.EC2Index[aws.ToString(in.CI.Ec2InstanceId)] == arn {
+			delete(s.ecs.EC2Index, aws.ToString(in.CI.Ec2InstanceId))
+		}
+		if c := s.ecs.Clusters[in.Cluster]; c != nil {
+			kept := c.Instances[:0]
+			for _, a := range c.Instances {
+				if a != arn {
+					kept = append(kept, a)
+				}
+			}
+			c.Instances = kept
+		}
+	})
 }
 
 // ecsInstanceTaskCount counts the running or pending tasks on an instance.
