@@ -121,6 +121,10 @@ func (s *Sim) ecsCheckLoadBalancers(td *ecsTaskDef, lbs []types.LoadBalancer) er
 		if tg == nil {
 			return apiErr("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.")
 		}
+		if awsvpc, ip := td.TD.NetworkMode == types.NetworkModeAwsvpc, tg.TG.TargetType == "ip"; awsvpc != ip {
+			return apiErr("InvalidParameterException", "The provided target group %s has target type %s, which is incompatible with the %s network mode specified in the task definition.",
+				aws.ToString(lb.TargetGroupArn), tg.TG.TargetType, td.TD.NetworkMode)
+		}
 		found := false
 		for _, c := range td.TD.ContainerDefinitions {
 			if aws.ToString(c.Name) != aws.ToString(lb.ContainerName) {

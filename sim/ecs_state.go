@@ -89,6 +89,8 @@ type ecsTask struct {
 	TargetGroup string `json:"targetGroup,omitempty"`
 	TargetPort  int32  `json:"targetPort,omitempty"`
 	TargetKey   string `json:"targetKey,omitempty"` // key in the group's Targets
+	// PrivateIP is the address of an awsvpc task's network interface.
+	PrivateIP string `json:"privateIp,omitempty"`
 	// ByScheduler: the service scheduler stopped it (it was replaced).
 	ByScheduler bool `json:"byScheduler,omitempty"`
 	Failed      bool `json:"failed,omitempty"`

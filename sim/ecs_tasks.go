@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,6 +153,25 @@ func (s *Sim) ecsCreateTask(c *ecsCluster, td *ecsTaskDef, in *ecsInstance, grou
 	if startedBy != "" {
 		t.Task.StartedBy = aws.String(startedBy)
 	}
+	var eni string
+	if td.TD.NetworkMode == types.NetworkModeAwsvpc {
+		// The task gets its own network interface (ENI) and address.
+		t.Task.LastStatus = aws.String("PROVISIONING")
+		t.PrivateIP = fmt.Sprintf("10.0.%d.%d", 1+s.rng.Intn(254), 1+s.rng.Intn(254))
+		eni = "eni-0" + s.randHex(16)
+		kv := func(k, v string) types.KeyValuePair {
+			return types.KeyValuePair{Name: aws.String(k), Value: aws.String(v)}
+		}
+		t.Task.Attachments = []types.Attachment{{
+			Id: aws.String(s.newID("uuid")), Type: aws.String("ElasticNetworkInterface"), Status: aws.String("ATTACHED"),
+			Details: []types.KeyValuePair{
+				kv("subnetId", ecsAttr(in, "ecs.subnet-id")), kv("networkInterfaceId", eni),
+				kv("macAddress", "0e:"+s.randHex(2)+":"+s.randHex(2)+":"+s.randHex(2)+":"+s.randHex(2)+":"+s.randHex(2)),
+				kv("privateDnsName", "ip-"+strings.ReplaceAll(t.PrivateIP, ".", "-")+".ec2.internal"),
+				kv("privateIPv4Address", t.PrivateIP),
+			},
+		}}
+	}
 	if svc != nil {
 		t.Service = aws.ToString(svc.Svc.ServiceArn)
 	}
@@ -166,6 +186,9 @@ func (s *Sim) ecsCreateTask(c *ecsCluster, td *ecsTaskDef, in *ecsInstance, grou
 			TaskArn:      aws.String(arn), Name: cd.Name, Image: cd.Image, LastStatus: aws.String("PENDING"),
 			Cpu: aws.String(strconv.Itoa(int(cd.Cpu))), HealthStatus: types.HealthStatusUnknown,
 			NetworkInterfaces: []types.NetworkInterface{},
+		}
+		if eni != "" {
+			ct.NetworkInterfaces = []types.NetworkInterface{{AttachmentId: t.Task.Attachments[0].Id, PrivateIpv4Address: aws.String(t.PrivateIP)}}
 		}
 		if cd.Memory != nil {
 			ct.Memory = aws.String(strconv.Itoa(int(*cd.Memory)))
@@ -231,7 +254,10 @@ func (s *Sim) ecsTaskService(t *ecsTask) *ecsService {
 
 func (s *Sim) ecsOnTaskStart(key string) {
 	t := s.ecs.Tasks[key]
-	if t == nil || aws.ToString(t.Task.LastStatus) != "PENDING" || aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
+	if t == nil || aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
+		return
+	}
+	if ls := aws.ToString(t.Task.LastStatus); ls != "PENDING" && ls != "PROVISIONING" {
 		return
 	}
 	now := s.Now()
@@ -646,7 +672,7 @@ func (s *Sim) ecsListTasks(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error)
 		}
 		ds := aws.ToString(t.Task.DesiredStatus)
 		if want == "PENDING" {
-			if ds != "RUNNING" || aws.ToString(t.Task.LastStatus) != "PENDING" {
+			if ls := aws.ToString(t.Task.LastStatus); ds != "RUNNING" || ls != "PENDING" && ls != "PROVISIONING" {
 				continue
 			}
 		} else if ds != want {

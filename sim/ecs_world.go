@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // The ECS part of a world: clusters (their instances were registered by the
@@ -286,7 +287,11 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 		if len(first.Ports) == 0 {
 			return fmt.Errorf("loadBalanced needs a port on the first container")
 		}
-		tg := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name, int32(first.Ports[0]))
+		tt := elbtypes.TargetTypeEnumInstance
+		if ss.NetworkMode == "awsvpc" {
+			tt = elbtypes.TargetTypeEnumIp
+		}
+		tg := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name, int32(first.Ports[0]), tt)
 		in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: tg.TG.TargetGroupArn, ContainerName: aws.String(first.Name), ContainerPort: aws.Int32(int32(first.Ports[0]))}}
 		in.HealthCheckGracePeriodSeconds = aws.Int32(int32(s.Timings.HealthCheckGrace.D() / time.Second))
 	}

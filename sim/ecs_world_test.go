@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 )
 
 const worldJSON = `{
@@ -24,7 +25,9 @@ const worldJSON = `{
          {"name": "web", "image": "web:1.2.0", "ports": [8080], "environment": {"MODE": "prod"},
           "secrets": {"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db"}, "dependsOn": ["envoy"]},
          {"name": "envoy", "image": "public.ecr.aws/envoy/envoy:v1.29", "essential": false, "logDriver": "fluentd"}
-       ]}
+       ]},
+      {"name": "grpc", "desired": 1, "loadBalanced": true, "networkMode": "awsvpc", "cpu": 256, "memory": 256,
+       "containers": [{"name": "grpc", "image": "grpc:3", "ports": [9000]}]}
     ],
     "tasks": [{"family": "cron", "count": 2, "containers": [{"name": "cron", "image": "cron:7", "memory": 128}]}]
   }]
@@ -63,12 +66,24 @@ func TestECSWorldFromJSON(t *testing.T) {
 		t.Fatalf("capacity provider: %+v", cp.AutoScalingGroupProvider)
 	}
 	cl := mustCall(t, s, (*Sim).ecsDescribeClusters, &ecs.DescribeClustersInput{Clusters: []string{"prod"}}).Clusters[0]
-	if len(cl.CapacityProviders) != 1 || cl.RunningTasksCount != 4 {
+	if len(cl.CapacityProviders) != 1 || cl.RunningTasksCount != 5 {
 		t.Fatalf("cluster: %+v", cl)
 	}
 	ci := mustCall(t, s, (*Sim).ecsDescribeContainerInstances, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("prod"), ContainerInstances: instanceArns(t, s)[:1]})
 	if aws.ToString(ci.ContainerInstances[0].CapacityProviderName) != "prod-cp" {
 		t.Fatalf("instance capacity provider: %v", ci.ContainerInstances[0].CapacityProviderName)
+	}
+	// An awsvpc task has its own interface, and its target is its address.
+	g := describeService(t, s, "grpc")
+	gl := mustCall(t, s, (*Sim).ecsListTasks, &ecs.ListTasksInput{Cluster: aws.String("prod"), ServiceName: aws.String("grpc")})
+	gt := mustCall(t, s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: aws.String("prod"), Tasks: gl.TaskArns}).Tasks[0]
+	if len(gt.Attachments) != 1 || aws.ToString(gt.Attachments[0].Type) != "ElasticNetworkInterface" || len(gt.Containers[0].NetworkInterfaces) != 1 {
+		t.Fatalf("awsvpc task: %+v", gt.Attachments)
+	}
+	ip := aws.ToString(gt.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
+	th := mustCall(t, s, (*Sim).elbDescribeTargetHealth, &elb.DescribeTargetHealthInput{TargetGroupArn: g.LoadBalancers[0].TargetGroupArn})
+	if len(th.TargetHealthDescriptions) != 1 || aws.ToString(th.TargetHealthDescriptions[0].Target.Id) != ip || aws.ToInt32(th.TargetHealthDescriptions[0].Target.Port) != 9000 {
+		t.Fatalf("awsvpc target: %+v (task address %s)", th.TargetHealthDescriptions[0].Target, ip)
 	}
 	// The account survives a save and load with everything in it.
 	var buf bytes.Buffer

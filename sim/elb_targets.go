@@ -40,7 +40,7 @@ type elbTarget struct {
 
 // elbNewTargetGroup creates a target group (name ≤ 32 characters) behind the
 // cluster's load balancer.
-func (s *Sim) elbNewTargetGroup(cluster, name string, port int32) *elbTargetGroup {
+func (s *Sim) elbNewTargetGroup(cluster, name string, port int32, targetType elbtypes.TargetTypeEnum) *elbTargetGroup {
 	if len(name) > 32 {
 		name = strings.TrimRight(name[:32], "-")
 	}
@@ -56,7 +56,7 @@ func (s *Sim) elbNewTargetGroup(cluster, name string, port int32) *elbTargetGrou
 	arn := s.arn("elasticloadbalancing", "targetgroup/"+name+"/"+s.randHex(16))
 	tg := &elbTargetGroup{Targets: map[string]*elbTarget{}, TG: elbtypes.TargetGroup{
 		TargetGroupArn: aws.String(arn), TargetGroupName: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
-		Port: aws.Int32(port), VpcId: aws.String("vpc-0a1b2c3d4e5f60718"), TargetType: elbtypes.TargetTypeEnumInstance,
+		Port: aws.Int32(port), VpcId: aws.String("vpc-0a1b2c3d4e5f60718"), TargetType: targetType,
 		HealthCheckEnabled: aws.Bool(true), HealthCheckProtocol: elbtypes.ProtocolEnumHttp, HealthCheckPort: aws.String("traffic-port"),
 		HealthCheckPath: aws.String("/health"), HealthCheckIntervalSeconds: aws.Int32(30), HealthCheckTimeoutSeconds: aws.Int32(5),
 		HealthyThresholdCount: aws.Int32(5), UnhealthyThresholdCount: aws.Int32(2), Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")},
@@ -83,6 +83,9 @@ func (s *Sim) ecsTargetFor(svc *ecsService, t *ecsTask) (*elbTargetGroup, int32)
 		if aws.ToString(c.Name) != aws.ToString(lb.ContainerName) {
 			continue
 		}
+		if t.PrivateIP != "" {
+			return tg, aws.ToInt32(lb.ContainerPort) // awsvpc: the task's own address
+		}
 		for _, nb := range c.NetworkBindings {
 			if aws.ToInt32(nb.ContainerPort) == aws.ToInt32(lb.ContainerPort) {
 				return tg, aws.ToInt32(nb.HostPort)
@@ -108,6 +111,9 @@ func (s *Sim) elbRegister(tg *elbTargetGroup, t *ecsTask) {
 		return
 	}
 	id := aws.ToString(in.CI.Ec2InstanceId)
+	if tg.TG.TargetType == elbtypes.TargetTypeEnumIp {
+		id = t.PrivateIP
+	}
 	t.TargetKey = targetKey(id, t.TargetPort)
 	tg.Targets[t.TargetKey] = &elbTarget{
 		ID: id, Port: t.TargetPort, AZ: in.AZ, State: "initial", TaskArn: aws.ToString(t.Task.TaskArn),
