@@ -98,7 +98,8 @@ func (s *Sim) ecsRegisterTaskDefinition(in *ecs.RegisterTaskDefinitionInput) (*e
 		}
 	}
 	td := s.ecsNewTaskDef(in)
-	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td.TD, Tags: copyTags(td.Tags)}, nil
+	v := td.TD
+	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &v, Tags: copyTags(td.Tags)}, nil
 }
 
 // ecsNewTaskDef stores a new revision of in.Family.

@@ -23,10 +23,15 @@ func init() {
 }
 
 func (s *Sim) ecsLoadWorld(w *World) error {
+	names := map[string]bool{}
 	for _, cs := range w.Clusters {
 		if !validName(cs.Name, 255) {
-			return fmt.Errorf("cluster %q: invalid name", cs.Name)
+			return fmt.Errorf("cluster %q: invalid name (letters, digits, - and _)", cs.Name)
 		}
+		if names[cs.Name] {
+			return fmt.Errorf("cluster %q listed twice", cs.Name)
+		}
+		names[cs.Name] = true
 		if c := s.ecs.Clusters[cs.Name]; c != nil {
 			c.Tags = tagsFromMap(cs.Tags)
 			continue

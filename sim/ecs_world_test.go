@@ -129,3 +129,34 @@ func TestECSInactiveInstanceForgotten(t *testing.T) {
 		t.Fatalf("after an hour: %d described, %d failures", len(d.ContainerInstances), len(d.Failures))
 	}
 }
+
+func TestECSWorldErrors(t *testing.T) {
+	app := []ContainerSpec{{Name: "app", Image: "app:1", Memory: 64}}
+	tests := []struct {
+		name string
+		w    World
+		want string
+	}{
+		{"duplicate cluster", World{Clusters: []ClusterSpec{{Name: "a"}, {Name: "a"}}}, `cluster "a" listed twice`},
+		{"duplicate service", World{Clusters: []ClusterSpec{{Name: "a", Services: []ServiceSpec{{Name: "s", Containers: app}, {Name: "s", Containers: app}}}}}, `service "s" listed twice`},
+		{"network mode", World{Clusters: []ClusterSpec{{Name: "a", Services: []ServiceSpec{{Name: "s", NetworkMode: "nat", Containers: app}}}}}, `networkMode "nat"`},
+		{"no containers", World{Clusters: []ClusterSpec{{Name: "a", Services: []ServiceSpec{{Name: "s"}}}}}, "no containers"},
+		{"lb without port", World{Clusters: []ClusterSpec{{Name: "a", Services: []ServiceSpec{{Name: "s", LoadBalanced: true, Containers: app}}}}}, "loadBalanced needs a port"},
+		{"bad memberOf", World{Clusters: []ClusterSpec{{Name: "a", Services: []ServiceSpec{{Name: "s", Containers: app,
+			PlacementConstraints: []PlacementConstraintSpec{{Type: "memberOf", Expression: "attribute:x =~ y"}}}}}}}, "is not valid"},
+		{"capacity provider cluster", World{
+			LaunchTemplates:   []LaunchTemplateSpec{{Name: "lt", Versions: []LaunchTemplateVersionSpec{{ImageID: "ami-1", InstanceType: "m5.large", Cluster: "other"}}}},
+			AutoScalingGroups: []ASGSpec{{Name: "g", LaunchTemplate: "lt", CapacityProvider: &CapacityProviderSpec{Name: "cp"}}},
+			Clusters:          []ClusterSpec{{Name: "a"}},
+		}, `cluster "other", which the world does not define`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Options{ManualClock: true, Start: testStart})
+			err := s.LoadWorld(&tc.w)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
