@@ -360,3 +360,19 @@ func TestECSTaskDefinitionsAndTags(t *testing.T) {
 		t.Fatalf("unknown target group: %v", err)
 	}
 }
+
+func TestECSListServicesDefaultPage(t *testing.T) {
+	s := newTestSim(t, Options{}, manyServicesWorld(12), spreadInstances(2, 2, 8192))
+	first := mustCall(t, s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: aws.String("prod")})
+	if len(first.ServiceArns) != 10 || first.NextToken == nil {
+		t.Fatalf("without maxResults ListServices returns 10 and a token: %d %v", len(first.ServiceArns), first.NextToken)
+	}
+	rest := mustCall(t, s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: aws.String("prod"), NextToken: first.NextToken})
+	if len(rest.ServiceArns) != 2 || rest.NextToken != nil {
+		t.Fatalf("second page: %d %v", len(rest.ServiceArns), rest.NextToken)
+	}
+	all := mustCall(t, s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: aws.String("prod"), MaxResults: aws.Int32(100)})
+	if len(all.ServiceArns) != 12 || all.NextToken != nil {
+		t.Fatalf("maxResults 100: %d", len(all.ServiceArns))
+	}
+}

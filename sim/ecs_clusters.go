@@ -582,7 +582,7 @@ func (s *Sim) ecsDescribeCapacityProviders(in *ecs.DescribeCapacityProvidersInpu
 	} else {
 		names = append([]string{"FARGATE", "FARGATE_SPOT"}, sortedKeys(s.ecs.CapacityProviders)...)
 	}
-	page, next, err := s.ecsPage(names, in.NextToken, in.MaxResults)
+	page, next, err := s.ecsPageN(names, in.NextToken, in.MaxResults, 10, 10)
 	if err != nil {
 		return nil, err
 	}

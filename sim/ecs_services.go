@@ -394,7 +394,7 @@ func (s *Sim) ecsListServices(in *ecs.ListServicesInput) (*ecs.ListServicesOutpu
 		}
 		arns = append(arns, aws.ToString(svc.Svc.ServiceArn))
 	}
-	page, next, err := s.ecsPage(arns, in.NextToken, in.MaxResults)
+	page, next, err := s.ecsPageN(arns, in.NextToken, in.MaxResults, 100, 10)
 	if err != nil {
 		return nil, err
 	}

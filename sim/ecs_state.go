@@ -479,14 +479,18 @@ func sortedKeys[V any](m map[string]V) []string {
 // ecsPage cuts one page out of items for a List call: nextToken is an
 // opaque offset, maxResults at most 100 (and at most s.PageSize()).
 func (s *Sim) ecsPage(items []string, token *string, maxResults *int32) ([]string, *string, error) {
-	limit := s.PageSize()
+	return s.ecsPageN(items, token, maxResults, 100, 100)
+}
+
+// ecsPageN is ecsPage for a call whose pages hold at most most items, and
+// def items when maxResults is not given (ListServices: 10, as AWS).
+func (s *Sim) ecsPageN(items []string, token *string, maxResults *int32, most, def int) ([]string, *string, error) {
+	limit := min(s.PageSize(), def)
 	if maxResults != nil {
-		if *maxResults < 1 || *maxResults > 100 {
-			return nil, nil, apiErr("InvalidParameterException", "maxResults must be between 1 and 100.")
+		if *maxResults < 1 || int(*maxResults) > most {
+			return nil, nil, apiErr("InvalidParameterException", "maxResults must be between 1 and %d.", most)
 		}
-		if int(*maxResults) < limit {
-			limit = int(*maxResults)
-		}
+		limit = min(s.PageSize(), int(*maxResults))
 	}
 	start, err := decodeToken(token)
 	if err != nil || start > len(items) {
