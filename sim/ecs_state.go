@@ -404,7 +404,9 @@ func init() {
 	})
 }
 
-// ecsInstanceTaskCount counts the running or pending tasks on an instance.
+// ecsInstanceTaskCount counts the tasks still on an instance (not STOPPED):
+// all of them, and those of replica services (daemon tasks go with their
+// instance and are not counted as service tasks).
 func (s *Sim) ecsInstanceTaskCount(instanceID string) (serviceTasks, allTasks int) {
 	arn, ok := s.ecs.EC2Index[instanceID]
 	if !ok {
@@ -416,7 +418,7 @@ func (s *Sim) ecsInstanceTaskCount(instanceID string) (serviceTasks, allTasks in
 			continue
 		}
 		allTasks++
-		if t.Service != "" {
+		if svc := s.ecsTaskService(t); svc != nil && svc.Svc.SchedulingStrategy != types.SchedulingStrategyDaemon {
 			serviceTasks++
 		}
 	}
@@ -455,7 +457,7 @@ func lastPart(ref string) string {
 	return ref
 }
 
-// ecsCheckClusterOfArn rejects an ARN of another cluster (long ARN format).
+// ecsArnCluster returns the cluster named in a long-format ARN ("" for a name).
 func ecsArnCluster(ref string) string {
 	if !strings.HasPrefix(ref, "arn:") {
 		return ""
