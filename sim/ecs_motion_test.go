@@ -245,3 +245,36 @@ func TestECSUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestECSHealthCheckGracePeriodDelaysReplacement(t *testing.T) {
+	s := newTestSim(t, Options{}, apiWorld(1, true, nil, nil, nil), spreadInstances(2, 2, 8192))
+	bad := newRevision(t, s, "api", "api:unhealthy-v2")
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"),
+		TaskDefinition: aws.String(bad), HealthCheckGracePeriodSeconds: aws.Int32(300)})
+	s.Advance(0)
+	svc := s.ecs.Clusters["prod"].Services["api"]
+	newTask := func() *ecsTask {
+		for _, tk := range s.ecsServiceTasks(svc) {
+			if aws.ToString(tk.Task.TaskDefinitionArn) == bad {
+				return tk
+			}
+		}
+		return nil
+	}
+	s.Advance(2 * time.Minute)
+	s.mu.Lock()
+	tk := newTask()
+	tgt := s.ecs.TargetGroups[tk.TargetGroup].target(tk)
+	state, desired := tgt.State, aws.ToString(tk.Task.DesiredStatus)
+	s.mu.Unlock()
+	if state != "unhealthy" || desired != "RUNNING" {
+		t.Fatalf("inside the grace period: target %s, task desired %s", state, desired)
+	}
+	s.Advance(4 * time.Minute)
+	s.mu.Lock()
+	desired, reason := aws.ToString(tk.Task.DesiredStatus), aws.ToString(tk.Task.StoppedReason)
+	s.mu.Unlock()
+	if desired != "STOPPED" || !strings.HasPrefix(reason, "Task failed ELB health checks") {
+		t.Fatalf("after the grace period: desired %s, reason %q", desired, reason)
+	}
+}

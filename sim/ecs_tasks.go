@@ -352,7 +352,7 @@ func (s *Sim) ecsOnTargetCheck(key string) {
 	}
 	tg := s.ecs.TargetGroups[t.TargetGroup]
 	tgt := tg.target(t)
-	if tgt == nil || tgt.State != "initial" {
+	if tgt == nil || tgt.State != "initial" && tgt.State != "unhealthy" {
 		return
 	}
 	svc := s.ecsTaskService(t)
@@ -371,6 +371,15 @@ func (s *Sim) ecsOnTargetCheck(key string) {
 		return
 	}
 	tgt.State, tgt.Reason, tgt.Description = "unhealthy", "Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]"
+	// ECS ignores the load balancer's verdict during the service's
+	// health-check grace period.
+	if svc != nil && svc.Svc.HealthCheckGracePeriodSeconds != nil {
+		graceEnd := aws.ToTime(t.Task.StartedAt).Add(time.Duration(*svc.Svc.HealthCheckGracePeriodSeconds) * time.Second)
+		if graceEnd.After(s.Now()) {
+			s.schedule(graceEnd, evTargetCheck, key)
+			return
+		}
+	}
 	reason := "Task failed ELB health checks in (target-group " + t.TargetGroup + ")"
 	t.Failed = true
 	if svc != nil {
