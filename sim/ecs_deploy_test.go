@@ -38,7 +38,7 @@ func TestECSRollingDeployCompletes(t *testing.T) {
 	ev := eventsText(svc)
 	for _, want := range []string{
 		"(service api) has started 4 tasks: (task ",
-		"(service api) registered 1 targets in (target-group arn:aws:elasticloadbalancing:",
+		"(service api) registered 4 targets in (target-group arn:aws:elasticloadbalancing:",
 		"(service api) has begun draining connections on 4 tasks.",
 		"(service api) has stopped 4 running tasks: (task ",
 		"(service api) deployment " + newID + " deployment completed.",

@@ -156,3 +156,58 @@ func TestECSInstanceGoneWithTasks(t *testing.T) {
 		t.Fatal("losing tasks without draining should show below minimum healthy")
 	}
 }
+
+// An AMI rotation as ecsctl does it: new instances join, the old ones are
+// drained together, then terminated once empty. Nothing may drop below the
+// minimum and no instance may go with service tasks on it.
+func TestECSRotationScenario(t *testing.T) {
+	w := drainWorld(3)
+	w.Clusters[0].Services = append(w.Clusters[0].Services, ServiceSpec{Name: "agent", Daemon: true,
+		Containers: []ContainerSpec{{Name: "agent", Image: "agent:v1", CPU: 64, Memory: 64}}})
+	s := newTestSim(t, Options{}, w, spreadInstances(3, 2, 8192))
+	old := instanceArns(t, s)
+	s.ResetReport()
+	s.mu.Lock()
+	for _, az := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+		s.ecsRegisterInstance(InstanceInfo{InstanceID: "i-0new" + az[len(az)-1:], Cluster: "prod", AvailabilityZone: az,
+			InstanceType: "m5.large", ImageID: "ami-0new", VCPU: 2, MemoryMiB: 8192, ASGName: "prod-asg"})
+	}
+	s.mu.Unlock()
+	fresh := mustCall(t, s, (*Sim).ecsListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("prod"),
+		Filter: aws.String("attribute:ecs.ami-id == ami-0new")})
+	if len(fresh.ContainerInstanceArns) != 3 {
+		t.Fatalf("new instances: %v", fresh.ContainerInstanceArns)
+	}
+	mustCall(t, s, (*Sim).ecsUpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{
+		Cluster: aws.String("prod"), ContainerInstances: old, Status: types.ContainerInstanceStatusDraining})
+	empty := func() bool {
+		for _, ci := range old {
+			for ta := range s.ecs.instTasks[ci] {
+				if tk := s.ecs.Tasks[ta]; tk.Service != "" {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !s.RunUntil(time.Hour, 10*time.Second, empty) {
+		t.Fatalf("old instances never emptied:\n%s", eventsText(describeService(t, s, "api")))
+	}
+	s.mu.Lock()
+	for _, ci := range old {
+		s.ecsInstanceGone(aws.ToString(s.ecs.Instances[ci].CI.Ec2InstanceId))
+	}
+	s.mu.Unlock()
+	if !s.RunUntil(10*time.Minute, 10*time.Second, func() bool {
+		return serviceDone(s, "api")() && serviceDone(s, "worker")() && serviceDone(s, "agent")()
+	}) {
+		t.Fatal("services not steady after the rotation")
+	}
+	rep := s.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 || len(rep.KilledNoReplacement) != 0 {
+		t.Fatalf("violations %v terminated %+v killed %+v", rep.Violations, rep.TerminatedWithTasks, rep.KilledNoReplacement)
+	}
+	if svc := describeService(t, s, "agent"); svc.RunningCount != 3 {
+		t.Fatalf("daemon tasks on the new instances: %d", svc.RunningCount)
+	}
+}

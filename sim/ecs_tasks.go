@@ -288,7 +288,7 @@ func (s *Sim) ecsOnTaskStart(key string) {
 		if tg, port := s.ecsTargetFor(svc, t); tg != nil {
 			t.TargetGroup, t.TargetPort = aws.ToString(tg.TG.TargetGroupArn), port
 			s.elbRegister(tg, t)
-			s.ecsEvent(svc, "(service "+aws.ToString(svc.Svc.ServiceName)+") registered 1 targets in (target-group "+t.TargetGroup+")")
+			s.ecsTargetsRegisteredEvent(svc, t.TargetGroup)
 			s.after(s.Timings.HealthCheckGrace.D(), evTargetCheck, key)
 		}
 		s.ecsObserve(svc, "task started")
@@ -329,6 +329,26 @@ func (s *Sim) ecsMarkRunning(t *ecsTask, at time.Time) (crash bool) {
 	}
 	s.logsTaskStarted(info)
 	return crash
+}
+
+// ecsTargetsRegisteredEvent writes "registered N targets", counting up the
+// newest event when it says the same at the same moment (ECS reports the
+// targets of one scheduler action together).
+func (s *Sim) ecsTargetsRegisteredEvent(svc *ecsService, tg string) {
+	prefix := "(service " + s.ecsSvcName(svc) + ") registered "
+	suffix := " targets in (target-group " + tg + ")"
+	if evs := svc.Svc.Events; len(evs) > 0 && aws.ToTime(evs[0].CreatedAt).Equal(s.Now()) {
+		msg := strings.TrimSuffix(aws.ToString(evs[0].Message), ".")
+		if n, ok := strings.CutPrefix(msg, prefix); ok {
+			if n, ok = strings.CutSuffix(n, suffix); ok {
+				if k, err := strconv.Atoi(n); err == nil {
+					evs[0].Message = aws.String(prefix + strconv.Itoa(k+1) + suffix + ".")
+					return
+				}
+			}
+		}
+	}
+	s.ecsEvent(svc, prefix+"1"+suffix)
 }
 
 func (s *Sim) ecsOnTaskCrash(key string) {
