@@ -85,10 +85,15 @@ func TestECSCircuitBreaker(t *testing.T) {
 	}{
 		{"rollback", &CircuitBreakerSpec{Enable: true, Rollback: true}, 1},
 		{"no rollback", &CircuitBreakerSpec{Enable: true}, 2},
+		{"no rollback, min 50", &CircuitBreakerSpec{Enable: true}, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newTestSim(t, Options{}, apiWorld(4, true, tc.cb, nil, nil), spreadInstances(4, 2, 8192))
+			var minP *int
+			if strings.Contains(tc.name, "min 50") {
+				minP = intp(50)
+			}
+			s := newTestSim(t, Options{}, apiWorld(4, true, tc.cb, minP, nil), spreadInstances(4, 2, 8192))
 			good := aws.ToString(describeService(t, s, "api").TaskDefinition)
 			s.ResetReport()
 			bad := newRevision(t, s, "api", "api:crash-v2")
@@ -128,7 +133,13 @@ func TestECSCircuitBreaker(t *testing.T) {
 					aws.ToString(primary.RolloutStateReason) != "ECS deployment circuit breaker: tasks failed to start." || primary.FailedTasks < 3 {
 					t.Fatalf("failed deployment: %+v", primary)
 				}
-				if old := svc.Deployments[1]; old.RunningCount != 4 || aws.ToString(old.TaskDefinition) != good {
+				// minimumHealthyPercent 50 lets ECS stop half the old tasks
+				// at once; the other half keeps serving.
+				wantOld := int32(4)
+				if minP != nil {
+					wantOld = 2
+				}
+				if old := svc.Deployments[1]; old.RunningCount != wantOld || aws.ToString(old.TaskDefinition) != good {
 					t.Fatalf("old deployment should keep serving: %+v", old)
 				}
 				// A failed deployment launches nothing more.

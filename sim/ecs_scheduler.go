@@ -465,7 +465,9 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 		})
 		for _, t := range surplus {
 			if s.ecsTaskHealthy(t) {
-				if allowance <= 0 {
+				// A FAILED deployment (breaker without rollback) launches
+				// nothing, so the healthy tasks of older ones stay.
+				if allowance <= 0 || primary.RolloutState == types.DeploymentRolloutStateFailed {
 					break
 				}
 				allowance--
