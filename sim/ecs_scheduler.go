@@ -488,14 +488,22 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 	s.ecsSettle(svc)
 }
 
+// svcTaskTags are the tags a service gives its tasks: ECS-managed ones and
+// the propagated ones.
 func svcTaskTags(svc *ecsService, td *ecsTaskDef) []types.Tag {
+	var tags []types.Tag
+	if svc.Svc.EnableECSManagedTags {
+		tags = append(tags,
+			types.Tag{Key: aws.String("aws:ecs:clusterName"), Value: aws.String(svc.Cluster)},
+			types.Tag{Key: aws.String("aws:ecs:serviceName"), Value: svc.Svc.ServiceName})
+	}
 	switch svc.Svc.PropagateTags {
 	case types.PropagateTagsService:
-		return copyTags(svc.Svc.Tags)
+		tags = append(tags, svc.Svc.Tags...)
 	case types.PropagateTagsTaskDefinition:
-		return copyTags(td.Tags)
+		tags = append(tags, td.Tags...)
 	}
-	return nil
+	return tags
 }
 
 func (s *Sim) noteStop(t *ecsTask, wasRunning bool, stopped, draining *[]string) {
