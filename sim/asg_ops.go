@@ -31,7 +31,9 @@ func init() {
 	register(SvcAutoScaling, "DescribeScalingActivities", (*Sim).asgDescribeScalingActivities)
 }
 
-func validationError(format string, args ...any) error { return apiErr("ValidationError", format, args...) }
+func validationError(format string, args ...any) error {
+	return apiErr("ValidationError", format, args...)
+}
 
 // lookupGroup finds a group by name, with Auto Scaling's error when missing.
 func (s *Sim) lookupGroup(name *string) (*asgGroup, error) {

@@ -496,14 +496,14 @@ func instanceTypeOut(t InstanceTypeSpec) ec2types.InstanceTypeInfo {
 			DefaultCores:          aws.Int32(cores),
 			DefaultThreadsPerCore: aws.Int32(threads),
 		},
-		MemoryInfo:                   &ec2types.MemoryInfo{SizeInMiB: aws.Int64(int64(t.MemoryMiB))},
-		ProcessorInfo:                &ec2types.ProcessorInfo{SupportedArchitectures: []ec2types.ArchitectureType{ec2types.ArchitectureType(archOfType(t.Name))}},
-		SupportedUsageClasses:        []ec2types.UsageClassType{ec2types.UsageClassTypeOnDemand, ec2types.UsageClassTypeSpot},
-		SupportedRootDeviceTypes:     []ec2types.RootDeviceType{ec2types.RootDeviceTypeEbs},
-		SupportedVirtualizationTypes: []ec2types.VirtualizationType{ec2types.VirtualizationTypeHvm},
-		Hypervisor:                   ec2types.InstanceTypeHypervisorNitro,
+		MemoryInfo:                    &ec2types.MemoryInfo{SizeInMiB: aws.Int64(int64(t.MemoryMiB))},
+		ProcessorInfo:                 &ec2types.ProcessorInfo{SupportedArchitectures: []ec2types.ArchitectureType{ec2types.ArchitectureType(archOfType(t.Name))}},
+		SupportedUsageClasses:         []ec2types.UsageClassType{ec2types.UsageClassTypeOnDemand, ec2types.UsageClassTypeSpot},
+		SupportedRootDeviceTypes:      []ec2types.RootDeviceType{ec2types.RootDeviceTypeEbs},
+		SupportedVirtualizationTypes:  []ec2types.VirtualizationType{ec2types.VirtualizationTypeHvm},
+		Hypervisor:                    ec2types.InstanceTypeHypervisorNitro,
 		BurstablePerformanceSupported: aws.Bool(strings.HasPrefix(t.Name, "t")),
-		BareMetal:                    aws.Bool(false),
+		BareMetal:                     aws.Bool(false),
 	}
 }
 
