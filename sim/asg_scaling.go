@@ -201,8 +201,9 @@ func (s *Sim) asgCheckBalance(g *asgGroup) {
 }
 
 // asgPickVictim chooses the member to terminate for scale-in, never a
-// protected one: the zone with the most active members (and an unprotected
-// one), then the group's termination policies. Default is, in order: a
+// protected one: members in zones the group no longer uses first, else the
+// zones with the most active members (and an unprotected one), then the
+// group's termination policies over the candidates of those zones. Default is, in order: a
 // launch template version other than the group's current one, the oldest
 // such version, the closest to the next instance hour, and finally the lowest
 // instance ID (AWS picks at random there; the sandbox is deterministic).
@@ -242,12 +243,24 @@ func (s *Sim) asgPickVictim(g *asgGroup) *asgMember {
 		}
 		return oi < oj
 	})
-	cands := unprotected[zones[0]]
+	// Zones tied with the first pool their candidates; the policies choose.
+	var cands []*asgMember
+	for _, az := range zones {
+		if (order(az) < 0) != (order(zones[0]) < 0) || counts[az] != counts[zones[0]] {
+			break
+		}
+		cands = append(cands, unprotected[az]...)
+	}
+	curLT, curVersion := g.launchConfig()
 	current := int64(-1)
-	if lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]; lt != nil {
-		if n, ok := lt.resolve(g.Version); ok {
+	if lt := s.ec2.LaunchTemplates[curLT]; lt != nil {
+		if n, ok := lt.resolve(curVersion); ok {
 			current = n
 		}
+	}
+	outdated := func(m *asgMember) bool {
+		in := s.ec2.Instances[m.InstanceID]
+		return m.LTVersion != current || (in != nil && in.LaunchTemplateID != curLT)
 	}
 	untilHour := func(m *asgMember) time.Duration {
 		return time.Hour - s.now.Sub(m.LaunchTime)%time.Hour
@@ -255,7 +268,7 @@ func (s *Sim) asgPickVictim(g *asgGroup) *asgMember {
 	type cmp func(a, b *asgMember) int // <0: a goes first
 	byPolicy := map[string][]cmp{
 		"OldestLaunchTemplate": {
-			func(a, b *asgMember) int { return boolCmp(a.LTVersion != current, b.LTVersion != current) },
+			func(a, b *asgMember) int { return boolCmp(outdated(a), outdated(b)) },
 			func(a, b *asgMember) int { return int(a.LTVersion - b.LTVersion) },
 		},
 		"ClosestToNextInstanceHour": {
@@ -318,13 +331,14 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		s.asgKick(g, asgLaunchRetry)
 		return apiErr("LaunchFailed", "%s", msg)
 	}
-	lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]
+	ltID, version := g.launchConfig()
+	lt := s.ec2.LaunchTemplates[ltID]
 	if lt == nil {
-		return fail(fmt.Sprintf("The specified launch template, with template ID %s, does not exist. Launching EC2 instance failed.", g.LaunchTemplateID))
+		return fail(fmt.Sprintf("The specified launch template, with template ID %s, does not exist. Launching EC2 instance failed.", ltID))
 	}
-	num, ok := lt.resolve(g.Version)
+	num, ok := lt.resolve(version)
 	if !ok {
-		return fail(fmt.Sprintf("Could not find launch template version %s for template %s. Launching EC2 instance failed.", g.Version, lt.ID))
+		return fail(fmt.Sprintf("Could not find launch template version %s for template %s. Launching EC2 instance failed.", version, lt.ID))
 	}
 	v := lt.version(num)
 	if v.ImageID == "" || s.ec2.Images[v.ImageID] == nil {

@@ -112,6 +112,29 @@ type asgInstanceRefresh struct {
 	TargetVersion string `json:"targetVersion,omitempty"`
 	// Replaced counts instances the refresh terminated.
 	Replaced int32 `json:"replaced"`
+	// Remaining are the instances still to replace.
+	Remaining    []string `json:"remaining,omitempty"`
+	SkipMatching bool     `json:"skipMatching,omitempty"`
+}
+
+// activeRefresh returns the group's pending or running instance refresh.
+func (g *asgGroup) activeRefresh() *asgInstanceRefresh {
+	for i := len(g.Refreshes) - 1; i >= 0; i-- {
+		switch g.Refreshes[i].Status {
+		case "Pending", "InProgress", "Cancelling":
+			return &g.Refreshes[i]
+		}
+	}
+	return nil
+}
+
+// launchConfig is the launch template and version the group launches from
+// now: an instance refresh's desired configuration while one runs.
+func (g *asgGroup) launchConfig() (ltID, version string) {
+	if r := g.activeRefresh(); r != nil && r.TargetLT != "" {
+		return r.TargetLT, r.TargetVersion
+	}
+	return g.LaunchTemplateID, g.Version
 }
 
 // Process names SuspendProcesses accepts.
