@@ -78,6 +78,9 @@ func (s *Sim) asgReconcile(g *asgGroup) {
 			n++
 		}
 	}
+	if n <= g.Desired {
+		g.RebalanceSurge = 0 // nothing above desired is left to balance away
+	}
 	if excess := n - g.Desired; excess > 0 && !g.suspended("Terminate") {
 		if g.RebalanceSurge > 0 && g.hasPending() {
 			return // the rebalancing launch must be in service first

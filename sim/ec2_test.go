@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -534,6 +535,8 @@ func TestSaveLoadKeepsEC2State(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Maps that were empty when saved work after loading.
+	mustCall(t, s2, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("ecs-prod"), ScalingProcesses: []string{"AZRebalance"}})
 	before := len(calls.registered)
 	s2.Advance(2 * time.Minute)
 	if got := len(calls.registered) - before; got != 1 {
