@@ -11,6 +11,42 @@ import (
 func init() {
 	registerWorldLoader(loadOrderEC2, "ec2", (*Sim).loadEC2World)
 	registerWorldLoader(loadOrderASG, "autoscaling", (*Sim).loadASGWorld)
+	registerAfterLoad((*Sim).ec2AfterLoad)
+}
+
+// ec2AfterLoad restores the empty maps JSON leaves out.
+func (s *Sim) ec2AfterLoad() {
+	st := s.ec2
+	fresh := newEC2State()
+	if st.Subnets == nil {
+		st.Subnets = fresh.Subnets
+	}
+	if st.IPNext == nil {
+		st.IPNext = fresh.IPNext
+	}
+	if st.Images == nil {
+		st.Images = fresh.Images
+	}
+	if st.InstanceTypes == nil {
+		st.InstanceTypes = fresh.InstanceTypes
+	}
+	if st.LaunchTemplates == nil {
+		st.LaunchTemplates = fresh.LaunchTemplates
+	}
+	if st.Instances == nil {
+		st.Instances = fresh.Instances
+	}
+	if st.Groups == nil {
+		st.Groups = fresh.Groups
+	}
+	for _, g := range st.Groups {
+		if g.Suspended == nil {
+			g.Suspended = map[string]string{}
+		}
+		if g.Members == nil {
+			g.Members = map[string]*asgMember{}
+		}
+	}
 }
 
 // amazonImageOwner is the account that owns Amazon's ECS-optimized AMIs.
