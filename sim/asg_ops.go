@@ -674,7 +674,7 @@ func (s *Sim) asgResumeProcesses(in *autoscaling.ResumeProcessesInput) (*autosca
 }
 
 // asgTagTargets validates Auto Scaling tags and groups them by group.
-func (s *Sim) asgTagTargets(tags []astypes.Tag, needValue bool) (map[*asgGroup][]astypes.Tag, error) {
+func (s *Sim) asgTagTargets(tags []astypes.Tag) (map[*asgGroup][]astypes.Tag, error) {
 	if len(tags) == 0 {
 		return nil, validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
@@ -700,7 +700,7 @@ func (s *Sim) asgTagTargets(tags []astypes.Tag, needValue bool) (map[*asgGroup][
 }
 
 func (s *Sim) asgCreateOrUpdateTags(in *autoscaling.CreateOrUpdateTagsInput) (*autoscaling.CreateOrUpdateTagsOutput, error) {
-	targets, err := s.asgTagTargets(in.Tags, true)
+	targets, err := s.asgTagTargets(in.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -722,7 +722,7 @@ func (s *Sim) asgCreateOrUpdateTags(in *autoscaling.CreateOrUpdateTagsInput) (*a
 }
 
 func (s *Sim) asgDeleteTags(in *autoscaling.DeleteTagsInput) (*autoscaling.DeleteTagsOutput, error) {
-	targets, err := s.asgTagTargets(in.Tags, false)
+	targets, err := s.asgTagTargets(in.Tags)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/base64"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -54,30 +53,48 @@ func anyGlobMatch(patterns, values []string) bool {
 }
 
 // globMatch matches v against an EC2 filter value with * and ? wildcards
-// (a backslash escapes them).
+// (a backslash escapes them). It backtracks only to the last star, so it is
+// linear in practice and allocates nothing.
 func globMatch(pattern, v string) bool {
 	if !strings.ContainsAny(pattern, `*?\`) {
 		return pattern == v
 	}
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		switch {
-		case c == '\\' && i+1 < len(pattern):
-			i++
-			b.WriteString(regexp.QuoteMeta(string(pattern[i])))
-		case c == '*':
-			b.WriteString("(?s:.*)")
-		case c == '?':
-			b.WriteString("(?s:.)")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(v) {
+		if p < len(pattern) {
+			c := pattern[p]
+			switch {
+			case c == '*':
+				starP, starI = p, i
+				p++
+				continue
+			case c == '?':
+				p++
+				i++
+				continue
+			case c == '\\' && p+1 < len(pattern):
+				if pattern[p+1] == v[i] {
+					p += 2
+					i++
+					continue
+				}
+			case c == v[i]:
+				p++
+				i++
+				continue
+			}
 		}
+		if starP < 0 {
+			return false
+		}
+		starI++
+		p, i = starP+1, starI
 	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	return err == nil && re.MatchString(v)
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // tagFilterFields answers the tag filters shared by EC2 resources:

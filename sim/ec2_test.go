@@ -546,3 +546,31 @@ func TestSaveLoadKeepsEC2State(t *testing.T) {
 		t.Fatalf("running after load: %d, want 3", n)
 	}
 }
+
+func TestGlobMatch(t *testing.T) {
+	tests := []struct {
+		pattern, v string
+		want       bool
+	}{
+		{"abc", "abc", true},
+		{"abc", "abd", false},
+		{"a*", "a", true},
+		{"a*", "abc", true},
+		{"*c", "abc", true},
+		{"*c", "abd", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"*-ecs-*-x86_64", "al2023-ami-ecs-hvm-2023.0-kernel-6.1-x86_64", true},
+		{"a*b*c", "aXbYbZc", true},
+		{"a*b*c", "aXbYbZ", false},
+		{`a\*`, "a*", true},
+		{`a\*`, "ab", false},
+		{"*", "", true},
+		{"?", "", false},
+	}
+	for _, tt := range tests {
+		if got := globMatch(tt.pattern, tt.v); got != tt.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.pattern, tt.v, got, tt.want)
+		}
+	}
+}
