@@ -693,9 +693,17 @@ func (s *Sim) ec2OnInstanceTerminated(id string) {
 }
 
 func (s *Sim) ec2OnInstanceForget(id string) {
-	if inst := s.ec2.Instances[id]; inst != nil && inst.State == "terminated" {
-		delete(s.ec2.Instances, id)
+	inst := s.ec2.Instances[id]
+	if inst == nil || inst.State != "terminated" {
+		return
 	}
+	if g, _ := s.memberGroup(id); g != nil {
+		// Still listed by a group that has not noticed (HealthCheck
+		// suspended): keep it until the group lets go.
+		s.after(terminatedVisibleFor, "ec2.instanceForget", id)
+		return
+	}
+	delete(s.ec2.Instances, id)
 }
 
 // Tags on EC2 resources: instances, images and launch templates.

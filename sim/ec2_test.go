@@ -332,9 +332,6 @@ func TestDescribeInstancesErrors(t *testing.T) {
 func TestTerminatedInstancesStayVisibleForAnHour(t *testing.T) {
 	calls := watchECS(t)
 	s := newTestSim(t, testWorld(2), 0)
-	s.Lock()
-	s.ec2.Groups["ecs-prod"].Suspended["ReplaceUnhealthy"] = "test"
-	s.Unlock()
 	id := instancesIn(s, "running")[0]
 	out := mustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	ch := out.TerminatingInstances[0]
