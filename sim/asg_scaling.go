@@ -366,7 +366,7 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 	})
 	m := &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "Pending", Health: "Healthy",
 		Protected: g.NewInstancesProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
-		LTVersion: num, LaunchTime: s.now, Seq: inst.Seq, Surge: surge}
+		LTVersion: num, LaunchTime: s.now, Seq: inst.Seq}
 	g.Members[inst.ID] = m
 	m.ActivityID = s.asgAddActivity(g, "Launching a new EC2 instance: "+inst.ID, cause, s.activityDetails(az))
 	why := "desired capacity"

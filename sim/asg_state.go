@@ -67,8 +67,6 @@ type asgMember struct {
 	Seq        uint64    `json:"seq"`
 	// ActivityID is the activity that is launching or terminating it.
 	ActivityID string `json:"activityId,omitempty"`
-	// Surge marks an instance launched to rebalance zones.
-	Surge bool `json:"surge,omitempty"`
 }
 
 // active reports whether a member counts toward the group's capacity.

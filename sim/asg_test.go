@@ -622,3 +622,18 @@ func TestLaunchFailsOnAMissingImage(t *testing.T) {
 		t.Fatalf("%d activities in 3 minutes: failed launches are not backed off", len(acts))
 	}
 }
+
+func TestRemovingAZMovesItsInstances(t *testing.T) {
+	calls := watchECS(t)
+	s := newTestSim(t, testWorld(3), 0) // one per zone
+	mustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
+		AvailabilityZones: []string{"us-east-1a", "us-east-1b"}})
+	s.Advance(10 * time.Minute)
+	z := zonesOf(t, s)
+	if z["us-east-1c"] != 0 || z["us-east-1a"]+z["us-east-1b"] != 3 {
+		t.Fatalf("zones %v, want the us-east-1c instance moved", z)
+	}
+	if len(calls.gone) != 1 {
+		t.Fatalf("gone %v, want the one instance of us-east-1c", calls.gone)
+	}
+}
