@@ -394,6 +394,9 @@ func (s *Sim) asgTerminateMember(g *asgGroup, m *asgMember, cause, why string) s
 	}
 	if g.hasHook(hookTerminating) && inst != nil && (inst.State == "pending" || inst.State == "running") {
 		m.Lifecycle = "Terminating:Wait"
+		if a := g.activity(id); a != nil {
+			a.Status = "MidLifecycleAction"
+		}
 		s.after(asgHookDelay, "asg.hookDone", m.InstanceID)
 		return id
 	}
@@ -406,6 +409,9 @@ func (s *Sim) asgTerminateMember(g *asgGroup, m *asgMember, cause, why string) s
 func (s *Sim) asgShutdown(g *asgGroup, m *asgMember) {
 	if m.Lifecycle == "Terminating:Wait" {
 		m.Lifecycle = "Terminating:Proceed"
+		if a := g.activity(m.ActivityID); a != nil && a.Status == "MidLifecycleAction" {
+			a.Status = "InProgress"
+		}
 	} else {
 		m.Lifecycle = "Terminating"
 	}

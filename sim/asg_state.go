@@ -86,7 +86,7 @@ type asgActivity struct {
 	Details     string    `json:"details,omitempty"`
 	StartTime   time.Time `json:"startTime"`
 	EndTime     time.Time `json:"endTime,omitempty"`
-	Status      string    `json:"status"` // InProgress, Successful, Failed, Cancelled
+	Status      string    `json:"status"` // InProgress, MidLifecycleAction, Successful, Failed, Cancelled
 	Message     string    `json:"message,omitempty"`
 	Progress    int32     `json:"progress"`
 }
@@ -201,7 +201,7 @@ func (s *Sim) asgAddActivity(g *asgGroup, description, cause, details string) st
 
 // finishActivity ends an activity with status (and a message).
 func (s *Sim) asgFinishActivity(g *asgGroup, id, status, message string) {
-	if a := g.activity(id); a != nil && a.Status == "InProgress" {
+	if a := g.activity(id); a != nil && (a.Status == "InProgress" || a.Status == "MidLifecycleAction") {
 		a.Status, a.Message, a.EndTime, a.Progress = status, message, s.now, 100
 	}
 }

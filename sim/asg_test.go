@@ -434,6 +434,10 @@ func TestLifecycleHookDelaysTermination(t *testing.T) {
 	if n := len(members(t, s)["Terminating:Wait"]); n != 2 || len(calls.gone) != 0 {
 		t.Fatalf("%d waiting, %d gone; want 2 waiting on the hook and none gone", n, len(calls.gone))
 	}
+	acts := mustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
+	if len(acts) != 2 || acts[0].StatusCode != astypes.ScalingActivityStatusCodeMidLifecycleAction {
+		t.Fatalf("activities %+v, want 2 in MidLifecycleAction", acts)
+	}
 	// Completing the action lets one go at once; the other waits out the delay.
 	mustCall(t, s, (*Sim).asgCompleteLifecycleAction, &autoscaling.CompleteLifecycleActionInput{AutoScalingGroupName: aws.String(group),
 		LifecycleHookName: aws.String("drain-on-terminate"), LifecycleActionResult: aws.String("CONTINUE"), InstanceId: aws.String(ids[0])})

@@ -139,6 +139,9 @@ func (s *Sim) ec2DescribeInstances(in *ec2.DescribeInstancesInput) (*ec2.Describ
 	if bad := checkFilterNames(in.Filters, s.instanceFilter(&ec2Instance{})); bad != "" {
 		return nil, errBadFilter(bad)
 	}
+	if aws.ToBool(in.DryRun) {
+		return nil, dryRunOK()
+	}
 	var keys []string
 	if len(in.InstanceIds) > 0 {
 		found, err := s.lookupInstances(in.InstanceIds)
