@@ -571,3 +571,22 @@ func TestGlobMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestOperationsRunThroughTheRegistry(t *testing.T) {
+	s := newTestSim(t, testWorld(2), 0)
+	op := DefaultRegistry.Lookup(SvcEC2, "DescribeInstances")
+	in := op.NewInput().(*ec2.DescribeInstancesInput)
+	in.Filters = []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"running"}}}
+	s.Lock()
+	out, err := op.Call(s, in)
+	s.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.(*ec2.DescribeInstancesOutput).Reservations); n != 2 {
+		t.Fatalf("reservations %d, want 2", n)
+	}
+	if op.Mutating || !DefaultRegistry.Lookup(SvcAutoScaling, "SetDesiredCapacity").Mutating {
+		t.Fatal("mutating flags wrong")
+	}
+}
