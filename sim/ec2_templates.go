@@ -1,0 +1,421 @@
+package sim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+func init() {
+	register(SvcEC2, "DescribeLaunchTemplates", (*Sim).ec2DescribeLaunchTemplates)
+	register(SvcEC2, "DescribeLaunchTemplateVersions", (*Sim).ec2DescribeLaunchTemplateVersions)
+	register(SvcEC2, "CreateLaunchTemplateVersion", (*Sim).ec2CreateLaunchTemplateVersion)
+	register(SvcEC2, "ModifyLaunchTemplate", (*Sim).ec2ModifyLaunchTemplate)
+}
+
+// launchTemplateByName finds a template by name, or nil.
+func (s *Sim) launchTemplateByName(name string) *ec2LaunchTemplate {
+	for _, lt := range s.ec2.LaunchTemplates {
+		if lt.Name == name {
+			return lt
+		}
+	}
+	return nil
+}
+
+// lookupLaunchTemplate finds the template a request names by ID or name.
+func (s *Sim) lookupLaunchTemplate(id, name *string) (*ec2LaunchTemplate, error) {
+	switch {
+	case id != nil && name != nil:
+		return nil, apiErr("InvalidParameterCombination", "Both launch template ID and launch template name are specified; specify only one.")
+	case id != nil:
+		if lt := s.ec2.LaunchTemplates[*id]; lt != nil {
+			return lt, nil
+		}
+		if !strings.HasPrefix(*id, "lt-") {
+			return nil, apiErr("InvalidLaunchTemplateId.Malformed", "The specified ID for the launch template is not valid. The ID must be in the format lt-xxxxxxxxxxxxxxxxx.")
+		}
+		return nil, apiErr("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID %s, does not exist.", *id)
+	case name != nil:
+		if lt := s.launchTemplateByName(*name); lt != nil {
+			return lt, nil
+		}
+		return nil, apiErr("InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name %s, does not exist.", *name)
+	}
+	return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateName or LaunchTemplateId")
+}
+
+// errVersionNotFound is EC2's answer to a launch template version that does
+// not exist.
+func errVersionNotFound(lt *ec2LaunchTemplate, v string) error {
+	return apiErr("InvalidLaunchTemplateId.VersionNotFound", "Could not find launch template version %s for template %s", v, lt.ID)
+}
+
+func (s *Sim) launchTemplateOut(lt *ec2LaunchTemplate) ec2types.LaunchTemplate {
+	return ec2types.LaunchTemplate{
+		LaunchTemplateId:     aws.String(lt.ID),
+		LaunchTemplateName:   aws.String(lt.Name),
+		CreateTime:           aws.Time(lt.CreateTime),
+		CreatedBy:            aws.String(s.sandboxUserArn()),
+		DefaultVersionNumber: aws.Int64(lt.DefaultVersion),
+		LatestVersionNumber:  aws.Int64(lt.latest()),
+		Tags:                 ec2Tags(lt.Tags),
+	}
+}
+
+func (s *Sim) launchTemplateVersionOut(lt *ec2LaunchTemplate, v *ec2LTVersion) ec2types.LaunchTemplateVersion {
+	data := &ec2types.ResponseLaunchTemplateData{}
+	if v.ImageID != "" {
+		data.ImageId = aws.String(v.ImageID)
+	}
+	data.InstanceType = ec2types.InstanceType(v.InstanceType)
+	if v.UserData != "" {
+		data.UserData = aws.String(v.UserData)
+	}
+	if v.KeyName != "" {
+		data.KeyName = aws.String(v.KeyName)
+	}
+	if v.IamProfileArn != "" || v.IamProfileName != "" {
+		data.IamInstanceProfile = &ec2types.LaunchTemplateIamInstanceProfileSpecification{}
+		if v.IamProfileArn != "" {
+			data.IamInstanceProfile.Arn = aws.String(v.IamProfileArn)
+		}
+		if v.IamProfileName != "" {
+			data.IamInstanceProfile.Name = aws.String(v.IamProfileName)
+		}
+	}
+	data.SecurityGroupIds = append([]string(nil), v.SecurityGroupIDs...)
+	if len(v.InstanceTags) > 0 {
+		data.TagSpecifications = append(data.TagSpecifications, ec2types.LaunchTemplateTagSpecification{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(v.InstanceTags)})
+	}
+	if len(v.VolumeTags) > 0 {
+		data.TagSpecifications = append(data.TagSpecifications, ec2types.LaunchTemplateTagSpecification{ResourceType: ec2types.ResourceTypeVolume, Tags: ec2Tags(v.VolumeTags)})
+	}
+	out := ec2types.LaunchTemplateVersion{
+		LaunchTemplateId:   aws.String(lt.ID),
+		LaunchTemplateName: aws.String(lt.Name),
+		VersionNumber:      aws.Int64(v.Number),
+		CreateTime:         aws.Time(v.CreateTime),
+		CreatedBy:          aws.String(s.sandboxUserArn()),
+		DefaultVersion:     aws.Bool(v.Number == lt.DefaultVersion),
+		LaunchTemplateData: data,
+	}
+	if v.Description != "" {
+		out.VersionDescription = aws.String(v.Description)
+	}
+	return out
+}
+
+func (s *Sim) ec2DescribeLaunchTemplates(in *ec2.DescribeLaunchTemplatesInput) (*ec2.DescribeLaunchTemplatesOutput, error) {
+	if (len(in.LaunchTemplateIds) > 0 || len(in.LaunchTemplateNames) > 0) && in.MaxResults != nil {
+		return nil, apiErr("InvalidParameterCombination", "The parameter LaunchTemplateIds or LaunchTemplateNames cannot be used with the parameter maxResults")
+	}
+	limit, err := s.ec2Limit(in.MaxResults, 1, 200)
+	if err != nil {
+		return nil, err
+	}
+	last, ok := parsePageToken("launch-templates", in.NextToken)
+	if !ok {
+		return nil, errBadNextToken()
+	}
+	fields := func(lt *ec2LaunchTemplate) filterFields {
+		return func(name string) ([]string, bool) {
+			switch name {
+			case "launch-template-name":
+				return []string{lt.Name}, true
+			case "create-time":
+				return []string{lt.CreateTime.UTC().Format("2006-01-02T15:04:05.000Z")}, true
+			}
+			return tagFilterFields(lt.Tags, name)
+		}
+	}
+	if bad := checkFilterNames(in.Filters, fields(&ec2LaunchTemplate{})); bad != "" {
+		return nil, errBadFilter(bad)
+	}
+	var keys []string
+	if len(in.LaunchTemplateIds) > 0 || len(in.LaunchTemplateNames) > 0 {
+		for _, id := range in.LaunchTemplateIds {
+			if s.ec2.LaunchTemplates[id] == nil {
+				return nil, apiErr("InvalidLaunchTemplateId.NotFound", "At least one of the launch templates specified in the request does not exist.")
+			}
+			keys = append(keys, id)
+		}
+		for _, name := range in.LaunchTemplateNames {
+			lt := s.launchTemplateByName(name)
+			if lt == nil {
+				return nil, apiErr("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.")
+			}
+			keys = append(keys, lt.ID)
+		}
+		keys = dedupSorted(keys)
+		limit = len(keys) + 1
+	} else {
+		for id := range s.ec2.LaunchTemplates {
+			keys = append(keys, id)
+		}
+		sort.Strings(keys)
+	}
+	page, more := pageMatching(keys, last, limit, func(id string) bool {
+		ok, _ := matchFilters(in.Filters, fields(s.ec2.LaunchTemplates[id]))
+		return ok
+	})
+	out := &ec2.DescribeLaunchTemplatesOutput{LaunchTemplates: []ec2types.LaunchTemplate{}}
+	for _, id := range page {
+		out.LaunchTemplates = append(out.LaunchTemplates, s.launchTemplateOut(s.ec2.LaunchTemplates[id]))
+	}
+	if more {
+		out.NextToken = pageToken("launch-templates", page[len(page)-1])
+	}
+	return out, nil
+}
+
+// versionKey orders versions newest first within a template.
+func versionKey(ltID string, n int64) string {
+	return fmt.Sprintf("%s/%012d", ltID, 999999999999-n)
+}
+
+func parseVersionKey(k string) (string, int64) {
+	id, num, _ := strings.Cut(k, "/")
+	n, _ := strconv.ParseInt(num, 10, 64)
+	return id, 999999999999 - n
+}
+
+func (s *Sim) ec2DescribeLaunchTemplateVersions(in *ec2.DescribeLaunchTemplateVersionsInput) (*ec2.DescribeLaunchTemplateVersionsOutput, error) {
+	limit, err := s.ec2Limit(in.MaxResults, 1, 200)
+	if err != nil {
+		return nil, err
+	}
+	last, ok := parsePageToken("launch-template-versions", in.NextToken)
+	if !ok {
+		return nil, errBadNextToken()
+	}
+	fields := func(lt *ec2LaunchTemplate, v *ec2LTVersion) filterFields {
+		return func(name string) ([]string, bool) {
+			switch name {
+			case "is-default-version":
+				return []string{strconv.FormatBool(v.Number == lt.DefaultVersion)}, true
+			case "image-id":
+				return []string{v.ImageID}, true
+			case "instance-type":
+				return []string{v.InstanceType}, true
+			case "key-name":
+				return []string{v.KeyName}, true
+			case "iam-instance-profile":
+				return []string{v.IamProfileArn, v.IamProfileName}, true
+			case "create-time":
+				return []string{v.CreateTime.UTC().Format("2006-01-02T15:04:05.000Z")}, true
+			}
+			return nil, false
+		}
+	}
+	if bad := checkFilterNames(in.Filters, fields(&ec2LaunchTemplate{}, &ec2LTVersion{})); bad != "" {
+		return nil, errBadFilter(bad)
+	}
+	var templates []*ec2LaunchTemplate
+	if in.LaunchTemplateId == nil && in.LaunchTemplateName == nil {
+		if len(in.Versions) == 0 {
+			return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateName or LaunchTemplateId")
+		}
+		for _, v := range in.Versions {
+			if v != "$Latest" && v != "$Default" {
+				return nil, apiErr("InvalidParameterCombination", "When you do not specify a launch template ID or name, you can only specify $Latest or $Default versions.")
+			}
+		}
+		for _, lt := range s.ec2.LaunchTemplates {
+			templates = append(templates, lt)
+		}
+	} else {
+		lt, err := s.lookupLaunchTemplate(in.LaunchTemplateId, in.LaunchTemplateName)
+		if err != nil {
+			return nil, err
+		}
+		templates = []*ec2LaunchTemplate{lt}
+	}
+	var minV, maxV int64 = 1, 1 << 40
+	if in.MinVersion != nil && len(templates) == 1 {
+		n, ok := templates[0].resolve(*in.MinVersion)
+		if !ok && !isNumber(*in.MinVersion) {
+			return nil, errVersionNotFound(templates[0], *in.MinVersion)
+		}
+		if !ok {
+			n, _ = strconv.ParseInt(*in.MinVersion, 10, 64)
+		}
+		minV = n
+	}
+	if in.MaxVersion != nil && len(templates) == 1 {
+		n, ok := templates[0].resolve(*in.MaxVersion)
+		if !ok && !isNumber(*in.MaxVersion) {
+			return nil, errVersionNotFound(templates[0], *in.MaxVersion)
+		}
+		if !ok {
+			n, _ = strconv.ParseInt(*in.MaxVersion, 10, 64)
+		}
+		maxV = n
+	}
+	var keys []string
+	for _, lt := range templates {
+		if len(in.Versions) > 0 {
+			for _, v := range in.Versions {
+				n, ok := lt.resolve(v)
+				if !ok {
+					return nil, errVersionNotFound(lt, v)
+				}
+				keys = append(keys, versionKey(lt.ID, n))
+			}
+			continue
+		}
+		for n := int64(1); n <= lt.latest(); n++ {
+			if n >= minV && n <= maxV {
+				keys = append(keys, versionKey(lt.ID, n))
+			}
+		}
+	}
+	keys = dedupSorted(keys)
+	page, more := pageMatching(keys, last, limit, func(k string) bool {
+		id, n := parseVersionKey(k)
+		lt := s.ec2.LaunchTemplates[id]
+		ok, _ := matchFilters(in.Filters, fields(lt, lt.version(n)))
+		return ok
+	})
+	out := &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: []ec2types.LaunchTemplateVersion{}}
+	for _, k := range page {
+		id, n := parseVersionKey(k)
+		lt := s.ec2.LaunchTemplates[id]
+		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, s.launchTemplateVersionOut(lt, lt.version(n)))
+	}
+	if more {
+		out.NextToken = pageToken("launch-template-versions", page[len(page)-1])
+	}
+	return out, nil
+}
+
+func isNumber(v string) bool {
+	_, err := strconv.ParseInt(v, 10, 64)
+	return err == nil
+}
+
+func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersionInput) (*ec2.CreateLaunchTemplateVersionOutput, error) {
+	lt, err := s.lookupLaunchTemplate(in.LaunchTemplateId, in.LaunchTemplateName)
+	if err != nil {
+		return nil, err
+	}
+	d := in.LaunchTemplateData
+	if d == nil {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateData")
+	}
+	var nv ec2LTVersion
+	if in.SourceVersion != nil {
+		n, ok := lt.resolve(*in.SourceVersion)
+		if !ok {
+			return nil, errVersionNotFound(lt, *in.SourceVersion)
+		}
+		nv = *lt.version(n)
+		nv.SecurityGroupIDs = append([]string(nil), nv.SecurityGroupIDs...)
+		nv.InstanceTags = append([]kvTag(nil), nv.InstanceTags...)
+		nv.VolumeTags = append([]kvTag(nil), nv.VolumeTags...)
+	}
+	if d.UserData != nil {
+		if _, err := base64.StdEncoding.DecodeString(*d.UserData); err != nil {
+			return nil, apiErr("InvalidUserData.Malformed", "Invalid BASE64 encoding of user data.")
+		}
+		nv.UserData = *d.UserData
+	}
+	if d.ImageId != nil {
+		nv.ImageID = *d.ImageId
+	}
+	if d.InstanceType != "" {
+		nv.InstanceType = string(d.InstanceType)
+	}
+	if d.KeyName != nil {
+		nv.KeyName = *d.KeyName
+	}
+	if p := d.IamInstanceProfile; p != nil {
+		nv.IamProfileArn, nv.IamProfileName = aws.ToString(p.Arn), aws.ToString(p.Name)
+	}
+	if d.SecurityGroupIds != nil {
+		nv.SecurityGroupIDs = append([]string(nil), d.SecurityGroupIds...)
+	}
+	if d.TagSpecifications != nil {
+		nv.InstanceTags, nv.VolumeTags = nil, nil
+		for _, ts := range d.TagSpecifications {
+			var tags []kvTag
+			for _, t := range ts.Tags {
+				if err := checkEC2TagKey(aws.ToString(t.Key)); err != nil {
+					return nil, err
+				}
+				tags = setTag(tags, kvTag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+			}
+			switch ts.ResourceType {
+			case ec2types.ResourceTypeInstance:
+				nv.InstanceTags = tags
+			case ec2types.ResourceTypeVolume:
+				nv.VolumeTags = tags
+			default:
+				return nil, apiErr("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+			}
+		}
+	}
+	if aws.ToBool(in.DryRun) {
+		return nil, dryRunOK()
+	}
+	nv.Number = lt.latest() + 1
+	nv.CreateTime = s.now
+	nv.Description = aws.ToString(in.VersionDescription)
+	lt.Versions = append(lt.Versions, nv)
+	s.rec.timeline(s.now, "ec2.launchTemplateVersion", fmt.Sprintf("%s (%s) version %d: image %s, type %s", lt.ID, lt.Name, nv.Number, nv.ImageID, nv.InstanceType))
+	out := &ec2.CreateLaunchTemplateVersionOutput{}
+	v := s.launchTemplateVersionOut(lt, lt.version(nv.Number))
+	out.LaunchTemplateVersion = &v
+	// EC2 accepts a version whose image or type it cannot launch and says so
+	// in a warning; launches from it then fail.
+	var warnings []ec2types.ValidationError
+	if nv.ImageID != "" && s.ec2.Images[nv.ImageID] == nil {
+		warnings = append(warnings, ec2types.ValidationError{Code: aws.String("InvalidAMIID.NotFound"),
+			Message: aws.String(fmt.Sprintf("The image id '[%s]' does not exist", nv.ImageID))})
+	}
+	if _, ok := s.instanceType(nv.InstanceType); nv.InstanceType != "" && !ok {
+		warnings = append(warnings, ec2types.ValidationError{Code: aws.String("InvalidInstanceType"),
+			Message: aws.String(fmt.Sprintf("The instance type '%s' does not exist", nv.InstanceType))})
+	}
+	if len(warnings) > 0 {
+		out.Warning = &ec2types.ValidationWarning{Errors: warnings}
+	}
+	return out, nil
+}
+
+func (s *Sim) ec2ModifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.ModifyLaunchTemplateOutput, error) {
+	lt, err := s.lookupLaunchTemplate(in.LaunchTemplateId, in.LaunchTemplateName)
+	if err != nil {
+		return nil, err
+	}
+	if in.DefaultVersion != nil {
+		v := *in.DefaultVersion
+		if v == "$Default" {
+			return nil, apiErr("InvalidParameterValue", "The default version cannot be set to $Default.")
+		}
+		n, ok := lt.resolve(v)
+		if !ok {
+			return nil, errVersionNotFound(lt, v)
+		}
+		if aws.ToBool(in.DryRun) {
+			return nil, dryRunOK()
+		}
+		if n != lt.DefaultVersion {
+			s.rec.timeline(s.now, "ec2.launchTemplateDefault", fmt.Sprintf("%s (%s) default version %d → %d", lt.ID, lt.Name, lt.DefaultVersion, n))
+		}
+		lt.DefaultVersion = n
+	}
+	out := s.launchTemplateOut(lt)
+	return &ec2.ModifyLaunchTemplateOutput{LaunchTemplate: &out}, nil
+}
+
+// sandboxUserArn is the identity every request acts as.
+func (s *Sim) sandboxUserArn() string {
+	return "arn:aws:iam::" + s.AccountID + ":user/sandbox"
+}

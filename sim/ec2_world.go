@@ -1,0 +1,362 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	registerWorldLoader(loadOrderEC2, "ec2", (*Sim).loadEC2World)
+	registerWorldLoader(loadOrderASG, "autoscaling", (*Sim).loadASGWorld)
+	registerAfterLoad((*Sim).ec2AfterLoad)
+}
+
+// ec2AfterLoad restores the empty maps JSON leaves out.
+func (s *Sim) ec2AfterLoad() {
+	st := s.ec2
+	fresh := newEC2State()
+	if st.Subnets == nil {
+		st.Subnets = fresh.Subnets
+	}
+	if st.IPNext == nil {
+		st.IPNext = fresh.IPNext
+	}
+	if st.Images == nil {
+		st.Images = fresh.Images
+	}
+	if st.InstanceTypes == nil {
+		st.InstanceTypes = fresh.InstanceTypes
+	}
+	if st.LaunchTemplates == nil {
+		st.LaunchTemplates = fresh.LaunchTemplates
+	}
+	if st.Instances == nil {
+		st.Instances = fresh.Instances
+	}
+	if st.Groups == nil {
+		st.Groups = fresh.Groups
+	}
+	for _, g := range st.Groups {
+		if g.Suspended == nil {
+			g.Suspended = map[string]string{}
+		}
+		if g.Members == nil {
+			g.Members = map[string]*asgMember{}
+		}
+	}
+}
+
+// amazonImageOwner is the account that owns Amazon's ECS-optimized AMIs.
+const amazonImageOwner = "591542846629"
+
+// isAmazonImageName reports whether an AMI name is one of Amazon's public
+// images (Amazon Linux, ECS-optimized, Bottlerocket); those are owned by
+// "amazon", the rest by the account itself.
+func isAmazonImageName(name string) bool {
+	for _, p := range []string{"amzn", "al2023-ami", "al2-ami", "bottlerocket-aws"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sim) loadEC2World(w *World) error {
+	st := s.ec2
+	st.AZs = append([]string(nil), w.AvailabilityZones...)
+	st.VpcID = s.newID("vpc")
+	for _, az := range st.AZs {
+		s.subnetFor(az)
+	}
+	for i, a := range w.AMIs {
+		if a.ID == "" {
+			return fmt.Errorf("amis[%d]: id is required", i)
+		}
+		if st.Images[a.ID] != nil {
+			return fmt.Errorf("amis[%d]: duplicate id %s", i, a.ID)
+		}
+		created := a.CreationDate
+		if created == "" {
+			created = s.now.Add(-30 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+		} else if t, err := time.Parse(time.RFC3339, created); err != nil {
+			return fmt.Errorf("amis[%d] (%s): creationDate %q is not RFC 3339", i, a.ID, created)
+		} else {
+			created = t.UTC().Format("2006-01-02T15:04:05.000Z")
+		}
+		im := &ec2Image{ID: a.ID, Name: a.Name, Description: a.Description, CreationDate: created,
+			OwnerID: s.AccountID, Architecture: archOfImage(a.Name), Registered: s.now}
+		if im.Name == "" {
+			im.Name = a.ID
+		}
+		if isAmazonImageName(im.Name) {
+			im.OwnerID, im.OwnerAlias = amazonImageOwner, "amazon"
+		}
+		st.Images[a.ID] = im
+	}
+	for i, t := range w.InstanceTypes {
+		if t.Name == "" || t.VCPU <= 0 || t.MemoryMiB <= 0 {
+			return fmt.Errorf("instanceTypes[%d]: name, vcpu and memoryMiB are required", i)
+		}
+		st.InstanceTypes[t.Name] = t
+	}
+	for i, spec := range w.LaunchTemplates {
+		if spec.Name == "" {
+			return fmt.Errorf("launchTemplates[%d]: name is required", i)
+		}
+		if s.launchTemplateByName(spec.Name) != nil {
+			return fmt.Errorf("launchTemplates[%d]: duplicate name %s", i, spec.Name)
+		}
+		if len(spec.Versions) == 0 {
+			return fmt.Errorf("launch template %s: at least one version is required", spec.Name)
+		}
+		id := spec.ID
+		if id == "" {
+			id = s.newID("lt")
+		}
+		if st.LaunchTemplates[id] != nil {
+			return fmt.Errorf("launch template %s: duplicate id %s", spec.Name, id)
+		}
+		def := spec.DefaultVersion
+		if def == 0 {
+			def = 1
+		}
+		if def < 1 || def > len(spec.Versions) {
+			return fmt.Errorf("launch template %s: defaultVersion %d does not exist (it has %d versions)", spec.Name, def, len(spec.Versions))
+		}
+		lt := &ec2LaunchTemplate{ID: id, Name: spec.Name, DefaultVersion: int64(def),
+			CreateTime: s.now.Add(-time.Duration(len(spec.Versions)+1) * 24 * time.Hour)}
+		for j, v := range spec.Versions {
+			if _, ok := s.instanceType(v.InstanceType); !ok {
+				return fmt.Errorf("launch template %s version %d: unknown instance type %q (add it to instanceTypes)", spec.Name, j+1, v.InstanceType)
+			}
+			lt.Versions = append(lt.Versions, ec2LTVersion{
+				Number:        int64(j + 1),
+				Description:   v.Description,
+				CreateTime:    s.now.Add(-time.Duration(len(spec.Versions)-j) * 24 * time.Hour),
+				ImageID:       v.ImageID,
+				InstanceType:  v.InstanceType,
+				UserData:      ecsUserData(v.Cluster),
+				IamProfileArn: "arn:aws:iam::" + s.AccountID + ":instance-profile/ecsInstanceRole",
+			})
+		}
+		st.LaunchTemplates[id] = lt
+	}
+	return nil
+}
+
+func (s *Sim) loadASGWorld(w *World) error {
+	for i, spec := range w.AutoScalingGroups {
+		if err := s.loadGroup(w, spec); err != nil {
+			if spec.Name == "" {
+				return fmt.Errorf("autoScalingGroups[%d]: %w", i, err)
+			}
+			return fmt.Errorf("auto scaling group %s: %w", spec.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
+	if spec.Name == "" {
+		return fmt.Errorf("name is required")
+	}
+	if s.ec2.Groups[spec.Name] != nil {
+		return fmt.Errorf("duplicate name")
+	}
+	lt := s.launchTemplateByName(spec.LaunchTemplate)
+	if lt == nil {
+		return fmt.Errorf("launch template %q does not exist", spec.LaunchTemplate)
+	}
+	version := spec.Version
+	if version == "" {
+		version = "$Default"
+	}
+	if _, ok := lt.resolve(version); !ok {
+		return fmt.Errorf("launch template %s has no version %q", lt.Name, version)
+	}
+	if spec.Min < 0 || spec.Min > spec.Max || spec.Desired < spec.Min || spec.Desired > spec.Max {
+		return fmt.Errorf("want 0 <= min <= desired <= max, got min %d, desired %d, max %d", spec.Min, spec.Desired, spec.Max)
+	}
+	azs := spec.AvailabilityZones
+	if len(azs) == 0 {
+		azs = w.AvailabilityZones
+	}
+	for _, az := range azs {
+		if s.azIndex(az) < 0 {
+			return fmt.Errorf("availability zone %s is not one of the world's %v", az, s.ec2.AZs)
+		}
+	}
+	g := &asgGroup{
+		Name:                             spec.Name,
+		ARN:                              s.arn("autoscaling", "autoScalingGroup:"+s.newID("uuid")+":autoScalingGroupName/"+spec.Name),
+		CreatedTime:                      s.now.Add(-30 * 24 * time.Hour),
+		LaunchTemplateID:                 lt.ID,
+		Version:                          version,
+		Min:                              spec.Min,
+		Max:                              spec.Max,
+		Desired:                          spec.Desired,
+		AZs:                              append([]string(nil), azs...),
+		Suspended:                        map[string]string{},
+		NewInstancesProtectedFromScaleIn: spec.NewInstancesProtectedFromScaleIn,
+		HealthCheckType:                  "EC2",
+		HealthCheckGracePeriod:           300,
+		DefaultCooldown:                  300,
+		TerminationPolicies:              []string{"Default"},
+		Members:                          map[string]*asgMember{},
+	}
+	keys := make([]string, 0, len(spec.Tags))
+	for k := range spec.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g.Tags = append(g.Tags, kvTag{Key: k, Value: spec.Tags[k], Propagate: true})
+	}
+	if _, ok := tagValue(g.Tags, "Name"); !ok {
+		g.Tags = append(g.Tags, kvTag{Key: "Name", Value: spec.Name, Propagate: true})
+	}
+	for _, p := range spec.SuspendedProcesses {
+		if indexOf(asgProcesses, p) < 0 {
+			return fmt.Errorf("unknown process %q in suspendedProcesses (want one of %s)", p, strings.Join(asgProcesses, ", "))
+		}
+		g.Suspended[p] = "User suspended at " + stamp(s.now)
+	}
+	for _, h := range spec.LifecycleHooks {
+		tr := hookTerminating
+		if strings.Contains(strings.ToLower(h), "launch") {
+			tr = hookLaunching
+		}
+		g.Hooks = append(g.Hooks, asgHook{Name: h, Transition: tr})
+	}
+	s.ec2.Groups[g.Name] = g
+
+	groups := spec.Instances
+	if len(groups) == 0 && spec.Desired > 0 {
+		groups = []InstanceGroupSpec{{Count: spec.Desired}}
+	}
+	total := 0
+	for _, ig := range groups {
+		total += ig.Count
+	}
+	if total != spec.Desired {
+		return fmt.Errorf("instances add up to %d, want desired %d", total, spec.Desired)
+	}
+	next := 0 // round-robin over the group's zones
+	for gi, ig := range groups {
+		ver := ig.LaunchTemplateVersion
+		if ver == "" {
+			ver = version
+		}
+		num, ok := lt.resolve(ver)
+		if !ok {
+			return fmt.Errorf("instances[%d]: launch template %s has no version %q", gi, lt.Name, ver)
+		}
+		v := lt.version(num)
+		itype := ig.InstanceType
+		if itype == "" {
+			itype = v.InstanceType
+		}
+		if _, ok := s.instanceType(itype); !ok {
+			return fmt.Errorf("instances[%d]: unknown instance type %q", gi, itype)
+		}
+		for k := 0; k < ig.Count; k++ {
+			az := g.AZs[next%len(g.AZs)]
+			next++
+			tags := append([]kvTag(nil), v.InstanceTags...)
+			for _, t := range g.Tags {
+				if t.Propagate {
+					tags = setTag(tags, kvTag{Key: t.Key, Value: t.Value})
+				}
+			}
+			launched := s.now.Add(-time.Duration(ig.AgeHours * float64(time.Hour)))
+			inst := s.ec2NewInstance(newInstance{AZ: az, LT: lt, Version: v, ImageID: ig.AMI, InstanceType: itype,
+				ASG: g.Name, Tags: tags, LaunchTime: launched, Running: true})
+			g.Members[inst.ID] = &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "InService", Health: "Healthy",
+				Protected: ig.ProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
+				LTVersion: num, LaunchTime: launched, Seq: inst.Seq}
+			s.ec2RegisterWithECS(inst)
+		}
+	}
+	return nil
+}
+
+// newInstance says how to create an instance.
+type newInstance struct {
+	AZ      string
+	LT      *ec2LaunchTemplate
+	Version *ec2LTVersion
+	// ImageID and InstanceType override the version's when set.
+	ImageID      string
+	InstanceType string
+	ASG          string
+	Tags         []kvTag
+	LaunchTime   time.Time
+	// Running creates it running (world load); otherwise it is pending and
+	// boots InstanceBoot later.
+	Running bool
+}
+
+// ec2NewInstance creates an instance from a launch template version.
+func (s *Sim) ec2NewInstance(spec newInstance) *ec2Instance {
+	v := spec.Version
+	image := spec.ImageID
+	if image == "" {
+		image = v.ImageID
+	}
+	itype := spec.InstanceType
+	if itype == "" {
+		itype = v.InstanceType
+	}
+	arch := archOfType(itype)
+	s.ec2.InstanceSeq++
+	inst := &ec2Instance{
+		ID:                    s.newID("i"),
+		Seq:                   s.ec2.InstanceSeq,
+		ReservationID:         s.newID("r"),
+		ImageID:               image,
+		InstanceType:          itype,
+		Architecture:          arch,
+		AZ:                    spec.AZ,
+		SubnetID:              s.subnetFor(spec.AZ),
+		PrivateIP:             s.nextPrivateIP(spec.AZ),
+		LaunchTime:            spec.LaunchTime,
+		State:                 "pending",
+		KeyName:               v.KeyName,
+		IamProfileArn:         v.IamProfileArn,
+		LaunchTemplateID:      spec.LT.ID,
+		LaunchTemplateVersion: v.Number,
+		Cluster:               clusterFromUserData(v.UserData),
+		ASG:                   spec.ASG,
+	}
+	if inst.IamProfileArn == "" && v.IamProfileName != "" {
+		inst.IamProfileArn = "arn:aws:iam::" + s.AccountID + ":instance-profile/" + v.IamProfileName
+	}
+	tags := append([]kvTag(nil), spec.Tags...)
+	if spec.ASG != "" {
+		tags = setTag(tags, kvTag{Key: "aws:autoscaling:groupName", Value: spec.ASG})
+	}
+	tags = setTag(tags, kvTag{Key: "aws:ec2launchtemplate:id", Value: spec.LT.ID})
+	tags = setTag(tags, kvTag{Key: "aws:ec2launchtemplate:version", Value: strconv.FormatInt(v.Number, 10)})
+	inst.Tags = tags
+	s.ec2.Instances[inst.ID] = inst
+	if spec.Running {
+		inst.State = "running"
+		return inst
+	}
+	boot := s.Timings.InstanceBoot.D()
+	s.after(boot/3, "ec2.instanceRunning", inst.ID)
+	s.after(boot, "ec2.instanceBooted", inst.ID)
+	return inst
+}
+
+// asgGroupARN returns a group's ARN ("" if there is no such group); ECS's
+// capacity providers name their group by it.
+func (s *Sim) asgGroupARN(name string) string {
+	if g := s.ec2.Groups[name]; g != nil {
+		return g.ARN
+	}
+	return ""
+}
