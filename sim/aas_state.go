@@ -1,0 +1,5 @@
+package sim
+
+type aasState struct{}
+
+func newAASState() *aasState { return &aasState{} }

@@ -1,0 +1,5 @@
+package sim
+
+type cwState struct{}
+
+func newCWState() *cwState { return &cwState{} }

@@ -1,0 +1,5 @@
+package sim
+
+type ssmState struct{}
+
+func newSSMState() *ssmState { return &ssmState{} }
