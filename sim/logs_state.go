@@ -59,18 +59,18 @@ type StreamRef struct {
 // then sequence), and for streams written by a task the generator's inputs
 // and progress.
 type LogStreamData struct {
-	Name         string      `json:"name"`
-	CreationTime time.Time   `json:"creationTime"`
-	Events       []LogEvent  `json:"events,omitempty"`
-	Dropped      int64       `json:"dropped,omitempty"` // events discarded by RetainEvents
-	FirstEvent   int64       `json:"firstEvent,omitempty"`
-	LastEvent    int64       `json:"lastEvent,omitempty"`
-	LastIngest   int64       `json:"lastIngest,omitempty"`
-	Gen          *StreamGen  `json:"gen,omitempty"`
-	Pending      []LogEvent  `json:"pending,omitempty"` // generated, not yet ingested
-	GenUntilSlot int64       `json:"genUntilSlot,omitempty"`
-	hash         uint64      // of group and stream, for event IDs (rebuilt)
-	groupName    string      // rebuilt after Load
+	Name         string     `json:"name"`
+	CreationTime time.Time  `json:"creationTime"`
+	Events       []LogEvent `json:"events,omitempty"`
+	Dropped      int64      `json:"dropped,omitempty"` // events discarded by RetainEvents
+	FirstEvent   int64      `json:"firstEvent,omitempty"`
+	LastEvent    int64      `json:"lastEvent,omitempty"`
+	LastIngest   int64      `json:"lastIngest,omitempty"`
+	Gen          *StreamGen `json:"gen,omitempty"`
+	Pending      []LogEvent `json:"pending,omitempty"` // generated, not yet ingested
+	GenUntilSlot int64      `json:"genUntilSlot,omitempty"`
+	hash         uint64     // of group and stream, for event IDs (rebuilt)
+	groupName    string     // rebuilt after Load
 }
 
 // StreamGen is what a task's container stream is generated from.
@@ -429,5 +429,5 @@ func (s *Sim) LogEventsWritten(group string, streams []string, from, to time.Tim
 	return out
 }
 
-func toMs(t time.Time) int64   { return t.UnixMilli() }
+func toMs(t time.Time) int64    { return t.UnixMilli() }
 func fromMs(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
