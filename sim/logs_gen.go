@@ -81,7 +81,7 @@ type genRecord struct {
 func (s *Sim) genSlot(gen *StreamGen, k int64) []LogEvent {
 	cfg := s.logs.Config
 	seed := hash64(fmt.Sprint(s.opts.Seed), gen.TaskID, gen.Container, fmt.Sprint(k))
-	r := rand.New(rand.NewSource(int64(seed)))
+	r := rand.New(&splitMix{seed})
 	lo, hi := k*logSlotMs, (k+1)*logSlotMs
 	startMs := toMs(gen.Start)
 	if hi <= startMs {
@@ -259,3 +259,18 @@ func shutdownLines(gen *StreamGen) []string {
 		`{"level":"info","msg":"shutdown complete"}`,
 	}
 }
+
+// splitMix is a small, fast random source (SplitMix64): a generator is made
+// per stream and slot, and math/rand's default source is slow to seed.
+type splitMix struct{ x uint64 }
+
+func (m *splitMix) Uint64() uint64 {
+	m.x += 0x9e3779b97f4a7c15
+	z := m.x
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func (m *splitMix) Int63() int64    { return int64(m.Uint64() >> 1) }
+func (m *splitMix) Seed(seed int64) { m.x = uint64(seed) }

@@ -304,6 +304,11 @@ func (s *Sim) materialize(g *LogGroupData, st *LogStreamData) {
 		limit = st.Gen.Stop
 	}
 	last := slotOf(limit)
+	if skip := s.slotsBeyondRetention(st.Gen, last); skip > st.GenUntilSlot {
+		// Slots whose events retention would drop anyway are not generated
+		// (a task that has run for days is read for the first time).
+		st.GenUntilSlot = skip
+	}
 	for k := st.GenUntilSlot; k <= last; k++ {
 		st.Pending = append(st.Pending, s.genSlot(st.Gen, k)...)
 	}
@@ -335,6 +340,22 @@ func (s *Sim) materialize(g *LogGroupData, st *LogStreamData) {
 	for _, e := range ready {
 		s.appendEvent(g, st, e)
 	}
+}
+
+// slotsBeyondRetention is the first slot worth generating when reading up to
+// slot last: twice the slots that hold RetainEvents events at the stream's
+// rate (0 when everything is).
+func (s *Sim) slotsBeyondRetention(gen *StreamGen, last int64) int64 {
+	c := s.logs.Config
+	rate := c.LinesPerMinute
+	if !gen.Essential {
+		rate /= 3
+	}
+	if c.RetainEvents <= 0 || rate <= 0 || isCrashImage(gen.Image) {
+		return 0
+	}
+	keep := int64(2*float64(c.RetainEvents)/rate) + 2
+	return last - keep
 }
 
 func lessEvent(a, b LogEvent) bool {

@@ -624,3 +624,31 @@ func TestLogsWorldLoaderAndSaveLoad(t *testing.T) {
 		t.Fatalf("generation after load diverged: %d vs %d events", len(a), len(b))
 	}
 }
+
+func TestLogsLongRunningTaskReadsOnlyRetainedSlots(t *testing.T) {
+	s := newLogsSim(t, 1, 100)
+	locked(s, func() { s.logs.Config.RetainEvents = 200 })
+	ti := testTask("old", "api:v1")
+	locked(s, func() {
+		ti.StartedAt = s.Now().Add(-10 * 24 * time.Hour) // running for ten days at load
+		s.logsTaskStarted(ti)
+	})
+	got := s.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/old"}, time.Time{}, time.Time{})
+	if len(got) != 200 {
+		t.Fatalf("%d events, want the 200 retained", len(got))
+	}
+	if age := logsTestStart.Sub(got[0].Timestamp); age > 2*time.Hour {
+		t.Fatalf("oldest retained event is %v old", age)
+	}
+	// The same events as a reader that followed the stream all along would
+	// keep for the last hour.
+	s2 := newLogsSim(t, 1, 100)
+	locked(s2, func() {
+		s2.logs.Config.RetainEvents = 200
+		s2.logsTaskStarted(ti)
+	})
+	from := logsTestStart.Add(-time.Hour)
+	if a, b := s.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/old"}, from, time.Time{}), s2.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/old"}, from, time.Time{}); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
+		t.Fatalf("last hour differs: %d vs %d events", len(a), len(b))
+	}
+}
