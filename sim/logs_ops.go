@@ -442,7 +442,13 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 	if len(in.LogStreamNames) > 0 {
 		seen := map[string]bool{}
 		for _, n := range in.LogStreamNames {
-			if st := g.Streams[n]; st != nil && !seen[n] {
+			st := g.Streams[n]
+			if st == nil {
+				// As CloudWatch: naming a stream that does not exist (yet)
+				// fails the whole call.
+				return nil, apiErr(errLogsNotFound, "The specified log stream does not exist.")
+			}
+			if !seen[n] {
 				seen[n] = true
 				streams = append(streams, st)
 			}

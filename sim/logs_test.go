@@ -360,6 +360,14 @@ func TestLogsFilterArgumentErrors(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("s%d", i)
 	}
+	locked(s, func() {
+		for _, n := range many[:100] {
+			if _, err := s.logsCreateLogStream(&cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("/app"), LogStreamName: aws.String(n)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	oneMissing := append(append([]string{}, many[:99]...), "nope")
 	tests := []struct {
 		name string
 		in   cloudwatchlogs.FilterLogEventsInput
@@ -370,7 +378,9 @@ func TestLogsFilterArgumentErrors(t *testing.T) {
 		{"missing group", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/nope")}, "ResourceNotFoundException"},
 		{"bad token", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), NextToken: aws.String("%%")}, "InvalidParameterException"},
 		{"space-delimited pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), FilterPattern: aws.String("[ip, user]")}, "InvalidParameterException"},
-		{"100 names is fine", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: many[:100]}, ""},
+		{"100 names", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: many[:100]}, ""},
+		{"one name missing", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: oneMissing}, "ResourceNotFoundException"},
+		{"existing names", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: []string{"one", "one"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
