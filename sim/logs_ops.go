@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
 // CloudWatch Logs operations. StartLiveTail is deliberately not registered:
@@ -120,21 +120,21 @@ func (s *Sim) logsDescribeLogGroups(in *cloudwatchlogs.DescribeLogGroupsInput) (
 		}
 	}
 	sort.Strings(names)
-	out := &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: []types.LogGroup{}}
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: []cwltypes.LogGroup{}}
 	for i, n := range names {
 		if i == limit {
 			out.NextToken = aws.String(encodeToken(names[i-1]))
 			break
 		}
 		g := s.logs.Groups[n]
-		lg := types.LogGroup{
+		lg := cwltypes.LogGroup{
 			LogGroupName: aws.String(n),
 			Arn:          aws.String(s.logGroupArn(n) + ":*"),
 			LogGroupArn:  aws.String(s.logGroupArn(n)),
 			CreationTime: aws.Int64(toMs(g.CreationTime)),
 		}
 		if pattern == "" {
-			lg.LogGroupClass = types.LogGroupClassStandard
+			lg.LogGroupClass = cwltypes.LogGroupClassStandard
 			lg.MetricFilterCount = aws.Int32(0)
 			lg.StoredBytes = aws.Int64(g.StoredBytes)
 			lg.DeletionProtectionEnabled = aws.Bool(false)
@@ -161,13 +161,13 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 	}
 	order := in.OrderBy
 	if order == "" {
-		order = types.OrderByLogStreamName
+		order = cwltypes.OrderByLogStreamName
 	}
-	if order != types.OrderByLogStreamName && order != types.OrderByLastEventTime {
+	if order != cwltypes.OrderByLogStreamName && order != cwltypes.OrderByLastEventTime {
 		return nil, logsInvalid("1 validation error detected: Value '%s' at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]", order)
 	}
 	prefix := aws.ToString(in.LogStreamNamePrefix)
-	if prefix != "" && order == types.OrderByLastEventTime {
+	if prefix != "" && order == cwltypes.OrderByLastEventTime {
 		return nil, logsInvalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
 	limit, err := logsLimit(in.Limit, 50, 50)
@@ -183,7 +183,7 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 			return nil, logsInvalid("The specified nextToken is invalid.")
 		}
 	}
-	byTime := order == types.OrderByLastEventTime
+	byTime := order == cwltypes.OrderByLastEventTime
 	less := func(a, b *LogStreamData) bool {
 		if byTime && a.LastEvent != b.LastEvent {
 			return a.LastEvent < b.LastEvent
@@ -206,14 +206,14 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 		list = append(list, st)
 	}
 	sort.Slice(list, func(i, j int) bool { return less(list[i], list[j]) })
-	out := &cloudwatchlogs.DescribeLogStreamsOutput{LogStreams: []types.LogStream{}}
+	out := &cloudwatchlogs.DescribeLogStreamsOutput{LogStreams: []cwltypes.LogStream{}}
 	for i, st := range list {
 		if i == limit {
 			prev := list[i-1]
 			out.NextToken = aws.String(encodeToken(streamsToken{Last: prev.LastEvent, Name: prev.Name, Order: string(order), Desc: desc}))
 			break
 		}
-		ls := types.LogStream{
+		ls := cwltypes.LogStream{
 			LogStreamName: aws.String(st.Name),
 			Arn:           aws.String(s.logGroupArn(g.Name) + ":log-stream:" + st.Name),
 			CreationTime:  aws.Int64(toMs(st.CreationTime)),
@@ -311,9 +311,9 @@ func (s *Sim) logsGetLogEvents(in *cloudwatchlogs.GetLogEventsInput) (*cloudwatc
 			i = j
 		}
 	}
-	out := &cloudwatchlogs.GetLogEventsOutput{Events: []types.OutputLogEvent{}}
+	out := &cloudwatchlogs.GetLogEventsOutput{Events: []cwltypes.OutputLogEvent{}}
 	for _, e := range ev[i:j] {
-		out.Events = append(out.Events, types.OutputLogEvent{
+		out.Events = append(out.Events, cwltypes.OutputLogEvent{
 			Timestamp: aws.Int64(e.Timestamp), IngestionTime: aws.Int64(e.Ingestion), Message: aws.String(e.Message),
 		})
 	}
@@ -352,15 +352,40 @@ func lessEventKey(e LogEvent, k eventKey) bool {
 }
 
 // FilterLogEvents scans the matching streams' events in (timestamp, stream,
-// sequence) order. Like CloudWatch it searches a bounded amount of data per
-// call (filterScanPerPage × page size events); when that runs out before the
-// end, the page holds what matched so far, possibly nothing, and a nextToken.
+// sequence) order, or its reverse with startFromHead=false. Like CloudWatch
+// it searches a bounded amount of data per call (filterScanPerPage × page
+// size events); when that runs out before the end, the page holds what
+// matched so far, possibly nothing, and a nextToken.
 const filterScanPerPage = 10
 
+// filterToken is the position of the last event scanned, and the direction.
 type filterToken struct {
 	TS     int64  `json:"t"`
 	Stream string `json:"s"`
 	Seq    int64  `json:"q"`
+	Desc   bool   `json:"d,omitempty"`
+}
+
+// cmpFilterPos orders (timestamp, stream, seq) positions.
+func cmpFilterPos(ts int64, stream string, seq int64, t *filterToken) int {
+	switch {
+	case ts != t.TS:
+		return cmpInt(ts, t.TS)
+	case stream != t.Stream:
+		return strings.Compare(stream, t.Stream)
+	default:
+		return cmpInt(seq, t.Seq)
+	}
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 type streamCursor struct {
@@ -369,37 +394,34 @@ type streamCursor struct {
 	pos int
 }
 
-type cursorHeap []*streamCursor
+func (c *streamCursor) at() LogEvent { return c.ev[c.pos] }
 
-func (h cursorHeap) Len() int { return len(h) }
-func (h cursorHeap) Less(i, j int) bool {
-	a, b := h[i].ev[h[i].pos], h[j].ev[h[j].pos]
-	if a.Timestamp != b.Timestamp {
-		return a.Timestamp < b.Timestamp
-	}
-	if h[i].st.Name != h[j].st.Name {
-		return h[i].st.Name < h[j].st.Name
-	}
-	return a.Seq < b.Seq
+type cursorHeap struct {
+	c    []*streamCursor
+	desc bool
 }
-func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*streamCursor)) }
+
+func (h *cursorHeap) Len() int { return len(h.c) }
+func (h *cursorHeap) Less(i, j int) bool {
+	a, b := h.c[i].at(), h.c[j].at()
+	tok := &filterToken{TS: b.Timestamp, Stream: h.c[j].st.Name, Seq: b.Seq}
+	c := cmpFilterPos(a.Timestamp, h.c[i].st.Name, a.Seq, tok)
+	if h.desc {
+		return c > 0
+	}
+	return c < 0
+}
+func (h *cursorHeap) Swap(i, j int) { h.c[i], h.c[j] = h.c[j], h.c[i] }
+func (h *cursorHeap) Push(x any)   { h.c = append(h.c, x.(*streamCursor)) }
 func (h *cursorHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+	x := h.c[len(h.c)-1]
+	h.c = h.c[:len(h.c)-1]
 	return x
 }
 
-func afterFilterToken(t *filterToken, stream string, e LogEvent) bool {
-	if e.Timestamp != t.TS {
-		return e.Timestamp > t.TS
-	}
-	if stream != t.Stream {
-		return stream > t.Stream
-	}
-	return e.Seq > t.Seq
-}
+// startFromHeadFalseSince is the earliest startTime CloudWatch accepts with
+// startFromHead=false.
+var startFromHeadFalseSince = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
 func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*cloudwatchlogs.FilterLogEventsOutput, error) {
 	g, err := s.lookupLogGroup(in.LogGroupName, in.LogGroupIdentifier)
@@ -413,9 +435,6 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 	if len(in.LogStreamNames) > 100 {
 		return nil, logsInvalid("1 validation error detected: Value '%v' at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100", len(in.LogStreamNames))
 	}
-	if in.StartFromHead != nil && !*in.StartFromHead && in.NextToken == nil {
-		return nil, logsInvalid("startFromHead=false is not supported by the sandbox.")
-	}
 	limit, err := logsLimit(in.Limit, 10000, 10000)
 	if err != nil {
 		return nil, err
@@ -425,11 +444,15 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 		return nil, logsInvalid("Invalid filter pattern: %v", ferr)
 	}
 	var tok *filterToken
+	desc := in.StartFromHead != nil && !*in.StartFromHead
 	if in.NextToken != nil {
 		tok = &filterToken{}
 		if !decodeToken(*in.NextToken, tok) {
 			return nil, logsInvalid("The specified nextToken is invalid.")
 		}
+		desc = tok.Desc // the token's direction wins
+	} else if desc && aws.ToInt64(in.StartTime) < startFromHeadFalseSince {
+		return nil, logsInvalid("startFromHead=false requires a startTime on or after 2024-01-01T00:00:00Z.")
 	}
 	start, end := int64(0), int64(1<<62)
 	if in.StartTime != nil {
@@ -460,33 +483,45 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 			}
 		}
 	}
-	h := cursorHeap{}
+	inRange := func(c *streamCursor) bool {
+		if c.pos < 0 || c.pos >= len(c.ev) {
+			return false
+		}
+		ts := c.ev[c.pos].Timestamp
+		return ts >= start && ts <= end
+	}
+	h := &cursorHeap{desc: desc}
 	for _, st := range streams {
 		ev := s.visibleEvents(g, st)
-		pos := sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp >= start })
-		if tok != nil {
-			pos = max(pos, sort.Search(len(ev), func(i int) bool {
-				e := ev[i]
-				return e.Timestamp > tok.TS || (e.Timestamp == tok.TS && (st.Name > tok.Stream || (st.Name == tok.Stream && e.Seq > tok.Seq)))
-			}))
+		c := &streamCursor{st: st, ev: ev}
+		if !desc {
+			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp >= start })
+			if tok != nil {
+				c.pos = max(c.pos, sort.Search(len(ev), func(i int) bool { return cmpFilterPos(ev[i].Timestamp, st.Name, ev[i].Seq, tok) > 0 }))
+			}
+		} else {
+			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp > end }) - 1
+			if tok != nil {
+				c.pos = min(c.pos, sort.Search(len(ev), func(i int) bool { return cmpFilterPos(ev[i].Timestamp, st.Name, ev[i].Seq, tok) >= 0 })-1)
+			}
 		}
-		if pos < len(ev) && ev[pos].Timestamp <= end {
-			h = append(h, &streamCursor{st: st, ev: ev, pos: pos})
+		if inRange(c) {
+			h.c = append(h.c, c)
 		}
 	}
-	heap.Init(&h)
+	heap.Init(h)
 	budget := filterScanPerPage * s.PageSize()
-	out := &cloudwatchlogs.FilterLogEventsOutput{Events: []types.FilteredLogEvent{}, SearchedLogStreams: []types.SearchedLogStream{}}
+	out := &cloudwatchlogs.FilterLogEventsOutput{Events: []cwltypes.FilteredLogEvent{}, SearchedLogStreams: []cwltypes.SearchedLogStream{}}
 	var last *filterToken
 	for scanned := 0; h.Len() > 0; scanned++ {
 		if scanned == budget || len(out.Events) == limit {
 			out.NextToken = aws.String(encodeToken(last))
 			break
 		}
-		c := h[0]
-		e := c.ev[c.pos]
+		c := h.c[0]
+		e := c.at()
 		if filter.match(e.Message) {
-			out.Events = append(out.Events, types.FilteredLogEvent{
+			out.Events = append(out.Events, cwltypes.FilteredLogEvent{
 				EventId:       aws.String(eventID(c.st, e)),
 				LogStreamName: aws.String(c.st.Name),
 				Timestamp:     aws.Int64(e.Timestamp),
@@ -494,12 +529,16 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 				Message:       aws.String(e.Message),
 			})
 		}
-		last = &filterToken{TS: e.Timestamp, Stream: c.st.Name, Seq: e.Seq}
-		c.pos++
-		if c.pos < len(c.ev) && c.ev[c.pos].Timestamp <= end {
-			heap.Fix(&h, 0)
+		last = &filterToken{TS: e.Timestamp, Stream: c.st.Name, Seq: e.Seq, Desc: desc}
+		if desc {
+			c.pos--
 		} else {
-			heap.Pop(&h)
+			c.pos++
+		}
+		if inRange(c) {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
 		}
 	}
 	return out, nil
@@ -554,7 +593,7 @@ func (s *Sim) logsPutLogEvents(in *cloudwatchlogs.PutLogEventsInput) (*cloudwatc
 	if first >= 0 && lastTs-first > putMaxBatchAge.Milliseconds() {
 		return nil, logsInvalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
-	var info types.RejectedLogEventsInfo
+	var info cwltypes.RejectedLogEventsInfo
 	rejected := false
 	for i, e := range in.LogEvents {
 		ts := *e.Timestamp

@@ -318,38 +318,41 @@ func TestLogsFilterPagesCoverGroundTruth(t *testing.T) {
 	s.Advance(15 * time.Minute)
 	from := logsTestStart.Add(2 * time.Minute)
 	want := s.LogEventsWritten("/ecs/prod/api", nil, from, time.Time{})
-	seen := map[string]bool{}
-	var token *string
-	var n int
-	locked(s, func() {
-		for {
-			out, err := s.logsFilterLogEvents(&cloudwatchlogs.FilterLogEventsInput{
-				LogGroupName: aws.String("/ecs/prod/api"), StartTime: aws.Int64(from.UnixMilli()), Limit: aws.Int32(33), NextToken: token,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range out.Events {
-				id := aws.ToString(e.EventId)
-				if seen[id] {
-					t.Fatalf("duplicate %s", id)
+	for _, head := range []bool{true, false} {
+		t.Run(fmt.Sprintf("startFromHead=%v", head), func(t *testing.T) {
+			var got []string
+			var token *string
+			locked(s, func() {
+				for {
+					out, err := s.logsFilterLogEvents(&cloudwatchlogs.FilterLogEventsInput{
+						LogGroupName: aws.String("/ecs/prod/api"), StartTime: aws.Int64(from.UnixMilli()), Limit: aws.Int32(33),
+						StartFromHead: aws.Bool(head), NextToken: token,
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range out.Events {
+						got = append(got, aws.ToString(e.EventId))
+					}
+					if out.NextToken == nil {
+						return
+					}
+					token = out.NextToken
 				}
-				seen[id] = true
-				n++
+			})
+			if len(got) != len(want) {
+				t.Fatalf("paged %d events, ground truth %d", len(got), len(want))
 			}
-			if out.NextToken == nil {
-				return
+			for i := range want {
+				j := i
+				if !head {
+					j = len(want) - 1 - i
+				}
+				if got[i] != want[j].ID {
+					t.Fatalf("event %d is %s, want %s", i, got[i], want[j].ID)
+				}
 			}
-			token = out.NextToken
-		}
-	})
-	if n != len(want) {
-		t.Fatalf("paged %d events, ground truth %d", n, len(want))
-	}
-	for _, e := range want {
-		if !seen[e.ID] {
-			t.Fatalf("missing %s", e.ID)
-		}
+		})
 	}
 }
 
@@ -377,6 +380,7 @@ func TestLogsFilterArgumentErrors(t *testing.T) {
 		{"names and prefix", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: []string{"one"}, LogStreamNamePrefix: aws.String("o")}, "InvalidParameterException"},
 		{"missing group", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/nope")}, "ResourceNotFoundException"},
 		{"bad token", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), NextToken: aws.String("%%")}, "InvalidParameterException"},
+		{"tail before 2024", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), StartFromHead: aws.Bool(false)}, "InvalidParameterException"},
 		{"space-delimited pattern", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), FilterPattern: aws.String("[ip, user]")}, "InvalidParameterException"},
 		{"100 names", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: many[:100]}, ""},
 		{"one name missing", cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/app"), LogStreamNames: oneMissing}, "ResourceNotFoundException"},
