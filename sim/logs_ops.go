@@ -184,49 +184,84 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 		}
 	}
 	byTime := order == cwltypes.OrderByLastEventTime
-	less := func(a, b *LogStreamData) bool {
-		if byTime && a.LastEvent != b.LastEvent {
-			return a.LastEvent < b.LastEvent
+	type entry struct {
+		st   *LogStreamData
+		last int64 // lastEventTimestamp as reported (lagging)
+	}
+	less := func(a, b entry) bool {
+		if byTime && a.last != b.last {
+			return a.last < b.last
 		}
-		return a.Name < b.Name
+		return a.st.Name < b.st.Name
 	}
 	if desc {
 		asc := less
-		less = func(a, b *LogStreamData) bool { return asc(b, a) }
+		less = func(a, b entry) bool { return asc(b, a) }
 	}
-	var list []*LogStreamData
+	var list []entry
 	for _, st := range g.Streams {
 		if prefix != "" && !strings.HasPrefix(st.Name, prefix) {
 			continue
 		}
 		s.materialize(g, st)
-		if tok != nil && !less(&LogStreamData{Name: tok.Name, LastEvent: tok.Last}, st) {
+		e := entry{st, s.reportedLastEvent(st)}
+		if tok != nil && !less(entry{&LogStreamData{Name: tok.Name}, tok.Last}, e) {
 			continue
 		}
-		list = append(list, st)
+		list = append(list, e)
 	}
 	sort.Slice(list, func(i, j int) bool { return less(list[i], list[j]) })
 	out := &cloudwatchlogs.DescribeLogStreamsOutput{LogStreams: []cwltypes.LogStream{}}
-	for i, st := range list {
+	for i, e := range list {
 		if i == limit {
 			prev := list[i-1]
-			out.NextToken = aws.String(encodeToken(streamsToken{Last: prev.LastEvent, Name: prev.Name, Order: string(order), Desc: desc}))
+			out.NextToken = aws.String(encodeToken(streamsToken{Last: prev.last, Name: prev.st.Name, Order: string(order), Desc: desc}))
 			break
 		}
+		st := e.st
 		ls := cwltypes.LogStream{
 			LogStreamName: aws.String(st.Name),
 			Arn:           aws.String(s.logGroupArn(g.Name) + ":log-stream:" + st.Name),
 			CreationTime:  aws.Int64(toMs(st.CreationTime)),
 			StoredBytes:   aws.Int64(0),
 		}
-		if st.LastEvent != 0 {
+		if st.LastIngest != 0 {
 			ls.FirstEventTimestamp = aws.Int64(st.FirstEvent)
-			ls.LastEventTimestamp = aws.Int64(st.LastEvent)
 			ls.LastIngestionTime = aws.Int64(st.LastIngest)
+		}
+		if e.last != 0 {
+			ls.LastEventTimestamp = aws.Int64(e.last)
 		}
 		out.LogStreams = append(out.LogStreams, ls)
 	}
 	return out, nil
+}
+
+// lastEventLag models the eventual consistency of a stream's
+// lastEventTimestamp: CloudWatch says it "typically updates in less than an
+// hour from ingestion". The sandbox refreshes it on a fixed grid of this
+// period, so it reflects the events ingested before the last refresh —
+// anything that picks "the newest stream" by it can pick the wrong one.
+const lastEventLag = 10 * time.Minute
+
+// reportedLastEvent is the lastEventTimestamp DescribeLogStreams shows (0
+// for none yet).
+func (s *Sim) reportedLastEvent(st *LogStreamData) int64 {
+	if st.LastIngest == 0 {
+		return 0
+	}
+	cutoff := toMs(s.now.Truncate(lastEventLag))
+	if st.LastIngest <= cutoff {
+		return st.LastEvent
+	}
+	// Events are in timestamp order and ingested no earlier than their
+	// timestamp: the first one from the end ingested by the cutoff is it.
+	for i := len(st.Events) - 1; i >= 0; i-- {
+		if e := st.Events[i]; e.Ingestion <= cutoff {
+			return e.Timestamp
+		}
+	}
+	return 0
 }
 
 // GetLogEvents tokens are "f/<key>" and "b/<key>": a position in the
@@ -412,7 +447,7 @@ func (h *cursorHeap) Less(i, j int) bool {
 	return c < 0
 }
 func (h *cursorHeap) Swap(i, j int) { h.c[i], h.c[j] = h.c[j], h.c[i] }
-func (h *cursorHeap) Push(x any)   { h.c = append(h.c, x.(*streamCursor)) }
+func (h *cursorHeap) Push(x any)    { h.c = append(h.c, x.(*streamCursor)) }
 func (h *cursorHeap) Pop() any {
 	x := h.c[len(h.c)-1]
 	h.c = h.c[:len(h.c)-1]

@@ -57,7 +57,7 @@ func apiCode(err error) string {
 func TestLogsTaskStreamsNamedAndOnlyAwslogs(t *testing.T) {
 	s := newLogsSim(t, 1, 100)
 	startTask(s, testTask("0123abcd", "api:v1"))
-	s.Advance(3 * time.Minute)
+	s.Advance(11 * time.Minute) // past a lastEventTimestamp refresh
 	var out *cloudwatchlogs.DescribeLogStreamsOutput
 	locked(s, func() {
 		var err error
@@ -561,31 +561,46 @@ func TestLogsDescribePagingAndOrder(t *testing.T) {
 		s.Advance(time.Second)
 		putEvents(t, s, "/ecs/a", st, []string{fmt.Sprint(i)})
 	}
+	byLastEvent := func() []string {
+		var names []string
+		locked(s, func() {
+			var tok *string
+			for {
+				out, err := s.logsDescribeLogStreams(&cloudwatchlogs.DescribeLogStreamsInput{
+					LogGroupName: aws.String("/ecs/a"), OrderBy: cwltypes.OrderByLastEventTime, Descending: aws.Bool(true), NextToken: tok,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, st := range out.LogStreams {
+					names = append(names, aws.ToString(st.LogStreamName))
+				}
+				if tok = out.NextToken; tok == nil {
+					break
+				}
+			}
+		})
+		return names
+	}
 	locked(s, func() {
 		_, err := s.logsDescribeLogStreams(&cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/ecs/a"), OrderBy: cwltypes.OrderByLastEventTime, LogStreamNamePrefix: aws.String("s")})
 		if apiCode(err) != "InvalidParameterException" {
 			t.Fatalf("prefix with LastEventTime: %v", err)
 		}
-		var names []string
-		var tok *string
-		for {
-			out, err := s.logsDescribeLogStreams(&cloudwatchlogs.DescribeLogStreamsInput{
-				LogGroupName: aws.String("/ecs/a"), OrderBy: cwltypes.OrderByLastEventTime, Descending: aws.Bool(true), NextToken: tok,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, st := range out.LogStreams {
-				names = append(names, aws.ToString(st.LogStreamName))
-			}
-			if tok = out.NextToken; tok == nil {
-				break
-			}
-		}
-		if fmt.Sprint(names) != "[s2 s1 s3 x]" {
-			t.Fatalf("streams by last event, newest first: %v", names)
-		}
 	})
+	s.Advance(10 * time.Minute)
+	if got := fmt.Sprint(byLastEvent()); got != "[s2 s1 s3 x]" {
+		t.Fatalf("streams by last event, newest first: %v", got)
+	}
+	// lastEventTimestamp lags: a stream just written to is not yet first.
+	putEvents(t, s, "/ecs/a", "x", []string{"new"})
+	if got := fmt.Sprint(byLastEvent()); got != "[s2 s1 s3 x]" {
+		t.Fatalf("right after a write: %v", got)
+	}
+	s.Advance(10 * time.Minute)
+	if got := fmt.Sprint(byLastEvent()); got != "[x s2 s1 s3]" {
+		t.Fatalf("after the refresh: %v", got)
+	}
 }
 
 func TestLogsWorldLoaderAndSaveLoad(t *testing.T) {
