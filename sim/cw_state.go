@@ -88,7 +88,8 @@ func (s *Sim) cwPublish() {
 		if c.MemRegistered > 0 {
 			s.cwRecord(nsECS, "MemoryReservation", cl, pct(c.MemReserved, c.MemRegistered))
 		}
-		if c.CPUReserved > 0 || c.MemReserved > 0 {
+		if c.CPURegistered > 0 || c.MemRegistered > 0 {
+			// A cluster with container instances reports utilization, 0 when idle.
 			s.cwRecord(nsECS, "CPUUtilization", cl, c.CPUUtilization)
 			s.cwRecord(nsECS, "MemoryUtilization", cl, c.MemUtilization)
 		}

@@ -69,8 +69,7 @@ type LogStreamData struct {
 	Gen          *StreamGen `json:"gen,omitempty"`
 	Pending      []LogEvent `json:"pending,omitempty"` // generated, not yet ingested
 	GenUntilSlot int64      `json:"genUntilSlot,omitempty"`
-	hash         uint64     // of group and stream, for event IDs (rebuilt)
-	groupName    string     // rebuilt after Load
+	hash         uint64     // of group and stream, for event IDs (rebuilt after Load)
 }
 
 // StreamGen is what a task's container stream is generated from.
@@ -136,7 +135,6 @@ func init() {
 				g.Streams = map[string]*LogStreamData{}
 			}
 			for _, st := range g.Streams {
-				st.groupName = g.Name
 				st.hash = streamHash(g.Name, st.Name)
 			}
 		}
@@ -194,7 +192,7 @@ func (s *Sim) ensureLogGroup(name string) *LogGroupData {
 }
 
 func (s *Sim) newLogStream(g *LogGroupData, name string) *LogStreamData {
-	st := &LogStreamData{Name: name, CreationTime: s.now, groupName: g.Name, hash: streamHash(g.Name, name)}
+	st := &LogStreamData{Name: name, CreationTime: s.now, hash: streamHash(g.Name, name)}
 	g.Streams[name] = st
 	return st
 }
