@@ -259,25 +259,20 @@ func (s *Sim) logsTaskStopped(taskArn string, exitCodes map[string]int) {
 		if st == nil || st.Gen == nil || !st.Gen.Stop.IsZero() {
 			continue
 		}
-		s.materialize(g, st)
+		// Nothing is generated here (stopping hundreds of tasks stays cheap):
+		// the stop bounds later generation, and the shutdown lines wait in
+		// Pending with the rest.
 		st.Gen.Stop = s.now
 		if code, ok := exitCodes[st.Gen.Container]; ok {
 			c := code
 			st.Gen.ExitCode = &c
 		}
 		stopMs := toMs(s.now)
-		kept := st.Pending[:0]
-		for _, e := range st.Pending {
-			if e.Timestamp < stopMs {
-				kept = append(kept, e)
-			}
-		}
-		st.Pending = kept
 		if !isCrashImage(st.Gen.Image) || s.now.Before(st.Gen.Start.Add(s.crashAt())) {
 			msgs := shutdownLines(st.Gen)
 			for i, m := range msgs {
 				ts := stopMs - int64(len(msgs)-i)
-				s.appendEvent(g, st, LogEvent{Seq: s.nextUserSeq(), Timestamp: ts, Ingestion: stopMs, Message: m})
+				st.Pending = append(st.Pending, LogEvent{Seq: s.nextUserSeq(), Timestamp: ts, Ingestion: stopMs, Message: m})
 			}
 		}
 	}
