@@ -401,6 +401,13 @@ func (s *Sim) visibleEvents(g *LogGroupData, st *LogStreamData) []LogEvent {
 // and sequence: the ground truth that log-tail tests compare against. Events
 // dropped by RetainEvents are not included.
 func (s *Sim) LogEventsWritten(group string, streams []string, from, to time.Time) []LogEventRecord {
+	return s.LogEventsIngestedBy(group, streams, from, to, time.Time{})
+}
+
+// LogEventsIngestedBy is LogEventsWritten restricted to the events ingested
+// at or before ingestedBy (zero: now) — what a reader that stopped reading at
+// that moment could have seen.
+func (s *Sim) LogEventsIngestedBy(group string, streams []string, from, to, ingestedBy time.Time) []LogEventRecord {
 	s.Lock()
 	defer s.Unlock()
 	g := s.logs.Groups[group]
@@ -422,6 +429,9 @@ func (s *Sim) LogEventsWritten(group string, streams []string, from, to time.Tim
 		for _, e := range s.visibleEvents(g, st) {
 			ts := fromMs(e.Timestamp)
 			if (!from.IsZero() && ts.Before(from)) || (!to.IsZero() && ts.After(to)) {
+				continue
+			}
+			if !ingestedBy.IsZero() && e.Ingestion > toMs(ingestedBy) {
 				continue
 			}
 			out = append(out, LogEventRecord{

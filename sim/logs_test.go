@@ -173,6 +173,12 @@ func TestLogsLateEventsInvisibleBeforeIngestion(t *testing.T) {
 	if found, _ := has(); !found {
 		t.Fatal("late event not visible at its ingestion time")
 	}
+	s.Advance(time.Minute)
+	for _, e := range s.LogEventsIngestedBy(group, []string{stream}, time.Time{}, time.Time{}, late.IngestionTime.Add(-time.Millisecond)) {
+		if e.ID == late.ID {
+			t.Fatal("LogEventsIngestedBy includes an event ingested after its bound")
+		}
+	}
 }
 
 func TestLogsGetLogEventsTokens(t *testing.T) {
