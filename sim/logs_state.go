@@ -25,6 +25,8 @@ type logsState struct {
 	Tasks map[string][]StreamRef `json:"tasks"`
 	// NextSeq numbers user-written (PutLogEvents) events across the account.
 	NextSeq int64 `json:"nextSeq"`
+	// total counts the events held by all streams (rebuilt after Load).
+	total int
 
 	ECR *ecrState `json:"ecr"`
 	SSM *ssmState `json:"ssm"`
@@ -69,6 +71,7 @@ type LogStreamData struct {
 	Gen          *StreamGen `json:"gen,omitempty"`
 	Pending      []LogEvent `json:"pending,omitempty"` // generated, not yet ingested
 	GenUntilSlot int64      `json:"genUntilSlot,omitempty"`
+	LastRead     time.Time  `json:"lastRead,omitempty"`
 	hash         uint64     // of group and stream, for event IDs (rebuilt after Load)
 }
 
@@ -136,6 +139,7 @@ func init() {
 			}
 			for _, st := range g.Streams {
 				st.hash = streamHash(g.Name, st.Name)
+				l.total += len(st.Events)
 			}
 		}
 	})
@@ -289,6 +293,7 @@ const userSeqBase = int64(1) << 50
 // materialize generates the stream's events up to the present (or its stop)
 // and makes visible those whose ingestion time has come.
 func (s *Sim) materialize(g *LogGroupData, st *LogStreamData) {
+	st.LastRead = s.now
 	if st.Gen == nil {
 		return
 	}
@@ -379,10 +384,54 @@ func (s *Sim) appendEvent(g *LogGroupData, st *LogStreamData, e LogEvent) {
 		st.LastIngest = e.Ingestion
 	}
 	g.StoredBytes += int64(len(e.Message)) + 26
+	s.logs.total++
 	if max := s.logs.Config.RetainEvents; max > 0 && len(st.Events) > max+max/4 {
 		drop := len(st.Events) - max
 		st.Dropped += int64(drop)
+		s.logs.total -= drop
 		st.Events = append([]LogEvent(nil), st.Events[drop:]...)
+	}
+	if s.logs.total > logsMaxAccountEvents {
+		s.evictLogEvents(st)
+	}
+}
+
+// logsMaxAccountEvents caps the events the whole account holds in memory,
+// whatever the number of streams read (about 200 bytes each).
+var logsMaxAccountEvents = 1_000_000
+
+// evictLogEvents empties the least recently read streams (never keep, the
+// one being written) until the account holds 80 % of its cap. Their events
+// are lost as if retention had dropped them.
+func (s *Sim) evictLogEvents(keep *LogStreamData) {
+	var held []*LogStreamData
+	for _, g := range s.logs.Groups {
+		for _, st := range g.Streams {
+			if st != keep && len(st.Events) > 0 {
+				held = append(held, st)
+			}
+		}
+	}
+	sort.Slice(held, func(i, j int) bool {
+		if !held[i].LastRead.Equal(held[j].LastRead) {
+			return held[i].LastRead.Before(held[j].LastRead)
+		}
+		return held[i].Name < held[j].Name
+	})
+	target := logsMaxAccountEvents * 8 / 10
+	for _, st := range held {
+		if s.logs.total <= target {
+			return
+		}
+		s.logs.total -= len(st.Events)
+		st.Dropped += int64(len(st.Events))
+		st.Events = nil
+	}
+	if over := s.logs.total - target; over > 0 && over <= len(keep.Events) {
+		// The stream being written holds most of the account on its own.
+		s.logs.total -= over
+		keep.Dropped += int64(over)
+		keep.Events = append([]LogEvent(nil), keep.Events[over:]...)
 	}
 }
 

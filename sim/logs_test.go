@@ -687,3 +687,33 @@ func TestLogsLongRunningTaskReadsOnlyRetainedSlots(t *testing.T) {
 		t.Fatalf("last hour differs: %d vs %d events", len(a), len(b))
 	}
 }
+
+func TestLogsAccountWideCapEvictsLeastRecentlyRead(t *testing.T) {
+	old := logsMaxAccountEvents
+	logsMaxAccountEvents = 400
+	defer func() { logsMaxAccountEvents = old }()
+	s := newLogsSim(t, 1, 100)
+	locked(s, func() { s.logs.Config.LinesPerMinute = 60 })
+	startTask(s, testTask("first", "api:v1"))
+	startTask(s, testTask("second", "api:v1"))
+	s.Advance(2 * time.Minute)
+	s.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/first"}, time.Time{}, time.Time{})
+	s.Advance(time.Second)
+	s.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/second"}, time.Time{}, time.Time{})
+	s.Advance(3 * time.Minute)
+	// Reading "second" again pushes the account over its cap: "first", read
+	// longest ago, loses its events; "second" keeps its own.
+	second := s.LogEventsWritten("/ecs/prod/api", []string{"ecs/app/second"}, time.Time{}, time.Time{})
+	locked(s, func() {
+		if s.logs.total > logsMaxAccountEvents {
+			t.Fatalf("account holds %d events, cap %d", s.logs.total, logsMaxAccountEvents)
+		}
+		first := s.logs.Groups["/ecs/prod/api"].Streams["ecs/app/first"]
+		if len(first.Events) != 0 || first.Dropped == 0 {
+			t.Fatalf("first stream kept %d events", len(first.Events))
+		}
+	})
+	if len(second) < 250 {
+		t.Fatalf("second stream has %d events", len(second))
+	}
+}
