@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,10 +62,6 @@ func (s *Sim) aasDescribeScalableTargets(in *applicationautoscaling.DescribeScal
 		limit = int(*in.MaxResults)
 	}
 	limit = min(limit, s.PageSize())
-	after := ""
-	if in.NextToken != nil && !decodeToken(*in.NextToken, &after) {
-		return nil, apiErr("InvalidNextTokenException", "Invalid token")
-	}
 	out := &applicationautoscaling.DescribeScalableTargetsOutput{ScalableTargets: []aastypes.ScalableTarget{}}
 	if in.ServiceNamespace != aastypes.ServiceNamespaceEcs ||
 		(in.ScalableDimension != "" && in.ScalableDimension != aastypes.ScalableDimensionECSServiceDesiredCount) {
@@ -78,16 +73,16 @@ func (s *Sim) aasDescribeScalableTargets(in *applicationautoscaling.DescribeScal
 	}
 	var ids []string
 	for id := range s.logs.AAS.Targets {
-		if (len(want) == 0 || want[id]) && (in.NextToken == nil || id > after) {
+		if len(want) == 0 || want[id] {
 			ids = append(ids, id)
 		}
 	}
-	sort.Strings(ids)
-	for i, id := range ids {
-		if i == limit {
-			out.NextToken = aws.String(encodeToken(ids[i-1]))
-			break
-		}
+	page, next, ok := pageOfKeys(ids, in.NextToken, limit)
+	if !ok {
+		return nil, apiErr("InvalidNextTokenException", "Invalid token")
+	}
+	out.NextToken = next
+	for _, id := range page {
 		out.ScalableTargets = append(out.ScalableTargets, s.aasTarget(s.logs.AAS.Targets[id]))
 	}
 	return out, nil

@@ -226,15 +226,8 @@ func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMe
 	if len(in.Dimensions) > 10 {
 		return nil, cwInvalid("The collection Dimensions must not have a size greater than 10.")
 	}
-	after := ""
-	if in.NextToken != nil && !decodeToken(*in.NextToken, &after) {
-		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
-	}
 	var keys []string
 	for k, ser := range s.logs.CW.Series {
-		if in.NextToken != nil && k <= after {
-			continue
-		}
 		if ns := aws.ToString(in.Namespace); ns != "" && ser.Namespace != ns {
 			continue
 		}
@@ -246,14 +239,12 @@ func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMe
 		}
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	limit := min(500, s.PageSize())
-	out := &cloudwatch.ListMetricsOutput{Metrics: []cwtypes.Metric{}}
-	for i, k := range keys {
-		if i == limit {
-			out.NextToken = aws.String(encodeToken(keys[i-1]))
-			break
-		}
+	page, next, ok := pageOfKeys(keys, in.NextToken, min(500, s.PageSize()))
+	if !ok {
+		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	}
+	out := &cloudwatch.ListMetricsOutput{Metrics: []cwtypes.Metric{}, NextToken: next}
+	for _, k := range page {
 		ser := s.logs.CW.Series[k]
 		m := cwtypes.Metric{Namespace: aws.String(ser.Namespace), MetricName: aws.String(ser.Name), Dimensions: []cwtypes.Dimension{}}
 		for _, d := range ser.Dimensions {

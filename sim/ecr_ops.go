@@ -94,22 +94,16 @@ func (s *Sim) ecrDescribeRepositories(in *ecr.DescribeRepositoriesInput) (*ecr.D
 	if err != nil {
 		return nil, err
 	}
-	after := ""
-	if in.NextToken != nil && !decodeToken(*in.NextToken, &after) {
-		return nil, ecrInvalid("Invalid parameter at 'nextToken': the token is invalid")
-	}
 	var names []string
 	for n := range s.logs.ECR.Repos {
-		if in.NextToken == nil || n > after {
-			names = append(names, n)
-		}
+		names = append(names, n)
 	}
-	sort.Strings(names)
-	for i, n := range names {
-		if i == limit {
-			out.NextToken = aws.String(encodeToken(names[i-1]))
-			break
-		}
+	page, next, ok := pageOfKeys(names, in.NextToken, limit)
+	if !ok {
+		return nil, ecrInvalid("Invalid parameter at 'nextToken': the token is invalid")
+	}
+	out.NextToken = next
+	for _, n := range page {
 		out.Repositories = append(out.Repositories, s.ecrRepository(s.logs.ECR.Repos[n]))
 	}
 	return out, nil

@@ -2,8 +2,6 @@ package sim
 
 import (
 	"container/heap"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -77,16 +75,6 @@ func logsLimit(limit *int32, def, max int32) (int, error) {
 	return int(*limit), nil
 }
 
-func encodeToken(v any) string {
-	b, _ := json.Marshal(v)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeToken(tok string, v any) bool {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	return err == nil && json.Unmarshal(b, v) == nil
-}
-
 func (s *Sim) logsDescribeLogGroups(in *cloudwatchlogs.DescribeLogGroupsInput) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
 	prefix, pattern := aws.ToString(in.LogGroupNamePrefix), aws.ToString(in.LogGroupNamePattern)
 	if prefix != "" && pattern != "" {
@@ -100,10 +88,6 @@ func (s *Sim) logsDescribeLogGroups(in *cloudwatchlogs.DescribeLogGroupsInput) (
 		return nil, err
 	}
 	limit = min(limit, s.PageSize())
-	after := ""
-	if in.NextToken != nil && !decodeToken(*in.NextToken, &after) {
-		return nil, logsInvalid("The specified nextToken is invalid.")
-	}
 	idents := map[string]bool{}
 	for _, id := range in.LogGroupIdentifiers {
 		idents[strings.TrimSuffix(strings.TrimPrefix(id, s.arn("logs", "log-group:")), ":*")] = true
@@ -111,7 +95,6 @@ func (s *Sim) logsDescribeLogGroups(in *cloudwatchlogs.DescribeLogGroupsInput) (
 	var names []string
 	for n := range s.logs.Groups {
 		switch {
-		case n <= after && in.NextToken != nil:
 		case prefix != "" && !strings.HasPrefix(n, prefix):
 		case pattern != "" && !strings.Contains(n, pattern):
 		case len(idents) > 0 && !idents[n]:
@@ -119,13 +102,12 @@ func (s *Sim) logsDescribeLogGroups(in *cloudwatchlogs.DescribeLogGroupsInput) (
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
-	out := &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: []cwltypes.LogGroup{}}
-	for i, n := range names {
-		if i == limit {
-			out.NextToken = aws.String(encodeToken(names[i-1]))
-			break
-		}
+	page, next, ok := pageOfKeys(names, in.NextToken, limit)
+	if !ok {
+		return nil, logsInvalid("The specified nextToken is invalid.")
+	}
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{LogGroups: []cwltypes.LogGroup{}, NextToken: next}
+	for _, n := range page {
 		g := s.logs.Groups[n]
 		lg := cwltypes.LogGroup{
 			LogGroupName: aws.String(n),

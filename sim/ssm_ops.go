@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -135,14 +134,10 @@ func (s *Sim) ssmGetParametersByPath(in *ssm.GetParametersByPathInput) (*ssm.Get
 		limit = int(*in.MaxResults)
 	}
 	limit = min(limit, s.PageSize())
-	after := ""
-	if in.NextToken != nil && !decodeToken(*in.NextToken, &after) {
-		return nil, apiErr("ValidationException", "The specified token is invalid.")
-	}
 	prefix := strings.TrimSuffix(path, "/") + "/"
 	var names []string
 	for n := range s.logs.SSM.Params {
-		if !strings.HasPrefix(n, prefix) || (in.NextToken != nil && n <= after) {
+		if !strings.HasPrefix(n, prefix) {
 			continue
 		}
 		if !aws.ToBool(in.Recursive) && strings.Contains(n[len(prefix):], "/") {
@@ -150,13 +145,12 @@ func (s *Sim) ssmGetParametersByPath(in *ssm.GetParametersByPathInput) (*ssm.Get
 		}
 		names = append(names, n)
 	}
-	sort.Strings(names)
-	out := &ssm.GetParametersByPathOutput{Parameters: []ssmtypes.Parameter{}}
-	for i, n := range names {
-		if i == limit {
-			out.NextToken = aws.String(encodeToken(names[i-1]))
-			break
-		}
+	page, next, ok := pageOfKeys(names, in.NextToken, limit)
+	if !ok {
+		return nil, apiErr("ValidationException", "The specified token is invalid.")
+	}
+	out := &ssm.GetParametersByPathOutput{Parameters: []ssmtypes.Parameter{}, NextToken: next}
+	for _, n := range page {
 		p, _, _ := s.ssmResolve(n)
 		out.Parameters = append(out.Parameters, p)
 	}
