@@ -1,0 +1,271 @@
+package sim
+
+import (
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+)
+
+// CloudWatch GetMetricData serves MetricStat queries (Average, Maximum,
+// Minimum, Sum, SampleCount at periods that are multiples of 60 s) over the
+// published series. Metric math expressions and percentile statistics are
+// refused with a ValidationError naming them: the sandbox does not compute
+// them rather than answer wrongly.
+
+func init() {
+	register(SvcCloudWatch, "GetMetricData", (*Sim).cwGetMetricData)
+	register(SvcCloudWatch, "ListMetrics", (*Sim).cwListMetrics)
+}
+
+const (
+	cwMaxQueries       = 500
+	cwDefaultMaxPoints = 100_800
+)
+
+var cwQueryID = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
+
+func cwInvalid(format string, args ...any) *APIError {
+	return apiErr("ValidationError", format, args...)
+}
+
+type cwQueryResult struct {
+	id, label string
+	ret       bool
+	times     []time.Time
+	values    []float64
+}
+
+func (s *Sim) cwGetMetricData(in *cloudwatch.GetMetricDataInput) (*cloudwatch.GetMetricDataOutput, error) {
+	n := len(in.MetricDataQueries)
+	if n == 0 {
+		return nil, cwInvalid("The parameter MetricDataQueries is required.")
+	}
+	if n > cwMaxQueries {
+		return nil, cwInvalid("The collection MetricDataQueries must not have a size greater than %d.", cwMaxQueries)
+	}
+	if in.StartTime == nil || in.EndTime == nil {
+		return nil, cwInvalid("The parameters StartTime and EndTime are required.")
+	}
+	start, end := in.StartTime.UTC().Truncate(time.Minute), in.EndTime.UTC()
+	if !in.StartTime.Before(*in.EndTime) {
+		return nil, cwInvalid("The parameter StartTime must be less than the parameter EndTime.")
+	}
+	desc := true
+	switch in.ScanBy {
+	case "", cwtypes.ScanByTimestampDescending:
+	case cwtypes.ScanByTimestampAscending:
+		desc = false
+	default:
+		return nil, cwInvalid("The value %s for parameter ScanBy is not valid.", in.ScanBy)
+	}
+	maxPoints := cwDefaultMaxPoints
+	if in.MaxDatapoints != nil {
+		if *in.MaxDatapoints < 1 {
+			return nil, cwInvalid("The parameter MaxDatapoints must be greater than 0.")
+		}
+		maxPoints = int(*in.MaxDatapoints)
+	}
+	offset := 0
+	if in.NextToken != nil && (!decodeToken(*in.NextToken, &offset) || offset < 0) {
+		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	}
+	ids := map[string]bool{}
+	var results []cwQueryResult
+	for i, q := range in.MetricDataQueries {
+		member := i + 1
+		id := aws.ToString(q.Id)
+		if !cwQueryID.MatchString(id) {
+			return nil, cwInvalid("The value %s for parameter MetricDataQueries.member.%d.Id is not valid: it must start with a lowercase letter and contain only letters, numbers and underscores.", id, member)
+		}
+		if ids[id] {
+			return nil, cwInvalid("The values for parameter id in MetricDataQueries must be unique. Duplicate value: %s.", id)
+		}
+		ids[id] = true
+		if q.Expression != nil && q.MetricStat != nil {
+			return nil, cwInvalid("The parameter MetricDataQueries.member.%d must specify either Expression or MetricStat, not both.", member)
+		}
+		if q.Expression != nil {
+			return nil, cwInvalid("The sandbox does not evaluate metric math: MetricDataQueries.member.%d.Expression %q is not supported.", member, *q.Expression)
+		}
+		res, err := s.cwQuery(q, member, start, end, desc)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res)
+	}
+	// Page over the datapoints of the returned queries, in query order.
+	total := 0
+	for _, r := range results {
+		if r.ret {
+			total += len(r.times)
+		}
+	}
+	if offset > total {
+		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	}
+	out := &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{}, Messages: []cwtypes.MessageData{}}
+	winLo, winHi := offset, min(total, offset+maxPoints)
+	pos := 0
+	for _, r := range results {
+		if !r.ret {
+			continue
+		}
+		lo, hi := pos, pos+len(r.times)
+		pos = hi
+		a, b := max(lo, winLo), min(hi, winHi)
+		if a >= b && !(lo == hi && offset == 0) {
+			continue
+		}
+		if a > b {
+			a = b
+		}
+		mr := cwtypes.MetricDataResult{
+			Id: aws.String(r.id), Label: aws.String(r.label), StatusCode: cwtypes.StatusCodeComplete,
+			Timestamps: append([]time.Time{}, r.times[a-lo:b-lo]...),
+			Values:     append([]float64{}, r.values[a-lo:b-lo]...),
+			Messages:   []cwtypes.MessageData{},
+		}
+		if hi > winHi {
+			mr.StatusCode = cwtypes.StatusCodePartialData
+		}
+		out.MetricDataResults = append(out.MetricDataResults, mr)
+	}
+	if winHi < total {
+		out.NextToken = aws.String(encodeToken(winHi))
+	}
+	return out, nil
+}
+
+func (s *Sim) cwQuery(q cwtypes.MetricDataQuery, member int, start, end time.Time, desc bool) (cwQueryResult, error) {
+	ms := q.MetricStat
+	if ms == nil || ms.Metric == nil || aws.ToString(ms.Metric.MetricName) == "" || aws.ToString(ms.Metric.Namespace) == "" {
+		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat must name a Metric with a Namespace and a MetricName.", member)
+	}
+	if ms.Period == nil {
+		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period is required.", member)
+	}
+	period := int(*ms.Period)
+	if period <= 0 || period%60 != 0 {
+		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period must be a multiple of 60.", member)
+	}
+	stat := aws.ToString(ms.Stat)
+	switch stat {
+	case "Average", "Maximum", "Minimum", "Sum", "SampleCount":
+	case "":
+		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Stat is required.", member)
+	default:
+		return cwQueryResult{}, cwInvalid("The sandbox supports the statistics Average, Maximum, Minimum, Sum and SampleCount; MetricDataQueries.member.%d.MetricStat.Stat %q is not supported.", member, stat)
+	}
+	res := cwQueryResult{id: aws.ToString(q.Id), label: aws.ToString(q.Label), ret: q.ReturnData == nil || *q.ReturnData}
+	name := aws.ToString(ms.Metric.MetricName)
+	if res.label == "" {
+		res.label = name
+	}
+	var dims []MetricDimension
+	for _, d := range ms.Metric.Dimensions {
+		dims = append(dims, MetricDimension{aws.ToString(d.Name), aws.ToString(d.Value)})
+	}
+	ser := s.logs.CW.Series[seriesKey(aws.ToString(ms.Metric.Namespace), name, sortDims(dims))]
+	if ser == nil || (ms.Unit != "" && string(ms.Unit) != ser.Unit) {
+		return res, nil
+	}
+	step := time.Duration(period) * time.Second
+	type agg struct {
+		sum, min, max float64
+		n             int
+	}
+	buckets := map[time.Time]*agg{}
+	i := sort.Search(len(ser.Points), func(i int) bool { return !ser.Points[i].T.Before(start) })
+	for ; i < len(ser.Points) && ser.Points[i].T.Before(end); i++ {
+		p := ser.Points[i]
+		b := start.Add(p.T.Sub(start) / step * step)
+		a := buckets[b]
+		if a == nil {
+			a = &agg{min: p.V, max: p.V}
+			buckets[b] = a
+		}
+		a.sum += p.V
+		a.n++
+		a.min = min(a.min, p.V)
+		a.max = max(a.max, p.V)
+	}
+	for t := range buckets {
+		res.times = append(res.times, t)
+	}
+	sort.Slice(res.times, func(i, j int) bool {
+		if desc {
+			return res.times[i].After(res.times[j])
+		}
+		return res.times[i].Before(res.times[j])
+	})
+	for _, t := range res.times {
+		a := buckets[t]
+		var v float64
+		switch stat {
+		case "Average":
+			v = a.sum / float64(a.n)
+		case "Maximum":
+			v = a.max
+		case "Minimum":
+			v = a.min
+		case "Sum":
+			v = a.sum
+		case "SampleCount":
+			v = float64(a.n)
+		}
+		res.values = append(res.values, v)
+	}
+	return res, nil
+}
+
+func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMetricsOutput, error) {
+	if len(in.Dimensions) > 10 {
+		return nil, cwInvalid("The collection Dimensions must not have a size greater than 10.")
+	}
+	var keys []string
+	for k, ser := range s.logs.CW.Series {
+		if ns := aws.ToString(in.Namespace); ns != "" && ser.Namespace != ns {
+			continue
+		}
+		if n := aws.ToString(in.MetricName); n != "" && ser.Name != n {
+			continue
+		}
+		if !dimsMatch(ser.Dimensions, in.Dimensions) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	page, next, ok := pageOfKeys(keys, in.NextToken, min(500, s.PageSize()))
+	if !ok {
+		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	}
+	out := &cloudwatch.ListMetricsOutput{Metrics: []cwtypes.Metric{}, NextToken: next}
+	for _, k := range page {
+		ser := s.logs.CW.Series[k]
+		m := cwtypes.Metric{Namespace: aws.String(ser.Namespace), MetricName: aws.String(ser.Name), Dimensions: []cwtypes.Dimension{}}
+		for _, d := range ser.Dimensions {
+			m.Dimensions = append(m.Dimensions, cwtypes.Dimension{Name: aws.String(d.Name), Value: aws.String(d.Value)})
+		}
+		out.Metrics = append(out.Metrics, m)
+	}
+	return out, nil
+}
+
+func dimsMatch(have []MetricDimension, filters []cwtypes.DimensionFilter) bool {
+	for _, f := range filters {
+		ok := false
+		for _, d := range have {
+			if d.Name == aws.ToString(f.Name) && (f.Value == nil || d.Value == *f.Value) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
