@@ -11,9 +11,9 @@ import (
 func TestAASScalableTargets(t *testing.T) {
 	s := New(Options{ManualClock: true, PageSize: 1, Start: logsTestStart})
 	w := &World{Clusters: []ClusterSpec{{Name: "prod", Services: []ServiceSpec{
-		{Name: "api", Autoscaling: &ServiceAutoscalingSpec{Min: 2, Max: 10}},
-		{Name: "web", Autoscaling: &ServiceAutoscalingSpec{Min: 1, Max: 4}},
-		{Name: "batch"},
+		{Name: "api", Autoscaling: &ServiceAutoscalingSpec{Min: 2, Max: 10}, Containers: []ContainerSpec{{Name: "app", Image: "api:v1"}}},
+		{Name: "web", Autoscaling: &ServiceAutoscalingSpec{Min: 1, Max: 4}, Containers: []ContainerSpec{{Name: "app", Image: "web:v1"}}},
+		{Name: "batch", Containers: []ContainerSpec{{Name: "app", Image: "batch:v1"}}},
 	}}}}
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatal(err)

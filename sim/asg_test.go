@@ -17,7 +17,7 @@ const group = "ecs-prod"
 
 func describeGroup(t *testing.T, s *Sim) astypes.AutoScalingGroup {
 	t.Helper()
-	out := mustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+	out := ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
 	if len(out.AutoScalingGroups) != 1 {
 		t.Fatalf("group %s not found", group)
 	}
@@ -55,7 +55,7 @@ func timelineHas(s *Sim, kind, part string) bool {
 
 func setDesired(t *testing.T, s *Sim, n int32) {
 	t.Helper()
-	mustCall(t, s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(n)})
+	ec2MustCall(t, s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(n)})
 }
 
 func TestScaleOutLaunchesFromTheGroupsTemplateVersion(t *testing.T) {
@@ -78,9 +78,9 @@ func TestScaleOutLaunchesFromTheGroupsTemplateVersion(t *testing.T) {
 			w := testWorld(2)
 			w.AutoScalingGroups[0].Version = tt.version
 			w.AutoScalingGroups[0].Instances[0].LaunchTemplateVersion = "1"
-			s := newTestSim(t, w, 0)
+			s := newEC2TestSim(t, w, 0)
 			if tt.moveDefault != "" {
-				mustCall(t, s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateName: aws.String("ecs-prod"), DefaultVersion: aws.String(tt.moveDefault)})
+				ec2MustCall(t, s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateName: aws.String("ecs-prod"), DefaultVersion: aws.String(tt.moveDefault)})
 			}
 			registeredAtLoad := len(calls.registered)
 			setDesired(t, s, 3)
@@ -115,7 +115,7 @@ func TestScaleOutLaunchesFromTheGroupsTemplateVersion(t *testing.T) {
 }
 
 func TestScaleOutSpreadsOverZones(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
+	s := newEC2TestSim(t, testWorld(1), 0)
 	setDesired(t, s, 7)
 	s.Advance(3 * time.Minute)
 	z := zonesOf(t, s)
@@ -125,34 +125,34 @@ func TestScaleOutSpreadsOverZones(t *testing.T) {
 }
 
 func TestDesiredCapacityValidation(t *testing.T) {
-	s := newTestSim(t, testWorld(3), 0)
+	s := newEC2TestSim(t, testWorld(3), 0)
 	tests := []struct {
 		name string
 		run  func() error
 		msg  string
 	}{
 		{"set above max", func() error {
-			_, err := call(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(11)})
+			_, err := lockedCall(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(11)})
 			return err
 		}, "New SetDesiredCapacity value 11 is above max value 10 for the AutoScalingGroup."},
 		{"set below min", func() error {
-			_, err := call(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(0)})
+			_, err := lockedCall(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(0)})
 			return err
 		}, "New SetDesiredCapacity value 0 is below min value 1 for the AutoScalingGroup."},
 		{"update outside bounds", func() error {
-			_, err := call(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(11)})
+			_, err := lockedCall(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), DesiredCapacity: aws.Int32(11)})
 			return err
 		}, "Desired capacity:11 must be between the specified min size:1 and max size:10"},
 		{"update min above max", func() error {
-			_, err := call(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(5), MaxSize: aws.Int32(4)})
+			_, err := lockedCall(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(5), MaxSize: aws.Int32(4)})
 			return err
 		}, "Max bound, 4, must be greater than or equal to min bound, 5"},
 		{"unknown group", func() error {
-			_, err := call(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("nope"), DesiredCapacity: aws.Int32(1)})
+			_, err := lockedCall(s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("nope"), DesiredCapacity: aws.Int32(1)})
 			return err
 		}, "AutoScalingGroup name not found"},
 		{"unknown template version", func() error {
-			_, err := call(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
+			_, err := lockedCall(s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
 				LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ecs-prod"), Version: aws.String("7")}})
 			return err
 		}, "Could not find launch template version 7"},
@@ -163,7 +163,7 @@ func TestDesiredCapacityValidation(t *testing.T) {
 		})
 	}
 	// A new minimum above the desired capacity raises it, as AWS does.
-	mustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(4)})
+	ec2MustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group), MinSize: aws.Int32(4)})
 	if d := aws.ToInt32(describeGroup(t, s).DesiredCapacity); d != 4 {
 		t.Fatalf("desired %d, want 4", d)
 	}
@@ -182,9 +182,9 @@ func TestTerminateInstanceInAutoScalingGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := watchECS(t)
-			s := newTestSim(t, testWorld(3), 0)
+			s := newEC2TestSim(t, testWorld(3), 0)
 			victim := instancesIn(s, "running")[0]
-			out := mustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			out := ec2MustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 				InstanceId: aws.String(victim), ShouldDecrementDesiredCapacity: aws.Bool(tt.decrement)})
 			if out.Activity == nil || aws.ToString(out.Activity.Description) != "Terminating EC2 instance: "+victim ||
 				!strings.Contains(aws.ToString(out.Activity.Cause), "in response to a user request") || out.Activity.StatusCode != astypes.ScalingActivityStatusCodeInProgress {
@@ -208,7 +208,7 @@ func TestTerminateInstanceInAutoScalingGroup(t *testing.T) {
 			if launched := len(calls.registered) > before; launched != tt.wantLaunch {
 				t.Fatalf("replacement launched %v, want %v", launched, tt.wantLaunch)
 			}
-			acts := mustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
+			acts := ec2MustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
 			if len(acts) == 0 {
 				t.Fatal("no scaling activities")
 			}
@@ -227,33 +227,33 @@ func TestTerminateInstanceInAutoScalingGroup(t *testing.T) {
 
 func TestTerminateInstanceInAutoScalingGroupErrors(t *testing.T) {
 	w := testWorld(1)
-	s := newTestSim(t, w, 0)
+	s := newEC2TestSim(t, w, 0)
 	only := instancesIn(s, "running")[0]
-	_, err := call(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+	_, err := lockedCall(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 		InstanceId: aws.String(only), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 	wantAPIError(t, err, "ValidationError", "Currently, desiredSize equals minSize (1). Terminating instance without replacement will violate group's min size constraint.")
-	_, err = call(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+	_, err = lockedCall(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 		InstanceId: aws.String("i-0123456789abcdef0"), ShouldDecrementDesiredCapacity: aws.Bool(false)})
 	wantAPIError(t, err, "ValidationError", "Instance Id not found - No managed instance found for instance ID: i-0123456789abcdef0")
-	_, err = call(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{InstanceId: aws.String(only)})
+	_, err = lockedCall(s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{InstanceId: aws.String(only)})
 	wantAPIError(t, err, "ValidationError", "shouldDecrementDesiredCapacity")
 }
 
 func TestSetInstanceProtection(t *testing.T) {
-	s := newTestSim(t, testWorld(3), 0)
+	s := newEC2TestSim(t, testWorld(3), 0)
 	ids := instancesIn(s, "running")
-	_, err := call(s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group),
+	_, err := lockedCall(s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group),
 		InstanceIds: []string{ids[0], "i-0123456789abcdef0"}, ProtectedFromScaleIn: aws.Bool(true)})
 	wantAPIError(t, err, "ValidationError", "The instance i-0123456789abcdef0 is not part of Auto Scaling group ecs-prod.")
 	many := make([]string, 51)
 	for i := range many {
 		many[i] = ids[0]
 	}
-	_, err = call(s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: many, ProtectedFromScaleIn: aws.Bool(true)})
+	_, err = lockedCall(s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: many, ProtectedFromScaleIn: aws.Bool(true)})
 	wantAPIError(t, err, "ValidationError", "limited to 50")
 
 	// Protect two; scaling in to one must take the third.
-	mustCall(t, s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: ids[:2], ProtectedFromScaleIn: aws.Bool(true)})
+	ec2MustCall(t, s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: ids[:2], ProtectedFromScaleIn: aws.Bool(true)})
 	setDesired(t, s, 1)
 	s.Advance(2 * time.Minute)
 	if got := instancesIn(s, "terminated"); len(got) != 1 || got[0] != ids[2] {
@@ -266,7 +266,7 @@ func TestSetInstanceProtection(t *testing.T) {
 		t.Fatal("want the blocked scale-in on the timeline")
 	}
 	// Unprotecting lets the group finish scaling in.
-	mustCall(t, s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: ids[:1], ProtectedFromScaleIn: aws.Bool(false)})
+	ec2MustCall(t, s, (*Sim).asgSetInstanceProtection, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group), InstanceIds: ids[:1], ProtectedFromScaleIn: aws.Bool(false)})
 	s.Advance(2 * time.Minute)
 	if got := members(t, s)["InService"]; len(got) != 1 || aws.ToString(got[0].InstanceId) != ids[1] {
 		t.Fatalf("in service %v, want %s", got, ids[1])
@@ -287,8 +287,8 @@ func TestSuspendedProcessesStopTheGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := watchECS(t)
-			s := newTestSim(t, testWorld(3), 0)
-			mustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{tt.process}})
+			s := newEC2TestSim(t, testWorld(3), 0)
+			ec2MustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{tt.process}})
 			sp := describeGroup(t, s).SuspendedProcesses
 			if len(sp) != 1 || aws.ToString(sp[0].ProcessName) != tt.process || !strings.HasPrefix(aws.ToString(sp[0].SuspensionReason), "User suspended at ") {
 				t.Fatalf("suspended processes %+v", sp)
@@ -299,15 +299,15 @@ func TestSuspendedProcessesStopTheGroup(t *testing.T) {
 			if n := len(members(t, s)["InService"]); n != tt.wantStuck || len(calls.registered) != registered || len(calls.gone) != gone {
 				t.Fatalf("while suspended: %d in service, %d registrations, %d gone", n, len(calls.registered)-registered, len(calls.gone)-gone)
 			}
-			mustCall(t, s, (*Sim).asgResumeProcesses, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(group)})
+			ec2MustCall(t, s, (*Sim).asgResumeProcesses, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(group)})
 			s.Advance(5 * time.Minute)
 			if n := len(members(t, s)["InService"]); n != tt.wantAfter {
 				t.Fatalf("after resume: %d in service, want %d", n, tt.wantAfter)
 			}
 		})
 	}
-	s := newTestSim(t, testWorld(1), 0)
-	_, err := call(s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{"Launching"}})
+	s := newEC2TestSim(t, testWorld(1), 0)
+	_, err := lockedCall(s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{"Launching"}})
 	wantAPIError(t, err, "ValidationError", "Launching")
 }
 
@@ -324,9 +324,9 @@ func TestAZRebalanceTerminatesWithoutDraining(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := watchECS(t)
-			s := newTestSim(t, testWorld(6), 0) // 2/2/2
+			s := newEC2TestSim(t, testWorld(6), 0) // 2/2/2
 			if tt.suspend != nil {
-				mustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: tt.suspend})
+				ec2MustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: tt.suspend})
 			}
 			// An operator removes both instances of zone a, decrementing: 0/2/2.
 			var inA []string
@@ -336,7 +336,7 @@ func TestAZRebalanceTerminatesWithoutDraining(t *testing.T) {
 				}
 			}
 			for _, id := range inA {
-				mustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+				ec2MustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 					InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 			}
 			s.Advance(10 * time.Minute)
@@ -378,12 +378,12 @@ func TestEC2TerminateOfAMemberIsReplaced(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := watchECS(t)
-			s := newTestSim(t, testWorld(3), 0)
+			s := newEC2TestSim(t, testWorld(3), 0)
 			if tt.suspend != "" {
-				mustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{tt.suspend}})
+				ec2MustCall(t, s, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(group), ScalingProcesses: []string{tt.suspend}})
 			}
 			victim := instancesIn(s, "running")[0]
-			mustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{victim}})
+			ec2MustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{victim}})
 			before := len(calls.registered)
 			s.Advance(5 * time.Minute)
 			if d := aws.ToInt32(describeGroup(t, s).DesiredCapacity); d != 3 {
@@ -403,7 +403,7 @@ func TestEC2TerminateOfAMemberIsReplaced(t *testing.T) {
 				if health != tt.wantHealth {
 					t.Fatalf("victim health %q, want %q still in service", health, tt.wantHealth)
 				}
-				mustCall(t, s, (*Sim).asgResumeProcesses, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(group)})
+				ec2MustCall(t, s, (*Sim).asgResumeProcesses, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(group)})
 				s.Advance(5 * time.Minute)
 				if len(calls.registered) == before {
 					t.Fatal("not replaced after resuming")
@@ -421,25 +421,25 @@ func TestLifecycleHookDelaysTermination(t *testing.T) {
 	calls := watchECS(t)
 	w := testWorld(3)
 	w.AutoScalingGroups[0].LifecycleHooks = []string{"drain-on-terminate"}
-	s := newTestSim(t, w, 0)
-	hooks := mustCall(t, s, (*Sim).asgDescribeLifecycleHooks, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: aws.String(group)}).LifecycleHooks
+	s := newEC2TestSim(t, w, 0)
+	hooks := ec2MustCall(t, s, (*Sim).asgDescribeLifecycleHooks, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: aws.String(group)}).LifecycleHooks
 	if len(hooks) != 1 || aws.ToString(hooks[0].LifecycleTransition) != "autoscaling:EC2_INSTANCE_TERMINATING" {
 		t.Fatalf("hooks %+v", hooks)
 	}
 	ids := instancesIn(s, "running")
 	for _, id := range ids[:2] {
-		mustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+		ec2MustCall(t, s, (*Sim).asgTerminateInstanceInAutoScalingGroup, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 			InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 	}
 	if n := len(members(t, s)["Terminating:Wait"]); n != 2 || len(calls.gone) != 0 {
 		t.Fatalf("%d waiting, %d gone; want 2 waiting on the hook and none gone", n, len(calls.gone))
 	}
-	acts := mustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
+	acts := ec2MustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
 	if len(acts) != 2 || acts[0].StatusCode != astypes.ScalingActivityStatusCodeMidLifecycleAction {
 		t.Fatalf("activities %+v, want 2 in MidLifecycleAction", acts)
 	}
 	// Completing the action lets one go at once; the other waits out the delay.
-	mustCall(t, s, (*Sim).asgCompleteLifecycleAction, &autoscaling.CompleteLifecycleActionInput{AutoScalingGroupName: aws.String(group),
+	ec2MustCall(t, s, (*Sim).asgCompleteLifecycleAction, &autoscaling.CompleteLifecycleActionInput{AutoScalingGroupName: aws.String(group),
 		LifecycleHookName: aws.String("drain-on-terminate"), LifecycleActionResult: aws.String("CONTINUE"), InstanceId: aws.String(ids[0])})
 	if len(calls.gone) != 1 || calls.gone[0] != ids[0] {
 		t.Fatalf("gone %v, want [%s]", calls.gone, ids[0])
@@ -456,12 +456,12 @@ func TestLifecycleHookDelaysTermination(t *testing.T) {
 
 func TestDetachInstances(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(3), 0)
+	s := newEC2TestSim(t, testWorld(3), 0)
 	ids := instancesIn(s, "running")
-	_, err := call(s, (*Sim).asgDetachInstances, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String(group),
+	_, err := lockedCall(s, (*Sim).asgDetachInstances, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String(group),
 		InstanceIds: []string{"i-0123456789abcdef0"}, ShouldDecrementDesiredCapacity: aws.Bool(true)})
 	wantAPIError(t, err, "ValidationError", "is not part of Auto Scaling group")
-	mustCall(t, s, (*Sim).asgDetachInstances, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String(group),
+	ec2MustCall(t, s, (*Sim).asgDetachInstances, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String(group),
 		InstanceIds: ids[:1], ShouldDecrementDesiredCapacity: aws.Bool(false)})
 	before := len(calls.registered)
 	s.Advance(3 * time.Minute)
@@ -471,7 +471,7 @@ func TestDetachInstances(t *testing.T) {
 	if got := instancesIn(s, "running"); len(got) != 4 {
 		t.Fatalf("running %d, want 4 (the detached one keeps running)", len(got))
 	}
-	out := mustCall(t, s, (*Sim).asgDescribeAutoScalingInstances, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: ids})
+	out := ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingInstances, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: ids})
 	if len(out.AutoScalingInstances) != 2 {
 		t.Fatalf("described %d members, want the 2 still in the group", len(out.AutoScalingInstances))
 	}
@@ -483,7 +483,7 @@ func TestScaleInFollowsTheDefaultTerminationPolicy(t *testing.T) {
 	g.Version = "2"
 	// Round-robin: the old ones land in a and b, the new ones in c and a.
 	g.Instances = []InstanceGroupSpec{{Count: 2, LaunchTemplateVersion: "1", AgeHours: 48}, {Count: 2, AgeHours: 1}}
-	s := newTestSim(t, w, 0)
+	s := newEC2TestSim(t, w, 0)
 	setDesired(t, s, 2)
 	s.Advance(2 * time.Minute)
 	var left []string
@@ -501,12 +501,12 @@ func TestDescribeAutoScalingGroupsPagingAndFilters(t *testing.T) {
 	for _, n := range []string{"a-batch", "b-web"} {
 		w.AutoScalingGroups = append(w.AutoScalingGroups, ASGSpec{Name: n, LaunchTemplate: "ecs-prod", Min: 0, Max: 2, Desired: 0, Tags: map[string]string{"role": n}})
 	}
-	s := newTestSim(t, w, 2)
-	out := mustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{})
+	s := newEC2TestSim(t, w, 2)
+	out := ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{})
 	if len(out.AutoScalingGroups) != 2 || out.NextToken == nil || aws.ToString(out.AutoScalingGroups[0].AutoScalingGroupName) != "a-batch" {
 		t.Fatalf("first page %d groups, token %v", len(out.AutoScalingGroups), out.NextToken)
 	}
-	out = mustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{NextToken: out.NextToken})
+	out = ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{NextToken: out.NextToken})
 	if len(out.AutoScalingGroups) != 1 || out.NextToken != nil || aws.ToString(out.AutoScalingGroups[0].AutoScalingGroupName) != group {
 		t.Fatalf("second page %+v", out)
 	}
@@ -522,7 +522,7 @@ func TestDescribeAutoScalingGroupsPagingAndFilters(t *testing.T) {
 		var n int
 		req := &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{tt.filter}}
 		for {
-			page := mustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, req)
+			page := ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, req)
 			n += len(page.AutoScalingGroups)
 			if page.NextToken == nil {
 				break
@@ -533,9 +533,9 @@ func TestDescribeAutoScalingGroupsPagingAndFilters(t *testing.T) {
 			t.Errorf("filter %s=%v: %d groups, want %d", aws.ToString(tt.filter.Name), tt.filter.Values, n, tt.want)
 		}
 	}
-	_, err := call(s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(101)})
+	_, err := lockedCall(s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(101)})
 	wantAPIError(t, err, "ValidationError", "maxRecords")
-	_, err = call(s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{NextToken: aws.String("x")})
+	_, err = lockedCall(s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{NextToken: aws.String("x")})
 	wantAPIError(t, err, "InvalidNextToken", "")
 	g := describeGroup(t, s)
 	if g.LaunchTemplate == nil || aws.ToString(g.LaunchTemplate.Version) != "$Default" || len(g.Instances) != 1 || len(g.Tags) != 2 {
@@ -544,32 +544,32 @@ func TestDescribeAutoScalingGroupsPagingAndFilters(t *testing.T) {
 }
 
 func TestGroupTags(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
-	mustCall(t, s, (*Sim).asgCreateOrUpdateTags, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
+	s := newEC2TestSim(t, testWorld(1), 0)
+	ec2MustCall(t, s, (*Sim).asgCreateOrUpdateTags, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
 		ResourceId: aws.String(group), ResourceType: aws.String("auto-scaling-group"), Key: aws.String("ecsctl:rotation"), Value: aws.String("run-7"), PropagateAtLaunch: aws.Bool(false)}}})
-	tags := mustCall(t, s, (*Sim).asgDescribeTags, &autoscaling.DescribeTagsInput{Filters: []astypes.Filter{{Name: aws.String("key"), Values: []string{"ecsctl:rotation"}}}}).Tags
+	tags := ec2MustCall(t, s, (*Sim).asgDescribeTags, &autoscaling.DescribeTagsInput{Filters: []astypes.Filter{{Name: aws.String("key"), Values: []string{"ecsctl:rotation"}}}}).Tags
 	if len(tags) != 1 || aws.ToString(tags[0].Value) != "run-7" || aws.ToBool(tags[0].PropagateAtLaunch) {
 		t.Fatalf("tags %+v", tags)
 	}
-	mustCall(t, s, (*Sim).asgDeleteTags, &autoscaling.DeleteTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String(group), ResourceType: aws.String("auto-scaling-group"), Key: aws.String("ecsctl:rotation")}}})
+	ec2MustCall(t, s, (*Sim).asgDeleteTags, &autoscaling.DeleteTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String(group), ResourceType: aws.String("auto-scaling-group"), Key: aws.String("ecsctl:rotation")}}})
 	if n := len(describeGroup(t, s).Tags); n != 2 {
 		t.Fatalf("tags after delete %d, want 2", n)
 	}
-	_, err := call(s, (*Sim).asgCreateOrUpdateTags, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String("nope"), Key: aws.String("k"), Value: aws.String("v")}}})
+	_, err := lockedCall(s, (*Sim).asgCreateOrUpdateTags, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String("nope"), Key: aws.String("k"), Value: aws.String("v")}}})
 	wantAPIError(t, err, "ValidationError", "nope")
 }
 
 func TestInstanceRefresh(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(3), 0)
-	none := mustCall(t, s, (*Sim).asgDescribeInstanceRefreshes, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group)})
+	s := newEC2TestSim(t, testWorld(3), 0)
+	none := ec2MustCall(t, s, (*Sim).asgDescribeInstanceRefreshes, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group)})
 	if len(none.InstanceRefreshes) != 0 {
 		t.Fatalf("refreshes %+v, want none", none.InstanceRefreshes)
 	}
-	started := mustCall(t, s, (*Sim).asgStartInstanceRefresh, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group),
+	started := ec2MustCall(t, s, (*Sim).asgStartInstanceRefresh, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group),
 		DesiredConfiguration: &astypes.DesiredConfiguration{LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ecs-prod"), Version: aws.String("2")}},
 		Preferences:          &astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(66), InstanceWarmup: aws.Int32(60)}})
-	_, err := call(s, (*Sim).asgStartInstanceRefresh, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
+	_, err := lockedCall(s, (*Sim).asgStartInstanceRefresh, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
 	wantAPIError(t, err, "InstanceRefreshInProgress", "already in progress")
 	status := func() astypes.InstanceRefreshStatus {
 		out, _ := s.asgDescribeInstanceRefreshes(&autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(group)})
@@ -603,22 +603,22 @@ func TestInstanceRefresh(t *testing.T) {
 	if len(calls.gone) != 3 {
 		t.Fatalf("gone %v, want the 3 old instances", calls.gone)
 	}
-	_, err = call(s, (*Sim).asgCancelInstanceRefresh, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
+	_, err = lockedCall(s, (*Sim).asgCancelInstanceRefresh, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String(group)})
 	wantAPIError(t, err, "ActiveInstanceRefreshNotFound", group)
 }
 
 func TestLaunchFailsOnAMissingImage(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
-	mustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("ecs-prod"),
+	s := newEC2TestSim(t, testWorld(1), 0)
+	ec2MustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("ecs-prod"),
 		SourceVersion: aws.String("1"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0")}})
-	mustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
+	ec2MustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: aws.String("ecs-prod"), Version: aws.String("$Latest")}})
 	setDesired(t, s, 2)
 	s.Advance(3 * time.Minute)
 	if n := len(describeGroup(t, s).Instances); n != 1 {
 		t.Fatalf("members %d, want 1 (launches fail)", n)
 	}
-	acts := mustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
+	acts := ec2MustCall(t, s, (*Sim).asgDescribeScalingActivities, &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(group)}).Activities
 	if len(acts) == 0 || acts[0].StatusCode != astypes.ScalingActivityStatusCodeFailed || !strings.Contains(aws.ToString(acts[0].StatusMessage), "ami-0123456789abcdef0") {
 		t.Fatalf("latest activity %+v", acts)
 	}
@@ -629,8 +629,8 @@ func TestLaunchFailsOnAMissingImage(t *testing.T) {
 
 func TestRemovingAZMovesItsInstances(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(3), 0) // one per zone
-	mustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
+	s := newEC2TestSim(t, testWorld(3), 0) // one per zone
+	ec2MustCall(t, s, (*Sim).asgUpdateAutoScalingGroup, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(group),
 		AvailabilityZones: []string{"us-east-1a", "us-east-1b"}})
 	s.Advance(10 * time.Minute)
 	z := zonesOf(t, s)

@@ -70,7 +70,7 @@ func (s *Sim) cwGetMetricData(in *cloudwatch.GetMetricDataInput) (*cloudwatch.Ge
 		maxPoints = int(*in.MaxDatapoints)
 	}
 	offset := 0
-	if in.NextToken != nil && (!decodeToken(*in.NextToken, &offset) || offset < 0) {
+	if in.NextToken != nil && (!pageTokenDecode(*in.NextToken, &offset) || offset < 0) {
 		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
 	}
 	ids := map[string]bool{}
@@ -135,7 +135,7 @@ func (s *Sim) cwGetMetricData(in *cloudwatch.GetMetricDataInput) (*cloudwatch.Ge
 		out.MetricDataResults = append(out.MetricDataResults, mr)
 	}
 	if winHi < total {
-		out.NextToken = aws.String(encodeToken(winHi))
+		out.NextToken = aws.String(pageTokenEncode(winHi))
 	}
 	return out, nil
 }

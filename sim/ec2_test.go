@@ -22,7 +22,7 @@ const (
 	amiCustom = "ami-0ccccccccccccccc3"
 )
 
-var testStart = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+var ec2TestStart = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // testWorld has one cluster's group of desired instances on launch template
 // "ecs-prod" (version 1: the old AMI, the default; version 2: the new one).
@@ -80,26 +80,20 @@ func watchECS(t *testing.T) *ecsCalls {
 	return c
 }
 
-func newTestSim(t *testing.T, w *World, pageSize int) *Sim {
+func newEC2TestSim(t *testing.T, w *World, pageSize int) *Sim {
 	t.Helper()
-	s := New(Options{ManualClock: true, Start: testStart, PageSize: pageSize})
+	s := New(Options{ManualClock: true, Start: ec2TestStart, PageSize: pageSize})
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatalf("load world: %v", err)
 	}
 	return s
 }
 
-// call runs an operation with the account locked, as the server does.
-func call[I, O any](s *Sim, fn func(*Sim, *I) (*O, error), in *I) (*O, error) {
-	s.Lock()
-	defer s.Unlock()
-	return fn(s, in)
-}
 
-// mustCall is call for a request that must succeed.
-func mustCall[I, O any](t *testing.T, s *Sim, fn func(*Sim, *I) (*O, error), in *I) *O {
+// ec2MustCall is call for a request that must succeed.
+func ec2MustCall[I, O any](t *testing.T, s *Sim, fn func(*Sim, *I) (*O, error), in *I) *O {
 	t.Helper()
-	out, err := call(s, fn, in)
+	out, err := lockedCall(s, fn, in)
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
@@ -136,7 +130,7 @@ func describeAll(t *testing.T, s *Sim, in *ec2.DescribeInstancesInput) []ec2type
 	var all []ec2types.Instance
 	req := *in
 	for {
-		out := mustCall(t, s, (*Sim).ec2DescribeInstances, &req)
+		out := ec2MustCall(t, s, (*Sim).ec2DescribeInstances, &req)
 		for _, r := range out.Reservations {
 			all = append(all, r.Instances...)
 		}
@@ -169,7 +163,7 @@ func TestOperationsAreRegistered(t *testing.T) {
 
 func TestWorldLoadCreatesAndRegistersInstances(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(4), 0)
+	s := newEC2TestSim(t, testWorld(4), 0)
 	all := describeAll(t, s, &ec2.DescribeInstancesInput{})
 	if len(all) != 4 || len(calls.registered) != 4 {
 		t.Fatalf("instances %d, registered with ECS %d; want 4 and 4", len(all), len(calls.registered))
@@ -186,7 +180,7 @@ func TestWorldLoadCreatesAndRegistersInstances(t *testing.T) {
 		if got := aws.ToString(in.ImageId); got != amiOld {
 			t.Errorf("image %s, want the default version's %s", got, amiOld)
 		}
-		if !in.LaunchTime.Equal(testStart.Add(-48 * time.Hour)) {
+		if !in.LaunchTime.Equal(ec2TestStart.Add(-48 * time.Hour)) {
 			t.Errorf("launch time %v", in.LaunchTime)
 		}
 		tags := map[string]string{}
@@ -227,7 +221,7 @@ func TestWorldLoadErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := testWorld(3)
 			tt.edit(w)
-			err := New(Options{ManualClock: true, Start: testStart}).LoadWorld(w)
+			err := New(Options{ManualClock: true, Start: ec2TestStart}).LoadWorld(w)
 			if err == nil || !strings.Contains(err.Error(), tt.wants) {
 				t.Fatalf("got %v, want an error containing %q", err, tt.wants)
 			}
@@ -236,13 +230,13 @@ func TestWorldLoadErrors(t *testing.T) {
 }
 
 func TestDescribeInstancesFilters(t *testing.T) {
-	s := newTestSim(t, testWorld(6), 0)
+	s := newEC2TestSim(t, testWorld(6), 0)
 	first := instancesIn(s, "running")[0]
 	s.Lock()
 	firstAZ := s.ec2.Instances[first].AZ
 	s.Unlock()
-	mustCall(t, s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: []string{first}, Tags: []ec2types.Tag{{Key: aws.String("rotate"), Value: aws.String("old")}}})
-	mustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{instancesIn(s, "running")[1]}})
+	ec2MustCall(t, s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: []string{first}, Tags: []ec2types.Tag{{Key: aws.String("rotate"), Value: aws.String("old")}}})
+	ec2MustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{instancesIn(s, "running")[1]}})
 	f := func(name string, values ...string) ec2types.Filter {
 		return ec2types.Filter{Name: aws.String(name), Values: values}
 	}
@@ -280,8 +274,8 @@ func TestDescribeInstancesFilters(t *testing.T) {
 }
 
 func TestDescribeInstancesPaging(t *testing.T) {
-	s := newTestSim(t, testWorld(10), 0)
-	out := mustCall(t, s, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5)})
+	s := newEC2TestSim(t, testWorld(10), 0)
+	out := ec2MustCall(t, s, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5)})
 	if len(out.Reservations) != 5 || out.NextToken == nil {
 		t.Fatalf("first page: %d reservations, token %v", len(out.Reservations), out.NextToken)
 	}
@@ -294,8 +288,8 @@ func TestDescribeInstancesPaging(t *testing.T) {
 		t.Fatalf("paged through %d (%d distinct), want 10", len(all), len(seen))
 	}
 	// The account's page size caps a call that names no MaxResults.
-	small := newTestSim(t, testWorld(7), 3)
-	out = mustCall(t, small, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{})
+	small := newEC2TestSim(t, testWorld(7), 3)
+	out = ec2MustCall(t, small, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{})
 	if len(out.Reservations) != 3 || out.NextToken == nil {
 		t.Fatalf("page size 3: got %d, token %v", len(out.Reservations), out.NextToken)
 	}
@@ -305,7 +299,7 @@ func TestDescribeInstancesPaging(t *testing.T) {
 }
 
 func TestDescribeInstancesErrors(t *testing.T) {
-	s := newTestSim(t, testWorld(2), 0)
+	s := newEC2TestSim(t, testWorld(2), 0)
 	id := instancesIn(s, "running")[0]
 	tests := []struct {
 		name string
@@ -323,7 +317,7 @@ func TestDescribeInstancesErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := call(s, (*Sim).ec2DescribeInstances, tt.in)
+			_, err := lockedCall(s, (*Sim).ec2DescribeInstances, tt.in)
 			wantAPIError(t, err, tt.code, tt.msg)
 		})
 	}
@@ -331,9 +325,9 @@ func TestDescribeInstancesErrors(t *testing.T) {
 
 func TestTerminatedInstancesStayVisibleForAnHour(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(2), 0)
+	s := newEC2TestSim(t, testWorld(2), 0)
 	id := instancesIn(s, "running")[0]
-	out := mustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	out := ec2MustCall(t, s, (*Sim).ec2TerminateInstances, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	ch := out.TerminatingInstances[0]
 	if ch.PreviousState.Name != "running" || ch.CurrentState.Name != "shutting-down" || aws.ToInt32(ch.CurrentState.Code) != 32 {
 		t.Fatalf("state change %+v -> %+v", ch.PreviousState, ch.CurrentState)
@@ -346,12 +340,12 @@ func TestTerminatedInstancesStayVisibleForAnHour(t *testing.T) {
 		t.Fatalf("terminated %v", got)
 	}
 	s.Advance(time.Hour)
-	_, err := call(s, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	_, err := lockedCall(s, (*Sim).ec2DescribeInstances, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	wantAPIError(t, err, "InvalidInstanceID.NotFound", id)
 }
 
 func TestDescribeImages(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
+	s := newEC2TestSim(t, testWorld(1), 0)
 	tests := []struct {
 		name string
 		in   *ec2.DescribeImagesInput
@@ -369,7 +363,7 @@ func TestDescribeImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := call(s, (*Sim).ec2DescribeImages, tt.in)
+			out, err := lockedCall(s, (*Sim).ec2DescribeImages, tt.in)
 			if tt.code != "" {
 				wantAPIError(t, err, tt.code, "")
 				return
@@ -392,8 +386,8 @@ func TestDescribeImages(t *testing.T) {
 }
 
 func TestDescribeInstanceTypes(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
-	out := mustCall(t, s, (*Sim).ec2DescribeInstanceTypes, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{"m5.large", "c5.xlarge", "m7g.large"}})
+	s := newEC2TestSim(t, testWorld(1), 0)
+	out := ec2MustCall(t, s, (*Sim).ec2DescribeInstanceTypes, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{"m5.large", "c5.xlarge", "m7g.large"}})
 	got := map[string][2]int64{}
 	for _, it := range out.InstanceTypes {
 		got[string(it.InstanceType)] = [2]int64{int64(aws.ToInt32(it.VCpuInfo.DefaultVCpus)), aws.ToInt64(it.MemoryInfo.SizeInMiB)}
@@ -404,13 +398,13 @@ func TestDescribeInstanceTypes(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", k, got[k], v)
 		}
 	}
-	_, err := call(s, (*Sim).ec2DescribeInstanceTypes, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{"z9.huge"}})
+	_, err := lockedCall(s, (*Sim).ec2DescribeInstanceTypes, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{"z9.huge"}})
 	wantAPIError(t, err, "InvalidInstanceType", "z9.huge")
 	// Paging through the whole table ends.
 	req := &ec2.DescribeInstanceTypesInput{MaxResults: aws.Int32(20)}
 	n := 0
 	for {
-		page := mustCall(t, s, (*Sim).ec2DescribeInstanceTypes, req)
+		page := ec2MustCall(t, s, (*Sim).ec2DescribeInstanceTypes, req)
 		n += len(page.InstanceTypes)
 		if page.NextToken == nil {
 			break
@@ -423,48 +417,48 @@ func TestDescribeInstanceTypes(t *testing.T) {
 }
 
 func TestAvailabilityZonesAndCallerIdentity(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
-	azs := mustCall(t, s, (*Sim).ec2DescribeAvailabilityZones, &ec2.DescribeAvailabilityZonesInput{})
+	s := newEC2TestSim(t, testWorld(1), 0)
+	azs := ec2MustCall(t, s, (*Sim).ec2DescribeAvailabilityZones, &ec2.DescribeAvailabilityZonesInput{})
 	if len(azs.AvailabilityZones) != 3 || aws.ToString(azs.AvailabilityZones[0].ZoneId) != "use1-az1" {
 		t.Fatalf("zones %+v", azs.AvailabilityZones)
 	}
-	_, err := call(s, (*Sim).ec2DescribeAvailabilityZones, &ec2.DescribeAvailabilityZonesInput{ZoneNames: []string{"us-east-1z"}})
+	_, err := lockedCall(s, (*Sim).ec2DescribeAvailabilityZones, &ec2.DescribeAvailabilityZonesInput{ZoneNames: []string{"us-east-1z"}})
 	wantAPIError(t, err, "InvalidParameterValue", "us-east-1z")
-	id := mustCall(t, s, (*Sim).stsGetCallerIdentity, &sts.GetCallerIdentityInput{})
+	id := ec2MustCall(t, s, (*Sim).stsGetCallerIdentity, &sts.GetCallerIdentityInput{})
 	if aws.ToString(id.Account) != "123456789012" || aws.ToString(id.Arn) != "arn:aws:iam::123456789012:user/sandbox" || !strings.HasPrefix(aws.ToString(id.UserId), "AIDA") {
 		t.Fatalf("identity %s %s %s", aws.ToString(id.Account), aws.ToString(id.Arn), aws.ToString(id.UserId))
 	}
 }
 
 func TestTags(t *testing.T) {
-	s := newTestSim(t, testWorld(2), 0)
+	s := newEC2TestSim(t, testWorld(2), 0)
 	ids := instancesIn(s, "running")
-	mustCall(t, s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("ecsctl:rotate"), Value: aws.String("run-1")}}})
-	out := mustCall(t, s, (*Sim).ec2DescribeTags, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{{Name: aws.String("key"), Values: []string{"ecsctl:rotate"}}}})
+	ec2MustCall(t, s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("ecsctl:rotate"), Value: aws.String("run-1")}}})
+	out := ec2MustCall(t, s, (*Sim).ec2DescribeTags, &ec2.DescribeTagsInput{Filters: []ec2types.Filter{{Name: aws.String("key"), Values: []string{"ecsctl:rotate"}}}})
 	if len(out.Tags) != 2 {
 		t.Fatalf("tags %d, want 2", len(out.Tags))
 	}
-	mustCall(t, s, (*Sim).ec2DeleteTags, &ec2.DeleteTagsInput{Resources: ids[:1], Tags: []ec2types.Tag{{Key: aws.String("ecsctl:rotate")}}})
+	ec2MustCall(t, s, (*Sim).ec2DeleteTags, &ec2.DeleteTagsInput{Resources: ids[:1], Tags: []ec2types.Tag{{Key: aws.String("ecsctl:rotate")}}})
 	got := describeAll(t, s, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("tag-key"), Values: []string{"ecsctl:rotate"}}}})
 	if len(got) != 1 || aws.ToString(got[0].InstanceId) != ids[1] {
 		t.Fatalf("after delete: %d tagged", len(got))
 	}
-	_, err := call(s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("aws:mine"), Value: aws.String("x")}}})
+	_, err := lockedCall(s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("aws:mine"), Value: aws.String("x")}}})
 	wantAPIError(t, err, "InvalidParameterValue", "aws:")
-	_, err = call(s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: []string{"i-0123456789abcdef0"}, Tags: []ec2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	_, err = lockedCall(s, (*Sim).ec2CreateTags, &ec2.CreateTagsInput{Resources: []string{"i-0123456789abcdef0"}, Tags: []ec2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	wantAPIError(t, err, "InvalidInstanceID.NotFound", "i-0123456789abcdef0")
 }
 
 func TestLaunchTemplates(t *testing.T) {
-	s := newTestSim(t, testWorld(1), 0)
-	lts := mustCall(t, s, (*Sim).ec2DescribeLaunchTemplates, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"ecs-prod"}})
+	s := newEC2TestSim(t, testWorld(1), 0)
+	lts := ec2MustCall(t, s, (*Sim).ec2DescribeLaunchTemplates, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{"ecs-prod"}})
 	lt := lts.LaunchTemplates[0]
 	if aws.ToInt64(lt.DefaultVersionNumber) != 1 || aws.ToInt64(lt.LatestVersionNumber) != 2 {
 		t.Fatalf("template %+v", lt)
 	}
 	ltID := lt.LaunchTemplateId
 	versions := func(vs ...string) []ec2types.LaunchTemplateVersion {
-		return mustCall(t, s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: ltID, Versions: vs}).LaunchTemplateVersions
+		return ec2MustCall(t, s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: ltID, Versions: vs}).LaunchTemplateVersions
 	}
 	for _, tt := range []struct {
 		version string
@@ -480,17 +474,17 @@ func TestLaunchTemplates(t *testing.T) {
 	if string(ud) != "#!/bin/bash\necho ECS_CLUSTER=prod >> /etc/ecs/ecs.config\n" {
 		t.Errorf("user data %q", ud)
 	}
-	all := mustCall(t, s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("ecs-prod")}).LaunchTemplateVersions
+	all := ec2MustCall(t, s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("ecs-prod")}).LaunchTemplateVersions
 	if len(all) != 2 || aws.ToInt64(all[0].VersionNumber) != 2 {
 		t.Errorf("all versions: %d, first %d (want newest first)", len(all), aws.ToInt64(all[0].VersionNumber))
 	}
-	_, err := call(s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: ltID, Versions: []string{"9"}})
+	_, err := lockedCall(s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: ltID, Versions: []string{"9"}})
 	wantAPIError(t, err, "InvalidLaunchTemplateId.VersionNotFound", "9")
-	_, err = call(s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("nope")})
+	_, err = lockedCall(s, (*Sim).ec2DescribeLaunchTemplateVersions, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateName: aws.String("nope")})
 	wantAPIError(t, err, "InvalidLaunchTemplateName.NotFoundException", "nope")
 
 	// A new version from version 1 with only the image changed keeps the rest.
-	created := mustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{
+	created := ec2MustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId: ltID, SourceVersion: aws.String("1"), VersionDescription: aws.String("rotate"),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(amiCustom)},
 	})
@@ -500,26 +494,26 @@ func TestLaunchTemplates(t *testing.T) {
 		t.Fatalf("new version %+v, warning %+v", nv, created.Warning)
 	}
 	// An image EC2 does not know is accepted with a warning.
-	created = mustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{
+	created = ec2MustCall(t, s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId: ltID, SourceVersion: aws.String("$Latest"),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0123456789abcdef0")},
 	})
 	if created.Warning == nil || aws.ToString(created.Warning.Errors[0].Code) != "InvalidAMIID.NotFound" {
 		t.Fatalf("want an InvalidAMIID.NotFound warning, got %+v", created.Warning)
 	}
-	mod := mustCall(t, s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: ltID, DefaultVersion: aws.String("3")})
+	mod := ec2MustCall(t, s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: ltID, DefaultVersion: aws.String("3")})
 	if aws.ToInt64(mod.LaunchTemplate.DefaultVersionNumber) != 3 || aws.ToString(versions("$Default")[0].LaunchTemplateData.ImageId) != amiCustom {
 		t.Fatalf("default not moved: %+v", mod.LaunchTemplate)
 	}
-	_, err = call(s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: ltID, DefaultVersion: aws.String("12")})
+	_, err = lockedCall(s, (*Sim).ec2ModifyLaunchTemplate, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: ltID, DefaultVersion: aws.String("12")})
 	wantAPIError(t, err, "InvalidLaunchTemplateId.VersionNotFound", "12")
-	_, err = call(s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: ltID})
+	_, err = lockedCall(s, (*Sim).ec2CreateLaunchTemplateVersion, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: ltID})
 	wantAPIError(t, err, "MissingParameter", "LaunchTemplateData")
 }
 
 func TestSaveLoadKeepsEC2State(t *testing.T) {
 	calls := watchECS(t)
-	s := newTestSim(t, testWorld(2), 0)
+	s := newEC2TestSim(t, testWorld(2), 0)
 	s.Lock()
 	s.setDesired(s.ec2.Groups["ecs-prod"], 3, "test")
 	s.Unlock()
@@ -533,7 +527,7 @@ func TestSaveLoadKeepsEC2State(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Maps that were empty when saved work after loading.
-	mustCall(t, s2, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("ecs-prod"), ScalingProcesses: []string{"AZRebalance"}})
+	ec2MustCall(t, s2, (*Sim).asgSuspendProcesses, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("ecs-prod"), ScalingProcesses: []string{"AZRebalance"}})
 	before := len(calls.registered)
 	s2.Advance(2 * time.Minute)
 	if got := len(calls.registered) - before; got != 1 {
@@ -573,7 +567,7 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestOperationsRunThroughTheRegistry(t *testing.T) {
-	s := newTestSim(t, testWorld(2), 0)
+	s := newEC2TestSim(t, testWorld(2), 0)
 	op := DefaultRegistry.Lookup(SvcEC2, "DescribeInstances")
 	in := op.NewInput().(*ec2.DescribeInstancesInput)
 	in.Filters = []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: []string{"running"}}}

@@ -228,7 +228,7 @@ func (s *Sim) ecrDescribeImages(in *ecr.DescribeImagesInput) (*ecr.DescribeImage
 	}
 	for i := start; i < len(list); i++ {
 		if i-start == limit {
-			out.NextToken = aws.String(encodeToken(i))
+			out.NextToken = aws.String(pageTokenEncode(i))
 			break
 		}
 		out.ImageDetails = append(out.ImageDetails, s.ecrDetail(r, list[i]))
@@ -241,7 +241,7 @@ func ecrPageStart(tok *string, n int) (int, error) {
 		return 0, nil
 	}
 	var i int
-	if !decodeToken(*tok, &i) || i < 0 || i > n {
+	if !pageTokenDecode(*tok, &i) || i < 0 || i > n {
 		return 0, ecrInvalid("Invalid parameter at 'nextToken': the token is invalid")
 	}
 	return i, nil
@@ -279,7 +279,7 @@ func (s *Sim) ecrListImages(in *ecr.ListImagesInput) (*ecr.ListImagesOutput, err
 	out := &ecr.ListImagesOutput{ImageIds: []ecrtypes.ImageIdentifier{}}
 	for i := start; i < len(ids); i++ {
 		if i-start == limit {
-			out.NextToken = aws.String(encodeToken(i))
+			out.NextToken = aws.String(pageTokenEncode(i))
 			break
 		}
 		out.ImageIds = append(out.ImageIds, ids[i])

@@ -54,63 +54,63 @@ func TestECSBatchLimits(t *testing.T) {
 		wantErr string
 	}{
 		{"DescribeServices 10", func() error {
-			_, err := call(s, (*Sim).ecsDescribeServices, &ecs.DescribeServicesInput{Cluster: prod, Services: names(10)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeServices, &ecs.DescribeServicesInput{Cluster: prod, Services: names(10)})
 			return err
 		}, ""},
 		{"DescribeServices 11", func() error {
-			_, err := call(s, (*Sim).ecsDescribeServices, &ecs.DescribeServicesInput{Cluster: prod, Services: names(11)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeServices, &ecs.DescribeServicesInput{Cluster: prod, Services: names(11)})
 			return err
 		}, "InvalidParameterException"},
 		{"DescribeTasks 100", func() error {
-			_, err := call(s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: prod, Tasks: ids(100)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: prod, Tasks: ids(100)})
 			return err
 		}, ""},
 		{"DescribeTasks 101", func() error {
-			_, err := call(s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: prod, Tasks: ids(101)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeTasks, &ecs.DescribeTasksInput{Cluster: prod, Tasks: ids(101)})
 			return err
 		}, "InvalidParameterException"},
 		{"DescribeContainerInstances 101", func() error {
-			_, err := call(s, (*Sim).ecsDescribeContainerInstances, &ecs.DescribeContainerInstancesInput{Cluster: prod, ContainerInstances: ids(101)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeContainerInstances, &ecs.DescribeContainerInstancesInput{Cluster: prod, ContainerInstances: ids(101)})
 			return err
 		}, "InvalidParameterException"},
 		{"UpdateContainerInstancesState 11", func() error {
-			_, err := call(s, (*Sim).ecsUpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: prod, ContainerInstances: ids(11), Status: types.ContainerInstanceStatusDraining})
+			_, err := lockedCall(s, (*Sim).ecsUpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: prod, ContainerInstances: ids(11), Status: types.ContainerInstanceStatusDraining})
 			return err
 		}, "InvalidParameterException"},
 		{"UpdateContainerInstancesState INACTIVE", func() error {
-			_, err := call(s, (*Sim).ecsUpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: prod, ContainerInstances: ids(1), Status: "INACTIVE"})
+			_, err := lockedCall(s, (*Sim).ecsUpdateContainerInstancesState, &ecs.UpdateContainerInstancesStateInput{Cluster: prod, ContainerInstances: ids(1), Status: "INACTIVE"})
 			return err
 		}, "InvalidParameterException"},
 		{"DescribeClusters 101", func() error {
-			_, err := call(s, (*Sim).ecsDescribeClusters, &ecs.DescribeClustersInput{Clusters: ids(101)})
+			_, err := lockedCall(s, (*Sim).ecsDescribeClusters, &ecs.DescribeClustersInput{Clusters: ids(101)})
 			return err
 		}, "InvalidParameterException"},
 		{"ListServices maxResults 101", func() error {
-			_, err := call(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: prod, MaxResults: aws.Int32(101)})
+			_, err := lockedCall(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: prod, MaxResults: aws.Int32(101)})
 			return err
 		}, "InvalidParameterException"},
 		{"ListServices bad token", func() error {
-			_, err := call(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: prod, NextToken: aws.String("garbage")})
+			_, err := lockedCall(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: prod, NextToken: aws.String("garbage")})
 			return err
 		}, "InvalidParameterException"},
 		{"unknown cluster", func() error {
-			_, err := call(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: aws.String("nope")})
+			_, err := lockedCall(s, (*Sim).ecsListServices, &ecs.ListServicesInput{Cluster: aws.String("nope")})
 			return err
 		}, "ClusterNotFoundException"},
 		{"UpdateService unknown", func() error {
-			_, err := call(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: prod, Service: aws.String("nope"), ForceNewDeployment: true})
+			_, err := lockedCall(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: prod, Service: aws.String("nope"), ForceNewDeployment: true})
 			return err
 		}, "ServiceNotFoundException"},
 		{"UpdateService unknown task definition", func() error {
-			_, err := call(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: prod, Service: aws.String("svc00"), TaskDefinition: aws.String("nope:9")})
+			_, err := lockedCall(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: prod, Service: aws.String("svc00"), TaskDefinition: aws.String("nope:9")})
 			return err
 		}, "ClientException"},
 		{"DescribeTaskDefinition unknown", func() error {
-			_, err := call(s, (*Sim).ecsDescribeTaskDefinition, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("svc00:7")})
+			_, err := lockedCall(s, (*Sim).ecsDescribeTaskDefinition, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("svc00:7")})
 			return err
 		}, "ClientException"},
 		{"ListContainerInstances bad filter", func() error {
-			_, err := call(s, (*Sim).ecsListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: prod, Filter: aws.String("attribute:ecs.ami-id ~~ x")})
+			_, err := lockedCall(s, (*Sim).ecsListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: prod, Filter: aws.String("attribute:ecs.ami-id ~~ x")})
 			return err
 		}, "InvalidParameterException"},
 	}
@@ -309,7 +309,7 @@ func TestECSTaskDefinitionsAndTags(t *testing.T) {
 	if reg.TaskDefinition.Revision != 4 || aws.ToString(reg.TaskDefinition.ExecutionRoleArn) != aws.ToString(td.ExecutionRoleArn) || len(reg.Tags) != 1 {
 		t.Fatalf("registered: %+v", reg.TaskDefinition)
 	}
-	if _, err := call(s, (*Sim).ecsRegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("x"),
+	if _, err := lockedCall(s, (*Sim).ecsRegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("x"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("a"), Image: aws.String("a:1")}}}); apiErrCode(err) != "ClientException" {
 		t.Fatalf("no memory: %v", err)
 	}
@@ -356,7 +356,7 @@ func TestECSTaskDefinitionsAndTags(t *testing.T) {
 	if len(th.TargetHealthDescriptions) != 1 || th.TargetHealthDescriptions[0].TargetHealth.State != "healthy" {
 		t.Fatalf("target health: %+v", th.TargetHealthDescriptions)
 	}
-	if _, err := call(s, (*Sim).elbDescribeTargetGroups, &elb.DescribeTargetGroupsInput{Names: []string{"nope"}}); apiErrCode(err) != "TargetGroupNotFound" {
+	if _, err := lockedCall(s, (*Sim).elbDescribeTargetGroups, &elb.DescribeTargetGroupsInput{Names: []string{"nope"}}); apiErrCode(err) != "TargetGroupNotFound" {
 		t.Fatalf("unknown target group: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // call runs an operation the way the HTTP layer does: with the account locked.
-func call[I, O any](s *Sim, fn func(*Sim, *I) (*O, error), in *I) (*O, error) {
+func lockedCall[I, O any](s *Sim, fn func(*Sim, *I) (*O, error), in *I) (*O, error) {
 	s.Lock()
 	defer s.Unlock()
 	return fn(s, in)
@@ -22,7 +22,7 @@ func call[I, O any](s *Sim, fn func(*Sim, *I) (*O, error), in *I) (*O, error) {
 
 func mustCall[I, O any](t *testing.T, s *Sim, fn func(*Sim, *I) (*O, error), in *I) *O {
 	t.Helper()
-	out, err := call(s, fn, in)
+	out, err := lockedCall(s, fn, in)
 	if err != nil {
 		t.Fatalf("%T: %v", in, err)
 	}
@@ -85,6 +85,10 @@ func apiWorld(desired int, lb bool, cb *CircuitBreakerSpec, minP, maxP *int) *Wo
 // newRevision registers a copy of family's latest revision with image.
 func newRevision(t *testing.T, s *Sim, family, image string) string {
 	t.Helper()
+	// A pipeline pushes the image before it registers a revision with it.
+	if repo, tag, ok := strings.Cut(image, ":"); ok && !strings.Contains(repo, "/") {
+		_, _ = s.PushImage(repo, tag)
+	}
 	cur := mustCall(t, s, (*Sim).ecsDescribeTaskDefinition, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family)})
 	td := cur.TaskDefinition
 	defs := append([]types.ContainerDefinition(nil), td.ContainerDefinitions...)

@@ -188,7 +188,7 @@ func TestECSRunAndStopTask(t *testing.T) {
 	if !s.RunUntil(5*time.Minute, 5*time.Second, serviceDone(s, "api")) {
 		t.Fatal("service did not replace the stopped task")
 	}
-	if _, err := call(s, (*Sim).ecsStopTaskOp, &ecs.StopTaskInput{Cluster: aws.String("prod"), Task: aws.String("0123")}); apiErrCode(err) != "InvalidParameterException" {
+	if _, err := lockedCall(s, (*Sim).ecsStopTaskOp, &ecs.StopTaskInput{Cluster: aws.String("prod"), Task: aws.String("0123")}); apiErrCode(err) != "InvalidParameterException" {
 		t.Fatalf("unknown task: %v", err)
 	}
 	// Stopped tasks are forgotten after an hour.
@@ -209,11 +209,11 @@ func TestECSScaleAndDeleteService(t *testing.T) {
 	if len(s.Report().Violations) != 0 {
 		t.Fatal("scaling out is not a violation")
 	}
-	if _, err := call(s, (*Sim).ecsDeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("prod"), Service: aws.String("api")}); apiErrCode(err) != "InvalidParameterException" {
+	if _, err := lockedCall(s, (*Sim).ecsDeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("prod"), Service: aws.String("api")}); apiErrCode(err) != "InvalidParameterException" {
 		t.Fatalf("delete while scaled: %v", err)
 	}
 	mustCall(t, s, (*Sim).ecsDeleteService, &ecs.DeleteServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), Force: aws.Bool(true)})
-	if _, err := call(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), ForceNewDeployment: true}); apiErrCode(err) != "ServiceNotActiveException" {
+	if _, err := lockedCall(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String("prod"), Service: aws.String("api"), ForceNewDeployment: true}); apiErrCode(err) != "ServiceNotActiveException" {
 		t.Fatalf("update of a deleted service: %v", err)
 	}
 	if !s.RunUntil(20*time.Minute, 10*time.Second, func() bool { return aws.ToString(s.ecs.Clusters["prod"].Services["api"].Svc.Status) == "INACTIVE" }) {

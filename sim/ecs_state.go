@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/base64"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -467,15 +466,6 @@ func ecsArnCluster(ref string) string {
 		return parts[len(parts)-2]
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ecsPage cuts one page out of items for a List call: nextToken is an

@@ -113,7 +113,7 @@ func TestECSInactiveInstanceForgotten(t *testing.T) {
 	s.mu.Lock()
 	s.ecsInstanceGone(id)
 	s.mu.Unlock()
-	if _, err := call(s, (*Sim).ecsListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("prod"), Status: "INACTIVE"}); apiErrCode(err) != "InvalidParameterException" {
+	if _, err := lockedCall(s, (*Sim).ecsListContainerInstances, &ecs.ListContainerInstancesInput{Cluster: aws.String("prod"), Status: "INACTIVE"}); apiErrCode(err) != "InvalidParameterException" {
 		t.Fatalf("INACTIVE is not a status filter: %v", err)
 	}
 	if l := instanceArns(t, s); len(l) != 1 {

@@ -52,17 +52,6 @@ func eventID(st *LogStreamData, e LogEvent) string {
 }
 
 // imageTag is the tag of an image reference ("" when it has none).
-func imageTag(image string) string {
-	if i := strings.Index(image, "@"); i >= 0 {
-		image = image[:i]
-	}
-	slash := strings.LastIndex(image, "/")
-	colon := strings.LastIndex(image, ":")
-	if colon > slash {
-		return image[colon+1:]
-	}
-	return ""
-}
 
 // isCrashImage reports whether the image's tag makes its container crash.
 func isCrashImage(image string) bool { return strings.HasPrefix(imageTag(image), "crash-") }

@@ -161,7 +161,7 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 	var tok *streamsToken
 	if in.NextToken != nil {
 		tok = &streamsToken{}
-		if !decodeToken(*in.NextToken, tok) || tok.Order != string(order) || tok.Desc != desc {
+		if !pageTokenDecode(*in.NextToken, tok) || tok.Order != string(order) || tok.Desc != desc {
 			return nil, logsInvalid("The specified nextToken is invalid.")
 		}
 	}
@@ -197,7 +197,7 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 	for i, e := range list {
 		if i == limit {
 			prev := list[i-1]
-			out.NextToken = aws.String(encodeToken(streamsToken{Last: prev.last, Name: prev.st.Name, Order: string(order), Desc: desc}))
+			out.NextToken = aws.String(pageTokenEncode(streamsToken{Last: prev.last, Name: prev.st.Name, Order: string(order), Desc: desc}))
 			break
 		}
 		st := e.st
@@ -464,7 +464,7 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 	desc := in.StartFromHead != nil && !*in.StartFromHead
 	if in.NextToken != nil {
 		tok = &filterToken{}
-		if !decodeToken(*in.NextToken, tok) {
+		if !pageTokenDecode(*in.NextToken, tok) {
 			return nil, logsInvalid("The specified nextToken is invalid.")
 		}
 		desc = tok.Desc // the token's direction wins
@@ -532,7 +532,7 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 	var last *filterToken
 	for scanned := 0; h.Len() > 0; scanned++ {
 		if scanned == budget || len(out.Events) == limit {
-			out.NextToken = aws.String(encodeToken(last))
+			out.NextToken = aws.String(pageTokenEncode(last))
 			break
 		}
 		c := h.c[0]

@@ -9,12 +9,12 @@ import (
 // Paging helpers shared by the logs-side services. Tokens are opaque to
 // clients: base64 of a small JSON position.
 
-func encodeToken(v any) string {
+func pageTokenEncode(v any) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeToken(tok string, v any) bool {
+func pageTokenDecode(tok string, v any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	return err == nil && json.Unmarshal(b, v) == nil
 }
@@ -27,7 +27,7 @@ func pageOfKeys(keys []string, token *string, limit int) (page []string, next *s
 	i := 0
 	if token != nil {
 		var after string
-		if !decodeToken(*token, &after) {
+		if !pageTokenDecode(*token, &after) {
 			return nil, nil, false
 		}
 		i = sort.SearchStrings(keys, after)
@@ -38,7 +38,7 @@ func pageOfKeys(keys []string, token *string, limit int) (page []string, next *s
 	end := min(len(keys), i+limit)
 	page = keys[i:end]
 	if end < len(keys) && len(page) > 0 {
-		t := encodeToken(page[len(page)-1])
+		t := pageTokenEncode(page[len(page)-1])
 		next = &t
 	}
 	return page, next, true

@@ -613,6 +613,11 @@ func TestLogsWorldLoaderAndSaveLoad(t *testing.T) {
 	s := newLogsSim(t, 1, 100)
 	late := 0.5
 	w := &World{
+		// Two instances for the standalone task to run on.
+		AMIs:            []AMISpec{{ID: "ami-0123456789abcdef0", Name: "al2023-ami-ecs-hvm-test"}},
+		LaunchTemplates: []LaunchTemplateSpec{{Name: "prod-ecs", Versions: []LaunchTemplateVersionSpec{{ImageID: "ami-0123456789abcdef0", InstanceType: "m5.large", Cluster: "prod"}}}},
+		AutoScalingGroups: []ASGSpec{{Name: "prod-ecs", LaunchTemplate: "prod-ecs", Min: 2, Max: 2, Desired: 2,
+			Instances: []InstanceGroupSpec{{Count: 2}}}},
 		Logs: &LogsSpec{LateFraction: &late, LinesPerMinute: 20},
 		Clusters: []ClusterSpec{{Name: "prod",
 			Services: []ServiceSpec{{Name: "api", Containers: []ContainerSpec{{Name: "app", Image: "api:v1"}, {Name: "log", Image: "x", LogDriver: "fluentd", LogGroup: "/nope"}}}},

@@ -64,8 +64,8 @@ func TestParseWorldNamesTheBadField(t *testing.T) {
 	cases := map[string]string{
 		`{"clusters":[{"name":"x","services":[{"name":"a","desired":"three"}]}]}`: "desired",
 		`{"autoScalingGroups":[{"name":"g","min":"1"}]}`:                          "min",
-		`{"clusterz":[]}`:                       "clusterz",
-		`{"timings":{"taskStart":"soon"}}`:      "soon",
+		`{"clusterz":[]}`:                  "clusterz",
+		`{"timings":{"taskStart":"soon"}}`: "soon",
 	}
 	for in, want := range cases {
 		_, err := ParseWorld([]byte(in))
