@@ -89,7 +89,6 @@ func newEC2TestSim(t *testing.T, w *World, pageSize int) *Sim {
 	return s
 }
 
-
 // ec2MustCall is call for a request that must succeed.
 func ec2MustCall[I, O any](t *testing.T, s *Sim, fn func(*Sim, *I) (*O, error), in *I) *O {
 	t.Helper()
