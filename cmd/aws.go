@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,6 +81,7 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	if err != nil {
 		return nil, &awsSetupError{msg: fmt.Sprintf("load AWS configuration: %v (check --profile/AWS_PROFILE and ~/.aws/config)", err)}
 	}
+	cfg.HTTPClient = bodyGuardClient{cfg.HTTPClient}
 	if cfg.Region == "" {
 		return nil, &awsSetupError{msg: "no AWS region: set --region or AWS_REGION (or region in your AWS profile)"}
 	}
@@ -103,6 +106,24 @@ func newClients(cfg aws.Config) *clients {
 		SSM:     ssm.NewFromConfig(cfg),
 		AppAuto: applicationautoscaling.NewFromConfig(cfg),
 	}
+}
+
+// bodyGuardClient hides the request body's WriteTo from net/http. The SDK's
+// request body answers WriteTo with io.EOF once the SDK has closed it, which
+// it does as soon as response headers arrive; when a server answers before
+// net/http's write loop has finished with the body (a fast endpoint on
+// loopback, or a quick error), net/http takes that for a write error and
+// closes the connection while the response is still being read ("use of
+// closed network connection"), turning a good answer into a retried call.
+type bodyGuardClient struct{ inner aws.HTTPClient }
+
+type readOnlyBody struct{ io.ReadCloser }
+
+func (c bodyGuardClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = readOnlyBody{req.Body}
+	}
+	return c.inner.Do(req)
 }
 
 // checkCredentials resolves credentials once up front so that a missing

@@ -1,0 +1,232 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/sim"
+)
+
+// The small world: cluster "small", services api (3 tasks, load-balanced,
+// circuit breaker with rollback, app + envoy sidecar), worker (2, no
+// breaker) and web (2, minimum healthy 50 %). ECR holds the running tag,
+// sim.DemoNextTag, sim.DemoCrashTag and an unhealthy- tag.
+
+func deployArgs(extra ...string) []string {
+	return append([]string{"deploy", "-c", "small", "--poll-interval", "20ms", "-o", "json"}, extra...)
+}
+
+func decodeResult(t *testing.T, stdout string) ops.DeployResult {
+	t.Helper()
+	var r ops.DeployResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("result is not JSON: %v\n%s", err, stdout)
+	}
+	return r
+}
+
+func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api")
+	if _, err := sb.ecs.TagResource(context.Background(), &ecs.TagResourceInput{ResourceArn: before.TaskDefinition,
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}, {Key: aws.String("cost-center"), Value: aws.String("42")}}}); err != nil {
+		t.Fatal(err)
+	}
+	oldTD, oldTags := sb.taskDef(aws.ToString(before.TaskDefinition))
+	sb.sim.ResetReport()
+
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res := decodeResult(t, stdout)
+	if len(res.Services) != 1 || res.Services[0].Outcome != ops.OutcomeSucceeded {
+		t.Fatalf("result %+v", res.Services)
+	}
+	after := sb.service("small", "api")
+	if len(after.Deployments) != 1 || aws.ToString(after.Deployments[0].Id) != res.Services[0].DeploymentID || after.RunningCount != after.DesiredCount {
+		t.Fatalf("service not on the new deployment: %+v", after.Deployments)
+	}
+	newTD, newTags := sb.taskDef(aws.ToString(after.TaskDefinition))
+	if newTD.Revision != oldTD.Revision+1 {
+		t.Errorf("revision %d after %d", newTD.Revision, oldTD.Revision)
+	}
+	if got := aws.ToString(newTD.ContainerDefinitions[0].Image); !strings.HasSuffix(got, "/api:"+sim.DemoNextTag) {
+		t.Errorf("app image = %s", got)
+	}
+	if a, b := aws.ToString(oldTD.ContainerDefinitions[1].Image), aws.ToString(newTD.ContainerDefinitions[1].Image); a != b {
+		t.Errorf("sidecar image changed %s → %s", a, b)
+	}
+	// Every other field identical.
+	o, n := *oldTD, *newTD
+	o.ContainerDefinitions = append([]types.ContainerDefinition(nil), o.ContainerDefinitions...)
+	o.ContainerDefinitions[0].Image = n.ContainerDefinitions[0].Image
+	for _, td := range []*types.TaskDefinition{&o, &n} {
+		td.TaskDefinitionArn, td.Revision, td.RegisteredAt, td.RegisteredBy = nil, 0, nil, nil
+	}
+	if !reflect.DeepEqual(o, n) {
+		t.Errorf("task definition fields changed beyond the image:\nold %+v\nnew %+v", o, n)
+	}
+	if !reflect.DeepEqual(oldTags, newTags) || len(newTags) == 0 {
+		t.Errorf("tags %v → %v", oldTags, newTags)
+	}
+	rep := sb.sim.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
+		t.Errorf("invariants broken: %+v", rep.Violations)
+	}
+	if r, ok := rep.Services["small/api"]; ok && r.MinHealthy < r.Required {
+		t.Errorf("api went below minimum healthy: %+v", r)
+	}
+}
+
+func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
+		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
+	}
+	after := sb.waitSteady("small", "api")
+	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
+		t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
+	}
+}
+
+func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "worker")
+	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != ops.OutcomeSucceeded {
+		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
+	}
+	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 {
+		t.Errorf("stopped tasks: %+v", r.StoppedTasks)
+	}
+	if len(r.LogLines) == 0 {
+		t.Errorf("no log lines of the failed container")
+	}
+	after := sb.service("small", "worker")
+	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || after.RunningCount != after.DesiredCount {
+		t.Errorf("worker runs %s (%d/%d), want %s", aws.ToString(after.TaskDefinition), after.RunningCount, after.DesiredCount, aws.ToString(before.TaskDefinition))
+	}
+}
+
+func TestE2EDeployTimeoutExit124(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--timeout", "60ms")...)
+	if code != ExitTimeout {
+		t.Fatalf("exit %d, want 124\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Rollback == nil || r.Rollback.By != "ecsctl" {
+		t.Fatalf("no rollback after the timeout: %+v", r)
+	}
+	after := sb.waitSteady("small", "api")
+	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
+		t.Errorf("not back on the old revision: %s", aws.ToString(after.TaskDefinition))
+	}
+}
+
+func TestE2EDeployMissingTagChangesNothing(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	for _, tc := range []struct{ tag, want string }{
+		{"0000000", "does not exist in ECR"},
+		{"latest", "refusing mutable-looking tag"},
+	} {
+		code, _, stderr := run(t, deployArgs("--service", "api", "--tag", tc.tag)...)
+		if code != ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("tag %s: exit %d stderr %q", tc.tag, code, stderr)
+		}
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("mutating calls made: %v", m)
+	}
+}
+
+func TestE2EDeployUnknownServiceExit3(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	code, _, stderr := run(t, deployArgs("--service", "nope", "--tag", sim.DemoNextTag)...)
+	if code != ExitAWS || !strings.Contains(stderr, "small/nope") {
+		t.Fatalf("exit %d stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, "deploy", "-c", "nocluster", "--service", "api", "--tag", sim.DemoNextTag)
+	if code != ExitAWS || !strings.Contains(stderr, "nocluster") {
+		t.Fatalf("unknown cluster: exit %d stderr %q", code, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("mutating calls made: %v", m)
+	}
+}
+
+func TestE2EDeployTwoServicesOneFailing(t *testing.T) {
+	startSandbox(t, "small", "")
+	// An image that never passes load-balancer health checks: api (behind a
+	// target group, circuit breaker on) fails; worker (no load balancer)
+	// runs it fine.
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--service", "worker", "--tag", "unhealthy-2c7d1e4")...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	got := map[string]string{}
+	for _, r := range decodeResult(t, stdout).Services {
+		got[r.Service] = r.Outcome
+	}
+	if got["worker"] != ops.OutcomeSucceeded || (got["api"] != ops.OutcomeBreakerRolledBack && got["api"] != ops.OutcomeRolledBack) {
+		t.Fatalf("outcomes %v", got)
+	}
+}
+
+func TestE2EDeployUnderThrottling(t *testing.T) {
+	sb := startSandbox(t, "small", "throttle=0.3")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	after := sb.service("small", "api")
+	td, _ := sb.taskDef(aws.ToString(after.TaskDefinition))
+	if !strings.HasSuffix(aws.ToString(td.ContainerDefinitions[0].Image), sim.DemoNextTag) {
+		t.Fatalf("not deployed: %s", aws.ToString(td.ContainerDefinitions[0].Image))
+	}
+	throttled := 0
+	for _, r := range sb.sim.Requests() {
+		if r.Fault == "throttle" {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no request was throttled: the fault injection did not apply")
+	}
+}
+
+func TestE2ERollbackCommand(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api")
+	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != 0 {
+		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := run(t, "rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	after := sb.service("small", "api")
+	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
+		t.Fatalf("rolled back to %s, want %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
+	}
+}
