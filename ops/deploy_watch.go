@@ -267,7 +267,9 @@ func (d *Deployer) emitServiceEvents(w *watch, s types.Service) []string {
 	for i := len(fresh) - 1; i >= 0; i-- {
 		m := aws.ToString(fresh[i].Message)
 		msgs = append(msgs, m)
-		d.emit(Event{Time: aws.ToTime(fresh[i].CreatedAt), Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventService, Message: m})
+		// Stamped when seen, like every other line: a log read top to
+		// bottom stays in order (the event's own time is in ECS).
+		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventService, Message: m})
 	}
 	return msgs
 }
