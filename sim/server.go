@@ -466,3 +466,32 @@ func writeControlJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }
+
+// NewSDKHTTPClient returns an HTTP client for SDK clients that talk to the
+// sandbox (aws.Config.HTTPClient). It works around a race in the SDK: its
+// request body (smithy-go's internal safe reader) answers WriteTo with
+// io.EOF once closed, which the SDK does as soon as response headers arrive;
+// when a server answers before net/http's write loop has made its final
+// check of the body — as the sandbox on loopback often does — net/http takes
+// that EOF for a write error and closes the connection while the response
+// body is still being read ("use of closed network connection"). With the
+// default retryer the call is retried (and the sandbox logs it twice); with
+// this client it does not happen.
+func NewSDKHTTPClient() interface {
+	Do(*http.Request) (*http.Response, error)
+} {
+	return sdkHTTPClient{&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+type sdkHTTPClient struct{ c *http.Client }
+
+// bodyReader hides the body's WriteTo: a Read after Close returns EOF, which
+// net/http handles.
+type bodyReader struct{ io.ReadCloser }
+
+func (h sdkHTTPClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = bodyReader{req.Body}
+	}
+	return h.c.Do(req)
+}

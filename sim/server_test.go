@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -481,5 +483,59 @@ func TestRequestLogIsBounded(t *testing.T) {
 	}
 	if c := l.countsCopy(); len(c) != requestLogSize+5 {
 		t.Errorf("counters: %d", len(c))
+	}
+}
+
+// BenchmarkDescribeServicesServer measures the server's side of a
+// DescribeServices of 10 fully populated services with 100 events each
+// (decode, lock, call, encode, write).
+func BenchmarkDescribeServicesServer(b *testing.B) {
+	reg := NewRegistry()
+	out := &ecs.DescribeServicesOutput{}
+	for i := 0; i < 10; i++ {
+		svc := filled[ecstypes.Service]()
+		ev := svc.Events[0]
+		svc.Events = nil
+		for j := 0; j < 100; j++ {
+			svc.Events = append(svc.Events, ev)
+		}
+		out.Services = append(out.Services, *svc)
+	}
+	Handle(reg, SvcECS, "DescribeServices", func(*Sim, *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) { return out, nil })
+	srv := NewServer(New(Options{ManualClock: true}), reg)
+	body := []byte(`{"cluster":"prod","services":["s0","s1","s2","s3","s4","s5","s6","s7","s8","s9"],"include":["TAGS"]}`)
+	b.ReportAllocs()
+	size := 0
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/resp")
+}
+
+// BenchmarkDescribeServicesSDK is the same call made by the real SDK client
+// over loopback (client decoding included).
+func BenchmarkDescribeServicesSDK(b *testing.B) {
+	reg := NewRegistry()
+	out := &ecs.DescribeServicesOutput{}
+	for i := 0; i < 10; i++ {
+		svc := filled[ecstypes.Service]()
+		out.Services = append(out.Services, *svc)
+	}
+	Handle(reg, SvcECS, "DescribeServices", func(*Sim, *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) { return out, nil })
+	hs := httptest.NewServer(NewServer(New(Options{ManualClock: true}), reg))
+	defer hs.Close()
+	c := newClients(hs.URL, 1)
+	in := &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"}}
+	for b.Loop() {
+		if _, err := c.ecs.DescribeServices(context.Background(), in); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
