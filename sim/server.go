@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -174,13 +175,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, decodeError(c, err))
 		return
 	}
-	payload, aerr := s.invoke(c, op, in)
+	buf := outBufs.Get().(*[]byte)
+	payload, aerr := s.invoke(c, op, in, (*buf)[:0])
 	if aerr != nil {
 		s.writeError(w, c, *aerr)
-		return
+	} else {
+		s.writeOK(w, c, payload)
 	}
-	s.writeOK(w, c, payload)
+	if cap(payload) <= maxPooledBuf {
+		*buf = payload[:0]
+		outBufs.Put(buf)
+	}
 }
+
+// outBufs recycles response buffers (a DescribeServices page can be a few
+// hundred KB).
+var outBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+const maxPooledBuf = 4 << 20
 
 // parseForm reads a query-protocol request's parameters (form body, and the
 // URL's query string for GET requests).
@@ -243,7 +255,7 @@ func decodeError(c *call, err error) awsError {
 
 // invoke runs the operation with the account locked and encodes its output
 // before unlocking (outputs may point into the account's state).
-func (s *Server) invoke(c *call, op *Operation, in any) (payload []byte, aerr *awsError) {
+func (s *Server) invoke(c *call, op *Operation, in any, buf []byte) (payload []byte, aerr *awsError) {
 	s.sim.Lock()
 	defer s.sim.Unlock()
 	c.record.Virtual = s.sim.now
@@ -267,30 +279,31 @@ func (s *Server) invoke(c *call, op *Operation, in any) (payload []byte, aerr *a
 		e.message = err.Error()
 		return nil, &e
 	}
-	return s.encode(c, out), nil
+	return s.encode(c, out, buf), nil
 }
 
 // encode writes an operation's output in the request's protocol.
-func (s *Server) encode(c *call, out any) []byte {
+func (s *Server) encode(c *call, out any, buf []byte) []byte {
 	switch c.proto {
 	case protoJSON:
 		if ser, ok := out.(smithy.Serializable); ok {
-			w := newJSONShapeWriter(make([]byte, 0, 1024))
+			w := newJSONShapeWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
 		v := reflect.ValueOf(out)
 		if !v.IsValid() || v.IsNil() {
-			return []byte("{}")
+			return append(buf, "{}"...)
 		}
-		return writeJSONReflect(make([]byte, 0, 1024), v)
+		return writeJSONReflect(buf, v)
 	case protoCBOR:
 		if ser, ok := out.(smithy.Serializable); ok {
 			w := newCBORShapeWriter()
+			w.buf = buf
 			ser.Serialize(w)
 			return w.Bytes()
 		}
-		return []byte{0xa0}
+		return append(buf, 0xa0)
 	default:
 		return c.query.encodeOutput(c.op, out, c.requestID)
 	}
