@@ -33,6 +33,7 @@ type Server struct {
 // NewServer returns a server for s answering the operations in reg (usually
 // DefaultRegistry).
 func NewServer(s *Sim, reg *Registry) *Server {
+	s.faults.seed(s.opts.Seed)
 	return &Server{sim: s, reg: reg}
 }
 
