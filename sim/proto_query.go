@@ -303,7 +303,8 @@ func (q *queryService) encodeOutput(op string, out any, requestID string) []byte
 			q.writeFields(&b, v.Elem())
 		}
 	} else {
-		if v.IsValid() && !v.IsNil() && len(structInfoOf(v.Elem().Type()).fields) > 0 {
+		if v.IsValid() && !v.IsNil() {
+			// Always present, even empty: the SDK requires the element.
 			b.WriteString("<" + op + "Result>")
 			q.writeFields(&b, v.Elem())
 			b.WriteString("</" + op + "Result>")

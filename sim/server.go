@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,9 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{start: time.Now(), requestID: s.newRequestID()}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := readBody(w, r)
 	if err != nil {
-		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
 	var (
@@ -194,6 +196,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var outBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 const maxPooledBuf = 4 << 20
+
+// readBody reads a request body, gunzipping it when the client compressed
+// it (the SDK does for CloudWatch PutMetricData).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("request body too large or unreadable")
+	}
+	if !strings.Contains(r.Header.Get("Content-Encoding"), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("request body is not valid gzip")
+	}
+	body, err = io.ReadAll(io.LimitReader(zr, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		return nil, fmt.Errorf("request body is not valid gzip or too large")
+	}
+	return body, nil
+}
 
 // parseForm reads a query-protocol request's parameters (form body, and the
 // URL's query string for GET requests).
