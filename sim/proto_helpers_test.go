@@ -221,6 +221,7 @@ func noBackoff(int, error) (time.Duration, error) { return time.Millisecond, nil
 
 func newClients(url string, maxAttempts int) *clients {
 	cfg := aws.Config{
+		HTTPClient:  NewSDKHTTPClient(),
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "secret", ""),
 		Retryer: func() aws.Retryer {

@@ -211,17 +211,17 @@ func timestampFormat(s *smithy.Schema) string {
 	return ""
 }
 
-var thousand = big.NewFloat(1000)
-
 // epochSeconds returns t as epoch seconds with millisecond precision,
-// choosing the float64 that the SDK's parsers (which truncate value×1000)
-// turn back into exactly the same millisecond.
+// choosing the float64 that the SDK's parsers (which truncate value×1000
+// rounded to float64 precision) turn back into exactly the same millisecond.
 func epochSeconds(t time.Time) float64 {
 	ms := t.UnixMilli()
 	f := float64(ms) / 1e3
+	if ms%1000 == 0 {
+		return f
+	}
 	for i := 0; i < 4; i++ {
-		exact, _ := new(big.Float).Mul(big.NewFloat(f), thousand).Int64()
-		if exact == ms && int64(f*1e3) == ms {
+		if int64(f*1e3) == ms {
 			return f
 		}
 		f = math.Nextafter(f, math.Inf(1))

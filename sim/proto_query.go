@@ -303,7 +303,8 @@ func (q *queryService) encodeOutput(op string, out any, requestID string) []byte
 			q.writeFields(&b, v.Elem())
 		}
 	} else {
-		if v.IsValid() && !v.IsNil() && len(structInfoOf(v.Elem().Type()).fields) > 0 {
+		if v.IsValid() && !v.IsNil() {
+			// Always present, even empty: the SDK requires the element.
 			b.WriteString("<" + op + "Result>")
 			q.writeFields(&b, v.Elem())
 			b.WriteString("</" + op + "Result>")
@@ -332,18 +333,39 @@ func (q *queryService) outName(t reflect.Type, field string) string {
 	return field
 }
 
-func (q *queryService) writeFields(b *bytes.Buffer, v reflect.Value) {
-	t := v.Type()
+// xmlField is a struct field with its response element and list item names.
+type xmlField struct {
+	index      int
+	elem, item string
+}
+
+var xmlFieldCache sync.Map // queryFieldKey → []xmlField
+
+// outFields returns t's fields with their element names (cached per type).
+func (q *queryService) outFields(t reflect.Type) []xmlField {
+	key := queryFieldKey{q.name, t}
+	if fs, ok := xmlFieldCache.Load(key); ok {
+		return fs.([]xmlField)
+	}
+	var fs []xmlField
 	for _, f := range structInfoOf(t).fields {
-		fv := v.Field(f.index)
-		if isEmptyValue(fv) {
-			continue
-		}
 		item := q.listItem
 		if it, ok := q.outItems[t.Name()+"."+f.name]; ok {
 			item = it
 		}
-		q.writeValue(b, q.outName(t, f.name), item, fv, 0)
+		fs = append(fs, xmlField{index: f.index, elem: q.outName(t, f.name), item: item})
+	}
+	xmlFieldCache.Store(key, fs)
+	return fs
+}
+
+func (q *queryService) writeFields(b *bytes.Buffer, v reflect.Value) {
+	for _, f := range q.outFields(v.Type()) {
+		fv := v.Field(f.index)
+		if isEmptyValue(fv) {
+			continue
+		}
+		q.writeValue(b, f.elem, f.item, fv, 0)
 	}
 }
 

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +35,7 @@ type Server struct {
 // NewServer returns a server for s answering the operations in reg (usually
 // DefaultRegistry).
 func NewServer(s *Sim, reg *Registry) *Server {
+	s.faults.seed(s.opts.Seed)
 	return &Server{sim: s, reg: reg}
 }
 
@@ -88,9 +92,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{start: time.Now(), requestID: s.newRequestID()}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := readBody(w, r)
 	if err != nil {
-		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
 	var (
@@ -174,12 +178,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, decodeError(c, err))
 		return
 	}
-	payload, aerr := s.invoke(c, op, in)
+	buf := outBufs.Get().(*[]byte)
+	payload, aerr := s.invoke(c, op, in, (*buf)[:0])
 	if aerr != nil {
 		s.writeError(w, c, *aerr)
-		return
+	} else {
+		s.writeOK(w, c, payload)
 	}
-	s.writeOK(w, c, payload)
+	if cap(payload) <= maxPooledBuf {
+		*buf = payload[:0]
+		outBufs.Put(buf)
+	}
+}
+
+// outBufs recycles response buffers (a DescribeServices page can be a few
+// hundred KB).
+var outBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+const maxPooledBuf = 4 << 20
+
+// readBody reads a request body, gunzipping it when the client compressed
+// it (the SDK does for CloudWatch PutMetricData).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("request body too large or unreadable")
+	}
+	if !strings.Contains(r.Header.Get("Content-Encoding"), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("request body is not valid gzip")
+	}
+	body, err = io.ReadAll(io.LimitReader(zr, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		return nil, fmt.Errorf("request body is not valid gzip or too large")
+	}
+	return body, nil
 }
 
 // parseForm reads a query-protocol request's parameters (form body, and the
@@ -243,7 +279,7 @@ func decodeError(c *call, err error) awsError {
 
 // invoke runs the operation with the account locked and encodes its output
 // before unlocking (outputs may point into the account's state).
-func (s *Server) invoke(c *call, op *Operation, in any) (payload []byte, aerr *awsError) {
+func (s *Server) invoke(c *call, op *Operation, in any, buf []byte) (payload []byte, aerr *awsError) {
 	s.sim.Lock()
 	defer s.sim.Unlock()
 	c.record.Virtual = s.sim.now
@@ -267,30 +303,31 @@ func (s *Server) invoke(c *call, op *Operation, in any) (payload []byte, aerr *a
 		e.message = err.Error()
 		return nil, &e
 	}
-	return s.encode(c, out), nil
+	return s.encode(c, out, buf), nil
 }
 
 // encode writes an operation's output in the request's protocol.
-func (s *Server) encode(c *call, out any) []byte {
+func (s *Server) encode(c *call, out any, buf []byte) []byte {
 	switch c.proto {
 	case protoJSON:
 		if ser, ok := out.(smithy.Serializable); ok {
-			w := newJSONShapeWriter(make([]byte, 0, 1024))
+			w := newJSONShapeWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
 		v := reflect.ValueOf(out)
 		if !v.IsValid() || v.IsNil() {
-			return []byte("{}")
+			return append(buf, "{}"...)
 		}
-		return writeJSONReflect(make([]byte, 0, 1024), v)
+		return writeJSONReflect(buf, v)
 	case protoCBOR:
 		if ser, ok := out.(smithy.Serializable); ok {
 			w := newCBORShapeWriter()
+			w.buf = buf
 			ser.Serialize(w)
 			return w.Bytes()
 		}
-		return []byte{0xa0}
+		return append(buf, 0xa0)
 	default:
 		return c.query.encodeOutput(c.op, out, c.requestID)
 	}
@@ -465,4 +502,33 @@ func writeControlJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// NewSDKHTTPClient returns an HTTP client for SDK clients that talk to the
+// sandbox (aws.Config.HTTPClient). It works around a race in the SDK: its
+// request body (smithy-go's internal safe reader) answers WriteTo with
+// io.EOF once closed, which the SDK does as soon as response headers arrive;
+// when a server answers before net/http's write loop has made its final
+// check of the body — as the sandbox on loopback often does — net/http takes
+// that EOF for a write error and closes the connection while the response
+// body is still being read ("use of closed network connection"). With the
+// default retryer the call is retried (and the sandbox logs it twice); with
+// this client it does not happen.
+func NewSDKHTTPClient() interface {
+	Do(*http.Request) (*http.Response, error)
+} {
+	return sdkHTTPClient{&http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+}
+
+type sdkHTTPClient struct{ c *http.Client }
+
+// bodyReader hides the body's WriteTo: a Read after Close returns EOF, which
+// net/http handles.
+type bodyReader struct{ io.ReadCloser }
+
+func (h sdkHTTPClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = bodyReader{req.Body}
+	}
+	return h.c.Do(req)
 }
