@@ -6,12 +6,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/render"
 	"ecsctl/sim"
 )
 
@@ -228,5 +230,46 @@ func TestE2ERollbackCommand(t *testing.T) {
 	after := sb.service("small", "api")
 	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
 		t.Fatalf("rolled back to %s, want %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
+	}
+}
+
+func TestE2EDeployInterruptedExit130WithResumeAdvice(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			for _, m := range sb.mutations() {
+				if m == "ecs.UpdateService" {
+					cancel()
+					return
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	ios, _, out, errOut := render.Test()
+	code := Run(ctx, []string{"ecsctl", "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"}, ios)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"interrupted: small/api", "re-run the same ecsctl deploy command", "ecsctl rollback --cluster small --service api"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// Re-running follows the same deployment to success instead of starting another.
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...)
+	if code != ExitOK {
+		t.Fatalf("re-run exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	registers := 0
+	for _, m := range sb.mutations() {
+		if m == "ecs.RegisterTaskDefinition" {
+			registers++
+		}
+	}
+	if registers != 1 {
+		t.Errorf("the re-run registered another revision (%d registrations)", registers)
 	}
 }
