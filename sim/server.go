@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net/http"
 	"net/url"
@@ -28,7 +29,8 @@ type Server struct {
 	sim   *Sim
 	reg   *Registry
 	reqID atomic.Uint64
-	// Logf, when set, receives a line for every operation that panicked.
+	// Logf receives a line (with the stack) for every operation that
+	// panicked; it defaults to log.Printf.
 	Logf func(format string, args ...any)
 }
 
@@ -36,7 +38,7 @@ type Server struct {
 // DefaultRegistry).
 func NewServer(s *Sim, reg *Registry) *Server {
 	s.faults.seed(s.opts.Seed)
-	return &Server{sim: s, reg: reg}
+	return &Server{sim: s, reg: reg, Logf: log.Printf}
 }
 
 // protocol is a request's wire protocol.
@@ -308,20 +310,22 @@ func (s *Server) invoke(c *call, op *Operation, in any, buf []byte) (payload []b
 
 // encode writes an operation's output in the request's protocol.
 func (s *Server) encode(c *call, out any, buf []byte) []byte {
+	if v := reflect.ValueOf(out); !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		out = nil // an operation with nothing to say
+	}
 	switch c.proto {
 	case protoJSON:
+		if out == nil {
+			return append(buf, "{}"...)
+		}
 		if ser, ok := out.(smithy.Serializable); ok {
 			w := newJSONShapeWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
-		v := reflect.ValueOf(out)
-		if !v.IsValid() || v.IsNil() {
-			return append(buf, "{}"...)
-		}
-		return writeJSONReflect(buf, v)
+		return writeJSONReflect(buf, reflect.ValueOf(out))
 	case protoCBOR:
-		if ser, ok := out.(smithy.Serializable); ok {
+		if ser, ok := out.(smithy.Serializable); ok && out != nil {
 			w := newCBORShapeWriter()
 			w.buf = buf
 			ser.Serialize(w)
@@ -437,9 +441,22 @@ func (s *Server) log(c *call, status int, code string) {
 		return
 	}
 	r := c.record
+	if r.Virtual.IsZero() { // refused before reaching the account
+		r.Virtual = s.sim.virtualNow()
+	}
 	r.Service, r.Op, r.Real, r.Status, r.ErrorCode = c.svc, c.op, c.start, status, code
 	r.LatencyMS = float64(time.Since(c.start).Microseconds()) / 1000
 	s.sim.reqlog.add(r)
+}
+
+// virtualNow reads the virtual clock without running due events.
+func (s *Sim) virtualNow() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.clock.read(); t.After(s.now) {
+		return t
+	}
+	return s.now
 }
 
 // serveControl answers the sandbox's own endpoints (never fault-injected).
@@ -450,7 +467,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case "/_sandbox/report":
 		writeControlJSON(w, http.StatusOK, s.sim.Report())
 	case "/_sandbox/requests":
-		resp := map[string]any{"requests": s.sim.Requests(), "counts": s.sim.RequestCounts()}
+		reqs := s.sim.Requests()
+		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 0 && n < len(reqs) {
+			reqs = reqs[len(reqs)-n:] // the most recent n
+		}
+		resp := map[string]any{"requests": reqs, "counts": s.sim.RequestCounts()}
 		if r.URL.Query().Get("reset") == "1" {
 			s.sim.ResetRequests()
 		}
