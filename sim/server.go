@@ -25,6 +25,22 @@ import (
 // Server answers AWS API calls for one account over HTTP, in each service's
 // wire protocol, and serves the sandbox's control endpoints under
 // /_sandbox/. Point the SDK at it with AWS_ENDPOINT_URL (or BaseEndpoint).
+//
+// Requests are told apart by shape: X-Amz-Target (awsJson1_1: ECS, Logs,
+// ECR, SSM, Application Auto Scaling), POST /service/<name>/operation/<Op>
+// with Smithy-Protocol: rpc-v2-cbor (CloudWatch), or a form with Action and
+// Version (ec2Query: EC2; awsQuery: Auto Scaling, ELBv2, STS).
+//
+// Control endpoints (never fault-injected):
+//
+//	GET  /_sandbox/health             {"status":"ok"}
+//	GET  /_sandbox/report             the recorder's Report
+//	GET  /_sandbox/requests           request log and per-operation counters
+//	                                  (?limit=N: the last N; ?reset=1: clear after reading)
+//	GET  /_sandbox/faults             {"spec": "..."}
+//	POST /_sandbox/faults             set the spec (body, {"spec":...} or ?spec=)
+//	GET  /_sandbox/clock              {"now":..., "speed":..., "manual":...}
+//	POST /_sandbox/clock?speed=X      change the clock's speed
 type Server struct {
 	sim   *Sim
 	reg   *Registry
@@ -169,9 +185,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.record.Fault = "throttle"
 		s.writeError(w, c, awsError{code: throttleCode(c), message: "Rate exceeded", status: 400})
 		return
-	case faultError:
+	case faultError, faultUnavailable:
 		c.record.Fault = "error"
-		s.writeError(w, c, serverFault(c, c.start.UnixNano()%2 == 0))
+		s.writeError(w, c, serverFault(c, fault == faultUnavailable))
 		return
 	}
 
