@@ -74,6 +74,9 @@ var jsonTargets = map[string]string{
 	"AmazonEC2ContainerRegistry_V20150921": SvcECR,
 	"AmazonSSM":                            SvcSSM,
 	"AnyScaleFrontendService":              SvcAppAutoScaling,
+	// CloudWatch also speaks awsJson1_0 (the AWS CLI uses it; the Go SDK
+	// uses CBOR).
+	"GraniteServiceVersion20100801": SvcCloudWatch,
 }
 
 // cborServices maps rpcv2 service names (the path's /service/<name>/) to
@@ -389,7 +392,7 @@ func (s *Server) writeOK(w http.ResponseWriter, c *call, payload []byte) {
 	h := w.Header()
 	switch c.proto {
 	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("Content-Type", jsonContentType(c))
 		h.Set("X-Amzn-Requestid", c.requestID)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
@@ -413,19 +416,18 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 	var payload []byte
 	switch c.proto {
 	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("Content-Type", jsonContentType(c))
 		h.Set("X-Amzn-Errortype", e.code)
+		if c.svc == SvcCloudWatch {
+			h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
+		}
 		payload = jsonErrorBody(e.code, e.message)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
-		fault := "Sender"
-		if e.server {
-			fault = "Receiver"
-		}
 		// CloudWatch is @awsQueryCompatible: the SDK takes the code from
 		// this header.
-		h.Set("X-Amzn-Query-Error", e.code+";"+fault)
+		h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
 		payload = cborErrorBody(e.code, e.message)
 	default:
 		h.Set("Content-Type", "text/xml")
@@ -436,6 +438,21 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 	w.WriteHeader(e.status)
 	_, _ = w.Write(payload)
 	s.log(c, e.status, e.code)
+}
+
+func queryFault(e awsError) string {
+	if e.server {
+		return "Receiver"
+	}
+	return "Sender"
+}
+
+// jsonContentType is awsJson 1.0 for CloudWatch, 1.1 for the others.
+func jsonContentType(c *call) string {
+	if c.svc == SvcCloudWatch {
+		return "application/x-amz-json-1.0"
+	}
+	return "application/x-amz-json-1.1"
 }
 
 // resetConn drops the connection without answering.
