@@ -46,7 +46,8 @@ type faultKind int
 const (
 	faultNone faultKind = iota
 	faultThrottle
-	faultError
+	faultError       // 500
+	faultUnavailable // 503
 	faultReset
 )
 
@@ -54,7 +55,7 @@ func (k faultKind) String() string {
 	switch k {
 	case faultThrottle:
 		return "throttle"
-	case faultError:
+	case faultError, faultUnavailable:
 		return "error"
 	case faultReset:
 		return "reset"
@@ -211,6 +212,9 @@ func (f *Faults) decide(svc, op string) (time.Duration, faultKind) {
 	case roll(eff.Throttle):
 		return delay, faultThrottle
 	case roll(eff.Error):
+		if f.rng.Intn(2) == 0 {
+			return delay, faultUnavailable
+		}
 		return delay, faultError
 	}
 	return delay, faultNone

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
@@ -43,6 +44,13 @@ func TestAWSCLIAgainstServer(t *testing.T) {
 	Handle(env.reg, SvcEC2, "DescribeInstances", func(s *Sim, in *ec2.DescribeInstancesInput) (*ec2.DescribeInstancesOutput, error) {
 		gotEC2 = in
 		return ec2Out, nil
+	})
+	var gotCW *cloudwatch.GetMetricDataInput
+	cwOut := filled[cloudwatch.GetMetricDataOutput]()
+	cwOut.NextToken = nil
+	Handle(env.reg, SvcCloudWatch, "GetMetricData", func(s *Sim, in *cloudwatch.GetMetricDataInput) (*cloudwatch.GetMetricDataOutput, error) {
+		gotCW = in
+		return cwOut, nil
 	})
 	run := func(args ...string) map[string]any {
 		cmd := exec.Command("aws", append(args, "--endpoint-url", env.srv.URL, "--region", "us-east-1", "--output", "json")...)
@@ -85,6 +93,15 @@ func TestAWSCLIAgainstServer(t *testing.T) {
 	want := ec2Out.Reservations[0].Instances[0]
 	if inst["InstanceId"] != *want.InstanceId || inst["PublicIpAddress"] != *want.PublicIpAddress || len(inst["SecurityGroups"].([]any)) != 2 || len(inst["Tags"].([]any)) != 2 {
 		t.Errorf("instance: %v", inst)
+	}
+	m = run("cloudwatch", "get-metric-data", "--start-time", "2026-01-01T00:00:00Z", "--end-time", "2026-01-01T01:00:00Z", "--no-paginate",
+		"--metric-data-queries", `[{"Id":"cpu","MetricStat":{"Metric":{"Namespace":"AWS/ECS","MetricName":"CPUUtilization","Dimensions":[{"Name":"ClusterName","Value":"prod"}]},"Period":60,"Stat":"Average"}}]`)
+	results, _ := m["MetricDataResults"].([]any)
+	if len(results) != 2 || len(results[0].(map[string]any)["Values"].([]any)) != 2 {
+		t.Errorf("get-metric-data: %v", m)
+	}
+	if gotCW == nil || len(gotCW.MetricDataQueries) != 1 || *gotCW.MetricDataQueries[0].MetricStat.Period != 60 || gotCW.StartTime.Hour() != 0 {
+		t.Errorf("get-metric-data decoded input: %+v", gotCW)
 	}
 	if gotEC2 == nil || len(gotEC2.InstanceIds) != 2 || len(gotEC2.Filters) != 1 || len(gotEC2.Filters[0].Values) != 2 {
 		t.Errorf("decoded input: %+v", gotEC2)

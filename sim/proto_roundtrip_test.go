@@ -1,6 +1,13 @@
 package sim
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecsdocument "github.com/aws/aws-sdk-go-v2/service/ecs/document"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -91,4 +98,41 @@ func TestRoundTripThroughSDKClients(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDocumentMembersRoundTrip(t *testing.T) {
+	env := newTestEnv(t, 1)
+	details := map[string]any{"timeout": 30.0, "steps": []any{"a", "b"}, "nested": map[string]any{"ok": true}}
+	hook := ecstypes.DeploymentLifecycleHook{HookDetails: ecsdocument.NewLazyDocument(details), HookTargetArn: aws.String("arn:hook")}
+	var got *ecs.UpdateServiceInput
+	Handle(env.reg, SvcECS, "UpdateService", func(s *Sim, in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
+		got = in
+		return &ecs.UpdateServiceOutput{Service: &ecstypes.Service{Deployments: []ecstypes.Deployment{}, DeploymentConfiguration: in.DeploymentConfiguration}}, nil
+	})
+	out, err := env.c.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Service: aws.String("api"),
+		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{LifecycleHooks: []ecstypes.DeploymentLifecycleHook{hook}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server holds a lazy document (it can be marshaled, as when the
+	// operation returns it); the client gets one it can unmarshal.
+	var in, back map[string]any
+	p, err := got.DeploymentConfiguration.LifecycleHooks[0].HookDetails.MarshalSmithyDocument()
+	if err != nil || json.Unmarshal(p, &in) != nil || !reflect.DeepEqual(in, details) {
+		t.Errorf("decoded input %s (%v), want %v", p, err, details)
+	}
+	err = out.Service.DeploymentConfiguration.LifecycleHooks[0].HookDetails.UnmarshalSmithyDocument(&back)
+	// (the SDK's document decoder gives numbers as document.Number strings)
+	if err != nil || fmt.Sprint(back) != fmt.Sprint(details) {
+		b1, _ := json.Marshal(back)
+		t.Errorf("output %s %#v (%v), want %s", b1, back, err, mustJSON(details))
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

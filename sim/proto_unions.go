@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"reflect"
+
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	ecsdocument "github.com/aws/aws-sdk-go-v2/service/ecs/document"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
@@ -17,4 +20,8 @@ func init() {
 	registerUnion((*cwtypes.EvaluationWindow)(nil),
 		&cwtypes.EvaluationWindowMemberSlidingWindow{},
 		&cwtypes.EvaluationWindowMemberWallClockWindow{})
+
+	// ECS's DeploymentLifecycleHook.HookDetails (CreateService,
+	// UpdateService) is a document.
+	documentTypes[reflect.TypeOf((*ecsdocument.Interface)(nil)).Elem()] = func(v any) any { return ecsdocument.NewLazyDocument(v) }
 }

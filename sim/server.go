@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net/http"
 	"net/url"
@@ -24,11 +25,28 @@ import (
 // Server answers AWS API calls for one account over HTTP, in each service's
 // wire protocol, and serves the sandbox's control endpoints under
 // /_sandbox/. Point the SDK at it with AWS_ENDPOINT_URL (or BaseEndpoint).
+//
+// Requests are told apart by shape: X-Amz-Target (awsJson1_1: ECS, Logs,
+// ECR, SSM, Application Auto Scaling), POST /service/<name>/operation/<Op>
+// with Smithy-Protocol: rpc-v2-cbor (CloudWatch), or a form with Action and
+// Version (ec2Query: EC2; awsQuery: Auto Scaling, ELBv2, STS).
+//
+// Control endpoints (never fault-injected):
+//
+//	GET  /_sandbox/health             {"status":"ok"}
+//	GET  /_sandbox/report             the recorder's Report
+//	GET  /_sandbox/requests           request log and per-operation counters
+//	                                  (?limit=N: the last N; ?reset=1: clear after reading)
+//	GET  /_sandbox/faults             {"spec": "..."}
+//	POST /_sandbox/faults             set the spec (body, {"spec":...} or ?spec=)
+//	GET  /_sandbox/clock              {"now":..., "speed":..., "manual":...}
+//	POST /_sandbox/clock?speed=X      change the clock's speed
 type Server struct {
 	sim   *Sim
 	reg   *Registry
 	reqID atomic.Uint64
-	// Logf, when set, receives a line for every operation that panicked.
+	// Logf receives a line (with the stack) for every operation that
+	// panicked; it defaults to log.Printf.
 	Logf func(format string, args ...any)
 }
 
@@ -36,7 +54,7 @@ type Server struct {
 // DefaultRegistry).
 func NewServer(s *Sim, reg *Registry) *Server {
 	s.faults.seed(s.opts.Seed)
-	return &Server{sim: s, reg: reg}
+	return &Server{sim: s, reg: reg, Logf: log.Printf}
 }
 
 // protocol is a request's wire protocol.
@@ -56,6 +74,9 @@ var jsonTargets = map[string]string{
 	"AmazonEC2ContainerRegistry_V20150921": SvcECR,
 	"AmazonSSM":                            SvcSSM,
 	"AnyScaleFrontendService":              SvcAppAutoScaling,
+	// CloudWatch also speaks awsJson1_0 (the AWS CLI uses it; the Go SDK
+	// uses CBOR).
+	"GraniteServiceVersion20100801": SvcCloudWatch,
 }
 
 // cborServices maps rpcv2 service names (the path's /service/<name>/) to
@@ -167,9 +188,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.record.Fault = "throttle"
 		s.writeError(w, c, awsError{code: throttleCode(c), message: "Rate exceeded", status: 400})
 		return
-	case faultError:
+	case faultError, faultUnavailable:
 		c.record.Fault = "error"
-		s.writeError(w, c, serverFault(c, c.start.UnixNano()%2 == 0))
+		s.writeError(w, c, serverFault(c, fault == faultUnavailable))
 		return
 	}
 
@@ -308,20 +329,22 @@ func (s *Server) invoke(c *call, op *Operation, in any, buf []byte) (payload []b
 
 // encode writes an operation's output in the request's protocol.
 func (s *Server) encode(c *call, out any, buf []byte) []byte {
+	if v := reflect.ValueOf(out); !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
+		out = nil // an operation with nothing to say
+	}
 	switch c.proto {
 	case protoJSON:
+		if out == nil {
+			return append(buf, "{}"...)
+		}
 		if ser, ok := out.(smithy.Serializable); ok {
 			w := newJSONShapeWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
-		v := reflect.ValueOf(out)
-		if !v.IsValid() || v.IsNil() {
-			return append(buf, "{}"...)
-		}
-		return writeJSONReflect(buf, v)
+		return writeJSONReflect(buf, reflect.ValueOf(out))
 	case protoCBOR:
-		if ser, ok := out.(smithy.Serializable); ok {
+		if ser, ok := out.(smithy.Serializable); ok && out != nil {
 			w := newCBORShapeWriter()
 			w.buf = buf
 			ser.Serialize(w)
@@ -369,7 +392,7 @@ func (s *Server) writeOK(w http.ResponseWriter, c *call, payload []byte) {
 	h := w.Header()
 	switch c.proto {
 	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("Content-Type", jsonContentType(c))
 		h.Set("X-Amzn-Requestid", c.requestID)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
@@ -393,19 +416,18 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 	var payload []byte
 	switch c.proto {
 	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
+		h.Set("Content-Type", jsonContentType(c))
 		h.Set("X-Amzn-Errortype", e.code)
+		if c.svc == SvcCloudWatch {
+			h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
+		}
 		payload = jsonErrorBody(e.code, e.message)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
-		fault := "Sender"
-		if e.server {
-			fault = "Receiver"
-		}
 		// CloudWatch is @awsQueryCompatible: the SDK takes the code from
 		// this header.
-		h.Set("X-Amzn-Query-Error", e.code+";"+fault)
+		h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
 		payload = cborErrorBody(e.code, e.message)
 	default:
 		h.Set("Content-Type", "text/xml")
@@ -416,6 +438,21 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 	w.WriteHeader(e.status)
 	_, _ = w.Write(payload)
 	s.log(c, e.status, e.code)
+}
+
+func queryFault(e awsError) string {
+	if e.server {
+		return "Receiver"
+	}
+	return "Sender"
+}
+
+// jsonContentType is awsJson 1.0 for CloudWatch, 1.1 for the others.
+func jsonContentType(c *call) string {
+	if c.svc == SvcCloudWatch {
+		return "application/x-amz-json-1.0"
+	}
+	return "application/x-amz-json-1.1"
 }
 
 // resetConn drops the connection without answering.
@@ -437,9 +474,22 @@ func (s *Server) log(c *call, status int, code string) {
 		return
 	}
 	r := c.record
+	if r.Virtual.IsZero() { // refused before reaching the account
+		r.Virtual = s.sim.virtualNow()
+	}
 	r.Service, r.Op, r.Real, r.Status, r.ErrorCode = c.svc, c.op, c.start, status, code
 	r.LatencyMS = float64(time.Since(c.start).Microseconds()) / 1000
 	s.sim.reqlog.add(r)
+}
+
+// virtualNow reads the virtual clock without running due events.
+func (s *Sim) virtualNow() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.clock.read(); t.After(s.now) {
+		return t
+	}
+	return s.now
 }
 
 // serveControl answers the sandbox's own endpoints (never fault-injected).
@@ -450,7 +500,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case "/_sandbox/report":
 		writeControlJSON(w, http.StatusOK, s.sim.Report())
 	case "/_sandbox/requests":
-		resp := map[string]any{"requests": s.sim.Requests(), "counts": s.sim.RequestCounts()}
+		reqs := s.sim.Requests()
+		if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 0 && n < len(reqs) {
+			reqs = reqs[len(reqs)-n:] // the most recent n
+		}
+		resp := map[string]any{"requests": reqs, "counts": s.sim.RequestCounts()}
 		if r.URL.Query().Get("reset") == "1" {
 			s.sim.ResetRequests()
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -263,6 +264,8 @@ func TestPanickingOperationIsAnInternalError(t *testing.T) {
 	for _, tc := range []errCase{ecsCase(), ec2Case(), asgCase(), cwCase()} {
 		t.Run(tc.svc, func(t *testing.T) {
 			env := newTestEnv(t, 1)
+			var logged []string
+			env.srv.Config.Handler.(*Server).Logf = func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }
 			var nilMap map[string]int
 			tc.register(env.reg, nil)
 			op := env.reg.Lookup(tc.svc, tc.op)
@@ -271,6 +274,9 @@ func TestPanickingOperationIsAnInternalError(t *testing.T) {
 			var ae smithy.APIError
 			if !errors.As(err, &ae) || !strings.HasPrefix(ae.ErrorCode(), "Internal") || httpStatus(err) != 500 {
 				t.Fatalf("got %v (status %d), want a 500 internal error", err, httpStatus(err))
+			}
+			if len(logged) != 1 || !strings.Contains(logged[0], "panicked: assignment to entry in nil map") {
+				t.Errorf("logged %q", logged)
 			}
 			// The account lock was released: the next call is answered.
 			op.call = func(*Sim, any) (any, error) { return nil, errors.New("plain error") }
@@ -536,6 +542,54 @@ func BenchmarkDescribeServicesSDK(b *testing.B) {
 	for b.Loop() {
 		if _, err := c.ecs.DescribeServices(context.Background(), in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestNilOutputsAreEmptyResponses(t *testing.T) {
+	env := newTestEnv(t, 1)
+	Handle(env.reg, SvcECS, "DeleteAttributes", func(*Sim, *ecs.DeleteAttributesInput) (*ecs.DeleteAttributesOutput, error) { return nil, nil })
+	Handle(env.reg, SvcAutoScaling, "SetDesiredCapacity", func(*Sim, *autoscaling.SetDesiredCapacityInput) (*autoscaling.SetDesiredCapacityOutput, error) {
+		return nil, nil
+	})
+	Handle(env.reg, SvcAutoScaling, "CompleteLifecycleAction", func(*Sim, *autoscaling.CompleteLifecycleActionInput) (*autoscaling.CompleteLifecycleActionOutput, error) {
+		return nil, nil
+	})
+	Handle(env.reg, SvcCloudWatch, "PutMetricData", func(*Sim, *cloudwatch.PutMetricDataInput) (*cloudwatch.PutMetricDataOutput, error) { return nil, nil })
+	Handle(env.reg, SvcEC2, "CreateTags", func(*Sim, *ec2.CreateTagsInput) (*ec2.CreateTagsOutput, error) { return nil, nil })
+	Handle(env.reg, SvcAppAutoScaling, "DeregisterScalableTarget", func(*Sim, *applicationautoscaling.DeregisterScalableTargetInput) (*applicationautoscaling.DeregisterScalableTargetOutput, error) {
+		return nil, nil
+	})
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"ecs": func() error {
+			_, err := env.c.ecs.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Attributes: []ecstypes.Attribute{{Name: aws.String("a")}}})
+			return err
+		},
+		"asg": func() error {
+			_, err := env.c.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("g"), DesiredCapacity: aws.Int32(2)})
+			return err
+		},
+		"asg-lifecycle": func() error {
+			_, err := env.c.asg.CompleteLifecycleAction(ctx, &autoscaling.CompleteLifecycleActionInput{AutoScalingGroupName: aws.String("g"), LifecycleHookName: aws.String("h"), LifecycleActionResult: aws.String("CONTINUE")})
+			return err
+		},
+		"cw": func() error {
+			_, err := env.c.cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("ns")})
+			return err
+		},
+		"ec2": func() error {
+			_, err := env.c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-1"}, Tags: []ec2types.Tag{{Key: aws.String("k")}}})
+			return err
+		},
+		"aas": func() error {
+			_, err := env.c.aas.DeregisterScalableTarget(ctx, &applicationautoscaling.DeregisterScalableTargetInput{ResourceId: aws.String("r"), ScalableDimension: "ecs:service:DesiredCount", ServiceNamespace: "ecs"})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }
