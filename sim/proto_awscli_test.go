@@ -20,9 +20,7 @@ func TestAWSCLIAgainstServer(t *testing.T) {
 	if os.Getenv("SANDBOX_AWSCLI") != "1" {
 		t.Skip("set SANDBOX_AWSCLI=1 to run the AWS CLI against the server")
 	}
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("aws not installed")
-	}
+	awsPath := awsCLI(t)
 	env := newTestEnv(t, 1)
 	var gotECS *ecs.ListClustersInput
 	Handle(env.reg, SvcECS, "ListClusters", func(s *Sim, in *ecs.ListClustersInput) (*ecs.ListClustersOutput, error) {
@@ -53,7 +51,7 @@ func TestAWSCLIAgainstServer(t *testing.T) {
 		return cwOut, nil
 	})
 	run := func(args ...string) map[string]any {
-		cmd := exec.Command("aws", append(args, "--endpoint-url", env.srv.URL, "--region", "us-east-1", "--output", "json")...)
+		cmd := exec.Command(awsPath, append(args, "--endpoint-url", env.srv.URL, "--region", "us-east-1", "--output", "json")...)
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret", "AWS_PAGER=")
 		out, err := cmd.CombinedOutput()
 		if err != nil {

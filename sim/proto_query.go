@@ -39,6 +39,9 @@ var queryServices = map[string]*queryService{
 	"2016-11-15": {name: SvcEC2, ec2: true, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", inNames: ec2InNames, outNames: ec2OutNames, outItems: ec2OutItems, listItem: "item"},
 	"2011-01-01": {name: SvcAutoScaling, xmlns: "http://autoscaling.amazonaws.com/doc/2011-01-01/", inNames: asgInNames, outNames: asgOutNames, outItems: asgOutItems, listItem: "member"},
 	"2015-12-01": {name: SvcELBv2, xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", inNames: elbInNames, outNames: elbOutNames, outItems: elbOutItems, listItem: "member"},
+	// CloudWatch over awsQuery: what AWS CLI v2 (botocore before the CBOR
+	// switch) sends; the Go SDK uses Smithy RPC v2 CBOR.
+	"2010-08-01": {name: SvcCloudWatch, xmlns: "http://monitoring.amazonaws.com/doc/2010-08-01/", listItem: "member"},
 	"2011-06-15": {name: SvcSTS, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", inNames: stsInNames, outNames: stsOutNames, outItems: stsOutItems, listItem: "member"},
 }
 
