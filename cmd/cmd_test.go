@@ -13,7 +13,7 @@ import (
 )
 
 // run runs ecsctl in-process with fresh buffers.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := render.Test()
 	code = Run(context.Background(), append([]string{"ecsctl"}, args...), ios)

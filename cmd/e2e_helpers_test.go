@@ -19,7 +19,7 @@ import (
 // over HTTP through AWS_ENDPOINT_URL with the real SDK clients, and the
 // test inspects what happened through the same APIs and the sim itself.
 type sandbox struct {
-	t   *testing.T
+	t   testing.TB
 	sim *sim.Sim
 	url string
 	ecs *ecs.Client
@@ -30,7 +30,7 @@ type sandbox struct {
 // 300 s deregistration delay takes about a second of real time.
 const e2eSpeed = 600
 
-func startSandbox(t *testing.T, world string, faults string) *sandbox {
+func startSandbox(t testing.TB, world string, faults string) *sandbox {
 	t.Helper()
 	w, err := sim.BuiltinWorld(world)
 	if err != nil {
