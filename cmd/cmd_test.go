@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 func run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := render.Test()
+	ios.Env = os.Getenv
 	code = Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
 	return code, out.String(), errOut.String()
 }

@@ -273,3 +273,44 @@ func TestE2EDeployInterruptedExit130WithResumeAdvice(t *testing.T) {
 		t.Errorf("the re-run registered another revision (%d registrations)", registers)
 	}
 }
+
+func TestE2EDeployDryRunShowsMaskedDiffAndChangesNothing(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--env", "app:API_TOKEN=tok-new-123", "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	for _, want := range []string{"DRY-RUN", "- ", "api:" + sim.DemoAPITag, "+ ", "api:" + sim.DemoNextTag, ops.Masked + " (changed)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, secret := range []string{"tok-sandbox-0000", "tok-new-123", "parameter/small/api/db-password"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("dry run shows secret %q", secret)
+		}
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("dry run made mutating calls: %v", m)
+	}
+}
+
+func TestE2EDeployRevisionCleanupKeepsWhatIsInUse(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api") // api:5; api:1..4 exist too
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if strings.Join(r.Deregistered, ",") != "api:4,api:3,api:2,api:1" {
+		t.Errorf("deregistered %v", r.Deregistered)
+	}
+	// The revision it came from stays registered (the way back), as does the new one.
+	for _, arn := range []string{aws.ToString(before.TaskDefinition), r.NewTaskDefinition} {
+		td, _ := sb.taskDef(arn)
+		if td.Status != types.TaskDefinitionStatusActive {
+			t.Errorf("%s is %s", arn, td.Status)
+		}
+	}
+}

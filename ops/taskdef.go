@@ -222,16 +222,90 @@ func MaskTaskDef(in *ecs.RegisterTaskDefinitionInput) *ecs.RegisterTaskDefinitio
 // Unchanged runs are elided to a few lines of context.
 func TaskDefDiff(old, new *ecs.RegisterTaskDefinitionInput) string {
 	a := jsonLines(MaskTaskDef(old))
-	b := jsonLines(MaskTaskDef(new))
-	return lineDiff(a, b, 3)
+	mn := MaskTaskDef(new)
+	// A changed secret is shown as changed, never by value.
+	oldVals := map[string]string{}
+	for _, cd := range old.ContainerDefinitions {
+		for _, kv := range cd.Environment {
+			oldVals[aws.ToString(cd.Name)+"/env/"+aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		}
+		for _, sec := range cd.Secrets {
+			oldVals[aws.ToString(cd.Name)+"/secret/"+aws.ToString(sec.Name)] = aws.ToString(sec.ValueFrom)
+		}
+	}
+	for i, cd := range new.ContainerDefinitions {
+		for j, kv := range cd.Environment {
+			if LooksSecret(aws.ToString(kv.Name)) && oldVals[aws.ToString(cd.Name)+"/env/"+aws.ToString(kv.Name)] != aws.ToString(kv.Value) {
+				mn.ContainerDefinitions[i].Environment[j].Value = aws.String(Masked + " (changed)")
+			}
+		}
+		for j, sec := range cd.Secrets {
+			if oldVals[aws.ToString(cd.Name)+"/secret/"+aws.ToString(sec.Name)] != aws.ToString(sec.ValueFrom) {
+				mn.ContainerDefinitions[i].Secrets[j].ValueFrom = aws.String(Masked + " (changed)")
+			}
+		}
+	}
+	return lineDiff(a, jsonLines(mn), 3)
 }
 
+// jsonLines shows a registration as indented JSON with AWS's lowerCamel
+// member names and without the empty fields the SDK struct carries.
 func jsonLines(v any) []string {
-	data, err := json.MarshalIndent(v, "", "  ")
+	data, err := json.Marshal(v)
+	if err != nil {
+		return []string{fmt.Sprintf("(cannot show: %v)", err)}
+	}
+	var tree any
+	if err := json.Unmarshal(data, &tree); err != nil {
+		return []string{fmt.Sprintf("(cannot show: %v)", err)}
+	}
+	tree = pruneJSON(tree)
+	data, err = json.MarshalIndent(tree, "", "  ")
 	if err != nil {
 		return []string{fmt.Sprintf("(cannot show: %v)", err)}
 	}
 	return strings.Split(string(data), "\n")
+}
+
+// pruneJSON drops nulls, empty strings, empty lists and objects, and lower-cases
+// the first letter of member names.
+func pruneJSON(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, val := range t {
+			val = pruneJSON(val)
+			if val == nil {
+				continue
+			}
+			if k != "" {
+				k = strings.ToLower(k[:1]) + k[1:]
+			}
+			out[k] = val
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		var out []any
+		for _, val := range t {
+			if val = pruneJSON(val); val != nil {
+				out = append(out, val)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case string:
+		if t == "" {
+			return nil
+		}
+		return t
+	default:
+		return v
+	}
 }
 
 // lineDiff is a small LCS diff, enough for task definitions (a few hundred lines).
@@ -264,12 +338,12 @@ func lineDiff(a, b []string, context int) string {
 			ops = append(ops, op{' ', a[i]})
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, op{'+', b[j]})
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
 			ops = append(ops, op{'-', a[i]})
 			i++
+		default:
+			ops = append(ops, op{'+', b[j]})
+			j++
 		}
 	}
 	keep := make([]bool, len(ops))
