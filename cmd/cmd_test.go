@@ -2,10 +2,10 @@ package cmd
 
 import (
 	"context"
-	"os"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
