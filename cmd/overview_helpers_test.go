@@ -24,7 +24,7 @@ var overviewStart = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 // overviewFixedClock is a clock that never moves: the sandbox's virtual now.
 type overviewFixedClock struct{ t time.Time }
 
-func (c overviewFixedClock) Now() time.Time                       { return c.t }
+func (c overviewFixedClock) Now() time.Time                         { return c.t }
 func (c overviewFixedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // startFrozenSandbox runs a world on a manual clock (time moves only when

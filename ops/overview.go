@@ -146,7 +146,16 @@ func overviewChunks(items []string, size int) [][]string {
 
 // describeCluster checks a cluster exists and returns it.
 func (o *Overview) describeCluster(ctx context.Context, cluster string) (types.Cluster, error) {
-	out, err := o.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
+	return overviewDescribeCluster(ctx, o.ECS, cluster)
+}
+
+type overviewClusterAPI interface {
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+}
+
+// overviewDescribeCluster describes one cluster; NotFoundError if it does not exist.
+func overviewDescribeCluster(ctx context.Context, api overviewClusterAPI, cluster string) (types.Cluster, error) {
+	out, err := api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
 	if err != nil {
 		return types.Cluster{}, fmt.Errorf("describe cluster %s: %w", cluster, err)
 	}

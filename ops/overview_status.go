@@ -76,7 +76,15 @@ type ServiceEvent struct {
 
 // describeService describes one service, NotFoundError if it does not exist.
 func (o *Overview) describeService(ctx context.Context, cluster, service string) (types.Service, error) {
-	out, err := o.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	return overviewDescribeService(ctx, o.ECS, cluster, service)
+}
+
+type overviewServiceAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+}
+
+func overviewDescribeService(ctx context.Context, api overviewServiceAPI, cluster, service string) (types.Service, error) {
+	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
 		return types.Service{}, fmt.Errorf("describe service %s/%s: %w", cluster, service, overviewNotFound(err, "service", cluster+"/"+service))
 	}

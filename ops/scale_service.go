@@ -1,0 +1,251 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// ScaleServiceECS is the part of ECS that scaling a service uses.
+type ScaleServiceECS interface {
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+}
+
+// ScaleServiceAAS reads and moves a service's Application Auto Scaling bounds.
+type ScaleServiceAAS interface {
+	DescribeScalableTargets(ctx context.Context, in *applicationautoscaling.DescribeScalableTargetsInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DescribeScalableTargetsOutput, error)
+	RegisterScalableTarget(ctx context.Context, in *applicationautoscaling.RegisterScalableTargetInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.RegisterScalableTargetOutput, error)
+}
+
+// scaleServiceMaxCount is ECS's quota of tasks per service.
+const scaleServiceMaxCount = 5000
+
+// ScaleServiceRequest is what `ecsctl scale service` asks for.
+type ScaleServiceRequest struct {
+	Cluster string
+	Service string
+	Count   int
+	// Wait follows the service until running == desired and steady.
+	Wait    bool
+	Timeout time.Duration
+	// UpdateAutoscaling moves the Application Auto Scaling min/max so that
+	// they include Count (otherwise a Count outside them is only reported).
+	UpdateAutoscaling bool
+	DryRun            bool
+}
+
+// ValidateScaleServiceRequest checks the request before any AWS call.
+func ValidateScaleServiceRequest(r ScaleServiceRequest) error {
+	switch {
+	case r.Cluster == "":
+		return Inputf("missing --cluster: the service's cluster, e.g. --cluster prod")
+	case r.Service == "":
+		return Inputf("missing --service: the service to scale, e.g. --service api")
+	case r.Count < 0:
+		return Inputf("invalid --count %d: want 0 or more tasks", r.Count)
+	case r.Count > scaleServiceMaxCount:
+		return Inputf("invalid --count %d: ECS runs at most %d tasks per service", r.Count, scaleServiceMaxCount)
+	case r.Wait && r.Timeout <= 0:
+		return Inputf("invalid --timeout %s: want a positive duration like 10m", r.Timeout)
+	}
+	return nil
+}
+
+// AutoscalingBounds are a service's Application Auto Scaling min and max.
+type AutoscalingBounds struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// ScaleServiceResult is the outcome of scaling a service.
+type ScaleServiceResult struct {
+	Cluster string `json:"cluster"`
+	Service string `json:"service"`
+	From    int    `json:"from"`
+	To      int    `json:"to"`
+	DryRun  bool   `json:"dryRun"`
+	// Autoscaling is the service's bounds before the change (nil: none);
+	// AutoscalingUpdated the new ones when --update-autoscaling moved them.
+	Autoscaling        *AutoscalingBounds `json:"autoscaling,omitempty"`
+	AutoscalingUpdated *AutoscalingBounds `json:"autoscalingUpdated,omitempty"`
+	// Warning says when Application Auto Scaling would undo the change.
+	Warning string `json:"warning,omitempty"`
+	Waited  bool   `json:"waited"`
+	Running int    `json:"running"`
+	Pending int    `json:"pending"`
+	// Outcome: updated (no wait), steady, dry-run, unchanged, failed,
+	// timed-out or interrupted.
+	Outcome         string  `json:"outcome"`
+	DurationSeconds float64 `json:"durationSeconds"`
+}
+
+// ScaleEvent is one line of progress while scaling.
+type ScaleEvent struct {
+	At      time.Time
+	Subject string // cluster/service
+	Message string
+}
+
+// ServiceScaler sets a service's desired count and follows it.
+type ServiceScaler struct {
+	ECS          ScaleServiceECS
+	AAS          ScaleServiceAAS // nil: no Application Auto Scaling check
+	Clock        Clock
+	PollInterval time.Duration
+	Progress     func(ScaleEvent)
+}
+
+func (s *ServiceScaler) clock() Clock {
+	if s.Clock == nil {
+		return RealClock{}
+	}
+	return s.Clock
+}
+
+func (s *ServiceScaler) emit(subject, format string, args ...any) {
+	if s.Progress != nil {
+		s.Progress(ScaleEvent{At: s.clock().Now(), Subject: subject, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// scaleServiceResourceID is the Application Auto Scaling id of a service.
+func scaleServiceResourceID(cluster, service string) string {
+	return "service/" + cluster + "/" + service
+}
+
+// Scale sets the desired count; with Wait it follows the service until
+// running == desired, one COMPLETED deployment and nothing pending.
+func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*ScaleServiceResult, error) {
+	if err := ValidateScaleServiceRequest(req); err != nil {
+		return nil, err
+	}
+	start := s.clock().Now()
+	subject := req.Cluster + "/" + req.Service
+	if _, err := overviewDescribeCluster(ctx, s.ECS, req.Cluster); err != nil {
+		return nil, err
+	}
+	svc, err := overviewDescribeService(ctx, s.ECS, req.Cluster, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	res := &ScaleServiceResult{Cluster: req.Cluster, Service: req.Service, From: int(svc.DesiredCount), To: req.Count, DryRun: req.DryRun,
+		Running: int(svc.RunningCount), Pending: int(svc.PendingCount)}
+	if s.AAS != nil {
+		out, err := s.AAS.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: []string{scaleServiceResourceID(req.Cluster, req.Service)},
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describe scalable target of service %s: %w", subject, err)
+		}
+		for _, t := range out.ScalableTargets {
+			res.Autoscaling = &AutoscalingBounds{Min: int(aws.ToInt32(t.MinCapacity)), Max: int(aws.ToInt32(t.MaxCapacity))}
+		}
+	}
+	if b := res.Autoscaling; b != nil && (req.Count < b.Min || req.Count > b.Max) {
+		if req.UpdateAutoscaling {
+			res.AutoscalingUpdated = &AutoscalingBounds{Min: min(b.Min, req.Count), Max: max(b.Max, req.Count)}
+		} else {
+			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks and will move %d back into that range; "+
+				"add --update-autoscaling to move the bounds", subject, b.Min, b.Max, req.Count)
+		}
+	}
+	if res.Warning != "" {
+		s.emit(subject, "warning: %s", res.Warning)
+	}
+	if req.DryRun {
+		res.Outcome = "dry-run"
+		msg := fmt.Sprintf("dry run: would set desired count %d → %d", res.From, res.To)
+		if u := res.AutoscalingUpdated; u != nil {
+			msg += fmt.Sprintf(" and autoscaling bounds %d-%d → %d-%d", res.Autoscaling.Min, res.Autoscaling.Max, u.Min, u.Max)
+		}
+		s.emit(subject, "%s; nothing changed", msg)
+		return res, nil
+	}
+	if u := res.AutoscalingUpdated; u != nil {
+		_, err := s.AAS.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(scaleServiceResourceID(req.Cluster, req.Service)),
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+			MinCapacity:       aws.Int32(int32(u.Min)), MaxCapacity: aws.Int32(int32(u.Max)),
+		})
+		if err != nil {
+			return res, fmt.Errorf("update autoscaling bounds of service %s: %w", subject, err)
+		}
+		s.emit(subject, "autoscaling bounds %d-%d → %d-%d", res.Autoscaling.Min, res.Autoscaling.Max, u.Min, u.Max)
+	}
+	if res.From != res.To {
+		_, err := s.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(req.Cluster), Service: aws.String(req.Service), DesiredCount: aws.Int32(int32(req.Count))})
+		if err != nil {
+			return res, fmt.Errorf("update desired count of service %s: %w", subject, err)
+		}
+		s.emit(subject, "desired count %d → %d", res.From, res.To)
+		res.Outcome = "updated"
+	} else {
+		s.emit(subject, "desired count already %d", res.To)
+		res.Outcome = "unchanged"
+	}
+	if !req.Wait {
+		res.DurationSeconds = s.clock().Now().Sub(start).Seconds()
+		return res, nil
+	}
+	res.Waited = true
+	err = s.wait(ctx, req, res)
+	res.DurationSeconds = s.clock().Now().Sub(start).Seconds()
+	return res, err
+}
+
+// wait polls the service until it is steady at the requested count.
+func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *ScaleServiceResult) error {
+	subject := req.Cluster + "/" + req.Service
+	interval := s.PollInterval
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	deadline := s.clock().After(req.Timeout)
+	last := ""
+	for {
+		out, err := s.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: []string{req.Service}})
+		switch {
+		case err != nil && ctx.Err() == nil && !transient(err):
+			return fmt.Errorf("describe service %s: %w", subject, err)
+		case err == nil && len(out.Services) == 1:
+			svc := out.Services[0]
+			res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
+			line := fmt.Sprintf("%d/%d running, %d pending", svc.RunningCount, svc.DesiredCount, svc.PendingCount)
+			if line != last {
+				s.emit(subject, "%s", line)
+				last = line
+			}
+			if int(svc.DesiredCount) != req.Count {
+				res.Outcome = "failed"
+				return fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ErrFailed)
+			}
+			if d := primaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
+				res.Outcome = "failed"
+				return fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
+			}
+			if serviceState(svc) == StateSteady && int(svc.RunningCount) == req.Count {
+				res.Outcome = "steady"
+				s.emit(subject, "steady at %d running", svc.RunningCount)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			res.Outcome = "interrupted"
+			return fmt.Errorf("waiting for %s to reach %d running (%d now): %w", subject, req.Count, res.Running, ErrInterrupted)
+		case <-deadline:
+			res.Outcome = "timed-out"
+			return fmt.Errorf("%s did not reach %d running within %s (%d running, %d pending): %w", subject, req.Count, req.Timeout, res.Running, res.Pending, ErrTimeout)
+		case <-s.clock().After(interval):
+		}
+	}
+}
