@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,36 @@ func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
 		if total != want {
 			t.Errorf("%v: %d calls in all, want %d: %v", tc.args, total, want, got)
 		}
+	}
+}
+
+func TestE2ECapacityGoldensOnDemo(t *testing.T) {
+	sb := startFrozenSandbox(t, "demo", 5, 3*time.Minute)
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"capacity-staging.txt", []string{"capacity", "-c", "staging", "--instances"}},
+		{"capacity-prod.txt", []string{"capacity", "-c", "prod", "--add", "api=60", "--add", "zookeeper=20"}},
+		{"capacity-prod-api.json", []string{"capacity", "-c", "prod", "-s", "api", "--add", "api=40", "-o", "json"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			golden(t, "overview/"+tc.golden, stdout)
+		})
+	}
+	code, _, stderr := run(t, "capacity", "-c", "prod", "--add", "api=lots")
+	if code != ExitUsage || !strings.Contains(stderr, "invalid --add") {
+		t.Errorf("bad --add: exit %d %s", code, stderr)
+	}
+	code, _, stderr = run(t, "capacity", "-c", "prod", "--add", "nosuch=2")
+	if code != ExitAWS || !strings.Contains(stderr, "service prod/nosuch not found") {
+		t.Errorf("unknown --add service: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("capacity mutated: %v", m)
 	}
 }
