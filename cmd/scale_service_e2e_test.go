@@ -167,15 +167,15 @@ func TestE2EScaleServiceUnknownNamesExit3(t *testing.T) {
 
 func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 	sb := startSandbox(t, "small", "")
-	// A poll interval far beyond the timeout: the deadline decides, never a race.
-	code, stdout, stderr := run(t, "scale", "service", "-c", "small", "-s", "worker", "--count", "4", "--wait", "--timeout", "1ms", "--poll-interval", "1h", "-o", "json")
+	// More tasks than the cluster can place: the service never gets there.
+	code, stdout, stderr := run(t, "scale", "service", "-c", "small", "-s", "worker", "--count", "400", "--wait", "--timeout", "1ms", "--poll-interval", "1h", "-o", "json")
 	if code != ExitTimeout {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if res := decodeScale(t, stdout); res.Outcome != "timed-out" {
 		t.Errorf("outcome %+v", res)
 	}
-	if svc := sb.service("small", "worker"); svc.DesiredCount != 4 {
+	if svc := sb.service("small", "worker"); svc.DesiredCount != 400 {
 		t.Errorf("desired %d", svc.DesiredCount)
 	}
 }

@@ -68,25 +68,22 @@ func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, 
 		}
 		arns = append(arns, page.ServiceArns...)
 	}
+	// Services and tasks are independent reads: fetch them side by side.
 	var (
 		svcs  []types.Service
 		tasks []types.Task
 	)
-	errs := make(chan error, 2)
-	go func() {
+	err := overviewParallel(ctx, 2, 2, func(ctx context.Context, i int) error {
 		var err error
-		svcs, err = o.describeServices(ctx, cluster, arns)
-		errs <- err
-	}()
-	go func() {
-		var err error
-		tasks, err = o.clusterTasks(ctx, cluster, "")
-		errs <- err
-	}()
-	for range 2 {
-		if err := <-errs; err != nil {
-			return nil, err
+		if i == 0 {
+			svcs, err = o.describeServices(ctx, cluster, arns)
+		} else {
+			tasks, err = o.clusterTasks(ctx, cluster, "")
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	rows, err := o.serviceRows(ctx, cluster, svcs, tasks)
 	if err != nil {

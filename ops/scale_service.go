@@ -209,7 +209,7 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	deadline := s.clock().After(req.Timeout)
+	deadline := s.clock().Now().Add(req.Timeout)
 	last := ""
 	for {
 		out, err := s.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: []string{req.Service}})
@@ -238,14 +238,18 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			res.Outcome = "interrupted"
 			return fmt.Errorf("waiting for %s to reach %d running (%d now): %w", subject, req.Count, res.Running, ErrInterrupted)
-		case <-deadline:
+		}
+		left := deadline.Sub(s.clock().Now())
+		if left <= 0 {
 			res.Outcome = "timed-out"
 			return fmt.Errorf("%s did not reach %d running within %s (%d running, %d pending): %w", subject, req.Count, req.Timeout, res.Running, res.Pending, ErrTimeout)
-		case <-s.clock().After(interval):
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.clock().After(min(interval, left)):
 		}
 	}
 }
