@@ -89,7 +89,7 @@ func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, 
 	if err != nil {
 		return nil, err
 	}
-	if err := o.serviceMetrics(ctx, cluster, rows); err != nil {
+	if err := o.ServiceUtilization(ctx, cluster, rows); err != nil {
 		return nil, err
 	}
 	return rows, nil
@@ -186,8 +186,11 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 	return rows, nil
 }
 
-// serviceMetrics fills utilization for services with running tasks.
-func (o *Overview) serviceMetrics(ctx context.Context, cluster string, rows []ServiceRow) error {
+// ServiceUtilization fills the rows' CPU and memory utilization (services
+// with running tasks only) in as few GetMetricData calls as the 500-query
+// limit allows. `top` calls it on its own, slower, cadence with the rows of
+// an Overview whose CW is nil.
+func (o *Overview) ServiceUtilization(ctx context.Context, cluster string, rows []ServiceRow) error {
 	if o.CW == nil {
 		return nil
 	}

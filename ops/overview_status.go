@@ -114,7 +114,7 @@ func (o *Overview) Status(ctx context.Context, cluster, service string, lastEven
 	if err != nil {
 		return nil, err
 	}
-	if err := o.serviceMetrics(ctx, cluster, rows); err != nil {
+	if err := o.ServiceUtilization(ctx, cluster, rows); err != nil {
 		return nil, err
 	}
 	st := &ServiceStatus{Service: rows[0], Deployments: []DeploymentInfo{}, Tasks: []TaskRow{}, Targets: []TargetRow{}, Events: []ServiceEvent{}}
@@ -362,4 +362,42 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, Inputf("invalid --since %q: want a duration like 30m or 1h", s)
 	}
 	return now.Add(-d), nil
+}
+
+// InstanceTasks lists the tasks on one container instance (ARN or id),
+// sorted by service then task id.
+func (o *Overview) InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]TaskRow, error) {
+	var arns []string
+	p := ecs.NewListTasksPaginator(o.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(containerInstance), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(err, "cluster", cluster))
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	tasks, err := o.describeTasks(ctx, cluster, arns)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]TaskRow, 0, len(tasks))
+	group := map[string]string{}
+	for _, t := range tasks {
+		id := overviewShortName(aws.ToString(t.TaskArn))
+		group[id] = aws.ToString(t.Group)
+		tr := TaskRow{ID: id, AZ: aws.ToString(t.AvailabilityZone), LastStatus: aws.ToString(t.LastStatus), DesiredStatus: aws.ToString(t.DesiredStatus),
+			Health: string(t.HealthStatus), TaskDefinition: overviewTaskDefName(aws.ToString(t.TaskDefinitionArn)), Revision: overviewRevision(aws.ToString(t.TaskDefinitionArn))}
+		if t.StartedAt != nil {
+			s := t.StartedAt.UTC()
+			tr.StartedAt = &s
+		}
+		rows = append(rows, tr)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if group[rows[i].ID] != group[rows[j].ID] {
+			return group[rows[i].ID] < group[rows[j].ID]
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	return rows, nil
 }

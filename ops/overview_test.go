@@ -127,6 +127,9 @@ func (f *overviewFakeECS) ListTasks(_ context.Context, in *ecs.ListTasksInput, _
 	f.count("ListTasks")
 	var arns []string
 	for _, t := range f.tasks {
+		if in.ContainerInstance != nil && aws.ToString(t.ContainerInstanceArn) != *in.ContainerInstance {
+			continue
+		}
 		if in.ServiceName == nil || aws.ToString(t.Group) == "service:"+*in.ServiceName {
 			arns = append(arns, aws.ToString(t.TaskArn))
 		}
@@ -389,5 +392,21 @@ func TestOverviewCapacityFitsHonoursConstraints(t *testing.T) {
 	}
 	if m, err := ParseCapacityAdds([]string{"api=3", "api=2"}); err != nil || m["api"] != 5 {
 		t.Errorf("%v %v", m, err)
+	}
+}
+
+func TestOverviewInstanceTasks(t *testing.T) {
+	f := overviewWorld(30, 3, time.Now())
+	for i := range f.tasks {
+		f.tasks[i].ContainerInstanceArn = aws.String([]string{"ci-a", "ci-b"}[i%2])
+	}
+	o := &Overview{ECS: f}
+	rows, err := o.InstanceTasks(context.Background(), "prod", "ci-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 29 services × 3 tasks, every other one on ci-b.
+	if len(rows) != 43 || rows[0].ID != "svc-001-1" || rows[0].Revision != 2 || f.n("DescribeTasks") != 1 || f.n("ListTasks") != 5 {
+		t.Errorf("%d rows, first %+v, calls %v", len(rows), rows[0], f.calls)
 	}
 }
