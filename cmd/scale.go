@@ -83,7 +83,7 @@ func (a *app) runScaleService(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, PollInterval: a.pollInterval(c),
+	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
 		Progress: func(e ops.ScaleEvent) { render.Line(a.io.Err, e.At, e.Subject, "%s", e.Message) }}
 	res, err := s.Scale(c.Context, req)
 	if res == nil {

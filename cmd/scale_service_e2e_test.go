@@ -179,3 +179,32 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 		t.Errorf("desired %d", svc.DesiredCount)
 	}
 }
+
+// A load-balanced service is steady only once its new targets are healthy.
+func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	sb.waitSteady("small", "api")
+	code, stdout, stderr := run(t, scaleArgs("-s", "api", "--count", "6", "--wait")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "in initial health checks") {
+		t.Errorf("did not wait for target health:\n%s", stderr)
+	}
+	code, stdout, stderr = run(t, "status", "-c", "small", "-s", "api", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("status: exit %d %s", code, stderr)
+	}
+	var st ops.ServiceStatus
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Tasks) != 6 {
+		t.Fatalf("%d tasks", len(st.Tasks))
+	}
+	for _, tk := range st.Tasks {
+		if tk.TargetHealth != "healthy" || tk.InstanceID == "" || tk.AZ == "" || tk.LastStatus != "RUNNING" {
+			t.Errorf("task right after scale --wait: %+v", tk)
+		}
+	}
+}

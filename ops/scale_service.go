@@ -10,6 +10,8 @@ import (
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 // ScaleServiceECS is the part of ECS that scaling a service uses.
@@ -23,6 +25,12 @@ type ScaleServiceECS interface {
 type ScaleServiceAAS interface {
 	DescribeScalableTargets(ctx context.Context, in *applicationautoscaling.DescribeScalableTargetsInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DescribeScalableTargetsOutput, error)
 	RegisterScalableTarget(ctx context.Context, in *applicationautoscaling.RegisterScalableTargetInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.RegisterScalableTargetOutput, error)
+}
+
+// ScaleServiceELB reads target health: a load-balanced service is steady
+// only once its new targets pass health checks.
+type ScaleServiceELB interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
 }
 
 // scaleServiceMaxCount is ECS's quota of tasks per service.
@@ -98,6 +106,7 @@ type ScaleEvent struct {
 type ServiceScaler struct {
 	ECS          ScaleServiceECS
 	AAS          ScaleServiceAAS // nil: no Application Auto Scaling check
+	ELB          ScaleServiceELB // nil: target health not waited for
 	Clock        Clock
 	PollInterval time.Duration
 	Progress     func(ScaleEvent)
@@ -211,32 +220,16 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 	}
 	deadline := s.clock().Now().Add(req.Timeout)
 	last := ""
+	say := func(msg string) {
+		if msg != "" && msg != last {
+			s.emit(subject, "%s", msg)
+			last = msg
+		}
+	}
 	for {
-		out, err := s.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: []string{req.Service}})
-		switch {
-		case err != nil && ctx.Err() == nil && !transient(err):
-			return fmt.Errorf("describe service %s: %w", subject, err)
-		case err == nil && len(out.Services) == 1:
-			svc := out.Services[0]
-			res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
-			line := fmt.Sprintf("%d/%d running, %d pending", svc.RunningCount, svc.DesiredCount, svc.PendingCount)
-			if line != last {
-				s.emit(subject, "%s", line)
-				last = line
-			}
-			if int(svc.DesiredCount) != req.Count {
-				res.Outcome = "failed"
-				return fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ErrFailed)
-			}
-			if d := primaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
-				res.Outcome = "failed"
-				return fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
-			}
-			if serviceState(svc) == StateSteady && int(svc.RunningCount) == req.Count {
-				res.Outcome = "steady"
-				s.emit(subject, "steady at %d running", svc.RunningCount)
-				return nil
-			}
+		done, err := s.poll(ctx, req, res, say)
+		if done || (err != nil && ctx.Err() == nil && !transient(err)) {
+			return err
 		}
 		if ctx.Err() != nil {
 			res.Outcome = "interrupted"
@@ -252,4 +245,80 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 		case <-s.clock().After(min(interval, left)):
 		}
 	}
+}
+
+// poll looks once: done with a nil error when steady at the count (and,
+// behind a load balancer, the targets healthy), done with an error when it
+// can no longer get there.
+func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *ScaleServiceResult, say func(string)) (bool, error) {
+	subject := req.Cluster + "/" + req.Service
+	out, err := s.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: []string{req.Service}})
+	if err != nil {
+		return false, fmt.Errorf("describe service %s: %w", subject, err)
+	}
+	if len(out.Services) != 1 {
+		return true, &NotFoundError{Kind: "service", Name: subject}
+	}
+	svc := out.Services[0]
+	res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
+	say(fmt.Sprintf("%d/%d running, %d pending", svc.RunningCount, svc.DesiredCount, svc.PendingCount))
+	if int(svc.DesiredCount) != req.Count {
+		res.Outcome = "failed"
+		return true, fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ErrFailed)
+	}
+	if d := primaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
+		res.Outcome = "failed"
+		return true, fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
+	}
+	if serviceState(svc) != StateSteady || int(svc.RunningCount) != req.Count {
+		return false, nil
+	}
+	ok, msg, err := s.targetsHealthy(ctx, svc, req.Count)
+	if err != nil {
+		return false, fmt.Errorf("describe target health of service %s: %w", subject, err)
+	}
+	if !ok {
+		say(msg)
+		return false, nil
+	}
+	res.Outcome = "steady"
+	s.emit(subject, "steady at %d running", svc.RunningCount)
+	return true, nil
+}
+
+// targetsHealthy reports whether each of the service's target groups has
+// at least count healthy targets and none still in initial health checks
+// (draining targets of stopped tasks do not count either way).
+func (s *ServiceScaler) targetsHealthy(ctx context.Context, svc types.Service, count int) (bool, string, error) {
+	if s.ELB == nil || count == 0 {
+		return true, "", nil
+	}
+	for _, lb := range svc.LoadBalancers {
+		tg := aws.ToString(lb.TargetGroupArn)
+		if tg == "" {
+			continue
+		}
+		out, err := s.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		if err != nil {
+			return false, "", err
+		}
+		healthy, initial, unhealthy := 0, 0, 0
+		for _, d := range out.TargetHealthDescriptions {
+			if d.TargetHealth == nil {
+				continue
+			}
+			switch d.TargetHealth.State {
+			case elbtypes.TargetHealthStateEnumHealthy:
+				healthy++
+			case elbtypes.TargetHealthStateEnumInitial:
+				initial++
+			case elbtypes.TargetHealthStateEnumUnhealthy:
+				unhealthy++
+			}
+		}
+		if healthy < count || initial > 0 {
+			return false, fmt.Sprintf("target group %s: %d healthy, %d in initial health checks, %d unhealthy", overviewTargetGroupName(tg), healthy, initial, unhealthy), nil
+		}
+	}
+	return true, "", nil
 }
