@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"ecsctl/ops"
 )
 
 func TestE2EOverviewGoldensOnDemo(t *testing.T) {
@@ -109,5 +112,19 @@ func TestE2ECapacityGoldensOnDemo(t *testing.T) {
 	}
 	if m := sb.mutations(); len(m) != 0 {
 		t.Errorf("capacity mutated: %v", m)
+	}
+}
+
+// Throttling is waited out by the SDK's adaptive retries: the overviews
+// still answer in full.
+func TestE2EOverviewsUnderThrottling(t *testing.T) {
+	startSandbox(t, "small", "throttle=0.15")
+	code, stdout, stderr := run(t, "services", "-c", "small", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rows []ops.ServiceRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows, %v", len(rows), err)
 	}
 }
