@@ -95,7 +95,7 @@ func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, 
 	return rows, nil
 }
 
-// describeServices describes services 10 per call, concurrently.
+// describeServices describes listed services 10 per call, concurrently.
 func (o *Overview) describeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
 	chunks := overviewChunks(names, 10)
 	parts := make([][]types.Service, len(chunks))
@@ -104,15 +104,13 @@ func (o *Overview) describeServices(ctx context.Context, cluster string, names [
 		if err != nil {
 			return fmt.Errorf("describe services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
 		}
-		for _, f := range out.Failures {
-			return &NotFoundError{Kind: "service", Name: cluster + "/" + overviewShortName(aws.ToString(f.Arn))}
-		}
+		// A service deleted between the listing and now comes back as a
+		// failure or INACTIVE: it is simply gone from the snapshot.
 		for _, s := range out.Services {
-			if aws.ToString(s.Status) == "INACTIVE" {
-				return &NotFoundError{Kind: "service", Name: cluster + "/" + aws.ToString(s.ServiceName)}
+			if aws.ToString(s.Status) != "INACTIVE" {
+				parts[i] = append(parts[i], s)
 			}
 		}
-		parts[i] = out.Services
 		return nil
 	})
 	if err != nil {
