@@ -52,7 +52,7 @@ func newClustersCmd(a *app) *cli.Command {
 				}
 				return render.JSON(a.io.Out, rows)
 			}
-			return render.Clusters(a.io.Out, rows)
+			return render.OverviewClusters(a.io.Out, rows)
 		},
 	}
 }

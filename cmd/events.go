@@ -33,7 +33,7 @@ func newEventsCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			since, err := ops.ParseSince(c.String("since"), overviewClock.Now())
+			since, err := ops.ParseEventsSince(c.String("since"), overviewClock.Now())
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ func newEventsCmd(a *app) *cli.Command {
 					_ = render.JSONLine(a.io.Out, e)
 					return
 				}
-				render.Event(a.io.Out, cluster, service, e)
+				render.ServiceEventLine(a.io.Out, cluster, service, e)
 			}
 			if !c.Bool("follow") {
 				evs, err := o.Events(c.Context, cluster, service, since)

@@ -34,7 +34,7 @@ func (b *eventsBuffer) String() string {
 
 // waitFor polls a condition within a real-time bound (the sandbox runs at
 // e2eSpeed, so this is seconds of virtual time, not a timed assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func eventsWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -56,13 +56,13 @@ func TestE2EEventsFollowPrintsNewEventsOnceUntilInterrupted(t *testing.T) {
 	go func() {
 		done <- Run(ctx, []string{"ecsctl", "events", "-c", "small", "-s", "worker", "-f", "--poll-interval", "10ms"}, ios)
 	}()
-	waitFor(t, "the existing events printed", func() bool { return strings.Contains(out.String(), "has reached a steady state") })
+	eventsWaitFor(t, "the existing events printed", func() bool { return strings.Contains(out.String(), "has reached a steady state") })
 	before := strings.Count(out.String(), "\n")
 	if _, err := sb.ecs.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String("small"), Service: aws.String("worker"), DesiredCount: aws.Int32(4)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the new start event followed", func() bool { return strings.Contains(out.String(), "has started 2 tasks") })
-	waitFor(t, "steady again", func() bool { return strings.Count(out.String(), "has reached a steady state") >= 2 })
+	eventsWaitFor(t, "the new start event followed", func() bool { return strings.Contains(out.String(), "has started 2 tasks") })
+	eventsWaitFor(t, "steady again", func() bool { return strings.Count(out.String(), "has reached a steady state") >= 2 })
 	cancel()
 	if code := <-done; code != ExitInterrupted {
 		t.Errorf("exit %d after Ctrl-C, want 130; stderr %s", code, errOut.String())
@@ -87,7 +87,7 @@ func TestE2EEventsFollowPrintsNewEventsOnceUntilInterrupted(t *testing.T) {
 }
 
 func TestE2EEventsSinceAndJSON(t *testing.T) {
-	startFrozenSandbox(t, "demo", 5, 3*time.Minute)
+	overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	code, stdout, stderr := run(t, "events", "-c", "prod", "-s", "api", "--since", "1h", "-o", "json")
 	if code != ExitOK || stdout != "" {
 		t.Errorf("events of 4h ago with --since 1h: exit %d %q %s", code, stdout, stderr)

@@ -37,7 +37,7 @@ func newInstancesCmd(a *app) *cli.Command {
 				}
 				return render.JSON(a.io.Out, rows)
 			}
-			return render.Instances(a.io.Out, rows)
+			return render.OverviewInstances(a.io.Out, rows)
 		},
 	}
 }

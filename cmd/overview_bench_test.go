@@ -15,7 +15,7 @@ import (
 // 100 as in AWS. Besides ns/op they report the API calls of one run:
 //
 //	go test ./cmd -run '^$' -bench BenchmarkOverviewLarge -benchtime 5x
-func benchLargeSandbox(b *testing.B) *sim.Sim {
+func overviewBenchSandbox(b *testing.B) *sim.Sim {
 	b.Helper()
 	w, err := sim.BuiltinWorld("large")
 	if err != nil {
@@ -38,8 +38,8 @@ func benchLargeSandbox(b *testing.B) *sim.Sim {
 	return s
 }
 
-func benchOverview(b *testing.B, args []string, calls ...string) {
-	s := benchLargeSandbox(b)
+func overviewBench(b *testing.B, args []string, calls ...string) {
+	s := overviewBenchSandbox(b)
 	run := func() {
 		ios, _, out, errOut := render.Test()
 		if code := Run(context.Background(), append([]string{"ecsctl"}, args...), ios); code != ExitOK {
@@ -68,11 +68,11 @@ func benchOverview(b *testing.B, args []string, calls ...string) {
 }
 
 func BenchmarkOverviewLargeServices(b *testing.B) {
-	benchOverview(b, []string{"services", "-c", "large"},
+	overviewBench(b, []string{"services", "-c", "large"},
 		"ecs.DescribeServices", "ecs.ListServices", "ecs.ListTasks", "ecs.DescribeTasks", "ecs.DescribeTaskDefinition", "cloudwatch.GetMetricData")
 }
 
 func BenchmarkOverviewLargeInstances(b *testing.B) {
-	benchOverview(b, []string{"instances", "-c", "large"},
+	overviewBench(b, []string{"instances", "-c", "large"},
 		"ecs.ListContainerInstances", "ecs.DescribeContainerInstances", "ec2.DescribeInstances", "cloudwatch.GetMetricData")
 }

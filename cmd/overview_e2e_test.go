@@ -10,7 +10,7 @@ import (
 )
 
 func TestE2EOverviewGoldensOnDemo(t *testing.T) {
-	sb := startFrozenSandbox(t, "demo", 5, 3*time.Minute)
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	cases := []struct {
 		golden string
 		args   []string
@@ -32,7 +32,7 @@ func TestE2EOverviewGoldensOnDemo(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			golden(t, "overview/"+tc.golden, stdout)
+			overviewGolden(t, "overview/"+tc.golden, stdout)
 		})
 	}
 	if m := sb.mutations(); len(m) != 0 {
@@ -43,7 +43,7 @@ func TestE2EOverviewGoldensOnDemo(t *testing.T) {
 // With pages of 5, every List call is followed page by page, while the
 // Describe calls stay batched at the API limits.
 func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
-	sb := startFrozenSandbox(t, "demo", 5, 3*time.Minute)
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	cases := []struct {
 		args []string
 		want map[string]int
@@ -85,7 +85,7 @@ func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
 }
 
 func TestE2ECapacityGoldensOnDemo(t *testing.T) {
-	sb := startFrozenSandbox(t, "demo", 5, 3*time.Minute)
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -99,7 +99,7 @@ func TestE2ECapacityGoldensOnDemo(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			golden(t, "overview/"+tc.golden, stdout)
+			overviewGolden(t, "overview/"+tc.golden, stdout)
 		})
 	}
 	code, _, stderr := run(t, "capacity", "-c", "prod", "--add", "api=lots")

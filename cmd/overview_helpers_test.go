@@ -31,7 +31,7 @@ func (c overviewFixedClock) After(d time.Duration) <-chan time.Time { return tim
 // the test advances it), settled for settle virtual time so that tasks run
 // and metrics are published, and points ecsctl at it with overviewClock
 // set to the sandbox's now. Output is then the same on every run.
-func startFrozenSandbox(t *testing.T, world string, pageSize int, settle time.Duration) *sandbox {
+func overviewStartFrozen(t *testing.T, world string, pageSize int, settle time.Duration) *sandbox {
 	t.Helper()
 	w, err := sim.BuiltinWorld(world)
 	if err != nil {
@@ -65,7 +65,7 @@ func overviewSetEnv(t *testing.T, url string) {
 }
 
 // golden compares got with testdata/NAME, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
+func overviewGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("..", "testdata", name)
 	if *overviewUpdate {

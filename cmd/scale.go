@@ -84,7 +84,7 @@ func (a *app) runScaleService(c *cli.Context) error {
 		return err
 	}
 	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e ops.ScaleEvent) { render.Line(a.io.Err, e.At, e.Subject, "%s", e.Message) }}
+		Progress: func(e ops.ScaleServiceEvent) { render.Line(a.io.Err, e.At, e.Subject, "%s", e.Message) }}
 	res, err := s.Scale(c.Context, req)
 	if res == nil {
 		return err

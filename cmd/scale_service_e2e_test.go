@@ -15,11 +15,11 @@ import (
 	"ecsctl/ops"
 )
 
-func scaleArgs(extra ...string) []string {
+func scaleServiceArgs(extra ...string) []string {
 	return append([]string{"scale", "service", "-c", "small", "--poll-interval", "20ms", "-o", "json"}, extra...)
 }
 
-func decodeScale(t *testing.T, stdout string) ops.ScaleServiceResult {
+func decodeScaleService(t *testing.T, stdout string) ops.ScaleServiceResult {
 	t.Helper()
 	var r ops.ScaleServiceResult
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
@@ -28,7 +28,7 @@ func decodeScale(t *testing.T, stdout string) ops.ScaleServiceResult {
 	return r
 }
 
-func (sb *sandbox) aasBounds(cluster, service string) (int32, int32) {
+func (sb *sandbox) scaleServiceAASBounds(cluster, service string) (int32, int32) {
 	sb.t.Helper()
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.url)}
 	out, err := applicationautoscaling.NewFromConfig(cfg).DescribeScalableTargets(context.Background(), &applicationautoscaling.DescribeScalableTargetsInput{
@@ -44,11 +44,11 @@ func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
 	sb.waitSteady("small", "worker")
 	sb.sim.ResetReport()
 	for _, n := range []int{5, 1} {
-		code, stdout, stderr := run(t, scaleArgs("-s", "worker", "--count", strconv.Itoa(n), "--wait")...)
+		code, stdout, stderr := run(t, scaleServiceArgs("-s", "worker", "--count", strconv.Itoa(n), "--wait")...)
 		if code != ExitOK {
 			t.Fatalf("scale to %d: exit %d\n%s\n%s", n, code, stdout, stderr)
 		}
-		res := decodeScale(t, stdout)
+		res := decodeScaleService(t, stdout)
 		if res.Outcome != "steady" || res.To != n || res.Running != n || !res.Waited {
 			t.Fatalf("scale to %d: %+v", n, res)
 		}
@@ -78,29 +78,29 @@ func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
 func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
 	sb := startSandbox(t, "small", "")
 	// api's Application Auto Scaling keeps it within 2-10.
-	code, stdout, stderr := run(t, scaleArgs("-s", "api", "--count", "12")...)
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "12")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	res := decodeScale(t, stdout)
+	res := decodeScaleService(t, stdout)
 	if res.Autoscaling == nil || res.Autoscaling.Min != 2 || res.Autoscaling.Max != 10 || !strings.Contains(res.Warning, "--update-autoscaling") {
 		t.Fatalf("no autoscaling warning: %+v", res)
 	}
 	if !strings.Contains(stderr, "between 2 and 10") {
 		t.Errorf("stderr does not warn:\n%s", stderr)
 	}
-	if lo, hi := sb.aasBounds("small", "api"); lo != 2 || hi != 10 {
+	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 2 || hi != 10 {
 		t.Errorf("bounds moved without --update-autoscaling: %d-%d", lo, hi)
 	}
-	code, stdout, stderr = run(t, scaleArgs("-s", "api", "--count", "1", "--update-autoscaling", "--wait")...)
+	code, stdout, stderr = run(t, scaleServiceArgs("-s", "api", "--count", "1", "--update-autoscaling", "--wait")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	res = decodeScale(t, stdout)
+	res = decodeScaleService(t, stdout)
 	if res.AutoscalingUpdated == nil || res.AutoscalingUpdated.Min != 1 || res.AutoscalingUpdated.Max != 10 || res.Warning != "" {
 		t.Fatalf("bounds not updated: %+v", res)
 	}
-	if lo, hi := sb.aasBounds("small", "api"); lo != 1 || hi != 10 {
+	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 1 || hi != 10 {
 		t.Errorf("bounds %d-%d, want 1-10", lo, hi)
 	}
 	if svc := sb.service("small", "api"); svc.DesiredCount != 1 || svc.RunningCount != 1 {
@@ -115,12 +115,12 @@ func TestE2EScaleServiceBadInputChangesNothing(t *testing.T) {
 		code int
 		want string
 	}{
-		{scaleArgs("-s", "api", "--count", "-1"), ExitUsage, "invalid --count -1"},
-		{scaleArgs("-s", "api", "--count", "three"), ExitUsage, `invalid value "three" for --count`},
-		{scaleArgs("-s", "api", "--count", "9000"), ExitUsage, "at most 5000"},
-		{scaleArgs("-s", "api"), ExitUsage, "missing --count"},
-		{scaleArgs("--count", "3"), ExitUsage, "missing --service"},
-		{scaleArgs("-s", "api", "--count", "3", "--wait", "--timeout", "0s"), ExitUsage, "invalid --timeout"},
+		{scaleServiceArgs("-s", "api", "--count", "-1"), ExitUsage, "invalid --count -1"},
+		{scaleServiceArgs("-s", "api", "--count", "three"), ExitUsage, `invalid value "three" for --count`},
+		{scaleServiceArgs("-s", "api", "--count", "9000"), ExitUsage, "at most 5000"},
+		{scaleServiceArgs("-s", "api"), ExitUsage, "missing --count"},
+		{scaleServiceArgs("--count", "3"), ExitUsage, "missing --service"},
+		{scaleServiceArgs("-s", "api", "--count", "3", "--wait", "--timeout", "0s"), ExitUsage, "invalid --timeout"},
 	}
 	for _, tc := range cases {
 		code, stdout, stderr := run(t, tc.args...)
@@ -131,8 +131,8 @@ func TestE2EScaleServiceBadInputChangesNothing(t *testing.T) {
 	if reqs := sb.sim.Requests(); len(reqs) != 0 {
 		t.Errorf("bad input reached AWS: %d requests, first %s.%s", len(reqs), reqs[0].Service, reqs[0].Op)
 	}
-	code, stdout, stderr := run(t, scaleArgs("-s", "api", "--count", "7", "--dry-run")...)
-	if code != ExitOK || decodeScale(t, stdout).Outcome != "dry-run" || !strings.Contains(stderr, "would set desired count 3 → 7") {
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "7", "--dry-run")...)
+	if code != ExitOK || decodeScaleService(t, stdout).Outcome != "dry-run" || !strings.Contains(stderr, "would set desired count 3 → 7") {
 		t.Errorf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if m := sb.mutations(); len(m) != 0 {
@@ -172,7 +172,7 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 	if code != ExitTimeout {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if res := decodeScale(t, stdout); res.Outcome != "timed-out" {
+	if res := decodeScaleService(t, stdout); res.Outcome != "timed-out" {
 		t.Errorf("outcome %+v", res)
 	}
 	if svc := sb.service("small", "worker"); svc.DesiredCount != 400 {
@@ -184,7 +184,7 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "api")
-	code, stdout, stderr := run(t, scaleArgs("-s", "api", "--count", "6", "--wait")...)
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "6", "--wait")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -58,7 +58,7 @@ func newServicesCmd(a *app) *cli.Command {
 			if jsonOutput(c) {
 				return render.JSON(a.io.Out, rows)
 			}
-			return render.Services(a.io.Out, rows)
+			return render.OverviewServices(a.io.Out, rows)
 		},
 	}
 }

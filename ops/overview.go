@@ -492,7 +492,7 @@ func (o *Overview) describeTasks(ctx context.Context, cluster string, arns []str
 }
 
 // serviceNameOfTask is the service a task belongs to ("" for standalone).
-func serviceNameOfTask(t types.Task) string {
+func overviewServiceOfTask(t types.Task) string {
 	g := aws.ToString(t.Group)
 	if strings.HasPrefix(g, "service:") {
 		return strings.TrimPrefix(g, "service:")

@@ -209,7 +209,7 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 		if n == nil {
 			continue
 		}
-		if s := serviceNameOfTask(t); s != "" {
+		if s := overviewServiceOfTask(t); s != "" {
 			n.services[s]++
 		}
 		for _, c := range t.Containers {

@@ -14,9 +14,9 @@ import (
 
 // AMI states of an instance against its Auto Scaling group's launch template.
 const (
-	AMICurrent = "current" // the AMI the ASG launches now
-	AMIOld     = "old"     // another AMI: due for rotation
-	AMIUnknown = "unknown" // no ASG, or its target could not be read
+	InstanceAMICurrent = "current" // the AMI the ASG launches now
+	InstanceAMIOld     = "old"     // another AMI: due for rotation
+	InstanceAMIUnknown = "unknown" // no ASG, or its target could not be read
 )
 
 // InstanceRow is one line of `ecsctl instances`.
@@ -68,7 +68,7 @@ func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow
 		row := InstanceRow{
 			Cluster: cluster, ContainerInstanceArn: aws.ToString(ci.ContainerInstanceArn), InstanceID: aws.ToString(ci.Ec2InstanceId),
 			AZ: overviewAttr(ci, "ecs.availability-zone"), Type: overviewAttr(ci, "ecs.instance-type"), AMI: overviewAttr(ci, "ecs.ami-id"),
-			AMIState: AMIUnknown, Status: aws.ToString(ci.Status), AgentConnected: ci.AgentConnected,
+			AMIState: InstanceAMIUnknown, Status: aws.ToString(ci.Status), AgentConnected: ci.AgentConnected,
 			RunningTasks: int(ci.RunningTasksCount), PendingTasks: int(ci.PendingTasksCount),
 			CPURegistered: r.cpuReg, CPUFree: r.cpuFree, CPUReserved: r.cpuReg - r.cpuFree,
 			MemoryRegistered: r.memReg, MemoryFree: r.memFree, MemoryReserved: r.memReg - r.memFree,
@@ -113,9 +113,9 @@ func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow
 			switch {
 			case t.ami == "" || rows[i].AMI == "":
 			case t.ami == rows[i].AMI:
-				rows[i].AMIState = AMICurrent
+				rows[i].AMIState = InstanceAMICurrent
 			default:
-				rows[i].AMIState = AMIOld
+				rows[i].AMIState = InstanceAMIOld
 			}
 		}
 	}

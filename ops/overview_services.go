@@ -15,10 +15,10 @@ import (
 
 // Deployment states of a service row.
 const (
-	StateSteady  = "steady"  // one COMPLETED deployment, running == desired
-	StateRolling = "rolling" // a deployment in progress (or older ones draining)
-	StateFailed  = "failed"  // the primary deployment FAILED
-	StateScaling = "scaling" // one deployment, but running != desired
+	ServiceStateSteady  = "steady"  // one COMPLETED deployment, running == desired
+	ServiceStateRolling = "rolling" // a deployment in progress (or older ones draining)
+	ServiceStateFailed  = "failed"  // the primary deployment FAILED
+	ServiceStateScaling = "scaling" // one deployment, but running != desired
 )
 
 // ServiceRow is one line of `ecsctl services`.
@@ -141,7 +141,7 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 			TaskDefinition: overviewTaskDefName(aws.ToString(s.TaskDefinition)), Revision: overviewRevision(aws.ToString(s.TaskDefinition)),
 			Deployments: len(s.Deployments),
 		}
-		r.State = serviceState(s)
+		r.State = overviewServiceState(s)
 		if d := primaryDeployment(s); d != nil && d.CreatedAt != nil {
 			r.DeployedAt = d.CreatedAt.UTC()
 			r.AgeSeconds = int64(now.Sub(*d.CreatedAt) / time.Second)
@@ -215,17 +215,17 @@ func (o *Overview) ServiceUtilization(ctx context.Context, cluster string, rows 
 }
 
 // serviceState classifies a service's deployments.
-func serviceState(s types.Service) string {
+func overviewServiceState(s types.Service) string {
 	d := primaryDeployment(s)
 	switch {
 	case d != nil && d.RolloutState == types.DeploymentRolloutStateFailed:
-		return StateFailed
+		return ServiceStateFailed
 	case len(s.Deployments) > 1 || (d != nil && d.RolloutState == types.DeploymentRolloutStateInProgress):
-		return StateRolling
+		return ServiceStateRolling
 	case s.RunningCount != s.DesiredCount || s.PendingCount > 0:
-		return StateScaling
+		return ServiceStateScaling
 	}
-	return StateSteady
+	return ServiceStateSteady
 }
 
 // ServiceSortKeys are the columns `--sort` accepts.
@@ -266,7 +266,7 @@ func SortServiceRows(rows []ServiceRow, key string) error {
 	case "memory-util":
 		val = func(r ServiceRow) float64 { return util(r.MemoryUtilization) }
 	case "state":
-		order := map[string]float64{StateFailed: 0, StateRolling: 1, StateScaling: 2, StateSteady: 3}
+		order := map[string]float64{ServiceStateFailed: 0, ServiceStateRolling: 1, ServiceStateScaling: 2, ServiceStateSteady: 3}
 		val = func(r ServiceRow) float64 { return order[r.State] }
 	default:
 		return Inputf("invalid --sort %q: want one of %s (prefix - for descending)", key, strings.Join(ServiceSortKeys, ", "))

@@ -349,8 +349,8 @@ func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, si
 	}
 }
 
-// ParseSince reads --since: a duration back from now ("1h", "30m").
-func ParseSince(s string, now time.Time) (time.Time, error) {
+// ParseEventsSince reads --since: a duration back from now ("1h", "30m").
+func ParseEventsSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}

@@ -234,7 +234,7 @@ func TestOverviewServicesBatchesPagesAndMetrics(t *testing.T) {
 	if r0.Name != "svc-000" || r0.Image != "repo/app:fromtd" || r0.TaskCPU != 256 || r0.CPUUtilization != nil {
 		t.Errorf("row without tasks: %+v", r0)
 	}
-	if r1.ImageTag != "v1" || r1.CPUReserved != 1024 || r1.MemoryReserved != 2048 || r1.State != StateSteady || r1.AgeSeconds != 7200 || r1.Revision != 2 {
+	if r1.ImageTag != "v1" || r1.CPUReserved != 1024 || r1.MemoryReserved != 2048 || r1.State != ServiceStateSteady || r1.AgeSeconds != 7200 || r1.Revision != 2 {
 		t.Errorf("row: %+v", r1)
 	}
 	if r1.CPUUtilization == nil || *r1.CPUUtilization != 10 || *r1.MemoryUtilization != 20 {
@@ -264,12 +264,12 @@ func TestOverviewServiceState(t *testing.T) {
 		svc  types.Service
 		want string
 	}{
-		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateCompleted)}}, StateSteady},
-		{types.Service{DesiredCount: 3, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateCompleted)}}, StateScaling},
-		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateInProgress), dep("ACTIVE", types.DeploymentRolloutStateCompleted)}}, StateRolling},
-		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateFailed), dep("ACTIVE", types.DeploymentRolloutStateCompleted)}}, StateFailed},
+		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateCompleted)}}, ServiceStateSteady},
+		{types.Service{DesiredCount: 3, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateCompleted)}}, ServiceStateScaling},
+		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateInProgress), dep("ACTIVE", types.DeploymentRolloutStateCompleted)}}, ServiceStateRolling},
+		{types.Service{DesiredCount: 2, RunningCount: 2, Deployments: []types.Deployment{dep("PRIMARY", types.DeploymentRolloutStateFailed), dep("ACTIVE", types.DeploymentRolloutStateCompleted)}}, ServiceStateFailed},
 	} {
-		if got := serviceState(tc.svc); got != tc.want {
+		if got := overviewServiceState(tc.svc); got != tc.want {
 			t.Errorf("%+v: %s, want %s", tc.svc.Deployments, got, tc.want)
 		}
 	}
@@ -278,9 +278,9 @@ func TestOverviewServiceState(t *testing.T) {
 func TestOverviewSortAndFilter(t *testing.T) {
 	p := func(v float64) *float64 { return &v }
 	rows := []ServiceRow{
-		{Name: "b", Desired: 3, CPUReserved: 100, State: StateSteady, CPUUtilization: p(50), Revision: 4, ImageTag: "x"},
-		{Name: "a", Desired: 1, CPUReserved: 300, State: StateRolling, Revision: 2, ImageTag: "y"},
-		{Name: "c", Desired: 3, CPUReserved: 200, State: StateFailed, CPUUtilization: p(10), Revision: 4, ImageTag: "x"},
+		{Name: "b", Desired: 3, CPUReserved: 100, State: ServiceStateSteady, CPUUtilization: p(50), Revision: 4, ImageTag: "x"},
+		{Name: "a", Desired: 1, CPUReserved: 300, State: ServiceStateRolling, Revision: 2, ImageTag: "y"},
+		{Name: "c", Desired: 3, CPUReserved: 200, State: ServiceStateFailed, CPUUtilization: p(10), Revision: 4, ImageTag: "x"},
 	}
 	names := func() string {
 		s := ""

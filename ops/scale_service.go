@@ -67,8 +67,8 @@ func ValidateScaleServiceRequest(r ScaleServiceRequest) error {
 	return nil
 }
 
-// AutoscalingBounds are a service's Application Auto Scaling min and max.
-type AutoscalingBounds struct {
+// ScaleServiceBounds are a service's Application Auto Scaling min and max.
+type ScaleServiceBounds struct {
 	Min int `json:"min"`
 	Max int `json:"max"`
 }
@@ -82,8 +82,8 @@ type ScaleServiceResult struct {
 	DryRun  bool   `json:"dryRun"`
 	// Autoscaling is the service's bounds before the change (nil: none);
 	// AutoscalingUpdated the new ones when --update-autoscaling moved them.
-	Autoscaling        *AutoscalingBounds `json:"autoscaling,omitempty"`
-	AutoscalingUpdated *AutoscalingBounds `json:"autoscalingUpdated,omitempty"`
+	Autoscaling        *ScaleServiceBounds `json:"autoscaling,omitempty"`
+	AutoscalingUpdated *ScaleServiceBounds `json:"autoscalingUpdated,omitempty"`
 	// Warning says when Application Auto Scaling would undo the change.
 	Warning string `json:"warning,omitempty"`
 	Waited  bool   `json:"waited"`
@@ -95,8 +95,8 @@ type ScaleServiceResult struct {
 	DurationSeconds float64 `json:"durationSeconds"`
 }
 
-// ScaleEvent is one line of progress while scaling.
-type ScaleEvent struct {
+// ScaleServiceEvent is one line of progress while scaling.
+type ScaleServiceEvent struct {
 	At      time.Time
 	Subject string // cluster/service
 	Message string
@@ -109,7 +109,7 @@ type ServiceScaler struct {
 	ELB          ScaleServiceELB // nil: target health not waited for
 	Clock        Clock
 	PollInterval time.Duration
-	Progress     func(ScaleEvent)
+	Progress     func(ScaleServiceEvent)
 }
 
 func (s *ServiceScaler) clock() Clock {
@@ -121,7 +121,7 @@ func (s *ServiceScaler) clock() Clock {
 
 func (s *ServiceScaler) emit(subject, format string, args ...any) {
 	if s.Progress != nil {
-		s.Progress(ScaleEvent{At: s.clock().Now(), Subject: subject, Message: fmt.Sprintf(format, args...)})
+		s.Progress(ScaleServiceEvent{At: s.clock().Now(), Subject: subject, Message: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -156,12 +156,12 @@ func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*Sc
 			return nil, fmt.Errorf("describe scalable target of service %s: %w", subject, err)
 		}
 		for _, t := range out.ScalableTargets {
-			res.Autoscaling = &AutoscalingBounds{Min: int(aws.ToInt32(t.MinCapacity)), Max: int(aws.ToInt32(t.MaxCapacity))}
+			res.Autoscaling = &ScaleServiceBounds{Min: int(aws.ToInt32(t.MinCapacity)), Max: int(aws.ToInt32(t.MaxCapacity))}
 		}
 	}
 	if b := res.Autoscaling; b != nil && (req.Count < b.Min || req.Count > b.Max) {
 		if req.UpdateAutoscaling {
-			res.AutoscalingUpdated = &AutoscalingBounds{Min: min(b.Min, req.Count), Max: max(b.Max, req.Count)}
+			res.AutoscalingUpdated = &ScaleServiceBounds{Min: min(b.Min, req.Count), Max: max(b.Max, req.Count)}
 		} else {
 			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks and will move %d back into that range; "+
 				"add --update-autoscaling to move the bounds", subject, b.Min, b.Max, req.Count)
@@ -270,7 +270,7 @@ func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *
 		res.Outcome = "failed"
 		return true, fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
 	}
-	if serviceState(svc) != StateSteady || int(svc.RunningCount) != req.Count {
+	if overviewServiceState(svc) != ServiceStateSteady || int(svc.RunningCount) != req.Count {
 		return false, nil
 	}
 	ok, msg, err := s.targetsHealthy(ctx, svc, req.Count)

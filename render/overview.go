@@ -9,8 +9,8 @@ import (
 	"ecsctl/ops"
 )
 
-// Age is a compact duration for tables: 45s, 12m, 3h5m, 4d2h.
-func Age(seconds int64) string {
+// OverviewAge is a compact duration for tables: 45s, 12m, 3h5m, 4d2h.
+func OverviewAge(seconds int64) string {
 	if seconds < 0 {
 		seconds = 0
 	}
@@ -49,8 +49,8 @@ func overviewOf(part, whole int) string {
 	return fmt.Sprintf("%d/%d (%.0f%%)", part, whole, 100*float64(part)/float64(whole))
 }
 
-// Clusters writes the `ecsctl clusters` table.
-func Clusters(w io.Writer, rows []ops.ClusterSummary) error {
+// OverviewClusters writes the `ecsctl clusters` table.
+func OverviewClusters(w io.Writer, rows []ops.ClusterSummary) error {
 	header := []string{"CLUSTER", "STATUS", "INSTANCES", "DRAINING", "SERVICES", "RUNNING", "PENDING", "CPU RESERVED", "MEMORY RESERVED", "CPU UTIL", "MEM UTIL"}
 	var out [][]string
 	for _, r := range rows {
@@ -62,8 +62,8 @@ func Clusters(w io.Writer, rows []ops.ClusterSummary) error {
 	return Table(w, header, out)
 }
 
-// Services writes the `ecsctl services` table.
-func Services(w io.Writer, rows []ops.ServiceRow) error {
+// OverviewServices writes the `ecsctl services` table.
+func OverviewServices(w io.Writer, rows []ops.ServiceRow) error {
 	header := []string{"SERVICE", "DESIRED", "RUNNING", "PENDING", "STATE", "AGE", "TASK DEFINITION", "TAG", "CPU", "MEMORY", "CPU UTIL", "MEM UTIL"}
 	var out [][]string
 	for _, r := range rows {
@@ -72,24 +72,24 @@ func Services(w io.Writer, rows []ops.ServiceRow) error {
 			state = fmt.Sprintf("%s (%d deployments)", r.State, r.Deployments)
 		}
 		out = append(out, []string{r.Name, strconv.Itoa(r.Desired), strconv.Itoa(r.Running), strconv.Itoa(r.Pending),
-			state, Age(r.AgeSeconds), r.TaskDefinition, r.ImageTag,
+			state, OverviewAge(r.AgeSeconds), r.TaskDefinition, r.ImageTag,
 			strconv.Itoa(r.CPUReserved), strconv.Itoa(r.MemoryReserved),
 			overviewPct(r.CPUUtilization), overviewPct(r.MemoryUtilization)})
 	}
 	return Table(w, header, out)
 }
 
-// Instances writes the `ecsctl instances` table; an AMI that is not the
+// OverviewInstances writes the `ecsctl instances` table; an AMI that is not the
 // one the instance's Auto Scaling group launches now is marked "(old)".
-func Instances(w io.Writer, rows []ops.InstanceRow) error {
+func OverviewInstances(w io.Writer, rows []ops.InstanceRow) error {
 	header := []string{"INSTANCE", "AZ", "TYPE", "AMI", "STATUS", "AGENT", "TASKS", "CPU RESERVED", "CPU FREE", "MEM RESERVED", "MEM FREE", "AGE"}
 	var out [][]string
 	for _, r := range rows {
 		ami := r.AMI
 		switch r.AMIState {
-		case ops.AMIOld:
+		case ops.InstanceAMIOld:
 			ami += " (old)"
-		case ops.AMICurrent:
+		case ops.InstanceAMICurrent:
 			ami += " (current)"
 		}
 		agent := "connected"
@@ -105,14 +105,14 @@ func Instances(w io.Writer, rows []ops.InstanceRow) error {
 		}
 		out = append(out, []string{r.InstanceID, r.AZ, r.Type, ami, r.Status, agent, tasks,
 			overviewOf(r.CPUReserved, r.CPURegistered), strconv.Itoa(r.CPUFree),
-			overviewOf(r.MemoryReserved, r.MemoryRegistered), strconv.Itoa(r.MemoryFree), Age(r.AgeSeconds)})
+			overviewOf(r.MemoryReserved, r.MemoryRegistered), strconv.Itoa(r.MemoryFree), OverviewAge(r.AgeSeconds)})
 	}
 	return Table(w, header, out)
 }
 
-// Status writes `ecsctl status`: a summary, the deployments, the tasks,
+// ServiceStatus writes `ecsctl status`: a summary, the deployments, the tasks,
 // targets no current task owns (draining), and the last events.
-func Status(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
+func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 	s := st.Service
 	fmt.Fprintf(w, "service     %s/%s (%s)\n", s.Cluster, s.Name, s.Status)
 	fmt.Fprintf(w, "state       %s\n", s.State)
@@ -127,7 +127,7 @@ func Status(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 			state += ": " + d.RolloutReason
 		}
 		deps = append(deps, []string{d.ID, d.Status, d.TaskDefinition, strconv.Itoa(d.Desired), strconv.Itoa(d.Running), strconv.Itoa(d.Pending), strconv.Itoa(d.Failed),
-			Age(int64(now.Sub(d.CreatedAt) / time.Second)), state})
+			OverviewAge(int64(now.Sub(d.CreatedAt) / time.Second)), state})
 	}
 	if err := Table(w, []string{"DEPLOYMENT", "STATUS", "TASK DEFINITION", "DESIRED", "RUNNING", "PENDING", "FAILED", "AGE", "ROLLOUT"}, deps); err != nil {
 		return err
@@ -137,7 +137,7 @@ func Status(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 	for _, t := range st.Tasks {
 		started := "-"
 		if t.StartedAt != nil {
-			started = t.StartedAt.Format(time.RFC3339) + " (" + Age(int64(now.Sub(*t.StartedAt)/time.Second)) + " ago)"
+			started = t.StartedAt.Format(time.RFC3339) + " (" + OverviewAge(int64(now.Sub(*t.StartedAt)/time.Second)) + " ago)"
 		}
 		target := t.TargetHealth
 		if target == "" {
@@ -165,13 +165,13 @@ func Status(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "events:")
 		for _, e := range st.Events {
-			Event(w, s.Cluster, s.Name, e)
+			ServiceEventLine(w, s.Cluster, s.Name, e)
 		}
 	}
 	return nil
 }
 
-// Event writes one service event as a CI line.
-func Event(w io.Writer, cluster, service string, e ops.ServiceEvent) {
+// ServiceEventLine writes one service event as a CI line.
+func ServiceEventLine(w io.Writer, cluster, service string, e ops.ServiceEvent) {
 	Line(w, e.At, cluster+"/"+service, "%s", e.Message)
 }

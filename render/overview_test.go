@@ -9,10 +9,10 @@ import (
 	"ecsctl/ops"
 )
 
-func TestAge(t *testing.T) {
+func TestOverviewAge(t *testing.T) {
 	for s, want := range map[int64]string{-5: "0s", 0: "0s", 59: "59s", 60: "1m", 3599: "59m", 3600: "1h", 3660: "1h1m", 86399: "23h59m", 86400: "1d", 90000: "1d1h", 60 * 86400: "60d"} {
-		if got := Age(s); got != want {
-			t.Errorf("Age(%d) = %s, want %s", s, got, want)
+		if got := OverviewAge(s); got != want {
+			t.Errorf("OverviewAge(%d) = %s, want %s", s, got, want)
 		}
 	}
 }
@@ -22,14 +22,14 @@ func TestStatusShowsTargetsOfNoTaskAndNeverTruncates(t *testing.T) {
 	started := now.Add(-90 * time.Second)
 	long := strings.Repeat("x", 300)
 	st := &ops.ServiceStatus{
-		Service:     ops.ServiceRow{Cluster: "prod", Name: "api", Status: "ACTIVE", State: ops.StateRolling, Image: long},
+		Service:     ops.ServiceRow{Cluster: "prod", Name: "api", Status: "ACTIVE", State: ops.ServiceStateRolling, Image: long},
 		Deployments: []ops.DeploymentInfo{{ID: "ecs-svc/1", Status: "PRIMARY", RolloutState: "IN_PROGRESS", CreatedAt: now.Add(-time.Minute)}},
 		Tasks:       []ops.TaskRow{{ID: "t1", InstanceID: "i-1", AZ: "us-east-1a", LastStatus: "RUNNING", StartedAt: &started, Revision: 7, TargetHealth: "healthy"}},
 		Targets:     []ops.TargetRow{{TargetGroup: "tg", ID: "i-1", Port: 32768, State: "healthy", TaskID: "t1"}, {TargetGroup: "tg", ID: "i-2", Port: 32769, State: "draining", Reason: "Target.DeregistrationInProgress"}},
 		Events:      []ops.ServiceEvent{{ID: "e", At: now, Message: "(service api) has started 1 tasks"}},
 	}
 	var b bytes.Buffer
-	if err := Status(&b, st, now); err != nil {
+	if err := ServiceStatus(&b, st, now); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
