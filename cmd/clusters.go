@@ -1,0 +1,58 @@
+package cmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/ops"
+	"ecsctl/render"
+)
+
+func init() { addCommand(newClustersCmd) }
+
+// overviewClock is the "now" of ages in the overviews; golden tests set it
+// to the sandbox's virtual clock.
+var overviewClock ops.Clock = ops.RealClock{}
+
+// overview builds the read paths over the command's AWS clients.
+func (a *app) overview(c *cli.Context) (*ops.Overview, error) {
+	cl, err := a.awsClients(c)
+	if err != nil {
+		return nil, err
+	}
+	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: overviewClock}, nil
+}
+
+func newClustersCmd(a *app) *cli.Command {
+	return &cli.Command{
+		Name:  "clusters",
+		Usage: "per cluster: instances, services, tasks, CPU and memory reserved vs registered, utilization",
+		Description: "Lists every cluster of the account and region (or the one named with --cluster).\n\n" +
+			"Examples:\n" +
+			"  ecsctl clusters\n" +
+			"  ecsctl clusters -o json | jq '.[] | select(.drainingInstances > 0) | .name'",
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("clusters takes no arguments (got %q): use --cluster NAME for one cluster", c.Args().First())
+			}
+			o, err := a.overview(c)
+			if err != nil {
+				return err
+			}
+			var names []string
+			if cl := flagString(c, "cluster"); cl != "" {
+				names = []string{cl}
+			}
+			rows, err := o.Clusters(c.Context, names)
+			if err != nil {
+				return err
+			}
+			if jsonOutput(c) {
+				if rows == nil {
+					rows = []ops.ClusterSummary{}
+				}
+				return render.JSON(a.io.Out, rows)
+			}
+			return render.OverviewClusters(a.io.Out, rows)
+		},
+	}
+}

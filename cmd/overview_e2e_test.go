@@ -1,0 +1,130 @@
+package cmd
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"ecsctl/ops"
+)
+
+func TestE2EOverviewGoldensOnDemo(t *testing.T) {
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
+	cases := []struct {
+		golden string
+		args   []string
+	}{
+		{"clusters.txt", []string{"clusters"}},
+		{"clusters.json", []string{"clusters", "-o", "json"}},
+		{"services-prod.txt", []string{"services", "-c", "prod"}},
+		{"services-prod.json", []string{"services", "-c", "prod", "-o", "json"}},
+		{"services-staging-sorted.txt", []string{"services", "-c", "staging", "--sort", "-memory", "--filter", "api"}},
+		{"instances-prod.txt", []string{"instances", "-c", "prod"}},
+		{"instances-staging.json", []string{"instances", "-c", "staging", "-o", "json"}},
+		{"status-prod-api.txt", []string{"status", "-c", "prod", "-s", "api"}},
+		{"status-prod-api.json", []string{"status", "-c", "prod", "-s", "api", "-o", "json"}},
+		{"events-prod-api.txt", []string{"events", "-c", "prod", "-s", "api"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			overviewGolden(t, "overview/"+tc.golden, stdout)
+		})
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("read-only overviews mutated: %v", m)
+	}
+}
+
+// With pages of 5, every List call is followed page by page, while the
+// Describe calls stay batched at the API limits.
+func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
+	cases := []struct {
+		args []string
+		want map[string]int
+	}{
+		// prod: 90 services, 318 tasks, 50 instances.
+		{[]string{"services", "-c", "prod"}, map[string]int{
+			"ecs.DescribeClusters": 1, "ecs.ListServices": 18, "ecs.DescribeServices": 9,
+			"ecs.ListTasks": 64, "ecs.DescribeTasks": 4, "cloudwatch.GetMetricData": 1}},
+		{[]string{"instances", "-c", "prod"}, map[string]int{
+			"ecs.DescribeClusters": 1, "ecs.ListContainerInstances": 10, "ecs.DescribeContainerInstances": 1,
+			"ec2.DescribeInstances": 1, "autoscaling.DescribeAutoScalingGroups": 1, "ec2.DescribeLaunchTemplateVersions": 1}},
+		{[]string{"clusters"}, map[string]int{
+			"ecs.ListClusters": 1, "ecs.DescribeClusters": 1, "ecs.ListContainerInstances": 11,
+			"ecs.DescribeContainerInstances": 2, "cloudwatch.GetMetricData": 1}},
+	}
+	for _, tc := range cases {
+		sb.sim.ResetRequests()
+		if code, stdout, stderr := run(t, tc.args...); code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s\n%s", tc.args, code, stdout, stderr)
+		}
+		got := sb.sim.RequestCounts()
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%v: %s called %d times, want %d (all: %v)", tc.args, k, got[k], v, got)
+			}
+		}
+		total := 0
+		for _, v := range got {
+			total += v
+		}
+		want := 0
+		for _, v := range tc.want {
+			want += v
+		}
+		if total != want {
+			t.Errorf("%v: %d calls in all, want %d: %v", tc.args, total, want, got)
+		}
+	}
+}
+
+func TestE2ECapacityGoldensOnDemo(t *testing.T) {
+	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"capacity-staging.txt", []string{"capacity", "-c", "staging", "--instances"}},
+		{"capacity-prod.txt", []string{"capacity", "-c", "prod", "--add", "api=60", "--add", "zookeeper=20"}},
+		{"capacity-prod-api.json", []string{"capacity", "-c", "prod", "-s", "api", "--add", "api=40", "-o", "json"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			overviewGolden(t, "overview/"+tc.golden, stdout)
+		})
+	}
+	code, _, stderr := run(t, "capacity", "-c", "prod", "--add", "api=lots")
+	if code != ExitUsage || !strings.Contains(stderr, "invalid --add") {
+		t.Errorf("bad --add: exit %d %s", code, stderr)
+	}
+	code, _, stderr = run(t, "capacity", "-c", "prod", "--add", "nosuch=2")
+	if code != ExitAWS || !strings.Contains(stderr, "service prod/nosuch not found") {
+		t.Errorf("unknown --add service: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("capacity mutated: %v", m)
+	}
+}
+
+// Throttling is waited out by the SDK's adaptive retries: the overviews
+// still answer in full.
+func TestE2EOverviewsUnderThrottling(t *testing.T) {
+	startSandbox(t, "small", "throttle=0.15")
+	code, stdout, stderr := run(t, "services", "-c", "small", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var rows []ops.ServiceRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 3 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+}

@@ -1,0 +1,210 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+
+	"ecsctl/ops"
+)
+
+func scaleServiceArgs(extra ...string) []string {
+	return append([]string{"scale", "service", "-c", "small", "--poll-interval", "20ms", "-o", "json"}, extra...)
+}
+
+func decodeScaleService(t *testing.T, stdout string) ops.ScaleServiceResult {
+	t.Helper()
+	var r ops.ScaleServiceResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("result is not JSON: %v\n%s", err, stdout)
+	}
+	return r
+}
+
+func (sb *sandbox) scaleServiceAASBounds(cluster, service string) (int32, int32) {
+	sb.t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.url)}
+	out, err := applicationautoscaling.NewFromConfig(cfg).DescribeScalableTargets(context.Background(), &applicationautoscaling.DescribeScalableTargetsInput{
+		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: []string{"service/" + cluster + "/" + service}})
+	if err != nil || len(out.ScalableTargets) != 1 {
+		sb.t.Fatalf("describe scalable target: %v %+v", err, out)
+	}
+	return aws.ToInt32(out.ScalableTargets[0].MinCapacity), aws.ToInt32(out.ScalableTargets[0].MaxCapacity)
+}
+
+func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	sb.waitSteady("small", "worker")
+	sb.sim.ResetReport()
+	for _, n := range []int{5, 1} {
+		code, stdout, stderr := run(t, scaleServiceArgs("-s", "worker", "--count", strconv.Itoa(n), "--wait")...)
+		if code != ExitOK {
+			t.Fatalf("scale to %d: exit %d\n%s\n%s", n, code, stdout, stderr)
+		}
+		res := decodeScaleService(t, stdout)
+		if res.Outcome != "steady" || res.To != n || res.Running != n || !res.Waited {
+			t.Fatalf("scale to %d: %+v", n, res)
+		}
+		svc := sb.service("small", "worker")
+		if svc.DesiredCount != int32(n) || svc.RunningCount != int32(n) || svc.PendingCount != 0 {
+			t.Fatalf("sandbox after scale to %d: desired %d running %d pending %d", n, svc.DesiredCount, svc.RunningCount, svc.PendingCount)
+		}
+		if !strings.Contains(stderr, "small/worker steady at "+strconv.Itoa(n)+" running") {
+			t.Errorf("progress lines:\n%s", stderr)
+		}
+	}
+	updates := 0
+	for _, m := range sb.mutations() {
+		if m != "ecs.UpdateService" {
+			t.Errorf("unexpected mutation %s", m)
+		}
+		updates++
+	}
+	if updates != 2 {
+		t.Errorf("%d UpdateService calls, want 2", updates)
+	}
+	if rep := sb.sim.Report(); len(rep.TerminatedWithTasks) != 0 || len(rep.Violations) != 0 || len(rep.KilledNoReplacement) != 0 {
+		t.Errorf("invariants: %+v", rep)
+	}
+}
+
+func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	// api's Application Auto Scaling keeps it within 2-10.
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "12")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res := decodeScaleService(t, stdout)
+	if res.Autoscaling == nil || res.Autoscaling.Min != 2 || res.Autoscaling.Max != 10 || !strings.Contains(res.Warning, "--update-autoscaling") {
+		t.Fatalf("no autoscaling warning: %+v", res)
+	}
+	if !strings.Contains(stderr, "between 2 and 10") {
+		t.Errorf("stderr does not warn:\n%s", stderr)
+	}
+	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 2 || hi != 10 {
+		t.Errorf("bounds moved without --update-autoscaling: %d-%d", lo, hi)
+	}
+	code, stdout, stderr = run(t, scaleServiceArgs("-s", "api", "--count", "1", "--update-autoscaling", "--wait")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res = decodeScaleService(t, stdout)
+	if res.AutoscalingUpdated == nil || res.AutoscalingUpdated.Min != 1 || res.AutoscalingUpdated.Max != 10 || res.Warning != "" {
+		t.Fatalf("bounds not updated: %+v", res)
+	}
+	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 1 || hi != 10 {
+		t.Errorf("bounds %d-%d, want 1-10", lo, hi)
+	}
+	if svc := sb.service("small", "api"); svc.DesiredCount != 1 || svc.RunningCount != 1 {
+		t.Errorf("desired %d running %d", svc.DesiredCount, svc.RunningCount)
+	}
+}
+
+func TestE2EScaleServiceBadInputChangesNothing(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{scaleServiceArgs("-s", "api", "--count", "-1"), ExitUsage, "invalid --count -1"},
+		{scaleServiceArgs("-s", "api", "--count", "three"), ExitUsage, `invalid value "three" for --count`},
+		{scaleServiceArgs("-s", "api", "--count", "9000"), ExitUsage, "at most 5000"},
+		{scaleServiceArgs("-s", "api"), ExitUsage, "missing --count"},
+		{scaleServiceArgs("--count", "3"), ExitUsage, "missing --service"},
+		{scaleServiceArgs("-s", "api", "--count", "3", "--wait", "--timeout", "0s"), ExitUsage, "invalid --timeout"},
+	}
+	for _, tc := range cases {
+		code, stdout, stderr := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want %d and %q on one line", tc.args, code, stderr, stdout, tc.code, tc.want)
+		}
+	}
+	if reqs := sb.sim.Requests(); len(reqs) != 0 {
+		t.Errorf("bad input reached AWS: %d requests, first %s.%s", len(reqs), reqs[0].Service, reqs[0].Op)
+	}
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "7", "--dry-run")...)
+	if code != ExitOK || decodeScaleService(t, stdout).Outcome != "dry-run" || !strings.Contains(stderr, "would set desired count 3 → 7") {
+		t.Errorf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("mutations: %v", m)
+	}
+}
+
+func TestE2EScaleServiceUnknownNamesExit3(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scale", "service", "-c", "small", "-s", "nosuch", "--count", "2"}, "service small/nosuch not found"},
+		{[]string{"scale", "service", "-c", "nocluster", "-s", "api", "--count", "2"}, "cluster nocluster not found"},
+		{[]string{"services", "-c", "nocluster"}, "cluster nocluster not found"},
+		{[]string{"instances", "-c", "nocluster"}, "cluster nocluster not found"},
+		{[]string{"clusters", "-c", "nocluster"}, "cluster nocluster not found"},
+		{[]string{"status", "-c", "small", "-s", "nosuch"}, "service small/nosuch not found"},
+		{[]string{"events", "-c", "small", "-s", "nosuch"}, "service small/nosuch not found"},
+		{[]string{"events", "-c", "nocluster", "-s", "api"}, "cluster nocluster not found"},
+	} {
+		code, _, stderr := run(t, tc.args...)
+		if code != ExitAWS || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 3 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("mutations: %v", m)
+	}
+}
+
+func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	// More tasks than the cluster can place: the service never gets there.
+	code, stdout, stderr := run(t, "scale", "service", "-c", "small", "-s", "worker", "--count", "400", "--wait", "--timeout", "1ms", "--poll-interval", "1h", "-o", "json")
+	if code != ExitTimeout {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if res := decodeScaleService(t, stdout); res.Outcome != "timed-out" {
+		t.Errorf("outcome %+v", res)
+	}
+	if svc := sb.service("small", "worker"); svc.DesiredCount != 400 {
+		t.Errorf("desired %d", svc.DesiredCount)
+	}
+}
+
+// A load-balanced service is steady only once its new targets are healthy.
+func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	sb.waitSteady("small", "api")
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "6", "--wait")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "in initial health checks") {
+		t.Errorf("did not wait for target health:\n%s", stderr)
+	}
+	code, stdout, stderr = run(t, "status", "-c", "small", "-s", "api", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("status: exit %d %s", code, stderr)
+	}
+	var st ops.ServiceStatus
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Tasks) != 6 {
+		t.Fatalf("%d tasks", len(st.Tasks))
+	}
+	for _, tk := range st.Tasks {
+		if tk.TargetHealth != "healthy" || tk.InstanceID == "" || tk.AZ == "" || tk.LastStatus != "RUNNING" {
+			t.Errorf("task right after scale --wait: %+v", tk)
+		}
+	}
+}

@@ -1,0 +1,403 @@
+package ops
+
+import (
+	"context"
+
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+)
+
+// ServiceStatus is `ecsctl status`: one service's deployments, tasks
+// (with instance, AZ and load-balancer target health) and last events.
+type ServiceStatus struct {
+	Service     ServiceRow       `json:"service"`
+	MinHealthy  int              `json:"minimumHealthyPercent"`
+	MaxPercent  int              `json:"maximumPercent"`
+	Deployments []DeploymentInfo `json:"deployments"`
+	Tasks       []TaskRow        `json:"tasks"`
+	Targets     []TargetRow      `json:"targets"`
+	Events      []ServiceEvent   `json:"events"`
+}
+
+// DeploymentInfo is one deployment of a service.
+type DeploymentInfo struct {
+	ID             string    `json:"id"`
+	Status         string    `json:"status"` // PRIMARY, ACTIVE
+	RolloutState   string    `json:"rolloutState"`
+	RolloutReason  string    `json:"rolloutReason,omitempty"`
+	TaskDefinition string    `json:"taskDefinition"`
+	Desired        int       `json:"desired"`
+	Running        int       `json:"running"`
+	Pending        int       `json:"pending"`
+	Failed         int       `json:"failed"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// TaskRow is one task of a service.
+type TaskRow struct {
+	ID             string     `json:"id"`
+	InstanceID     string     `json:"instanceId"`
+	AZ             string     `json:"availabilityZone"`
+	LastStatus     string     `json:"lastStatus"`
+	DesiredStatus  string     `json:"desiredStatus"`
+	Health         string     `json:"health"`
+	StartedAt      *time.Time `json:"startedAt,omitempty"`
+	TaskDefinition string     `json:"taskDefinition"`
+	Revision       int        `json:"revision"`
+	// TargetHealth is the state of the task's load-balancer targets
+	// ("healthy", "initial", ... ; several joined by ","), "" if none.
+	TargetHealth string `json:"targetHealth"`
+}
+
+// TargetRow is one target of the service's target groups.
+type TargetRow struct {
+	TargetGroup string `json:"targetGroup"`
+	ID          string `json:"id"`
+	Port        int    `json:"port"`
+	State       string `json:"state"`
+	Reason      string `json:"reason,omitempty"`
+	TaskID      string `json:"taskId,omitempty"`
+}
+
+// ServiceEvent is one service event.
+type ServiceEvent struct {
+	ID      string    `json:"id"`
+	At      time.Time `json:"at"`
+	Message string    `json:"message"`
+}
+
+// describeService describes one service, NotFoundError if it does not exist.
+func (o *Overview) describeService(ctx context.Context, cluster, service string) (types.Service, error) {
+	return overviewDescribeService(ctx, o.ECS, cluster, service)
+}
+
+type overviewServiceAPI interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+}
+
+func overviewDescribeService(ctx context.Context, api overviewServiceAPI, cluster, service string) (types.Service, error) {
+	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		return types.Service{}, fmt.Errorf("describe service %s/%s: %w", cluster, service, overviewNotFound(err, "service", cluster+"/"+service))
+	}
+	for _, s := range out.Services {
+		if aws.ToString(s.Status) != "INACTIVE" {
+			return s, nil
+		}
+	}
+	return types.Service{}, &NotFoundError{Kind: "service", Name: cluster + "/" + service}
+}
+
+// Status reads one service in full. lastEvents bounds the events (0: all
+// that DescribeServices returns).
+func (o *Overview) Status(ctx context.Context, cluster, service string, lastEvents int) (*ServiceStatus, error) {
+	if _, err := o.describeCluster(ctx, cluster); err != nil {
+		return nil, err
+	}
+	svc, err := o.describeService(ctx, cluster, service)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := o.clusterTasks(ctx, cluster, aws.ToString(svc.ServiceName))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := o.serviceRows(ctx, cluster, []types.Service{svc}, tasks)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.ServiceUtilization(ctx, cluster, rows); err != nil {
+		return nil, err
+	}
+	st := &ServiceStatus{Service: rows[0], Deployments: []DeploymentInfo{}, Tasks: []TaskRow{}, Targets: []TargetRow{}, Events: []ServiceEvent{}}
+	if dc := svc.DeploymentConfiguration; dc != nil {
+		st.MinHealthy, st.MaxPercent = int(aws.ToInt32(dc.MinimumHealthyPercent)), int(aws.ToInt32(dc.MaximumPercent))
+	}
+	for _, d := range svc.Deployments {
+		di := DeploymentInfo{
+			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), RolloutState: string(d.RolloutState), RolloutReason: aws.ToString(d.RolloutStateReason),
+			TaskDefinition: overviewTaskDefName(aws.ToString(d.TaskDefinition)),
+			Desired:        int(d.DesiredCount), Running: int(d.RunningCount), Pending: int(d.PendingCount), Failed: int(d.FailedTasks),
+		}
+		if d.CreatedAt != nil {
+			di.CreatedAt = d.CreatedAt.UTC()
+		}
+		if d.UpdatedAt != nil {
+			di.UpdatedAt = d.UpdatedAt.UTC()
+		}
+		st.Deployments = append(st.Deployments, di)
+	}
+	st.Events = overviewEvents(svc, lastEvents)
+
+	// The instances the tasks run on (EC2 id), 100 per call.
+	ciSet := map[string]bool{}
+	var ciArns []string
+	for _, t := range tasks {
+		if a := aws.ToString(t.ContainerInstanceArn); a != "" && !ciSet[a] {
+			ciSet[a] = true
+			ciArns = append(ciArns, a)
+		}
+	}
+	sort.Strings(ciArns)
+	cis, err := o.describeContainerInstances(ctx, cluster, ciArns)
+	if err != nil {
+		return nil, err
+	}
+	ec2ID := map[string]string{}
+	for _, ci := range cis {
+		ec2ID[aws.ToString(ci.ContainerInstanceArn)] = aws.ToString(ci.Ec2InstanceId)
+	}
+
+	// Load-balancer targets, matched to tasks by instance and host port
+	// (bridge/host) or by IP (awsvpc).
+	type ep struct {
+		id   string
+		port int
+	}
+	owner := map[ep]string{}
+	ownerIP := map[string]string{}
+	for _, t := range tasks {
+		id := overviewShortName(aws.ToString(t.TaskArn))
+		inst := ec2ID[aws.ToString(t.ContainerInstanceArn)]
+		for _, c := range t.Containers {
+			for _, b := range c.NetworkBindings {
+				if b.HostPort != nil {
+					owner[ep{inst, int(*b.HostPort)}] = id
+				}
+			}
+			for _, ni := range c.NetworkInterfaces {
+				if ip := aws.ToString(ni.PrivateIpv4Address); ip != "" {
+					ownerIP[ip] = id
+				}
+			}
+		}
+	}
+	health := map[string][]string{}
+	if o.ELB != nil {
+		for _, lb := range svc.LoadBalancers {
+			tg := aws.ToString(lb.TargetGroupArn)
+			if tg == "" {
+				continue
+			}
+			out, err := o.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+			if err != nil {
+				return nil, fmt.Errorf("describe target health of %s (service %s/%s): %w", overviewTargetGroupName(tg), cluster, service, err)
+			}
+			for _, d := range out.TargetHealthDescriptions {
+				if d.Target == nil {
+					continue
+				}
+				tr := TargetRow{TargetGroup: overviewTargetGroupName(tg), ID: aws.ToString(d.Target.Id), Port: int(aws.ToInt32(d.Target.Port))}
+				if d.TargetHealth != nil {
+					tr.State = string(d.TargetHealth.State)
+					tr.Reason = string(d.TargetHealth.Reason)
+				}
+				tr.TaskID = owner[ep{tr.ID, tr.Port}]
+				if tr.TaskID == "" {
+					tr.TaskID = ownerIP[tr.ID]
+				}
+				if tr.TaskID != "" {
+					health[tr.TaskID] = append(health[tr.TaskID], tr.State)
+				}
+				st.Targets = append(st.Targets, tr)
+			}
+		}
+	}
+	sort.Slice(st.Targets, func(i, j int) bool {
+		a, b := st.Targets[i], st.Targets[j]
+		if a.TargetGroup != b.TargetGroup {
+			return a.TargetGroup < b.TargetGroup
+		}
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return a.Port < b.Port
+	})
+	for _, t := range tasks {
+		id := overviewShortName(aws.ToString(t.TaskArn))
+		tr := TaskRow{
+			ID: id, InstanceID: ec2ID[aws.ToString(t.ContainerInstanceArn)], AZ: aws.ToString(t.AvailabilityZone),
+			LastStatus: aws.ToString(t.LastStatus), DesiredStatus: aws.ToString(t.DesiredStatus), Health: string(t.HealthStatus),
+			TaskDefinition: overviewTaskDefName(aws.ToString(t.TaskDefinitionArn)), Revision: overviewRevision(aws.ToString(t.TaskDefinitionArn)),
+		}
+		if t.StartedAt != nil {
+			s := t.StartedAt.UTC()
+			tr.StartedAt = &s
+		}
+		for i, h := range health[id] {
+			if i > 0 {
+				tr.TargetHealth += ","
+			}
+			tr.TargetHealth += h
+		}
+		st.Tasks = append(st.Tasks, tr)
+	}
+	sort.Slice(st.Tasks, func(i, j int) bool {
+		a, b := st.Tasks[i], st.Tasks[j]
+		if a.AZ != b.AZ {
+			return a.AZ < b.AZ
+		}
+		if a.InstanceID != b.InstanceID {
+			return a.InstanceID < b.InstanceID
+		}
+		return a.ID < b.ID
+	})
+	return st, nil
+}
+
+func overviewTargetGroupName(arn string) string {
+	// arn:aws:elasticloadbalancing:r:a:targetgroup/NAME/ID
+	const marker = "targetgroup/"
+	for i := 0; i+len(marker) <= len(arn); i++ {
+		if arn[i:i+len(marker)] == marker {
+			rest := arn[i+len(marker):]
+			for j := 0; j < len(rest); j++ {
+				if rest[j] == '/' {
+					return rest[:j]
+				}
+			}
+			return rest
+		}
+	}
+	return arn
+}
+
+// overviewEvents returns a service's events oldest first, the last n (0: all).
+func overviewEvents(svc types.Service, n int) []ServiceEvent {
+	evs := make([]ServiceEvent, 0, len(svc.Events))
+	for _, e := range svc.Events {
+		ev := ServiceEvent{ID: aws.ToString(e.Id), Message: aws.ToString(e.Message)}
+		if e.CreatedAt != nil {
+			ev.At = e.CreatedAt.UTC()
+		}
+		evs = append(evs, ev)
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	if n > 0 && len(evs) > n {
+		evs = evs[len(evs)-n:]
+	}
+	return evs
+}
+
+// Events returns a service's events since a time (zero: all), oldest first.
+func (o *Overview) Events(ctx context.Context, cluster, service string, since time.Time) ([]ServiceEvent, error) {
+	if _, err := o.describeCluster(ctx, cluster); err != nil {
+		return nil, err
+	}
+	svc, err := o.describeService(ctx, cluster, service)
+	if err != nil {
+		return nil, err
+	}
+	var out []ServiceEvent
+	for _, e := range overviewEvents(svc, 0) {
+		if !e.At.Before(since) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// FollowEvents emits a service's events since a time, oldest first, then
+// polls every interval and emits the new ones (by event id) until ctx ends,
+// returning ErrInterrupted. Throttling and server errors while following
+// are waited out; other errors end the follow.
+func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, since time.Time, interval time.Duration, emit func(ServiceEvent)) error {
+	clock := o.Clock
+	if clock == nil {
+		clock = RealClock{}
+	}
+	evs, err := o.Events(ctx, cluster, service, since)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range evs {
+		seen[e.ID] = true
+		emit(e)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("following events of %s/%s: %w", cluster, service, ErrInterrupted)
+		case <-clock.After(interval):
+		}
+		svc, err := o.describeService(ctx, cluster, service)
+		if err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			if transient(err) {
+				continue
+			}
+			return err
+		}
+		for _, e := range overviewEvents(svc, 0) {
+			if seen[e.ID] || e.At.Before(since) {
+				continue
+			}
+			seen[e.ID] = true
+			emit(e)
+		}
+	}
+}
+
+// ParseEventsSince reads --since: a duration back from now ("1h", "30m").
+func ParseEventsSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		if n, aerr := strconv.Atoi(s); aerr == nil && n >= 0 {
+			return time.Time{}, Inputf("invalid --since %q: want a duration with a unit, like %ds, 30m or 1h", s, n)
+		}
+		return time.Time{}, Inputf("invalid --since %q: want a duration like 30m or 1h", s)
+	}
+	return now.Add(-d), nil
+}
+
+// InstanceTasks lists the tasks on one container instance (ARN or id),
+// sorted by service then task id.
+func (o *Overview) InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]TaskRow, error) {
+	var arns []string
+	p := ecs.NewListTasksPaginator(o.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(containerInstance), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(err, "cluster", cluster))
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	tasks, err := o.describeTasks(ctx, cluster, arns)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]TaskRow, 0, len(tasks))
+	group := map[string]string{}
+	for _, t := range tasks {
+		id := overviewShortName(aws.ToString(t.TaskArn))
+		group[id] = aws.ToString(t.Group)
+		tr := TaskRow{ID: id, AZ: aws.ToString(t.AvailabilityZone), LastStatus: aws.ToString(t.LastStatus), DesiredStatus: aws.ToString(t.DesiredStatus),
+			Health: string(t.HealthStatus), TaskDefinition: overviewTaskDefName(aws.ToString(t.TaskDefinitionArn)), Revision: overviewRevision(aws.ToString(t.TaskDefinitionArn))}
+		if t.StartedAt != nil {
+			s := t.StartedAt.UTC()
+			tr.StartedAt = &s
+		}
+		rows = append(rows, tr)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if group[rows[i].ID] != group[rows[j].ID] {
+			return group[rows[i].ID] < group[rows[j].ID]
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	return rows, nil
+}

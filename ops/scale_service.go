@@ -1,0 +1,324 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// ScaleServiceECS is the part of ECS that scaling a service uses.
+type ScaleServiceECS interface {
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+}
+
+// ScaleServiceAAS reads and moves a service's Application Auto Scaling bounds.
+type ScaleServiceAAS interface {
+	DescribeScalableTargets(ctx context.Context, in *applicationautoscaling.DescribeScalableTargetsInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.DescribeScalableTargetsOutput, error)
+	RegisterScalableTarget(ctx context.Context, in *applicationautoscaling.RegisterScalableTargetInput, optFns ...func(*applicationautoscaling.Options)) (*applicationautoscaling.RegisterScalableTargetOutput, error)
+}
+
+// ScaleServiceELB reads target health: a load-balanced service is steady
+// only once its new targets pass health checks.
+type ScaleServiceELB interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+}
+
+// scaleServiceMaxCount is ECS's quota of tasks per service.
+const scaleServiceMaxCount = 5000
+
+// ScaleServiceRequest is what `ecsctl scale service` asks for.
+type ScaleServiceRequest struct {
+	Cluster string
+	Service string
+	Count   int
+	// Wait follows the service until running == desired and steady.
+	Wait    bool
+	Timeout time.Duration
+	// UpdateAutoscaling moves the Application Auto Scaling min/max so that
+	// they include Count (otherwise a Count outside them is only reported).
+	UpdateAutoscaling bool
+	DryRun            bool
+}
+
+// ValidateScaleServiceRequest checks the request before any AWS call.
+func ValidateScaleServiceRequest(r ScaleServiceRequest) error {
+	switch {
+	case r.Cluster == "":
+		return Inputf("missing --cluster: the service's cluster, e.g. --cluster prod")
+	case r.Service == "":
+		return Inputf("missing --service: the service to scale, e.g. --service api")
+	case r.Count < 0:
+		return Inputf("invalid --count %d: want 0 or more tasks", r.Count)
+	case r.Count > scaleServiceMaxCount:
+		return Inputf("invalid --count %d: ECS runs at most %d tasks per service", r.Count, scaleServiceMaxCount)
+	case r.Wait && r.Timeout <= 0:
+		return Inputf("invalid --timeout %s: want a positive duration like 10m", r.Timeout)
+	}
+	return nil
+}
+
+// ScaleServiceBounds are a service's Application Auto Scaling min and max.
+type ScaleServiceBounds struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// ScaleServiceResult is the outcome of scaling a service.
+type ScaleServiceResult struct {
+	Cluster string `json:"cluster"`
+	Service string `json:"service"`
+	From    int    `json:"from"`
+	To      int    `json:"to"`
+	DryRun  bool   `json:"dryRun"`
+	// Autoscaling is the service's bounds before the change (nil: none);
+	// AutoscalingUpdated the new ones when --update-autoscaling moved them.
+	Autoscaling        *ScaleServiceBounds `json:"autoscaling,omitempty"`
+	AutoscalingUpdated *ScaleServiceBounds `json:"autoscalingUpdated,omitempty"`
+	// Warning says when Application Auto Scaling would undo the change.
+	Warning string `json:"warning,omitempty"`
+	Waited  bool   `json:"waited"`
+	Running int    `json:"running"`
+	Pending int    `json:"pending"`
+	// Outcome: updated (no wait), steady, dry-run, unchanged, failed,
+	// timed-out or interrupted.
+	Outcome         string  `json:"outcome"`
+	DurationSeconds float64 `json:"durationSeconds"`
+}
+
+// ScaleServiceEvent is one line of progress while scaling.
+type ScaleServiceEvent struct {
+	At      time.Time
+	Subject string // cluster/service
+	Message string
+}
+
+// ServiceScaler sets a service's desired count and follows it.
+type ServiceScaler struct {
+	ECS          ScaleServiceECS
+	AAS          ScaleServiceAAS // nil: no Application Auto Scaling check
+	ELB          ScaleServiceELB // nil: target health not waited for
+	Clock        Clock
+	PollInterval time.Duration
+	Progress     func(ScaleServiceEvent)
+}
+
+func (s *ServiceScaler) clock() Clock {
+	if s.Clock == nil {
+		return RealClock{}
+	}
+	return s.Clock
+}
+
+func (s *ServiceScaler) emit(subject, format string, args ...any) {
+	if s.Progress != nil {
+		s.Progress(ScaleServiceEvent{At: s.clock().Now(), Subject: subject, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// scaleServiceResourceID is the Application Auto Scaling id of a service.
+func scaleServiceResourceID(cluster, service string) string {
+	return "service/" + cluster + "/" + service
+}
+
+// Scale sets the desired count; with Wait it follows the service until
+// running == desired, one COMPLETED deployment and nothing pending.
+func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*ScaleServiceResult, error) {
+	if err := ValidateScaleServiceRequest(req); err != nil {
+		return nil, err
+	}
+	start := s.clock().Now()
+	subject := req.Cluster + "/" + req.Service
+	if _, err := overviewDescribeCluster(ctx, s.ECS, req.Cluster); err != nil {
+		return nil, err
+	}
+	svc, err := overviewDescribeService(ctx, s.ECS, req.Cluster, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	res := &ScaleServiceResult{Cluster: req.Cluster, Service: req.Service, From: int(svc.DesiredCount), To: req.Count, DryRun: req.DryRun,
+		Running: int(svc.RunningCount), Pending: int(svc.PendingCount)}
+	if s.AAS != nil {
+		out, err := s.AAS.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceIds: []string{scaleServiceResourceID(req.Cluster, req.Service)},
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("describe scalable target of service %s: %w", subject, err)
+		}
+		for _, t := range out.ScalableTargets {
+			res.Autoscaling = &ScaleServiceBounds{Min: int(aws.ToInt32(t.MinCapacity)), Max: int(aws.ToInt32(t.MaxCapacity))}
+		}
+	}
+	if b := res.Autoscaling; b != nil && (req.Count < b.Min || req.Count > b.Max) {
+		if req.UpdateAutoscaling {
+			res.AutoscalingUpdated = &ScaleServiceBounds{Min: min(b.Min, req.Count), Max: max(b.Max, req.Count)}
+		} else {
+			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks and will move %d back into that range; "+
+				"add --update-autoscaling to move the bounds", subject, b.Min, b.Max, req.Count)
+		}
+	}
+	if res.Warning != "" {
+		s.emit(subject, "warning: %s", res.Warning)
+	}
+	if req.DryRun {
+		res.Outcome = "dry-run"
+		msg := fmt.Sprintf("dry run: would set desired count %d → %d", res.From, res.To)
+		if u := res.AutoscalingUpdated; u != nil {
+			msg += fmt.Sprintf(" and autoscaling bounds %d-%d → %d-%d", res.Autoscaling.Min, res.Autoscaling.Max, u.Min, u.Max)
+		}
+		s.emit(subject, "%s; nothing changed", msg)
+		return res, nil
+	}
+	if u := res.AutoscalingUpdated; u != nil {
+		_, err := s.AAS.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
+			ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(scaleServiceResourceID(req.Cluster, req.Service)),
+			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+			MinCapacity:       aws.Int32(int32(u.Min)), MaxCapacity: aws.Int32(int32(u.Max)),
+		})
+		if err != nil {
+			return res, fmt.Errorf("update autoscaling bounds of service %s: %w", subject, err)
+		}
+		s.emit(subject, "autoscaling bounds %d-%d → %d-%d", res.Autoscaling.Min, res.Autoscaling.Max, u.Min, u.Max)
+	}
+	if res.From != res.To {
+		_, err := s.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(req.Cluster), Service: aws.String(req.Service), DesiredCount: aws.Int32(int32(req.Count))})
+		if err != nil {
+			return res, fmt.Errorf("update desired count of service %s: %w", subject, err)
+		}
+		s.emit(subject, "desired count %d → %d", res.From, res.To)
+		res.Outcome = "updated"
+	} else {
+		s.emit(subject, "desired count already %d", res.To)
+		res.Outcome = "unchanged"
+	}
+	if !req.Wait {
+		res.DurationSeconds = s.clock().Now().Sub(start).Seconds()
+		return res, nil
+	}
+	res.Waited = true
+	err = s.wait(ctx, req, res)
+	res.DurationSeconds = s.clock().Now().Sub(start).Seconds()
+	return res, err
+}
+
+// wait polls the service until it is steady at the requested count.
+func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *ScaleServiceResult) error {
+	subject := req.Cluster + "/" + req.Service
+	interval := s.PollInterval
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	deadline := s.clock().Now().Add(req.Timeout)
+	last := ""
+	say := func(msg string) {
+		if msg != "" && msg != last {
+			s.emit(subject, "%s", msg)
+			last = msg
+		}
+	}
+	for {
+		done, err := s.poll(ctx, req, res, say)
+		if done || (err != nil && ctx.Err() == nil && !transient(err)) {
+			return err
+		}
+		if ctx.Err() != nil {
+			res.Outcome = "interrupted"
+			return fmt.Errorf("waiting for %s to reach %d running (%d now): %w", subject, req.Count, res.Running, ErrInterrupted)
+		}
+		left := deadline.Sub(s.clock().Now())
+		if left <= 0 {
+			res.Outcome = "timed-out"
+			return fmt.Errorf("%s did not reach %d running within %s (%d running, %d pending): %w", subject, req.Count, req.Timeout, res.Running, res.Pending, ErrTimeout)
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.clock().After(min(interval, left)):
+		}
+	}
+}
+
+// poll looks once: done with a nil error when steady at the count (and,
+// behind a load balancer, the targets healthy), done with an error when it
+// can no longer get there.
+func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *ScaleServiceResult, say func(string)) (bool, error) {
+	subject := req.Cluster + "/" + req.Service
+	out, err := s.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: []string{req.Service}})
+	if err != nil {
+		return false, fmt.Errorf("describe service %s: %w", subject, err)
+	}
+	if len(out.Services) != 1 {
+		return true, &NotFoundError{Kind: "service", Name: subject}
+	}
+	svc := out.Services[0]
+	res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
+	say(fmt.Sprintf("%d/%d running, %d pending", svc.RunningCount, svc.DesiredCount, svc.PendingCount))
+	if int(svc.DesiredCount) != req.Count {
+		res.Outcome = "failed"
+		return true, fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ErrFailed)
+	}
+	if d := primaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
+		res.Outcome = "failed"
+		return true, fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
+	}
+	if overviewServiceState(svc) != ServiceStateSteady || int(svc.RunningCount) != req.Count {
+		return false, nil
+	}
+	ok, msg, err := s.targetsHealthy(ctx, svc, req.Count)
+	if err != nil {
+		return false, fmt.Errorf("describe target health of service %s: %w", subject, err)
+	}
+	if !ok {
+		say(msg)
+		return false, nil
+	}
+	res.Outcome = "steady"
+	s.emit(subject, "steady at %d running", svc.RunningCount)
+	return true, nil
+}
+
+// targetsHealthy reports whether each of the service's target groups has
+// at least count healthy targets and none still in initial health checks
+// (draining targets of stopped tasks do not count either way).
+func (s *ServiceScaler) targetsHealthy(ctx context.Context, svc types.Service, count int) (bool, string, error) {
+	if s.ELB == nil || count == 0 {
+		return true, "", nil
+	}
+	for _, lb := range svc.LoadBalancers {
+		tg := aws.ToString(lb.TargetGroupArn)
+		if tg == "" {
+			continue
+		}
+		out, err := s.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		if err != nil {
+			return false, "", err
+		}
+		healthy, initial, unhealthy := 0, 0, 0
+		for _, d := range out.TargetHealthDescriptions {
+			if d.TargetHealth == nil {
+				continue
+			}
+			switch d.TargetHealth.State {
+			case elbtypes.TargetHealthStateEnumHealthy:
+				healthy++
+			case elbtypes.TargetHealthStateEnumInitial:
+				initial++
+			case elbtypes.TargetHealthStateEnumUnhealthy:
+				unhealthy++
+			}
+		}
+		if healthy < count || initial > 0 {
+			return false, fmt.Sprintf("target group %s: %d healthy, %d in initial health checks, %d unhealthy", overviewTargetGroupName(tg), healthy, initial, unhealthy), nil
+		}
+	}
+	return true, "", nil
+}
