@@ -247,6 +247,7 @@ func demoWorld() *World {
 	for i, name := range []string{"api", "web", "orders-api", "payments-api", "search-api", "users-api", "orders-worker", "email-worker", "admin-api", "gateway-api"} {
 		s := appService(name, 1+i%2, 256, 512, DemoNextTag, strings.HasSuffix(name, "api") || name == "web")
 		s.Tags["env"] = "staging"
+		s.Family = "staging-" + name // its own family, as teams keep them per environment
 		stagingServices = append(stagingServices, s)
 	}
 	staging := ClusterSpec{Name: "staging", Tags: map[string]string{"env": "staging"}, Services: stagingServices}
