@@ -85,13 +85,13 @@ type DrainBatch struct {
 
 // DrainResult tells what a batch did.
 type DrainResult struct {
-	Instances       []string       `json:"instances"`
-	Services        []string       `json:"services"`
-	StoppedStandalone []string     `json:"stoppedStandaloneTasks,omitempty"`
-	StartedAt       time.Time      `json:"startedAt"`
-	DrainedAt       time.Time      `json:"drainedAt"`
-	DurationSeconds float64        `json:"durationSeconds"`
-	MinHealthy      map[string]int `json:"minHealthyObserved"` // service → fewest running seen
+	Instances         []string       `json:"instances"`
+	Services          []string       `json:"services"`
+	StoppedStandalone []string       `json:"stoppedStandaloneTasks,omitempty"`
+	StartedAt         time.Time      `json:"startedAt"`
+	DrainedAt         time.Time      `json:"drainedAt"`
+	DurationSeconds   float64        `json:"durationSeconds"`
+	MinHealthy        map[string]int `json:"minHealthyObserved"` // service → fewest running seen
 }
 
 func (d *Drainer) clock() Clock {

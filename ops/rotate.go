@@ -121,16 +121,16 @@ type RotatePlan struct {
 	AMISource      string `json:"amiSource"`
 	LaunchTemplate string `json:"launchTemplate"`
 	// LaunchTemplateVersion is the version the ASG launches ($Latest → 7).
-	LaunchTemplateVersion string              `json:"launchTemplateVersion"`
-	UpdateLaunchTemplate  bool                `json:"updateLaunchTemplate,omitempty"`
-	Original              RotateCapacity      `json:"original"`
-	Current               RotateCapacity      `json:"current"`
-	Batch                 int                 `json:"batchSize"`
-	Surge                 int                 `json:"surge"`
-	Batches               int                 `json:"batches"`
+	LaunchTemplateVersion string               `json:"launchTemplateVersion"`
+	UpdateLaunchTemplate  bool                 `json:"updateLaunchTemplate,omitempty"`
+	Original              RotateCapacity       `json:"original"`
+	Current               RotateCapacity       `json:"current"`
+	Batch                 int                  `json:"batchSize"`
+	Surge                 int                  `json:"surge"`
+	Batches               int                  `json:"batches"`
 	Instances             []RotatePlanInstance `json:"instances"`
-	Notes                 []string            `json:"notes,omitempty"`
-	Final                 RotateFinal         `json:"expectedFinalState"`
+	Notes                 []string             `json:"notes,omitempty"`
+	Final                 RotateFinal          `json:"expectedFinalState"`
 }
 
 // RotateCapacity is an ASG's desired/min/max.
@@ -756,4 +756,6 @@ func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *Rotat
 }
 
 // ec2Tag is a one-tag slice.
-func ec2Tag(k, v string) []ec2types.Tag { return []ec2types.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
+func ec2Tag(k, v string) []ec2types.Tag {
+	return []ec2types.Tag{{Key: aws.String(k), Value: aws.String(v)}}
+}
