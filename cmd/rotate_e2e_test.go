@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"ecsctl/ops"
+	"ecsctl/render"
 	"ecsctl/sim"
 )
 
@@ -132,4 +136,267 @@ func TestE2ERotateDemoCompletes(t *testing.T) {
 		t.Fatalf("outcome %s replaced %d", res.Outcome, len(res.Replaced))
 	}
 	sb.checkRotated(t)
+}
+
+
+// startSandboxWorld is startSandbox for a world the test has changed.
+func startSandboxWorld(t *testing.T, w *sim.World, faults string) *sandbox {
+	t.Helper()
+	s := sim.New(sim.Options{Seed: 7, Speed: e2eSpeed, PageSize: 5})
+	if err := s.LoadWorld(w); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
+	t.Cleanup(srv.Close)
+	if faults != "" {
+		f, err := sim.ParseFaults(faults)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetFaults(f)
+	}
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": ""} {
+		t.Setenv(k, v)
+	}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg)}
+}
+
+// rotateTrigger is a stderr that cancels the run the first time a line
+// containing marker is written (a kill at that point of the run).
+type rotateTrigger struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel func()
+	fired  bool
+}
+
+func (w *rotateTrigger) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.fired && strings.Contains(w.buf.String(), w.marker) {
+		w.fired = true
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// runCancelAt runs ecsctl and cancels its context at the first progress
+// line containing marker.
+func runCancelAt(t *testing.T, marker string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, _, out, _ := render.Test()
+	trig := &rotateTrigger{marker: marker, cancel: cancel}
+	ios.Err = trig
+	code := Run(ctx, append([]string{"ecsctl"}, args...), ios)
+	if !trig.fired {
+		t.Fatalf("marker %q never seen:\n%s", marker, trig.buf.String())
+	}
+	return code, out.String(), trig.buf.String()
+}
+
+func TestE2ERotateResumesAfterBeingKilled(t *testing.T) {
+	for _, tc := range []struct{ name, marker string }{
+		{"after scale-out", "desired capacity 50 → 52"},
+		{"mid-drain", "DRAINING"},
+		{"after a termination", "terminated through prod-ecs"},
+		{"in the second batch", "batch 2/9 waiting"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := startSandbox(t, "demo", "")
+			sb.sim.ResetReport()
+			code, stdout, stderr := runCancelAt(t, tc.marker, rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
+			if code != ExitInterrupted {
+				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "resume: ecsctl rotate-ami --cluster prod --asg prod-ecs --yes") {
+				t.Errorf("no resume advice:\n%s", stderr)
+			}
+			if _, ok := groupTagValue(sb.rotateASG("prod-ecs"), "ecsctl:rotation"); !ok {
+				t.Fatalf("run record not in the group's tags after the kill")
+			}
+			code, stdout, stderr = run(t, rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
+			if code != ExitOK {
+				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			res := decodeRotate(t, stdout)
+			if !res.Plan.Resuming || res.Outcome != ops.RotateCompleted {
+				t.Errorf("resume: resuming=%v outcome %s", res.Plan.Resuming, res.Outcome)
+			}
+			sb.checkRotated(t)
+		})
+	}
+}
+
+func groupTagValue(out *autoscaling.DescribeAutoScalingGroupsOutput, key string) (string, bool) {
+	for _, tg := range out.AutoScalingGroups[0].Tags {
+		if aws.ToString(tg.Key) == key {
+			return aws.ToString(tg.Value), true
+		}
+	}
+	return "", false
+}
+
+func TestE2ERotateAbortMidRunRestores(t *testing.T) {
+	sb := startSandbox(t, "demo", "")
+	sb.sim.ResetReport()
+	code, stdout, stderr := runCancelAt(t, "batch 2/9 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, rotateArgs("prod", "--abort", "--yes")...)
+	if code != ExitOK {
+		t.Fatalf("abort: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if res := decodeRotate(t, stdout); res.Outcome != ops.RotateAborted {
+		t.Errorf("outcome %s", res.Outcome)
+	}
+	g := sb.rotateASG("prod-ecs").AutoScalingGroups[0]
+	if aws.ToInt32(g.DesiredCapacity) != 50 || aws.ToInt32(g.MinSize) != 45 || aws.ToInt32(g.MaxSize) != 60 || len(g.SuspendedProcesses) != 0 {
+		t.Errorf("asg %d/%d/%d suspended %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.SuspendedProcesses)
+	}
+	if _, ok := groupTagValue(sb.rotateASG("prod-ecs"), "ecsctl:rotation"); ok {
+		t.Error("run record left on the group")
+	}
+	amis := sb.rotateAMIs("prod")
+	if amis["DRAINING "+sim.DemoOldAMI] != 0 || amis["ACTIVE "+sim.DemoOldAMI] != 16 || amis["ACTIVE "+sim.DemoNewAMI] != 34 {
+		t.Errorf("container instances after abort: %v (want batch 1 replaced, the rest back ACTIVE)", amis)
+	}
+	rep := sb.sim.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
+		t.Errorf("invariants broken: %v %+v", rep.Violations, rep.TerminatedWithTasks)
+	}
+	code, _, stderr = run(t, rotateArgs("prod", "--abort", "--yes")...)
+	if code != ExitUsage || !strings.Contains(stderr, "no rotation in progress") {
+		t.Errorf("second abort: exit %d %s", code, stderr)
+	}
+}
+
+func TestE2ERotateRefusesLaunchTemplateOnOldAMI(t *testing.T) {
+	sb := startSandbox(t, "demo", "")
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.url)}
+	asg := autoscaling.NewFromConfig(cfg)
+	g := sb.rotateASG("prod-ecs").AutoScalingGroups[0]
+	lt := *g.LaunchTemplate
+	lt.Version = aws.String("$Default") // version 1: the old AMI
+	lt.LaunchTemplateName = nil
+	if _, err := asg.UpdateAutoScalingGroup(context.Background(), &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("prod-ecs"), LaunchTemplate: &lt}); err != nil {
+		t.Fatal(err)
+	}
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, rotateArgs("prod", "--yes")...)
+	if code != ExitUsage || !strings.Contains(stderr, "launches "+sim.DemoOldAMI+", not the target "+sim.DemoNewAMI) || !strings.Contains(stderr, "--update-launch-template") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("refusal made mutating calls: %v", m)
+	}
+	// With --update-launch-template it makes a new version and completes.
+	sb.sim.ResetReport()
+	code, stdout, stderr = run(t, rotateArgs("prod", "--yes", "--update-launch-template", "--standalone-tasks", "stop", "--batch", "5")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	sb.checkRotated(t)
+}
+
+// smallPinned is the small world with its standalone task pinned to the
+// first (old) instance.
+func smallPinned() *sim.World {
+	w, _ := sim.BuiltinWorld("small")
+	zero := 0
+	w.Clusters[0].Tasks[0].Instance = &zero
+	return w
+}
+
+func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
+	t.Run("abort refuses before any change", func(t *testing.T) {
+		sb := startSandboxWorld(t, smallPinned(), "")
+		sb.sim.ResetRequests()
+		code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--batch", "1", "--standalone-tasks", "abort")...)
+		if code != ExitUsage || !strings.Contains(stderr, "standalone task") {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if m := sb.mutations(); len(m) != 0 {
+			t.Fatalf("mutating calls: %v", m)
+		}
+	})
+	t.Run("wait pauses, leaves DRAINING, stop finishes", func(t *testing.T) {
+		sb := startSandboxWorld(t, smallPinned(), "")
+		sb.sim.ResetReport()
+		code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--batch", "1", "--timeout-per-batch", "2s")...)
+		if code != ExitFailed || !strings.Contains(stderr, "not drained after 2s") {
+			t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+		}
+		if res := decodeRotate(t, stdout); res.Outcome != ops.RotatePaused {
+			t.Errorf("outcome %s", res.Outcome)
+		}
+		if amis := sb.rotateAMIs("small"); amis["DRAINING "+sim.DemoOldAMI] != 1 {
+			t.Errorf("instances: %v, want the paused one DRAINING", amis)
+		}
+		code, stdout, stderr = run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if amis := sb.rotateAMIs("small"); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
+			t.Errorf("instances: %v", amis)
+		}
+		if !strings.Contains(stderr, "stopped standalone task") {
+			t.Errorf("no standalone stop reported:\n%s", stderr)
+		}
+		rep := sb.sim.Report()
+		if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
+			t.Errorf("invariants: %v %+v", rep.Violations, rep.TerminatedWithTasks)
+		}
+	})
+}
+
+func TestE2ERotateRefusesWithoutSpareCapacity(t *testing.T) {
+	w := smallPinned()
+	w.LaunchTemplates[0].Versions[1].InstanceType = "t3.micro" // new instances too small for api (512 CPU, 1 GiB)
+	sb := startSandboxWorld(t, w, "")
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
+	if code != ExitUsage || !strings.Contains(stderr, "not enough spare capacity") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("mutating calls: %v", m)
+	}
+}
+
+func TestE2ERotateUnderThrottling(t *testing.T) {
+	sb := startSandbox(t, "small", "throttle=0.3")
+	sb.sim.ResetReport()
+	code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop", "--batch", "1")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	sb.sim.SetFaults(&sim.Faults{})
+	throttled := 0
+	for _, r := range sb.sim.Requests() {
+		if r.Fault == "throttle" {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no request was throttled")
+	}
+	g := sb.rotateASG("small-ecs").AutoScalingGroups[0]
+	if aws.ToInt32(g.DesiredCapacity) != 3 || aws.ToInt32(g.MinSize) != 3 || aws.ToInt32(g.MaxSize) != 6 || len(g.Tags) != 0 {
+		t.Errorf("asg %d/%d/%d tags %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.Tags)
+	}
+	if amis := sb.rotateAMIs("small"); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
+		t.Errorf("instances: %v", amis)
+	}
+	rep := sb.sim.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
+		t.Errorf("invariants: %v %+v", rep.Violations, rep.TerminatedWithTasks)
+	}
 }

@@ -398,11 +398,18 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 		}
 		ev(EventInfo, id, "terminated", "%s terminated through %s (desired capacity decremented)", id, b.ASG)
 	}
-	// Wait for the container instances to leave the cluster (INACTIVE), so
-	// that the next step sees the cluster as it is.
-	deadline := d.clock().Now().Add(10 * time.Minute)
+	return nil
+}
+
+// WaitDeregistered waits until the given container instances have left the
+// cluster (INACTIVE or gone) after their termination, at most limit.
+func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []string, limit time.Duration) error {
+	if len(arns) == 0 {
+		return nil
+	}
+	deadline := d.clock().Now().Add(limit)
 	for {
-		cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+		cis, err := describeContainerInstances(ctx, d.ECS, cluster, arns)
 		if err != nil && !transient(err) {
 			return interrupted(ctx, err)
 		}
@@ -416,7 +423,7 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 			return nil
 		}
 		if d.clock().Now().After(deadline) {
-			ev(EventWarning, "", "", "terminated instances still registered after 10m; going on")
+			d.emit(RotateEvent{Cluster: cluster, Kind: EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
 			return nil
 		}
 		if err := d.sleep(ctx, d.interval()); err != nil {

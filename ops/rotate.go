@@ -48,6 +48,7 @@ type RotateEC2 interface {
 	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
 }
 
 // RotateSSM resolves the target AMI from a parameter.
@@ -268,6 +269,7 @@ type rotateState struct {
 	ltID     string
 	ltSource string // version to copy when updating the template
 	ltAMI    string
+	ltType   string
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -557,7 +559,11 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(sortedIDs(daemons), ", ")))
 	}
 	if len(old) > 0 {
-		if miss := rotateCapacityCheck(dc, ordered, plan, azCount); len(miss) > 0 {
+		tmpl, err := r.newInstanceSize(ctx, dc, st.ltType)
+		if err != nil {
+			return nil, err
+		}
+		if miss := rotateCapacityCheck(dc, ordered, plan, azCount, tmpl); len(miss) > 0 {
 			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise --surge or add instances first", strings.Join(limitList(miss, 4), "; ")))
 		}
 	}
@@ -607,6 +613,7 @@ func (r *Rotator) checkLaunchTemplate(ctx context.Context, req RotateRequest, st
 	st.ltID = aws.ToString(v.LaunchTemplateId)
 	st.ltSource = strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10)
 	st.ltAMI = aws.ToString(v.LaunchTemplateData.ImageId)
+	st.ltType = string(v.LaunchTemplateData.InstanceType)
 	plan.LaunchTemplate = aws.ToString(v.LaunchTemplateName)
 	plan.LaunchTemplateVersion = version
 	if version != st.ltSource {
@@ -687,17 +694,13 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 // rotateCapacityCheck simulates the batches in order: each batch's moving
 // tasks must fit on the instances that stay (not old) plus the surge. It
 // returns what does not fit ("2: api (1024 CPU…)").
-func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *RotatePlan, azCount map[string]int) []string {
-	var tmpl *drainInstance
+func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *RotatePlan, azCount map[string]int, tmpl *drainInstance) []string {
 	oldSet := map[string]bool{}
 	for _, in := range ordered {
 		oldSet[in.EC2ID] = true
 	}
 	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
 	for _, in := range dc.Instances {
-		if tmpl == nil || in.CPUReg > tmpl.CPUReg {
-			tmpl = in
-		}
 		if !oldSet[in.EC2ID] && in.Status == "ACTIVE" {
 			p.rooms = append(p.rooms, newRoom(in))
 		}
@@ -753,6 +756,34 @@ func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *Rotat
 	}
 	sort.Strings(plan.Notes)
 	return miss
+}
+
+// newInstanceSize is what a new instance of the launch template's type
+// registers: taken from a registered instance of that type, else from EC2.
+func (r *Rotator) newInstanceSize(ctx context.Context, dc *drainCluster, itype string) (*drainInstance, error) {
+	var best *drainInstance
+	for _, in := range dc.Instances {
+		if (itype == "" || in.Type == itype) && (best == nil || in.CPUReg > best.CPUReg) {
+			best = in
+		}
+	}
+	if best != nil || itype == "" {
+		if best == nil {
+			best = &drainInstance{}
+		}
+		return best, nil
+	}
+	out, err := r.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(itype)}})
+	if err != nil {
+		return nil, fmt.Errorf("describe instance type %s: %w", itype, err)
+	}
+	if len(out.InstanceTypes) == 0 || out.InstanceTypes[0].VCpuInfo == nil || out.InstanceTypes[0].MemoryInfo == nil {
+		return nil, fmt.Errorf("describe instance type %s: unknown type", itype)
+	}
+	it := out.InstanceTypes[0]
+	// ECS registers all CPU units and the memory less what the OS keeps (about 6 %).
+	return &drainInstance{Type: itype, CPUReg: int(aws.ToInt32(it.VCpuInfo.DefaultVCpus)) * 1024,
+		MemReg: int(float64(aws.ToInt64(it.MemoryInfo.SizeInMiB)) * 0.94)}, nil
 }
 
 // ec2Tag is a one-tag slice.

@@ -157,6 +157,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	}
 	drainer := r.drainer()
 	batchNo := 0
+	var gone []string // container instances of terminated batches
 	for {
 		g, err := r.describeGroup(ctx, plan.ASG)
 		if err != nil {
@@ -171,6 +172,10 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if len(oldLeft) == 0 {
 			break
 		}
+		before := map[string]bool{}
+		for _, m := range g.Instances {
+			before[aws.ToString(m.InstanceId)] = true
+		}
 		// Top up to original + surge and wait for the new instances.
 		want := run.Orig.Desired + min(run.Surge, len(oldLeft))
 		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
@@ -182,14 +187,19 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if err != nil {
 			return err
 		}
-		if err := r.protect(ctx, plan, run, launched, res); err != nil {
+		for _, id := range launched {
+			if !before[id] {
+				res.Launched = append(res.Launched, id)
+			}
+		}
+		if err := r.protect(ctx, plan, run, launched); err != nil {
 			return interrupted(ctx, err)
 		}
 		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		batch := r.nextBatch(dc, oldSet, oldLeft, run.Batch)
+		batch := r.nextBatch(dc, g, oldLeft, run.Batch)
 		if len(batch) == 0 {
 			return fmt.Errorf("%w: %d old instance(s) of %s are not registered in cluster %s (%s): drain or terminate them by hand, then re-run", ErrFailed, len(oldLeft), plan.ASG, plan.Cluster, strings.Join(limitList(oldLeft, 5), ", "))
 		}
@@ -217,26 +227,37 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		}
 		res.Batches = append(res.Batches, RotateBatchResult{Batch: batchNo, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
 		res.Replaced = append(res.Replaced, dres.Instances...)
+		for _, id := range dres.Instances {
+			gone = append(gone, ids[id])
+		}
 		for i := range plan.Instances {
 			if ids[plan.Instances[i].InstanceID] != "" {
 				plan.Instances[i].State = "replaced"
 			}
 		}
 	}
+	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, 10*time.Minute); err != nil {
+		return err
+	}
+	if run.Suspended {
+		if err := r.balance(ctx, req, plan, res); err != nil {
+			return err
+		}
+	}
 	return r.finish(ctx, run, plan, res)
 }
 
 // nextBatch: the old instances already DRAINING (a resumed batch), else the
-// next ones in AZ-balanced order.
-func (r *Rotator) nextBatch(dc *drainCluster, oldSet map[string]bool, oldLeft []string, size int) []*drainInstance {
-	azCount := map[string]int{}
+// next ones in AZ-balanced order: from the zones with the most live members
+// (where the surge just landed), so that the group stays balanced and
+// AZRebalance has nothing to do afterwards.
+func (r *Rotator) nextBatch(dc *drainCluster, g astypes.AutoScalingGroup, oldLeft []string, size int) []*drainInstance {
 	var draining, active []*drainInstance
 	left := map[string]bool{}
 	for _, id := range oldLeft {
 		left[id] = true
 	}
 	for _, in := range dc.Instances {
-		azCount[in.AZ]++
 		if !left[in.EC2ID] {
 			continue
 		}
@@ -249,8 +270,96 @@ func (r *Rotator) nextBatch(dc *drainCluster, oldSet map[string]bool, oldLeft []
 	if len(draining) > 0 {
 		return draining
 	}
-	ordered := azBalancedOrder(active, azCount)
+	ordered := azBalancedOrder(active, memberZones(g))
 	return ordered[:min(size, len(ordered))]
+}
+
+// memberZones counts a group's live members per zone.
+func memberZones(g astypes.AutoScalingGroup) map[string]int {
+	out := map[string]int{}
+	for _, z := range g.AvailabilityZones {
+		out[z] = 0
+	}
+	for _, m := range g.Instances {
+		if liveMember(m) {
+			out[aws.ToString(m.AvailabilityZone)]++
+		}
+	}
+	return out
+}
+
+// balance evens out the group's zones after the run (so that AZRebalance,
+// once resumed, does not terminate undrained instances): while the fullest
+// zone has two more instances than the emptiest, it launches one (Auto
+// Scaling puts it in the emptiest zone), then drains and removes the
+// instance with the fewest tasks in the fullest zone.
+func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePlan, res *RotateResult) error {
+	drainer := r.drainer()
+	for round := 0; round < 6; round++ {
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		zones := memberZones(g)
+		lo, hi := "", ""
+		for _, z := range sortedIDs(zones) {
+			if lo == "" || zones[z] < zones[lo] {
+				lo = z
+			}
+			if hi == "" || zones[z] > zones[hi] {
+				hi = z
+			}
+		}
+		if zones[hi]-zones[lo] <= 1 {
+			return nil
+		}
+		r.emit(plan.Cluster, EventInfo, "zones uneven (%s %d, %s %d): replacing one instance of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], hi)
+		before := map[string]bool{}
+		for _, m := range g.Instances {
+			before[aws.ToString(m.InstanceId)] = true
+		}
+		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
+			return interrupted(ctx, err)
+		}
+		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI); err != nil {
+			return err
+		}
+		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		var victim *drainInstance
+		for _, in := range dc.Instances {
+			m, ok := findMember(g, in.EC2ID)
+			if !ok || !liveMember(m) || before[in.EC2ID] == false || aws.ToString(m.AvailabilityZone) != hi || in.Status != "ACTIVE" {
+				continue
+			}
+			if victim == nil || len(movingTasks(in)) < len(movingTasks(victim)) {
+				victim = in
+			}
+		}
+		if victim == nil {
+			return nil
+		}
+		if _, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: map[string]string{victim.EC2ID: victim.Arn},
+			Standalone: req.Standalone, Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {
+			return err
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("replaced %s to balance zones %s/%s", victim.EC2ID, hi, lo))
+		if err := drainer.WaitDeregistered(ctx, plan.Cluster, []string{victim.Arn}, 10*time.Minute); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findMember(g astypes.AutoScalingGroup, id string) (astypes.Instance, bool) {
+	for _, m := range g.Instances {
+		if aws.ToString(m.InstanceId) == id {
+			return m, true
+		}
+	}
+	return astypes.Instance{}, false
 }
 
 // scaleTo raises desired capacity (and max, when needed).
@@ -376,7 +485,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 
 // protect shields the new instances from scale-in and marks the ones it
 // protected (so that the end of the run removes only that protection).
-func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, fresh []string, res *RotateResult) error {
+func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, fresh []string) error {
 	g, err := r.describeGroup(ctx, plan.ASG)
 	if err != nil {
 		return err
@@ -402,10 +511,7 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(true)}); err != nil {
 			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 		}
-		for _, id := range chunk {
-			res.Launched = append(res.Launched, id)
-			r.emit(plan.Cluster, EventInfo, "%s in service on %s, protected from scale-in", id, run.AMI)
-		}
+		r.emit(plan.Cluster, EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
 	}
 	return nil
 }
