@@ -138,7 +138,6 @@ func TestE2ERotateDemoCompletes(t *testing.T) {
 	sb.checkRotated(t)
 }
 
-
 // startSandboxWorld is startSandbox for a world the test has changed.
 func startSandboxWorld(t *testing.T, w *sim.World, faults string) *sandbox {
 	t.Helper()

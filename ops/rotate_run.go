@@ -472,7 +472,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 				got = aws.ToString(a.Value)
 			}
 		}
-		if got != ami {
+		if ami != "" && got != ami {
 			return "", nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
 		}
 	}

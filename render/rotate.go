@@ -200,3 +200,34 @@ func RotateSummary(w io.Writer, res *ops.RotateResult) error {
 	}
 	return nil
 }
+
+// ClusterScaleSummary prints a cluster scale's plan or result.
+func ClusterScaleSummary(w io.Writer, res *ops.ClusterScaleResult) error {
+	p := res.Plan
+	fmt.Fprintf(w, "scale cluster %s (%s): %d → %d instances: %s\n", p.Cluster, p.ASG, p.From, p.To, strings.ToUpper(res.Outcome))
+	if len(p.Remove) > 0 {
+		rows := [][]string{}
+		for _, v := range p.Remove {
+			rows = append(rows, []string{v.InstanceID, v.AZ, v.Status, strconv.Itoa(v.ServiceTasks), strconv.Itoa(v.Standalone)})
+		}
+		if err := Table(w, []string{"REMOVE", "AZ", "STATUS", "SERVICE TASKS", "STANDALONE"}, rows); err != nil {
+			return err
+		}
+	}
+	if p.RaiseMax {
+		fmt.Fprintf(w, "max size raised from %d to %d\n", p.Original.Max, p.To)
+	}
+	if len(res.Launched) > 0 {
+		fmt.Fprintf(w, "launched: %s\n", strings.Join(res.Launched, " "))
+	}
+	if res.Final != nil {
+		fmt.Fprintf(w, "%s now: desired %d, min %d, max %d\n", p.ASG, res.Final.Desired, res.Final.Min, res.Final.Max)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if res.Reason != "" {
+		fmt.Fprintf(w, "%s\n", res.Reason)
+	}
+	return nil
+}
