@@ -388,8 +388,13 @@ func TestE2ERotateUnderThrottling(t *testing.T) {
 		t.Fatal("no request was throttled")
 	}
 	g := sb.rotateASG("small-ecs").AutoScalingGroups[0]
-	if aws.ToInt32(g.DesiredCapacity) != 3 || aws.ToInt32(g.MinSize) != 3 || aws.ToInt32(g.MaxSize) != 6 || len(g.Tags) != 0 {
-		t.Errorf("asg %d/%d/%d tags %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.Tags)
+	if aws.ToInt32(g.DesiredCapacity) != 3 || aws.ToInt32(g.MinSize) != 3 || aws.ToInt32(g.MaxSize) != 6 || len(g.SuspendedProcesses) != 0 {
+		t.Errorf("asg %d/%d/%d suspended %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.SuspendedProcesses)
+	}
+	for _, tg := range g.Tags {
+		if strings.HasPrefix(aws.ToString(tg.Key), "ecsctl:") {
+			t.Errorf("tag left: %s=%s", aws.ToString(tg.Key), aws.ToString(tg.Value))
+		}
 	}
 	if amis := sb.rotateAMIs("small"); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
 		t.Errorf("instances: %v", amis)

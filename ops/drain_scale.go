@@ -169,7 +169,7 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 		if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
 			return finish(interrupted(ctx, err))
 		}
-		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "")
+		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1)
 		if err != nil {
 			return finish(err)
 		}

@@ -183,7 +183,10 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 				return interrupted(ctx, err)
 			}
 		}
-		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI)
+		// Enough new instances for this batch; with a surge above the batch
+		// size the next batch's instances boot while this one drains.
+		need := run.Orig.Desired - len(oldLeft) + min(run.Batch, len(oldLeft))
+		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need)
 		if err != nil {
 			return err
 		}
@@ -321,7 +324,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
 			return interrupted(ctx, err)
 		}
-		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI); err != nil {
+		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1); err != nil {
 			return err
 		}
 		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
@@ -381,7 +384,7 @@ func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoS
 // members, all InService and registered ACTIVE (or DRAINING) with a
 // connected agent; it fails before anything drains when a new instance
 // does not run the target AMI. It returns the new (not old) members.
-func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string) ([]string, error) {
+func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) ([]string, error) {
 	timeout := r.BootTimeout
 	if timeout <= 0 {
 		timeout = 15 * time.Minute
@@ -390,7 +393,7 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 	d := r.drainer()
 	last := ""
 	for {
-		why, fresh, err := r.instancesReady(ctx, cluster, group, oldSet, ami)
+		why, fresh, err := r.instancesReady(ctx, cluster, group, oldSet, ami, need)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("%w while waiting for new instances: %v", ErrInterrupted, err)
@@ -412,12 +415,15 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 	}
 }
 
-func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string) (string, []string, error) {
+// With need ≥ 0 it is enough that need new instances are ready (the rest
+// may still boot while a batch drains).
+func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) (string, []string, error) {
 	g, err := r.describeGroup(ctx, group)
 	if err != nil {
 		return "", nil, err
 	}
 	var live []string
+	inService := map[string]bool{}
 	notInService := 0
 	for _, m := range g.Instances {
 		if !liveMember(m) {
@@ -426,14 +432,18 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 		live = append(live, aws.ToString(m.InstanceId))
 		if m.LifecycleState != astypes.LifecycleStateInService {
 			notInService++
+		} else {
+			inService[aws.ToString(m.InstanceId)] = true
 		}
 	}
 	desired := int(aws.ToInt32(g.DesiredCapacity))
-	if len(live) < desired {
-		return fmt.Sprintf("%d/%d instances launched", len(live), desired), nil, nil
-	}
-	if notInService > 0 {
-		return fmt.Sprintf("%d instance(s) not yet InService", notInService), nil, nil
+	if need < 0 {
+		if len(live) < desired {
+			return fmt.Sprintf("%d/%d instances launched", len(live), desired), nil, nil
+		}
+		if notInService > 0 {
+			return fmt.Sprintf("%d instance(s) not yet InService", notInService), nil, nil
+		}
 	}
 	registered := map[string]types.ContainerInstance{}
 	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
@@ -460,12 +470,12 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 		if oldSet[id] {
 			continue
 		}
-		fresh = append(fresh, id)
 		ci, ok := registered[id]
-		if !ok || !ci.AgentConnected {
+		if !ok || !ci.AgentConnected || !inService[id] {
 			waiting++
 			continue
 		}
+		fresh = append(fresh, id)
 		got := ""
 		for _, a := range ci.Attributes {
 			if aws.ToString(a.Name) == "ecs.ami-id" {
@@ -476,8 +486,8 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			return "", nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
 		}
 	}
-	if waiting > 0 {
-		return fmt.Sprintf("%d new instance(s) not yet registered in cluster %s", waiting, cluster), nil, nil
+	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
+		return fmt.Sprintf("%d new instance(s) not yet InService and registered in cluster %s", waiting, cluster), nil, nil
 	}
 	sort.Strings(fresh)
 	return "", fresh, nil
