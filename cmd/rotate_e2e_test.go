@@ -90,7 +90,7 @@ func (sb *sandbox) checkRotated(t *testing.T) {
 		t.Errorf("processes left suspended: %+v", g.SuspendedProcesses)
 	}
 	for _, m := range g.Instances {
-		if aws.ToBool(m.ProtectedFromScaleIn) {
+		if aws.ToBool(m.ProtectedFromScaleIn) && !strings.HasPrefix(string(m.LifecycleState), "Terminat") {
 			t.Errorf("instance %s left protected", aws.ToString(m.InstanceId))
 		}
 	}

@@ -616,7 +616,9 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 	}
 	var ids []string
 	for _, m := range g.Instances {
-		ids = append(ids, aws.ToString(m.InstanceId))
+		if liveMember(m) {
+			ids = append(ids, aws.ToString(m.InstanceId))
+		}
 	}
 	marked, err := instanceTags(ctx, r.EC2, ids, rotateTagProtected)
 	if err != nil {
