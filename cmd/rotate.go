@@ -1,0 +1,132 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/ops"
+	"ecsctl/render"
+)
+
+func init() {
+	addCommand(newRotateCmd)
+}
+
+func newRotateCmd(a *app) *cli.Command {
+	return &cli.Command{
+		Name:  "rotate-ami",
+		Usage: "replace every container instance on an old AMI without losing capacity; resumable",
+		Description: "Preflight checks everything first (launch template on the target AMI, services steady, room for\n" +
+			"the drained tasks, refreshes, suspended processes, capacity providers) and prints the plan. Then it\n" +
+			"records the run in the ASG's tags, suspends AZRebalance, scales out by the surge, checks the new\n" +
+			"instances run the target AMI, and per batch drains, waits for every task there to be STOPPED and the\n" +
+			"services steady with healthy targets, and terminates through the ASG with decrement. It never\n" +
+			"terminates an instance that runs service tasks: on a timeout or a service below its minimum it\n" +
+			"pauses (exit 1). Re-run the same command to resume; --abort undoes a run in progress.\n\n" +
+			"Examples:\n" +
+			"  ecsctl rotate-ami -c prod --dry-run\n" +
+			"  ecsctl rotate-ami -c prod --batch 2 --yes\n" +
+			"  ecsctl rotate-ami -c prod --ami ami-0a1b2c3d4e5f60002 --update-launch-template --standalone-tasks stop --yes\n" +
+			"  ecsctl rotate-ami -c prod --abort --yes",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "asg", Usage: "Auto Scaling group (default: the one group running the cluster's instances)"},
+			&cli.StringFlag{Name: "ami", Usage: "target AMI id"},
+			&cli.StringFlag{Name: "ssm-parameter", Usage: "SSM parameter holding the target AMI id (default " + ops.DefaultAMIParameter + ")"},
+			&cli.BoolFlag{Name: "update-launch-template", Usage: "if the launch template does not launch the target AMI, create a version that does and point the ASG at it"},
+			&cli.IntFlag{Name: "batch", Value: 2, Usage: "instances drained together"},
+			&cli.IntFlag{Name: "surge", Value: -1, Usage: "extra instances launched before a batch drains (default: the batch size)"},
+			&cli.DurationFlag{Name: "timeout-per-batch", Value: 30 * time.Minute, Usage: "pause when a batch has not drained in this long"},
+			&cli.StringFlag{Name: "standalone-tasks", Value: ops.StandaloneWait, Usage: "standalone (RunTask) tasks on a draining instance: wait, stop or abort"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
+			&cli.BoolFlag{Name: "abort", Usage: "undo the run in progress: drained instances back to ACTIVE, the ASG restored"},
+		},
+		Action: func(c *cli.Context) error { return a.runRotate(c) },
+	}
+}
+
+func (a *app) runRotate(c *cli.Context) error {
+	req := ops.RotateRequest{
+		Cluster: flagString(c, "cluster"), ASG: c.String("asg"), AMI: c.String("ami"), SSMParameter: c.String("ssm-parameter"),
+		UpdateLaunchTemplate: c.Bool("update-launch-template"), Batch: c.Int("batch"), Surge: c.Int("surge"),
+		TimeoutPerBatch: c.Duration("timeout-per-batch"), Standalone: c.String("standalone-tasks"),
+		DryRun: c.Bool("dry-run"), Abort: c.Bool("abort"),
+	}
+	if err := ops.ValidateRotateRequest(req); err != nil {
+		return err
+	}
+	if c.IsSet("surge") && req.Surge < 0 {
+		return usagef("invalid --surge %d: want 0 or more extra instances", req.Surge)
+	}
+	if !req.DryRun && !flagBool(c, "yes") && !a.io.Interactive() {
+		return usagef("rotate-ami replaces instances: pass --yes to run it from a script, or --dry-run to see the plan")
+	}
+	cl, err := a.awsClients(c)
+	if err != nil {
+		return err
+	}
+	progress := render.NewRotateProgress(a.io)
+	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB,
+		PollInterval: a.pollInterval(c), Progress: progress.Event}
+	if !req.DryRun && !flagBool(c, "yes") {
+		plan, err := r.Preflight(c.Context, req)
+		if err != nil {
+			return err
+		}
+		if !jsonOutput(c) {
+			if err := render.RotatePlan(a.io.Err, plan); err != nil {
+				return err
+			}
+		}
+		what := "Replace these instances"
+		if req.Abort {
+			what = "Abort run " + plan.RunID + " and restore " + plan.ASG
+		}
+		if !rotateConfirm(a.io, what) {
+			return usagef("not confirmed: nothing was changed")
+		}
+	}
+	res, err := r.Rotate(c.Context, req)
+	progress.Close()
+	if res == nil {
+		return err
+	}
+	if jsonOutput(c) {
+		if jerr := render.JSON(a.io.Out, res); jerr != nil {
+			return jerr
+		}
+	} else if req.DryRun {
+		if rerr := render.RotatePlan(a.io.Out, res.Plan); rerr != nil {
+			return rerr
+		}
+	} else if serr := render.RotateSummary(a.io.Out, res); serr != nil {
+		return serr
+	}
+	if err != nil {
+		var pe *ops.PauseError
+		switch {
+		case errors.Is(err, ops.ErrInterrupted):
+			fmt.Fprintf(a.io.Err, "interrupted: run %s of %s is recorded in the group's tags; instances being drained stay DRAINING.\n", res.Plan.RunID, res.Plan.ASG)
+			fmt.Fprintf(a.io.Err, "  resume: ecsctl rotate-ami --cluster %s --asg %s --yes\n", res.Plan.Cluster, res.Plan.ASG)
+			fmt.Fprintf(a.io.Err, "  undo:   ecsctl rotate-ami --cluster %s --asg %s --abort --yes\n", res.Plan.Cluster, res.Plan.ASG)
+		case errors.As(err, &pe):
+			fmt.Fprintf(a.io.Err, "ecsctl: %s\n", oneLine(err.Error()))
+		default:
+			fmt.Fprintf(a.io.Err, "ecsctl: %s\n", oneLine(err.Error()))
+		}
+		return &silentError{err: err}
+	}
+	return nil
+}
+
+// rotateConfirm asks a yes/no question on the terminal.
+func rotateConfirm(ios *render.IO, question string) bool {
+	fmt.Fprintf(ios.Err, "%s? [y/N] ", question)
+	line, _ := bufio.NewReader(ios.In).ReadString('\n')
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes"
+}

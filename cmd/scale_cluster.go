@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/ops"
+	"ecsctl/render"
+)
+
+// `scale` holds `scale cluster` (here) and `scale service` (built
+// separately); scaleSubcommands collects them so that each lives in its own file.
+var scaleSubcommands []func(a *app) *cli.Command
+
+func init() {
+	scaleSubcommands = append(scaleSubcommands, newScaleClusterCmd)
+	addCommand(func(a *app) *cli.Command {
+		cmd := &cli.Command{Name: "scale", Usage: "scale a cluster's instances (or a service's tasks)"}
+		for _, f := range scaleSubcommands {
+			cmd.Subcommands = append(cmd.Subcommands, f(a))
+		}
+		return cmd
+	})
+}
+
+func newScaleClusterCmd(a *app) *cli.Command {
+	return &cli.Command{
+		Name:  "cluster",
+		Usage: "set the number of container instances; scale-in drains the instances it picks before removing them",
+		Description: "Scale-out sets the ASG's desired capacity (raising max only with --raise-max) and waits for the new\n" +
+			"instances to register ACTIVE. Scale-in never lets Auto Scaling pick: ecsctl picks the instances with\n" +
+			"the fewest tasks (then from the fullest zone), refuses if the rest cannot hold their tasks (CPU,\n" +
+			"memory, ports, distinctInstance, memberOf), drains them, waits for every task there to be STOPPED and\n" +
+			"the services steady, and removes them with desired-capacity decrement. Killed half-way, the same\n" +
+			"command picks up the DRAINING instances first.\n\n" +
+			"Examples:\n" +
+			"  ecsctl scale cluster -c prod --count 55\n" +
+			"  ecsctl scale cluster -c prod --count 48 --dry-run\n" +
+			"  ecsctl scale cluster -c prod --count 70 --raise-max --yes",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "count", Value: -1, Usage: "number of instances wanted (the ASG's desired capacity)"},
+			&cli.StringFlag{Name: "asg", Usage: "Auto Scaling group (default: the one group running the cluster's instances)"},
+			&cli.BoolFlag{Name: "raise-max", Usage: "raise the group's max size when --count is above it"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "say what would be done and change nothing"},
+			&cli.StringFlag{Name: "standalone-tasks", Value: ops.StandaloneWait, Usage: "standalone tasks on an instance to remove: wait, stop or abort"},
+			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Minute, Usage: "pause (instances left DRAINING) when the drain takes longer"},
+		},
+		Action: func(c *cli.Context) error { return a.runScaleCluster(c) },
+	}
+}
+
+func (a *app) runScaleCluster(c *cli.Context) error {
+	if !c.IsSet("count") {
+		return usagef("missing --count: the number of instances wanted, e.g. --count 10")
+	}
+	req := ops.ClusterScaleRequest{Cluster: flagString(c, "cluster"), ASG: c.String("asg"), Count: c.Int("count"),
+		RaiseMax: c.Bool("raise-max"), DryRun: c.Bool("dry-run"), Standalone: c.String("standalone-tasks"), Timeout: c.Duration("timeout")}
+	if err := ops.ValidateClusterScaleRequest(req); err != nil {
+		return err
+	}
+	cl, err := a.awsClients(c)
+	if err != nil {
+		return err
+	}
+	progress := render.NewRotateProgress(a.io)
+	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
+	if !req.DryRun && !flagBool(c, "yes") {
+		if !a.io.Interactive() {
+			return usagef("scale cluster changes the cluster: pass --yes to run it from a script, or --dry-run to see the plan")
+		}
+		dry := req
+		dry.DryRun = true
+		pres, err := r.ScaleCluster(c.Context, dry)
+		if err != nil {
+			return err
+		}
+		if err := render.ClusterScaleSummary(a.io.Err, pres); err != nil {
+			return err
+		}
+		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", pres.Plan.ASG, pres.Plan.From, pres.Plan.To)) {
+			return usagef("not confirmed: nothing was changed")
+		}
+	}
+	res, err := r.ScaleCluster(c.Context, req)
+	progress.Close()
+	if res == nil {
+		return err
+	}
+	if jsonOutput(c) {
+		if jerr := render.JSON(a.io.Out, res); jerr != nil {
+			return jerr
+		}
+	} else if serr := render.ClusterScaleSummary(a.io.Out, res); serr != nil {
+		return serr
+	}
+	if err != nil {
+		if errors.Is(err, ops.ErrInterrupted) {
+			fmt.Fprintf(a.io.Err, "interrupted: instances being drained stay DRAINING; re-run the same command to finish\n")
+		} else {
+			fmt.Fprintf(a.io.Err, "ecsctl: %s\n", oneLine(err.Error()))
+		}
+		return &silentError{err: err}
+	}
+	return nil
+}

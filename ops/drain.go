@@ -1,0 +1,551 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// DrainECS is the part of the ECS API draining uses.
+type DrainECS interface {
+	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
+	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	UpdateContainerInstancesState(ctx context.Context, in *ecs.UpdateContainerInstancesStateInput, optFns ...func(*ecs.Options)) (*ecs.UpdateContainerInstancesStateOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	StopTask(ctx context.Context, in *ecs.StopTaskInput, optFns ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+}
+
+// DrainASG removes drained instances through their Auto Scaling group.
+type DrainASG interface {
+	TerminateInstanceInAutoScalingGroup(ctx context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error)
+}
+
+// DrainELB reads load-balancer target health of the affected services.
+type DrainELB interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+}
+
+// Standalone-task policies while draining.
+const (
+	StandaloneWait  = "wait"  // wait for standalone tasks to end by themselves
+	StandaloneStop  = "stop"  // stop them (StopTask) once the instance is DRAINING
+	StandaloneAbort = "abort" // refuse to drain an instance that runs one
+)
+
+// RotateEvent is one piece of progress of a rotation, a cluster scale or a drain.
+type RotateEvent struct {
+	Time     time.Time `json:"time"`
+	Cluster  string    `json:"cluster"`
+	Batch    int       `json:"batch,omitempty"` // 1-based; 0 for run-level events
+	Batches  int       `json:"batches,omitempty"`
+	Instance string    `json:"instance,omitempty"`
+	State    string    `json:"state,omitempty"` // per-instance state: planned, draining, drained, terminated, new
+	Kind     EventKind `json:"kind"`
+	Message  string    `json:"message"`
+}
+
+// Drainer drains container instances and removes them through their Auto
+// Scaling group, never while they run service tasks. rotate-ami and scale
+// cluster both use it.
+type Drainer struct {
+	ECS   DrainECS
+	ASG   DrainASG
+	ELB   DrainELB // nil skips target-health checks
+	Clock Clock
+	// PollInterval between checks (default 5s).
+	PollInterval time.Duration
+	Progress     func(RotateEvent)
+}
+
+// DrainBatch is a set of instances to drain and remove together.
+type DrainBatch struct {
+	Cluster string
+	ASG     string
+	// Instances: EC2 instance id → container instance ARN.
+	Instances  map[string]string
+	Standalone string // StandaloneWait (default), StandaloneStop, StandaloneAbort
+	Timeout    time.Duration
+	Batch      int
+	Batches    int
+}
+
+// DrainResult tells what a batch did.
+type DrainResult struct {
+	Instances         []string       `json:"instances"`
+	Services          []string       `json:"services"`
+	StoppedStandalone []string       `json:"stoppedStandaloneTasks,omitempty"`
+	StartedAt         time.Time      `json:"startedAt"`
+	DrainedAt         time.Time      `json:"drainedAt"`
+	DurationSeconds   float64        `json:"durationSeconds"`
+	MinHealthy        map[string]int `json:"minHealthyObserved"` // service → fewest running seen
+}
+
+func (d *Drainer) clock() Clock {
+	if d.Clock == nil {
+		return RealClock{}
+	}
+	return d.Clock
+}
+
+func (d *Drainer) interval() time.Duration {
+	if d.PollInterval <= 0 {
+		return 5 * time.Second
+	}
+	return d.PollInterval
+}
+
+func (d *Drainer) emit(ev RotateEvent) {
+	if ev.Time.IsZero() {
+		ev.Time = d.clock().Now()
+	}
+	if d.Progress != nil {
+		d.Progress(ev)
+	}
+}
+
+// PauseError is a drain that stopped without removing anything: instances
+// stay DRAINING, nothing is terminated. It wraps ErrFailed (exit 1).
+type PauseError struct {
+	Reason string
+	Advice string
+}
+
+func (e *PauseError) Error() string {
+	return "paused: " + e.Reason + "; " + e.Advice
+}
+
+func (e *PauseError) Unwrap() error { return ErrFailed }
+
+// interrupted turns a cancelled context into ErrInterrupted.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ErrInterrupted, err)
+	}
+	return err
+}
+
+// sleep waits one interval or until ctx ends.
+func (d *Drainer) sleep(ctx context.Context, dur time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w while waiting", ErrInterrupted)
+	case <-d.clock().After(dur):
+		return nil
+	}
+}
+
+// Drain sets the batch DRAINING (at most 10 per call), applies the
+// standalone-task policy, waits until every task listed on the instances is
+// STOPPED and the affected services are steady with healthy targets, and
+// then terminates the instances through the ASG with desired-capacity
+// decrement. On timeout or a service below its minimum healthy it pauses
+// (PauseError) and leaves the instances DRAINING.
+func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error) {
+	res := &DrainResult{StartedAt: d.clock().Now(), MinHealthy: map[string]int{}}
+	ids := sortedIDs(b.Instances)
+	res.Instances = ids
+	arns := make([]string, 0, len(ids))
+	byArn := map[string]string{}
+	for _, id := range ids {
+		arns = append(arns, b.Instances[id])
+		byArn[b.Instances[id]] = id
+	}
+	ev := func(kind EventKind, inst, state, format string, args ...any) {
+		d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Instance: inst, State: state, Kind: kind, Message: fmt.Sprintf(format, args...)})
+	}
+
+	// What runs there now (desired RUNNING), by instance.
+	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "")
+	if err != nil {
+		return res, interrupted(ctx, err)
+	}
+	services := map[string]bool{}
+	var standalone []types.Task
+	for _, t := range tasks {
+		if svc, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok {
+			services[svc] = true
+		} else if aws.ToString(t.LastStatus) != "STOPPED" {
+			standalone = append(standalone, t)
+		}
+	}
+	if len(standalone) > 0 && b.Standalone == StandaloneAbort {
+		return res, &PauseError{
+			Reason: fmt.Sprintf("%d standalone task(s) run on the batch's instances (%s)", len(standalone), taskGroups(standalone)),
+			Advice: "nothing was drained; re-run with --standalone-tasks wait (let them finish) or stop (stop them)",
+		}
+	}
+
+	// DRAINING, ten at a time; already DRAINING ones are left as they are.
+	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	if err != nil {
+		return res, interrupted(ctx, err)
+	}
+	var toDrain []string
+	for _, ci := range cis {
+		if aws.ToString(ci.Status) == "ACTIVE" {
+			toDrain = append(toDrain, aws.ToString(ci.ContainerInstanceArn))
+		}
+	}
+	for start := 0; start < len(toDrain); start += 10 {
+		chunk := toDrain[start:min(start+10, len(toDrain))]
+		out, err := d.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+			Cluster: aws.String(b.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
+		if err != nil {
+			return res, interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", b.Cluster, err))
+		}
+		if len(out.Failures) > 0 {
+			f := out.Failures[0]
+			return res, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), b.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
+		}
+		for _, a := range chunk {
+			ev(EventInfo, byArn[a], "draining", "%s DRAINING", byArn[a])
+		}
+	}
+	if len(standalone) > 0 {
+		if b.Standalone == StandaloneStop {
+			for _, t := range standalone {
+				_, err := d.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(b.Cluster), Task: t.TaskArn,
+					Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")})
+				if err != nil {
+					return res, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
+				}
+				res.StoppedStandalone = append(res.StoppedStandalone, aws.ToString(t.TaskArn))
+				ev(EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
+			}
+		} else {
+			ev(EventNote, "", "", "waiting for %d standalone task(s) to end by themselves (%s)", len(standalone), taskGroups(standalone))
+		}
+	}
+
+	deadline := d.clock().Now().Add(b.Timeout)
+	if b.Timeout <= 0 {
+		deadline = d.clock().Now().Add(30 * time.Minute)
+	}
+	backoff := d.interval()
+	lastWhy := ""
+	belowStreak := map[string]int{}
+	for {
+		why, err := d.drainCheck(ctx, b, arns, services, res, belowStreak)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return res, fmt.Errorf("%w while draining: %v", ErrInterrupted, err)
+		case err != nil && transient(err):
+			backoff = min(backoff*2, 30*time.Second)
+			ev(EventWarning, "", "", "AWS is throttling or failing (%s); backing off to %s", errCode(err), backoff)
+		case err != nil:
+			var pe *PauseError
+			if errors.As(err, &pe) {
+				return res, err
+			}
+			return res, err
+		default:
+			backoff = d.interval()
+			if why == "" {
+				res.DrainedAt = d.clock().Now()
+				res.DurationSeconds = res.DrainedAt.Sub(res.StartedAt).Seconds()
+				res.Services = sortedIDs(services)
+				return res, d.terminate(ctx, b, ids, ev)
+			}
+			if why != lastWhy {
+				ev(EventProgress, "", "", "waiting: %s", why)
+				lastWhy = why
+			}
+		}
+		if d.clock().Now().After(deadline) {
+			return res, &PauseError{
+				Reason: fmt.Sprintf("batch %d not drained after %s (%s)", b.Batch, b.Timeout, lastWhy),
+				Advice: "its instances stay DRAINING and nothing was terminated; find out why (ecsctl status, service events), then re-run the same command to continue or use --abort",
+			}
+		}
+		if err := d.sleep(ctx, backoff); err != nil {
+			return res, err
+		}
+	}
+}
+
+// drainCheck returns "" when the batch can be removed, else what it waits for.
+func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, belowStreak map[string]int) (string, error) {
+	// Services first: a service below its minimum pauses the run.
+	svcs, err := describeServiceList(ctx, d.ECS, b.Cluster, sortedIDs(services))
+	if err != nil {
+		return "", err
+	}
+	var notSteady []string
+	for _, s := range svcs {
+		name := aws.ToString(s.ServiceName)
+		if s.SchedulingStrategy == types.SchedulingStrategyDaemon {
+			continue
+		}
+		running := int(s.RunningCount)
+		if m, ok := res.MinHealthy[name]; !ok || running < m {
+			res.MinHealthy[name] = running
+		}
+		required := requiredHealthy(s)
+		if running < required {
+			belowStreak[name]++
+			if belowStreak[name] >= 3 {
+				return "", &PauseError{
+					Reason: fmt.Sprintf("service %s/%s has %d running, below its minimum healthy %d", b.Cluster, name, running, required),
+					Advice: "the batch's instances stay DRAINING and nothing was terminated; fix the service (ecsctl status), then re-run the same command to continue, or --abort to return the instances to ACTIVE",
+				}
+			}
+		} else {
+			belowStreak[name] = 0
+		}
+		if !serviceSteady(s) {
+			notSteady = append(notSteady, name)
+		}
+	}
+	// Tasks: the cheap count first, then every listed task must be STOPPED.
+	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	if err != nil {
+		return "", err
+	}
+	busy := 0
+	for _, ci := range cis {
+		busy += int(ci.RunningTasksCount + ci.PendingTasksCount)
+	}
+	if busy > 0 {
+		return fmt.Sprintf("%d task(s) still running on the batch", busy), nil
+	}
+	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "all")
+	if err != nil {
+		return "", err
+	}
+	live := 0
+	for _, t := range tasks {
+		if aws.ToString(t.LastStatus) != "STOPPED" {
+			live++
+		}
+		if svc, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok && !services[svc] {
+			services[svc] = true
+			return "new affected service " + svc, nil
+		}
+	}
+	if live > 0 {
+		return fmt.Sprintf("%d task(s) on the batch not yet STOPPED", live), nil
+	}
+	if len(notSteady) > 0 {
+		sort.Strings(notSteady)
+		return fmt.Sprintf("services not steady: %s", strings.Join(limitList(notSteady, 5), ", ")), nil
+	}
+	if d.ELB != nil {
+		for _, s := range svcs {
+			for _, lb := range s.LoadBalancers {
+				tg := aws.ToString(lb.TargetGroupArn)
+				if tg == "" {
+					continue
+				}
+				out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+				if err != nil {
+					return "", fmt.Errorf("describe target health of %s (service %s/%s): %w", tg, b.Cluster, aws.ToString(s.ServiceName), err)
+				}
+				healthy := 0
+				for _, th := range out.TargetHealthDescriptions {
+					if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+						healthy++
+					}
+				}
+				if healthy < int(s.DesiredCount) {
+					return fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(s.ServiceName), healthy, s.DesiredCount), nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// terminate removes drained instances through the ASG, decrementing desired.
+// It re-checks that none runs a service task first.
+func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev func(EventKind, string, string, string, ...any)) error {
+	arns := make([]string, 0, len(ids))
+	for _, id := range ids {
+		arns = append(arns, b.Instances[id])
+	}
+	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "")
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	for _, t := range tasks {
+		if strings.HasPrefix(aws.ToString(t.Group), "service:") && aws.ToString(t.LastStatus) != "STOPPED" {
+			return &PauseError{Reason: fmt.Sprintf("service task %s appeared on a drained instance", lastSegment(aws.ToString(t.TaskArn))),
+				Advice: "nothing was terminated; re-run the same command to continue"}
+		}
+	}
+	for _, id := range ids {
+		_, err := d.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(true)})
+		if err != nil {
+			if strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "is not part of") {
+				ev(EventNote, id, "terminated", "%s is already out of the group", id)
+				continue
+			}
+			return interrupted(ctx, fmt.Errorf("terminate instance %s in auto scaling group %s: %w", id, b.ASG, err))
+		}
+		ev(EventInfo, id, "terminated", "%s terminated through %s (desired capacity decremented)", id, b.ASG)
+	}
+	return nil
+}
+
+// WaitDeregistered waits until the given container instances have left the
+// cluster (INACTIVE or gone) after their termination, at most limit.
+func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []string, limit time.Duration) error {
+	if len(arns) == 0 {
+		return nil
+	}
+	deadline := d.clock().Now().Add(limit)
+	for {
+		cis, err := describeContainerInstances(ctx, d.ECS, cluster, arns)
+		if err != nil && !transient(err) {
+			return interrupted(ctx, err)
+		}
+		gone := err == nil
+		for _, ci := range cis {
+			if s := aws.ToString(ci.Status); s == "ACTIVE" || s == "DRAINING" {
+				gone = false
+			}
+		}
+		if gone {
+			return nil
+		}
+		if d.clock().Now().After(deadline) {
+			d.emit(RotateEvent{Cluster: cluster, Kind: EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
+			return nil
+		}
+		if err := d.sleep(ctx, d.interval()); err != nil {
+			return err
+		}
+	}
+}
+
+// requiredHealthy is ceil(desired × minimumHealthyPercent / 100).
+func requiredHealthy(s types.Service) int {
+	minP := int32(100)
+	if s.DeploymentConfiguration != nil && s.DeploymentConfiguration.MinimumHealthyPercent != nil {
+		minP = *s.DeploymentConfiguration.MinimumHealthyPercent
+	}
+	return int(math.Ceil(float64(s.DesiredCount) * float64(minP) / 100))
+}
+
+// serviceSteady: one deployment, everything running, nothing pending.
+func serviceSteady(s types.Service) bool {
+	return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount && s.PendingCount == 0
+}
+
+// drainListTasks lists the tasks on the given container instances and
+// describes them. which "" lists desired RUNNING; "all" adds desired STOPPED
+// (tasks stopping, or stopped recently).
+func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []string, which string) ([]types.Task, error) {
+	var taskArns []string
+	seen := map[string]bool{}
+	statuses := []types.DesiredStatus{types.DesiredStatusRunning}
+	if which == "all" {
+		statuses = append(statuses, types.DesiredStatusStopped)
+	}
+	for _, ci := range arns {
+		for _, st := range statuses {
+			p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
+				}
+				for _, a := range out.TaskArns {
+					if !seen[a] {
+						seen[a] = true
+						taskArns = append(taskArns, a)
+					}
+				}
+			}
+		}
+	}
+	return describeTaskList(ctx, api, cluster, taskArns)
+}
+
+func describeTaskList(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.Task, error) {
+	var out []types.Task
+	for start := 0; start < len(arns); start += 100 {
+		chunk := arns[start:min(start+100, len(arns))]
+		res, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("describe tasks in cluster %s: %w", cluster, err)
+		}
+		out = append(out, res.Tasks...)
+	}
+	return out, nil
+}
+
+func describeContainerInstances(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.ContainerInstance, error) {
+	var out []types.ContainerInstance
+	for start := 0; start < len(arns); start += 100 {
+		chunk := arns[start:min(start+100, len(arns))]
+		res, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("describe container instances in cluster %s: %w", cluster, err)
+		}
+		out = append(out, res.ContainerInstances...)
+	}
+	return out, nil
+}
+
+func describeServiceList(ctx context.Context, api DrainECS, cluster string, names []string) ([]types.Service, error) {
+	var out []types.Service
+	for start := 0; start < len(names); start += 10 {
+		chunk := names[start:min(start+10, len(names))]
+		res, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunk})
+		if err != nil {
+			return nil, fmt.Errorf("describe services %s in cluster %s: %w", strings.Join(chunk, ","), cluster, err)
+		}
+		out = append(out, res.Services...)
+	}
+	return out, nil
+}
+
+func sortedIDs[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lastSegment(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func taskGroups(ts []types.Task) string {
+	n := map[string]int{}
+	for _, t := range ts {
+		n[aws.ToString(t.Group)]++
+	}
+	var parts []string
+	for _, g := range sortedIDs(n) {
+		parts = append(parts, g+"×"+strconv.Itoa(n[g]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func limitList(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(append([]string{}, s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
+}

@@ -1,0 +1,275 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// ClusterScaleRequest is what `ecsctl scale cluster` asks for.
+type ClusterScaleRequest struct {
+	Cluster    string
+	ASG        string
+	Count      int
+	RaiseMax   bool
+	DryRun     bool
+	Standalone string
+	Timeout    time.Duration
+}
+
+// ValidateClusterScaleRequest checks the flags before any AWS call.
+func ValidateClusterScaleRequest(r ClusterScaleRequest) error {
+	switch {
+	case strings.TrimSpace(r.Cluster) == "":
+		return Inputf("missing --cluster: name the ECS cluster to scale, e.g. --cluster prod")
+	case r.Count < 0:
+		return Inputf("invalid --count %d: want the number of instances, 0 or more", r.Count)
+	}
+	switch r.Standalone {
+	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
+	default:
+		return Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+	}
+	return nil
+}
+
+// ScaleVictim is an instance a scale-in removes.
+type ScaleVictim struct {
+	InstanceID   string `json:"instanceId"`
+	AZ           string `json:"availabilityZone"`
+	Status       string `json:"status"`
+	ServiceTasks int    `json:"serviceTasks"`
+	Standalone   int    `json:"standaloneTasks"`
+}
+
+// ClusterScalePlan is what a cluster scale would do.
+type ClusterScalePlan struct {
+	Cluster  string         `json:"cluster"`
+	ASG      string         `json:"autoScalingGroup"`
+	From     int            `json:"from"`
+	To       int            `json:"to"`
+	Original RotateCapacity `json:"original"`
+	RaiseMax bool           `json:"raiseMax,omitempty"`
+	Remove   []ScaleVictim  `json:"remove,omitempty"`
+	Notes    []string       `json:"notes,omitempty"`
+}
+
+// ClusterScaleResult is what it did.
+type ClusterScaleResult struct {
+	Plan            *ClusterScalePlan `json:"plan"`
+	Outcome         string            `json:"outcome"` // dry-run, completed, unchanged, paused, interrupted, failed
+	Reason          string            `json:"reason,omitempty"`
+	Launched        []string          `json:"instancesLaunched,omitempty"`
+	Removed         []string          `json:"instancesRemoved,omitempty"`
+	MinHealthy      map[string]int    `json:"minHealthyObserved,omitempty"`
+	Final           *RotateCapacity   `json:"finalCapacity,omitempty"`
+	DurationSeconds float64           `json:"durationSeconds"`
+}
+
+// ScaleCluster sets the number of instances of the cluster's ASG. Scale-out
+// sets desired (raising max only when asked) and waits for the instances to
+// register ACTIVE. Scale-in picks the instances itself (already DRAINING
+// ones first, then fewest tasks, then the fullest zone), refuses when the
+// rest cannot hold their tasks, drains them and removes them with decrement.
+func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*ClusterScaleResult, error) {
+	if err := ValidateClusterScaleRequest(req); err != nil {
+		return nil, err
+	}
+	if req.Standalone == "" {
+		req.Standalone = StandaloneWait
+	}
+	if req.Timeout <= 0 {
+		req.Timeout = 30 * time.Minute
+	}
+	start := r.clock().Now()
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	g, err := findGroup(ctx, r.ASG, dc, req.ASG)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	name := aws.ToString(g.AutoScalingGroupName)
+	capa := groupCapacity(g)
+	plan := &ClusterScalePlan{Cluster: req.Cluster, ASG: name, From: capa.Desired, To: req.Count, Original: capa}
+	if _, ok := groupTag(g, rotateTagRun); ok {
+		return nil, Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
+	}
+	switch {
+	case req.Count > capa.Max && !req.RaiseMax:
+		return nil, Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
+	case req.Count > capa.Max:
+		plan.RaiseMax = true
+	case req.Count < capa.Min:
+		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
+	}
+	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}}
+	finish := func(err error) (*ClusterScaleResult, error) {
+		res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
+		var pe *PauseError
+		switch {
+		case err == nil:
+			if res.Outcome == "" {
+				res.Outcome = RotateCompleted
+			}
+			if g2, gerr := r.describeGroup(ctx, name); gerr == nil {
+				c := groupCapacity(g2)
+				res.Final = &c
+			}
+		case errors.Is(err, ErrInterrupted) || ctx.Err() != nil:
+			res.Outcome, res.Reason = RotateInterrupted, err.Error()
+			if !errors.Is(err, ErrInterrupted) {
+				err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+			}
+		case errors.As(err, &pe):
+			res.Outcome, res.Reason = RotatePaused, err.Error()
+		default:
+			res.Outcome, res.Reason = RotateFailed, err.Error()
+		}
+		return res, err
+	}
+
+	// Instances already DRAINING in the group: a scale-in killed half-way.
+	zones := memberZones(g)
+	var draining, active []*drainInstance
+	for _, in := range dc.Instances {
+		m, ok := findMember(g, in.EC2ID)
+		if !ok || !liveMember(m) {
+			continue
+		}
+		if in.Status == "DRAINING" {
+			draining = append(draining, in)
+		} else {
+			active = append(active, in)
+		}
+	}
+	remove := capa.Desired - req.Count
+	if remove <= 0 && len(draining) == 0 {
+		if remove == 0 {
+			res.Outcome = "unchanged"
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has desired capacity %d", name, req.Count))
+			return finish(nil)
+		}
+		// Scale-out.
+		if req.DryRun {
+			res.Outcome = RotateDryRun
+			return finish(nil)
+		}
+		before := map[string]bool{}
+		for _, m := range g.Instances {
+			before[aws.ToString(m.InstanceId)] = true
+		}
+		rp := &RotatePlan{Cluster: req.Cluster, ASG: name}
+		if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
+			return finish(interrupted(ctx, err))
+		}
+		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1)
+		if err != nil {
+			return finish(err)
+		}
+		for _, id := range fresh {
+			if !before[id] {
+				res.Launched = append(res.Launched, id)
+			}
+		}
+		return finish(nil)
+	}
+
+	// Scale-in: choose the victims.
+	if remove < len(draining) {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are DRAINING; they are removed first", len(draining), name))
+		remove = len(draining)
+	}
+	victims := append([]*drainInstance{}, draining...)
+	left := append([]*drainInstance{}, active...)
+	for len(victims) < remove && len(left) > 0 {
+		sort.SliceStable(left, func(i, j int) bool {
+			a, b := left[i], left[j]
+			if ta, tb := len(movingTasks(a)), len(movingTasks(b)); ta != tb {
+				return ta < tb
+			}
+			if zones[a.AZ] != zones[b.AZ] {
+				return zones[a.AZ] > zones[b.AZ]
+			}
+			return a.EC2ID < b.EC2ID
+		})
+		victims = append(victims, left[0])
+		zones[left[0].AZ]--
+		left = left[1:]
+	}
+	if len(victims) < remove {
+		return nil, Inputf("%s has only %d instance(s) registered in cluster %s to remove, not %d", name, len(victims), req.Cluster, remove)
+	}
+	isVictim := map[string]bool{}
+	standalone := 0
+	for _, v := range victims {
+		isVictim[v.EC2ID] = true
+		sv := ScaleVictim{InstanceID: v.EC2ID, AZ: v.AZ, Status: v.Status}
+		for _, t := range v.Tasks {
+			if t.Service != "" {
+				sv.ServiceTasks++
+			} else {
+				sv.Standalone++
+			}
+		}
+		standalone += sv.Standalone
+		plan.Remove = append(plan.Remove, sv)
+	}
+	if standalone > 0 {
+		if req.Standalone == StandaloneAbort {
+			return nil, Inputf("%d standalone task(s) run on the instances to remove: re-run with --standalone-tasks wait or stop", standalone)
+		}
+		plan.Notes = append(plan.Notes, fmt.Sprintf("%d standalone task(s) on the instances to remove: policy %s", standalone, req.Standalone))
+	}
+	// The rest must hold what the victims run.
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !isVictim[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	var moving []drainTask
+	for _, v := range victims {
+		if v.Status == "ACTIVE" {
+			moving = append(moving, movingTasks(v)...)
+		}
+	}
+	if miss := p.place(moving); len(miss) > 0 {
+		return nil, Inputf("scale-in refused, nothing changed: the remaining %d instance(s) cannot hold the tasks of the ones to remove: %s", len(p.rooms), strings.Join(limitList(miss, 4), "; "))
+	}
+	for n := range p.notes {
+		plan.Notes = append(plan.Notes, n)
+	}
+	if req.DryRun {
+		res.Outcome = RotateDryRun
+		return finish(nil)
+	}
+	ids := map[string]string{}
+	for _, v := range victims {
+		ids[v.EC2ID] = v.Arn
+	}
+	r.emit(req.Cluster, EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(sortedIDs(ids), ", "))
+	drainer := r.drainer()
+	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1})
+	if dres != nil {
+		res.MinHealthy = dres.MinHealthy
+	}
+	if err != nil {
+		return finish(err)
+	}
+	res.Removed = dres.Instances
+	var arns []string
+	for _, id := range dres.Instances {
+		arns = append(arns, ids[id])
+	}
+	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, 10*time.Minute); err != nil {
+		return finish(err)
+	}
+	return finish(nil)
+}

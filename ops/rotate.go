@@ -1,0 +1,792 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// RotateECS is the part of the ECS API rotate-ami and scale cluster use.
+type RotateECS interface {
+	DrainECS
+	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error)
+}
+
+// RotateASG is the part of the Auto Scaling API they use.
+type RotateASG interface {
+	DrainASG
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
+	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
+	SetDesiredCapacity(ctx context.Context, in *autoscaling.SetDesiredCapacityInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetDesiredCapacityOutput, error)
+	SetInstanceProtection(ctx context.Context, in *autoscaling.SetInstanceProtectionInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetInstanceProtectionOutput, error)
+	SuspendProcesses(ctx context.Context, in *autoscaling.SuspendProcessesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SuspendProcessesOutput, error)
+	ResumeProcesses(ctx context.Context, in *autoscaling.ResumeProcessesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.ResumeProcessesOutput, error)
+	CreateOrUpdateTags(ctx context.Context, in *autoscaling.CreateOrUpdateTagsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.CreateOrUpdateTagsOutput, error)
+	DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error)
+	DescribeInstanceRefreshes(ctx context.Context, in *autoscaling.DescribeInstanceRefreshesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeInstanceRefreshesOutput, error)
+}
+
+// RotateEC2 reads instances and launch templates and tags instances.
+type RotateEC2 interface {
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
+}
+
+// RotateSSM resolves the target AMI from a parameter.
+type RotateSSM interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+// DefaultAMIParameter is the ECS-optimized Amazon Linux 2023 recommended AMI.
+const DefaultAMIParameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+// Tags through which a rotation lives in AWS (so a killed run can resume).
+const (
+	rotateTagRun       = "ecsctl:rotation"           // on the ASG: the run record
+	rotateTagOld       = "ecsctl:rotation-old"       // on EC2 instances to replace
+	rotateTagProtected = "ecsctl:rotation-protected" // on EC2 instances ecsctl protected from scale-in
+)
+
+// RotateRequest is what `ecsctl rotate-ami` asks for.
+type RotateRequest struct {
+	Cluster              string
+	ASG                  string
+	AMI                  string
+	SSMParameter         string
+	UpdateLaunchTemplate bool
+	Batch                int
+	// Surge is how many extra instances to run while a batch drains
+	// (negative: the batch size).
+	Surge           int
+	TimeoutPerBatch time.Duration
+	Standalone      string
+	DryRun          bool
+	Abort           bool
+}
+
+// ValidateRotateRequest checks the flags before any AWS call.
+func ValidateRotateRequest(r RotateRequest) error {
+	switch {
+	case strings.TrimSpace(r.Cluster) == "":
+		return Inputf("missing --cluster: name the ECS cluster whose instances to rotate, e.g. --cluster prod")
+	case r.Batch < 1 || r.Batch > 50:
+		return Inputf("invalid --batch %d: want 1 to 50 instances drained together", r.Batch)
+	case r.Surge > 100:
+		return Inputf("invalid --surge %d: want at most 100 extra instances", r.Surge)
+	case r.Surge >= 0 && r.Surge < r.Batch:
+		return Inputf("invalid --surge %d with --batch %d: the surge must be at least the batch size (a batch's replacements run before it drains)", r.Surge, r.Batch)
+	case r.AMI != "" && r.SSMParameter != "":
+		return Inputf("--ami and --ssm-parameter both given: name the target AMI one way")
+	case r.AMI != "" && !strings.HasPrefix(r.AMI, "ami-"):
+		return Inputf("invalid --ami %q: want an AMI id like ami-0a1b2c3d4e5f60002", r.AMI)
+	case r.TimeoutPerBatch < 0:
+		return Inputf("invalid --timeout-per-batch %s: want a positive duration like 30m", r.TimeoutPerBatch)
+	}
+	switch r.Standalone {
+	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
+	default:
+		return Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+	}
+	if r.Abort && (r.DryRun || r.UpdateLaunchTemplate) {
+		return Inputf("--abort takes no --dry-run or --update-launch-template: it only undoes a rotation in progress")
+	}
+	return nil
+}
+
+// RotatePlan is the preflight's verdict: what would be done.
+type RotatePlan struct {
+	RunID          string `json:"runId"`
+	Resuming       bool   `json:"resuming"`
+	Cluster        string `json:"cluster"`
+	ASG            string `json:"autoScalingGroup"`
+	TargetAMI      string `json:"targetAmi"`
+	AMISource      string `json:"amiSource"`
+	LaunchTemplate string `json:"launchTemplate"`
+	// LaunchTemplateVersion is the version the ASG launches ($Latest → 7).
+	LaunchTemplateVersion string               `json:"launchTemplateVersion"`
+	UpdateLaunchTemplate  bool                 `json:"updateLaunchTemplate,omitempty"`
+	Original              RotateCapacity       `json:"original"`
+	Current               RotateCapacity       `json:"current"`
+	Batch                 int                  `json:"batchSize"`
+	Surge                 int                  `json:"surge"`
+	Batches               int                  `json:"batches"`
+	Instances             []RotatePlanInstance `json:"instances"`
+	Notes                 []string             `json:"notes,omitempty"`
+	Final                 RotateFinal          `json:"expectedFinalState"`
+}
+
+// RotateCapacity is an ASG's desired/min/max.
+type RotateCapacity struct {
+	Desired int `json:"desired"`
+	Min     int `json:"min"`
+	Max     int `json:"max"`
+}
+
+// RotateFinal is the state a successful run leaves.
+type RotateFinal struct {
+	RotateCapacity
+	Instances int    `json:"instances"`
+	AMI       string `json:"ami"`
+}
+
+// RotatePlanInstance is one old instance in the plan.
+type RotatePlanInstance struct {
+	InstanceID string         `json:"instanceId"`
+	AZ         string         `json:"availabilityZone"`
+	AMI        string         `json:"ami"`
+	Status     string         `json:"status"`
+	Tasks      map[string]int `json:"tasks"` // service (or family:x for standalone) → count
+	Batch      int            `json:"batch"`
+	State      string         `json:"state,omitempty"` // planned, replaced, draining
+}
+
+// RotateBatchResult is one batch of a run.
+type RotateBatchResult struct {
+	Batch           int      `json:"batch"`
+	Instances       []string `json:"instances"`
+	DurationSeconds float64  `json:"durationSeconds"`
+}
+
+// RotateResult is what a run did.
+type RotateResult struct {
+	Plan            *RotatePlan         `json:"plan"`
+	Outcome         string              `json:"outcome"` // dry-run, completed, paused, aborted, interrupted, failed
+	Reason          string              `json:"reason,omitempty"`
+	Replaced        []string            `json:"instancesReplaced"`
+	Launched        []string            `json:"instancesLaunched"`
+	Batches         []RotateBatchResult `json:"batches"`
+	MinHealthy      map[string]int      `json:"minHealthyObserved"`
+	Final           *RotateCapacity     `json:"finalCapacity,omitempty"`
+	Notes           []string            `json:"notes,omitempty"`
+	StartedAt       time.Time           `json:"startedAt"`
+	FinishedAt      time.Time           `json:"finishedAt"`
+	DurationSeconds float64             `json:"durationSeconds"`
+}
+
+// Rotator replaces a cluster's old-AMI instances.
+type Rotator struct {
+	ECS   RotateECS
+	ASG   RotateASG
+	EC2   RotateEC2
+	SSM   RotateSSM
+	ELB   DrainELB
+	Clock Clock
+	// PollInterval between checks (default 5s).
+	PollInterval time.Duration
+	Progress     func(RotateEvent)
+	// BootTimeout bounds the wait for new instances (default 15m).
+	BootTimeout time.Duration
+}
+
+func (r *Rotator) clock() Clock {
+	if r.Clock == nil {
+		return RealClock{}
+	}
+	return r.Clock
+}
+
+func (r *Rotator) drainer() *Drainer {
+	return &Drainer{ECS: r.ECS, ASG: r.ASG, ELB: r.ELB, Clock: r.Clock, PollInterval: r.PollInterval, Progress: r.Progress}
+}
+
+func (r *Rotator) emit(cluster string, kind EventKind, format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: kind, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// rotateRun is the run record kept in the ASG tag.
+type rotateRun struct {
+	ID         string
+	AMI        string
+	Orig       RotateCapacity
+	Suspended  bool // ecsctl suspended AZRebalance (resume it at the end)
+	Batch      int
+	Surge      int
+	Standalone string
+}
+
+func (run rotateRun) encode() string {
+	return fmt.Sprintf("id=%s;ami=%s;desired=%d;min=%d;max=%d;suspended=%t;batch=%d;surge=%d;standalone=%s",
+		run.ID, run.AMI, run.Orig.Desired, run.Orig.Min, run.Orig.Max, run.Suspended, run.Batch, run.Surge, run.Standalone)
+}
+
+func decodeRotateRun(v string) (rotateRun, error) {
+	var run rotateRun
+	fields := map[string]string{}
+	for _, kv := range strings.Split(v, ";") {
+		k, val, _ := strings.Cut(kv, "=")
+		fields[k] = val
+	}
+	num := func(k string) (int, error) {
+		n, err := strconv.Atoi(fields[k])
+		if err != nil {
+			return 0, fmt.Errorf("tag %s has no valid %s (%q): fix or delete the tag", rotateTagRun, k, v)
+		}
+		return n, nil
+	}
+	var err error
+	run.ID, run.AMI, run.Standalone = fields["id"], fields["ami"], fields["standalone"]
+	run.Suspended = fields["suspended"] == "true"
+	for k, dst := range map[string]*int{"desired": &run.Orig.Desired, "min": &run.Orig.Min, "max": &run.Orig.Max, "batch": &run.Batch, "surge": &run.Surge} {
+		if *dst, err = num(k); err != nil {
+			return run, err
+		}
+	}
+	if run.ID == "" || run.AMI == "" {
+		return run, fmt.Errorf("tag %s is incomplete (%q): fix or delete the tag", rotateTagRun, v)
+	}
+	return run, nil
+}
+
+// rotateState is everything preflight learnt.
+type rotateState struct {
+	plan     *RotatePlan
+	group    astypes.AutoScalingGroup
+	run      *rotateRun // the run in progress, if any
+	cluster  *drainCluster
+	members  map[string]astypes.Instance // ASG members by instance id
+	oldTags  map[string]bool             // instances tagged old by this run
+	ltID     string
+	ltSource string // version to copy when updating the template
+	ltAMI    string
+	ltType   string
+}
+
+// findGroup returns the cluster's ASG: the named one, or the only group
+// whose instances are registered in the cluster.
+func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string) (astypes.AutoScalingGroup, error) {
+	if name == "" {
+		groups := map[string]bool{}
+		ids := make([]string, 0, len(dc.Instances))
+		for _, in := range dc.Instances {
+			ids = append(ids, in.EC2ID)
+		}
+		for start := 0; start < len(ids); start += 50 {
+			out, err := api.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: ids[start:min(start+50, len(ids))]})
+			if err != nil {
+				return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling instances of cluster %s: %w", dc.Name, err)
+			}
+			for _, i := range out.AutoScalingInstances {
+				groups[aws.ToString(i.AutoScalingGroupName)] = true
+			}
+		}
+		switch names := sortedIDs(groups); len(names) {
+		case 0:
+			return astypes.AutoScalingGroup{}, Inputf("no Auto Scaling group runs the instances of cluster %s: name one with --asg", dc.Name)
+		case 1:
+			name = names[0]
+		default:
+			return astypes.AutoScalingGroup{}, Inputf("cluster %s has instances in several Auto Scaling groups (%s): name one with --asg", dc.Name, strings.Join(names, ", "))
+		}
+	}
+	out, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
+	}
+	if len(out.AutoScalingGroups) == 0 {
+		return astypes.AutoScalingGroup{}, &NotFoundError{Kind: "auto scaling group", Name: name}
+	}
+	return out.AutoScalingGroups[0], nil
+}
+
+func groupTag(g astypes.AutoScalingGroup, key string) (string, bool) {
+	for _, t := range g.Tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value), true
+		}
+	}
+	return "", false
+}
+
+func groupCapacity(g astypes.AutoScalingGroup) RotateCapacity {
+	return RotateCapacity{Desired: int(aws.ToInt32(g.DesiredCapacity)), Min: int(aws.ToInt32(g.MinSize)), Max: int(aws.ToInt32(g.MaxSize))}
+}
+
+// liveMember: an ASG member not on its way out.
+func liveMember(m astypes.Instance) bool {
+	switch m.LifecycleState {
+	case astypes.LifecycleStateTerminating, astypes.LifecycleStateTerminatingWait, astypes.LifecycleStateTerminatingProceed,
+		astypes.LifecycleStateTerminated, astypes.LifecycleStateDetaching, astypes.LifecycleStateDetached:
+		return false
+	}
+	return true
+}
+
+// instanceTags returns the given tag's value per instance, for instances that have it.
+func instanceTags(ctx context.Context, api RotateEC2, ids []string, key string) (map[string]string, error) {
+	out := map[string]string{}
+	for start := 0; start < len(ids); start += 200 {
+		chunk := ids[start:min(start+200, len(ids))]
+		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
+		for p.HasMorePages() {
+			res, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe instances %s…: %w", chunk[0], err)
+			}
+			for _, rsv := range res.Reservations {
+				for _, in := range rsv.Instances {
+					for _, t := range in.Tags {
+						if aws.ToString(t.Key) == key {
+							out[aws.ToString(in.InstanceId)] = aws.ToString(t.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// resolveAMI pins the target AMI.
+func (r *Rotator) resolveAMI(ctx context.Context, req RotateRequest) (ami, source string, err error) {
+	if req.AMI != "" {
+		return req.AMI, "--ami", nil
+	}
+	param := req.SSMParameter
+	if param == "" {
+		param = DefaultAMIParameter
+	}
+	out, err := r.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param)})
+	if err != nil {
+		if errCode(err) == "ParameterNotFound" {
+			return "", "", Inputf("SSM parameter %s not found: name the target with --ami or --ssm-parameter", param)
+		}
+		return "", "", fmt.Errorf("get SSM parameter %s: %w", param, err)
+	}
+	v := strings.TrimSpace(aws.ToString(out.Parameter.Value))
+	if !strings.HasPrefix(v, "ami-") {
+		return "", "", Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use --ami", param, truncateRunes(v, 60))
+	}
+	return v, "SSM " + param, nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// Preflight reads everything, changes nothing and returns the plan (or the
+// reason to refuse, as an InputError: exit 2, nothing changed).
+func (r *Rotator) Preflight(ctx context.Context, req RotateRequest) (*RotatePlan, error) {
+	st, err := r.preflight(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return st.plan, nil
+}
+
+func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateState, error) {
+	if req.Standalone == "" {
+		req.Standalone = StandaloneWait
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	g, err := findGroup(ctx, r.ASG, dc, req.ASG)
+	if err != nil {
+		return nil, err
+	}
+	name := aws.ToString(g.AutoScalingGroupName)
+	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}}
+	plan := &RotatePlan{Cluster: req.Cluster, ASG: name, Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g)}
+	if plan.Surge < 0 {
+		plan.Surge = req.Batch
+	}
+	st.plan = plan
+	for _, m := range g.Instances {
+		st.members[aws.ToString(m.InstanceId)] = m
+	}
+
+	// A run in progress?
+	if v, ok := groupTag(g, rotateTagRun); ok {
+		run, err := decodeRotateRun(v)
+		if err != nil {
+			return nil, Inputf("auto scaling group %s: %v", name, err)
+		}
+		st.run = &run
+		plan.RunID, plan.Resuming, plan.Original = run.ID, true, run.Orig
+		plan.TargetAMI, plan.AMISource = run.AMI, "run "+run.ID
+		if req.AMI != "" && req.AMI != run.AMI {
+			return nil, Inputf("rotation %s of %s to %s is in progress: finish it (re-run without --ami) or --abort it before rotating to %s", run.ID, name, run.AMI, req.AMI)
+		}
+		if !req.Abort {
+			plan.Batch, plan.Surge = run.Batch, run.Surge
+		}
+		ids := sortedIDs(st.members)
+		tags, err := instanceTags(ctx, r.EC2, ids, rotateTagOld)
+		if err != nil {
+			return nil, err
+		}
+		for id, v := range tags {
+			if v == run.ID {
+				st.oldTags[id] = true
+			}
+		}
+	} else {
+		if req.Abort {
+			return nil, Inputf("no rotation in progress on auto scaling group %s (no %s tag): nothing to abort", name, rotateTagRun)
+		}
+		plan.RunID = "rot-" + r.clock().Now().UTC().Format("20060102T150405Z")
+		plan.Original = plan.Current
+		plan.TargetAMI, plan.AMISource, err = r.resolveAMI(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if req.Abort {
+		return st, nil
+	}
+
+	// The launch template must launch the target AMI.
+	if err := r.checkLaunchTemplate(ctx, req, st); err != nil {
+		return nil, err
+	}
+
+	// Old instances: members registered in the cluster on another AMI (or
+	// tagged old by this run).
+	azCount := map[string]int{}
+	var old []*drainInstance
+	for _, in := range dc.Instances {
+		m, ok := st.members[in.EC2ID]
+		if !ok || !liveMember(m) {
+			continue
+		}
+		azCount[in.AZ]++
+		if in.AMI != plan.TargetAMI || st.oldTags[in.EC2ID] {
+			old = append(old, in)
+		}
+	}
+	for id, m := range st.members {
+		if _, ok := dc.ByEC2[id]; !ok && liveMember(m) && m.LifecycleState == astypes.LifecycleStateInService {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("instance %s of %s is not registered in cluster %s (it is left alone)", id, name, req.Cluster))
+		}
+	}
+	// Draining ones go first (a resumed batch), then AZ-balanced.
+	var draining, active []*drainInstance
+	for _, in := range old {
+		if in.Status == "DRAINING" {
+			draining = append(draining, in)
+		} else {
+			active = append(active, in)
+		}
+	}
+	ordered := append(draining, azBalancedOrder(active, azCount)...)
+	for i, in := range ordered {
+		pi := RotatePlanInstance{InstanceID: in.EC2ID, AZ: in.AZ, AMI: in.AMI, Status: in.Status, Tasks: map[string]int{}, State: "planned"}
+		if len(draining) > 0 {
+			if i < len(draining) {
+				pi.Batch = 1
+			} else {
+				pi.Batch = 2 + (i-len(draining))/plan.Batch
+			}
+		} else {
+			pi.Batch = 1 + i/plan.Batch
+		}
+		if in.Status == "DRAINING" {
+			pi.State = "draining"
+		}
+		for _, t := range in.Tasks {
+			key := t.Service
+			if key == "" {
+				key = t.Group
+			}
+			pi.Tasks[key]++
+		}
+		plan.Batches = max(plan.Batches, pi.Batch)
+		plan.Instances = append(plan.Instances, pi)
+	}
+	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
+
+	// Gates that make a rotation unsafe or impossible.
+	var refusals []string
+	if err := r.checkGroupState(ctx, st, &refusals); err != nil {
+		return nil, err
+	}
+	if st.run == nil {
+		for _, s := range sortedServices(dc) {
+			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
+				refusals = append(refusals, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
+			}
+		}
+	}
+	standalone, daemons := 0, map[string]bool{}
+	for _, in := range old {
+		for _, t := range in.Tasks {
+			switch {
+			case t.Service == "":
+				standalone++
+			case t.Daemon:
+				daemons[t.Service] = true
+			}
+		}
+	}
+	if standalone > 0 {
+		msg := fmt.Sprintf("%d standalone task(s) run on old instances; policy %s", standalone, req.Standalone)
+		switch req.Standalone {
+		case StandaloneAbort:
+			refusals = append(refusals, msg+": re-run with --standalone-tasks wait or stop")
+		case StandaloneWait:
+			plan.Notes = append(plan.Notes, msg+" (a batch waits for them to end; --standalone-tasks stop stops them)")
+		default:
+			plan.Notes = append(plan.Notes, msg+" (they are stopped when their instance drains)")
+		}
+	}
+	if len(daemons) > 0 {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(sortedIDs(daemons), ", ")))
+	}
+	if len(old) > 0 {
+		tmpl, err := r.newInstanceSize(ctx, dc, st.ltType)
+		if err != nil {
+			return nil, err
+		}
+		if miss := rotateCapacityCheck(dc, ordered, plan, azCount, tmpl); len(miss) > 0 {
+			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise --surge or add instances first", strings.Join(limitList(miss, 4), "; ")))
+		}
+	}
+	if len(refusals) > 0 {
+		return nil, Inputf("rotate-ami refused, nothing changed: %s", strings.Join(refusals, "; "))
+	}
+	return st, nil
+}
+
+func sortedServices(dc *drainCluster) []types.Service {
+	var out []types.Service
+	for _, n := range sortedIDs(dc.Services) {
+		out = append(out, dc.Services[n])
+	}
+	return out
+}
+
+// checkLaunchTemplate resolves the ASG's launch template version and
+// refuses (or plans a new version) when it does not launch the target AMI.
+func (r *Rotator) checkLaunchTemplate(ctx context.Context, req RotateRequest, st *rotateState) error {
+	g, plan := st.group, st.plan
+	spec := g.LaunchTemplate
+	if spec == nil && g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil {
+		spec = g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
+	}
+	if spec == nil {
+		return Inputf("auto scaling group %s has no launch template (launch configurations are not supported): move it to a launch template", plan.ASG)
+	}
+	version := aws.ToString(spec.Version)
+	if version == "" {
+		version = "$Default"
+	}
+	in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
+	if spec.LaunchTemplateId != nil {
+		in.LaunchTemplateId = spec.LaunchTemplateId
+	} else {
+		in.LaunchTemplateName = spec.LaunchTemplateName
+	}
+	out, err := r.EC2.DescribeLaunchTemplateVersions(ctx, in)
+	if err != nil {
+		return fmt.Errorf("describe launch template %s%s version %s: %w", aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.LaunchTemplateId), version, err)
+	}
+	if len(out.LaunchTemplateVersions) == 0 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
+		return fmt.Errorf("launch template %s%s has no version %s", aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.LaunchTemplateId), version)
+	}
+	v := out.LaunchTemplateVersions[0]
+	st.ltID = aws.ToString(v.LaunchTemplateId)
+	st.ltSource = strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10)
+	st.ltAMI = aws.ToString(v.LaunchTemplateData.ImageId)
+	st.ltType = string(v.LaunchTemplateData.InstanceType)
+	plan.LaunchTemplate = aws.ToString(v.LaunchTemplateName)
+	plan.LaunchTemplateVersion = version
+	if version != st.ltSource {
+		plan.LaunchTemplateVersion = version + " → " + st.ltSource
+	}
+	if st.ltAMI == plan.TargetAMI {
+		return nil
+	}
+	if !req.UpdateLaunchTemplate {
+		return Inputf("launch template %s version %s launches %s, not the target %s: new instances would come up old; re-run with --update-launch-template (new version, ASG pointed at it) or fix the template", plan.LaunchTemplate, plan.LaunchTemplateVersion, st.ltAMI, plan.TargetAMI)
+	}
+	plan.UpdateLaunchTemplate = true
+	plan.Notes = append(plan.Notes, fmt.Sprintf("launch template %s: a new version from version %s with image %s, and the ASG set to launch it", plan.LaunchTemplate, st.ltSource, plan.TargetAMI))
+	return nil
+}
+
+// checkGroupState reports suspended processes, refreshes, protection and
+// capacity providers that interfere with a rotation.
+func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals *[]string) error {
+	g, plan := st.group, st.plan
+	for _, p := range g.SuspendedProcesses {
+		name := aws.ToString(p.ProcessName)
+		switch name {
+		case "Launch", "Terminate":
+			*refusals = append(*refusals, fmt.Sprintf("auto scaling group %s has %s suspended: resume it (aws autoscaling resume-processes)", plan.ASG, name))
+		case "AZRebalance":
+			if st.run == nil {
+				plan.Notes = append(plan.Notes, "AZRebalance is already suspended (left as it is)")
+			}
+		default:
+			plan.Notes = append(plan.Notes, fmt.Sprintf("process %s is suspended on %s", name, plan.ASG))
+		}
+	}
+	refr, err := r.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(plan.ASG)})
+	if err != nil {
+		return fmt.Errorf("describe instance refreshes of %s: %w", plan.ASG, err)
+	}
+	for _, ir := range refr.InstanceRefreshes {
+		switch ir.Status {
+		case astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress, astypes.InstanceRefreshStatusCancelling:
+			*refusals = append(*refusals, fmt.Sprintf("instance refresh %s of %s is %s: cancel it or wait for it", aws.ToString(ir.InstanceRefreshId), plan.ASG, ir.Status))
+		}
+	}
+	protected := 0
+	for _, m := range g.Instances {
+		if aws.ToBool(m.ProtectedFromScaleIn) {
+			protected++
+		}
+	}
+	if protected > 0 && st.run == nil {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are protected from scale-in (ecsctl removes old ones explicitly; protection is left as it is)", protected, plan.ASG))
+	}
+	cl, err := r.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{plan.Cluster}})
+	if err != nil {
+		return fmt.Errorf("describe cluster %s: %w", plan.Cluster, err)
+	}
+	if len(cl.Clusters) == 1 && len(cl.Clusters[0].CapacityProviders) > 0 {
+		cps, err := r.ECS.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: cl.Clusters[0].CapacityProviders})
+		if err != nil {
+			return fmt.Errorf("describe capacity providers of cluster %s: %w", plan.Cluster, err)
+		}
+		for _, cp := range cps.CapacityProviders {
+			ap := cp.AutoScalingGroupProvider
+			if ap == nil || !strings.HasSuffix(aws.ToString(ap.AutoScalingGroupArn), "/"+plan.ASG) && aws.ToString(ap.AutoScalingGroupArn) != plan.ASG {
+				continue
+			}
+			if ap.ManagedScaling != nil && ap.ManagedScaling.Status == types.ManagedScalingStatusEnabled {
+				*refusals = append(*refusals, fmt.Sprintf("capacity provider %s has managed scaling on %s, which would change desired capacity mid-run: disable it for the rotation", aws.ToString(cp.Name), plan.ASG))
+			}
+			if ap.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
+				plan.Notes = append(plan.Notes, fmt.Sprintf("capacity provider %s has managed termination protection (ecsctl terminates drained instances explicitly)", aws.ToString(cp.Name)))
+			}
+		}
+	}
+	return nil
+}
+
+// rotateCapacityCheck simulates the batches in order: each batch's moving
+// tasks must fit on the instances that stay (not old) plus the surge. It
+// returns what does not fit ("2: api (1024 CPU…)").
+func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *RotatePlan, azCount map[string]int, tmpl *drainInstance) []string {
+	oldSet := map[string]bool{}
+	for _, in := range ordered {
+		oldSet[in.EC2ID] = true
+	}
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !oldSet[in.EC2ID] && in.Status == "ACTIVE" {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	dcpu, dmem := daemonReserve(dc)
+	az := map[string]int{}
+	for k, v := range azCount {
+		az[k] = v
+	}
+	var miss []string
+	surgeLive := 0
+	for b := 1; b <= plan.Batches; b++ {
+		var batch []*drainInstance
+		for i, pi := range plan.Instances {
+			if pi.Batch == b {
+				batch = append(batch, ordered[i])
+			}
+		}
+		// The run tops up to original + min(surge, remaining) before each
+		// batch; the new instances land in the emptiest zones.
+		remaining := 0
+		for _, pi := range plan.Instances {
+			if pi.Batch >= b {
+				remaining++
+			}
+		}
+		want := min(plan.Surge, remaining)
+		for i := surgeLive; i < want; i++ {
+			zone := ""
+			for _, z := range sortedIDs(az) {
+				if zone == "" || az[z] < az[zone] {
+					zone = z
+				}
+			}
+			az[zone]++
+			room := emptyRoom(fmt.Sprintf("new-%d-%d", b, i), zone, tmpl)
+			room.cpu -= dcpu
+			room.mem -= dmem
+			p.rooms = append(p.rooms, room)
+		}
+		surgeLive = max(want, surgeLive) - len(batch)
+		var moving []drainTask
+		for _, in := range batch {
+			moving = append(moving, movingTasks(in)...)
+			az[in.AZ]--
+		}
+		for _, f := range p.place(moving) {
+			miss = append(miss, fmt.Sprintf("%d: %s", b, f))
+		}
+	}
+	for n := range p.notes {
+		plan.Notes = append(plan.Notes, n)
+	}
+	sort.Strings(plan.Notes)
+	return miss
+}
+
+// newInstanceSize is what a new instance of the launch template's type
+// registers: taken from a registered instance of that type, else from EC2.
+func (r *Rotator) newInstanceSize(ctx context.Context, dc *drainCluster, itype string) (*drainInstance, error) {
+	var best *drainInstance
+	for _, in := range dc.Instances {
+		if (itype == "" || in.Type == itype) && (best == nil || in.CPUReg > best.CPUReg) {
+			best = in
+		}
+	}
+	if best != nil || itype == "" {
+		if best == nil {
+			best = &drainInstance{}
+		}
+		return best, nil
+	}
+	out, err := r.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(itype)}})
+	if err != nil {
+		return nil, fmt.Errorf("describe instance type %s: %w", itype, err)
+	}
+	if len(out.InstanceTypes) == 0 || out.InstanceTypes[0].VCpuInfo == nil || out.InstanceTypes[0].MemoryInfo == nil {
+		return nil, fmt.Errorf("describe instance type %s: unknown type", itype)
+	}
+	it := out.InstanceTypes[0]
+	// ECS registers all CPU units and the memory less what the OS keeps (about 6 %).
+	return &drainInstance{Type: itype, CPUReg: int(aws.ToInt32(it.VCpuInfo.DefaultVCpus)) * 1024,
+		MemReg: int(float64(aws.ToInt64(it.MemoryInfo.SizeInMiB)) * 0.94)}, nil
+}
+
+// ec2Tag is a one-tag slice.
+func ec2Tag(k, v string) []ec2types.Tag {
+	return []ec2types.Tag{{Key: aws.String(k), Value: aws.String(v)}}
+}

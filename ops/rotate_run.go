@@ -1,0 +1,728 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// Rotate outcomes.
+const (
+	RotateDryRun      = "dry-run"
+	RotateCompleted   = "completed"
+	RotatePaused      = "paused"
+	RotateAborted     = "aborted"
+	RotateInterrupted = "interrupted"
+	RotateFailed      = "failed"
+)
+
+// Rotate runs rotate-ami: preflight (the plan; --dry-run stops there), then
+// the run, resumed from the ASG's tags when one is in progress, or --abort.
+func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
+	if err := ValidateRotateRequest(req); err != nil {
+		return nil, err
+	}
+	if req.Standalone == "" {
+		req.Standalone = StandaloneWait
+	}
+	if req.TimeoutPerBatch <= 0 {
+		req.TimeoutPerBatch = 30 * time.Minute
+	}
+	st, err := r.preflight(ctx, req)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	res := &RotateResult{Plan: st.plan, StartedAt: r.clock().Now(), MinHealthy: map[string]int{}}
+	switch {
+	case req.DryRun:
+		res.Outcome = RotateDryRun
+	case req.Abort:
+		err = r.abort(ctx, req, st, res)
+	default:
+		err = r.execute(ctx, req, st, res)
+	}
+	res.FinishedAt = r.clock().Now()
+	res.DurationSeconds = res.FinishedAt.Sub(res.StartedAt).Seconds()
+	var pe *PauseError
+	switch {
+	case err == nil:
+		if res.Outcome == "" {
+			res.Outcome = RotateCompleted
+		}
+	case errors.Is(err, ErrInterrupted) || ctx.Err() != nil:
+		res.Outcome, res.Reason = RotateInterrupted, err.Error()
+		if !errors.Is(err, ErrInterrupted) {
+			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+		}
+	case errors.As(err, &pe):
+		res.Outcome, res.Reason = RotatePaused, err.Error()
+	default:
+		res.Outcome, res.Reason = RotateFailed, err.Error()
+	}
+	return res, err
+}
+
+func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoScalingGroup, error) {
+	out, err := r.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
+	}
+	if len(out.AutoScalingGroups) == 0 {
+		return astypes.AutoScalingGroup{}, &NotFoundError{Kind: "auto scaling group", Name: name}
+	}
+	return out.AutoScalingGroups[0], nil
+}
+
+// start records the run in AWS before the first change that matters.
+func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState) (rotateRun, error) {
+	plan := st.plan
+	if plan.UpdateLaunchTemplate {
+		out, err := r.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
+			LaunchTemplateId: aws.String(st.ltID), SourceVersion: aws.String(st.ltSource),
+			VersionDescription: aws.String("ecsctl rotate-ami " + plan.RunID + ": " + plan.TargetAMI),
+			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(plan.TargetAMI)}})
+		if err != nil {
+			return rotateRun{}, fmt.Errorf("create launch template version of %s with %s: %w", plan.LaunchTemplate, plan.TargetAMI, err)
+		}
+		v := strconv.FormatInt(aws.ToInt64(out.LaunchTemplateVersion.VersionNumber), 10)
+		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(st.ltID), Version: aws.String(v)}}); err != nil {
+			return rotateRun{}, fmt.Errorf("point auto scaling group %s at launch template %s version %s: %w", plan.ASG, plan.LaunchTemplate, v, err)
+		}
+		r.emit(plan.Cluster, EventInfo, "launch template %s version %s launches %s; %s now uses it", plan.LaunchTemplate, v, plan.TargetAMI, plan.ASG)
+	}
+	suspended := false
+	for _, p := range st.group.SuspendedProcesses {
+		if aws.ToString(p.ProcessName) == "AZRebalance" {
+			suspended = true
+		}
+	}
+	run := rotateRun{ID: plan.RunID, AMI: plan.TargetAMI, Orig: plan.Original, Suspended: !suspended,
+		Batch: plan.Batch, Surge: plan.Surge, Standalone: req.Standalone}
+	if _, err := r.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
+		ResourceId: aws.String(plan.ASG), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(rotateTagRun),
+		Value: aws.String(run.encode()), PropagateAtLaunch: aws.Bool(false)}}}); err != nil {
+		return run, fmt.Errorf("tag auto scaling group %s with the run record: %w", plan.ASG, err)
+	}
+	var ids []string
+	for _, pi := range plan.Instances {
+		ids = append(ids, pi.InstanceID)
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagOld, run.ID)}); err != nil {
+			return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
+		}
+	}
+	if run.Suspended {
+		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+			return run, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err)
+		}
+	}
+	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); AZRebalance suspended; %d old instance(s) to replace with %s",
+		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, len(ids), run.AMI)
+	return run, nil
+}
+
+func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateState, res *RotateResult) error {
+	plan := st.plan
+	var run rotateRun
+	oldSet := map[string]bool{}
+	if st.run != nil {
+		run = *st.run
+		for id := range st.oldTags {
+			oldSet[id] = true
+		}
+		r.emit(plan.Cluster, EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
+	} else {
+		var err error
+		if run, err = r.start(ctx, req, st); err != nil {
+			return interrupted(ctx, err)
+		}
+	}
+	for _, pi := range plan.Instances {
+		oldSet[pi.InstanceID] = true
+	}
+	drainer := r.drainer()
+	batchNo := 0
+	var gone []string // container instances of terminated batches
+	for {
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		var oldLeft []string
+		for _, m := range g.Instances {
+			if id := aws.ToString(m.InstanceId); oldSet[id] && liveMember(m) {
+				oldLeft = append(oldLeft, id)
+			}
+		}
+		if len(oldLeft) == 0 {
+			break
+		}
+		before := map[string]bool{}
+		for _, m := range g.Instances {
+			before[aws.ToString(m.InstanceId)] = true
+		}
+		// Top up to original + surge and wait for the new instances.
+		want := run.Orig.Desired + min(run.Surge, len(oldLeft))
+		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
+			if err := r.scaleTo(ctx, plan, g, want); err != nil {
+				return interrupted(ctx, err)
+			}
+		}
+		// Enough new instances for this batch; with a surge above the batch
+		// size the next batch's instances boot while this one drains.
+		need := run.Orig.Desired - len(oldLeft) + min(run.Batch, len(oldLeft))
+		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need)
+		if err != nil {
+			return err
+		}
+		for _, id := range launched {
+			if !before[id] {
+				res.Launched = append(res.Launched, id)
+			}
+		}
+		if err := r.protect(ctx, plan, run, launched); err != nil {
+			return interrupted(ctx, err)
+		}
+		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		batch := r.nextBatch(dc, g, oldLeft, run.Batch)
+		if len(batch) == 0 {
+			return fmt.Errorf("%w: %d old instance(s) of %s are not registered in cluster %s (%s): drain or terminate them by hand, then re-run", ErrFailed, len(oldLeft), plan.ASG, plan.Cluster, strings.Join(limitList(oldLeft, 5), ", "))
+		}
+		batchNo++
+		batches := batchNo - 1 + (len(oldLeft)+run.Batch-1)/run.Batch
+		if err := r.gate(ctx, req, dc, oldSet, batch, batchNo); err != nil {
+			return err
+		}
+		ids := map[string]string{}
+		for _, in := range batch {
+			ids[in.EC2ID] = in.Arn
+		}
+		r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s", batchNo, batches, strings.Join(sortedIDs(ids), ", "))
+		dres, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: req.Standalone,
+			Timeout: req.TimeoutPerBatch, Batch: batchNo, Batches: batches})
+		if dres != nil {
+			for svc, n := range dres.MinHealthy {
+				if m, ok := res.MinHealthy[svc]; !ok || n < m {
+					res.MinHealthy[svc] = n
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		res.Batches = append(res.Batches, RotateBatchResult{Batch: batchNo, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
+		res.Replaced = append(res.Replaced, dres.Instances...)
+		for _, id := range dres.Instances {
+			gone = append(gone, ids[id])
+		}
+		for i := range plan.Instances {
+			if ids[plan.Instances[i].InstanceID] != "" {
+				plan.Instances[i].State = "replaced"
+			}
+		}
+	}
+	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, 10*time.Minute); err != nil {
+		return err
+	}
+	if run.Suspended {
+		if err := r.balance(ctx, req, plan, res); err != nil {
+			return err
+		}
+	}
+	return r.finish(ctx, run, plan, res)
+}
+
+// nextBatch: the old instances already DRAINING (a resumed batch), else the
+// next ones in AZ-balanced order: from the zones with the most live members
+// (where the surge just landed), so that the group stays balanced and
+// AZRebalance has nothing to do afterwards.
+func (r *Rotator) nextBatch(dc *drainCluster, g astypes.AutoScalingGroup, oldLeft []string, size int) []*drainInstance {
+	var draining, active []*drainInstance
+	left := map[string]bool{}
+	for _, id := range oldLeft {
+		left[id] = true
+	}
+	for _, in := range dc.Instances {
+		if !left[in.EC2ID] {
+			continue
+		}
+		if in.Status == "DRAINING" {
+			draining = append(draining, in)
+		} else {
+			active = append(active, in)
+		}
+	}
+	if len(draining) > 0 {
+		return draining
+	}
+	ordered := azBalancedOrder(active, memberZones(g))
+	return ordered[:min(size, len(ordered))]
+}
+
+// memberZones counts a group's live members per zone.
+func memberZones(g astypes.AutoScalingGroup) map[string]int {
+	out := map[string]int{}
+	for _, z := range g.AvailabilityZones {
+		out[z] = 0
+	}
+	for _, m := range g.Instances {
+		if liveMember(m) {
+			out[aws.ToString(m.AvailabilityZone)]++
+		}
+	}
+	return out
+}
+
+// balance evens out the group's zones after the run (so that AZRebalance,
+// once resumed, does not terminate undrained instances): while the fullest
+// zone has two more instances than the emptiest, it launches one (Auto
+// Scaling puts it in the emptiest zone), then drains and removes the
+// instance with the fewest tasks in the fullest zone.
+func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePlan, res *RotateResult) error {
+	drainer := r.drainer()
+	for round := 0; round < 6; round++ {
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		zones := memberZones(g)
+		lo, hi := "", ""
+		for _, z := range sortedIDs(zones) {
+			if lo == "" || zones[z] < zones[lo] {
+				lo = z
+			}
+			if hi == "" || zones[z] > zones[hi] {
+				hi = z
+			}
+		}
+		if zones[hi]-zones[lo] <= 1 {
+			return nil
+		}
+		r.emit(plan.Cluster, EventInfo, "zones uneven (%s %d, %s %d): replacing one instance of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], hi)
+		before := map[string]bool{}
+		for _, m := range g.Instances {
+			before[aws.ToString(m.InstanceId)] = true
+		}
+		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
+			return interrupted(ctx, err)
+		}
+		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1); err != nil {
+			return err
+		}
+		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		var victim *drainInstance
+		for _, in := range dc.Instances {
+			m, ok := findMember(g, in.EC2ID)
+			if !ok || !liveMember(m) || before[in.EC2ID] == false || aws.ToString(m.AvailabilityZone) != hi || in.Status != "ACTIVE" {
+				continue
+			}
+			if victim == nil || len(movingTasks(in)) < len(movingTasks(victim)) {
+				victim = in
+			}
+		}
+		if victim == nil {
+			return nil
+		}
+		if _, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: map[string]string{victim.EC2ID: victim.Arn},
+			Standalone: req.Standalone, Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {
+			return err
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("replaced %s to balance zones %s/%s", victim.EC2ID, hi, lo))
+		if err := drainer.WaitDeregistered(ctx, plan.Cluster, []string{victim.Arn}, 10*time.Minute); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findMember(g astypes.AutoScalingGroup, id string) (astypes.Instance, bool) {
+	for _, m := range g.Instances {
+		if aws.ToString(m.InstanceId) == id {
+			return m, true
+		}
+	}
+	return astypes.Instance{}, false
+}
+
+// scaleTo raises desired capacity (and max, when needed).
+func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoScalingGroup, want int) error {
+	if want > int(aws.ToInt32(g.MaxSize)) {
+		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG), MaxSize: aws.Int32(int32(want))}); err != nil {
+			return fmt.Errorf("raise max size of %s to %d: %w", plan.ASG, want, err)
+		}
+		r.emit(plan.Cluster, EventInfo, "%s max size %d → %d for the surge", plan.ASG, aws.ToInt32(g.MaxSize), want)
+	}
+	if _, err := r.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(plan.ASG), DesiredCapacity: aws.Int32(int32(want)), HonorCooldown: aws.Bool(false)}); err != nil {
+		return fmt.Errorf("set desired capacity of %s to %d: %w", plan.ASG, want, err)
+	}
+	r.emit(plan.Cluster, EventInfo, "%s desired capacity %d → %d", plan.ASG, aws.ToInt32(g.DesiredCapacity), want)
+	return nil
+}
+
+// waitInstances waits until the group has its desired count of live
+// members, all InService and registered ACTIVE (or DRAINING) with a
+// connected agent; it fails before anything drains when a new instance
+// does not run the target AMI. It returns the new (not old) members.
+func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) ([]string, error) {
+	timeout := r.BootTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	deadline := r.clock().Now().Add(timeout)
+	d := r.drainer()
+	last := ""
+	for {
+		why, fresh, err := r.instancesReady(ctx, cluster, group, oldSet, ami, need)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("%w while waiting for new instances: %v", ErrInterrupted, err)
+		case err != nil && !transient(err):
+			return nil, err
+		case err == nil && why == "":
+			return fresh, nil
+		case err == nil && why != last:
+			r.emit(cluster, EventProgress, "waiting for new instances: %s", why)
+			last = why
+		}
+		if r.clock().Now().After(deadline) {
+			return nil, &PauseError{Reason: fmt.Sprintf("new instances of %s not ready after %s (%s)", group, timeout, last),
+				Advice: "nothing was drained; check the group's scaling activities, then re-run the same command or --abort"}
+		}
+		if err := d.sleep(ctx, d.interval()); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// With need ≥ 0 it is enough that need new instances are ready (the rest
+// may still boot while a batch drains).
+func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) (string, []string, error) {
+	g, err := r.describeGroup(ctx, group)
+	if err != nil {
+		return "", nil, err
+	}
+	var live []string
+	inService := map[string]bool{}
+	notInService := 0
+	for _, m := range g.Instances {
+		if !liveMember(m) {
+			continue
+		}
+		live = append(live, aws.ToString(m.InstanceId))
+		if m.LifecycleState != astypes.LifecycleStateInService {
+			notInService++
+		} else {
+			inService[aws.ToString(m.InstanceId)] = true
+		}
+	}
+	desired := int(aws.ToInt32(g.DesiredCapacity))
+	if need < 0 {
+		if len(live) < desired {
+			return fmt.Sprintf("%d/%d instances launched", len(live), desired), nil, nil
+		}
+		if notInService > 0 {
+			return fmt.Sprintf("%d instance(s) not yet InService", notInService), nil, nil
+		}
+	}
+	registered := map[string]types.ContainerInstance{}
+	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
+		p := ecs.NewListContainerInstancesPaginator(r.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
+		var arns []string
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return "", nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
+			}
+			arns = append(arns, out.ContainerInstanceArns...)
+		}
+		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, ci := range cis {
+			registered[aws.ToString(ci.Ec2InstanceId)] = ci
+		}
+	}
+	var fresh []string
+	waiting := 0
+	for _, id := range live {
+		if oldSet[id] {
+			continue
+		}
+		ci, ok := registered[id]
+		if !ok || !ci.AgentConnected || !inService[id] {
+			waiting++
+			continue
+		}
+		fresh = append(fresh, id)
+		got := ""
+		for _, a := range ci.Attributes {
+			if aws.ToString(a.Name) == "ecs.ami-id" {
+				got = aws.ToString(a.Value)
+			}
+		}
+		if ami != "" && got != ami {
+			return "", nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
+		}
+	}
+	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
+		return fmt.Sprintf("%d new instance(s) not yet InService and registered in cluster %s", waiting, cluster), nil, nil
+	}
+	sort.Strings(fresh)
+	return "", fresh, nil
+}
+
+// protect shields the new instances from scale-in and marks the ones it
+// protected (so that the end of the run removes only that protection).
+func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, fresh []string) error {
+	g, err := r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return err
+	}
+	isFresh := map[string]bool{}
+	for _, id := range fresh {
+		isFresh[id] = true
+	}
+	var ids []string
+	for _, m := range g.Instances {
+		if id := aws.ToString(m.InstanceId); isFresh[id] && !aws.ToBool(m.ProtectedFromScaleIn) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for start := 0; start < len(ids); start += 50 {
+		chunk := ids[start:min(start+50, len(ids))]
+		// Mark first: a run killed in between then still removes the protection.
+		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagProtected, run.ID)}); err != nil {
+			return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
+		}
+		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
+			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(true)}); err != nil {
+			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
+		}
+		r.emit(plan.Cluster, EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
+	}
+	return nil
+}
+
+// gate re-checks a batch before it drains: its moving tasks fit on the
+// instances that stay, and the services it touches are steady (waiting for
+// them up to the batch timeout).
+func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster, oldSet map[string]bool, batch []*drainInstance, batchNo int) error {
+	inBatch := map[string]bool{}
+	resumed := false
+	for _, in := range batch {
+		inBatch[in.EC2ID] = true
+		resumed = resumed || in.Status == "DRAINING"
+	}
+	if resumed {
+		return nil // already draining: the drain's own checks apply
+	}
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !inBatch[in.EC2ID] && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	var moving []drainTask
+	affected := map[string]bool{}
+	for _, in := range batch {
+		for _, t := range movingTasks(in) {
+			moving = append(moving, t)
+			affected[t.Service] = true
+		}
+	}
+	if miss := p.place(moving); len(miss) > 0 {
+		return &PauseError{Reason: fmt.Sprintf("batch %d's tasks do not fit on the new instances: %s", batchNo, strings.Join(limitList(miss, 4), "; ")),
+			Advice: "nothing was drained; re-run with a larger --surge, or --abort"}
+	}
+	deadline := r.clock().Now().Add(req.TimeoutPerBatch)
+	d := r.drainer()
+	for {
+		svcs, err := describeServiceList(ctx, r.ECS, dc.Name, sortedIDs(affected))
+		if err != nil && !transient(err) {
+			return interrupted(ctx, err)
+		}
+		var unsteady []string
+		for _, s := range svcs {
+			if !serviceSteady(s) {
+				unsteady = append(unsteady, aws.ToString(s.ServiceName))
+			}
+		}
+		if err == nil && len(unsteady) == 0 {
+			return nil
+		}
+		if r.clock().Now().After(deadline) {
+			return &PauseError{Reason: fmt.Sprintf("services %s not steady before batch %d", strings.Join(limitList(unsteady, 5), ", "), batchNo),
+				Advice: "nothing of this batch was drained; let the services settle, then re-run the same command, or --abort"}
+		}
+		if err := d.sleep(ctx, d.interval()); err != nil {
+			return err
+		}
+	}
+}
+
+// finish restores what the run changed on the group and removes its marks.
+func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, res *RotateResult) error {
+	g, err := r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	cur := groupCapacity(g)
+	if cur.Desired != run.Orig.Desired {
+		res.Notes = append(res.Notes, fmt.Sprintf("desired capacity of %s is %d, not the original %d: it was changed during the run, and ecsctl leaves it as it is", plan.ASG, cur.Desired, run.Orig.Desired))
+	}
+	in := &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG)}
+	change := false
+	if cur.Min != run.Orig.Min && run.Orig.Min <= cur.Desired {
+		in.MinSize, change = aws.Int32(int32(run.Orig.Min)), true
+	}
+	if wantMax := max(run.Orig.Max, cur.Desired); cur.Max != wantMax {
+		in.MaxSize, change = aws.Int32(int32(wantMax)), true
+		if wantMax != run.Orig.Max {
+			res.Notes = append(res.Notes, fmt.Sprintf("max size of %s left at %d (the desired capacity), not the original %d", plan.ASG, wantMax, run.Orig.Max))
+		}
+	}
+	if change {
+		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, in); err != nil {
+			return interrupted(ctx, fmt.Errorf("restore min/max of %s: %w", plan.ASG, err))
+		}
+	}
+	if run.Suspended {
+		if _, err := r.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+			return interrupted(ctx, fmt.Errorf("resume AZRebalance on %s: %w", plan.ASG, err))
+		}
+	}
+	var ids []string
+	for _, m := range g.Instances {
+		if liveMember(m) {
+			ids = append(ids, aws.ToString(m.InstanceId))
+		}
+	}
+	marked, err := instanceTags(ctx, r.EC2, ids, rotateTagProtected)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	var unprotect []string
+	for id, v := range marked {
+		if v == run.ID {
+			unprotect = append(unprotect, id)
+		}
+	}
+	sort.Strings(unprotect)
+	for start := 0; start < len(unprotect); start += 50 {
+		chunk := unprotect[start:min(start+50, len(unprotect))]
+		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
+			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
+			return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
+		}
+		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}}); err != nil {
+			return interrupted(ctx, fmt.Errorf("untag new instances of %s: %w", plan.ASG, err))
+		}
+	}
+	if _, err := r.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String(plan.ASG),
+		ResourceType: aws.String("auto-scaling-group"), Key: aws.String(rotateTagRun)}}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("remove the run record from %s: %w", plan.ASG, err))
+	}
+	g, err = r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	final := groupCapacity(g)
+	res.Final = &final
+	r.emit(plan.Cluster, EventInfo, "run %s finished: %s desired %d, min %d, max %d; AZRebalance resumed; protection removed from %d instance(s)",
+		run.ID, plan.ASG, final.Desired, final.Min, final.Max, len(unprotect))
+	return nil
+}
+
+// abort returns DRAINING old instances to ACTIVE, drains away the surge
+// beyond the original desired count, and restores the group.
+func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState, res *RotateResult) error {
+	plan, run := st.plan, *st.run
+	dc := st.cluster
+	var back []string
+	for _, in := range dc.Instances {
+		if st.oldTags[in.EC2ID] && in.Status == "DRAINING" {
+			back = append(back, in.Arn)
+		}
+	}
+	for start := 0; start < len(back); start += 10 {
+		chunk := back[start:min(start+10, len(back))]
+		if _, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(plan.Cluster),
+			ContainerInstances: chunk, Status: types.ContainerInstanceStatusActive}); err != nil {
+			return interrupted(ctx, fmt.Errorf("return container instances of cluster %s to ACTIVE: %w", plan.Cluster, err))
+		}
+	}
+	if len(back) > 0 {
+		r.emit(plan.Cluster, EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
+	}
+	g := st.group
+	surplus := int(aws.ToInt32(g.DesiredCapacity)) - run.Orig.Desired
+	if surplus > 0 {
+		var ids []string
+		for _, m := range g.Instances {
+			ids = append(ids, aws.ToString(m.InstanceId))
+		}
+		marked, err := instanceTags(ctx, r.EC2, ids, rotateTagProtected)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		var cands []*drainInstance
+		for _, in := range dc.Instances {
+			if marked[in.EC2ID] == run.ID && in.Status == "ACTIVE" {
+				cands = append(cands, in)
+			}
+		}
+		sort.SliceStable(cands, func(i, j int) bool { return len(movingTasks(cands[i])) < len(movingTasks(cands[j])) })
+		pick := map[string]string{}
+		for _, in := range cands[:min(surplus, len(cands))] {
+			pick[in.EC2ID] = in.Arn
+		}
+		if len(pick) > 0 {
+			r.emit(plan.Cluster, EventInfo, "removing the surge: draining %s", strings.Join(sortedIDs(pick), ", "))
+			timeout := req.TimeoutPerBatch
+			if _, err := r.drainer().Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: pick, Standalone: req.Standalone, Timeout: timeout, Batch: 1, Batches: 1}); err != nil {
+				return err
+			}
+			res.Replaced = sortedIDs(pick)
+		}
+	}
+	// Old instances stay; their marks go.
+	var oldIDs []string
+	for id := range st.oldTags {
+		oldIDs = append(oldIDs, id)
+	}
+	sort.Strings(oldIDs)
+	for start := 0; start < len(oldIDs); start += 500 {
+		chunk := oldIDs[start:min(start+500, len(oldIDs))]
+		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagOld)}}}); err != nil {
+			return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
+		}
+	}
+	if err := r.finish(ctx, run, plan, res); err != nil {
+		return err
+	}
+	res.Outcome = RotateAborted
+	return nil
+}
