@@ -302,6 +302,9 @@ func (t *LogTailer) streamList(include func(*logsStream) bool) []*logsStream {
 
 // keep applies --grep/--grep-v and drops events already emitted.
 func (t *LogTailer) keep(l LogLine) bool {
+	if t.until > 0 && l.Time.UnixMilli() > t.until {
+		return false
+	}
 	if _, dup := t.seen[l.ID]; dup {
 		return false
 	}
@@ -521,7 +524,14 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 		}
 		return start
 	})
-	res, err := t.fetchChunks(ctx, chunks, t.until)
+	// The end time goes past --until: the events after it move the
+	// watermark on, which is how the follow learns that --until has passed
+	// (keep drops them), and the read stays bounded.
+	end := int64(0)
+	if t.until > 0 {
+		end = t.until + 2*t.Overlap.Milliseconds()
+	}
+	res, err := t.fetchChunks(ctx, chunks, end)
 	t.Calls += res.calls
 	if err != nil {
 		return err
