@@ -171,7 +171,7 @@ func TestE2ELogsTextPrefixesOnAPipe(t *testing.T) {
 	if code != ExitOK || stdout == "" {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f]{32}/app \S`)
+	line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9a-f]{32}/app .`)
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		if !line.MatchString(l) {
 			t.Fatalf("line %q is not 'time task/container message'", l)

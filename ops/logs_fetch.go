@@ -9,7 +9,9 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // logsMaxStreams is FilterLogEvents' limit on logStreamNames.
@@ -145,6 +147,7 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 			}
 			return fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 		}
+		t.observe(out.ResultMetadata)
 		for _, e := range out.Events {
 			s := byName[aws.ToString(e.LogStreamName)]
 			if s == nil {
@@ -185,12 +188,35 @@ func (t *LogTailer) streamExists(ctx context.Context, s *logsStream) (bool, erro
 		}
 		return false, fmt.Errorf("describe log streams %s in %s: %w", s.name, s.key.group, err)
 	}
+	t.observe(out.ResultMetadata)
 	for _, st := range out.LogStreams {
 		if aws.ToString(st.LogStreamName) == s.name {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// observe notes the server's clock from a response's Date header.
+func (t *LogTailer) observe(md middleware.Metadata) {
+	d, ok := awsmiddleware.GetServerTime(md)
+	if !ok {
+		return
+	}
+	ms := d.UnixMilli()
+	for {
+		cur := t.serverDate.Load()
+		if ms <= cur || t.serverDate.CompareAndSwap(cur, ms) {
+			return
+		}
+	}
+}
+
+// serverNow is the latest server time known: the newest ingestion time
+// seen or Date header received, whichever is later. It never runs ahead of
+// the server's clock, so a deep poll based on it misses nothing.
+func (t *LogTailer) serverNow() int64 {
+	return max(t.wm, t.serverDate.Load())
 }
 
 func apiMessage(err error) string {

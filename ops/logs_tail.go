@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,9 +70,11 @@ type LogTailer struct {
 	streams map[string]*logsStream
 	seen    map[string]int64 // event id → timestamp (ms)
 	wm      int64            // latest ingestion time seen (server ms)
-	since   int64
-	until   int64
-	hold    []LogLine
+	// serverDate is the latest Date header received (server ms).
+	serverDate atomic.Int64
+	since      int64
+	until      int64
+	hold       []LogLine
 	// lastDeepBase is the watermark before the last deep poll: everything
 	// ingested by then has been read.
 	lastDeepBase int64
@@ -281,7 +284,7 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 func (t *LogTailer) markStopped(lt *logsTask) {
 	stop := lt.stoppedAt.UnixMilli()
 	if lt.stoppedAt.IsZero() {
-		stop = t.wm
+		stop = t.serverNow()
 	}
 	for _, s := range t.streams {
 		if s.task == lt {
@@ -500,10 +503,10 @@ func (t *LogTailer) finished() (bool, string) {
 // pollOnce reads every stream once, de-duplicates, and emits what is ready.
 func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error {
 	deep := n%t.DeepEvery == 0
-	base := t.wm
+	base := t.serverNow()
 	start := *deepStart
-	if !deep && t.wm > 0 {
-		start = max(t.since, t.wm-t.Shallow.Milliseconds())
+	if !deep && base > 0 {
+		start = max(t.since, base-t.Shallow.Milliseconds())
 	}
 	// Streams FilterLogEvents could not find: probe them.
 	for _, s := range t.streams {
