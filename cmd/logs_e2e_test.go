@@ -483,6 +483,9 @@ func TestE2ELogsTaskFollowEndsWhenTheTaskStops(t *testing.T) {
 		code, stdout, stderr := run(t, "logs", "-c", "small", "--task", id, "-f", "--poll-interval", "10ms", "-o", "json", "--since", logsRFC(since))
 		done <- []string{fmt.Sprint(code), stdout, stderr}
 	}()
+	for sb.sim.RequestCounts()["logs.FilterLogEvents"] == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	if _, err := sb.ecs.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String("small"), Task: aws.String(arn), Reason: aws.String("test stop")}); err != nil {
 		t.Fatal(err)
 	}

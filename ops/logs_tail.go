@@ -277,8 +277,17 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 	}
 	if lt.status == "STOPPED" {
 		t.markStopped(lt)
+		t.noteStopped(lt)
 	}
 	return nil
+}
+
+func (t *LogTailer) noteStopped(lt *logsTask) {
+	why := lt.reason
+	if why == "" {
+		why = "no reason given"
+	}
+	t.note(LogsNotice{Kind: NoticeLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
 }
 
 func (t *LogTailer) markStopped(lt *logsTask) {
@@ -668,11 +677,7 @@ func (t *LogTailer) relist(ctx context.Context) error {
 			lt.stoppedAt = aws.ToTime(task.StoppedAt)
 			lt.reason = aws.ToString(task.StoppedReason)
 			t.markStopped(lt)
-			why := lt.reason
-			if why == "" {
-				why = "no reason given"
-			}
-			t.note(LogsNotice{Kind: NoticeLeft, Task: id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", id, lt.taskDef, why)})
+			t.noteStopped(lt)
 		}
 	}
 	return nil
