@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ import (
 )
 
 // BenchmarkLogsFollow200Tasks follows a 200-task service writing about
-// 20,000 events per real second (LOGS_BENCH_RATE lines per virtual minute
-// per task, clock at 60×) for 10 virtual minutes, rendering text to a pipe.
+// 20,000 events per real second (LOGS_BENCH_LPM lines per virtual minute
+// per task, default 100, clock at 60×) for 10 virtual minutes, rendering text to a pipe.
 // It reports events/s printed, the latency from CloudWatch ingesting an
 // event (sandbox clock) to ecsctl printing it, API calls per real minute,
 // and misses/duplicates against the sandbox's record.
@@ -31,7 +32,11 @@ import (
 func BenchmarkLogsFollow200Tasks(b *testing.B) {
 	const speed = 60.0
 	w := bulkWorld(200)
-	w.Logs = &sim.LogsSpec{LinesPerMinute: 100}
+	lpm := 100.0
+	if v, err := strconv.ParseFloat(os.Getenv("LOGS_BENCH_LPM"), 64); err == nil && v > 0 {
+		lpm = v
+	}
+	w.Logs = &sim.LogsSpec{LinesPerMinute: lpm}
 	s := sim.New(sim.Options{Seed: 7, Speed: speed})
 	if err := s.LoadWorld(w); err != nil {
 		b.Fatal(err)

@@ -48,11 +48,12 @@ func logsSandbox(t *testing.T, w *sim.World, faults string) *sandbox {
 	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg)}
 }
 
-// logsNow is the sandbox's virtual time now.
+// logsNow is the sandbox's virtual time now, to the millisecond (CloudWatch
+// times have no finer resolution).
 func logsNow(sb *sandbox) time.Time {
 	sb.sim.Lock()
 	defer sb.sim.Unlock()
-	return sb.sim.Now()
+	return sb.sim.Now().Truncate(time.Millisecond)
 }
 
 func logsRFC(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
