@@ -402,6 +402,7 @@ func (s *Server) writeOK(w http.ResponseWriter, c *call, payload []byte) {
 		h.Set("Content-Type", "text/xml")
 		h.Set("X-Amzn-Requestid", c.requestID)
 	}
+	setVirtualDate(h, c)
 	h.Set("Content-Length", strconv.Itoa(len(payload)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(payload)
@@ -434,6 +435,7 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 		payload = c.query.errorBody(e.code, e.message, e.server, c.requestID)
 	}
 	h.Set("X-Amzn-Requestid", c.requestID)
+	setVirtualDate(h, c)
 	h.Set("Content-Length", strconv.Itoa(len(payload)))
 	w.WriteHeader(e.status)
 	_, _ = w.Write(payload)

@@ -1,0 +1,137 @@
+package cmd
+
+import (
+	"errors"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/urfave/cli/v2"
+
+	"ecsctl/ops"
+	"ecsctl/render"
+)
+
+func init() { addCommand(newLogsCmd) }
+
+func newLogsCmd(a *app) *cli.Command {
+	return &cli.Command{
+		Name:  "logs",
+		Usage: "show or follow a service's logs across all its tasks: replacements join, stopped tasks leave, no gaps, no repeats",
+		Description: "Reads each container's awslogs group and stream prefix from the task definitions of the service's\n" +
+			"tasks and reads the <prefix>/<container>/<task-id> streams. Without --follow it prints the range\n" +
+			"(default: the last 10 minutes) in time order and exits 0. With --follow it keeps polling, re-lists\n" +
+			"the service's tasks so that replacements join and stopped tasks leave, re-reads an --overlap window\n" +
+			"to catch events CloudWatch ingests late and never prints an event twice. Ctrl-C exits 130.\n\n" +
+			"Examples:\n" +
+			"  ecsctl logs -c prod -s api --since 1h\n" +
+			"  ecsctl logs -c prod -s api -f --container app --grep 'level\":\"error'\n" +
+			"  ecsctl logs -c prod -s api --filter '{ $.level = \"error\" }' -o json | jq .parsed.msg\n" +
+			"  ecsctl logs -c prod -s api --previous          # tasks that stopped in the last hour\n" +
+			"  ecsctl logs -c prod --task 0f3c6e1a9b2d4e5f8a7b6c5d4e3f2a1b --since 2026-11-23T10:00:00Z --until 2026-11-23T10:05:00Z",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service whose tasks' logs to show"},
+			&cli.StringSliceFlag{Name: "task", Usage: "task id or ARN instead of a service (repeat for several)"},
+			&cli.StringSliceFlag{Name: "container", Usage: "only this container (repeat for several; default: all)"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep following new events until Ctrl-C (or --until)"},
+			&cli.StringFlag{Name: "since", Usage: "start: a duration ago (10m, 2h, 1d) or a time (RFC 3339; UTC if no zone); default 10m, a task's start for --task/--previous"},
+			&cli.StringFlag{Name: "until", Usage: "end: a duration ago or a time; with --follow, stop once it has passed"},
+			&cli.StringFlag{Name: "filter", Usage: "CloudWatch Logs filter pattern, applied by AWS (e.g. ERROR, '{ $.level = \"error\" }')"},
+			&cli.StringFlag{Name: "grep", Usage: "only messages matching this regular expression"},
+			&cli.StringFlag{Name: "grep-v", Usage: "drop messages matching this regular expression"},
+			&cli.BoolFlag{Name: "previous", Usage: "the service's recently stopped tasks (ECS lists them for about an hour)"},
+			&cli.BoolFlag{Name: "timestamps", Usage: "start each line with the event's time"},
+			&cli.BoolFlag{Name: "no-prefix", Usage: "no task/container prefix"},
+			&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest an event and still have it shown (--follow)"},
+			&cli.DurationFlag{Name: "order-window", Value: 2 * time.Second, Usage: "hold events this long to print streams merged in time order (--follow)"},
+		},
+		Action: func(c *cli.Context) error { return a.runLogs(c) },
+	}
+}
+
+func (a *app) runLogs(c *cli.Context) error {
+	now := time.Now()
+	req := ops.LogsRequest{
+		Cluster:    flagString(c, "cluster"),
+		Service:    c.String("service"),
+		Tasks:      c.StringSlice("task"),
+		Containers: c.StringSlice("container"),
+		Follow:     c.Bool("follow"),
+		Previous:   c.Bool("previous"),
+		Filter:     c.String("filter"),
+	}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &req.Since}, {"until", &req.Until}} {
+		if v := c.String(f.name); v != "" {
+			t, err := ops.ParseLogsTime(v, now)
+			if err != nil {
+				return usagef("invalid value %q for --%s: want a duration ago like 10m, 2h or 1d, or a time like 2026-11-23T10:00:00Z", v, f.name)
+			}
+			*f.dst = t
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  **regexp.Regexp
+	}{{"grep", &req.Grep}, {"grep-v", &req.GrepV}} {
+		if v := c.String(f.name); v != "" {
+			re, err := regexp.Compile(v)
+			if err != nil {
+				return usagef("invalid --%s %q: %v (Go regular expression syntax)", f.name, v, err)
+			}
+			*f.dst = re
+		}
+	}
+	if c.Duration("overlap") <= 0 || c.Duration("order-window") < 0 {
+		return usagef("--overlap must be positive and --order-window not negative: e.g. --overlap 1m --order-window 2s")
+	}
+	if err := ops.ValidateLogsRequest(req); err != nil {
+		return err
+	}
+	cl, err := a.awsClients(c)
+	if err != nil {
+		return err
+	}
+	subject := req.Cluster + "/" + req.Service
+	if req.Service == "" {
+		subject = req.Cluster
+	}
+	printer := render.NewLogsPrinter(a.io, render.LogsOptions{JSON: jsonOutput(c), Timestamps: c.Bool("timestamps"), NoPrefix: c.Bool("no-prefix"), Subject: subject})
+	interval := a.pollInterval(c)
+	if !flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
+		interval = 2 * time.Second
+	}
+	t := &ops.LogTailer{
+		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region,
+		PollInterval: interval, Overlap: c.Duration("overlap"), OrderWindow: c.Duration("order-window"),
+		Emit: printer.Print, Notice: printer.Notice,
+	}
+	err = t.Tail(c.Context, req)
+	if errors.Is(err, ops.ErrInterrupted) {
+		return &silentError{err: err}
+	}
+	return err
+}
+
+// logsClients gives the CloudWatch Logs client of a region: the configured
+// one, or one made for an awslogs-region that differs.
+func logsClients(cl *clients) func(region string) ops.LogsAPI {
+	var mu sync.Mutex
+	other := map[string]*cloudwatchlogs.Client{}
+	return func(region string) ops.LogsAPI {
+		if region == "" || region == cl.cfg.Region {
+			return cl.Logs
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if c := other[region]; c != nil {
+			return c
+		}
+		c := cloudwatchlogs.NewFromConfig(cl.cfg, func(o *cloudwatchlogs.Options) { o.Region = region })
+		other[region] = c
+		return c
+	}
+}

@@ -1,0 +1,355 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// LogsECS is the part of the ECS API `ecsctl logs` uses to turn a service
+// or task ids into log streams.
+type LogsECS interface {
+	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+}
+
+// LogsAPI is the part of CloudWatch Logs `ecsctl logs` reads with.
+type LogsAPI interface {
+	FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+	DescribeLogStreams(ctx context.Context, in *cloudwatchlogs.DescribeLogStreamsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
+}
+
+// LogsRequest is what `ecsctl logs` asks for.
+type LogsRequest struct {
+	Cluster string
+	// Service, or Tasks (ids or ARNs): whose logs.
+	Service string
+	Tasks   []string
+	// Containers limits the output to these containers (empty: all).
+	Containers []string
+	Follow     bool
+	// Previous shows the service's recently stopped tasks instead of the
+	// running ones.
+	Previous bool
+	// Since and Until bound the event timestamps (zero: see LogTailer.Tail).
+	Since, Until time.Time
+	// Filter is a CloudWatch Logs filter pattern, applied by AWS.
+	Filter string
+	// Grep keeps, GrepV drops, the messages that match (applied here).
+	Grep, GrepV *regexp.Regexp
+}
+
+// ValidateLogsRequest checks a request before any AWS call.
+func ValidateLogsRequest(r LogsRequest) error {
+	switch {
+	case strings.TrimSpace(r.Cluster) == "":
+		return Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
+	case r.Service == "" && len(r.Tasks) == 0:
+		return Inputf("say whose logs: --service NAME, or --task ID (repeat for several)")
+	case r.Service != "" && len(r.Tasks) > 0:
+		return Inputf("--service and --task cannot be combined: give one or the other")
+	case r.Previous && r.Service == "":
+		return Inputf("--previous shows a service's stopped tasks: use it with --service (a --task that stopped is shown anyway)")
+	case r.Previous && r.Follow:
+		return Inputf("--previous shows stopped tasks, which write nothing more: drop --follow")
+	case !r.Since.IsZero() && !r.Until.IsZero() && !r.Until.After(r.Since):
+		return Inputf("--until %s is not after --since %s: give a later --until", r.Until.UTC().Format(time.RFC3339), r.Since.UTC().Format(time.RFC3339))
+	}
+	for _, t := range r.Tasks {
+		if strings.TrimSpace(t) == "" {
+			return Inputf("empty --task: give a task id or ARN")
+		}
+	}
+	for _, c := range r.Containers {
+		if strings.TrimSpace(c) == "" {
+			return Inputf("empty --container: give a container name")
+		}
+	}
+	return nil
+}
+
+// LogLine is one log event of one task's container.
+type LogLine struct {
+	Time      time.Time
+	Ingested  time.Time
+	ID        string
+	Region    string
+	Group     string
+	Stream    string
+	Task      string // task id
+	Container string
+	Message   string
+}
+
+// LogsNoticeKind classifies what `ecsctl logs` tells about itself.
+type LogsNoticeKind string
+
+// Notice kinds.
+const (
+	NoticeJoined    LogsNoticeKind = "joined"    // a task's streams are followed
+	NoticeLeft      LogsNoticeKind = "left"      // a task stopped; its last lines are in
+	NoticeSkipped   LogsNoticeKind = "skipped"   // a container whose logs cannot be read
+	NoticeThrottled LogsNoticeKind = "throttled" // AWS throttled; polling slower
+	NoticeRecovered LogsNoticeKind = "recovered" // polling at the normal pace again
+	NoticeInfo      LogsNoticeKind = "info"
+)
+
+// LogsNotice is one line about the tail itself (stderr).
+type LogsNotice struct {
+	Time    time.Time
+	Kind    LogsNoticeKind
+	Task    string
+	Message string
+}
+
+// logsTask is one ECS task whose streams are read.
+type logsTask struct {
+	id, arn   string
+	taskDef   string // family:revision
+	createdAt time.Time
+	stoppedAt time.Time
+	status    string // last status
+	reason    string // stopped reason
+	// stopping: no longer in the service's RUNNING list, not STOPPED yet.
+	stopping bool
+}
+
+// logsGroupKey is one log group in one region.
+type logsGroupKey struct{ region, group string }
+
+// logsStream is one stream being read.
+type logsStream struct {
+	key       logsGroupKey
+	name      string
+	task      *logsTask
+	container string
+	// from (ms) is where this stream must be read from until a query has
+	// covered it; 0 once covered.
+	from int64
+	// missing: FilterLogEvents said it does not exist (yet); probed with
+	// DescribeLogStreams until it does.
+	missing bool
+	// leaveAfter (server ms): drop the stream once everything ingested up to
+	// this time has been read (its task stopped). 0 while it runs.
+	leaveAfter int64
+}
+
+// logsResolver turns tasks into streams, caching task definitions.
+type logsResolver struct {
+	ecs        LogsECS
+	region     string
+	containers map[string]bool
+	defs       map[string]*types.TaskDefinition
+	// skippedNoted: (task definition, container) already reported.
+	skippedNoted map[string]bool
+	// seenContainers: container names of every resolved task definition.
+	seenContainers map[string]bool
+	skipped        []string
+}
+
+func newLogsResolver(e LogsECS, region string, containers []string) *logsResolver {
+	r := &logsResolver{ecs: e, region: region, defs: map[string]*types.TaskDefinition{},
+		skippedNoted: map[string]bool{}, seenContainers: map[string]bool{}}
+	if len(containers) > 0 {
+		r.containers = map[string]bool{}
+		for _, c := range containers {
+			r.containers[strings.TrimSpace(c)] = true
+		}
+	}
+	return r
+}
+
+// taskDef returns a task definition by ARN (cached: revisions are immutable).
+func (r *logsResolver) taskDef(ctx context.Context, arn string) (*types.TaskDefinition, error) {
+	if td := r.defs[arn]; td != nil {
+		return td, nil
+	}
+	out, err := r.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(arn), err)
+	}
+	r.defs[arn] = out.TaskDefinition
+	return out.TaskDefinition, nil
+}
+
+// streams maps a task to its containers' awslogs streams
+// (<prefix>/<container>/<task-id>); containers it cannot map are reported
+// through note once per task definition.
+func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(LogsNotice)) (*logsTask, []*logsStream, error) {
+	arn := aws.ToString(t.TaskArn)
+	lt := &logsTask{id: arn[strings.LastIndex(arn, "/")+1:], arn: arn, status: aws.ToString(t.LastStatus),
+		reason: aws.ToString(t.StoppedReason), taskDef: shortTaskDef(aws.ToString(t.TaskDefinitionArn))}
+	lt.createdAt = aws.ToTime(t.CreatedAt)
+	if t.StartedAt != nil && lt.createdAt.IsZero() {
+		lt.createdAt = *t.StartedAt
+	}
+	lt.stoppedAt = aws.ToTime(t.StoppedAt)
+	td, err := r.taskDef(ctx, aws.ToString(t.TaskDefinitionArn))
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*logsStream
+	for _, c := range td.ContainerDefinitions {
+		name := aws.ToString(c.Name)
+		r.seenContainers[name] = true
+		if r.containers != nil && !r.containers[name] {
+			continue
+		}
+		skip := func(why string) {
+			k := lt.taskDef + "/" + name
+			if r.skippedNoted[k] {
+				return
+			}
+			r.skippedNoted[k] = true
+			msg := fmt.Sprintf("container %s of %s %s: its logs are not shown", name, lt.taskDef, why)
+			r.skipped = append(r.skipped, msg)
+			note(LogsNotice{Kind: NoticeSkipped, Message: msg})
+		}
+		lc := c.LogConfiguration
+		if lc == nil {
+			skip("has no log configuration (logs stay on the instance's Docker daemon)")
+			continue
+		}
+		if lc.LogDriver != types.LogDriverAwslogs {
+			skip(fmt.Sprintf("uses the %s log driver, not awslogs, so its logs are not in CloudWatch Logs streams ecsctl can name", lc.LogDriver))
+			continue
+		}
+		group := lc.Options["awslogs-group"]
+		prefix := lc.Options["awslogs-stream-prefix"]
+		region := lc.Options["awslogs-region"]
+		if region == "" {
+			region = r.region
+		}
+		if group == "" {
+			skip("uses awslogs without awslogs-group")
+			continue
+		}
+		if prefix == "" {
+			skip("uses awslogs without awslogs-stream-prefix, so its stream is named after the Docker container id, not the task")
+			continue
+		}
+		out = append(out, &logsStream{key: logsGroupKey{region: region, group: group},
+			name: prefix + "/" + name + "/" + lt.id, task: lt, container: name})
+	}
+	return lt, out, nil
+}
+
+// checkContainers rejects --container names that no resolved task
+// definition has.
+func (r *logsResolver) checkContainers() error {
+	if r.containers == nil || len(r.seenContainers) == 0 {
+		return nil
+	}
+	var unknown []string
+	for c := range r.containers {
+		if !r.seenContainers[c] {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	var have []string
+	for c := range r.seenContainers {
+		have = append(have, c)
+	}
+	sort.Strings(have)
+	return Inputf("no container %s in the task definitions: use --container with one of %s", strings.Join(unknown, ", "), strings.Join(have, ", "))
+}
+
+// listServiceTasks lists a service's task ARNs with the given desired status.
+func listServiceTasks(ctx context.Context, e LogsECS, cluster, service string, status types.DesiredStatus) ([]string, error) {
+	var arns []string
+	p := ecs.NewListTasksPaginator(e, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: status})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			switch errCode(err) {
+			case "ClusterNotFoundException":
+				return nil, &NotFoundError{Kind: "cluster", Name: cluster}
+			case "ServiceNotFoundException":
+				return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + service}
+			}
+			return nil, fmt.Errorf("list tasks of service %s/%s: %w", cluster, service, err)
+		}
+		arns = append(arns, out.TaskArns...)
+	}
+	return arns, nil
+}
+
+// describeLogsTasks describes tasks 100 at a time. Missing ones are
+// returned by id in missing.
+func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string) (tasks []types.Task, missing []string, err error) {
+	for i := 0; i < len(ids); i += 100 {
+		chunk := ids[i:min(i+100, len(ids))]
+		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
+		if err != nil {
+			if errCode(err) == "ClusterNotFoundException" {
+				return nil, nil, &NotFoundError{Kind: "cluster", Name: cluster}
+			}
+			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
+		}
+		tasks = append(tasks, out.Tasks...)
+		for _, f := range out.Failures {
+			a := aws.ToString(f.Arn)
+			missing = append(missing, a[strings.LastIndex(a, "/")+1:])
+		}
+	}
+	return tasks, missing, nil
+}
+
+// checkService makes sure the service exists (exit 3 when not).
+func checkService(ctx context.Context, e LogsECS, cluster, service string) error {
+	out, err := e.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		if errCode(err) == "ClusterNotFoundException" {
+			return &NotFoundError{Kind: "cluster", Name: cluster}
+		}
+		return fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
+	}
+	for _, s := range out.Services {
+		if aws.ToString(s.Status) != "INACTIVE" {
+			return nil
+		}
+	}
+	return &NotFoundError{Kind: "service", Name: cluster + "/" + service}
+}
+
+// ParseLogsTime reads --since/--until: a duration before now ("10m",
+// "1h30m", "2d"), an RFC 3339 time, or a UTC date-time ("2026-11-23T10:00",
+// "2026-11-23 10:00:00", "2026-11-23").
+func ParseLogsTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty time")
+	}
+	if strings.HasSuffix(s, "d") {
+		var n int
+		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && n >= 0 && fmt.Sprintf("%dd", n) == s {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		if d < 0 {
+			return time.Time{}, fmt.Errorf("negative duration")
+		}
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a duration or a time")
+}

@@ -1,0 +1,684 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// LogTailer reads the awslogs streams of a service's (or some tasks')
+// containers: a time range, or following them.
+//
+// Following keeps no timestamp cursor that late events could slip behind.
+// Every server time below is CloudWatch's own (event timestamps and
+// ingestion times), never the local clock, so clock skew does not matter:
+//   - the watermark is the latest ingestion time seen;
+//   - a shallow poll reads from watermark − Shallow, for low latency;
+//   - every DeepEvery-th poll is deep: it reads from B − Overlap, where B is
+//     the watermark before the previous deep poll. An event ingested after
+//     that poll started has a timestamp ≥ its ingestion − Overlap ≥ B − Overlap
+//     as long as it was at most Overlap late, so no event is missed;
+//   - events are de-duplicated by event id; ids older than the next deep
+//     poll's start are forgotten, so memory is bounded by the window.
+type LogTailer struct {
+	ECS LogsECS
+	// Logs returns the CloudWatch Logs client of a region (awslogs-region
+	// may differ from the CLI's region).
+	Logs   func(region string) LogsAPI
+	Region string
+	Clock  Clock
+
+	// PollInterval between polls when following (default 2s).
+	PollInterval time.Duration
+	// Overlap is how late an event may be ingested and still be shown
+	// (default 1m).
+	Overlap time.Duration
+	// Shallow is the look-back of the polls between deep ones (default 5s).
+	Shallow time.Duration
+	// DeepEvery makes every n-th poll a deep one (default 4).
+	DeepEvery int
+	// OrderWindow holds events this long (server time) so that events of
+	// other streams arriving in the next poll are printed in order (default 2s).
+	OrderWindow time.Duration
+	// RelistEvery re-lists the service's tasks every n polls (default 3).
+	RelistEvery int
+	// MaxBackoff caps the poll interval while throttled (default 1m).
+	MaxBackoff time.Duration
+	// Parallel chunks of 100 streams are read at once (default 4).
+	Parallel int
+	// RangeSlice cuts a range read into time slices so that memory stays
+	// bounded by one slice (default 1h).
+	RangeSlice time.Duration
+	// DefaultSince is how far back a service's running tasks are read
+	// without --since (default 10m).
+	DefaultSince time.Duration
+
+	// Emit receives events, in order, in batches. An error stops the tail.
+	Emit func([]LogLine) error
+	// Notice receives lines about the tail itself (may be nil).
+	Notice func(LogsNotice)
+
+	req     LogsRequest
+	res     *logsResolver
+	tasks   map[string]*logsTask
+	streams map[string]*logsStream
+	seen    map[string]int64 // event id → timestamp (ms)
+	wm      int64            // latest ingestion time seen (server ms)
+	// serverDate is the latest Date header received (server ms).
+	serverDate atomic.Int64
+	since      int64
+	until      int64
+	hold       []LogLine
+	// lastDeepBase is the watermark before the last deep poll: everything
+	// ingested by then has been read.
+	lastDeepBase int64
+	// Calls counts AWS calls made (FilterLogEvents and the rest).
+	Calls int
+}
+
+func (t *LogTailer) defaults() {
+	if t.Clock == nil {
+		t.Clock = RealClock{}
+	}
+	if t.PollInterval <= 0 {
+		t.PollInterval = 2 * time.Second
+	}
+	if t.Overlap <= 0 {
+		t.Overlap = time.Minute
+	}
+	if t.Shallow <= 0 {
+		t.Shallow = 5 * time.Second
+	}
+	if t.DeepEvery <= 0 {
+		t.DeepEvery = 4
+	}
+	if t.OrderWindow < 0 {
+		t.OrderWindow = 0
+	}
+	if t.RelistEvery <= 0 {
+		t.RelistEvery = 3
+	}
+	if t.MaxBackoff <= 0 {
+		t.MaxBackoff = time.Minute
+	}
+	if t.Parallel <= 0 {
+		t.Parallel = 4
+	}
+	if t.RangeSlice <= 0 {
+		t.RangeSlice = time.Hour
+	}
+	if t.DefaultSince <= 0 {
+		t.DefaultSince = 10 * time.Minute
+	}
+}
+
+func (t *LogTailer) logsAPI(region string) LogsAPI { return t.Logs(region) }
+
+func (t *LogTailer) note(n LogsNotice) {
+	if n.Time.IsZero() {
+		n.Time = t.Clock.Now()
+	}
+	if t.Notice != nil {
+		t.Notice(n)
+	}
+}
+
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// Tail prints the request's logs: the range (then returns nil), or, with
+// Follow, until Until has passed, the tasks (of --task) have all stopped, or
+// ctx is cancelled (ErrInterrupted).
+func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
+	if err := ValidateLogsRequest(req); err != nil {
+		return err
+	}
+	t.defaults()
+	t.req = req
+	t.res = newLogsResolver(t.ECS, t.Region, req.Containers)
+	t.tasks = map[string]*logsTask{}
+	t.streams = map[string]*logsStream{}
+	t.seen = map[string]int64{}
+	if !req.Since.IsZero() {
+		t.since = req.Since.UnixMilli()
+	} else if req.Service != "" && !req.Previous {
+		t.since = t.Clock.Now().Add(-t.DefaultSince).UnixMilli()
+	}
+	if !req.Until.IsZero() {
+		t.until = req.Until.UnixMilli()
+	}
+	tasks, err := t.initialTasks(ctx)
+	if err != nil {
+		return t.interrupted(ctx, err)
+	}
+	for _, task := range tasks {
+		if err := t.addTask(ctx, task, false); err != nil {
+			return t.interrupted(ctx, err)
+		}
+	}
+	if err := t.res.checkContainers(); err != nil {
+		return err
+	}
+	if len(t.streams) == 0 {
+		if len(t.res.skipped) > 0 {
+			return Inputf("nothing to show: %s", t.res.skipped[0])
+		}
+		if !req.Follow {
+			what := "running"
+			if req.Previous {
+				what = "recently stopped"
+			}
+			t.note(LogsNotice{Kind: NoticeInfo, Message: fmt.Sprintf("service %s/%s has no %s tasks", req.Cluster, req.Service, what)})
+			return nil
+		}
+	}
+	t.note(LogsNotice{Kind: NoticeInfo, Message: t.describeSet()})
+	if !req.Follow {
+		return t.interrupted(ctx, t.readRange(ctx))
+	}
+	return t.follow(ctx)
+}
+
+func (t *LogTailer) interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ErrInterrupted, ctx.Err())
+	}
+	return err
+}
+
+func (t *LogTailer) describeSet() string {
+	groups := map[string]bool{}
+	for _, s := range t.streams {
+		groups[s.key.group] = true
+	}
+	var gs []string
+	for g := range groups {
+		gs = append(gs, g)
+	}
+	sort.Strings(gs)
+	who := t.req.Cluster + "/" + t.req.Service
+	if t.req.Service == "" {
+		who = "tasks in " + t.req.Cluster
+	}
+	verb := "reading"
+	if t.req.Follow {
+		verb = "following"
+	}
+	return fmt.Sprintf("%s %d streams of %d tasks of %s in %s", verb, len(t.streams), len(t.tasks), who, strings.Join(gs, ", "))
+}
+
+// initialTasks describes the tasks to start with.
+func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
+	req := t.req
+	if req.Service == "" {
+		ids := make([]string, 0, len(req.Tasks))
+		for _, id := range req.Tasks {
+			ids = append(ids, strings.TrimSpace(id))
+		}
+		t.Calls += (len(ids) + 99) / 100
+		tasks, missing, err := describeLogsTasks(ctx, t.ECS, req.Cluster, ids)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 {
+			return nil, &NotFoundError{Kind: "task", Name: req.Cluster + "/" + missing[0]}
+		}
+		return tasks, nil
+	}
+	t.Calls++
+	if err := checkService(ctx, t.ECS, req.Cluster, req.Service); err != nil {
+		return nil, err
+	}
+	status := types.DesiredStatusRunning
+	if req.Previous {
+		status = types.DesiredStatusStopped
+	}
+	arns, err := listServiceTasks(ctx, t.ECS, req.Cluster, req.Service, status)
+	t.Calls++
+	if err != nil {
+		return nil, err
+	}
+	tasks, _, err := describeLogsTasks(ctx, t.ECS, req.Cluster, arns)
+	t.Calls += (len(arns) + 99) / 100
+	return tasks, err
+}
+
+// addTask starts reading a task's streams.
+func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) error {
+	lt, streams, err := t.res.streams(ctx, task, t.note)
+	if err != nil {
+		return err
+	}
+	if _, dup := t.tasks[lt.id]; dup {
+		return nil
+	}
+	t.tasks[lt.id] = lt
+	from := max(t.since, lt.createdAt.UnixMilli())
+	if lt.createdAt.IsZero() {
+		from = t.since
+	}
+	for _, s := range streams {
+		s.from = max(from, 0)
+		if s.from == 0 {
+			s.from = 1 // "not covered yet", from the beginning
+		}
+		if joined && lt.status != "RUNNING" {
+			s.missing = true // its stream appears when its containers start
+		}
+		t.streams[s.key.region+"\x00"+s.key.group+"\x00"+s.name] = s
+	}
+	if joined {
+		t.note(LogsNotice{Kind: NoticeJoined, Task: lt.id, Message: fmt.Sprintf("+ task %s (%s) joined", lt.id, lt.taskDef)})
+	}
+	if lt.status == "STOPPED" {
+		t.markStopped(lt)
+		t.noteStopped(lt)
+	}
+	return nil
+}
+
+func (t *LogTailer) noteStopped(lt *logsTask) {
+	why := lt.reason
+	if why == "" {
+		why = "no reason given"
+	}
+	t.note(LogsNotice{Kind: NoticeLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
+}
+
+func (t *LogTailer) markStopped(lt *logsTask) {
+	stop := lt.stoppedAt.UnixMilli()
+	if lt.stoppedAt.IsZero() {
+		stop = t.serverNow()
+	}
+	for _, s := range t.streams {
+		if s.task == lt {
+			s.leaveAfter = max(stop, 1) + t.Overlap.Milliseconds()
+		}
+	}
+}
+
+func (t *LogTailer) streamList(include func(*logsStream) bool) []*logsStream {
+	out := make([]*logsStream, 0, len(t.streams))
+	for _, s := range t.streams {
+		if include == nil || include(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// keep applies --grep/--grep-v and drops events already emitted.
+func (t *LogTailer) keep(l LogLine) bool {
+	if t.until > 0 && l.Time.UnixMilli() > t.until {
+		return false
+	}
+	if _, dup := t.seen[l.ID]; dup {
+		return false
+	}
+	t.seen[l.ID] = l.Time.UnixMilli()
+	if t.req.Grep != nil && !t.req.Grep.MatchString(l.Message) {
+		return false
+	}
+	if t.req.GrepV != nil && t.req.GrepV.MatchString(l.Message) {
+		return false
+	}
+	return true
+}
+
+func sortLogLines(ls []LogLine) {
+	sort.Slice(ls, func(i, j int) bool {
+		a, b := &ls[i], &ls[j]
+		if !a.Time.Equal(b.Time) {
+			return a.Time.Before(b.Time)
+		}
+		if a.Stream != b.Stream {
+			return a.Stream < b.Stream
+		}
+		return a.ID < b.ID
+	})
+}
+
+// readRange reads [since, until] in time slices, each sorted and emitted
+// before the next is read.
+func (t *LogTailer) readRange(ctx context.Context) error {
+	streams := t.streamList(nil)
+	lo := int64(-1)
+	for _, s := range streams {
+		if lo < 0 || s.from < lo {
+			lo = s.from
+		}
+	}
+	lo = max(lo, 0)
+	slice := t.RangeSlice.Milliseconds()
+	now := t.Clock.Now().UnixMilli()
+	for start := lo; ; start += slice {
+		end := start + slice - 1
+		last := false
+		switch {
+		case t.until > 0 && end >= t.until:
+			end, last = t.until, true
+		case t.until == 0 && end >= now:
+			end, last = 0, true // open-ended: whatever CloudWatch has
+		}
+		active := make([]*logsStream, 0, len(streams))
+		for _, s := range streams {
+			// A stream stays in until a read failed to find it.
+			if !s.missing && (s.task.stoppedAt.IsZero() || s.task.stoppedAt.UnixMilli()+t.Overlap.Milliseconds() >= start) {
+				active = append(active, s)
+			}
+		}
+		if len(active) > 0 {
+			chunks := logsChunks(active, func(*logsStream) int64 { return start })
+			res, err := t.fetchWithRetry(ctx, chunks, end)
+			if err != nil {
+				return err
+			}
+			for _, m := range res.missing {
+				m.missing = true
+			}
+			out := res.lines[:0]
+			for _, l := range res.lines {
+				if t.keep(l) {
+					out = append(out, l)
+				}
+			}
+			sortLogLines(out)
+			if len(out) > 0 {
+				if err := t.Emit(out); err != nil {
+					return err
+				}
+			}
+			clear(t.seen)
+		}
+		if last {
+			return nil
+		}
+	}
+}
+
+// fetchWithRetry reads chunks, waiting out throttling (a range read has no
+// next poll to try again in).
+func (t *LogTailer) fetchWithRetry(ctx context.Context, chunks []logsChunk, end int64) (logsFetchResult, error) {
+	wait := t.PollInterval
+	for attempt := 1; ; attempt++ {
+		res, err := t.fetchChunks(ctx, chunks, end)
+		t.Calls += res.calls
+		if err == nil || !transient(err) || attempt == 6 {
+			return res, err
+		}
+		t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", oneLineErr(err), wait)})
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-t.Clock.After(wait):
+		}
+		wait = min(2*wait, t.MaxBackoff)
+	}
+}
+
+func oneLineErr(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// follow polls until Until has passed, every task stopped (--task), or ctx
+// ends.
+func (t *LogTailer) follow(ctx context.Context) error {
+	deepStart := t.since
+	var backoff time.Duration
+	polls := 0
+	for {
+		err := t.pollOnce(ctx, polls, &deepStart)
+		if err == nil && polls > 0 && polls%t.RelistEvery == 0 {
+			err = t.relist(ctx)
+		}
+		switch {
+		case err == nil:
+			polls++
+			if backoff > 0 {
+				backoff /= 2
+				if backoff <= t.PollInterval {
+					backoff = 0
+					t.note(LogsNotice{Kind: NoticeRecovered, Message: fmt.Sprintf("no longer throttled: polling every %s", t.PollInterval)})
+				}
+			}
+		case ctx.Err() != nil:
+			return t.stop(ErrInterrupted)
+		case transient(err):
+			next := min(max(2*backoff, 2*t.PollInterval), t.MaxBackoff)
+			if next != backoff {
+				t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): polling every %s until it passes", oneLineErr(err), next)})
+			}
+			backoff = next
+		default:
+			if ferr := t.flush(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		if done, why := t.finished(); done {
+			t.note(LogsNotice{Kind: NoticeInfo, Message: why})
+			return t.stop(nil)
+		}
+		wait := t.PollInterval
+		if backoff > 0 {
+			wait = backoff
+		}
+		select {
+		case <-ctx.Done():
+			return t.stop(ErrInterrupted)
+		case <-t.Clock.After(wait):
+		}
+	}
+}
+
+// stop prints what is held back and returns err.
+func (t *LogTailer) stop(err error) error {
+	if ferr := t.flush(); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+func (t *LogTailer) flush() error {
+	if len(t.hold) == 0 {
+		return nil
+	}
+	out := t.hold
+	t.hold = nil
+	return t.Emit(out)
+}
+
+// finished reports whether a follow is over: Until passed (by CloudWatch's
+// clock, as far as events show, or by the local one), or following --task
+// tasks that have all stopped and been read to the end.
+func (t *LogTailer) finished() (bool, string) {
+	over := t.Overlap.Milliseconds()
+	if t.until > 0 {
+		if t.lastDeepBase >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
+			return true, "reached --until"
+		}
+	}
+	if t.req.Service == "" && len(t.streams) == 0 {
+		return true, "every task has stopped and its logs have been read"
+	}
+	return false, ""
+}
+
+// pollOnce reads every stream once, de-duplicates, and emits what is ready.
+func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error {
+	deep := n%t.DeepEvery == 0
+	base := t.serverNow()
+	start := *deepStart
+	if !deep && base > 0 {
+		start = max(t.since, base-t.Shallow.Milliseconds())
+	}
+	// Streams FilterLogEvents could not find: probe them.
+	for _, s := range t.streams {
+		if !s.missing {
+			continue
+		}
+		t.Calls++
+		ok, err := t.streamExists(ctx, s)
+		if err != nil {
+			return err
+		}
+		s.missing = !ok
+	}
+	active := t.streamList(func(s *logsStream) bool { return !s.missing })
+	chunks := logsChunks(active, func(s *logsStream) int64 {
+		if s.from > 0 {
+			return min(start, s.from)
+		}
+		return start
+	})
+	// The end time goes past --until: the events after it move the
+	// watermark on, which is how the follow learns that --until has passed
+	// (keep drops them), and the read stays bounded.
+	end := int64(0)
+	if t.until > 0 {
+		end = t.until + 2*t.Overlap.Milliseconds()
+	}
+	res, err := t.fetchChunks(ctx, chunks, end)
+	t.Calls += res.calls
+	if err != nil {
+		return err
+	}
+	missing := map[*logsStream]bool{}
+	for _, m := range res.missing {
+		m.missing = true
+		missing[m] = true
+	}
+	for _, s := range active {
+		if !missing[s] {
+			s.from = 0
+		}
+	}
+	for _, l := range res.lines {
+		if ms := l.Ingested.UnixMilli(); ms > t.wm {
+			t.wm = ms
+		}
+		if t.keep(l) {
+			t.hold = append(t.hold, l)
+		}
+	}
+	if deep {
+		t.lastDeepBase = base
+		*deepStart = max(t.since, base-t.Overlap.Milliseconds())
+		for id, ts := range t.seen {
+			if ts < *deepStart {
+				delete(t.seen, id)
+			}
+		}
+		for k, s := range t.streams {
+			if s.leaveAfter > 0 && base >= s.leaveAfter {
+				delete(t.streams, k)
+				if !t.taskHasStreams(s.task) {
+					delete(t.tasks, s.task.id)
+				}
+			}
+		}
+	}
+	return t.release()
+}
+
+func (t *LogTailer) taskHasStreams(lt *logsTask) bool {
+	for _, s := range t.streams {
+		if s.task == lt {
+			return true
+		}
+	}
+	return false
+}
+
+// release emits the held events older than the order window.
+func (t *LogTailer) release() error {
+	if len(t.hold) == 0 {
+		return nil
+	}
+	sortLogLines(t.hold)
+	cut := msTime(t.wm - t.OrderWindow.Milliseconds())
+	i := sort.Search(len(t.hold), func(i int) bool { return t.hold[i].Time.After(cut) })
+	if i == 0 {
+		return nil
+	}
+	out := make([]LogLine, i)
+	copy(out, t.hold[:i])
+	t.hold = append(t.hold[:0], t.hold[i:]...)
+	return t.Emit(out)
+}
+
+// relist brings the task set up to date: new tasks of the service join,
+// tasks no longer running are watched until ECS says they stopped, then
+// read for Overlap more and dropped.
+func (t *LogTailer) relist(ctx context.Context) error {
+	var fresh []string
+	if t.req.Service != "" {
+		arns, err := listServiceTasks(ctx, t.ECS, t.req.Cluster, t.req.Service, types.DesiredStatusRunning)
+		t.Calls++
+		if err != nil {
+			return err
+		}
+		running := map[string]bool{}
+		for _, a := range arns {
+			id := a[strings.LastIndex(a, "/")+1:]
+			running[id] = true
+			if t.tasks[id] == nil {
+				fresh = append(fresh, id)
+			}
+		}
+		for id, lt := range t.tasks {
+			if !running[id] && lt.status != "STOPPED" {
+				lt.stopping = true
+			}
+		}
+	} else {
+		for _, lt := range t.tasks {
+			if lt.status != "STOPPED" {
+				lt.stopping = true // --task: check each still runs
+			}
+		}
+	}
+	var check []string
+	for id, lt := range t.tasks {
+		if lt.stopping && lt.status != "STOPPED" {
+			check = append(check, id)
+		}
+	}
+	ids := append(fresh, check...)
+	if len(ids) == 0 {
+		return nil
+	}
+	sort.Strings(ids)
+	tasks, _, err := describeLogsTasks(ctx, t.ECS, t.req.Cluster, ids)
+	t.Calls += (len(ids) + 99) / 100
+	if err != nil {
+		return err
+	}
+	for _, task := range tasks {
+		arn := aws.ToString(task.TaskArn)
+		id := arn[strings.LastIndex(arn, "/")+1:]
+		lt := t.tasks[id]
+		if lt == nil {
+			if aws.ToString(task.LastStatus) == "STOPPED" {
+				continue // came and went between two lists
+			}
+			if err := t.addTask(ctx, task, true); err != nil {
+				return err
+			}
+			continue
+		}
+		lt.status = aws.ToString(task.LastStatus)
+		if lt.status == "STOPPED" {
+			lt.stoppedAt = aws.ToTime(task.StoppedAt)
+			lt.reason = aws.ToString(task.StoppedReason)
+			t.markStopped(lt)
+			t.noteStopped(lt)
+		}
+	}
+	return nil
+}
