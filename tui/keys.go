@@ -1,0 +1,84 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// topKeys is the dashboard's keymap; each binding carries its help text and
+// the `?` screen is generated from it. Movement keeps hjkl and the arrows;
+// actions are capital letters so that a stray key never starts one.
+type topKeys struct {
+	Up, Down, PageUp, PageDown, Top, Bottom, Left, Right key.Binding
+	Enter, Back, Clusters, Services, Instances          key.Binding
+	Filter, Sort, SortBack, Reverse, Refresh, Help, Quit key.Binding
+	Scale, Force, Rollback, Drain, Activate              key.Binding
+}
+
+func newTopKeys() topKeys {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return topKeys{
+		Up:        b("↑/k", "move up", "up", "k"),
+		Down:      b("↓/j", "move down", "down", "j"),
+		PageUp:    b("pgup/ctrl+u", "page up", "pgup", "ctrl+u"),
+		PageDown:  b("pgdn/ctrl+d", "page down", "pgdown", "ctrl+d"),
+		Top:       b("g/home", "first row", "g", "home"),
+		Bottom:    b("G/end", "last row", "G", "end"),
+		Left:      b("←/h", "scroll columns left", "left", "h"),
+		Right:     b("→/l", "scroll columns right", "right", "l"),
+		Enter:     b("enter", "open: cluster → services, service/instance → tasks", "enter"),
+		Back:      b("esc", "back (clears the filter first)", "esc"),
+		Clusters:  b("1", "clusters", "1"),
+		Services:  b("2", "services of the cluster", "2"),
+		Instances: b("3", "instances of the cluster", "3"),
+		Filter:    b("/", "filter: TEXT or KEY:VALUE (KEY a column, e.g. state:rolling)", "/"),
+		Sort:      b("o", "sort by the next column", "o", "s"),
+		SortBack:  b("O", "sort by the previous column", "O"),
+		Reverse:   b("r", "reverse the sort order", "r"),
+		Refresh:   b("ctrl+r", "refresh now", "ctrl+r"),
+		Help:      b("?", "this help", "?"),
+		Quit:      b("q/ctrl+c", "quit", "q", "ctrl+c"),
+		Scale:     b("S", "scale the service (asks the count, then confirms)", "S"),
+		Force:     b("F", "force a new deployment of the service", "F"),
+		Rollback:  b("B", "roll the service back to the previous revision", "B"),
+		Drain:     b("D", "drain the instance", "D"),
+		Activate:  b("A", "activate the (draining) instance", "A"),
+	}
+}
+
+// groups lists the bindings for the help screen, by purpose.
+func (k topKeys) groups() []struct {
+	title string
+	keys  []key.Binding
+} {
+	return []struct {
+		title string
+		keys  []key.Binding
+	}{
+		{"move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Left, k.Right}},
+		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances}},
+		{"table", []key.Binding{k.Filter, k.Sort, k.SortBack, k.Reverse, k.Refresh, k.Help, k.Quit}},
+		{"actions (confirmed first; none with --read-only)", []key.Binding{k.Scale, k.Force, k.Rollback, k.Drain, k.Activate}},
+	}
+}
+
+// helpText renders the help screen from the keymap.
+func (k topKeys) helpText(readOnly bool) string {
+	var b strings.Builder
+	for _, g := range k.groups() {
+		title := g.title
+		if readOnly && strings.HasPrefix(title, "actions") {
+			title = "actions (disabled: --read-only)"
+		}
+		fmt.Fprintf(&b, "%s\n", title)
+		for _, kb := range g.keys {
+			h := kb.Help()
+			fmt.Fprintf(&b, "  %-12s %s\n", h.Key, h.Desc)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
