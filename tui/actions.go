@@ -126,6 +126,7 @@ func (m *Model) run(a topAction) tea.Cmd {
 	m.message = m.notes[a.noteKey]
 	log.Printf("top: action %d on %s/%s%s", a.kind, a.cluster, a.service, a.instID)
 	m.rebuild()
+	m.actionsInFlight++
 	return m.io(func(ctx context.Context) tea.Msg {
 		msg := actionMsg{act: a}
 		switch a.kind {
@@ -145,6 +146,7 @@ func (m *Model) run(a topAction) tea.Cmd {
 }
 
 func (m *Model) onAction(msg actionMsg) tea.Cmd {
+	m.actionsInFlight--
 	if msg.err != nil {
 		delete(m.notes, msg.act.noteKey)
 		m.setErr(msg.err)

@@ -128,6 +128,11 @@ type Model struct {
 	doneNotes []string
 	noteAge   map[string]int
 	message   string
+
+	// actionsInFlight counts running actions; noTick turns the tick off
+	// (model tests drive refreshes by hand).
+	actionsInFlight int
+	noTick          bool
 }
 
 // New builds the dashboard model.
@@ -210,6 +215,9 @@ func (m *Model) io(fn func(ctx context.Context) tea.Msg) tea.Cmd {
 }
 
 func (m *Model) tick() tea.Cmd {
+	if m.noTick {
+		return nil
+	}
 	return tea.Tick(m.opts.Refresh, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
