@@ -63,7 +63,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Reverse):
 		t.reverse()
 	case key.Matches(msg, k.Filter):
-		m.mode, m.input = modeFilter, []rune(t.filter)
+		m.mode, m.input, m.filterBefore = modeFilter, []rune(t.filter), t.filter
 	case key.Matches(msg, k.Refresh):
 		return m.refresh()
 	case key.Matches(msg, k.Enter):
@@ -103,6 +103,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 	switch msg.Type {
 	case tea.KeyEsc:
+		if m.mode == modeFilter {
+			m.table().setFilter(m.filterBefore)
+		}
 		m.mode, m.confirm = modeNormal, nil
 		return nil
 	case tea.KeyBackspace:
@@ -114,9 +117,11 @@ func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case tea.KeyEnter:
+		m.message = ""
 		if m.mode == modeFilter {
 			m.mode = modeNormal
 			if err := m.table().setFilter(string(m.input)); err != nil {
+				m.table().setFilter(m.filterBefore)
 				m.message = err.Error()
 			}
 			return nil

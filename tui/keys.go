@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // topKeys is the dashboard's keymap; each binding carries its help text and
@@ -12,7 +13,7 @@ import (
 // actions are capital letters so that a stray key never starts one.
 type topKeys struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Left, Right key.Binding
-	Enter, Back, Clusters, Services, Instances          key.Binding
+	Enter, Back, Clusters, Services, Instances           key.Binding
 	Filter, Sort, SortBack, Reverse, Refresh, Help, Quit key.Binding
 	Scale, Force, Rollback, Drain, Activate              key.Binding
 }
@@ -30,23 +31,23 @@ func newTopKeys() topKeys {
 		Bottom:    b("G/end", "last row", "G", "end"),
 		Left:      b("←/h", "scroll columns left", "left", "h"),
 		Right:     b("→/l", "scroll columns right", "right", "l"),
-		Enter:     b("enter", "open: cluster → services, service/instance → tasks", "enter"),
-		Back:      b("esc", "back (clears the filter first)", "esc"),
+		Enter:     b("enter", "open the selected row", "enter"),
+		Back:      b("esc", "back (or clear the filter)", "esc"),
 		Clusters:  b("1", "clusters", "1"),
 		Services:  b("2", "services of the cluster", "2"),
 		Instances: b("3", "instances of the cluster", "3"),
-		Filter:    b("/", "filter: TEXT or KEY:VALUE (KEY a column, e.g. state:rolling)", "/"),
+		Filter:    b("/", "filter: TEXT or column:value", "/"),
 		Sort:      b("o", "sort by the next column", "o", "s"),
 		SortBack:  b("O", "sort by the previous column", "O"),
 		Reverse:   b("r", "reverse the sort order", "r"),
 		Refresh:   b("ctrl+r", "refresh now", "ctrl+r"),
 		Help:      b("?", "this help", "?"),
 		Quit:      b("q/ctrl+c", "quit", "q", "ctrl+c"),
-		Scale:     b("S", "scale the service (asks the count, then confirms)", "S"),
-		Force:     b("F", "force a new deployment of the service", "F"),
-		Rollback:  b("B", "roll the service back to the previous revision", "B"),
+		Scale:     b("S", "scale the service", "S"),
+		Force:     b("F", "force a new deployment", "F"),
+		Rollback:  b("B", "roll back one revision", "B"),
 		Drain:     b("D", "drain the instance", "D"),
-		Activate:  b("A", "activate the (draining) instance", "A"),
+		Activate:  b("A", "activate the instance", "A"),
 	}
 }
 
@@ -62,23 +63,34 @@ func (k topKeys) groups() []struct {
 		{"move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Left, k.Right}},
 		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances}},
 		{"table", []key.Binding{k.Filter, k.Sort, k.SortBack, k.Reverse, k.Refresh, k.Help, k.Quit}},
-		{"actions (confirmed first; none with --read-only)", []key.Binding{k.Scale, k.Force, k.Rollback, k.Drain, k.Activate}},
+		{"actions (each asks first)", []key.Binding{k.Scale, k.Force, k.Rollback, k.Drain, k.Activate}},
 	}
 }
 
-// helpText renders the help screen from the keymap.
-func (k topKeys) helpText(readOnly bool) string {
-	var b strings.Builder
+// helpText renders the help screen from the keymap, in two columns when
+// one would not fit the height.
+func (k topKeys) helpText(readOnly bool, height int) string {
+	var blocks []string
+	total := 0
 	for _, g := range k.groups() {
+		var b strings.Builder
 		title := g.title
 		if readOnly && strings.HasPrefix(title, "actions") {
-			title = "actions (disabled: --read-only)"
+			title = "actions (off: --read-only)"
 		}
 		fmt.Fprintf(&b, "%s\n", title)
 		for _, kb := range g.keys {
 			h := kb.Help()
-			fmt.Fprintf(&b, "  %-12s %s\n", h.Key, h.Desc)
+			fmt.Fprintf(&b, "  %-11s %s\n", h.Key, h.Desc)
 		}
+		blocks = append(blocks, b.String())
+		total += len(g.keys) + 1
 	}
-	return strings.TrimRight(b.String(), "\n")
+	if total <= height {
+		return strings.TrimRight(strings.Join(blocks, ""), "\n")
+	}
+	half := len(blocks) / 2
+	left := strings.TrimRight(strings.Join(blocks[:half], ""), "\n")
+	right := strings.TrimRight(strings.Join(blocks[half:], ""), "\n")
+	return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(40).Render(left), right)
 }

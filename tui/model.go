@@ -81,7 +81,7 @@ type Model struct {
 	opts   Options
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     *sync.WaitGroup
+	work   *topWork
 	keys   topKeys
 	st     *topStyles
 
@@ -120,9 +120,11 @@ type Model struct {
 	serviceUtil     map[string]ops.Utilization // key cluster/service
 	trend           map[string][]float64       // cluster/service → CPU %
 
-	mode    mode
-	input   []rune
-	confirm *topAction
+	mode  mode
+	input []rune
+	// filterBefore is the filter when `/` was pressed (esc restores it).
+	filterBefore string
+	confirm      *topAction
 	// notes are actions in progress or done, shown on their rows.
 	notes     map[string]string
 	doneNotes []string
@@ -154,7 +156,7 @@ func New(opts Options) *Model {
 	}
 	ctx, cancel := context.WithCancel(opts.Context)
 	m := &Model{
-		opts: opts, ctx: ctx, cancel: cancel, wg: &sync.WaitGroup{}, keys: newTopKeys(), st: newTopStyles(),
+		opts: opts, ctx: ctx, cancel: cancel, work: newTopWork(), keys: newTopKeys(), st: newTopStyles(),
 		width: 80, height: 24, tables: map[view]*topTable{},
 		metricsAt: map[string]time.Time{}, clusterUtil: map[string]ops.Utilization{}, serviceUtil: map[string]ops.Utilization{},
 		trend: map[string][]float64{}, notes: map[string]string{}, noteAge: map[string]int{},
@@ -172,7 +174,48 @@ func New(opts Options) *Model {
 // goroutines to return. Call it after the program has ended.
 func (m *Model) Stop() {
 	m.cancel()
-	m.wg.Wait()
+	m.work.stop()
+}
+
+// topWork counts the commands running I/O. A command that bubbletea
+// starts after Stop does nothing, and Stop waits for those running.
+type topWork struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	running int
+	stopped bool
+}
+
+func newTopWork() *topWork {
+	w := &topWork{}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *topWork) begin() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return false
+	}
+	w.running++
+	return true
+}
+
+func (w *topWork) end() {
+	w.mu.Lock()
+	w.running--
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+func (w *topWork) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	for w.running > 0 {
+		w.cond.Wait()
+	}
 }
 
 // ---- messages ----------------------------------------------------------------
@@ -206,10 +249,12 @@ type actionMsg struct {
 
 // io wraps a command so that Stop can wait for it.
 func (m *Model) io(fn func(ctx context.Context) tea.Msg) tea.Cmd {
-	m.wg.Add(1)
-	ctx := m.ctx
+	ctx, work := m.ctx, m.work
 	return func() tea.Msg {
-		defer m.wg.Done()
+		if !work.begin() {
+			return nil
+		}
+		defer work.end()
 		return fn(ctx)
 	}
 }

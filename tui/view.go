@@ -240,7 +240,7 @@ func (m *Model) View() string {
 	var body string
 	switch m.mode {
 	case modeHelp:
-		body = m.keys.helpText(m.opts.ReadOnly)
+		body = m.keys.helpText(m.opts.ReadOnly, bodyH)
 	case modeConfirm:
 		box := m.st.box.Render(m.confirm.question + "\n\n[y] yes   [any other key] no")
 		body = lipgloss.Place(w, bodyH, lipgloss.Center, lipgloss.Center, box)
@@ -255,6 +255,9 @@ func (m *Model) View() string {
 		status = "/" + string(m.input) + "▏  (enter keep · esc close · KEY:VALUE with KEY a column title)"
 	case m.mode == modeCount:
 		status = fmt.Sprintf("scale %s/%s to: %s▏  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, string(m.input))
+		if m.message != "" {
+			status += "  " + m.message
+		}
 	case m.err != nil:
 		ago := "no data yet"
 		if !m.lastOK.IsZero() {
