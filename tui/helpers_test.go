@@ -27,7 +27,12 @@ import (
 	"ecsctl/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/tui")
+// update is -update, defined by teatest's golden package (which this
+// package's tests link): it rewrites testdata/tui too.
+func update() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func TestMain(m *testing.M) {
 	// Goldens and View assertions are plain text: pin the colour profile.
@@ -176,7 +181,7 @@ func press(t testing.TB, m *Model, keys ...string) {
 func goldenFile(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("..", "testdata", "tui", name)
-	if *update {
+	if update() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

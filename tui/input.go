@@ -15,10 +15,10 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch m.mode {
 	case modeHelp:
-		m.mode = modeNormal // any key closes the help
 		if key.Matches(msg, m.keys.Quit) {
 			return m.quit()
 		}
+		m.mode = modeNormal // any other key closes the help
 		return nil
 	case modeFilter, modeCount:
 		return m.onInputKey(msg)

@@ -263,7 +263,23 @@ func (m *Model) tick() tea.Cmd {
 	if m.noTick {
 		return nil
 	}
-	return tea.Tick(m.opts.Refresh, func(t time.Time) tea.Msg { return tickMsg(t) })
+	// Like tea.Tick, but it ends when the dashboard stops instead of
+	// holding a goroutine until the timer fires.
+	ctx, d, work := m.ctx, m.opts.Refresh, m.work
+	return func() tea.Msg {
+		if !work.begin() {
+			return nil
+		}
+		defer work.end()
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case now := <-t.C:
+			return tickMsg(now)
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // Init starts the first refresh and the tick.

@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -210,11 +212,17 @@ func (m *Model) View() string {
 	if m.inFlight {
 		right = "⟳ " + right
 	}
-	right += fmt.Sprintf(" · every %s", m.opts.Refresh)
-	if m.opts.ReadOnly {
-		right += " · READ-ONLY"
-	}
 	left := m.st.title.Render("ecsctl top") + "  " + m.breadcrumbs()
+	every := fmt.Sprintf(" · every %s", m.opts.Refresh)
+	ro := ""
+	if m.opts.ReadOnly {
+		ro = " · READ-ONLY"
+	}
+	// The refresh interval gives way first on a narrow terminal.
+	if ansi.StringWidth(left)+ansi.StringWidth(right+every+ro)+1 <= w {
+		right += every
+	}
+	right += ro
 	line1 := topJoin(left, right, w)
 
 	tabs := []string{"1 clusters", "2 services", "3 instances"}
@@ -263,7 +271,7 @@ func (m *Model) View() string {
 		if !m.lastOK.IsZero() {
 			ago = "showing data from " + m.lastOK.Format("15:04:05")
 		}
-		status = m.st.errLine.Render(fitWidth("⚠ "+oneLine(m.err.Error())+" ("+ago+")", w))
+		status = m.st.errLine.Render(fitWidth("⚠ "+topErrText(m.err)+" ("+ago+")", w))
 	case m.message != "":
 		status = m.message
 	default:
@@ -342,3 +350,25 @@ func topClip(s string, w, h int) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// topErrText shortens an AWS error for the status line: the call and
+// resource ecsctl named, then the AWS error code and message, without the
+// SDK's request ids and attempt counts.
+func topErrText(err error) string {
+	s := oneLine(err.Error())
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		prefix := s
+		if i := strings.Index(s, "operation error "); i >= 0 {
+			prefix = s[:i]
+		}
+		s = prefix + ae.ErrorCode()
+		if msg := ae.ErrorMessage(); msg != "" {
+			s += ": " + msg
+		}
+		if strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "RequestLimitExceeded" {
+			s = "throttled: " + s
+		}
+	}
+	return s
+}
