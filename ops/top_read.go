@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -29,6 +31,18 @@ type TopSource struct {
 	Overview *Overview
 	// CW serves ClusterMetrics and ServiceMetrics (nil: no utilization).
 	CW OverviewCW
+
+	// sizes remembers, per task definition ARN, the task size and image
+	// a refresh found (task definitions never change), so that later
+	// refreshes of a cluster whose revisions are all known skip listing
+	// and describing its tasks.
+	mu    sync.Mutex
+	sizes map[string]topTaskSize
+}
+
+type topTaskSize struct {
+	cpu, mem int
+	image    string
 }
 
 // NewTopSource builds a source over the overviews' clients.
@@ -51,11 +65,74 @@ func (s *TopSource) Clusters(ctx context.Context) ([]ClusterSummary, error) {
 	return s.data().Clusters(ctx, nil)
 }
 
-// Services is Overview.Services without utilization: ceil(services/10)
-// DescribeServices, ceil(tasks/100) ListTasks and DescribeTasks.
+// Services is Overview.Services without utilization. The first read of a
+// cluster lists and describes its tasks for task sizes and images, as
+// Overview.Services does; later reads only list and describe the services
+// (ceil(services/100) ListServices, ceil(services/10) DescribeServices)
+// while every revision in use is one seen before, and describe the task
+// definition of a new revision (once: they are cached).
 func (s *TopSource) Services(ctx context.Context, cluster string) ([]ServiceRow, error) {
-	return s.data().Services(ctx, cluster)
+	o := s.data()
+	if _, err := o.describeCluster(ctx, cluster); err != nil {
+		return nil, err
+	}
+	var arns []string
+	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+		}
+		arns = append(arns, page.ServiceArns...)
+	}
+	svcs, err := o.describeServices(ctx, cluster, arns)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	known := 0
+	var tasks []types.Task
+	for _, svc := range svcs {
+		td := aws.ToString(svc.TaskDefinition)
+		if sz, ok := s.sizes[td]; ok {
+			known++
+			// What serviceRows reads of a task: its size and first image.
+			tasks = append(tasks, types.Task{TaskDefinitionArn: aws.String(td), Cpu: aws.String(strconv.Itoa(sz.cpu)), Memory: aws.String(strconv.Itoa(sz.mem)),
+				Containers: []types.Container{{Image: aws.String(sz.image)}}})
+		}
+	}
+	s.mu.Unlock()
+	// Few revisions known (the first read): the cluster's tasks give sizes
+	// and images in ceil(tasks/100) calls instead of one call per revision.
+	if known < len(svcs)-topNewRevisions {
+		if tasks, err = o.clusterTasks(ctx, cluster, ""); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := o.serviceRows(ctx, cluster, svcs, tasks)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.sizes == nil {
+		s.sizes = map[string]topTaskSize{}
+	}
+	tdOf := map[string]string{}
+	for _, svc := range svcs {
+		tdOf[aws.ToString(svc.ServiceName)] = aws.ToString(svc.TaskDefinition)
+	}
+	for _, r := range rows { // rows are sorted by name, not in svcs' order
+		if r.Image != "" && tdOf[r.Name] != "" {
+			s.sizes[tdOf[r.Name]] = topTaskSize{r.TaskCPU, r.TaskMemory, r.Image}
+		}
+	}
+	s.mu.Unlock()
+	return rows, nil
 }
+
+// topNewRevisions is how many unknown revisions a refresh reads one by one
+// (DescribeTaskDefinition) before listing the cluster's tasks instead.
+const topNewRevisions = 10
 
 // Instances is Overview.Instances.
 func (s *TopSource) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {

@@ -51,6 +51,7 @@ func (c topFixedClock) After(d time.Duration) <-chan time.Time { return time.Aft
 // topSandbox is a sandbox on a manual clock with the real SDK clients over
 // loopback HTTP, and the dashboard's source and actions over them.
 type topSandbox struct {
+	url     string
 	sim     *sim.Sim
 	ecs     *ecs.Client
 	src     *ops.TopSource
@@ -63,6 +64,13 @@ type topSandbox struct {
 // shows at once instead of after the retryer's backoff.
 func startTopSandbox(t testing.TB, world string) *topSandbox {
 	t.Helper()
+	return startTopSandboxWith(t, world, nil)
+}
+
+// startTopSandboxWith is startTopSandbox with the SDK's HTTP client
+// wrapped (benchmarks count calls with it).
+func startTopSandboxWith(t testing.TB, world string, wrap func(aws.HTTPClient) aws.HTTPClient) *topSandbox {
+	t.Helper()
 	w, err := sim.BuiltinWorld(world)
 	if err != nil {
 		t.Fatal(err)
@@ -74,12 +82,24 @@ func startTopSandbox(t testing.TB, world string) *topSandbox {
 	s.Advance(10 * time.Minute)
 	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
 	t.Cleanup(srv.Close)
+	sb := topSandboxAt(srv.URL, s.Now(), wrap)
+	sb.sim = s
+	return sb
+}
+
+// topSandboxAt builds the clients, source and actions for an endpoint
+// whose clock reads now.
+func topSandboxAt(url string, now time.Time, wrap func(aws.HTTPClient) aws.HTTPClient) *topSandbox {
 	cfg := aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL),
-		Retryer: func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) },
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url),
+		Retryer:    func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) },
+		HTTPClient: sim.NewSDKHTTPClient(),
+	}
+	if wrap != nil {
+		cfg.HTTPClient = wrap(cfg.HTTPClient)
 	}
 	ecsc := ecs.NewFromConfig(cfg)
-	clock := topFixedClock{s.Now()}
+	clock := topFixedClock{now}
 	src := ops.NewTopSource(&ops.Overview{ECS: ecsc, EC2: ec2.NewFromConfig(cfg), ASG: autoscaling.NewFromConfig(cfg),
 		CW: cloudwatch.NewFromConfig(cfg), ELB: elasticloadbalancingv2.NewFromConfig(cfg), Clock: clock})
 	acts := &OpsActions{
@@ -87,7 +107,7 @@ func startTopSandbox(t testing.TB, world string) *topSandbox {
 		Deployer: &ops.Deployer{ECS: ecsc, Region: "us-east-1", Clock: clock},
 		ECS:      ecsc,
 	}
-	return &topSandbox{sim: s, ecs: ecsc, src: src, actions: acts, now: s.Now()}
+	return &topSandbox{url: url, ecs: ecsc, src: src, actions: acts, now: now}
 }
 
 func (sb *topSandbox) options(cluster string, readOnly bool) Options {
