@@ -518,3 +518,42 @@ func TestQuitCancelsWork(t *testing.T) {
 	}
 	m.Stop() // returns: nothing left in flight
 }
+
+// blockingSource never answers until its context ends, like a hung call.
+type blockingSource struct {
+	fakeSource
+	started chan struct{}
+}
+
+func (b *blockingSource) Services(ctx context.Context, cluster string) ([]ops.ServiceRow, error) {
+	close(b.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestQuitWithAReadInFlightLeavesNoGoroutine(t *testing.T) {
+	src := &blockingSource{started: make(chan struct{})}
+	m := New(Options{Source: src, Cluster: "prod", Refresh: 10 * time.Millisecond})
+	cmds := m.Init()
+	done := make(chan struct{})
+	go func() { // what bubbletea does with the batch: run every command
+		var wg sync.WaitGroup
+		for _, c := range cmds().(tea.BatchMsg) {
+			wg.Add(1)
+			go func(c tea.Cmd) { defer wg.Done(); c() }(c)
+		}
+		wg.Wait()
+		close(done)
+	}()
+	<-src.started
+	_, quit := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	if _, ok := quit().(tea.QuitMsg); !ok {
+		t.Fatal("q did not quit")
+	}
+	m.Stop() // returns only when the read and the tick have returned
+	<-done
+	// A command bubbletea starts after Stop does nothing.
+	if msg := m.io(func(context.Context) tea.Msg { return "ran" })(); msg != nil {
+		t.Fatalf("a command ran after Stop: %#v", msg)
+	}
+}

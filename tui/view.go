@@ -303,15 +303,26 @@ func (m *Model) body(w, h int) string {
 			head = append(head, line)
 		}
 	}
+	// Header lines and events wrap instead of being cut.
+	var lines []string
+	for _, h := range head {
+		lines = append(lines, strings.Split(ansi.Wrap(h, w, ""), "\n")...)
+	}
 	var events []string
 	if d := m.detail; d != nil {
+		now := m.opts.Now()
 		for _, e := range d.Events {
-			events = append(events, e.At.Format("15:04:05")+" "+strings.Join(strings.Fields(e.Message), " "))
+			ev := topAge(int64(now.Sub(e.At)/time.Second)) + " ago  " + strings.Join(strings.Fields(e.Message), " ")
+			events = append(events, strings.Split(ansi.Wrap(ev, w, ""), "\n")...)
 		}
 	}
-	evH := min(len(events), max(2, (h-len(head))/3))
-	tableH := max(3, h-len(head)-evH-1)
-	out := strings.Join(head, "\n")
+	avail := h - len(lines)
+	if len(events) > 0 {
+		avail-- // the EVENTS title
+	}
+	tableH := clamp(len(t.rows)+1, 3, max(3, avail-min(len(events), max(2, avail/3))))
+	evH := max(0, min(len(events), avail-tableH))
+	out := strings.Join(lines, "\n")
 	if out != "" {
 		out += "\n"
 	}
@@ -319,7 +330,7 @@ func (m *Model) body(w, h int) string {
 	if evH > 0 {
 		out += "\n" + m.st.header.Render("EVENTS")
 		for _, e := range events[:evH] {
-			out += "\n" + fitWidth(e, w)
+			out += "\n" + e
 		}
 	}
 	return out
