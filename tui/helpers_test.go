@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -37,6 +39,7 @@ func update() bool {
 func TestMain(m *testing.M) {
 	// Goldens and View assertions are plain text: pin the colour profile.
 	lipgloss.SetColorProfile(termenv.Ascii)
+	log.SetOutput(io.Discard) // the dashboard logs its actions; tests need not see them
 	os.Exit(m.Run())
 }
 

@@ -23,14 +23,14 @@ func newTopKeys() topKeys {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return topKeys{
-		Up:        b("↑/k", "move up", "up", "k"),
-		Down:      b("↓/j", "move down", "down", "j"),
+		Up:        b("up/k", "move up", "up", "k"),
+		Down:      b("down/j", "move down", "down", "j"),
 		PageUp:    b("pgup/ctrl+u", "page up", "pgup", "ctrl+u"),
 		PageDown:  b("pgdn/ctrl+d", "page down", "pgdown", "ctrl+d"),
 		Top:       b("g/home", "first row", "g", "home"),
 		Bottom:    b("G/end", "last row", "G", "end"),
-		Left:      b("←/h", "scroll columns left", "left", "h"),
-		Right:     b("→/l", "scroll columns right", "right", "l"),
+		Left:      b("left/h", "scroll columns left", "left", "h"),
+		Right:     b("right/l", "scroll columns right", "right", "l"),
 		Enter:     b("enter", "open the selected row", "enter"),
 		Back:      b("esc", "back (or clear the filter)", "esc"),
 		Clusters:  b("1", "clusters", "1"),

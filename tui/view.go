@@ -272,6 +272,8 @@ func (m *Model) View() string {
 			ago = "showing data from " + m.lastOK.Format("15:04:05")
 		}
 		status = m.st.errLine.Render(fitWidth("⚠ "+topErrText(m.err)+" ("+ago+")", w))
+	case m.mode == modeHelp:
+		status = m.st.status.Render("any key closes the help · q quits")
 	case m.message != "":
 		status = m.message
 	default:
