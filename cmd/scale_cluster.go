@@ -11,20 +11,8 @@ import (
 	"ecsctl/render"
 )
 
-// `scale` holds `scale cluster` (here) and `scale service` (built
-// separately); scaleSubcommands collects them so that each lives in its own file.
-var scaleSubcommands []func(a *app) *cli.Command
-
-func init() {
-	scaleSubcommands = append(scaleSubcommands, newScaleClusterCmd)
-	addCommand(func(a *app) *cli.Command {
-		cmd := &cli.Command{Name: "scale", Usage: "scale a cluster's instances (or a service's tasks)"}
-		for _, f := range scaleSubcommands {
-			cmd.Subcommands = append(cmd.Subcommands, f(a))
-		}
-		return cmd
-	})
-}
+// `scale cluster` joins `scale` (cmd/scale.go) through scaleSubcommands.
+func init() { scaleSubcommands = append(scaleSubcommands, newScaleClusterCmd) }
 
 func newScaleClusterCmd(a *app) *cli.Command {
 	return &cli.Command{

@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+// TestTopInTmux runs the built binary in a real terminal, as a person
+// would: `ecsctl sandbox` in the background, `ecsctl top` in a 120x40 tmux
+// session, keys sent with send-keys and the screen read with capture-pane.
+// It scales a service from the dashboard and checks the sandbox's state,
+// then quits and checks the terminal was given back and the exit code.
+// CI sets ECSCTL_TMUX_TEST=1 and installs tmux.
+func TestTopInTmux(t *testing.T) {
+	if os.Getenv("ECSCTL_TMUX_TEST") != "1" {
+		t.Skip("set ECSCTL_TMUX_TEST=1 (and install tmux) to run the tmux test of ecsctl top")
+	}
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed: skipping the tmux test of ecsctl top")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ecsctl")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sandbox := exec.CommandContext(ctx, bin, "sandbox", "--listen", addr, "--world", "demo", "--speed", "60")
+	sandbox.Stderr = os.Stderr
+	if err := sandbox.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); sandbox.Wait() })
+	endpoint := "http://" + addr
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("sandbox", "sandbox", ""), BaseEndpoint: aws.String(endpoint)}
+	client := ecs.NewFromConfig(cfg)
+	desired := func() int32 {
+		out, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"admin-api"}})
+		if err != nil || len(out.Services) == 0 {
+			return -1
+		}
+		return out.Services[0].DesiredCount
+	}
+	topEventually(t, "the sandbox to answer", func() bool { return desired() >= 0 })
+	before := desired()
+
+	sock := fmt.Sprintf("ecsctl-top-%d", os.Getpid())
+	tm := func(args ...string) string {
+		out, err := exec.Command(tmux, append([]string{"-L", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Logf("tmux %v: %v %s", args, err, out)
+		}
+		return string(out)
+	}
+	logFile := filepath.Join(dir, "top.log")
+	shell := fmt.Sprintf("env AWS_ENDPOINT_URL=%s AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent TERM=xterm-256color %s top -c prod --refresh 500ms --log-file %s",
+		endpoint, bin, logFile)
+	tm("new-session", "-d", "-s", "top", "-x", "120", "-y", "40", shell)
+	tm("set-option", "-t", "top", "remain-on-exit", "on")
+	t.Cleanup(func() { tm("kill-server") })
+	screen := func() string { return tm("capture-pane", "-p", "-t", "top") }
+	topEventually(t, "the services of prod on screen", func() bool { return strings.Contains(screen(), "admin-api") })
+	s := screen()
+	for _, want := range []string{"Clusters › prod › Services", "90 rows", "DESIRED"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	// Scale the first service (admin-api) to before+2 through the dialog.
+	target := before + 2
+	tm("send-keys", "-t", "top", "S")
+	topEventually(t, "the count prompt", func() bool { return strings.Contains(screen(), "scale prod/admin-api to:") })
+	tm("send-keys", "-t", "top", "BSpace", "BSpace", "BSpace", fmt.Sprint(target), "Enter")
+	topEventually(t, "the confirmation", func() bool { return strings.Contains(screen(), fmt.Sprintf("to %d tasks?", target)) })
+	tm("send-keys", "-t", "top", "y")
+	topEventually(t, "the desired count in the sandbox", func() bool { return desired() == target })
+	topEventually(t, "the action's result on screen", func() bool {
+		return strings.Contains(screen(), fmt.Sprintf("desired %d → %d", before, target))
+	})
+	tm("send-keys", "-t", "top", "q")
+	topEventually(t, "ecsctl top to exit", func() bool {
+		return strings.TrimSpace(tm("display-message", "-p", "-t", "top", "#{pane_dead}")) == "1"
+	})
+	if code := strings.TrimSpace(tm("display-message", "-p", "-t", "top", "#{pane_dead_status}")); code != "0" {
+		t.Errorf("exit status %s, want 0", code)
+	}
+	// The alternate screen is gone: the pane shows the shell's screen,
+	// not the dashboard.
+	if s := screen(); strings.Contains(s, "admin-api") {
+		t.Errorf("the dashboard is still on screen after quit:\n%s", s)
+	}
+	logs, err := os.ReadFile(logFile)
+	if err != nil || !strings.Contains(string(logs), "top: stopped") {
+		t.Errorf("log file: %v\n%s", err, logs)
+	}
+}
+
+// topEventually polls cond until it holds; the bound only stops a hang.
+func topEventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

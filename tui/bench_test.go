@@ -1,0 +1,159 @@
+package tui
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Benchmarks of the dashboard on the large world (1,000 services, 500
+// instances, ~3,000 tasks) over loopback HTTP with the real SDK clients and
+// ops read paths; the sandbox runs in-process on a manual clock.
+//
+//	go test ./tui -run '^$' -bench BenchmarkTopLarge -benchtime 120x
+//
+// 120 refreshes are ten minutes of the default 5 s refresh (the fake clock
+// moves 5 s per refresh, so metrics are read once every 12).
+
+// topCounter counts the SDK's HTTP requests by operation.
+type topCounter struct {
+	inner aws.HTTPClient
+	mu    sync.Mutex
+	n     map[string]int
+}
+
+func (c *topCounter) Do(r *http.Request) (*http.Response, error) {
+	op := r.Header.Get("X-Amz-Target")
+	if i := strings.LastIndexByte(op, '.'); i >= 0 {
+		op = op[i+1:]
+	}
+	if op == "" {
+		op = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	}
+	if op == "" {
+		op = "query:" + r.Host
+	}
+	c.mu.Lock()
+	c.n[op]++
+	c.mu.Unlock()
+	return c.inner.Do(r)
+}
+
+func (c *topCounter) take() (total int, by map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	by = c.n
+	c.n = map[string]int{}
+	for _, v := range by {
+		total += v
+	}
+	return total, by
+}
+
+// benchTopSandbox starts the large world in-process, or, with
+// TOP_BENCH_ENDPOINT set (bench/top.sh), uses the `ecsctl sandbox --world
+// large` listening there so that CPU and RSS are the dashboard's alone.
+func benchTopSandbox(b *testing.B) (*topSandbox, *topCounter) {
+	counter := &topCounter{n: map[string]int{}}
+	wrap := func(c aws.HTTPClient) aws.HTTPClient { counter.inner = c; return counter }
+	if url := os.Getenv("TOP_BENCH_ENDPOINT"); url != "" {
+		return topSandboxAt(url, time.Now(), wrap), counter
+	}
+	return startTopSandboxWith(b, "large", wrap), counter
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkTopLargeFirstScreen: from start to the services of the large
+// cluster on screen with utilization (a fresh source each time: no task
+// definition cache). Calls include the metrics read.
+func BenchmarkTopLargeFirstScreen(b *testing.B) {
+	sb, counter := benchTopSandbox(b)
+	calls := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		inner := counter.inner
+		fresh := topSandboxAt(sb.url, sb.now, func(aws.HTTPClient) aws.HTTPClient { return counter })
+		counter.inner = inner
+		opts := fresh.options("large", true)
+		b.StartTimer()
+		m := newTestModel(b, opts, 160, 50)
+		counter.take()
+		settle(b, m, m.Init())
+		_ = m.View()
+		if len(m.table().rows) < 1000 || m.metricsInFlight || m.metricsAt["services:large"].IsZero() {
+			b.Fatalf("first screen incomplete: %d rows", len(m.table().rows))
+		}
+		n, _ := counter.take()
+		calls += n
+		m.Stop()
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+}
+
+func benchTopRefresh(b *testing.B, key string) {
+	sb, counter := benchTopSandbox(b)
+	now := sb.now
+	opts := sb.options("large", true)
+	opts.Now = func() time.Time { return now }
+	m := newTestModel(b, opts, 160, 50)
+	settle(b, m, m.Init())
+	if key != "" {
+		press(b, m, key)
+	}
+	counter.take()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = now.Add(5 * time.Second)
+		settle(b, m, m.refresh())
+		_ = m.View()
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	total, by := counter.take()
+	b.ReportMetric(float64(total)/float64(b.N), "calls/refresh")
+	b.ReportMetric(float64(total)/float64(b.N)*12, "calls/min")
+	b.ReportMetric(float64(by["GetMetricData"])/float64(b.N)*12, "GetMetricData/min")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/refresh")
+	b.ReportMetric(rssMB(), "RSS-MB")
+	if m.err != nil {
+		b.Fatalf("refresh error: %v", m.err)
+	}
+	b.Logf("calls over %d refreshes: %v (CPU and RSS include the sandbox unless TOP_BENCH_ENDPOINT is set)", b.N, by)
+}
+
+// BenchmarkTopLargeRefreshServices: one refresh of the services view.
+func BenchmarkTopLargeRefreshServices(b *testing.B) { benchTopRefresh(b, "") }
+
+// BenchmarkTopLargeRefreshInstances: one refresh of the instances view.
+func BenchmarkTopLargeRefreshInstances(b *testing.B) { benchTopRefresh(b, "3") }

@@ -1,0 +1,387 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"ecsctl/ops"
+)
+
+// rebuild turns the current view's data into table rows; filter, sort and
+// selection live in the table and survive it.
+func (m *Model) rebuild() {
+	t := m.table()
+	var cols []topColumn
+	var rows []topRow
+	now := m.opts.Now()
+	switch m.view {
+	case viewClusters:
+		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true}, {Title: "DRAINING", Right: true}, {Title: "SERVICES", Right: true},
+			{Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
+		for _, c := range m.clusters {
+			u := m.clusterUtil[c.Name]
+			if u.CPU == nil && u.Memory == nil {
+				u = ops.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
+			}
+			r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
+				num(c.RunningTasks), num(c.PendingTasks),
+				numText(topBar(c.CPUReserved, c.CPURegistered, 8), ratio(c.CPUReserved, c.CPURegistered)),
+				numText(topBar(c.MemoryReserved, c.MemoryRegistered, 8), ratio(c.MemoryReserved, c.MemoryRegistered)),
+				numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
+			if c.PendingTasks > 0 || c.DrainingInstances > 0 {
+				r.Mark, r.Style = true, m.st.warn
+			}
+			rows = append(rows, r)
+		}
+	case viewServices:
+		cols = []topColumn{{Title: "SERVICE"}, {Title: "STATE"}, {Title: "DESIRED", Right: true}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true},
+			{Title: "REV", Right: true}, {Title: "TAG"}, {Title: "AGE", Right: true}, {Title: "CPU RES", Right: true}, {Title: "MEM RES", Right: true},
+			{Title: "CPU", Right: true}, {Title: "MEM", Right: true}, {Title: "TREND"}, {Title: "LAST EVENT"}}
+		for _, s := range m.services {
+			key := m.cluster + "/" + s.Name
+			u := m.serviceUtil[key]
+			name := s.Name
+			if n := m.notes["svc:"+s.Name]; n != "" {
+				name += " [" + n + "]"
+			}
+			state := s.State
+			if s.Deployments > 1 {
+				state = fmt.Sprintf("%s (%d)", s.State, s.Deployments)
+			}
+			r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
+				num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
+				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
+				txt(topSpark(m.trend[key], 8)), txt(topEvent(s.LastEvent, s.LastEventAt, now))}}
+			switch s.State {
+			case ops.ServiceStateFailed:
+				r.Mark, r.Style = true, m.st.bad
+			case ops.ServiceStateRolling:
+				r.Mark, r.Style = true, m.st.warn
+			case ops.ServiceStateScaling:
+				r.Mark, r.Style = true, m.st.busy
+			}
+			rows = append(rows, r)
+		}
+	case viewInstances:
+		cols = []topColumn{{Title: "INSTANCE"}, {Title: "AZ"}, {Title: "TYPE"}, {Title: "AMI"}, {Title: "STATUS"}, {Title: "AGENT"},
+			{Title: "TASKS", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU FREE", Right: true}, {Title: "MEM FREE", Right: true}, {Title: "AGE", Right: true}}
+		for _, in := range m.instances {
+			name := in.InstanceID
+			if n := m.notes["inst:"+in.ContainerInstanceArn]; n != "" {
+				name += " [" + n + "]"
+			}
+			ami := in.AMI
+			switch in.AMIState {
+			case ops.InstanceAMIOld:
+				ami += " (old)"
+			case ops.InstanceAMICurrent:
+				ami += " (target)"
+			}
+			agent := in.AgentVersion
+			if !in.AgentConnected {
+				agent = "DISCONNECTED"
+			}
+			r := topRow{Key: "inst:" + in.ContainerInstanceArn, Cells: []topCell{txt(name), txt(in.AZ), txt(in.Type), txt(ami), txt(in.Status), txt(agent),
+				num(in.RunningTasks + in.PendingTasks),
+				numText(topBar(in.CPUReserved, in.CPURegistered, 8), ratio(in.CPUReserved, in.CPURegistered)),
+				numText(topBar(in.MemoryReserved, in.MemoryRegistered, 8), ratio(in.MemoryReserved, in.MemoryRegistered)),
+				num(in.CPUFree), num(in.MemoryFree), numText(topAge(in.AgeSeconds), float64(in.AgeSeconds))}}
+			switch {
+			case !in.AgentConnected:
+				r.Mark, r.Style = true, m.st.bad
+			case in.Status != "ACTIVE":
+				r.Mark, r.Style = true, m.st.warn
+			case in.AMIState == ops.InstanceAMIOld:
+				r.Mark, r.Style = true, m.st.busy
+			}
+			rows = append(rows, r)
+		}
+	case viewService, viewInstance:
+		cols = []topColumn{{Title: "TASK"}, {Title: "INSTANCE"}, {Title: "AZ"}, {Title: "STATUS"}, {Title: "HEALTH"}, {Title: "TARGET"}, {Title: "STARTED", Right: true}, {Title: "REVISION"}}
+		var tasks []ops.TaskRow
+		if m.view == viewService && m.detail != nil {
+			tasks = m.detail.Tasks
+		} else if m.view == viewInstance {
+			tasks = m.instTasks
+			cols[1].Title = "SERVICE·REV"
+		}
+		for _, tk := range tasks {
+			started, age := "-", float64(-1)
+			if tk.StartedAt != nil {
+				d := now.Sub(*tk.StartedAt)
+				started, age = topAge(int64(d/time.Second)), d.Seconds()
+			}
+			second := tk.InstanceID
+			if m.view == viewInstance {
+				second = tk.TaskDefinition
+			}
+			status := tk.LastStatus
+			if tk.DesiredStatus != "" && tk.DesiredStatus != tk.LastStatus {
+				status += "→" + tk.DesiredStatus
+			}
+			r := topRow{Key: tk.ID, Cells: []topCell{txt(tk.ID), txt(second), txt(tk.AZ), txt(status), txt(tk.Health), txt(tk.TargetHealth),
+				numText(started, age), numText(tk.TaskDefinition, float64(tk.Revision))}}
+			if tk.LastStatus != "RUNNING" || tk.Health == "UNHEALTHY" || (tk.TargetHealth != "" && tk.TargetHealth != "healthy") {
+				r.Mark, r.Style = true, m.st.warn
+			}
+			rows = append(rows, r)
+		}
+	}
+	t.setRows(cols, rows)
+}
+
+func ratio(a, b int) float64 {
+	if b <= 0 {
+		return -1
+	}
+	return float64(a) / float64(b)
+}
+
+func stateOrder(s string) float64 {
+	switch s {
+	case ops.ServiceStateFailed:
+		return 0
+	case ops.ServiceStateRolling:
+		return 1
+	case ops.ServiceStateScaling:
+		return 2
+	}
+	return 3
+}
+
+// topAge is a short age: 45s, 12m, 3h, 5d.
+func topAge(sec int64) string {
+	switch {
+	case sec <= 0:
+		return "-"
+	case sec < 60:
+		return fmt.Sprintf("%ds", sec)
+	case sec < 3600:
+		return fmt.Sprintf("%dm", sec/60)
+	case sec < 86400:
+		return fmt.Sprintf("%dh", sec/3600)
+	}
+	return fmt.Sprintf("%dd", sec/86400)
+}
+
+func topEvent(msg string, at *time.Time, now time.Time) string {
+	if msg == "" {
+		return ""
+	}
+	msg = strings.Join(strings.Fields(msg), " ")
+	if at != nil {
+		return topAge(int64(now.Sub(*at)/time.Second)) + " ago: " + msg
+	}
+	return msg
+}
+
+// bodyHeight is the rows left for the view between the two header lines
+// and the status line.
+func (m *Model) bodyHeight() int { return max(3, m.height-3) }
+
+// breadcrumbs says where the user is.
+func (m *Model) breadcrumbs() string {
+	parts := []string{"Clusters"}
+	switch m.view {
+	case viewServices:
+		parts = append(parts, m.cluster, "Services")
+	case viewInstances:
+		parts = append(parts, m.cluster, "Instances")
+	case viewService:
+		parts = append(parts, m.cluster, "Services", m.service)
+	case viewInstance:
+		parts = append(parts, m.cluster, "Instances", m.instanceID)
+	}
+	return strings.Join(parts, " › ")
+}
+
+// View draws the screen: breadcrumbs and refresh state, the view's tabs
+// and sort/filter, the body, and the status line.
+func (m *Model) View() string {
+	w := m.width
+	right := "loading…"
+	if !m.lastOK.IsZero() {
+		right = "updated " + m.lastOK.Format("15:04:05")
+	}
+	if m.inFlight {
+		right = "⟳ " + right
+	}
+	left := m.st.title.Render("ecsctl top") + "  " + m.breadcrumbs()
+	every := fmt.Sprintf(" · every %s", m.opts.Refresh)
+	ro := ""
+	if m.opts.ReadOnly {
+		ro = " · READ-ONLY"
+	}
+	// The refresh interval gives way first on a narrow terminal.
+	if ansi.StringWidth(left)+ansi.StringWidth(right+every+ro)+1 <= w {
+		right += every
+	}
+	right += ro
+	line1 := topJoin(left, right, w)
+
+	tabs := []string{"1 clusters", "2 services", "3 instances"}
+	cur := map[view]int{viewClusters: 0, viewServices: 1, viewService: 1, viewInstances: 2, viewInstance: 2}[m.view]
+	for i := range tabs {
+		if i == cur {
+			tabs[i] = "[" + tabs[i] + "]"
+		} else {
+			tabs[i] = " " + tabs[i] + " "
+		}
+	}
+	t := m.table()
+	info := fmt.Sprintf("%d rows", len(t.rows))
+	if len(t.rows) != len(t.all) {
+		info = fmt.Sprintf("%d of %d rows", len(t.rows), len(t.all))
+	}
+	if t.filter != "" {
+		info += " · filter " + t.filter
+	}
+	line2 := topJoin(strings.Join(tabs, ""), info, w)
+
+	bodyH := m.bodyHeight()
+	var body string
+	switch m.mode {
+	case modeHelp:
+		body = m.keys.helpText(m.opts.ReadOnly, bodyH)
+	case modeConfirm:
+		box := m.st.box.Render(m.confirm.question + "\n\n[y] yes   [any other key] no")
+		body = lipgloss.Place(w, bodyH, lipgloss.Center, lipgloss.Center, box)
+	default:
+		body = m.body(w, bodyH)
+	}
+	body = topClip(body, w, bodyH)
+
+	var status string
+	switch {
+	case m.mode == modeFilter:
+		status = "/" + string(m.input) + "▏  (enter keep · esc close · KEY:VALUE with KEY a column title)"
+	case m.mode == modeCount:
+		status = fmt.Sprintf("scale %s/%s to: %s▏  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, string(m.input))
+		if m.message != "" {
+			status += "  " + m.message
+		}
+	case m.err != nil:
+		ago := "no data yet"
+		if !m.lastOK.IsZero() {
+			ago = "showing data from " + m.lastOK.Format("15:04:05")
+		}
+		status = m.st.errLine.Render(fitWidth("⚠ "+topErrText(m.err)+" ("+ago+")", w))
+	case m.mode == modeHelp:
+		status = m.st.status.Render("any key closes the help · q quits")
+	case m.message != "":
+		status = m.message
+	default:
+		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
+	}
+	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(status, w)
+}
+
+// body is the current view's table (and, for a service, its deployments
+// and events).
+func (m *Model) body(w, h int) string {
+	t := m.table()
+	if m.view != viewService {
+		return t.render(w, h, m.st)
+	}
+	var head []string
+	if d := m.detail; d != nil {
+		s := d.Service
+		head = append(head, fmt.Sprintf("%s · %s · desired %d running %d pending %d · %s · tag %s · min %d%% max %d%%",
+			s.Name, s.State, s.Desired, s.Running, s.Pending, s.TaskDefinition, s.ImageTag, d.MinHealthy, d.MaxPercent))
+		if n := m.notes["svc:"+s.Name]; n != "" {
+			head = append(head, "action: "+n)
+		}
+		for _, dep := range d.Deployments {
+			line := fmt.Sprintf("  %-7s %-11s %s %d/%d running, %d pending, %d failed", dep.Status, dep.RolloutState, dep.TaskDefinition, dep.Running, dep.Desired, dep.Pending, dep.Failed)
+			if dep.RolloutReason != "" {
+				line += " — " + dep.RolloutReason
+			}
+			head = append(head, line)
+		}
+	}
+	// Header lines and events wrap instead of being cut.
+	var lines []string
+	for _, h := range head {
+		lines = append(lines, strings.Split(ansi.Wrap(h, w, ""), "\n")...)
+	}
+	var events []string
+	if d := m.detail; d != nil {
+		now := m.opts.Now()
+		for _, e := range d.Events {
+			ev := topAge(int64(now.Sub(e.At)/time.Second)) + " ago  " + strings.Join(strings.Fields(e.Message), " ")
+			events = append(events, strings.Split(ansi.Wrap(ev, w, ""), "\n")...)
+		}
+	}
+	avail := h - len(lines)
+	if len(events) > 0 {
+		avail-- // the EVENTS title
+	}
+	tableH := clamp(len(t.rows)+1, 3, max(3, avail-min(len(events), max(2, avail/3))))
+	evH := max(0, min(len(events), avail-tableH))
+	out := strings.Join(lines, "\n")
+	if out != "" {
+		out += "\n"
+	}
+	out += t.render(w, tableH, m.st)
+	if evH > 0 {
+		out += "\n" + m.st.header.Render("EVENTS")
+		for _, e := range events[:evH] {
+			out += "\n" + e
+		}
+	}
+	return out
+}
+
+// topJoin puts left and right on one line of width w.
+func topJoin(left, right string, w int) string {
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return fitWidth(left+" "+right, w)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// topClip makes s exactly h lines, none wider than w.
+func topClip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i := range lines {
+		lines[i] = fitWidth(lines[i], w)
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// topErrText shortens an AWS error for the status line: the call and
+// resource ecsctl named, then the AWS error code and message, without the
+// SDK's request ids and attempt counts.
+func topErrText(err error) string {
+	s := oneLine(err.Error())
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		prefix := s
+		if i := strings.Index(s, "operation error "); i >= 0 {
+			prefix = s[:i]
+		}
+		s = prefix + ae.ErrorCode()
+		if msg := ae.ErrorMessage(); msg != "" {
+			s += ": " + msg
+		}
+		if strings.Contains(ae.ErrorCode(), "Throttl") || ae.ErrorCode() == "RequestLimitExceeded" {
+			s = "throttled: " + s
+		}
+	}
+	return s
+}
