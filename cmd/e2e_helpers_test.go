@@ -36,6 +36,12 @@ func startSandbox(t testing.TB, world string, faults string) *sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startSandboxWorld(t, w, faults)
+}
+
+// startSandboxWorld is startSandbox for a world the test built or changed.
+func startSandboxWorld(t testing.TB, w *sim.World, faults string) *sandbox {
+	t.Helper()
 	s := sim.New(sim.Options{Seed: 7, Speed: e2eSpeed, PageSize: 5})
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatal(err)
@@ -49,14 +55,11 @@ func startSandbox(t testing.TB, world string, faults string) *sandbox {
 		}
 		s.SetFaults(f)
 	}
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-	t.Setenv("ECSCTL_POLL_INTERVAL", "")
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": ""} {
+		t.Setenv(k, v)
+	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
 	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg)}
 }

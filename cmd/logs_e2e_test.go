@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"ecsctl/sim"
@@ -23,29 +20,7 @@ import (
 // logsSandbox is startSandbox with a world of the test's own.
 func logsSandbox(t *testing.T, w *sim.World, faults string) *sandbox {
 	t.Helper()
-	s := sim.New(sim.Options{Seed: 7, Speed: e2eSpeed, PageSize: 5})
-	if err := s.LoadWorld(w); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	t.Cleanup(srv.Close)
-	if faults != "" {
-		f, err := sim.ParseFaults(faults)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.SetFaults(f)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-	t.Setenv("ECSCTL_POLL_INTERVAL", "")
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
-	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg)}
+	return startSandboxWorld(t, w, faults)
 }
 
 // logsNow is the sandbox's virtual time now, to the millisecond (CloudWatch

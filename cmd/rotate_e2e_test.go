@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -136,31 +135,6 @@ func TestE2ERotateDemoCompletes(t *testing.T) {
 		t.Fatalf("outcome %s replaced %d", res.Outcome, len(res.Replaced))
 	}
 	sb.checkRotated(t)
-}
-
-// startSandboxWorld is startSandbox for a world the test has changed.
-func startSandboxWorld(t *testing.T, w *sim.World, faults string) *sandbox {
-	t.Helper()
-	s := sim.New(sim.Options{Seed: 7, Speed: e2eSpeed, PageSize: 5})
-	if err := s.LoadWorld(w); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	t.Cleanup(srv.Close)
-	if faults != "" {
-		f, err := sim.ParseFaults(faults)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.SetFaults(f)
-	}
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": ""} {
-		t.Setenv(k, v)
-	}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
-	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg)}
 }
 
 // rotateTrigger is a stderr that cancels the run the first time a line

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Service names used to register operations. The HTTP layer maps each wire
@@ -45,6 +46,7 @@ func (op *Operation) Call(s *Sim, in any) (any, error) { return op.call(s, in) }
 
 // Registry maps service and operation names to operations.
 type Registry struct {
+	mu  sync.RWMutex // tests add operations while a server answers
 	ops map[string]map[string]*Operation
 }
 
@@ -56,11 +58,15 @@ var DefaultRegistry = NewRegistry()
 
 // Lookup finds an operation, or nil.
 func (r *Registry) Lookup(service, name string) *Operation {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	return r.ops[service][name]
 }
 
 // Operations lists the registered operation names of a service, sorted.
 func (r *Registry) Operations(service string) []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	var names []string
 	for n := range r.ops[service] {
 		names = append(names, n)
@@ -71,6 +77,8 @@ func (r *Registry) Operations(service string) []string {
 
 // Add registers an operation; a duplicate panics (it is a programming error).
 func (r *Registry) Add(op *Operation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.ops[op.Service] == nil {
 		r.ops[op.Service] = map[string]*Operation{}
 	}
