@@ -333,6 +333,12 @@ func TestDeployBreakerRollbackIsAFailure(t *testing.T) {
 }
 
 func TestDeployCrashLoopWithoutBreakerRollsBack(t *testing.T) {
+	for _, paged := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stopped tasks on a second page=%v", paged), func(t *testing.T) { testCrashLoopRollsBack(t, paged) })
+	}
+}
+
+func testCrashLoopRollsBack(t *testing.T, paged bool) {
 	sc := newScenario(t, false)
 	stopped := 0
 	sc.evolve = func(poll int, s *types.Service) {
@@ -349,6 +355,10 @@ func TestDeployCrashLoopWithoutBreakerRollsBack(t *testing.T) {
 		var arns []string
 		for i := 1; i <= stopped; i++ {
 			arns = append(arns, fmt.Sprintf("arn:aws:ecs:us-east-1:123456789012:task/prod/t%d", i))
+		}
+		if paged && in.NextToken == nil {
+			// ECS may answer with a page that holds none of them.
+			return &ecs.ListTasksOutput{NextToken: aws.String("page-2")}, nil
 		}
 		return &ecs.ListTasksOutput{TaskArns: arns}, nil
 	}

@@ -274,16 +274,25 @@ func (d *Deployer) emitServiceEvents(w *watch, s types.Service) []string {
 	return msgs
 }
 
+// maxStoppedTaskPages bounds the ListTasks pages read per look at stopped tasks.
+const maxStoppedTaskPages = 5
+
 // collectStoppedTasks records tasks of the followed deployment that stopped.
 func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w *watch, dep *types.Deployment) {
-	list, err := d.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
-	if err != nil {
-		return // best effort; the next round tries again
-	}
+	// ECS keeps stopped tasks for about an hour: follow every page, but
+	// stop at a bound so that a service that has churned for an hour does
+	// not turn one poll into dozens of calls.
 	var fresh []string
-	for _, arn := range list.TaskArns {
-		if !w.stoppedSeen[arn] {
-			fresh = append(fresh, arn)
+	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
+	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
+		list, err := p.NextPage(ctx)
+		if err != nil {
+			return // best effort; the next round tries again
+		}
+		for _, arn := range list.TaskArns {
+			if !w.stoppedSeen[arn] {
+				fresh = append(fresh, arn)
+			}
 		}
 	}
 	for i := 0; i < len(fresh); i += 100 {
