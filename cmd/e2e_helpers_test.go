@@ -46,8 +46,6 @@ func startSandboxWorld(t testing.TB, w *sim.World, faults string) *sandbox {
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	t.Cleanup(srv.Close)
 	if faults != "" {
 		f, err := sim.ParseFaults(faults)
 		if err != nil {
@@ -55,9 +53,19 @@ func startSandboxWorld(t testing.TB, w *sim.World, faults string) *sandbox {
 		}
 		s.SetFaults(f)
 	}
+	return serveSandbox(t, s)
+}
+
+// serveSandbox serves s over loopback HTTP for the rest of the test and
+// points ecsctl (run in-process) at it through the environment, the way a
+// user would with AWS_ENDPOINT_URL and dummy credentials.
+func serveSandbox(t testing.TB, s *sim.Sim) *sandbox {
+	t.Helper()
+	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
+	t.Cleanup(srv.Close)
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": ""} {
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": "", "ECSCTL_CLUSTER": ""} {
 		t.Setenv(k, v)
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -26,15 +25,7 @@ func overviewBenchSandbox(b *testing.B) *sim.Sim {
 		b.Fatal(err)
 	}
 	s.Advance(3 * time.Minute)
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	b.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-		"ECSCTL_CLUSTER": "",
-	} {
-		b.Setenv(k, v)
-	}
+	serveSandbox(b, s)
 	return s
 }
 

@@ -3,15 +3,10 @@ package cmd
 import (
 	"bytes"
 	"flag"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"ecsctl/sim"
 )
@@ -42,26 +37,11 @@ func overviewStartFrozen(t *testing.T, world string, pageSize int, settle time.D
 		t.Fatal(err)
 	}
 	s.Advance(settle)
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	t.Cleanup(srv.Close)
-	overviewSetEnv(t, srv.URL)
+	sb := serveSandbox(t, s)
 	prev := overviewClock
 	overviewClock = overviewFixedClock{s.Now()}
 	t.Cleanup(func() { overviewClock = prev })
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
-	return &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg)}
-}
-
-func overviewSetEnv(t *testing.T, url string) {
-	t.Setenv("AWS_ENDPOINT_URL", url)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-	t.Setenv("ECSCTL_POLL_INTERVAL", "")
-	t.Setenv("ECSCTL_CLUSTER", "")
+	return sb
 }
 
 // golden compares got with testdata/NAME, or rewrites it under -update.

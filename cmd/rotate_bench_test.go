@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -70,14 +69,7 @@ func startSandboxBench(b *testing.B) *sandbox {
 	if err := s.LoadWorld(w); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
-	b.Cleanup(srv.Close)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": ""} {
-		b.Setenv(k, v)
-	}
-	return &sandbox{sim: s, url: srv.URL}
+	return serveSandbox(b, s)
 }
 
 func runBench(b *testing.B, args ...string) (int, string, string) {
