@@ -35,7 +35,7 @@ const maxAttempts = 8
 type clients struct {
 	cfg     aws.Config
 	ECS     *ecs.Client
-	EC2     *ec2.Client
+	EC2     ec2Client
 	ASG     *autoscaling.Client
 	ELB     *elasticloadbalancingv2.Client
 	CW      *cloudwatch.Client
@@ -97,7 +97,7 @@ func newClients(cfg aws.Config) *clients {
 	return &clients{
 		cfg:     cfg,
 		ECS:     ecs.NewFromConfig(cfg),
-		EC2:     ec2.NewFromConfig(cfg),
+		EC2:     newEC2Client(ec2.NewFromConfig(cfg)),
 		ASG:     autoscaling.NewFromConfig(cfg),
 		ELB:     elasticloadbalancingv2.NewFromConfig(cfg),
 		CW:      cloudwatch.NewFromConfig(cfg),
