@@ -58,6 +58,11 @@ wall = t1 - t0
 lat = (now_v - max(done)) / speed if done else float("nan")
 calls = sum(reqs.values())
 print(f"| {name} | exit {rc} | {wall:.1f} s | {calls} calls ({calls / wall * 60:.1f}/min) | {lat:.1f} s |")
+# The same figures as metric lines for bench/report.
+print(f"{name} exit: {rc}")
+print(f"{name} wall: {wall:.1f} s")
+print(f"{name} API calls per minute: {calls / wall * 60:.1f} calls/min")
+print(f"{name} detection latency: {lat:.1f} s")
 PY
 }
 

@@ -24,6 +24,6 @@ median_ms() {
 help_ms=$(median_ms "$out/ecsctl" --help)
 version_ms=$(median_ms "$out/ecsctl" version)
 echo "machine: $(nproc) cores, $(uname -m), $(go version | awk '{print $3}')"
-echo "binary size (stripped): $(awk -v s="$size" 'BEGIN {printf "%.1f MB", s/1e6}') ($size bytes)"
-echo "ecsctl --help: median ${help_ms} ms over $N runs"
-echo "ecsctl version: median ${version_ms} ms over $N runs"
+echo "binary size (stripped): $(awk -v s="$size" 'BEGIN {printf "%.1f", s/1e6}') MB ($size bytes)"
+echo "ecsctl --help median: ${help_ms} ms (over $N runs)"
+echo "ecsctl version median: ${version_ms} ms (over $N runs)"
