@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +29,17 @@ func TestE2EOverviewGoldensOnDemo(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.golden, func(t *testing.T) {
+			sb.sim.ResetRequests()
 			code, stdout, stderr := run(t, tc.args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			overviewGolden(t, "overview/"+tc.golden, stdout)
+			// With --service only that service's task definition and the
+			// daemons' (node-exporter) are read, not all ~90 of prod.
+			if n := sb.sim.RequestCounts()["ecs.DescribeTaskDefinition"]; slices.Contains(tc.args, "-s") && n > 2 {
+				t.Errorf("%d DescribeTaskDefinition calls for one service, want ≤ 2", n)
+			}
 		})
 	}
 	if m := sb.mutations(); len(m) != 0 {
@@ -95,11 +102,17 @@ func TestE2ECapacityGoldensOnDemo(t *testing.T) {
 		{"capacity-prod-api.json", []string{"capacity", "-c", "prod", "-s", "api", "--add", "api=40", "-o", "json"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
+			sb.sim.ResetRequests()
 			code, stdout, stderr := run(t, tc.args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			overviewGolden(t, "overview/"+tc.golden, stdout)
+			// With --service only that service's task definition and the
+			// daemons' (node-exporter) are read, not all ~90 of prod.
+			if n := sb.sim.RequestCounts()["ecs.DescribeTaskDefinition"]; slices.Contains(tc.args, "-s") && n > 2 {
+				t.Errorf("%d DescribeTaskDefinition calls for one service, want ≤ 2", n)
+			}
 		})
 	}
 	code, _, stderr := run(t, "capacity", "-c", "prod", "--add", "api=lots")

@@ -160,14 +160,26 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 		return nil, err
 	}
 
-	// Task definitions of every service (sizes, host ports, constraints).
-	plans := make([]capacityPlan, len(svcs))
-	err = overviewParallel(ctx, len(svcs), o.limit(), func(ctx context.Context, i int) error {
-		td, err := o.taskDefinition(ctx, aws.ToString(svcs[i].TaskDefinition))
+	// Task definitions (sizes, host ports, constraints) of the services the
+	// report needs: all of them, or with --service only that one, the ones
+	// to --add and the daemons (they land on every added instance).
+	planned := svcs
+	if only != "" {
+		planned = nil
+		for _, s := range svcs {
+			name := aws.ToString(s.ServiceName)
+			if _, add := adds[name]; name == only || add || s.SchedulingStrategy == types.SchedulingStrategyDaemon {
+				planned = append(planned, s)
+			}
+		}
+	}
+	plans := make([]capacityPlan, len(planned))
+	err = overviewParallel(ctx, len(planned), o.limit(), func(ctx context.Context, i int) error {
+		td, err := o.taskDefinition(ctx, aws.ToString(planned[i].TaskDefinition))
 		if err != nil {
 			return err
 		}
-		plans[i] = capacityPlanOf(svcs[i], td)
+		plans[i] = capacityPlanOf(planned[i], td)
 		return nil
 	})
 	if err != nil {
