@@ -43,6 +43,8 @@ type clients struct {
 	ECR     *ecr.Client
 	SSM     *ssm.Client
 	AppAuto *applicationautoscaling.Client
+	// Clock is AWS's "now", learned from the responses' Date headers.
+	Clock *serverClock
 }
 
 // awsClients loads the AWS configuration the SDK way (environment, shared
@@ -74,6 +76,8 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 			opts = append(opts, config.WithRegion("us-east-1"))
 		}
 	}
+	clock := &serverClock{}
+	opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{clock.middleware}))
 	if flagBool(c, "debug") {
 		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{debugMiddleware(a.io)}))
 	}
@@ -90,7 +94,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 			return nil, err
 		}
 	}
-	return newClients(cfg), nil
+	cl := newClients(cfg)
+	cl.Clock = clock
+	return cl, nil
 }
 
 func newClients(cfg aws.Config) *clients {

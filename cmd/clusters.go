@@ -13,13 +13,22 @@ func init() { addCommand(newClustersCmd) }
 // to the sandbox's virtual clock.
 var overviewClock ops.Clock = ops.RealClock{}
 
+// overviewClock is AWS's clock (see serverClock) unless a test pinned
+// overviewClock.
+func (cl *clients) overviewClock() ops.Clock {
+	if _, real := overviewClock.(ops.RealClock); real && cl.Clock != nil {
+		return cl.Clock
+	}
+	return overviewClock
+}
+
 // overview builds the read paths over the command's AWS clients.
 func (a *app) overview(c *cli.Context) (*ops.Overview, error) {
 	cl, err := a.awsClients(c)
 	if err != nil {
 		return nil, err
 	}
-	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: overviewClock}, nil
+	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock()}, nil
 }
 
 func newClustersCmd(a *app) *cli.Command {

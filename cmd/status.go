@@ -42,7 +42,7 @@ func newStatusCmd(a *app) *cli.Command {
 			if jsonOutput(c) {
 				return render.JSON(a.io.Out, st)
 			}
-			return render.ServiceStatus(a.io.Out, st, overviewClock.Now())
+			return render.ServiceStatus(a.io.Out, st, o.Clock.Now())
 		},
 	}
 }

@@ -73,7 +73,7 @@ func (a *app) runTop(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src := ops.NewTopSource(&ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: overviewClock})
+	src := ops.NewTopSource(&ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock()})
 	cluster := flagString(c, "cluster")
 	if cluster != "" {
 		if err := src.CheckCluster(c.Context, cluster); err != nil {
