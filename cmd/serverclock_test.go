@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,5 +28,18 @@ func TestServerClockFollowsTheDateHeader(t *testing.T) {
 	c.observe(now.Add(-time.Hour).UTC().Format(http.TimeFormat), now)
 	if d := time.Now().Sub(c.Now()); d < 59*time.Minute || d > 61*time.Minute {
 		t.Fatalf("server an hour behind: clock off by %v", d)
+	}
+}
+
+// Without AWS_CA_BUNDLE the SDK leaves aws.Config.HTTPClient nil; ecsctl must
+// build its own client then (a machine with the variable set once hid a nil
+// dereference on every call).
+func TestAWSCallsWorkWithoutCABundle(t *testing.T) {
+	t.Setenv("AWS_CA_BUNDLE", "")
+	os.Unsetenv("AWS_CA_BUNDLE")
+	startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, "clusters")
+	if code != ExitOK || !strings.Contains(stdout, "small") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
