@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -34,7 +36,11 @@ func addCommand(f func(a *app) *cli.Command) { commandFactories = append(command
 // Run runs ecsctl with args (args[0] is the program name) and returns the
 // process exit code. It never calls os.Exit.
 func Run(ctx context.Context, args []string, ios *render.IO) int {
-	a := &app{ctx: ctx, io: ios}
+	// Progress, notices and --debug lines reach Err from several goroutines
+	// (parallel reads, one poller per deploy): one write at a time.
+	locked := *ios
+	locked.Err = &lockedWriter{w: ios.Err}
+	a := &app{ctx: ctx, io: &locked}
 	cliApp := a.newCLI()
 	err := cliApp.RunContext(ctx, args)
 	if a.sandbox != nil {
@@ -278,4 +284,16 @@ func (a *app) pollInterval(c *cli.Context) time.Duration {
 		return time.Second
 	}
 	return flagDuration(c, "poll-interval")
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
