@@ -22,6 +22,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case modeFilter, modeCount:
 		return m.onInputKey(msg)
+	case modeSearch:
+		return m.onSearchKey(msg)
 	case modeConfirm:
 		a := m.confirm
 		m.mode, m.confirm = modeNormal, nil
@@ -31,6 +33,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.message = "cancelled"
 		return nil
+	}
+	if m.view == viewLogs {
+		return m.onLogsKey(msg)
 	}
 	k, t := m.keys, m.table()
 	m.message = ""
@@ -68,6 +73,13 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.refresh()
 	case key.Matches(msg, k.Enter):
 		return m.open()
+	case key.Matches(msg, k.Logs):
+		req, crumb, ok := m.logsTarget(false)
+		if !ok {
+			m.message = "select a service or a task first (views 2 and 4) to see its logs"
+			return nil
+		}
+		return m.openLogs(req, crumb)
 	case key.Matches(msg, k.Back):
 		if t.filter != "" {
 			t.setFilter("")
@@ -202,6 +214,10 @@ func (m *Model) open() tea.Cmd {
 			}
 		}
 		return m.switchView(viewInstance)
+	case viewService, viewInstance: // a task: its logs
+		if req, crumb, ok := m.logsTarget(true); ok {
+			return m.openLogs(req, crumb)
+		}
 	}
 	return nil
 }
@@ -215,6 +231,10 @@ func (m *Model) back() tea.Cmd {
 		return m.switchView(viewInstances)
 	case viewServices, viewInstances:
 		return m.switchView(viewClusters)
+	case viewLogs:
+		if m.logs != nil {
+			return m.switchView(m.logs.from)
+		}
 	}
 	return nil
 }

@@ -23,18 +23,22 @@ func (m *Model) rebuild() {
 	switch m.view {
 	case viewClusters:
 		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true}, {Title: "DRAINING", Right: true}, {Title: "SERVICES", Right: true},
-			{Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
+			{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
 		for _, c := range m.clusters {
 			u := m.clusterUtil[c.Name]
 			if u.CPU == nil && u.Memory == nil {
 				u = ops.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
 			}
+			st, known := m.clusterStates[c.Name]
 			r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
-				num(c.RunningTasks), num(c.PendingTasks),
+				topNotSteady(st, known), num(c.RunningTasks), num(c.PendingTasks),
 				numText(topBar(c.CPUReserved, c.CPURegistered, 8), ratio(c.CPUReserved, c.CPURegistered)),
 				numText(topBar(c.MemoryReserved, c.MemoryRegistered, 8), ratio(c.MemoryReserved, c.MemoryRegistered)),
 				numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
-			if c.PendingTasks > 0 || c.DrainingInstances > 0 {
+			switch {
+			case st.Failed > 0:
+				r.Mark, r.Style = true, m.st.bad
+			case st.NotSteady() > 0 || c.PendingTasks > 0 || c.DrainingInstances > 0:
 				r.Mark, r.Style = true, m.st.warn
 			}
 			rows = append(rows, r)
@@ -57,7 +61,7 @@ func (m *Model) rebuild() {
 			r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
 				num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
 				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
-				txt(topSpark(m.trend[key], 8)), txt(topEvent(s.LastEvent, s.LastEventAt, now))}}
+				numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
 			switch s.State {
 			case ops.ServiceStateFailed:
 				r.Mark, r.Style = true, m.st.bad
@@ -136,6 +140,45 @@ func (m *Model) rebuild() {
 	t.setRows(cols, rows)
 }
 
+// topNotSteady is the clusters view's count of services not steady, with
+// the failed, rolling and scaling ones named; it sorts by the count,
+// failed ones weighing most.
+func topNotSteady(c ops.ServiceStateCounts, known bool) topCell {
+	if !known {
+		return numText("-", -1)
+	}
+	n := c.NotSteady()
+	if n == 0 {
+		return numText("0", 0)
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{c.Failed, "failed"}, {c.Rolling, "rolling"}, {c.Scaling, "scaling"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return numText(fmt.Sprintf("%d: %s", n, strings.Join(parts, ", ")), float64(n)+float64(c.Failed)*1e-3)
+}
+
+// topLast is the newest value of a trend (-1: none), what TREND sorts by.
+func topLast(vals []float64) float64 {
+	if len(vals) == 0 {
+		return -1
+	}
+	return vals[len(vals)-1]
+}
+
+// topEventOrder sorts LAST EVENT by when it happened.
+func topEventOrder(at *time.Time) float64 {
+	if at == nil {
+		return 0
+	}
+	return float64(at.Unix())
+}
+
 func ratio(a, b int) float64 {
 	if b <= 0 {
 		return -1
@@ -197,6 +240,21 @@ func (m *Model) breadcrumbs() string {
 		parts = append(parts, m.cluster, "Services", m.service)
 	case viewInstance:
 		parts = append(parts, m.cluster, "Instances", m.instanceID)
+	case viewLogs:
+		if p := m.logs; p != nil {
+			switch p.from {
+			case viewServices:
+				parts = append(parts, m.cluster, "Services")
+			case viewService:
+				parts = append(parts, m.cluster, "Services", m.service)
+			case viewInstance:
+				parts = append(parts, m.cluster, "Instances", m.instanceID)
+			}
+			if p.from != viewService || len(p.req.Tasks) > 0 {
+				parts = append(parts, p.crumb)
+			}
+		}
+		parts = append(parts, "Logs")
 	}
 	return strings.Join(parts, " › ")
 }
@@ -225,8 +283,8 @@ func (m *Model) View() string {
 	right += ro
 	line1 := topJoin(left, right, w)
 
-	tabs := []string{"1 clusters", "2 services", "3 instances"}
-	cur := map[view]int{viewClusters: 0, viewServices: 1, viewService: 1, viewInstances: 2, viewInstance: 2}[m.view]
+	tabs := []string{"1 clusters", "2 services", "3 instances", "5 logs"}
+	cur := map[view]int{viewClusters: 0, viewServices: 1, viewService: 1, viewInstances: 2, viewInstance: 2, viewLogs: 3}[m.view]
 	for i := range tabs {
 		if i == cur {
 			tabs[i] = "[" + tabs[i] + "]"
@@ -242,6 +300,9 @@ func (m *Model) View() string {
 	if t.filter != "" {
 		info += " · filter " + t.filter
 	}
+	if m.view == viewLogs && m.logs != nil {
+		info = m.logsInfo()
+	}
 	line2 := topJoin(strings.Join(tabs, ""), info, w)
 
 	bodyH := m.bodyHeight()
@@ -253,7 +314,11 @@ func (m *Model) View() string {
 		box := m.st.box.Render(m.confirm.question + "\n\n[y] yes   [any other key] no")
 		body = lipgloss.Place(w, bodyH, lipgloss.Center, lipgloss.Center, box)
 	default:
-		body = m.body(w, bodyH)
+		if m.view == viewLogs && m.logs != nil {
+			body = m.logsBody(w, bodyH)
+		} else {
+			body = m.body(w, bodyH)
+		}
 	}
 	body = topClip(body, w, bodyH)
 
@@ -261,6 +326,8 @@ func (m *Model) View() string {
 	switch {
 	case m.mode == modeFilter:
 		status = "/" + string(m.input) + "▏  (enter keep · esc close · KEY:VALUE with KEY a column title)"
+	case m.mode == modeSearch:
+		status = "/" + string(m.input) + "▏  (enter jump to the nearest match · esc cancel)"
 	case m.mode == modeCount:
 		status = fmt.Sprintf("scale %s/%s to: %s▏  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, string(m.input))
 		if m.message != "" {
@@ -276,6 +343,8 @@ func (m *Model) View() string {
 		status = m.st.status.Render("any key closes the help · q quits")
 	case m.message != "":
 		status = m.message
+	case m.view == viewLogs && m.logs != nil:
+		status = m.logsStatus(w)
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}
