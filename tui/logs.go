@@ -46,6 +46,7 @@ func (o *OpsLogs) TailLogs(ctx context.Context, req ops.LogsRequest, emit func([
 
 // topLogLine is one log event as the pane keeps it: only what it shows.
 type topLogLine struct {
+	id        string // CloudWatch's event id
 	at        time.Time
 	task      string
 	container string
@@ -126,6 +127,9 @@ func (m *Model) logsStart(p *topLogsPane) tea.Cmd {
 			defer work.end()
 			defer close(p.done)
 			send := func(msg topLogsMsg) error {
+				if err := ctx.Err(); err != nil {
+					return err // the pane is closed: nobody reads
+				}
 				select {
 				case p.ch <- msg:
 					return nil
@@ -136,7 +140,7 @@ func (m *Model) logsStart(p *topLogsPane) tea.Cmd {
 			emit := func(ls []ops.LogLine) error {
 				out := make([]topLogLine, 0, len(ls))
 				for _, l := range ls {
-					out = append(out, topLogLine{at: l.Time, task: l.Task, container: l.Container, msg: topLogsClean(l.Message)})
+					out = append(out, topLogLine{id: l.ID, at: l.Time, task: l.Task, container: l.Container, msg: topLogsClean(l.Message)})
 				}
 				return send(topLogsMsg{gen: gen, lines: out})
 			}
@@ -157,6 +161,9 @@ func (m *Model) logsRead(p *topLogsPane) tea.Cmd {
 			return nil
 		}
 		defer work.end()
+		if p.ctx.Err() != nil {
+			return nil
+		}
 		select {
 		case msg := <-p.ch:
 			return msg
@@ -353,7 +360,7 @@ func (m *Model) onLogsKey(msg tea.KeyMsg) tea.Cmd {
 			p.top = m.logsBottomTop()
 		}
 	case key.Matches(msg, k.Filter):
-		m.mode, m.input, p.before = modeSearch, []rune(p.query), p.query
+		m.mode, m.input, p.before = modeSearch, nil, p.query
 	case key.Matches(msg, k.Next):
 		m.logsJump(1)
 	case key.Matches(msg, k.Prev):
