@@ -509,7 +509,7 @@ func (m *Model) logsWrap(i int, w int) []string {
 		msg = m.logsHighlight(msg, p.query)
 	}
 	text := m.st.dim.Render(prefix) + msg
-	return strings.Split(ansi.Hardwrap(text, max(10, w-2), true), "\n")
+	return strings.Split(ansi.Wrap(text, max(10, w-2), ""), "\n")
 }
 
 // logsHighlight styles every occurrence of q in s (case-insensitive).
@@ -613,7 +613,7 @@ func (m *Model) logsInfo() string {
 	p := m.logs
 	info := fmt.Sprintf("%d lines", len(p.lines))
 	if p.dropped > 0 {
-		info += fmt.Sprintf(" (+%d older let go)", p.dropped)
+		info += fmt.Sprintf(" (+%d dropped)", p.dropped)
 	}
 	switch {
 	case p.ended != "":
@@ -621,14 +621,14 @@ func (m *Model) logsInfo() string {
 	case p.follow:
 		info += " · following"
 	default:
-		info += " · paused (G follows)"
+		info += " · paused"
 	}
 	if p.query != "" {
 		pos := "-"
 		if p.cur >= 0 {
 			pos = fmt.Sprint(p.cur + 1)
 		}
-		info += fmt.Sprintf(" · /%s %s of %d", p.query, pos, len(p.matches))
+		info += fmt.Sprintf(" · /%s %s/%d", p.query, pos, len(p.matches))
 	}
 	return info
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-		"sync/atomic"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,12 +222,12 @@ func TestLogsPaneSearchHighlightsAndJumps(t *testing.T) {
 	press(t, m, "enter")
 	// Following, the nearest match above the bottom is the newest (58).
 	v := m.View()
-	if !strings.Contains(v, "› 10:00:58 0f3c6e1a/app ERROR line 058") || !strings.Contains(v, "/error 4 of 4") {
+	if !strings.Contains(v, "› 10:00:58 0f3c6e1a/app ERROR line 058") || !strings.Contains(v, "/error 4/4") {
 		t.Fatalf("enter did not jump to the nearest match:\n%s", v)
 	}
 	press(t, m, "N")
 	v = m.View()
-	if !strings.Contains(v, "› 10:00:35 0f3c6e1a/app ERROR line 035") || !strings.Contains(v, "/error 3 of 4") || m.logs.follow {
+	if !strings.Contains(v, "› 10:00:35 0f3c6e1a/app ERROR line 035") || !strings.Contains(v, "/error 3/4") || m.logs.follow {
 		t.Fatalf("N did not go to the older match:\n%s", v)
 	}
 	if !strings.Contains(v, "• 10:00:30 0f3c6e1a/app ERROR line 030") {
@@ -278,7 +278,7 @@ func TestLogsPaneBufferIsBounded(t *testing.T) {
 	if len(p.matches) != 10 || p.lines[p.matches[0]].msg != "x line 070" {
 		t.Fatalf("matches not shifted with the dropped lines: %v", p.matches)
 	}
-	if !strings.Contains(m.View(), "50 lines (+70 older let go)") {
+	if !strings.Contains(m.View(), "50 lines (+70 dropped)") {
 		t.Errorf("info:\n%s", m.View())
 	}
 }
@@ -386,7 +386,9 @@ func TestLogsOfATaskFromTheDrillDowns(t *testing.T) {
 		instances: func(string) ([]ops.InstanceRow, error) {
 			return []ops.InstanceRow{{InstanceID: "i-1", ContainerInstanceArn: "arn:ci/1", Status: "ACTIVE", AgentConnected: true}}, nil
 		},
-		instanceTasks: func(c, arn string) ([]ops.TaskRow, error) { return []ops.TaskRow{{ID: "77aa88bb99cc", LastStatus: "RUNNING"}}, nil },
+		instanceTasks: func(c, arn string) ([]ops.TaskRow, error) {
+			return []ops.TaskRow{{ID: "77aa88bb99cc", LastStatus: "RUNNING"}}, nil
+		},
 	}
 	fl := newFakeLogs()
 	m := newTestModel(t, Options{Source: src, Logs: fl, Cluster: "prod", ReadOnly: true, Refresh: time.Hour, Now: func() time.Time { return testNow }}, 100, 24)
