@@ -443,6 +443,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case topLogsMsg:
 		return m, m.onLogs(msg)
 	case tea.KeyMsg:
+		// Keys typed fast (or over a slow link) can arrive as one message
+		// of several runes: each is a key of its own ("/level" is / then
+		// the search).
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.onKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.onKey(msg)
 	}
 	return m, nil
