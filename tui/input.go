@@ -73,6 +73,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.refresh()
 	case key.Matches(msg, k.Enter):
 		return m.open()
+	case key.Matches(msg, k.Tasks):
+		return m.tasks()
 	case key.Matches(msg, k.Logs):
 		req, crumb, ok := m.logsTarget(false)
 		if !ok {
@@ -194,13 +196,7 @@ func (m *Model) open() tea.Cmd {
 		m.setCluster(r.Key)
 		return m.switchView(viewServices)
 	case viewServices:
-		name := strings.TrimPrefix(r.Key, "svc:")
-		if name != m.service {
-			m.detail = nil
-			m.tables[viewService].selected = ""
-		}
-		m.service = name
-		return m.switchView(viewService)
+		return m.openService(strings.TrimPrefix(r.Key, "svc:"))
 	case viewInstances:
 		arn := strings.TrimPrefix(r.Key, "inst:")
 		if arn != m.instanceArn {
@@ -219,6 +215,35 @@ func (m *Model) open() tea.Cmd {
 			return m.openLogs(req, crumb)
 		}
 	}
+	return nil
+}
+
+// openService opens a service's drill-down (view 4).
+func (m *Model) openService(name string) tea.Cmd {
+	if name != m.service {
+		m.detail = nil
+		m.tables[viewService].selected = ""
+	}
+	m.service = name
+	return m.switchView(viewService)
+}
+
+// tasks is key 4: the drill-down of the selected service or instance, or
+// the last one opened.
+func (m *Model) tasks() tea.Cmd {
+	switch {
+	case m.view == viewServices || m.view == viewInstances:
+		return m.open()
+	case m.view == viewLogs && m.logs != nil && (m.logs.from == viewService || m.logs.from == viewInstance):
+		return m.switchView(m.logs.from)
+	case m.view == viewLogs && m.logs != nil && m.logs.req.Service != "":
+		return m.openService(m.logs.req.Service)
+	case m.view == viewService || m.view == viewInstance:
+		return nil
+	case m.service != "" && m.cluster != "":
+		return m.switchView(viewService)
+	}
+	m.message = "select a service or an instance first (views 2 and 3)"
 	return nil
 }
 

@@ -13,7 +13,8 @@ import (
 // actions are capital letters so that a stray key never starts one.
 type topKeys struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Left, Right key.Binding
-	Enter, Back, Clusters, Services, Instances, Logs     key.Binding
+	Enter, Back, Clusters, Services, Instances, Tasks    key.Binding
+	Logs                                                 key.Binding
 	Filter, Sort, SortBack, Reverse, Refresh, Help, Quit key.Binding
 	Scale, Force, Rollback, Drain, Activate              key.Binding
 	// The logs pane: / searches there (Search is Filter's help line),
@@ -39,6 +40,7 @@ func newTopKeys() topKeys {
 		Clusters:  b("1", "clusters", "1"),
 		Services:  b("2", "services of the cluster", "2"),
 		Instances: b("3", "instances of the cluster", "3"),
+		Tasks:     b("4", "tasks of service/instance", "4"),
 		Logs:      b("L/5", "logs of service or task", "L", "5"),
 		Filter:    b("/", "filter (TEXT or col:value)", "/"),
 		Sort:      b("o", "sort by the next column", "o", "s"),
@@ -69,7 +71,7 @@ func (k topKeys) groups() []struct {
 		keys  []key.Binding
 	}{
 		{"move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Left, k.Right}},
-		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances, k.Logs}},
+		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances, k.Tasks, k.Logs}},
 		{"table", []key.Binding{k.Filter, k.Sort, k.SortBack, k.Reverse, k.Refresh, k.Help, k.Quit}},
 		{"actions (each asks first)", []key.Binding{k.Scale, k.Force, k.Rollback, k.Drain, k.Activate}},
 		{"logs pane (5)", []key.Binding{k.Search, k.Next, k.Prev, k.Follow}},

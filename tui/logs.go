@@ -377,6 +377,8 @@ func (m *Model) onLogsKey(msg tea.KeyMsg) tea.Cmd {
 		return m.switchView(viewServices)
 	case key.Matches(msg, k.Instances):
 		return m.switchView(viewInstances)
+	case key.Matches(msg, k.Tasks):
+		return m.tasks()
 	case key.Matches(msg, k.Scale), key.Matches(msg, k.Force), key.Matches(msg, k.Rollback), key.Matches(msg, k.Drain), key.Matches(msg, k.Activate):
 		m.message = "no actions in the logs pane: esc goes back to the " + map[view]string{viewServices: "services", viewService: "service", viewInstance: "instance"}[p.from]
 	}

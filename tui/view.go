@@ -37,9 +37,9 @@ func (m *Model) rebuild() {
 				numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
 			switch {
 			case st.Failed > 0:
-				r.Mark, r.Style = true, m.st.bad
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case st.NotSteady() > 0 || c.PendingTasks > 0 || c.DrainingInstances > 0:
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -64,11 +64,11 @@ func (m *Model) rebuild() {
 				numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
 			switch s.State {
 			case ops.ServiceStateFailed:
-				r.Mark, r.Style = true, m.st.bad
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case ops.ServiceStateRolling:
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			case ops.ServiceStateScaling:
-				r.Mark, r.Style = true, m.st.busy
+				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -98,11 +98,11 @@ func (m *Model) rebuild() {
 				num(in.CPUFree), num(in.MemoryFree), numText(topAge(in.AgeSeconds), float64(in.AgeSeconds))}}
 			switch {
 			case !in.AgentConnected:
-				r.Mark, r.Style = true, m.st.bad
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case in.Status != "ACTIVE":
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			case in.AMIState == ops.InstanceAMIOld:
-				r.Mark, r.Style = true, m.st.busy
+				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -132,7 +132,7 @@ func (m *Model) rebuild() {
 			r := topRow{Key: tk.ID, Cells: []topCell{txt(tk.ID), txt(second), txt(tk.AZ), txt(status), txt(tk.Health), txt(tk.TargetHealth),
 				numText(started, age), numText(tk.TaskDefinition, float64(tk.Revision))}}
 			if tk.LastStatus != "RUNNING" || tk.Health == "UNHEALTHY" || (tk.TargetHealth != "" && tk.TargetHealth != "healthy") {
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -283,15 +283,10 @@ func (m *Model) View() string {
 	right += ro
 	line1 := topJoin(left, right, w)
 
-	tabs := []string{"1 clusters", "2 services", "3 instances", "5 logs"}
-	cur := map[view]int{viewClusters: 0, viewServices: 1, viewService: 1, viewInstances: 2, viewInstance: 2, viewLogs: 3}[m.view]
-	for i := range tabs {
-		if i == cur {
-			tabs[i] = "[" + tabs[i] + "]"
-		} else {
-			tabs[i] = " " + tabs[i] + " "
-		}
-	}
+	// The five views; the current one in brackets.
+	tabs := []string{"1 clusters", "2 services", "3 instances", "4 tasks", "5 logs"}
+	cur := map[view]int{viewClusters: 0, viewServices: 1, viewInstances: 2, viewService: 3, viewInstance: 3, viewLogs: 4}[m.view]
+	tabs[cur] = "[" + tabs[cur] + "]"
 	t := m.table()
 	info := fmt.Sprintf("%d rows", len(t.rows))
 	if len(t.rows) != len(t.all) {
@@ -303,7 +298,20 @@ func (m *Model) View() string {
 	if m.view == viewLogs && m.logs != nil {
 		info = m.logsInfo()
 	}
-	line2 := topJoin(strings.Join(tabs, ""), info, w)
+	tabLine := strings.Join(tabs, " ")
+	if ansi.StringWidth(tabLine)+ansi.StringWidth(info)+2 > w {
+		// Narrow: the other views shrink to their number keys.
+		for i := range tabs {
+			if i != cur {
+				tabs[i] = tabs[i][:1]
+			}
+		}
+		tabLine = strings.Join(tabs, " ")
+	}
+	if cur != 0 {
+		tabLine = " " + tabLine
+	}
+	line2 := topJoin(tabLine, info, w)
 
 	bodyH := m.bodyHeight()
 	var body string
