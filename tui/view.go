@@ -281,6 +281,15 @@ func (m *Model) View() string {
 		right += every
 	}
 	right += ro
+	// Then the breadcrumbs lose their first steps, the current one stays.
+	crumbs := strings.Split(m.breadcrumbs(), " › ")
+	for len(crumbs) > 1 && ansi.StringWidth(left)+ansi.StringWidth(right)+1 > w {
+		if crumbs[0] == "…" {
+			crumbs = crumbs[1:]
+		}
+		crumbs[0] = "…"
+		left = m.st.title.Render("ecsctl top") + "  " + strings.Join(crumbs, " › ")
+	}
 	line1 := topJoin(left, right, w)
 
 	// The five views; the current one in brackets.

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // Without colour (the tests pin the Ascii profile, as NO_COLOR does) the
@@ -41,5 +43,19 @@ func TestKey4OpensTheDrillDown(t *testing.T) {
 	press(t, m2, "4")
 	if m2.view != viewClusters || !strings.Contains(m2.View(), "select a service or an instance first") {
 		t.Errorf("4 with nothing to open:\n%s", m2.View())
+	}
+}
+
+func TestLongBreadcrumbsGiveWayOnANarrowTerminal(t *testing.T) {
+	m, _ := servicesModel(t, nil, true)
+	m.view, m.instanceID = viewInstance, "i-00506ba0c372734f8"
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	first := strings.Split(m.View(), "\n")[0]
+	if !strings.Contains(first, "… › Instances › i-00506ba0c372734f8") || !strings.Contains(first, "READ-ONLY") {
+		t.Fatalf("header at 80 columns: %q", first)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 24})
+	if first := strings.Split(m.View(), "\n")[0]; !strings.Contains(first, "Clusters › prod › Instances › i-00506ba0c372734f8") {
+		t.Fatalf("header at 200 columns: %q", first)
 	}
 }
