@@ -23,8 +23,8 @@ func newTopCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "top",
 		Usage: "live dashboard: clusters, services and instances with CPU/memory, drill-down and actions",
-		Description: "Views: 1 clusters, 2 services of a cluster, 3 instances of a cluster; enter opens a service's or an\n" +
-			"instance's tasks, esc goes back. L (or 5) follows the logs of the selected service or task (enter on a\n" +
+		Description: "Views: 1 clusters, 2 services of a cluster, 3 instances of a cluster; enter (or 4) opens a service's\n" +
+			"or an instance's tasks, esc goes back. L (or 5) follows the logs of the selected service or task (enter on a\n" +
 			"task too): / searches them, n/N jump between matches, scrolling up pauses, G follows again.\n" +
 			"/ filters (TEXT, or KEY:VALUE with KEY a column title such as state:rolling), o sorts by the next\n" +
 			"column, r reverses. Actions, each confirmed first: S scale, F force a new deployment, B roll back\n" +
