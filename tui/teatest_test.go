@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -140,4 +141,30 @@ func waitForAll(t *testing.T, tm *teatest.TestModel, texts ...string) {
 		}
 		return true
 	}, teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}
+
+// The clusters view at 80x24 with a deployment rolling in prod: the
+// services not steady are counted and the row stands out.
+func TestFlowClustersNotSteady(t *testing.T) {
+	sb := startTopSandbox(t, "demo")
+	if _, err := sb.actions.ForceDeployment(context.Background(), "prod", "api"); err != nil {
+		t.Fatal(err)
+	}
+	sb.sim.ResetRequests()
+	final := runFlow(t, sb.options("", true), func(tm *teatest.TestModel) {
+		waitForAll(t, tm, "staging", "1: 1 rolling")
+	})
+	goldenFile(t, "clusters-80x24.golden", final.View())
+	var prod topRow
+	for _, r := range final.table().rows {
+		if r.Key == "prod" {
+			prod = r
+		}
+	}
+	if prod.Sign != "~" || prod.Cells[4].Text != "1: 1 rolling" {
+		t.Errorf("prod row: sign %q, NOT STEADY %q", prod.Sign, prod.Cells[4].Text)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("the clusters view changed something: %v", m)
+	}
 }
