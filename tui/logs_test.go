@@ -502,3 +502,26 @@ func rowKeys(m *Model) []string {
 }
 
 var _ = errors.New
+
+// A failed read of the services' states keeps the clusters on screen, and
+// the last states read, with the error in the status line.
+func TestClustersViewKeepsClustersWhenStatesFail(t *testing.T) {
+	fail := false
+	src := &fakeSource{
+		clusters: func() ([]ops.ClusterSummary, error) { return []ops.ClusterSummary{{Name: "prod", Services: 3}}, nil },
+		serviceStates: func([]string) (map[string]ops.ServiceStateCounts, error) {
+			if fail {
+				return nil, errors.New("list services of prod: AccessDeniedException: not allowed")
+			}
+			return map[string]ops.ServiceStateCounts{"prod": {Services: 3, Rolling: 1}}, nil
+		},
+	}
+	m := newTestModel(t, Options{Source: src, Refresh: time.Hour, Now: func() time.Time { return testNow }}, 120, 24)
+	settle(t, m, m.Init())
+	fail = true
+	settle(t, m, m.refresh())
+	v := m.View()
+	if !strings.Contains(v, "prod") || !strings.Contains(v, "1: 1 rolling") || !strings.Contains(v, "⚠ list services of prod: AccessDeniedException") {
+		t.Fatalf("after a failed states read:\n%s", v)
+	}
+}

@@ -255,6 +255,8 @@ type dataMsg struct {
 	detail    *ops.ServiceStatus
 	instTasks []ops.TaskRow
 	err       error
+	// partial is an error of a read that only adds to the view.
+	partial error
 }
 
 type metricsMsg struct {
@@ -334,7 +336,9 @@ func (m *Model) refresh() tea.Cmd {
 				for i, c := range msg.clusters {
 					names[i] = c.Name
 				}
-				msg.states, msg.err = src.ServiceStates(ctx, names)
+				// The states only add a column: without them the
+				// clusters still show, with the error.
+				msg.states, msg.partial = src.ServiceStates(ctx, names)
 			}
 		case viewServices:
 			msg.services, msg.err = src.Services(ctx, cluster)
@@ -487,7 +491,10 @@ func (m *Model) onData(msg dataMsg) tea.Cmd {
 	m.loaded = true
 	switch msg.view {
 	case viewClusters:
-		m.clusters, m.clusterStates = msg.clusters, msg.states
+		m.clusters = msg.clusters
+		if msg.partial == nil {
+			m.clusterStates = msg.states
+		}
 	case viewServices:
 		m.services = msg.services
 	case viewInstances:
@@ -496,6 +503,9 @@ func (m *Model) onData(msg dataMsg) tea.Cmd {
 		m.detail = msg.detail
 	case viewInstance:
 		m.instTasks = msg.instTasks
+	}
+	if msg.partial != nil {
+		m.setErr(msg.partial) // the last states read stay
 	}
 	m.clearDoneNotes()
 	m.rebuild()
