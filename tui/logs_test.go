@@ -285,7 +285,11 @@ func TestLogsPaneBufferIsBounded(t *testing.T) {
 
 func TestLogsPaneNoticesAndEnd(t *testing.T) {
 	m, fl := logsModel(t, 24)
+	m.setErr(errors.New("describe services of prod: an error of the services view"))
 	d := openPane(t, m, keyL)
+	if v := m.View(); strings.Contains(v, "an error of the services view") || !strings.Contains(v, "/ search") {
+		t.Fatalf("the services view's error shows in the pane:\n%s", v)
+	}
 	fl.notices <- ops.LogsNotice{Time: testNow, Kind: ops.NoticeJoined, Task: "abc", Message: "+ task abc (api:42) joined"}
 	d.step()
 	if !strings.Contains(m.View(), "10:00:00 + task abc (api:42) joined") {
@@ -501,7 +505,6 @@ func rowKeys(m *Model) []string {
 	return out
 }
 
-var _ = errors.New
 
 // A failed read of the services' states keeps the clusters on screen, and
 // the last states read, with the error in the status line.

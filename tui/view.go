@@ -350,7 +350,7 @@ func (m *Model) View() string {
 		if m.message != "" {
 			status += "  " + m.message
 		}
-	case m.err != nil:
+	case m.err != nil && m.view != viewLogs: // the pane has its own
 		ago := "no data yet"
 		if !m.lastOK.IsZero() {
 			ago = "showing data from " + m.lastOK.Format("15:04:05")
