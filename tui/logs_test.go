@@ -505,7 +505,6 @@ func rowKeys(m *Model) []string {
 	return out
 }
 
-
 // A failed read of the services' states keeps the clusters on screen, and
 // the last states read, with the error in the status line.
 func TestClustersViewKeepsClustersWhenStatesFail(t *testing.T) {
