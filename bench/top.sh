@@ -48,6 +48,7 @@ awk '
   }
   for (i = 3; i + 1 <= NF; i += 2) {
     v = $i; u = $(i + 1)
+    if (u == "ns/op" && snake == "logs_pane") { printf "top_logs_pane_ms_per_100_lines: %.2f\n", v / 1e6; continue }
     if (u == "ns/op") { printf "top_%s_ms: %.1f\n", snake, v / 1e6; continue }
     if (u == "B/op" || u == "allocs/op") continue
     gsub(/\/op$/, "", u)
