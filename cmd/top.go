@@ -23,11 +23,13 @@ func newTopCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "top",
 		Usage: "live dashboard: clusters, services and instances with CPU/memory, drill-down and actions",
-		Description: "Views: 1 clusters, 2 services of a cluster, 3 instances of a cluster; enter opens a service's or an\n" +
-			"instance's tasks, esc goes back. / filters (TEXT, or KEY:VALUE with KEY a column title such as\n" +
-			"state:rolling), o sorts by the next column, r reverses. Actions, each confirmed first: S scale,\n" +
-			"F force a new deployment, B roll back (services); D drain, A activate (instances). ? lists every key.\n" +
-			"Data is read every --refresh; utilization at most once a minute. Logs go to --log-file.\n\n" +
+		Description: "Views: 1 clusters, 2 services of a cluster, 3 instances of a cluster; enter (or 4) opens a service's\n" +
+			"or an instance's tasks, esc goes back. L (or 5) follows the logs of the selected service or task (enter on a\n" +
+			"task too): / searches them, n/N jump between matches, scrolling up pauses, G follows again.\n" +
+			"/ filters (TEXT, or KEY:VALUE with KEY a column title such as state:rolling), o sorts by the next\n" +
+			"column, r reverses. Actions, each confirmed first: S scale, F force a new deployment, B roll back\n" +
+			"(services); D drain, A activate (instances). ? lists every key. Data is read every --refresh;\n" +
+			"utilization at most once a minute. The dashboard's own log goes to --log-file.\n\n" +
 			"Examples:\n" +
 			"  ecsctl top\n" +
 			"  ecsctl top -c prod --refresh 10s\n" +
@@ -89,6 +91,12 @@ func (a *app) runTop(c *cli.Context) error {
 			ECS:      cl.ECS,
 		}
 	}
+	// The logs pane follows as `ecsctl logs -f` does, at its pace.
+	logsEvery := a.pollInterval(c)
+	if !flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
+		logsEvery = 2 * time.Second
+	}
+	logs := &tui.OpsLogs{ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region, PollInterval: logsEvery}
 	if a.io.NoColor {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
@@ -104,7 +112,7 @@ func (a *app) runTop(c *cli.Context) error {
 	}()
 	log.Printf("top: started (cluster %q, refresh %s, read-only %v)", cluster, refresh, readOnly)
 
-	m := tui.New(tui.Options{Source: src, Actions: actions, Cluster: cluster, Refresh: refresh, ReadOnly: readOnly, Context: c.Context})
+	m := tui.New(tui.Options{Source: src, Actions: actions, Logs: logs, Cluster: cluster, Refresh: refresh, ReadOnly: readOnly, Context: c.Context})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(c.Context), tea.WithInput(a.io.In), tea.WithOutput(a.io.Out))
 	_, err = p.Run()
 	m.Stop() // no read or action goroutine outlives the dashboard

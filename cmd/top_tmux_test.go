@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 // would: `ecsctl sandbox` in the background, `ecsctl top` in a 120x40 tmux
 // session, keys sent with send-keys and the screen read with capture-pane.
 // It scales a service from the dashboard and checks the sandbox's state,
-// then quits and checks the terminal was given back and the exit code.
+// opens the service's logs pane and searches it, then quits and checks the terminal was given back and the exit code.
 // CI sets ECSCTL_TMUX_TEST=1 and installs tmux.
 func TestTopInTmux(t *testing.T) {
 	if os.Getenv("ECSCTL_TMUX_TEST") != "1" {
@@ -97,6 +98,27 @@ func TestTopInTmux(t *testing.T) {
 	topEventually(t, "the action's result on screen", func() bool {
 		return strings.Contains(screen(), fmt.Sprintf("desired %d → %d", before, target))
 	})
+	// The logs pane of admin-api: the sandbox's lines, followed; a search
+	// marks its matches; esc goes back and ends the tail.
+	tm("send-keys", "-t", "top", "L")
+	lines := regexp.MustCompile(`\b[1-9][0-9]* lines · following`)
+	topEventually(t, "admin-api's log lines in the pane", func() bool {
+		s := screen()
+		return strings.Contains(s, "Clusters › prod › Services › admin-api › Logs") && lines.MatchString(s) && strings.Contains(s, `/app {"level":`)
+	}, screen)
+	tm("send-keys", "-t", "top", "/", "level", "Enter")
+	topEventually(t, "the search's matches", func() bool {
+		s := screen()
+		return regexp.MustCompile(`/level [0-9]+/[1-9]`).MatchString(s) && strings.Contains(s, "› ")
+	}, screen)
+	t.Logf("the logs pane:\n%s", screen())
+	tm("send-keys", "-t", "top", "Escape") // clears the search
+	topEventually(t, "the search cleared", func() bool { return !strings.Contains(screen(), "/level ") }, screen)
+	tm("send-keys", "-t", "top", "Escape") // leaves the pane
+	topEventually(t, "the services again", func() bool {
+		s := screen()
+		return strings.Contains(s, "Clusters › prod › Services ") && strings.Contains(s, "DESIRED")
+	})
 	tm("send-keys", "-t", "top", "q")
 	topEventually(t, "ecsctl top to exit", func() bool {
 		return strings.TrimSpace(tm("display-message", "-p", "-t", "top", "#{pane_dead}")) == "1"
@@ -116,11 +138,15 @@ func TestTopInTmux(t *testing.T) {
 }
 
 // topEventually polls cond until it holds; the bound only stops a hang.
-func topEventually(t *testing.T, what string, cond func() bool) {
+// With screen given, a failure shows the screen.
+func topEventually(t *testing.T, what string, cond func() bool, screen ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if len(screen) > 0 {
+				t.Fatalf("gave up waiting for %s; the screen:\n%s", what, screen[0]())
+			}
 			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)

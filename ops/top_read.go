@@ -233,3 +233,51 @@ func (s *TopSource) CheckCluster(ctx context.Context, cluster string) error {
 	_, err := overviewDescribeCluster(ctx, s.Overview.ECS, cluster)
 	return err
 }
+
+// ServiceStateCounts counts a cluster's services by deployment state.
+type ServiceStateCounts struct {
+	Services int `json:"services"`
+	Rolling  int `json:"rolling"`
+	Failed   int `json:"failed"`
+	Scaling  int `json:"scaling"`
+}
+
+// NotSteady is how many services are rolling, failed or scaling.
+func (c ServiceStateCounts) NotSteady() int { return c.Rolling + c.Failed + c.Scaling }
+
+// ServiceStates classifies every service of the named clusters as
+// `ecsctl services` does (steady, rolling, failed, scaling): per cluster,
+// ceil(services/100) ListServices and ceil(services/10) DescribeServices.
+func (s *TopSource) ServiceStates(ctx context.Context, clusters []string) (map[string]ServiceStateCounts, error) {
+	o := s.data()
+	out := make(map[string]ServiceStateCounts, len(clusters))
+	for _, cluster := range clusters {
+		var arns []string
+		p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			}
+			arns = append(arns, page.ServiceArns...)
+		}
+		svcs, err := o.describeServices(ctx, cluster, arns)
+		if err != nil {
+			return nil, err
+		}
+		var c ServiceStateCounts
+		for _, svc := range svcs {
+			c.Services++
+			switch overviewServiceState(svc) {
+			case ServiceStateRolling:
+				c.Rolling++
+			case ServiceStateFailed:
+				c.Failed++
+			case ServiceStateScaling:
+				c.Scaling++
+			}
+		}
+		out[cluster] = c
+	}
+	return out, nil
+}

@@ -119,3 +119,74 @@ func TestTopServicesReadsTasksOnlyUntilRevisionsAreKnown(t *testing.T) {
 		t.Fatalf("new revision row: %+v", third[7])
 	}
 }
+
+// topStatesECS answers ListServices in pages of 10 and DescribeServices
+// with a service's state chosen by its number, counting the calls.
+type topStatesECS struct {
+	OverviewECS
+	mu    sync.Mutex
+	calls map[string]int
+	n     int
+}
+
+func (f *topStatesECS) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
+	f.mu.Lock()
+	f.calls["ListServices"]++
+	f.mu.Unlock()
+	start := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &start)
+	}
+	out := &ecs.ListServicesOutput{}
+	for i := start; i < f.n && i < start+10; i++ {
+		out.ServiceArns = append(out.ServiceArns, fmt.Sprintf("svc-%02d", i))
+	}
+	if start+10 < f.n {
+		out.NextToken = aws.String(fmt.Sprint(start + 10))
+	}
+	return out, nil
+}
+
+func (f *topStatesECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	f.mu.Lock()
+	f.calls["DescribeServices"]++
+	f.mu.Unlock()
+	if len(in.Services) > 10 {
+		return nil, fmt.Errorf("%d services in one DescribeServices", len(in.Services))
+	}
+	out := &ecs.DescribeServicesOutput{}
+	for _, name := range in.Services {
+		var i int
+		fmt.Sscanf(name, "svc-%d", &i)
+		s := types.Service{ServiceName: aws.String(name), Status: aws.String("ACTIVE"), DesiredCount: 2, RunningCount: 2,
+			Deployments: []types.Deployment{{Status: aws.String("PRIMARY"), RolloutState: types.DeploymentRolloutStateCompleted}}}
+		switch {
+		case i == 3: // failed
+			s.Deployments[0].RolloutState = types.DeploymentRolloutStateFailed
+		case i%10 == 5: // rolling: two deployments
+			s.Deployments = append(s.Deployments, types.Deployment{Status: aws.String("ACTIVE")})
+		case i == 7: // scaling
+			s.RunningCount = 1
+		case i == 8: // deleted since the listing: not counted
+			s.Status = aws.String("INACTIVE")
+		}
+		out.Services = append(out.Services, s)
+	}
+	return out, nil
+}
+
+func TestTopServiceStatesCountsAndBatches(t *testing.T) {
+	f := &topStatesECS{calls: map[string]int{}, n: 25}
+	src := NewTopSource(&Overview{ECS: f})
+	got, err := src.ServiceStates(context.Background(), []string{"prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ServiceStateCounts{Services: 24, Failed: 1, Rolling: 2, Scaling: 1}
+	if got["prod"] != want || got["prod"].NotSteady() != 4 {
+		t.Errorf("states %+v, want %+v", got["prod"], want)
+	}
+	if f.calls["ListServices"] != 3 || f.calls["DescribeServices"] != 3 {
+		t.Errorf("calls %v: want 3 ListServices pages and ceil(25/10) = 3 DescribeServices", f.calls)
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"ecsctl/ops"
 )
 
 // Benchmarks of the dashboard on the large world (1,000 services, 500
@@ -157,3 +160,44 @@ func BenchmarkTopLargeRefreshServices(b *testing.B) { benchTopRefresh(b, "") }
 
 // BenchmarkTopLargeRefreshInstances: one refresh of the instances view.
 func BenchmarkTopLargeRefreshInstances(b *testing.B) { benchTopRefresh(b, "3") }
+
+// BenchmarkTopLargeRefreshClusters: one refresh of the clusters view,
+// with the services' states it counts (the services not steady).
+func BenchmarkTopLargeRefreshClusters(b *testing.B) { benchTopRefresh(b, "1") }
+
+// BenchmarkTopLogsPane: lines through the logs pane in batches of 100, the
+// screen drawn after each batch as bubbletea would; the pane keeps the
+// newest 5,000, so the heap stays flat however many lines pass.
+//
+//	go test ./tui -run '^$' -bench BenchmarkTopLogsPane -benchtime 2000x
+func BenchmarkTopLogsPane(b *testing.B) {
+	m := newTestModel(b, Options{Source: &fakeSource{}, Logs: newFakeLogs(), Cluster: "prod", Refresh: time.Hour, Now: func() time.Time { return testNow }}, 160, 50)
+	m.view, m.service = viewServices, "api"
+	m.openLogs(ops.LogsRequest{Cluster: "prod", Service: "api"}, "api") // the tail itself is not started
+	m.logs.setQuery("error")
+	batch := make([]topLogLine, 100)
+	var ms runtime.MemStats
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range batch {
+			n := i*100 + k
+			batch[k] = topLogLine{id: strconv.Itoa(n), at: testNow.Add(time.Duration(n) * time.Millisecond), task: "0f3c6e1a9b2d4c5e", container: "app",
+				msg: `{"level":"info","ts":"2026-11-21T10:00:00.000Z","msg":"order processed","trace_id":"7ba3d27964f56d32f8f058b4d0fb47a6","duration_ms":` + strconv.Itoa(n%900) + `}`}
+			if n%50 == 0 {
+				batch[k].msg = `{"level":"error","msg":"upstream returned 503"}`
+			}
+		}
+		m.onLogs(topLogsMsg{gen: m.logs.gen, lines: append([]topLogLine(nil), batch...)})
+		_ = m.View()
+	}
+	b.StopTimer()
+	if got := len(m.logs.lines); got != min(5000, b.N*100) {
+		b.Fatalf("pane keeps %d lines", got)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/line")
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	m.Stop()
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -59,6 +60,7 @@ type topSandbox struct {
 	ecs     *ecs.Client
 	src     *ops.TopSource
 	actions *OpsActions
+	logs    *OpsLogs
 	now     time.Time
 }
 
@@ -110,11 +112,13 @@ func topSandboxAt(url string, now time.Time, wrap func(aws.HTTPClient) aws.HTTPC
 		Deployer: &ops.Deployer{ECS: ecsc, Region: "us-east-1", Clock: clock},
 		ECS:      ecsc,
 	}
-	return &topSandbox{url: url, ecs: ecsc, src: src, actions: acts, now: now}
+	cwl := cloudwatchlogs.NewFromConfig(cfg)
+	logs := &OpsLogs{ECS: ecsc, Logs: func(string) ops.LogsAPI { return cwl }, Region: "us-east-1", Clock: clock, PollInterval: 10 * time.Millisecond}
+	return &topSandbox{url: url, ecs: ecsc, src: src, actions: acts, logs: logs, now: now}
 }
 
 func (sb *topSandbox) options(cluster string, readOnly bool) Options {
-	o := Options{Source: sb.src, Actions: sb.actions, Cluster: cluster, Refresh: time.Hour, ReadOnly: readOnly, Now: func() time.Time { return sb.now }}
+	o := Options{Source: sb.src, Actions: sb.actions, Logs: sb.logs, Cluster: cluster, Refresh: time.Hour, ReadOnly: readOnly, Now: func() time.Time { return sb.now }}
 	return o
 }
 

@@ -22,6 +22,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case modeFilter, modeCount:
 		return m.onInputKey(msg)
+	case modeSearch:
+		return m.onSearchKey(msg)
 	case modeConfirm:
 		a := m.confirm
 		m.mode, m.confirm = modeNormal, nil
@@ -31,6 +33,9 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.message = "cancelled"
 		return nil
+	}
+	if m.view == viewLogs {
+		return m.onLogsKey(msg)
 	}
 	k, t := m.keys, m.table()
 	m.message = ""
@@ -68,6 +73,15 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.refresh()
 	case key.Matches(msg, k.Enter):
 		return m.open()
+	case key.Matches(msg, k.Tasks):
+		return m.tasks()
+	case key.Matches(msg, k.Logs):
+		req, crumb, ok := m.logsTarget(false)
+		if !ok {
+			m.message = "select a service or a task first (views 2 and 4) to see its logs"
+			return nil
+		}
+		return m.openLogs(req, crumb)
 	case key.Matches(msg, k.Back):
 		if t.filter != "" {
 			t.setFilter("")
@@ -182,13 +196,7 @@ func (m *Model) open() tea.Cmd {
 		m.setCluster(r.Key)
 		return m.switchView(viewServices)
 	case viewServices:
-		name := strings.TrimPrefix(r.Key, "svc:")
-		if name != m.service {
-			m.detail = nil
-			m.tables[viewService].selected = ""
-		}
-		m.service = name
-		return m.switchView(viewService)
+		return m.openService(strings.TrimPrefix(r.Key, "svc:"))
 	case viewInstances:
 		arn := strings.TrimPrefix(r.Key, "inst:")
 		if arn != m.instanceArn {
@@ -202,7 +210,40 @@ func (m *Model) open() tea.Cmd {
 			}
 		}
 		return m.switchView(viewInstance)
+	case viewService, viewInstance: // a task: its logs
+		if req, crumb, ok := m.logsTarget(true); ok {
+			return m.openLogs(req, crumb)
+		}
 	}
+	return nil
+}
+
+// openService opens a service's drill-down (view 4).
+func (m *Model) openService(name string) tea.Cmd {
+	if name != m.service {
+		m.detail = nil
+		m.tables[viewService].selected = ""
+	}
+	m.service = name
+	return m.switchView(viewService)
+}
+
+// tasks is key 4: the drill-down of the selected service or instance, or
+// the last one opened.
+func (m *Model) tasks() tea.Cmd {
+	switch {
+	case m.view == viewServices || m.view == viewInstances:
+		return m.open()
+	case m.view == viewLogs && m.logs != nil && (m.logs.from == viewService || m.logs.from == viewInstance):
+		return m.switchView(m.logs.from)
+	case m.view == viewLogs && m.logs != nil && m.logs.req.Service != "":
+		return m.openService(m.logs.req.Service)
+	case m.view == viewService || m.view == viewInstance:
+		return nil
+	case m.service != "" && m.cluster != "":
+		return m.switchView(viewService)
+	}
+	m.message = "select a service or an instance first (views 2 and 3)"
 	return nil
 }
 
@@ -215,6 +256,10 @@ func (m *Model) back() tea.Cmd {
 		return m.switchView(viewInstances)
 	case viewServices, viewInstances:
 		return m.switchView(viewClusters)
+	case viewLogs:
+		if m.logs != nil {
+			return m.switchView(m.logs.from)
+		}
 	}
 	return nil
 }

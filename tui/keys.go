@@ -13,9 +13,13 @@ import (
 // actions are capital letters so that a stray key never starts one.
 type topKeys struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Left, Right key.Binding
-	Enter, Back, Clusters, Services, Instances           key.Binding
+	Enter, Back, Clusters, Services, Instances, Tasks    key.Binding
+	Logs                                                 key.Binding
 	Filter, Sort, SortBack, Reverse, Refresh, Help, Quit key.Binding
 	Scale, Force, Rollback, Drain, Activate              key.Binding
+	// The logs pane: / searches there (Search is Filter's help line),
+	// n/N jump between matches, f toggles following.
+	Search, Next, Prev, Follow key.Binding
 }
 
 func newTopKeys() topKeys {
@@ -31,11 +35,13 @@ func newTopKeys() topKeys {
 		Bottom:    b("G/end", "last row", "G", "end"),
 		Left:      b("left/h", "scroll columns left", "left", "h"),
 		Right:     b("right/l", "scroll columns right", "right", "l"),
-		Enter:     b("enter", "open the selected row", "enter"),
+		Enter:     b("enter", "open the row (task: logs)", "enter"),
 		Back:      b("esc", "back (or clear the filter)", "esc"),
 		Clusters:  b("1", "clusters", "1"),
 		Services:  b("2", "services of the cluster", "2"),
 		Instances: b("3", "instances of the cluster", "3"),
+		Tasks:     b("4", "tasks of service/instance", "4"),
+		Logs:      b("L/5", "logs of service or task", "L", "5"),
 		Filter:    b("/", "filter (TEXT or col:value)", "/"),
 		Sort:      b("o", "sort by the next column", "o", "s"),
 		SortBack:  b("O", "sort by previous column", "O"),
@@ -48,6 +54,10 @@ func newTopKeys() topKeys {
 		Rollback:  b("B", "roll back one revision", "B"),
 		Drain:     b("D", "drain the instance", "D"),
 		Activate:  b("A", "activate the instance", "A"),
+		Search:    b("/", "search the logs", "/"),
+		Next:      b("n", "next match (newer)", "n"),
+		Prev:      b("N", "previous match (older)", "N"),
+		Follow:    b("f/G", "follow newest (↑ pauses)", "f"),
 	}
 }
 
@@ -61,9 +71,10 @@ func (k topKeys) groups() []struct {
 		keys  []key.Binding
 	}{
 		{"move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Left, k.Right}},
-		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances}},
+		{"views", []key.Binding{k.Enter, k.Back, k.Clusters, k.Services, k.Instances, k.Tasks, k.Logs}},
 		{"table", []key.Binding{k.Filter, k.Sort, k.SortBack, k.Reverse, k.Refresh, k.Help, k.Quit}},
 		{"actions (each asks first)", []key.Binding{k.Scale, k.Force, k.Rollback, k.Drain, k.Activate}},
+		{"logs pane (5)", []key.Binding{k.Search, k.Next, k.Prev, k.Follow}},
 	}
 }
 

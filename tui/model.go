@@ -23,6 +23,8 @@ type Source interface {
 	Instances(ctx context.Context, cluster string) ([]ops.InstanceRow, error)
 	ServiceDetail(ctx context.Context, cluster, service string, lastEvents int) (*ops.ServiceStatus, error)
 	InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]ops.TaskRow, error)
+	// ServiceStates counts the services of each cluster by deployment state.
+	ServiceStates(ctx context.Context, clusters []string) (map[string]ops.ServiceStateCounts, error)
 	ClusterMetrics(ctx context.Context, clusters []string) (map[string]ops.Utilization, error)
 	ServiceMetrics(ctx context.Context, cluster string, services []string) (map[string]ops.Utilization, error)
 }
@@ -48,6 +50,12 @@ type Options struct {
 	// same view (default 1m: ECS publishes utilization per minute).
 	MetricsEvery time.Duration
 	ReadOnly     bool
+	// Logs follows logs for the logs pane (nil: no pane).
+	Logs LogSource
+	// LogsSince is how far back the pane starts (default 10m, as
+	// `ecsctl logs -f`); LogsMax is how many lines it keeps (default 5,000).
+	LogsSince time.Duration
+	LogsMax   int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Context bounds every read and action; cancelling it stops them.
@@ -63,6 +71,7 @@ const (
 	viewInstances
 	viewService  // drill-down: a service's tasks and events
 	viewInstance // drill-down: an instance's tasks
+	viewLogs     // the logs of a service or a task
 )
 
 // mode is what keys go to.
@@ -74,6 +83,7 @@ const (
 	modeHelp
 	modeCount   // typing a service's new desired count
 	modeConfirm // y/n on an action
+	modeSearch  // typing a search of the logs pane
 )
 
 // Model is the dashboard's state.
@@ -135,6 +145,12 @@ type Model struct {
 	// (model tests drive refreshes by hand).
 	actionsInFlight int
 	noTick          bool
+
+	// The logs pane (view 5); logsGen tells its tails apart.
+	logs    *topLogsPane
+	logsGen int
+	// Service states per cluster, for the clusters view.
+	clusterStates map[string]ops.ServiceStateCounts
 }
 
 // New builds the dashboard model.
@@ -154,6 +170,12 @@ func New(opts Options) *Model {
 	if opts.Actions == nil {
 		opts.ReadOnly = true
 	}
+	if opts.LogsSince <= 0 {
+		opts.LogsSince = 10 * time.Minute
+	}
+	if opts.LogsMax <= 0 {
+		opts.LogsMax = 5000
+	}
 	ctx, cancel := context.WithCancel(opts.Context)
 	m := &Model{
 		opts: opts, ctx: ctx, cancel: cancel, work: newTopWork(), keys: newTopKeys(), st: newTopStyles(),
@@ -161,7 +183,7 @@ func New(opts Options) *Model {
 		metricsAt: map[string]time.Time{}, clusterUtil: map[string]ops.Utilization{}, serviceUtil: map[string]ops.Utilization{},
 		trend: map[string][]float64{}, notes: map[string]string{}, noteAge: map[string]int{},
 	}
-	for _, v := range []view{viewClusters, viewServices, viewInstances, viewService, viewInstance} {
+	for _, v := range []view{viewClusters, viewServices, viewInstances, viewService, viewInstance, viewLogs} {
 		m.tables[v] = &topTable{}
 	}
 	if opts.Cluster != "" {
@@ -227,11 +249,14 @@ type dataMsg struct {
 	seq       int
 	view      view
 	clusters  []ops.ClusterSummary
+	states    map[string]ops.ServiceStateCounts
 	services  []ops.ServiceRow
 	instances []ops.InstanceRow
 	detail    *ops.ServiceStatus
 	instTasks []ops.TaskRow
 	err       error
+	// partial is an error of a read that only adds to the view.
+	partial error
 }
 
 type metricsMsg struct {
@@ -290,6 +315,9 @@ func (m *Model) Init() tea.Cmd {
 // refresh starts a read of the current view unless one is in flight; then
 // it only notes that another is wanted when that one returns.
 func (m *Model) refresh() tea.Cmd {
+	if m.view == viewLogs {
+		return nil // the pane follows on its own
+	}
 	if m.inFlight {
 		m.wantAgain = true
 		return nil
@@ -303,6 +331,15 @@ func (m *Model) refresh() tea.Cmd {
 		switch v {
 		case viewClusters:
 			msg.clusters, msg.err = src.Clusters(ctx)
+			if msg.err == nil {
+				names := make([]string, len(msg.clusters))
+				for i, c := range msg.clusters {
+					names[i] = c.Name
+				}
+				// The states only add a column: without them the
+				// clusters still show, with the error.
+				msg.states, msg.partial = src.ServiceStates(ctx, names)
+			}
 		case viewServices:
 			msg.services, msg.err = src.Services(ctx, cluster)
 		case viewInstances:
@@ -367,6 +404,9 @@ func (m *Model) maybeMetrics() tea.Cmd {
 // switchView changes the view; the data of the old one is stale from now
 // on (its reply, if in flight, is dropped by sequence number).
 func (m *Model) switchView(v view) tea.Cmd {
+	if v != viewLogs {
+		m.stopLogs() // leaving the pane ends its tail
+	}
 	if v != m.view {
 		m.tables[v].offset = 0
 	}
@@ -404,7 +444,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case actionMsg:
 		return m, m.onAction(msg)
+	case topLogsMsg:
+		return m, m.onLogs(msg)
 	case tea.KeyMsg:
+		// Keys typed fast (or over a slow link) can arrive as one message
+		// of several runes: each is a key of its own ("/level" is / then
+		// the search).
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.onKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			return m, tea.Batch(cmds...)
+		}
 		return m, m.onKey(msg)
 	}
 	return m, nil
@@ -440,6 +492,9 @@ func (m *Model) onData(msg dataMsg) tea.Cmd {
 	switch msg.view {
 	case viewClusters:
 		m.clusters = msg.clusters
+		if msg.partial == nil {
+			m.clusterStates = msg.states
+		}
 	case viewServices:
 		m.services = msg.services
 	case viewInstances:
@@ -448,6 +503,9 @@ func (m *Model) onData(msg dataMsg) tea.Cmd {
 		m.detail = msg.detail
 	case viewInstance:
 		m.instTasks = msg.instTasks
+	}
+	if msg.partial != nil {
+		m.setErr(msg.partial) // the last states read stay
 	}
 	m.clearDoneNotes()
 	m.rebuild()

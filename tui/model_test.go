@@ -24,6 +24,7 @@ type fakeSource struct {
 	serviceDetail  func(cluster, service string) (*ops.ServiceStatus, error)
 	instanceTasks  func(cluster, arn string) ([]ops.TaskRow, error)
 	serviceMetrics func(cluster string, names []string) (map[string]ops.Utilization, error)
+	serviceStates  func(clusters []string) (map[string]ops.ServiceStateCounts, error)
 }
 
 func (f *fakeSource) count(name string) {
@@ -75,6 +76,13 @@ func (f *fakeSource) InstanceTasks(ctx context.Context, cluster, arn string) ([]
 		return nil, nil
 	}
 	return f.instanceTasks(cluster, arn)
+}
+func (f *fakeSource) ServiceStates(ctx context.Context, clusters []string) (map[string]ops.ServiceStateCounts, error) {
+	f.count("ServiceStates")
+	if f.serviceStates == nil {
+		return map[string]ops.ServiceStateCounts{}, nil
+	}
+	return f.serviceStates(clusters)
 }
 func (f *fakeSource) ClusterMetrics(ctx context.Context, names []string) (map[string]ops.Utilization, error) {
 	f.count("ClusterMetrics")
@@ -159,7 +167,8 @@ func TestNavigationAndBreadcrumbs(t *testing.T) {
 		t.Fatalf("enter on staging:\n%s", m.View())
 	}
 	press(t, m, "enter")
-	if m.view != viewService || !strings.Contains(m.View(), "Clusters › staging › Services › staging-api") {
+	// At 80 columns the first step gives way to READ-ONLY.
+	if m.view != viewService || !strings.Contains(m.View(), "ecsctl top  … › staging › Services › staging-api") || !strings.Contains(m.View(), "READ-ONLY") {
 		t.Fatalf("drill-down:\n%s", m.View())
 	}
 	press(t, m, "esc")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -142,5 +143,85 @@ func TestSandboxReadOnlyChangesNothing(t *testing.T) {
 	}
 	if len(sb.sim.Requests()) == 0 {
 		t.Fatal("no requests at all: the test proves nothing")
+	}
+}
+
+// The logs pane against the sandbox: it shows the lines the sandbox wrote
+// for the service's tasks, each once, and follows the new ones.
+func TestSandboxLogsPaneShowsWhatTheServiceWrote(t *testing.T) {
+	sb := startTopSandbox(t, "small")
+	m := newTestModel(t, sb.options("small", true), 120, 40)
+	settle(t, m, m.Init())
+	for i := 0; i < len(m.table().rows) && selectedName(m) != "svc:api"; i++ {
+		press(t, m, "j")
+	}
+	if selectedName(m) != "svc:api" {
+		t.Fatalf("api not found:\n%s", m.View())
+	}
+	since := sb.now.Add(-10 * time.Minute)
+	d := openPane(t, m, keyL)
+	shown := func() map[string]int {
+		ids := map[string]int{}
+		for _, l := range m.logs.lines {
+			ids[l.id]++
+		}
+		return ids
+	}
+	// Everything written up to a minute ago (later events may still be
+	// held back for ordering or arrive late) is shown.
+	check := func(until time.Time) {
+		t.Helper()
+		want := sb.sim.LogEventsWritten("/ecs/small/api", nil, since, until)
+		if len(want) == 0 {
+			t.Fatal("the sandbox wrote nothing for api")
+		}
+		d.pump(func() bool {
+			ids := shown()
+			for _, w := range want {
+				if ids[w.ID] == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		all := map[string]sim.LogEventRecord{}
+		for _, w := range sb.sim.LogEventsWritten("/ecs/small/api", nil, since, time.Time{}) {
+			all[w.ID] = w
+		}
+		for id, n := range shown() {
+			_, ok := all[id]
+			switch {
+			case n > 1:
+				t.Errorf("event %s shown %d times", id, n)
+			case !ok:
+				t.Errorf("event %s was not written for api", id)
+			}
+		}
+		for _, l := range m.logs.lines {
+			if w := all[l.id]; topLogsClean(w.Message) != l.msg || !strings.HasSuffix(w.Stream, "/"+l.container+"/"+l.task) {
+				t.Errorf("line %s: %q from %s, the sandbox wrote %q to %s", l.id, l.msg, l.container+"/"+l.task, w.Message, w.Stream)
+				break
+			}
+		}
+		t.Logf("%d lines shown, %d written up to %s", len(m.logs.lines), len(want), until.Format(time.RFC3339))
+	}
+	check(sb.now.Add(-time.Minute))
+	v := m.View()
+	last := m.logs.lines[len(m.logs.lines)-1]
+	if !strings.Contains(v, topShortID(last.task)+"/"+last.container) || !strings.Contains(v, "following") {
+		t.Errorf("the newest line is not on screen:\n%s", v)
+	}
+	// Time passes in the sandbox: the pane follows the new lines.
+	before := len(m.logs.lines)
+	sb.sim.Advance(3 * time.Minute)
+	check(sb.now.Add(2 * time.Minute))
+	if len(m.logs.lines) <= before {
+		t.Errorf("no new lines followed (%d before, %d after)", before, len(m.logs.lines))
+	}
+	p := m.logs
+	press(t, m, "esc")
+	waitClosed(t, p.done, "the tail after esc")
+	if muts := sb.mutations(); len(muts) != 0 {
+		t.Errorf("the logs pane changed something: %v", muts)
 	}
 }

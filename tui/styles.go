@@ -11,7 +11,7 @@ import (
 // through lipgloss's profile detection; with NO_COLOR (or --no-color) the
 // caller pins the Ascii profile and only the layout and markers remain.
 type topStyles struct {
-	title, header, selected, dim, bad, warn, busy, ok, status, errLine, box lipgloss.Style
+	title, header, selected, dim, bad, warn, busy, ok, status, errLine, box, match lipgloss.Style
 }
 
 func newTopStyles() *topStyles {
@@ -27,6 +27,7 @@ func newTopStyles() *topStyles {
 		status:   lipgloss.NewStyle().Faint(true),
 		errLine:  lipgloss.NewStyle().Foreground(lipgloss.AdaptiveColor{Light: "1", Dark: "9"}).Bold(true),
 		box:      lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1),
+		match:    lipgloss.NewStyle().Reverse(true).Bold(true),
 	}
 }
 

@@ -35,6 +35,9 @@ type topRow struct {
 	Cells []topCell
 	Style lipgloss.Style
 	Mark  bool // styled (failing, rolling ...)
+	// Sign marks the row in the gutter, for terminals without colour
+	// (NO_COLOR) too: ! failing or disconnected, ~ changing.
+	Sign string
 }
 
 // topTable holds the state of one scrolling table that must survive
@@ -286,8 +289,11 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 			cells[k] = c.Text
 		}
 		gutter := "  "
-		if i == t.cursor {
+		switch {
+		case i == t.cursor:
 			gutter = "› "
+		case r.Sign != "":
+			gutter = r.Sign + " "
 		}
 		s := fitWidth(gutter+line(cells, right), width)
 		switch {

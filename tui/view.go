@@ -23,19 +23,23 @@ func (m *Model) rebuild() {
 	switch m.view {
 	case viewClusters:
 		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true}, {Title: "DRAINING", Right: true}, {Title: "SERVICES", Right: true},
-			{Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
+			{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
 		for _, c := range m.clusters {
 			u := m.clusterUtil[c.Name]
 			if u.CPU == nil && u.Memory == nil {
 				u = ops.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
 			}
+			st, known := m.clusterStates[c.Name]
 			r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
-				num(c.RunningTasks), num(c.PendingTasks),
+				topNotSteady(st, known), num(c.RunningTasks), num(c.PendingTasks),
 				numText(topBar(c.CPUReserved, c.CPURegistered, 8), ratio(c.CPUReserved, c.CPURegistered)),
 				numText(topBar(c.MemoryReserved, c.MemoryRegistered, 8), ratio(c.MemoryReserved, c.MemoryRegistered)),
 				numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
-			if c.PendingTasks > 0 || c.DrainingInstances > 0 {
-				r.Mark, r.Style = true, m.st.warn
+			switch {
+			case st.Failed > 0:
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
+			case st.NotSteady() > 0 || c.PendingTasks > 0 || c.DrainingInstances > 0:
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -57,14 +61,14 @@ func (m *Model) rebuild() {
 			r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
 				num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
 				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
-				txt(topSpark(m.trend[key], 8)), txt(topEvent(s.LastEvent, s.LastEventAt, now))}}
+				numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
 			switch s.State {
 			case ops.ServiceStateFailed:
-				r.Mark, r.Style = true, m.st.bad
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case ops.ServiceStateRolling:
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			case ops.ServiceStateScaling:
-				r.Mark, r.Style = true, m.st.busy
+				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -94,11 +98,11 @@ func (m *Model) rebuild() {
 				num(in.CPUFree), num(in.MemoryFree), numText(topAge(in.AgeSeconds), float64(in.AgeSeconds))}}
 			switch {
 			case !in.AgentConnected:
-				r.Mark, r.Style = true, m.st.bad
+				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case in.Status != "ACTIVE":
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			case in.AMIState == ops.InstanceAMIOld:
-				r.Mark, r.Style = true, m.st.busy
+				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
 		}
@@ -128,12 +132,51 @@ func (m *Model) rebuild() {
 			r := topRow{Key: tk.ID, Cells: []topCell{txt(tk.ID), txt(second), txt(tk.AZ), txt(status), txt(tk.Health), txt(tk.TargetHealth),
 				numText(started, age), numText(tk.TaskDefinition, float64(tk.Revision))}}
 			if tk.LastStatus != "RUNNING" || tk.Health == "UNHEALTHY" || (tk.TargetHealth != "" && tk.TargetHealth != "healthy") {
-				r.Mark, r.Style = true, m.st.warn
+				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
 			}
 			rows = append(rows, r)
 		}
 	}
 	t.setRows(cols, rows)
+}
+
+// topNotSteady is the clusters view's count of services not steady, with
+// the failed, rolling and scaling ones named; it sorts by the count,
+// failed ones weighing most.
+func topNotSteady(c ops.ServiceStateCounts, known bool) topCell {
+	if !known {
+		return numText("-", -1)
+	}
+	n := c.NotSteady()
+	if n == 0 {
+		return numText("0", 0)
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{c.Failed, "failed"}, {c.Rolling, "rolling"}, {c.Scaling, "scaling"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return numText(fmt.Sprintf("%d: %s", n, strings.Join(parts, ", ")), float64(n)+float64(c.Failed)*1e-3)
+}
+
+// topLast is the newest value of a trend (-1: none), what TREND sorts by.
+func topLast(vals []float64) float64 {
+	if len(vals) == 0 {
+		return -1
+	}
+	return vals[len(vals)-1]
+}
+
+// topEventOrder sorts LAST EVENT by when it happened.
+func topEventOrder(at *time.Time) float64 {
+	if at == nil {
+		return 0
+	}
+	return float64(at.Unix())
 }
 
 func ratio(a, b int) float64 {
@@ -197,6 +240,21 @@ func (m *Model) breadcrumbs() string {
 		parts = append(parts, m.cluster, "Services", m.service)
 	case viewInstance:
 		parts = append(parts, m.cluster, "Instances", m.instanceID)
+	case viewLogs:
+		if p := m.logs; p != nil {
+			switch p.from {
+			case viewServices:
+				parts = append(parts, m.cluster, "Services")
+			case viewService:
+				parts = append(parts, m.cluster, "Services", m.service)
+			case viewInstance:
+				parts = append(parts, m.cluster, "Instances", m.instanceID)
+			}
+			if p.from != viewService || len(p.req.Tasks) > 0 {
+				parts = append(parts, p.crumb)
+			}
+		}
+		parts = append(parts, "Logs")
 	}
 	return strings.Join(parts, " › ")
 }
@@ -223,17 +281,21 @@ func (m *Model) View() string {
 		right += every
 	}
 	right += ro
+	// Then the breadcrumbs lose their first steps, the current one stays.
+	crumbs := strings.Split(m.breadcrumbs(), " › ")
+	for len(crumbs) > 1 && ansi.StringWidth(left)+ansi.StringWidth(right)+1 > w {
+		if crumbs[0] == "…" {
+			crumbs = crumbs[1:]
+		}
+		crumbs[0] = "…"
+		left = m.st.title.Render("ecsctl top") + "  " + strings.Join(crumbs, " › ")
+	}
 	line1 := topJoin(left, right, w)
 
-	tabs := []string{"1 clusters", "2 services", "3 instances"}
-	cur := map[view]int{viewClusters: 0, viewServices: 1, viewService: 1, viewInstances: 2, viewInstance: 2}[m.view]
-	for i := range tabs {
-		if i == cur {
-			tabs[i] = "[" + tabs[i] + "]"
-		} else {
-			tabs[i] = " " + tabs[i] + " "
-		}
-	}
+	// The five views; the current one in brackets.
+	tabs := []string{"1 clusters", "2 services", "3 instances", "4 tasks", "5 logs"}
+	cur := map[view]int{viewClusters: 0, viewServices: 1, viewInstances: 2, viewService: 3, viewInstance: 3, viewLogs: 4}[m.view]
+	tabs[cur] = "[" + tabs[cur] + "]"
 	t := m.table()
 	info := fmt.Sprintf("%d rows", len(t.rows))
 	if len(t.rows) != len(t.all) {
@@ -242,7 +304,23 @@ func (m *Model) View() string {
 	if t.filter != "" {
 		info += " · filter " + t.filter
 	}
-	line2 := topJoin(strings.Join(tabs, ""), info, w)
+	if m.view == viewLogs && m.logs != nil {
+		info = m.logsInfo()
+	}
+	tabLine := strings.Join(tabs, " ")
+	if ansi.StringWidth(tabLine)+ansi.StringWidth(info)+2 > w {
+		// Narrow: the other views shrink to their number keys.
+		for i := range tabs {
+			if i != cur {
+				tabs[i] = tabs[i][:1]
+			}
+		}
+		tabLine = strings.Join(tabs, " ")
+	}
+	if cur != 0 {
+		tabLine = " " + tabLine
+	}
+	line2 := topJoin(tabLine, info, w)
 
 	bodyH := m.bodyHeight()
 	var body string
@@ -253,7 +331,11 @@ func (m *Model) View() string {
 		box := m.st.box.Render(m.confirm.question + "\n\n[y] yes   [any other key] no")
 		body = lipgloss.Place(w, bodyH, lipgloss.Center, lipgloss.Center, box)
 	default:
-		body = m.body(w, bodyH)
+		if m.view == viewLogs && m.logs != nil {
+			body = m.logsBody(w, bodyH)
+		} else {
+			body = m.body(w, bodyH)
+		}
 	}
 	body = topClip(body, w, bodyH)
 
@@ -261,12 +343,14 @@ func (m *Model) View() string {
 	switch {
 	case m.mode == modeFilter:
 		status = "/" + string(m.input) + "▏  (enter keep · esc close · KEY:VALUE with KEY a column title)"
+	case m.mode == modeSearch:
+		status = "/" + string(m.input) + "▏  (enter jump to the nearest match · esc cancel)"
 	case m.mode == modeCount:
 		status = fmt.Sprintf("scale %s/%s to: %s▏  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, string(m.input))
 		if m.message != "" {
 			status += "  " + m.message
 		}
-	case m.err != nil:
+	case m.err != nil && m.view != viewLogs: // the pane has its own
 		ago := "no data yet"
 		if !m.lastOK.IsZero() {
 			ago = "showing data from " + m.lastOK.Format("15:04:05")
@@ -276,6 +360,8 @@ func (m *Model) View() string {
 		status = m.st.status.Render("any key closes the help · q quits")
 	case m.message != "":
 		status = m.message
+	case m.view == viewLogs && m.logs != nil:
+		status = m.logsStatus(w)
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}
