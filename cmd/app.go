@@ -112,6 +112,9 @@ func (a *app) prepare(cmd *cli.Command) {
 	if cmd.Before == nil {
 		cmd.Before = a.before
 	}
+	if cmd.Action != nil && cmd.ArgsUsage == "" {
+		cmd.Action = rejectArgs(cmd.Action, len(cmd.Subcommands) > 0)
+	}
 	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
 		name := cmd.Name
 		cmd.Action = func(c *cli.Context) error {
@@ -123,6 +126,26 @@ func (a *app) prepare(cmd *cli.Command) {
 	}
 	for _, sub := range cmd.Subcommands {
 		a.prepare(sub)
+	}
+}
+
+// rejectArgs refuses positional arguments for a command that takes only
+// flags: flag parsing stops at the first argument, so a stray word would
+// silently drop every flag after it (a --dry-run among them).
+func rejectArgs(action cli.ActionFunc, hasSubcommands bool) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if !c.Args().Present() {
+			return action(c)
+		}
+		name := c.Command.FullName()
+		if hasSubcommands {
+			return usagef("unknown subcommand %q of %s: run 'ecsctl %s --help'", c.Args().First(), name, name)
+		}
+		rest := ""
+		if n := c.NArg() - 1; n > 0 {
+			rest = sprintf(", and %d more after it that were not read as flags", n)
+		}
+		return usagef("%s takes no arguments (got %q%s): give everything as flags; run 'ecsctl %s --help'", name, c.Args().First(), rest, name)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,6 +86,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	if cfg.Region == "" {
 		return nil, &awsSetupError{msg: "no AWS region: set --region or AWS_REGION (or region in your AWS profile)"}
 	}
+	if !regionRE.MatchString(cfg.Region) {
+		return nil, usagef("invalid AWS region %q: want a region name like us-east-1 (from --region, AWS_REGION or your AWS profile)", cfg.Region)
+	}
 	if !flagBool(c, "sandbox") {
 		if err := checkCredentials(ctx, cfg); err != nil {
 			return nil, err
@@ -92,6 +96,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	}
 	return newClients(cfg), nil
 }
+
+// regionRE is the shape of every AWS region name (us-east-1, us-gov-west-1).
+var regionRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 func newClients(cfg aws.Config) *clients {
 	return &clients{

@@ -165,6 +165,9 @@ func newRollbackCmd(a *app) *cli.Command {
 				Cluster: flagString(c, "cluster"), Service: c.String("service"), ToRevision: c.Int("to"),
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
 			}
+			if c.IsSet("to") && req.ToRevision < 1 {
+				return usagef("invalid --to %d: want a revision number of 1 or more (leave --to out for the previous revision)", req.ToRevision)
+			}
 			if err := ops.ValidateRollbackRequest(req); err != nil {
 				return err
 			}

@@ -65,6 +65,9 @@ func newSandboxCmd(a *app) *cli.Command {
 				ArgsUsage: "small|demo|large",
 				Action: func(c *cli.Context) error {
 					name := c.Args().First()
+					if c.NArg() > 1 {
+						return usagef("sandbox world takes one world name, got %d arguments: e.g. ecsctl sandbox world demo > my-world.json", c.NArg())
+					}
 					if name == "" {
 						name = "demo"
 					}
@@ -117,7 +120,7 @@ func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults
 
 func (a *app) serveSandbox(c *cli.Context) error {
 	speed := c.Float64("speed")
-	if speed <= 0 || speed > 10000 {
+	if !(speed > 0 && speed <= 10000) { // NaN too
 		return usagef("invalid --speed %v: want a number above 0 (virtual seconds per real second), at most 10000", speed)
 	}
 	if ps := c.Int("page-size"); ps < 1 || ps > 100 {

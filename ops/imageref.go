@@ -43,6 +43,9 @@ func ParseImageRef(s string) (ImageRef, error) {
 		}
 	}
 	if first, after, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		if !registryRE.MatchString(first) {
+			return ImageRef{}, Inputf("image reference %q: registry %q is not a host name with an optional :port (like 123456789012.dkr.ecr.us-east-1.amazonaws.com)", s, first)
+		}
 		r.Registry = first
 		rest = after
 	}
@@ -57,7 +60,9 @@ var (
 	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
 	repoRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	ecrRE    = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+	// registryRE is a DNS name or IPv4 address with an optional port.
+	registryRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$`)
+	ecrRE      = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
 )
 
 // String puts the reference back together.
