@@ -94,7 +94,7 @@ func loadWorld(name string) (*sim.World, error) {
 	}
 	w, err := sim.ParseWorld(data)
 	if err != nil {
-		return nil, usagef("invalid world file %s: %v", name, err)
+		return nil, usagef("invalid world file %s: %v (fix it, or start from 'ecsctl sandbox world demo > my-world.json')", name, err)
 	}
 	return w, nil
 }
@@ -106,7 +106,7 @@ func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults
 	}
 	s := sim.New(sim.Options{Seed: seed, Speed: speed, PageSize: pageSize})
 	if err := s.LoadWorld(w); err != nil {
-		return nil, usagef("invalid world %s: %v", world, err)
+		return nil, usagef("invalid world %s: %v (fix it, or start from 'ecsctl sandbox world demo > my-world.json')", world, err)
 	}
 	if faults != "" {
 		f, err := sim.ParseFaults(faults)
