@@ -39,60 +39,8 @@ func countingEndpoint(t *testing.T) *atomic.Int64 {
 	return &n
 }
 
-func TestBadInputIsOneLineExit2AndNoAWSCall(t *testing.T) {
-	calls := countingEndpoint(t)
-	cases := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"nope"}, `unknown command "nope"`},
-		{[]string{"version", "--bogus"}, "unknown flag --bogus"},
-		{[]string{"deploy", "--bogus"}, "unknown flag --bogus"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "abc", "--timeout", "soon"}, "invalid value \"soon\" for --timeout: want a duration"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "abc", "--keep-revisions", "x"}, "--keep-revisions: want a whole number"},
-		{[]string{"-o", "yaml", "version"}, "invalid value \"yaml\" for --output: want text or json"},
-		{[]string{"version", "--poll-interval", "-1s"}, "--poll-interval"},
-		{[]string{"deploy", "--service", "api", "--tag", "abc"}, "missing --cluster"},
-		{[]string{"deploy", "-c", "prod", "--tag", "abc"}, "missing --service"},
-		{[]string{"deploy", "-c", "prod", "--service", "api"}, "nothing to deploy"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "latest"}, "refusing mutable-looking tag \"latest\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "-bad"}, "invalid --tag \"-bad\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "a", "--timeout", "0s"}, "invalid --timeout"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--image", "app"}, "invalid --image \"app\": want CONTAINER=REF"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--image", "app=Bad Ref"}, "invalid --image app=Bad Ref"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--env", "app"}, "invalid --env \"app\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--unset-env", "app"}, "invalid --unset-env \"app\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--service", "api", "--tag", "a"}, "--service api given twice"},
-		{[]string{"rollback", "-c", "prod"}, "missing --service"},
-		{[]string{"rollback", "-c", "prod", "--service", "api", "--to", "-3"}, "invalid --to -3"},
-		{[]string{"completion"}, "completion needs one shell name"},
-		{[]string{"completion", "tcsh"}, "unknown shell \"tcsh\""},
-		{[]string{"sandbox", "--speed", "0"}, "invalid --speed"},
-		{[]string{"sandbox", "--world", "/nonexistent.json"}, "invalid --world"},
-		{[]string{"sandbox", "--faults", "throttle=2"}, "invalid --faults"},
-		{[]string{"sandbox", "push", "api"}, "sandbox push needs REPOSITORY:TAG"},
-		{[]string{"sandbox", "world", "huge"}, "unknown world \"huge\""},
-	}
-	for _, c := range cases {
-		code, stdout, stderr := run(t, c.args...)
-		if code != ExitUsage {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, stderr)
-			continue
-		}
-		if lines := strings.Count(strings.TrimSpace(stderr), "\n"); lines != 0 || !strings.HasPrefix(stderr, "ecsctl: ") {
-			t.Errorf("%v: stderr is not one line: %q", c.args, stderr)
-		}
-		if !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: stderr %q does not say %q", c.args, stderr, c.want)
-		}
-		if strings.Contains(stdout, "USAGE") {
-			t.Errorf("%v: help text dumped on bad input", c.args)
-		}
-	}
-	if n := calls.Load(); n != 0 {
-		t.Fatalf("bad input made %d AWS requests", n)
-	}
-}
+// The bad-input table (every command, malformed and hostile values, no AWS
+// call and no mutation) is TestBadInputTable in reliability_badinput_test.go.
 
 func TestMissingRegionIsExit3(t *testing.T) {
 	countingEndpoint(t)

@@ -90,7 +90,7 @@ func loadWorld(name string) (*sim.World, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, usagef("invalid --world %q: not small, demo or large, and not a readable file (%v)", name, errors.Unwrap(err))
+		return nil, usagef("invalid --world %q: not small, demo or large, and not a readable file (%v): give one of those names or a world JSON file", name, errors.Unwrap(err))
 	}
 	w, err := sim.ParseWorld(data)
 	if err != nil {
@@ -138,7 +138,7 @@ func (a *app) serveSandbox(c *cli.Context) error {
 		if data, rerr := os.ReadFile(statePath); rerr == nil {
 			s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed, PageSize: c.Int("page-size")})
 			if err != nil {
-				return usagef("invalid --state %s: %v", statePath, err)
+				return usagef("invalid --state %s: %v (fix or delete the file to start afresh from --world)", statePath, err)
 			}
 			fmt.Fprintf(a.io.Err, "loaded the sandbox account from %s\n", statePath)
 		}

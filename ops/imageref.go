@@ -24,7 +24,7 @@ func ParseImageRef(s string) (ImageRef, error) {
 		return r, Inputf("empty image reference")
 	}
 	if strings.ContainsAny(s, " \t\n\r") {
-		return r, Inputf("image reference %q contains white space", s)
+		return r, Inputf("image reference %q contains white space: remove it", s)
 	}
 	rest := s
 	if at := strings.Index(rest, "@"); at >= 0 {
@@ -52,6 +52,9 @@ func ParseImageRef(s string) (ImageRef, error) {
 	r.Repository = rest
 	if r.Repository == "" || !repoRE.MatchString(r.Repository) {
 		return ImageRef{}, Inputf("image reference %q: repository %q is not valid (lower-case path like team/app)", s, r.Repository)
+	}
+	if n := len(r.Name()); n > 255 {
+		return ImageRef{}, Inputf("image reference %.40q…: the name is %d characters, registries allow at most 255", s, n)
 	}
 	return r, nil
 }

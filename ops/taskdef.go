@@ -173,7 +173,7 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 			kept = append(kept, types.KeyValuePair{Name: aws.String(e.Key), Value: aws.String(*e.Value)})
 		}
 		if !found && e.Value == nil {
-			return Inputf("--unset-env %s:%s: container %s has no variable %s", e.Container, e.Key, e.Container, e.Key)
+			return Inputf("--unset-env %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", e.Container, e.Key, e.Container, e.Key)
 		}
 		cd.Environment = kept
 	}
