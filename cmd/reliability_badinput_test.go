@@ -160,6 +160,7 @@ func TestBadInputTable(t *testing.T) {
 		{logs("--since", "1y"), 2, `invalid value "1y" for --since`, false},
 		{logs("--since", "99999999999999h"), 2, `invalid value "99999999999999h" for --since`, false},
 		{logs("--since", "2026-13-45"), 2, `invalid value "2026-13-45" for --since`, false},
+		{logs("--since", "200000d"), 2, `invalid value "200000d" for --since`, false}, // overflowed into the future
 		{logs("--until", "yesterday"), 2, `invalid value "yesterday" for --until`, false},
 		{logs("--since", "10m", "--until", "1h"), 2, "is not after --since", false},
 		{logs("--overlap", "0s"), 2, "--overlap must be positive", false},
@@ -224,6 +225,7 @@ func TestBadInputTable(t *testing.T) {
 		{sbx("--page-size", "101"), 2, "invalid --page-size 101", false},
 		{sbx("--faults", "throttle=2"), 2, "invalid --faults", false},
 		{sbx("--faults", "bogus"), 2, "invalid --faults", false},
+		{sbx("--faults", "throttle=NaN"), 2, "invalid --faults", false},
 		{[]string{"sandbox", "--listen", "nope"}, 2, "cannot listen on nope", false},
 
 		// Image tags and references: shell metacharacters, paths, case, length, unicode.
@@ -254,7 +256,7 @@ func TestBadInputTable(t *testing.T) {
 		{dep("--image", "nope=api:1"), 2, `has no container "nope"`, true},
 		{dep("--tag", "a", "--container", "nope"), 2, `has no container "nope"`, true},
 		{dep("--tag", "a", "--env", "app"), 2, `invalid --env "app"`, false},
-		{dep("--tag", "a", "--env", ":A=b"), 2, `invalid --env ":A=b"`, false},
+		{dep("--tag", "a", "--env", ":A=b"), 2, `invalid --env ":A=********"`, false}, // never echo a value
 		{dep("--tag", "a", "--unset-env", "app"), 2, `invalid --unset-env "app"`, false},
 		{dep("--tag", "0000000", "--skip-image-check", "--unset-env", "app:NOPE"), 2, "container app has no variable NOPE", true},
 		{dep("--tag", "0000000", "--skip-image-check", "--env", "nope:A=b"), 2, `has no container "nope"`, true},
@@ -310,6 +312,7 @@ func TestBadInputTable(t *testing.T) {
 		{sbx("--world", world("negative.json", `{"name":"x","clusters":[{"name":"a","services":[{"name":"s","desired":-5,"containers":[{"name":"c","image":"c:1"}]}]}]}`)), 2, "desired -5", false},
 		{sbx("--world", world("asg.json", `{"name":"x","autoScalingGroups":[{"name":"g","launchTemplate":"nope","min":1,"max":1,"desired":1}]}`)), 2, `launch template "nope" does not exist`, false},
 		{sbx("--state", world("state.json", `{"version":`)), 2, "invalid --state", false},
+		{sbx("--state", world("nullevent.json", `{"version":1,"queue":[null]}`)), 2, "a null event in the queue", false},
 	}
 
 	for _, c := range cases {
@@ -386,5 +389,54 @@ func TestBadInputEveryCommand(t *testing.T) {
 	}
 	if n := len(sb.sim.Requests()); n > 0 {
 		t.Fatalf("%d AWS calls for unknown flags and stray arguments", n)
+	}
+}
+
+// TestBadInputFromTheEnvironment: the environment is input too. A malformed
+// ECSCTL_* value is a usage error naming the variable; an exported
+// ECSCTL_CLUSTER never beats a --cluster given on the command line, before
+// or after the command name (it used to beat one given before it).
+func TestBadInputFromTheEnvironment(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	for _, c := range []struct {
+		env, value string
+		args       []string
+		want       string
+	}{
+		{"ECSCTL_POLL_INTERVAL", "abc", []string{"services", "-c", "small"}, `"ECSCTL_POLL_INTERVAL"`},
+		{"ECSCTL_POLL_INTERVAL", "0s", []string{"services", "-c", "small"}, "invalid value 0s for --poll-interval"},
+		{"ECSCTL_POLL_INTERVAL", "-5s", []string{"events", "-c", "small", "-s", "api"}, "invalid value -5s for --poll-interval"},
+		{"ECSCTL_SANDBOX", "maybe", []string{"services", "-c", "small"}, `"ECSCTL_SANDBOX"`},
+		{"AWS_REGION", "us east 1", []string{"services", "-c", "small"}, `invalid AWS region "us east 1"`},
+		{"ECSCTL_SANDBOX_SPEED", "NaN", []string{"--sandbox", "services", "-c", "small"}, "invalid ECSCTL_SANDBOX_SPEED"},
+	} {
+		t.Run(c.env+"="+c.value, func(t *testing.T) {
+			t.Setenv(c.env, c.value)
+			t.Setenv("ECSCTL_SANDBOX_NO_PROBE", "1")
+			t.Setenv("ECSCTL_SANDBOX_STATE", filepath.Join(t.TempDir(), "state.json"))
+			sb.sim.ResetRequests()
+			code, stdout, stderr := run(t, c.args...)
+			if code != ExitUsage || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q: want exit 2 and one line saying %q", code, stdout, stderr, c.want)
+			}
+			if n := len(sb.sim.Requests()); n > 0 {
+				t.Errorf("%d AWS calls", n)
+			}
+		})
+	}
+
+	t.Setenv("ECSCTL_CLUSTER", "staging-does-not-exist")
+	for _, args := range [][]string{{"-c", "small", "services"}, {"services", "-c", "small"}, {"--cluster=small", "status", "-s", "api"}} {
+		code, stdout, stderr := run(t, args...)
+		if code != ExitOK || !strings.Contains(stdout, "api") {
+			t.Errorf("%v with ECSCTL_CLUSTER set: exit %d stderr %q: the flag must win", args, code, stderr)
+		}
+	}
+	code, _, stderr := run(t, "services")
+	if code != ExitAWS || !strings.Contains(stderr, "cluster staging-does-not-exist not found") {
+		t.Errorf("without a flag ECSCTL_CLUSTER is used: exit %d stderr %q", code, stderr)
+	}
+	if m := sb.mutations(); len(m) > 0 {
+		t.Fatalf("mutating AWS calls: %v", m)
 	}
 }

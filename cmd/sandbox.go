@@ -239,8 +239,8 @@ func (a *app) startSandbox(c *cli.Context) (string, error) {
 	speed := float64(defaultInProcessSpeed)
 	if v := a.io.Getenv("ECSCTL_SANDBOX_SPEED"); v != "" {
 		speed, err = strconv.ParseFloat(v, 64)
-		if err != nil || speed <= 0 {
-			return "", usagef("invalid ECSCTL_SANDBOX_SPEED %q: want a number above 0", v)
+		if err != nil || !(speed > 0 && speed <= 10000) { // NaN and Inf too
+			return "", usagef("invalid ECSCTL_SANDBOX_SPEED %q: want a number above 0, at most 10000", v)
 		}
 	}
 	var s *sim.Sim
