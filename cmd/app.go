@@ -274,15 +274,23 @@ func commonFlagsExcept(name string) []cli.Flag {
 		}
 		switch f := f.(type) {
 		case *cli.StringFlag:
-			f.EnvVars = nil
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
 		case *cli.BoolFlag:
-			f.EnvVars = nil
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
 		case *cli.DurationFlag:
-			f.EnvVars = nil
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// commonFlagEnvUsage keeps naming the environment variable in a command's help.
+func commonFlagEnvUsage(usage string, env []string) string {
+	if len(env) == 0 {
+		return usage
+	}
+	return usage + " [$" + strings.Join(env, ", $") + "]"
 }
 
 // The common flags exist at the top level and on every command; the value
