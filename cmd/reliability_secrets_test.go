@@ -51,6 +51,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{append([]string{"deploy", "-c", "small", "-s", "web", "--tag", sim.DemoNextTag, "-o", "json", "--debug"}, poll...), false, `"outcome"`},
 		{append([]string{"rollback", "-c", "small", "-s", "web", "--debug", "-o", "json"}, poll...), false, `"outcome"`},
 		{append([]string{"scale", "service", "-c", "small", "-s", "web", "--count", "3", "--wait", "--debug"}, poll...), false, "web"},
+		// A failing deploy shows stop reasons and the crashing container's logs.
+		{append([]string{"deploy", "-c", "small", "-s", "api", "--tag", sim.DemoCrashTag, "--debug"}, poll...), false, "BREAKER-ROLLED-BACK"},
 	}
 	for _, s := range steps {
 		variants := [][]string{nil}
