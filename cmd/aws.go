@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -150,6 +151,7 @@ func checkCredentials(ctx context.Context, cfg aws.Config) error {
 // debugMiddleware logs every AWS call (service, operation, duration, and
 // the error code if any) to stderr. It logs no parameters, so no secrets.
 func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
+	var mu sync.Mutex // the overviews call AWS from several goroutines
 	return func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ecsctlDebug",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -159,6 +161,8 @@ func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
 				if err != nil {
 					status = "error: " + oneLine(err.Error())
 				}
+				mu.Lock()
+				defer mu.Unlock()
 				fmt.Fprintf(ios.Err, "debug: %s %s.%s %s %s\n", time.Now().UTC().Format(time.RFC3339),
 					middleware.GetServiceID(ctx), middleware.GetOperationName(ctx),
 					time.Since(start).Round(time.Millisecond), status)
