@@ -40,7 +40,11 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	msg := fmt.Sprintf("%s %s not found", e.Kind, e.Name)
+	name := e.Name
+	if r := []rune(name); len(r) > 200 { // a hostile name is not echoed whole
+		name = string(r[:200]) + "…"
+	}
+	msg := fmt.Sprintf("%s %s not found", e.Kind, name)
 	if hint := notFoundHints[e.Kind]; hint != "" {
 		msg += ": " + hint
 	}
