@@ -93,6 +93,9 @@ func TestSecretsMaskedInDiffs(t *testing.T) {
 		"DATABASE_URL": "postgres://app:hunter2@db:5432/app",
 		"REDIS_URL":    "redis://:hunter2@cache:6379/0",
 		"GITHUB_TOKEN": "hunter2",
+		"DB_PASS":      "hunter2",
+		"MYSQL_DSN":    "app:hunter2@tcp(db:3306)/app",
+		"TLS_CERT_PEM": "-----BEGIN hunter2",
 	} {
 		shown := ops.MaskEnvValue(name, value)
 		if strings.Contains(shown, "hunter2") || !strings.Contains(shown, ops.Masked) {

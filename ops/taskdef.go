@@ -188,7 +188,7 @@ func containerNames(cds []types.ContainerDefinition) string {
 	return strings.Join(n, ", ")
 }
 
-var secretNameRE = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH)`)
+var secretNameRE = regexp.MustCompile(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
 
 // LooksSecret reports env var names whose values must never be shown.
 func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
