@@ -42,7 +42,16 @@ func Run(ctx context.Context, args []string, ios *render.IO) int {
 	locked.Err = &lockedWriter{w: ios.Err}
 	a := &app{ctx: ctx, io: &locked}
 	cliApp := a.newCLI()
-	err := cliApp.RunContext(ctx, args)
+	var err error
+	for _, arg := range args[1:] {
+		if strings.ContainsRune(arg, 0) {
+			err = usagef("argument %q contains a NUL byte: remove it", arg)
+			break
+		}
+	}
+	if err == nil {
+		err = cliApp.RunContext(ctx, args)
+	}
 	if a.sandbox != nil {
 		if cerr := a.sandbox.close(); cerr != nil && err == nil {
 			err = cerr
@@ -110,13 +119,16 @@ func (a *app) newCLI() *cli.App {
 // error handler and the one-line "unknown subcommand" answer.
 func (a *app) prepare(cmd *cli.Command) {
 	if !hasFlag(cmd.Flags, "cluster") {
-		cmd.Flags = append(cmd.Flags, commonFlags()...)
+		cmd.Flags = append(cmd.Flags, commonFlagsExcept("")...)
 	} else {
 		cmd.Flags = append(cmd.Flags, commonFlagsExcept("cluster")...)
 	}
 	cmd.OnUsageError = a.onUsageError
 	if cmd.Before == nil {
 		cmd.Before = a.before
+	}
+	if cmd.Action != nil && cmd.ArgsUsage == "" {
+		cmd.Action = rejectArgs(cmd.Action, len(cmd.Subcommands) > 0)
 	}
 	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
 		name := cmd.Name
@@ -132,6 +144,40 @@ func (a *app) prepare(cmd *cli.Command) {
 	}
 }
 
+// rejectArgs refuses positional arguments for a command that takes only
+// flags: flag parsing stops at the first argument, so a stray word would
+// silently drop every flag after it (a --dry-run among them).
+func rejectArgs(action cli.ActionFunc, hasSubcommands bool) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if !c.Args().Present() {
+			return action(c)
+		}
+		name := strings.TrimPrefix(commandPath(c), "ecsctl ")
+		if hasSubcommands {
+			return usagef("unknown subcommand %q of %s: run 'ecsctl %s --help'", c.Args().First(), name, name)
+		}
+		rest := ""
+		if n := c.NArg() - 1; n > 0 {
+			rest = sprintf(", and %d more after it that were not read as flags", n)
+		}
+		return usagef("%s takes no arguments (got %q%s): give everything as flags; run 'ecsctl %s --help'", name, c.Args().First(), rest, name)
+	}
+}
+
+// commandPath is "ecsctl" and the command names leading to c ("ecsctl scale service").
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, lc := range c.Lineage() {
+		if lc.Command == nil || lc.Command.Name == "" || (lc.App != nil && lc.Command.Name == lc.App.Name) {
+			continue
+		}
+		if len(names) == 0 || names[0] != lc.Command.Name {
+			names = append([]string{lc.Command.Name}, names...)
+		}
+	}
+	return strings.Join(append([]string{"ecsctl"}, names...), " ")
+}
+
 func hasFlag(flags []cli.Flag, name string) bool {
 	for _, f := range flags {
 		for _, n := range f.Names() {
@@ -145,10 +191,7 @@ func hasFlag(flags []cli.Flag, name string) bool {
 
 // onUsageError turns urfave's flag errors into one line naming the flag and the fix.
 func (a *app) onUsageError(c *cli.Context, err error, _ bool) error {
-	where := "ecsctl"
-	if c.Command != nil && c.Command.Name != "" {
-		where = "ecsctl " + c.Command.FullName()
-	}
+	where := commandPath(c)
 	msg := err.Error()
 	switch {
 	case strings.HasPrefix(msg, "flag provided but not defined: "):
@@ -164,7 +207,11 @@ func (a *app) onUsageError(c *cli.Context, err error, _ bool) error {
 		return usagef("invalid value %s for --%s: %s", val, name, flagHint(c, name))
 	case strings.HasPrefix(msg, "flag needs an argument: "):
 		name := strings.TrimLeft(strings.TrimPrefix(msg, "flag needs an argument: "), "-")
-		return usagef("--%s needs a value: %s", name, flagHint(c, name))
+		hint := flagHint(c, name)
+		if hint == "see --help" {
+			hint = sprintf("give it as --%s VALUE; run '%s --help'", name, where)
+		}
+		return usagef("--%s needs a value: %s", name, hint)
 	}
 	return usagef("%s: run '%s --help'", oneLine(msg), where)
 }
@@ -221,14 +268,35 @@ func commonFlags() []cli.Flag {
 	}
 }
 
+// commonFlagsExcept are the common flags as a command takes them: without
+// their environment variables, which only the top level reads, so that a
+// flag given before the command name (-c staging deploy) beats the
+// environment (ECSCTL_CLUSTER=prod) instead of losing to it.
 func commonFlagsExcept(name string) []cli.Flag {
 	var out []cli.Flag
 	for _, f := range commonFlags() {
-		if !hasFlag([]cli.Flag{f}, name) {
-			out = append(out, f)
+		if hasFlag([]cli.Flag{f}, name) {
+			continue
 		}
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
+		case *cli.BoolFlag:
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
+		case *cli.DurationFlag:
+			f.Usage, f.EnvVars = commonFlagEnvUsage(f.Usage, f.EnvVars), nil
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// commonFlagEnvUsage keeps naming the environment variable in a command's help.
+func commonFlagEnvUsage(usage string, env []string) string {
+	if len(env) == 0 {
+		return usage
+	}
+	return usage + " [$" + strings.Join(env, ", $") + "]"
 }
 
 // The common flags exist at the top level and on every command; the value

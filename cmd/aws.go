@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,6 +95,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	if cfg.Region == "" {
 		return nil, &awsSetupError{msg: "no AWS region: set --region or AWS_REGION (or region in your AWS profile)"}
 	}
+	if !regionRE.MatchString(cfg.Region) {
+		return nil, usagef("invalid AWS region %q: want a region name like us-east-1 (from --region, AWS_REGION or your AWS profile)", cfg.Region)
+	}
 	if !flagBool(c, "sandbox") {
 		if err := checkCredentials(ctx, cfg); err != nil {
 			return nil, err
@@ -102,6 +107,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	cl.Clock = clock
 	return cl, nil
 }
+
+// regionRE is the shape of every AWS region name (us-east-1, us-gov-west-1).
+var regionRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 func newClients(cfg aws.Config) *clients {
 	return &clients{
@@ -153,6 +161,7 @@ func checkCredentials(ctx context.Context, cfg aws.Config) error {
 // debugMiddleware logs every AWS call (service, operation, duration, and
 // the error code if any) to stderr. It logs no parameters, so no secrets.
 func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
+	var mu sync.Mutex // the overviews call AWS from several goroutines
 	return func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ecsctlDebug",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
@@ -162,6 +171,8 @@ func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
 				if err != nil {
 					status = "error: " + oneLine(err.Error())
 				}
+				mu.Lock()
+				defer mu.Unlock()
 				fmt.Fprintf(ios.Err, "debug: %s %s.%s %s %s\n", time.Now().UTC().Format(time.RFC3339),
 					middleware.GetServiceID(ctx), middleware.GetOperationName(ctx),
 					time.Since(start).Round(time.Millisecond), status)

@@ -6,20 +6,106 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
+	"ecsctl/ops"
 	"ecsctl/render"
+	"ecsctl/sim"
 )
 
-// run runs ecsctl in-process with fresh buffers.
+// run runs ecsctl in-process with fresh buffers, and fails the test if
+// anything it printed holds a secret value (secretValues).
 func run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := render.Test()
 	ios.Env = os.Getenv
 	code = Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
-	return code, out.String(), errOut.String()
+	stdout, stderr = out.String(), errOut.String()
+	if !printsWorldDefinition(args) {
+		checkNoSecrets(t, "ecsctl "+strings.Join(args, " "), stdout, stderr)
+	}
+	return code, stdout, stderr
+}
+
+// The credentials the cmd tests give ecsctl (serveSandbox): values that
+// must never be printed.
+const (
+	testSecretAccessKey = "ecsctlTestSecretKey/doNotPrint+7Qm2Wv"
+	testSessionToken    = "ecsctlTestSessionToken//doNotPrint/Zx91Lk"
+)
+
+// secretValues maps every secret value of the built-in worlds to where it
+// lives: env values of secret-looking names, passwords inside URLs, the
+// valueFrom of task-definition secrets; and the test credentials.
+var secretValues = sync.OnceValue(func() map[string]string {
+	out := map[string]string{testSecretAccessKey: "AWS_SECRET_ACCESS_KEY", testSessionToken: "AWS_SESSION_TOKEN"}
+	urlPassword := regexp.MustCompile(`://[^/:@\s]*:([^/@\s]+)@`)
+	for _, name := range []string{"small", "demo"} {
+		w, err := sim.BuiltinWorld(name)
+		if err != nil {
+			panic(err)
+		}
+		for _, c := range w.Clusters {
+			var containers []sim.ContainerSpec
+			for _, s := range c.Services {
+				containers = append(containers, s.Containers...)
+			}
+			for _, task := range c.Tasks {
+				containers = append(containers, task.Containers...)
+			}
+			for _, ct := range containers {
+				where := name + " world, container " + ct.Name + ": "
+				for k, v := range ct.Environment {
+					if ops.LooksSecret(k) {
+						out[v] = where + k
+					} else if m := urlPassword.FindStringSubmatch(v); m != nil {
+						out[m[1]] = where + "password in " + k
+					}
+				}
+				for k, v := range ct.Secrets {
+					out[v] = where + "secrets " + k
+				}
+			}
+		}
+	}
+	return out
+})
+
+// checkNoSecrets fails t when an output holds a secret value: the worlds'
+// secrets, and the AWS credentials of the environment the command ran in.
+func checkNoSecrets(t testing.TB, what string, outputs ...string) {
+	t.Helper()
+	secrets := secretValues()
+	env := map[string]string{}
+	for _, k := range []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		if v := os.Getenv(k); len(v) >= 8 {
+			env[v] = k
+		}
+	}
+	for _, o := range outputs {
+		for _, set := range []map[string]string{secrets, env} {
+			for v, where := range set {
+				if strings.Contains(o, v) {
+					t.Errorf("%s printed a secret (%s)", what, where)
+				}
+			}
+		}
+	}
+}
+
+// printsWorldDefinition is `ecsctl sandbox world`: it prints the sandbox's
+// own fixture account, fake secrets included, to be edited and loaded back.
+func printsWorldDefinition(args []string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "sandbox" && args[i+1] == "world" {
+			return true
+		}
+	}
+	return false
 }
 
 // countingEndpoint is an AWS endpoint that counts requests and refuses them.
@@ -39,60 +125,8 @@ func countingEndpoint(t *testing.T) *atomic.Int64 {
 	return &n
 }
 
-func TestBadInputIsOneLineExit2AndNoAWSCall(t *testing.T) {
-	calls := countingEndpoint(t)
-	cases := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"nope"}, `unknown command "nope"`},
-		{[]string{"version", "--bogus"}, "unknown flag --bogus"},
-		{[]string{"deploy", "--bogus"}, "unknown flag --bogus"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "abc", "--timeout", "soon"}, "invalid value \"soon\" for --timeout: want a duration"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "abc", "--keep-revisions", "x"}, "--keep-revisions: want a whole number"},
-		{[]string{"-o", "yaml", "version"}, "invalid value \"yaml\" for --output: want text or json"},
-		{[]string{"version", "--poll-interval", "-1s"}, "--poll-interval"},
-		{[]string{"deploy", "--service", "api", "--tag", "abc"}, "missing --cluster"},
-		{[]string{"deploy", "-c", "prod", "--tag", "abc"}, "missing --service"},
-		{[]string{"deploy", "-c", "prod", "--service", "api"}, "nothing to deploy"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "latest"}, "refusing mutable-looking tag \"latest\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "-bad"}, "invalid --tag \"-bad\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--tag", "a", "--timeout", "0s"}, "invalid --timeout"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--image", "app"}, "invalid --image \"app\": want CONTAINER=REF"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--image", "app=Bad Ref"}, "invalid --image app=Bad Ref"},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--env", "app"}, "invalid --env \"app\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--unset-env", "app"}, "invalid --unset-env \"app\""},
-		{[]string{"deploy", "-c", "prod", "--service", "api", "--service", "api", "--tag", "a"}, "--service api given twice"},
-		{[]string{"rollback", "-c", "prod"}, "missing --service"},
-		{[]string{"rollback", "-c", "prod", "--service", "api", "--to", "-3"}, "invalid --to -3"},
-		{[]string{"completion"}, "completion needs one shell name"},
-		{[]string{"completion", "tcsh"}, "unknown shell \"tcsh\""},
-		{[]string{"sandbox", "--speed", "0"}, "invalid --speed"},
-		{[]string{"sandbox", "--world", "/nonexistent.json"}, "invalid --world"},
-		{[]string{"sandbox", "--faults", "throttle=2"}, "invalid --faults"},
-		{[]string{"sandbox", "push", "api"}, "sandbox push needs REPOSITORY:TAG"},
-		{[]string{"sandbox", "world", "huge"}, "unknown world \"huge\""},
-	}
-	for _, c := range cases {
-		code, stdout, stderr := run(t, c.args...)
-		if code != ExitUsage {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", c.args, code, stderr)
-			continue
-		}
-		if lines := strings.Count(strings.TrimSpace(stderr), "\n"); lines != 0 || !strings.HasPrefix(stderr, "ecsctl: ") {
-			t.Errorf("%v: stderr is not one line: %q", c.args, stderr)
-		}
-		if !strings.Contains(stderr, c.want) {
-			t.Errorf("%v: stderr %q does not say %q", c.args, stderr, c.want)
-		}
-		if strings.Contains(stdout, "USAGE") {
-			t.Errorf("%v: help text dumped on bad input", c.args)
-		}
-	}
-	if n := calls.Load(); n != 0 {
-		t.Fatalf("bad input made %d AWS requests", n)
-	}
-}
+// The bad-input table (every command, malformed and hostile values, no AWS
+// call and no mutation) is TestBadInputTable in reliability_badinput_test.go.
 
 func TestMissingRegionIsExit3(t *testing.T) {
 	countingEndpoint(t)

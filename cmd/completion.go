@@ -56,7 +56,7 @@ func init() {
 			Action: func(c *cli.Context) error {
 				shell := c.Args().First()
 				if c.NArg() != 1 {
-					return usagef("completion needs one shell name: bash, zsh or fish")
+					return usagef("completion needs one shell name: bash, zsh or fish, e.g. ecsctl completion bash")
 				}
 				switch shell {
 				case "bash":

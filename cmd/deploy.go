@@ -131,7 +131,11 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 		container, rest, ok := strings.Cut(spec, ":")
 		key, value, ok2 := strings.Cut(rest, "=")
 		if !ok || !ok2 || container == "" || key == "" {
-			return req, usagef("invalid --env %q: want CONTAINER:KEY=VALUE, e.g. --env app:LOG_LEVEL=debug", spec)
+			shown := spec // never echo a value: it may be a secret
+			if k, _, hasValue := strings.Cut(spec, "="); hasValue {
+				shown = k + "=" + ops.Masked
+			}
+			return req, usagef("invalid --env %q: want CONTAINER:KEY=VALUE, e.g. --env app:LOG_LEVEL=debug", shown)
 		}
 		v := value
 		req.Env = append(req.Env, ops.EnvChange{Container: container, Key: key, Value: &v})
@@ -164,6 +168,9 @@ func newRollbackCmd(a *app) *cli.Command {
 			req := ops.RollbackRequest{
 				Cluster: flagString(c, "cluster"), Service: c.String("service"), ToRevision: c.Int("to"),
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
+			}
+			if c.IsSet("to") && req.ToRevision < 1 {
+				return usagef("invalid --to %d: want a revision number of 1 or more (leave --to out for the previous revision)", req.ToRevision)
 			}
 			if err := ops.ValidateRollbackRequest(req); err != nil {
 				return err

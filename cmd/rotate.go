@@ -59,6 +59,9 @@ func (a *app) runRotate(c *cli.Context) error {
 	if err := ops.ValidateRotateRequest(req); err != nil {
 		return err
 	}
+	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {
+		return usagef("invalid --timeout-per-batch %s: want a positive duration like 30m", req.TimeoutPerBatch)
+	}
 	if c.IsSet("surge") && req.Surge < 0 {
 		return usagef("invalid --surge %d: want 0 or more extra instances", req.Surge)
 	}

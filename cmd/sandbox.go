@@ -65,6 +65,9 @@ func newSandboxCmd(a *app) *cli.Command {
 				ArgsUsage: "small|demo|large",
 				Action: func(c *cli.Context) error {
 					name := c.Args().First()
+					if c.NArg() > 1 {
+						return usagef("sandbox world takes one world name, got %d arguments: e.g. ecsctl sandbox world demo > my-world.json", c.NArg())
+					}
 					if name == "" {
 						name = "demo"
 					}
@@ -87,11 +90,11 @@ func loadWorld(name string) (*sim.World, error) {
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, usagef("invalid --world %q: not small, demo or large, and not a readable file (%v)", name, errors.Unwrap(err))
+		return nil, usagef("invalid --world %q: not small, demo or large, and not a readable file (%v): give one of those names or a world JSON file", name, errors.Unwrap(err))
 	}
 	w, err := sim.ParseWorld(data)
 	if err != nil {
-		return nil, usagef("invalid world file %s: %v", name, err)
+		return nil, usagef("invalid world file %s: %v (fix it, or start from 'ecsctl sandbox world demo > my-world.json')", name, err)
 	}
 	return w, nil
 }
@@ -103,7 +106,7 @@ func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults
 	}
 	s := sim.New(sim.Options{Seed: seed, Speed: speed, PageSize: pageSize})
 	if err := s.LoadWorld(w); err != nil {
-		return nil, usagef("invalid world %s: %v", world, err)
+		return nil, usagef("invalid world %s: %v (fix it, or start from 'ecsctl sandbox world demo > my-world.json')", world, err)
 	}
 	if faults != "" {
 		f, err := sim.ParseFaults(faults)
@@ -117,7 +120,7 @@ func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults
 
 func (a *app) serveSandbox(c *cli.Context) error {
 	speed := c.Float64("speed")
-	if speed <= 0 || speed > 10000 {
+	if !(speed > 0 && speed <= 10000) { // NaN too
 		return usagef("invalid --speed %v: want a number above 0 (virtual seconds per real second), at most 10000", speed)
 	}
 	if ps := c.Int("page-size"); ps < 1 || ps > 100 {
@@ -135,7 +138,7 @@ func (a *app) serveSandbox(c *cli.Context) error {
 		if data, rerr := os.ReadFile(statePath); rerr == nil {
 			s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed, PageSize: c.Int("page-size")})
 			if err != nil {
-				return usagef("invalid --state %s: %v", statePath, err)
+				return usagef("invalid --state %s: %v (fix or delete the file to start afresh from --world)", statePath, err)
 			}
 			fmt.Fprintf(a.io.Err, "loaded the sandbox account from %s\n", statePath)
 		}
@@ -236,8 +239,8 @@ func (a *app) startSandbox(c *cli.Context) (string, error) {
 	speed := float64(defaultInProcessSpeed)
 	if v := a.io.Getenv("ECSCTL_SANDBOX_SPEED"); v != "" {
 		speed, err = strconv.ParseFloat(v, 64)
-		if err != nil || speed <= 0 {
-			return "", usagef("invalid ECSCTL_SANDBOX_SPEED %q: want a number above 0", v)
+		if err != nil || !(speed > 0 && speed <= 10000) { // NaN and Inf too
+			return "", usagef("invalid ECSCTL_SANDBOX_SPEED %q: want a number above 0, at most 10000", v)
 		}
 	}
 	var s *sim.Sim

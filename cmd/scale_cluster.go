@@ -46,6 +46,9 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 	}
 	req := ops.ClusterScaleRequest{Cluster: flagString(c, "cluster"), ASG: c.String("asg"), Count: c.Int("count"),
 		RaiseMax: c.Bool("raise-max"), DryRun: c.Bool("dry-run"), Standalone: c.String("standalone-tasks"), Timeout: c.Duration("timeout")}
+	if c.IsSet("timeout") && req.Timeout <= 0 {
+		return usagef("invalid --timeout %s: want a positive duration like 30m", req.Timeout)
+	}
 	if err := ops.ValidateClusterScaleRequest(req); err != nil {
 		return err
 	}

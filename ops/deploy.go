@@ -343,7 +343,7 @@ func ValidateDeployRequest(req DeployRequest) error {
 			return Inputf("invalid --service %q: give the service name", s)
 		}
 		if seen[s] {
-			return Inputf("--service %s given twice", s)
+			return Inputf("--service %s given twice: name each service once", s)
 		}
 		seen[s] = true
 	}

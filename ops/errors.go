@@ -40,5 +40,21 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s %s not found", e.Kind, e.Name)
+	name := e.Name
+	if r := []rune(name); len(r) > 200 { // a hostile name is not echoed whole
+		name = string(r[:200]) + "…"
+	}
+	msg := fmt.Sprintf("%s %s not found", e.Kind, name)
+	if hint := notFoundHints[e.Kind]; hint != "" {
+		msg += ": " + hint
+	}
+	return msg
+}
+
+// notFoundHints say how to find the right name.
+var notFoundHints = map[string]string{
+	"cluster":            "check --cluster ('ecsctl clusters' lists them)",
+	"service":            "check --service ('ecsctl services -c CLUSTER' lists them)",
+	"task":               "check --task (a task id or ARN of a RUNNING task, or one stopped in the last hour)",
+	"auto scaling group": "check --asg, or leave it out to use the group running the cluster's instances",
 }

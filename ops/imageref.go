@@ -24,7 +24,7 @@ func ParseImageRef(s string) (ImageRef, error) {
 		return r, Inputf("empty image reference")
 	}
 	if strings.ContainsAny(s, " \t\n\r") {
-		return r, Inputf("image reference %q contains white space", s)
+		return r, Inputf("image reference %q contains white space: remove it", s)
 	}
 	rest := s
 	if at := strings.Index(rest, "@"); at >= 0 {
@@ -43,12 +43,18 @@ func ParseImageRef(s string) (ImageRef, error) {
 		}
 	}
 	if first, after, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		if !registryRE.MatchString(first) {
+			return ImageRef{}, Inputf("image reference %q: registry %q is not a host name with an optional :port (like 123456789012.dkr.ecr.us-east-1.amazonaws.com)", s, first)
+		}
 		r.Registry = first
 		rest = after
 	}
 	r.Repository = rest
 	if r.Repository == "" || !repoRE.MatchString(r.Repository) {
 		return ImageRef{}, Inputf("image reference %q: repository %q is not valid (lower-case path like team/app)", s, r.Repository)
+	}
+	if n := len(r.Name()); n > 255 {
+		return ImageRef{}, Inputf("image reference %.40q…: the name is %d characters, registries allow at most 255", s, n)
 	}
 	return r, nil
 }
@@ -57,7 +63,9 @@ var (
 	tagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	digestRE = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
 	repoRE   = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	ecrRE    = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+	// registryRE is a DNS name or IPv4 address with an optional port.
+	registryRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$`)
+	ecrRE      = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
 )
 
 // String puts the reference back together.

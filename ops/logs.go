@@ -336,7 +336,8 @@ func ParseLogsTime(s string, now time.Time) (time.Time, error) {
 	}
 	if strings.HasSuffix(s, "d") {
 		var n int
-		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && n >= 0 && fmt.Sprintf("%dd", n) == s {
+		// At most 100000 days: more would overflow time.Duration into the future.
+		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && n >= 0 && n <= 100000 && fmt.Sprintf("%dd", n) == s {
 			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
 		}
 	}

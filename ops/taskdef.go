@@ -173,7 +173,7 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 			kept = append(kept, types.KeyValuePair{Name: aws.String(e.Key), Value: aws.String(*e.Value)})
 		}
 		if !found && e.Value == nil {
-			return Inputf("--unset-env %s:%s: container %s has no variable %s", e.Container, e.Key, e.Container, e.Key)
+			return Inputf("--unset-env %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", e.Container, e.Key, e.Container, e.Key)
 		}
 		cd.Environment = kept
 	}
@@ -188,13 +188,25 @@ func containerNames(cds []types.ContainerDefinition) string {
 	return strings.Join(n, ", ")
 }
 
-var secretNameRE = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH)`)
+var secretNameRE = regexp.MustCompile(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
 
 // LooksSecret reports env var names whose values must never be shown.
 func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
 
 // Masked is what a hidden value is shown as.
 const Masked = "********"
+
+// urlPasswordRE finds the password of a URL's user info (postgres://user:PASSWORD@host).
+var urlPasswordRE = regexp.MustCompile(`(://[^/:@\s]*:)[^/@\s]+@`)
+
+// MaskEnvValue is how an environment variable's value may be shown: hidden
+// when the name looks secret, and with any password inside a URL hidden.
+func MaskEnvValue(name, value string) string {
+	if LooksSecret(name) {
+		return Masked
+	}
+	return urlPasswordRE.ReplaceAllString(value, "${1}"+Masked+"@")
+}
 
 // MaskTaskDef returns a JSON-ready copy of a registration with secret
 // values hidden: every `secrets` valueFrom, and env values whose names look
@@ -204,8 +216,8 @@ func MaskTaskDef(in *ecs.RegisterTaskDefinitionInput) *ecs.RegisterTaskDefinitio
 	for i := range c.ContainerDefinitions {
 		cd := &c.ContainerDefinitions[i]
 		for j := range cd.Environment {
-			if LooksSecret(aws.ToString(cd.Environment[j].Name)) {
-				cd.Environment[j].Value = aws.String(Masked)
+			if kv := cd.Environment[j]; kv.Value != nil {
+				cd.Environment[j].Value = aws.String(MaskEnvValue(aws.ToString(kv.Name), *kv.Value))
 			}
 		}
 		for j := range cd.Secrets {
@@ -235,8 +247,10 @@ func TaskDefDiff(old, new *ecs.RegisterTaskDefinitionInput) string {
 	}
 	for i, cd := range new.ContainerDefinitions {
 		for j, kv := range cd.Environment {
-			if LooksSecret(aws.ToString(kv.Name)) && oldVals[aws.ToString(cd.Name)+"/env/"+aws.ToString(kv.Name)] != aws.ToString(kv.Value) {
-				mn.ContainerDefinitions[i].Environment[j].Value = aws.String(Masked + " (changed)")
+			old, ok := oldVals[aws.ToString(cd.Name)+"/env/"+aws.ToString(kv.Name)]
+			shown := MaskEnvValue(aws.ToString(kv.Name), aws.ToString(kv.Value))
+			if ok && old != aws.ToString(kv.Value) && MaskEnvValue(aws.ToString(kv.Name), old) == shown {
+				mn.ContainerDefinitions[i].Environment[j].Value = aws.String(shown + " (changed)")
 			}
 		}
 		for j, sec := range cd.Secrets {

@@ -250,6 +250,9 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 	if !validName(ss.Name, 255) {
 		return fmt.Errorf("invalid name")
 	}
+	if ss.Desired < 0 || ss.Desired > 5000 {
+		return fmt.Errorf("desired %d: want 0 to 5000 tasks", ss.Desired)
+	}
 	family := ss.Family
 	if family == "" {
 		family = ss.Name

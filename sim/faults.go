@@ -95,7 +95,7 @@ func ParseFaults(spec string) (*Faults, error) {
 		switch strings.TrimSpace(key) {
 		case "throttle", "error", "reset":
 			p, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-			if err != nil || p < 0 || p > 1 {
+			if err != nil || !(p >= 0 && p <= 1) { // NaN too
 				return nil, fmt.Errorf("faults: entry %q: %s must be a probability between 0 and 1", entry, key)
 			}
 			switch strings.TrimSpace(key) {

@@ -98,6 +98,9 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		s.logs = snap.Logs
 	}
 	for _, ev := range s.queue {
+		if ev == nil {
+			return nil, fmt.Errorf("sandbox state: a null event in the queue (a damaged file? delete it)")
+		}
 		if _, ok := eventHandlers[ev.Kind]; !ok {
 			return nil, fmt.Errorf("sandbox state: unknown event kind %q (state from another ecsctl version? delete the file)", ev.Kind)
 		}

@@ -535,7 +535,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case "/_sandbox/clock":
 		if r.Method == http.MethodPost {
 			sp, err := strconv.ParseFloat(r.URL.Query().Get("speed"), 64)
-			if err != nil || sp <= 0 || sp > 100000 {
+			if err != nil || !(sp > 0 && sp <= 100000) { // NaN too
 				writeControlJSON(w, http.StatusBadRequest, map[string]any{"error": "speed must be a positive number"})
 				return
 			}

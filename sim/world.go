@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -309,7 +311,19 @@ func ParseWorld(data []byte) (*World, error) {
 		if te, ok := err.(*json.UnmarshalTypeError); ok {
 			return nil, fmt.Errorf("world: field %q: got %s, want %s", te.Field, te.Value, te.Type)
 		}
+		if se, ok := err.(*json.SyntaxError); ok {
+			return nil, fmt.Errorf("world: JSON syntax error at byte %d: %v", se.Offset, se)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("world: the JSON is empty or cut short (%v)", err)
+		}
 		return nil, fmt.Errorf("world: %w", err)
+	}
+	if bytes.TrimSpace(data)[0] == 'n' { // null
+		return nil, fmt.Errorf("world: null is not a world: want a JSON object")
+	}
+	if off := dec.InputOffset(); func() bool { _, err := dec.Token(); return err != io.EOF }() {
+		return nil, fmt.Errorf("world: more data after the world object at byte %d: want one JSON object", off)
 	}
 	return &w, nil
 }

@@ -171,8 +171,15 @@ func smallWorld() *World {
 	worker.CircuitBreaker = nil
 	worker.Containers = worker.Containers[:1]
 	worker.Containers[0].Ports = nil
+	// Secrets as teams really keep them: literal values in env vars with
+	// secret-looking names, and a password inside a URL. ecsctl must never
+	// print them (cmd/reliability_secrets_test.go).
+	worker.Containers[0].Environment["DB_PASSWORD"] = "pw-small-worker-9f3a71c2"
+	worker.Containers[0].Environment["DATABASE_URL"] = "postgres://worker:pw-url-3e8d1f60@small-db:5432/app"
 	web := appService("web", 2, 256, 512, DemoAPITag, true)
 	web.MinimumHealthyPercent = ptrInt(50)
+	web.Containers[0].Environment["STRIPE_SECRET_KEY"] = "sk_live_small_web_51Hq8e0c"
+	web.Containers[0].Secrets = map[string]string{"SESSION_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:small/web/session-Ab12Cd"}
 	clusters := []ClusterSpec{{
 		Name:     "small",
 		Services: []ServiceSpec{api, worker, web},
@@ -205,6 +212,7 @@ func demoWorld() *World {
 	api.Containers[0].Secrets = map[string]string{"DB_PASSWORD": "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/db-password"}
 	api.Containers[0].Environment["API_TOKEN"] = "tok-demo-0000"
 	api.Containers[0].Environment["DATABASE_HOST"] = "prod-db.cluster-abc.us-east-1.rds.amazonaws.com"
+	api.Containers[0].Secrets["API_KEY"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api/key-Ef34Gh"
 	api.Autoscaling = &ServiceAutoscalingSpec{Min: 4, Max: 20}
 	services := []ServiceSpec{api}
 	// A daemon on every instance, a service kept on distinct instances, one
@@ -220,6 +228,9 @@ func demoWorld() *World {
 	legacy := appService("legacy-web", 2, 512, 1024, DemoAPITag, true)
 	legacy.CircuitBreaker = nil
 	legacy.MinimumHealthyPercent = ptrInt(50)
+	// The legacy app still carries its own AWS keys and a password in env.
+	legacy.Containers[0].Environment["DB_PASSWORD"] = "pw-demo-legacy-4c2e91b7"
+	legacy.Containers[0].Environment["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYdemoLEGACY"
 	services = append(services, exporter, zk, geo, legacy)
 	reserved := map[string]bool{"api": true, "zookeeper": true, "geo-api": true, "legacy-web": true}
 	sizes := [][2]int{{256, 512}, {512, 1024}, {256, 1024}, {1024, 2048}, {512, 2048}}
