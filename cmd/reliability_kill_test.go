@@ -1,0 +1,323 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/sim"
+)
+
+// Kill-and-resume (issue 10): the real ecsctl binary is SIGKILLed at
+// deterministic points of a deploy and of an AMI rotation — right after
+// AWS applied a given call, before ecsctl saw the answer — and the same
+// command line is run again. The re-run must finish the job with every
+// guarantee of a clean run; SIGINT must give exit 130 and say what state
+// was left and how to resume. More kill points run with ECSCTL_SOAK=1.
+
+const killLimit = 90 * time.Second // real time allowed to one ecsctl run
+
+func killSoak() bool { return os.Getenv("ECSCTL_SOAK") != "" }
+
+func TestKillAndResume(t *testing.T) {
+	killBinary(t)
+	t.Cleanup(killBinaryCleanup)
+	t.Run("deploy", killDeployCases)
+	t.Run("rotate-ami", killRotateCases)
+	t.Run("sigint", killSIGINTCases)
+}
+
+// killServices is the part of a DescribeServices answer the triggers read.
+type killServices struct {
+	Services []struct {
+		ServiceName    string
+		TaskDefinition string
+		Deployments    []struct {
+			Id             string
+			Status         string
+			TaskDefinition string
+			RunningCount   int
+			DesiredCount   int
+			RolloutState   string
+		}
+	}
+}
+
+// killServiceWhen is a predicate on one service's state in a
+// DescribeServices answer: its PRIMARY deployment's task definition and
+// running count, and how many deployments it has.
+func killServiceWhen(name string, pred func(primaryTD string, running, deployments int) bool) func([]byte) bool {
+	return func(body []byte) bool {
+		var out killServices
+		if json.Unmarshal(body, &out) != nil {
+			return false
+		}
+		for _, s := range out.Services {
+			for _, d := range s.Deployments {
+				if s.ServiceName == name && d.Status == "PRIMARY" {
+					return pred(d.TaskDefinition, d.RunningCount, len(s.Deployments))
+				}
+			}
+		}
+		return false
+	}
+}
+
+type killDeployCase struct {
+	name    string
+	service string
+	tag     string
+	trigger func(oldTD string) killTrigger
+	// wantCode and wantOutcome are the verdict of the re-run.
+	wantCode    int
+	wantOutcome []string
+	// wantTag is the image tag the service must end on ("" = the old one).
+	wantTag string
+	soak    bool
+}
+
+func killDeployCasesList() []killDeployCase {
+	return []killDeployCase{
+		{name: "after RegisterTaskDefinition", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+			trigger: func(string) killTrigger { return killAfter("ecs.RegisterTaskDefinition", 1) }},
+		{name: "after UpdateService", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+			trigger: func(string) killTrigger { return killAfter("ecs.UpdateService", 1) }},
+		{name: "mid-rollout", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+			trigger: func(oldTD string) killTrigger {
+				// New tasks running while the old deployment still drains.
+				return killWhen("ecs.DescribeServices", killServiceWhen("api", func(primary string, running, deps int) bool {
+					return primary != oldTD && running >= 1 && deps == 2
+				}))
+			}},
+		{name: "during ecsctl's rollback", service: "worker", tag: sim.DemoCrashTag, wantCode: ExitFailed,
+			wantOutcome: []string{ops.OutcomeRolledBack},
+			trigger:     func(string) killTrigger { return killAfter("ecs.UpdateService", 2) }},
+		{name: "during the circuit breaker's rollback", service: "api", tag: sim.DemoCrashTag, wantCode: ExitFailed,
+			wantOutcome: []string{ops.OutcomeBreakerRolledBack, ops.OutcomeRolledBack},
+			trigger: func(oldTD string) killTrigger {
+				return killWhen("ecs.DescribeServices", killServiceWhen("api", func(primary string, _, deps int) bool {
+					return primary == oldTD && deps == 2
+				}))
+			}},
+		{name: "mid-rollout after a rollout started", service: "worker", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded}, soak: true,
+			trigger: func(string) killTrigger { return killAfterThen("ecs.UpdateService", 1, "ecs.DescribeServices", 2) }},
+		{name: "before the first poll", service: "web", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded}, soak: true,
+			trigger: func(string) killTrigger { return killAfter("ecs.DescribeTaskDefinition", 1) }},
+	}
+}
+
+func killDeployCases(t *testing.T) {
+	for _, tc := range killDeployCasesList() {
+		if tc.soak && !killSoak() {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			sb := startSandbox(t, "small", "")
+			gate := killServe(t, sb)
+			before := sb.waitSteady("small", tc.service)
+			oldTD := aws.ToString(before.TaskDefinition)
+			sb.sim.ResetReport()
+			sb.sim.ResetRequests()
+			args := []string{"deploy", "-c", "small", "--service", tc.service, "--tag", tc.tag, "--poll-interval", "20ms", "-o", "json"}
+
+			gate.arm(syscall.SIGKILL, tc.trigger(oldTD))
+			code, _, stderr := gate.run(t, killLimit, args...)
+			if gate.firedOn() == "" || code != -int(syscall.SIGKILL) {
+				t.Fatalf("the kill point was never reached (exit %d)\n%s", code, stderr)
+			}
+			t.Logf("killed after %s", gate.firedOn())
+
+			gate.arm(0, nil)
+			code, stdout, stderr := gate.run(t, killLimit, args...)
+			if code != tc.wantCode {
+				t.Fatalf("re-run: exit %d, want %d\n%s\n%s", code, tc.wantCode, stdout, stderr)
+			}
+			var res ops.DeployResult
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Services) != 1 {
+				t.Fatalf("re-run result: %v\n%s\n%s", err, stdout, stderr)
+			}
+			r := res.Services[0]
+			if !killOneOf(r.Outcome, tc.wantOutcome) {
+				t.Errorf("re-run outcome %s (%s), want %v\n%s", r.Outcome, r.Reason, tc.wantOutcome, stderr)
+			}
+
+			after := sb.waitSteady("small", tc.service)
+			td, _ := sb.taskDef(aws.ToString(after.TaskDefinition))
+			switch {
+			case tc.wantTag != "" && !strings.HasSuffix(aws.ToString(td.ContainerDefinitions[0].Image), ":"+tc.wantTag):
+				t.Errorf("service runs %s (%s), want tag %s", aws.ToString(after.TaskDefinition), aws.ToString(td.ContainerDefinitions[0].Image), tc.wantTag)
+			case tc.wantTag == "" && aws.ToString(after.TaskDefinition) != oldTD:
+				t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), oldTD)
+			}
+			if tc.wantCode == ExitOK && r.DeploymentID != aws.ToString(after.Deployments[0].Id) {
+				t.Errorf("re-run followed deployment %s, the service's is %s", r.DeploymentID, aws.ToString(after.Deployments[0].Id))
+			}
+			if after.DesiredCount != before.DesiredCount {
+				t.Errorf("desired count %d → %d", before.DesiredCount, after.DesiredCount)
+			}
+			if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
+				t.Errorf("%d task definition revisions registered for one deploy, want 1", n)
+			}
+			killCheckReport(t, sb)
+		})
+	}
+}
+
+func killOneOf(s string, set []string) bool {
+	for _, v := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// killCheckReport: no service went below its minimum healthy percent, no
+// instance was terminated with service tasks, no task killed unreplaced.
+func killCheckReport(t *testing.T, sb *sandbox) {
+	t.Helper()
+	rep := sb.sim.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 || len(rep.KilledNoReplacement) != 0 {
+		t.Errorf("invariants broken: below minimum %v, terminated with tasks %+v, killed %+v", rep.Violations, rep.TerminatedWithTasks, rep.KilledNoReplacement)
+	}
+}
+
+type killRotateCase struct {
+	name    string
+	trigger killTrigger
+	soak    bool
+}
+
+func killRotateCasesList() []killRotateCase {
+	return []killRotateCase{
+		{name: "after the scale-out", trigger: killAfter("autoscaling.SetDesiredCapacity", 1)},
+		{name: "after protection set", trigger: killAfter("autoscaling.SetInstanceProtection", 1)},
+		{name: "after the first drain", trigger: killAfter("ecs.UpdateContainerInstancesState", 1)},
+		{name: "mid-wait", trigger: killAfterThen("ecs.UpdateContainerInstancesState", 1, "ecs.DescribeServices", 3)},
+		{name: "after the first terminate", trigger: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 1)},
+		{name: "near the end", trigger: killAfter("autoscaling.ResumeProcesses", 1)},
+		// Soak: the other steps of a run.
+		{name: "after the run record", trigger: killAfter("autoscaling.CreateOrUpdateTags", 1), soak: true},
+		{name: "after AZRebalance suspended", trigger: killAfter("autoscaling.SuspendProcesses", 1), soak: true},
+		{name: "after a standalone task stopped", trigger: killAfter("ecs.StopTask", 1), soak: true},
+		{name: "mid-batch 5", trigger: killAfterThen("ecs.UpdateContainerInstancesState", 5, "ecs.DescribeServices", 2), soak: true},
+		{name: "after the last terminate", trigger: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 18), soak: true},
+		{name: "after min/max restored", trigger: killAfter("autoscaling.UpdateAutoScalingGroup", 1), soak: true},
+		{name: "after protection removed", trigger: killAfterThen("autoscaling.ResumeProcesses", 1, "autoscaling.SetInstanceProtection", 1), soak: true},
+		{name: "after the run record removed", trigger: killAfter("autoscaling.DeleteTags", 1), soak: true},
+	}
+}
+
+func killRotateCases(t *testing.T) {
+	for _, tc := range killRotateCasesList() {
+		if tc.soak && !killSoak() {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			sb := startSandbox(t, "demo", "")
+			gate := killServe(t, sb)
+			sb.sim.ResetReport()
+			sb.sim.ResetRequests()
+			args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms", "-o", "json"}
+
+			gate.arm(syscall.SIGKILL, tc.trigger)
+			code, _, stderr := gate.run(t, killLimit, args...)
+			if gate.firedOn() == "" || code != -int(syscall.SIGKILL) {
+				t.Fatalf("the kill point was never reached (exit %d)\n%s", code, stderr)
+			}
+			gate.arm(0, nil)
+			code, stdout, stderr := gate.run(t, killLimit, args...)
+			if code != ExitOK {
+				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			res := decodeRotate(t, stdout)
+			if res.Outcome != ops.RotateCompleted {
+				t.Errorf("re-run outcome %s (%s)", res.Outcome, res.Reason)
+			}
+			sb.checkRotated(t)
+			killCheckReport(t, sb)
+			if n := killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup"); n != 18 {
+				t.Errorf("%d instances terminated across both runs, want the 18 old ones", n)
+			}
+		})
+	}
+}
+
+func killSIGINTCases(t *testing.T) {
+	t.Run("deploy mid-rollout", func(t *testing.T) {
+		sb := startSandbox(t, "small", "")
+		gate := killServe(t, sb)
+		args := []string{"deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"}
+		gate.arm(syscall.SIGINT, killAfterThen("ecs.UpdateService", 1, "ecs.DescribeServices", 2))
+		code, stdout, stderr := gate.run(t, killLimit, args...)
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+		}
+		dep := primaryDeploymentID(sb.service("small", "api"))
+		for _, want := range []string{
+			"interrupted: small/api stopped waiting; deployment " + dep,
+			"follow it again: re-run the same ecsctl deploy command (it picks up deployment " + dep + ")",
+			"roll back:       ecsctl rollback --cluster small --service api",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		gate.arm(0, nil)
+		if code, stdout, stderr := gate.run(t, killLimit, append(args, "-o", "json")...); code != ExitOK {
+			t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
+			t.Errorf("%d revisions registered, want 1", n)
+		}
+		killCheckReport(t, sb)
+	})
+	t.Run("rotate-ami mid-drain", func(t *testing.T) {
+		sb := startSandbox(t, "demo", "")
+		gate := killServe(t, sb)
+		args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms"}
+		gate.arm(syscall.SIGINT, killAfterThen("ecs.UpdateContainerInstancesState", 1, "ecs.DescribeServices", 2))
+		code, stdout, stderr := gate.run(t, killLimit, args...)
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+		}
+		runID, _ := groupTagValue(sb.rotateASG("prod-ecs"), "ecsctl:rotation")
+		if runID == "" {
+			t.Fatal("no run record on the group after the interrupt")
+		}
+		for _, want := range []string{
+			"interrupted: run rot-",
+			"of prod-ecs is recorded in the group's tags; instances being drained stay DRAINING",
+			"resume: ecsctl rotate-ami --cluster prod --asg prod-ecs --yes --standalone-tasks stop",
+			"undo:   ecsctl rotate-ami --cluster prod --asg prod-ecs --abort --yes",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		if amis := sb.rotateAMIs("prod"); amis["DRAINING "+sim.DemoOldAMI] == 0 {
+			t.Errorf("no instance left DRAINING as the message says: %v", amis)
+		}
+		gate.arm(0, nil)
+		if code, stdout, stderr := gate.run(t, killLimit, append(args, "-o", "json")...); code != ExitOK {
+			t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		sb.checkRotated(t)
+	})
+}
+
+func primaryDeploymentID(s types.Service) string {
+	for _, d := range s.Deployments {
+		if aws.ToString(d.Status) == "PRIMARY" {
+			return aws.ToString(d.Id)
+		}
+	}
+	return ""
+}
