@@ -256,6 +256,9 @@ type plan struct {
 	input   *ecs.RegisterTaskDefinitionInput
 	noop    bool
 	adopt   *types.Deployment // an in-progress deployment of the same images to follow
+	// rollingBack: the revision an earlier run registered for this deploy,
+	// which the deployment in progress is rolling back from.
+	rollingBack string
 }
 
 // Deploy validates everything first (nothing changes on bad input), then
@@ -465,6 +468,8 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 		if unchanged {
 			// A re-run of the same deploy: follow the rollout already going.
 			p.adopt = primary
+		} else if arn, ok := d.registeredEarlier(ctx, p); ok {
+			p.rollingBack = arn
 		} else {
 			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
 			return nil, Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
@@ -598,6 +603,9 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 		d.note(r, EventVerdict, "already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
 		return nil, nil
 	}
+	if p.rollingBack != "" {
+		return d.followRollback(req, p), nil
+	}
 	if p.adopt != nil {
 		r.NewTaskDefinition = aws.ToString(p.adopt.TaskDefinition)
 		r.DeploymentID = aws.ToString(p.adopt.Id)
@@ -612,12 +620,17 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	}
 	newArn := r.OldTaskDefinition
 	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
-		out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
-		if err != nil {
-			return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
+		if earlier, ok := d.registeredEarlier(ctx, p); ok {
+			newArn = earlier
+			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run that did not update the service", shortTaskDef(newArn))
+		} else {
+			out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
+			if err != nil {
+				return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
+			}
+			newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+			d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
 		}
-		newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
-		d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
 	}
 	r.NewTaskDefinition = newArn
 	upd, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
