@@ -237,6 +237,26 @@ func killRotateCasesList() []killRotateCase {
 }
 
 func killRotateCases(t *testing.T) {
+	args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms", "-o", "json"}
+	// A clean run, for what a resumed one must match: it terminates the 18
+	// old instances and, when the zones end uneven, one more to balance them.
+	var cleanTerminations int
+	t.Run("clean run", func(t *testing.T) {
+		sb := startSandbox(t, "demo", "")
+		gate := killServe(t, sb)
+		sb.sim.ResetReport()
+		sb.sim.ResetRequests()
+		start := time.Now()
+		if code, stdout, stderr := gate.run(t, killLimit, args...); code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		cleanTerminations = killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup")
+		t.Logf("clean run: %s, %d terminations, %d mutating calls", time.Since(start).Round(time.Millisecond), cleanTerminations, len(sb.sim.MutatingRequests()))
+		sb.checkRotated(t)
+	})
+	if cleanTerminations == 0 {
+		t.Fatal("no clean run to compare with")
+	}
 	for _, tc := range killRotateCasesList() {
 		if tc.soak && !killSoak() {
 			continue
@@ -246,7 +266,6 @@ func killRotateCases(t *testing.T) {
 			gate := killServe(t, sb)
 			sb.sim.ResetReport()
 			sb.sim.ResetRequests()
-			args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms", "-o", "json"}
 
 			gate.arm(syscall.SIGKILL, tc.trigger)
 			code, _, stderr := gate.run(t, killLimit, args...)
@@ -264,8 +283,8 @@ func killRotateCases(t *testing.T) {
 			}
 			sb.checkRotated(t)
 			killCheckReport(t, sb)
-			if n := killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup"); n != 18 {
-				t.Errorf("%d instances terminated across both runs, want the 18 old ones", n)
+			if n := killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup"); n != cleanTerminations {
+				t.Errorf("%d instances terminated across both runs, a clean run terminates %d", n, cleanTerminations)
 			}
 		})
 	}
@@ -301,37 +320,87 @@ func killSIGINTCases(t *testing.T) {
 		killCheckReport(t, sb)
 	})
 	t.Run("rotate-ami mid-drain", func(t *testing.T) {
-		sb := startSandbox(t, "demo", "")
+		// The small world with a standalone task pinned to an old
+		// instance: only --standalone-tasks stop lets its batch drain.
+		sb := startSandboxWorld(t, smallPinned(), "")
 		gate := killServe(t, sb)
-		args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms"}
-		gate.arm(syscall.SIGINT, killAfterThen("ecs.UpdateContainerInstancesState", 1, "ecs.DescribeServices", 2))
+		sb.sim.ResetReport()
+		args := []string{"rotate-ami", "-c", "small", "--yes", "--batch", "1", "--standalone-tasks", "stop", "--poll-interval", "20ms"}
+		gate.arm(syscall.SIGINT, killAfter("ecs.UpdateContainerInstancesState", 1))
 		code, stdout, stderr := gate.run(t, killLimit, args...)
 		if code != ExitInterrupted {
 			t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
 		}
-		runID, _ := groupTagValue(sb.rotateASG("prod-ecs"), "ecsctl:rotation")
+		runID, _ := groupTagValue(sb.rotateASG("small-ecs"), "ecsctl:rotation")
 		if runID == "" {
 			t.Fatal("no run record on the group after the interrupt")
 		}
 		for _, want := range []string{
 			"interrupted: run rot-",
-			"of prod-ecs is recorded in the group's tags; instances being drained stay DRAINING",
-			"resume: ecsctl rotate-ami --cluster prod --asg prod-ecs --yes --standalone-tasks stop",
-			"undo:   ecsctl rotate-ami --cluster prod --asg prod-ecs --abort --yes",
+			"of small-ecs is recorded in the group's tags; instances being drained stay DRAINING",
+			"resume: ecsctl rotate-ami --cluster small --asg small-ecs --yes\n",
+			"undo:   ecsctl rotate-ami --cluster small --asg small-ecs --abort --yes",
 		} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, stderr)
 			}
 		}
-		if amis := sb.rotateAMIs("prod"); amis["DRAINING "+sim.DemoOldAMI] == 0 {
-			t.Errorf("no instance left DRAINING as the message says: %v", amis)
+		if amis := sb.rotateAMIs("small"); amis["DRAINING "+sim.DemoOldAMI] != 1 {
+			t.Errorf("container instances %v, want the one being drained left DRAINING as the message says", amis)
 		}
+		if n := killCount(sb, "ecs.StopTask"); n != 0 {
+			t.Fatalf("standalone task stopped before the interrupt (%d): the case does not test the resume's policy", n)
+		}
+		// The advised command, as printed, finishes the run with the
+		// policy the run recorded (stop): a resume that waited for the
+		// standalone task would pause after the 5s batch timeout.
+		_, advice, ok := strings.Cut(stderr, "resume: ecsctl ")
+		if !ok {
+			t.Fatalf("no resume command:\n%s", stderr)
+		}
+		advice, _, _ = strings.Cut(advice, "\n")
 		gate.arm(0, nil)
-		if code, stdout, stderr := gate.run(t, killLimit, append(args, "-o", "json")...); code != ExitOK {
+		code, stdout, stderr = gate.run(t, killLimit, append(strings.Fields(advice), "--timeout-per-batch", "5s", "--poll-interval", "20ms", "-o", "json")...)
+		if code != ExitOK {
 			t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 		}
-		sb.checkRotated(t)
+		if res := decodeRotate(t, stdout); !res.Plan.Resuming || res.Outcome != ops.RotateCompleted {
+			t.Errorf("resume: resuming=%v outcome %s", res.Plan.Resuming, res.Outcome)
+		}
+		if killCount(sb, "ecs.StopTask") != 1 || !strings.Contains(stderr, "stopped standalone task") {
+			t.Errorf("the resumed run did not stop the standalone task:\n%s", stderr)
+		}
+		killCheckRotated(t, sb, "small", "small-ecs", 3, 3, 6)
 	})
+}
+
+// killCheckRotated asserts the end state of a completed rotation: every
+// container instance ACTIVE on the new AMI, the group's capacity back to
+// the original, no ecsctl tag, suspended process or scale-in protection
+// left, and the invariant report clean.
+func killCheckRotated(t *testing.T, sb *sandbox, cluster, asg string, desired, minSize, maxSize int32) {
+	t.Helper()
+	g := sb.rotateASG(asg).AutoScalingGroups[0]
+	if aws.ToInt32(g.DesiredCapacity) != desired || aws.ToInt32(g.MinSize) != minSize || aws.ToInt32(g.MaxSize) != maxSize {
+		t.Errorf("%s desired/min/max = %d/%d/%d, want %d/%d/%d", asg, aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), desired, minSize, maxSize)
+	}
+	for _, tg := range g.Tags {
+		if strings.HasPrefix(aws.ToString(tg.Key), "ecsctl:") {
+			t.Errorf("tag left on %s: %s=%s", asg, aws.ToString(tg.Key), aws.ToString(tg.Value))
+		}
+	}
+	if len(g.SuspendedProcesses) != 0 {
+		t.Errorf("processes left suspended on %s: %+v", asg, g.SuspendedProcesses)
+	}
+	for _, m := range g.Instances {
+		if aws.ToBool(m.ProtectedFromScaleIn) && !strings.HasPrefix(string(m.LifecycleState), "Terminat") {
+			t.Errorf("instance %s left protected from scale-in", aws.ToString(m.InstanceId))
+		}
+	}
+	if amis := sb.rotateAMIs(cluster); amis["ACTIVE "+sim.DemoNewAMI] != int(desired) || len(amis) != 1 {
+		t.Errorf("container instances of %s by status/AMI: %v, want %d ACTIVE on %s", cluster, amis, desired, sim.DemoNewAMI)
+	}
+	killCheckReport(t, sb)
 }
 
 func primaryDeploymentID(s types.Service) string {

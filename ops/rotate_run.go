@@ -34,9 +34,6 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 	if err := ValidateRotateRequest(req); err != nil {
 		return nil, err
 	}
-	if req.Standalone == "" {
-		req.Standalone = StandaloneWait
-	}
 	if req.TimeoutPerBatch <= 0 {
 		req.TimeoutPerBatch = 30 * time.Minute
 	}
@@ -44,6 +41,7 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 	if err != nil {
 		return nil, interrupted(ctx, err)
 	}
+	req.Standalone = st.standalone // a resumed run keeps its recorded policy unless told otherwise
 	res := &RotateResult{Plan: st.plan, StartedAt: r.clock().Now(), MinHealthy: map[string]int{}}
 	switch {
 	case req.DryRun:
