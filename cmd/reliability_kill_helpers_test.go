@@ -124,9 +124,9 @@ type killProc struct {
 }
 
 // killGate sits between ecsctl and the sandbox. Every answer passes
-// through it; when the trigger fires, the process gets the signal before
-// the answer is sent back — with SIGKILL it waits for the process to be
-// gone, so ecsctl dies with the call applied in AWS and its answer unseen.
+// through it; when the trigger fires, the process gets the signal and the
+// answer is held until the process has ended: ecsctl stops with the call
+// applied in AWS and its answer unseen.
 type killGate struct {
 	next http.Handler
 	url  string
@@ -173,8 +173,12 @@ func (g *killGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p, sig := g.proc, g.sig
 		g.mu.Unlock()
 		_ = p.cmd.Process.Signal(sig)
-		if sig == syscall.SIGKILL {
-			<-p.done
+		// Hold the answer until the process is gone: SIGKILL ends it at
+		// once; on SIGINT ecsctl abandons the call in flight and reports,
+		// so the interrupt lands in this call whatever the scheduling.
+		select {
+		case <-p.done:
+		case <-time.After(killLimit):
 		}
 	} else {
 		g.mu.Unlock()
