@@ -327,6 +327,52 @@ func killSIGINTCases(t *testing.T) {
 		}
 		killCheckReport(t, sb)
 	})
+	// Ctrl-C with the registration or the service update in flight: AWS
+	// applied the call, ecsctl never saw the answer.
+	for _, op := range []string{"ecs.RegisterTaskDefinition", "ecs.UpdateService"} {
+		t.Run("deploy during "+op, func(t *testing.T) {
+			sb := startSandbox(t, "small", "")
+			gate := killServe(t, sb)
+			sb.sim.ResetReport()
+			sb.sim.ResetRequests()
+			args := []string{"deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"}
+			gate.arm(syscall.SIGINT, killAfter(op, 1))
+			code, stdout, stderr := gate.run(t, killLimit, args...)
+			if code != ExitInterrupted {
+				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+			}
+			call := map[string]string{"ecs.RegisterTaskDefinition": "register task definition api", "ecs.UpdateService": "update service small/api"}[op]
+			for _, want := range []string{
+				"interrupted: small/api stopped while " + call + " was in flight (AWS may have applied it); a new revision may be registered and its deployment started.",
+				"finish it: re-run the same ecsctl deploy command",
+				"roll back: ecsctl rollback --cluster small --service api --to 5\n",
+			} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			gate.arm(0, nil)
+			if op == "ecs.RegisterTaskDefinition" {
+				// The advised rollback is safe when the update never happened.
+				code, _, stderr := gate.run(t, killLimit, "rollback", "--cluster", "small", "--service", "api", "--to", "5", "--poll-interval", "20ms")
+				if code != ExitUsage || !strings.Contains(stderr, "already runs api:5") {
+					t.Errorf("advised rollback: exit %d\n%s", code, stderr)
+				}
+			}
+			code, stdout, stderr = gate.run(t, killLimit, append(args, "-o", "json")...)
+			if code != ExitOK {
+				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
+				t.Errorf("%d revisions registered, want 1", n)
+			}
+			after := sb.waitSteady("small", "api")
+			if td := aws.ToString(after.TaskDefinition); !strings.HasSuffix(td, "api:6") {
+				t.Errorf("service runs %s, want api:6", td)
+			}
+			killCheckReport(t, sb)
+		})
+	}
 	t.Run("rotate-ami mid-drain", func(t *testing.T) {
 		// The small world with a standalone task pinned to an old
 		// instance: only --standalone-tasks stop lets its batch drain.

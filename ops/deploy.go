@@ -299,8 +299,14 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 		if err != nil {
 			p.res.Outcome = OutcomeFailed
 			p.res.Reason = err.Error()
+			if ctx.Err() != nil {
+				// Interrupted with a call in flight: AWS may have applied it.
+				call, _, _ := strings.Cut(err.Error(), ": operation error")
+				p.res.Outcome, p.res.Reason = OutcomeInterrupted, "stopped while "+call+" was in flight (AWS may have applied it)"
+				err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+			}
 			p.res.FinishedAt = d.clock().Now()
-			d.note(p.res, EventVerdict, "failed: %s", p.res.Reason)
+			d.note(p.res, EventVerdict, "%s: %s", p.res.Outcome, p.res.Reason)
 			if len(plans) == 1 {
 				return result, err
 			}
