@@ -474,7 +474,7 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 		if unchanged {
 			// A re-run of the same deploy: follow the rollout already going.
 			p.adopt = primary
-		} else if arn, ok := d.registeredEarlier(ctx, p); ok {
+		} else if arn, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			p.rollingBack = arn
 		} else {
 			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
@@ -610,7 +610,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 		return nil, nil
 	}
 	if p.rollingBack != "" {
-		return d.followRollback(req, p), nil
+		return d.resumeFollowRollback(req, p), nil
 	}
 	if p.adopt != nil {
 		r.NewTaskDefinition = aws.ToString(p.adopt.TaskDefinition)
@@ -626,7 +626,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	}
 	newArn := r.OldTaskDefinition
 	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
-		if earlier, ok := d.registeredEarlier(ctx, p); ok {
+		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			newArn = earlier
 			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run that did not update the service", shortTaskDef(newArn))
 		} else {

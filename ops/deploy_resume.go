@@ -14,11 +14,11 @@ import (
 // state lives in ECS only): a revision registered but never deployed, or
 // its failed deployment being rolled back.
 
-// registeredEarlier returns the family's newest ACTIVE revision when an
+// resumeRegisteredRevision returns the family's newest ACTIVE revision when an
 // earlier run registered exactly this content after the live revision (it
 // was killed before updating the service, or its deployment failed), so
 // that a re-run deploys it instead of registering another copy.
-func (d *Deployer) registeredEarlier(ctx context.Context, p *plan) (string, bool) {
+func (d *Deployer) resumeRegisteredRevision(ctx context.Context, p *plan) (string, bool) {
 	out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: p.input.Family, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 	if err != nil || out.TaskDefinition == nil || out.TaskDefinition.Revision <= p.current.Revision {
 		return "", false // best effort: registering a new revision is always right
@@ -29,12 +29,12 @@ func (d *Deployer) registeredEarlier(ctx context.Context, p *plan) (string, bool
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), true
 }
 
-// followRollback follows the deployment in progress as the rollback of
+// resumeFollowRollback follows the deployment in progress as the rollback of
 // this deploy: the service is going back to the live revision from the
 // newer one this deploy registered earlier (its earlier run failed and
 // ecsctl or the circuit breaker is rolling it back). The verdict is the
 // rollback's: rolled back (exit 1), or rollback failed.
-func (d *Deployer) followRollback(req DeployRequest, p *plan) *watch {
+func (d *Deployer) resumeFollowRollback(req DeployRequest, p *plan) *watch {
 	r, primary := p.res, primaryDeployment(p.svc)
 	r.NewTaskDefinition = p.rollingBack
 	by, ph := "ecsctl", phaseRollback
