@@ -218,7 +218,9 @@ func killCheckReport(t *testing.T, sb *sandbox, clean ...string) {
 type killRotateCase struct {
 	name    string
 	trigger killTrigger
-	soak    bool
+	// again, when set, kills the first re-run too (counted from its start).
+	again killTrigger
+	soak  bool
 }
 
 func killRotateCasesList() []killRotateCase {
@@ -239,6 +241,8 @@ func killRotateCasesList() []killRotateCase {
 
 		{name: "after protection removed", trigger: killAfterThen("autoscaling.ResumeProcesses", 1, "autoscaling.SetInstanceProtection", 1), soak: true},
 		{name: "after the run record removed", trigger: killAfter("autoscaling.DeleteTags", 1), soak: true},
+		{name: "killed again while resuming", trigger: killAfter("ecs.UpdateContainerInstancesState", 2),
+			again: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 3), soak: true},
 	}
 }
 
@@ -246,7 +250,7 @@ func killRotateCases(t *testing.T) {
 	args := []string{"rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms", "-o", "json"}
 	// A clean run, for what a resumed one must match: it terminates the 18
 	// old instances and, when the zones end uneven, one more to balance them.
-	var cleanTerminations int
+	var cleanTerminations, cleanMutations int
 	t.Run("clean run", func(t *testing.T) {
 		sb := startSandbox(t, "demo", "")
 		sb.sim.SetSpeed(killRotateSpeed)
@@ -258,6 +262,7 @@ func killRotateCases(t *testing.T) {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 		}
 		cleanTerminations = killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup")
+		cleanMutations = len(sb.sim.MutatingRequests())
 		t.Logf("clean run: %s, %d terminations, %d mutating calls", time.Since(start).Round(time.Millisecond), cleanTerminations, len(sb.sim.MutatingRequests()))
 		sb.checkRotated(t)
 	})
@@ -276,9 +281,21 @@ func killRotateCases(t *testing.T) {
 			sb.sim.ResetRequests()
 
 			gate.arm(syscall.SIGKILL, tc.trigger)
+			start := time.Now()
 			code, _, stderr := gate.run(t, killLimit, args...)
 			if gate.firedOn() == "" || code != -int(syscall.SIGKILL) {
 				t.Fatalf("the kill point was never reached (exit %d)\n%s", code, stderr)
+			}
+			killedAt := gate.firedOn()
+			defer func() {
+				t.Logf("killed after %s; finished %s after the start; %d mutating calls in all (a clean run: %d)",
+					killedAt, time.Since(start).Round(time.Millisecond), len(sb.sim.MutatingRequests()), cleanMutations)
+			}()
+			if tc.again != nil {
+				gate.arm(syscall.SIGKILL, tc.again)
+				if code, _, stderr := gate.run(t, killLimit, args...); gate.firedOn() == "" || code != -int(syscall.SIGKILL) {
+					t.Fatalf("the second kill point was never reached (exit %d)\n%s", code, stderr)
+				}
 			}
 			gate.arm(0, nil)
 			code, stdout, stderr := gate.run(t, killLimit, args...)
