@@ -61,6 +61,7 @@ func killBinaryCleanup() {
 	if killBinDir != "" {
 		_ = os.RemoveAll(killBinDir)
 	}
+	killBinOnce, killBinDir, killBinPath, killBinErr = sync.Once{}, "", "", nil // -count=N builds again
 }
 
 // killSignal is what a trigger sends: SIGKILL (the process dies at once,

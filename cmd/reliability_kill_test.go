@@ -75,6 +75,11 @@ func killServiceWhen(name string, pred func(primaryTD string, running, deploymen
 	}
 }
 
+// killDone: a re-run that finds the rollout still going follows it to
+// success; one that finds it finished (the rollout went on in ECS while
+// ecsctl was dead) says so. Both exit 0.
+var killDone = []string{ops.OutcomeSucceeded, ops.OutcomeAlreadyDeployed}
+
 type killDeployCase struct {
 	name    string
 	service string
@@ -90,11 +95,11 @@ type killDeployCase struct {
 
 func killDeployCasesList() []killDeployCase {
 	return []killDeployCase{
-		{name: "after RegisterTaskDefinition", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+		{name: "after RegisterTaskDefinition", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone,
 			trigger: func(string) killTrigger { return killAfter("ecs.RegisterTaskDefinition", 1) }},
-		{name: "after UpdateService", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+		{name: "after UpdateService", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone,
 			trigger: func(string) killTrigger { return killAfter("ecs.UpdateService", 1) }},
-		{name: "mid-rollout", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded},
+		{name: "mid-rollout", service: "api", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone,
 			trigger: func(oldTD string) killTrigger {
 				// New tasks running while the old deployment still drains.
 				return killWhen("ecs.DescribeServices", killServiceWhen("api", func(primary string, running, deps int) bool {
@@ -111,9 +116,9 @@ func killDeployCasesList() []killDeployCase {
 					return primary == oldTD && deps == 2
 				}))
 			}},
-		{name: "mid-rollout after a rollout started", service: "worker", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded}, soak: true,
+		{name: "mid-rollout after a rollout started", service: "worker", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone, soak: true,
 			trigger: func(string) killTrigger { return killAfterThen("ecs.UpdateService", 1, "ecs.DescribeServices", 2) }},
-		{name: "before the first poll", service: "web", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: []string{ops.OutcomeSucceeded}, soak: true,
+		{name: "before the first poll", service: "web", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone, soak: true,
 			trigger: func(string) killTrigger { return killAfter("ecs.DescribeTaskDefinition", 1) }},
 	}
 }
@@ -175,7 +180,7 @@ func killDeployCases(t *testing.T) {
 			case tc.wantTag == "" && aws.ToString(after.TaskDefinition) != oldTD:
 				t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), oldTD)
 			}
-			if tc.wantCode == ExitOK && r.DeploymentID != aws.ToString(after.Deployments[0].Id) {
+			if r.Outcome == ops.OutcomeSucceeded && r.DeploymentID != aws.ToString(after.Deployments[0].Id) {
 				t.Errorf("re-run followed deployment %s, the service's is %s", r.DeploymentID, aws.ToString(after.Deployments[0].Id))
 			}
 			if after.DesiredCount != before.DesiredCount {
