@@ -177,9 +177,13 @@ func (g *killGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Hold the answer until the process is gone: SIGKILL ends it at
 		// once; on SIGINT ecsctl abandons the call in flight and reports,
 		// so the interrupt lands in this call whatever the scheduling.
+		hold := killLimit
+		if sig != syscall.SIGKILL {
+			hold = 5 * time.Second // a call ecsctl does not abandon (a rollback's update) gets its answer
+		}
 		select {
 		case <-p.done:
-		case <-time.After(killLimit):
+		case <-time.After(hold):
 		}
 	} else {
 		g.mu.Unlock()

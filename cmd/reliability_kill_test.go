@@ -395,6 +395,40 @@ func killSIGINTCases(t *testing.T) {
 			killCheckReport(t, sb)
 		})
 	}
+	t.Run("deploy during ecsctl's rollback", func(t *testing.T) {
+		sb := startSandbox(t, "small", "")
+		gate := killServe(t, sb)
+		before := sb.waitSteady("small", "worker")
+		args := []string{"deploy", "-c", "small", "--service", "worker", "--tag", sim.DemoCrashTag, "--poll-interval", "20ms"}
+		gate.arm(syscall.SIGINT, killAfterThen("ecs.UpdateService", 2, "ecs.DescribeServices", 1))
+		code, stdout, stderr := gate.run(t, killLimit, args...)
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+		}
+		for _, want := range []string{
+			"interrupted: small/worker deploy failed (",
+			"stopped waiting for the rollback by ecsctl to " + shortRev(aws.ToString(before.TaskDefinition)),
+			"the rollback goes on in ECS without ecsctl.\n  follow it again: re-run the same ecsctl deploy command (it follows the rollback to its verdict)",
+		} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "ecsctl rollback") {
+			t.Errorf("advises a rollback while one is under way:\n%s", stderr)
+		}
+		gate.arm(0, nil)
+		code, stdout, stderr = gate.run(t, killLimit, append(args, "-o", "json")...)
+		if code != ExitFailed {
+			t.Fatalf("re-run: exit %d, want 1 (rolled back)\n%s\n%s", code, stdout, stderr)
+		}
+		if after := sb.waitSteady("small", "worker"); aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
+			t.Errorf("worker runs %s, want %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
+		}
+		if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
+			t.Errorf("%d revisions registered, want 1", n)
+		}
+	})
 	t.Run("rotate-ami mid-drain", func(t *testing.T) {
 		// The small world with a standalone task pinned to an old
 		// instance: only --standalone-tasks stop lets its batch drain.
@@ -478,6 +512,9 @@ func killCheckRotated(t *testing.T, sb *sandbox, cluster, asg string, desired, m
 	}
 	killCheckReport(t, sb)
 }
+
+// shortRev is "family:revision" of a task definition ARN.
+func shortRev(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func primaryDeploymentID(s types.Service) string {
 	for _, d := range s.Deployments {

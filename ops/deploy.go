@@ -628,7 +628,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
 		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			newArn = earlier
-			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run that did not update the service", shortTaskDef(newArn))
+			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run of this deploy", shortTaskDef(newArn))
 		} else {
 			out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
 			if err != nil {
