@@ -138,3 +138,26 @@ func TestDeployInterruptedWithTheUpdateInFlight(t *testing.T) {
 		t.Errorf("outcome %s reason %q", r.Outcome, r.Reason)
 	}
 }
+
+func TestDeployInterruptedDuringItsRollbackSaysSo(t *testing.T) {
+	sc := newScenario(t, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sc.evolve = func(poll int, s *types.Service) {
+		if len(sc.updates) == 2 && poll == 1 {
+			cancel() // Ctrl-C while the rollback is followed
+		}
+	}
+	d, _ := sc.deployer()
+	r := req("new1")
+	r.Timeout = time.Minute // no verdict: ecsctl rolls back
+	res, err := d.Deploy(ctx, r)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want interrupted", err)
+	}
+	s := res.Services[0]
+	if s.Outcome != OutcomeInterrupted || s.Rollback == nil || s.Rollback.Outcome != OutcomeInterrupted ||
+		!strings.HasPrefix(s.Reason, "deploy failed (no verdict within 1m0s") || !strings.Contains(s.Reason, "stopped waiting for the rollback by ecsctl to api:42") {
+		t.Fatalf("result %+v rollback %+v", s, s.Rollback)
+	}
+}
