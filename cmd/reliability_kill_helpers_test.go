@@ -3,7 +3,9 @@ package cmd
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
 	"ecsctl/sim"
 )
@@ -137,6 +143,8 @@ type killGate struct {
 	sig     killSignal
 	proc    *killProc
 	fired   string // the operation it fired on
+	// observe, when set, sees every answered call (outside the lock).
+	observe func(op string, status int)
 }
 
 // killServe serves the sandbox's account a second time, through a gate,
@@ -169,6 +177,11 @@ func (g *killGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
 	g.next.ServeHTTP(rec, r)
 	g.mu.Lock()
+	if observe := g.observe; observe != nil {
+		g.mu.Unlock()
+		observe(op, rec.Code)
+		g.mu.Lock()
+	}
 	if g.trigger != nil && g.proc != nil && g.fired == "" && g.trigger(op, rec.Code, rec.Body.Bytes()) {
 		g.fired = op
 		p, sig := g.proc, g.sig
@@ -302,6 +315,41 @@ func (p *killProc) errText() string {
 func (g *killGate) run(t *testing.T, limit time.Duration, args ...string) (int, string, string) {
 	t.Helper()
 	return g.start(t, args...).wait(t, limit)
+}
+
+// killWatchAZRebalance records every scale-out of group answered while its
+// AZRebalance process was not suspended: Auto Scaling could then terminate
+// undrained instances to even out the zones. It returns the records.
+func (g *killGate) killWatchAZRebalance(t *testing.T, sb *sandbox, group string) func() []string {
+	t.Helper()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.url)}
+	api := autoscaling.NewFromConfig(cfg)
+	var mu sync.Mutex
+	var bad []string
+	g.mu.Lock()
+	g.observe = func(op string, status int) {
+		if op != "autoscaling.SetDesiredCapacity" || status != http.StatusOK {
+			return
+		}
+		out, err := api.DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})
+		suspended := false
+		if err == nil && len(out.AutoScalingGroups) == 1 {
+			for _, p := range out.AutoScalingGroups[0].SuspendedProcesses {
+				suspended = suspended || aws.ToString(p.ProcessName) == "AZRebalance"
+			}
+		}
+		if !suspended {
+			mu.Lock()
+			bad = append(bad, fmt.Sprintf("scale-out of %s with AZRebalance running (describe: %v)", group, err))
+			mu.Unlock()
+		}
+	}
+	g.mu.Unlock()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), bad...)
+	}
 }
 
 // killCount counts the sandbox's successful calls of op ("ecs.RegisterTaskDefinition").

@@ -238,7 +238,7 @@ func killRotateCasesList() []killRotateCase {
 		{name: "while the instance that balances zones drains", trigger: killAfterThen("autoscaling.TerminateInstanceInAutoScalingGroup", 18, "ecs.UpdateContainerInstancesState", 1)},
 		{name: "near the end", trigger: killAfter("autoscaling.ResumeProcesses", 1)},
 		// Soak: the other steps of a run.
-		{name: "after the run record", trigger: killAfter("autoscaling.CreateOrUpdateTags", 1), soak: true},
+		{name: "after the run record, before AZRebalance is suspended", trigger: killAfter("autoscaling.CreateOrUpdateTags", 1)},
 		{name: "after AZRebalance suspended", trigger: killAfter("autoscaling.SuspendProcesses", 1), soak: true},
 		{name: "mid-batch 5", trigger: killAfterThen("ecs.UpdateContainerInstancesState", 5, "ecs.DescribeServices", 2), soak: true},
 		{name: "after the last terminate", trigger: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 18), soak: true},
@@ -260,6 +260,7 @@ func killRotateCases(t *testing.T) {
 		sb := startSandbox(t, "demo", "")
 		sb.sim.SetSpeed(killRotateSpeed)
 		gate := killServe(t, sb)
+		unsuspended := gate.killWatchAZRebalance(t, sb, "prod-ecs")
 		sb.sim.ResetReport()
 		sb.sim.ResetRequests()
 		start := time.Now()
@@ -268,6 +269,9 @@ func killRotateCases(t *testing.T) {
 		}
 		cleanTerminations = killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup")
 		cleanMutations = len(sb.sim.MutatingRequests())
+		if bad := unsuspended(); len(bad) != 0 {
+			t.Errorf("clean run: %v", bad)
+		}
 		t.Logf("clean run: %s, %d terminations, %d mutating calls", time.Since(start).Round(time.Millisecond), cleanTerminations, len(sb.sim.MutatingRequests()))
 		sb.checkRotated(t)
 	})
@@ -282,6 +286,7 @@ func killRotateCases(t *testing.T) {
 			sb := startSandbox(t, "demo", "")
 			sb.sim.SetSpeed(killRotateSpeed)
 			gate := killServe(t, sb)
+			unsuspended := gate.killWatchAZRebalance(t, sb, "prod-ecs")
 			sb.sim.ResetReport()
 			sb.sim.ResetRequests()
 
@@ -313,6 +318,9 @@ func killRotateCases(t *testing.T) {
 			}
 			sb.checkRotated(t)
 			killCheckReport(t, sb)
+			if bad := unsuspended(); len(bad) != 0 {
+				t.Errorf("%d scale-out(s) with AZRebalance running: %v", len(bad), bad[0])
+			}
 			if n := killCount(sb, "autoscaling.TerminateInstanceInAutoScalingGroup"); n != cleanTerminations {
 				t.Errorf("%d instances terminated across both runs, a clean run terminates %d", n, cleanTerminations)
 			}

@@ -144,6 +144,11 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 			oldSet[id] = true
 		}
 		r.emit(plan.Cluster, EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
+		if run.Suspended { // the killed run may have died between recording the run and suspending
+			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+				return interrupted(ctx, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err))
+			}
+		}
 	} else {
 		var err error
 		if run, err = r.start(ctx, req, st); err != nil {
