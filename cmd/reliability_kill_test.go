@@ -237,8 +237,8 @@ func killRotateCasesList() []killRotateCase {
 		{name: "after the first terminate", trigger: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 1)},
 		{name: "while the instance that balances zones drains", trigger: killAfterThen("autoscaling.TerminateInstanceInAutoScalingGroup", 18, "ecs.UpdateContainerInstancesState", 1)},
 		{name: "near the end", trigger: killAfter("autoscaling.ResumeProcesses", 1)},
-		// Soak: the other steps of a run.
 		{name: "after the run record, before AZRebalance is suspended", trigger: killAfter("autoscaling.CreateOrUpdateTags", 1)},
+		// Soak: the other steps of a run.
 		{name: "after AZRebalance suspended", trigger: killAfter("autoscaling.SuspendProcesses", 1), soak: true},
 		{name: "mid-batch 5", trigger: killAfterThen("ecs.UpdateContainerInstancesState", 5, "ecs.DescribeServices", 2), soak: true},
 		{name: "after the last terminate", trigger: killAfter("autoscaling.TerminateInstanceInAutoScalingGroup", 18), soak: true},
