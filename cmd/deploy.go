@@ -90,6 +90,17 @@ func (a *app) finishDeploy(c *cli.Context, res *ops.DeployResult, err error) err
 			if s.Outcome != ops.OutcomeInterrupted {
 				continue
 			}
+			if s.Rollback != nil { // the deploy failed; its rollback was being followed
+				fmt.Fprintf(a.io.Err, "interrupted: %s %s; the rollback goes on in ECS without ecsctl.\n", s.Key(), s.Reason)
+				fmt.Fprintf(a.io.Err, "  follow it again: re-run the same ecsctl deploy command (it follows the rollback to its verdict)\n")
+				continue
+			}
+			if s.DeploymentID == "" { // stopped while registering or updating
+				fmt.Fprintf(a.io.Err, "interrupted: %s %s; a new revision may be registered and its deployment started.\n", s.Key(), s.Reason)
+				fmt.Fprintf(a.io.Err, "  finish it: re-run the same ecsctl deploy command (it reuses that revision and follows that deployment)\n")
+				fmt.Fprintf(a.io.Err, "  roll back: ecsctl rollback --cluster %s --service %s --to %s\n", s.Cluster, s.Service, s.OldTaskDefinition[strings.LastIndex(s.OldTaskDefinition, ":")+1:])
+				continue
+			}
 			fmt.Fprintf(a.io.Err, "interrupted: %s %s; the deployment goes on in ECS without ecsctl.\n", s.Key(), s.Reason)
 			fmt.Fprintf(a.io.Err, "  follow it again: re-run the same ecsctl deploy command (it picks up deployment %s)\n", s.DeploymentID)
 			fmt.Fprintf(a.io.Err, "  roll back:       ecsctl rollback --cluster %s --service %s\n", s.Cluster, s.Service)

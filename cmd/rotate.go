@@ -56,6 +56,9 @@ func (a *app) runRotate(c *cli.Context) error {
 		TimeoutPerBatch: c.Duration("timeout-per-batch"), Standalone: c.String("standalone-tasks"),
 		DryRun: c.Bool("dry-run"), Abort: c.Bool("abort"),
 	}
+	if !c.IsSet("standalone-tasks") {
+		req.Standalone = "" // a resumed run keeps the policy it recorded; a new one waits
+	}
 	if err := ops.ValidateRotateRequest(req); err != nil {
 		return err
 	}

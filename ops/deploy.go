@@ -256,6 +256,9 @@ type plan struct {
 	input   *ecs.RegisterTaskDefinitionInput
 	noop    bool
 	adopt   *types.Deployment // an in-progress deployment of the same images to follow
+	// rollingBack: the revision an earlier run registered for this deploy,
+	// which the deployment in progress is rolling back from.
+	rollingBack string
 }
 
 // Deploy validates everything first (nothing changes on bad input), then
@@ -296,8 +299,14 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 		if err != nil {
 			p.res.Outcome = OutcomeFailed
 			p.res.Reason = err.Error()
+			if ctx.Err() != nil {
+				// Interrupted with a call in flight: AWS may have applied it.
+				call, _, _ := strings.Cut(err.Error(), ": operation error")
+				p.res.Outcome, p.res.Reason = OutcomeInterrupted, "stopped while "+call+" was in flight (AWS may have applied it)"
+				err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+			}
 			p.res.FinishedAt = d.clock().Now()
-			d.note(p.res, EventVerdict, "failed: %s", p.res.Reason)
+			d.note(p.res, EventVerdict, "%s: %s", p.res.Outcome, p.res.Reason)
 			if len(plans) == 1 {
 				return result, err
 			}
@@ -465,6 +474,8 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 		if unchanged {
 			// A re-run of the same deploy: follow the rollout already going.
 			p.adopt = primary
+		} else if arn, ok := d.resumeRegisteredRevision(ctx, p); ok {
+			p.rollingBack = arn
 		} else {
 			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
 			return nil, Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
@@ -598,6 +609,9 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 		d.note(r, EventVerdict, "already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
 		return nil, nil
 	}
+	if p.rollingBack != "" {
+		return d.resumeFollowRollback(req, p), nil
+	}
 	if p.adopt != nil {
 		r.NewTaskDefinition = aws.ToString(p.adopt.TaskDefinition)
 		r.DeploymentID = aws.ToString(p.adopt.Id)
@@ -612,12 +626,17 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	}
 	newArn := r.OldTaskDefinition
 	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
-		out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
-		if err != nil {
-			return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
+		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
+			newArn = earlier
+			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run of this deploy", shortTaskDef(newArn))
+		} else {
+			out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
+			if err != nil {
+				return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
+			}
+			newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+			d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
 		}
-		newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
-		d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
 	}
 	r.NewTaskDefinition = newArn
 	upd, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{

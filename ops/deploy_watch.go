@@ -467,7 +467,12 @@ func (d *Deployer) interrupt(w *watch) {
 	if state == "" {
 		state = "deployment " + w.depID + " in progress"
 	}
-	w.res.Reason = "stopped waiting; " + state
+	if rb := w.res.Rollback; rb != nil && w.phase != phaseDeploy {
+		rb.Outcome = OutcomeInterrupted
+		w.res.Reason = fmt.Sprintf("deploy failed (%s); stopped waiting for the rollback by %s to %s: %s", w.res.Reason, rb.By, shortTaskDef(rb.TaskDefinition), state)
+	} else {
+		w.res.Reason = "stopped waiting; " + state
+	}
 	w.res.FinishedAt = d.clock().Now()
 }
 

@@ -270,6 +270,9 @@ type rotateState struct {
 	ltSource string // version to copy when updating the template
 	ltAMI    string
 	ltType   string
+	// standalone is the policy for standalone tasks: the request's, else
+	// the resumed run's, else wait.
+	standalone string
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -399,9 +402,6 @@ func (r *Rotator) Preflight(ctx context.Context, req RotateRequest) (*RotatePlan
 }
 
 func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateState, error) {
-	if req.Standalone == "" {
-		req.Standalone = StandaloneWait
-	}
 	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
 	if err != nil {
 		return nil, err
@@ -457,6 +457,13 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			return nil, err
 		}
 	}
+	if req.Standalone == "" && st.run != nil {
+		req.Standalone = st.run.Standalone
+	}
+	if req.Standalone == "" {
+		req.Standalone = StandaloneWait
+	}
+	st.standalone = req.Standalone
 	if req.Abort {
 		return st, nil
 	}

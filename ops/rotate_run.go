@@ -34,9 +34,6 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 	if err := ValidateRotateRequest(req); err != nil {
 		return nil, err
 	}
-	if req.Standalone == "" {
-		req.Standalone = StandaloneWait
-	}
 	if req.TimeoutPerBatch <= 0 {
 		req.TimeoutPerBatch = 30 * time.Minute
 	}
@@ -44,6 +41,7 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 	if err != nil {
 		return nil, interrupted(ctx, err)
 	}
+	req.Standalone = st.standalone // a resumed run keeps its recorded policy unless told otherwise
 	res := &RotateResult{Plan: st.plan, StartedAt: r.clock().Now(), MinHealthy: map[string]int{}}
 	switch {
 	case req.DryRun:
@@ -146,6 +144,11 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 			oldSet[id] = true
 		}
 		r.emit(plan.Cluster, EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
+		if run.Suspended { // the killed run may have died between recording the run and suspending
+			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
+				return interrupted(ctx, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err))
+			}
+		}
 	} else {
 		var err error
 		if run, err = r.start(ctx, req, st); err != nil {
@@ -243,7 +246,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		return err
 	}
 	if run.Suspended {
-		if err := r.balance(ctx, req, plan, res); err != nil {
+		if err := r.balance(ctx, req, plan, run, res); err != nil {
 			return err
 		}
 	}
@@ -293,10 +296,13 @@ func memberZones(g astypes.AutoScalingGroup) map[string]int {
 
 // balance evens out the group's zones after the run (so that AZRebalance,
 // once resumed, does not terminate undrained instances): while the fullest
-// zone has two more instances than the emptiest, it launches one (Auto
-// Scaling puts it in the emptiest zone), then drains and removes the
-// instance with the fewest tasks in the fullest zone.
-func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePlan, res *RotateResult) error {
+// zone has two more instances than the emptiest, it marks the instance with
+// the fewest tasks there as old for the run, launches one (Auto Scaling
+// puts it in the emptiest zone), then drains and removes the marked one.
+// Marked first, a balancing step killed half-way is finished by the resumed
+// run like any old instance: nothing is left DRAINING or above the
+// original capacity.
+func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePlan, run rotateRun, res *RotateResult) error {
 	drainer := r.drainer()
 	for round := 0; round < 6; round++ {
 		g, err := r.describeGroup(ctx, plan.ASG)
@@ -316,17 +322,6 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		if zones[hi]-zones[lo] <= 1 {
 			return nil
 		}
-		r.emit(plan.Cluster, EventInfo, "zones uneven (%s %d, %s %d): replacing one instance of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], hi)
-		before := map[string]bool{}
-		for _, m := range g.Instances {
-			before[aws.ToString(m.InstanceId)] = true
-		}
-		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
-			return interrupted(ctx, err)
-		}
-		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1); err != nil {
-			return err
-		}
 		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
 		if err != nil {
 			return interrupted(ctx, err)
@@ -334,7 +329,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		var victim *drainInstance
 		for _, in := range dc.Instances {
 			m, ok := findMember(g, in.EC2ID)
-			if !ok || !liveMember(m) || before[in.EC2ID] == false || aws.ToString(m.AvailabilityZone) != hi || in.Status != "ACTIVE" {
+			if !ok || !liveMember(m) || aws.ToString(m.AvailabilityZone) != hi || in.Status != "ACTIVE" {
 				continue
 			}
 			if victim == nil || len(movingTasks(in)) < len(movingTasks(victim)) {
@@ -343,6 +338,16 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		}
 		if victim == nil {
 			return nil
+		}
+		r.emit(plan.Cluster, EventInfo, "zones uneven (%s %d, %s %d): replacing %s of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], victim.EC2ID, hi)
+		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{victim.EC2ID}, Tags: ec2Tag(rotateTagOld, run.ID)}); err != nil {
+			return interrupted(ctx, fmt.Errorf("tag %s of %s for replacement: %w", victim.EC2ID, plan.ASG, err))
+		}
+		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
+			return interrupted(ctx, err)
+		}
+		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1); err != nil {
+			return err
 		}
 		if _, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: map[string]string{victim.EC2ID: victim.Arn},
 			Standalone: req.Standalone, Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {

@@ -485,8 +485,11 @@ func (s *Sim) ecsPageN(items []string, token *string, maxResults *int32, most, d
 		limit = min(s.PageSize(), int(*maxResults))
 	}
 	start, err := decodeToken(token)
-	if err != nil || start > len(items) {
+	if err != nil || start < 0 {
 		return nil, nil, apiErr("InvalidParameterException", "Invalid nextToken.")
+	}
+	if start > len(items) { // the list shrank since the last page (tasks stopped): a token stays valid
+		return nil, nil, nil
 	}
 	end := start + limit
 	if end >= len(items) {
