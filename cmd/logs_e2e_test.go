@@ -64,9 +64,14 @@ func logsDecode(t *testing.T, stdout string) []logsOut {
 // (ingested more than a second after their timestamp).
 func logsCompare(t *testing.T, got []logsOut, want []sim.LogEventRecord) (late int) {
 	t.Helper()
+	// Events are told apart by stream, time and message: live tail events
+	// carry no event id.
+	key := func(stream string, ts time.Time, msg string) string {
+		return stream + " " + ts.UTC().Format(time.RFC3339Nano) + " " + msg
+	}
 	seen := map[string]int{}
 	for _, g := range got {
-		seen[g.ID]++
+		seen[key(g.Stream, g.Time, g.Message)]++
 	}
 	var dups, missing, extra int
 	for id, n := range seen {
@@ -79,11 +84,11 @@ func logsCompare(t *testing.T, got []logsOut, want []sim.LogEventRecord) (late i
 	}
 	wantIDs := map[string]bool{}
 	for _, w := range want {
-		wantIDs[w.ID] = true
+		wantIDs[key(w.Stream, w.Timestamp, w.Message)] = true
 		if w.IngestionTime.Sub(w.Timestamp) > time.Second {
 			late++
 		}
-		if seen[w.ID] == 0 {
+		if seen[key(w.Stream, w.Timestamp, w.Message)] == 0 {
 			missing++
 			if missing < 4 {
 				t.Errorf("missing %s %s %s (ingested %s)", w.Stream, w.Timestamp.Format(time.RFC3339Nano), w.Message, w.IngestionTime.Sub(w.Timestamp))
@@ -91,7 +96,7 @@ func logsCompare(t *testing.T, got []logsOut, want []sim.LogEventRecord) (late i
 		}
 	}
 	for _, g := range got {
-		if !wantIDs[g.ID] {
+		if !wantIDs[key(g.Stream, g.Time, g.Message)] {
 			extra++
 			if extra < 4 {
 				t.Errorf("unexpected event %s %s %s", g.Stream, g.Time.Format(time.RFC3339Nano), g.Message)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // LogsECS is the part of the ECS API `ecsctl logs` uses to turn a service
@@ -290,7 +291,7 @@ func listServiceTasks(ctx context.Context, e LogsECS, cluster, service string, s
 
 // describeLogsTasks describes tasks 100 at a time. Missing ones are
 // returned by id in missing.
-func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string) (tasks []types.Task, missing []string, err error) {
+func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string, observe ...func(middleware.Metadata)) (tasks []types.Task, missing []string, err error) {
 	for i := 0; i < len(ids); i += 100 {
 		chunk := ids[i:min(i+100, len(ids))]
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
@@ -299,6 +300,9 @@ func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []str
 				return nil, nil, &NotFoundError{Kind: "cluster", Name: cluster}
 			}
 			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
+		}
+		for _, o := range observe {
+			o(out.ResultMetadata)
 		}
 		tasks = append(tasks, out.Tasks...)
 		for _, f := range out.Failures {
