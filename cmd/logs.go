@@ -28,7 +28,10 @@ func newLogsCmd(a *app) *cli.Command {
 			"tasks and reads the <prefix>/<container>/<task-id> streams. Without --follow it prints the range\n" +
 			"(default: the last 10 minutes) in time order and exits 0. With --follow it keeps polling, re-lists\n" +
 			"the service's tasks so that replacements join and stopped tasks leave, re-reads an --overlap window\n" +
-			"to catch events CloudWatch ingests late and never prints an event twice. Ctrl-C exits 130.\n\n" +
+			"to catch events CloudWatch ingests late and never prints an event twice. Where it fits (one region,\n" +
+			"at most 10 log groups) --follow uses a CloudWatch Logs live tail session instead of polling, bridged\n" +
+			"by one poll at its start; it falls back to polling, with a notice, when live tail is not available,\n" +
+			"when CloudWatch samples the session (over 500 events/s) or when sessions keep failing. Ctrl-C exits 130.\n\n" +
 			"Examples:\n" +
 			"  ecsctl logs -c prod -s api --since 1h\n" +
 			"  ecsctl logs -c prod -s api -f --container app --grep 'level\":\"error'\n" +

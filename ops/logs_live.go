@@ -142,9 +142,6 @@ func (t *LogTailer) liveSpec() (*logsLive, string) {
 
 // follow follows through live tail where it fits, by polling otherwise.
 func (t *LogTailer) follow(ctx context.Context) error {
-	if err := t.noteStoppedBefore(ctx); err != nil {
-		return t.interrupted(ctx, err)
-	}
 	deepStart := t.since
 	if t.StartLive != nil && t.LiveTail != "never" {
 		next, err, fallback := t.followLive(ctx)

@@ -170,6 +170,14 @@ func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
 	if !req.Until.IsZero() {
 		t.until = req.Until.UnixMilli()
 	}
+	if req.Follow {
+		// The service's stopped tasks before anything is listed: a task
+		// stopped later is new to a re-list, even one that started after
+		// the first list and stopped before the second.
+		if err := t.noteStoppedBefore(ctx); err != nil {
+			return t.interrupted(ctx, err)
+		}
+	}
 	tasks, err := t.initialTasks(ctx)
 	if err != nil {
 		return t.interrupted(ctx, err)

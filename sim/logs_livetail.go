@@ -58,7 +58,7 @@ type LiveTailOptions struct {
 	// Interval is the virtual time between updates (default 1s).
 	Interval time.Duration
 	// MinRealInterval bounds how often updates are sent in real time
-	// (default 10ms), whatever the clock's speed.
+	// (default 20ms), whatever the clock's speed.
 	MinRealInterval time.Duration
 	// FailAfter, when set, ends every session with a
 	// SessionStreamingException this long (virtual) after it started.
@@ -82,7 +82,7 @@ func (o *LiveTailOptions) defaults() {
 		o.Interval = time.Second
 	}
 	if o.MinRealInterval <= 0 {
-		o.MinRealInterval = 10 * time.Millisecond
+		o.MinRealInterval = 20 * time.Millisecond
 	}
 }
 
