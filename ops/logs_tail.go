@@ -151,7 +151,7 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // Tail prints the request's logs: the range (then returns nil), or, with
 // Follow, until Until has passed, the tasks (of --task) have all stopped, or
 // ctx is cancelled (ErrInterrupted).
-func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
+func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) (err error) {
 	if err := ValidateLogsRequest(req); err != nil {
 		return err
 	}
@@ -170,17 +170,26 @@ func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
 	if !req.Until.IsZero() {
 		t.until = req.Until.UnixMilli()
 	}
-	if req.Follow {
-		// The service's stopped tasks before anything is listed: a task
-		// stopped later is new to a re-list, even one that started after
-		// the first list and stopped before the second.
-		if err := t.noteStoppedBefore(ctx); err != nil {
+	var stopped []string
+	if req.Follow && req.Service != "" {
+		// The service's stopped tasks before anything is listed: those
+		// that stopped within the range are read with the running ones;
+		// a task stopped later is new to a re-list, even one that started
+		// after the first list and stopped before the second.
+		if stopped, err = t.listTasks(ctx, types.DesiredStatusStopped); err != nil {
 			return t.interrupted(ctx, err)
 		}
 	}
 	tasks, err := t.initialTasks(ctx)
 	if err != nil {
 		return t.interrupted(ctx, err)
+	}
+	if len(stopped) > 0 {
+		more, err := t.stoppedInRange(ctx, tasks, stopped)
+		if err != nil {
+			return t.interrupted(ctx, err)
+		}
+		tasks = append(tasks, more...)
 	}
 	for _, task := range tasks {
 		if err := t.addTask(ctx, task, false); err != nil {
@@ -748,20 +757,36 @@ func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) (
 	return arns, nil
 }
 
-// noteStoppedBefore records the service's stopped tasks at the start of a
-// follow: they are not new when a re-list sees them.
-func (t *LogTailer) noteStoppedBefore(ctx context.Context) error {
-	if t.req.Service == "" {
-		return nil
+// stoppedInRange describes the service's stopped tasks (ARNs) not among
+// running: those still stopping or that stopped after --since are
+// returned, the others are remembered as gone.
+func (t *LogTailer) stoppedInRange(ctx context.Context, running []types.Task, arns []string) ([]types.Task, error) {
+	have := map[string]bool{}
+	for _, task := range running {
+		have[aws.ToString(task.TaskArn)] = true
 	}
-	arns, err := t.listTasks(ctx, types.DesiredStatusStopped)
-	if err != nil {
-		return err
-	}
+	var ids []string
 	for _, a := range arns {
-		if id := a[strings.LastIndex(a, "/")+1:]; t.tasks[id] == nil {
-			t.gone[id] = true
+		if !have[a] {
+			ids = append(ids, a[strings.LastIndex(a, "/")+1:])
 		}
 	}
-	return nil
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	tasks, _, err := describeLogsTasks(ctx, t.ECS, t.req.Cluster, ids, t.observe)
+	t.Calls += (len(ids) + 99) / 100
+	if err != nil {
+		return nil, err
+	}
+	var out []types.Task
+	for _, task := range tasks {
+		arn := aws.ToString(task.TaskArn)
+		if task.StoppedAt == nil || task.StoppedAt.UnixMilli() >= t.since { // stopping, or stopped in the range
+			out = append(out, task)
+		} else {
+			t.gone[arn[strings.LastIndex(arn, "/")+1:]] = true
+		}
+	}
+	return out, nil
 }
