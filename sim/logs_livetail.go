@@ -5,10 +5,12 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -95,17 +97,23 @@ type liveTailHub struct {
 }
 
 var (
-	liveTailHubs   sync.Map     // *Sim → *liveTailHub
+	// liveTailHubs maps an account (weakly: a hub does not keep its
+	// account alive) to its sessions and options.
+	liveTailHubs   sync.Map     // weak.Pointer[Sim] → *liveTailHub
 	liveTailActive atomic.Int64 // sessions open in every account of the process
 )
 
 func (s *Sim) liveTailHub() *liveTailHub {
-	if h, ok := liveTailHubs.Load(s); ok {
+	key := weak.Make(s)
+	if h, ok := liveTailHubs.Load(key); ok {
 		return h.(*liveTailHub)
 	}
 	h := &liveTailHub{sessions: map[*liveTailSession]bool{}}
 	h.opts.defaults()
-	actual, _ := liveTailHubs.LoadOrStore(s, h)
+	actual, loaded := liveTailHubs.LoadOrStore(key, h)
+	if !loaded {
+		runtime.AddCleanup(s, func(k weak.Pointer[Sim]) { liveTailHubs.Delete(k) }, key)
+	}
 	return actual.(*liveTailHub)
 }
 
@@ -122,7 +130,7 @@ func (s *Sim) SetLiveTailOptions(o LiveTailOptions) {
 func (s *Sim) LiveTailSessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if h, ok := liveTailHubs.Load(s); ok {
+	if h, ok := liveTailHubs.Load(weak.Make(s)); ok {
 		return len(h.(*liveTailHub).sessions)
 	}
 	return 0
@@ -165,7 +173,7 @@ func (s *Sim) liveTailIngested(g *LogGroupData, st *LogStreamData, e LogEvent) {
 	if liveTailActive.Load() == 0 {
 		return
 	}
-	h, ok := liveTailHubs.Load(s)
+	h, ok := liveTailHubs.Load(weak.Make(s))
 	if !ok {
 		return
 	}
