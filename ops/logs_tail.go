@@ -273,8 +273,7 @@ func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 	if req.Previous {
 		status = types.DesiredStatusStopped
 	}
-	arns, err := listServiceTasks(ctx, t.ECS, req.Cluster, req.Service, status)
-	t.Calls++
+	arns, err := t.listTasks(ctx, status)
 	if err != nil {
 		return nil, err
 	}
@@ -738,10 +737,19 @@ func (t *LogTailer) relist(ctx context.Context) error {
 // server's clock from the responses.
 func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]string, error) {
 	var arns []string
+	restarts := 0
 	p := ecs.NewListTasksPaginator(t.ECS, &ecs.ListTasksInput{Cluster: aws.String(t.req.Cluster), ServiceName: aws.String(t.req.Service), DesiredStatus: status})
 	for p.HasMorePages() {
 		t.Calls++
 		out, err := p.NextPage(ctx)
+		if err != nil && restarts < 3 && errCode(err) == "InvalidParameterException" && strings.Contains(strings.ToLower(apiMessage(err)), "nexttoken") {
+			// The list changed under the pages (tasks come and go during
+			// a deploy): list again from the start.
+			restarts++
+			arns = nil
+			p = ecs.NewListTasksPaginator(t.ECS, &ecs.ListTasksInput{Cluster: aws.String(t.req.Cluster), ServiceName: aws.String(t.req.Service), DesiredStatus: status})
+			continue
+		}
 		if err != nil {
 			switch errCode(err) {
 			case "ClusterNotFoundException":
