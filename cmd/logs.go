@@ -1,12 +1,17 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
@@ -23,7 +28,10 @@ func newLogsCmd(a *app) *cli.Command {
 			"tasks and reads the <prefix>/<container>/<task-id> streams. Without --follow it prints the range\n" +
 			"(default: the last 10 minutes) in time order and exits 0. With --follow it keeps polling, re-lists\n" +
 			"the service's tasks so that replacements join and stopped tasks leave, re-reads an --overlap window\n" +
-			"to catch events CloudWatch ingests late and never prints an event twice. Ctrl-C exits 130.\n\n" +
+			"to catch events CloudWatch ingests late and never prints an event twice. Where it fits (one region,\n" +
+			"at most 10 log groups) --follow uses a CloudWatch Logs live tail session instead of polling, bridged\n" +
+			"by one poll at its start; it falls back to polling, with a notice, when live tail is not available,\n" +
+			"when CloudWatch samples the session (over 500 events/s) or when sessions keep failing. Ctrl-C exits 130.\n\n" +
 			"Examples:\n" +
 			"  ecsctl logs -c prod -s api --since 1h\n" +
 			"  ecsctl logs -c prod -s api -f --container app --grep 'level\":\"error'\n" +
@@ -45,6 +53,7 @@ func newLogsCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "no-prefix", Usage: "no task/container prefix"},
 			&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest an event and still have it shown (--follow)"},
 			&cli.DurationFlag{Name: "order-window", Value: 2 * time.Second, Usage: "hold events this long to print streams merged in time order (--follow)"},
+			&cli.StringFlag{Name: "live-tail", Value: "auto", Usage: "auto: follow through a CloudWatch Logs live tail session where it fits (one region, at most 10 log groups), polling otherwise; never: always poll (--follow)"},
 		},
 		Action: func(c *cli.Context) error { return a.runLogs(c) },
 	}
@@ -88,6 +97,10 @@ func (a *app) runLogs(c *cli.Context) error {
 	if c.Duration("overlap") <= 0 || c.Duration("order-window") < 0 {
 		return usagef("--overlap must be positive and --order-window not negative: e.g. --overlap 1m --order-window 2s")
 	}
+	live := c.String("live-tail")
+	if live != "auto" && live != "never" {
+		return usagef("invalid --live-tail %q: use auto or never", live)
+	}
 	if err := ops.ValidateLogsRequest(req); err != nil {
 		return err
 	}
@@ -108,6 +121,7 @@ func (a *app) runLogs(c *cli.Context) error {
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region,
 		PollInterval: interval, Overlap: c.Duration("overlap"), OrderWindow: c.Duration("order-window"),
 		Emit: printer.Print, Notice: printer.Notice,
+		LiveTail: live, StartLive: logsLiveStarter(cl),
 	}
 	err = t.Tail(c.Context, req)
 	if errors.Is(err, ops.ErrInterrupted) {
@@ -119,9 +133,49 @@ func (a *app) runLogs(c *cli.Context) error {
 // logsClients gives the CloudWatch Logs client of a region: the configured
 // one, or one made for an awslogs-region that differs.
 func logsClients(cl *clients) func(region string) ops.LogsAPI {
+	client := logsClientFor(cl)
+	return func(region string) ops.LogsAPI { return client(region) }
+}
+
+// logsLiveStarter opens live tail sessions for ops.LogTailer.
+//
+// The SDK sends StartLiveTail to a host prefixed with "stream-" (the
+// streaming endpoint: stream-logs.<region>.amazonaws.com). With an endpoint
+// override (AWS_ENDPOINT_URL, --sandbox, a VPC endpoint) that prefix would
+// make "stream-127.0.0.1" or "stream-vpce-…", which does not resolve, so it
+// is turned off then; against AWS's own endpoints it stays.
+func logsLiveStarter(cl *clients) func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (ops.LogsLiveStream, error) {
+	client := logsClientFor(cl)
+	return func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (ops.LogsLiveStream, error) {
+		c := client(region)
+		var opts []func(*cloudwatchlogs.Options)
+		if c.Options().BaseEndpoint != nil {
+			opts = append(opts, logsNoHostPrefix)
+		}
+		out, err := c.StartLiveTail(ctx, in, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("start live tail on %s: %w", strings.Join(in.LogGroupIdentifiers, ", "), err)
+		}
+		return out.GetStream(), nil
+	}
+}
+
+// logsNoHostPrefix turns off the SDK's endpoint host prefix for one call.
+func logsNoHostPrefix(o *cloudwatchlogs.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("ecsctlNoHostPrefix",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+			}), middleware.Before)
+	})
+}
+
+// logsClientFor gives the CloudWatch Logs client of a region: the configured
+// one, or one made (once) for an awslogs-region that differs.
+func logsClientFor(cl *clients) func(region string) *cloudwatchlogs.Client {
 	var mu sync.Mutex
 	other := map[string]*cloudwatchlogs.Client{}
-	return func(region string) ops.LogsAPI {
+	return func(region string) *cloudwatchlogs.Client {
 		if region == "" || region == cl.cfg.Region {
 			return cl.Logs
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // LogsECS is the part of the ECS API `ecsctl logs` uses to turn a service
@@ -268,29 +269,9 @@ func (r *logsResolver) checkContainers() error {
 	return Inputf("no container %s in the task definitions: use --container with one of %s", strings.Join(unknown, ", "), strings.Join(have, ", "))
 }
 
-// listServiceTasks lists a service's task ARNs with the given desired status.
-func listServiceTasks(ctx context.Context, e LogsECS, cluster, service string, status types.DesiredStatus) ([]string, error) {
-	var arns []string
-	p := ecs.NewListTasksPaginator(e, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: status})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			switch errCode(err) {
-			case "ClusterNotFoundException":
-				return nil, &NotFoundError{Kind: "cluster", Name: cluster}
-			case "ServiceNotFoundException":
-				return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + service}
-			}
-			return nil, fmt.Errorf("list tasks of service %s/%s: %w", cluster, service, err)
-		}
-		arns = append(arns, out.TaskArns...)
-	}
-	return arns, nil
-}
-
 // describeLogsTasks describes tasks 100 at a time. Missing ones are
 // returned by id in missing.
-func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string) (tasks []types.Task, missing []string, err error) {
+func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string, observe ...func(middleware.Metadata)) (tasks []types.Task, missing []string, err error) {
 	for i := 0; i < len(ids); i += 100 {
 		chunk := ids[i:min(i+100, len(ids))]
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
@@ -299,6 +280,9 @@ func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []str
 				return nil, nil, &NotFoundError{Kind: "cluster", Name: cluster}
 			}
 			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
+		}
+		for _, o := range observe {
+			o(out.ResultMetadata)
 		}
 		tasks = append(tasks, out.Tasks...)
 		for _, f := range out.Failures {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
@@ -68,8 +70,8 @@ type LogTailer struct {
 	res     *logsResolver
 	tasks   map[string]*logsTask
 	streams map[string]*logsStream
-	seen    map[string]int64 // event id → timestamp (ms)
-	wm      int64            // latest ingestion time seen (server ms)
+	dedup   *logsDedup
+	wm      int64 // latest ingestion time seen (server ms)
 	// serverDate is the latest Date header received (server ms).
 	serverDate atomic.Int64
 	since      int64
@@ -80,6 +82,21 @@ type LogTailer struct {
 	lastDeepBase int64
 	// Calls counts AWS calls made (FilterLogEvents and the rest).
 	Calls int
+
+	// StartLive opens a CloudWatch Logs live tail session in a region; nil:
+	// following always polls. See logs_live.go.
+	StartLive func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (LogsLiveStream, error)
+	// LiveTail is "auto" (the default: live tail where it fits, polling
+	// otherwise) or "never".
+	LiveTail string
+
+	// gone: task ids no longer (or never to be) followed, so that a
+	// re-list does not bring them back; pruned to ECS's stopped list.
+	gone map[string]bool
+	// liveCovered (server ms): everything ingested by then was delivered by
+	// live tail sessions.
+	liveCovered int64
+	live        *logsLive
 }
 
 func (t *LogTailer) defaults() {
@@ -134,7 +151,7 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // Tail prints the request's logs: the range (then returns nil), or, with
 // Follow, until Until has passed, the tasks (of --task) have all stopped, or
 // ctx is cancelled (ErrInterrupted).
-func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
+func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) (err error) {
 	if err := ValidateLogsRequest(req); err != nil {
 		return err
 	}
@@ -143,7 +160,8 @@ func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
 	t.res = newLogsResolver(t.ECS, t.Region, req.Containers)
 	t.tasks = map[string]*logsTask{}
 	t.streams = map[string]*logsStream{}
-	t.seen = map[string]int64{}
+	t.dedup = newLogsDedup()
+	t.gone = map[string]bool{}
 	if !req.Since.IsZero() {
 		t.since = req.Since.UnixMilli()
 	} else if req.Service != "" && !req.Previous {
@@ -152,9 +170,26 @@ func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) error {
 	if !req.Until.IsZero() {
 		t.until = req.Until.UnixMilli()
 	}
+	var stopped []string
+	if req.Follow && req.Service != "" {
+		// The service's stopped tasks before anything is listed: those
+		// that stopped within the range are read with the running ones;
+		// a task stopped later is new to a re-list, even one that started
+		// after the first list and stopped before the second.
+		if stopped, err = t.listTasks(ctx, types.DesiredStatusStopped); err != nil {
+			return t.interrupted(ctx, err)
+		}
+	}
 	tasks, err := t.initialTasks(ctx)
 	if err != nil {
 		return t.interrupted(ctx, err)
+	}
+	if len(stopped) > 0 {
+		more, err := t.stoppedInRange(ctx, tasks, stopped)
+		if err != nil {
+			return t.interrupted(ctx, err)
+		}
+		tasks = append(tasks, more...)
 	}
 	for _, task := range tasks {
 		if err := t.addTask(ctx, task, false); err != nil {
@@ -238,8 +273,7 @@ func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 	if req.Previous {
 		status = types.DesiredStatusStopped
 	}
-	arns, err := listServiceTasks(ctx, t.ECS, req.Cluster, req.Service, status)
-	t.Calls++
+	arns, err := t.listTasks(ctx, status)
 	if err != nil {
 		return nil, err
 	}
@@ -313,14 +347,16 @@ func (t *LogTailer) streamList(include func(*logsStream) bool) []*logsStream {
 }
 
 // keep applies --grep/--grep-v and drops events already emitted.
-func (t *LogTailer) keep(l LogLine) bool {
-	if t.until > 0 && l.Time.UnixMilli() > t.until {
+func (t *LogTailer) keep(l LogLine) bool { return t.keepFrom(&l, false) }
+
+// keepFrom is keep for an event read by a poll or (live) a live tail session.
+func (t *LogTailer) keepFrom(l *LogLine, live bool) bool {
+	if ms := l.Time.UnixMilli(); (t.until > 0 && ms > t.until) || ms < t.since {
 		return false
 	}
-	if _, dup := t.seen[l.ID]; dup {
+	if !t.dedup.admit(l, live) {
 		return false
 	}
-	t.seen[l.ID] = l.Time.UnixMilli()
 	if t.req.Grep != nil && !t.req.Grep.MatchString(l.Message) {
 		return false
 	}
@@ -393,7 +429,7 @@ func (t *LogTailer) readRange(ctx context.Context) error {
 					return err
 				}
 			}
-			clear(t.seen)
+			t.dedup.reset()
 		}
 		if last {
 			return nil
@@ -425,10 +461,9 @@ func oneLineErr(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// follow polls until Until has passed, every task stopped (--task), or ctx
-// ends.
-func (t *LogTailer) follow(ctx context.Context) error {
-	deepStart := t.since
+// followPoll polls until Until has passed, every task stopped (--task), or
+// ctx ends. deepStart is where the first (deep) poll reads from.
+func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 	var backoff time.Duration
 	polls := 0
 	for {
@@ -499,7 +534,7 @@ func (t *LogTailer) flush() error {
 func (t *LogTailer) finished() (bool, string) {
 	over := t.Overlap.Milliseconds()
 	if t.until > 0 {
-		if t.lastDeepBase >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
+		if max(t.lastDeepBase, t.liveCovered) >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
 			return true, "reached --until"
 		}
 	}
@@ -569,16 +604,13 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 	if deep {
 		t.lastDeepBase = base
 		*deepStart = max(t.since, base-t.Overlap.Milliseconds())
-		for id, ts := range t.seen {
-			if ts < *deepStart {
-				delete(t.seen, id)
-			}
-		}
+		t.dedup.forget(*deepStart)
 		for k, s := range t.streams {
 			if s.leaveAfter > 0 && base >= s.leaveAfter {
 				delete(t.streams, k)
 				if !t.taskHasStreams(s.task) {
 					delete(t.tasks, s.task.id)
+					t.gone[s.task.id] = true
 				}
 			}
 		}
@@ -601,7 +633,7 @@ func (t *LogTailer) release() error {
 		return nil
 	}
 	sortLogLines(t.hold)
-	cut := msTime(t.wm - t.OrderWindow.Milliseconds())
+	cut := msTime(t.serverNow() - t.OrderWindow.Milliseconds())
 	i := sort.Search(len(t.hold), func(i int) bool { return t.hold[i].Time.After(cut) })
 	if i == 0 {
 		return nil
@@ -614,12 +646,12 @@ func (t *LogTailer) release() error {
 
 // relist brings the task set up to date: new tasks of the service join,
 // tasks no longer running are watched until ECS says they stopped, then
-// read for Overlap more and dropped.
+// read for Overlap more and dropped. Tasks that started and stopped between
+// two lists are found in the service's recently stopped tasks, and read.
 func (t *LogTailer) relist(ctx context.Context) error {
 	var fresh []string
 	if t.req.Service != "" {
-		arns, err := listServiceTasks(ctx, t.ECS, t.req.Cluster, t.req.Service, types.DesiredStatusRunning)
-		t.Calls++
+		arns, err := t.listTasks(ctx, types.DesiredStatusRunning)
 		if err != nil {
 			return err
 		}
@@ -634,6 +666,23 @@ func (t *LogTailer) relist(ctx context.Context) error {
 		for id, lt := range t.tasks {
 			if !running[id] && lt.status != "STOPPED" {
 				lt.stopping = true
+			}
+		}
+		stopped, err := t.listTasks(ctx, types.DesiredStatusStopped)
+		if err != nil {
+			return err
+		}
+		listed := map[string]bool{}
+		for _, a := range stopped {
+			id := a[strings.LastIndex(a, "/")+1:]
+			listed[id] = true
+			if t.tasks[id] == nil && !t.gone[id] && !running[id] {
+				fresh = append(fresh, id)
+			}
+		}
+		for id := range t.gone {
+			if !listed[id] && t.tasks[id] == nil {
+				delete(t.gone, id) // ECS forgot it too
 			}
 		}
 	} else {
@@ -654,7 +703,7 @@ func (t *LogTailer) relist(ctx context.Context) error {
 		return nil
 	}
 	sort.Strings(ids)
-	tasks, _, err := describeLogsTasks(ctx, t.ECS, t.req.Cluster, ids)
+	tasks, _, err := describeLogsTasks(ctx, t.ECS, t.req.Cluster, ids, t.observe)
 	t.Calls += (len(ids) + 99) / 100
 	if err != nil {
 		return err
@@ -664,8 +713,9 @@ func (t *LogTailer) relist(ctx context.Context) error {
 		id := arn[strings.LastIndex(arn, "/")+1:]
 		lt := t.tasks[id]
 		if lt == nil {
-			if aws.ToString(task.LastStatus) == "STOPPED" {
-				continue // came and went between two lists
+			if task.StoppedAt != nil && t.since > 0 && task.StoppedAt.UnixMilli() < t.since {
+				t.gone[id] = true // stopped before the range
+				continue
 			}
 			if err := t.addTask(ctx, task, true); err != nil {
 				return err
@@ -681,4 +731,70 @@ func (t *LogTailer) relist(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// listTasks lists the service's task ARNs of a desired status, noting the
+// server's clock from the responses.
+func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]string, error) {
+	var arns []string
+	restarts := 0
+	p := ecs.NewListTasksPaginator(t.ECS, &ecs.ListTasksInput{Cluster: aws.String(t.req.Cluster), ServiceName: aws.String(t.req.Service), DesiredStatus: status})
+	for p.HasMorePages() {
+		t.Calls++
+		out, err := p.NextPage(ctx)
+		if err != nil && restarts < 3 && errCode(err) == "InvalidParameterException" && strings.Contains(strings.ToLower(apiMessage(err)), "nexttoken") {
+			// The list changed under the pages (tasks come and go during
+			// a deploy): list again from the start.
+			restarts++
+			arns = nil
+			p = ecs.NewListTasksPaginator(t.ECS, &ecs.ListTasksInput{Cluster: aws.String(t.req.Cluster), ServiceName: aws.String(t.req.Service), DesiredStatus: status})
+			continue
+		}
+		if err != nil {
+			switch errCode(err) {
+			case "ClusterNotFoundException":
+				return nil, &NotFoundError{Kind: "cluster", Name: t.req.Cluster}
+			case "ServiceNotFoundException":
+				return nil, &NotFoundError{Kind: "service", Name: t.req.Cluster + "/" + t.req.Service}
+			}
+			return nil, fmt.Errorf("list %s tasks of service %s/%s: %w", strings.ToLower(string(status)), t.req.Cluster, t.req.Service, err)
+		}
+		t.observe(out.ResultMetadata)
+		arns = append(arns, out.TaskArns...)
+	}
+	return arns, nil
+}
+
+// stoppedInRange describes the service's stopped tasks (ARNs) not among
+// running: those still stopping or that stopped after --since are
+// returned, the others are remembered as gone.
+func (t *LogTailer) stoppedInRange(ctx context.Context, running []types.Task, arns []string) ([]types.Task, error) {
+	have := map[string]bool{}
+	for _, task := range running {
+		have[aws.ToString(task.TaskArn)] = true
+	}
+	var ids []string
+	for _, a := range arns {
+		if !have[a] {
+			ids = append(ids, a[strings.LastIndex(a, "/")+1:])
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	tasks, _, err := describeLogsTasks(ctx, t.ECS, t.req.Cluster, ids, t.observe)
+	t.Calls += (len(ids) + 99) / 100
+	if err != nil {
+		return nil, err
+	}
+	var out []types.Task
+	for _, task := range tasks {
+		arn := aws.ToString(task.TaskArn)
+		if task.StoppedAt == nil || task.StoppedAt.UnixMilli() >= t.since { // stopping, or stopped in the range
+			out = append(out, task)
+		} else {
+			t.gone[arn[strings.LastIndex(arn, "/")+1:]] = true
+		}
+	}
+	return out, nil
 }

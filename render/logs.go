@@ -52,7 +52,7 @@ type logsJSONLine struct {
 	Container string          `json:"container"`
 	Stream    string          `json:"stream"`
 	Group     string          `json:"group"`
-	ID        string          `json:"id"`
+	ID        string          `json:"id,omitempty"` // live tail events have none
 	Message   string          `json:"message"`
 	Parsed    json.RawMessage `json:"parsed,omitempty"`
 }

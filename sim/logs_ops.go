@@ -13,9 +13,8 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
-// CloudWatch Logs operations. StartLiveTail is deliberately not registered:
-// the sandbox does not serve event streams, so clients must fall back to
-// polling FilterLogEvents / GetLogEvents.
+// CloudWatch Logs operations. StartLiveTail is an event stream, served by
+// logs_livetail.go.
 
 func init() {
 	register(SvcLogs, "DescribeLogGroups", (*Sim).logsDescribeLogGroups)

@@ -374,6 +374,7 @@ func (s *Sim) appendEvent(g *LogGroupData, st *LogStreamData, e LogEvent) {
 	st.Events = append(st.Events, LogEvent{})
 	copy(st.Events[i+1:], st.Events[i:n])
 	st.Events[i] = e
+	s.liveTailIngested(g, st, e)
 	if st.FirstEvent == 0 || e.Timestamp < st.FirstEvent {
 		st.FirstEvent = e.Timestamp
 	}

@@ -199,6 +199,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, decodeError(c, err))
 		return
 	}
+	if serve := streamOps[c.svc+"."+c.op]; serve != nil {
+		serve(s, w, r, c, in) // an event stream (logs_livetail.go)
+		return
+	}
 	buf := outBufs.Get().(*[]byte)
 	payload, aerr := s.invoke(c, op, in, (*buf)[:0])
 	if aerr != nil {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# ecsctl logs -f versus `aws logs tail --follow` (AWS CLI v2 at /usr/bin/aws)
+# on the same sandbox log group, in real time: events delivered, misses (late
+# events separately), duplicates, latency from ingestion to print. Prints a
+# plain-text table. Run from the repository root. SECONDS_TO_RUN (default 90).
+set -euo pipefail
+if [ ! -x /usr/bin/aws ]; then
+  echo "logs_vs_awscli: skipped (no AWS CLI v2 at /usr/bin/aws)"
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/ecsctl" .
+LOGS_VS_AWSCLI=1 ECSCTL_BIN="$tmp/ecsctl" LOGS_VS_AWSCLI_SECONDS="${SECONDS_TO_RUN:-90}" LOGS_VS_AWSCLI_OUT="$tmp/table.txt" \
+  go test ./cmd -run '^TestLogsVersusAWSCLITail$' -count=1 -timeout 10m >"$tmp/test.log" 2>&1 || { cat "$tmp/test.log"; exit 1; }
+cat "$tmp/table.txt"

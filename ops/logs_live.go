@@ -1,0 +1,466 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+// Following through CloudWatch Logs live tail (StartLiveTail).
+//
+// A session pushes, about every second, the events ingested since the last
+// push: no polling, no overlap to re-read, late events arrive when they are
+// ingested. It fits when every stream followed is in one region and at most
+// 10 log groups; with one group the session is narrowed to the streams'
+// prefixes (<prefix>/<container>/, at most 100), so replacement tasks'
+// streams are in it from their first event. Events of streams of tasks not
+// listed yet are dropped: when a re-list brings such a task in, its stream is
+// read by a poll from the task's start (the join), and de-duplicated with
+// what the session delivers from then on.
+//
+// The start is bridged the same way: the session is opened first, then a
+// deep poll reads everything ingested before it (from --since, or for a new
+// session after an old one ended, from what the old one covered − overlap);
+// events both returned are printed once (logsDedup counts them by content:
+// live events have no event id).
+//
+// Polling (followPoll) takes over, from what the live sessions covered −
+// overlap, when a session cannot be had (no permission, limit, the endpoint
+// does not serve it, --live-tail never), when CloudWatch samples the results
+// (more than 500 matching events a second: a gap-free follow cannot use a
+// sample), or when sessions keep failing. A session that ends (its 3 hour
+// timeout, a streaming error) is reopened and bridged again.
+
+// LogsLiveStream is an open live tail session's event stream
+// (*cloudwatchlogs.StartLiveTailEventStream satisfies it).
+type LogsLiveStream interface {
+	Events() <-chan cwltypes.StartLiveTailResponseStream
+	Close() error
+	Err() error
+}
+
+// Notice kinds about how the tail follows.
+const (
+	NoticeLive    LogsNoticeKind = "live"    // following through a live tail session
+	NoticePolling LogsNoticeKind = "polling" // following by polling FilterLogEvents
+)
+
+// logsLiveMaxGroups and logsLiveMaxFilters are StartLiveTail's limits.
+const (
+	logsLiveMaxGroups  = 10
+	logsLiveMaxFilters = 100
+	// logsLiveReconnects is how many sessions in a row may end without
+	// delivering an update before polling takes over.
+	logsLiveReconnects = 3
+)
+
+// logsLive is what the open session covers.
+type logsLive struct {
+	region    string
+	arnPrefix string          // arn:<partition>:logs:<region>:<account>:log-group:
+	groups    map[string]bool // group names
+	// prefixes (one group only) the session is narrowed to; nil: every
+	// stream of its groups.
+	prefixes map[string]bool
+	in       *cloudwatchlogs.StartLiveTailInput
+}
+
+// logsStreamPrefix is "<prefix>/<container>/" of "<prefix>/<container>/<task>".
+func logsStreamPrefix(name string) string { return name[:strings.LastIndex(name, "/")+1] }
+
+func (lv *logsLive) covers(s *logsStream) bool {
+	if s.key.region != lv.region || !lv.groups[s.key.group] {
+		return false
+	}
+	return lv.prefixes == nil || lv.prefixes[logsStreamPrefix(s.name)]
+}
+
+// liveSpec is the session that would cover every stream followed, or why
+// there is none.
+func (t *LogTailer) liveSpec() (*logsLive, string) {
+	if len(t.streams) == 0 {
+		return nil, "no log streams to follow yet"
+	}
+	lv := &logsLive{groups: map[string]bool{}}
+	for _, s := range t.streams {
+		if lv.region == "" {
+			lv.region = s.key.region
+		} else if s.key.region != lv.region {
+			return nil, "the streams are in more than one region"
+		}
+		lv.groups[s.key.group] = true
+	}
+	if len(lv.groups) > logsLiveMaxGroups {
+		return nil, fmt.Sprintf("the streams are in %d log groups (live tail takes %d)", len(lv.groups), logsLiveMaxGroups)
+	}
+	for _, lt := range t.tasks {
+		// arn:<partition>:ecs:<region>:<account>:task/...
+		if f := strings.SplitN(lt.arn, ":", 6); len(f) == 6 && f[0] == "arn" && f[4] != "" {
+			lv.arnPrefix = "arn:" + f[1] + ":logs:" + lv.region + ":" + f[4] + ":log-group:"
+			break
+		}
+	}
+	if lv.arnPrefix == "" {
+		return nil, "no task ARN to take the account from"
+	}
+	in := &cloudwatchlogs.StartLiveTailInput{}
+	var groups []string
+	for g := range lv.groups {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		in.LogGroupIdentifiers = append(in.LogGroupIdentifiers, lv.arnPrefix+g)
+	}
+	if len(groups) == 1 {
+		prefixes := map[string]bool{}
+		for _, s := range t.streams {
+			prefixes[logsStreamPrefix(s.name)] = true
+		}
+		if len(prefixes) <= logsLiveMaxFilters {
+			lv.prefixes = prefixes
+			for p := range prefixes {
+				in.LogStreamNamePrefixes = append(in.LogStreamNamePrefixes, p)
+			}
+			sort.Strings(in.LogStreamNamePrefixes)
+		}
+	}
+	if t.req.Filter != "" {
+		in.LogEventFilterPattern = aws.String(t.req.Filter)
+	}
+	lv.in = in
+	return lv, ""
+}
+
+// follow follows through live tail where it fits, by polling otherwise.
+func (t *LogTailer) follow(ctx context.Context) error {
+	deepStart := t.since
+	if t.StartLive != nil && t.LiveTail != "never" {
+		next, err, fallback := t.followLive(ctx)
+		if !fallback {
+			return err
+		}
+		deepStart = next
+	}
+	return t.followPoll(ctx, deepStart)
+}
+
+// followLive follows through live tail sessions. fallback: polling is to
+// take over, reading from deepStart.
+func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error, fallback bool) {
+	deepStart = t.since
+	failures := 0
+	opened := false
+	for {
+		lv, why := t.liveSpec()
+		if why != "" {
+			t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail does not fit (" + why + ")"})
+			return deepStart, nil, true
+		}
+		t.Calls++
+		sess, err := t.StartLive(ctx, lv.region, lv.in)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, t.stop(ErrInterrupted), false
+			}
+			t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: live tail is not available (%s)", oneLineErr(err))})
+			return deepStart, nil, true
+		}
+		t.dedup.trackContent()
+		done := make(chan struct{})
+		events := logsLivePump(sess, done)
+		end := func() {
+			close(done)
+			_ = sess.Close()
+		}
+		if err := logsLiveWaitStart(ctx, events, sess); err != nil {
+			end()
+			if ctx.Err() != nil {
+				return 0, t.stop(ErrInterrupted), false
+			}
+			t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: the live tail session did not start (%s)", oneLineErr(err))})
+			return deepStart, nil, true
+		}
+		t.live = lv
+		what := fmt.Sprintf("following through a live tail session on %s", strings.Join(lv.in.LogGroupIdentifiers, ", "))
+		if opened {
+			what = "live tail session reopened"
+		}
+		opened = true
+		t.note(LogsNotice{Kind: NoticeLive, Message: what})
+		// The bridge: whatever was ingested before the session began.
+		if err := t.liveBridge(ctx, &deepStart); err != nil {
+			end()
+			if ctx.Err() != nil {
+				return 0, t.stop(ErrInterrupted), false
+			}
+			return 0, t.stop(err), false
+		}
+		next, err, outcome := t.liveLoop(ctx, events, sess, lv)
+		end()
+		switch outcome {
+		case logsLiveDone:
+			return 0, err, false
+		case logsLiveFallback:
+			return next, nil, true
+		case logsLiveReopen:
+			failures = 0
+		case logsLiveFailed:
+			failures++
+			if failures >= logsLiveReconnects {
+				t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail sessions in a row ended early (%s)", failures, oneLineErr(err))})
+				return next, nil, true
+			}
+			t.note(LogsNotice{Kind: NoticeLive, Message: fmt.Sprintf("live tail session ended (%s): reopening it", oneLineErr(err))})
+		}
+		t.live = nil
+		deepStart = next
+	}
+}
+
+type logsLiveOutcome int
+
+const (
+	logsLiveDone     logsLiveOutcome = iota // the follow is over (err: how)
+	logsLiveFallback                        // polling takes over
+	logsLiveReopen                          // open a new session (the streams changed)
+	logsLiveFailed                          // the session ended: open a new one
+)
+
+// logsLivePump forwards a session's events into a buffered channel, so that
+// polls made meanwhile (the bridge, joins) do not leave CloudWatch's
+// session buffer to overflow.
+func logsLivePump(sess LogsLiveStream, done <-chan struct{}) <-chan cwltypes.StartLiveTailResponseStream {
+	out := make(chan cwltypes.StartLiveTailResponseStream, 4096)
+	go func() {
+		defer close(out)
+		for ev := range sess.Events() {
+			select {
+			case out <- ev:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// logsLiveWaitStart waits for the sessionStart event.
+func logsLiveWaitStart(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case ev, ok := <-events:
+		if !ok {
+			if err := sess.Err(); err != nil {
+				return err
+			}
+			return io.ErrUnexpectedEOF
+		}
+		if _, ok := ev.(*cwltypes.StartLiveTailResponseStreamMemberSessionStart); !ok {
+			return fmt.Errorf("the session sent %T before sessionStart", ev)
+		}
+		return nil
+	}
+}
+
+// liveBridge reads, by a deep poll, what was ingested before the session
+// began; streams not created yet will be in the session from their start.
+func (t *LogTailer) liveBridge(ctx context.Context, deepStart *int64) error {
+	wait := t.PollInterval
+	for attempt := 1; ; attempt++ {
+		err := t.pollOnce(ctx, 0, deepStart)
+		if err == nil {
+			break
+		}
+		if !transient(err) || attempt == 6 {
+			return err
+		}
+		t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", oneLineErr(err), wait)})
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.Clock.After(wait):
+		}
+		wait = min(2*wait, t.MaxBackoff)
+	}
+	for _, s := range t.streams {
+		if s.missing {
+			s.missing, s.from = false, 0
+		}
+	}
+	t.liveCovered = max(t.liveCovered, t.lastDeepBase)
+	return nil
+}
+
+// liveLoop prints a session's updates, re-lists tasks and reads joining
+// tasks' streams until the follow ends or the session has to change.
+func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream, lv *logsLive) (int64, error, logsLiveOutcome) {
+	restartFrom := func() int64 { return max(t.since, t.liveCovered-t.Overlap.Milliseconds()) }
+	relistEvery := t.PollInterval * time.Duration(t.RelistEvery)
+	relist := t.Clock.After(relistEvery)
+	var backoff time.Duration
+	prevDate := t.serverDate.Load()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, t.stop(ErrInterrupted), logsLiveDone
+		case ev, ok := <-events:
+			if !ok {
+				err := sess.Err()
+				if err == nil {
+					err = errors.New("the session closed")
+				}
+				if ctx.Err() != nil {
+					return 0, t.stop(ErrInterrupted), logsLiveDone
+				}
+				return restartFrom(), err, logsLiveFailed
+			}
+			u, isUpdate := ev.(*cwltypes.StartLiveTailResponseStreamMemberSessionUpdate)
+			if !isUpdate {
+				continue
+			}
+			if u.Value.SessionMetadata != nil && u.Value.SessionMetadata.Sampled {
+				t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
+				return restartFrom(), nil, logsLiveFallback
+			}
+			t.liveEvents(lv, u.Value.SessionResults)
+			// Everything ingested before the previous update's server time
+			// is in: the session sends what was ingested up to each update.
+			t.liveCovered = max(t.liveCovered, t.wm, prevDate)
+			prevDate = t.serverDate.Load()
+			if err := t.release(); err != nil {
+				return 0, err, logsLiveDone
+			}
+		case <-relist:
+			err := t.relist(ctx)
+			if err == nil {
+				err = t.liveJoin(ctx)
+			}
+			switch {
+			case err == nil:
+				if backoff > 0 {
+					backoff = 0
+					t.note(LogsNotice{Kind: NoticeRecovered, Message: "no longer throttled"})
+				}
+			case ctx.Err() != nil:
+				return 0, t.stop(ErrInterrupted), logsLiveDone
+			case transient(err):
+				backoff = min(max(2*backoff, 2*relistEvery), t.MaxBackoff)
+				t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", oneLineErr(err), backoff)})
+			default:
+				return 0, t.stop(err), logsLiveDone
+			}
+			t.liveForget()
+			if t.req.Service == "" && t.allStopped() {
+				// Nothing more will come live; polls read the last
+				// events and end the follow.
+				t.note(LogsNotice{Kind: NoticePolling, Message: "every task has stopped: reading their last events by polling"})
+				return restartFrom(), nil, logsLiveFallback
+			}
+			if done, why := t.finished(); done {
+				t.note(LogsNotice{Kind: NoticeInfo, Message: why})
+				return 0, t.stop(nil), logsLiveDone
+			}
+			for _, s := range t.streams {
+				if !lv.covers(s) {
+					return restartFrom(), nil, logsLiveReopen // a new log group or prefix
+				}
+			}
+			relist = t.Clock.After(max(relistEvery, backoff))
+		}
+	}
+}
+
+// liveEvents holds a session update's events of the streams followed.
+func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEvent) {
+	for i := range evs {
+		e := &evs[i]
+		group := strings.TrimPrefix(aws.ToString(e.LogGroupIdentifier), lv.arnPrefix)
+		group = strings.TrimSuffix(group, ":*")
+		s := t.streams[lv.region+"\x00"+group+"\x00"+aws.ToString(e.LogStreamName)]
+		if s == nil {
+			continue // a task not listed yet: its join reads it
+		}
+		l := LogLine{
+			Time:      msTime(aws.ToInt64(e.Timestamp)),
+			Ingested:  msTime(aws.ToInt64(e.IngestionTime)),
+			Region:    lv.region,
+			Group:     group,
+			Stream:    s.name,
+			Task:      s.task.id,
+			Container: s.container,
+			Message:   strings.TrimRight(aws.ToString(e.Message), "\r\n"),
+		}
+		if ms := aws.ToInt64(e.IngestionTime); ms > t.wm {
+			t.wm = ms
+		}
+		if t.keepFrom(&l, true) {
+			t.hold = append(t.hold, l)
+		}
+	}
+}
+
+// liveJoin reads the streams of tasks that joined, from their start, up to
+// now (the session has them from here on).
+func (t *LogTailer) liveJoin(ctx context.Context) error {
+	join := t.streamList(func(s *logsStream) bool { return s.from > 0 })
+	if len(join) == 0 {
+		return nil
+	}
+	chunks := logsChunks(join, func(s *logsStream) int64 { return s.from })
+	end := int64(0)
+	if t.until > 0 {
+		end = t.until + 2*t.Overlap.Milliseconds()
+	}
+	res, err := t.fetchChunks(ctx, chunks, end)
+	t.Calls += res.calls
+	if err != nil {
+		return err
+	}
+	// A stream not created yet is in the session from its first event.
+	for _, s := range join {
+		s.from, s.missing = 0, false
+	}
+	for _, l := range res.lines {
+		if ms := l.Ingested.UnixMilli(); ms > t.wm {
+			t.wm = ms
+		}
+		if t.keep(l) {
+			t.hold = append(t.hold, l)
+		}
+	}
+	return t.release()
+}
+
+// liveForget drops the streams of stopped tasks once their last events are
+// in, and de-duplication entries no later read can match.
+func (t *LogTailer) liveForget() {
+	for k, s := range t.streams {
+		if s.leaveAfter > 0 && t.liveCovered >= s.leaveAfter {
+			delete(t.streams, k)
+			if !t.taskHasStreams(s.task) {
+				delete(t.tasks, s.task.id)
+				t.gone[s.task.id] = true
+			}
+		}
+	}
+	t.dedup.forget(max(t.since, t.liveCovered-2*t.Overlap.Milliseconds()))
+}
+
+func (t *LogTailer) allStopped() bool {
+	for _, lt := range t.tasks {
+		if lt.status != "STOPPED" {
+			return false
+		}
+	}
+	return true
+}
