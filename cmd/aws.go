@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -80,6 +81,9 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, &awsSetupError{msg: fmt.Sprintf("load AWS configuration: %v (check --profile/AWS_PROFILE and ~/.aws/config)", err)}
+	}
+	if cfg.HTTPClient == nil { // the SDK leaves it nil unless AWS_CA_BUNDLE or an option set one
+		cfg.HTTPClient = awshttp.NewBuildableClient()
 	}
 	cfg.HTTPClient = bodyGuardClient{cfg.HTTPClient}
 	if cfg.Region == "" {
