@@ -442,6 +442,13 @@ func (b *faultsBox) invariants(t *testing.T, allowed []string) {
 	if len(below) != 0 || len(rep.TerminatedWithTasks) != 0 || len(rep.KilledNoReplacement) != 0 {
 		t.Errorf("invariants broken: below minimum %v, terminated with tasks %+v, killed without replacement %+v",
 			below, rep.TerminatedWithTasks, rep.KilledNoReplacement)
+		var asg []string
+		for _, e := range rep.Timeline {
+			if strings.HasPrefix(e.Kind, "asg.") {
+				asg = append(asg, e.At.Format(time.TimeOnly)+" "+e.Kind+" "+e.Detail)
+			}
+		}
+		t.Logf("the Auto Scaling group's timeline:\n%s", strings.Join(asg[max(0, len(asg)-40):], "\n"))
 	}
 }
 

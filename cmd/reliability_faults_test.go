@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
 	"ecsctl/sim"
 )
@@ -41,7 +45,6 @@ var faultsColumns = []faultsColumn{
 var faultsSoakColumns = []faultsColumn{
 	{"combined", "throttle=0.2,error=0.05,reset=0.02,latency=10ms"},
 	{"combined+lost", "throttle=0.2,error=0.05,reset=0.02,lost=first"},
-	{"throttle-60%", "throttle=0.6"},
 	{"5xx-20%", "error=0.2"},
 	{"reset-10%", "reset=0.1"},
 }
@@ -91,6 +94,24 @@ func faultsScenarios() []faultsScenario {
 			args: with("scale", "cluster", "-c", "small", "--count", "2", "--yes", "--standalone-tasks", "stop")},
 		{name: "scale-service", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "worker", "--count", "5", "--wait")},
+	}
+}
+
+// faultsSoakScenarios run under ECSCTL_SOAK=1: smaller batches, and the
+// demo world (90 services on 50 instances, a daemon, distinctInstance and
+// memberOf placement).
+func faultsSoakScenarios() []faultsScenario {
+	pf := []string{"--poll-interval", "20ms", "-o", "json"}
+	with := func(a ...string) []string { return append(a, pf...) }
+	return []faultsScenario{
+		{name: "rotate-ami-batch-1", world: "small", cluster: "small", asg: "small-ecs",
+			args: with("rotate-ami", "-c", "small", "--yes", "--standalone-tasks", "stop", "--batch", "1")},
+		{name: "demo-deploy", world: "demo", cluster: "prod", asg: "prod-ecs",
+			args: with("deploy", "-c", "prod", "-s", "api", "--tag", sim.DemoNextTag)},
+		{name: "demo-rotate-ami", world: "demo", cluster: "prod", asg: "prod-ecs",
+			args: with("rotate-ami", "-c", "prod", "--yes", "--standalone-tasks", "stop", "--batch", "5")},
+		{name: "demo-scale-cluster-in", world: "demo", cluster: "prod", asg: "prod-ecs",
+			args: with("scale", "cluster", "-c", "prod", "--count", "47", "--yes", "--standalone-tasks", "stop")},
 	}
 }
 
@@ -256,9 +277,13 @@ func faultMatrixCommands(t *testing.T, sem chan struct{}) {
 		cols = append(append([]faultsColumn(nil), cols...), faultsSoakColumns...)
 		seeds = []int64{7, 8, 9}
 	}
+	scenarios := faultsScenarios()
+	if faultsSoak() {
+		scenarios = append(scenarios, faultsSoakScenarios()...)
+	}
 	var log faultsMatrixLog
 	var wg sync.WaitGroup
-	for _, sc := range faultsScenarios() {
+	for _, sc := range scenarios {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -481,4 +506,45 @@ func faultMatrixLogs(t *testing.T, sem chan struct{}) {
 	}
 	wg.Wait()
 	log.print(t)
+}
+
+// Found by the soak (demo world, combined faults): scale-in terminated its
+// victims one by one in instance-id order. When the calls were slow
+// (throttling), the group stayed unbalanced between two terminations long
+// enough for AZRebalance to launch an instance in the emptied zone and
+// terminate one in the fullest — without draining it, killing its tasks.
+// The victims are now picked from the fullest zone first and terminated in
+// that order, so the group is balanced after every termination. Here each
+// termination takes 200 ms (two virtual minutes; AZRebalance acts after one).
+func TestFaultsScaleInLeavesZonesBalanced(t *testing.T) {
+	for _, seed := range []int64{7, 8, 9} {
+		t.Run(fmt.Sprint("seed-", seed), func(t *testing.T) {
+			b := faultsStart(t, faultsWorld(t, "demo"), sim.Options{Seed: seed})
+			b.waitAllSteady(t, "prod")
+			b.sim.ResetReport()
+			b.setFaults("asg.TerminateInstanceInAutoScalingGroup:latency=200ms")
+			code, stdout, stderr := b.run(t, "scale", "cluster", "-c", "prod", "--count", "45", "--yes", "--standalone-tasks", "stop", "--poll-interval", "20ms", "-o", "json")
+			b.setFaults("")
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			b.settle(t, "prod", "prod-ecs")
+			out, err := b.asg.DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"prod-ecs"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			zones := map[string]int{}
+			for _, m := range out.AutoScalingGroups[0].Instances {
+				zones[aws.ToString(m.AvailabilityZone)]++
+			}
+			lo, hi := 1<<30, 0
+			for _, n := range zones {
+				lo, hi = min(lo, n), max(hi, n)
+			}
+			if hi-lo > 1 {
+				t.Errorf("zones left unbalanced: %v", zones)
+			}
+			b.invariants(t, nil)
+		})
+	}
 }
