@@ -141,7 +141,11 @@ func (b *faultsBox) setFaults(spec string) {
 func (b *faultsBox) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	raw, _ := json.Marshal(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	limit := 10 * time.Minute
+	if faultsSoak() {
+		limit = time.Hour // the demo world under throttling
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	c := exec.CommandContext(ctx, os.Args[0])
 	c.Env = []string{
@@ -159,7 +163,7 @@ func (b *faultsBox) run(t *testing.T, args ...string) (code int, stdout, stderr 
 	c.Stdout, c.Stderr = &out, &errOut
 	err := c.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("ecsctl %s: still running after 10 minutes\n%s", strings.Join(args, " "), errOut.String())
+		t.Fatalf("ecsctl %s: still running after %s\n%s", strings.Join(args, " "), limit, errOut.String())
 	}
 	code = c.ProcessState.ExitCode()
 	if err != nil && code < 0 {
