@@ -94,7 +94,7 @@ func faultsStart(t *testing.T, w *sim.World, opts sim.Options) *faultsBox {
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatal(err)
 	}
-	loser := &faultsLoser{next: sim.NewServer(s, sim.DefaultRegistry), seen: map[string]bool{}}
+	loser := &faultsLoser{next: sim.NewServer(s, sim.DefaultRegistry)}
 	srv := httptest.NewServer(loser)
 	t.Cleanup(srv.Close)
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
@@ -182,8 +182,7 @@ type faultsLoser struct {
 	next http.Handler
 	mu   sync.Mutex
 	on   bool
-	seen map[string]bool // ops already dropped once (first attempts)
-	lost []string        // "svc-target-or-action" of every dropped answer
+	lost []string // the operation of every answer dropped
 }
 
 func (l *faultsLoser) set(on bool) {

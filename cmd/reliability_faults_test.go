@@ -203,6 +203,20 @@ func (sc faultsScenario) runOnce(t *testing.T, spec string, seed int64) faultsCe
 		t.Errorf("exit %d, want %d\n%s\n%s", code, sc.code, stdout, stderr)
 	}
 	cell.calls = len(b.sim.Requests())
+	// A lost answer must have made the mutation reach the sandbox twice.
+	counts := b.sim.RequestCounts()
+	for _, op := range b.loser.lostAnswers() {
+		name := op[strings.LastIndex(op, ".")+1:]
+		n := 0
+		for k, v := range counts {
+			if strings.HasSuffix(k, "."+name) {
+				n += v
+			}
+		}
+		if n < 2 {
+			t.Errorf("the answer of %s was dropped but the sandbox saw it %d time(s): the lost-answer fault did not apply", op, n)
+		}
+	}
 	cell.state = b.settle(t, sc.cluster, sc.asg)
 	b.invariants(t, sc.belowMin)
 	if t.Failed() {
