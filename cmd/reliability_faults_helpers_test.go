@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -75,6 +76,7 @@ type faultsBox struct {
 	*sandbox
 	loser *faultsLoser
 	asg   *autoscaling.Client
+	ec2   *ec2.Client
 	now   time.Time // pinned clock for the child's overviews (zero: real)
 }
 
@@ -102,6 +104,7 @@ func faultsStart(t *testing.T, w *sim.World, opts sim.Options) *faultsBox {
 		sandbox: &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg)},
 		loser:   loser,
 		asg:     autoscaling.NewFromConfig(cfg),
+		ec2:     ec2.NewFromConfig(cfg),
 	}
 }
 
@@ -277,6 +280,9 @@ type faultsState struct {
 	Suspended  []string           `json:"suspended"`
 	Tags       []string           `json:"tags"`       // ecsctl:* tags left on the group
 	Standalone map[string]int     `json:"standalone"` // standalone task family → RUNNING count
+	// LaunchTemplate: the group's launch template version and how many
+	// versions the template has.
+	LaunchTemplate string `json:"launchTemplate"`
 }
 
 func (s faultsState) String() string {
@@ -405,6 +411,13 @@ func (b *faultsBox) read(t *testing.T, cluster, asgName string) (faultsState, bo
 		}
 		if inService != len(g.Instances) || inService != int(aws.ToInt32(g.DesiredCapacity)) {
 			calm = false
+		}
+		if lt := g.LaunchTemplate; lt != nil {
+			d, err := b.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{aws.ToString(lt.LaunchTemplateId)}})
+			if err != nil || len(d.LaunchTemplates) != 1 {
+				t.Fatalf("describe launch template %s: %v", aws.ToString(lt.LaunchTemplateId), err)
+			}
+			st.LaunchTemplate = fmt.Sprintf("version %s of %d", aws.ToString(lt.Version), aws.ToInt64(d.LaunchTemplates[0].LatestVersionNumber))
 		}
 		for _, sp := range g.SuspendedProcesses {
 			st.Suspended = append(st.Suspended, aws.ToString(sp.ProcessName))
