@@ -22,6 +22,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -77,6 +79,7 @@ type faultsBox struct {
 	loser *faultsLoser
 	asg   *autoscaling.Client
 	ec2   *ec2.Client
+	aas   *applicationautoscaling.Client
 	now   time.Time // pinned clock for the child's overviews (zero: real)
 }
 
@@ -105,6 +108,7 @@ func faultsStart(t *testing.T, w *sim.World, opts sim.Options) *faultsBox {
 		loser:   loser,
 		asg:     autoscaling.NewFromConfig(cfg),
 		ec2:     ec2.NewFromConfig(cfg),
+		aas:     applicationautoscaling.NewFromConfig(cfg),
 	}
 }
 
@@ -283,6 +287,8 @@ type faultsState struct {
 	// LaunchTemplate: the group's launch template version and how many
 	// versions the template has.
 	LaunchTemplate string `json:"launchTemplate"`
+	// Autoscaling: service → "min/max" of its Application Auto Scaling target.
+	Autoscaling map[string]string `json:"autoscaling"`
 }
 
 func (s faultsState) String() string {
@@ -386,6 +392,14 @@ func (b *faultsBox) read(t *testing.T, cluster, asgName string) (faultsState, bo
 				st.Standalone[f]++
 			}
 		}
+	}
+	aas, err := b.aas.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Autoscaling = map[string]string{}
+	for _, tg := range aas.ScalableTargets {
+		st.Autoscaling[aws.ToString(tg.ResourceId)] = fmt.Sprintf("%d/%d", aws.ToInt32(tg.MinCapacity), aws.ToInt32(tg.MaxCapacity))
 	}
 	st.Instances = b.rotateAMIs(cluster)
 	for k := range st.Instances {

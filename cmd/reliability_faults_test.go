@@ -75,6 +75,8 @@ func faultsScenarios() []faultsScenario {
 	return []faultsScenario{
 		{name: "deploy", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("deploy", "-c", "small", "-s", "api", "--tag", sim.DemoNextTag)},
+		{name: "deploy-two-services", world: "small", cluster: "small", asg: "small-ecs",
+			args: with("deploy", "-c", "small", "-s", "api", "-s", "web", "--tag", sim.DemoNextTag)},
 		{name: "deploy-fails-and-rolls-back", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoCrashTag), code: ExitFailed, belowMin: []string{"small/worker"}},
 		{name: "deploy-breaker-rolls-back", world: "small", cluster: "small", asg: "small-ecs",
@@ -97,6 +99,8 @@ func faultsScenarios() []faultsScenario {
 			args: with("scale", "cluster", "-c", "small", "--count", "2", "--yes", "--standalone-tasks", "stop")},
 		{name: "scale-service", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "worker", "--count", "5", "--wait")},
+		{name: "scale-service-update-autoscaling", world: "small", cluster: "small", asg: "small-ecs",
+			args: with("scale", "service", "-c", "small", "-s", "api", "--count", "1", "--update-autoscaling", "--wait")},
 	}
 }
 
@@ -309,7 +313,7 @@ func faultMatrixCommands(t *testing.T, sem chan struct{}) {
 				sem <- struct{}{}
 				base := sc.runCell(t, "", 7)
 				<-sem
-				log.add("%-28s %-14s exit %3d  %-34s %6.1fs %5d calls", sc.name, "none", base.code, base.outcomes, base.real.Seconds(), base.calls)
+				log.add("%-34s %-14s exit %3d  %-30s %6.1fs %5d calls", sc.name, "none", base.code, base.outcomes, base.real.Seconds(), base.calls)
 				if t.Failed() {
 					return
 				}
@@ -341,7 +345,7 @@ func faultMatrixCommands(t *testing.T, sem chan struct{}) {
 								if t.Failed() {
 									res = "DIFFERENT"
 								}
-								log.add("%-28s %-14s exit %3d  %-34s %6.1fs %5d calls  %-9s faults %v", sc.name, name, got.code, got.outcomes, got.real.Seconds(), got.calls, res, got.faults)
+								log.add("%-34s %-14s exit %3d  %-30s %6.1fs %5d calls  %-9s faults %v", sc.name, name, got.code, got.outcomes, got.real.Seconds(), got.calls, res, got.faults)
 							})
 						}()
 					}
