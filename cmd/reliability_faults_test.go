@@ -24,12 +24,20 @@ import (
 // instance terminated with service tasks, no task killed unreplaced).
 //
 // The columns: no faults; 30 % of calls throttled; 5 % answered with a 500
-// or 503; 50 ms added to every call; 2 % of connections reset before the
-// server does anything; and lost answers — the first answer of every
-// mutating call dropped after the server did the work, so that every
-// mutation reaches AWS twice (the SDK retries a reset connection).
+// or 503; 50 ms added to every call; 5 % of connections reset before the
+// server does anything (what the sandbox's reset fault does); and lost
+// answers — the first answer of every mutating call dropped after the
+// server did the work, so that every mutation reaches AWS twice (the SDK
+// retries a reset connection). A cell whose command drew no fault runs again
+// on a fresh sandbox: a cell must prove something.
 //
-// ECSCTL_SOAK=1 adds more seeds, the faults combined, and the demo world.
+// Each cell runs ecsctl as a child process (see faultsChildArgs) on its own
+// sandbox, cells side by side. The overviews read a frozen sandbox and must
+// print the same JSON; logs are compared with what the sandbox wrote.
+//
+// ECSCTL_SOAK=1 adds seeds, the faults combined, heavier rates, rotate-ami
+// batch 1 and the demo world (deploy, rotate-ami, scale-in; the overviews on
+// prod); run it with -timeout 100m (bench/faults.sh with SOAK=1).
 
 // faultsColumn is one fault setting.
 type faultsColumn struct{ name, spec string }
