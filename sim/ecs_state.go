@@ -485,9 +485,13 @@ func (s *Sim) ecsPageN(items []string, token *string, maxResults *int32, most, d
 		limit = min(s.PageSize(), int(*maxResults))
 	}
 	start, err := decodeToken(token)
-	if err != nil || start > len(items) {
+	if err != nil || start < 0 {
 		return nil, nil, apiErr("InvalidParameterException", "Invalid nextToken.")
 	}
+	// The list may have shrunk since the token was handed out (tasks
+	// stopped between two pages): past its end is the last, empty page, as
+	// ECS answers — not an invalid token.
+	start = min(start, len(items))
 	end := start + limit
 	if end >= len(items) {
 		return items[start:], nil, nil
