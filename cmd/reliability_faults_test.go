@@ -347,7 +347,7 @@ func faultMatrixCommands(t *testing.T, sem chan struct{}) {
 									t.Errorf("outcome %q, without faults %q", got.outcomes, base.outcomes)
 								}
 								if g, w := got.state.String(), base.state.String(); g != w {
-									t.Errorf("final state differs from the run without faults:\n--- with %s:\n%s\n--- without:\n%s", col.spec, g, w)
+									t.Errorf("final state differs from the run without faults (- without, + with %s):\n%s", col.spec, faultsLineDiff(w, g))
 								}
 								res := "same"
 								if t.Failed() {
@@ -584,4 +584,34 @@ func TestFaultsScaleInLeavesZonesBalanced(t *testing.T) {
 			b.invariants(t, nil)
 		})
 	}
+}
+
+// faultsLineDiff lists the lines only one of two texts has (- a, + b), in
+// the order they appear.
+func faultsLineDiff(a, b string) string {
+	count := func(s string) map[string]int {
+		n := map[string]int{}
+		for _, l := range strings.Split(s, "\n") {
+			n[l]++
+		}
+		return n
+	}
+	na, nb := count(a), count(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if nb[l] > 0 {
+			nb[l]--
+		} else {
+			out = append(out, "- "+l)
+		}
+	}
+	nb = count(b)
+	for _, l := range strings.Split(b, "\n") {
+		if na[l] > 0 {
+			na[l]--
+		} else {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
