@@ -416,7 +416,7 @@ func faultMatrixOverviews(t *testing.T, _ chan struct{}) {
 								t.Fatalf("exit %d\n%s", code, stderr)
 							}
 							if got != want {
-								t.Errorf("output differs from the run without faults:\n--- with %s:\n%s\n--- without:\n%s", col.spec, got, want)
+								t.Errorf("output differs from the run without faults (- without, + with %s):\n%s", col.spec, faultsLineDiff(want, got))
 							}
 							if m := b.mutations(); len(m) != 0 {
 								t.Errorf("mutating calls: %v", m)
