@@ -15,4 +15,4 @@ out=$(go test $race -count=1 -timeout 100m -run '^(TestFaultMatrix|TestFaultsSca
 end=$(date +%s)
 echo "$out" | awk '/fault matrix:/{on=1; next} on && /^        /{print substr($0, 9); next} {on=0}'
 echo "$out" | grep -E '^(--- |ok)' 
-echo "wall time: $((end - start)) s (go test $race, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "wall time: $((end - start)) s (go test ${race:-without -race}, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
