@@ -634,7 +634,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 			if err != nil {
 				return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
 			}
-			newArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+			newArn = d.keepFirstRegistration(ctx, out, p.input, r.OldTaskDefinition, r)
 			d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
 		}
 	}

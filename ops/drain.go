@@ -81,6 +81,10 @@ type DrainBatch struct {
 	Timeout    time.Duration
 	Batch      int
 	Batches    int
+	// Order is the termination order (default: by instance id). Scale-in
+	// passes its victims fullest zone first, so that the group stays
+	// balanced between terminations and AZRebalance has nothing to undo.
+	Order []string
 }
 
 // DrainResult tells what a batch did.
@@ -385,6 +389,9 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 			return &PauseError{Reason: fmt.Sprintf("service task %s appeared on a drained instance", lastSegment(aws.ToString(t.TaskArn))),
 				Advice: "nothing was terminated; re-run the same command to continue"}
 		}
+	}
+	if len(b.Order) == len(ids) {
+		ids = b.Order
 	}
 	for _, id := range ids {
 		_, err := d.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{

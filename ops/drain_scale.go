@@ -74,7 +74,7 @@ type ClusterScaleResult struct {
 // ScaleCluster sets the number of instances of the cluster's ASG. Scale-out
 // sets desired (raising max only when asked) and waits for the instances to
 // register ACTIVE. Scale-in picks the instances itself (already DRAINING
-// ones first, then fewest tasks, then the fullest zone), refuses when the
+// ones first, then from the fullest zone, then fewest tasks), refuses when the
 // rest cannot hold their tasks, drains them and removes them with decrement.
 func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*ClusterScaleResult, error) {
 	if err := ValidateClusterScaleRequest(req); err != nil {
@@ -191,11 +191,13 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	for len(victims) < remove && len(left) > 0 {
 		sort.SliceStable(left, func(i, j int) bool {
 			a, b := left[i], left[j]
-			if ta, tb := len(movingTasks(a)), len(movingTasks(b)); ta != tb {
-				return ta < tb
-			}
+			// Fullest zone first: zones left unbalanced make AZRebalance
+			// launch and then terminate an instance without draining it.
 			if zones[a.AZ] != zones[b.AZ] {
 				return zones[a.AZ] > zones[b.AZ]
+			}
+			if ta, tb := len(movingTasks(a)), len(movingTasks(b)); ta != tb {
+				return ta < tb
 			}
 			return a.EC2ID < b.EC2ID
 		})
@@ -251,12 +253,14 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 		return finish(nil)
 	}
 	ids := map[string]string{}
+	var order []string // the order they were picked in: fullest zone first
 	for _, v := range victims {
 		ids[v.EC2ID] = v.Arn
+		order = append(order, v.EC2ID)
 	}
 	r.emit(req.Cluster, EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(sortedIDs(ids), ", "))
 	drainer := r.drainer()
-	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1})
+	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1, Order: order})
 	if dres != nil {
 		res.MinHealthy = dres.MinHealthy
 	}

@@ -110,6 +110,8 @@ type ec2LTVersion struct {
 	InstanceTags []kvTag `json:"instanceTags,omitempty"`
 	// VolumeTags are the tag specifications for resource type "volume".
 	VolumeTags []kvTag `json:"volumeTags,omitempty"`
+	// ClientToken is the idempotency token of the call that created it.
+	ClientToken string `json:"clientToken,omitempty"`
 }
 
 // ec2Instance is an EC2 instance.

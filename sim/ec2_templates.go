@@ -309,6 +309,12 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 	if d == nil {
 		return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateData")
 	}
+	if v := lt.byClientToken(aws.ToString(in.ClientToken)); v != nil {
+		// A retried call (the SDK fills ClientToken once per call): the
+		// version it made the first time, not another one.
+		out := s.launchTemplateVersionOut(lt, v)
+		return &ec2.CreateLaunchTemplateVersionOutput{LaunchTemplateVersion: &out}, nil
+	}
 	var nv ec2LTVersion
 	if in.SourceVersion != nil {
 		n, ok := lt.resolve(*in.SourceVersion)
@@ -367,6 +373,7 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 	nv.Number = lt.latest() + 1
 	nv.CreateTime = s.now
 	nv.Description = aws.ToString(in.VersionDescription)
+	nv.ClientToken = aws.ToString(in.ClientToken)
 	lt.Versions = append(lt.Versions, nv)
 	s.rec.timeline(s.now, "ec2.launchTemplateVersion", fmt.Sprintf("%s (%s) version %d: image %s, type %s", lt.ID, lt.Name, nv.Number, nv.ImageID, nv.InstanceType))
 	out := &ec2.CreateLaunchTemplateVersionOutput{}
