@@ -14,3 +14,8 @@ go build -o "$tmp/ecsctl" .
 LOGS_VS_AWSCLI=1 ECSCTL_BIN="$tmp/ecsctl" LOGS_VS_AWSCLI_SECONDS="${SECONDS_TO_RUN:-90}" LOGS_VS_AWSCLI_OUT="$tmp/table.txt" \
   go test ./cmd -run '^TestLogsVersusAWSCLITail$' -count=1 -timeout 10m >"$tmp/test.log" 2>&1 || { cat "$tmp/test.log"; exit 1; }
 cat "$tmp/table.txt"
+# The same figures as "name: value unit" lines (bench/report reads them).
+awk 'NR > 2 && NF >= 7 {
+  tool = $1; for (i = 2; i <= NF - 6; i++) tool = tool " " $i
+  printf "%s delivered: %s events\n%s misses: %s events\n%s late misses: %s events\n%s duplicates: %s events\n%s p50 latency: %s s\n%s p99 latency: %s s\n", tool, $(NF-5), tool, $(NF-4), tool, $(NF-3), tool, $(NF-2), tool, $(NF-1), tool, $NF
+}' "$tmp/table.txt"
