@@ -417,11 +417,7 @@ func (t *LogTailer) liveJoin(ctx context.Context) error {
 		return nil
 	}
 	chunks := logsChunks(join, func(s *logsStream) int64 { return s.from })
-	end := int64(0)
-	if t.until > 0 {
-		end = t.until + 2*t.Overlap.Milliseconds()
-	}
-	res, err := t.fetchChunks(ctx, chunks, end)
+	res, err := t.fetchChunks(ctx, chunks, t.readEnd())
 	t.Calls += res.calls
 	if err != nil {
 		return err

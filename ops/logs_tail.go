@@ -571,14 +571,7 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 		}
 		return start
 	})
-	// The end time goes past --until: the events after it move the
-	// watermark on, which is how the follow learns that --until has passed
-	// (keep drops them), and the read stays bounded.
-	end := int64(0)
-	if t.until > 0 {
-		end = t.until + 2*t.Overlap.Milliseconds()
-	}
-	res, err := t.fetchChunks(ctx, chunks, end)
+	res, err := t.fetchChunks(ctx, chunks, t.readEnd())
 	t.Calls += res.calls
 	if err != nil {
 		return err
@@ -797,4 +790,15 @@ func (t *LogTailer) stoppedInRange(ctx context.Context, running []types.Task, ar
 		}
 	}
 	return out, nil
+}
+
+// readEnd is the end time of a follow's reads (0: none). It goes past
+// --until: the events after it move the watermark on, which is how the
+// follow learns that --until has passed (keep drops them), and the read
+// stays bounded.
+func (t *LogTailer) readEnd() int64 {
+	if t.until > 0 {
+		return t.until + 2*t.Overlap.Milliseconds()
+	}
+	return 0
 }

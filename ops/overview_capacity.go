@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
@@ -125,14 +124,9 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
-		}
-		names = append(names, page.ServiceArns...)
+	names, err := o.serviceArns(ctx, cluster)
+	if err != nil {
+		return nil, err
 	}
 	svcs, err := o.describeServices(ctx, cluster, names)
 	if err != nil {

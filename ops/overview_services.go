@@ -59,21 +59,16 @@ func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, 
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
-	var arns []string
-	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
-		}
-		arns = append(arns, page.ServiceArns...)
+	arns, err := o.serviceArns(ctx, cluster)
+	if err != nil {
+		return nil, err
 	}
 	// Services and tasks are independent reads: fetch them side by side.
 	var (
 		svcs  []types.Service
 		tasks []types.Task
 	)
-	err := overviewParallel(ctx, 2, 2, func(ctx context.Context, i int) error {
+	err = overviewParallel(ctx, 2, 2, func(ctx context.Context, i int) error {
 		var err error
 		if i == 0 {
 			svcs, err = o.describeServices(ctx, cluster, arns)
@@ -315,4 +310,18 @@ func ParseServiceFilter(expr string) (func(ServiceRow) bool, error) {
 		return func(r ServiceRow) bool { return r.Revision == n }, nil
 	}
 	return nil, Inputf("invalid --filter %q: want TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev", expr)
+}
+
+// serviceArns lists every service of cluster (pages of 100).
+func (o *Overview) serviceArns(ctx context.Context, cluster string) ([]string, error) {
+	var arns []string
+	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+		}
+		arns = append(arns, page.ServiceArns...)
+	}
+	return arns, nil
 }

@@ -76,14 +76,9 @@ func (s *TopSource) Services(ctx context.Context, cluster string) ([]ServiceRow,
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
-	var arns []string
-	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
-		}
-		arns = append(arns, page.ServiceArns...)
+	arns, err := o.serviceArns(ctx, cluster)
+	if err != nil {
+		return nil, err
 	}
 	svcs, err := o.describeServices(ctx, cluster, arns)
 	if err != nil {
@@ -252,14 +247,9 @@ func (s *TopSource) ServiceStates(ctx context.Context, clusters []string) (map[s
 	o := s.data()
 	out := make(map[string]ServiceStateCounts, len(clusters))
 	for _, cluster := range clusters {
-		var arns []string
-		p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
-			}
-			arns = append(arns, page.ServiceArns...)
+		arns, err := o.serviceArns(ctx, cluster)
+		if err != nil {
+			return nil, err
 		}
 		svcs, err := o.describeServices(ctx, cluster, arns)
 		if err != nil {
