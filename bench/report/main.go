@@ -289,8 +289,9 @@ var (
 	// BenchmarkName/sub-2   5   123 ns/op   4.5 calls/op ...
 	benchLine = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+(\d+)\s+(.*)$`)
 	// name: 12.5 unit (anything after)
-	metricLine  = regexp.MustCompile(`^([^:|#][^:|]*?):\s+(-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)(?:\s+([^\s(,;]+))?`)
-	contextKeep = regexp.MustCompile(`^(machine|aws|note|sandbox|peer)\b`)
+	metricLine = regexp.MustCompile(`^([^:|#][^:|]*?):\s+(-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)(?:\s+([^\s(,;]+))?`)
+	// Lines kept as they are, under the section's table (never metrics).
+	contextKeep = regexp.MustCompile(`^(machine|note):`)
 )
 
 // parseOutput reads Go benchmark lines and "name: value unit" lines.
