@@ -169,7 +169,7 @@ func TestE2ELogsTextPrefixesOnAPipe(t *testing.T) {
 func TestE2ELogsFilterAndGrep(t *testing.T) {
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
-	since, until := now.Add(-10*time.Minute), now.Add(-time.Minute)
+	since, until := now.Add(-40*time.Minute), now.Add(-time.Minute)
 	all := sb.sim.LogEventsWritten("/ecs/small/api", nil, since, until)
 
 	// --filter goes to CloudWatch Logs.

@@ -127,11 +127,20 @@ func TestTopInTmux(t *testing.T) {
 	dead := func() string {
 		return strings.TrimSpace(tm("display-message", "-p", "-t", "top", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"))
 	}
-	topEventually(t, "ecsctl top to exit", func() bool {
-		f := strings.Split(dead(), ":")
-		return len(f) == 3 && f[0] == "1" && (f[1] != "" || f[2] != "")
-	}, dead)
-	if d := dead(); d != "1:0:" {
+	topEventually(t, "ecsctl top to exit", func() bool { return strings.HasPrefix(dead(), "1:") }, dead)
+	// In CI (a loaded machine, the whole suite) tmux 3.3a was seen to leave
+	// the status empty for good after the pane died; the exit code is then
+	// unknown and the log's "top: stopped" below is the proof of a clean
+	// exit. A status tmux does report must be 0.
+	statusWait := time.Now().Add(5 * time.Second)
+	for strings.TrimSuffix(dead(), ":") == "1:" && time.Now().Before(statusWait) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	switch d := dead(); {
+	case d == "1:0:" || d == "1:0":
+	case strings.TrimSuffix(d, ":") == "1:":
+		t.Logf("tmux did not report ecsctl's exit status (%q); relying on the log", d)
+	default:
 		t.Errorf("pane dead:status:signal = %s, want 1:0:", d)
 	}
 	// The alternate screen is gone: the pane shows the shell's screen,
