@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -112,25 +111,12 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}}
 	finish := func(err error) (*ClusterScaleResult, error) {
 		res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
-		var pe *PauseError
-		switch {
-		case err == nil:
-			if res.Outcome == "" {
-				res.Outcome = RotateCompleted
-			}
+		res.Outcome, res.Reason, err = runVerdict(ctx, res.Outcome, err)
+		if err == nil {
 			if g2, gerr := r.describeGroup(ctx, name); gerr == nil {
 				c := groupCapacity(g2)
 				res.Final = &c
 			}
-		case errors.Is(err, ErrInterrupted) || ctx.Err() != nil:
-			res.Outcome, res.Reason = RotateInterrupted, err.Error()
-			if !errors.Is(err, ErrInterrupted) {
-				err = fmt.Errorf("%w: %v", ErrInterrupted, err)
-			}
-		case errors.As(err, &pe):
-			res.Outcome, res.Reason = RotatePaused, err.Error()
-		default:
-			res.Outcome, res.Reason = RotateFailed, err.Error()
 		}
 		return res, err
 	}

@@ -53,23 +53,31 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 	}
 	res.FinishedAt = r.clock().Now()
 	res.DurationSeconds = res.FinishedAt.Sub(res.StartedAt).Seconds()
+	res.Outcome, res.Reason, err = runVerdict(ctx, res.Outcome, err)
+	return res, err
+}
+
+// runVerdict is how a rotation or a cluster scale ended: its outcome, the
+// reason, and the error to return. An interruption always wraps
+// ErrInterrupted (exit 130), whatever call it surfaced in.
+func runVerdict(ctx context.Context, outcome string, err error) (string, string, error) {
 	var pe *PauseError
 	switch {
 	case err == nil:
-		if res.Outcome == "" {
-			res.Outcome = RotateCompleted
+		if outcome == "" {
+			outcome = RotateCompleted
 		}
+		return outcome, "", nil
 	case errors.Is(err, ErrInterrupted) || ctx.Err() != nil:
-		res.Outcome, res.Reason = RotateInterrupted, err.Error()
+		reason := err.Error()
 		if !errors.Is(err, ErrInterrupted) {
 			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
 		}
+		return RotateInterrupted, reason, err
 	case errors.As(err, &pe):
-		res.Outcome, res.Reason = RotatePaused, err.Error()
-	default:
-		res.Outcome, res.Reason = RotateFailed, err.Error()
+		return RotatePaused, err.Error(), err
 	}
-	return res, err
+	return RotateFailed, err.Error(), err
 }
 
 func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoScalingGroup, error) {
