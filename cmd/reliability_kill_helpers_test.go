@@ -37,13 +37,13 @@ var (
 	killBinErr  error
 )
 
-// killBinary builds ecsctl once per test run (without -race: the process
+// builtBinary builds ecsctl once per test run (without -race: the process
 // under test only has to be the real program). Its directory is removed by
-// killBinaryCleanup.
-func killBinary(t *testing.T) string {
+// builtBinaryCleanup.
+func builtBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("kill-and-resume builds and runs the ecsctl binary; skipped with -short")
+		t.Skip("this test builds and runs the ecsctl binary; skipped with -short")
 	}
 	killBinOnce.Do(func() {
 		killBinDir, killBinErr = os.MkdirTemp("", "ecsctl-kill-")
@@ -63,7 +63,7 @@ func killBinary(t *testing.T) string {
 	return killBinPath
 }
 
-func killBinaryCleanup() {
+func builtBinaryCleanup() {
 	if killBinDir != "" {
 		_ = os.RemoveAll(killBinDir)
 	}
@@ -248,7 +248,7 @@ func killRequestOp(r *http.Request) string {
 // any) applies to this process.
 func (g *killGate) start(t *testing.T, args ...string) *killProc {
 	t.Helper()
-	p := &killProc{cmd: exec.Command(killBinary(t), args...), done: make(chan struct{})}
+	p := &killProc{cmd: exec.Command(builtBinary(t), args...), done: make(chan struct{})}
 	env := []string{"AWS_ENDPOINT_URL=" + g.url, "NO_COLOR=1", "ECSCTL_CLUSTER=", "ECSCTL_POLL_INTERVAL="}
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ENDPOINT_URL" && k != "ECSCTL_CLUSTER" && k != "ECSCTL_POLL_INTERVAL" {

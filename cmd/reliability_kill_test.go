@@ -32,8 +32,8 @@ const killRotateSpeed = 3000
 func killSoak() bool { return os.Getenv("ECSCTL_SOAK") != "" }
 
 func TestKillAndResume(t *testing.T) {
-	killBinary(t)
-	t.Cleanup(killBinaryCleanup)
+	builtBinary(t)
+	t.Cleanup(builtBinaryCleanup)
 	t.Run("deploy", killDeployCases)
 	t.Run("rotate-ami", killRotateCases)
 	t.Run("sigint", killSIGINTCases)

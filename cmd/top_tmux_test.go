@@ -32,12 +32,8 @@ func TestTopInTmux(t *testing.T) {
 		t.Skip("tmux is not installed: skipping the tmux test of ecsctl top")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ecsctl")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
+	t.Cleanup(builtBinaryCleanup)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
