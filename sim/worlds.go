@@ -23,7 +23,7 @@ const (
 )
 
 // WorldNames lists the built-in worlds.
-func WorldNames() []string { return []string{"small", "demo", "large"} }
+func WorldNames() []string { return []string{"small", "demo", "large", "edge"} }
 
 // BuiltinWorld returns a built-in world by name.
 func BuiltinWorld(name string) (*World, error) {
@@ -34,6 +34,8 @@ func BuiltinWorld(name string) (*World, error) {
 		return demoWorld(), nil
 	case "large":
 		return largeWorld(), nil
+	case "edge":
+		return edgeWorld(), nil
 	}
 	return nil, fmt.Errorf("unknown world %q: want %s or a JSON file", name, strings.Join(WorldNames(), ", "))
 }
