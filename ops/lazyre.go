@@ -22,6 +22,8 @@ func (l *lazyRE) get() *regexp.Regexp {
 	return l.re
 }
 
-func (l *lazyRE) MatchString(s string) bool                { return l.get().MatchString(s) }
-func (l *lazyRE) FindStringSubmatch(s string) []string     { return l.get().FindStringSubmatch(s) }
-func (l *lazyRE) ReplaceAllString(src, repl string) string { return l.get().ReplaceAllString(src, repl) }
+func (l *lazyRE) MatchString(s string) bool            { return l.get().MatchString(s) }
+func (l *lazyRE) FindStringSubmatch(s string) []string { return l.get().FindStringSubmatch(s) }
+func (l *lazyRE) ReplaceAllString(src, repl string) string {
+	return l.get().ReplaceAllString(src, repl)
+}
