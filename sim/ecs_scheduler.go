@@ -326,6 +326,9 @@ func (s *Sim) ecsTaskHealthy(t *ecsTask) bool {
 
 // ecsTaskOutOfPlace: the task is on an instance that is draining or gone.
 func (s *Sim) ecsTaskOutOfPlace(t *ecsTask) bool {
+	if ecsOnFargate(t) {
+		return false // no container instance to drain or lose
+	}
 	in := s.ecs.Instances[t.Instance]
 	return in == nil || aws.ToString(in.CI.Status) != "ACTIVE"
 }
@@ -439,7 +442,7 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 				n = room
 			}
 			for i := 0; i < n; i++ {
-				in, fail := s.ecsPlace(c, req, counts)
+				in, fail := s.ecsPlaceService(svc, c, req, counts)
 				if in == nil {
 					unable = aws.ToString(fail.Detail)
 					break
