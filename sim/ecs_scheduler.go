@@ -818,8 +818,12 @@ func (s *Sim) ecsUsage() []ClusterUsage {
 			}
 			su.CPUUtilization = wander(cn+"/"+sn+"/cpu", now)
 			su.MemUtilization = wander(cn+"/"+sn+"/mem", now)
-			cpuUsed += su.CPUUtilization * float64(su.CPUReserved) / 100
-			memUsed += su.MemUtilization * float64(su.MemReserved) / 100
+			// The cluster's figures are over its instances' reservation,
+			// which Fargate tasks are no part of.
+			if !ecsFargateService(svc) {
+				cpuUsed += su.CPUUtilization * float64(su.CPUReserved) / 100
+				memUsed += su.MemUtilization * float64(su.MemReserved) / 100
+			}
 			u.Services = append(u.Services, su)
 		}
 		if u.CPUReserved > 0 {
