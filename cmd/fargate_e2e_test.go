@@ -284,3 +284,38 @@ func TestE2EFargateTaskLogsAndEvents(t *testing.T) {
 		t.Errorf("events: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// edgeFargateOnly keeps of the edge world its cluster with the Fargate
+// shapes and web (the other parts' shapes have their own tests).
+func edgeFargateOnly(w *sim.World) {
+	keep := map[string]bool{"web": true, "fargate-api": true, "spot-worker": true, "nocpu-api": true}
+	var clusters []sim.ClusterSpec
+	for _, c := range w.Clusters {
+		if c.Name != sim.EdgeCluster {
+			continue
+		}
+		var svcs []sim.ServiceSpec
+		for _, s := range c.Services {
+			if keep[s.Name] {
+				svcs = append(svcs, s)
+			}
+		}
+		c.Services = svcs
+		clusters = append(clusters, c)
+	}
+	w.Clusters = clusters
+	var asgs []sim.ASGSpec
+	for _, g := range w.AutoScalingGroups {
+		if g.Name == sim.EdgeASG {
+			asgs = append(asgs, g)
+		}
+	}
+	w.AutoScalingGroups = asgs
+	var lts []sim.LaunchTemplateSpec
+	for _, lt := range w.LaunchTemplates {
+		if lt.Name == sim.EdgeASG {
+			lts = append(lts, lt)
+		}
+	}
+	w.LaunchTemplates = lts
+}
