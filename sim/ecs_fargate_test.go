@@ -182,3 +182,83 @@ func newRevisionIn(t *testing.T, s *Sim, family, image string) string {
 	})
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 }
+
+func TestStrategyPick(t *testing.T) {
+	cp := func(n string, w, b int32) types.CapacityProviderStrategyItem {
+		return types.CapacityProviderStrategyItem{CapacityProvider: aws.String(n), Weight: w, Base: b}
+	}
+	spot := []types.CapacityProviderStrategyItem{cp("FARGATE_SPOT", 3, 0), cp("FARGATE", 1, 1)}
+	place := func(strat []types.CapacityProviderStrategyItem, n int) map[string]int {
+		have := map[string]int{}
+		for i := 0; i < n; i++ {
+			have[strategyPick(strat, have)]++
+		}
+		return have
+	}
+	for _, tc := range []struct {
+		name  string
+		strat []types.CapacityProviderStrategyItem
+		n     int
+		want  map[string]int
+	}{
+		{"the base first", spot, 1, map[string]int{"FARGATE": 1}},
+		{"then by weight", spot, 5, map[string]int{"FARGATE": 2, "FARGATE_SPOT": 3}},
+		{"weight 3:1 above the base", spot, 9, map[string]int{"FARGATE": 3, "FARGATE_SPOT": 6}},
+		{"weight 0 gets only its base", []types.CapacityProviderStrategyItem{cp("FARGATE", 0, 2), cp("FARGATE_SPOT", 1, 0)}, 6, map[string]int{"FARGATE": 2, "FARGATE_SPOT": 4}},
+		{"no strategy", nil, 2, map[string]int{"": 2}},
+	} {
+		got := place(tc.strat, tc.n)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestFargateValidation(t *testing.T) {
+	s := newEdgeSim(t)
+	c := func() *ecsCluster { return s.ecs.Clusters[EdgeCluster] }
+	api := func() *ecsTaskDef { return s.ecsLookupTaskDef("fargate-api") }
+	web := func() *ecsTaskDef { return s.ecsLookupTaskDef("web") }
+	nc := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{ecsSubnetFor("us-east-1a")}}}
+	for _, tc := range []struct {
+		name string
+		td   func() *ecsTaskDef
+		in   ecs.CreateServiceInput
+		want string // "" = accepted
+	}{
+		{"fargate", api, ecs.CreateServiceInput{LaunchType: types.LaunchTypeFargate, NetworkConfiguration: nc}, ""},
+		{"both", api, ecs.CreateServiceInput{LaunchType: types.LaunchTypeFargate, NetworkConfiguration: nc,
+			CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}}, "Specifying both"},
+		{"no network configuration", api, ecs.CreateServiceInput{LaunchType: types.LaunchTypeFargate}, "Network Configuration must be provided"},
+		{"bridge task definition", web, ecs.CreateServiceInput{LaunchType: types.LaunchTypeFargate, NetworkConfiguration: nc}, "does not support launch_type FARGATE"},
+		{"provider not associated", api, ecs.CreateServiceInput{NetworkConfiguration: nc,
+			CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("other-cp"), Weight: 1}}}, "not associated"},
+		{"two bases", api, ecs.CreateServiceInput{NetworkConfiguration: nc, CapacityProviderStrategy: []types.CapacityProviderStrategyItem{
+			{CapacityProvider: aws.String("FARGATE"), Weight: 1, Base: 1}, {CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1, Base: 1}}}, "Only one capacity provider"},
+		{"placement strategy", api, ecs.CreateServiceInput{LaunchType: types.LaunchTypeFargate, NetworkConfiguration: nc,
+			PlacementStrategy: []types.PlacementStrategy{{Type: types.PlacementStrategyTypeBinpack, Field: aws.String("memory")}}}, "not supported with FARGATE"},
+	} {
+		s.Lock()
+		err := s.ecsCheckCompute(c(), tc.td(), &tc.in)
+		s.Unlock()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// RegisterTaskDefinition: FARGATE needs awsvpc and a task-level size.
+	_, err := lockedCall(s, (*Sim).ecsRegisterTaskDefinition, &ecs.RegisterTaskDefinitionInput{Family: aws.String("x"),
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, NetworkMode: types.NetworkModeAwsvpc, Memory: aws.String("512"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("a"), Image: aws.String("a:1")}}})
+	if err == nil || !strings.Contains(err.Error(), "'cpu' be defined at the task level") {
+		t.Errorf("Fargate task definition without cpu: %v", err)
+	}
+}
