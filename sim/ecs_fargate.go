@@ -94,6 +94,20 @@ func isFargateProvider(name string) bool { return name == "FARGATE" || name == "
 // EC2 side reports as an instance's ecs.subnet-id).
 func ecsSubnetFor(az string) string { return "subnet-0" + strings.Repeat(lastRune(az), 16) }
 
+// ecsSubnetAZ is the zone of a subnet: the sandbox's own subnets are named
+// after their zone; any other subnet is put in one of the region's zones.
+func (s *Sim) ecsSubnetAZ(subnet string) string {
+	for _, az := range s.ec2.AZs {
+		if ecsSubnetFor(az) == subnet {
+			return az
+		}
+	}
+	if len(s.ec2.AZs) == 0 {
+		return s.Region + "a"
+	}
+	return s.ec2.AZs[fnv64(subnet)%uint64(len(s.ec2.AZs))]
+}
+
 // ecsSecurityGroupFor is the security group the world gives a service's tasks.
 func (s *Sim) ecsSecurityGroupFor(cluster, service string) string {
 	return "sg-0" + fnvHex(cluster+"/"+service, 16)
@@ -101,18 +115,34 @@ func (s *Sim) ecsSecurityGroupFor(cluster, service string) string {
 
 // ecsPlaceService places one task of svc: on Fargate capacity for a Fargate
 // service, otherwise on a container instance.
+// The PRIMARY deployment decides: a strategy changed by UpdateService
+// applies from the next deployment on.
 func (s *Sim) ecsPlaceService(svc *ecsService, c *ecsCluster, req placeReq, counts *placeCounts) (*ecsInstance, types.Failure) {
-	if svc == nil || !ecsFargateService(svc) {
+	if svc == nil || len(svc.Svc.Deployments) == 0 || !ecsFargateDeployment(&svc.Svc.Deployments[0]) {
 		return s.ecsPlace(c, req, counts)
 	}
 	return s.fargatePlace(svc), types.Failure{}
+}
+
+// ecsFargateDeployment reports whether a deployment's tasks run on Fargate.
+func ecsFargateDeployment(d *types.Deployment) bool {
+	if d.LaunchType == types.LaunchTypeFargate {
+		return true
+	}
+	for _, it := range d.CapacityProviderStrategy {
+		if isFargateProvider(aws.ToString(it.CapacityProvider)) {
+			return true
+		}
+	}
+	return false
 }
 
 // fargatePlace picks the provider (by the strategy) and the subnet (spread
 // over the service's subnets' zones) of the next task of svc's PRIMARY
 // deployment, counting the tasks it already has.
 func (s *Sim) fargatePlace(svc *ecsService) *ecsInstance {
-	pid := aws.ToString(svc.Svc.Deployments[0].Id)
+	primary := &svc.Svc.Deployments[0]
+	pid := aws.ToString(primary.Id)
 	perProvider, perSubnet := map[string]int{}, map[string]int{}
 	for _, t := range s.ecsServiceTasks(svc) {
 		if t.Deployment != pid || aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
@@ -128,7 +158,7 @@ func (s *Sim) fargatePlace(svc *ecsService) *ecsInstance {
 		}
 	}
 	var subnets []string
-	if nc := svc.Svc.NetworkConfiguration; nc != nil && nc.AwsvpcConfiguration != nil {
+	if nc := primary.NetworkConfiguration; nc != nil && nc.AwsvpcConfiguration != nil {
 		subnets = nc.AwsvpcConfiguration.Subnets
 	}
 	if len(subnets) == 0 {
@@ -140,14 +170,13 @@ func (s *Sim) fargatePlace(svc *ecsService) *ecsInstance {
 			subnet = sn
 		}
 	}
-	az := s.Region + subnet[len(subnet)-1:]
 	return &ecsInstance{
-		AZ: az,
+		AZ: s.ecsSubnetAZ(subnet),
 		CI: types.ContainerInstance{Attributes: []types.Attribute{
 			{Name: aws.String("ecs.cpu-architecture"), Value: aws.String("x86_64")},
 			{Name: aws.String("ecs.subnet-id"), Value: aws.String(subnet)},
 		}},
-		fargate: &fargateHost{provider: strategyPick(svc.Svc.CapacityProviderStrategy, perProvider), subnet: subnet},
+		fargate: &fargateHost{provider: strategyPick(primary.CapacityProviderStrategy, perProvider), subnet: subnet},
 	}
 }
 
@@ -240,18 +269,52 @@ func (s *Sim) ecsCheckCompute(c *ecsCluster, td *ecsTaskDef, in *ecs.CreateServi
 // ecsCheckComputeUpdate validates an UpdateService of a Fargate service: a
 // new task definition must be Fargate-compatible.
 func (s *Sim) ecsCheckComputeUpdate(svc *ecsService, td *ecsTaskDef, in *ecs.UpdateServiceInput) error {
-	if !ecsFargateService(svc) {
+	fargate := ecsFargateService(svc)
+	if in.CapacityProviderStrategy != nil {
+		if len(in.CapacityProviderStrategy) == 0 {
+			// Back to a launch type: which one AWS picks is not modelled.
+			return apiErr("InvalidParameterException", "The sandbox does not model moving a service from a capacity provider strategy back to a launch type.")
+		}
+		var err error
+		if fargate, err = checkStrategy(s.ecs.Clusters[svc.Cluster], in.CapacityProviderStrategy); err != nil {
+			return err
+		}
+	}
+	if !fargate {
 		return nil
+	}
+	if td == nil {
+		td = s.ecsLookupTaskDef(aws.ToString(svc.Svc.TaskDefinition))
 	}
 	if td != nil {
 		if err := fargateTaskDefOK(td); err != nil {
 			return err
 		}
 	}
+	nc := svc.Svc.NetworkConfiguration
 	if in.NetworkConfiguration != nil {
-		return awsvpcConfigOK(in.NetworkConfiguration)
+		nc = in.NetworkConfiguration
 	}
-	return nil
+	return awsvpcConfigOK(nc)
+}
+
+// ecsUpdateCompute applies an UpdateService's network configuration
+// (a new deployment) and capacity provider strategy. A new strategy "doesn't
+// trigger a new service deployment" (UpdateServiceInput doc): the next
+// deployment uses it.
+func (s *Sim) ecsUpdateCompute(svc *ecsService, in *ecs.UpdateServiceInput) (newDeployment bool) {
+	if len(in.CapacityProviderStrategy) > 0 {
+		svc.Svc.LaunchType = ""
+		svc.Svc.CapacityProviderStrategy = append([]types.CapacityProviderStrategyItem(nil), in.CapacityProviderStrategy...)
+		if ecsFargateService(svc) {
+			svc.Svc.PlatformVersion, svc.Svc.PlatformFamily = aws.String("LATEST"), aws.String("Linux")
+		}
+	}
+	if in.NetworkConfiguration != nil {
+		svc.Svc.NetworkConfiguration = in.NetworkConfiguration
+		return true
+	}
+	return false
 }
 
 func checkStrategy(c *ecsCluster, strat []types.CapacityProviderStrategyItem) (fargate bool, err error) {

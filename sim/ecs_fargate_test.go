@@ -262,3 +262,28 @@ func TestFargateValidation(t *testing.T) {
 		t.Errorf("Fargate task definition without cpu: %v", err)
 	}
 }
+
+func TestFargateStrategyUpdateAppliesFromTheNextDeployment(t *testing.T) {
+	s := newEdgeSim(t)
+	only := []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE"), Weight: 1}}
+	_, err := lockedCall(s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String("web"), CapacityProviderStrategy: only})
+	if err == nil || !strings.Contains(err.Error(), "does not support launch_type FARGATE") {
+		t.Fatalf("web (bridge) moved to Fargate: %v", err)
+	}
+	before := edgeService(t, s, "spot-worker")
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String("spot-worker"), CapacityProviderStrategy: only})
+	if got := edgeService(t, s, "spot-worker"); len(got.Deployments) != 1 || aws.ToString(got.Deployments[0].Id) != aws.ToString(before.Deployments[0].Id) {
+		t.Fatalf("a strategy update started a deployment: %+v", got.Deployments)
+	}
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String("spot-worker"), ForceNewDeployment: true})
+	ok := s.RunUntil(30*time.Minute, 5*time.Second, func() bool {
+		svc := s.ecs.Clusters[EdgeCluster].Services["spot-worker"]
+		return len(svc.Svc.Deployments) == 1 && svc.Steady
+	})
+	if !ok {
+		t.Fatal("forced deployment never completed")
+	}
+	for _, task := range edgeTasks(t, s, "spot-worker") {
+		checkFargateTask(t, task, "FARGATE")
+	}
+}

@@ -345,8 +345,7 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 	if in.PropagateTags != "" {
 		svc.Svc.PropagateTags = in.PropagateTags
 	}
-	if in.NetworkConfiguration != nil {
-		svc.Svc.NetworkConfiguration = in.NetworkConfiguration
+	if s.ecsUpdateCompute(svc, in) {
 		newDeployment = true
 	}
 	if newDeployment {
