@@ -33,7 +33,9 @@ func TestServiceLaunch(t *testing.T) {
 }
 
 func TestTaskPlacementAndWhere(t *testing.T) {
-	kv := func(k, v string) types.KeyValuePair { return types.KeyValuePair{Name: aws.String(k), Value: aws.String(v)} }
+	kv := func(k, v string) types.KeyValuePair {
+		return types.KeyValuePair{Name: aws.String(k), Value: aws.String(v)}
+	}
 	fargate := types.Task{LaunchType: types.LaunchTypeFargate, CapacityProviderName: aws.String("FARGATE_SPOT"),
 		Attachments: []types.Attachment{{Type: aws.String("ElasticNetworkInterface"),
 			Details: []types.KeyValuePair{kv("subnetId", "subnet-1"), kv("networkInterfaceId", "eni-0abc"), kv("privateIPv4Address", "10.0.1.2")}}}}
