@@ -236,6 +236,38 @@ func TestE2EFargateOverviews(t *testing.T) {
 	if rep.Total.CPUReserved != cpu || rep.Total.MemoryReserved != mem || cpu != 3*512+2*320 {
 		t.Errorf("capacity reserved %d/%d, instances %d/%d, want web and nocpu-api only (%d CPU)", rep.Total.CPUReserved, rep.Total.MemoryReserved, cpu, mem, 3*512+2*320)
 	}
+	// clusters and instances: the seven Fargate tasks run, but reserve
+	// nothing on the instances.
+	code, stdout, stderr = run(t, "clusters", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("clusters: exit %d\n%s", code, stderr)
+	}
+	var cls []ops.ClusterSummary
+	if err := json.Unmarshal([]byte(stdout), &cls); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cls {
+		if c.Name == sim.EdgeCluster && (c.CPUReserved != cpu || c.MemoryReserved != mem || c.RunningTasks != 3+2+3+4) {
+			t.Errorf("clusters edge: %+v, want %d/%d reserved and 12 tasks running", c, cpu, mem)
+		}
+	}
+	code, stdout, stderr = run(t, "instances", "-c", sim.EdgeCluster, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("instances: exit %d\n%s", code, stderr)
+	}
+	var ins []ops.InstanceRow
+	if err := json.Unmarshal([]byte(stdout), &ins); err != nil {
+		t.Fatal(err)
+	}
+	tasks, icpu := 0, 0
+	for _, in := range ins {
+		tasks += in.RunningTasks
+		icpu += in.CPUReserved
+	}
+	if tasks != 5 || icpu != cpu {
+		t.Errorf("instances: %d tasks, %d CPU reserved; want web's and nocpu-api's 5 and %d", tasks, icpu, cpu)
+	}
+
 	sb.sim.ResetRequests()
 	code, _, stderr = run(t, "capacity", "-c", sim.EdgeCluster, "--add", "fargate-api=2")
 	if code != ExitUsage || !strings.Contains(stderr, "Fargate") {
