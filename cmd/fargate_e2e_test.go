@@ -351,3 +351,41 @@ func edgeFargateOnly(w *sim.World) {
 	}
 	w.LaunchTemplates = lts
 }
+
+// rotate-ami on the edge cluster: a Fargate deploy in progress does not
+// hold the rotation up (none of its tasks is on an instance), the plan and
+// the drains move only the EC2 tasks, and the Fargate tasks are left alone.
+func TestE2EFargateRotationLeavesFargateAlone(t *testing.T) {
+	w, err := sim.BuiltinWorld("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeFargateOnly(w)
+	sb := startSandboxWorld(t, w, "")
+	sb.waitSteady(sim.EdgeCluster, "spot-worker")
+	spotBefore := map[string]bool{}
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "spot-worker") {
+		spotBefore[aws.ToString(task.TaskArn)] = true
+	}
+	// fargate-api is mid-deploy when the rotation is planned.
+	if code, stdout, stderr := run(t, "deploy", "-c", sim.EdgeCluster, "-s", "fargate-api", "--tag", sim.DemoNextTag, "--no-wait", "-o", "json"); code != ExitOK {
+		t.Fatalf("deploy --no-wait: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if s := sb.service(sim.EdgeCluster, "fargate-api"); len(s.Deployments) < 2 {
+		t.Fatalf("fargate-api is not mid-deploy: %+v", s.Deployments)
+	}
+	code, stdout, stderr := run(t, "rotate-ami", "-c", sim.EdgeCluster, "--dry-run")
+	if code != ExitOK || strings.Contains(stdout, "fargate-api") || strings.Contains(stdout, "spot-worker") || !strings.Contains(stdout, "nocpu-api") {
+		t.Fatalf("dry run: exit %d, want a plan moving only EC2 tasks\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "rotate-ami", "-c", sim.EdgeCluster, "--yes", "--poll-interval", "20ms", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("rotate-ami: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	killCheckRotated(t, sb, sim.EdgeCluster, sim.EdgeASG, 4, 4, 8)
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "spot-worker") {
+		if !spotBefore[aws.ToString(task.TaskArn)] {
+			t.Errorf("spot-worker task %s was replaced by the rotation", aws.ToString(task.TaskArn))
+		}
+	}
+}
