@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -60,5 +61,64 @@ func TestSandboxFargateServiceDetail(t *testing.T) {
 	}
 	if muts := sb.mutations(); len(muts) != 0 {
 		t.Errorf("reading mutated: %v", muts)
+	}
+}
+
+// The dashboard's rollback of a capacity provider strategy service: the
+// sandbox's service goes back to the previous revision, on Fargate.
+func TestSandboxFargateRollbackFromTheDashboard(t *testing.T) {
+	sb := startTopSandbox(t, "edge")
+	ctx := context.Background()
+	svc := func() (string, int) {
+		out, err := sb.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(sim.EdgeCluster), Services: []string{"spot-worker"}})
+		if err != nil || len(out.Services) != 1 {
+			t.Fatalf("describe spot-worker: %v", err)
+		}
+		return aws.ToString(out.Services[0].TaskDefinition), len(out.Services[0].Deployments)
+	}
+	oldTD, _ := svc()
+	// A newer revision (same containers) is what the service runs now.
+	cur, err := sb.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(oldTD)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := cur.TaskDefinition
+	reg, err := sb.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: td.Family, ContainerDefinitions: td.ContainerDefinitions,
+		NetworkMode: td.NetworkMode, Cpu: td.Cpu, Memory: td.Memory, ExecutionRoleArn: td.ExecutionRoleArn, TaskRoleArn: td.TaskRoleArn,
+		RequiresCompatibilities: td.RequiresCompatibilities})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(sim.EdgeCluster), Service: aws.String("spot-worker"),
+		TaskDefinition: reg.TaskDefinition.TaskDefinitionArn}); err != nil {
+		t.Fatal(err)
+	}
+	sb.sim.Advance(10 * time.Minute) // the update completes
+	if _, deps := svc(); deps != 1 {
+		t.Fatalf("spot-worker did not settle on the new revision: %d deployments", deps)
+	}
+	m := newTestModel(t, sb.options(sim.EdgeCluster, false), 160, 40)
+	settle(t, m, m.Init())
+	press(t, m, "2")
+	for i := 0; i < len(m.table().rows) && selectedName(m) != "svc:spot-worker"; i++ {
+		press(t, m, "j")
+	}
+	if selectedName(m) != "svc:spot-worker" {
+		t.Fatalf("spot-worker not found:\n%s", m.View())
+	}
+	press(t, m, "B")
+	if muts := sb.mutations(); len(muts) != 2 { // the setup's register and update
+		t.Fatalf("mutated before confirmation: %v", muts)
+	}
+	press(t, m, "y")
+	if got, deps := svc(); got != oldTD || deps < 2 {
+		t.Fatalf("after the dashboard's rollback spot-worker runs %s (%d deployments), want a deployment back to %s\n%s", got, deps, oldTD, m.View())
+	}
+	out, err := sb.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(sim.EdgeCluster), Services: []string{"spot-worker"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Services[0]; s.LaunchType != "" || len(s.CapacityProviderStrategy) != 2 || len(s.Deployments[0].CapacityProviderStrategy) != 2 {
+		t.Errorf("the rollback deployment lost the strategy: service %q %v, deployment %v", s.LaunchType, s.CapacityProviderStrategy, s.Deployments[0].CapacityProviderStrategy)
 	}
 }
