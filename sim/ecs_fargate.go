@@ -63,11 +63,11 @@ func init() {
 	})
 }
 
-// fargateHost is where one Fargate task runs: the provider that supplied
-// it ("" for launch type FARGATE) and its subnet.
+// fargateHost marks the capacity one Fargate task runs on: the provider
+// that supplied it ("" for launch type FARGATE). Its subnet and zone are
+// the stand-in instance's ecs.subnet-id and AZ, which the task's ENI takes.
 type fargateHost struct {
 	provider string
-	subnet   string
 }
 
 // ecsOnFargate reports whether the task runs on Fargate (no container instance).
@@ -176,7 +176,7 @@ func (s *Sim) fargatePlace(svc *ecsService) *ecsInstance {
 			{Name: aws.String("ecs.cpu-architecture"), Value: aws.String("x86_64")},
 			{Name: aws.String("ecs.subnet-id"), Value: aws.String(subnet)},
 		}},
-		fargate: &fargateHost{provider: strategyPick(primary.CapacityProviderStrategy, perProvider), subnet: subnet},
+		fargate: &fargateHost{provider: strategyPick(primary.CapacityProviderStrategy, perProvider)},
 	}
 }
 
