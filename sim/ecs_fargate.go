@@ -461,7 +461,8 @@ func (s *Sim) ecsLoadFargateFamily(family string, ss ServiceSpec) {
 }
 
 // fargateRegisterOK refuses a task definition that requires FARGATE without
-// what Fargate needs, with ECS's ClientException messages.
+// what Fargate needs, with ECS's ClientException messages (the cpu one as
+// users report it, e.g. mongodb/terraform-aws-ecs-task-definition#38).
 func fargateRegisterOK(in *ecs.RegisterTaskDefinitionInput) error {
 	wants := false
 	for _, c := range in.RequiresCompatibilities {
