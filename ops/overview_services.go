@@ -49,6 +49,10 @@ type ServiceRow struct {
 	MemoryUtilization *float64   `json:"memoryUtilization"`
 	LastEvent         string     `json:"lastEvent"`
 	LastEventAt       *time.Time `json:"lastEventAt,omitempty"`
+	// Launch is the service's launch type (EC2, FARGATE) or its capacity
+	// provider strategy ("FARGATE_SPOT:3,FARGATE:1 base 1"), "-" if neither.
+	Launch                   string         `json:"launch"`
+	CapacityProviderStrategy []StrategyItem `json:"capacityProviderStrategy,omitempty"`
 }
 
 // Services reads every service of a cluster: ListServices pages,
@@ -175,6 +179,7 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 		rows[i].CPUReserved = rows[i].TaskCPU * rows[i].Running
 		rows[i].MemoryReserved = rows[i].TaskMemory * rows[i].Running
 	}
+	withLaunch(rows, svcs)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows, nil
 }

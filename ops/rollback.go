@@ -95,7 +95,8 @@ func ValidateRollbackRequest(req RollbackRequest) error {
 	if req.ToRevision < 0 {
 		return Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
 	}
-	if req.Timeout <= 0 {
+	// Without waiting there is nothing to time out (top's rollback action).
+	if req.Timeout <= 0 && !req.NoWait {
 		return Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
 	}
 	return nil

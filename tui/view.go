@@ -121,7 +121,10 @@ func (m *Model) rebuild() {
 				d := now.Sub(*tk.StartedAt)
 				started, age = topAge(int64(d/time.Second)), d.Seconds()
 			}
-			second := tk.InstanceID
+			second := tk.Where()
+			if tk.InstanceID == "" && second != "" {
+				cols[1].Title = "INSTANCE/IP"
+			}
 			if m.view == viewInstance {
 				second = tk.TaskDefinition
 			}
@@ -380,6 +383,9 @@ func (m *Model) body(w, h int) string {
 		s := d.Service
 		head = append(head, fmt.Sprintf("%s · %s · desired %d running %d pending %d · %s · tag %s · min %d%% max %d%%",
 			s.Name, s.State, s.Desired, s.Running, s.Pending, s.TaskDefinition, s.ImageTag, d.MinHealthy, d.MaxPercent))
+		if s.Launch != "" && s.Launch != "EC2" {
+			head[0] += " · " + s.Launch
+		}
 		if n := m.notes["svc:"+s.Name]; n != "" {
 			head = append(head, "action: "+n)
 		}
