@@ -42,7 +42,7 @@ func newDeployCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the task definition diff and change nothing"},
 			&cli.BoolFlag{Name: "allow-mutable-tag", Usage: "allow tags like latest that can point at different images over time"},
 			&cli.BoolFlag{Name: "skip-image-check", Usage: "do not check that the tag exists in ECR"},
-			&cli.IntFlag{Name: "keep-revisions", Value: 10, Usage: "after success, deregister unused revisions of the family beyond this many (0 keeps all)"},
+			&cli.IntFlag{Name: "keep-revisions", Usage: "after success, deregister unused revisions of the family beyond the newest N (default: keep all; see README for what it cannot see, and try it with --dry-run)"},
 			&cli.BoolFlag{Name: "force-new-deployment", Usage: "start a new deployment even if nothing changed"},
 			&cli.BoolFlag{Name: "force", Usage: "deploy even though another deployment is in progress"},
 		},

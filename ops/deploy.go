@@ -64,7 +64,9 @@ type DeployRequest struct {
 	// Force deploys over a deployment already in progress.
 	Force bool
 	// KeepRevisions: after success, deregister older ACTIVE revisions of the
-	// family beyond this many (0 keeps all). In-use revisions are never touched.
+	// family beyond this many. 0 (the default) keeps all: pruning is opt-in
+	// because it cannot see every user of a revision (README). In-use
+	// revisions are never touched.
 	KeepRevisions int
 }
 
@@ -103,6 +105,9 @@ type ServiceResult struct {
 	DurationSeconds   float64       `json:"durationSeconds"`
 	Desired           int32         `json:"desired"`
 	Running           int32         `json:"running"`
+	// WouldDeregister: in a dry run with --keep-revisions, the revisions a
+	// successful real run would deregister (empty: none).
+	WouldDeregister []string `json:"wouldDeregisterRevisions,omitempty"`
 	// timedOut marks a timeout verdict even after a rollback.
 	timedOut bool
 }
@@ -253,7 +258,10 @@ type plan struct {
 	res     *ServiceResult
 	svc     types.Service
 	current *types.TaskDefinition
-	input   *ecs.RegisterTaskDefinitionInput
+	// currentTags are the live revision's tags: the new revision copies
+	// them, so a comparison with the live one must include them too.
+	currentTags []types.Tag
+	input       *ecs.RegisterTaskDefinitionInput
 	noop    bool
 	adopt   *types.Deployment // an in-progress deployment of the same images to follow
 	// rollingBack: the revision an earlier run registered for this deploy,
@@ -286,9 +294,9 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 	}
 	if req.DryRun {
 		for _, p := range plans {
-			p.res.Outcome = OutcomeDryRun
-			p.res.Diff = TaskDefDiff(RegisterInputFrom(p.current, nil), p.input)
-			p.res.FinishedAt = d.clock().Now()
+			if err := d.dryRun(ctx, req, p); err != nil {
+				return nil, err
+			}
 		}
 		return result, nil
 	}
@@ -467,7 +475,7 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 	} else {
 		res.Notes = append(res.Notes, "image check skipped (--skip-image-check)")
 	}
-	p := &plan{res: res, svc: svc, current: td, input: in}
+	p := &plan{res: res, svc: svc, current: td, currentTags: tdOut.Tags, input: in}
 	unchanged := TaskDefDiff(RegisterInputFrom(td, tdOut.Tags), in) == ""
 	inProgress := primary != nil && (len(svc.Deployments) > 1 || primary.RolloutState == types.DeploymentRolloutStateInProgress)
 	if inProgress && !req.Force {
@@ -486,6 +494,49 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 		p.noop = true
 	}
 	return p, nil
+}
+
+// changed says whether the deploy needs a new revision: the live one
+// differs from what it would register (tags included).
+func (p *plan) changed() bool {
+	return TaskDefDiff(RegisterInputFrom(p.current, p.currentTags), p.input) != ""
+}
+
+// dryRun fills a plan's result with what a real run would do, changing
+// nothing: the diff, "already deployed" when the live revision is the
+// target, and the revisions --keep-revisions would deregister.
+func (d *Deployer) dryRun(ctx context.Context, req DeployRequest, p *plan) error {
+	r := p.res
+	r.Outcome = OutcomeDryRun
+	r.Diff = TaskDefDiff(RegisterInputFrom(p.current, p.currentTags), p.input)
+	if p.noop {
+		r.Outcome = OutcomeAlreadyDeployed
+		r.NewTaskDefinition = r.OldTaskDefinition
+		r.Reason = fmt.Sprintf("already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
+	} else if !p.changed() && p.adopt == nil && p.rollingBack == "" {
+		r.NewTaskDefinition = r.OldTaskDefinition
+		r.Reason = fmt.Sprintf("no task definition change: would start a new deployment of %s", shortTaskDef(r.OldTaskDefinition))
+	}
+	if req.KeepRevisions > 0 && !p.noop {
+		willRegister := p.changed()
+		keepAlso := []string{r.OldTaskDefinition}
+		if willRegister {
+			if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
+				willRegister = false
+				keepAlso = append(keepAlso, earlier)
+			}
+		}
+		arns, err := pruneCandidates(ctx, d.ECS, aws.ToString(p.input.Family), req.KeepRevisions, willRegister, keepAlso...)
+		if err != nil {
+			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)
+		}
+		r.WouldDeregister = []string{}
+		for _, arn := range arns {
+			r.WouldDeregister = append(r.WouldDeregister, shortTaskDef(arn))
+		}
+	}
+	r.FinishedAt = d.clock().Now()
+	return nil
 }
 
 // tagTargets picks the containers that get the new tag.
@@ -625,7 +676,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 		return d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy), nil
 	}
 	newArn := r.OldTaskDefinition
-	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
+	if p.changed() {
 		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			newArn = earlier
 			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run of this deploy", shortTaskDef(newArn))

@@ -173,6 +173,18 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 		if s.Diff != "" {
 			fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
 		}
+		if s.Outcome == ops.OutcomeDryRun || (s.Outcome == ops.OutcomeAlreadyDeployed && s.Reason != "") {
+			if s.Reason != "" {
+				fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+			}
+			if s.WouldDeregister != nil {
+				would := strings.Join(s.WouldDeregister, ", ")
+				if would == "" {
+					would = "none"
+				}
+				fmt.Fprintf(w, "%s: after success --keep-revisions would deregister: %s\n", s.Key(), would)
+			}
+		}
 		if s.Outcome == ops.OutcomeSucceeded || s.Outcome == ops.OutcomeAlreadyDeployed || s.Outcome == ops.OutcomeDryRun || s.Outcome == ops.OutcomeNotWaited {
 			continue
 		}
