@@ -262,8 +262,8 @@ type plan struct {
 	// them, so a comparison with the live one must include them too.
 	currentTags []types.Tag
 	input       *ecs.RegisterTaskDefinitionInput
-	noop    bool
-	adopt   *types.Deployment // an in-progress deployment of the same images to follow
+	noop        bool
+	adopt       *types.Deployment // an in-progress deployment of the same images to follow
 	// rollingBack: the revision an earlier run registered for this deploy,
 	// which the deployment in progress is rolling back from.
 	rollingBack string
