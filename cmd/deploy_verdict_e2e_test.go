@@ -2,8 +2,10 @@ package cmd
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -141,5 +143,95 @@ func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
 	}
 	if r.Outcome != ops.OutcomeSucceeded || r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) {
 		t.Errorf("outcome %s deployment %s (before %s): want a new deployment", r.Outcome, r.DeploymentID, aws.ToString(before.Deployments[0].Id))
+	}
+}
+
+// lateLogsWorld is the small world whose log lines all reach CloudWatch Logs
+// late (up to two minutes), as a dying container's last lines often do.
+func lateLogsWorld(t *testing.T) *sim.World {
+	t.Helper()
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := 1.0
+	w.Logs = &sim.LogsSpec{LateFraction: &late, MaxLateness: sim.Duration(2 * time.Minute)}
+	return w
+}
+
+func hasLine(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// The last log lines of a crashed task are its last ones (the fatal line
+// and the panic), not its start-up lines, even when they reach CloudWatch
+// Logs after the task stopped.
+func TestE2EDeployCrashShowsTheLastLogLines(t *testing.T) {
+	startSandboxWorld(t, lateLogsWorld(t), "")
+	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if !hasLine(r.LogLines, "panic: startup failed") || !hasLine(r.LogLines, `"level":"fatal"`) {
+		t.Errorf("last log lines lack the fatal line and the panic:\n%s", strings.Join(r.LogLines, "\n"))
+	}
+}
+
+// When the circuit breaker rolls back, the verdict still shows the stopped
+// tasks (reason, exit codes) and the failing container's last lines.
+func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
+	startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeBreakerRolledBack {
+		t.Fatalf("outcome %s", r.Outcome)
+	}
+	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 || r.StoppedTasks[0].StoppedReason == "" {
+		t.Errorf("stopped tasks: %+v", r.StoppedTasks)
+	}
+	if !hasLine(r.LogLines, "panic: startup failed") {
+		t.Errorf("last log lines:\n%s", strings.Join(r.LogLines, "\n"))
+	}
+	_, text, _ := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "20ms")
+	for _, want := range []string{"stopped task ", "app=1", "last log lines:", "panic: startup failed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// ECS's failed-task count is reported as soon as it grows (before the
+// failed tasks have drained and stopped) and is the verdict's count.
+func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", "unhealthy-2c7d1e4", "--poll-interval", "20ms", "-o", "json")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	tripped := -1
+	for _, e := range sb.sim.Report().Timeline {
+		if e.Kind == "deployment-failed" && strings.Contains(e.Detail, "small/api") {
+			if _, after, ok := strings.Cut(e.Detail, "tripped after "); ok {
+				tripped, _ = strconv.Atoi(strings.Fields(after)[0])
+			}
+		}
+	}
+	if tripped <= 0 || int(r.FailedTasks) != tripped {
+		t.Errorf("verdict counts %d failed tasks, ECS %d", r.FailedTasks, tripped)
+	}
+	first := strings.Index(stderr, "failed so far (ECS count)")
+	rollback := strings.Index(stderr, "circuit breaker is rolling back")
+	if first < 0 || rollback < 0 || first > rollback {
+		t.Errorf("failed tasks not reported before the rollback (at %d, rollback at %d):\n%s", first, rollback, stderr)
 	}
 }

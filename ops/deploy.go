@@ -108,6 +108,9 @@ type ServiceResult struct {
 	// WouldDeregister: in a dry run with --keep-revisions, the revisions a
 	// successful real run would deregister (empty: none).
 	WouldDeregister []string `json:"wouldDeregisterRevisions,omitempty"`
+	// FailedTasks is the failed-task count ECS reported for the deploy's
+	// deployment (the highest seen).
+	FailedTasks int32 `json:"failedTasks,omitempty"`
 	// timedOut marks a timeout verdict even after a rollback.
 	timedOut bool
 }

@@ -189,6 +189,9 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+		if s.FailedTasks > 0 {
+			fmt.Fprintf(w, "  failed tasks (ECS count): %d\n", s.FailedTasks)
+		}
 		for _, t := range s.StoppedTasks {
 			codes := []string{}
 			for _, c := range sortedKeys(t.ExitCodes) {
