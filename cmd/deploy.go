@@ -36,7 +36,8 @@ func newDeployCmd(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "image", Usage: "CONTAINER=REF: set a container's whole image reference"},
 			&cli.StringSliceFlag{Name: "env", Usage: "CONTAINER:KEY=VALUE: set an environment variable"},
 			&cli.StringSliceFlag{Name: "unset-env", Usage: "CONTAINER:KEY: remove an environment variable"},
-			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for a verdict (and again for a rollback)"},
+			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the deploy's verdict (a deployment complete and healthy by then, with only old tasks draining, is not rolled back)"},
+			&cli.DurationFlag{Name: "rollback-timeout", Value: 10 * time.Minute, Usage: "how long to wait for a rollback's verdict after a failure (worst case: --timeout + --rollback-timeout)"},
 			&cli.BoolFlag{Name: "no-rollback", Usage: "on failure, leave the service as it is"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following the rollout"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the task definition diff and change nothing"},
@@ -64,7 +65,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	}
 	progress := render.NewDeployProgress(a.io)
 	d := &ops.Deployer{
-		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, Region: cl.cfg.Region,
+		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region,
 		PollInterval: a.pollInterval(c), Progress: progress.Event,
 	}
 	res, err := d.Deploy(c.Context, req)
@@ -130,6 +131,10 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 		ForceNewDeployment: c.Bool("force-new-deployment"),
 		Force:              c.Bool("force"),
 		KeepRevisions:      c.Int("keep-revisions"),
+		RollbackTimeout:    c.Duration("rollback-timeout"),
+	}
+	if c.IsSet("rollback-timeout") && req.RollbackTimeout <= 0 {
+		return req, usagef("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
 	}
 	for _, kv := range c.StringSlice("image") {
 		name, ref, ok := strings.Cut(kv, "=")
@@ -191,7 +196,7 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
+			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
 			return a.finishDeploy(c, res, err)

@@ -235,3 +235,49 @@ func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
 		t.Errorf("failed tasks not reported before the rollback (at %d, rollback at %d):\n%s", first, rollback, stderr)
 	}
 }
+
+// A deploy whose new deployment is complete and healthy when --timeout
+// passes, with only the old tasks still draining from the load balancer,
+// succeeds: the timeout does not roll it back.
+func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Old targets drain for four hours (24 s of real time in the sandbox):
+	// long after the new tasks are up and the timeout has passed.
+	w.Timings = &sim.Timings{DeregistrationDelay: sim.Duration(4 * time.Hour)}
+	sb := startSandboxWorld(t, w, "")
+	before := sb.service("small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--timeout", "3s")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeSucceeded || r.Rollback != nil || !hasLine(r.Notes, "complete and healthy") {
+		t.Errorf("outcome %s rollback %+v notes %v", r.Outcome, r.Rollback, r.Notes)
+	}
+	if n := countMutations(sb, "ecs.UpdateService"); n != 1 {
+		t.Errorf("%d UpdateService calls: the timeout rolled back", n)
+	}
+	after := sb.service("small", "api")
+	if p := after.Deployments[0]; aws.ToString(p.Status) != "PRIMARY" || aws.ToString(p.TaskDefinition) == aws.ToString(before.TaskDefinition) || p.RunningCount != p.DesiredCount {
+		t.Errorf("service deployments after the deploy: %+v", after.Deployments)
+	}
+}
+
+// The rollback has its own limit: --rollback-timeout, not --timeout again.
+func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
+	startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "1ms")...)
+	if code != ExitTimeout {
+		t.Fatalf("exit %d, want 124\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeRollbackFailed || r.Rollback == nil || r.Rollback.Outcome != ops.OutcomeTimedOut || !strings.Contains(r.Rollback.Reason, "within 1ms") {
+		t.Errorf("outcome %s rollback %+v", r.Outcome, r.Rollback)
+	}
+	if code, _, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "0s")...); code != ExitUsage || !strings.Contains(stderr, "invalid --rollback-timeout") {
+		t.Errorf("--rollback-timeout 0s: exit %d %s", code, stderr)
+	}
+}

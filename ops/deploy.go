@@ -14,6 +14,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 )
 
 // DeployECS is the part of the ECS API a deploy uses.
@@ -36,6 +37,12 @@ type DeployECR interface {
 	DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
 }
 
+// DeployELB reads target health: a deployment that is complete while old
+// tasks drain is only healthy when its load-balancer targets are.
+type DeployELB interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+}
+
 // DeployLogs reads the last lines of a failed container.
 type DeployLogs interface {
 	GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error)
@@ -53,7 +60,9 @@ type DeployRequest struct {
 	// Images sets a container's whole image reference (container → ref).
 	Images map[string]string
 	Env    []EnvChange
-	// Timeout bounds the wait for each verdict (deploy, then rollback).
+	// Timeout bounds the wait for the deploy's verdict. A deployment that is
+	// complete and healthy at the timeout, with only older tasks draining,
+	// succeeds rather than being rolled back.
 	Timeout            time.Duration
 	NoRollback         bool
 	NoWait             bool
@@ -68,6 +77,17 @@ type DeployRequest struct {
 	// because it cannot see every user of a revision (README). In-use
 	// revisions are never touched.
 	KeepRevisions int
+	// RollbackTimeout bounds the wait for a rollback's verdict (ecsctl's or
+	// the circuit breaker's); 0 means Timeout. The worst case wall time of
+	// a deploy is about Timeout + RollbackTimeout.
+	RollbackTimeout time.Duration
+}
+
+func (r DeployRequest) rollbackTimeout() time.Duration {
+	if r.RollbackTimeout > 0 {
+		return r.RollbackTimeout
+	}
+	return r.Timeout
 }
 
 // Outcomes of a service's deploy.
@@ -217,6 +237,9 @@ type Deployer struct {
 	ECS  DeployECS
 	ECR  DeployECR  // nil skips image checks (with a note)
 	Logs DeployLogs // nil skips log lines of failed tasks
+	// ELB (nil: a load-balanced deployment is never judged healthy while old
+	// tasks drain, and the timeout rolls it back as before).
+	ELB DeployELB
 	// Region is the region the clients talk to (for ECR registry matching).
 	Region string
 	Clock  Clock
@@ -395,6 +418,9 @@ func ValidateDeployRequest(req DeployRequest) error {
 	}
 	if req.KeepRevisions < 0 {
 		return Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
+	}
+	if req.RollbackTimeout < 0 {
+		return Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
 	}
 	return nil
 }

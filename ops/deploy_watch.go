@@ -13,6 +13,8 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 type phase int
@@ -33,6 +35,13 @@ type watch struct {
 	deadline   time.Time
 	timeout    time.Duration
 	noRollback bool
+	// rollbackTimeout is the limit of a rollback phase (--rollback-timeout).
+	rollbackTimeout time.Duration
+	// last is the followed deployment as last seen (for the timeout's look
+	// at a deployment that is complete while older tasks drain).
+	last   *types.Deployment
+	others int                  // older deployments still there when last seen
+	lbs    []types.LoadBalancer // the service's target groups when last seen
 
 	seenEvents   map[string]bool
 	lastProgress string
@@ -55,6 +64,11 @@ func (d *Deployer) newWatch(req DeployRequest, r *ServiceResult, svc types.Servi
 	w := &watch{
 		res: r, depID: depID, tdArn: tdArn, phase: ph, deadline: now.Add(req.Timeout), timeout: req.Timeout,
 		noRollback: req.NoRollback, seenEvents: map[string]bool{}, stoppedSeen: map[string]bool{}, depCreated: now,
+		rollbackTimeout: req.rollbackTimeout(),
+	}
+	if ph != phaseDeploy {
+		w.timeout = w.rollbackTimeout
+		w.deadline = now.Add(w.timeout)
 	}
 	for _, e := range svc.Events {
 		w.seenEvents[aws.ToString(e.Id)] = true
@@ -190,6 +204,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		}
 		return
 	}
+	w.last, w.others, w.lbs = ours, len(s.Deployments)-1, s.LoadBalancers
 	progress := fmt.Sprintf("deployment %s: %d/%d running, %d pending", w.depID, ours.RunningCount, ours.DesiredCount, ours.PendingCount)
 	if ours.FailedTasks > 0 {
 		progress += fmt.Sprintf(", %d failed", ours.FailedTasks)
@@ -263,8 +278,122 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 	if w.done || d.clock().Now().Before(w.deadline) {
 		return
 	}
+	if w.phase == phaseDeploy && w.others > 0 {
+		if ok, why := d.completeAndHealthy(ctx, req, w); ok {
+			// Only older tasks are left, draining from the load balancer:
+			// rolling back now would replace healthy tasks with old ones.
+			note := fmt.Sprintf("at the --timeout (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", w.timeout, why, w.others)
+			w.res.Notes = append(w.res.Notes, note)
+			d.note(w.res, EventNote, "%s", note)
+			d.finish(w, OutcomeSucceeded, "")
+			return
+		}
+	}
 	w.res.timedOut = true
 	d.finishPhase(ctx, req, w, false, fmt.Sprintf("no verdict within %s (%s)", w.timeout, w.lastProgress))
+}
+
+// completeAndHealthy says whether the followed deployment, as last seen,
+// has all its tasks running and none pending or failing now, and every one
+// of its RUNNING tasks passes its container health checks (HEALTHY where
+// the task definition has one, not UNHEALTHY otherwise).
+func (d *Deployer) completeAndHealthy(ctx context.Context, req DeployRequest, w *watch) (bool, string) {
+	dep := w.last
+	if dep == nil || aws.ToString(dep.Status) != "PRIMARY" || dep.RolloutState == types.DeploymentRolloutStateFailed ||
+		dep.DesiredCount == 0 || dep.RunningCount != dep.DesiredCount || dep.PendingCount != 0 {
+		return false, ""
+	}
+	td, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(w.tdArn)})
+	if err != nil {
+		return false, ""
+	}
+	checked := false
+	for _, c := range td.TaskDefinition.ContainerDefinitions {
+		if c.HealthCheck != nil && (c.Essential == nil || aws.ToBool(c.Essential)) {
+			checked = true
+		}
+	}
+	var arns []string
+	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, ""
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	running := int32(0)
+	for i := 0; i < len(arns); i += 100 {
+		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns[i:min(i+100, len(arns))]})
+		if err != nil {
+			return false, ""
+		}
+		for _, t := range out.Tasks {
+			if aws.ToString(t.StartedBy) != w.depID {
+				continue
+			}
+			if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
+				(checked && t.HealthStatus != types.HealthStatusHealthy) {
+				return false, ""
+			}
+			running++
+		}
+	}
+	if running != dep.DesiredCount {
+		return false, ""
+	}
+	if ok, why := d.targetsHealthy(ctx, w, running); !ok {
+		return false, ""
+	} else if why != "" {
+		return true, fmt.Sprintf("%d/%d tasks running, %s", running, dep.DesiredCount, why)
+	}
+	if checked {
+		return true, fmt.Sprintf("%d/%d tasks running and HEALTHY", running, dep.DesiredCount)
+	}
+	return true, fmt.Sprintf("%d/%d tasks running", running, dep.DesiredCount)
+}
+
+// targetsHealthy checks the service's target groups: every target not
+// draining is healthy, and they are as many as the new deployment's running
+// tasks (the old tasks' targets have all left or are draining, so the
+// healthy ones are the new tasks'). Without an ELB client a load-balanced
+// service is never proven healthy.
+func (d *Deployer) targetsHealthy(ctx context.Context, w *watch, running int32) (bool, string) {
+	var tgs []string
+	for _, lb := range w.lbs {
+		if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+			tgs = append(tgs, tg)
+		}
+	}
+	if len(tgs) == 0 {
+		return true, ""
+	}
+	if d.ELB == nil {
+		return false, ""
+	}
+	for _, tg := range tgs {
+		out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		if err != nil {
+			return false, ""
+		}
+		live := int32(0)
+		for _, th := range out.TargetHealthDescriptions {
+			if th.TargetHealth == nil {
+				return false, ""
+			}
+			switch th.TargetHealth.State {
+			case elbtypes.TargetHealthStateEnumDraining:
+			case elbtypes.TargetHealthStateEnumHealthy:
+				live++
+			default:
+				return false, ""
+			}
+		}
+		if live != running {
+			return false, ""
+		}
+	}
+	return true, "their load-balancer targets healthy"
 }
 
 // emitServiceEvents sends every service event not seen yet, oldest first,
@@ -405,6 +534,7 @@ func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, re
 		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, shortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
 	w.phase = phaseBreakerRollback
 	w.depID = aws.ToString(primary.Id)
+	w.timeout = w.rollbackTimeout
 	w.deadline = d.clock().Now().Add(w.timeout)
 	w.lastProgress = ""
 }
@@ -472,6 +602,7 @@ func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watc
 	w.res.Rollback.DeploymentID = aws.ToString(dep.Id)
 	w.phase = phaseRollback
 	w.depID = aws.ToString(dep.Id)
+	w.timeout = w.rollbackTimeout
 	w.deadline = d.clock().Now().Add(w.timeout)
 	w.lastProgress = ""
 }
