@@ -169,24 +169,32 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 func newRollbackCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "rollback",
-		Usage: "put a service back on its previous (or a named) task definition revision and follow it",
-		Description: "Examples:\n" +
+		Usage: "put a service back on the revision it last ran successfully (or a named one) and follow it",
+		Description: "Without --to, the target is the revision of the service's last successful deployment (from the\n" +
+			"ECS service deployment history; a deployment the circuit breaker rolled back is never picked). The\n" +
+			"plan and --dry-run show the images of both sides.\n\n" +
+			"Examples:\n" +
+			"  ecsctl rollback -c prod --service api --dry-run\n" +
 			"  ecsctl rollback -c prod --service api\n" +
-			"  ecsctl rollback -c prod --service api --to 41",
+			"  ecsctl rollback -c prod --service api --to 41        # or --to api:41",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service to roll back"},
-			&cli.IntFlag{Name: "to", Usage: "revision of the service's family to go back to (default: the previous one)"},
+			&cli.StringFlag{Name: "to", Usage: "revision to go back to: 41 or api:41 (default: the revision of the last successful deployment)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the rollback to complete"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say which revision it would go back to and change nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			req := ops.RollbackRequest{
-				Cluster: flagString(c, "cluster"), Service: c.String("service"), ToRevision: c.Int("to"),
+				Cluster: flagString(c, "cluster"), Service: c.String("service"),
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
 			}
-			if c.IsSet("to") && req.ToRevision < 1 {
-				return usagef("invalid --to %d: want a revision number of 1 or more (leave --to out for the previous revision)", req.ToRevision)
+			if c.IsSet("to") {
+				family, rev, err := ops.ParseRollbackTo(c.String("to"))
+				if err != nil {
+					return err
+				}
+				req.ToFamily, req.ToRevision = family, rev
 			}
 			if err := ops.ValidateRollbackRequest(req); err != nil {
 				return err
@@ -196,7 +204,7 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
+			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
 			return a.finishDeploy(c, res, err)

@@ -281,3 +281,50 @@ func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
 		t.Errorf("--rollback-timeout 0s: exit %d %s", code, stderr)
 	}
 }
+
+// rollback goes to the revision the service last ran successfully: after a
+// deploy the circuit breaker rolled back (api:6) and a good one (api:7), it
+// goes to api:5, not to the previous number. The dry run and the plan show
+// the images of both sides; --to takes api:5 as well as 5, and another
+// family is bad input.
+func TestE2ERollbackGoesToTheLastSuccessfulRevision(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	good := aws.ToString(sb.service("small", "api").TaskDefinition) // api:5
+	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...); code != ExitFailed {
+		t.Fatalf("crash deploy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != ExitOK {
+		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rollback := func(extra ...string) (int, string, string) {
+		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
+	}
+	mutated := len(sb.mutations())
+	code, stdout, stderr := rollback("--dry-run", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("dry run exit %d\n%s", code, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.NewTaskDefinition != good {
+		t.Errorf("rollback would go to %s, want %s (api:6 was rolled back by the circuit breaker)", r.NewTaskDefinition, good)
+	}
+	if len(r.Images) == 0 || !strings.HasSuffix(r.Images[0].From, ":"+sim.DemoNextTag) || !strings.HasSuffix(r.Images[0].To, ":"+sim.DemoAPITag) {
+		t.Errorf("images of the plan: %+v", r.Images)
+	}
+	_, text, _ := rollback("--dry-run")
+	if !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
+		t.Errorf("text dry run lacks the images of both sides:\n%s", text)
+	}
+	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
+		t.Errorf("--to worker:5: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations()[mutated:]; len(m) != 0 {
+		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
+	}
+	if code, stdout, stderr := rollback("--to", "api:5", "-o", "json"); code != ExitOK {
+		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if after := sb.service("small", "api"); aws.ToString(after.TaskDefinition) != good {
+		t.Errorf("service runs %s, want %s", aws.ToString(after.TaskDefinition), good)
+	}
+}

@@ -131,6 +131,8 @@ type ServiceResult struct {
 	// FailedTasks is the failed-task count ECS reported for the deploy's
 	// deployment (the highest seen).
 	FailedTasks int32 `json:"failedTasks,omitempty"`
+	// Kind is "rollback" for the result of `ecsctl rollback` ("" for a deploy).
+	Kind string `json:"kind,omitempty"`
 	// timedOut marks a timeout verdict even after a rollback.
 	timedOut bool
 }
@@ -237,6 +239,9 @@ type Deployer struct {
 	ECS  DeployECS
 	ECR  DeployECR  // nil skips image checks (with a note)
 	Logs DeployLogs // nil skips log lines of failed tasks
+	// History (nil: not used) picks the rollback target from the service
+	// deployment history; see rollbackTarget.
+	History DeployHistory
 	// ELB (nil: a load-balanced deployment is never judged healthy while old
 	// tasks drain, and the timeout rolls it back as before).
 	ELB DeployELB
