@@ -239,7 +239,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		return
 	}
 	if w.phase == phaseDeploy {
-		if ours.FailedTasks > w.lastFailed || w.stopping > 0 || (w.polls%3 == 0 && ours.RunningCount < ours.DesiredCount) {
+		if ours.FailedTasks > w.lastFailed || (w.polls%3 == 0 && (w.stopping > 0 || ours.RunningCount < ours.DesiredCount)) {
 			d.collectStoppedTasks(ctx, req, w, ours)
 			w.lastFailed = ours.FailedTasks
 		}
