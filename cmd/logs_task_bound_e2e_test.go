@@ -109,5 +109,6 @@ func TestE2ELogsTaskWithoutStartTimeIsBounded(t *testing.T) {
 	if n := sb.sim.RequestCounts()["logs.FilterLogEvents"]; n > hours+len(written)/sb.sim.PageSize()+3 {
 		t.Errorf("%d FilterLogEvents calls for a task whose stream spans %d hours\n%s\n%v", n, hours, stderr, sb.sim.RequestCounts())
 	}
+	t.Logf("%d FilterLogEvents calls, %d events over %d hours", sb.sim.RequestCounts()["logs.FilterLogEvents"], len(written), hours)
 	logsCompare(t, logsDecode(t, stdout), written)
 }
