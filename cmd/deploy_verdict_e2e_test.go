@@ -268,7 +268,15 @@ func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
 
 // The rollback has its own limit: --rollback-timeout, not --timeout again.
 func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
-	startSandbox(t, "small", "")
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tasks take two hours from STOPPING to STOPPED: the rollback cannot be
+	// done (the failed deployment's tasks still stopping) by its first poll,
+	// however fast the sandbox runs on a loaded machine.
+	w.Timings = &sim.Timings{TaskStopTimeout: sim.Duration(2 * time.Hour)}
+	startSandboxWorld(t, w, "")
 	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "1ms")...)
 	if code != ExitTimeout {
 		t.Fatalf("exit %d, want 124\n%s\n%s", code, stdout, stderr)
