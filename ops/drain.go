@@ -85,6 +85,12 @@ type DrainBatch struct {
 	// passes its victims fullest zone first, so that the group stays
 	// balanced between terminations and AZRebalance has nothing to undo.
 	Order []string
+	// Overlap, when set, is called while the batch waits for its tasks to
+	// stop once its services are steady again (the moved tasks run
+	// elsewhere; what is left is the load balancer's deregistration delay):
+	// the time a rotation starts draining its next batch. Once it returns
+	// true it is not called again.
+	Overlap func(ctx context.Context) (bool, error)
 }
 
 // DrainResult tells what a batch did.
@@ -96,6 +102,8 @@ type DrainResult struct {
 	DrainedAt         time.Time      `json:"drainedAt"`
 	DurationSeconds   float64        `json:"durationSeconds"`
 	MinHealthy        map[string]int `json:"minHealthyObserved"` // service → fewest running seen
+
+	steady bool // the last check found the affected services steady
 }
 
 func (d *Drainer) clock() Clock {
@@ -268,6 +276,15 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 				ev(EventProgress, "", "", "waiting: %s", why)
 				lastWhy = why
 			}
+			if b.Overlap != nil && res.steady {
+				done, err := b.Overlap(ctx)
+				if err != nil {
+					return res, err
+				}
+				if done {
+					b.Overlap = nil
+				}
+			}
 		}
 		if d.clock().Now().After(deadline) {
 			return res, &PauseError{
@@ -314,6 +331,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 			notSteady = append(notSteady, name)
 		}
 	}
+	res.steady = len(notSteady) == 0
 	// Tasks: the cheap count first, then every listed task must be STOPPED.
 	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
 	if err != nil {
@@ -331,14 +349,19 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		return "", err
 	}
 	live := 0
+	var found []string // all at once: a batch resumed DRAINING finds its services here, one poll each was slow
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) != "STOPPED" {
 			live++
 		}
 		if svc, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok && !services[svc] {
 			services[svc] = true
-			return "new affected service " + svc, nil
+			found = append(found, svc)
 		}
+	}
+	if len(found) > 0 {
+		sort.Strings(found)
+		return "new affected services " + strings.Join(limitList(found, 5), ", "), nil
 	}
 	if live > 0 {
 		return fmt.Sprintf("%d task(s) on the batch not yet STOPPED", live), nil
