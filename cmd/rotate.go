@@ -22,11 +22,14 @@ func newRotateCmd(a *app) *cli.Command {
 		Usage: "replace every container instance on an old AMI without losing capacity; resumable",
 		Description: "Preflight checks everything first (launch template on the target AMI, services steady, room for\n" +
 			"the drained tasks, refreshes, suspended processes, capacity providers) and prints the plan. Then it\n" +
-			"records the run in the ASG's tags, suspends AZRebalance, scales out by the surge, checks the new\n" +
+			"records the run (and each instance's batch) in tags, suspends AZRebalance, scales out by the surge\n" +
+			"(default: the room under the ASG's max size; batches as large as it and the room allow), checks the new\n" +
 			"instances run the target AMI, and per batch drains, waits for every task there to be STOPPED and the\n" +
 			"services steady with healthy targets, and terminates through the ASG with decrement. It never\n" +
 			"terminates an instance that runs service tasks: on a timeout or a service below its minimum it\n" +
-			"pauses (exit 1). Re-run the same command to resume; --abort undoes a run in progress.\n\n" +
+			"pauses (exit 1). The plan shown is the plan run: before each batch the fleet is read again, and an\n" +
+			"instance of the plan gone, an unknown old-AMI instance or the ASG changed by someone else stops the\n" +
+			"run (exit 1). Re-run the same command to resume; --abort undoes a run in progress.\n\n" +
 			"Examples:\n" +
 			"  ecsctl rotate-ami -c prod --dry-run\n" +
 			"  ecsctl rotate-ami -c prod --batch 2 --yes\n" +
