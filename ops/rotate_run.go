@@ -234,7 +234,10 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		if ch := capacityChanges(g, expect); len(ch) > 0 {
+		// The group and the plan's instances first, before any scale-out for
+		// this batch (the cluster is read again once the instances are up).
+		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
+			r.emit(plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
 			return newFleetChanged(ch, true, b)
 		}
 		before := map[string]bool{}
@@ -410,8 +413,10 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, expect groupE
 			return false, nil
 		}
 	}
-	if err := r.recheckWith(ctx, dc, st, expect, planned, pendingFrom(plan, b+1), b+1, true); err != nil {
-		return false, err
+	// A changed fleet is not drained early: batch b finishes, and the
+	// check before batch b+1 stops the run and says what changed.
+	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1))) > 0 {
+		return err == nil, nil
 	}
 	for start := 0; start < len(arns); start += 10 {
 		chunk := arns[start:min(start+10, len(arns))]
