@@ -289,7 +289,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		var overlap func(context.Context) (bool, error)
 		if b < plan.Batches {
 			overlap = func(ctx context.Context) (bool, error) {
-				return r.drainEarly(ctx, st, expect, planned, oldSet, batchIDs, b)
+				return r.drainEarly(ctx, st, req.Standalone, expect, planned, oldSet, batchIDs, b)
 			}
 		}
 		dres, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: req.Standalone,
@@ -348,7 +348,7 @@ func pendingFrom(plan *RotatePlan, b int) []string {
 // placement check is the one a batch passes before it drains. It returns
 // true when it is done (drained early, or cannot be), false to be asked
 // again at the next poll.
-func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, expect groupExpect, planned, oldSet map[string]bool, batch []string, b int) (bool, error) {
+func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone string, expect groupExpect, planned, oldSet map[string]bool, batch []string, b int) (bool, error) {
 	plan := st.plan
 	var next []string
 	for _, pi := range plan.Instances {
@@ -375,7 +375,7 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, expect groupE
 	}
 	var moving []drainTask
 	affected := map[string]bool{}
-	var arns []string
+	var arns, stop []string
 	for _, id := range next {
 		skip[id] = true
 		in := dc.ByEC2[id]
@@ -389,6 +389,14 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, expect groupE
 		for _, t := range movingTasks(in) {
 			moving = append(moving, t)
 			affected[t.Service] = true
+		}
+		for _, t := range in.Tasks {
+			if t.Service == "" {
+				if standalone == StandaloneAbort {
+					return true, nil // the batch's own drain refuses, with its message
+				}
+				stop = append(stop, t.Arn)
+			}
 		}
 	}
 	if len(arns) == 0 {
@@ -428,6 +436,15 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, expect groupE
 		if len(out.Failures) > 0 {
 			f := out.Failures[0]
 			return false, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
+		}
+	}
+	if standalone == StandaloneStop { // as the batch's own drain would, so that it has nothing left to wait for
+		for _, arn := range stop {
+			if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
+				Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
+				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
+			}
+			r.emit(plan.Cluster, EventNote, "stopped standalone task %s", lastSegment(arn))
 		}
 	}
 	r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
