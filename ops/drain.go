@@ -403,9 +403,22 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 	for _, id := range ids {
 		arns = append(arns, b.Instances[id])
 	}
-	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "")
+	// runningTasksCount and pendingTasksCount count the tasks whose desired
+	// status is RUNNING (ECS API Reference, ContainerInstance): all zero, no
+	// task is meant to run there and one call replaces a listing per instance.
+	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	busy := len(cis) != len(arns)
+	for _, ci := range cis {
+		busy = busy || ci.RunningTasksCount+ci.PendingTasksCount > 0
+	}
+	var tasks []types.Task
+	if busy {
+		if tasks, err = drainListTasks(ctx, d.ECS, b.Cluster, arns, ""); err != nil {
+			return interrupted(ctx, err)
+		}
 	}
 	for _, t := range tasks {
 		if strings.HasPrefix(aws.ToString(t.Group), "service:") && aws.ToString(t.LastStatus) != "STOPPED" {
