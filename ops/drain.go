@@ -371,25 +371,42 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		return fmt.Sprintf("services not steady: %s", strings.Join(limitList(notSteady, 5), ", ")), nil
 	}
 	if d.ELB != nil {
+		type check struct {
+			svc types.Service
+			tg  string
+		}
+		var checks []check
 		for _, s := range svcs {
 			for _, lb := range s.LoadBalancers {
-				tg := aws.ToString(lb.TargetGroupArn)
-				if tg == "" {
-					continue
+				if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+					checks = append(checks, check{s, tg})
 				}
-				out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
-				if err != nil {
-					return "", fmt.Errorf("describe target health of %s (service %s/%s): %w", tg, b.Cluster, aws.ToString(s.ServiceName), err)
+			}
+		}
+		why := make([]string, len(checks))
+		err := eachParallel(len(checks), 8, func(i int) error {
+			c := checks[i]
+			out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.tg)})
+			if err != nil {
+				return fmt.Errorf("describe target health of %s (service %s/%s): %w", c.tg, b.Cluster, aws.ToString(c.svc.ServiceName), err)
+			}
+			healthy := 0
+			for _, th := range out.TargetHealthDescriptions {
+				if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+					healthy++
 				}
-				healthy := 0
-				for _, th := range out.TargetHealthDescriptions {
-					if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-						healthy++
-					}
-				}
-				if healthy < int(s.DesiredCount) {
-					return fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(s.ServiceName), healthy, s.DesiredCount), nil
-				}
+			}
+			if healthy < int(c.svc.DesiredCount) {
+				why[i] = fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(c.svc.ServiceName), healthy, c.svc.DesiredCount)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, w := range why {
+			if w != "" {
+				return w, nil
 			}
 		}
 	}
@@ -499,20 +516,28 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 	if which == "all" {
 		statuses = append(statuses, types.DesiredStatusStopped)
 	}
-	for _, ci := range arns {
-		for _, st := range statuses {
-			p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
-			for p.HasMorePages() {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
-				}
-				for _, a := range out.TaskArns {
-					if !seen[a] {
-						seen[a] = true
-						taskArns = append(taskArns, a)
-					}
-				}
+	// One listing per instance and status, eight at a time; merged in order.
+	lists := make([][]string, len(arns)*len(statuses))
+	err := eachParallel(len(lists), 8, func(i int) error {
+		ci, st := arns[i/len(statuses)], statuses[i%len(statuses)]
+		p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
+			}
+			lists[i] = append(lists[i], out.TaskArns...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lists {
+		for _, a := range l {
+			if !seen[a] {
+				seen[a] = true
+				taskArns = append(taskArns, a)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -531,4 +532,29 @@ func (r *Rotator) layoutPlan(req RotateRequest, st *rotateState, old []*drainIns
 	}
 	estimateRotation(plan, t, bound)
 	return ordered
+}
+
+// eachParallel runs f(0..n-1) with at most limit calls in flight (reads
+// a drain repeats every poll: done one after the other, they add their
+// latencies to the time a batch takes). It returns the error of the lowest
+// index that failed, so that the message does not depend on timing.
+func eachParallel(n, limit int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = f(i)
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
