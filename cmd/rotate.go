@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,11 +22,14 @@ func newRotateCmd(a *app) *cli.Command {
 		Usage: "replace every container instance on an old AMI without losing capacity; resumable",
 		Description: "Preflight checks everything first (launch template on the target AMI, services steady, room for\n" +
 			"the drained tasks, refreshes, suspended processes, capacity providers) and prints the plan. Then it\n" +
-			"records the run in the ASG's tags, suspends AZRebalance, scales out by the surge, checks the new\n" +
+			"records the run (and each instance's batch) in tags, suspends AZRebalance, scales out by the surge\n" +
+			"(default: the room under the ASG's max size; batches as large as it and the room allow), checks the new\n" +
 			"instances run the target AMI, and per batch drains, waits for every task there to be STOPPED and the\n" +
 			"services steady with healthy targets, and terminates through the ASG with decrement. It never\n" +
 			"terminates an instance that runs service tasks: on a timeout or a service below its minimum it\n" +
-			"pauses (exit 1). Re-run the same command to resume; --abort undoes a run in progress.\n\n" +
+			"pauses (exit 1). The plan shown is the plan run: before each batch the fleet is read again, and an\n" +
+			"instance of the plan gone, an unknown old-AMI instance or the ASG changed by someone else stops the\n" +
+			"run (exit 1). Re-run the same command to resume; --abort undoes a run in progress.\n\n" +
 			"Examples:\n" +
 			"  ecsctl rotate-ami -c prod --dry-run\n" +
 			"  ecsctl rotate-ami -c prod --batch 2 --yes\n" +
@@ -38,8 +40,8 @@ func newRotateCmd(a *app) *cli.Command {
 			&cli.StringFlag{Name: "ami", Usage: "target AMI id"},
 			&cli.StringFlag{Name: "ssm-parameter", Usage: "SSM parameter holding the target AMI id (default " + ops.DefaultAMIParameter + ")"},
 			&cli.BoolFlag{Name: "update-launch-template", Usage: "if the launch template does not launch the target AMI, create a version that does and point the ASG at it"},
-			&cli.IntFlag{Name: "batch", Value: 2, Usage: "instances drained together"},
-			&cli.IntFlag{Name: "surge", Value: -1, Usage: "extra instances launched before a batch drains (default: the batch size)"},
+			&cli.IntFlag{Name: "batch", Usage: "instances drained together (default: as many as the ASG's max size and the cluster's room allow)"},
+			&cli.IntFlag{Name: "surge", Value: -1, Usage: "extra instances launched before a batch drains (default: the batch size; without --batch, the room under the ASG's max size)"},
 			&cli.DurationFlag{Name: "timeout-per-batch", Value: 30 * time.Minute, Usage: "pause when a batch has not drained in this long"},
 			&cli.StringFlag{Name: "standalone-tasks", Value: ops.StandaloneWait, Usage: "standalone (RunTask) tasks on a draining instance: wait, stop or abort"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
@@ -65,6 +67,9 @@ func (a *app) runRotate(c *cli.Context) error {
 	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {
 		return usagef("invalid --timeout-per-batch %s: want a positive duration like 30m", req.TimeoutPerBatch)
 	}
+	if c.IsSet("batch") && req.Batch < 1 {
+		return usagef("invalid --batch %d: want 1 to 50 instances drained together", req.Batch)
+	}
 	if c.IsSet("surge") && req.Surge < 0 {
 		return usagef("invalid --surge %d: want 0 or more extra instances", req.Surge)
 	}
@@ -78,29 +83,45 @@ func (a *app) runRotate(c *cli.Context) error {
 	progress := render.NewRotateProgress(a.io)
 	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB,
 		PollInterval: a.pollInterval(c), Progress: progress.Event}
-	if !req.DryRun && !flagBool(c, "yes") {
+	// The plan is made once; what is shown (and confirmed) is what runs.
+	ask := !req.DryRun && !flagBool(c, "yes")
+	for round := 0; ; round++ {
 		plan, err := r.Preflight(c.Context, req)
 		if err != nil {
 			return err
 		}
-		if !jsonOutput(c) {
-			if err := render.RotatePlan(a.io.Err, plan); err != nil {
-				return err
+		if ask {
+			if !jsonOutput(c) {
+				if err := render.RotatePlan(a.io.Err, plan); err != nil {
+					return err
+				}
+			}
+			what := "Replace these instances"
+			if req.Abort {
+				what = "Abort run " + plan.RunID + " and restore " + plan.ASG
+			}
+			if !rotateConfirm(a.io, what) {
+				return usagef("not confirmed: nothing was changed")
 			}
 		}
-		what := "Replace these instances"
-		if req.Abort {
-			what = "Abort run " + plan.RunID + " and restore " + plan.ASG
+		res, err := r.Apply(c.Context, req, plan)
+		// On a terminal, a fleet that changed before anything was done gets a
+		// new plan and the question again.
+		var fc *ops.FleetChangedError
+		if ask && round < 2 && errors.As(err, &fc) && !fc.Started {
+			fmt.Fprintf(a.io.Err, "%s\nplanning again:\n", oneLine(err.Error()))
+			continue
 		}
-		if !rotateConfirm(a.io, what) {
-			return usagef("not confirmed: nothing was changed")
+		progress.Close()
+		if res == nil {
+			return err
 		}
+		return a.rotateOutcome(c, req, res, err)
 	}
-	res, err := r.Rotate(c.Context, req)
-	progress.Close()
-	if res == nil {
-		return err
-	}
+}
+
+// rotateOutcome prints a run's result and maps its error.
+func (a *app) rotateOutcome(c *cli.Context, req ops.RotateRequest, res *ops.RotateResult, err error) error {
 	if jsonOutput(c) {
 		if jerr := render.JSON(a.io.Out, res); jerr != nil {
 			return jerr
@@ -129,10 +150,25 @@ func (a *app) runRotate(c *cli.Context) error {
 	return nil
 }
 
-// rotateConfirm asks a yes/no question on the terminal.
+// rotateConfirm asks a yes/no question on the terminal. It reads the answer
+// a byte at a time, so that a second question (after a re-plan) gets the
+// next line rather than what a buffered reader kept.
 func rotateConfirm(ios *render.IO, question string) bool {
 	fmt.Fprintf(ios.Err, "%s? [y/N] ", question)
-	line, _ := bufio.NewReader(ios.In).ReadString('\n')
-	ans := strings.ToLower(strings.TrimSpace(line))
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := ios.In.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+		}
+		if err != nil {
+			break
+		}
+	}
+	ans := strings.ToLower(strings.TrimSpace(string(line)))
 	return ans == "y" || ans == "yes"
 }

@@ -111,14 +111,20 @@ func TestE2ERotateDryRunPlansAndChangesNothing(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeRotate(t, stdout)
-	if res.Outcome != ops.RotateDryRun || res.Plan.ASG != "prod-ecs" || res.Plan.TargetAMI != sim.DemoNewAMI || len(res.Plan.Instances) != 18 || res.Plan.Batches != 9 {
+	if res.Outcome != ops.RotateDryRun || res.Plan.ASG != "prod-ecs" || res.Plan.TargetAMI != sim.DemoNewAMI || len(res.Plan.Instances) != 18 || res.Plan.Batches != 2 {
 		t.Fatalf("plan: outcome %s asg %s ami %s instances %d batches %d", res.Outcome, res.Plan.ASG, res.Plan.TargetAMI, len(res.Plan.Instances), res.Plan.Batches)
+	}
+	// The default: the whole room under max size 60 (desired 50) as the
+	// surge, batches as large as the surge; the estimate is the bound.
+	if e := res.Plan.Estimate; res.Plan.Batch != 10 || res.Plan.Surge != 10 || e == nil || e.BoundBatch != 10 || e.Seconds != 2*410 || e.BoundSeconds != 2*410 {
+		t.Errorf("plan shape: batch %d surge %d estimate %+v", res.Plan.Batch, res.Plan.Surge, res.Plan.Estimate)
 	}
 	if m := sb.mutations(); len(m) != 0 {
 		t.Errorf("dry run made mutating calls: %v", m)
 	}
 	code, stdout, _ = run(t, "rotate-ami", "-c", "prod", "--dry-run")
-	if code != ExitOK || !strings.Contains(stdout, "BATCH") || !strings.Contains(stdout, "expected final state: prod-ecs desired 50, min 45, max 60") {
+	if code != ExitOK || !strings.Contains(stdout, "BATCH") || !strings.Contains(stdout, "expected final state: prod-ecs desired 50, min 45, max 60") ||
+		!strings.Contains(stdout, "estimated duration 13m40s for 2 batch(es); lower bound 13m40s (batches of 10") {
 		t.Errorf("text plan:\n%s", stdout)
 	}
 }
@@ -176,10 +182,10 @@ func runCancelAt(t *testing.T, marker string, args ...string) (int, string, stri
 
 func TestE2ERotateResumesAfterBeingKilled(t *testing.T) {
 	for _, tc := range []struct{ name, marker string }{
-		{"after scale-out", "desired capacity 50 → 52"},
+		{"after scale-out", "desired capacity 50 → 60"},
 		{"mid-drain", "DRAINING"},
 		{"after a termination", "terminated through prod-ecs"},
-		{"in the second batch", "batch 2/9 waiting"},
+		{"in the second batch", "batch 2/2 waiting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := startSandbox(t, "demo", "")
@@ -219,7 +225,7 @@ func groupTagValue(out *autoscaling.DescribeAutoScalingGroupsOutput, key string)
 func TestE2ERotateAbortMidRunRestores(t *testing.T) {
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
-	code, stdout, stderr := runCancelAt(t, "batch 2/9 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
+	code, stdout, stderr := runCancelAt(t, "batch 2/2 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -238,7 +244,7 @@ func TestE2ERotateAbortMidRunRestores(t *testing.T) {
 		t.Error("run record left on the group")
 	}
 	amis := sb.rotateAMIs("prod")
-	if amis["DRAINING "+sim.DemoOldAMI] != 0 || amis["ACTIVE "+sim.DemoOldAMI] != 16 || amis["ACTIVE "+sim.DemoNewAMI] != 34 {
+	if amis["DRAINING "+sim.DemoOldAMI] != 0 || amis["ACTIVE "+sim.DemoOldAMI] != 8 || amis["ACTIVE "+sim.DemoNewAMI] != 42 {
 		t.Errorf("container instances after abort: %v (want batch 1 replaced, the rest back ACTIVE)", amis)
 	}
 	rep := sb.sim.Report()

@@ -58,24 +58,24 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 	}
 	progress := render.NewRotateProgress(a.io)
 	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
-	if !req.DryRun && !flagBool(c, "yes") {
-		if !a.io.Interactive() {
-			return usagef("scale cluster changes the cluster: pass --yes to run it from a script, or --dry-run to see the plan")
-		}
-		dry := req
-		dry.DryRun = true
-		pres, err := r.ScaleCluster(c.Context, dry)
-		if err != nil {
+	ask := !req.DryRun && !flagBool(c, "yes")
+	if ask && !a.io.Interactive() {
+		return usagef("scale cluster changes the cluster: pass --yes to run it from a script, or --dry-run to see the plan")
+	}
+	// One plan: the one shown (and confirmed) is the one executed.
+	plan, err := r.PlanClusterScale(c.Context, req)
+	if err != nil {
+		return err
+	}
+	if ask {
+		if err := render.ClusterScaleSummary(a.io.Err, &ops.ClusterScaleResult{Plan: plan, Outcome: ops.RotateDryRun}); err != nil {
 			return err
 		}
-		if err := render.ClusterScaleSummary(a.io.Err, pres); err != nil {
-			return err
-		}
-		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", pres.Plan.ASG, pres.Plan.From, pres.Plan.To)) {
+		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", plan.ASG, plan.From, plan.To)) {
 			return usagef("not confirmed: nothing was changed")
 		}
 	}
-	res, err := r.ScaleCluster(c.Context, req)
+	res, err := r.ApplyClusterScale(c.Context, req, plan)
 	progress.Close()
 	if res == nil {
 		return err

@@ -85,6 +85,12 @@ type DrainBatch struct {
 	// passes its victims fullest zone first, so that the group stays
 	// balanced between terminations and AZRebalance has nothing to undo.
 	Order []string
+	// Overlap, when set, is called while the batch waits for its tasks to
+	// stop once its services are steady again (the moved tasks run
+	// elsewhere; what is left is the load balancer's deregistration delay):
+	// the time a rotation starts draining its next batch. Once it returns
+	// true it is not called again.
+	Overlap func(ctx context.Context) (bool, error)
 }
 
 // DrainResult tells what a batch did.
@@ -96,6 +102,8 @@ type DrainResult struct {
 	DrainedAt         time.Time      `json:"drainedAt"`
 	DurationSeconds   float64        `json:"durationSeconds"`
 	MinHealthy        map[string]int `json:"minHealthyObserved"` // service → fewest running seen
+
+	steady bool // the last check found the affected services steady
 }
 
 func (d *Drainer) clock() Clock {
@@ -268,6 +276,15 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 				ev(EventProgress, "", "", "waiting: %s", why)
 				lastWhy = why
 			}
+			if b.Overlap != nil && res.steady {
+				done, err := b.Overlap(ctx)
+				if err != nil {
+					return res, err
+				}
+				if done {
+					b.Overlap = nil
+				}
+			}
 		}
 		if d.clock().Now().After(deadline) {
 			return res, &PauseError{
@@ -314,6 +331,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 			notSteady = append(notSteady, name)
 		}
 	}
+	res.steady = len(notSteady) == 0
 	// Tasks: the cheap count first, then every listed task must be STOPPED.
 	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
 	if err != nil {
@@ -331,14 +349,19 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		return "", err
 	}
 	live := 0
+	var found []string // all at once: a batch resumed DRAINING finds its services here, one poll each was slow
 	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) != "STOPPED" {
 			live++
 		}
 		if svc, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok && !services[svc] {
 			services[svc] = true
-			return "new affected service " + svc, nil
+			found = append(found, svc)
 		}
+	}
+	if len(found) > 0 {
+		sort.Strings(found)
+		return "new affected services " + strings.Join(limitList(found, 5), ", "), nil
 	}
 	if live > 0 {
 		return fmt.Sprintf("%d task(s) on the batch not yet STOPPED", live), nil
@@ -348,25 +371,42 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		return fmt.Sprintf("services not steady: %s", strings.Join(limitList(notSteady, 5), ", ")), nil
 	}
 	if d.ELB != nil {
+		type check struct {
+			svc types.Service
+			tg  string
+		}
+		var checks []check
 		for _, s := range svcs {
 			for _, lb := range s.LoadBalancers {
-				tg := aws.ToString(lb.TargetGroupArn)
-				if tg == "" {
-					continue
+				if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+					checks = append(checks, check{s, tg})
 				}
-				out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
-				if err != nil {
-					return "", fmt.Errorf("describe target health of %s (service %s/%s): %w", tg, b.Cluster, aws.ToString(s.ServiceName), err)
+			}
+		}
+		why := make([]string, len(checks))
+		err := eachParallel(len(checks), 8, func(i int) error {
+			c := checks[i]
+			out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.tg)})
+			if err != nil {
+				return fmt.Errorf("describe target health of %s (service %s/%s): %w", c.tg, b.Cluster, aws.ToString(c.svc.ServiceName), err)
+			}
+			healthy := 0
+			for _, th := range out.TargetHealthDescriptions {
+				if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+					healthy++
 				}
-				healthy := 0
-				for _, th := range out.TargetHealthDescriptions {
-					if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-						healthy++
-					}
-				}
-				if healthy < int(s.DesiredCount) {
-					return fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(s.ServiceName), healthy, s.DesiredCount), nil
-				}
+			}
+			if healthy < int(c.svc.DesiredCount) {
+				why[i] = fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(c.svc.ServiceName), healthy, c.svc.DesiredCount)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, w := range why {
+			if w != "" {
+				return w, nil
 			}
 		}
 	}
@@ -380,9 +420,22 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 	for _, id := range ids {
 		arns = append(arns, b.Instances[id])
 	}
-	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "")
+	// runningTasksCount and pendingTasksCount count the tasks whose desired
+	// status is RUNNING (ECS API Reference, ContainerInstance): all zero, no
+	// task is meant to run there and one call replaces a listing per instance.
+	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	busy := len(cis) != len(arns)
+	for _, ci := range cis {
+		busy = busy || ci.RunningTasksCount+ci.PendingTasksCount > 0
+	}
+	var tasks []types.Task
+	if busy {
+		if tasks, err = drainListTasks(ctx, d.ECS, b.Cluster, arns, ""); err != nil {
+			return interrupted(ctx, err)
+		}
 	}
 	for _, t := range tasks {
 		if strings.HasPrefix(aws.ToString(t.Group), "service:") && aws.ToString(t.LastStatus) != "STOPPED" {
@@ -463,20 +516,28 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 	if which == "all" {
 		statuses = append(statuses, types.DesiredStatusStopped)
 	}
-	for _, ci := range arns {
-		for _, st := range statuses {
-			p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
-			for p.HasMorePages() {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
-				}
-				for _, a := range out.TaskArns {
-					if !seen[a] {
-						seen[a] = true
-						taskArns = append(taskArns, a)
-					}
-				}
+	// One listing per instance and status, eight at a time; merged in order.
+	lists := make([][]string, len(arns)*len(statuses))
+	err := eachParallel(len(lists), 8, func(i int) error {
+		ci, st := arns[i/len(statuses)], statuses[i%len(statuses)]
+		p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
+			}
+			lists[i] = append(lists[i], out.TaskArns...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lists {
+		for _, a := range l {
+			if !seen[a] {
+				seen[a] = true
+				taskArns = append(taskArns, a)
 			}
 		}
 	}

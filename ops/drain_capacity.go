@@ -187,7 +187,7 @@ type serviceLister interface {
 
 func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([]string, error) {
 	var names []string
-	p := ecs.NewListServicesPaginator(api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+	p := ecs.NewListServicesPaginator(api, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {

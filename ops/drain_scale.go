@@ -2,12 +2,14 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 )
 
 // ClusterScaleRequest is what `ecsctl scale cluster` asks for.
@@ -56,6 +58,17 @@ type ClusterScalePlan struct {
 	RaiseMax bool           `json:"raiseMax,omitempty"`
 	Remove   []ScaleVictim  `json:"remove,omitempty"`
 	Notes    []string       `json:"notes,omitempty"`
+
+	// st is what the plan was made from: ApplyClusterScale executes it.
+	st *scaleState
+}
+
+// scaleState is what PlanClusterScale read and decided.
+type scaleState struct {
+	group   astypes.AutoScalingGroup
+	outcome string            // "unchanged" when there is nothing to do
+	ids     map[string]string // victims: EC2 id → container instance ARN
+	order   []string          // the order they were picked in: fullest zone first
 }
 
 // ClusterScaleResult is what it did.
@@ -76,8 +89,23 @@ type ClusterScaleResult struct {
 // ones first, then from the fullest zone, then fewest tasks), refuses when the
 // rest cannot hold their tasks, drains them and removes them with decrement.
 func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*ClusterScaleResult, error) {
+	plan, err := r.PlanClusterScale(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return r.ApplyClusterScale(ctx, req, plan)
+}
+
+// ApplyClusterScale executes a plan PlanClusterScale made (the one shown
+// and confirmed). It first checks that the group is as the plan found it
+// and that the instances to remove are still there; otherwise it stops
+// with a FleetChangedError, nothing changed.
+func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan) (*ClusterScaleResult, error) {
 	if err := ValidateClusterScaleRequest(req); err != nil {
 		return nil, err
+	}
+	if plan == nil || plan.st == nil {
+		return nil, errors.New("scale cluster: apply needs a plan made by PlanClusterScale")
 	}
 	if req.Standalone == "" {
 		req.Standalone = StandaloneWait
@@ -85,30 +113,10 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	if req.Timeout <= 0 {
 		req.Timeout = 30 * time.Minute
 	}
+	st := plan.st
 	start := r.clock().Now()
-	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
-	if err != nil {
-		return nil, interrupted(ctx, err)
-	}
-	g, err := findGroup(ctx, r.ASG, dc, req.ASG)
-	if err != nil {
-		return nil, interrupted(ctx, err)
-	}
-	name := aws.ToString(g.AutoScalingGroupName)
-	capa := groupCapacity(g)
-	plan := &ClusterScalePlan{Cluster: req.Cluster, ASG: name, From: capa.Desired, To: req.Count, Original: capa}
-	if _, ok := groupTag(g, rotateTagRun); ok {
-		return nil, Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
-	}
-	switch {
-	case req.Count > capa.Max && !req.RaiseMax:
-		return nil, Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
-	case req.Count > capa.Max:
-		plan.RaiseMax = true
-	case req.Count < capa.Min:
-		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
-	}
-	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}}
+	name := plan.ASG
+	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}, Outcome: st.outcome}
 	finish := func(err error) (*ClusterScaleResult, error) {
 		res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
 		res.Outcome, res.Reason, err = runVerdict(ctx, res.Outcome, err)
@@ -120,33 +128,28 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 		}
 		return res, err
 	}
-
-	// Instances already DRAINING in the group: a scale-in killed half-way.
-	zones := memberZones(g)
-	var draining, active []*drainInstance
-	for _, in := range dc.Instances {
-		m, ok := findMember(g, in.EC2ID)
-		if !ok || !liveMember(m) {
-			continue
-		}
-		if in.Status == "DRAINING" {
-			draining = append(draining, in)
-		} else {
-			active = append(active, in)
+	if st.outcome != "" {
+		return finish(nil)
+	}
+	if req.DryRun {
+		res.Outcome = RotateDryRun
+		return finish(nil)
+	}
+	g, err := r.describeGroup(ctx, name)
+	if err != nil {
+		return finish(interrupted(ctx, err))
+	}
+	changes := capacityChanges(g, groupExpect{cap: plan.Original, lt: launchTemplateKey(st.group)})
+	for _, id := range st.order {
+		if m, ok := findMember(g, id); !ok || !liveMember(m) {
+			changes = append(changes, fmt.Sprintf("instance %s to remove is no longer in %s", id, name))
 		}
 	}
-	remove := capa.Desired - req.Count
-	if remove <= 0 && len(draining) == 0 {
-		if remove == 0 {
-			res.Outcome = "unchanged"
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has desired capacity %d", name, req.Count))
-			return finish(nil)
-		}
+	if len(changes) > 0 {
+		return finish(newFleetChanged(changes, false, 1))
+	}
+	if len(st.ids) == 0 {
 		// Scale-out.
-		if req.DryRun {
-			res.Outcome = RotateDryRun
-			return finish(nil)
-		}
 		before := map[string]bool{}
 		for _, m := range g.Instances {
 			before[aws.ToString(m.InstanceId)] = true
@@ -166,7 +169,83 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 		}
 		return finish(nil)
 	}
+	ids, order := st.ids, st.order
+	capa := plan.Original
+	r.emit(req.Cluster, EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(sortedIDs(ids), ", "))
+	drainer := r.drainer()
+	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1, Order: order})
+	if dres != nil {
+		res.MinHealthy = dres.MinHealthy
+	}
+	if err != nil {
+		return finish(err)
+	}
+	res.Removed = dres.Instances
+	var arns []string
+	for _, id := range dres.Instances {
+		arns = append(arns, ids[id])
+	}
+	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, 10*time.Minute); err != nil {
+		return finish(err)
+	}
+	return finish(nil)
+}
 
+// PlanClusterScale reads the cluster and its group and decides what a scale
+// would do: the instances a scale-in removes, checked to fit; nothing changed.
+func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest) (*ClusterScalePlan, error) {
+	if err := ValidateClusterScaleRequest(req); err != nil {
+		return nil, err
+	}
+	if req.Standalone == "" {
+		req.Standalone = StandaloneWait
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	g, err := findGroup(ctx, r.ASG, dc, req.ASG)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	name := aws.ToString(g.AutoScalingGroupName)
+	capa := groupCapacity(g)
+	plan := &ClusterScalePlan{Cluster: req.Cluster, ASG: name, From: capa.Desired, To: req.Count, Original: capa,
+		st: &scaleState{group: g}}
+	if _, ok := groupTag(g, rotateTagRun); ok {
+		return nil, Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
+	}
+	switch {
+	case req.Count > capa.Max && !req.RaiseMax:
+		return nil, Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
+	case req.Count > capa.Max:
+		plan.RaiseMax = true
+	case req.Count < capa.Min:
+		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
+	}
+
+	// Instances already DRAINING in the group: a scale-in killed half-way.
+	zones := memberZones(g)
+	var draining, active []*drainInstance
+	for _, in := range dc.Instances {
+		m, ok := findMember(g, in.EC2ID)
+		if !ok || !liveMember(m) {
+			continue
+		}
+		if in.Status == "DRAINING" {
+			draining = append(draining, in)
+		} else {
+			active = append(active, in)
+		}
+	}
+	remove := capa.Desired - req.Count
+	if remove <= 0 && len(draining) == 0 {
+		if remove == 0 {
+			plan.st.outcome = "unchanged"
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has desired capacity %d", name, req.Count))
+		}
+		return plan, nil
+	}
 	// Scale-in: choose the victims.
 	if remove < len(draining) {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are DRAINING; they are removed first", len(draining), name))
@@ -234,32 +313,10 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	for n := range p.notes {
 		plan.Notes = append(plan.Notes, n)
 	}
-	if req.DryRun {
-		res.Outcome = RotateDryRun
-		return finish(nil)
-	}
-	ids := map[string]string{}
-	var order []string // the order they were picked in: fullest zone first
+	plan.st.ids = map[string]string{}
 	for _, v := range victims {
-		ids[v.EC2ID] = v.Arn
-		order = append(order, v.EC2ID)
+		plan.st.ids[v.EC2ID] = v.Arn
+		plan.st.order = append(plan.st.order, v.EC2ID)
 	}
-	r.emit(req.Cluster, EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(sortedIDs(ids), ", "))
-	drainer := r.drainer()
-	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1, Order: order})
-	if dres != nil {
-		res.MinHealthy = dres.MinHealthy
-	}
-	if err != nil {
-		return finish(err)
-	}
-	res.Removed = dres.Instances
-	var arns []string
-	for _, id := range dres.Instances {
-		arns = append(arns, ids[id])
-	}
-	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, 10*time.Minute); err != nil {
-		return finish(err)
-	}
-	return finish(nil)
+	return plan, nil
 }

@@ -73,9 +73,11 @@ type RotateRequest struct {
 	AMI                  string
 	SSMParameter         string
 	UpdateLaunchTemplate bool
-	Batch                int
+	// Batch is how many instances drain together (0: chosen, see
+	// chooseRotateSize).
+	Batch int
 	// Surge is how many extra instances to run while a batch drains
-	// (negative: the batch size).
+	// (negative: the batch size, or chosen when Batch is 0 too).
 	Surge           int
 	TimeoutPerBatch time.Duration
 	Standalone      string
@@ -88,10 +90,12 @@ func ValidateRotateRequest(r RotateRequest) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
 		return Inputf("missing --cluster: name the ECS cluster whose instances to rotate, e.g. --cluster prod")
-	case r.Batch < 1 || r.Batch > 50:
+	case r.Batch < 0 || r.Batch > 50:
 		return Inputf("invalid --batch %d: want 1 to 50 instances drained together", r.Batch)
 	case r.Surge > 100:
 		return Inputf("invalid --surge %d: want at most 100 extra instances", r.Surge)
+	case r.Batch == 0 && r.Surge == 0:
+		return Inputf("invalid --surge 0 without --batch: a batch's replacements run before it drains; give a surge of 1 or more")
 	case r.Surge >= 0 && r.Surge < r.Batch:
 		return Inputf("invalid --surge %d with --batch %d: the surge must be at least the batch size (a batch's replacements run before it drains)", r.Surge, r.Batch)
 	case r.AMI != "" && r.SSMParameter != "":
@@ -132,6 +136,12 @@ type RotatePlan struct {
 	Instances             []RotatePlanInstance `json:"instances"`
 	Notes                 []string             `json:"notes,omitempty"`
 	Final                 RotateFinal          `json:"expectedFinalState"`
+	// Estimate: the plan's duration next to the lower bound.
+	Estimate *RotateEstimate `json:"estimate,omitempty"`
+
+	// st is what preflight read: Apply executes exactly this plan,
+	// re-checking the fleet against it at each batch.
+	st *rotateState
 }
 
 // RotateCapacity is an ASG's desired/min/max.
@@ -195,6 +205,8 @@ type Rotator struct {
 	Progress     func(RotateEvent)
 	// BootTimeout bounds the wait for new instances (default 15m).
 	BootTimeout time.Duration
+	// Timings for the plan's estimate (default DefaultRotateTimings).
+	Timings *RotateTimings
 }
 
 func (r *Rotator) clock() Clock {
@@ -260,16 +272,18 @@ func decodeRotateRun(v string) (rotateRun, error) {
 
 // rotateState is everything preflight learnt.
 type rotateState struct {
-	plan     *RotatePlan
-	group    astypes.AutoScalingGroup
-	run      *rotateRun // the run in progress, if any
-	cluster  *drainCluster
-	members  map[string]astypes.Instance // ASG members by instance id
-	oldTags  map[string]bool             // instances tagged old by this run
-	ltID     string
-	ltSource string // version to copy when updating the template
-	ltAMI    string
-	ltType   string
+	plan    *RotatePlan
+	group   astypes.AutoScalingGroup
+	run     *rotateRun // the run in progress, if any
+	cluster *drainCluster
+	members map[string]astypes.Instance // ASG members by instance id
+	oldTags map[string]bool             // instances tagged old by this run
+	// batchTags: the batch each old instance was recorded in by this run.
+	batchTags map[string]int
+	ltID      string
+	ltSource  string // version to copy when updating the template
+	ltAMI     string
+	ltType    string
 	// standalone is the policy for standalone tasks: the request's, else
 	// the resumed run's, else wait.
 	standalone string
@@ -396,7 +410,7 @@ func truncateRunes(s string, n int) string {
 func (r *Rotator) Preflight(ctx context.Context, req RotateRequest) (*RotatePlan, error) {
 	st, err := r.preflight(ctx, req)
 	if err != nil {
-		return nil, err
+		return nil, interrupted(ctx, err)
 	}
 	return st.plan, nil
 }
@@ -411,11 +425,8 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		return nil, err
 	}
 	name := aws.ToString(g.AutoScalingGroupName)
-	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}}
-	plan := &RotatePlan{Cluster: req.Cluster, ASG: name, Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g)}
-	if plan.Surge < 0 {
-		plan.Surge = req.Batch
-	}
+	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}, batchTags: map[string]int{}}
+	plan := &RotatePlan{Cluster: req.Cluster, ASG: name, Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g), st: st}
 	st.plan = plan
 	for _, m := range g.Instances {
 		st.members[aws.ToString(m.InstanceId)] = m
@@ -437,13 +448,16 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			plan.Batch, plan.Surge = run.Batch, run.Surge
 		}
 		ids := sortedIDs(st.members)
-		tags, err := instanceTags(ctx, r.EC2, ids, rotateTagOld)
+		tags, err := instanceTagSet(ctx, r.EC2, ids, rotateTagOld, rotateTagBatch)
 		if err != nil {
 			return nil, err
 		}
-		for id, v := range tags {
-			if v == run.ID {
+		for id, kv := range tags {
+			if kv[rotateTagOld] == run.ID {
 				st.oldTags[id] = true
+			}
+			if b, ok := recordedBatch(kv[rotateTagBatch], run.ID); ok {
+				st.batchTags[id] = b
 			}
 		}
 	} else {
@@ -475,14 +489,12 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 
 	// Old instances: members registered in the cluster on another AMI (or
 	// tagged old by this run).
-	azCount := map[string]int{}
 	var old []*drainInstance
 	for _, in := range dc.Instances {
 		m, ok := st.members[in.EC2ID]
 		if !ok || !liveMember(m) {
 			continue
 		}
-		azCount[in.AZ]++
 		if in.AMI != plan.TargetAMI || st.oldTags[in.EC2ID] {
 			old = append(old, in)
 		}
@@ -492,40 +504,13 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			plan.Notes = append(plan.Notes, fmt.Sprintf("instance %s of %s is not registered in cluster %s (it is left alone)", id, name, req.Cluster))
 		}
 	}
-	// Draining ones go first (a resumed batch), then AZ-balanced.
-	var draining, active []*drainInstance
-	for _, in := range old {
-		if in.Status == "DRAINING" {
-			draining = append(draining, in)
-		} else {
-			active = append(active, in)
+	var tmpl *drainInstance
+	if len(old) > 0 {
+		if tmpl, err = r.newInstanceSize(ctx, dc, st.ltType); err != nil {
+			return nil, err
 		}
 	}
-	ordered := append(draining, azBalancedOrder(active, azCount)...)
-	for i, in := range ordered {
-		pi := RotatePlanInstance{InstanceID: in.EC2ID, AZ: in.AZ, AMI: in.AMI, Status: in.Status, Tasks: map[string]int{}, State: "planned"}
-		if len(draining) > 0 {
-			if i < len(draining) {
-				pi.Batch = 1
-			} else {
-				pi.Batch = 2 + (i-len(draining))/plan.Batch
-			}
-		} else {
-			pi.Batch = 1 + i/plan.Batch
-		}
-		if in.Status == "DRAINING" {
-			pi.State = "draining"
-		}
-		for _, t := range in.Tasks {
-			key := t.Service
-			if key == "" {
-				key = t.Group
-			}
-			pi.Tasks[key]++
-		}
-		plan.Batches = max(plan.Batches, pi.Batch)
-		plan.Instances = append(plan.Instances, pi)
-	}
+	ordered := r.layoutPlan(req, st, old, tmpl)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
 
 	// Gates that make a rotation unsafe or impossible.
@@ -568,11 +553,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(sortedIDs(daemons), ", ")))
 	}
 	if len(old) > 0 {
-		tmpl, err := r.newInstanceSize(ctx, dc, st.ltType)
-		if err != nil {
-			return nil, err
-		}
-		if miss := rotateCapacityCheck(dc, ordered, plan, azCount, tmpl); len(miss) > 0 {
+		if miss := rotateCapacityCheck(dc, ordered, plan, memberZones(g), tmpl); len(miss) > 0 {
 			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise --surge or add instances first", strings.Join(limitList(miss, 4), "; ")))
 		}
 	}

@@ -29,20 +29,39 @@ const (
 )
 
 // Rotate runs rotate-ami: preflight (the plan; --dry-run stops there), then
-// the run, resumed from the ASG's tags when one is in progress, or --abort.
+// the run of that plan, resumed from the ASG's tags when one is in
+// progress, or --abort.
 func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
 	if err := ValidateRotateRequest(req); err != nil {
 		return nil, err
-	}
-	if req.TimeoutPerBatch <= 0 {
-		req.TimeoutPerBatch = 30 * time.Minute
 	}
 	st, err := r.preflight(ctx, req)
 	if err != nil {
 		return nil, interrupted(ctx, err)
 	}
+	return r.apply(ctx, req, st)
+}
+
+// Apply executes a plan Preflight returned (the one the user confirmed),
+// batch by batch as planned. Before each batch it re-reads the fleet and
+// stops with a FleetChangedError when it no longer matches the plan.
+func (r *Rotator) Apply(ctx context.Context, req RotateRequest, plan *RotatePlan) (*RotateResult, error) {
+	if err := ValidateRotateRequest(req); err != nil {
+		return nil, err
+	}
+	if plan == nil || plan.st == nil {
+		return nil, errors.New("rotate-ami: apply needs a plan made by Preflight")
+	}
+	return r.apply(ctx, req, plan.st)
+}
+
+func (r *Rotator) apply(ctx context.Context, req RotateRequest, st *rotateState) (*RotateResult, error) {
+	if req.TimeoutPerBatch <= 0 {
+		req.TimeoutPerBatch = 30 * time.Minute
+	}
 	req.Standalone = st.standalone // a resumed run keeps its recorded policy unless told otherwise
 	res := &RotateResult{Plan: st.plan, StartedAt: r.clock().Now(), MinHealthy: map[string]int{}}
+	var err error
 	switch {
 	case req.DryRun:
 		res.Outcome = RotateDryRun
@@ -132,6 +151,9 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 			return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
 		}
 	}
+	if err := r.recordBatches(ctx, plan, nil); err != nil {
+		return run, err
+	}
 	if run.Suspended {
 		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
 			return run, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err)
@@ -144,6 +166,17 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 
 func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateState, res *RotateResult) error {
 	plan := st.plan
+	expect := groupExpect{cap: plan.Current, lt: launchTemplateKey(st.group)}
+	planned := map[string]bool{}
+	for _, pi := range plan.Instances {
+		planned[pi.InstanceID] = true
+	}
+	// What was confirmed may be minutes old: check the group still holds
+	// it before the first change (the cluster is read again, fully, before
+	// the first batch drains).
+	if err := r.recheckWith(ctx, st.cluster, st, expect, planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
+		return err
+	}
 	var run rotateRun
 	oldSet := map[string]bool{}
 	if st.run != nil {
@@ -157,46 +190,71 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 				return interrupted(ctx, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err))
 			}
 		}
+		unrecorded := map[string]bool{}
+		for _, pi := range plan.Instances {
+			if st.batchTags[pi.InstanceID] == 0 {
+				unrecorded[pi.InstanceID] = true
+			}
+		}
+		if len(unrecorded) > 0 {
+			if err := r.recordBatches(ctx, plan, unrecorded); err != nil {
+				return interrupted(ctx, err)
+			}
+		}
 	} else {
 		var err error
 		if run, err = r.start(ctx, req, st); err != nil {
 			return interrupted(ctx, err)
+		}
+		if plan.UpdateLaunchTemplate {
+			g, err := r.describeGroup(ctx, plan.ASG)
+			if err != nil {
+				return interrupted(ctx, err)
+			}
+			expect.lt = launchTemplateKey(g)
 		}
 	}
 	for _, pi := range plan.Instances {
 		oldSet[pi.InstanceID] = true
 	}
 	drainer := r.drainer()
-	batchNo := 0
 	var gone []string // container instances of terminated batches
-	for {
+	for b := 1; b <= plan.Batches; b++ {
+		pending := pendingFrom(plan, b)
+		var batchIDs []string
+		for _, pi := range plan.Instances {
+			if pi.Batch == b && pi.State != "replaced" {
+				batchIDs = append(batchIDs, pi.InstanceID)
+			}
+		}
+		if len(batchIDs) == 0 {
+			continue // done before a resume
+		}
 		g, err := r.describeGroup(ctx, plan.ASG)
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		var oldLeft []string
-		for _, m := range g.Instances {
-			if id := aws.ToString(m.InstanceId); oldSet[id] && liveMember(m) {
-				oldLeft = append(oldLeft, id)
-			}
-		}
-		if len(oldLeft) == 0 {
-			break
+		// The group and the plan's instances first, before any scale-out for
+		// this batch (the cluster is read again once the instances are up).
+		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
+			r.emit(plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
+			return newFleetChanged(ch, true, b)
 		}
 		before := map[string]bool{}
 		for _, m := range g.Instances {
 			before[aws.ToString(m.InstanceId)] = true
 		}
 		// Top up to original + surge and wait for the new instances.
-		want := run.Orig.Desired + min(run.Surge, len(oldLeft))
+		want := run.Orig.Desired + min(run.Surge, len(pending))
 		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
 			if err := r.scaleTo(ctx, plan, g, want); err != nil {
 				return interrupted(ctx, err)
 			}
+			expect.cap.Desired, expect.cap.Max = want, max(expect.cap.Max, want)
 		}
 		// Enough new instances for this batch; with a surge above the batch
 		// size the next batch's instances boot while this one drains.
-		need := run.Orig.Desired - len(oldLeft) + min(run.Batch, len(oldLeft))
+		need := run.Orig.Desired - len(pending) + len(batchIDs)
 		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need)
 		if err != nil {
 			return err
@@ -213,22 +271,29 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if err != nil {
 			return interrupted(ctx, err)
 		}
-		batch := r.nextBatch(dc, g, oldLeft, run.Batch)
-		if len(batch) == 0 {
-			return fmt.Errorf("%w: %d old instance(s) of %s are not registered in cluster %s (%s): drain or terminate them by hand, then re-run", ErrFailed, len(oldLeft), plan.ASG, plan.Cluster, strings.Join(limitList(oldLeft, 5), ", "))
+		if err := r.recheckWith(ctx, dc, st, expect, planned, pending, b, true); err != nil {
+			return err
 		}
-		batchNo++
-		batches := batchNo - 1 + (len(oldLeft)+run.Batch-1)/run.Batch
-		if err := r.gate(ctx, req, dc, oldSet, batch, batchNo); err != nil {
+		var batch []*drainInstance
+		for _, id := range batchIDs {
+			batch = append(batch, dc.ByEC2[id])
+		}
+		if err := r.gate(ctx, req, dc, oldSet, batch, b); err != nil {
 			return err
 		}
 		ids := map[string]string{}
 		for _, in := range batch {
 			ids[in.EC2ID] = in.Arn
 		}
-		r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s", batchNo, batches, strings.Join(sortedIDs(ids), ", "))
+		r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(sortedIDs(ids), ", "))
+		var overlap func(context.Context) (bool, error)
+		if b < plan.Batches {
+			overlap = func(ctx context.Context) (bool, error) {
+				return r.drainEarly(ctx, st, req.Standalone, expect, planned, oldSet, batchIDs, b)
+			}
+		}
 		dres, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: req.Standalone,
-			Timeout: req.TimeoutPerBatch, Batch: batchNo, Batches: batches})
+			Timeout: req.TimeoutPerBatch, Batch: b, Batches: plan.Batches, Overlap: overlap})
 		if dres != nil {
 			for svc, n := range dres.MinHealthy {
 				if m, ok := res.MinHealthy[svc]; !ok || n < m {
@@ -239,7 +304,8 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if err != nil {
 			return err
 		}
-		res.Batches = append(res.Batches, RotateBatchResult{Batch: batchNo, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
+		expect.cap.Desired -= len(dres.Instances)
+		res.Batches = append(res.Batches, RotateBatchResult{Batch: b, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
 		res.Replaced = append(res.Replaced, dres.Instances...)
 		for _, id := range dres.Instances {
 			gone = append(gone, ids[id])
@@ -261,31 +327,144 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	return r.finish(ctx, run, plan, res)
 }
 
-// nextBatch: the old instances already DRAINING (a resumed batch), else the
-// next ones in AZ-balanced order: from the zones with the most live members
-// (where the surge just landed), so that the group stays balanced and
-// AZRebalance has nothing to do afterwards.
-func (r *Rotator) nextBatch(dc *drainCluster, g astypes.AutoScalingGroup, oldLeft []string, size int) []*drainInstance {
-	var draining, active []*drainInstance
-	left := map[string]bool{}
-	for _, id := range oldLeft {
-		left[id] = true
+// pendingFrom lists the plan's instances not yet replaced in batches b and later.
+func pendingFrom(plan *RotatePlan, b int) []string {
+	var out []string
+	for _, pi := range plan.Instances {
+		if pi.Batch >= b && pi.State != "replaced" {
+			out = append(out, pi.InstanceID)
+		}
 	}
-	for _, in := range dc.Instances {
-		if !left[in.EC2ID] {
+	return out
+}
+
+// drainEarly overlaps batch b+1's drain with the end of batch b's: once
+// b's service tasks all run elsewhere (what is left on b is the load
+// balancer's deregistration delay and the daemons), b+1 is set DRAINING if
+// its moving tasks fit, now, on the new instances outside both batches and
+// its services are steady. Its replacements are launched after b's
+// terminations make room under the max size, and it is terminated only
+// after they run, as any batch. Capacity never falls below what runs: the
+// placement check is the one a batch passes before it drains. It returns
+// true when it is done (drained early, or cannot be), false to be asked
+// again at the next poll.
+func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone string, expect groupExpect, planned, oldSet map[string]bool, batch []string, b int) (bool, error) {
+	plan := st.plan
+	var next []string
+	for _, pi := range plan.Instances {
+		if pi.Batch == b+1 && pi.State != "replaced" {
+			next = append(next, pi.InstanceID)
+		}
+	}
+	if len(next) == 0 {
+		return true, nil
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+	if err != nil {
+		if transient(err) {
+			return false, nil
+		}
+		return false, interrupted(ctx, err)
+	}
+	skip := map[string]bool{}
+	for _, id := range batch {
+		skip[id] = true
+		if in := dc.ByEC2[id]; in != nil && len(movingTasks(in)) > 0 {
+			return false, nil // still being replaced
+		}
+	}
+	var moving []drainTask
+	affected := map[string]bool{}
+	var arns, stop []string
+	for _, id := range next {
+		skip[id] = true
+		in := dc.ByEC2[id]
+		if in == nil {
+			return true, nil // the next batch's own check reports it
+		}
+		if in.Status != "ACTIVE" {
 			continue
 		}
-		if in.Status == "DRAINING" {
-			draining = append(draining, in)
-		} else {
-			active = append(active, in)
+		arns = append(arns, in.Arn)
+		for _, t := range movingTasks(in) {
+			moving = append(moving, t)
+			affected[t.Service] = true
+		}
+		for _, t := range in.Tasks {
+			if t.Service == "" {
+				if standalone == StandaloneAbort {
+					return true, nil // the batch's own drain refuses, with its message
+				}
+				stop = append(stop, t.Arn)
+			}
 		}
 	}
-	if len(draining) > 0 {
-		return draining
+	if len(arns) == 0 {
+		return true, nil
 	}
-	ordered := azBalancedOrder(active, memberZones(g))
-	return ordered[:min(size, len(ordered))]
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !skip[in.EC2ID] && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	if miss := p.place(moving); len(miss) > 0 {
+		r.emit(plan.Cluster, EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
+		return true, nil
+	}
+	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, sortedIDs(affected))
+	if err != nil {
+		return false, nil
+	}
+	for _, s := range svcs {
+		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
+			return false, nil
+		}
+	}
+	// A changed fleet is not drained early: batch b finishes, and the
+	// check before batch b+1 stops the run and says what changed.
+	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1))) > 0 {
+		return err == nil, nil
+	}
+	for start := 0; start < len(arns); start += 10 {
+		chunk := arns[start:min(start+10, len(arns))]
+		out, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+			Cluster: aws.String(plan.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
+		if err != nil {
+			return false, interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", plan.Cluster, err))
+		}
+		if len(out.Failures) > 0 {
+			f := out.Failures[0]
+			return false, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
+		}
+	}
+	if standalone == StandaloneStop { // as the batch's own drain would, so that it has nothing left to wait for
+		for _, arn := range stop {
+			if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
+				Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
+				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
+			}
+			r.emit(plan.Cluster, EventNote, "stopped standalone task %s", lastSegment(arn))
+		}
+	}
+	r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
+		b+1, plan.Batches, strings.Join(next, ", "), b, b)
+	return true, nil
+}
+
+// recheckWith re-reads the group and stops the run when it or the cluster
+// (dc) no longer match the plan (FleetChangedError).
+func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateState, expect groupExpect, planned map[string]bool, pending []string, b int, started bool) error {
+	g, err := r.describeGroup(ctx, st.plan.ASG)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
+	if len(changes) > 0 {
+		r.emit(st.plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
+		return newFleetChanged(changes, started, b)
+	}
+	return nil
 }
 
 // memberZones counts a group's live members per zone.
@@ -729,7 +908,7 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 	sort.Strings(oldIDs)
 	for start := 0; start < len(oldIDs); start += 500 {
 		chunk := oldIDs[start:min(start+500, len(oldIDs))]
-		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagOld)}}}); err != nil {
+		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagOld)}, {Key: aws.String(rotateTagBatch)}}}); err != nil {
 			return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
 		}
 	}

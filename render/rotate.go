@@ -148,6 +148,10 @@ func RotatePlan(w io.Writer, plan *ops.RotatePlan) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+	if e := plan.Estimate; e != nil {
+		fmt.Fprintf(w, "estimated duration %s for %d batch(es); lower bound %s (batches of %d, as many as the max size and the room allow); assumes %s\n",
+			seconds(e.Seconds), plan.Batches, seconds(e.BoundSeconds), e.BoundBatch, e.Assumed)
+	}
 	f := plan.Final
 	fmt.Fprintf(w, "\nexpected final state: %s desired %d, min %d, max %d; %d instance(s), all on %s; AZRebalance as before; no scale-in protection or tags left by ecsctl\n",
 		plan.ASG, f.Desired, f.Min, f.Max, f.Instances, f.AMI)

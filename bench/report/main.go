@@ -154,9 +154,9 @@ var sections = []section{
 	{
 		name:    "rotate",
 		title:   "rotate-ami: time vs the lower bound",
-		about:   "The demo world's prod cluster (18 instances on the old AMI) rotated in the sandbox (virtual time), batch 1, 2 and 5 with surge = batch and 2×batch. The lower bound per batch is instance boot 90 s + task start 20 s + deregistration delay 300 s. calls/instance: API calls per replaced instance.",
+		about:   "The demo world's prod cluster (18 instances on the old AMI) rotated in the sandbox (virtual time): default is the plan ecsctl chooses without --batch/--surge (surge = the room under the ASG's max size, 10; batches as large as it and the room allow; the next batch drains alongside when its tasks fit), its bound the fleet's (back-to-back batches of 10); then batch 1, 2 and 5 with surge = batch and 2×batch. The lower bound per batch is instance boot 90 s + task start 20 s + deregistration delay 300 s. Virtual time includes ecsctl's and the sandbox's own CPU time ×600 (the sandbox speed), so a loaded machine inflates it. calls/instance: API calls per replaced instance.",
 		command: "COUNT=1 bash bench/rotate.sh",
-		targets: []target{{metric: `x-bound`, op: "<=", value: 1.25, text: "≤ 1.25× the bound"}},
+		targets: []target{{metric: `default x-bound`, op: "<=", value: 1.2, text: "≤ 1.2× the bound (issue 15)"}, {metric: `batch=\d+/surge=\d+ x-bound`, op: "<=", value: 1.25, text: "≤ 1.25× the bound"}},
 	},
 	{
 		name:    "overviews",
