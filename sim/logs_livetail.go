@@ -185,8 +185,13 @@ func (s *Sim) liveTailIngested(g *LogGroupData, st *LogStreamData, e LogEvent) {
 			ls.buf = ls.buf[1:]
 			ls.dropped++
 		}
+		// Each event names its group as ACCOUNT_ID:LOG_GROUP_NAME, whatever
+		// form the request used (an ARN here): so do captured real
+		// sessions (ECS-SEMANTICS.md §5, "Events name their group as
+		// ACCOUNT_ID:LOG_GROUP_NAME"); the API reference only says "the
+		// name or ARN of the log group" (LiveTailSessionLogEvent).
 		ls.buf = append(ls.buf, cwltypes.LiveTailSessionLogEvent{
-			LogGroupIdentifier: aws.String(ls.groups[g.Name]), LogStreamName: aws.String(st.Name),
+			LogGroupIdentifier: aws.String(s.AccountID + ":" + g.Name), LogStreamName: aws.String(st.Name),
 			Timestamp: aws.Int64(e.Timestamp), IngestionTime: aws.Int64(e.Ingestion), Message: aws.String(e.Message),
 		})
 	}
