@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -13,6 +14,10 @@ var iamServicePrefix = map[string]string{
 	"CloudWatch": "cloudwatch", "CloudWatch Logs": "logs", "ECR": "ecr", "SSM": "ssm", "STS": "sts",
 	"Application Auto Scaling": "application-autoscaling",
 }
+
+// deniedActionRE finds the action in IAM's "is not authorized to perform:
+// ecs:UpdateService on resource: ..." wording.
+var deniedActionRE = regexp.MustCompile(`not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)`)
 
 // deniedLine rewrites an IAM refusal as "<action> denied on <what>: <AWS
 // message>", so that the line says which permission to add: the action from
@@ -30,7 +35,11 @@ func deniedLine(err error) (string, bool) {
 	}
 	action := "the call"
 	var oe *smithy.OperationError
-	if errors.As(err, &oe) {
+	if m := deniedActionRE.FindStringSubmatch(ae.ErrorMessage()); m != nil {
+		// IAM names the action it refused, which is not always the call's
+		// (RegisterTaskDefinition refused for iam:PassRole on a task role).
+		action = m[1]
+	} else if errors.As(err, &oe) {
 		prefix := iamServicePrefix[oe.ServiceID]
 		if prefix == "" {
 			prefix = strings.ToLower(strings.ReplaceAll(oe.ServiceID, " ", ""))
