@@ -40,8 +40,13 @@ func (d *Deployer) uncheckableImage(ctx context.Context, res *ServiceResult, con
 	default:
 		return ""
 	}
-	if own := arnAccount(res.OldTaskDefinition); code == "RepositoryNotFoundException" && own != "" && own != account {
-		return fmt.Sprintf("%s: %s not checked: account %s's registry does not show repository %s to this account; ECS reports it if the image cannot be pulled", container, ref.String(), account, ref.Repository)
+	if own := arnAccount(res.OldTaskDefinition); own != "" && own != account {
+		if code == "RepositoryNotFoundException" {
+			return fmt.Sprintf("%s: %s not checked: account %s's registry does not show repository %s to this account; ECS reports it if the image cannot be pulled", container, ref.String(), account, ref.Repository)
+		}
+		// A repository this account reads says the tag is not there; pull
+		// through cache rules are the other registry's, not for us to read.
+		return ""
 	}
 	ptc, ok := d.ECR.(DeployECRPullThrough)
 	if !ok {

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -58,13 +59,24 @@ func TestDenyFaultPerProtocol(t *testing.T) {
 	if _, err := c.ecr.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{}); err != nil {
 		t.Fatalf("DescribeRepositories: %v", err)
 	}
+	// Set live, as `ecsctl sandbox` users do.
+	resp, err := http.Post(srv.URL+"/_sandbox/faults", "application/json", strings.NewReader(`{"spec":"ecs.ListClusters:deny=1"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST /_sandbox/faults: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	_, err = c.ecs.ListClusters(ctx, &ecs.ListClustersInput{})
+	check("live", err, "AccessDeniedException", 400, "ecs:ListClusters on resource: *")
+	if _, err := c.ecr.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("x")}); errors.As(err, new(smithy.APIError)) && strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("the live spec replaced the old one, yet DescribeImages is still denied: %v", err)
+	}
 	var denied int
 	for _, r := range s.Requests() {
 		if r.Fault == "deny" {
 			denied++
 		}
 	}
-	if denied != 4 {
-		t.Errorf("request log has %d denied calls, want 4", denied)
+	if denied != 5 {
+		t.Errorf("request log has %d denied calls, want 5", denied)
 	}
 }
