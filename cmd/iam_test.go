@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"ecsctl/sim"
 )
@@ -40,50 +41,56 @@ func iamWatch(t testing.TB, s *sim.Sim) {
 	})
 }
 
-// iamCommand is the command args run ("scale service", "deploy", ...).
+// iamCommands are the commands that call AWS ("scale" has two).
+var iamCommands = map[string]bool{"clusters": true, "services": true, "instances": true, "status": true, "events": true,
+	"capacity": true, "logs": true, "top": true, "deploy": true, "rollback": true, "rotate-ami": true, "scale": true}
+
+// iamCommand is the command args run ("scale service", "deploy", ...), or
+// "" for one that calls no AWS API of its own.
 func iamCommand(args []string) string {
-	var words []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			if len(words) > 0 {
-				break
+	for i, a := range args {
+		if !iamCommands[a] {
+			continue // a global flag or its value
+		}
+		if a == "scale" {
+			for _, sub := range args[i+1:] {
+				if sub == "service" || sub == "cluster" {
+					return "scale " + sub
+				}
 			}
-			continue // a global boolean flag before the command
 		}
-		words = append(words, a)
-		if len(words) == 2 || (words[0] != "scale" && words[0] != "sandbox") {
-			break
-		}
+		return a
 	}
-	return strings.Join(words, " ")
+	return ""
 }
 
-// iamRecord snapshots the watched sandbox's request counts; the returned
-// func records what the command called since.
+// iamRecord notes when a command starts; the returned func records the
+// calls ecsctl made to the watched sandbox since (by their User-Agent's
+// app id: calls the test itself makes meanwhile are not the command's).
 func iamRecord(args []string) func() {
 	iam.mu.Lock()
 	s := iam.sim
 	iam.mu.Unlock()
-	if s == nil {
+	cmd := iamCommand(args)
+	if s == nil || cmd == "" {
 		return func() {}
 	}
-	before := s.RequestCounts()
+	start := time.Now()
 	return func() {
-		cmd := iamCommand(args)
+		recs := s.RequestsSince(start)
 		iam.mu.Lock()
 		defer iam.mu.Unlock()
 		if iam.calls == nil {
 			iam.calls = map[string]map[string]bool{}
 		}
-		for k, n := range s.RequestCounts() {
-			if n <= before[k] {
+		for _, r := range recs {
+			if r.App != "ecsctl" {
 				continue
 			}
-			svc, op, _ := strings.Cut(k, ".")
 			if iam.calls[cmd] == nil {
 				iam.calls[cmd] = map[string]bool{}
 			}
-			iam.calls[cmd][sim.IAMAction(svc, op)] = true
+			iam.calls[cmd][sim.IAMAction(r.Service, r.Op)] = true
 		}
 	}
 }
@@ -162,9 +169,6 @@ func iamMissing() ([]string, error) {
 	defer iam.mu.Unlock()
 	var missing []string
 	for cmd, actions := range iam.calls {
-		if cmd == "" || strings.HasPrefix(cmd, "sandbox") {
-			continue // not an AWS client
-		}
 		for a := range actions {
 			if !pol[cmd][a] {
 				missing = append(missing, fmt.Sprintf("%s calls %s", cmd, a))
