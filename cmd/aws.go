@@ -92,6 +92,11 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 		cfg.HTTPClient = awshttp.NewBuildableClient()
 	}
 	cfg.HTTPClient = bodyGuardClient{cfg.HTTPClient}
+	if cfg.AppID == "" {
+		// "app/ecsctl" in the User-Agent: CloudTrail shows which calls
+		// ecsctl made (AWS_SDK_UA_APP_ID or sdk_ua_app_id win).
+		cfg.AppID = "ecsctl"
+	}
 	if cfg.Region == "" {
 		return nil, &awsSetupError{msg: "no AWS region: set --region or AWS_REGION (or region in your AWS profile)"}
 	}

@@ -636,7 +636,8 @@ func shortTaskDef(arn string) string {
 }
 
 // checkImages makes sure every new ECR image tag exists before anything
-// changes, and notes whether the repository is tag-immutable.
+// changes, and notes whether the repository is tag-immutable. A question ECR
+// cannot answer (see uncheckableImage) is a note, never a refusal.
 func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 	for _, ch := range res.Images {
 		ref, err := ParseImageRef(ch.To)
@@ -659,6 +660,10 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 			id.ImageTag = aws.String(ref.Tag)
 		}
 		_, err = d.ECR.DescribeImages(ctx, &ecr.DescribeImagesInput{RegistryId: aws.String(account), RepositoryName: aws.String(ref.Repository), ImageIds: []ecrtypes.ImageIdentifier{id}})
+		if note := d.uncheckableImage(ctx, res, ch.Container, ref, account, err); note != "" {
+			res.Notes = append(res.Notes, note)
+			continue
+		}
 		switch errCode(err) {
 		case "":
 		case "ImageNotFoundException":

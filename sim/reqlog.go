@@ -25,6 +25,9 @@ type RequestRecord struct {
 	Fault string `json:"fault,omitempty"`
 	// LatencyMS is the real time spent answering, in milliseconds.
 	LatencyMS float64 `json:"latencyMs"`
+	// App is the client's application id (the SDK's AppID, "app/<id>" in
+	// its User-Agent), if it sent one.
+	App string `json:"app,omitempty"`
 }
 
 // requestLog records every request the server answered: a ring of the last
@@ -101,3 +104,28 @@ func (s *Sim) RequestCounts() map[string]int { return s.reqlog.countsCopy() }
 
 // ResetRequests clears the request log and the counters.
 func (s *Sim) ResetRequests() { s.reqlog.reset() }
+
+// RequestsSince returns the kept calls that arrived at or after t (real
+// time), oldest first. It reads back from the newest record only as far as
+// a minute before t (a call is logged when answered, so arrival order and
+// log order differ by at most its latency).
+func (s *Sim) RequestsSince(t time.Time) []RequestRecord {
+	l := &s.reqlog
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []RequestRecord
+	n := len(l.ring)
+	for i := n - 1; i >= 0; i-- {
+		r := &l.ring[(l.next+i)%n]
+		if r.Real.Before(t.Add(-time.Minute)) {
+			break
+		}
+		if !r.Real.Before(t) {
+			out = append(out, *r)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}

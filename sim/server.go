@@ -113,6 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{start: time.Now(), requestID: s.newRequestID()}
+	c.record.App = userAgentApp(r.Header.Get("User-Agent"))
 	body, err := readBody(w, r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
@@ -197,6 +198,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := op.NewInput()
 	if err := s.decode(c, body, form, in); err != nil {
 		s.writeError(w, c, decodeError(c, err))
+		return
+	}
+	if fault == faultDeny {
+		c.record.Fault = "deny"
+		s.writeError(w, c, s.sim.denyError(c.svc, c.op, in))
 		return
 	}
 	if serve := streamOps[c.svc+"."+c.op]; serve != nil {
@@ -591,4 +597,14 @@ func (h sdkHTTPClient) Do(req *http.Request) (*http.Response, error) {
 		req.Body = bodyReader{req.Body}
 	}
 	return h.c.Do(req)
+}
+
+// userAgentApp is the "app/<id>" part of an AWS SDK User-Agent.
+func userAgentApp(ua string) string {
+	for _, f := range strings.Fields(ua) {
+		if id, ok := strings.CutPrefix(f, "app/"); ok {
+			return id
+		}
+	}
+	return ""
 }
