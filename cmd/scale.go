@@ -83,9 +83,11 @@ func (a *app) runScaleService(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	lines := render.NewWaitLines(a.io)
 	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e ops.ScaleServiceEvent) { render.Line(a.io.Err, e.At, e.Subject, "%s", e.Message) }}
+		Progress: func(e ops.ScaleServiceEvent) { lines.Line(e.At, e.Subject, e.Message) }}
 	res, err := s.Scale(c.Context, req)
+	lines.Close()
 	if res == nil {
 		return err
 	}

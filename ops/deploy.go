@@ -202,6 +202,13 @@ type Event struct {
 	Pending      int32  `json:"pending,omitempty"`
 	Failed       int32  `json:"failed,omitempty"`
 	RolloutState string `json:"rolloutState,omitempty"`
+	// Phase names what ECS is doing now (progress events), e.g. "new tasks
+	// healthy · draining 4 old task(s) · deregistration delay 300s".
+	Phase string `json:"phase,omitempty"`
+	// PhaseLeft estimates how long the phase lasts from Time on, when
+	// PhaseLeftKnown (a renderer counts it down between events).
+	PhaseLeft      time.Duration `json:"-"`
+	PhaseLeftKnown bool          `json:"-"`
 }
 
 // Deployer runs deploys and rollbacks.
@@ -219,6 +226,12 @@ type Deployer struct {
 	UnableToPlaceFor time.Duration
 	// Progress receives events; it must not block for long.
 	Progress func(Event)
+	// ELB reads target group deregistration delays for the phase estimate
+	// (nil: the phase is named without one).
+	ELB DeployELB
+	// AWSNow is the account's clock, compared with AWS timestamps such as a
+	// task's stoppingAt (nil: Clock).
+	AWSNow func() time.Time
 }
 
 func (d *Deployer) clock() Clock {

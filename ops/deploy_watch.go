@@ -43,6 +43,8 @@ type watch struct {
 	breaker      bool
 	logConfigs   map[string]logTarget
 	done         bool
+	phaseInfo    *phaseState // what describePhase remembers
+	lastPhase    string
 }
 
 type logTarget struct{ group, prefix string }
@@ -192,10 +194,12 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	if others := len(s.Deployments) - 1; others > 0 {
 		progress += fmt.Sprintf(" (%d older deployment(s) draining)", others)
 	}
-	if progress != w.lastProgress {
-		w.lastProgress = progress
+	phaseText, left, leftKnown := d.describePhase(ctx, req, w, s, ours)
+	if progress+phaseText != w.lastProgress+w.lastPhase {
+		w.lastProgress, w.lastPhase = progress, phaseText
 		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: progress, DeploymentID: w.depID,
-			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState)})
+			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState),
+			Phase: phaseText, PhaseLeft: left, PhaseLeftKnown: leftKnown})
 	}
 	if ours.RolloutState == types.DeploymentRolloutStateFailed {
 		reason := aws.ToString(ours.RolloutStateReason)
