@@ -72,3 +72,12 @@ func Pct(p *float64) string {
 	}
 	return strconv.FormatFloat(*p, 'f', 1, 64) + "%"
 }
+
+// Count is "1 task", "3 tasks": a number with its noun, singular or plural
+// (nouns with a regular plural).
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

@@ -179,7 +179,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		primary := primaryDeployment(s)
 		switch {
 		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
-			d.followBreakerRollback(w, primary, "the deployment was replaced by one of the previous revision")
+			d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
 		case primary != nil:
 			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition))))
 		default:
@@ -227,7 +227,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		}
 		if failed := countFailures(w.res.StoppedTasks); failed >= limit {
 			last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d tasks of the new deployment stopped (last: %s)", failed, describeStop(last)))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d task(s) of the new deployment stopped (last: %s)", failed, describeStop(last)))
 			return
 		}
 	}

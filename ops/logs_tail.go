@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"fmt"
 	"sort"
 	"strings"
@@ -238,13 +239,13 @@ func (t *LogTailer) describeSet() string {
 	sort.Strings(gs)
 	who := t.req.Cluster + "/" + t.req.Service
 	if t.req.Service == "" {
-		who = "tasks in " + t.req.Cluster
+		who = "cluster " + t.req.Cluster
 	}
 	verb := "reading"
 	if t.req.Follow {
 		verb = "following"
 	}
-	return fmt.Sprintf("%s %d streams of %d tasks of %s in %s", verb, len(t.streams), len(t.tasks), who, strings.Join(gs, ", "))
+	return fmt.Sprintf("%s %s of %s of %s in %s", verb, fmtx.Count(len(t.streams), "stream"), fmtx.Count(len(t.tasks), "task"), who, strings.Join(gs, ", "))
 }
 
 // initialTasks describes the tasks to start with.

@@ -98,7 +98,7 @@ func (p *DeployProgress) Event(ev ops.Event) {
 		case ops.EventNote:
 			msg = "note: " + msg
 		case ops.EventTaskStopped:
-			msg = "stopped: " + strings.TrimPrefix(msg, "task ")
+			// "task <id> stopped: <reason>" says it already.
 		case ops.EventVerdict:
 			msg = "verdict: " + msg
 		case ops.EventProgress:
