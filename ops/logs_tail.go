@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"ecsctl/fmtx"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/fmtx"
 )
 
 // LogTailer reads the awslogs streams of a service's (or some tasks')
