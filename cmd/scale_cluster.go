@@ -68,7 +68,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := render.ClusterScaleSummary(a.io.Err, pres); err != nil {
+		if err := render.ClusterScalePlan(a.io.Err, pres); err != nil {
 			return err
 		}
 		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", pres.Plan.ASG, pres.Plan.From, pres.Plan.To)) {

@@ -254,14 +254,35 @@ func RotateSummary(w io.Writer, res *ops.RotateResult) error {
 	return nil
 }
 
+// ClusterScalePlan prints the plan shown before the [y/N] question: the
+// dry run's content, titled as the plan it is (not DRY-RUN, since answering
+// y runs it).
+func ClusterScalePlan(w io.Writer, res *ops.ClusterScaleResult) error {
+	plan := *res
+	plan.Outcome = "plan"
+	return ClusterScaleSummary(w, &plan)
+}
+
 // ClusterScaleSummary prints a cluster scale's plan or result.
 func ClusterScaleSummary(w io.Writer, res *ops.ClusterScaleResult) error {
 	p := res.Plan
 	fmt.Fprintf(w, "scale cluster %s (%s): %d → %d instances: %s\n", p.Cluster, p.ASG, p.From, p.To, strings.ToUpper(res.Outcome))
 	if len(p.Remove) > 0 {
+		removed := map[string]bool{}
+		for _, id := range res.Removed {
+			removed[id] = true
+		}
+		ran := res.Outcome != ops.RotateDryRun && res.Outcome != "plan"
 		rows := [][]string{}
 		for _, v := range p.Remove {
-			rows = append(rows, []string{v.InstanceID, v.AZ, v.Status, strconv.Itoa(v.ServiceTasks), strconv.Itoa(v.Standalone)})
+			status := v.Status
+			switch {
+			case removed[v.InstanceID]:
+				status = "terminated"
+			case ran:
+				status += " at plan" // not removed by this run
+			}
+			rows = append(rows, []string{v.InstanceID, v.AZ, status, strconv.Itoa(v.ServiceTasks), strconv.Itoa(v.Standalone)})
 		}
 		if err := Table(w, []string{"REMOVE", "AZ", "STATUS", "SERVICE TASKS", "STANDALONE"}, rows); err != nil {
 			return err
