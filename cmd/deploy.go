@@ -171,7 +171,7 @@ func newRollbackCmd(a *app) *cli.Command {
 			"  ecsctl rollback -c prod --service api --to 41",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service to roll back"},
-			&cli.IntFlag{Name: "to", Usage: "revision of the service's family to go back to (default: the previous one)"},
+			&cli.IntFlag{Name: "to", Usage: "revision of the service's family to go back to", DefaultText: "the previous one"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the rollback to complete"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say which revision it would go back to and change nothing"},

@@ -300,6 +300,12 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 	if req.DryRun {
 		for _, p := range plans {
 			p.res.Outcome = OutcomeDryRun
+			if p.noop {
+				p.res.NewTaskDefinition = p.res.OldTaskDefinition
+				p.res.Reason = fmt.Sprintf("no change: the service already runs %s with these images, so a deploy would do nothing", shortTaskDef(p.res.OldTaskDefinition))
+				p.res.FinishedAt = d.clock().Now()
+				continue
+			}
 			p.res.Diff = TaskDefDiff(RegisterInputFrom(p.current, nil), p.input)
 			p.res.FinishedAt = d.clock().Now()
 		}

@@ -238,7 +238,16 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 		if s.Rollback != nil {
 			rollback = fmt.Sprintf("%s → %s: %s", s.Rollback.By, shortARN(s.Rollback.TaskDefinition), s.Rollback.Outcome)
 		}
-		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition), s.DeploymentID, seconds(s.DurationSeconds), rollback})
+		to := shortARN(s.NewTaskDefinition)
+		if s.Outcome == ops.OutcomeDryRun {
+			switch {
+			case s.NewTaskDefinition == s.OldTaskDefinition:
+				to = "no change"
+			case s.NewTaskDefinition == "":
+				to = "a new revision"
+			}
+		}
+		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), shortARN(s.OldTaskDefinition), to, s.DeploymentID, seconds(s.DurationSeconds), rollback})
 	}
 	if err := Table(w, []string{"SERVICE", "OUTCOME", "FROM", "TO", "DEPLOYMENT", "TIME", "ROLLBACK"}, rows); err != nil {
 		return err
@@ -246,6 +255,9 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 	for _, s := range res.Services {
 		if s.Diff != "" {
 			fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
+		}
+		if s.Outcome == ops.OutcomeDryRun && s.Reason != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
 		}
 		if s.Outcome == ops.OutcomeSucceeded || s.Outcome == ops.OutcomeAlreadyDeployed || s.Outcome == ops.OutcomeDryRun || s.Outcome == ops.OutcomeNotWaited {
 			continue
