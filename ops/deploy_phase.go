@@ -65,6 +65,9 @@ func (d *Deployer) describePhase(ctx context.Context, req DeployRequest, w *watc
 		}
 	}
 	if len(s.Deployments) <= 1 {
+		if ours.RolloutState == types.DeploymentRolloutStateCompleted || ours.RolloutState == "" {
+			return "", 0, false // the verdict follows at once
+		}
 		return "all new tasks running · waiting for ECS to mark the deployment COMPLETED", 0, false
 	}
 	now := d.awsNow()
