@@ -57,6 +57,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 		return err
 	}
 	progress := render.NewRotateProgress(a.io)
+	defer progress.Close() // on the early returns too (it is closed before the summary otherwise)
 	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
 	if !req.DryRun && !flagBool(c, "yes") {
 		if !a.io.Interactive() {

@@ -31,6 +31,8 @@ type DeployProgress struct {
 	drawn    int // lines drawn by the last frame
 	last     time.Time
 	tick     *ticker
+	ticking  bool // start the ticker at the first event
+	closed   bool
 }
 
 type liveService struct {
@@ -55,7 +57,7 @@ const HeartbeatEvery = time.Minute
 // NewDeployProgress writes to ios.Err: live on a terminal, lines otherwise.
 func NewDeployProgress(ios *IO) *DeployProgress {
 	p := newDeployProgress(ios, ops.RealClock{})
-	p.tick = startTicker(p.clock, time.Second, p.Tick)
+	p.ticking = true // from the first event on
 	return p
 }
 
@@ -69,6 +71,9 @@ func (p *DeployProgress) now() time.Time { return p.clock.Now() }
 func (p *DeployProgress) Event(ev ops.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ticking && p.tick == nil && !p.closed {
+		p.tick = startTicker(p.clock, time.Second, p.Tick)
+	}
 	key := ev.Cluster + "/" + ev.Service
 	s := p.services[key]
 	if s == nil {
@@ -156,12 +161,20 @@ func (p *DeployProgress) Tick() {
 	}
 }
 
-// Close stops the ticker and draws the final frame.
+// Close stops the ticker and draws the final frame (once; safe to repeat).
 func (p *DeployProgress) Close() {
-	p.tick.Stop()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	t := p.tick
+	p.mu.Unlock()
+	t.Stop() // outside the lock: a Tick in progress takes it
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.live {
+	if p.live && p.drawn > 0 {
 		p.draw()
 	}
 }

@@ -38,12 +38,14 @@ type RotateProgress struct {
 	last      time.Time
 	lastLine  time.Time
 	tick      *ticker
+	ticking   bool // start the ticker at the first event
+	closed    bool
 }
 
 // NewRotateProgress writes to ios.Err.
 func NewRotateProgress(ios *IO) *RotateProgress {
 	p := newRotateProgress(ios, ops.RealClock{})
-	p.tick = startTicker(p.clock, time.Second, p.Tick)
+	p.ticking = true // from the first event on
 	return p
 }
 
@@ -57,6 +59,9 @@ func (p *RotateProgress) now() time.Time { return p.clock.Now() }
 func (p *RotateProgress) Event(ev ops.RotateEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ticking && p.tick == nil && !p.closed {
+		p.tick = startTicker(p.clock, time.Second, p.Tick)
+	}
 	now := p.now()
 	if p.started.IsZero() {
 		p.started = now
@@ -125,12 +130,20 @@ func (p *RotateProgress) Tick() {
 	p.lastLine = now
 }
 
-// Close stops the ticker and draws the last frame.
+// Close stops the ticker and draws the last frame (once; safe to repeat).
 func (p *RotateProgress) Close() {
-	p.tick.Stop()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	t := p.tick
+	p.mu.Unlock()
+	t.Stop() // outside the lock: a Tick in progress takes it
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.live {
+	if p.live && p.drawn > 0 {
 		p.status = ""
 		p.draw()
 	}
