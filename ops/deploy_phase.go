@@ -89,8 +89,11 @@ func (d *Deployer) describePhase(ctx context.Context, req DeployRequest, w *watc
 	if lb {
 		head = "new tasks healthy"
 	}
+	// The last old task to begin stopping ends the drain; when AWS does
+	// not say (stoppingAt unset while DEACTIVATING), count from when this
+	// phase was first seen.
 	since := ps.drainSince
-	if !lastStop.IsZero() && lastStop.After(since) {
+	if !lastStop.IsZero() {
 		since = lastStop
 	}
 	ps.drainKnown = false
@@ -99,7 +102,7 @@ func (d *Deployer) describePhase(ctx context.Context, req DeployRequest, w *watc
 		ps.drainText = head + " · old deployment finishing (its tasks have stopped)"
 	case lb && ps.delay > 0:
 		ps.drainText = fmt.Sprintf("%s · draining %d old task(s) · deregistration delay %s", head, old, secondsText(ps.delay))
-		ps.drainLeft, ps.drainKnown = max(0, ps.delay-now.Sub(since)), true
+		ps.drainLeft, ps.drainKnown = min(ps.delay, max(0, ps.delay-now.Sub(since))), true
 	case lb:
 		ps.drainText = fmt.Sprintf("%s · draining %d old task(s) from the load balancer", head, old)
 	default:
