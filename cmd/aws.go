@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/urfave/cli/v2"
 
@@ -79,6 +80,10 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 			opts = append(opts, config.WithRegion("us-east-1"))
 		}
 	}
+	// The SDK's own log lines (e.g. "WARN falling back to IMDSv1" when no
+	// credentials are configured) go through ecsctl: shown with --debug,
+	// never mixed into a command's error output otherwise.
+	opts = append(opts, config.WithLogger(sdkLogger(a.io, flagBool(c, "debug"))))
 	clock := &serverClock{}
 	opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{clock.middleware}))
 	if flagBool(c, "debug") {
@@ -184,4 +189,18 @@ func debugMiddleware(ios *render.IO) func(*middleware.Stack) error {
 				return out, md, err
 			}), middleware.Before)
 	}
+}
+
+// sdkLogger is the SDK's logger: with --debug its lines go to stderr as
+// "debug: aws sdk WARN …", without it they are dropped.
+func sdkLogger(ios *render.IO, debug bool) logging.Logger {
+	var mu sync.Mutex
+	return logging.LoggerFunc(func(class logging.Classification, format string, v ...any) {
+		if !debug {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(ios.Err, "debug: aws sdk %s %s\n", class, oneLine(fmt.Sprintf(format, v...)))
+	})
 }

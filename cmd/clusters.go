@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -67,4 +68,14 @@ func newClustersCmd(a *app) *cli.Command {
 			return render.OverviewClusters(a.io.Out, rows)
 		},
 	}
+}
+
+// accountNow is "now" on the clock the overview's ages use: the account's
+// (learned from a first AWS response if none came yet), or the one a test
+// pinned.
+func (a *app) accountNow(c *cli.Context, o *ops.Overview) time.Time {
+	if sc, ok := o.Clock.(*serverClock); ok {
+		return sc.accountNow(c.Context, o.ECS)
+	}
+	return o.Clock.Now()
 }

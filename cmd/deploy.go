@@ -66,7 +66,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	progress := render.NewDeployProgress(a.io)
 	d := &ops.Deployer{
 		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region,
-		PollInterval: a.pollInterval(c), Progress: progress.Event,
+		PollInterval: a.pollInterval(c), Progress: progress.Event, AWSNow: cl.Clock.Now,
 	}
 	res, err := d.Deploy(c.Context, req)
 	progress.Close()
@@ -204,7 +204,8 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
+			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event,
+				AWSNow: cl.Clock.Now}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
 			return a.finishDeploy(c, res, err)

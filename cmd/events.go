@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,7 +23,7 @@ func newEventsCmd(a *app) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service whose events to show"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep polling (every --poll-interval) and print new events until Ctrl-C"},
-			&cli.StringFlag{Name: "since", Usage: "only events newer than this, e.g. 30m or 1h (default: all that ECS keeps)"},
+			&cli.StringFlag{Name: "since", Usage: "only events newer than this: a duration ago (30m, 2h, 1d) or a time (RFC 3339; UTC if no zone); default all that ECS keeps"},
 		},
 		Action: func(c *cli.Context) error {
 			cluster, err := requireString(c, "cluster", "the service's cluster, e.g. --cluster prod")
@@ -33,13 +34,19 @@ func newEventsCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			since, err := ops.ParseEventsSince(c.String("since"), overviewClock.Now())
-			if err != nil {
-				return err
+			var spec ops.TimeSpec
+			if v := c.String("since"); v != "" {
+				if spec, err = ops.ParseTimeFlag("since", v); err != nil {
+					return err
+				}
 			}
 			o, err := a.overview(c)
 			if err != nil {
 				return err
+			}
+			var since time.Time // zero: all that ECS keeps
+			if c.String("since") != "" {
+				since = spec.Resolve(a.accountNow(c, o))
 			}
 			emit := func(e ops.ServiceEvent) {
 				if jsonOutput(c) {

@@ -97,7 +97,7 @@ func TestE2EEventsSinceAndJSON(t *testing.T) {
 		t.Errorf("--since 5h: exit %d\n%s", code, stdout)
 	}
 	code, _, stderr = run(t, "events", "-c", "prod", "-s", "api", "--since", "yesterday")
-	if code != ExitUsage || !strings.Contains(stderr, "invalid --since") {
+	if code != ExitUsage || !strings.Contains(stderr, `invalid value "yesterday" for --since`) {
 		t.Errorf("bad --since: exit %d %s", code, stderr)
 	}
 }

@@ -59,6 +59,10 @@ func newLogsCmd(a *app) *cli.Command {
 	}
 }
 
+// logsDefaultSince is how far back logs of a service read without --since
+// (ops.LogTailer's default).
+const logsDefaultSince = 10 * time.Minute
+
 func (a *app) runLogs(c *cli.Context) error {
 	now := time.Now()
 	req := ops.LogsRequest{
@@ -70,16 +74,21 @@ func (a *app) runLogs(c *cli.Context) error {
 		Previous:   c.Bool("previous"),
 		Filter:     c.String("filter"),
 	}
+	// Parsed now (bad input changes nothing), resolved against the
+	// account's clock once the clients exist.
+	var specs []func(now time.Time)
 	for _, f := range []struct {
 		name string
 		dst  *time.Time
 	}{{"since", &req.Since}, {"until", &req.Until}} {
 		if v := c.String(f.name); v != "" {
-			t, err := ops.ParseLogsTime(v, now)
+			spec, err := ops.ParseTimeFlag(f.name, v)
 			if err != nil {
-				return usagef("invalid value %q for --%s: want a duration ago like 10m, 2h or 1d, or a time like 2026-11-23T10:00:00Z", v, f.name)
+				return err
 			}
-			*f.dst = t
+			dst := f.dst
+			*dst = spec.Resolve(now) // validation below sees a real window
+			specs = append(specs, func(now time.Time) { *dst = spec.Resolve(now) })
 		}
 	}
 	for _, f := range []struct {
@@ -107,6 +116,14 @@ func (a *app) runLogs(c *cli.Context) error {
 	cl, err := a.awsClients(c)
 	if err != nil {
 		return err
+	}
+	accountNow := cl.Clock.accountNow(c.Context, cl.ECS)
+	for _, resolve := range specs {
+		resolve(accountNow)
+	}
+	if req.Since.IsZero() && req.Service != "" && !req.Previous {
+		// The default window (10m) is the account's last 10 minutes too.
+		req.Since = accountNow.Add(-logsDefaultSince)
 	}
 	subject := req.Cluster + "/" + req.Service
 	if req.Service == "" {

@@ -81,6 +81,7 @@ func (a *app) runRotate(c *cli.Context) error {
 		return err
 	}
 	progress := render.NewRotateProgress(a.io)
+	defer progress.Close() // on the early returns too (it is closed before the summary otherwise)
 	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB,
 		PollInterval: a.pollInterval(c), Progress: progress.Event}
 	// The plan is made once; what is shown (and confirmed) is what runs.

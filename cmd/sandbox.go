@@ -100,12 +100,14 @@ func loadWorld(name string) (*sim.World, error) {
 	return w, nil
 }
 
-func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults string) (*sim.Sim, error) {
+// newSandboxSim builds a sandbox from a world. idleReal (a sandbox kept
+// across commands or days) runs its clock at speed only while work is queued.
+func newSandboxSim(world string, seed int64, speed float64, pageSize int, faults string, idleReal bool) (*sim.Sim, error) {
 	w, err := loadWorld(world)
 	if err != nil {
 		return nil, err
 	}
-	s := sim.New(sim.Options{Seed: seed, Speed: speed, PageSize: pageSize})
+	s := sim.New(sim.Options{Seed: seed, Speed: speed, PageSize: pageSize, RealTimeWhenIdle: idleReal})
 	if err := s.LoadWorld(w); err != nil {
 		return nil, usagef("invalid world %s: %v (fix it, or start from 'ecsctl sandbox world demo > my-world.json')", world, err)
 	}
@@ -137,7 +139,7 @@ func (a *app) serveSandbox(c *cli.Context) error {
 	var err error
 	if statePath != "" {
 		if data, rerr := os.ReadFile(statePath); rerr == nil {
-			s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed, PageSize: c.Int("page-size")})
+			s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed, PageSize: c.Int("page-size"), RealTimeWhenIdle: true})
 			if err != nil {
 				return usagef("invalid --state %s: %v (fix or delete the file to start afresh from --world)", statePath, err)
 			}
@@ -145,7 +147,7 @@ func (a *app) serveSandbox(c *cli.Context) error {
 		}
 	}
 	if s == nil {
-		s, err = newSandboxSim(c.String("world"), c.Int64("seed"), speed, c.Int("page-size"), c.String("faults"))
+		s, err = newSandboxSim(c.String("world"), c.Int64("seed"), speed, c.Int("page-size"), c.String("faults"), statePath != "")
 		if err != nil {
 			return err
 		}
@@ -246,7 +248,7 @@ func (a *app) startSandbox(c *cli.Context) (string, error) {
 	}
 	var s *sim.Sim
 	if data, rerr := os.ReadFile(path); rerr == nil {
-		s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed})
+		s, err = sim.Load(bytes.NewReader(data), sim.Options{Speed: speed, RealTimeWhenIdle: true})
 		if err != nil {
 			fmt.Fprintf(a.io.Err, "note: starting a fresh sandbox (%v)\n", err)
 			s = nil
@@ -257,7 +259,7 @@ func (a *app) startSandbox(c *cli.Context) (string, error) {
 		if world == "" {
 			world = "demo"
 		}
-		s, err = newSandboxSim(world, 1, speed, 100, "")
+		s, err = newSandboxSim(world, 1, speed, 100, "", true)
 		if err != nil {
 			return "", err
 		}

@@ -36,8 +36,9 @@ func newScaleServiceCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "service",
 		Usage: "set a service's desired count, and with --wait follow it until running = desired and steady",
-		Description: "If the service has Application Auto Scaling bounds that do not include --count, ecsctl says so\n" +
-			"(Auto Scaling would move the count back); --update-autoscaling widens the bounds to include it.\n\n" +
+		Description: "If the service has Application Auto Scaling bounds that do not include --count, ecsctl refuses\n" +
+			"(Auto Scaling would move the count back) unless --update-autoscaling widens the bounds to include it\n" +
+			"or --outside-autoscaling sets it for now anyway.\n\n" +
 			"Examples:\n" +
 			"  ecsctl scale service -c prod -s api --count 8 --wait\n" +
 			"  ecsctl scale service -c prod -s api --count 30 --update-autoscaling --wait --timeout 20m\n" +
@@ -48,6 +49,7 @@ func newScaleServiceCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until running = desired and the service is steady"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long --wait waits (exit 124 after)"},
 			&cli.BoolFlag{Name: "update-autoscaling", Usage: "widen the Application Auto Scaling min/max to include --count"},
+			&cli.BoolFlag{Name: "outside-autoscaling", Usage: "set a --count outside the Application Auto Scaling min/max for now (auto scaling moves it back when it next scales)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say what would change and change nothing"},
 		},
 		Action: func(c *cli.Context) error { return a.runScaleService(c) },
@@ -75,7 +77,11 @@ func (a *app) runScaleService(c *cli.Context) error {
 		return usagef("invalid value %q for --count: want a whole number of tasks, e.g. --count 4", countStr)
 	}
 	req := ops.ScaleServiceRequest{Cluster: cluster, Service: service, Count: count, Wait: c.Bool("wait"),
-		Timeout: c.Duration("timeout"), UpdateAutoscaling: c.Bool("update-autoscaling"), DryRun: c.Bool("dry-run")}
+		Timeout: c.Duration("timeout"), UpdateAutoscaling: c.Bool("update-autoscaling"), DryRun: c.Bool("dry-run"),
+		OutsideAutoscaling: c.Bool("outside-autoscaling")}
+	if req.UpdateAutoscaling && req.OutsideAutoscaling {
+		return usagef("--update-autoscaling and --outside-autoscaling contradict each other: keep one")
+	}
 	if err := ops.ValidateScaleServiceRequest(req); err != nil {
 		return err
 	}
@@ -83,9 +89,11 @@ func (a *app) runScaleService(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	lines := render.NewWaitLines(a.io)
 	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e ops.ScaleServiceEvent) { render.Line(a.io.Err, e.At, e.Subject, "%s", e.Message) }}
+		Progress: func(e ops.ScaleServiceEvent) { lines.Line(e.At, e.Subject, e.Message) }}
 	res, err := s.Scale(c.Context, req)
+	lines.Close()
 	if res == nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 		return err
 	}
 	progress := render.NewRotateProgress(a.io)
+	defer progress.Close() // on the early returns too (it is closed before the summary otherwise)
 	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
 	ask := !req.DryRun && !flagBool(c, "yes")
 	if ask && !a.io.Interactive() {
@@ -68,7 +69,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 		return err
 	}
 	if ask {
-		if err := render.ClusterScaleSummary(a.io.Err, &ops.ClusterScaleResult{Plan: plan, Outcome: ops.RotateDryRun}); err != nil {
+		if err := render.ClusterScalePlan(a.io.Err, &ops.ClusterScaleResult{Plan: plan}); err != nil {
 			return err
 		}
 		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", plan.ASG, plan.From, plan.To)) {

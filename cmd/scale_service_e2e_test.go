@@ -77,21 +77,32 @@ func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
 
 func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
 	sb := startSandbox(t, "small", "")
-	// api's Application Auto Scaling keeps it within 2-10.
+	// api's Application Auto Scaling keeps it within 2-10: above the max is
+	// refused, naming both ways out, and nothing changes.
+	sb.sim.ResetRequests()
 	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "12")...)
+	want := "ecsctl: --count 12 is above the Application Auto Scaling max of 10 for small/api, which would move it back: add --update-autoscaling to change the bounds to 2-12, or --outside-autoscaling to set 12 for now anyway\n"
+	if code != ExitUsage || stderr != want || stdout != "" {
+		t.Fatalf("exit %d\nstdout %s\nstderr %q\nwant   %q", code, stdout, stderr, want)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("a refused scale mutated: %v", m)
+	}
+	// --outside-autoscaling sets it for now, and warns once.
+	code, stdout, stderr = run(t, "scale", "service", "-c", "small", "-s", "api", "--count", "12", "--outside-autoscaling")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	res := decodeScaleService(t, stdout)
-	if res.Autoscaling == nil || res.Autoscaling.Min != 2 || res.Autoscaling.Max != 10 || !strings.Contains(res.Warning, "--update-autoscaling") {
-		t.Fatalf("no autoscaling warning: %+v", res)
+	if n := strings.Count(stdout+stderr, "between 2 and 10"); n != 1 {
+		t.Errorf("the warning is printed %d times:\n%s\n%s", n, stdout, stderr)
 	}
-	if !strings.Contains(stderr, "between 2 and 10") {
-		t.Errorf("stderr does not warn:\n%s", stderr)
+	if svc := sb.service("small", "api"); svc.DesiredCount != 12 {
+		t.Errorf("desired %d, want 12", svc.DesiredCount)
 	}
 	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 2 || hi != 10 {
 		t.Errorf("bounds moved without --update-autoscaling: %d-%d", lo, hi)
 	}
+	var res ops.ScaleServiceResult
 	code, stdout, stderr = run(t, scaleServiceArgs("-s", "api", "--count", "1", "--update-autoscaling", "--wait")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

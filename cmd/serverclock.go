@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -17,6 +19,7 @@ import (
 // clock may run faster than real time — would otherwise show wrong ages.
 type serverClock struct {
 	offset atomic.Int64 // nanoseconds to add to the local clock
+	seen   atomic.Bool  // a response's Date header has been read
 }
 
 // Now is the local time corrected to the server's.
@@ -32,6 +35,7 @@ func (s *serverClock) observe(date string, received time.Time) {
 	if err != nil {
 		return
 	}
+	s.seen.Store(true)
 	off := at.Add(500 * time.Millisecond).Sub(received)
 	if d := off - time.Duration(s.offset.Load()); d > 2*time.Second || d < -2*time.Second {
 		s.offset.Store(int64(off))
@@ -50,4 +54,21 @@ func (s *serverClock) middleware(st *middleware.Stack) error {
 			}
 			return out, md, err
 		}), middleware.After)
+}
+
+// clockProbe is any cheap call whose response carries a Date header.
+type clockProbe interface {
+	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
+}
+
+// accountNow is "now" on the account's clock, for resolving --since and
+// --until: when no AWS response has been seen yet it makes one cheap call
+// (ListClusters, one result; its error, if any, is left to the command's
+// own calls) to learn the clock. Without it a sandbox ahead of the wall
+// clock, or a laptop whose clock is off, would read the wrong window.
+func (s *serverClock) accountNow(ctx context.Context, probe clockProbe) time.Time {
+	if !s.seen.Load() && probe != nil {
+		_, _ = probe.ListClusters(ctx, &ecs.ListClustersInput{MaxResults: aws.Int32(1)})
+	}
+	return s.Now()
 }

@@ -112,7 +112,10 @@ func (a *app) runTop(c *cli.Context) error {
 	}()
 	log.Printf("top: started (cluster %q, refresh %s, read-only %v)", cluster, refresh, readOnly)
 
-	m := tui.New(tui.Options{Source: src, Actions: actions, Logs: logs, Cluster: cluster, Refresh: refresh, ReadOnly: readOnly, Context: c.Context})
+	// Ages and "ago" are differences with AWS timestamps: count them on the
+	// account's clock, as the CLI's overviews do.
+	m := tui.New(tui.Options{Source: src, Actions: actions, Logs: logs, Cluster: cluster, Refresh: refresh, ReadOnly: readOnly, Context: c.Context,
+		Now: cl.overviewClock().Now})
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(c.Context), tea.WithInput(a.io.In), tea.WithOutput(a.io.Out))
 	_, err = p.Run()
 	m.Stop() // no read or action goroutine outlives the dashboard

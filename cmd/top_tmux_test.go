@@ -94,6 +94,12 @@ func TestTopInTmux(t *testing.T) {
 	topEventually(t, "the action's result on screen", func() bool {
 		return strings.Contains(screen(), fmt.Sprintf("desired %d → %d", before, target))
 	})
+	// The result is the status line, the last of the screen, and no row
+	// carries it in a cell.
+	shown := strings.Split(strings.TrimRight(screen(), "\n "), "\n")
+	if last := shown[len(shown)-1]; !strings.Contains(last, fmt.Sprintf("desired %d → %d", before, target)) || strings.Contains(screen(), "[✓") {
+		t.Errorf("the result is not (only) in the status line:\n%s", screen())
+	}
 	// The logs pane of admin-api: the sandbox's lines, followed; a search
 	// marks its matches; esc goes back and ends the tail.
 	tm("send-keys", "-t", "top", "L")

@@ -37,10 +37,13 @@ type DeployECR interface {
 	DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
 }
 
-// DeployELB reads target health: a deployment that is complete while old
-// tasks drain is only healthy when its load-balancer targets are.
+// DeployELB reads target health (a deployment that is complete while old
+// tasks drain is only healthy when its load-balancer targets are) and the
+// target group's deregistration delay (it sets how long the old tasks
+// drain, usually the longest phase of a deploy).
 type DeployELB interface {
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+	DescribeTargetGroupAttributes(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupAttributesInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupAttributesOutput, error)
 }
 
 // DeployLogs reads the last lines of a failed container.
@@ -232,6 +235,13 @@ type Event struct {
 	Pending      int32  `json:"pending,omitempty"`
 	Failed       int32  `json:"failed,omitempty"`
 	RolloutState string `json:"rolloutState,omitempty"`
+	// Phase names what ECS is doing now (progress events), e.g. "new tasks
+	// healthy · draining 4 old task(s) · deregistration delay 300s".
+	Phase string `json:"phase,omitempty"`
+	// PhaseLeft estimates how long the phase lasts from Time on, when
+	// PhaseLeftKnown (a renderer counts it down between events).
+	PhaseLeft      time.Duration `json:"-"`
+	PhaseLeftKnown bool          `json:"-"`
 }
 
 // Deployer runs deploys and rollbacks.
@@ -243,7 +253,8 @@ type Deployer struct {
 	// deployment history; see rollbackTarget.
 	History DeployHistory
 	// ELB (nil: a load-balanced deployment is never judged healthy while old
-	// tasks drain, and the timeout rolls it back as before).
+	// tasks drain, and the timeout rolls it back as before; the drain phase
+	// is named without its deregistration delay).
 	ELB DeployELB
 	// Region is the region the clients talk to (for ECR registry matching).
 	Region string
@@ -255,6 +266,9 @@ type Deployer struct {
 	UnableToPlaceFor time.Duration
 	// Progress receives events; it must not block for long.
 	Progress func(Event)
+	// AWSNow is the account's clock, compared with AWS timestamps such as a
+	// task's stoppingAt (nil: Clock).
+	AWSNow func() time.Time
 }
 
 func (d *Deployer) clock() Clock {
@@ -546,7 +560,7 @@ func (d *Deployer) dryRun(ctx context.Context, req DeployRequest, p *plan) error
 	if p.noop {
 		r.Outcome = OutcomeAlreadyDeployed
 		r.NewTaskDefinition = r.OldTaskDefinition
-		r.Reason = fmt.Sprintf("already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
+		r.Reason = fmt.Sprintf("no change: the service already runs %s with these images, so a deploy would do nothing", shortTaskDef(r.OldTaskDefinition))
 	} else if !p.changed() && p.adopt == nil && p.rollingBack == "" {
 		r.NewTaskDefinition = r.OldTaskDefinition
 		r.Reason = fmt.Sprintf("no task definition change: would start a new deployment of %s", shortTaskDef(r.OldTaskDefinition))

@@ -55,6 +55,8 @@ type watch struct {
 	breaker      bool
 	logConfigs   map[string]logTarget
 	done         bool
+	phaseInfo    *phaseState // what describePhase remembers
+	lastPhase    string
 }
 
 type logTarget struct{ group, prefix string }
@@ -195,7 +197,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		switch {
 		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
 			d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
-			d.followBreakerRollback(w, primary, "the deployment was replaced by one of the previous revision")
+			d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
 			d.fetchLogLines(ctx, req, w)
 		case primary != nil:
 			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition))))
@@ -212,10 +214,12 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	if others := len(s.Deployments) - 1; others > 0 {
 		progress += fmt.Sprintf(" (%d older deployment(s) draining)", others)
 	}
-	if progress != w.lastProgress {
-		w.lastProgress = progress
+	phaseText, left, leftKnown := d.describePhase(ctx, req, w, s, ours)
+	if progress+phaseText != w.lastProgress+w.lastPhase {
+		w.lastProgress, w.lastPhase = progress, phaseText
 		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: progress, DeploymentID: w.depID,
-			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState)})
+			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState),
+			Phase: phaseText, PhaseLeft: left, PhaseLeftKnown: leftKnown})
 	}
 	if w.phase == phaseDeploy {
 		d.noteFailedTasks(w, ours)
@@ -254,7 +258,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 			if n := len(w.res.StoppedTasks); n > 0 {
 				last = describeStop(w.res.StoppedTasks[n-1])
 			}
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d tasks of the new deployment failed (last: %s)", failed, last))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d task(s) of the new deployment failed (last: %s)", failed, last))
 			return
 		}
 	}

@@ -320,32 +320,3 @@ func checkService(ctx context.Context, e LogsECS, cluster, service string) error
 	}
 	return &NotFoundError{Kind: "service", Name: cluster + "/" + service}
 }
-
-// ParseLogsTime reads --since/--until: a duration before now ("10m",
-// "1h30m", "2d"), an RFC 3339 time, or a UTC date-time ("2026-11-23T10:00",
-// "2026-11-23 10:00:00", "2026-11-23").
-func ParseLogsTime(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, fmt.Errorf("empty time")
-	}
-	if strings.HasSuffix(s, "d") {
-		var n int
-		// At most 100000 days: more would overflow time.Duration into the future.
-		if _, err := fmt.Sscanf(s, "%dd", &n); err == nil && n >= 0 && n <= 100000 && fmt.Sprintf("%dd", n) == s {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return time.Time{}, fmt.Errorf("negative duration")
-		}
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a duration or a time")
-}

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/fmtx"
 )
 
 // LogTailer reads the awslogs streams of a service's (or some tasks')
@@ -246,13 +248,13 @@ func (t *LogTailer) describeSet() string {
 	sort.Strings(gs)
 	who := t.req.Cluster + "/" + t.req.Service
 	if t.req.Service == "" {
-		who = "tasks in " + t.req.Cluster
+		who = "cluster " + t.req.Cluster
 	}
 	verb := "reading"
 	if t.req.Follow {
 		verb = "following"
 	}
-	return fmt.Sprintf("%s %d streams of %d tasks of %s in %s", verb, len(t.streams), len(t.tasks), who, strings.Join(gs, ", "))
+	return fmt.Sprintf("%s %s of %s of %s in %s", verb, fmtx.Count(len(t.streams), "stream"), fmtx.Count(len(t.tasks), "task"), who, strings.Join(gs, ", "))
 }
 
 // initialTasks describes the tasks to start with.

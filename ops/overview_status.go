@@ -5,7 +5,6 @@ import (
 
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -356,19 +355,17 @@ func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, si
 	}
 }
 
-// ParseEventsSince reads --since: a duration back from now ("1h", "30m").
+// ParseEventsSince reads events' --since with the grammar of every time
+// flag (ParseTimeFlag); "" is all the events ECS keeps.
 func ParseEventsSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		if n, aerr := strconv.Atoi(s); aerr == nil && n >= 0 {
-			return time.Time{}, Inputf("invalid --since %q: want a duration with a unit, like %ds, 30m or 1h", s, n)
-		}
-		return time.Time{}, Inputf("invalid --since %q: want a duration like 30m or 1h", s)
+	t, err := ParseTimeFlag("since", s)
+	if err != nil {
+		return time.Time{}, err
 	}
-	return now.Add(-d), nil
+	return t.Resolve(now), nil
 }
 
 // InstanceTasks lists the tasks on one container instance (ARN or id),

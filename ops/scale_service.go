@@ -48,6 +48,10 @@ type ScaleServiceRequest struct {
 	// they include Count (otherwise a Count outside them is only reported).
 	UpdateAutoscaling bool
 	DryRun            bool
+	// OutsideAutoscaling sets a Count outside the Application Auto Scaling
+	// bounds for now, leaving the bounds as they are (without it, or
+	// UpdateAutoscaling, such a Count is refused).
+	OutsideAutoscaling bool
 }
 
 // ValidateScaleServiceRequest checks the request before any AWS call.
@@ -160,16 +164,27 @@ func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*Sc
 		}
 	}
 	if b := res.Autoscaling; b != nil && (req.Count < b.Min || req.Count > b.Max) {
-		if req.UpdateAutoscaling {
+		// Application Auto Scaling brings a capacity outside its bounds
+		// back into them (SDK doc of types.ScalableTargetAction: "if the
+		// current capacity is above the maximum capacity, Application Auto
+		// Scaling scales in to the maximum capacity"): a count set there
+		// does not last, so it takes a flag saying which way is meant.
+		bound, which := b.Max, "max"
+		if req.Count < b.Min {
+			bound, which = b.Min, "min"
+		}
+		switch {
+		case req.UpdateAutoscaling:
 			res.AutoscalingUpdated = &ScaleServiceBounds{Min: min(b.Min, req.Count), Max: max(b.Max, req.Count)}
-		} else {
-			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks and will move %d back into that range; "+
-				"add --update-autoscaling to move the bounds", subject, b.Min, b.Max, req.Count)
+		case req.OutsideAutoscaling:
+			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks: %d is set for now and auto scaling will move it back into that range when it next scales",
+				subject, b.Min, b.Max, req.Count)
+		default:
+			return nil, Inputf("--count %d is %s the Application Auto Scaling %s of %d for %s, which would move it back: add --update-autoscaling to change the bounds to %d-%d, or --outside-autoscaling to set %d for now anyway",
+				req.Count, map[string]string{"max": "above", "min": "below"}[which], which, bound, subject, min(b.Min, req.Count), max(b.Max, req.Count), req.Count)
 		}
 	}
-	if res.Warning != "" {
-		s.emit(subject, "warning: %s", res.Warning)
-	}
+	// The warning is printed once, with the result (and in its JSON).
 	if req.DryRun {
 		res.Outcome = "dry-run"
 		msg := fmt.Sprintf("dry run: would set desired count %d → %d", res.From, res.To)

@@ -116,7 +116,12 @@ func TestScaleServiceAutoscalingBounds(t *testing.T) {
 	f := &scaleFakeECS{desired: 4, running: 4}
 	aas := &scaleFakeAAS{min: 4, max: 20}
 	s := &ServiceScaler{ECS: f, AAS: aas, Clock: newFakeClock()}
-	res, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 2})
+	_, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 2})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "below the Application Auto Scaling min of 4") || len(aas.registers) != 0 || f.desired != 4 {
+		t.Errorf("below min without a flag: %v %v desired %d", err, aas.registers, f.desired)
+	}
+	res, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 2, OutsideAutoscaling: true})
 	if err != nil || !strings.Contains(res.Warning, "between 4 and 20") || len(aas.registers) != 0 || f.desired != 2 {
 		t.Errorf("warning only: %v %+v %v", err, res, aas.registers)
 	}

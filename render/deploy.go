@@ -10,22 +10,29 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 )
 
 // DeployProgress shows deploy events: a live per-service view on a
-// terminal, one plain timestamped line per event otherwise.
+// terminal, redrawn every second so the elapsed time and the estimate of
+// the current phase move while ECS works; otherwise one plain timestamped
+// line per event, plus a heartbeat line at most once a minute while
+// nothing changes.
 type DeployProgress struct {
 	w     io.Writer
 	live  bool
 	color bool
-	now   func() time.Time
+	clock ops.Clock
 
 	mu       sync.Mutex
 	order    []string
 	services map[string]*liveService
 	drawn    int // lines drawn by the last frame
 	last     time.Time
+	tick     *ticker
+	ticking  bool // start the ticker at the first event
+	closed   bool
 }
 
 type liveService struct {
@@ -35,20 +42,57 @@ type liveService struct {
 	desired  int32
 	events   []string
 	verdict  string
-	outcome  string
 	started  time.Time
+	// The phase ECS is in and its estimate, counted down from phaseAt.
+	phase      string
+	phaseLeft  time.Duration
+	phaseKnown bool
+	phaseAt    time.Time
+	lastLine   time.Time // CI mode: when a line for this service was printed
 }
+
+// HeartbeatEvery is the longest a CI log stays silent while a wait goes on.
+const HeartbeatEvery = time.Minute
 
 // NewDeployProgress writes to ios.Err: live on a terminal, lines otherwise.
 func NewDeployProgress(ios *IO) *DeployProgress {
-	return &DeployProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), now: time.Now, services: map[string]*liveService{}}
+	p := newDeployProgress(ios, ops.RealClock{})
+	p.ticking = true // from the first event on
+	return p
 }
+
+func newDeployProgress(ios *IO, clock ops.Clock) *DeployProgress {
+	return &DeployProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), clock: clock, services: map[string]*liveService{}}
+}
+
+func (p *DeployProgress) now() time.Time { return p.clock.Now() }
 
 // Event takes one progress event (safe for concurrent use).
 func (p *DeployProgress) Event(ev ops.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ticking && p.tick == nil && !p.closed {
+		p.tick = startTicker(p.clock, time.Second, p.Tick)
+	}
 	key := ev.Cluster + "/" + ev.Service
+	s := p.services[key]
+	if s == nil {
+		s = &liveService{key: key, started: ev.Time}
+		p.services[key] = s
+		p.order = append(p.order, key)
+	}
+	switch ev.Kind {
+	case ops.EventProgress:
+		s.progress, s.running, s.desired = ev.Message, ev.Running, ev.Desired
+		s.phase, s.phaseLeft, s.phaseKnown, s.phaseAt = ev.Phase, ev.PhaseLeft, ev.PhaseLeftKnown, p.now()
+	case ops.EventVerdict:
+		s.verdict = ev.Message
+	default:
+		s.events = append(s.events, ev.Message)
+		if len(s.events) > 3 {
+			s.events = s.events[len(s.events)-3:]
+		}
+	}
 	if !p.live {
 		msg := ev.Message
 		switch ev.Kind {
@@ -59,40 +103,78 @@ func (p *DeployProgress) Event(ev ops.Event) {
 		case ops.EventNote:
 			msg = "note: " + msg
 		case ops.EventTaskStopped:
-			msg = "stopped: " + strings.TrimPrefix(msg, "task ")
+			// "task <id> stopped: <reason>" says it already.
 		case ops.EventVerdict:
 			msg = "verdict: " + msg
+		case ops.EventProgress:
+			if ph := s.phaseText(p.now()); ph != "" {
+				msg += " · " + ph
+			}
 		}
 		Line(p.w, ev.Time, key, "%s", msg)
+		s.lastLine = p.now()
 		return
-	}
-	s := p.services[key]
-	if s == nil {
-		s = &liveService{key: key, started: ev.Time}
-		p.services[key] = s
-		p.order = append(p.order, key)
-	}
-	switch ev.Kind {
-	case ops.EventProgress:
-		s.progress, s.running, s.desired = ev.Message, ev.Running, ev.Desired
-	case ops.EventVerdict:
-		s.verdict = ev.Message
-	default:
-		s.events = append(s.events, ev.Message)
-		if len(s.events) > 3 {
-			s.events = s.events[len(s.events)-3:]
-		}
 	}
 	if ev.Kind == ops.EventVerdict || p.now().Sub(p.last) > 100*time.Millisecond {
 		p.draw()
 	}
 }
 
-// Close draws the final frame.
-func (p *DeployProgress) Close() {
+// phaseText is the phase with its estimate counted down to now.
+func (s *liveService) phaseText(now time.Time) string {
+	if s.phase == "" || s.verdict != "" {
+		return ""
+	}
+	if !s.phaseKnown {
+		return s.phase
+	}
+	return s.phase + ", " + fmtx.Left(s.phaseLeft-now.Sub(s.phaseAt))
+}
+
+// Tick redraws the live view (the elapsed time moves) or, in CI mode,
+// writes a heartbeat for each service still waiting whose last line is
+// HeartbeatEvery old. The ticker calls it every second.
+func (p *DeployProgress) Tick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.now()
 	if p.live {
+		if p.drawn > 0 {
+			p.draw()
+		}
+		return
+	}
+	for _, key := range p.order {
+		s := p.services[key]
+		if s.verdict != "" || s.lastLine.IsZero() || now.Sub(s.lastLine) < HeartbeatEvery {
+			continue
+		}
+		state := s.phaseText(now)
+		if state == "" {
+			state = s.progress
+		}
+		if state == "" {
+			state = "waiting for ECS"
+		}
+		Line(p.w, now, key, "still waiting after %s: %s", fmtx.Elapsed(now.Sub(s.started)), state)
+		s.lastLine = now
+	}
+}
+
+// Close stops the ticker and draws the final frame (once; safe to repeat).
+func (p *DeployProgress) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	t := p.tick
+	p.mu.Unlock()
+	t.Stop() // outside the lock: a Tick in progress takes it
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live && p.drawn > 0 {
 		p.draw()
 	}
 }
@@ -120,7 +202,8 @@ func bar(running, desired int32, width int) string {
 }
 
 func (p *DeployProgress) draw() {
-	p.last = p.now()
+	now := p.now()
+	p.last = now
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", p.drawn)
@@ -136,8 +219,12 @@ func (p *DeployProgress) draw() {
 				status = p.style(styleBad, "✘ "+s.verdict)
 			}
 		}
-		fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.style(styleTitle, key), bar(s.running, s.desired, 12), status, p.style(styleDim, p.now().Sub(s.started).Round(time.Second).String()))
+		fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.style(styleTitle, key), bar(s.running, s.desired, 12), status, p.style(styleDim, fmtx.Elapsed(now.Sub(s.started))))
 		lines++
+		if ph := s.phaseText(now); ph != "" {
+			fmt.Fprintf(&b, "    ⧗ %s\n", truncate(ph, 110))
+			lines++
+		}
 		for _, e := range s.events {
 			fmt.Fprintf(&b, "    %s\n", p.style(styleDim, truncate(e, 110)))
 			lines++
@@ -164,7 +251,16 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 		if s.Rollback != nil {
 			rollback = fmt.Sprintf("%s → %s: %s", s.Rollback.By, shortARN(s.Rollback.TaskDefinition), s.Rollback.Outcome)
 		}
-		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition), s.DeploymentID, seconds(s.DurationSeconds), rollback})
+		to := shortARN(s.NewTaskDefinition)
+		if s.Outcome == ops.OutcomeDryRun {
+			switch {
+			case s.NewTaskDefinition == s.OldTaskDefinition:
+				to = "no change"
+			case s.NewTaskDefinition == "":
+				to = "a new revision"
+			}
+		}
+		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), shortARN(s.OldTaskDefinition), to, s.DeploymentID, seconds(s.DurationSeconds), rollback})
 	}
 	if err := Table(w, []string{"SERVICE", "OUTCOME", "FROM", "TO", "DEPLOYMENT", "TIME", "ROLLBACK"}, rows); err != nil {
 		return err

@@ -6,40 +6,14 @@ import (
 	"strconv"
 	"time"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 )
 
 // OverviewAge is a compact duration for tables: 45s, 12m, 3h5m, 4d2h.
-func OverviewAge(seconds int64) string {
-	if seconds < 0 {
-		seconds = 0
-	}
-	d := time.Duration(seconds) * time.Second
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", seconds)
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", seconds/60)
-	case d < 24*time.Hour:
-		h, m := seconds/3600, (seconds%3600)/60
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%dm", h, m)
-	}
-	days, h := seconds/86400, (seconds%86400)/3600
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd%dh", days, h)
-}
+func OverviewAge(seconds int64) string { return fmtx.AgeSeconds(seconds) }
 
-func overviewPct(p *float64) string {
-	if p == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(*p, 'f', 1, 64) + "%"
-}
+func overviewPct(p *float64) string { return fmtx.Pct(p) }
 
 // overviewOf is "part/whole (pct%)".
 func overviewOf(part, whole int) string {

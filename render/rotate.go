@@ -9,38 +9,63 @@ import (
 	"sync"
 	"time"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 )
 
 // RotateProgress shows rotation and cluster-scaling events: on a terminal a
-// live view of the batch and each instance's state, otherwise one plain
-// timestamped line per event.
+// live view of the batch and each instance's state, redrawn every second so
+// the time spent in the current wait moves; otherwise one plain timestamped
+// line per event, plus a heartbeat line at most once a minute while a wait
+// goes on with nothing new.
 type RotateProgress struct {
 	w     io.Writer
 	live  bool
 	color bool
-	now   func() time.Time
+	clock ops.Clock
 
 	mu        sync.Mutex
 	cluster   string
+	subject   string
 	batch     string
 	status    string
+	statusAt  time.Time // when the current wait began
+	started   time.Time
 	instances map[string]string
 	order     []string
 	log       []string
 	drawn     int
 	last      time.Time
+	lastLine  time.Time
+	tick      *ticker
+	ticking   bool // start the ticker at the first event
+	closed    bool
 }
 
 // NewRotateProgress writes to ios.Err.
 func NewRotateProgress(ios *IO) *RotateProgress {
-	return &RotateProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), now: time.Now, instances: map[string]string{}}
+	p := newRotateProgress(ios, ops.RealClock{})
+	p.ticking = true // from the first event on
+	return p
 }
+
+func newRotateProgress(ios *IO, clock ops.Clock) *RotateProgress {
+	return &RotateProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), clock: clock, instances: map[string]string{}}
+}
+
+func (p *RotateProgress) now() time.Time { return p.clock.Now() }
 
 // Event takes one progress event (safe for concurrent use).
 func (p *RotateProgress) Event(ev ops.RotateEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.ticking && p.tick == nil && !p.closed {
+		p.tick = startTicker(p.clock, time.Second, p.Tick)
+	}
+	now := p.now()
+	if p.started.IsZero() {
+		p.started = now
+	}
 	subject := ev.Cluster
 	if ev.Batch > 0 {
 		subject += fmt.Sprintf(" batch %d/%d", ev.Batch, ev.Batches)
@@ -52,11 +77,20 @@ func (p *RotateProgress) Event(ev ops.RotateEvent) {
 	case ops.EventNote:
 		msg = "note: " + msg
 	}
+	p.cluster, p.subject = ev.Cluster, subject
+	if ev.Kind == ops.EventProgress {
+		if msg != p.status {
+			p.statusAt = now
+		}
+		p.status = msg
+	} else if ev.Kind == ops.EventInfo {
+		p.status = "" // a step happened: the wait it reported is over
+	}
 	if !p.live {
 		Line(p.w, ev.Time, subject, "%s", msg)
+		p.lastLine = now
 		return
 	}
-	p.cluster = ev.Cluster
 	if ev.Batch > 0 {
 		p.batch = fmt.Sprintf("batch %d/%d", ev.Batch, ev.Batches)
 	}
@@ -66,24 +100,51 @@ func (p *RotateProgress) Event(ev ops.RotateEvent) {
 		}
 		p.instances[ev.Instance] = ev.State
 	}
-	if ev.Kind == ops.EventProgress {
-		p.status = msg
-	} else {
+	if ev.Kind != ops.EventProgress {
 		p.log = append(p.log, ev.Time.Format("15:04:05")+" "+msg)
 		if len(p.log) > 4 {
 			p.log = p.log[len(p.log)-4:]
 		}
 	}
-	if p.now().Sub(p.last) > 100*time.Millisecond {
+	if now.Sub(p.last) > 100*time.Millisecond {
 		p.draw()
 	}
 }
 
-// Close draws the last frame.
-func (p *RotateProgress) Close() {
+// Tick redraws the live view, or in CI mode writes a heartbeat when a wait
+// has gone on for HeartbeatEvery since the last line. Called every second.
+func (p *RotateProgress) Tick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.now()
 	if p.live {
+		if p.drawn > 0 {
+			p.draw()
+		}
+		return
+	}
+	if p.status == "" || p.lastLine.IsZero() || now.Sub(p.lastLine) < HeartbeatEvery {
+		return
+	}
+	Line(p.w, now, p.subject, "still %s (for %s)", p.status, fmtx.Elapsed(now.Sub(p.statusAt)))
+	p.lastLine = now
+}
+
+// Close stops the ticker and draws the last frame (once; safe to repeat).
+func (p *RotateProgress) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	t := p.tick
+	p.mu.Unlock()
+	t.Stop() // outside the lock: a Tick in progress takes it
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live && p.drawn > 0 {
+		p.status = ""
 		p.draw()
 	}
 }
@@ -96,13 +157,18 @@ func (p *RotateProgress) paint(st interface{ Render(...string) string }, s strin
 }
 
 func (p *RotateProgress) draw() {
-	p.last = p.now()
+	now := p.now()
+	p.last = now
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", p.drawn)
 	}
 	lines := 0
-	fmt.Fprintf(&b, "%s  %s  %s\n", p.paint(styleTitle, p.cluster), p.batch, p.status)
+	status := p.status
+	if status != "" {
+		status = "⧗ " + status + " · for " + fmtx.Elapsed(now.Sub(p.statusAt))
+	}
+	fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.paint(styleTitle, p.cluster), p.batch, p.paint(styleDim, fmtx.Elapsed(now.Sub(p.started))), status)
 	lines++
 	// Instances, grouped by state, the last 12 that changed.
 	order := p.order
@@ -205,14 +271,35 @@ func RotateSummary(w io.Writer, res *ops.RotateResult) error {
 	return nil
 }
 
+// ClusterScalePlan prints the plan shown before the [y/N] question: the
+// dry run's content, titled as the plan it is (not DRY-RUN, since answering
+// y runs it).
+func ClusterScalePlan(w io.Writer, res *ops.ClusterScaleResult) error {
+	plan := *res
+	plan.Outcome = "plan"
+	return ClusterScaleSummary(w, &plan)
+}
+
 // ClusterScaleSummary prints a cluster scale's plan or result.
 func ClusterScaleSummary(w io.Writer, res *ops.ClusterScaleResult) error {
 	p := res.Plan
 	fmt.Fprintf(w, "scale cluster %s (%s): %d → %d instances: %s\n", p.Cluster, p.ASG, p.From, p.To, strings.ToUpper(res.Outcome))
 	if len(p.Remove) > 0 {
+		removed := map[string]bool{}
+		for _, id := range res.Removed {
+			removed[id] = true
+		}
+		ran := res.Outcome != ops.RotateDryRun && res.Outcome != "plan"
 		rows := [][]string{}
 		for _, v := range p.Remove {
-			rows = append(rows, []string{v.InstanceID, v.AZ, v.Status, strconv.Itoa(v.ServiceTasks), strconv.Itoa(v.Standalone)})
+			status := v.Status
+			switch {
+			case removed[v.InstanceID]:
+				status = "terminated"
+			case ran:
+				status += " at plan" // not removed by this run
+			}
+			rows = append(rows, []string{v.InstanceID, v.AZ, status, strconv.Itoa(v.ServiceTasks), strconv.Itoa(v.Standalone)})
 		}
 		if err := Table(w, []string{"REMOVE", "AZ", "STATUS", "SERVICE TASKS", "STANDALONE"}, rows); err != nil {
 			return err

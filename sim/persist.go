@@ -68,7 +68,17 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 	start := snap.Now
 	if !snap.SavedAt.IsZero() && !opts.ManualClock {
 		if gap := time.Since(snap.SavedAt); gap > 0 {
-			start = start.Add(time.Duration(float64(gap) * opts.Speed))
+			fast := start.Add(time.Duration(float64(gap) * opts.Speed))
+			start = fast
+			if opts.RealTimeWhenIdle {
+				// The gap between two commands passes at real time; only
+				// work left queued (a deploy ecsctl stopped following)
+				// moves on at speed, up to its last queued event.
+				start = snap.Now.Add(gap)
+				if last, ok := lastWork(snap.Queue); ok && last.After(start) {
+					start = minTime(last, fast)
+				}
+			}
 		}
 	}
 	opts.Start = snap.Now
@@ -121,3 +131,22 @@ var afterLoadHooks []func(s *Sim)
 // registerAfterLoad adds a function run after Load (call from init()); use it
 // to rebuild maps and indexes derived from the saved state.
 func registerAfterLoad(f func(s *Sim)) { afterLoadHooks = append(afterLoadHooks, f) }
+
+// lastWork is the time of the last queued event that is not idle bookkeeping.
+func lastWork(q []*Event) (time.Time, bool) {
+	var last time.Time
+	found := false
+	for _, ev := range q {
+		if ev != nil && !idleKinds[ev.Kind] && ev.At.After(last) {
+			last, found = ev.At, true
+		}
+	}
+	return last, found
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -43,6 +43,13 @@ type Options struct {
 	// ManualClock stops the virtual clock from following the real one; time
 	// then moves only through Advance. Unit tests of the simulation use it.
 	ManualClock bool
+	// RealTimeWhenIdle runs the clock at Speed only while work is queued (a
+	// task starting or stopping, a target draining, an instance booting, a
+	// placement retry) and at real time otherwise, so that a sandbox kept
+	// for days stays close to the wall clock while nothing waits, and the
+	// time between two commands on a saved sandbox passes at real speed
+	// (see idleKinds). ecsctl's own sandboxes use it.
+	RealTimeWhenIdle bool
 }
 
 // Sim is one simulated AWS account in one region.
@@ -96,7 +103,7 @@ func New(opts Options) *Sim {
 		faults:    &Faults{},
 		rec:       newRecorder(),
 	}
-	s.clock = clock{start: opts.Start, realStart: realStart, speed: opts.Speed, manual: opts.ManualClock}
+	s.clock = clock{start: opts.Start, realStart: realStart, speed: opts.Speed, manual: opts.ManualClock, idleReal: opts.RealTimeWhenIdle}
 	s.now = opts.Start
 	s.ecs = newECSState()
 	s.ec2 = newEC2State()
@@ -115,10 +122,14 @@ func (s *Sim) PageSize() int { return s.opts.PageSize }
 func (s *Sim) Lock() {
 	s.mu.Lock()
 	s.advanceLocked(s.clock.read())
+	s.retime()
 }
 
 // Unlock releases the account lock.
-func (s *Sim) Unlock() { s.mu.Unlock() }
+func (s *Sim) Unlock() {
+	s.retime()
+	s.mu.Unlock()
+}
 
 // Advance moves a manual clock forward by d (virtual) and runs every event due.
 // With a real-time clock it runs the events due by the clock's present.
@@ -129,6 +140,7 @@ func (s *Sim) Advance(d time.Duration) {
 		s.clock.offset += d
 	}
 	s.advanceLocked(s.clock.read())
+	s.retime()
 }
 
 // RunUntil advances a manual clock step by step (at most max virtual time)
@@ -172,6 +184,8 @@ type clock struct {
 	speed     float64       // virtual seconds per real second
 	manual    bool          // only offset moves it
 	offset    time.Duration // virtual time added by Advance (manual clock)
+	idleReal  bool          // Options.RealTimeWhenIdle
+	fast      bool          // with idleReal: work is queued, so run at speed
 }
 
 func (c *clock) read() time.Time {
@@ -179,7 +193,54 @@ func (c *clock) read() time.Time {
 		return c.start.Add(c.offset)
 	}
 	real := time.Since(c.realStart)
-	return c.start.Add(time.Duration(float64(real) * c.speed))
+	return c.start.Add(time.Duration(float64(real) * c.rate()))
+}
+
+func (c *clock) rate() float64 {
+	if c.idleReal && !c.fast {
+		return 1
+	}
+	return c.speed
+}
+
+// idleKinds are the events that go on forever in a quiet account (metrics
+// every period, forgetting stopped tasks and instances after their
+// retention): they do not make a RealTimeWhenIdle clock run fast.
+var idleKinds = map[string]bool{
+	evMetricsTick: true, evTaskExpire: true, evInstanceExpire: true, "ec2.instanceForget": true,
+}
+
+// workQueued reports whether an event other than idle bookkeeping is queued,
+// and the time of the last one.
+func (s *Sim) workQueued() (bool, time.Time) {
+	var last time.Time
+	found := false
+	for _, ev := range s.queue {
+		if ev != nil && !idleKinds[ev.Kind] {
+			found = true
+			if ev.At.After(last) {
+				last = ev.At
+			}
+		}
+	}
+	return found, last
+}
+
+// retime switches a RealTimeWhenIdle clock between speed and real time as
+// work appears and runs out (called with the lock held).
+func (s *Sim) retime() {
+	if !s.clock.idleReal || s.clock.manual {
+		return
+	}
+	fast, _ := s.workQueued()
+	if fast == s.clock.fast {
+		return
+	}
+	now := s.clock.read()
+	if s.now.After(now) {
+		now = s.now
+	}
+	s.clock.start, s.clock.realStart, s.clock.fast = now, time.Now(), fast
 }
 
 // SetSpeed changes the clock's speed from now on.

@@ -80,6 +80,7 @@ func (m *Model) startAction(kind topActionKind) tea.Cmd {
 		m.confirm = &a
 		m.mode = modeCount
 		m.input = []rune(strconv.Itoa(a.from))
+		m.inputPos = len(m.input)
 		return nil
 	}
 	m.ask(a)

@@ -69,6 +69,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		t.reverse()
 	case key.Matches(msg, k.Filter):
 		m.mode, m.input, m.filterBefore = modeFilter, []rune(t.filter), t.filter
+		m.inputPos = len(m.input)
 	case key.Matches(msg, k.Refresh):
 		return m.refresh()
 	case key.Matches(msg, k.Enter):
@@ -122,14 +123,6 @@ func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.mode, m.confirm = modeNormal, nil
 		return nil
-	case tea.KeyBackspace:
-		if len(m.input) > 0 {
-			m.input = m.input[:len(m.input)-1]
-		}
-		if m.mode == modeFilter {
-			m.table().setFilter(string(m.input))
-		}
-		return nil
 	case tea.KeyEnter:
 		m.message = ""
 		if m.mode == modeFilter {
@@ -149,12 +142,8 @@ func (m *Model) onInputKey(msg tea.KeyMsg) tea.Cmd {
 		a.count = n
 		m.ask(a)
 		return nil
-	case tea.KeyRunes, tea.KeySpace:
-		m.input = append(m.input, msg.Runes...)
-		if msg.Type == tea.KeySpace {
-			m.input = append(m.input, ' ')
-		}
-		if m.mode == modeFilter {
+	default:
+		if editLine(&m.input, &m.inputPos, msg) && m.mode == modeFilter {
 			// Filter as you type; an incomplete KEY: is not an error yet.
 			m.table().setFilter(string(m.input))
 		}

@@ -360,7 +360,7 @@ func (m *Model) onLogsKey(msg tea.KeyMsg) tea.Cmd {
 			p.top = m.logsBottomTop()
 		}
 	case key.Matches(msg, k.Filter):
-		m.mode, m.input, p.before = modeSearch, nil, p.query
+		m.mode, m.input, m.inputPos, p.before = modeSearch, nil, 0, p.query
 	case key.Matches(msg, k.Next):
 		m.logsJump(1)
 	case key.Matches(msg, k.Prev):
@@ -396,11 +396,6 @@ func (m *Model) onSearchKey(msg tea.KeyMsg) tea.Cmd {
 	case tea.KeyEsc:
 		p.setQuery(p.before)
 		m.mode = modeNormal
-	case tea.KeyBackspace:
-		if len(m.input) > 0 {
-			m.input = m.input[:len(m.input)-1]
-		}
-		p.setQuery(string(m.input))
 	case tea.KeyEnter:
 		m.mode = modeNormal
 		p.setQuery(string(m.input))
@@ -426,12 +421,10 @@ func (m *Model) onSearchKey(msg tea.KeyMsg) tea.Cmd {
 			p.cur = len(p.matches) - 1
 		}
 		m.logsShow(p.matches[p.cur])
-	case tea.KeyRunes, tea.KeySpace:
-		m.input = append(m.input, msg.Runes...)
-		if msg.Type == tea.KeySpace {
-			m.input = append(m.input, ' ')
+	default:
+		if editLine(&m.input, &m.inputPos, msg) {
+			p.setQuery(string(m.input))
 		}
-		p.setQuery(string(m.input))
 	}
 	return nil
 }

@@ -129,8 +129,9 @@ type Model struct {
 	serviceUtil     map[string]ops.Utilization // key cluster/service
 	trend           map[string][]float64       // cluster/service → CPU %
 
-	mode  mode
-	input []rune
+	mode     mode
+	input    []rune
+	inputPos int // the cursor in input
 	// filterBefore is the filter when `/` was pressed (esc restores it).
 	filterBefore string
 	confirm      *topAction

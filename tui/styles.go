@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"ecsctl/fmtx"
 )
 
 // topStyles are the dashboard's styles. Colours adapt to the terminal
@@ -63,12 +65,8 @@ func topSpark(vals []float64, width int) string {
 	return b.String()
 }
 
-func topPct(p *float64) string {
-	if p == nil {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f%%", *p)
-}
+// topPct is a percentage in the CLI's words (fmtx): 52.3%, or "-".
+func topPct(p *float64) string { return fmtx.Pct(p) }
 
 func topPctNum(p *float64) float64 {
 	if p == nil {

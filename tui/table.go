@@ -14,6 +14,12 @@ import (
 type topColumn struct {
 	Title string
 	Right bool
+	// Drop orders the columns that give way when the screen is narrow:
+	// the highest goes first; 0 never (then the table scrolls sideways).
+	Drop int
+	// Flex: long text (LAST EVENT) that takes the width left, cut with …,
+	// rather than pushing every column after it off-screen.
+	Flex bool
 }
 
 // topCell is one cell: the text shown and the value it sorts by.
@@ -53,10 +59,23 @@ type topTable struct {
 	sortCol  int
 	sortDesc bool
 	filter   string
+	// minWidth keeps each column at the widest it has been since the
+	// columns last changed, so that a refresh whose longest cell is
+	// shorter (STATE "rolling (2)" back to "steady") does not shift the
+	// table.
+	minWidth map[string]int
+	colsKey  string
 }
 
 // setRows replaces the rows and re-applies filter, sort and selection.
 func (t *topTable) setRows(cols []topColumn, rows []topRow) error {
+	var titles []string
+	for _, c := range cols {
+		titles = append(titles, c.Title)
+	}
+	if key := strings.Join(titles, "\x00"); key != t.colsKey || t.minWidth == nil {
+		t.colsKey, t.minWidth = key, map[string]int{}
+	}
 	t.cols, t.all = cols, rows
 	if t.sortCol >= len(cols) {
 		t.sortCol, t.sortDesc = 0, false
@@ -82,8 +101,11 @@ func topFilter(cols []topColumn, expr string) (func(topRow) bool, error) {
 				idx = i
 			}
 		}
+		if idx < 0 && lower(k) == "name" && len(cols) > 0 {
+			idx = 0 // the CLI's key for the name column (services --filter name:)
+		}
 		if idx < 0 {
-			return nil, fmt.Errorf("unknown filter key %q: want TEXT or KEY:VALUE with KEY one of %s", k, strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown filter key %q: want TEXT or KEY:VALUE with KEY name or one of %s", k, strings.Join(names, ", "))
 		}
 		v = lower(v)
 		return func(r topRow) bool { return strings.Contains(lower(r.Cells[idx].Text), v) }, nil
@@ -223,18 +245,29 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 			}
 		}
 	}
-	// Visible columns: the first, then from colOff+1 while they fit.
-	visible := []int{0}
-	used := 2 + widths[0]
-	t.colOff = clamp(t.colOff, 0, max(0, len(t.cols)-2))
-	for i := 1 + t.colOff; i < len(t.cols); i++ {
-		if used+2+widths[i] > width && len(visible) > 1 {
-			break
+	if t.minWidth != nil {
+		for i, c := range t.cols {
+			widths[i] = max(widths[i], t.minWidth[c.Title])
+			t.minWidth[c.Title] = widths[i]
 		}
-		visible = append(visible, i)
-		used += 2 + widths[i]
 	}
-	more := visible[len(visible)-1] < len(t.cols)-1
+	t.colOff = clamp(t.colOff, 0, max(0, len(t.cols)-2))
+	var visible []int
+	if t.colOff == 0 {
+		visible = t.fit(widths, width)
+	} else {
+		// Scrolled sideways: the first, then from colOff+1 while they fit.
+		visible = []int{0}
+		used := 2 + widths[0]
+		for i := 1 + t.colOff; i < len(t.cols); i++ {
+			if used+2+widths[i] > width && len(visible) > 1 {
+				break
+			}
+			visible = append(visible, i)
+			used += 2 + widths[i]
+		}
+	}
+	more := visible[len(visible)-1] < len(t.cols)-1 || (t.colOff == 0 && len(visible) < len(t.cols))
 	line := func(cells []string, right func(int) bool) string {
 		var b strings.Builder
 		for k, i := range visible {
@@ -242,14 +275,19 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 				b.WriteString("  ")
 			}
 			s := cells[i]
+			if ansi.StringWidth(s) > widths[i] {
+				s = ansi.Truncate(s, widths[i], "…")
+			}
 			pad := widths[i] - ansi.StringWidth(s)
 			if pad < 0 {
 				pad = 0
 			}
 			if right(i) {
 				b.WriteString(strings.Repeat(" ", pad) + s)
-			} else {
+			} else if k < len(visible)-1 {
 				b.WriteString(s + strings.Repeat(" ", pad))
+			} else {
+				b.WriteString(s)
 			}
 		}
 		return b.String()
@@ -317,4 +355,74 @@ func fitWidth(s string, width int) string {
 		return s
 	}
 	return ansi.Truncate(s, width, "")
+}
+
+// fit picks the columns shown unscrolled in width: all if they fit;
+// otherwise the columns with the highest Drop give way first (the
+// rightmost of equals), and a Flex column takes the width left, so the
+// most useful columns are on screen at any width. widths[i] of a Flex
+// column is set to what it gets.
+func (t *topTable) fit(widths []int, width int) []int {
+	shown := make([]bool, len(t.cols))
+	for i := range shown {
+		shown[i] = true
+	}
+	flexMin := func(i int) int { return min(widths[i], max(ansi.StringWidth(t.cols[i].Title)+2, 16)) }
+	need := func(reserve int) int {
+		n := 2 + reserve // gutter, and " »" when columns are hidden
+		first := true
+		for i, ok := range shown {
+			if !ok {
+				continue
+			}
+			if !first {
+				n += 2
+			}
+			first = false
+			if t.cols[i].Flex {
+				n += flexMin(i)
+			} else {
+				n += widths[i]
+			}
+		}
+		return n
+	}
+	hidden := 0
+	for {
+		reserve := 0
+		if hidden > 0 {
+			reserve = 2
+		}
+		if need(reserve) <= width {
+			break
+		}
+		victim := -1
+		for i, c := range t.cols {
+			if shown[i] && c.Drop > 0 && i != t.sortCol && (victim < 0 || c.Drop >= t.cols[victim].Drop) { // the sort column stays
+				victim = i
+			}
+		}
+		if victim < 0 {
+			break // nothing more may go: the line is cut at the edge
+		}
+		shown[victim] = false
+		hidden++
+	}
+	var visible []int
+	for i, ok := range shown {
+		if ok {
+			visible = append(visible, i)
+		}
+	}
+	reserve := 0
+	if hidden > 0 {
+		reserve = 2
+	}
+	for _, i := range visible {
+		if t.cols[i].Flex {
+			rest := width - (need(reserve) - flexMin(i))
+			widths[i] = max(flexMin(i), min(widths[i], rest))
+		}
+	}
+	return visible
 }

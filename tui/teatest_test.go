@@ -49,7 +49,7 @@ func TestFlowClustersToServices(t *testing.T) {
 	final := runFlow(t, opts, func(tm *teatest.TestModel) {
 		waitFor(t, tm, "staging")
 		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
-		waitFor(t, tm, "admin-worker")
+		waitForAll(t, tm, "admin-worker", "42.4%") // its utilization, on screen at 80 columns
 		typeKeys(tm, "/worker")
 		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 		waitFor(t, tm, "of 90 rows")
@@ -152,7 +152,7 @@ func TestFlowClustersNotSteady(t *testing.T) {
 	}
 	sb.sim.ResetRequests()
 	final := runFlow(t, sb.options("", true), func(tm *teatest.TestModel) {
-		waitForAll(t, tm, "staging", "1: 1 rolling")
+		waitForAll(t, tm, "staging", "1: 1 rolling", "44.7%") // utilization is on screen at 80 columns now: wait for it
 	})
 	goldenFile(t, "clusters-80x24.golden", final.View())
 	var prod topRow

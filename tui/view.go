@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 )
 
@@ -22,8 +23,9 @@ func (m *Model) rebuild() {
 	now := m.opts.Now()
 	switch m.view {
 	case viewClusters:
-		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true}, {Title: "DRAINING", Right: true}, {Title: "SERVICES", Right: true},
-			{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU UTIL", Right: true}, {Title: "MEM UTIL", Right: true}}
+		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true, Drop: 1}, {Title: "DRAINING", Right: true, Drop: 2}, {Title: "SERVICES", Right: true, Drop: 1},
+			{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true, Drop: 1}, {Title: "PENDING", Right: true, Drop: 2}, {Title: "CPU RESERVED", Drop: 3}, {Title: "MEM RESERVED", Drop: 3},
+			{Title: "CPU UTIL", Right: true, Drop: 1}, {Title: "MEM UTIL", Right: true, Drop: 1}}
 		for _, c := range m.clusters {
 			u := m.clusterUtil[c.Name]
 			if u.CPU == nil && u.Memory == nil {
@@ -44,16 +46,18 @@ func (m *Model) rebuild() {
 			rows = append(rows, r)
 		}
 	case viewServices:
-		cols = []topColumn{{Title: "SERVICE"}, {Title: "STATE"}, {Title: "DESIRED", Right: true}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true},
-			{Title: "REV", Right: true}, {Title: "TAG"}, {Title: "AGE", Right: true}, {Title: "CPU RES", Right: true}, {Title: "MEM RES", Right: true},
-			{Title: "CPU", Right: true}, {Title: "MEM", Right: true}, {Title: "TREND"}, {Title: "LAST EVENT"}}
+		// At 80 columns: name, state, counts, utilization and the last
+		// event; reservations, trend and revision give way first.
+		cols = []topColumn{{Title: "SERVICE"}, {Title: "STATE"}, {Title: "DESIRED", Right: true, Drop: 2}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true, Drop: 3},
+			{Title: "REV", Right: true, Drop: 4}, {Title: "TAG", Drop: 2}, {Title: "AGE", Right: true, Drop: 3}, {Title: "CPU RES", Right: true, Drop: 5}, {Title: "MEM RES", Right: true, Drop: 5},
+			{Title: "CPU", Right: true, Drop: 1}, {Title: "MEM", Right: true, Drop: 1}, {Title: "TREND", Drop: 4}, {Title: "LAST EVENT", Drop: 1, Flex: true}}
 		for _, s := range m.services {
 			key := m.cluster + "/" + s.Name
 			u := m.serviceUtil[key]
+			// An action's progress shows in the status line (and the
+			// service's own view), never in a cell: a cell that grows
+			// with a message reflows the whole table.
 			name := s.Name
-			if n := m.notes["svc:"+s.Name]; n != "" {
-				name += " [" + n + "]"
-			}
 			state := s.State
 			if s.Deployments > 1 {
 				state = fmt.Sprintf("%s (%d)", s.State, s.Deployments)
@@ -73,19 +77,17 @@ func (m *Model) rebuild() {
 			rows = append(rows, r)
 		}
 	case viewInstances:
-		cols = []topColumn{{Title: "INSTANCE"}, {Title: "AZ"}, {Title: "TYPE"}, {Title: "AMI"}, {Title: "STATUS"}, {Title: "AGENT"},
-			{Title: "TASKS", Right: true}, {Title: "CPU RESERVED"}, {Title: "MEM RESERVED"}, {Title: "CPU FREE", Right: true}, {Title: "MEM FREE", Right: true}, {Title: "AGE", Right: true}}
+		cols = []topColumn{{Title: "INSTANCE"}, {Title: "AZ", Drop: 2}, {Title: "TYPE", Drop: 3}, {Title: "AMI", Drop: 1}, {Title: "STATUS"}, {Title: "AGENT", Drop: 3},
+			{Title: "TASKS", Right: true, Drop: 1}, {Title: "CPU RESERVED", Drop: 2}, {Title: "MEM RESERVED", Drop: 2}, {Title: "CPU FREE", Right: true, Drop: 4}, {Title: "MEM FREE", Right: true, Drop: 4},
+			{Title: "AGE", Right: true, Drop: 3}}
 		for _, in := range m.instances {
 			name := in.InstanceID
-			if n := m.notes["inst:"+in.ContainerInstanceArn]; n != "" {
-				name += " [" + n + "]"
-			}
 			ami := in.AMI
 			switch in.AMIState {
 			case ops.InstanceAMIOld:
 				ami += " (old)"
 			case ops.InstanceAMICurrent:
-				ami += " (target)"
+				ami += " (current)"
 			}
 			agent := in.AgentVersion
 			if !in.AgentConnected {
@@ -107,7 +109,8 @@ func (m *Model) rebuild() {
 			rows = append(rows, r)
 		}
 	case viewService, viewInstance:
-		cols = []topColumn{{Title: "TASK"}, {Title: "INSTANCE"}, {Title: "AZ"}, {Title: "STATUS"}, {Title: "HEALTH"}, {Title: "TARGET"}, {Title: "STARTED", Right: true}, {Title: "REVISION"}}
+		cols = []topColumn{{Title: "TASK"}, {Title: "INSTANCE", Drop: 1}, {Title: "AZ", Drop: 3}, {Title: "STATUS"}, {Title: "HEALTH", Drop: 1}, {Title: "TARGET", Drop: 1},
+			{Title: "STARTED", Right: true, Drop: 2}, {Title: "REVISION", Drop: 2}}
 		var tasks []ops.TaskRow
 		if m.view == viewService && m.detail != nil {
 			tasks = m.detail.Tasks
@@ -201,19 +204,13 @@ func stateOrder(s string) float64 {
 	return 3
 }
 
-// topAge is a short age: 45s, 12m, 3h, 5d.
+// topAge is an age in the CLI's words (fmtx): 45s, 12m, 3h5m, 4d2h; "-"
+// when unknown.
 func topAge(sec int64) string {
-	switch {
-	case sec <= 0:
+	if sec < 0 {
 		return "-"
-	case sec < 60:
-		return fmt.Sprintf("%ds", sec)
-	case sec < 3600:
-		return fmt.Sprintf("%dm", sec/60)
-	case sec < 86400:
-		return fmt.Sprintf("%dh", sec/3600)
 	}
-	return fmt.Sprintf("%dd", sec/86400)
+	return fmtx.AgeSeconds(sec)
 }
 
 func topEvent(msg string, at *time.Time, now time.Time) string {
@@ -345,11 +342,11 @@ func (m *Model) View() string {
 	var status string
 	switch {
 	case m.mode == modeFilter:
-		status = "/" + string(m.input) + "▏  (enter keep · esc close · KEY:VALUE with KEY a column title)"
+		status = "/" + lineView(m.input, m.inputPos) + "  (enter keep · esc close · ctrl-u clear · KEY:VALUE with KEY a column title)"
 	case m.mode == modeSearch:
-		status = "/" + string(m.input) + "▏  (enter jump to the nearest match · esc cancel)"
+		status = "/" + lineView(m.input, m.inputPos) + "  (enter jump to the nearest match · esc cancel)"
 	case m.mode == modeCount:
-		status = fmt.Sprintf("scale %s/%s to: %s▏  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, string(m.input))
+		status = fmt.Sprintf("scale %s/%s to: %s  (enter confirm · esc cancel)", m.confirm.cluster, m.confirm.service, lineView(m.input, m.inputPos))
 		if m.message != "" {
 			status += "  " + m.message
 		}
@@ -370,7 +367,9 @@ func (m *Model) View() string {
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}
-	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(status, w)
+	// One line, whatever the message: a wrapped status line would push the
+	// screen up a line and draw the first row twice.
+	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(oneLine(status), w)
 }
 
 // body is the current view's table (and, for a service, its deployments

@@ -1,0 +1,70 @@
+package render
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"ecsctl/ops"
+)
+
+// A batch's drain wait is shown with the time spent in it, ticking on a
+// terminal and as a heartbeat line in CI.
+func TestRotateProgressTicksAndHeartbeats(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	wait := ops.RotateEvent{Time: start, Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 4 task(s) still running on the batch"}
+
+	clock := &fakeClock{now: start}
+	ios, _, _, errOut := Test()
+	ios.ErrTTY = true
+	p := newRotateProgress(ios, clock)
+	p.Event(wait)
+	clock.add(95 * time.Second)
+	p.Tick()
+	if frame := lastFrame(errOut.String()); !strings.Contains(frame, "batch 1/3  1m35s  ⧗ waiting: 4 task(s) still running on the batch · for 1m35s") {
+		t.Errorf("live frame after 95s:\n%s", frame)
+	}
+	p.Close()
+
+	clock = &fakeClock{now: start}
+	ios, _, _, errOut = Test()
+	p = newRotateProgress(ios, clock)
+	p.Event(wait)
+	for i := 0; i < 130; i++ {
+		clock.add(time.Second)
+		p.Tick()
+	}
+	got := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	want := []string{
+		"2026-12-04T16:00:00Z prod batch 1/3 waiting: 4 task(s) still running on the batch",
+		"2026-12-04T16:01:00Z prod batch 1/3 still waiting: 4 task(s) still running on the batch (for 1m00s)",
+		"2026-12-04T16:02:00Z prod batch 1/3 still waiting: 4 task(s) still running on the batch (for 2m00s)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("CI lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	p.Event(ops.RotateEvent{Time: clock.Now(), Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventInfo, Message: "i-1 terminated"})
+	clock.add(5 * time.Minute)
+	p.Tick()
+	if n := len(strings.Split(strings.TrimSpace(errOut.String()), "\n")); n != 4 {
+		t.Errorf("heartbeat after the wait ended:\n%s", errOut.String())
+	}
+	p.Close()
+}
+
+func TestWaitLinesHeartbeat(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: start}
+	ios, _, _, errOut := Test()
+	p := &WaitLines{ios: ios, clock: clock}
+	p.Line(start, "prod/api", "2/8 running, 6 pending")
+	for i := 0; i < 61; i++ {
+		clock.add(time.Second)
+		p.Tick()
+	}
+	want := "2026-12-04T16:00:00Z prod/api 2/8 running, 6 pending\n2026-12-04T16:01:00Z prod/api still waiting, 1m00s after: 2/8 running, 6 pending\n"
+	if errOut.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", errOut.String(), want)
+	}
+	p.Close()
+}

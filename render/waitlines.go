@@ -1,0 +1,55 @@
+package render
+
+import (
+	"sync"
+	"time"
+
+	"ecsctl/fmtx"
+	"ecsctl/ops"
+)
+
+// WaitLines prints one timestamped line per progress message of a simple
+// wait (scale service --wait), and while nothing changes a heartbeat line
+// at most once a minute with the last state, so a CI log never looks hung.
+type WaitLines struct {
+	ios   *IO
+	clock ops.Clock
+
+	mu       sync.Mutex
+	subject  string
+	last     string
+	lastAt   time.Time // when the last message arrived
+	lastLine time.Time
+	tick     *ticker
+}
+
+// NewWaitLines writes to ios.Err.
+func NewWaitLines(ios *IO) *WaitLines {
+	p := &WaitLines{ios: ios, clock: ops.RealClock{}}
+	p.tick = startTicker(p.clock, time.Second, p.Tick)
+	return p
+}
+
+// Line prints one message (safe for concurrent use).
+func (p *WaitLines) Line(at time.Time, subject, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	Line(p.ios.Err, at, subject, "%s", msg)
+	p.subject, p.last = subject, msg
+	p.lastAt, p.lastLine = p.clock.Now(), p.clock.Now()
+}
+
+// Tick writes the heartbeat when due.
+func (p *WaitLines) Tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock.Now()
+	if p.lastLine.IsZero() || now.Sub(p.lastLine) < HeartbeatEvery {
+		return
+	}
+	Line(p.ios.Err, now, p.subject, "still waiting, %s after: %s", fmtx.Elapsed(now.Sub(p.lastAt)), p.last)
+	p.lastLine = now
+}
+
+// Close stops the heartbeat.
+func (p *WaitLines) Close() { p.tick.Stop() }
