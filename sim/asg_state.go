@@ -50,6 +50,9 @@ type asgGroup struct {
 	DesiredCause string `json:"desiredCause,omitempty"`
 	// BlockedScaleIn is set while every candidate for scale-in is protected.
 	BlockedScaleIn bool `json:"blockedScaleIn,omitempty"`
+	// Mixed is the group's mixed instances policy (nil: it launches from
+	// LaunchTemplateID alone); see asg_mixed.go.
+	Mixed *asgMixed `json:"mixed,omitempty"`
 }
 
 // asgMember is an instance as its group sees it.

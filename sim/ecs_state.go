@@ -370,7 +370,11 @@ func (s *Sim) ecsInstanceGone(instanceID string) {
 		}
 	}
 	if len(unreplaced) > 0 {
-		s.rec.terminatedWithTasks(s.Now(), instanceID, unreplaced, "ec2")
+		by := "ec2"
+		if s.ec2InstanceTerminationCause(instanceID) == spotInterruptionCause {
+			by = spotInterruptionCause // EC2 reclaimed it: not the doing of whoever runs the fleet
+		}
+		s.rec.terminatedWithTasks(s.Now(), instanceID, unreplaced, by)
 	}
 	s.rec.timeline(s.Now(), "instance-deregistered", in.Cluster+": "+instanceID+" terminated")
 	s.after(ecsInactiveInstanceRetention, evInstanceExpire, arn)
