@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,19 +94,9 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState) (rotateRun, error) {
 	plan := st.plan
 	if plan.UpdateLaunchTemplate {
-		out, err := r.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-			LaunchTemplateId: aws.String(st.ltID), SourceVersion: aws.String(st.ltSource),
-			VersionDescription: aws.String("ecsctl rotate-ami " + plan.RunID + ": " + plan.TargetAMI),
-			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(plan.TargetAMI)}})
-		if err != nil {
-			return rotateRun{}, fmt.Errorf("create launch template version of %s with %s: %w", plan.LaunchTemplate, plan.TargetAMI, err)
+		if err := r.updateTemplates(ctx, st); err != nil {
+			return rotateRun{}, err
 		}
-		v := strconv.FormatInt(aws.ToInt64(out.LaunchTemplateVersion.VersionNumber), 10)
-		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG),
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(st.ltID), Version: aws.String(v)}}); err != nil {
-			return rotateRun{}, fmt.Errorf("point auto scaling group %s at launch template %s version %s: %w", plan.ASG, plan.LaunchTemplate, v, err)
-		}
-		r.emit(plan.Cluster, EventInfo, "launch template %s version %s launches %s; %s now uses it", plan.LaunchTemplate, v, plan.TargetAMI, plan.ASG)
 	}
 	suspended := false
 	for _, p := range st.group.SuspendedProcesses {
