@@ -158,11 +158,13 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	drainer := r.drainer()
 	batchNo := 0
 	var gone []string // container instances of terminated batches
+	watch := &rotateWatch{}
 	for {
 		g, err := r.describeGroup(ctx, plan.ASG)
 		if err != nil {
 			return interrupted(ctx, err)
 		}
+		r.noticeLost(ctx, plan, g, watch, res)
 		var oldLeft []string
 		for _, m := range g.Instances {
 			if id := aws.ToString(m.InstanceId); oldSet[id] && liveMember(m) {
@@ -240,6 +242,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		}
 	}
 	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, 10*time.Minute); err != nil {
+		return err
+	}
+	if err := r.trimSurplus(ctx, req, plan, run, watch, res); err != nil {
 		return err
 	}
 	if run.Suspended {

@@ -1,0 +1,124 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// Instances that leave the group while a rotation runs, without ecsctl: a
+// Spot instance EC2 reclaims (two minutes' notice, then terminated with the
+// state reason Server.SpotInstanceTermination), an instance someone
+// terminates by hand. The group finds it gone at its health check and
+// launches a replacement without changing desired capacity (EC2 Auto Scaling
+// user guide, "Health checks for instances in an Auto Scaling group"). When
+// the lost instance was in the batch being drained, the decrement ecsctl
+// would have made with its termination never happens, so the group ends one
+// above its original capacity; trimSurplus drains that extra instance away
+// (drained first: never one with tasks).
+
+// rotateWatch remembers the group's live members between checks.
+type rotateWatch struct {
+	seen map[string]bool
+	// lost counts instances that left without ecsctl.
+	lost int
+}
+
+// noticeLost reports the members seen before that left the group without
+// ecsctl terminating them.
+func (r *Rotator) noticeLost(ctx context.Context, plan *RotatePlan, g astypes.AutoScalingGroup, w *rotateWatch, res *RotateResult) {
+	live := map[string]bool{}
+	for _, m := range g.Instances {
+		if liveMember(m) {
+			live[aws.ToString(m.InstanceId)] = true
+		}
+	}
+	var gone []string
+	for id := range w.seen {
+		if !live[id] {
+			gone = append(gone, id)
+		}
+	}
+	w.seen = live
+	if len(gone) == 0 {
+		return
+	}
+	sort.Strings(gone)
+	out, err := r.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: gone})
+	if err != nil {
+		return // only a report: the run goes on from what the group says
+	}
+	for _, rsv := range out.Reservations {
+		for _, in := range rsv.Instances {
+			if in.StateReason == nil || aws.ToString(in.StateReason.Code) == "Client.UserInitiatedShutdown" {
+				continue // terminated through the group or by a user: ecsctl's batches, or a user's
+			}
+			w.lost++
+			why := aws.ToString(in.StateReason.Message)
+			if aws.ToString(in.StateReason.Code) == "Server.SpotInstanceTermination" {
+				why = "Spot interruption"
+			}
+			msg := fmt.Sprintf("instance %s left %s during the run (%s); the group launches a replacement", aws.ToString(in.InstanceId), plan.ASG, why)
+			r.emit(plan.Cluster, EventWarning, "%s", msg)
+			res.Notes = append(res.Notes, msg)
+		}
+	}
+}
+
+// trimSurplus brings the group back to its original desired capacity when
+// instances lost mid-drain left it above (at most one instance per lost
+// one: a raise by someone else is left alone). It drains the surplus new
+// instances with the fewest tasks, then terminates them with decrement.
+func (r *Rotator) trimSurplus(ctx context.Context, req RotateRequest, plan *RotatePlan, run rotateRun, w *rotateWatch, res *RotateResult) error {
+	if w.lost == 0 {
+		return nil
+	}
+	g, err := r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	surplus := min(int(aws.ToInt32(g.DesiredCapacity))-run.Orig.Desired, w.lost)
+	if surplus <= 0 {
+		return nil
+	}
+	// The group's replacement must be up first: its room takes the tasks.
+	if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, run.AMI, -1); err != nil {
+		return err
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	var cands []*drainInstance
+	for _, in := range dc.Instances {
+		if m, ok := findMember(g, in.EC2ID); ok && liveMember(m) && in.Status == "ACTIVE" && in.AMI == run.AMI {
+			cands = append(cands, in)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return len(movingTasks(cands[i])) < len(movingTasks(cands[j])) })
+	pick := map[string]string{}
+	for _, in := range cands[:min(surplus, len(cands))] {
+		pick[in.EC2ID] = in.Arn
+	}
+	if len(pick) == 0 {
+		return nil
+	}
+	r.emit(plan.Cluster, EventInfo, "%s is %d above its original desired capacity %d after losing an instance mid-drain: draining %s",
+		plan.ASG, len(pick), run.Orig.Desired, strings.Join(sortedIDs(pick), ", "))
+	if _, err := r.drainer().Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: pick, Standalone: req.Standalone,
+		Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {
+		return err
+	}
+	var arns []string
+	for _, id := range sortedIDs(pick) {
+		arns = append(arns, pick[id])
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("drained %s away to restore the original desired capacity %d", strings.Join(sortedIDs(pick), ", "), run.Orig.Desired))
+	return r.drainer().WaitDeregistered(ctx, plan.Cluster, arns, 10*time.Minute)
+}
