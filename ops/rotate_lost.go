@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
@@ -121,4 +122,35 @@ func (r *Rotator) trimSurplus(ctx context.Context, req RotateRequest, plan *Rota
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("drained %s away to restore the original desired capacity %d", strings.Join(sortedIDs(pick), ", "), run.Orig.Desired))
 	return r.drainer().WaitDeregistered(ctx, plan.Cluster, arns, 10*time.Minute)
+}
+
+// setProtection sets scale-in protection on members of a group. An instance
+// that left the group in the meantime (a Spot interruption between reading
+// the group and this call) makes Auto Scaling refuse the whole call ("The
+// instance … is not part of Auto Scaling group …"): the call is made again
+// for the instances still in it.
+func (r *Rotator) setProtection(ctx context.Context, group string, ids []string, on bool) error {
+	call := func(ids []string) error {
+		_, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group),
+			InstanceIds: ids, ProtectedFromScaleIn: aws.Bool(on)})
+		return err
+	}
+	err := call(ids)
+	if err == nil || !strings.Contains(err.Error(), "is not part of Auto Scaling group") {
+		return err
+	}
+	g, derr := r.describeGroup(ctx, group)
+	if derr != nil {
+		return err
+	}
+	var still []string
+	for _, id := range ids {
+		if m, ok := findMember(g, id); ok && liveMember(m) {
+			still = append(still, id)
+		}
+	}
+	if len(still) == 0 {
+		return nil
+	}
+	return call(still)
 }

@@ -524,8 +524,7 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagProtected, run.ID)}); err != nil {
 			return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
 		}
-		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
-			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(true)}); err != nil {
+		if err := r.setProtection(ctx, plan.ASG, chunk, true); err != nil {
 			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 		}
 		r.emit(plan.Cluster, EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
@@ -640,8 +639,7 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 	sort.Strings(unprotect)
 	for start := 0; start < len(unprotect); start += 50 {
 		chunk := unprotect[start:min(start+50, len(unprotect))]
-		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
-			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
+		if err := r.setProtection(ctx, plan.ASG, chunk, false); err != nil {
 			return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
 		}
 		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}}); err != nil {

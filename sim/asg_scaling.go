@@ -383,6 +383,9 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		Protected: g.NewInstancesProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
 		LTVersion: num, LaunchTime: s.now, Seq: inst.Seq}
 	g.Members[inst.ID] = m
+	if spot {
+		s.countSpotLaunch(g, inst.ID)
+	}
 	m.ActivityID = s.asgAddActivity(g, "Launching a new EC2 instance: "+inst.ID, cause, s.activityDetails(az))
 	why := "desired capacity"
 	if surge {

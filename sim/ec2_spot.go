@@ -24,6 +24,25 @@ const SpotNotice = 2 * time.Minute
 
 func init() {
 	registerEvent("ec2.spotInterruption", (*Sim).ec2OnSpotInterruption)
+	registerEvent("ec2.spotNotice", func(s *Sim, id string) { _ = s.interruptSpot(id) })
+}
+
+// SpotInterruptionSpec has EC2 reclaim the Launch-th Spot instance a group
+// launches after the world loads, After (default 1m) once it has booted: a
+// Spot interruption that lands mid-rotation, at the same point of the run
+// whatever the speed of the calls.
+type SpotInterruptionSpec struct {
+	Launch int      `json:"launch"`
+	After  Duration `json:"after,omitempty"`
+}
+
+// countSpotLaunch counts a group's Spot launch and schedules the world's
+// interruption when it is the one.
+func (s *Sim) countSpotLaunch(g *asgGroup, id string) {
+	g.SpotLaunches++
+	if g.InterruptLaunch > 0 && g.SpotLaunches == g.InterruptLaunch {
+		s.after(s.Timings.InstanceBoot.D()+g.InterruptAfter, "ec2.spotNotice", id)
+	}
 }
 
 // InterruptSpotInstance sends the interruption notice to a running Spot

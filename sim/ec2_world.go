@@ -241,6 +241,15 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 		}
 		g.Mixed = m
 	}
+	if si := spec.SpotInterruption; si != nil {
+		if si.Launch < 1 {
+			return fmt.Errorf("spotInterruption: launch must be 1 or more (the n-th Spot instance launched)")
+		}
+		g.InterruptLaunch, g.InterruptAfter = si.Launch, si.After.D()
+		if g.InterruptAfter <= 0 {
+			g.InterruptAfter = time.Minute
+		}
+	}
 	s.ec2.Groups[g.Name] = g
 
 	groups := spec.Instances

@@ -143,6 +143,9 @@ type ASGSpec struct {
 	// MixedInstancesPolicy, when set, makes the group launch through the
 	// policy (LaunchTemplate above is the policy's template; see asg_mixed.go).
 	MixedInstancesPolicy *MixedInstancesPolicySpec `json:"mixedInstancesPolicy,omitempty"`
+	// SpotInterruption, when set, has EC2 reclaim one of the Spot instances
+	// the group launches after the world loads (see ec2_spot.go).
+	SpotInterruption *SpotInterruptionSpec `json:"spotInterruption,omitempty"`
 }
 
 // InstanceGroupSpec is a number of like instances of a group.
