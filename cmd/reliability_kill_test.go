@@ -36,6 +36,7 @@ func TestKillAndResume(t *testing.T) {
 	t.Cleanup(builtBinaryCleanup)
 	t.Run("deploy", killDeployCases)
 	t.Run("rotate-ami", killRotateCases)
+	t.Run("rotate-ami-fleet", killFleetCases)
 	t.Run("sigint", killSIGINTCases)
 }
 
