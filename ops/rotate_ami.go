@@ -274,7 +274,10 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 		t := st.templates[0]
 		ami, source = t.Image, fmt.Sprintf("%s resolve:ssm:%s", t.label(), t.Alias)
 	default:
-		param, err := fleet.defaultParameter(st.plan.Cluster)
+		param, err := fleet.defaultParameter(st.plan.Cluster, func(p string) string {
+			ami, _ := r.parameterAMI(ctx, p)
+			return ami
+		})
 		if err != nil {
 			return "", "", err
 		}
@@ -292,11 +295,79 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 	if !ok {
 		return "", "", Inputf("target AMI %s (%s) does not exist in this account and region: check the id, or name another with --ami", ami, source)
 	}
-	if arch := normArch(im.Arch); len(fleet.archs) > 0 && (len(fleet.archs) > 1 || !fleet.archs[arch]) {
-		return "", "", Inputf("target AMI %s (%s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with --ami (or --ssm-parameter)",
-			ami, im.Name, arch, st.plan.Cluster, strings.Join(sortedIDs(fleet.archs), " and "))
+	arch := normArch(im.Arch)
+	launch := r.launchArchs(ctx, st)
+	switch {
+	case len(launch) > 1:
+		return "", "", Inputf("auto scaling group %s launches instance types of two architectures (%s): one AMI cannot serve both; rotate with one template per architecture, or split the group", st.plan.ASG, launchArchList(launch))
+	case len(launch) == 1 && launch[arch] == nil:
+		return "", "", Inputf("target AMI %s (%s, from %s) is %s but auto scaling group %s launches %s: name an AMI of that architecture with --ami (or --ssm-parameter)",
+			ami, im.Name, source, arch, st.plan.ASG, launchArchList(launch))
+	case len(launch) == 0 && len(fleet.archs) > 1:
+		return "", "", Inputf("the instances of cluster %s are %s: one AMI cannot serve both; rotate each architecture's group on its own", st.plan.Cluster, strings.Join(sortedIDs(fleet.archs), " and "))
+	case len(launch) == 0 && len(fleet.archs) == 1 && !fleet.archs[arch]:
+		return "", "", Inputf("target AMI %s (%s, from %s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with --ami (or --ssm-parameter)",
+			ami, im.Name, source, arch, st.plan.Cluster, strings.Join(sortedIDs(fleet.archs), ""))
 	}
 	return ami, source, nil
+}
+
+// launchArchs is the architecture of every instance type the group
+// launches (its templates' and its overrides'), with the types; empty when
+// EC2 does not say (the instances' architecture is then the check).
+func (r *Rotator) launchArchs(ctx context.Context, st *rotateState) map[string][]string {
+	types := map[string]bool{}
+	for _, t := range st.templates {
+		if t.Type != "" && t.Role == "" {
+			types[t.Type] = true
+		}
+	}
+	if mp := st.group.MixedInstancesPolicy; mp != nil && mp.LaunchTemplate != nil && len(mp.LaunchTemplate.Overrides) > 0 {
+		types = map[string]bool{} // the overrides' types replace the template's
+		for _, o := range mp.LaunchTemplate.Overrides {
+			if it := aws.ToString(o.InstanceType); it != "" {
+				types[it] = true
+			}
+		}
+	}
+	out := map[string][]string{}
+	if len(types) == 0 {
+		return out
+	}
+	var its []ec2types.InstanceType
+	for _, t := range sortedIDs(types) {
+		its = append(its, ec2types.InstanceType(t))
+	}
+	var all []ec2types.InstanceTypeInfo
+	p := ec2.NewDescribeInstanceTypesPaginator(r.EC2, &ec2.DescribeInstanceTypesInput{InstanceTypes: its})
+	for p.HasMorePages() {
+		res, err := p.NextPage(ctx)
+		if err != nil {
+			return map[string][]string{}
+		}
+		all = append(all, res.InstanceTypes...)
+	}
+	for _, it := range all {
+		if it.ProcessorInfo == nil {
+			continue
+		}
+		for _, a := range it.ProcessorInfo.SupportedArchitectures {
+			switch a := normArch(string(a)); a {
+			case "x86_64", "arm64":
+				out[a] = append(out[a], string(it.InstanceType))
+			}
+		}
+	}
+	return out
+}
+
+func launchArchList(m map[string][]string) string {
+	var parts []string
+	for _, a := range sortedIDs(m) {
+		sort.Strings(m[a])
+		parts = append(parts, fmt.Sprintf("%s (%s)", a, strings.Join(m[a], ", ")))
+	}
+	return strings.Join(parts, " and ")
 }
 
 func normArch(a string) string {
@@ -384,7 +455,7 @@ func (f *rotateFleet) only() amiFamily {
 
 // defaultParameter is the SSM parameter of the one family the fleet runs,
 // or the reason there is none.
-func (f *rotateFleet) defaultParameter(cluster string) (string, error) {
+func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) string) (string, error) {
 	if len(f.unknown) > 0 {
 		var parts []string
 		for _, ami := range sortedIDs(f.unknown) {
@@ -409,9 +480,13 @@ func (f *rotateFleet) defaultParameter(cluster string) (string, error) {
 			if p == "" {
 				p = "no SSM parameter"
 			}
-			parts = append(parts, fmt.Sprintf("%s on %d instance(s) (%s)", fam, len(f.families[fam]), p))
+			use := p
+			if ami := amiOf(p); ami != "" {
+				use = "--ami " + ami
+			}
+			parts = append(parts, fmt.Sprintf("%s on %d instance(s) (%s)", fam, len(f.families[fam]), use))
 		}
-		return "", Inputf("cluster %s mixes AMI families: %s: rotate to one of them with --ami (or --ssm-parameter naming its parameter)", cluster, strings.Join(parts, "; "))
+		return "", Inputf("cluster %s mixes AMI families: %s: ecsctl does not pick one; re-run with the --ami of the family to keep", cluster, strings.Join(parts, "; "))
 	}
 	fam := f.only()
 	p := fam.parameter()
