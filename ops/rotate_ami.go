@@ -284,7 +284,7 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 		if ami, err = r.parameterAMI(ctx, param); err != nil {
 			return "", "", err
 		}
-		source = "SSM " + param + " (" + fleet.only().String() + ", as the instances run)"
+		source = "SSM " + param + ", for " + fleet.only().String() + " as the instances run"
 	}
 	// The target's architecture must be the instances'.
 	imgs, err := r.describeImages(ctx, []string{ami})
