@@ -267,12 +267,9 @@ func (e *ecsState) dropUnregistered(id string) {
 
 // ecsInstanceAttributes are the attributes an ECS agent reports.
 func (s *Sim) ecsInstanceAttributes(info InstanceInfo) []types.Attribute {
-	arch := "x86_64"
-	if fam, _, ok := strings.Cut(info.InstanceType, "."); ok {
-		if i := strings.IndexAny(fam, "0123456789"); i >= 0 && strings.Contains(fam[i:], "g") {
-			arch = "arm64"
-		}
-	}
+	// ecs.cpu-architecture is x86_64 or arm64 (ECS developer guide,
+	// "Container instance attributes"), the instance type's.
+	arch := archOfType(info.InstanceType)
 	names := []string{
 		"com.amazonaws.ecs.capability.logging-driver.awslogs",
 		"com.amazonaws.ecs.capability.logging-driver.json-file",
