@@ -254,14 +254,15 @@ func (s *Sim) asgPickVictim(g *asgGroup) *asgMember {
 		}
 		cands = append(cands, unprotected[az]...)
 	}
-	curLT, curVersion := g.launchConfig()
-	current := int64(-1)
-	if lt := s.ec2.LaunchTemplates[curLT]; lt != nil {
-		if n, ok := lt.resolve(curVersion); ok {
-			current = n
-		}
-	}
 	outdated := func(m *asgMember) bool {
+		// A mixed group's member is current on its own type's template.
+		curLT, curVersion := g.templateFor(m.InstanceType)
+		current := int64(-1)
+		if lt := s.ec2.LaunchTemplates[curLT]; lt != nil {
+			if n, ok := lt.resolve(curVersion); ok {
+				current = n
+			}
+		}
 		in := s.ec2.Instances[m.InstanceID]
 		return m.LTVersion != current || (in != nil && in.LaunchTemplateID != curLT)
 	}
