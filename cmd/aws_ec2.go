@@ -21,6 +21,7 @@ type ec2Client struct {
 	createLaunchTemplateVersion    func(context.Context, *ec2.CreateLaunchTemplateVersionInput, ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
 	createTags                     func(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 	deleteTags                     func(context.Context, *ec2.DeleteTagsInput, ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
+	describeImages                 func(context.Context, *ec2.DescribeImagesInput, ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 }
 
 func newEC2Client(c *ec2.Client) ec2Client {
@@ -31,6 +32,7 @@ func newEC2Client(c *ec2.Client) ec2Client {
 		createLaunchTemplateVersion:    c.CreateLaunchTemplateVersion,
 		createTags:                     c.CreateTags,
 		deleteTags:                     c.DeleteTags,
+		describeImages:                 c.DescribeImages,
 	}
 }
 
@@ -56,4 +58,8 @@ func (e ec2Client) CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optF
 
 func (e ec2Client) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error) {
 	return e.deleteTags(ctx, in, optFns...)
+}
+
+func (e ec2Client) DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error) {
+	return e.describeImages(ctx, in, optFns...)
 }

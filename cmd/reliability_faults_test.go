@@ -103,6 +103,11 @@ func faultsScenarios() []faultsScenario {
 		{name: "rotate-ami-update-launch-template", world: "small", change: func(w *sim.World) { w.AutoScalingGroups[0].Version = "1" },
 			cluster: "small", asg: "small-ecs",
 			args: with("rotate-ami", "-c", "small", "--yes", "--standalone-tasks", "stop", "--batch", "2", "--update-launch-template")},
+		{name: "rotate-ami-graviton", world: "edge", cluster: sim.EdgeGravitonCluster, asg: sim.EdgeGravitonASG,
+			args: with("rotate-ami", "-c", sim.EdgeGravitonCluster, "--yes")},
+		{name: "rotate-ami-mixed-spot-interruption", world: "edge", change: edgeSpotInterruption,
+			cluster: sim.EdgeMixedCluster, asg: sim.EdgeMixedASG,
+			args: with("rotate-ami", "-c", sim.EdgeMixedCluster, "--yes", "--update-launch-template")},
 		{name: "scale-cluster-out", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "cluster", "-c", "small", "--count", "5", "--yes")},
 		{name: "scale-cluster-in", world: "small", change: minOne, cluster: "small", asg: "small-ecs",
@@ -111,6 +116,17 @@ func faultsScenarios() []faultsScenario {
 			args: with("scale", "service", "-c", "small", "-s", "worker", "--count", "5", "--wait")},
 		{name: "scale-service-update-autoscaling", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "api", "--count", "1", "--update-autoscaling", "--wait")},
+	}
+}
+
+// edgeSpotInterruption has EC2 reclaim the first Spot instance the mixed
+// group launches (a surge instance of the rotation's first batch) a minute
+// after it boots, while the batch drains onto it.
+func edgeSpotInterruption(w *sim.World) {
+	for i := range w.AutoScalingGroups {
+		if w.AutoScalingGroups[i].Name == sim.EdgeMixedASG {
+			w.AutoScalingGroups[i].SpotInterruption = &sim.SpotInterruptionSpec{Launch: 1, After: sim.Duration(time.Minute)}
+		}
 	}
 }
 

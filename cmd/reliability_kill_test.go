@@ -37,6 +37,7 @@ func TestKillAndResume(t *testing.T) {
 	t.Run("deploy", killDeployCases)
 	t.Run("deploy-fargate", killFargateDeployCases)
 	t.Run("rotate-ami", killRotateCases)
+	t.Run("rotate-ami-fleet", killFleetCases)
 	t.Run("sigint", killSIGINTCases)
 }
 

@@ -27,6 +27,8 @@ type drainInstance struct {
 	MemFree        int
 	Ports          map[string]bool // static host ports held (remaining PORTS minus registered)
 	Tasks          []drainTask
+	// Arch is the agent's ecs.cpu-architecture (x86_64, arm64).
+	Arch string
 }
 
 // drainTask is a task on an instance, sized for placement checks.
@@ -93,6 +95,8 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 				in.AZ = aws.ToString(a.Value)
 			case "ecs.instance-type":
 				in.Type = aws.ToString(a.Value)
+			case "ecs.cpu-architecture":
+				in.Arch = aws.ToString(a.Value)
 			}
 		}
 		reg := map[string]bool{}

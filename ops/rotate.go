@@ -49,6 +49,7 @@ type RotateEC2 interface {
 	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
+	DescribeImages(ctx context.Context, in *ec2.DescribeImagesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImagesOutput, error)
 }
 
 // RotateSSM resolves the target AMI from a parameter.
@@ -287,6 +288,13 @@ type rotateState struct {
 	// standalone is the policy for standalone tasks: the request's, else
 	// the resumed run's, else wait.
 	standalone string
+	// templates are the launch templates the group launches from, the
+	// group's first (see rotate_ami.go).
+	templates []rotateTemplate
+	// watch and res, while the batches run: members that left the group
+	// (Spot interruptions) are noticed at every re-check.
+	watch *rotateWatch
+	res   *RotateResult
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -374,29 +382,6 @@ func instanceTags(ctx context.Context, api RotateEC2, ids []string, key string) 
 	return out, nil
 }
 
-// resolveAMI pins the target AMI.
-func (r *Rotator) resolveAMI(ctx context.Context, req RotateRequest) (ami, source string, err error) {
-	if req.AMI != "" {
-		return req.AMI, "--ami", nil
-	}
-	param := req.SSMParameter
-	if param == "" {
-		param = DefaultAMIParameter
-	}
-	out, err := r.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param)})
-	if err != nil {
-		if errCode(err) == "ParameterNotFound" {
-			return "", "", Inputf("SSM parameter %s not found: name the target with --ami or --ssm-parameter", param)
-		}
-		return "", "", fmt.Errorf("get SSM parameter %s: %w", param, err)
-	}
-	v := strings.TrimSpace(aws.ToString(out.Parameter.Value))
-	if !strings.HasPrefix(v, "ami-") {
-		return "", "", Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use --ami", param, truncateRunes(v, 60))
-	}
-	return v, "SSM " + param, nil
-}
-
 func truncateRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
@@ -466,7 +451,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		}
 		plan.RunID = "rot-" + r.clock().Now().UTC().Format("20060102T150405Z")
 		plan.Original = plan.Current
-		plan.TargetAMI, plan.AMISource, err = r.resolveAMI(ctx, req)
+		plan.TargetAMI, plan.AMISource, err = r.resolveTarget(ctx, req, st)
 		if err != nil {
 			return nil, err
 		}
@@ -483,7 +468,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	}
 
 	// The launch template must launch the target AMI.
-	if err := r.checkLaunchTemplate(ctx, req, st); err != nil {
+	if err := r.checkTemplates(ctx, req, st); err != nil {
 		return nil, err
 	}
 
@@ -569,55 +554,6 @@ func sortedServices(dc *drainCluster) []types.Service {
 		out = append(out, dc.Services[n])
 	}
 	return out
-}
-
-// checkLaunchTemplate resolves the ASG's launch template version and
-// refuses (or plans a new version) when it does not launch the target AMI.
-func (r *Rotator) checkLaunchTemplate(ctx context.Context, req RotateRequest, st *rotateState) error {
-	g, plan := st.group, st.plan
-	spec := g.LaunchTemplate
-	if spec == nil && g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil {
-		spec = g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
-	}
-	if spec == nil {
-		return Inputf("auto scaling group %s has no launch template (launch configurations are not supported): move it to a launch template", plan.ASG)
-	}
-	version := aws.ToString(spec.Version)
-	if version == "" {
-		version = "$Default"
-	}
-	in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{version}}
-	if spec.LaunchTemplateId != nil {
-		in.LaunchTemplateId = spec.LaunchTemplateId
-	} else {
-		in.LaunchTemplateName = spec.LaunchTemplateName
-	}
-	out, err := r.EC2.DescribeLaunchTemplateVersions(ctx, in)
-	if err != nil {
-		return fmt.Errorf("describe launch template %s%s version %s: %w", aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.LaunchTemplateId), version, err)
-	}
-	if len(out.LaunchTemplateVersions) == 0 || out.LaunchTemplateVersions[0].LaunchTemplateData == nil {
-		return fmt.Errorf("launch template %s%s has no version %s", aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.LaunchTemplateId), version)
-	}
-	v := out.LaunchTemplateVersions[0]
-	st.ltID = aws.ToString(v.LaunchTemplateId)
-	st.ltSource = strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10)
-	st.ltAMI = aws.ToString(v.LaunchTemplateData.ImageId)
-	st.ltType = string(v.LaunchTemplateData.InstanceType)
-	plan.LaunchTemplate = aws.ToString(v.LaunchTemplateName)
-	plan.LaunchTemplateVersion = version
-	if version != st.ltSource {
-		plan.LaunchTemplateVersion = version + " → " + st.ltSource
-	}
-	if st.ltAMI == plan.TargetAMI {
-		return nil
-	}
-	if !req.UpdateLaunchTemplate {
-		return Inputf("launch template %s version %s launches %s, not the target %s: new instances would come up old; re-run with --update-launch-template (new version, ASG pointed at it) or fix the template", plan.LaunchTemplate, plan.LaunchTemplateVersion, st.ltAMI, plan.TargetAMI)
-	}
-	plan.UpdateLaunchTemplate = true
-	plan.Notes = append(plan.Notes, fmt.Sprintf("launch template %s: a new version from version %s with image %s, and the ASG set to launch it", plan.LaunchTemplate, st.ltSource, plan.TargetAMI))
-	return nil
 }
 
 // checkGroupState reports suspended processes, refreshes, protection and

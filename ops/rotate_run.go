@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,19 +113,9 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState) (rotateRun, error) {
 	plan := st.plan
 	if plan.UpdateLaunchTemplate {
-		out, err := r.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-			LaunchTemplateId: aws.String(st.ltID), SourceVersion: aws.String(st.ltSource),
-			VersionDescription: aws.String("ecsctl rotate-ami " + plan.RunID + ": " + plan.TargetAMI),
-			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(plan.TargetAMI)}})
-		if err != nil {
-			return rotateRun{}, fmt.Errorf("create launch template version of %s with %s: %w", plan.LaunchTemplate, plan.TargetAMI, err)
+		if err := r.updateTemplates(ctx, st); err != nil {
+			return rotateRun{}, err
 		}
-		v := strconv.FormatInt(aws.ToInt64(out.LaunchTemplateVersion.VersionNumber), 10)
-		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG),
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(st.ltID), Version: aws.String(v)}}); err != nil {
-			return rotateRun{}, fmt.Errorf("point auto scaling group %s at launch template %s version %s: %w", plan.ASG, plan.LaunchTemplate, v, err)
-		}
-		r.emit(plan.Cluster, EventInfo, "launch template %s version %s launches %s; %s now uses it", plan.LaunchTemplate, v, plan.TargetAMI, plan.ASG)
 	}
 	suspended := false
 	for _, p := range st.group.SuspendedProcesses {
@@ -219,20 +208,21 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	}
 	drainer := r.drainer()
 	var gone []string // container instances of terminated batches
+	watch := &rotateWatch{}
+	st.watch, st.res = watch, res
 	for b := 1; b <= plan.Batches; b++ {
-		pending := pendingFrom(plan, b)
-		var batchIDs []string
-		for _, pi := range plan.Instances {
-			if pi.Batch == b && pi.State != "replaced" {
-				batchIDs = append(batchIDs, pi.InstanceID)
-			}
-		}
-		if len(batchIDs) == 0 {
-			continue // done before a resume
-		}
 		g, err := r.describeGroup(ctx, plan.ASG)
 		if err != nil {
 			return interrupted(ctx, err)
+		}
+		// Instances EC2 reclaimed (Spot) are absorbed, not a changed fleet:
+		// the group replaces them and the batch goes on without them.
+		r.absorbLost(ctx, plan, g, watch, res)
+		watch.acceptLostSurplus(g, &expect)
+		pending := pendingFrom(plan, b)
+		batchIDs := batchOf(plan, b)
+		if len(batchIDs) == 0 {
+			continue // done before a resume, or every instance of it reclaimed
 		}
 		// The group and the plan's instances first, before any scale-out for
 		// this batch (the cluster is read again once the instances are up).
@@ -275,8 +265,13 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 			return err
 		}
 		var batch []*drainInstance
-		for _, id := range batchIDs {
-			batch = append(batch, dc.ByEC2[id])
+		for _, id := range batchOf(plan, b) { // less any reclaimed while the new instances booted
+			if in := dc.ByEC2[id]; in != nil {
+				batch = append(batch, in)
+			}
+		}
+		if len(batch) == 0 {
+			continue
 		}
 		if err := r.gate(ctx, req, dc, oldSet, batch, b); err != nil {
 			return err
@@ -319,6 +314,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, 10*time.Minute); err != nil {
 		return err
 	}
+	if err := r.trimSurplus(ctx, req, plan, run, watch, res); err != nil {
+		return err
+	}
 	if run.Suspended {
 		if err := r.balance(ctx, req, plan, run, res); err != nil {
 			return err
@@ -327,15 +325,32 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	return r.finish(ctx, run, plan, res)
 }
 
-// pendingFrom lists the plan's instances not yet replaced in batches b and later.
+// pendingFrom lists the plan's instances not yet replaced (nor reclaimed)
+// in batches b and later.
 func pendingFrom(plan *RotatePlan, b int) []string {
 	var out []string
 	for _, pi := range plan.Instances {
-		if pi.Batch >= b && pi.State != "replaced" {
+		if pi.Batch >= b && !planInstanceDone(pi) {
 			out = append(out, pi.InstanceID)
 		}
 	}
 	return out
+}
+
+// batchOf lists batch b's instances still to drain.
+func batchOf(plan *RotatePlan, b int) []string {
+	var out []string
+	for _, pi := range plan.Instances {
+		if pi.Batch == b && !planInstanceDone(pi) {
+			out = append(out, pi.InstanceID)
+		}
+	}
+	return out
+}
+
+// planInstanceDone: replaced by the run, or lost to a Spot interruption.
+func planInstanceDone(pi RotatePlanInstance) bool {
+	return pi.State == "replaced" || pi.State == "lost"
 }
 
 // drainEarly overlaps batch b+1's drain with the end of batch b's: once
@@ -352,7 +367,7 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 	plan := st.plan
 	var next []string
 	for _, pi := range plan.Instances {
-		if pi.Batch == b+1 && pi.State != "replaced" {
+		if pi.Batch == b+1 && !planInstanceDone(pi) {
 			next = append(next, pi.InstanceID)
 		}
 	}
@@ -458,6 +473,17 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 	g, err := r.describeGroup(ctx, st.plan.ASG)
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	if st.watch != nil {
+		r.absorbLost(ctx, st.plan, g, st.watch, st.res)
+		var still []string
+		for _, id := range pending {
+			if !st.watch.spot[id] {
+				still = append(still, id)
+			}
+		}
+		pending = still
+		st.watch.acceptLostSurplus(g, &expect)
 	}
 	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
 	if len(changes) > 0 {
@@ -709,8 +735,7 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagProtected, run.ID)}); err != nil {
 			return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
 		}
-		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
-			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(true)}); err != nil {
+		if err := r.setProtection(ctx, plan.ASG, chunk, true); err != nil {
 			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 		}
 		r.emit(plan.Cluster, EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
@@ -825,8 +850,7 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 	sort.Strings(unprotect)
 	for start := 0; start < len(unprotect); start += 50 {
 		chunk := unprotect[start:min(start+50, len(unprotect))]
-		if _, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(plan.ASG),
-			InstanceIds: chunk, ProtectedFromScaleIn: aws.Bool(false)}); err != nil {
+		if err := r.setProtection(ctx, plan.ASG, chunk, false); err != nil {
 			return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
 		}
 		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}}); err != nil {

@@ -103,7 +103,9 @@ func (s *Sim) asgGroupOut(g *asgGroup, withInstances bool) astypes.AutoScalingGr
 	if g.MaxInstanceLifetime > 0 {
 		out.MaxInstanceLifetime = aws.Int32(g.MaxInstanceLifetime)
 	}
-	if lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]; lt != nil {
+	if g.Mixed != nil {
+		out.MixedInstancesPolicy = s.mixedPolicyOut(g)
+	} else if lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]; lt != nil {
 		out.LaunchTemplate = &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.ID), LaunchTemplateName: aws.String(lt.Name), Version: aws.String(g.Version)}
 	}
 	var subnets []string
@@ -292,8 +294,18 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 	if err != nil {
 		return nil, err
 	}
-	if in.LaunchConfigurationName != nil || in.MixedInstancesPolicy != nil {
-		return nil, validationError("The sandbox's groups launch from launch templates only; LaunchConfigurationName and MixedInstancesPolicy are not supported.")
+	if in.LaunchConfigurationName != nil {
+		return nil, validationError("The sandbox's groups launch from launch templates only; LaunchConfigurationName is not supported.")
+	}
+	if in.LaunchTemplate != nil && in.MixedInstancesPolicy != nil {
+		return nil, errLaunchSources() // mutually exclusive (see asg_mixed.go)
+	}
+	var mixed *asgMixed
+	var mixedLT, mixedVersion string
+	if in.MixedInstancesPolicy != nil {
+		if mixed, mixedLT, mixedVersion, err = s.parseMixedUpdate(g, in.MixedInstancesPolicy); err != nil {
+			return nil, err
+		}
 	}
 	newMin, newMax := g.Min, g.Max
 	if in.MinSize != nil {
@@ -336,6 +348,9 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 		}
 		ltID = lt.ID
 	}
+	if mixed != nil {
+		ltID, version = mixedLT, mixedVersion
+	}
 	azs := g.AZs
 	if len(in.AvailabilityZones) > 0 {
 		for _, az := range in.AvailabilityZones {
@@ -359,6 +374,16 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 		s.rec.timeline(s.now, "asg.launchTemplate", fmt.Sprintf("%s: launch template %s (%s) version %s", g.Name, lt.ID, lt.Name, version))
 	}
 	g.LaunchTemplateID, g.Version = ltID, version
+	switch {
+	case mixed != nil:
+		s.rec.timeline(s.now, "asg.mixedInstancesPolicy", fmt.Sprintf("%s: mixed instances policy overrides %s", g.Name, s.describeMixed(mixed)))
+		g.Mixed = mixed
+	case in.LaunchTemplate != nil && g.Mixed != nil:
+		// A top-level launch template replaces the policy: the group
+		// launches one type, On-Demand only, from then on.
+		s.rec.timeline(s.now, "asg.mixedInstancesPolicy", g.Name+": mixed instances policy replaced by a launch template")
+		g.Mixed = nil
+	}
 	g.Min, g.Max = newMin, newMax
 	if !sameStrings(azs, g.AZs) {
 		g.AZs = azs

@@ -254,14 +254,15 @@ func (s *Sim) asgPickVictim(g *asgGroup) *asgMember {
 		}
 		cands = append(cands, unprotected[az]...)
 	}
-	curLT, curVersion := g.launchConfig()
-	current := int64(-1)
-	if lt := s.ec2.LaunchTemplates[curLT]; lt != nil {
-		if n, ok := lt.resolve(curVersion); ok {
-			current = n
-		}
-	}
 	outdated := func(m *asgMember) bool {
+		// A mixed group's member is current on its own type's template.
+		curLT, curVersion := g.templateFor(m.InstanceType)
+		current := int64(-1)
+		if lt := s.ec2.LaunchTemplates[curLT]; lt != nil {
+			if n, ok := lt.resolve(curVersion); ok {
+				current = n
+			}
+		}
 		in := s.ec2.Instances[m.InstanceID]
 		return m.LTVersion != current || (in != nil && in.LaunchTemplateID != curLT)
 	}
@@ -335,6 +336,11 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		return apiErr("LaunchFailed", "%s", msg)
 	}
 	ltID, version := g.launchConfig()
+	itype, spot := "", false
+	if g.Mixed != nil {
+		itype, spot = s.mixedNextLaunch(g)
+		ltID, version = g.templateFor(itype)
+	}
 	lt := s.ec2.LaunchTemplates[ltID]
 	if lt == nil {
 		return fail(fmt.Sprintf("The specified launch template, with template ID %s, does not exist. Launching EC2 instance failed.", ltID))
@@ -344,11 +350,21 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		return fail(fmt.Sprintf("Could not find launch template version %s for template %s. Launching EC2 instance failed.", version, lt.ID))
 	}
 	v := lt.version(num)
-	if v.ImageID == "" || s.ec2.Images[v.ImageID] == nil {
-		return fail(fmt.Sprintf("The image id '[%s]' does not exist. Launching EC2 instance failed.", v.ImageID))
+	image, err := s.resolveImageAlias(v.ImageID)
+	if err != nil {
+		return fail(err.Error() + " Launching EC2 instance failed.")
 	}
-	if _, ok := s.instanceType(v.InstanceType); !ok {
-		return fail(fmt.Sprintf("The instance type '%s' is not supported. Launching EC2 instance failed.", v.InstanceType))
+	if image == "" || s.ec2.Images[image] == nil {
+		return fail(fmt.Sprintf("The image id '[%s]' does not exist. Launching EC2 instance failed.", image))
+	}
+	if itype == "" {
+		itype = v.InstanceType
+	}
+	if _, ok := s.instanceType(itype); !ok {
+		return fail(fmt.Sprintf("The instance type '%s' is not supported. Launching EC2 instance failed.", itype))
+	}
+	if msg := s.archMismatch(image, itype); msg != "" {
+		return fail(msg + " Launching EC2 instance failed.")
 	}
 	if az == "" {
 		az = g.launchAZ()
@@ -362,12 +378,15 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 	}
 	inst := s.ec2NewInstance(newInstance{
 		AZ: az, LT: lt, Version: v, ASG: g.Name, Tags: tags,
-		LaunchTime: s.now, Running: false,
+		LaunchTime: s.now, Running: false, ImageID: image, InstanceType: itype, Spot: spot,
 	})
 	m := &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "Pending", Health: "Healthy",
 		Protected: g.NewInstancesProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
 		LTVersion: num, LaunchTime: s.now, Seq: inst.Seq}
 	g.Members[inst.ID] = m
+	if spot {
+		s.countSpotLaunch(g, inst.ID)
+	}
 	m.ActivityID = s.asgAddActivity(g, "Launching a new EC2 instance: "+inst.ID, cause, s.activityDetails(az))
 	why := "desired capacity"
 	if surge {

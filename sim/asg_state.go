@@ -50,6 +50,15 @@ type asgGroup struct {
 	DesiredCause string `json:"desiredCause,omitempty"`
 	// BlockedScaleIn is set while every candidate for scale-in is protected.
 	BlockedScaleIn bool `json:"blockedScaleIn,omitempty"`
+	// Mixed is the group's mixed instances policy (nil: it launches from
+	// LaunchTemplateID alone); see asg_mixed.go.
+	Mixed *asgMixed `json:"mixed,omitempty"`
+	// SpotLaunches counts the Spot instances launched since the world
+	// loaded; the InterruptLaunch-th is interrupted InterruptAfter after it
+	// boots (0: none).
+	SpotLaunches    int           `json:"spotLaunches,omitempty"`
+	InterruptLaunch int           `json:"interruptLaunch,omitempty"`
+	InterruptAfter  time.Duration `json:"interruptAfter,omitempty"`
 }
 
 // asgMember is an instance as its group sees it.

@@ -243,6 +243,9 @@ func (s *Sim) ec2InstanceOut(in *ec2Instance) ec2types.Instance {
 	} else {
 		out.PrivateDnsName = aws.String("")
 	}
+	if in.Lifecycle == "spot" {
+		out.InstanceLifecycle = ec2types.InstanceLifecycleTypeSpot
+	}
 	out.StateTransitionReason = aws.String(in.TransitionReason)
 	if in.ReasonCode != "" {
 		out.StateReason = &ec2types.StateReason{Code: aws.String(in.ReasonCode), Message: aws.String(in.ReasonCode + ": " + reasonMessage(in.ReasonCode))}
@@ -256,6 +259,8 @@ func reasonMessage(code string) string {
 		return "User initiated shutdown"
 	case "Server.InternalError":
 		return "Internal error on launch"
+	case "Server.SpotInstanceTermination":
+		return "Spot instance termination"
 	}
 	return code
 }

@@ -146,6 +146,11 @@ type ec2Instance struct {
 	ASG string `json:"asg,omitempty"`
 	// Registered is true once its ECS agent registered.
 	Registered bool `json:"registered,omitempty"`
+	// Lifecycle is "spot" for a Spot instance ("" On-Demand), as
+	// DescribeInstances' InstanceLifecycle.
+	Lifecycle string `json:"lifecycle,omitempty"`
+	// SpotNoticeAt is when a Spot interruption notice arrived (zero: none).
+	SpotNoticeAt time.Time `json:"spotNoticeAt,omitempty"`
 }
 
 // kvTag is a tag (EC2 tags, Auto Scaling tags with PropagateAtLaunch).

@@ -287,7 +287,14 @@ func (s *Sim) ec2DescribeLaunchTemplateVersions(in *ec2.DescribeLaunchTemplateVe
 	for _, k := range page {
 		id, n := parseVersionKey(k)
 		lt := s.ec2.LaunchTemplates[id]
-		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, s.launchTemplateVersionOut(lt, lt.version(n)))
+		v := s.launchTemplateVersionOut(lt, lt.version(n))
+		if aws.ToBool(in.ResolveAlias) && v.LaunchTemplateData.ImageId != nil {
+			// ResolveAlias shows the AMI a resolve:ssm: ImageId launches now.
+			if id, err := s.resolveImageAlias(*v.LaunchTemplateData.ImageId); err == nil {
+				v.LaunchTemplateData.ImageId = aws.String(id)
+			}
+		}
+		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, v)
 	}
 	if more {
 		out.NextToken = pageToken("launch-template-versions", page[len(page)-1])
@@ -382,7 +389,7 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 	// EC2 accepts a version whose image or type it cannot launch and says so
 	// in a warning; launches from it then fail.
 	var warnings []ec2types.ValidationError
-	if nv.ImageID != "" && s.ec2.Images[nv.ImageID] == nil {
+	if nv.ImageID != "" && !strings.HasPrefix(nv.ImageID, imageAliasPrefix) && s.ec2.Images[nv.ImageID] == nil {
 		warnings = append(warnings, ec2types.ValidationError{Code: aws.String("InvalidAMIID.NotFound"),
 			Message: aws.String(fmt.Sprintf("The image id '[%s]' does not exist", nv.ImageID))})
 	}

@@ -88,6 +88,9 @@ func (s *Sim) loadEC2World(w *World) error {
 		}
 		im := &ec2Image{ID: a.ID, Name: a.Name, Description: a.Description, CreationDate: created,
 			OwnerID: s.AccountID, Architecture: archOfImage(a.Name), Registered: s.now}
+		if a.Architecture != "" {
+			im.Architecture = a.Architecture
+		}
 		if im.Name == "" {
 			im.Name = a.ID
 		}
@@ -138,7 +141,7 @@ func (s *Sim) loadEC2World(w *World) error {
 				CreateTime:    s.now.Add(-time.Duration(len(spec.Versions)-j) * 24 * time.Hour),
 				ImageID:       v.ImageID,
 				InstanceType:  v.InstanceType,
-				UserData:      ecsUserData(v.Cluster),
+				UserData:      ecsUserDataSpot(v.Cluster, v.SpotDraining),
 				IamProfileArn: "arn:aws:iam::" + s.AccountID + ":instance-profile/ecsInstanceRole",
 			})
 		}
@@ -231,6 +234,22 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 		}
 		g.Hooks = append(g.Hooks, asgHook{Name: h, Transition: tr})
 	}
+	if spec.MixedInstancesPolicy != nil {
+		m, err := s.loadMixed(spec.MixedInstancesPolicy)
+		if err != nil {
+			return err
+		}
+		g.Mixed = m
+	}
+	if si := spec.SpotInterruption; si != nil {
+		if si.Launch < 1 {
+			return fmt.Errorf("spotInterruption: launch must be 1 or more (the n-th Spot instance launched)")
+		}
+		g.InterruptLaunch, g.InterruptAfter = si.Launch, si.After.D()
+		if g.InterruptAfter <= 0 {
+			g.InterruptAfter = time.Minute
+		}
+	}
 	s.ec2.Groups[g.Name] = g
 
 	groups := spec.Instances
@@ -245,17 +264,34 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 		return fmt.Errorf("instances add up to %d, want desired %d", total, spec.Desired)
 	}
 	next := 0 // round-robin over the group's zones
+	onDemand := 0
 	for gi, ig := range groups {
+		lt := lt
 		ver := ig.LaunchTemplateVersion
 		if ver == "" {
 			ver = version
+		}
+		itype := ig.InstanceType
+		if g.Mixed != nil {
+			if itype == "" {
+				itype = g.Mixed.Overrides[0].InstanceType
+			}
+			o := g.Mixed.overrideFor(itype)
+			if o == nil {
+				return fmt.Errorf("instances[%d]: instance type %s is not one of the mixed instances policy's overrides", gi, itype)
+			}
+			if o.LaunchTemplateID != "" {
+				lt = s.ec2.LaunchTemplates[o.LaunchTemplateID]
+				if ig.LaunchTemplateVersion == "" {
+					ver = o.Version
+				}
+			}
 		}
 		num, ok := lt.resolve(ver)
 		if !ok {
 			return fmt.Errorf("instances[%d]: launch template %s has no version %q", gi, lt.Name, ver)
 		}
 		v := lt.version(num)
-		itype := ig.InstanceType
 		if itype == "" {
 			itype = v.InstanceType
 		}
@@ -272,8 +308,14 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 				}
 			}
 			launched := s.now.Add(-time.Duration(ig.AgeHours * float64(time.Hour)))
+			// A mixed group's first instances fill its On-Demand base; the
+			// rest are Spot (the worlds use 0 % On-Demand above the base).
+			spot := g.Mixed != nil && onDemand >= g.Mixed.OnDemandBase && g.Mixed.OnDemandPct < 100
+			if !spot {
+				onDemand++
+			}
 			inst := s.ec2NewInstance(newInstance{AZ: az, LT: lt, Version: v, ImageID: ig.AMI, InstanceType: itype,
-				ASG: g.Name, Tags: tags, LaunchTime: launched, Running: true})
+				ASG: g.Name, Tags: tags, LaunchTime: launched, Running: true, Spot: spot})
 			g.Members[inst.ID] = &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "InService", Health: "Healthy",
 				Protected: ig.ProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
 				LTVersion: num, LaunchTime: launched, Seq: inst.Seq}
@@ -297,6 +339,8 @@ type newInstance struct {
 	// Running creates it running (world load); otherwise it is pending and
 	// boots InstanceBoot later.
 	Running bool
+	// Spot launches a Spot instance.
+	Spot bool
 }
 
 // ec2NewInstance creates an instance from a launch template version.
@@ -305,6 +349,9 @@ func (s *Sim) ec2NewInstance(spec newInstance) *ec2Instance {
 	image := spec.ImageID
 	if image == "" {
 		image = v.ImageID
+	}
+	if resolved, err := s.resolveImageAlias(image); err == nil {
+		image = resolved // EC2 resolves resolve:ssm: at launch
 	}
 	itype := spec.InstanceType
 	if itype == "" {
@@ -330,6 +377,9 @@ func (s *Sim) ec2NewInstance(spec newInstance) *ec2Instance {
 		LaunchTemplateVersion: v.Number,
 		Cluster:               clusterFromUserData(v.UserData),
 		ASG:                   spec.ASG,
+	}
+	if spec.Spot {
+		inst.Lifecycle = "spot"
 	}
 	if inst.IamProfileArn == "" && v.IamProfileName != "" {
 		inst.IamProfileArn = "arn:aws:iam::" + s.AccountID + ":instance-profile/" + v.IamProfileName

@@ -270,12 +270,9 @@ func (e *ecsState) dropUnregistered(id string) {
 
 // ecsInstanceAttributes are the attributes an ECS agent reports.
 func (s *Sim) ecsInstanceAttributes(info InstanceInfo) []types.Attribute {
-	arch := "x86_64"
-	if fam, _, ok := strings.Cut(info.InstanceType, "."); ok {
-		if i := strings.IndexAny(fam, "0123456789"); i >= 0 && strings.Contains(fam[i:], "g") {
-			arch = "arm64"
-		}
-	}
+	// ecs.cpu-architecture is x86_64 or arm64 (ECS developer guide,
+	// "Container instance attributes"), the instance type's.
+	arch := archOfType(info.InstanceType)
 	names := []string{
 		"com.amazonaws.ecs.capability.logging-driver.awslogs",
 		"com.amazonaws.ecs.capability.logging-driver.json-file",
@@ -373,7 +370,11 @@ func (s *Sim) ecsInstanceGone(instanceID string) {
 		}
 	}
 	if len(unreplaced) > 0 {
-		s.rec.terminatedWithTasks(s.Now(), instanceID, unreplaced, "ec2")
+		by := "ec2"
+		if s.ec2InstanceTerminationCause(instanceID) == spotInterruptionCause {
+			by = spotInterruptionCause // EC2 reclaimed it: not the doing of whoever runs the fleet
+		}
+		s.rec.terminatedWithTasks(s.Now(), instanceID, unreplaced, by)
 	}
 	s.rec.timeline(s.Now(), "instance-deregistered", in.Cluster+": "+instanceID+" terminated")
 	s.after(ecsInactiveInstanceRetention, evInstanceExpire, arn)

@@ -88,6 +88,9 @@ type AMISpec struct {
 	Name         string `json:"name"`
 	CreationDate string `json:"creationDate,omitempty"` // RFC 3339
 	Description  string `json:"description,omitempty"`
+	// Architecture is x86_64, arm64 (as DescribeImages reports it); default:
+	// read from the name ("arm64" or "aarch64" in it: arm64).
+	Architecture string `json:"architecture,omitempty"`
 }
 
 // InstanceTypeSpec sizes an instance type (1024 CPU units per vCPU).
@@ -113,6 +116,10 @@ type LaunchTemplateVersionSpec struct {
 	// the user data, which the sandbox writes accordingly).
 	Cluster     string `json:"cluster"`
 	Description string `json:"description,omitempty"`
+	// SpotDraining writes ECS_ENABLE_SPOT_INSTANCE_DRAINING=true in the
+	// user data: the agent sets its container instance DRAINING when a Spot
+	// interruption notice arrives.
+	SpotDraining bool `json:"spotDraining,omitempty"`
 }
 
 // ASGSpec is an Auto Scaling group and the instances it already has.
@@ -138,6 +145,12 @@ type ASGSpec struct {
 	// LifecycleHooks names the group's lifecycle hooks (terminating hooks
 	// are reported; the sandbox completes them at once).
 	LifecycleHooks []string `json:"lifecycleHooks,omitempty"`
+	// MixedInstancesPolicy, when set, makes the group launch through the
+	// policy (LaunchTemplate above is the policy's template; see asg_mixed.go).
+	MixedInstancesPolicy *MixedInstancesPolicySpec `json:"mixedInstancesPolicy,omitempty"`
+	// SpotInterruption, when set, has EC2 reclaim one of the Spot instances
+	// the group launches after the world loads (see ec2_spot.go).
+	SpotInterruption *SpotInterruptionSpec `json:"spotInterruption,omitempty"`
 }
 
 // InstanceGroupSpec is a number of like instances of a group.
