@@ -56,7 +56,8 @@ func TestDeployLastLogLinesAreTheFailingContainersLast(t *testing.T) {
 	logs.calls = 0
 	w.res.LogLines = nil
 	d.fetchLogLines(context.Background(), DeployRequest{}, w)
-	if len(w.res.LogLines) != 2 || w.res.LogLines[1] != "app: Listening on 0.0.0.0:8080" || logs.calls > 2*logLinesRounds {
+	maxReads := 2 * (logLinesRounds + int(logLinesWait/d.PollInterval) + 1)
+	if len(w.res.LogLines) != 2 || w.res.LogLines[1] != "app: Listening on 0.0.0.0:8080" || logs.calls > maxReads {
 		t.Fatalf("last lines = %q after %d reads", w.res.LogLines, logs.calls)
 	}
 }

@@ -644,10 +644,16 @@ func (d *Deployer) interrupt(w *watch) {
 	w.res.FinishedAt = d.clock().Now()
 }
 
-// logLinesRounds bounds how many times fetchLogLines reads again, one poll
-// interval apart, while the failed container's last lines are not in
-// CloudWatch Logs yet (awslogs flushes a dying container's output late).
-const logLinesRounds = 4
+// logLinesRounds and logLinesWait bound how long fetchLogLines reads
+// again, one poll interval apart, while the failed container's last lines
+// are not in CloudWatch Logs yet (awslogs flushes a dying container's
+// output late): at least this many rounds, and until the account's clock is
+// logLinesWait past the newest stop. Counting on the account's clock, not
+// rounds alone, keeps the bound the same however fast the rounds come.
+const (
+	logLinesRounds = 4
+	logLinesWait   = 2 * time.Minute
+)
 
 // logLinesSettled: the newest line of a failed task's stream counts as its
 // last when it is at most this long before the task stopped.
@@ -679,7 +685,13 @@ func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watc
 	tasks = tasks[:min(3, len(tasks))]
 	var best []string
 	var bestAt int64
-	for round := 0; round < logLinesRounds; round++ {
+	// Until logLinesWait past the newest stop, and never longer than that
+	// from now (a stop time from a skewed clock cannot hold the verdict).
+	waitUntil := d.awsNow().Add(logLinesWait)
+	if stop := tasks[0].StoppedAt; !stop.IsZero() && stop.Add(logLinesWait).Before(waitUntil) {
+		waitUntil = stop.Add(logLinesWait)
+	}
+	for round := 0; round < logLinesRounds || d.awsNow().Before(waitUntil); round++ {
 		if round > 0 {
 			select {
 			case <-ctx.Done():
