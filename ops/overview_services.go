@@ -49,7 +49,16 @@ type ServiceRow struct {
 	MemoryUtilization *float64   `json:"memoryUtilization"`
 	LastEvent         string     `json:"lastEvent"`
 	LastEventAt       *time.Time `json:"lastEventAt,omitempty"`
+	// Controller is the deployment controller (ECS, CODE_DEPLOY,
+	// EXTERNAL); Strategy the ECS controller's deployment strategy
+	// (ROLLING, BLUE_GREEN, LINEAR, CANARY; "" for the other controllers).
+	Controller string `json:"deploymentController"`
+	Strategy   string `json:"deploymentStrategy,omitempty"`
 }
+
+// DeployKind is what is not the default about how the service deploys
+// (see ops.DeployKind), "" for a rolling ECS service.
+func (r ServiceRow) DeployKind() string { return DeployKind(r.Controller, r.Strategy) }
 
 // Services reads every service of a cluster: ListServices pages,
 // DescribeServices by 10 in parallel, the cluster's tasks for sizes and
@@ -135,6 +144,7 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 			Desired: int(s.DesiredCount), Running: int(s.RunningCount), Pending: int(s.PendingCount),
 			TaskDefinition: overviewTaskDefName(aws.ToString(s.TaskDefinition)), Revision: overviewRevision(aws.ToString(s.TaskDefinition)),
 			Deployments: len(s.Deployments),
+			Controller:  ServiceController(s), Strategy: ServiceStrategy(s),
 		}
 		r.State = overviewServiceState(s)
 		if d := primaryDeployment(s); d != nil && d.CreatedAt != nil {

@@ -135,6 +135,7 @@ func (o *Overview) Status(ctx context.Context, cluster, service string, lastEven
 		}
 		st.Deployments = append(st.Deployments, di)
 	}
+	st.Deployments = append(st.Deployments, taskSetInfos(svc)...)
 	st.Events = overviewEvents(svc, lastEvents)
 
 	// The instances the tasks run on (EC2 id), 100 per call.

@@ -188,7 +188,7 @@ func breakerThreshold(svc *ecsService) int32 {
 }
 
 // sdEnd closes a service deployment.
-func (s *Sim) sdEnd(svc *ecsService, sd *ecsSvcDeployment, status types.ServiceDeploymentStatus, reason string) {
+func (s *Sim) sdEnd(_ *ecsService, sd *ecsSvcDeployment, status types.ServiceDeploymentStatus, reason string) {
 	now := s.Now()
 	sd.SD.Status = status
 	sd.SD.UpdatedAt = aws.Time(now)
@@ -199,7 +199,6 @@ func (s *Sim) sdEnd(svc *ecsService, sd *ecsSvcDeployment, status types.ServiceD
 	if status == types.ServiceDeploymentStatusStopped {
 		sd.SD.StoppedAt = aws.Time(now)
 	}
-	s.rec.timeline(now, "service-deployment-"+strings.ToLower(string(status)), svc.Cluster+"/"+s.ecsSvcName(svc)+": "+lastPart(aws.ToString(sd.SD.ServiceDeploymentArn)))
 }
 
 // sdOnCompleted: the deployment depID reached COMPLETED in DescribeServices.
