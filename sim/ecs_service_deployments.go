@@ -158,7 +158,9 @@ func (s *Sim) sdOnNewDeployment(svc *ecsService, d *types.Deployment) {
 		cp := *dc
 		dcCopy = &cp
 	}
-	id := s.randHex(20)
+	// Derived, not drawn: the account's random sequence (task placement,
+	// ages) stays what it was before service deployments were modelled.
+	id := fnvHex(aws.ToString(svc.Svc.ServiceArn)+"/"+sd.Target, 20)
 	sd.SD = types.ServiceDeployment{
 		ServiceDeploymentArn: aws.String(s.arn("ecs", "service-deployment/"+svc.Cluster+"/"+s.ecsSvcName(svc)+"/"+id)),
 		ServiceArn:           svc.Svc.ServiceArn, ClusterArn: svc.Svc.ClusterArn,
