@@ -57,7 +57,7 @@ func blueGreenScenario(t *testing.T) (*scenario, *fakeSDECS, *types.ServiceDeplo
 	}
 	sd := &types.ServiceDeployment{ServiceDeploymentArn: aws.String(testSDArn), Status: types.ServiceDeploymentStatusInProgress,
 		LifecycleStage: types.ServiceDeploymentLifecycleStageScaleUp, DeploymentConfiguration: sc.svc.DeploymentConfiguration,
-		TargetServiceRevision: &types.ServiceRevisionSummary{RequestedTaskCount: 4, RunningTaskCount: 4, RequestedProductionTrafficWeight: aws.Float64(0)},
+		TargetServiceRevision:  &types.ServiceRevisionSummary{RequestedTaskCount: 4, RunningTaskCount: 4, RequestedProductionTrafficWeight: aws.Float64(0)},
 		SourceServiceRevisions: []types.ServiceRevisionSummary{{RunningTaskCount: 4}}}
 	f := &fakeSDECS{fakeECS: sc.fake, describeSD: func(in *ecs.DescribeServiceDeploymentsInput) (*ecs.DescribeServiceDeploymentsOutput, error) {
 		if len(in.ServiceDeploymentArns) != 1 || in.ServiceDeploymentArns[0] != testSDArn {
