@@ -238,3 +238,25 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 		t.Fatalf("after: %s %+v", aws.ToString(after.TaskDefinition), after.Deployments)
 	}
 }
+
+func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeCanaryService, "--tag", sim.DemoNextTag)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if r := decodeResult(t, stdout).Services[0]; r.Outcome != ops.OutcomeSucceeded {
+		t.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
+	}
+	// The canary step (10 % for 3 minutes), then all traffic, then the
+	// bake time: each named in the progress.
+	for _, want := range []string{"CANARY PRODUCTION_TRAFFIC_SHIFT 3m left", "production traffic 10%", "production traffic 100%", "BAKE_TIME 2m left"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("progress never said %q:\n%s", want, stderr)
+		}
+	}
+	sd := sb.latestServiceDeployment(sim.EdgeCanaryService)
+	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 5*time.Minute {
+		t.Fatalf("service deployment %s after %s", sd.Status, aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)))
+	}
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,35 @@ func TestEdgeBlueGreenCrashIsRolledBackByBreaker(t *testing.T) {
 	svc := edgeService(t, s, EdgeBlueGreenService)
 	if len(svc.Deployments) != 1 || aws.ToString(svc.Deployments[0].TaskDefinition) != old {
 		t.Fatalf("after: %+v", svc.Deployments)
+	}
+}
+
+func TestEdgeLinearShiftsInSteps(t *testing.T) {
+	w, err := BuiltinWorld("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range w.Clusters[0].Services {
+		if s := &w.Clusters[0].Services[i]; s.Name == EdgeCanaryService {
+			s.Strategy, s.Canary, s.Linear = "LINEAR", nil, &LinearSpec{StepPercent: 25, StepBakeMinutes: 1}
+		}
+	}
+	s := New(Options{ManualClock: true, Start: testStart})
+	if err := s.LoadWorld(w); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(0)
+	arn := edgeDeploy(t, s, EdgeCanaryService, DemoNextTag)
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String(EdgeCanaryService), TaskDefinition: aws.String(arn)})
+	var weights []float64
+	ok := s.RunUntil(60*time.Minute, 5*time.Second, func() bool {
+		sd := sdCurrent(s.ecs.Clusters[EdgeCluster].Services[EdgeCanaryService])
+		if sd.SD.LifecycleStage == types.ServiceDeploymentLifecycleStageProductionTrafficShift && (len(weights) == 0 || weights[len(weights)-1] != sd.Weight) {
+			weights = append(weights, sd.Weight)
+		}
+		return sd.SD.Status == types.ServiceDeploymentStatusSuccessful
+	})
+	if !ok || fmt.Sprint(weights) != "[25 50 75 100]" {
+		t.Fatalf("successful %v, production weights %v", ok, weights)
 	}
 }
