@@ -260,3 +260,27 @@ func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
 		t.Fatalf("service deployment %s after %s", sd.Status, aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)))
 	}
 }
+
+// A rolling deploy that ecsctl looks at only after ECS has rolled it back
+// and the failed deployment is gone from DescribeServices: the service
+// deployment says what happened and why.
+func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := sb.service("small", "api")
+	// One poll every 5 virtual minutes: by the first, the breaker has
+	// rolled back and the failed deployment's tasks are gone.
+	code, stdout, stderr := run(t, "deploy", "-c", "small", "-s", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "500ms", "-o", "json")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
+		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
+	}
+	if !strings.Contains(r.Reason, "Circuit breaker triggered a rollback") {
+		t.Errorf("reason %q is not the service deployment's", r.Reason)
+	}
+	if after := sb.service("small", "api"); aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
+		t.Errorf("service runs %s", aws.ToString(after.TaskDefinition))
+	}
+}

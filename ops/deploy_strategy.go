@@ -116,10 +116,15 @@ type sdFollow struct {
 // DescribeServices alone, with a note.
 func (d *Deployer) attachServiceDeployment(ctx context.Context, w *watch, svc types.Service) {
 	strategy := ServiceStrategy(svc)
+	api, ok := d.ECS.(ServiceDeploymentAPI)
 	if !ShiftingStrategy(strategy) {
+		// A rolling deploy reads its service deployment only when its
+		// deployment is gone from DescribeServices (rollingGone).
+		if ok && svc.CurrentServiceDeployment != nil {
+			w.sd = &sdFollow{api: api, strategy: strategy, arn: aws.ToString(svc.CurrentServiceDeployment)}
+		}
 		return
 	}
-	api, ok := d.ECS.(ServiceDeploymentAPI)
 	f := &sdFollow{api: api, strategy: strategy, off: !ok}
 	w.sd = f
 	if f.off {
@@ -503,4 +508,45 @@ func taskSetInfos(s types.Service) []DeploymentInfo {
 		out = append(out, di)
 	}
 	return out
+}
+
+// rollingGone explains a rolling deployment that vanished from
+// DescribeServices from its service deployment: ECS rolled it back (the
+// record says why), or it was stopped. It returns false when the record
+// says neither or cannot be read; DescribeServices then decides as before.
+func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch, s types.Service) bool {
+	f := w.sd
+	if f == nil || f.off || f.arn == "" || ShiftingStrategy(f.strategy) || w.phase != phaseDeploy {
+		return false
+	}
+	out, err := f.api.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{f.arn}})
+	if err != nil || len(out.ServiceDeployments) == 0 {
+		if err != nil && !transient(err) {
+			f.off = true
+		}
+		return false
+	}
+	sd := out.ServiceDeployments[0]
+	reason := aws.ToString(sd.StatusReason)
+	switch sd.Status {
+	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress,
+		types.ServiceDeploymentStatusRollbackSuccessful, types.ServiceDeploymentStatusRollbackFailed:
+		primary := primaryDeployment(s)
+		if primary == nil {
+			return false
+		}
+		if rb := sd.Rollback; rb != nil && aws.ToString(rb.Reason) != "" {
+			reason = aws.ToString(rb.Reason)
+		}
+		d.collectStoppedTasksOf(ctx, req, w, s)
+		d.followBreakerRollback(w, primary, reason)
+		return true
+	case types.ServiceDeploymentStatusStopped:
+		if reason == "" {
+			reason = "stopped"
+		}
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s is gone: its service deployment was STOPPED (%s)", w.depID, reason))
+		return true
+	}
+	return false
 }

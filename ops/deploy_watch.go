@@ -171,7 +171,7 @@ func findDeployment(s types.Service, id string) *types.Deployment {
 
 // evaluate looks at one service's state for the watched deployment.
 func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s types.Service) {
-	if w.sd != nil && !w.sd.off && d.evaluateStrategy(ctx, req, w, s) {
+	if w.sd != nil && !w.sd.off && ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
 		return
 	}
 	now := d.clock().Now()
@@ -179,6 +179,9 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	w.res.Desired, w.res.Running = s.DesiredCount, s.RunningCount
 	newEvents := d.emitServiceEvents(w, s)
 	ours := findDeployment(s, w.depID)
+	if ours == nil && d.rollingGone(ctx, req, w, s) {
+		return
+	}
 	if ours == nil {
 		primary := primaryDeployment(s)
 		switch {

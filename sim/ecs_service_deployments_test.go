@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -197,5 +198,33 @@ func TestEdgeLinearShiftsInSteps(t *testing.T) {
 	})
 	if !ok || fmt.Sprint(weights) != "[25 50 75 100]" {
 		t.Fatalf("successful %v, production weights %v", ok, weights)
+	}
+}
+
+// A sandbox saved in the middle of a blue/green deployment resumes it.
+func TestEdgeBlueGreenSurvivesSaveAndLoad(t *testing.T) {
+	s := newEdgeSim(t)
+	arn := edgeDeploy(t, s, EdgeBlueGreenService, DemoNextTag)
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String(EdgeBlueGreenService), TaskDefinition: aws.String(arn)})
+	if !s.RunUntil(30*time.Minute, 5*time.Second, func() bool {
+		return sdCurrent(s.ecs.Clusters[EdgeCluster].Services[EdgeBlueGreenService]).SD.LifecycleStage == types.ServiceDeploymentLifecycleStageBakeTime
+	}) {
+		t.Fatal("never reached bake time")
+	}
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Load(&buf, Options{ManualClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s2.RunUntil(30*time.Minute, 5*time.Second, func() bool {
+		return sdCurrent(s2.ecs.Clusters[EdgeCluster].Services[EdgeBlueGreenService]).SD.Status == types.ServiceDeploymentStatusSuccessful
+	}) {
+		t.Fatalf("loaded sandbox never finished: %+v", currentSD(t, s2, EdgeBlueGreenService))
+	}
+	if svc := edgeService(t, s2, EdgeBlueGreenService); len(svc.Deployments) != 1 || aws.ToString(svc.TaskDefinition) != arn {
+		t.Fatalf("after: %+v", svc.Deployments)
 	}
 }
