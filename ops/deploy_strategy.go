@@ -413,7 +413,7 @@ func fmtLeft(d time.Duration) string {
 // back with UpdateService).
 func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req DeployRequest, w *watch) bool {
 	f := w.sd
-	if f == nil || f.off || f.arn == "" {
+	if f == nil || f.off || f.arn == "" || !ShiftingStrategy(f.strategy) {
 		return false
 	}
 	if f.status != types.ServiceDeploymentStatusInProgress && f.status != types.ServiceDeploymentStatusPending && f.status != "" {
