@@ -93,6 +93,9 @@ func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
 			if r.Controller != w[0] || r.Strategy != w[1] {
 				t.Errorf("%s: controller %q strategy %q, want %v", r.Name, r.Controller, r.Strategy, w)
 			}
+			if r.AgeSeconds <= 0 {
+				t.Errorf("%s: no age (a task-set service's is its PRIMARY task set's)", r.Name)
+			}
 			delete(want, r.Name)
 		}
 	}

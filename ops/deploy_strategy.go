@@ -78,7 +78,7 @@ func DeployKind(controller, strategy string) string {
 }
 
 // ControllerRefusal is the one-line refusal for a service whose controller
-// ecsctl cannot drive (verb: "deploy", "roll back", "force a new deployment of").
+// ecsctl cannot drive (verb: "deploy" or "roll back").
 func ControllerRefusal(cluster string, s types.Service, verb string) error {
 	name := cluster + "/" + aws.ToString(s.ServiceName)
 	switch ServiceController(s) {
@@ -87,9 +87,9 @@ func ControllerRefusal(cluster string, s types.Service, verb string) error {
 		if verb == "roll back" {
 			fix = "roll back in CodeDeploy (aws deploy stop-deployment --auto-rollback-enabled, or a new CodeDeploy deployment of the previous task definition)"
 		}
-		return Inputf("service %s uses the CODE_DEPLOY deployment controller, so ecsctl cannot %s it (ECS refuses a task definition change outside CodeDeploy): %s", name, verb, fix)
+		return Inputf("service %s uses the CODE_DEPLOY deployment controller, which ecsctl does not %s (ECS refuses a task definition change outside CodeDeploy): %s", name, verb, fix)
 	case string(types.DeploymentControllerTypeExternal):
-		return Inputf("service %s uses the EXTERNAL deployment controller, so ecsctl cannot %s it (its task sets belong to your controller): use your external controller (CreateTaskSet, UpdateServicePrimaryTaskSet)", name, verb)
+		return Inputf("service %s uses the EXTERNAL deployment controller, which ecsctl does not %s (its task sets belong to your controller): use your external controller (CreateTaskSet, UpdateServicePrimaryTaskSet)", name, verb)
 	}
 	return nil
 }
@@ -549,4 +549,15 @@ func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch,
 		return true
 	}
 	return false
+}
+
+// primaryTaskSetCreated is when the PRIMARY task set of a CODE_DEPLOY or
+// EXTERNAL service was created (its "deployed at"), or nil.
+func primaryTaskSetCreated(s types.Service) *time.Time {
+	for _, ts := range s.TaskSets {
+		if aws.ToString(ts.Status) == "PRIMARY" {
+			return ts.CreatedAt
+		}
+	}
+	return nil
 }

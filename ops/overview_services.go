@@ -150,6 +150,9 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 		if d := primaryDeployment(s); d != nil && d.CreatedAt != nil {
 			r.DeployedAt = d.CreatedAt.UTC()
 			r.AgeSeconds = int64(now.Sub(*d.CreatedAt) / time.Second)
+		} else if at := primaryTaskSetCreated(s); at != nil {
+			r.DeployedAt = at.UTC()
+			r.AgeSeconds = int64(now.Sub(*at) / time.Second)
 		}
 		if len(s.Events) > 0 {
 			e := s.Events[0]
