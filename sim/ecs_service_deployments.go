@@ -53,6 +53,7 @@ func init() {
 	register(SvcECS, "ListServiceDeployments", (*Sim).ecsListServiceDeployments)
 	register(SvcECS, "DescribeServiceDeployments", (*Sim).ecsDescribeServiceDeployments)
 	register(SvcECS, "StopServiceDeployment", (*Sim).ecsStopServiceDeployment)
+	register(SvcECS, "DescribeServiceRevisions", (*Sim).ecsDescribeServiceRevisions)
 	register(SvcECS, "DescribeTaskSets", (*Sim).ecsDescribeTaskSets)
 	registerEvent(evSDStage, func(s *Sim, key string) {
 		if svc := s.ecsServiceByArn(key); svc != nil && aws.ToString(svc.Svc.Status) == "ACTIVE" {
@@ -182,6 +183,56 @@ func (s *Sim) sdOnNewDeployment(svc *ecsService, d *types.Deployment) {
 	if len(svc.SvcDeployments) > 100 {
 		svc.SvcDeployments = svc.SvcDeployments[len(svc.SvcDeployments)-100:]
 	}
+	s.sdNewRevision(svc, d)
+}
+
+// sdNewRevision records the service revision a deployment deploys: its task
+// definition, images and load balancers (service-revision.html). A
+// rollback creates none; it redeploys an earlier one.
+func (s *Sim) sdNewRevision(svc *ecsService, d *types.Deployment) {
+	rev := types.ServiceRevision{
+		ServiceRevisionArn: aws.String(s.revisionArn(svc, aws.ToString(d.Id))), ServiceArn: svc.Svc.ServiceArn, ClusterArn: svc.Svc.ClusterArn,
+		TaskDefinition: d.TaskDefinition, LaunchType: d.LaunchType, CreatedAt: d.CreatedAt,
+		LoadBalancers: nonNilSlice(svc.Svc.LoadBalancers), ServiceRegistries: []types.ServiceRegistry{}, ContainerImages: []types.ContainerImage{},
+	}
+	if td := s.ecsLookupTaskDef(aws.ToString(d.TaskDefinition)); td != nil {
+		for _, c := range td.TD.ContainerDefinitions {
+			rev.ContainerImages = append(rev.ContainerImages, types.ContainerImage{ContainerName: c.Name, Image: c.Image})
+		}
+	}
+	svc.SvcRevisions = append(svc.SvcRevisions, rev)
+	if len(svc.SvcRevisions) > 100 {
+		svc.SvcRevisions = svc.SvcRevisions[len(svc.SvcRevisions)-100:]
+	}
+}
+
+func (s *Sim) ecsDescribeServiceRevisions(in *ecs.DescribeServiceRevisionsInput) (*ecs.DescribeServiceRevisionsOutput, error) {
+	if len(in.ServiceRevisionArns) == 0 {
+		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot be empty.")
+	}
+	if len(in.ServiceRevisionArns) > 20 {
+		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot have more than 20 elements.")
+	}
+	out := &ecs.DescribeServiceRevisionsOutput{ServiceRevisions: []types.ServiceRevision{}, Failures: []types.Failure{}}
+	for _, a := range in.ServiceRevisionArns {
+		found := false
+		if i := strings.Index(a, ":service-revision/"); i >= 0 {
+			if parts := strings.Split(a[i+len(":service-revision/"):], "/"); len(parts) == 3 {
+				if c := s.ecs.Clusters[parts[0]]; c != nil && c.Services[parts[1]] != nil {
+					for _, r := range c.Services[parts[1]].SvcRevisions {
+						if aws.ToString(r.ServiceRevisionArn) == a {
+							out.ServiceRevisions = append(out.ServiceRevisions, r)
+							found = true
+						}
+					}
+				}
+			}
+		}
+		if !found {
+			out.Failures = append(out.Failures, types.Failure{Arn: aws.String(a), Reason: aws.String("MISSING")})
+		}
+	}
+	return out, nil
 }
 
 func breakerThreshold(svc *ecsService) int32 {
@@ -259,7 +310,12 @@ func (s *Sim) sdStartRollback(svc *ecsService, sd *ecsSvcDeployment, to, reason 
 	sd.SD.Status = types.ServiceDeploymentStatusRollbackInProgress
 	sd.SD.StatusReason = aws.String(reason)
 	sd.SD.UpdatedAt = aws.Time(now)
-	sd.SD.Rollback = &types.Rollback{Reason: aws.String(reason), StartedAt: aws.Time(now), ServiceRevisionArn: aws.String(s.revisionArn(svc, to))}
+	// ECS rolls back to an existing revision: the one that ran before.
+	rev := s.revisionArn(svc, to)
+	if len(sd.SD.SourceServiceRevisions) > 0 {
+		rev = aws.ToString(sd.SD.SourceServiceRevisions[0].Arn)
+	}
+	sd.SD.Rollback = &types.Rollback{Reason: aws.String(reason), StartedAt: aws.Time(now), ServiceRevisionArn: aws.String(rev)}
 }
 
 // sdRollbackToBlue rolls a strategy deployment back: production traffic
@@ -735,6 +791,9 @@ func (s *Sim) sdBackdate(svc *ecsService, created, done time.Time) {
 		if sd.SD.FinishedAt != nil {
 			sd.SD.FinishedAt = aws.Time(done)
 		}
+	}
+	for i := range svc.SvcRevisions {
+		svc.SvcRevisions[i].CreatedAt = aws.Time(created)
 	}
 }
 

@@ -228,3 +228,49 @@ func TestEdgeBlueGreenSurvivesSaveAndLoad(t *testing.T) {
 		t.Fatalf("after: %+v", svc.Deployments)
 	}
 }
+
+// A rolling deployment stopped with ROLLBACK redeploys the revision that ran
+// before (no new revision); the history lists both records, newest first,
+// and the revisions name their task definitions and images.
+func TestRollingStopServiceDeploymentRollsBack(t *testing.T) {
+	s := newEdgeSim(t)
+	old := aws.ToString(edgeService(t, s, "web").TaskDefinition)
+	arn := edgeDeploy(t, s, "web", DemoNextTag)
+	mustCall(t, s, (*Sim).ecsUpdateService, &ecs.UpdateServiceInput{Cluster: aws.String(EdgeCluster), Service: aws.String("web"), TaskDefinition: aws.String(arn)})
+	sd := currentSD(t, s, "web")
+	if sd.Status != types.ServiceDeploymentStatusInProgress || sd.LifecycleStage != "" {
+		t.Fatalf("new rolling service deployment: %s %q", sd.Status, sd.LifecycleStage)
+	}
+	if _, err := lockedCall(s, (*Sim).ecsStopServiceDeployment, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: sd.ServiceDeploymentArn, StopType: "SIDEWAYS"}); err == nil {
+		t.Fatal("an unknown stopType was accepted")
+	}
+	mustCall(t, s, (*Sim).ecsStopServiceDeployment, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: sd.ServiceDeploymentArn, StopType: types.StopServiceDeploymentStopTypeRollback})
+	if !s.RunUntil(30*time.Minute, 5*time.Second, func() bool {
+		return sdCurrent(s.ecs.Clusters[EdgeCluster].Services["web"]).SD.Status == types.ServiceDeploymentStatusRollbackSuccessful
+	}) {
+		t.Fatalf("never rolled back: %+v", currentSD(t, s, "web"))
+	}
+	if svc := edgeService(t, s, "web"); aws.ToString(svc.TaskDefinition) != old || len(svc.Deployments) != 1 {
+		t.Fatalf("after: %s %+v", aws.ToString(svc.TaskDefinition), svc.Deployments)
+	}
+	list := mustCall(t, s, (*Sim).ecsListServiceDeployments, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(EdgeCluster), Service: aws.String("web")})
+	if len(list.ServiceDeployments) != 2 || list.ServiceDeployments[0].Status != types.ServiceDeploymentStatusRollbackSuccessful ||
+		list.ServiceDeployments[1].Status != types.ServiceDeploymentStatusSuccessful {
+		t.Fatalf("history: %+v", list.ServiceDeployments)
+	}
+	ok := mustCall(t, s, (*Sim).ecsListServiceDeployments, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(EdgeCluster), Service: aws.String("web"),
+		Status: []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusSuccessful}})
+	if len(ok.ServiceDeployments) != 1 {
+		t.Fatalf("status filter: %+v", ok.ServiceDeployments)
+	}
+	revs := mustCall(t, s, (*Sim).ecsDescribeServiceRevisions, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{
+		aws.ToString(ok.ServiceDeployments[0].TargetServiceRevisionArn), aws.ToString(list.ServiceDeployments[0].TargetServiceRevisionArn)}})
+	if len(revs.ServiceRevisions) != 2 || aws.ToString(revs.ServiceRevisions[0].TaskDefinition) != old || aws.ToString(revs.ServiceRevisions[1].TaskDefinition) != arn ||
+		!strings.HasSuffix(aws.ToString(revs.ServiceRevisions[1].ContainerImages[0].Image), ":"+DemoNextTag) {
+		t.Fatalf("revisions: %+v", revs)
+	}
+	rb := currentSD(t, s, "web").Rollback
+	if rb == nil || aws.ToString(rb.ServiceRevisionArn) != aws.ToString(ok.ServiceDeployments[0].TargetServiceRevisionArn) {
+		t.Fatalf("rollback names revision %+v, want the one that ran before", rb)
+	}
+}

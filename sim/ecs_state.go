@@ -74,6 +74,8 @@ type ecsService struct {
 	// SvcDeployments are the service deployments, oldest first (see
 	// ecs_service_deployments.go).
 	SvcDeployments []*ecsSvcDeployment `json:"svcDeployments,omitempty"`
+	// SvcRevisions are the service revisions its deployments created.
+	SvcRevisions []types.ServiceRevision `json:"svcRevisions,omitempty"`
 }
 
 // ecsTask is one task.
