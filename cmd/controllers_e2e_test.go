@@ -209,7 +209,19 @@ func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
 }
 
 func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
-	sb := startSandbox(t, "edge", "")
+	w, err := sim.BuiltinWorld("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A bake time of an hour (six seconds of real time) leaves room for
+	// the status and the rollback to land in it on a slow machine.
+	hour := 60
+	for i := range w.Clusters[0].Services {
+		if s := &w.Clusters[0].Services[i]; s.Name == sim.EdgeBlueGreenService {
+			s.BakeTimeMinutes = &hour
+		}
+	}
+	sb := startSandboxWorld(t, w, "")
 	before := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
 	if code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoNextTag, "--no-wait")...); code != 0 {
 		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
@@ -220,6 +232,11 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 			t.Fatalf("never in bake time: %+v", sb.latestServiceDeployment(sim.EdgeBlueGreenService))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// status names the stage while both revisions run.
+	if code, text, stderr := run(t, "status", "-c", sim.EdgeCluster, "--service", sim.EdgeBlueGreenService); code != 0 ||
+		!strings.Contains(text, "deploying   IN_PROGRESS BAKE_TIME, production traffic 100% on the new revision") {
+		t.Errorf("status in bake time (exit %d):\n%s\n%s", code, text, stderr)
 	}
 	code, stdout, stderr := run(t, "rollback", "-c", sim.EdgeCluster, "--service", sim.EdgeBlueGreenService, "--poll-interval", "20ms", "-o", "json")
 	if code != 0 {

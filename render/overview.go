@@ -124,6 +124,16 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 	if line := serviceDeployLine(s); line != "" {
 		fmt.Fprintf(w, "deploys     %s\n", line)
 	}
+	if sd := st.ServiceDeployment; sd != nil {
+		line := sd.Status + " " + sd.Stage
+		if sd.ProductionTraffic != nil {
+			line += fmt.Sprintf(", production traffic %g%% on the new revision", *sd.ProductionTraffic)
+		}
+		if sd.Error != "" {
+			line = "unknown (" + sd.Error + ")"
+		}
+		fmt.Fprintf(w, "deploying   %s\n", line)
+	}
 	fmt.Fprintf(w, "reserved    cpu %d, memory %d MiB (utilization cpu %s, memory %s)\n", s.CPUReserved, s.MemoryReserved, overviewPct(s.CPUUtilization), overviewPct(s.MemoryUtilization))
 	fmt.Fprintln(w)
 	var deps [][]string
