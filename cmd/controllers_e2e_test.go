@@ -39,6 +39,23 @@ func (sb *sandbox) latestServiceDeployment(service string) types.ServiceDeployme
 	return out.ServiceDeployments[0]
 }
 
+// edgeWorldWith is the edge world with one service changed.
+func edgeWorldWith(t *testing.T, service string, change func(*sim.ServiceSpec)) *sim.World {
+	t.Helper()
+	w, err := sim.BuiltinWorld("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range w.Clusters[0].Services {
+		if s := &w.Clusters[0].Services[i]; s.Name == service {
+			change(s)
+			return w
+		}
+	}
+	t.Fatalf("the edge world has no service %s", service)
+	return nil
+}
+
 func countCalls(calls []string, op string) int {
 	n := 0
 	for _, c := range calls {
@@ -115,7 +132,10 @@ func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
 }
 
 func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
-	sb := startSandbox(t, "edge", "")
+	// A bake time of 15 minutes (1.5 s of real time): long enough that
+	// polls on a slow machine see it.
+	bake := 15
+	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeBlueGreenService, func(s *sim.ServiceSpec) { s.BakeTimeMinutes = &bake }), "")
 	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoNextTag)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -127,10 +147,10 @@ func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
 	// The verdict waited for the service deployment: SUCCESSFUL, after the
 	// bake time with both revisions running, and the old one gone.
 	sd := sb.latestServiceDeployment(sim.EdgeBlueGreenService)
-	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 5*time.Minute {
+	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 15*time.Minute {
 		t.Fatalf("service deployment %s, %s → %s", sd.Status, aws.ToTime(sd.StartedAt), aws.ToTime(sd.FinishedAt))
 	}
-	for _, stage := range []string{"SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME 5m left"} {
+	for _, stage := range []string{"BLUE_GREEN BAKE_TIME 15m left; new 3/3 running, old 3 running; production traffic 100%"} {
 		if !strings.Contains(stderr, stage) {
 			t.Errorf("progress never named %q:\n%s", stage, stderr)
 		}
@@ -173,19 +193,10 @@ func TestE2EBlueGreenCrashRollbackReadFromServiceDeployment(t *testing.T) {
 }
 
 func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
-	w, err := sim.BuiltinWorld("edge")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Without the breaker, ECS would keep trying: ecsctl's own failure
 	// count decides, and its rollback must not be an UpdateService
 	// in the middle of the blue/green deployment.
-	for i := range w.Clusters[0].Services {
-		if s := &w.Clusters[0].Services[i]; s.Name == sim.EdgeBlueGreenService {
-			s.CircuitBreaker = nil
-		}
-	}
-	sb := startSandboxWorld(t, w, "")
+	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeBlueGreenService, func(s *sim.ServiceSpec) { s.CircuitBreaker = nil }), "")
 	before := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
 	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoCrashTag)...)
 	if code != ExitFailed {
@@ -209,19 +220,10 @@ func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
 }
 
 func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
-	w, err := sim.BuiltinWorld("edge")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A bake time of an hour (six seconds of real time) leaves room for
 	// the status and the rollback to land in it on a slow machine.
 	hour := 60
-	for i := range w.Clusters[0].Services {
-		if s := &w.Clusters[0].Services[i]; s.Name == sim.EdgeBlueGreenService {
-			s.BakeTimeMinutes = &hour
-		}
-	}
-	sb := startSandboxWorld(t, w, "")
+	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeBlueGreenService, func(s *sim.ServiceSpec) { s.BakeTimeMinutes = &hour }), "")
 	before := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
 	if code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoNextTag, "--no-wait")...); code != 0 {
 		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
@@ -260,7 +262,13 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 }
 
 func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
-	sb := startSandbox(t, "edge", "")
+	// Ten minutes at 10 %, then ten minutes of bake time (a second of real
+	// time each): long enough that polls on a slow machine see both.
+	ten := 10
+	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeCanaryService, func(s *sim.ServiceSpec) {
+		s.BakeTimeMinutes = &ten
+		s.Canary.BakeMinutes = ten
+	}), "")
 	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeCanaryService, "--tag", sim.DemoNextTag)...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -270,13 +278,13 @@ func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
 	}
 	// The canary step (10 % for 3 minutes), then all traffic, then the
 	// bake time: each named in the progress.
-	for _, want := range []string{"CANARY PRODUCTION_TRAFFIC_SHIFT 3m left", "production traffic 10%", "production traffic 100%", "BAKE_TIME 2m left"} {
+	for _, want := range []string{"CANARY PRODUCTION_TRAFFIC_SHIFT 10m left", "production traffic 10%", "BAKE_TIME 10m left", "production traffic 100%"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("progress never said %q:\n%s", want, stderr)
 		}
 	}
 	sd := sb.latestServiceDeployment(sim.EdgeCanaryService)
-	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 5*time.Minute {
+	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 20*time.Minute {
 		t.Fatalf("service deployment %s after %s", sd.Status, aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)))
 	}
 }
