@@ -413,8 +413,15 @@ func fmtLeft(d time.Duration) string {
 // back with UpdateService).
 func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req DeployRequest, w *watch) bool {
 	f := w.sd
-	if f == nil || f.off || f.arn == "" || !ShiftingStrategy(f.strategy) {
+	if f == nil || !ShiftingStrategy(f.strategy) {
 		return false
+	}
+	if f.off || f.arn == "" {
+		// Without the service deployment, ecsctl cannot tell where the
+		// traffic shift is; another UpdateService could land in the middle
+		// of it. Leave the decision to the operator.
+		d.finish(w, OutcomeFailed, fmt.Sprintf("%s — not rolled back: the %s deployment's service deployment cannot be read, and a rollback must stop it (aws ecs list-service-deployments, then aws ecs stop-service-deployment --stop-type ROLLBACK)", w.res.Reason, f.strategy))
+		return true
 	}
 	if f.status != types.ServiceDeploymentStatusInProgress && f.status != types.ServiceDeploymentStatusPending && f.status != "" {
 		return false

@@ -225,3 +225,24 @@ func TestDeployAndRollbackRefuseOtherControllersBeforeAnyChange(t *testing.T) {
 		}
 	}
 }
+
+func TestStrategyDeployIsNotRolledBackBlindWhenTheAPIIsDenied(t *testing.T) {
+	sc, f, _ := blueGreenScenario(t)
+	f.describeSD = func(*ecs.DescribeServiceDeploymentsInput) (*ecs.DescribeServiceDeploymentsOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized"}
+	}
+	d, _ := sc.deployer()
+	d.ECS = f
+	r := req("new1")
+	r.Timeout = time.Minute // both revisions run on; the timeout decides
+	res, err := d.Deploy(context.Background(), r)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v", err)
+	}
+	if got := res.Services[0]; got.Outcome != OutcomeFailed || !strings.Contains(got.Reason, "not rolled back") || !strings.Contains(got.Reason, "stop-service-deployment") {
+		t.Fatalf("result %+v", got)
+	}
+	if len(sc.updates) != 1 || f.n("StopServiceDeployment") != 0 {
+		t.Fatalf("rolled back blind: updates %d stops %d", len(sc.updates), f.n("StopServiceDeployment"))
+	}
+}
