@@ -312,3 +312,16 @@ func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
 		t.Errorf("service runs %s", aws.ToString(after.TaskDefinition))
 	}
 }
+
+// A cluster holding CODE_DEPLOY and EXTERNAL services (task sets, no
+// deployments) is steady for rotate-ami: its plan is not refused.
+func TestE2ERotatePlanAcceptsTaskSetServices(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	code, stdout, stderr := run(t, "rotate-ami", "-c", sim.EdgeCluster, "--dry-run")
+	if code != 0 || !strings.Contains(stdout, sim.EdgeCodeDeployService) || strings.Contains(stderr, "not steady") {
+		t.Fatalf("rotate-ami --dry-run on edge: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("a dry run changed something: %v", m)
+	}
+}

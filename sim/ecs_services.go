@@ -466,7 +466,8 @@ func (s *Sim) ecsServiceView(svc *ecsService, tags bool) types.Service {
 	v.PlacementStrategy = nonNilSlice(svc.Svc.PlacementStrategy)
 	if sdStrategy(svc) == "-" {
 		// Services of the CODE_DEPLOY and EXTERNAL controllers show task
-		// sets, not deployments.
+		// sets and an empty deployments list (as aws/copilot-cli#1061
+		// records of DescribeServices).
 		v.TaskSets = s.ecsTaskSets(svc)
 		v.Deployments = []types.Deployment{}
 	} else if sd := sdCurrent(svc); sd != nil {
