@@ -87,7 +87,6 @@ func (a *app) newCLI() *cli.App {
 		Name:                   "ecsctl",
 		Usage:                  "operate Amazon ECS on EC2: deploys, AMI rotation, scaling, logs, a live dashboard",
 		Version:                versionString(),
-		HideVersion:            true,
 		Reader:                 a.io.In,
 		Writer:                 a.io.Out,
 		ErrWriter:              a.io.Err,

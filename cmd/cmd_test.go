@@ -160,6 +160,21 @@ func TestVersionJSON(t *testing.T) {
 	}
 }
 
+// TestVersionFlag: `ecsctl --version` is what scripts try first (every peer
+// accepts it); it prints what `ecsctl version` prints, JSON too.
+func TestVersionFlag(t *testing.T) {
+	_, want, _ := run(t, "version")
+	code, stdout, stderr := run(t, "--version")
+	if code != 0 || stdout != want || stderr != "" {
+		t.Fatalf("--version: exit %d stdout %q (want %q) stderr %q", code, stdout, want, stderr)
+	}
+	code, stdout, _ = run(t, "--version", "-o", "json")
+	var b buildInfo
+	if code != 0 || json.Unmarshal([]byte(stdout), &b) != nil || b.Version == "" {
+		t.Fatalf("--version -o json: exit %d %q", code, stdout)
+	}
+}
+
 func TestCommonFlagsBeforeOrAfterTheCommand(t *testing.T) {
 	for _, args := range [][]string{{"-o", "json", "version"}, {"version", "-o", "json"}, {"version", "--output=json"}} {
 		code, stdout, _ := run(t, args...)

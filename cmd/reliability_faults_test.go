@@ -85,6 +85,8 @@ func faultsScenarios() []faultsScenario {
 			args: with("deploy", "-c", "small", "-s", "api", "--tag", sim.DemoNextTag)},
 		{name: "deploy-two-services", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("deploy", "-c", "small", "-s", "api", "-s", "web", "--tag", sim.DemoNextTag)},
+		{name: "deploy-fargate-and-strategy", world: "edge", change: edgeFargateOnly, cluster: sim.EdgeCluster, asg: sim.EdgeASG,
+			args: with("deploy", "-c", sim.EdgeCluster, "-s", "fargate-api", "-s", "spot-worker", "--tag", sim.DemoNextTag)},
 		{name: "deploy-fails-and-rolls-back", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoCrashTag), code: ExitFailed, belowMin: []string{"small/worker"}},
 		{name: "deploy-breaker-rolls-back", world: "small", cluster: "small", asg: "small-ecs",

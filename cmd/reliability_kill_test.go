@@ -35,6 +35,7 @@ func TestKillAndResume(t *testing.T) {
 	builtBinary(t)
 	t.Cleanup(builtBinaryCleanup)
 	t.Run("deploy", killDeployCases)
+	t.Run("deploy-fargate", killFargateDeployCases)
 	t.Run("rotate-ami", killRotateCases)
 	t.Run("sigint", killSIGINTCases)
 }

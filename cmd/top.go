@@ -87,7 +87,7 @@ func (a *app) runTop(c *cli.Context) error {
 	if !readOnly {
 		actions = &tui.OpsActions{
 			Scaler:   &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto},
-			Deployer: &ops.Deployer{ECS: cl.ECS, Region: cl.cfg.Region},
+			Deployer: &ops.Deployer{ECS: cl.ECS, History: cl.ECS, Region: cl.cfg.Region},
 			ECS:      cl.ECS,
 		}
 	}

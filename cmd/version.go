@@ -62,19 +62,26 @@ func versionString() string {
 	return fmt.Sprintf("%s (commit %s, built %s)", b.Version, b.Commit, b.Date)
 }
 
+// printVersion is `ecsctl version` and `ecsctl --version` (which every
+// peer accepts, and scripts try first).
+func printVersion(c *cli.Context) error {
+	b := currentBuild()
+	if jsonOutput(c) {
+		return render.JSON(c.App.Writer, b)
+	}
+	_, err := fmt.Fprintf(c.App.Writer, "ecsctl %s\ncommit %s\nbuilt %s\n%s %s\n", b.Version, b.Commit, b.Date, b.GoVersion, b.Platform)
+	return err
+}
+
 func init() {
+	// --version without urfave's -v alias (no command's flags collide then).
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit (as 'ecsctl version')"}
+	cli.VersionPrinter = func(c *cli.Context) { _ = printVersion(c) }
 	addCommand(func(a *app) *cli.Command {
 		return &cli.Command{
-			Name:  "version",
-			Usage: "print ecsctl's version, commit and build date",
-			Action: func(c *cli.Context) error {
-				b := currentBuild()
-				if jsonOutput(c) {
-					return render.JSON(a.io.Out, b)
-				}
-				_, err := fmt.Fprintf(a.io.Out, "ecsctl %s\ncommit %s\nbuilt %s\n%s %s\n", b.Version, b.Commit, b.Date, b.GoVersion, b.Platform)
-				return err
-			},
+			Name:   "version",
+			Usage:  "print ecsctl's version, commit and build date",
+			Action: printVersion,
 		}
 	})
 }

@@ -71,6 +71,9 @@ type CapacityService struct {
 	// Limit is what stops more from fitting: cpu, memory, ports,
 	// distinctInstance, memberOf, or "" when nothing fits anyway.
 	Limit string `json:"limit,omitempty"`
+	// Fargate: the service's tasks run on Fargate, not on the cluster's
+	// instances (Fits is 0 and means nothing for it).
+	Fargate bool `json:"fargate,omitempty"`
 }
 
 // CapacityAddition is one `--add SERVICE=N`.
@@ -103,6 +106,7 @@ type capacityPlan struct {
 	unchecked []string // constraints the estimate cannot evaluate
 	daemon    bool
 	desc      []string
+	fargate   bool // runs on Fargate: needs no instance room
 }
 
 type capacityNode struct {
@@ -174,6 +178,7 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 			return err
 		}
 		plans[i] = capacityPlanOf(planned[i], td)
+		plans[i].fargate = serviceOnFargate(planned[i])
 		return nil
 	})
 	if err != nil {
@@ -233,9 +238,12 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 		}
 		s := byName[pl.name]
 		cs := CapacityService{Name: pl.name, TaskCPU: pl.cpu, TaskMemory: pl.mem, Desired: int(s.DesiredCount), Running: int(s.RunningCount), Constraints: pl.desc}
-		if pl.daemon {
+		switch {
+		case pl.fargate:
+			cs.Fargate = true
+		case pl.daemon:
 			cs.Fits = -1
-		} else {
+		default:
 			cs.Fits, cs.Limit = capacityFits(nodes, &pl)
 		}
 		rep.Services = append(rep.Services, cs)
@@ -257,6 +265,9 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 			a := CapacityAddition{Service: name, Count: adds[name]}
 			if pl.daemon {
 				return nil, Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
+			}
+			if pl.fargate {
+				return nil, Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
 			}
 			if len(pl.unchecked) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))

@@ -54,6 +54,10 @@ type ServiceRow struct {
 	// (ROLLING, BLUE_GREEN, LINEAR, CANARY; "" for the other controllers).
 	Controller string `json:"deploymentController"`
 	Strategy   string `json:"deploymentStrategy,omitempty"`
+	// Launch is the service's launch type (EC2, FARGATE) or its capacity
+	// provider strategy ("FARGATE_SPOT:3,FARGATE:1 base 1"), "-" if neither.
+	Launch                   string         `json:"launch"`
+	CapacityProviderStrategy []StrategyItem `json:"capacityProviderStrategy,omitempty"`
 }
 
 // DeployKind is what is not the default about how the service deploys
@@ -188,6 +192,7 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 		rows[i].CPUReserved = rows[i].TaskCPU * rows[i].Running
 		rows[i].MemoryReserved = rows[i].TaskMemory * rows[i].Running
 	}
+	withLaunch(rows, svcs)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows, nil
 }

@@ -58,6 +58,12 @@ type TaskRow struct {
 	// TargetHealth is the state of the task's load-balancer targets
 	// ("healthy", "initial", ... ; several joined by ","), "" if none.
 	TargetHealth string `json:"targetHealth"`
+	// LaunchType (EC2, FARGATE), CapacityProvider, and the awsvpc network
+	// interface and address: a Fargate task has these and no InstanceID.
+	LaunchType       string `json:"launchType,omitempty"`
+	CapacityProvider string `json:"capacityProvider,omitempty"`
+	ENI              string `json:"networkInterfaceId,omitempty"`
+	PrivateIP        string `json:"privateIpv4Address,omitempty"`
 }
 
 // TargetRow is one target of the service's target groups.
@@ -237,6 +243,7 @@ func (o *Overview) Status(ctx context.Context, cluster, service string, lastEven
 			s := t.StartedAt.UTC()
 			tr.StartedAt = &s
 		}
+		fillTaskPlacement(&tr, t)
 		for i, h := range health[id] {
 			if i > 0 {
 				tr.TargetHealth += ","

@@ -535,7 +535,9 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	}
 	if st.run == nil {
 		for _, s := range sortedServices(dc) {
-			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
+			// A Fargate service has no task on the instances: its
+			// deployments do not meet the rotation.
+			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceOnFargate(s) && !serviceSteady(s) {
 				refusals = append(refusals, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
 			}
 		}

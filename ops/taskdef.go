@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -188,7 +187,7 @@ func containerNames(cds []types.ContainerDefinition) string {
 	return strings.Join(n, ", ")
 }
 
-var secretNameRE = regexp.MustCompile(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
+var secretNameRE = newLazyRE(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
 
 // LooksSecret reports env var names whose values must never be shown.
 func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
@@ -197,7 +196,7 @@ func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
 const Masked = "********"
 
 // urlPasswordRE finds the password of a URL's user info (postgres://user:PASSWORD@host).
-var urlPasswordRE = regexp.MustCompile(`(://[^/:@\s]*:)[^/@\s]+@`)
+var urlPasswordRE = newLazyRE(`(://[^/:@\s]*:)[^/@\s]+@`)
 
 // MaskEnvValue is how an environment variable's value may be shown: hidden
 // when the name looks secret, and with any password inside a URL hidden.

@@ -79,7 +79,22 @@ func OverviewServices(w io.Writer, rows []ops.ServiceRow) error {
 			strconv.Itoa(r.CPUReserved), strconv.Itoa(r.MemoryReserved),
 			overviewPct(r.CPUUtilization), overviewPct(r.MemoryUtilization)})
 	}
+	header, out = launchColumn(header, out, rows)
 	return Table(w, header, out)
+}
+
+// launchColumn adds the LAUNCH column (launch type or capacity provider
+// strategy) to the services table.
+func launchColumn(header []string, out [][]string, rows []ops.ServiceRow) ([]string, [][]string) {
+	header = append(header, "LAUNCH")
+	for i := range out {
+		l := rows[i].Launch
+		if l == "" {
+			l = "-"
+		}
+		out[i] = append(out[i], l)
+	}
+	return header, out
 }
 
 // OverviewInstances writes the `ecsctl instances` table; an AMI that is not the
@@ -135,6 +150,9 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 		fmt.Fprintf(w, "deploying   %s\n", line)
 	}
 	fmt.Fprintf(w, "reserved    cpu %d, memory %d MiB (utilization cpu %s, memory %s)\n", s.CPUReserved, s.MemoryReserved, overviewPct(s.CPUUtilization), overviewPct(s.MemoryUtilization))
+	if s.Launch != "" {
+		fmt.Fprintf(w, "launch      %s\n", s.Launch)
+	}
 	fmt.Fprintln(w)
 	var deps [][]string
 	for _, d := range st.Deployments {
@@ -159,9 +177,9 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 		if target == "" {
 			target = "-"
 		}
-		tasks = append(tasks, []string{t.ID, t.InstanceID, t.AZ, t.LastStatus, t.Health, started, strconv.Itoa(t.Revision), target})
+		tasks = append(tasks, []string{t.ID, t.Where(), t.AZ, t.LastStatus, t.Health, started, strconv.Itoa(t.Revision), target})
 	}
-	if err := Table(w, []string{"TASK", "INSTANCE", "AZ", "STATUS", "HEALTH", "STARTED", "REVISION", "TARGET"}, tasks); err != nil {
+	if err := Table(w, []string{"TASK", taskWhereHeader(st.Tasks), "AZ", "STATUS", "HEALTH", "STARTED", "REVISION", "TARGET"}, tasks); err != nil {
 		return err
 	}
 	var orphans [][]string
@@ -205,4 +223,15 @@ func serviceDeployLine(s ops.ServiceRow) string {
 	default:
 		return "ECS controller, " + k + " strategy: both revisions run until the bake time is over"
 	}
+}
+
+// taskWhereHeader names the column of where tasks run: INSTANCE, or
+// INSTANCE/IP when some task has no instance but an address (Fargate).
+func taskWhereHeader(tasks []ops.TaskRow) string {
+	for _, t := range tasks {
+		if t.InstanceID == "" && t.Where() != "" {
+			return "INSTANCE/IP"
+		}
+	}
+	return "INSTANCE"
 }

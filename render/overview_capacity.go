@@ -38,6 +38,9 @@ func Capacity(w io.Writer, r *ops.CapacityReport, showInstances bool) error {
 		if s.Fits < 0 {
 			fits = "daemon"
 		}
+		if s.Fargate {
+			fits = "fargate"
+		}
 		limit := s.Limit
 		if limit == "" {
 			limit = "-"

@@ -101,23 +101,39 @@ func (s *Sim) ecsClusterView(c *ecsCluster, stats, tags bool) types.Cluster {
 			cl.RegisteredContainerInstancesCount++
 		}
 	}
-	var running, pending int32
+	// Statistics split EC2 and Fargate tasks and services (DescribeClusters
+	// include STATISTICS: runningFargateTasksCount and the like).
+	var running, pending, fgRunning, fgPending int32
 	for ta := range s.ecs.clusterTasks[c.Name] {
 		t := s.ecs.Tasks[ta]
+		fg := ecsOnFargate(t)
 		switch aws.ToString(t.Task.LastStatus) {
 		case "RUNNING":
 			running++
+			if fg {
+				fgRunning++
+			}
 		case "PENDING", "PROVISIONING", "ACTIVATING":
 			pending++
+			if fg {
+				fgPending++
+			}
 		}
 	}
-	var active, draining int32
+	var active, draining, fgActive, fgDraining int32
 	for _, sv := range c.Services {
+		fg := ecsFargateService(sv)
 		switch aws.ToString(sv.Svc.Status) {
 		case "ACTIVE":
 			active++
+			if fg {
+				fgActive++
+			}
 		case "DRAINING":
 			draining++
+			if fg {
+				fgDraining++
+			}
 		}
 	}
 	cl.RunningTasksCount, cl.PendingTasksCount, cl.ActiveServicesCount = running, pending, active
@@ -126,9 +142,9 @@ func (s *Sim) ecsClusterView(c *ecsCluster, stats, tags bool) types.Cluster {
 			return types.KeyValuePair{Name: aws.String(k), Value: aws.String(strconv.Itoa(int(v)))}
 		}
 		cl.Statistics = []types.KeyValuePair{
-			kv("runningEC2TasksCount", running), kv("runningFargateTasksCount", 0), kv("pendingEC2TasksCount", pending),
-			kv("pendingFargateTasksCount", 0), kv("activeEC2ServiceCount", active), kv("activeFargateServiceCount", 0),
-			kv("drainingEC2ServiceCount", draining), kv("drainingFargateServiceCount", 0),
+			kv("runningEC2TasksCount", running-fgRunning), kv("runningFargateTasksCount", fgRunning), kv("pendingEC2TasksCount", pending-fgPending),
+			kv("pendingFargateTasksCount", fgPending), kv("activeEC2ServiceCount", active-fgActive), kv("activeFargateServiceCount", fgActive),
+			kv("drainingEC2ServiceCount", draining-fgDraining), kv("drainingFargateServiceCount", fgDraining),
 		}
 	}
 	if tags {

@@ -326,6 +326,9 @@ func (s *Sim) ecsTaskHealthy(t *ecsTask) bool {
 
 // ecsTaskOutOfPlace: the task is on an instance that is draining or gone.
 func (s *Sim) ecsTaskOutOfPlace(t *ecsTask) bool {
+	if ecsOnFargate(t) {
+		return false // no container instance to drain or lose
+	}
 	in := s.ecs.Instances[t.Instance]
 	return in == nil || aws.ToString(in.CI.Status) != "ACTIVE"
 }
@@ -445,7 +448,7 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 				n = room
 			}
 			for i := 0; i < n; i++ {
-				in, fail := s.ecsPlace(c, req, counts)
+				in, fail := s.ecsPlaceService(svc, c, req, counts)
 				if in == nil {
 					unable = aws.ToString(fail.Detail)
 					break
@@ -831,8 +834,12 @@ func (s *Sim) ecsUsage() []ClusterUsage {
 			}
 			su.CPUUtilization = wander(cn+"/"+sn+"/cpu", now)
 			su.MemUtilization = wander(cn+"/"+sn+"/mem", now)
-			cpuUsed += su.CPUUtilization * float64(su.CPUReserved) / 100
-			memUsed += su.MemUtilization * float64(su.MemReserved) / 100
+			// The cluster's figures are over its instances' reservation,
+			// which Fargate tasks are no part of.
+			if !ecsFargateService(svc) {
+				cpuUsed += su.CPUUtilization * float64(su.CPUReserved) / 100
+				memUsed += su.MemUtilization * float64(su.MemReserved) / 100
+			}
 			u.Services = append(u.Services, su)
 		}
 		if u.CPUReserved > 0 {

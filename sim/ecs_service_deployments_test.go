@@ -12,28 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-func newEdgeSim(t *testing.T) *Sim {
-	t.Helper()
-	w, err := BuiltinWorld("edge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Options{ManualClock: true, Start: testStart})
-	if err := s.LoadWorld(w); err != nil {
-		t.Fatal(err)
-	}
-	s.Advance(0)
-	return s
-}
-
-func edgeService(t *testing.T, s *Sim, name string) types.Service {
-	t.Helper()
-	out := mustCall(t, s, (*Sim).ecsDescribeServices, &ecs.DescribeServicesInput{Cluster: aws.String(EdgeCluster), Services: []string{name}})
-	if len(out.Services) != 1 {
-		t.Fatalf("describe %s: %+v", name, out.Failures)
-	}
-	return out.Services[0]
-}
+// newEdgeSim and edgeService are in ecs_fargate_test.go.
 
 func currentSD(t *testing.T, s *Sim, name string) types.ServiceDeployment {
 	t.Helper()

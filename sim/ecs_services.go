@@ -100,6 +100,7 @@ func (s *Sim) ecsNewDeploymentRaw(svc *ecsService, tdArn string) *types.Deployme
 		LaunchType: types.LaunchTypeEc2, RolloutState: types.DeploymentRolloutStateInProgress,
 		RolloutStateReason: aws.String("ECS deployment " + id + " in progress."),
 	}
+	ecsDeploymentCompute(svc, &d)
 	svc.Svc.Deployments = append([]types.Deployment{d}, svc.Svc.Deployments...)
 	svc.Svc.TaskDefinition = aws.String(tdArn)
 	svc.Steady = false
@@ -167,12 +168,12 @@ func (s *Sim) ecsCreateService(in *ecs.CreateServiceInput) (*ecs.CreateServiceOu
 			return nil, apiErr("InvalidParameterException", "Unable to Start a service that is still Draining.")
 		}
 	}
-	if in.LaunchType != "" && in.LaunchType != types.LaunchTypeEc2 {
-		return nil, apiErr("InvalidParameterException", "The sandbox cluster has no %s capacity; use launch type EC2.", in.LaunchType)
-	}
 	td := s.ecsLookupTaskDef(aws.ToString(in.TaskDefinition))
 	if td == nil || td.TD.Status != types.TaskDefinitionStatusActive {
 		return nil, apiErr("ClientException", "TaskDefinition not found.")
+	}
+	if err := s.ecsCheckCompute(c, td, in); err != nil {
+		return nil, err
 	}
 	daemon := in.SchedulingStrategy == types.SchedulingStrategyDaemon
 	if !daemon && in.DesiredCount == nil {
@@ -251,6 +252,7 @@ func (s *Sim) ecsNewService(c *ecsCluster, name string, td *ecsTaskDef, in *ecs.
 	if strategy == types.SchedulingStrategyDaemon {
 		svc.Svc.DesiredCount = int32(s.ecsDaemonTarget(c))
 	}
+	s.ecsServiceCompute(svc, in)
 	c.Services[name] = svc
 	s.ecsNewDeployment(svc, aws.ToString(td.TD.TaskDefinitionArn))
 	return svc
@@ -299,6 +301,9 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 		}
 	}
 	if err := validateDeploymentConfig(in.DeploymentConfiguration, daemon); err != nil {
+		return nil, err
+	}
+	if err := s.ecsCheckComputeUpdate(svc, td, in); err != nil {
 		return nil, err
 	}
 	curTD := s.ecsLookupTaskDef(aws.ToString(svc.Svc.TaskDefinition))
@@ -365,6 +370,9 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 	}
 	if in.PropagateTags != "" {
 		svc.Svc.PropagateTags = in.PropagateTags
+	}
+	if s.ecsUpdateCompute(svc, in) {
+		newDeployment = true
 	}
 	if newDeployment {
 		tdArn := aws.ToString(svc.Svc.TaskDefinition)

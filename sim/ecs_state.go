@@ -114,6 +114,9 @@ type ecsInstance struct {
 	ASGName string  `json:"asgName,omitempty"`
 	// DrainedLogged: the timeline has the instance's drain completion.
 	DrainedLogged bool `json:"drainedLogged,omitempty"`
+	// fargate marks a transient stand-in for Fargate capacity (never stored
+	// in Instances; see ecs_fargate.go).
+	fargate *fargateHost
 }
 
 // ecsFamily holds the revisions of a task definition family (index rev-1).

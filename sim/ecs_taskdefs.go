@@ -97,6 +97,9 @@ func (s *Sim) ecsRegisterTaskDefinition(in *ecs.RegisterTaskDefinitionInput) (*e
 			return nil, apiErr("ClientException", "Invalid 'memory' setting for task.")
 		}
 	}
+	if err := fargateRegisterOK(in); err != nil {
+		return nil, err
+	}
 	td := s.ecsNewTaskDef(in)
 	v := td.TD
 	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &v, Tags: copyTags(td.Tags)}, nil

@@ -230,6 +230,10 @@ func (s *Sim) ecsCreateTask(c *ecsCluster, td *ecsTaskDef, in *ecsInstance, grou
 	in.MemUsed += mem
 	s.ecs.Tasks[arn] = t
 	s.ecs.index(arn, t)
+	if in.fargate != nil {
+		s.fargateTaskCreated(t, in.fargate)
+		return t
+	}
 	s.after(s.Timings.TaskStart.D(), evTaskStart, arn)
 	return t
 }
@@ -518,6 +522,7 @@ func (s *Sim) ecsFinishStop(t *ecsTask, exit int, cause string) {
 	if tg := s.ecs.TargetGroups[t.TargetGroup]; tg != nil {
 		tg.deregister(t)
 	}
+	ecsENIDeleted(t)
 	if ran {
 		s.logsTaskStopped(arn, codes)
 	}

@@ -42,6 +42,11 @@ func (s *Sim) ecsLoadWorld(w *World) error {
 		return err
 	}
 	for _, cs := range w.Clusters {
+		if err := s.ecsLoadClusterProviders(cs); err != nil {
+			return err
+		}
+	}
+	for _, cs := range w.Clusters {
 		c := s.ecs.Clusters[cs.Name]
 		seen := map[string]bool{}
 		for _, ss := range cs.Services {
@@ -261,6 +266,7 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 	if err != nil {
 		return err
 	}
+	s.ecsLoadFargateFamily(family, ss)
 	in := &ecs.CreateServiceInput{ServiceName: aws.String(ss.Name), DesiredCount: aws.Int32(int32(ss.Desired)),
 		Tags: tagsFromMap(ss.Tags), PropagateTags: types.PropagateTagsService, EnableECSManagedTags: true,
 		DeploymentConfiguration: &types.DeploymentConfiguration{}}
@@ -285,6 +291,10 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 		in.PlacementConstraints = append(in.PlacementConstraints, p)
 	}
 	if err := validateDeploymentConfig(in.DeploymentConfiguration, ss.Daemon); err != nil {
+		return err
+	}
+	s.ecsLoadCompute(c, ss, in)
+	if err := s.ecsCheckCompute(c, td, in); err != nil {
 		return err
 	}
 	if req := s.ecsPlaceReq(td, in.PlacementConstraints, nil); req.err != nil {
@@ -329,7 +339,7 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 	} else {
 		counts := newPlaceCounts()
 		for i := 0; i < ss.Desired; i++ {
-			got, _ := s.ecsPlace(c, req, counts)
+			got, _ := s.ecsPlaceService(svc, c, req, counts)
 			if got == nil {
 				break // the scheduler keeps trying and says why
 			}

@@ -106,17 +106,18 @@ func (tg *elbTargetGroup) target(t *ecsTask) *elbTarget {
 }
 
 func (s *Sim) elbRegister(tg *elbTargetGroup, t *ecsTask) {
-	in := s.ecs.Instances[t.Instance]
-	if in == nil {
-		return
-	}
-	id := aws.ToString(in.CI.Ec2InstanceId)
-	if tg.TG.TargetType == elbtypes.TargetTypeEnumIp {
-		id = t.PrivateIP
+	// An ip target is the task's own address (a Fargate task has no instance).
+	id, az := t.PrivateIP, aws.ToString(t.Task.AvailabilityZone)
+	if tg.TG.TargetType != elbtypes.TargetTypeEnumIp {
+		in := s.ecs.Instances[t.Instance]
+		if in == nil {
+			return
+		}
+		id, az = aws.ToString(in.CI.Ec2InstanceId), in.AZ
 	}
 	t.TargetKey = targetKey(id, t.TargetPort)
 	tg.Targets[t.TargetKey] = &elbTarget{
-		ID: id, Port: t.TargetPort, AZ: in.AZ, State: "initial", TaskArn: aws.ToString(t.Task.TaskArn),
+		ID: id, Port: t.TargetPort, AZ: az, State: "initial", TaskArn: aws.ToString(t.Task.TaskArn),
 		Reason: "Elb.RegistrationInProgress", Description: "Target registration is in progress",
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -61,6 +63,10 @@ type jsonShapeWriter struct {
 type jsonFrame struct {
 	object bool // struct, union or map: values carry a key
 	n      int  // values written so far
+	// For structs whose service always sends its primitive members
+	// (alwaysSendsPrimitives): the struct's schema and the members written.
+	schema  *smithy.Schema
+	written []string
 }
 
 func newJSONShapeWriter(buf []byte) *jsonShapeWriter {
@@ -87,6 +93,9 @@ func (w *jsonShapeWriter) prefix(s *smithy.Schema) {
 	if top.object && s != nil {
 		w.buf = appendJSONString(w.buf, s.MemberName())
 		w.buf = append(w.buf, ':')
+		if top.schema != nil {
+			top.written = append(top.written, s.MemberName())
+		}
 	}
 }
 
@@ -175,8 +184,57 @@ func (w *jsonShapeWriter) WriteNil(s *smithy.Schema) {
 func (w *jsonShapeWriter) WriteStruct(s *smithy.Schema) {
 	w.prefix(s)
 	w.open('{', true)
+	if s != nil && alwaysSendsPrimitives(s.TargetID()) {
+		w.stack[len(w.stack)-1].schema = s
+	}
 }
-func (w *jsonShapeWriter) CloseStruct() { w.close('}') }
+func (w *jsonShapeWriter) CloseStruct() {
+	if top := &w.stack[len(w.stack)-1]; top.schema != nil {
+		w.writeUnsentPrimitives(top)
+	}
+	w.close('}')
+}
+
+// alwaysSendsPrimitives says whether the service of a structure sends its
+// primitive members (the model's defaulted Integer, Long, Double, Boolean)
+// even when they are zero. The SDK's serializers skip zero values (they are
+// written for requests, where a zero default need not be sent), but ECS
+// always answers with them: DescribeServices carries "pendingCount": 0 and
+// deployments "failedTasks": 0, DescribeTaskDefinition a container's
+// "cpu": 0 (response examples in the ECS API Reference for DescribeServices
+// and DescribeTaskDefinition). jq users read null otherwise.
+func alwaysSendsPrimitives(id smithy.ShapeID) bool {
+	return id.Namespace == "com.amazonaws.ecs"
+}
+
+// writeUnsentPrimitives writes the zero value of every primitive member of
+// the open struct that the SDK's serializer skipped, in member-name order.
+func (w *jsonShapeWriter) writeUnsentPrimitives(top *jsonFrame) {
+	members := top.schema.Members()
+	names := make([]string, 0, len(members))
+	for name := range members {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if slices.Contains(top.written, name) {
+			continue
+		}
+		m := members[name]
+		target := m.TargetID()
+		if target.Namespace != top.schema.TargetID().Namespace {
+			continue
+		}
+		switch target.Name {
+		case "Integer", "Long":
+			w.WriteInt64(m, 0)
+		case "Double":
+			w.WriteFloat64(m, 0)
+		case "Boolean":
+			w.WriteBool(m, false)
+		}
+	}
+}
 func (w *jsonShapeWriter) WriteList(s *smithy.Schema) {
 	w.prefix(s)
 	w.open('[', false)

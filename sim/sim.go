@@ -80,8 +80,12 @@ func New(opts Options) *Sim {
 	if opts.PageSize <= 0 || opts.PageSize > 100 {
 		opts.PageSize = 100
 	}
+	realStart := time.Now()
 	if opts.Start.IsZero() {
-		opts.Start = time.Now().UTC().Truncate(time.Second)
+		// Not truncated: a virtual clock that starts at the whole second
+		// runs up to a second behind the host, and events other clients
+		// stamp with the host's time would look as if from the future.
+		opts.Start = realStart.UTC()
 	}
 	s := &Sim{
 		opts:      opts,
@@ -92,7 +96,7 @@ func New(opts Options) *Sim {
 		faults:    &Faults{},
 		rec:       newRecorder(),
 	}
-	s.clock = clock{start: opts.Start, realStart: time.Now(), speed: opts.Speed, manual: opts.ManualClock}
+	s.clock = clock{start: opts.Start, realStart: realStart, speed: opts.Speed, manual: opts.ManualClock}
 	s.now = opts.Start
 	s.ecs = newECSState()
 	s.ec2 = newEC2State()

@@ -164,9 +164,13 @@ type ClusterSpec struct {
 	Services []ServiceSpec     `json:"services,omitempty"`
 	// Tasks are standalone tasks (RunTask) already running.
 	Tasks []StandaloneTaskSpec `json:"tasks,omitempty"`
+	// CapacityProviders associates the Fargate providers (FARGATE,
+	// FARGATE_SPOT) with the cluster, as PutClusterCapacityProviders does.
+	CapacityProviders []string `json:"capacityProviders,omitempty"`
 }
 
-// ServiceSpec is an ECS service (launch type EC2) and its task definition.
+// ServiceSpec is an ECS service (launch type EC2 unless LaunchType or
+// CapacityProviderStrategy say otherwise) and its task definition.
 type ServiceSpec struct {
 	Name string `json:"name"`
 	// Family of the task definition (default: the service name).
@@ -211,6 +215,20 @@ type ServiceSpec struct {
 	// Canary and Linear configure those strategies' traffic shifts.
 	Canary *CanarySpec `json:"canary,omitempty"`
 	Linear *LinearSpec `json:"linear,omitempty"`
+	// LaunchType: EC2 (default) or FARGATE. A FARGATE service needs
+	// networkMode awsvpc and task-level CPU and Memory, as AWS requires.
+	LaunchType string `json:"launchType,omitempty"`
+	// CapacityProviderStrategy, when set, replaces the launch type (the
+	// service then has none); its providers must be associated with the
+	// cluster (ClusterSpec.CapacityProviders, or an ASG's provider).
+	CapacityProviderStrategy []CapacityProviderStrategySpec `json:"capacityProviderStrategy,omitempty"`
+}
+
+// CapacityProviderStrategySpec is one item of a capacity provider strategy.
+type CapacityProviderStrategySpec struct {
+	Provider string `json:"provider"`
+	Weight   int    `json:"weight,omitempty"`
+	Base     int    `json:"base,omitempty"`
 }
 
 // CircuitBreakerSpec is the deployment circuit breaker setting.

@@ -124,7 +124,10 @@ func (m *Model) rebuild() {
 				d := now.Sub(*tk.StartedAt)
 				started, age = topAge(int64(d/time.Second)), d.Seconds()
 			}
-			second := tk.InstanceID
+			second := tk.Where()
+			if tk.InstanceID == "" && second != "" {
+				cols[1].Title = "INSTANCE/IP"
+			}
 			if m.view == viewInstance {
 				second = tk.TaskDefinition
 			}
@@ -385,6 +388,9 @@ func (m *Model) body(w, h int) string {
 			s.Name, s.State, s.Desired, s.Running, s.Pending, s.TaskDefinition, s.ImageTag, d.MinHealthy, d.MaxPercent))
 		if k := s.DeployKind(); k != "" {
 			head = append(head, "deploys: "+k+deployKindHint(k))
+		}
+		if s.Launch != "" && s.Launch != "EC2" {
+			head[0] += " · " + s.Launch
 		}
 		if n := m.notes["svc:"+s.Name]; n != "" {
 			head = append(head, "action: "+n)

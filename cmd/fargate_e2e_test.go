@@ -1,0 +1,391 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/sim"
+)
+
+// The edge world's Fargate shapes: fargate-api (launch type FARGATE, 3
+// tasks behind an ip target group), spot-worker (FARGATE_SPOT weight 3 +
+// FARGATE weight 1 base 1, 4 tasks) and nocpu-api (EC2, container-level
+// sizes only), next to web (EC2).
+
+func (sb *sandbox) tasksOf(cluster, service string) []types.Task {
+	sb.t.Helper()
+	ctx := context.Background()
+	l, err := sb.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service)})
+	if err != nil {
+		sb.t.Fatalf("list tasks of %s/%s: %v", cluster, service, err)
+	}
+	if len(l.TaskArns) == 0 {
+		return nil
+	}
+	d, err := sb.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: l.TaskArns})
+	if err != nil {
+		sb.t.Fatalf("describe tasks of %s/%s: %v", cluster, service, err)
+	}
+	return d.Tasks
+}
+
+// reserved sums what the cluster's container instances have reserved
+// (registered minus remaining), as ECS reports it.
+func (sb *sandbox) reserved(cluster string) (cpu, mem int) {
+	sb.t.Helper()
+	ctx := context.Background()
+	l, err := sb.ecs.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
+	if err != nil {
+		sb.t.Fatal(err)
+	}
+	d, err := sb.ecs.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: l.ContainerInstanceArns})
+	if err != nil {
+		sb.t.Fatal(err)
+	}
+	val := func(rs []types.Resource, name string) int {
+		for _, r := range rs {
+			if aws.ToString(r.Name) == name {
+				return int(r.IntegerValue)
+			}
+		}
+		return 0
+	}
+	for _, ci := range d.ContainerInstances {
+		cpu += val(ci.RegisteredResources, "CPU") - val(ci.RemainingResources, "CPU")
+		mem += val(ci.RegisteredResources, "MEMORY") - val(ci.RemainingResources, "MEMORY")
+	}
+	return cpu, mem
+}
+
+// checkOnFargate fails unless every task runs on Fargate as AWS shows it:
+// no container instance, an ENI with a private IP, and the given
+// capacity providers (nil: none).
+func checkOnFargate(t *testing.T, tasks []types.Task, wantTD string, providers map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	for _, task := range tasks {
+		id := aws.ToString(task.TaskArn)
+		if aws.ToString(task.TaskDefinitionArn) != wantTD {
+			t.Errorf("task %s runs %s, want %s", id, aws.ToString(task.TaskDefinitionArn), wantTD)
+		}
+		if task.ContainerInstanceArn != nil || task.LaunchType != types.LaunchTypeFargate {
+			t.Errorf("task %s: containerInstanceArn %v launchType %q, want none and FARGATE", id, aws.ToString(task.ContainerInstanceArn), task.LaunchType)
+		}
+		ip := ""
+		for _, a := range task.Attachments {
+			for _, d := range a.Details {
+				if aws.ToString(a.Type) == "ElasticNetworkInterface" && aws.ToString(d.Name) == "privateIPv4Address" {
+					ip = aws.ToString(d.Value)
+				}
+			}
+		}
+		if ip == "" {
+			t.Errorf("task %s has no ENI address: %+v", id, task.Attachments)
+		}
+		if p := aws.ToString(task.CapacityProviderName); p != "" {
+			got[p]++
+		}
+	}
+	if len(got) != len(providers) {
+		t.Errorf("capacity providers %v, want %v", got, providers)
+	}
+	for p, n := range providers {
+		if got[p] != n {
+			t.Errorf("capacity providers %v, want %v", got, providers)
+		}
+	}
+}
+
+func TestE2EFargateDeployAndRollback(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	cpu0, mem0 := sb.reserved(sim.EdgeCluster)
+	for _, tc := range []struct {
+		service   string
+		providers map[string]int
+	}{
+		{"fargate-api", nil},
+		{"spot-worker", map[string]int{"FARGATE": 1, "FARGATE_SPOT": 3}},
+	} {
+		t.Run(tc.service, func(t *testing.T) {
+			before := sb.waitSteady(sim.EdgeCluster, tc.service)
+			oldTD := aws.ToString(before.TaskDefinition)
+			code, stdout, stderr := run(t, "deploy", "-c", sim.EdgeCluster, "--service", tc.service, "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json")
+			if code != ExitOK {
+				t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			res := decodeResult(t, stdout)
+			if len(res.Services) != 1 || res.Services[0].Outcome != ops.OutcomeSucceeded {
+				t.Fatalf("deploy result %+v", res.Services)
+			}
+			after := sb.waitSteady(sim.EdgeCluster, tc.service)
+			newTD := aws.ToString(after.TaskDefinition)
+			if newTD == oldTD || aws.ToString(after.Deployments[0].Id) != res.Services[0].DeploymentID {
+				t.Fatalf("service on %s (deployment %s), want a new revision from deployment %s", newTD, aws.ToString(after.Deployments[0].Id), res.Services[0].DeploymentID)
+			}
+			// The new revision stays a Fargate one and the service keeps its
+			// launch type or strategy.
+			td, _ := sb.taskDef(newTD)
+			if td.NetworkMode != types.NetworkModeAwsvpc || aws.ToString(td.Cpu) == "" || aws.ToString(td.Memory) == "" {
+				t.Errorf("new revision: networkMode %q cpu %q memory %q", td.NetworkMode, aws.ToString(td.Cpu), aws.ToString(td.Memory))
+			}
+			if after.LaunchType != before.LaunchType || len(after.CapacityProviderStrategy) != len(before.CapacityProviderStrategy) {
+				t.Errorf("launch changed: %q %v → %q %v", before.LaunchType, before.CapacityProviderStrategy, after.LaunchType, after.CapacityProviderStrategy)
+			}
+			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), newTD, tc.providers)
+
+			code, stdout, stderr = run(t, "rollback", "-c", sim.EdgeCluster, "--service", tc.service, "--poll-interval", "20ms", "-o", "json", "-y")
+			if code != ExitOK {
+				t.Fatalf("rollback: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			back := sb.waitSteady(sim.EdgeCluster, tc.service)
+			if aws.ToString(back.TaskDefinition) != oldTD {
+				t.Fatalf("rolled back to %s, want %s", aws.ToString(back.TaskDefinition), oldTD)
+			}
+			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), oldTD, tc.providers)
+		})
+	}
+	// Seven Fargate tasks were replaced twice: the instances reserve what
+	// they did before (web and nocpu-api only).
+	if cpu, mem := sb.reserved(sim.EdgeCluster); cpu != cpu0 || mem != mem0 {
+		t.Errorf("instance reservation went from %d/%d to %d/%d", cpu0, mem0, cpu, mem)
+	}
+}
+
+func TestE2EFargateOverviews(t *testing.T) {
+	sb := overviewStartFrozen(t, "edge", 5, 3*time.Minute)
+
+	code, stdout, stderr := run(t, "services", "-c", sim.EdgeCluster)
+	if code != ExitOK {
+		t.Fatalf("services: exit %d\n%s", code, stderr)
+	}
+	launch := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n")[1:] {
+		// The launch column is the last, after MEM UTIL's percentage.
+		launch[strings.Fields(line)[0]] = strings.TrimSpace(line[strings.LastIndex(line, "%")+1:])
+	}
+	want := map[string]string{"fargate-api": "FARGATE", "spot-worker": "FARGATE_SPOT:3,FARGATE:1 base 1", "nocpu-api": "EC2", "web": "EC2"}
+	for svc, w := range want {
+		if launch[svc] != w {
+			t.Errorf("services: %s launch %q, want %q\n%s", svc, launch[svc], w, stdout)
+		}
+	}
+
+	// status: where a Fargate task runs is its IP and ENI, not an instance.
+	code, stdout, stderr = run(t, "status", "-c", sim.EdgeCluster, "-s", "spot-worker", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("status: exit %d\n%s", code, stderr)
+	}
+	var st ops.ServiceStatus
+	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+		t.Fatal(err)
+	}
+	ips := map[string]bool{}
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "spot-worker") {
+		_, ip := taskAddr(task)
+		ips[ip] = true
+	}
+	if len(st.Tasks) != 4 {
+		t.Fatalf("status: %d tasks, want 4", len(st.Tasks))
+	}
+	for _, tr := range st.Tasks {
+		if tr.InstanceID != "" || !ips[tr.PrivateIP] || !strings.HasPrefix(tr.ENI, "eni-") || tr.LaunchType != "FARGATE" || tr.CapacityProvider == "" {
+			t.Errorf("status task %+v: want no instance, the ENI's IP (one of %v), FARGATE and a provider", tr, ips)
+		}
+	}
+	if st.Service.Launch != "FARGATE_SPOT:3,FARGATE:1 base 1" {
+		t.Errorf("status launch %q", st.Service.Launch)
+	}
+	code, stdout, _ = run(t, "status", "-c", sim.EdgeCluster, "-s", "fargate-api")
+	if code != ExitOK || !strings.Contains(stdout, "INSTANCE/IP") || !strings.Contains(stdout, "launch      FARGATE\n") {
+		t.Errorf("status text: exit %d\n%s", code, stdout)
+	}
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "fargate-api") {
+		if eni, ip := taskAddr(task); !strings.Contains(stdout, ip+" ("+eni+")") {
+			t.Errorf("status text lacks %s (%s):\n%s", ip, eni, stdout)
+		}
+	}
+
+	// capacity: Fargate services need no instance room; nocpu-api is sized
+	// from its containers (app 256/512 + envoy 64/64).
+	code, stdout, stderr = run(t, "capacity", "-c", sim.EdgeCluster, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("capacity: exit %d\n%s", code, stderr)
+	}
+	var rep ops.CapacityReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Services {
+		fargate := s.Name == "fargate-api" || s.Name == "spot-worker"
+		if s.Fargate != fargate {
+			t.Errorf("capacity %s: fargate %v", s.Name, s.Fargate)
+		}
+		if s.Name == "nocpu-api" && (s.TaskCPU != 320 || s.TaskMemory != 576 || s.Fits <= 0) {
+			t.Errorf("capacity nocpu-api: %+v, want 320 CPU / 576 MiB from its containers", s)
+		}
+	}
+	cpu, mem := sb.reserved(sim.EdgeCluster)
+	if rep.Total.CPUReserved != cpu || rep.Total.MemoryReserved != mem || cpu != 3*512+2*320 {
+		t.Errorf("capacity reserved %d/%d, instances %d/%d, want web and nocpu-api only (%d CPU)", rep.Total.CPUReserved, rep.Total.MemoryReserved, cpu, mem, 3*512+2*320)
+	}
+	// clusters and instances: the seven Fargate tasks run, but reserve
+	// nothing on the instances.
+	code, stdout, stderr = run(t, "clusters", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("clusters: exit %d\n%s", code, stderr)
+	}
+	var cls []ops.ClusterSummary
+	if err := json.Unmarshal([]byte(stdout), &cls); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cls {
+		if c.Name == sim.EdgeCluster && (c.CPUReserved != cpu || c.MemoryReserved != mem || c.RunningTasks != 3+2+3+4) {
+			t.Errorf("clusters edge: %+v, want %d/%d reserved and 12 tasks running", c, cpu, mem)
+		}
+	}
+	code, stdout, stderr = run(t, "instances", "-c", sim.EdgeCluster, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("instances: exit %d\n%s", code, stderr)
+	}
+	var ins []ops.InstanceRow
+	if err := json.Unmarshal([]byte(stdout), &ins); err != nil {
+		t.Fatal(err)
+	}
+	tasks, icpu := 0, 0
+	for _, in := range ins {
+		tasks += in.RunningTasks
+		icpu += in.CPUReserved
+	}
+	if tasks != 5 || icpu != cpu {
+		t.Errorf("instances: %d tasks, %d CPU reserved; want web's and nocpu-api's 5 and %d", tasks, icpu, cpu)
+	}
+
+	sb.sim.ResetRequests()
+	code, _, stderr = run(t, "capacity", "-c", sim.EdgeCluster, "--add", "fargate-api=2")
+	if code != ExitUsage || !strings.Contains(stderr, "Fargate") {
+		t.Errorf("capacity --add fargate-api: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("overviews mutated: %v", m)
+	}
+}
+
+func taskAddr(t types.Task) (eni, ip string) {
+	for _, a := range t.Attachments {
+		for _, d := range a.Details {
+			switch aws.ToString(d.Name) {
+			case "networkInterfaceId":
+				eni = aws.ToString(d.Value)
+			case "privateIPv4Address":
+				ip = aws.ToString(d.Value)
+			}
+		}
+	}
+	return eni, ip
+}
+
+func TestE2EFargateTaskLogsAndEvents(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	sb.waitSteady(sim.EdgeCluster, "fargate-api")
+	tasks := sb.tasksOf(sim.EdgeCluster, "fargate-api")
+	id := tasks[0].TaskArn
+	short := (*id)[strings.LastIndex(*id, "/")+1:]
+	code, stdout, stderr := run(t, "logs", "-c", sim.EdgeCluster, "--task", short, "--since", "10m")
+	if code != ExitOK {
+		t.Fatalf("logs: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("logs of Fargate task %s: %d lines\n%s", short, len(lines), stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, short+"/") {
+			t.Errorf("line not of task %s: %q", short, l)
+		}
+	}
+	code, stdout, stderr = run(t, "events", "-c", sim.EdgeCluster, "-s", "spot-worker")
+	if code != ExitOK || !strings.Contains(stdout, "(service spot-worker) has reached a steady state") {
+		t.Errorf("events: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// edgeFargateOnly keeps of the edge world its cluster with the Fargate
+// shapes and web (the other parts' shapes have their own tests).
+func edgeFargateOnly(w *sim.World) {
+	keep := map[string]bool{"web": true, "fargate-api": true, "spot-worker": true, "nocpu-api": true}
+	var clusters []sim.ClusterSpec
+	for _, c := range w.Clusters {
+		if c.Name != sim.EdgeCluster {
+			continue
+		}
+		var svcs []sim.ServiceSpec
+		for _, s := range c.Services {
+			if keep[s.Name] {
+				svcs = append(svcs, s)
+			}
+		}
+		c.Services = svcs
+		clusters = append(clusters, c)
+	}
+	w.Clusters = clusters
+	var asgs []sim.ASGSpec
+	for _, g := range w.AutoScalingGroups {
+		if g.Name == sim.EdgeASG {
+			asgs = append(asgs, g)
+		}
+	}
+	w.AutoScalingGroups = asgs
+	var lts []sim.LaunchTemplateSpec
+	for _, lt := range w.LaunchTemplates {
+		if lt.Name == sim.EdgeASG {
+			lts = append(lts, lt)
+		}
+	}
+	w.LaunchTemplates = lts
+}
+
+// rotate-ami on the edge cluster: a Fargate deploy in progress does not
+// hold the rotation up (none of its tasks is on an instance), the plan and
+// the drains move only the EC2 tasks, and the Fargate tasks are left alone.
+func TestE2EFargateRotationLeavesFargateAlone(t *testing.T) {
+	w, err := sim.BuiltinWorld("edge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edgeFargateOnly(w)
+	sb := startSandboxWorld(t, w, "")
+	sb.waitSteady(sim.EdgeCluster, "spot-worker")
+	spotBefore := map[string]bool{}
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "spot-worker") {
+		spotBefore[aws.ToString(task.TaskArn)] = true
+	}
+	// fargate-api is mid-deploy when the rotation is planned.
+	if code, stdout, stderr := run(t, "deploy", "-c", sim.EdgeCluster, "-s", "fargate-api", "--tag", sim.DemoNextTag, "--no-wait", "-o", "json"); code != ExitOK {
+		t.Fatalf("deploy --no-wait: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if s := sb.service(sim.EdgeCluster, "fargate-api"); len(s.Deployments) < 2 {
+		t.Fatalf("fargate-api is not mid-deploy: %+v", s.Deployments)
+	}
+	code, stdout, stderr := run(t, "rotate-ami", "-c", sim.EdgeCluster, "--dry-run")
+	if code != ExitOK || strings.Contains(stdout, "fargate-api") || strings.Contains(stdout, "spot-worker") || !strings.Contains(stdout, "nocpu-api") {
+		t.Fatalf("dry run: exit %d, want a plan moving only EC2 tasks\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "rotate-ami", "-c", sim.EdgeCluster, "--yes", "--poll-interval", "20ms", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("rotate-ami: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	killCheckRotated(t, sb, sim.EdgeCluster, sim.EdgeASG, 4, 4, 8)
+	for _, task := range sb.tasksOf(sim.EdgeCluster, "spot-worker") {
+		if !spotBefore[aws.ToString(task.TaskArn)] {
+			t.Errorf("spot-worker task %s was replaced by the rotation", aws.ToString(task.TaskArn))
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package cmd
+
+import (
+	"encoding/json"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"ecsctl/ops"
+	"ecsctl/sim"
+)
+
+// killFargateDeployCases: a deploy of a Fargate service and of a capacity
+// provider strategy service, killed mid-rollout (new Fargate tasks
+// provisioning or running while the old deployment drains) and run again:
+// the re-run finishes the same deploy, registers nothing more, and every
+// task ends on Fargate with the new revision.
+func killFargateDeployCases(t *testing.T) {
+	for _, tc := range []struct {
+		service   string
+		providers map[string]int
+	}{
+		{"fargate-api", nil},
+		{"spot-worker", map[string]int{"FARGATE": 1, "FARGATE_SPOT": 3}},
+	} {
+		t.Run(tc.service+" mid-rollout", func(t *testing.T) {
+			w, err := sim.BuiltinWorld("edge")
+			if err != nil {
+				t.Fatal(err)
+			}
+			edgeFargateOnly(w)
+			sb := startSandboxWorld(t, w, "")
+			gate := killServe(t, sb)
+			before := sb.waitSteady(sim.EdgeCluster, tc.service)
+			oldTD := aws.ToString(before.TaskDefinition)
+			sb.sim.ResetReport()
+			sb.sim.ResetRequests()
+			args := []string{"deploy", "-c", sim.EdgeCluster, "--service", tc.service, "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json"}
+
+			gate.arm(syscall.SIGKILL, killWhen("ecs.DescribeServices", killServiceWhen(tc.service, func(primary string, _, deps int) bool {
+				return primary != oldTD && deps == 2
+			})))
+			code, _, stderr := gate.run(t, killLimit, args...)
+			if gate.firedOn() == "" || code != -int(syscall.SIGKILL) {
+				t.Fatalf("the kill point was never reached (exit %d)\n%s", code, stderr)
+			}
+			gate.arm(0, nil)
+			code, stdout, stderr := gate.run(t, killLimit, args...)
+			if code != ExitOK {
+				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			var res ops.DeployResult
+			if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Services) != 1 {
+				t.Fatalf("re-run result: %v\n%s", err, stdout)
+			}
+			if r := res.Services[0]; !killOneOf(r.Outcome, killDone) {
+				t.Errorf("re-run outcome %s (%s), want %v", r.Outcome, r.Reason, killDone)
+			}
+			after := sb.waitSteady(sim.EdgeCluster, tc.service)
+			newTD := aws.ToString(after.TaskDefinition)
+			td, _ := sb.taskDef(newTD)
+			if newTD == oldTD || !strings.HasSuffix(aws.ToString(td.ContainerDefinitions[0].Image), ":"+sim.DemoNextTag) {
+				t.Errorf("service runs %s (%s), want tag %s", newTD, aws.ToString(td.ContainerDefinitions[0].Image), sim.DemoNextTag)
+			}
+			if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
+				t.Errorf("%d revisions registered for one deploy, want 1", n)
+			}
+			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), newTD, tc.providers)
+			killCheckReport(t, sb)
+		})
+	}
+}
