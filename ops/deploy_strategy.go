@@ -547,6 +547,7 @@ func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch,
 		}
 		d.collectStoppedTasksOf(ctx, req, w, s)
 		d.followBreakerRollback(w, primary, reason)
+		d.fetchLogLines(ctx, req, w)
 		return true
 	case types.ServiceDeploymentStatusStopped:
 		if reason == "" {
