@@ -232,9 +232,12 @@ func TestE2EFargateOverviews(t *testing.T) {
 			t.Errorf("capacity nocpu-api: %+v, want 320 CPU / 576 MiB from its containers", s)
 		}
 	}
+	// The EC2 services besides web and nocpu-api: cd-api, ext-api, bg-api
+	// and canary-api (world_edge_controllers.go), 9 tasks of 256 CPU.
+	const ctlTasks, ctlCPU = 2 + 2 + 3 + 2, (2 + 2 + 3 + 2) * 256
 	cpu, mem := sb.reserved(sim.EdgeCluster)
-	if rep.Total.CPUReserved != cpu || rep.Total.MemoryReserved != mem || cpu != 3*512+2*320 {
-		t.Errorf("capacity reserved %d/%d, instances %d/%d, want web and nocpu-api only (%d CPU)", rep.Total.CPUReserved, rep.Total.MemoryReserved, cpu, mem, 3*512+2*320)
+	if rep.Total.CPUReserved != cpu || rep.Total.MemoryReserved != mem || cpu != 3*512+2*320+ctlCPU {
+		t.Errorf("capacity reserved %d/%d, instances %d/%d, want the EC2 services only (%d CPU)", rep.Total.CPUReserved, rep.Total.MemoryReserved, cpu, mem, 3*512+2*320+ctlCPU)
 	}
 	// clusters and instances: the seven Fargate tasks run, but reserve
 	// nothing on the instances.
@@ -247,8 +250,8 @@ func TestE2EFargateOverviews(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cls {
-		if c.Name == sim.EdgeCluster && (c.CPUReserved != cpu || c.MemoryReserved != mem || c.RunningTasks != 3+2+3+4) {
-			t.Errorf("clusters edge: %+v, want %d/%d reserved and 12 tasks running", c, cpu, mem)
+		if c.Name == sim.EdgeCluster && (c.CPUReserved != cpu || c.MemoryReserved != mem || c.RunningTasks != 3+2+3+4+ctlTasks) {
+			t.Errorf("clusters edge: %+v, want %d/%d reserved and %d tasks running", c, cpu, mem, 3+2+3+4+ctlTasks)
 		}
 	}
 	code, stdout, stderr = run(t, "instances", "-c", sim.EdgeCluster, "-o", "json")
@@ -264,8 +267,8 @@ func TestE2EFargateOverviews(t *testing.T) {
 		tasks += in.RunningTasks
 		icpu += in.CPUReserved
 	}
-	if tasks != 5 || icpu != cpu {
-		t.Errorf("instances: %d tasks, %d CPU reserved; want web's and nocpu-api's 5 and %d", tasks, icpu, cpu)
+	if tasks != 5+ctlTasks || icpu != cpu {
+		t.Errorf("instances: %d tasks, %d CPU reserved; want the EC2 services' %d and %d", tasks, icpu, 5+ctlTasks, cpu)
 	}
 
 	sb.sim.ResetRequests()

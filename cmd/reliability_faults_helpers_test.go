@@ -350,7 +350,12 @@ func (b *faultsBox) read(t *testing.T, cluster, asgName string) (faultsState, bo
 			st.Services[aws.ToString(s.ServiceName)] = fmt.Sprintf("%s:%d %s desired=%d running=%d deployments=%d %s",
 				aws.ToString(td.Family), td.Revision, strings.Join(images, ","), s.DesiredCount, s.RunningCount, len(s.Deployments), rollout)
 			families[aws.ToString(td.Family)] = true
-			if len(s.Deployments) != 1 || s.Deployments[0].RolloutState != types.DeploymentRolloutStateCompleted || s.RunningCount != s.DesiredCount || s.PendingCount != 0 {
+			steady := len(s.Deployments) == 1 && s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted
+			if len(s.Deployments) == 0 && len(s.TaskSets) == 1 {
+				// CODE_DEPLOY and EXTERNAL services show task sets instead.
+				steady = s.TaskSets[0].StabilityStatus == types.StabilityStatusSteadyState
+			}
+			if !steady || s.RunningCount != s.DesiredCount || s.PendingCount != 0 {
 				calm = false
 			}
 		}

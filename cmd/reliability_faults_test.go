@@ -91,6 +91,10 @@ func faultsScenarios() []faultsScenario {
 			args: with("deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoCrashTag), code: ExitFailed, belowMin: []string{"small/worker"}},
 		{name: "deploy-breaker-rolls-back", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("deploy", "-c", "small", "-s", "api", "--tag", sim.DemoCrashTag), code: ExitFailed},
+		// A blue/green deploy: the verdict is the service deployment's,
+		// after the bake time with both revisions running.
+		{name: "deploy-blue-green", world: "edge", cluster: sim.EdgeCluster, asg: sim.EdgeASG,
+			args: with("deploy", "-c", sim.EdgeCluster, "-s", sim.EdgeBlueGreenService, "--tag", sim.DemoNextTag)},
 		{name: "rollback", world: "small", cluster: "small", asg: "small-ecs",
 			setup: func(t *testing.T, b *faultsBox) {
 				if code, stdout, stderr := b.run(t, with("deploy", "-c", "small", "-s", "api", "--tag", sim.DemoNextTag)...); code != ExitOK {

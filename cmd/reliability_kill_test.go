@@ -93,6 +93,8 @@ type killDeployCase struct {
 	// wantTag is the image tag the service must end on ("" = the old one).
 	wantTag string
 	soak    bool
+	// world and cluster default to small.
+	world, cluster string
 }
 
 func killDeployCasesList() []killDeployCase {
@@ -118,6 +120,16 @@ func killDeployCasesList() []killDeployCase {
 					return primary == oldTD && deps == 2
 				}))
 			}},
+		// Killed while a blue/green deployment bakes with both revisions
+		// running: the re-run adopts it and follows its service
+		// deployment to SUCCESSFUL.
+		{name: "blue/green in bake time", world: "edge", cluster: sim.EdgeCluster, service: sim.EdgeBlueGreenService, tag: sim.DemoNextTag,
+			wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone,
+			trigger: func(string) killTrigger {
+				return killWhen("ecs.DescribeServiceDeployments", func(body []byte) bool {
+					return strings.Contains(string(body), `"lifecycleStage":"BAKE_TIME"`)
+				})
+			}},
 		{name: "mid-rollout after a rollout started", service: "worker", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone, soak: true,
 			trigger: func(string) killTrigger { return killAfterThen("ecs.UpdateService", 1, "ecs.DescribeServices", 2) }},
 		{name: "before the first poll", service: "web", tag: sim.DemoNextTag, wantTag: sim.DemoNextTag, wantCode: ExitOK, wantOutcome: killDone, soak: true,
@@ -130,24 +142,28 @@ func killDeployCases(t *testing.T) {
 		if tc.soak && !killSoak() {
 			continue
 		}
+		world, cluster := "small", "small"
+		if tc.world != "" {
+			world, cluster = tc.world, tc.cluster
+		}
 		t.Run(tc.name, func(t *testing.T) {
-			args := []string{"deploy", "-c", "small", "--service", tc.service, "--tag", tc.tag, "--poll-interval", "20ms", "-o", "json"}
+			args := []string{"deploy", "-c", cluster, "--service", tc.service, "--tag", tc.tag, "--poll-interval", "20ms", "-o", "json"}
 			// What a clean run leaves in the invariant report: an image
 			// that crashes after starting takes a service without health
 			// checks below its minimum even when nothing is killed.
 			var clean []string
 			if tc.wantCode != ExitOK {
-				ref := startSandbox(t, "small", "")
-				ref.waitSteady("small", tc.service)
+				ref := startSandbox(t, world, "")
+				ref.waitSteady(cluster, tc.service)
 				ref.sim.ResetReport()
 				if code, stdout, stderr := run(t, args...); code != tc.wantCode {
 					t.Fatalf("clean run: exit %d\n%s\n%s", code, stdout, stderr)
 				}
 				clean = ref.sim.Report().Violations
 			}
-			sb := startSandbox(t, "small", "")
+			sb := startSandbox(t, world, "")
 			gate := killServe(t, sb)
-			before := sb.waitSteady("small", tc.service)
+			before := sb.waitSteady(cluster, tc.service)
 			oldTD := aws.ToString(before.TaskDefinition)
 			sb.sim.ResetReport()
 			sb.sim.ResetRequests()
@@ -174,7 +190,7 @@ func killDeployCases(t *testing.T) {
 				t.Errorf("re-run outcome %s (%s), want %v\n%s", r.Outcome, r.Reason, tc.wantOutcome, stderr)
 			}
 
-			after := sb.waitSteady("small", tc.service)
+			after := sb.waitSteady(cluster, tc.service)
 			td, _ := sb.taskDef(aws.ToString(after.TaskDefinition))
 			switch {
 			case tc.wantTag != "" && !strings.HasSuffix(aws.ToString(td.ContainerDefinitions[0].Image), ":"+tc.wantTag):

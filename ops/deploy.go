@@ -325,6 +325,11 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 	if err != nil {
 		return nil, err
 	}
+	for _, name := range req.Services {
+		if err := ControllerRefusal(req.Cluster, services[name], "deploy"); err != nil {
+			return nil, err
+		}
+	}
 	var plans []*plan
 	for _, name := range req.Services {
 		p, err := d.prepare(ctx, req, services[name])
@@ -726,7 +731,9 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 			}
 		}
 		d.note(r, EventInfo, "following deployment %s already in progress with the same images (%s)", r.DeploymentID, shortTaskDef(r.NewTaskDefinition))
-		return d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy), nil
+		w := d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy)
+		d.attachServiceDeployment(ctx, w, p.svc)
+		return w, nil
 	}
 	newArn := r.OldTaskDefinition
 	if p.changed() {
@@ -758,5 +765,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	}
 	r.DeploymentID = aws.ToString(dep.Id)
 	d.note(r, EventInfo, "updated service: deployment %s of %s started", r.DeploymentID, shortTaskDef(newArn))
-	return d.newWatch(req, r, *upd.Service, r.DeploymentID, newArn, phaseDeploy), nil
+	w := d.newWatch(req, r, *upd.Service, r.DeploymentID, newArn, phaseDeploy)
+	d.attachServiceDeployment(ctx, w, *upd.Service)
+	return w, nil
 }

@@ -57,6 +57,9 @@ type watch struct {
 	done         bool
 	phaseInfo    *phaseState // what describePhase remembers
 	lastPhase    string
+	// sd follows the service deployment of a BLUE_GREEN, LINEAR or CANARY
+	// deployment (deploy_strategy.go).
+	sd *sdFollow
 }
 
 type logTarget struct{ group, prefix string }
@@ -187,11 +190,17 @@ func findDeployment(s types.Service, id string) *types.Deployment {
 
 // evaluate looks at one service's state for the watched deployment.
 func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s types.Service) {
+	if w.sd != nil && !w.sd.off && ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
+		return
+	}
 	now := d.clock().Now()
 	w.polls++
 	w.res.Desired, w.res.Running = s.DesiredCount, s.RunningCount
 	newEvents := d.emitServiceEvents(w, s)
 	ours := findDeployment(s, w.depID)
+	if ours == nil && d.rollingGone(ctx, req, w, s) {
+		return
+	}
 	if ours == nil {
 		primary := primaryDeployment(s)
 		switch {
@@ -587,6 +596,9 @@ func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch,
 
 // startRollback puts the service back on the revision it ran before.
 func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watch) {
+	if d.stopServiceDeploymentRollback(ctx, req, w) {
+		return
+	}
 	old := w.res.OldTaskDefinition
 	w.res.Rollback = &RollbackInfo{By: "ecsctl", TaskDefinition: old}
 	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback, Message: fmt.Sprintf("deploy failed (%s); rolling back to %s", w.res.Reason, shortTaskDef(old))})

@@ -501,9 +501,15 @@ func requiredHealthy(s types.Service) int {
 	return int(math.Ceil(float64(s.DesiredCount) * float64(minP) / 100))
 }
 
-// serviceSteady: one deployment, everything running, nothing pending.
+// serviceSteady: one deployment (or, for the CODE_DEPLOY and EXTERNAL
+// controllers, whose deployments list is empty, one task set), everything
+// running, nothing pending.
 func serviceSteady(s types.Service) bool {
-	return len(s.Deployments) == 1 && s.RunningCount == s.DesiredCount && s.PendingCount == 0
+	n := len(s.Deployments)
+	if n == 0 {
+		n = len(s.TaskSets)
+	}
+	return n == 1 && s.RunningCount == s.DesiredCount && s.PendingCount == 0
 }
 
 // drainListTasks lists the tasks on the given container instances and

@@ -49,11 +49,20 @@ type ServiceRow struct {
 	MemoryUtilization *float64   `json:"memoryUtilization"`
 	LastEvent         string     `json:"lastEvent"`
 	LastEventAt       *time.Time `json:"lastEventAt,omitempty"`
+	// Controller is the deployment controller (ECS, CODE_DEPLOY,
+	// EXTERNAL); Strategy the ECS controller's deployment strategy
+	// (ROLLING, BLUE_GREEN, LINEAR, CANARY; "" for the other controllers).
+	Controller string `json:"deploymentController"`
+	Strategy   string `json:"deploymentStrategy,omitempty"`
 	// Launch is the service's launch type (EC2, FARGATE) or its capacity
 	// provider strategy ("FARGATE_SPOT:3,FARGATE:1 base 1"), "-" if neither.
 	Launch                   string         `json:"launch"`
 	CapacityProviderStrategy []StrategyItem `json:"capacityProviderStrategy,omitempty"`
 }
+
+// DeployKind is what is not the default about how the service deploys
+// (see ops.DeployKind), "" for a rolling ECS service.
+func (r ServiceRow) DeployKind() string { return DeployKind(r.Controller, r.Strategy) }
 
 // Services reads every service of a cluster: ListServices pages,
 // DescribeServices by 10 in parallel, the cluster's tasks for sizes and
@@ -139,11 +148,15 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 			Desired: int(s.DesiredCount), Running: int(s.RunningCount), Pending: int(s.PendingCount),
 			TaskDefinition: overviewTaskDefName(aws.ToString(s.TaskDefinition)), Revision: overviewRevision(aws.ToString(s.TaskDefinition)),
 			Deployments: len(s.Deployments),
+			Controller:  ServiceController(s), Strategy: ServiceStrategy(s),
 		}
 		r.State = overviewServiceState(s)
 		if d := primaryDeployment(s); d != nil && d.CreatedAt != nil {
 			r.DeployedAt = d.CreatedAt.UTC()
 			r.AgeSeconds = int64(now.Sub(*d.CreatedAt) / time.Second)
+		} else if at := primaryTaskSetCreated(s); at != nil {
+			r.DeployedAt = at.UTC()
+			r.AgeSeconds = int64(now.Sub(*at) / time.Second)
 		}
 		if len(s.Events) > 0 {
 			e := s.Events[0]

@@ -23,6 +23,9 @@ type ServiceStatus struct {
 	Tasks       []TaskRow        `json:"tasks"`
 	Targets     []TargetRow      `json:"targets"`
 	Events      []ServiceEvent   `json:"events"`
+	// ServiceDeployment is the blue/green, linear or canary deployment in
+	// progress, if any (deploy_strategy.go).
+	ServiceDeployment *ServiceDeploymentInfo `json:"serviceDeployment,omitempty"`
 }
 
 // DeploymentInfo is one deployment of a service.
@@ -140,6 +143,8 @@ func (o *Overview) Status(ctx context.Context, cluster, service string, lastEven
 		}
 		st.Deployments = append(st.Deployments, di)
 	}
+	st.Deployments = append(st.Deployments, taskSetInfos(svc)...)
+	st.ServiceDeployment = overviewServiceDeployment(ctx, o.ECS, svc)
 	st.Events = overviewEvents(svc, lastEvents)
 
 	// The instances the tasks run on (EC2 id), 100 per call.

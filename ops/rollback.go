@@ -38,6 +38,9 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 		return nil, err
 	}
 	svc := services[req.Service]
+	if err := ControllerRefusal(req.Cluster, svc, "roll back"); err != nil {
+		return nil, err
+	}
 	current := aws.ToString(svc.TaskDefinition)
 	if p := primaryDeployment(svc); p != nil {
 		current = aws.ToString(p.TaskDefinition)
@@ -74,6 +77,25 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 		imgs = append(imgs, fmt.Sprintf("%s %s → %s", im.Container, im.From, im.To))
 	}
 	d.note(res, EventInfo, "plan: %s → %s; images: %s", shortTaskDef(current), shortTaskDef(target), strings.Join(imgs, "; "))
+	// A blue/green, linear or canary deployment in progress is stopped
+	// with rollback, not overtaken by another deployment mid-shift.
+	if arn, err := d.rollbackStrategyInFlight(ctx, req, svc, res); err != nil {
+		return nil, err
+	} else if arn != "" {
+		switch {
+		case req.DryRun:
+			res.Outcome = OutcomeDryRun
+		case req.NoWait:
+			res.Outcome = OutcomeNotWaited
+		default:
+			d.followStrategyRollback(ctx, req, svc, res, arn)
+		}
+		if res.FinishedAt.IsZero() {
+			res.FinishedAt = d.clock().Now()
+		}
+		res.DurationSeconds = res.FinishedAt.Sub(res.StartedAt).Seconds()
+		return result, result.Err()
+	}
 	if req.DryRun {
 		res.Outcome = OutcomeDryRun
 		res.FinishedAt = d.clock().Now()

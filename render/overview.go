@@ -45,6 +45,9 @@ func OverviewServices(w io.Writer, rows []ops.ServiceRow) error {
 		if r.Deployments > 1 {
 			state = fmt.Sprintf("%s (%d deployments)", r.State, r.Deployments)
 		}
+		if k := r.DeployKind(); k != "" {
+			state += " [" + k + "]"
+		}
 		out = append(out, []string{r.Name, strconv.Itoa(r.Desired), strconv.Itoa(r.Running), strconv.Itoa(r.Pending),
 			state, OverviewAge(r.AgeSeconds), r.TaskDefinition, r.ImageTag,
 			strconv.Itoa(r.CPUReserved), strconv.Itoa(r.MemoryReserved),
@@ -107,6 +110,19 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 	fmt.Fprintf(w, "state       %s\n", s.State)
 	fmt.Fprintf(w, "scale       desired %d, running %d, pending %d (min healthy %d%%, max %d%%)\n", s.Desired, s.Running, s.Pending, st.MinHealthy, st.MaxPercent)
 	fmt.Fprintf(w, "revision    %s (image %s)\n", s.TaskDefinition, s.Image)
+	if line := serviceDeployLine(s); line != "" {
+		fmt.Fprintf(w, "deploys     %s\n", line)
+	}
+	if sd := st.ServiceDeployment; sd != nil {
+		line := sd.Status + " " + sd.Stage
+		if sd.ProductionTraffic != nil {
+			line += fmt.Sprintf(", production traffic %g%% on the new revision", *sd.ProductionTraffic)
+		}
+		if sd.Error != "" {
+			line = "unknown (" + sd.Error + ")"
+		}
+		fmt.Fprintf(w, "deploying   %s\n", line)
+	}
 	fmt.Fprintf(w, "reserved    cpu %d, memory %d MiB (utilization cpu %s, memory %s)\n", s.CPUReserved, s.MemoryReserved, overviewPct(s.CPUUtilization), overviewPct(s.MemoryUtilization))
 	if s.Launch != "" {
 		fmt.Fprintf(w, "launch      %s\n", s.Launch)
@@ -166,6 +182,21 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 // ServiceEventLine writes one service event as a CI line.
 func ServiceEventLine(w io.Writer, cluster, service string, e ops.ServiceEvent) {
 	Line(w, e.At, cluster+"/"+service, "%s", e.Message)
+}
+
+// serviceDeployLine says how a service deploys when it is not the default
+// (ECS controller, rolling), and what ecsctl does with it.
+func serviceDeployLine(s ops.ServiceRow) string {
+	switch k := s.DeployKind(); k {
+	case "":
+		return ""
+	case "CODE_DEPLOY":
+		return "CODE_DEPLOY controller (task sets): deploy and roll back with AWS CodeDeploy, not ecsctl"
+	case "EXTERNAL":
+		return "EXTERNAL controller (task sets): deploy and roll back with your controller, not ecsctl"
+	default:
+		return "ECS controller, " + k + " strategy: both revisions run until the bake time is over"
+	}
 }
 
 // taskWhereHeader names the column of where tasks run: INSTANCE, or

@@ -387,6 +387,12 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 	desired := int(svc.Svc.DesiredCount)
 	minP, maxP := percents(svc)
 	maxTotal := desired * maxP / 100
+	// A blue/green, linear or canary deployment runs the new revision at
+	// full size next to the old one until its bake time is over.
+	hold := s.sdHoldsSource(svc)
+	if hold {
+		maxTotal = max(maxTotal, 2*desired)
+	}
 	minHealthy := int(math.Ceil(float64(desired) * float64(minP) / 100))
 	td := s.ecsLookupTaskDef(aws.ToString(primary.TaskDefinition))
 	canStart := td != nil && primary.RolloutState != types.DeploymentRolloutStateFailed
@@ -467,6 +473,9 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 			return !s.ecsTaskHealthy(surplus[i]) && s.ecsTaskHealthy(surplus[j])
 		})
 		for _, t := range surplus {
+			if hold && t.Deployment != pid && !s.ecsTaskOutOfPlace(t) {
+				continue
+			}
 			if s.ecsTaskHealthy(t) {
 				// A FAILED deployment (breaker without rollback) launches
 				// nothing, so the healthy tasks of older ones stay.
@@ -640,7 +649,9 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 		svc.LastCompletedTaskDef = aws.ToString(p.TaskDefinition)
 		s.ecsEvent(svc, "(service "+name+") deployment "+pid+" deployment completed.")
 		s.rec.timeline(now, "deployment-completed", svc.Cluster+"/"+name+": "+pid+" "+lastPart(aws.ToString(p.TaskDefinition)))
+		s.sdOnCompleted(svc, pid)
 	}
+	s.sdAdvance(svc)
 	steady := len(deps) == 1 && p.RolloutState == types.DeploymentRolloutStateCompleted && extra == 0 &&
 		healthyPrimary == desired && p.PendingCount == 0
 	if steady && !svc.Steady {
@@ -695,8 +706,13 @@ func (s *Sim) ecsTaskFailed(t *ecsTask) {
 	d.RolloutStateReason = aws.String("ECS deployment circuit breaker: tasks failed to start.")
 	s.ecsEvent(svc, "(service "+name+") deployment "+id+" deployment failed: tasks failed to start.")
 	s.rec.timeline(s.Now(), "deployment-failed", svc.Cluster+"/"+name+": "+id+" circuit breaker tripped after "+fmt.Sprint(d.FailedTasks)+" failed tasks")
+	if s.sdOnFailed(svc, id, d.FailedTasks, cb.Rollback) {
+		s.ecsKickService(svc)
+		return
+	}
 	if cb.Rollback && svc.LastCompletedTaskDef != "" {
-		nd := s.ecsNewDeployment(svc, svc.LastCompletedTaskDef)
+		nd := s.ecsNewDeploymentRaw(svc, svc.LastCompletedTaskDef)
+		s.sdOnBreakerRollback(svc, id, nd)
 		nd.RolloutStateReason = aws.String("ECS deployment circuit breaker: rolling back to deploymentId " + id + ".")
 		s.ecsEvent(svc, "(service "+name+") rolling back to deployment "+aws.ToString(nd.Id)+".")
 		s.rec.timeline(s.Now(), "deployment-rolled-back", svc.Cluster+"/"+name+": "+id+" rolled back to "+lastPart(svc.LastCompletedTaskDef)+" ("+aws.ToString(nd.Id)+")")

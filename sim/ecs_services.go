@@ -75,8 +75,17 @@ func percents(svc *ecsService) (minP, maxP int) {
 }
 
 // ecsNewDeployment makes tdArn the service's new PRIMARY deployment; the
-// previous PRIMARY becomes ACTIVE and is scaled down by the scheduler.
+// previous PRIMARY becomes ACTIVE and is scaled down by the scheduler. ECS
+// records it as a new service deployment.
 func (s *Sim) ecsNewDeployment(svc *ecsService, tdArn string) *types.Deployment {
+	d := s.ecsNewDeploymentRaw(svc, tdArn)
+	s.sdOnNewDeployment(svc, d)
+	return d
+}
+
+// ecsNewDeploymentRaw starts a deployment that belongs to a service
+// deployment already recorded (a rollback).
+func (s *Sim) ecsNewDeploymentRaw(svc *ecsService, tdArn string) *types.Deployment {
 	now := s.Now()
 	for i := range svc.Svc.Deployments {
 		if aws.ToString(svc.Svc.Deployments[i].Status) == "PRIMARY" {
@@ -176,6 +185,9 @@ func (s *Sim) ecsCreateService(in *ecs.CreateServiceInput) (*ecs.CreateServiceOu
 	if err := validateDeploymentConfig(in.DeploymentConfiguration, daemon); err != nil {
 		return nil, err
 	}
+	if err := validateStrategyConfig(in.DeploymentConfiguration, in.LoadBalancers); err != nil {
+		return nil, err
+	}
 	if err := s.ecsCheckLoadBalancers(td, in.LoadBalancers); err != nil {
 		return nil, err
 	}
@@ -213,6 +225,11 @@ func (s *Sim) ecsNewService(c *ecsCluster, name string, td *ecsTaskDef, in *ecs.
 			dc.DeploymentCircuitBreaker = &cb
 		}
 		dc.Alarms = u.Alarms
+		ecsApplyStrategyConfig(dc, u)
+	}
+	controller := &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
+	if in.DeploymentController != nil && in.DeploymentController.Type != "" {
+		controller = &types.DeploymentController{Type: in.DeploymentController.Type}
 	}
 	now := s.Now()
 	svc := &ecsService{Cluster: c.Name, Svc: types.Service{
@@ -221,7 +238,7 @@ func (s *Sim) ecsNewService(c *ecsCluster, name string, td *ecsTaskDef, in *ecs.
 		LaunchType: types.LaunchTypeEc2, TaskDefinition: td.TD.TaskDefinitionArn, DeploymentConfiguration: dc,
 		CreatedAt: aws.Time(now), CreatedBy: aws.String("arn:aws:iam::" + s.AccountID + ":role/ecsctl-sandbox"),
 		PlacementConstraints: nonNilSlice(in.PlacementConstraints), PlacementStrategy: nonNilSlice(in.PlacementStrategy),
-		SchedulingStrategy: strategy, DeploymentController: &types.DeploymentController{Type: types.DeploymentControllerTypeEcs},
+		SchedulingStrategy: strategy, DeploymentController: controller,
 		EnableECSManagedTags: in.EnableECSManagedTags, EnableExecuteCommand: in.EnableExecuteCommand, PropagateTags: in.PropagateTags,
 		Tags: copyTags(in.Tags), HealthCheckGracePeriodSeconds: in.HealthCheckGracePeriodSeconds,
 		LoadBalancers: nonNilSlice(in.LoadBalancers), ServiceRegistries: []types.ServiceRegistry{}, Events: []types.ServiceEvent{},
@@ -261,6 +278,14 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 		return nil, apiErr("ServiceNotActiveException", "Service was not ACTIVE.")
 	}
 	daemon := svc.Svc.SchedulingStrategy == types.SchedulingStrategyDaemon
+	if in.TaskDefinition != nil {
+		if err := ecsControllerUpdateErr(svc); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateStrategyConfig(in.DeploymentConfiguration, svc.Svc.LoadBalancers); err != nil {
+		return nil, err
+	}
 	var td *ecsTaskDef
 	if in.TaskDefinition != nil {
 		if td = s.ecsLookupTaskDef(*in.TaskDefinition); td == nil || td.TD.Status != types.TaskDefinitionStatusActive {
@@ -323,6 +348,7 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 		if u.Alarms != nil {
 			dc.Alarms = u.Alarms
 		}
+		ecsApplyStrategyConfig(dc, u)
 	}
 	if in.PlacementConstraints != nil {
 		svc.Svc.PlacementConstraints = nonNilSlice(in.PlacementConstraints)
@@ -446,6 +472,15 @@ func (s *Sim) ecsServiceView(svc *ecsService, tags bool) types.Service {
 	v.LoadBalancers = nonNilSlice(svc.Svc.LoadBalancers)
 	v.PlacementConstraints = nonNilSlice(svc.Svc.PlacementConstraints)
 	v.PlacementStrategy = nonNilSlice(svc.Svc.PlacementStrategy)
+	if sdStrategy(svc) == "-" {
+		// Services of the CODE_DEPLOY and EXTERNAL controllers show task
+		// sets and an empty deployments list (as aws/copilot-cli#1061
+		// records of DescribeServices).
+		v.TaskSets = s.ecsTaskSets(svc)
+		v.Deployments = []types.Deployment{}
+	} else if sd := sdCurrent(svc); sd != nil {
+		v.CurrentServiceDeployment = sd.SD.ServiceDeploymentArn
+	}
 	if dc := svc.Svc.DeploymentConfiguration; dc != nil {
 		cp := *dc
 		if dc.DeploymentCircuitBreaker != nil {

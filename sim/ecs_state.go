@@ -71,6 +71,11 @@ type ecsService struct {
 	Observed     bool `json:"observed"`
 	LastHealthy  int  `json:"lastHealthy"`
 	StableDesire int  `json:"stableDesired"`
+	// SvcDeployments are the service deployments, oldest first (see
+	// ecs_service_deployments.go).
+	SvcDeployments []*ecsSvcDeployment `json:"svcDeployments,omitempty"`
+	// SvcRevisions are the service revisions its deployments created.
+	SvcRevisions []types.ServiceRevision `json:"svcRevisions,omitempty"`
 }
 
 // ecsTask is one task.

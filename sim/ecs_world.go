@@ -313,6 +313,9 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 		in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: tg.TG.TargetGroupArn, ContainerName: aws.String(first.Name), ContainerPort: aws.Int32(int32(first.Ports[0]))}}
 		in.HealthCheckGracePeriodSeconds = aws.Int32(int32(s.Timings.HealthCheckGrace.D() / time.Second))
 	}
+	if err := s.ecsLoadControllerSpec(c, ss, in); err != nil {
+		return err
+	}
 	svc := s.ecsNewService(c, ss.Name, td, in)
 	created := s.Now().Add(-time.Duration(24+s.rng.Intn(24*30)) * time.Hour)
 	svc.Svc.CreatedAt = aws.Time(created)
@@ -353,6 +356,7 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 			svc.Svc.Events[i].CreatedAt = aws.Time(done)
 		}
 	}
+	s.sdBackdate(svc, *d.CreatedAt, done)
 	return nil
 }
 

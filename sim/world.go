@@ -220,6 +220,19 @@ type ServiceSpec struct {
 	ExecutionRoleArn string `json:"executionRoleArn,omitempty"`
 	// Autoscaling, when set, registers Application Auto Scaling bounds.
 	Autoscaling *ServiceAutoscalingSpec `json:"autoscaling,omitempty"`
+	// DeploymentController is ECS (default), CODE_DEPLOY or EXTERNAL; the
+	// last two run the service's tasks in a task set.
+	DeploymentController string `json:"deploymentController,omitempty"`
+	// Strategy of the ECS controller: ROLLING (default), BLUE_GREEN, LINEAR
+	// or CANARY. The last three need LoadBalanced (they shift traffic
+	// between the service's target group and an alternate one).
+	Strategy string `json:"strategy,omitempty"`
+	// BakeTimeMinutes: both revisions keep running this long after the
+	// production traffic shift of a BLUE_GREEN, LINEAR or CANARY deployment.
+	BakeTimeMinutes *int `json:"bakeTimeMinutes,omitempty"`
+	// Canary and Linear configure those strategies' traffic shifts.
+	Canary *CanarySpec `json:"canary,omitempty"`
+	Linear *LinearSpec `json:"linear,omitempty"`
 	// LaunchType: EC2 (default) or FARGATE. A FARGATE service needs
 	// networkMode awsvpc and task-level CPU and Memory, as AWS requires.
 	LaunchType string `json:"launchType,omitempty"`

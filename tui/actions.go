@@ -59,6 +59,10 @@ func (m *Model) startAction(kind topActionKind) tea.Cmd {
 			m.message = "select a service first (views 2 and its drill-down)"
 			return nil
 		}
+		if why := deployActionBlocked(kind, svc); why != "" {
+			m.message = why
+			return nil
+		}
 		a.service, a.from, a.noteKey = svc.Name, svc.Desired, "svc:"+svc.Name
 	case actDrain, actActivate:
 		arn, id, status, ok := m.selectedInstance()
@@ -295,4 +299,29 @@ func shortName(arn string) string {
 		}
 	}
 	return arn
+}
+
+// deployActionBlocked says why a deploy action (force, rollback) is off for
+// a service whose deployment controller ecsctl does not drive; scaling
+// stays on (UpdateService takes a desired count under every controller).
+func deployActionBlocked(kind topActionKind, svc ops.ServiceRow) string {
+	if kind != actForce && kind != actRollback {
+		return ""
+	}
+	switch svc.Controller {
+	case "CODE_DEPLOY":
+		return fmt.Sprintf("disabled for %s: it uses the CODE_DEPLOY controller; deploy and roll back with AWS CodeDeploy", svc.Name)
+	case "EXTERNAL":
+		return fmt.Sprintf("disabled for %s: it uses the EXTERNAL controller; deploy and roll back with your controller's task sets", svc.Name)
+	}
+	return ""
+}
+
+// deployKindHint is the detail view's word on a service's DeployKind.
+func deployKindHint(kind string) string {
+	switch kind {
+	case "CODE_DEPLOY", "EXTERNAL":
+		return " (deploy actions disabled: ecsctl does not drive this controller)"
+	}
+	return " (both revisions run through the bake time)"
 }

@@ -62,6 +62,9 @@ func (m *Model) rebuild() {
 			if s.Deployments > 1 {
 				state = fmt.Sprintf("%s (%d)", s.State, s.Deployments)
 			}
+			if k := s.DeployKind(); k != "" {
+				state += " " + k
+			}
 			r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
 				num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
 				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
@@ -384,6 +387,9 @@ func (m *Model) body(w, h int) string {
 		s := d.Service
 		head = append(head, fmt.Sprintf("%s · %s · desired %d running %d pending %d · %s · tag %s · min %d%% max %d%%",
 			s.Name, s.State, s.Desired, s.Running, s.Pending, s.TaskDefinition, s.ImageTag, d.MinHealthy, d.MaxPercent))
+		if k := s.DeployKind(); k != "" {
+			head = append(head, "deploys: "+k+deployKindHint(k))
+		}
 		if s.Launch != "" && s.Launch != "EC2" {
 			head[0] += " · " + s.Launch
 		}
