@@ -155,7 +155,7 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 		if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
 			return finish(interrupted(ctx, err))
 		}
-		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1)
+		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1, req.Timeout)
 		if err != nil {
 			return finish(err)
 		}
@@ -258,7 +258,7 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	for _, id := range dres.Instances {
 		arns = append(arns, ids[id])
 	}
-	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, 10*time.Minute); err != nil {
+	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, req.Timeout); err != nil {
 		return finish(err)
 	}
 	return finish(nil)

@@ -45,6 +45,7 @@ type RotateASG interface {
 type RotateEC2 interface {
 	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
+	DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error)
 	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
@@ -223,11 +224,27 @@ type rotateRun struct {
 	Batch      int
 	Surge      int
 	Standalone string
+	// LT and LTVer: the launch template whose version the run changes and
+	// the version the group launched before it ("$Latest", "3"), recorded
+	// before the change so that --abort can put it back.
+	LT    string
+	LTVer string
+	// Surged is the desired capacity ecsctl last asked for (0: none), recorded
+	// before it asks, so that --abort knows the surge is its own even when
+	// the run died while the instances were still booting.
+	Surged int
 }
 
 func (run rotateRun) encode() string {
-	return fmt.Sprintf("id=%s;ami=%s;desired=%d;min=%d;max=%d;suspended=%t;batch=%d;surge=%d;standalone=%s",
+	v := fmt.Sprintf("id=%s;ami=%s;desired=%d;min=%d;max=%d;suspended=%t;batch=%d;surge=%d;standalone=%s",
 		run.ID, run.AMI, run.Orig.Desired, run.Orig.Min, run.Orig.Max, run.Suspended, run.Batch, run.Surge, run.Standalone)
+	if run.LT != "" {
+		v += ";lt=" + run.LT + ";ltver=" + run.LTVer
+	}
+	if run.Surged > 0 {
+		v += ";surged=" + strconv.Itoa(run.Surged)
+	}
+	return v
 }
 
 func decodeRotateRun(v string) (rotateRun, error) {
@@ -255,6 +272,13 @@ func decodeRotateRun(v string) (rotateRun, error) {
 	if run.ID == "" || run.AMI == "" {
 		return run, fmt.Errorf("tag %s is incomplete (%q): fix or delete the tag", rotateTagRun, v)
 	}
+	// Recorded only by runs that changed them (and not by older ecsctl).
+	run.LT, run.LTVer = fields["lt"], fields["ltver"]
+	if _, ok := fields["surged"]; ok {
+		if run.Surged, err = num("surged"); err != nil {
+			return run, err
+		}
+	}
 	return run, nil
 }
 
@@ -268,6 +292,7 @@ type rotateState struct {
 	oldTags  map[string]bool             // instances tagged old by this run
 	ltID     string
 	ltSource string // version to copy when updating the template
+	ltSpec   string // the group's version setting ("$Latest", "3")
 	ltAMI    string
 	ltType   string
 	// standalone is the policy for standalone tasks: the request's, else
@@ -617,6 +642,7 @@ func (r *Rotator) checkLaunchTemplate(ctx context.Context, req RotateRequest, st
 		return fmt.Errorf("launch template %s%s has no version %s", aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.LaunchTemplateId), version)
 	}
 	v := out.LaunchTemplateVersions[0]
+	st.ltSpec = version
 	st.ltID = aws.ToString(v.LaunchTemplateId)
 	st.ltSource = strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10)
 	st.ltAMI = aws.ToString(v.LaunchTemplateData.ImageId)
