@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"ecsctl/ops"
+	"ecsctl/render"
 	"ecsctl/sim"
 )
 
@@ -129,4 +133,173 @@ func TestE2ERotateAbortWhileSurgeBootsUndoesEverything(t *testing.T) {
 		t.Errorf("container instances after the abort: %v, want the 2 old and 2 new of before", amis)
 	}
 	sb.checkInvariants(t)
+}
+
+// Issue 15 item 4: managed scaling sets the group's desired capacity
+// itself; rotate-ami and scale cluster refuse before any change, saying
+// what to do instead.
+func TestE2EManagedScalingRefusedBeforeAnyChange(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"rotate-ami", rotateArgs(sim.EdgeManagedCluster, "--yes"), "start-instance-refresh"},
+		{"scale cluster out", scaleClusterArgs(sim.EdgeManagedCluster, "--count", "5", "--yes"), "scale the services"},
+		{"scale cluster in", scaleClusterArgs(sim.EdgeManagedCluster, "--count", "2", "--yes"), "scale the services"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb.sim.ResetRequests()
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitUsage || !strings.Contains(stderr, "capacity provider "+sim.EdgeManagedCP+" has managed scaling") || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, want 2 and the managed scaling refusal\n%s\n%s", code, stdout, stderr)
+			}
+			if m := sb.mutations(); len(m) != 0 {
+				t.Errorf("refusal made mutating calls: %v", m)
+			}
+		})
+	}
+	sb.checkGroupClean(t, sim.EdgeManagedASG, 3, 1, 6)
+}
+
+// The sandbox's managed scaling really takes a manual change back (what
+// ecsctl would be fighting), and DescribeCapacityProviders is read to its
+// last page: a cluster whose managed provider is the 11th is refused too.
+func TestE2EManagedScalingOnTheEleventhCapacityProvider(t *testing.T) {
+	w, _ := sim.BuiltinWorld("small")
+	g := w.AutoScalingGroups[0]
+	var groups []sim.ASGSpec
+	for i := 0; i < 10; i++ {
+		filler := sim.ASGSpec{Name: "small-spare-" + string(rune('a'+i)), LaunchTemplate: g.LaunchTemplate, Version: "$Latest", Min: 0, Max: 2, Desired: 0,
+			CapacityProvider: &sim.CapacityProviderSpec{Name: "spare-" + string(rune('a'+i))}}
+		groups = append(groups, filler)
+	}
+	g.CapacityProvider = &sim.CapacityProviderSpec{Name: "small-cp", ManagedScaling: true, TargetCapacity: 100}
+	w.AutoScalingGroups = append(groups, g)
+	sb := startSandboxWorld(t, w, "")
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
+	if code != ExitUsage || !strings.Contains(stderr, "capacity provider small-cp has managed scaling") {
+		t.Fatalf("exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("refusal made mutating calls: %v", m)
+	}
+}
+
+// edgeWithHooked is the edge world with hooked-ecs's scheduled action due
+// at after the start, with or without its warm pool.
+func edgeWithHooked(at time.Duration, warmPool bool) *sim.World {
+	w, _ := sim.BuiltinWorld("edge")
+	for i := range w.AutoScalingGroups {
+		if w.AutoScalingGroups[i].Name == sim.EdgeHookedASG {
+			w.AutoScalingGroups[i] = sim.HookedGroup(at, warmPool)
+		}
+	}
+	return w
+}
+
+// Issue 15 item 5: a warm pool on the old AMI is refused before any change
+// (its instances would join the group on the old AMI mid-run).
+func TestE2ERotateRefusesWarmPoolOnOldAMI(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, rotateArgs(sim.EdgeHookedCluster, "--yes")...)
+	if code != ExitUsage || !strings.Contains(stderr, "warm pool of "+sim.EdgeHookedASG+" holds 2 on "+sim.DemoOldAMI) || !strings.Contains(stderr, "delete-warm-pool") {
+		t.Fatalf("exit %d, want 2 and the warm pool refusal\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("refusal made mutating calls: %v", m)
+	}
+	// scale cluster runs the same preflight: a scale-out would bring the
+	// pool's old instances in.
+	code, stdout, stderr = run(t, scaleClusterArgs(sim.EdgeHookedCluster, "--count", "4", "--yes")...)
+	if code != ExitUsage || !strings.Contains(stderr, "warm pool of "+sim.EdgeHookedASG) {
+		t.Fatalf("scale cluster: exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("refusal made mutating calls: %v", m)
+	}
+}
+
+// Issue 15 item 5: the group's scheduled action falls due mid-rotation; the
+// run suspends ScheduledActions and AlarmNotification so that the group's
+// own scale-in never picks an old instance with tasks, follows the
+// instances its terminating hook holds to the end, and resumes them after.
+func TestE2ERotateSuspendsScaleInAndFollowsHooks(t *testing.T) {
+	sb := startSandboxWorld(t, edgeWithHooked(24*time.Hour, false), "")
+	sb.sim.ResetReport()
+	// The action falls due once the surge is asked for: old instances
+	// still run their tasks, the new ones are not yet protected.
+	code, stdout, stderr := runAtMarker(t, "waiting for new instances", func() {
+		if err := sb.sim.PerformScheduledAction(sim.EdgeHookedASG, sim.EdgeHookedSchedule); err != nil {
+			t.Error(err)
+		}
+	}, rotateArgs(sim.EdgeHookedCluster, "--yes")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	res := decodeRotate(t, stdout)
+	if res.Outcome != ops.RotateCompleted || len(res.Replaced) != 2 {
+		t.Fatalf("outcome %s replaced %v", res.Outcome, res.Replaced)
+	}
+	if !strings.Contains(stderr, "ScheduledActions") || !strings.Contains(stderr, "AlarmNotification") {
+		t.Errorf("the run did not say it suspends ScheduledActions and AlarmNotification:\n%s", stderr)
+	}
+	g := sb.checkGroupClean(t, sim.EdgeHookedASG, 3, 2, 6)
+	for _, m := range g.Instances {
+		if strings.HasPrefix(string(m.LifecycleState), "Terminating") {
+			t.Errorf("instance %s still %s when the run ended", aws.ToString(m.InstanceId), m.LifecycleState)
+		}
+	}
+	if amis := sb.rotateAMIs(sim.EdgeHookedCluster); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
+		t.Errorf("container instances %v, want 3 ACTIVE on the new AMI", amis)
+	}
+	// The group never chose an instance itself: its action was skipped.
+	skipped := false
+	for _, e := range sb.sim.Report().Timeline {
+		if strings.HasPrefix(e.Detail, sim.EdgeHookedASG+":") && e.Kind == "asg.terminate" && strings.Contains(e.Detail, "(scale-in)") {
+			t.Errorf("the group's own scale-in picked an instance mid-run: %s", e.Detail)
+		}
+		skipped = skipped || e.Kind == "asg.scheduledAction" && strings.Contains(e.Detail, "skipped")
+	}
+	if !skipped {
+		t.Error("the scheduled action due mid-run was not skipped")
+	}
+	sb.checkInvariants(t)
+}
+
+// markerWriter calls fn the first time a line containing marker is written.
+type markerWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	fn     func()
+	fired  bool
+}
+
+func (w *markerWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.fired && strings.Contains(w.buf.String(), w.marker) {
+		w.fired = true
+		w.fn()
+	}
+	return len(p), nil
+}
+
+// runAtMarker runs ecsctl and calls fn at its first progress line
+// containing marker.
+func runAtMarker(t *testing.T, marker string, fn func(), args ...string) (int, string, string) {
+	t.Helper()
+	ios, _, out, _ := render.Test()
+	mw := &markerWriter{marker: marker, fn: fn}
+	ios.Err = mw
+	code := Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
+	if !mw.fired {
+		t.Fatalf("marker %q never seen:\n%s", marker, mw.buf.String())
+	}
+	return code, out.String(), mw.buf.String()
 }

@@ -108,6 +108,16 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	case req.Count < capa.Min:
 		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
 	}
+	// The same group-level preflight as rotate-ami: never fight managed
+	// scaling or an instance refresh over desired capacity.
+	f, err := r.checkFleet(ctx, g, req.Cluster, "", req.Count > capa.Desired)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	if len(f.refusals) > 0 {
+		return nil, Inputf("scale cluster refused, nothing changed: %s", strings.Join(f.refusals, "; "))
+	}
+	plan.Notes = append(plan.Notes, f.notes...)
 	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}}
 	finish := func(err error) (*ClusterScaleResult, error) {
 		res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
@@ -257,6 +267,9 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 	var arns []string
 	for _, id := range dres.Instances {
 		arns = append(arns, ids[id])
+	}
+	if err := r.followTerminations(ctx, req.Cluster, name, dres.Instances, req.Timeout, &plan.Notes); err != nil {
+		return finish(err)
 	}
 	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, req.Timeout); err != nil {
 		return finish(err)

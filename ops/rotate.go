@@ -29,6 +29,7 @@ type RotateECS interface {
 // RotateASG is the part of the Auto Scaling API they use.
 type RotateASG interface {
 	DrainASG
+	FleetASG
 	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
 	DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
 	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
@@ -233,6 +234,10 @@ type rotateRun struct {
 	// before it asks, so that --abort knows the surge is its own even when
 	// the run died while the instances were still booting.
 	Surged int
+	// Procs are processes (besides AZRebalance, comma-separated) ecsctl
+	// suspended for the run because they could scale in an old instance
+	// (resumed at the end).
+	Procs string
 }
 
 func (run rotateRun) encode() string {
@@ -243,6 +248,9 @@ func (run rotateRun) encode() string {
 	}
 	if run.Surged > 0 {
 		v += ";surged=" + strconv.Itoa(run.Surged)
+	}
+	if run.Procs != "" {
+		v += ";procs=" + run.Procs
 	}
 	return v
 }
@@ -274,6 +282,7 @@ func decodeRotateRun(v string) (rotateRun, error) {
 	}
 	// Recorded only by runs that changed them (and not by older ecsctl).
 	run.LT, run.LTVer = fields["lt"], fields["ltver"]
+	run.Procs = fields["procs"]
 	if _, ok := fields["surged"]; ok {
 		if run.Surged, err = num("surged"); err != nil {
 			return run, err
@@ -293,8 +302,10 @@ type rotateState struct {
 	ltID     string
 	ltSource string // version to copy when updating the template
 	ltSpec   string // the group's version setting ("$Latest", "3")
-	ltAMI    string
-	ltType   string
+	// suspend: processes to suspend for a new run (checkScaleIn).
+	suspend []string
+	ltAMI   string
+	ltType  string
 	// standalone is the policy for standalone tasks: the request's, else
 	// the resumed run's, else wait.
 	standalone string
@@ -670,8 +681,7 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 	for _, p := range g.SuspendedProcesses {
 		name := aws.ToString(p.ProcessName)
 		switch name {
-		case "Launch", "Terminate":
-			*refusals = append(*refusals, fmt.Sprintf("auto scaling group %s has %s suspended: resume it (aws autoscaling resume-processes)", plan.ASG, name))
+		case "Launch", "Terminate": // checkFleet refuses
 		case "AZRebalance":
 			if st.run == nil {
 				plan.Notes = append(plan.Notes, "AZRebalance is already suspended (left as it is)")
@@ -680,16 +690,18 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 			plan.Notes = append(plan.Notes, fmt.Sprintf("process %s is suspended on %s", name, plan.ASG))
 		}
 	}
-	refr, err := r.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(plan.ASG)})
+	f, err := r.checkFleet(ctx, g, plan.Cluster, plan.TargetAMI, true)
 	if err != nil {
-		return fmt.Errorf("describe instance refreshes of %s: %w", plan.ASG, err)
+		return err
 	}
-	for _, ir := range refr.InstanceRefreshes {
-		switch ir.Status {
-		case astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress, astypes.InstanceRefreshStatusCancelling:
-			*refusals = append(*refusals, fmt.Sprintf("instance refresh %s of %s is %s: cancel it or wait for it", aws.ToString(ir.InstanceRefreshId), plan.ASG, ir.Status))
+	if st.run == nil {
+		if err := r.checkScaleIn(ctx, f, g); err != nil {
+			return err
 		}
+		st.suspend = f.suspend
 	}
+	*refusals = append(*refusals, f.refusals...)
+	plan.Notes = append(plan.Notes, f.notes...)
 	protected := 0
 	for _, m := range g.Instances {
 		if aws.ToBool(m.ProtectedFromScaleIn) {
@@ -698,28 +710,6 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 	}
 	if protected > 0 && st.run == nil {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are protected from scale-in (ecsctl removes old ones explicitly; protection is left as it is)", protected, plan.ASG))
-	}
-	cl, err := r.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{plan.Cluster}})
-	if err != nil {
-		return fmt.Errorf("describe cluster %s: %w", plan.Cluster, err)
-	}
-	if len(cl.Clusters) == 1 && len(cl.Clusters[0].CapacityProviders) > 0 {
-		cps, err := r.ECS.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: cl.Clusters[0].CapacityProviders})
-		if err != nil {
-			return fmt.Errorf("describe capacity providers of cluster %s: %w", plan.Cluster, err)
-		}
-		for _, cp := range cps.CapacityProviders {
-			ap := cp.AutoScalingGroupProvider
-			if ap == nil || !strings.HasSuffix(aws.ToString(ap.AutoScalingGroupArn), "/"+plan.ASG) && aws.ToString(ap.AutoScalingGroupArn) != plan.ASG {
-				continue
-			}
-			if ap.ManagedScaling != nil && ap.ManagedScaling.Status == types.ManagedScalingStatusEnabled {
-				*refusals = append(*refusals, fmt.Sprintf("capacity provider %s has managed scaling on %s, which would change desired capacity mid-run: disable it for the rotation", aws.ToString(cp.Name), plan.ASG))
-			}
-			if ap.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
-				plan.Notes = append(plan.Notes, fmt.Sprintf("capacity provider %s has managed termination protection (ecsctl terminates drained instances explicitly)", aws.ToString(cp.Name)))
-			}
-		}
 	}
 	return nil
 }

@@ -111,6 +111,7 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	if plan.UpdateLaunchTemplate {
 		run.LT, run.LTVer = st.ltID, st.ltSpec
 	}
+	run.Procs = strings.Join(st.suspend, ",")
 	if err := r.recordRun(ctx, plan, run); err != nil {
 		return run, err
 	}
@@ -129,13 +130,13 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 			return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
 		}
 	}
-	if run.Suspended {
-		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-			return run, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err)
+	if procs := runSuspends(run); len(procs) > 0 {
+		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return run, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err)
 		}
 	}
-	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); AZRebalance suspended; %d old instance(s) to replace with %s",
-		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, len(ids), run.AMI)
+	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); %s suspended; %d old instance(s) to replace with %s",
+		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, suspendedList(run), len(ids), run.AMI)
 	return run, nil
 }
 
@@ -160,9 +161,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 				return interrupted(ctx, err)
 			}
 		}
-		if run.Suspended { // the killed run may have died between recording the run and suspending
-			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-				return interrupted(ctx, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err))
+		if procs := runSuspends(run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
+			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+				return interrupted(ctx, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
 			}
 		}
 	} else {
@@ -260,6 +261,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 				plan.Instances[i].State = "replaced"
 			}
 		}
+	}
+	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
+		return err
 	}
 	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, req.TimeoutPerBatch); err != nil {
 		return err
@@ -638,9 +642,9 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 			return interrupted(ctx, fmt.Errorf("restore min/max of %s: %w", plan.ASG, err))
 		}
 	}
-	if run.Suspended {
-		if _, err := r.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("resume AZRebalance on %s: %w", plan.ASG, err))
+	if procs := runSuspends(run); len(procs) > 0 {
+		if _, err := r.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return interrupted(ctx, fmt.Errorf("resume %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
 		}
 	}
 	var ids []string

@@ -397,7 +397,7 @@ func (s *Sim) asgTerminateMember(g *asgGroup, m *asgMember, cause, why string) s
 		if a := g.activity(id); a != nil {
 			a.Status = "MidLifecycleAction"
 		}
-		s.after(asgHookDelay, "asg.hookDone", m.InstanceID)
+		s.after(g.terminatingHookWait(), "asg.hookDone", m.InstanceID)
 		return id
 	}
 	s.asgShutdown(g, m)

@@ -133,6 +133,16 @@ type ASGSpec struct {
 	// LifecycleHooks names the group's lifecycle hooks (terminating hooks
 	// are reported; the sandbox completes them at once).
 	LifecycleHooks []string `json:"lifecycleHooks,omitempty"`
+	// LifecycleHookSpecs are lifecycle hooks with their heartbeat timeout
+	// and default result: an instance waits in Terminating:Wait until
+	// CompleteLifecycleAction or the timeout.
+	LifecycleHookSpecs []LifecycleHookSpec `json:"lifecycleHookSpecs,omitempty"`
+	// ScalingPolicies of the group (DescribePolicies).
+	ScalingPolicies []ScalingPolicySpec `json:"scalingPolicies,omitempty"`
+	// ScheduledActions of the group, performed at their time.
+	ScheduledActions []ScheduledActionSpec `json:"scheduledActions,omitempty"`
+	// WarmPool gives the group a warm pool (DescribeWarmPool).
+	WarmPool *WarmPoolSpec `json:"warmPool,omitempty"`
 }
 
 // InstanceGroupSpec is a number of like instances of a group.
