@@ -303,3 +303,30 @@ func runAtMarker(t *testing.T, marker string, fn func(), args ...string) (int, s
 	}
 	return code, out.String(), mw.buf.String()
 }
+
+// Issue 15 item 8: tasks whose task definition has only container-level
+// sizes reserve those; the drain room check counts them (a rotation whose
+// new instances cannot hold them is refused before any change).
+func TestE2ERotateRoomFromContainerLevelSizes(t *testing.T) {
+	w := smallPinned()
+	w.LaunchTemplates[0].Versions[1].InstanceType = "t3.micro" // 1 GiB: api's containers (960 + 64 MiB) do not fit
+	for i := range w.Clusters[0].Services {
+		s := &w.Clusters[0].Services[i]
+		s.CPU, s.Memory = 0, 0 // no task-level size: the containers' only
+	}
+	sb := startSandboxWorld(t, w, "")
+	if svc := sb.service("small", "api"); svc.TaskDefinition != nil {
+		td, _ := sb.taskDef(aws.ToString(svc.TaskDefinition))
+		if td.Cpu != nil || td.Memory != nil {
+			t.Fatalf("task definition has a task-level size %v/%v", aws.ToString(td.Cpu), aws.ToString(td.Memory))
+		}
+	}
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
+	if code != ExitUsage || !strings.Contains(stderr, "not enough spare capacity") || !strings.Contains(stderr, "api") {
+		t.Fatalf("exit %d, want 2 and the room refusal naming api\n%s\n%s", code, stdout, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("refusal made mutating calls: %v", m)
+	}
+}
