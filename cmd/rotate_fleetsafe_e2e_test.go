@@ -330,3 +330,19 @@ func TestE2ERotateRoomFromContainerLevelSizes(t *testing.T) {
 		t.Fatalf("refusal made mutating calls: %v", m)
 	}
 }
+
+// Issue 15 item 9: every wait honours the command's limit: instances that
+// take an hour to boot (6 s of real time here) make `scale cluster
+// --timeout 1s` pause after 1 s, not after the fixed 15 minutes of before.
+func TestE2EScaleClusterWaitHonoursTimeout(t *testing.T) {
+	w, _ := sim.BuiltinWorld("small")
+	w.Timings = &sim.Timings{InstanceBoot: sim.Duration(time.Hour)}
+	sb := startSandboxWorld(t, w, "")
+	code, stdout, stderr := run(t, scaleClusterArgs("small", "--count", "4", "--yes", "--timeout", "1s")...)
+	if code != ExitFailed || !strings.Contains(stderr, "not ready after 1s") {
+		t.Fatalf("exit %d, want 1 and a pause after the 1s timeout\n%s\n%s", code, stdout, stderr)
+	}
+	if g := sb.rotateASG("small-ecs").AutoScalingGroups[0]; aws.ToInt32(g.DesiredCapacity) != 4 {
+		t.Errorf("desired %d, want the 4 asked for", aws.ToInt32(g.DesiredCapacity))
+	}
+}
