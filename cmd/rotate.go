@@ -22,7 +22,8 @@ func newRotateCmd(a *app) *cli.Command {
 		Name:  "rotate-ami",
 		Usage: "replace every container instance on an old AMI without losing capacity; resumable",
 		Description: "Preflight checks everything first (launch template on the target AMI, services steady, room for\n" +
-			"the drained tasks, refreshes, suspended processes, capacity providers) and prints the plan. Then it\n" +
+			"the drained tasks, refreshes, suspended processes, capacity providers with managed scaling, warm\n" +
+			"pools, scaling policies and scheduled actions) and prints the plan. Then it\n" +
 			"records the run in the ASG's tags, suspends AZRebalance, scales out by the surge, checks the new\n" +
 			"instances run the target AMI, and per batch drains, waits for every task there to be STOPPED and the\n" +
 			"services steady with healthy targets, and terminates through the ASG with decrement. It never\n" +
