@@ -716,6 +716,9 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 	if err := r.removeSurge(ctx, req, st, res); err != nil {
 		return err
 	}
+	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
+		return err
+	}
 	// Old instances stay; their marks go.
 	var oldIDs []string
 	for id := range st.oldTags {
