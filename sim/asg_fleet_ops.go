@@ -17,7 +17,8 @@ import (
 // ScheduledActions is suspended — EC2 Auto Scaling user guide, "Suspend and
 // resume processes"), warm pools (DescribeWarmPool: instances launched from
 // the group's template and kept stopped; they are EC2 instances carrying the
-// group's tag but not members) and lifecycle hooks with their own heartbeat
+// group's tag but not members — the sandbox reports them but does not yet
+// launch from the pool on scale-out) and lifecycle hooks with their own heartbeat
 // timeout (an instance stays in Terminating:Wait until
 // CompleteLifecycleAction or the timeout, then the default result applies).
 

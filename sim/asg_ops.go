@@ -103,6 +103,11 @@ func (s *Sim) asgGroupOut(g *asgGroup, withInstances bool) astypes.AutoScalingGr
 	if g.MaxInstanceLifetime > 0 {
 		out.MaxInstanceLifetime = aws.Int32(g.MaxInstanceLifetime)
 	}
+	if wp := g.WarmPool; wp != nil {
+		out.WarmPoolConfiguration = &astypes.WarmPoolConfiguration{MinSize: aws.Int32(int32(wp.MinSize)), PoolState: astypes.WarmPoolState(wp.State),
+			InstanceReusePolicy: &astypes.InstanceReusePolicy{ReuseOnScaleIn: aws.Bool(wp.ReuseOnScaleIn)}}
+		out.WarmPoolSize = aws.Int32(int32(len(wp.Instances)))
+	}
 	if lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]; lt != nil {
 		out.LaunchTemplate = &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.ID), LaunchTemplateName: aws.String(lt.Name), Version: aws.String(g.Version)}
 	}
