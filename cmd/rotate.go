@@ -93,7 +93,8 @@ func (a *app) runRotate(c *cli.Context) error {
 		if req.Abort {
 			what = "Abort run " + plan.RunID + " and restore " + plan.ASG
 		}
-		if !rotateConfirm(a.io, what) {
+		// Nothing old and no run to resume: nothing to confirm, nothing is done.
+		if (req.Abort || plan.Resuming || len(plan.Instances) > 0) && !rotateConfirm(a.io, what) {
 			return usagef("not confirmed: nothing was changed")
 		}
 	}
