@@ -17,8 +17,9 @@ import (
 // ScheduledActions is suspended — EC2 Auto Scaling user guide, "Suspend and
 // resume processes"), warm pools (DescribeWarmPool: instances launched from
 // the group's template and kept stopped; they are EC2 instances carrying the
-// group's tag but not members — the sandbox reports them but does not yet
-// launch from the pool on scale-out) and lifecycle hooks with their own heartbeat
+// group's tag but not members; a scale-out starts them, whatever AMI they
+// were launched with, before it launches new ones — the sandbox does not
+// refill the pool) and lifecycle hooks with their own heartbeat
 // timeout (an instance stays in Terminating:Wait until
 // CompleteLifecycleAction or the timeout, then the default result applies).
 
@@ -303,4 +304,46 @@ func (s *Sim) PerformScheduledAction(group, action string) error {
 		}
 	}
 	return fmt.Errorf("group %s has no scheduled action %s", group, action)
+}
+
+// asgLaunchFromWarmPool brings a pooled instance into service (one in az if
+// there is one): it starts, boots and registers like a new one, on the AMI
+// and template version it was launched with (EC2 Auto Scaling user guide,
+// "Warm pools": instances leave the pool on scale-out before new ones are
+// launched).
+func (s *Sim) asgLaunchFromWarmPool(g *asgGroup, az, cause string) bool {
+	wp := g.WarmPool
+	if wp == nil || len(wp.Instances) == 0 {
+		return false
+	}
+	pick := -1
+	for i, id := range wp.Instances {
+		inst := s.ec2.Instances[id]
+		if inst == nil || inst.State == "terminated" || inst.State == "shutting-down" {
+			continue
+		}
+		if pick < 0 || inst.AZ == az && s.ec2.Instances[wp.Instances[pick]].AZ != az {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return false
+	}
+	inst := s.ec2.Instances[wp.Instances[pick]]
+	wp.Instances = append(wp.Instances[:pick:pick], wp.Instances[pick+1:]...)
+	m := &asgMember{InstanceID: inst.ID, AZ: inst.AZ, Lifecycle: "Pending", Health: "Healthy",
+		Protected: g.NewInstancesProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
+		LTVersion: inst.LaunchTemplateVersion, LaunchTime: inst.LaunchTime, Seq: inst.Seq}
+	g.Members[inst.ID] = m
+	m.ActivityID = s.asgAddActivity(g, "Launching a new EC2 instance from warm pool: "+inst.ID, cause, s.activityDetails(inst.AZ))
+	if inst.State == "stopped" {
+		inst.State = "pending"
+		boot := s.Timings.InstanceBoot.D()
+		s.after(boot/3, "ec2.instanceRunning", inst.ID)
+		s.after(boot, "ec2.instanceBooted", inst.ID)
+	} else {
+		s.after(time.Second, "ec2.instanceBooted", inst.ID)
+	}
+	s.rec.timeline(s.now, "asg.launch", fmt.Sprintf("%s: %s from the warm pool in %s, image %s (desired capacity)", g.Name, inst.ID, inst.AZ, inst.ImageID))
+	return true
 }

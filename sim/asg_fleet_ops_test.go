@@ -73,6 +73,24 @@ func TestHookedGroupShapes(t *testing.T) {
 		t.Errorf("pooled instance %s %s", aws.ToString(i.ImageId), i.State.Name)
 	}
 
+	// A scale-out takes the pooled instances first, on their old AMI.
+	ec2MustCall(t, s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: name, DesiredCapacity: aws.Int32(4)})
+	s.Advance(5 * time.Minute)
+	var joined []*asgMember
+	for _, p := range wp.Instances {
+		if m := s.ec2.Groups[EdgeHookedASG].Members[aws.ToString(p.InstanceId)]; m != nil {
+			joined = append(joined, m)
+		}
+	}
+	if len(joined) != 1 || joined[0].Lifecycle != "InService" || joined[0].ImageID != DemoOldAMI || s.ecs.EC2Index[joined[0].InstanceID] == "" {
+		t.Fatalf("after a scale-out of one: %d pooled instance(s) joined (%+v), want one InService on the old AMI and registered", len(joined), joined)
+	}
+	if wp := ec2MustCall(t, s, (*Sim).asgDescribeWarmPool, &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: name}); len(wp.Instances) != 1 {
+		t.Errorf("warm pool has %d instances after one left it, want 1", len(wp.Instances))
+	}
+	ec2MustCall(t, s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: name, DesiredCapacity: aws.Int32(3)})
+	s.Advance(10 * time.Minute)
+
 	// Terminating:Wait lasts the hook's heartbeat unless completed.
 	ec2MustCall(t, s, (*Sim).asgSetDesiredCapacity, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: name, DesiredCapacity: aws.Int32(2)})
 	s.Advance(time.Minute)

@@ -354,6 +354,9 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		az = g.launchAZ()
 	}
 	g.LaunchRetryAt = time.Time{}
+	if s.asgLaunchFromWarmPool(g, az, cause) {
+		return nil
+	}
 	tags := append([]kvTag(nil), v.InstanceTags...)
 	for _, t := range g.Tags {
 		if t.Propagate {
