@@ -21,9 +21,10 @@ func newRotateCmd(a *app) *cli.Command {
 		Name:  "rotate-ami",
 		Usage: "replace every container instance on an old AMI without losing capacity; resumable",
 		Description: "Preflight checks everything first (launch template on the target AMI, services steady, room for\n" +
-			"the drained tasks, refreshes, suspended processes, capacity providers) and prints the plan. Then it\n" +
-			"records the run (and each instance's batch) in tags, suspends AZRebalance, scales out by the surge\n" +
-			"(default: the room under the ASG's max size; batches as large as it and the room allow), checks the new\n" +
+			"the drained tasks, refreshes, suspended processes, capacity providers with managed scaling, warm\n" +
+			"pools, scaling policies and scheduled actions) and prints the plan. Then it records the run (and\n" +
+			"each instance's batch) in tags, suspends AZRebalance, scales out by the surge (default: the room\n" +
+			"under the ASG's max size; batches as large as it and the room allow), checks the new\n" +
 			"instances run the target AMI, and per batch drains, waits for every task there to be STOPPED and the\n" +
 			"services steady with healthy targets, and terminates through the ASG with decrement. It never\n" +
 			"terminates an instance that runs service tasks: on a timeout or a service below its minimum it\n" +
@@ -101,7 +102,8 @@ func (a *app) runRotate(c *cli.Context) error {
 			if req.Abort {
 				what = "Abort run " + plan.RunID + " and restore " + plan.ASG
 			}
-			if !rotateConfirm(a.io, what) {
+			// Nothing old and no run to resume: nothing to confirm, nothing is done.
+			if (req.Abort || plan.Resuming || len(plan.Instances) > 0) && !rotateConfirm(a.io, what) {
 				return usagef("not confirmed: nothing was changed")
 			}
 		}

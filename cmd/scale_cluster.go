@@ -23,7 +23,9 @@ func newScaleClusterCmd(a *app) *cli.Command {
 			"the fewest tasks (then from the fullest zone), refuses if the rest cannot hold their tasks (CPU,\n" +
 			"memory, ports, distinctInstance, memberOf), drains them, waits for every task there to be STOPPED and\n" +
 			"the services steady, and removes them with desired-capacity decrement. Killed half-way, the same\n" +
-			"command picks up the DRAINING instances first.\n\n" +
+			"command picks up the DRAINING instances first. It refuses, before any change, a group that ECS\n" +
+			"managed scaling or an instance refresh is sizing, one with Launch or Terminate suspended, and a\n" +
+			"scale-out that would bring in warm-pool instances on another AMI than the launch template's.\n\n" +
 			"Examples:\n" +
 			"  ecsctl scale cluster -c prod --count 55\n" +
 			"  ecsctl scale cluster -c prod --count 48 --dry-run\n" +

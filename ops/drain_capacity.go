@@ -157,14 +157,16 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 			dc.Services[aws.ToString(s.ServiceName)] = s
 		}
 	}
+	sizes := taskSizes{api: lister, cache: map[string][2]int{}}
 	for _, t := range tasks {
 		in := byArn[aws.ToString(t.ContainerInstanceArn)]
 		if in == nil {
 			continue
 		}
 		dt := drainTask{Arn: aws.ToString(t.TaskArn), Group: aws.ToString(t.Group), Last: aws.ToString(t.LastStatus)}
-		dt.CPU, _ = strconv.Atoi(aws.ToString(t.Cpu))
-		dt.Mem, _ = strconv.Atoi(aws.ToString(t.Memory))
+		if dt.CPU, dt.Mem, err = sizes.of(ctx, t); err != nil {
+			return nil, err
+		}
 		if svc, ok := strings.CutPrefix(dt.Group, "service:"); ok {
 			dt.Service = svc
 			if s, ok := dc.Services[svc]; ok && s.SchedulingStrategy == types.SchedulingStrategyDaemon {
@@ -184,9 +186,46 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 	return dc, nil
 }
 
-// serviceLister lists a cluster's services.
+// serviceLister lists a cluster's services and reads task definitions
+// (the size of a task that has none of its own).
 type serviceLister interface {
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+}
+
+// taskSizes sizes tasks: their task-level cpu and memory, else their task
+// definition's containers' (on EC2 the task-level size is optional, and a
+// task without one reserves the sum of its containers'), as capacity does.
+type taskSizes struct {
+	api   serviceLister
+	cache map[string][2]int // task definition ARN → cpu, memory
+}
+
+func (z *taskSizes) of(ctx context.Context, t types.Task) (cpu, mem int, err error) {
+	cpu, _ = strconv.Atoi(aws.ToString(t.Cpu))
+	mem, _ = strconv.Atoi(aws.ToString(t.Memory))
+	if cpu > 0 && mem > 0 || z.api == nil {
+		return cpu, mem, nil
+	}
+	arn := aws.ToString(t.TaskDefinitionArn)
+	sz, ok := z.cache[arn]
+	if !ok {
+		out, err := z.api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+		if err != nil {
+			return 0, 0, fmt.Errorf("describe task definition %s (size of task %s): %w", lastSegment(arn), lastSegment(aws.ToString(t.TaskArn)), err)
+		}
+		if out.TaskDefinition != nil {
+			sz[0], sz[1] = overviewTaskDefSize(out.TaskDefinition)
+		}
+		z.cache[arn] = sz
+	}
+	if cpu == 0 {
+		cpu = sz[0]
+	}
+	if mem == 0 {
+		mem = sz[1]
+	}
+	return cpu, mem, nil
 }
 
 func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([]string, error) {

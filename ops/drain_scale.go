@@ -158,7 +158,7 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 		if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
 			return finish(interrupted(ctx, err))
 		}
-		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1)
+		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1, req.Timeout)
 		if err != nil {
 			return finish(err)
 		}
@@ -185,7 +185,10 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 	for _, id := range dres.Instances {
 		arns = append(arns, ids[id])
 	}
-	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, 10*time.Minute); err != nil {
+	if err := r.followTerminations(ctx, req.Cluster, name, dres.Instances, req.Timeout, &plan.Notes); err != nil {
+		return finish(err)
+	}
+	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, req.Timeout); err != nil {
 		return finish(err)
 	}
 	return finish(nil)
@@ -223,6 +226,16 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	case req.Count < capa.Min:
 		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
 	}
+	// The same group-level preflight as rotate-ami: never fight managed
+	// scaling or an instance refresh over desired capacity.
+	f, err := r.checkFleet(ctx, g, req.Cluster, "", req.Count > capa.Desired)
+	if err != nil {
+		return nil, interrupted(ctx, err)
+	}
+	if len(f.refusals) > 0 {
+		return nil, Inputf("scale cluster refused, nothing changed: %s", strings.Join(f.refusals, "; "))
+	}
+	plan.Notes = append(plan.Notes, f.notes...)
 
 	// Instances already DRAINING in the group: a scale-in killed half-way.
 	zones := memberZones(g)

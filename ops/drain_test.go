@@ -121,6 +121,15 @@ func TestRotateRunRecordRoundTrips(t *testing.T) {
 	if len(run.encode()) > 256 {
 		t.Fatalf("tag value too long for an ASG tag: %d", len(run.encode()))
 	}
+	// What a run changes on the group, recorded for --abort and the end.
+	run.LT, run.LTVer, run.Surged, run.Procs = "lt-0123456789abcdef0", "$Latest", 52, "AlarmNotification,ScheduledActions"
+	got, err = decodeRotateRun(run.encode())
+	if err != nil || got != run {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	if len(run.encode()) > 256 {
+		t.Fatalf("tag value too long for an ASG tag: %d", len(run.encode()))
+	}
 	if _, err := decodeRotateRun("id=x;ami=y;desired=z"); err == nil {
 		t.Fatal("a broken record decoded")
 	}

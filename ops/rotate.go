@@ -24,11 +24,13 @@ type RotateECS interface {
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	DescribeCapacityProviders(ctx context.Context, in *ecs.DescribeCapacityProvidersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeCapacityProvidersOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 }
 
 // RotateASG is the part of the Auto Scaling API they use.
 type RotateASG interface {
 	DrainASG
+	FleetASG
 	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
 	DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
 	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
@@ -45,6 +47,7 @@ type RotateASG interface {
 type RotateEC2 interface {
 	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
+	DeleteLaunchTemplateVersions(ctx context.Context, in *ec2.DeleteLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateVersionsOutput, error)
 	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, optFns ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
 	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, optFns ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
@@ -236,11 +239,34 @@ type rotateRun struct {
 	Batch      int
 	Surge      int
 	Standalone string
+	// LT and LTVer: the launch template whose version the run changes and
+	// the version the group launched before it ("$Latest", "3"), recorded
+	// before the change so that --abort can put it back.
+	LT    string
+	LTVer string
+	// Surged is the desired capacity ecsctl last asked for (0: none), recorded
+	// before it asks, so that --abort knows the surge is its own even when
+	// the run died while the instances were still booting.
+	Surged int
+	// Procs are processes (besides AZRebalance, comma-separated) ecsctl
+	// suspended for the run because they could scale in an old instance
+	// (resumed at the end).
+	Procs string
 }
 
 func (run rotateRun) encode() string {
-	return fmt.Sprintf("id=%s;ami=%s;desired=%d;min=%d;max=%d;suspended=%t;batch=%d;surge=%d;standalone=%s",
+	v := fmt.Sprintf("id=%s;ami=%s;desired=%d;min=%d;max=%d;suspended=%t;batch=%d;surge=%d;standalone=%s",
 		run.ID, run.AMI, run.Orig.Desired, run.Orig.Min, run.Orig.Max, run.Suspended, run.Batch, run.Surge, run.Standalone)
+	if run.LT != "" {
+		v += ";lt=" + run.LT + ";ltver=" + run.LTVer
+	}
+	if run.Surged > 0 {
+		v += ";surged=" + strconv.Itoa(run.Surged)
+	}
+	if run.Procs != "" {
+		v += ";procs=" + run.Procs
+	}
+	return v
 }
 
 func decodeRotateRun(v string) (rotateRun, error) {
@@ -268,6 +294,14 @@ func decodeRotateRun(v string) (rotateRun, error) {
 	if run.ID == "" || run.AMI == "" {
 		return run, fmt.Errorf("tag %s is incomplete (%q): fix or delete the tag", rotateTagRun, v)
 	}
+	// Recorded only by runs that changed them (and not by older ecsctl).
+	run.LT, run.LTVer = fields["lt"], fields["ltver"]
+	run.Procs = fields["procs"]
+	if _, ok := fields["surged"]; ok {
+		if run.Surged, err = num("surged"); err != nil {
+			return run, err
+		}
+	}
 	return run, nil
 }
 
@@ -283,8 +317,11 @@ type rotateState struct {
 	batchTags map[string]int
 	ltID      string
 	ltSource  string // version to copy when updating the template
-	ltAMI     string
-	ltType    string
+	ltSpec    string // the group's version setting ("$Latest", "3")
+	// suspend: processes to suspend for a new run (checkScaleIn).
+	suspend []string
+	ltAMI   string
+	ltType  string
 	// standalone is the policy for standalone tasks: the request's, else
 	// the resumed run's, else wait.
 	standalone string
@@ -563,8 +600,7 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 	for _, p := range g.SuspendedProcesses {
 		name := aws.ToString(p.ProcessName)
 		switch name {
-		case "Launch", "Terminate":
-			*refusals = append(*refusals, fmt.Sprintf("auto scaling group %s has %s suspended: resume it (aws autoscaling resume-processes)", plan.ASG, name))
+		case "Launch", "Terminate": // checkFleet refuses
 		case "AZRebalance":
 			if st.run == nil {
 				plan.Notes = append(plan.Notes, "AZRebalance is already suspended (left as it is)")
@@ -573,16 +609,18 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 			plan.Notes = append(plan.Notes, fmt.Sprintf("process %s is suspended on %s", name, plan.ASG))
 		}
 	}
-	refr, err := r.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(plan.ASG)})
+	f, err := r.checkFleet(ctx, g, plan.Cluster, plan.TargetAMI, true)
 	if err != nil {
-		return fmt.Errorf("describe instance refreshes of %s: %w", plan.ASG, err)
+		return err
 	}
-	for _, ir := range refr.InstanceRefreshes {
-		switch ir.Status {
-		case astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress, astypes.InstanceRefreshStatusCancelling:
-			*refusals = append(*refusals, fmt.Sprintf("instance refresh %s of %s is %s: cancel it or wait for it", aws.ToString(ir.InstanceRefreshId), plan.ASG, ir.Status))
+	if st.run == nil {
+		if err := r.checkScaleIn(ctx, f, g); err != nil {
+			return err
 		}
+		st.suspend = f.suspend
 	}
+	*refusals = append(*refusals, f.refusals...)
+	plan.Notes = append(plan.Notes, f.notes...)
 	protected := 0
 	for _, m := range g.Instances {
 		if aws.ToBool(m.ProtectedFromScaleIn) {
@@ -591,28 +629,6 @@ func (r *Rotator) checkGroupState(ctx context.Context, st *rotateState, refusals
 	}
 	if protected > 0 && st.run == nil {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are protected from scale-in (ecsctl removes old ones explicitly; protection is left as it is)", protected, plan.ASG))
-	}
-	cl, err := r.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{plan.Cluster}})
-	if err != nil {
-		return fmt.Errorf("describe cluster %s: %w", plan.Cluster, err)
-	}
-	if len(cl.Clusters) == 1 && len(cl.Clusters[0].CapacityProviders) > 0 {
-		cps, err := r.ECS.DescribeCapacityProviders(ctx, &ecs.DescribeCapacityProvidersInput{CapacityProviders: cl.Clusters[0].CapacityProviders})
-		if err != nil {
-			return fmt.Errorf("describe capacity providers of cluster %s: %w", plan.Cluster, err)
-		}
-		for _, cp := range cps.CapacityProviders {
-			ap := cp.AutoScalingGroupProvider
-			if ap == nil || !strings.HasSuffix(aws.ToString(ap.AutoScalingGroupArn), "/"+plan.ASG) && aws.ToString(ap.AutoScalingGroupArn) != plan.ASG {
-				continue
-			}
-			if ap.ManagedScaling != nil && ap.ManagedScaling.Status == types.ManagedScalingStatusEnabled {
-				*refusals = append(*refusals, fmt.Sprintf("capacity provider %s has managed scaling on %s, which would change desired capacity mid-run: disable it for the rotation", aws.ToString(cp.Name), plan.ASG))
-			}
-			if ap.ManagedTerminationProtection == types.ManagedTerminationProtectionEnabled {
-				plan.Notes = append(plan.Notes, fmt.Sprintf("capacity provider %s has managed termination protection (ecsctl terminates drained instances explicitly)", aws.ToString(cp.Name)))
-			}
-		}
 	}
 	return nil
 }

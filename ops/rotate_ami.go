@@ -510,6 +510,10 @@ func (r *Rotator) checkTemplates(ctx context.Context, req RotateRequest, st *rot
 	}
 	main := st.templates[0]
 	st.ltID, st.ltSource, st.ltAMI, st.ltType = main.ID, main.Version, main.Image, main.Type
+	st.ltSpec = main.Asked
+	if st.ltSpec == "" {
+		st.ltSpec = "$Default"
+	}
 	plan.LaunchTemplate = main.Name
 	plan.LaunchTemplateVersion = main.versionLabel()
 	var stale []string
@@ -560,7 +564,7 @@ func (r *Rotator) updateTemplates(ctx context.Context, st *rotateState) error {
 		}
 		out, err := r.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 			LaunchTemplateId: aws.String(t.ID), SourceVersion: aws.String(t.Version),
-			VersionDescription: aws.String("ecsctl rotate-ami " + plan.RunID + ": " + plan.TargetAMI),
+			VersionDescription: aws.String(runVersionDescription(plan.RunID, plan.TargetAMI)),
 			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(plan.TargetAMI)}})
 		if err != nil {
 			return fmt.Errorf("create a version of %s with %s: %w", t.label(), plan.TargetAMI, err)

@@ -123,7 +123,7 @@ func (r *Rotator) trimSurplus(ctx context.Context, req RotateRequest, plan *Rota
 		return nil
 	}
 	// The group's replacement must be up first: its room takes the tasks.
-	if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, run.AMI, -1); err != nil {
+	if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, run.AMI, -1, req.TimeoutPerBatch); err != nil {
 		return err
 	}
 	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)

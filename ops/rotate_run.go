@@ -25,6 +25,8 @@ const (
 	RotateAborted     = "aborted"
 	RotateInterrupted = "interrupted"
 	RotateFailed      = "failed"
+	// RotateUnchanged: no instance was old, so nothing was done at all.
+	RotateUnchanged = "unchanged"
 )
 
 // Rotate runs rotate-ami: preflight (the plan; --dry-run stops there), then
@@ -66,6 +68,11 @@ func (r *Rotator) apply(ctx context.Context, req RotateRequest, st *rotateState)
 		res.Outcome = RotateDryRun
 	case req.Abort:
 		err = r.abort(ctx, req, st, res)
+	case st.run == nil && len(st.plan.Instances) == 0:
+		// Nothing to replace: no run record, no suspended process, no
+		// launch template version — a no-op must leave no trace in AWS.
+		res.Outcome = RotateUnchanged
+		res.Notes = append(res.Notes, fmt.Sprintf("every instance of %s in cluster %s already runs %s: nothing to do", st.plan.ASG, st.plan.Cluster, st.plan.TargetAMI))
 	default:
 		err = r.execute(ctx, req, st, res)
 	}
@@ -112,11 +119,6 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 // start records the run in AWS before the first change that matters.
 func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState) (rotateRun, error) {
 	plan := st.plan
-	if plan.UpdateLaunchTemplate {
-		if err := r.updateTemplates(ctx, st); err != nil {
-			return rotateRun{}, err
-		}
-	}
 	suspended := false
 	for _, p := range st.group.SuspendedProcesses {
 		if aws.ToString(p.ProcessName) == "AZRebalance" {
@@ -125,10 +127,17 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	}
 	run := rotateRun{ID: plan.RunID, AMI: plan.TargetAMI, Orig: plan.Original, Suspended: !suspended,
 		Batch: plan.Batch, Surge: plan.Surge, Standalone: req.Standalone}
-	if _, err := r.ASG.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{{
-		ResourceId: aws.String(plan.ASG), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(rotateTagRun),
-		Value: aws.String(run.encode()), PropagateAtLaunch: aws.Bool(false)}}}); err != nil {
-		return run, fmt.Errorf("tag auto scaling group %s with the run record: %w", plan.ASG, err)
+	if plan.UpdateLaunchTemplate {
+		run.LT, run.LTVer = st.ltID, st.ltSpec
+	}
+	run.Procs = strings.Join(st.suspend, ",")
+	if err := r.recordRun(ctx, plan, run); err != nil {
+		return run, err
+	}
+	if plan.UpdateLaunchTemplate {
+		if err := r.updateLaunchTemplate(ctx, st); err != nil {
+			return run, err
+		}
 	}
 	var ids []string
 	for _, pi := range plan.Instances {
@@ -143,13 +152,13 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	if err := r.recordBatches(ctx, plan, nil); err != nil {
 		return run, err
 	}
-	if run.Suspended {
-		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-			return run, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err)
+	if procs := runSuspends(run); len(procs) > 0 {
+		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return run, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err)
 		}
 	}
-	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); AZRebalance suspended; %d old instance(s) to replace with %s",
-		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, len(ids), run.AMI)
+	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); %s suspended; %d old instance(s) to replace with %s",
+		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, suspendedList(run), len(ids), run.AMI)
 	return run, nil
 }
 
@@ -174,9 +183,20 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 			oldSet[id] = true
 		}
 		r.emit(plan.Cluster, EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
-		if run.Suspended { // the killed run may have died between recording the run and suspending
-			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-				return interrupted(ctx, fmt.Errorf("suspend AZRebalance on %s: %w", plan.ASG, err))
+		if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
+			if run.LT == "" {
+				run.LT, run.LTVer = st.ltID, st.ltSpec
+				if err := r.recordRun(ctx, plan, run); err != nil {
+					return interrupted(ctx, err)
+				}
+			}
+			if err := r.updateLaunchTemplate(ctx, st); err != nil {
+				return interrupted(ctx, err)
+			}
+		}
+		if procs := runSuspends(run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
+			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+				return interrupted(ctx, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
 			}
 		}
 		unrecorded := map[string]bool{}
@@ -237,6 +257,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		// Top up to original + surge and wait for the new instances.
 		want := run.Orig.Desired + min(run.Surge, len(pending))
 		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
+			if err := r.recordSurge(ctx, plan, &run, want); err != nil {
+				return interrupted(ctx, err)
+			}
 			if err := r.scaleTo(ctx, plan, g, want); err != nil {
 				return interrupted(ctx, err)
 			}
@@ -245,7 +268,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		// Enough new instances for this batch; with a surge above the batch
 		// size the next batch's instances boot while this one drains.
 		need := run.Orig.Desired - len(pending) + len(batchIDs)
-		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need)
+		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need, req.TimeoutPerBatch)
 		if err != nil {
 			return err
 		}
@@ -311,7 +334,10 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 			}
 		}
 	}
-	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, 10*time.Minute); err != nil {
+	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
+		return err
+	}
+	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, req.TimeoutPerBatch); err != nil {
 		return err
 	}
 	if err := r.trimSurplus(ctx, req, plan, run, watch, res); err != nil {
@@ -559,7 +585,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		if err := r.scaleTo(ctx, plan, g, int(aws.ToInt32(g.DesiredCapacity))+1); err != nil {
 			return interrupted(ctx, err)
 		}
-		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1); err != nil {
+		if _, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, map[string]bool{}, plan.TargetAMI, -1, req.TimeoutPerBatch); err != nil {
 			return err
 		}
 		if _, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: map[string]string{victim.EC2ID: victim.Arn},
@@ -567,7 +593,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 			return err
 		}
 		res.Notes = append(res.Notes, fmt.Sprintf("replaced %s to balance zones %s/%s", victim.EC2ID, hi, lo))
-		if err := drainer.WaitDeregistered(ctx, plan.Cluster, []string{victim.Arn}, 10*time.Minute); err != nil {
+		if err := drainer.WaitDeregistered(ctx, plan.Cluster, []string{victim.Arn}, req.TimeoutPerBatch); err != nil {
 			return err
 		}
 	}
@@ -601,11 +627,16 @@ func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoS
 // waitInstances waits until the group has its desired count of live
 // members, all InService and registered ACTIVE (or DRAINING) with a
 // connected agent; it fails before anything drains when a new instance
-// does not run the target AMI. It returns the new (not old) members.
-func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) ([]string, error) {
+// does not run the target AMI. It returns the new (not old) members. It
+// waits BootTimeout (default 15m) at most, and never longer than the
+// command's own limit.
+func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int, limit time.Duration) ([]string, error) {
 	timeout := r.BootTimeout
 	if timeout <= 0 {
 		timeout = 15 * time.Minute
+	}
+	if limit > 0 && limit < timeout {
+		timeout = limit
 	}
 	deadline := r.clock().Now().Add(timeout)
 	d := r.drainer()
@@ -826,9 +857,9 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 			return interrupted(ctx, fmt.Errorf("restore min/max of %s: %w", plan.ASG, err))
 		}
 	}
-	if run.Suspended {
-		if _, err := r.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: []string{"AZRebalance"}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("resume AZRebalance on %s: %w", plan.ASG, err))
+	if procs := runSuspends(run); len(procs) > 0 {
+		if _, err := r.ASG.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return interrupted(ctx, fmt.Errorf("resume %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
 		}
 	}
 	var ids []string
@@ -893,36 +924,14 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 	if len(back) > 0 {
 		r.emit(plan.Cluster, EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
 	}
-	g := st.group
-	surplus := int(aws.ToInt32(g.DesiredCapacity)) - run.Orig.Desired
-	if surplus > 0 {
-		var ids []string
-		for _, m := range g.Instances {
-			ids = append(ids, aws.ToString(m.InstanceId))
-		}
-		marked, err := instanceTags(ctx, r.EC2, ids, rotateTagProtected)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		var cands []*drainInstance
-		for _, in := range dc.Instances {
-			if marked[in.EC2ID] == run.ID && in.Status == "ACTIVE" {
-				cands = append(cands, in)
-			}
-		}
-		sort.SliceStable(cands, func(i, j int) bool { return len(movingTasks(cands[i])) < len(movingTasks(cands[j])) })
-		pick := map[string]string{}
-		for _, in := range cands[:min(surplus, len(cands))] {
-			pick[in.EC2ID] = in.Arn
-		}
-		if len(pick) > 0 {
-			r.emit(plan.Cluster, EventInfo, "removing the surge: draining %s", strings.Join(sortedIDs(pick), ", "))
-			timeout := req.TimeoutPerBatch
-			if _, err := r.drainer().Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: pick, Standalone: req.Standalone, Timeout: timeout, Batch: 1, Batches: 1}); err != nil {
-				return err
-			}
-			res.Replaced = sortedIDs(pick)
-		}
+	if err := r.restoreLaunchTemplate(ctx, plan, run, res); err != nil {
+		return err
+	}
+	if err := r.removeSurge(ctx, req, st, res); err != nil {
+		return err
+	}
+	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
+		return err
 	}
 	// Old instances stay; their marks go.
 	var oldIDs []string

@@ -103,6 +103,11 @@ func (s *Sim) asgGroupOut(g *asgGroup, withInstances bool) astypes.AutoScalingGr
 	if g.MaxInstanceLifetime > 0 {
 		out.MaxInstanceLifetime = aws.Int32(g.MaxInstanceLifetime)
 	}
+	if wp := g.WarmPool; wp != nil {
+		out.WarmPoolConfiguration = &astypes.WarmPoolConfiguration{MinSize: aws.Int32(int32(wp.MinSize)), PoolState: astypes.WarmPoolState(wp.State),
+			InstanceReusePolicy: &astypes.InstanceReusePolicy{ReuseOnScaleIn: aws.Bool(wp.ReuseOnScaleIn)}}
+		out.WarmPoolSize = aws.Int32(int32(len(wp.Instances)))
+	}
 	if g.Mixed != nil {
 		out.MixedInstancesPolicy = s.mixedPolicyOut(g)
 	} else if lt := s.ec2.LaunchTemplates[g.LaunchTemplateID]; lt != nil {
@@ -851,13 +856,17 @@ func (s *Sim) asgDescribeLifecycleHooks(in *autoscaling.DescribeLifecycleHooksIn
 		if len(in.LifecycleHookNames) > 0 && !contains(in.LifecycleHookNames, h.Name) {
 			continue
 		}
+		hb, def := asgHookDelay, "CONTINUE"
+		if h.Heartbeat > 0 {
+			hb, def = h.Heartbeat, h.DefaultResult
+		}
 		out.LifecycleHooks = append(out.LifecycleHooks, astypes.LifecycleHook{
 			AutoScalingGroupName: aws.String(g.Name),
 			LifecycleHookName:    aws.String(h.Name),
 			LifecycleTransition:  aws.String(h.Transition),
-			HeartbeatTimeout:     aws.Int32(int32(asgHookDelay.Seconds())),
-			GlobalTimeout:        aws.Int32(int32(asgHookDelay.Seconds()) * 100),
-			DefaultResult:        aws.String("CONTINUE"),
+			HeartbeatTimeout:     aws.Int32(int32(hb.Seconds())),
+			GlobalTimeout:        aws.Int32(int32(min(hb.Seconds()*100, 172800))),
+			DefaultResult:        aws.String(def),
 		})
 	}
 	return out, nil

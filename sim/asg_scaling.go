@@ -370,6 +370,9 @@ func (s *Sim) asgLaunch(g *asgGroup, az, cause string, surge bool) error {
 		az = g.launchAZ()
 	}
 	g.LaunchRetryAt = time.Time{}
+	if s.asgLaunchFromWarmPool(g, az, cause) {
+		return nil
+	}
 	tags := append([]kvTag(nil), v.InstanceTags...)
 	for _, t := range g.Tags {
 		if t.Propagate {
@@ -416,7 +419,7 @@ func (s *Sim) asgTerminateMember(g *asgGroup, m *asgMember, cause, why string) s
 		if a := g.activity(id); a != nil {
 			a.Status = "MidLifecycleAction"
 		}
-		s.after(asgHookDelay, "asg.hookDone", m.InstanceID)
+		s.after(g.terminatingHookWait(), "asg.hookDone", m.InstanceID)
 		return id
 	}
 	s.asgShutdown(g, m)

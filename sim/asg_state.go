@@ -59,6 +59,13 @@ type asgGroup struct {
 	SpotLaunches    int           `json:"spotLaunches,omitempty"`
 	InterruptLaunch int           `json:"interruptLaunch,omitempty"`
 	InterruptAfter  time.Duration `json:"interruptAfter,omitempty"`
+	// Policies, Scheduled and WarmPool: see asg_fleet_ops.go.
+	Policies  []asgPolicy    `json:"policies,omitempty"`
+	Scheduled []asgScheduled `json:"scheduled,omitempty"`
+	WarmPool  *asgWarmPool   `json:"warmPool,omitempty"`
+	// ManagedLowSince is when ECS managed scaling first wanted fewer
+	// instances than desired (zero: it does not); see ecs_managed_scaling.go.
+	ManagedLowSince time.Time `json:"managedLowSince,omitempty"`
 }
 
 // asgMember is an instance as its group sees it.
@@ -85,6 +92,10 @@ func (m *asgMember) active() bool { return m.Lifecycle == "Pending" || m.Lifecyc
 type asgHook struct {
 	Name       string `json:"name"`
 	Transition string `json:"transition"` // autoscaling:EC2_INSTANCE_TERMINATING or _LAUNCHING
+	// Heartbeat and DefaultResult of a hook the world gave them (zero:
+	// the sandbox completes the hook itself after asgHookDelay).
+	Heartbeat     time.Duration `json:"heartbeat,omitempty"`
+	DefaultResult string        `json:"defaultResult,omitempty"`
 }
 
 // asgActivity is a scaling activity.

@@ -67,11 +67,19 @@ type ec2LaunchTemplate struct {
 	Tags           []kvTag        `json:"tags,omitempty"`
 }
 
-func (lt *ec2LaunchTemplate) latest() int64 { return int64(len(lt.Versions)) }
+// latest is the highest version number not deleted.
+func (lt *ec2LaunchTemplate) latest() int64 {
+	for n := int64(len(lt.Versions)); n > 1; n-- {
+		if !lt.Versions[n-1].Deleted {
+			return n
+		}
+	}
+	return min(1, int64(len(lt.Versions)))
+}
 
-// version returns version n, or nil.
+// version returns version n, or nil (also when it was deleted).
 func (lt *ec2LaunchTemplate) version(n int64) *ec2LTVersion {
-	if n < 1 || n > int64(len(lt.Versions)) {
+	if n < 1 || n > int64(len(lt.Versions)) || lt.Versions[n-1].Deleted {
 		return nil
 	}
 	return &lt.Versions[n-1]
@@ -112,6 +120,8 @@ type ec2LTVersion struct {
 	VolumeTags []kvTag `json:"volumeTags,omitempty"`
 	// ClientToken is the idempotency token of the call that created it.
 	ClientToken string `json:"clientToken,omitempty"`
+	// Deleted by DeleteLaunchTemplateVersions; its number is not reused.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // ec2Instance is an EC2 instance.

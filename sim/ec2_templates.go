@@ -271,7 +271,7 @@ func (s *Sim) ec2DescribeLaunchTemplateVersions(in *ec2.DescribeLaunchTemplateVe
 			continue
 		}
 		for n := int64(1); n <= lt.latest(); n++ {
-			if n >= minV && n <= maxV {
+			if n >= minV && n <= maxV && lt.version(n) != nil {
 				keys = append(keys, versionKey(lt.ID, n))
 			}
 		}
@@ -377,7 +377,7 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 	if aws.ToBool(in.DryRun) {
 		return nil, dryRunOK()
 	}
-	nv.Number = lt.latest() + 1
+	nv.Number = int64(len(lt.Versions)) + 1 // deleted numbers are not reused
 	nv.CreateTime = s.now
 	nv.Description = aws.ToString(in.VersionDescription)
 	nv.ClientToken = aws.ToString(in.ClientToken)

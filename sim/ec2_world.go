@@ -251,6 +251,9 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 		}
 	}
 	s.ec2.Groups[g.Name] = g
+	if err := s.loadGroupFleetOps(spec, g, lt, version); err != nil {
+		return err
+	}
 
 	groups := spec.Instances
 	if len(groups) == 0 && spec.Desired > 0 {

@@ -150,6 +150,15 @@ func (s *Sim) ecsCreateTask(c *ecsCluster, td *ecsTaskDef, in *ecsInstance, grou
 			Tags:       copyTags(tags), HealthStatus: types.HealthStatusUnknown,
 		},
 	}
+	// Task.cpu and memory are "as expressed in a task definition" (ECS API
+	// reference, Task): a task definition with only container-level sizes
+	// gives tasks without them.
+	if td.TD.Cpu == nil {
+		t.Task.Cpu = nil
+	}
+	if td.TD.Memory == nil {
+		t.Task.Memory = nil
+	}
 	if startedBy != "" {
 		t.Task.StartedBy = aws.String(startedBy)
 	}

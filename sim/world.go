@@ -151,6 +151,16 @@ type ASGSpec struct {
 	// SpotInterruption, when set, has EC2 reclaim one of the Spot instances
 	// the group launches after the world loads (see ec2_spot.go).
 	SpotInterruption *SpotInterruptionSpec `json:"spotInterruption,omitempty"`
+	// LifecycleHookSpecs are lifecycle hooks with their heartbeat timeout
+	// and default result: an instance waits in Terminating:Wait until
+	// CompleteLifecycleAction or the timeout.
+	LifecycleHookSpecs []LifecycleHookSpec `json:"lifecycleHookSpecs,omitempty"`
+	// ScalingPolicies of the group (DescribePolicies).
+	ScalingPolicies []ScalingPolicySpec `json:"scalingPolicies,omitempty"`
+	// ScheduledActions of the group, performed at their time.
+	ScheduledActions []ScheduledActionSpec `json:"scheduledActions,omitempty"`
+	// WarmPool gives the group a warm pool (DescribeWarmPool).
+	WarmPool *WarmPoolSpec `json:"warmPool,omitempty"`
 }
 
 // InstanceGroupSpec is a number of like instances of a group.

@@ -13,15 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
-func edgeSim(t *testing.T) *Sim {
-	t.Helper()
-	s := New(Options{Seed: 1, ManualClock: true})
-	if err := s.LoadWorld(edgeWorld()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func edgeGroup(t *testing.T, s *Sim, name string) astypes.AutoScalingGroup {
 	t.Helper()
 	out := ec2MustCall(t, s, (*Sim).asgDescribeAutoScalingGroups, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
