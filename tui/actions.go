@@ -99,7 +99,7 @@ func (m *Model) ask(a topAction) {
 	case actForce:
 		a.question = fmt.Sprintf("Force a new deployment of %s/%s?\nEvery task is replaced with a fresh one of the same revision.", a.cluster, a.service)
 	case actRollback:
-		a.question = fmt.Sprintf("Roll %s/%s back to its previous revision?", a.cluster, a.service)
+		a.question = fmt.Sprintf("Roll %s/%s back to the revision it last ran successfully?", a.cluster, a.service)
 	case actDrain:
 		a.question = fmt.Sprintf("Drain instance %s of %s?\nECS moves its service tasks elsewhere and places no new ones on it.", a.instID, a.cluster)
 	case actActivate:
@@ -267,7 +267,8 @@ func (a *OpsActions) ForceDeployment(ctx context.Context, cluster, service strin
 	return fmt.Sprintf("%s/%s new deployment %s started", cluster, service, id), nil
 }
 
-// Rollback starts the rollback to the previous revision.
+// Rollback starts the rollback to the revision the service last ran
+// successfully (ops.Deployer.Rollback picks it from the deployment history).
 func (a *OpsActions) Rollback(ctx context.Context, cluster, service string) (string, error) {
 	res, err := a.Deployer.Rollback(ctx, ops.RollbackRequest{Cluster: cluster, Service: service, NoWait: true})
 	if err != nil {
