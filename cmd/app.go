@@ -64,7 +64,10 @@ func Run(ctx context.Context, args []string, ios *render.IO) int {
 		err = fmt.Errorf("%w: %v", context.Canceled, err)
 	}
 	var silent *silentError
-	if !errors.As(err, &silent) {
+	if line, ok := deniedLine(err); ok {
+		// Said even after a full summary: the fix is in IAM, not here.
+		fmt.Fprintln(ios.Err, "ecsctl: "+line)
+	} else if !errors.As(err, &silent) {
 		fmt.Fprintln(ios.Err, "ecsctl: "+oneLine(err.Error()))
 	}
 	return exitCode(err)

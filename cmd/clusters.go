@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
@@ -28,7 +30,8 @@ func (a *app) overview(c *cli.Context) (*ops.Overview, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock()}, nil
+	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock(),
+		MetricsNote: func(msg string) { fmt.Fprintf(a.io.Err, "note: %s\n", msg) }}, nil
 }
 
 func newClustersCmd(a *app) *cli.Command {

@@ -23,6 +23,7 @@ func run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := render.Test()
 	ios.Env = os.Getenv
+	defer iamRecord(args)()
 	code = Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
 	stdout, stderr = out.String(), errOut.String()
 	if !printsWorldDefinition(args) {

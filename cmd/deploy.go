@@ -36,13 +36,14 @@ func newDeployCmd(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "image", Usage: "CONTAINER=REF: set a container's whole image reference"},
 			&cli.StringSliceFlag{Name: "env", Usage: "CONTAINER:KEY=VALUE: set an environment variable"},
 			&cli.StringSliceFlag{Name: "unset-env", Usage: "CONTAINER:KEY: remove an environment variable"},
-			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for a verdict (and again for a rollback)"},
+			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the deploy's verdict (a deployment complete and healthy by then, with only old tasks draining, is not rolled back)"},
+			&cli.DurationFlag{Name: "rollback-timeout", Value: 10 * time.Minute, Usage: "how long to wait for a rollback's verdict after a failure (worst case: --timeout + --rollback-timeout)"},
 			&cli.BoolFlag{Name: "no-rollback", Usage: "on failure, leave the service as it is"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following the rollout"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the task definition diff and change nothing"},
 			&cli.BoolFlag{Name: "allow-mutable-tag", Usage: "allow tags like latest that can point at different images over time"},
 			&cli.BoolFlag{Name: "skip-image-check", Usage: "do not check that the tag exists in ECR"},
-			&cli.IntFlag{Name: "keep-revisions", Value: 10, Usage: "after success, deregister unused revisions of the family beyond this many (0 keeps all)"},
+			&cli.IntFlag{Name: "keep-revisions", Usage: "after success, deregister unused revisions of the family beyond the newest N (default: keep all; see README for what it cannot see, and try it with --dry-run)"},
 			&cli.BoolFlag{Name: "force-new-deployment", Usage: "start a new deployment even if nothing changed"},
 			&cli.BoolFlag{Name: "force", Usage: "deploy even though another deployment is in progress"},
 		},
@@ -64,7 +65,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	}
 	progress := render.NewDeployProgress(a.io)
 	d := &ops.Deployer{
-		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, Region: cl.cfg.Region,
+		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region,
 		PollInterval: a.pollInterval(c), Progress: progress.Event,
 	}
 	res, err := d.Deploy(c.Context, req)
@@ -130,6 +131,10 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 		ForceNewDeployment: c.Bool("force-new-deployment"),
 		Force:              c.Bool("force"),
 		KeepRevisions:      c.Int("keep-revisions"),
+		RollbackTimeout:    c.Duration("rollback-timeout"),
+	}
+	if c.IsSet("rollback-timeout") && req.RollbackTimeout <= 0 {
+		return req, usagef("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
 	}
 	for _, kv := range c.StringSlice("image") {
 		name, ref, ok := strings.Cut(kv, "=")
@@ -164,24 +169,32 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 func newRollbackCmd(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "rollback",
-		Usage: "put a service back on its previous (or a named) task definition revision and follow it",
-		Description: "Examples:\n" +
+		Usage: "put a service back on the revision it last ran successfully (or a named one) and follow it",
+		Description: "Without --to, the target is the revision of the service's last successful deployment (from the\n" +
+			"ECS service deployment history; a deployment the circuit breaker rolled back is never picked). The\n" +
+			"plan and --dry-run show the images of both sides.\n\n" +
+			"Examples:\n" +
+			"  ecsctl rollback -c prod --service api --dry-run\n" +
 			"  ecsctl rollback -c prod --service api\n" +
-			"  ecsctl rollback -c prod --service api --to 41",
+			"  ecsctl rollback -c prod --service api --to 41        # or --to api:41",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service to roll back"},
-			&cli.IntFlag{Name: "to", Usage: "revision of the service's family to go back to (default: the previous one)"},
+			&cli.StringFlag{Name: "to", Usage: "revision to go back to: 41 or api:41 (default: the revision of the last successful deployment)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the rollback to complete"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say which revision it would go back to and change nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			req := ops.RollbackRequest{
-				Cluster: flagString(c, "cluster"), Service: c.String("service"), ToRevision: c.Int("to"),
+				Cluster: flagString(c, "cluster"), Service: c.String("service"),
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
 			}
-			if c.IsSet("to") && req.ToRevision < 1 {
-				return usagef("invalid --to %d: want a revision number of 1 or more (leave --to out for the previous revision)", req.ToRevision)
+			if c.IsSet("to") {
+				family, rev, err := ops.ParseRollbackTo(c.String("to"))
+				if err != nil {
+					return err
+				}
+				req.ToFamily, req.ToRevision = family, rev
 			}
 			if err := ops.ValidateRollbackRequest(req); err != nil {
 				return err
@@ -191,7 +204,7 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
+			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
 			return a.finishDeploy(c, res, err)

@@ -63,6 +63,7 @@ func serveSandbox(t testing.TB, s *sim.Sim) *sandbox {
 	t.Helper()
 	srv := httptest.NewServer(sim.NewServer(s, sim.DefaultRegistry))
 	t.Cleanup(srv.Close)
+	iamWatch(t, s)
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": testSecretAccessKey, "AWS_SESSION_TOKEN": testSessionToken,
 		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
 		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": "", "ECSCTL_CLUSTER": ""} {

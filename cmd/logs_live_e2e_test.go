@@ -162,3 +162,33 @@ func TestE2ELogsShortLivedTasksBetweenRelistsAreRead(t *testing.T) {
 		})
 	}
 }
+
+// Live tail events are placed by log group name whatever form names the
+// group: ACCOUNT_ID:NAME as real sessions send (the sandbox's default,
+// covered by TestE2ELogsLiveTailNoGapsNoDuplicates), the ARN with or
+// without ":*", the name. An event naming a group the follow cannot place
+// is not dropped: polling takes over from before it, with a notice, and
+// every event is printed once.
+func TestE2ELogsLiveTailGroupIdentifierForms(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		id       func(account, region, group string) string
+		fallback bool
+	}{
+		{"arn", func(a, r, g string) string { return "arn:aws:logs:" + r + ":" + a + ":log-group:" + g }, false},
+		{"arn-star", func(a, r, g string) string { return "arn:aws:logs:" + r + ":" + a + ":log-group:" + g + ":*" }, false},
+		{"name", func(_, _, g string) string { return g }, false},
+		{"unplaceable", func(a, _, g string) string { return a + ":" + g + "-elsewhere" }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := startSandbox(t, "small", "")
+			sb.sim.SetLiveTailOptions(sim.LiveTailOptions{GroupIdentifier: tc.id})
+			stderr, _ := logsFollowRange(t, sb, "api", 5*time.Minute)
+			noticed := strings.Contains(stderr, "live tail events name a log group this tail cannot place") &&
+				strings.Contains(stderr, "polling FilterLogEvents")
+			if noticed != tc.fallback || !strings.Contains(stderr, "following through a live tail session") {
+				t.Errorf("fallback notice %v, want %v:\n%s", noticed, tc.fallback, stderr)
+			}
+		})
+	}
+}

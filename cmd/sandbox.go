@@ -41,7 +41,8 @@ func newSandboxCmd(a *app) *cli.Command {
 			"Worlds: small, demo (a prod cluster of about 90 services on 50 instances, staging), large (1,000\n" +
 			"services on 500 instances), or a JSON file (start from 'ecsctl sandbox world demo').\n\n" +
 			"Faults: --faults 'throttle=0.2,error=0.05,latency=50ms,reset=0.01' (per service or operation too,\n" +
-			"e.g. 'ecs.DescribeServices:throttle=0.5'); change them live with POST /_sandbox/faults.\n" +
+			"e.g. 'ecs.DescribeServices:throttle=0.5'); 'ecr.DescribeImages:deny=1' refuses the call as IAM\n" +
+			"would (AccessDeniedException; EC2 UnauthorizedOperation). Change them live with POST /_sandbox/faults.\n" +
 			"Invariants seen (services below minimum healthy, instances terminated with tasks): GET /_sandbox/report.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: DefaultSandboxAddr, Usage: "address to listen on (loopback)"},

@@ -14,6 +14,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 )
 
 // DeployECS is the part of the ECS API a deploy uses.
@@ -36,6 +37,12 @@ type DeployECR interface {
 	DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
 }
 
+// DeployELB reads target health: a deployment that is complete while old
+// tasks drain is only healthy when its load-balancer targets are.
+type DeployELB interface {
+	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+}
+
 // DeployLogs reads the last lines of a failed container.
 type DeployLogs interface {
 	GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error)
@@ -53,7 +60,9 @@ type DeployRequest struct {
 	// Images sets a container's whole image reference (container → ref).
 	Images map[string]string
 	Env    []EnvChange
-	// Timeout bounds the wait for each verdict (deploy, then rollback).
+	// Timeout bounds the wait for the deploy's verdict. A deployment that is
+	// complete and healthy at the timeout, with only older tasks draining,
+	// succeeds rather than being rolled back.
 	Timeout            time.Duration
 	NoRollback         bool
 	NoWait             bool
@@ -64,8 +73,21 @@ type DeployRequest struct {
 	// Force deploys over a deployment already in progress.
 	Force bool
 	// KeepRevisions: after success, deregister older ACTIVE revisions of the
-	// family beyond this many (0 keeps all). In-use revisions are never touched.
+	// family beyond this many. 0 (the default) keeps all: pruning is opt-in
+	// because it cannot see every user of a revision (README). In-use
+	// revisions are never touched.
 	KeepRevisions int
+	// RollbackTimeout bounds the wait for a rollback's verdict (ecsctl's or
+	// the circuit breaker's); 0 means Timeout. The worst case wall time of
+	// a deploy is about Timeout + RollbackTimeout.
+	RollbackTimeout time.Duration
+}
+
+func (r DeployRequest) rollbackTimeout() time.Duration {
+	if r.RollbackTimeout > 0 {
+		return r.RollbackTimeout
+	}
+	return r.Timeout
 }
 
 // Outcomes of a service's deploy.
@@ -103,6 +125,14 @@ type ServiceResult struct {
 	DurationSeconds   float64       `json:"durationSeconds"`
 	Desired           int32         `json:"desired"`
 	Running           int32         `json:"running"`
+	// WouldDeregister: in a dry run with --keep-revisions, the revisions a
+	// successful real run would deregister (empty: none).
+	WouldDeregister []string `json:"wouldDeregisterRevisions,omitempty"`
+	// FailedTasks is the failed-task count ECS reported for the deploy's
+	// deployment (the highest seen).
+	FailedTasks int32 `json:"failedTasks,omitempty"`
+	// Kind is "rollback" for the result of `ecsctl rollback` ("" for a deploy).
+	Kind string `json:"kind,omitempty"`
 	// timedOut marks a timeout verdict even after a rollback.
 	timedOut bool
 }
@@ -209,6 +239,12 @@ type Deployer struct {
 	ECS  DeployECS
 	ECR  DeployECR  // nil skips image checks (with a note)
 	Logs DeployLogs // nil skips log lines of failed tasks
+	// History (nil: not used) picks the rollback target from the service
+	// deployment history; see rollbackTarget.
+	History DeployHistory
+	// ELB (nil: a load-balanced deployment is never judged healthy while old
+	// tasks drain, and the timeout rolls it back as before).
+	ELB DeployELB
 	// Region is the region the clients talk to (for ECR registry matching).
 	Region string
 	Clock  Clock
@@ -253,9 +289,12 @@ type plan struct {
 	res     *ServiceResult
 	svc     types.Service
 	current *types.TaskDefinition
-	input   *ecs.RegisterTaskDefinitionInput
-	noop    bool
-	adopt   *types.Deployment // an in-progress deployment of the same images to follow
+	// currentTags are the live revision's tags: the new revision copies
+	// them, so a comparison with the live one must include them too.
+	currentTags []types.Tag
+	input       *ecs.RegisterTaskDefinitionInput
+	noop        bool
+	adopt       *types.Deployment // an in-progress deployment of the same images to follow
 	// rollingBack: the revision an earlier run registered for this deploy,
 	// which the deployment in progress is rolling back from.
 	rollingBack string
@@ -286,9 +325,9 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 	}
 	if req.DryRun {
 		for _, p := range plans {
-			p.res.Outcome = OutcomeDryRun
-			p.res.Diff = TaskDefDiff(RegisterInputFrom(p.current, nil), p.input)
-			p.res.FinishedAt = d.clock().Now()
+			if err := d.dryRun(ctx, req, p); err != nil {
+				return nil, err
+			}
 		}
 		return result, nil
 	}
@@ -385,6 +424,9 @@ func ValidateDeployRequest(req DeployRequest) error {
 	if req.KeepRevisions < 0 {
 		return Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
 	}
+	if req.RollbackTimeout < 0 {
+		return Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
+	}
 	return nil
 }
 
@@ -467,7 +509,7 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 	} else {
 		res.Notes = append(res.Notes, "image check skipped (--skip-image-check)")
 	}
-	p := &plan{res: res, svc: svc, current: td, input: in}
+	p := &plan{res: res, svc: svc, current: td, currentTags: tdOut.Tags, input: in}
 	unchanged := TaskDefDiff(RegisterInputFrom(td, tdOut.Tags), in) == ""
 	inProgress := primary != nil && (len(svc.Deployments) > 1 || primary.RolloutState == types.DeploymentRolloutStateInProgress)
 	if inProgress && !req.Force {
@@ -486,6 +528,49 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 		p.noop = true
 	}
 	return p, nil
+}
+
+// changed says whether the deploy needs a new revision: the live one
+// differs from what it would register (tags included).
+func (p *plan) changed() bool {
+	return TaskDefDiff(RegisterInputFrom(p.current, p.currentTags), p.input) != ""
+}
+
+// dryRun fills a plan's result with what a real run would do, changing
+// nothing: the diff, "already deployed" when the live revision is the
+// target, and the revisions --keep-revisions would deregister.
+func (d *Deployer) dryRun(ctx context.Context, req DeployRequest, p *plan) error {
+	r := p.res
+	r.Outcome = OutcomeDryRun
+	r.Diff = TaskDefDiff(RegisterInputFrom(p.current, p.currentTags), p.input)
+	if p.noop {
+		r.Outcome = OutcomeAlreadyDeployed
+		r.NewTaskDefinition = r.OldTaskDefinition
+		r.Reason = fmt.Sprintf("already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
+	} else if !p.changed() && p.adopt == nil && p.rollingBack == "" {
+		r.NewTaskDefinition = r.OldTaskDefinition
+		r.Reason = fmt.Sprintf("no task definition change: would start a new deployment of %s", shortTaskDef(r.OldTaskDefinition))
+	}
+	if req.KeepRevisions > 0 && !p.noop {
+		willRegister := p.changed()
+		keepAlso := []string{r.OldTaskDefinition}
+		if willRegister {
+			if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
+				willRegister = false
+				keepAlso = append(keepAlso, earlier)
+			}
+		}
+		arns, err := pruneCandidates(ctx, d.ECS, aws.ToString(p.input.Family), req.KeepRevisions, willRegister, keepAlso...)
+		if err != nil {
+			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)
+		}
+		r.WouldDeregister = []string{}
+		for _, arn := range arns {
+			r.WouldDeregister = append(r.WouldDeregister, shortTaskDef(arn))
+		}
+	}
+	r.FinishedAt = d.clock().Now()
+	return nil
 }
 
 // tagTargets picks the containers that get the new tag.
@@ -551,7 +636,8 @@ func shortTaskDef(arn string) string {
 }
 
 // checkImages makes sure every new ECR image tag exists before anything
-// changes, and notes whether the repository is tag-immutable.
+// changes, and notes whether the repository is tag-immutable. A question ECR
+// cannot answer (see uncheckableImage) is a note, never a refusal.
 func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 	for _, ch := range res.Images {
 		ref, err := ParseImageRef(ch.To)
@@ -574,6 +660,10 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 			id.ImageTag = aws.String(ref.Tag)
 		}
 		_, err = d.ECR.DescribeImages(ctx, &ecr.DescribeImagesInput{RegistryId: aws.String(account), RepositoryName: aws.String(ref.Repository), ImageIds: []ecrtypes.ImageIdentifier{id}})
+		if note := d.uncheckableImage(ctx, res, ch.Container, ref, account, err); note != "" {
+			res.Notes = append(res.Notes, note)
+			continue
+		}
 		switch errCode(err) {
 		case "":
 		case "ImageNotFoundException":
@@ -625,7 +715,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 		return d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy), nil
 	}
 	newArn := r.OldTaskDefinition
-	if TaskDefDiff(RegisterInputFrom(p.current, nil), p.input) != "" {
+	if p.changed() {
 		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			newArn = earlier
 			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run of this deploy", shortTaskDef(newArn))

@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
 type phase int
@@ -31,6 +35,13 @@ type watch struct {
 	deadline   time.Time
 	timeout    time.Duration
 	noRollback bool
+	// rollbackTimeout is the limit of a rollback phase (--rollback-timeout).
+	rollbackTimeout time.Duration
+	// last is the followed deployment as last seen (for the timeout's look
+	// at a deployment that is complete while older tasks drain).
+	last   *types.Deployment
+	others int                  // older deployments still there when last seen
+	lbs    []types.LoadBalancer // the service's target groups when last seen
 
 	seenEvents   map[string]bool
 	lastProgress string
@@ -40,6 +51,7 @@ type watch struct {
 	stoppedSeen  map[string]bool
 	polls        int
 	lastFailed   int32
+	stopping     int // failed tasks of ours seen STOPPING, not STOPPED yet
 	breaker      bool
 	logConfigs   map[string]logTarget
 	done         bool
@@ -52,6 +64,11 @@ func (d *Deployer) newWatch(req DeployRequest, r *ServiceResult, svc types.Servi
 	w := &watch{
 		res: r, depID: depID, tdArn: tdArn, phase: ph, deadline: now.Add(req.Timeout), timeout: req.Timeout,
 		noRollback: req.NoRollback, seenEvents: map[string]bool{}, stoppedSeen: map[string]bool{}, depCreated: now,
+		rollbackTimeout: req.rollbackTimeout(),
+	}
+	if ph != phaseDeploy {
+		w.timeout = w.rollbackTimeout
+		w.deadline = now.Add(w.timeout)
 	}
 	for _, e := range svc.Events {
 		w.seenEvents[aws.ToString(e.Id)] = true
@@ -177,7 +194,9 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		primary := primaryDeployment(s)
 		switch {
 		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
+			d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
 			d.followBreakerRollback(w, primary, "the deployment was replaced by one of the previous revision")
+			d.fetchLogLines(ctx, req, w)
 		case primary != nil:
 			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition))))
 		default:
@@ -185,6 +204,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		}
 		return
 	}
+	w.last, w.others, w.lbs = ours, len(s.Deployments)-1, s.LoadBalancers
 	progress := fmt.Sprintf("deployment %s: %d/%d running, %d pending", w.depID, ours.RunningCount, ours.DesiredCount, ours.PendingCount)
 	if ours.FailedTasks > 0 {
 		progress += fmt.Sprintf(", %d failed", ours.FailedTasks)
@@ -197,10 +217,16 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: progress, DeploymentID: w.depID,
 			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState)})
 	}
+	if w.phase == phaseDeploy {
+		d.noteFailedTasks(w, ours)
+	}
 	if ours.RolloutState == types.DeploymentRolloutStateFailed {
 		reason := aws.ToString(ours.RolloutStateReason)
 		if primary := primaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
+			// The breaker rolled back: the failed tasks still explain why.
+			d.collectStoppedTasks(ctx, req, w, ours)
 			d.followBreakerRollback(w, primary, reason)
+			d.fetchLogLines(ctx, req, w)
 			return
 		}
 		d.collectStoppedTasks(ctx, req, w, ours)
@@ -213,7 +239,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		return
 	}
 	if w.phase == phaseDeploy {
-		if ours.FailedTasks > w.lastFailed || (w.polls%3 == 0 && ours.RunningCount < ours.DesiredCount) {
+		if ours.FailedTasks > w.lastFailed || (w.polls%3 == 0 && (w.stopping > 0 || ours.RunningCount < ours.DesiredCount)) {
 			d.collectStoppedTasks(ctx, req, w, ours)
 			w.lastFailed = ours.FailedTasks
 		}
@@ -221,9 +247,14 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		if w.breaker {
 			limit *= 2 // the breaker decides first; this is a safety net
 		}
-		if failed := countFailures(w.res.StoppedTasks); failed >= limit {
-			last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d tasks of the new deployment stopped (last: %s)", failed, describeStop(last)))
+		// ECS's count is the truth; the tasks ecsctl has seen stop may lag
+		// (a failed task is STOPPING while its target drains).
+		if failed := max(countFailures(w.res.StoppedTasks), int(w.res.FailedTasks)); failed >= limit {
+			last := "their tasks are still stopping"
+			if n := len(w.res.StoppedTasks); n > 0 {
+				last = describeStop(w.res.StoppedTasks[n-1])
+			}
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d tasks of the new deployment failed (last: %s)", failed, last))
 			return
 		}
 	}
@@ -247,8 +278,122 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 	if w.done || d.clock().Now().Before(w.deadline) {
 		return
 	}
+	if w.phase == phaseDeploy && w.others > 0 {
+		if ok, why := d.completeAndHealthy(ctx, req, w); ok {
+			// Only older tasks are left, draining from the load balancer:
+			// rolling back now would replace healthy tasks with old ones.
+			note := fmt.Sprintf("at the --timeout (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", w.timeout, why, w.others)
+			w.res.Notes = append(w.res.Notes, note)
+			d.note(w.res, EventNote, "%s", note)
+			d.finish(w, OutcomeSucceeded, "")
+			return
+		}
+	}
 	w.res.timedOut = true
 	d.finishPhase(ctx, req, w, false, fmt.Sprintf("no verdict within %s (%s)", w.timeout, w.lastProgress))
+}
+
+// completeAndHealthy says whether the followed deployment, as last seen,
+// has all its tasks running and none pending or failing now, and every one
+// of its RUNNING tasks passes its container health checks (HEALTHY where
+// the task definition has one, not UNHEALTHY otherwise).
+func (d *Deployer) completeAndHealthy(ctx context.Context, req DeployRequest, w *watch) (bool, string) {
+	dep := w.last
+	if dep == nil || aws.ToString(dep.Status) != "PRIMARY" || dep.RolloutState == types.DeploymentRolloutStateFailed ||
+		dep.DesiredCount == 0 || dep.RunningCount != dep.DesiredCount || dep.PendingCount != 0 {
+		return false, ""
+	}
+	td, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(w.tdArn)})
+	if err != nil {
+		return false, ""
+	}
+	checked := false
+	for _, c := range td.TaskDefinition.ContainerDefinitions {
+		if c.HealthCheck != nil && (c.Essential == nil || aws.ToBool(c.Essential)) {
+			checked = true
+		}
+	}
+	var arns []string
+	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, ""
+		}
+		arns = append(arns, page.TaskArns...)
+	}
+	running := int32(0)
+	for i := 0; i < len(arns); i += 100 {
+		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns[i:min(i+100, len(arns))]})
+		if err != nil {
+			return false, ""
+		}
+		for _, t := range out.Tasks {
+			if aws.ToString(t.StartedBy) != w.depID {
+				continue
+			}
+			if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
+				(checked && t.HealthStatus != types.HealthStatusHealthy) {
+				return false, ""
+			}
+			running++
+		}
+	}
+	if running != dep.DesiredCount {
+		return false, ""
+	}
+	if ok, why := d.targetsHealthy(ctx, w, running); !ok {
+		return false, ""
+	} else if why != "" {
+		return true, fmt.Sprintf("%d/%d tasks running, %s", running, dep.DesiredCount, why)
+	}
+	if checked {
+		return true, fmt.Sprintf("%d/%d tasks running and HEALTHY", running, dep.DesiredCount)
+	}
+	return true, fmt.Sprintf("%d/%d tasks running", running, dep.DesiredCount)
+}
+
+// targetsHealthy checks the service's target groups: every target not
+// draining is healthy, and they are as many as the new deployment's running
+// tasks (the old tasks' targets have all left or are draining, so the
+// healthy ones are the new tasks'). Without an ELB client a load-balanced
+// service is never proven healthy.
+func (d *Deployer) targetsHealthy(ctx context.Context, w *watch, running int32) (bool, string) {
+	var tgs []string
+	for _, lb := range w.lbs {
+		if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+			tgs = append(tgs, tg)
+		}
+	}
+	if len(tgs) == 0 {
+		return true, ""
+	}
+	if d.ELB == nil {
+		return false, ""
+	}
+	for _, tg := range tgs {
+		out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		if err != nil {
+			return false, ""
+		}
+		live := int32(0)
+		for _, th := range out.TargetHealthDescriptions {
+			if th.TargetHealth == nil {
+				return false, ""
+			}
+			switch th.TargetHealth.State {
+			case elbtypes.TargetHealthStateEnumDraining:
+			case elbtypes.TargetHealthStateEnumHealthy:
+				live++
+			default:
+				return false, ""
+			}
+		}
+		if live != running {
+			return false, ""
+		}
+	}
+	return true, "their load-balancer targets healthy"
 }
 
 // emitServiceEvents sends every service event not seen yet, oldest first,
@@ -274,6 +419,18 @@ func (d *Deployer) emitServiceEvents(w *watch, s types.Service) []string {
 	return msgs
 }
 
+// noteFailedTasks reports ECS's failed-task count of the deployment as soon
+// as it grows, and keeps the highest for the verdict (ECS counts a task as
+// failed before it is STOPPED, so this comes before the stopped tasks).
+func (d *Deployer) noteFailedTasks(w *watch, dep *types.Deployment) {
+	if dep.FailedTasks <= w.res.FailedTasks {
+		return
+	}
+	w.res.FailedTasks = dep.FailedTasks
+	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventWarning, DeploymentID: w.depID, Failed: dep.FailedTasks,
+		Message: fmt.Sprintf("deployment %s: %d task(s) failed so far (ECS count)", w.depID, dep.FailedTasks)})
+}
+
 // maxStoppedTaskPages bounds the ListTasks pages read per look at stopped tasks.
 const maxStoppedTaskPages = 5
 
@@ -283,6 +440,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w
 	// stop at a bound so that a service that has churned for an hour does
 	// not turn one poll into dozens of calls.
 	var fresh []string
+	w.stopping = 0
 	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
 	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
 		list, err := p.NextPage(ctx)
@@ -302,6 +460,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w
 		}
 		for _, t := range out.Tasks {
 			if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
+				w.stopping++
 				continue // still stopping: look again next time
 			}
 			w.stoppedSeen[aws.ToString(t.TaskArn)] = true
@@ -375,6 +534,7 @@ func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, re
 		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, shortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
 	w.phase = phaseBreakerRollback
 	w.depID = aws.ToString(primary.Id)
+	w.timeout = w.rollbackTimeout
 	w.deadline = d.clock().Now().Add(w.timeout)
 	w.lastProgress = ""
 }
@@ -389,8 +549,8 @@ func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch,
 			return
 		}
 		w.res.Reason = reason
-		d.fetchLogLines(ctx, req, w)
 		if w.noRollback {
+			d.fetchLogLines(ctx, req, w)
 			outcome := OutcomeFailed
 			if w.res.timedOut {
 				outcome = OutcomeTimedOut
@@ -398,7 +558,10 @@ func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch,
 			d.finish(w, outcome, reason+" — not rolled back (--no-rollback)")
 			return
 		}
+		// The rollback first: reading the failed container's last lines
+		// may wait for CloudWatch Logs, and must not delay it.
 		d.startRollback(ctx, req, w)
+		d.fetchLogLines(ctx, req, w)
 	case phaseRollback, phaseBreakerRollback:
 		rb := w.res.Rollback
 		if ok {
@@ -439,6 +602,7 @@ func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watc
 	w.res.Rollback.DeploymentID = aws.ToString(dep.Id)
 	w.phase = phaseRollback
 	w.depID = aws.ToString(dep.Id)
+	w.timeout = w.rollbackTimeout
 	w.deadline = d.clock().Now().Add(w.timeout)
 	w.lastProgress = ""
 }
@@ -476,13 +640,23 @@ func (d *Deployer) interrupt(w *watch) {
 	w.res.FinishedAt = d.clock().Now()
 }
 
-// fetchLogLines reads the last lines of the container that failed in the
-// last stopped task, from its awslogs stream.
+// logLinesRounds bounds how many times fetchLogLines reads again, one poll
+// interval apart, while the failed container's last lines are not in
+// CloudWatch Logs yet (awslogs flushes a dying container's output late).
+const logLinesRounds = 4
+
+// logLinesSettled: the newest line of a failed task's stream counts as its
+// last when it is at most this long before the task stopped.
+const logLinesSettled = 5 * time.Second
+
+// fetchLogLines reads the last lines of the container that failed, from its
+// awslogs stream: of the newest stopped task whose stream already holds
+// lines from its end (else the newest lines seen), so that the fatal line
+// and the panic show rather than the start-up lines.
 func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watch) {
-	if d.Logs == nil || len(w.res.StoppedTasks) == 0 {
+	if d.Logs == nil || len(w.res.StoppedTasks) == 0 || len(w.res.LogLines) > 0 {
 		return
 	}
-	last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
 	if w.logConfigs == nil {
 		w.logConfigs = map[string]logTarget{}
 		td, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(w.tdArn)})
@@ -495,6 +669,42 @@ func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watc
 			}
 		}
 	}
+	// Newest stopped first; a few are enough.
+	tasks := append([]StoppedTask(nil), w.res.StoppedTasks...)
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].StoppedAt.After(tasks[j].StoppedAt) })
+	tasks = tasks[:min(3, len(tasks))]
+	var best []string
+	var bestAt int64
+	for round := 0; round < logLinesRounds; round++ {
+		if round > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.clock().After(d.interval()):
+			}
+		}
+		for _, st := range tasks {
+			lines, lastAt, ok := d.lastLogLines(ctx, w, st)
+			if !ok {
+				continue
+			}
+			if st.StoppedAt.IsZero() || lastAt >= st.StoppedAt.Add(-logLinesSettled).UnixMilli() {
+				w.res.LogLines = lines
+				return
+			}
+			if best == nil || lastAt > bestAt {
+				best, bestAt = lines, lastAt
+			}
+		}
+	}
+	w.res.LogLines = best
+}
+
+// lastLogLines reads the last 20 lines of a stopped task's failing
+// container and the time of the newest. GetLogEvents from the tail may
+// answer empty pages with a token while older events exist: it follows the
+// backward token a few times.
+func (d *Deployer) lastLogLines(ctx context.Context, w *watch, last StoppedTask) ([]string, int64, bool) {
 	container := ""
 	for _, c := range sortedKeys(last.ExitCodes) {
 		if last.ExitCodes[c] != 0 {
@@ -510,14 +720,29 @@ func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watc
 	}
 	lt, ok := w.logConfigs[container]
 	if !ok || lt.group == "" || lt.prefix == "" {
-		return
+		return nil, 0, false
 	}
-	stream := lt.prefix + "/" + container + "/" + last.TaskID
-	out, err := d.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(lt.group), LogStreamName: aws.String(stream), Limit: aws.Int32(20), StartFromHead: aws.Bool(false)})
-	if err != nil {
-		return
+	in := &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(lt.group), LogStreamName: aws.String(lt.prefix + "/" + container + "/" + last.TaskID),
+		Limit: aws.Int32(20), StartFromHead: aws.Bool(false)}
+	for page := 0; page < 5; page++ {
+		out, err := d.Logs.GetLogEvents(ctx, in)
+		if err != nil {
+			return nil, 0, false
+		}
+		if len(out.Events) == 0 {
+			if out.NextBackwardToken == nil || aws.ToString(out.NextBackwardToken) == aws.ToString(in.NextToken) {
+				return nil, 0, false
+			}
+			in.NextToken = out.NextBackwardToken
+			continue
+		}
+		events := append([]cwltypes.OutputLogEvent(nil), out.Events...)
+		sort.SliceStable(events, func(i, j int) bool { return aws.ToInt64(events[i].Timestamp) < aws.ToInt64(events[j].Timestamp) })
+		var lines []string
+		for _, e := range events {
+			lines = append(lines, container+": "+strings.TrimRight(aws.ToString(e.Message), "\n"))
+		}
+		return lines, aws.ToInt64(events[len(events)-1].Timestamp), true
 	}
-	for _, e := range out.Events {
-		w.res.LogLines = append(w.res.LogLines, container+": "+strings.TrimRight(aws.ToString(e.Message), "\n"))
-	}
+	return nil, 0, false
 }

@@ -190,10 +190,7 @@ func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Logs
 	arn := aws.ToString(t.TaskArn)
 	lt := &logsTask{id: arn[strings.LastIndex(arn, "/")+1:], arn: arn, status: aws.ToString(t.LastStatus),
 		reason: aws.ToString(t.StoppedReason), taskDef: shortTaskDef(aws.ToString(t.TaskDefinitionArn))}
-	lt.createdAt = aws.ToTime(t.CreatedAt)
-	if t.StartedAt != nil && lt.createdAt.IsZero() {
-		lt.createdAt = *t.StartedAt
-	}
+	lt.createdAt = taskStartBound(t)
 	lt.stoppedAt = aws.ToTime(t.StoppedAt)
 	td, err := r.taskDef(ctx, aws.ToString(t.TaskDefinitionArn))
 	if err != nil {
@@ -243,6 +240,20 @@ func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Logs
 			name: prefix + "/" + name + "/" + lt.id, task: lt, container: name})
 	}
 	return lt, out, nil
+}
+
+// taskStartBound is the earliest time a task's logs can start: its
+// createdAt, else the earliest of the timestamps ECS sets on the way to
+// RUNNING (all of them come before its containers log anything). Zero when
+// the task carries none of them (an implementation may leave them out).
+func taskStartBound(t types.Task) time.Time {
+	var at time.Time
+	for _, ts := range []*time.Time{t.CreatedAt, t.ConnectivityAt, t.PullStartedAt, t.PullStoppedAt, t.StartedAt} {
+		if ts != nil && !ts.IsZero() && ts.Unix() > 0 && (at.IsZero() || ts.Before(at)) {
+			at = *ts
+		}
+	}
+	return at
 }
 
 // checkContainers rejects --container names that no resolved task

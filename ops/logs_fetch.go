@@ -197,6 +197,34 @@ func (t *LogTailer) streamExists(ctx context.Context, s *logsStream) (bool, erro
 	return false, nil
 }
 
+// streamStart is where a stream's events begin (ms): its first event, else
+// its creation time. ok is false when the stream does not exist (yet).
+func (t *LogTailer) streamStart(ctx context.Context, s *logsStream) (ms int64, ok bool, err error) {
+	t.Calls++
+	out, err := t.logsAPI(s.key.region).DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{
+		LogGroupName: aws.String(s.key.group), LogStreamNamePrefix: aws.String(s.name), Limit: aws.Int32(1),
+	})
+	if err != nil {
+		if errCode(err) == "ResourceNotFoundException" {
+			return 0, false, nil
+		}
+		return 0, false, fmt.Errorf("describe log streams %s in %s: %w", s.name, s.key.group, err)
+	}
+	t.observe(out.ResultMetadata)
+	for _, st := range out.LogStreams {
+		if aws.ToString(st.LogStreamName) != s.name {
+			continue
+		}
+		if first := aws.ToInt64(st.FirstEventTimestamp); first > 0 {
+			return first, true, nil
+		}
+		if created := aws.ToInt64(st.CreationTime); created > 0 {
+			return created, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
 // observe notes the server's clock from a response's Date header.
 func (t *LogTailer) observe(md middleware.Metadata) {
 	d, ok := awsmiddleware.GetServerTime(md)

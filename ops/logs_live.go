@@ -332,7 +332,12 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 				t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
 				return restartFrom(), nil, logsLiveFallback
 			}
-			t.liveEvents(lv, u.Value.SessionResults)
+			if lost, from := t.liveEvents(lv, u.Value.SessionResults); lost > 0 {
+				// The session's events are not understood: polling reads
+				// them again, from before the first of them.
+				t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
+				return min(restartFrom(), max(t.since, from-t.Overlap.Milliseconds())), nil, logsLiveFallback
+			}
 			// Everything ingested before the previous update's server time
 			// is in: the session sends what was ingested up to each update.
 			t.liveCovered = max(t.liveCovered, t.wm, prevDate)
@@ -380,15 +385,26 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 	}
 }
 
-// liveEvents holds a session update's events of the streams followed.
-func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEvent) {
+// liveEvents holds a session update's events of the streams followed. It
+// returns how many events named a log group the session does not cover,
+// and the earliest time (timestamp or ingestion) among them: those cannot
+// be placed and must be read again by other means.
+func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEvent) (lost int, from int64) {
 	for i := range evs {
 		e := &evs[i]
-		group := strings.TrimPrefix(aws.ToString(e.LogGroupIdentifier), lv.arnPrefix)
-		group = strings.TrimSuffix(group, ":*")
+		group := liveGroupName(aws.ToString(e.LogGroupIdentifier))
+		if !lv.groups[group] {
+			lost++
+			for _, ms := range []int64{aws.ToInt64(e.Timestamp), aws.ToInt64(e.IngestionTime)} {
+				if ms > 0 && (from == 0 || ms < from) {
+					from = ms
+				}
+			}
+			continue
+		}
 		s := t.streams[lv.region+"\x00"+group+"\x00"+aws.ToString(e.LogStreamName)]
 		if s == nil {
-			continue // a task not listed yet: its join reads it
+			continue // a task not listed yet: its join reads it from its start
 		}
 		l := LogLine{
 			Time:      msTime(aws.ToInt64(e.Timestamp)),
@@ -407,6 +423,33 @@ func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEv
 			t.hold = append(t.hold, l)
 		}
 	}
+	if lost > 0 && from == 0 {
+		from = t.since
+	}
+	return lost, from
+}
+
+// liveGroupName is the log group name in the identifier a live tail event
+// carries. Real sessions send ACCOUNT_ID:NAME whatever the request used
+// (ECS-SEMANTICS.md §5); the API reference allows "the name or ARN"
+// (LiveTailSessionLogEvent), and an ARN may end in ":*". A log group name
+// has no ':' (CreateLogGroup: [\.\-_/#A-Za-z0-9]+), so the name is what
+// follows the last one.
+func liveGroupName(id string) string {
+	id = strings.TrimSuffix(id, ":*")
+	return id[strings.LastIndex(id, ":")+1:]
+}
+
+// lostExample names the first event's group identifier a session could not
+// place, for the notice.
+func lostExample(evs []cwltypes.LiveTailSessionLogEvent, lv *logsLive) string {
+	for i := range evs {
+		id := aws.ToString(evs[i].LogGroupIdentifier)
+		if !lv.groups[liveGroupName(id)] {
+			return fmt.Sprintf("%q", id)
+		}
+	}
+	return "none"
 }
 
 // liveJoin reads the streams of tasks that joined, from their start, up to

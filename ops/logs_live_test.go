@@ -283,3 +283,46 @@ func TestLogsLiveSpecLimits(t *testing.T) {
 		t.Errorf("two regions: %q", why)
 	}
 }
+
+// updateAs sends events idx naming their group as id.
+func (w *logsLiveWorld) updateAs(id string, idx ...int) {
+	u := cwltypes.LiveTailSessionUpdate{SessionMetadata: &cwltypes.LiveTailSessionMetadata{}}
+	for _, i := range idx {
+		e := w.liveEvent(i)
+		e.LogGroupIdentifier = aws.String(id)
+		u.SessionResults = append(u.SessionResults, e)
+	}
+	w.live <- &cwltypes.StartLiveTailResponseStreamMemberSessionUpdate{Value: u}
+}
+
+// Events are placed by log group name whatever form names the group
+// (ACCOUNT_ID:NAME as real sessions send, ARN with or without ":*", the
+// name); an event naming a group the session cannot place is read again
+// by polling, from before it, with a notice, never dropped.
+func TestLogsLivePlacesEveryGroupFormAndPollsForUnplaceable(t *testing.T) {
+	w := newLogsLiveWorld(6)
+	w.show(1)
+	r, done, cancel := runLogsLive(t, w, 6)
+	defer cancel()
+	<-w.polls // the bridge read e1
+	w.show(5)
+	w.updateAs("123456789012:/g", 2)
+	w.updateAs("arn:aws:logs:us-east-1:123456789012:log-group:/g:*", 3)
+	w.updateAs("/g", 4)
+	w.updateAs("arn:aws:logs:us-east-1:123456789012:log-group:/g", 5)
+	r.wait(t, 5)
+	if r.noticed(NoticePolling, "") {
+		t.Fatalf("fell back to polling on placeable events: %+v", r.notices)
+	}
+	w.show(6)
+	w.updateAs("123456789012:/other", 6)
+	if err := <-done; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Tail: %v", err)
+	}
+	if got := strings.Join(r.lines, " "); got != "e1 e2 e3 e4 e5 e6" {
+		t.Errorf("printed %s", got)
+	}
+	if !r.noticed(NoticePolling, `1 live tail events name a log group this tail cannot place ("123456789012:/other")`) {
+		t.Errorf("notices %+v", r.notices)
+	}
+}

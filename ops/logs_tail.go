@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,10 @@ type LogTailer struct {
 	// DefaultSince is how far back a service's running tasks are read
 	// without --since (default 10m).
 	DefaultSince time.Duration
+	// DefaultTaskWindow is how far back a task is read when neither
+	// --since, the task's timestamps nor its streams say where its logs
+	// start (default 24h).
+	DefaultTaskWindow time.Duration
 
 	// Emit receives events, in order, in batches. An error stops the tail.
 	Emit func([]LogLine) error
@@ -132,6 +137,9 @@ func (t *LogTailer) defaults() {
 	}
 	if t.DefaultSince <= 0 {
 		t.DefaultSince = 10 * time.Minute
+	}
+	if t.DefaultTaskWindow <= 0 {
+		t.DefaultTaskWindow = 24 * time.Hour
 	}
 }
 
@@ -296,6 +304,14 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 	if lt.createdAt.IsZero() {
 		from = t.since
 	}
+	if from <= 0 {
+		// Nothing bounds the read (no --since and a task without any start
+		// time): reading from 1970 would be half a million empty slices.
+		var err error
+		if from, err = t.unboundedStart(ctx, lt, streams); err != nil {
+			return err
+		}
+	}
 	for _, s := range streams {
 		s.from = max(from, 0)
 		if s.from == 0 {
@@ -314,6 +330,32 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 		t.noteStopped(lt)
 	}
 	return nil
+}
+
+// unboundedStart picks where to read a task without a start time from: the
+// earliest first event (or creation) of its streams, else a bounded window
+// (DefaultTaskWindow) before it stopped or before now, with a notice.
+func (t *LogTailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*logsStream) (int64, error) {
+	from := int64(-1)
+	for _, s := range streams {
+		ms, ok, err := t.streamStart(ctx, s)
+		if err != nil {
+			return 0, err
+		}
+		if ok && (from < 0 || ms < from) {
+			from = ms
+		}
+	}
+	if from > 0 {
+		return from, nil
+	}
+	end := t.Clock.Now()
+	if !lt.stoppedAt.IsZero() {
+		end = lt.stoppedAt
+	}
+	start := end.Add(-t.DefaultTaskWindow)
+	t.note(LogsNotice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
+	return start.UnixMilli(), nil
 }
 
 func (t *LogTailer) noteStopped(lt *logsTask) {
@@ -392,8 +434,11 @@ func (t *LogTailer) readRange(ctx context.Context) error {
 	lo = max(lo, 0)
 	slice := t.RangeSlice.Milliseconds()
 	now := t.Clock.Now().UnixMilli()
-	for start := lo; ; start += slice {
-		end := start + slice - 1
+	for start, width := lo, slice; ; start, width = start+width, slice {
+		end := start + width - 1
+		if end < start { // overflow: the slice reaches past any time
+			end = math.MaxInt64
+		}
 		last := false
 		switch {
 		case t.until > 0 && end >= t.until:
@@ -408,28 +453,40 @@ func (t *LogTailer) readRange(ctx context.Context) error {
 				active = append(active, s)
 			}
 		}
-		if len(active) > 0 {
-			chunks := logsChunks(active, func(*logsStream) int64 { return start })
-			res, err := t.fetchWithRetry(ctx, chunks, end)
-			if err != nil {
+		if len(active) == 0 {
+			return nil // streams only leave as start grows
+		}
+		chunks := logsChunks(active, func(*logsStream) int64 { return start })
+		res, err := t.fetchWithRetry(ctx, chunks, end)
+		if err != nil {
+			return err
+		}
+		for _, m := range res.missing {
+			m.missing = true
+		}
+		out := res.lines[:0]
+		for _, l := range res.lines {
+			if t.keep(l) {
+				out = append(out, l)
+			}
+		}
+		sortLogLines(out)
+		if len(out) > 0 {
+			if err := t.Emit(out); err != nil {
 				return err
 			}
-			for _, m := range res.missing {
-				m.missing = true
+		}
+		t.dedup.reset()
+		// Memory is bounded by one slice of events; a slice with none
+		// says nothing about the next, but empty stretches (a task idle
+		// for days) must not cost a call per slice: the next slice
+		// doubles while they stay empty.
+		if len(res.lines) == 0 {
+			if slice < math.MaxInt64/2 {
+				slice *= 2
 			}
-			out := res.lines[:0]
-			for _, l := range res.lines {
-				if t.keep(l) {
-					out = append(out, l)
-				}
-			}
-			sortLogLines(out)
-			if len(out) > 0 {
-				if err := t.Emit(out); err != nil {
-					return err
-				}
-			}
-			t.dedup.reset()
+		} else {
+			slice = t.RangeSlice.Milliseconds()
 		}
 		if last {
 			return nil

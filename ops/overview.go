@@ -78,6 +78,12 @@ type Overview struct {
 
 	tdMu    sync.Mutex
 	tdCache map[string]*types.TaskDefinition
+
+	// MetricsNote, when set, is told once why utilization could not be
+	// read (GetMetricData denied or failing); the overview goes on
+	// without it (see optionalMetrics).
+	MetricsNote func(msg string)
+	metricsOnce sync.Once
 }
 
 func (o *Overview) now() time.Time {
@@ -257,7 +263,7 @@ func (o *Overview) Clusters(ctx context.Context, names []string) ([]ClusterSumma
 			qs = append(qs, overviewMetricQuery{key: s.Name, metric: "CPUUtilization", cluster: s.Name},
 				overviewMetricQuery{key: s.Name, metric: "MemoryUtilization", cluster: s.Name})
 		}
-		vals, err := o.metrics(ctx, qs)
+		vals, err := o.optionalMetrics(ctx, qs)
 		if err != nil {
 			return nil, err
 		}

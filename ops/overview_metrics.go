@@ -79,3 +79,34 @@ func (o *Overview) metrics(ctx context.Context, qs []overviewMetricQuery) (map[o
 	}
 	return vals, nil
 }
+
+// optionalMetrics is metrics for the overviews, where utilization is an
+// extra: when GetMetricData is denied (cloudwatch:GetMetricData is often
+// left out of read-only policies) or fails past its retries, the values
+// are unknown (shown as "-") and MetricsNote hears why, once. Only an
+// interrupted read is an error.
+func (o *Overview) optionalMetrics(ctx context.Context, qs []overviewMetricQuery) (map[overviewMetricKey]*float64, error) {
+	vals, err := o.metrics(ctx, qs)
+	if err == nil {
+		return vals, nil
+	}
+	if ctx.Err() != nil {
+		return nil, err
+	}
+	o.metricsOnce.Do(func() {
+		if o.MetricsNote != nil {
+			o.MetricsNote(fmt.Sprintf("utilization not shown: %s", MetricsUnavailableReason(err)))
+		}
+	})
+	return map[overviewMetricKey]*float64{}, nil
+}
+
+// MetricsUnavailableReason says in one line why utilization could not be
+// read.
+func MetricsUnavailableReason(err error) string {
+	switch errCode(err) {
+	case "AccessDenied", "AccessDeniedException":
+		return "cloudwatch:GetMetricData is denied (" + oneLineErr(err) + ")"
+	}
+	return oneLineErr(err)
+}

@@ -203,7 +203,7 @@ func (o *Overview) ServiceUtilization(ctx context.Context, cluster string, rows 
 	if len(qs) == 0 {
 		return nil
 	}
-	vals, err := o.metrics(ctx, qs)
+	vals, err := o.optionalMetrics(ctx, qs)
 	if err != nil {
 		return err
 	}

@@ -94,27 +94,50 @@ func taskDefinitionsInUse(ctx context.Context, api DeployECS, family string) (ma
 	return inUse, nil
 }
 
-// pruneRevisions deregisters ACTIVE revisions of family beyond the newest
-// keep, skipping every revision a service or running task still uses.
-func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family string, keep int) ([]string, error) {
-	revs, err := familyRevisions(ctx, d.ECS, family)
+// pruneCandidates lists, newest first, the ACTIVE revisions of family that
+// pruning to the newest keep would deregister: never one a service (any of
+// its deployments) or a task in any cluster of the account uses, nor those
+// in keepAlso. willRegister counts a revision not registered yet (a dry
+// run's) among the newest keep. What it cannot see is in README (pruning).
+func pruneCandidates(ctx context.Context, api DeployECS, family string, keep int, willRegister bool, keepAlso ...string) ([]string, error) {
+	revs, err := familyRevisions(ctx, api, family)
 	if err != nil {
 		return nil, err
 	}
-	if len(revs) <= keep {
+	if willRegister {
+		keep--
+	}
+	if keep < 0 || len(revs) <= keep {
 		return nil, nil
 	}
-	inUse, err := taskDefinitionsInUse(ctx, d.ECS, family)
+	inUse, err := taskDefinitionsInUse(ctx, api, family)
 	if err != nil {
 		return nil, err
 	}
-	inUse[r.NewTaskDefinition] = true
-	inUse[r.OldTaskDefinition] = true // the way back stays registered
-	var done []string
+	for _, arn := range keepAlso {
+		inUse[arn] = true
+	}
+	var out []string
 	for _, arn := range revs[keep:] {
-		if inUse[arn] {
-			continue
+		if !inUse[arn] {
+			out = append(out, arn)
 		}
+	}
+	return out, nil
+}
+
+// pruneRevisions deregisters ACTIVE revisions of family beyond the newest
+// keep, skipping every revision a service or running task still uses. It
+// runs only when the user asked for it (--keep-revisions): an INACTIVE
+// revision cannot start new tasks, so whatever else names it breaks.
+func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family string, keep int) ([]string, error) {
+	// The way back (the revision it came from) stays registered.
+	arns, err := pruneCandidates(ctx, d.ECS, family, keep, false, r.NewTaskDefinition, r.OldTaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, arn := range arns {
 		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
 			return done, fmt.Errorf("deregister task definition %s: %w", shortTaskDef(arn), err)
 		}

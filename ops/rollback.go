@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,11 +17,14 @@ type RollbackRequest struct {
 	Cluster string
 	Service string
 	// ToRevision is the revision of the service's family to go back to;
-	// 0 means the previous one.
+	// 0 means the revision the service last ran successfully.
 	ToRevision int
 	Timeout    time.Duration
 	NoWait     bool
 	DryRun     bool
+	// ToFamily is the family --to named (api of api:44); "" for a bare
+	// number. It must be the service's family.
+	ToFamily string
 }
 
 // Rollback puts a service back on an earlier revision and follows that
@@ -39,12 +43,37 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 		current = aws.ToString(p.TaskDefinition)
 	}
 	family := familyOf(current)
-	target, err := d.rollbackTarget(ctx, svc.Deployments, current, family, req.ToRevision)
+	if req.ToFamily != "" && req.ToFamily != family {
+		return nil, Inputf("--to %s:%d names family %s, but %s/%s runs %s: give a revision of %s (--to %s:%d or --to %d)",
+			req.ToFamily, req.ToRevision, req.ToFamily, req.Cluster, req.Service, shortTaskDef(current), family, family, req.ToRevision, req.ToRevision)
+	}
+	target, why, err := d.rollbackTarget(ctx, req, svc, current, family)
 	if err != nil {
 		return nil, err
 	}
-	res := &ServiceResult{Cluster: req.Cluster, Service: req.Service, OldTaskDefinition: current, NewTaskDefinition: target, StartedAt: d.clock().Now(), Desired: svc.DesiredCount, Running: svc.RunningCount}
+	res := &ServiceResult{Cluster: req.Cluster, Service: req.Service, OldTaskDefinition: current, NewTaskDefinition: target, StartedAt: d.clock().Now(), Desired: svc.DesiredCount, Running: svc.RunningCount,
+		Kind: "rollback"}
+	if why != "" {
+		res.Notes = append(res.Notes, why)
+	}
 	result := &DeployResult{Services: []*ServiceResult{res}}
+	from, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(current)})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(current), err)
+	}
+	to, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(target)})
+	if err != nil {
+		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(target), err)
+	}
+	res.Images = rollbackImages(from.TaskDefinition, to.TaskDefinition)
+	for _, n := range res.Notes {
+		d.note(res, EventNote, "%s", n)
+	}
+	var imgs []string
+	for _, im := range res.Images {
+		imgs = append(imgs, fmt.Sprintf("%s %s → %s", im.Container, im.From, im.To))
+	}
+	d.note(res, EventInfo, "plan: %s → %s; images: %s", shortTaskDef(current), shortTaskDef(target), strings.Join(imgs, "; "))
 	if req.DryRun {
 		res.Outcome = OutcomeDryRun
 		res.FinishedAt = d.clock().Now()
@@ -102,40 +131,70 @@ func ValidateRollbackRequest(req RollbackRequest) error {
 	return nil
 }
 
-// rollbackTarget picks the revision to go back to: the named one, else the
-// revision an older deployment still runs, else the newest ACTIVE revision
-// below the current one.
-func (d *Deployer) rollbackTarget(ctx context.Context, deps []types.Deployment, current, family string, to int) (string, error) {
-	if to > 0 {
+// rollbackTarget picks the revision to go back to, and says why: the named
+// one; else the revision the service last ran successfully, from the
+// service deployment history; where that history cannot be read, a
+// non-PRIMARY deployment that had COMPLETED, else the newest earlier ACTIVE
+// revision that no recent deployment or task failed with (with a note that
+// it was chosen without the history).
+func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc types.Service, current, family string) (string, string, error) {
+	if to := req.ToRevision; to > 0 {
 		name := family + ":" + strconv.Itoa(to)
 		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(name)})
 		if err != nil {
 			if code := errCode(err); code == "ClientException" || code == "InvalidParameterException" {
-				return "", Inputf("task definition %s does not exist: check --to (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, family)
+				return "", "", Inputf("task definition %s does not exist: check --to (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, family)
 			}
-			return "", fmt.Errorf("describe task definition %s: %w", name, err)
+			return "", "", fmt.Errorf("describe task definition %s: %w", name, err)
 		}
 		if aws.ToString(out.TaskDefinition.TaskDefinitionArn) == current {
-			return "", Inputf("the service already runs %s: nothing to roll back to", name)
+			return "", "", Inputf("the service already runs %s: nothing to roll back to", name)
 		}
-		return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
+		return aws.ToString(out.TaskDefinition.TaskDefinitionArn), "", nil
 	}
-	for _, dep := range deps {
-		if aws.ToString(dep.Status) != "PRIMARY" && aws.ToString(dep.TaskDefinition) != current {
-			return aws.ToString(dep.TaskDefinition), nil
+	historyNote := "the service deployment history is not available to ecsctl"
+	if d.History != nil {
+		arn, why, found, err := d.lastSuccessfulRevision(ctx, req.Cluster, req.Service, current)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return "", "", err
+		case err != nil:
+			call, _, _ := strings.Cut(err.Error(), ": operation error")
+			historyNote = fmt.Sprintf("the service deployment history could not be read: %s answered %s", call, errCode(err))
+		case found:
+			return arn, why, nil
+		default:
+			historyNote = "the service deployment history names no earlier successful revision"
+		}
+	}
+	for _, dep := range svc.Deployments {
+		if aws.ToString(dep.Status) != "PRIMARY" && aws.ToString(dep.TaskDefinition) != current && dep.RolloutState == types.DeploymentRolloutStateCompleted {
+			return aws.ToString(dep.TaskDefinition), fmt.Sprintf("%s is the revision of the older deployment %s, which had completed (%s)", shortTaskDef(aws.ToString(dep.TaskDefinition)), aws.ToString(dep.Id), historyNote), nil
 		}
 	}
 	revs, err := familyRevisions(ctx, d.ECS, family)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
+	failed := d.failedRevisions(ctx, req.Cluster, svc)
 	cur := revisionOf(current)
+	var skipped []string
 	for _, arn := range revs { // newest first
-		if r := revisionOf(arn); r > 0 && r < cur {
-			return arn, nil
+		r := revisionOf(arn)
+		if r <= 0 || r >= cur {
+			continue
 		}
+		if failed[arn] {
+			skipped = append(skipped, shortTaskDef(arn))
+			continue
+		}
+		why := fmt.Sprintf("%s is the newest earlier ACTIVE revision (%s", shortTaskDef(arn), historyNote)
+		if len(skipped) > 0 {
+			why += "; skipped " + strings.Join(skipped, ", ") + ", whose tasks failed recently"
+		}
+		return arn, why + "): check it, or name one with --to", nil
 	}
-	return "", Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with --to", family, cur)
+	return "", "", Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with --to", family, cur)
 }
 
 func revisionOf(arn string) int {

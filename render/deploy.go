@@ -173,10 +173,34 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 		if s.Diff != "" {
 			fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
 		}
+		if s.Kind == "rollback" {
+			fmt.Fprintf(w, "\n%s: rollback %s → %s\n", s.Key(), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition))
+			for _, n := range s.Notes {
+				fmt.Fprintf(w, "  %s\n", n)
+			}
+			for _, im := range s.Images {
+				fmt.Fprintf(w, "  %s: %s → %s\n", im.Container, im.From, im.To)
+			}
+		}
+		if s.Outcome == ops.OutcomeDryRun || (s.Outcome == ops.OutcomeAlreadyDeployed && s.Reason != "") {
+			if s.Reason != "" {
+				fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+			}
+			if s.WouldDeregister != nil {
+				would := strings.Join(s.WouldDeregister, ", ")
+				if would == "" {
+					would = "none"
+				}
+				fmt.Fprintf(w, "%s: after success --keep-revisions would deregister: %s\n", s.Key(), would)
+			}
+		}
 		if s.Outcome == ops.OutcomeSucceeded || s.Outcome == ops.OutcomeAlreadyDeployed || s.Outcome == ops.OutcomeDryRun || s.Outcome == ops.OutcomeNotWaited {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+		if s.FailedTasks > 0 {
+			fmt.Fprintf(w, "  failed tasks (ECS count): %d\n", s.FailedTasks)
+		}
 		for _, t := range s.StoppedTasks {
 			codes := []string{}
 			for _, c := range sortedKeys(t.ExitCodes) {

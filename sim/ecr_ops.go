@@ -30,9 +30,9 @@ func ecrInvalid(format string, args ...any) *APIError {
 }
 
 // ecrRepo finds the repository named by an operation's input.
-func (s *Sim) ecrRepo(registryID, name *string) (*ECRRepo, error) {
+func (s *Sim) ecrRepo(op string, registryID, name *string) (*ECRRepo, error) {
 	if id := aws.ToString(registryID); id != "" && id != s.AccountID {
-		return nil, apiErr("RepositoryNotFoundException", "The repository with name '%s' does not exist in the registry with id '%s'", aws.ToString(name), id)
+		return s.ecrForeignRepo(op, id, aws.ToString(name))
 	}
 	r := s.logs.ECR.Repos[aws.ToString(name)]
 	if r == nil {
@@ -71,6 +71,11 @@ func (s *Sim) ecrRepository(r *ECRRepo) ecrtypes.Repository {
 
 func (s *Sim) ecrDescribeRepositories(in *ecr.DescribeRepositoriesInput) (*ecr.DescribeRepositoriesOutput, error) {
 	if id := aws.ToString(in.RegistryId); id != "" && id != s.AccountID {
+		if len(in.RepositoryNames) > 0 {
+			if _, err := s.ecrForeignRepo("DescribeRepositories", id, in.RepositoryNames[0]); err != nil {
+				return nil, err
+			}
+		}
 		return nil, ecrInvalid("Invalid parameter at 'registryId': the registry '%s' is not accessible", id)
 	}
 	out := &ecr.DescribeRepositoriesOutput{Repositories: []ecrtypes.Repository{}}
@@ -138,7 +143,7 @@ func ecrFind(r *ECRRepo, id ecrtypes.ImageIdentifier) *ECRImage {
 
 func (s *Sim) ecrDetail(r *ECRRepo, im *ECRImage) ecrtypes.ImageDetail {
 	d := ecrtypes.ImageDetail{
-		RegistryId:             aws.String(s.AccountID),
+		RegistryId:             aws.String(s.ecrRegistryOf(r)),
 		RepositoryName:         aws.String(r.Name),
 		ImageDigest:            aws.String(im.Digest),
 		ImagePushedAt:          aws.Time(im.PushedAt),
@@ -183,7 +188,7 @@ func ecrImagesSorted(r *ECRRepo, status ecrtypes.TagStatus) []*ECRImage {
 }
 
 func (s *Sim) ecrDescribeImages(in *ecr.DescribeImagesInput) (*ecr.DescribeImagesOutput, error) {
-	r, err := s.ecrRepo(in.RegistryId, in.RepositoryName)
+	r, err := s.ecrRepo("DescribeImages", in.RegistryId, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +253,7 @@ func ecrPageStart(tok *string, n int) (int, error) {
 }
 
 func (s *Sim) ecrListImages(in *ecr.ListImagesInput) (*ecr.ListImagesOutput, error) {
-	r, err := s.ecrRepo(in.RegistryId, in.RepositoryName)
+	r, err := s.ecrRepo("ListImages", in.RegistryId, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +293,7 @@ func (s *Sim) ecrListImages(in *ecr.ListImagesInput) (*ecr.ListImagesOutput, err
 }
 
 func (s *Sim) ecrBatchGetImage(in *ecr.BatchGetImageInput) (*ecr.BatchGetImageOutput, error) {
-	r, err := s.ecrRepo(in.RegistryId, in.RepositoryName)
+	r, err := s.ecrRepo("BatchGetImage", in.RegistryId, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +320,7 @@ func (s *Sim) ecrBatchGetImage(in *ecr.BatchGetImageInput) (*ecr.BatchGetImageOu
 			ImageId:                &ecrtypes.ImageIdentifier{ImageDigest: aws.String(im.Digest), ImageTag: id.ImageTag},
 			ImageManifest:          aws.String(im.Manifest),
 			ImageManifestMediaType: aws.String(im.MediaType),
-			RegistryId:             aws.String(s.AccountID),
+			RegistryId:             aws.String(s.ecrRegistryOf(r)),
 			RepositoryName:         aws.String(r.Name),
 		})
 	}
@@ -332,7 +337,7 @@ func containsString(list []string, v string) bool {
 }
 
 func (s *Sim) ecrPutImage(in *ecr.PutImageInput) (*ecr.PutImageOutput, error) {
-	r, err := s.ecrRepo(in.RegistryId, in.RepositoryName)
+	r, err := s.ecrRepo("PutImage", in.RegistryId, in.RepositoryName)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +382,7 @@ func (s *Sim) ecrPutImage(in *ecr.PutImageInput) (*ecr.PutImageOutput, error) {
 		ImageId:                &ecrtypes.ImageIdentifier{ImageDigest: aws.String(digest), ImageTag: in.ImageTag},
 		ImageManifest:          aws.String(manifest),
 		ImageManifestMediaType: aws.String(media),
-		RegistryId:             aws.String(s.AccountID),
+		RegistryId:             aws.String(s.ecrRegistryOf(r)),
 		RepositoryName:         aws.String(r.Name),
 	}}
 	return out, nil

@@ -14,6 +14,11 @@ import (
 
 type ecrState struct {
 	Repos map[string]*ECRRepo `json:"repos"`
+	// Foreign holds repositories of other accounts' registries, by
+	// "<registry id>/<name>" (ecr_foreign.go).
+	Foreign map[string]*ECRRepo `json:"foreign,omitempty"`
+	// PullThroughCache holds the registry's pull-through cache rules.
+	PullThroughCache []*ECRPullThroughRule `json:"pullThroughCache,omitempty"`
 }
 
 // ECRRepo is one repository.
@@ -23,6 +28,12 @@ type ECRRepo struct {
 	Immutable bool                 `json:"immutable,omitempty"`
 	Images    map[string]*ECRImage `json:"images"` // by digest
 	Tags      map[string]string    `json:"tags"`   // tag → digest
+	// Registry is the account id of another account's registry ("": this
+	// account's).
+	Registry string `json:"registry,omitempty"`
+	// DenyDescribe: the repository policy lets this account pull but
+	// denies it ecr:DescribeImages, ListImages and DescribeRepositories.
+	DenyDescribe bool `json:"denyDescribe,omitempty"`
 }
 
 // ECRImage is one image manifest.
@@ -216,6 +227,11 @@ func (s *Sim) parseECRImage(image string) (imageRef, bool) {
 	if !ok || host != s.ECRRegistry() {
 		return imageRef{}, false
 	}
+	return parseRepoRef(rest)
+}
+
+// parseRepoRef parses <repo>[:tag][@digest].
+func parseRepoRef(rest string) (imageRef, bool) {
 	var ref imageRef
 	if i := strings.Index(rest, "@"); i >= 0 {
 		ref.digest, rest = rest[i+1:], rest[:i]
@@ -235,8 +251,9 @@ func (s *Sim) parseECRImage(image string) (imageRef, bool) {
 func (s *Sim) ecrImageStatus(image string) ImageStatus {
 	ref, ok := s.parseECRImage(image)
 	if !ok {
-		return ImageStatus{ECR: false, Exists: true}
+		return s.ecrForeignImageStatus(image)
 	}
+	s.ecrPullThrough(ref)
 	r := s.logs.ECR.Repos[ref.repo]
 	if r == nil {
 		return ImageStatus{ECR: true}

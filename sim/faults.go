@@ -21,8 +21,9 @@ import (
 //	ecs:throttle=0.5            (also "ecs:*:throttle=0.5") every ECS call
 //	ecs.DescribeServices:error=1                         one operation
 //
-// Keys: throttle, error, reset (probabilities in [0,1]) and latency (a Go
-// duration). For each key the most specific entry wins: operation, then
+// Keys: throttle, error, reset, deny (probabilities in [0,1]) and latency
+// (a Go duration). deny answers as IAM does when no policy allows the
+// action (see faults_deny.go). For each key the most specific entry wins: operation, then
 // service, then global. Service names are the Svc* names (ecs, ec2,
 // autoscaling, elbv2, cloudwatch, logs, ecr, ssm, sts,
 // application-autoscaling) or the aliases asg, elb, cw, appautoscaling.
@@ -38,6 +39,7 @@ type faultRule struct {
 	Error    *float64
 	Reset    *float64
 	Latency  *time.Duration
+	Deny     *float64
 }
 
 // faultKind is what the server does to one call.
@@ -49,6 +51,7 @@ const (
 	faultError       // 500
 	faultUnavailable // 503
 	faultReset
+	faultDeny
 )
 
 func (k faultKind) String() string {
@@ -59,6 +62,8 @@ func (k faultKind) String() string {
 		return "error"
 	case faultReset:
 		return "reset"
+	case faultDeny:
+		return "deny"
 	}
 	return ""
 }
@@ -93,7 +98,7 @@ func ParseFaults(spec string) (*Faults, error) {
 		}
 		r := f.rules[scope]
 		switch strings.TrimSpace(key) {
-		case "throttle", "error", "reset":
+		case "throttle", "error", "reset", "deny":
 			p, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 			if err != nil || !(p >= 0 && p <= 1) { // NaN too
 				return nil, fmt.Errorf("faults: entry %q: %s must be a probability between 0 and 1", entry, key)
@@ -103,6 +108,8 @@ func ParseFaults(spec string) (*Faults, error) {
 				r.Throttle = &p
 			case "error":
 				r.Error = &p
+			case "deny":
+				r.Deny = &p
 			default:
 				r.Reset = &p
 			}
@@ -113,7 +120,7 @@ func ParseFaults(spec string) (*Faults, error) {
 			}
 			r.Latency = &d
 		default:
-			return nil, fmt.Errorf("faults: entry %q: unknown key %q (want throttle, error, latency or reset)", entry, key)
+			return nil, fmt.Errorf("faults: entry %q: unknown key %q (want throttle, error, latency, reset or deny)", entry, key)
 		}
 		f.rules[scope] = r
 	}
@@ -165,6 +172,7 @@ func (f *Faults) String() string {
 		add("throttle", r.Throttle)
 		add("error", r.Error)
 		add("reset", r.Reset)
+		add("deny", r.Deny)
 		if r.Latency != nil {
 			parts = append(parts, pre+"latency="+r.Latency.String())
 		}
@@ -197,6 +205,9 @@ func (f *Faults) decide(svc, op string) (time.Duration, faultKind) {
 		if r.Latency != nil {
 			eff.Latency = r.Latency
 		}
+		if r.Deny != nil {
+			eff.Deny = r.Deny
+		}
 	}
 	if f.rng == nil {
 		f.rng = rand.New(rand.NewSource(1))
@@ -207,6 +218,9 @@ func (f *Faults) decide(svc, op string) (time.Duration, faultKind) {
 	}
 	roll := func(p *float64) bool { return p != nil && *p > 0 && f.rng.Float64() < *p }
 	switch {
+	case roll(eff.Deny):
+		// A denied call is refused before anything else could happen.
+		return delay, faultDeny
 	case roll(eff.Reset):
 		return delay, faultReset
 	case roll(eff.Throttle):

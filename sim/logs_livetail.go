@@ -65,6 +65,11 @@ type LiveTailOptions struct {
 	// FailAfter, when set, ends every session with a
 	// SessionStreamingException this long (virtual) after it started.
 	FailAfter time.Duration
+	// GroupIdentifier, when set, is how events name their log group
+	// instead of ACCOUNT_ID:LOG_GROUP_NAME (the API reference allows "the
+	// name or ARN"; tests try the other forms, and forms a client cannot
+	// place).
+	GroupIdentifier func(account, region, group string) string
 }
 
 func (o *LiveTailOptions) defaults() {
@@ -185,8 +190,17 @@ func (s *Sim) liveTailIngested(g *LogGroupData, st *LogStreamData, e LogEvent) {
 			ls.buf = ls.buf[1:]
 			ls.dropped++
 		}
+		// Each event names its group as ACCOUNT_ID:LOG_GROUP_NAME, whatever
+		// form the request used (an ARN here): so do captured real
+		// sessions (ECS-SEMANTICS.md §5, "Events name their group as
+		// ACCOUNT_ID:LOG_GROUP_NAME"); the API reference only says "the
+		// name or ARN of the log group" (LiveTailSessionLogEvent).
+		id := s.AccountID + ":" + g.Name
+		if ls.opts.GroupIdentifier != nil {
+			id = ls.opts.GroupIdentifier(s.AccountID, s.Region, g.Name)
+		}
 		ls.buf = append(ls.buf, cwltypes.LiveTailSessionLogEvent{
-			LogGroupIdentifier: aws.String(ls.groups[g.Name]), LogStreamName: aws.String(st.Name),
+			LogGroupIdentifier: aws.String(id), LogStreamName: aws.String(st.Name),
 			Timestamp: aws.Int64(e.Timestamp), IngestionTime: aws.Int64(e.Ingestion), Message: aws.String(e.Message),
 		})
 	}

@@ -199,6 +199,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, decodeError(c, err))
 		return
 	}
+	if fault == faultDeny {
+		c.record.Fault = "deny"
+		s.writeError(w, c, s.sim.denyError(c.svc, c.op, in))
+		return
+	}
 	if serve := streamOps[c.svc+"."+c.op]; serve != nil {
 		serve(s, w, r, c, in) // an event stream (logs_livetail.go)
 		return

@@ -34,6 +34,11 @@ type World struct {
 	Clusters          []ClusterSpec        `json:"clusters,omitempty"`
 	Repositories      []RepositorySpec     `json:"repositories,omitempty"`
 	Logs              *LogsSpec            `json:"logs,omitempty"`
+	// ForeignRepositories are ECR repositories in other accounts'
+	// registries that this account's tasks pull from (ecr_foreign.go).
+	ForeignRepositories []ForeignRepositorySpec `json:"foreignRepositories,omitempty"`
+	// PullThroughCacheRules of this account's registry (ecr_foreign.go).
+	PullThroughCacheRules []PullThroughCacheRuleSpec `json:"pullThroughCacheRules,omitempty"`
 }
 
 // Timings are the simulation's delays, in virtual time.

@@ -6,7 +6,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log"
 	"sync"
 	"time"
@@ -151,6 +150,10 @@ type Model struct {
 	logsGen int
 	// Service states per cluster, for the clusters view.
 	clusterStates map[string]ops.ServiceStateCounts
+
+	// metricsNote says why utilization is not shown (GetMetricData denied
+	// or failing); everything else goes on.
+	metricsNote string
 }
 
 // New builds the dashboard model.
@@ -436,9 +439,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case metricsMsg:
 		m.metricsInFlight = false
 		if msg.err != nil {
-			m.setErr(fmt.Errorf("metrics: %w", msg.err))
+			// Utilization is an extra: a note, not an error over the data.
+			if !errors.Is(msg.err, context.Canceled) {
+				if m.metricsNote == "" {
+					log.Printf("top: utilization not shown: %v", msg.err)
+				}
+				m.metricsNote = "utilization not shown: " + ops.MetricsUnavailableReason(msg.err)
+			}
 			return m, nil
 		}
+		m.metricsNote = ""
 		m.onMetrics(msg)
 		m.rebuild()
 		return m, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	smithy "github.com/aws/smithy-go"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"ecsctl/ops"
@@ -564,5 +565,24 @@ func TestQuitWithAReadInFlightLeavesNoGoroutine(t *testing.T) {
 	// A command bubbletea starts after Stop does nothing.
 	if msg := m.io(func(context.Context) tea.Msg { return "ran" })(); msg != nil {
 		t.Fatalf("a command ran after Stop: %#v", msg)
+	}
+}
+
+// Utilization is optional: denied metrics leave the services on screen,
+// without an error, utilization "-" and one note in the status line.
+func TestMetricsDeniedIsANoteNotAnError(t *testing.T) {
+	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
+	src.serviceMetrics = func(string, []string) (map[string]ops.Utilization, error) {
+		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudwatch:GetMetricData"}
+	}
+	now := testNow
+	m := newTestModel(t, Options{Source: src, Cluster: "prod", Refresh: time.Hour, Now: func() time.Time { return now }}, 160, 24)
+	settle(t, m, m.Init())
+	v := m.View()
+	if strings.Contains(v, "⚠") || !strings.Contains(v, "api") || !strings.Contains(v, "worker") {
+		t.Fatalf("denied metrics hid the data or showed an error:\n%s", v)
+	}
+	if !strings.Contains(v, "utilization not shown: cloudwatch:GetMetricData is denied") {
+		t.Errorf("no note:\n%s", v)
 	}
 }

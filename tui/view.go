@@ -365,6 +365,8 @@ func (m *Model) View() string {
 		status = m.message
 	case m.view == viewLogs && m.logs != nil:
 		status = m.logsStatus(w)
+	case m.metricsNote != "":
+		status = m.st.status.Render(fitWidth(m.metricsNote+" · ? help · q quit", w))
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}

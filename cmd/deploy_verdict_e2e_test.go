@@ -1,0 +1,330 @@
+package cmd
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/sim"
+)
+
+// Issue 14 items 2, 9 and 10: pruning is opt-in, dry runs and forced
+// deployments compare the live revision with its tags, logs --task is
+// bounded, and deploy/rollback verdicts follow what ECS reports.
+
+func countMutations(sb *sandbox, op string) int {
+	n := 0
+	for _, m := range sb.mutations() {
+		if m == op {
+			n++
+		}
+	}
+	return n
+}
+
+func activeRevisions(t *testing.T, sb *sandbox, family string) int {
+	t.Helper()
+	n := 0
+	p := ecs.NewListTaskDefinitionsPaginator(sb.ecs, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if strings.Contains(arn, ":task-definition/"+family+":") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// A first deploy on the demo world (api:42 with 41 older revisions)
+// deregisters nothing unless --keep-revisions is given.
+func TestE2EDeployKeepsEveryRevisionByDefault(t *testing.T) {
+	sb := startSandbox(t, "demo", "")
+	before := activeRevisions(t, sb, "api")
+	code, stdout, stderr := run(t, "deploy", "-c", "prod", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if n := countMutations(sb, "ecs.DeregisterTaskDefinition"); n != 0 || len(r.Deregistered) != 0 {
+		t.Errorf("a deploy without --keep-revisions deregistered %d revisions: %v", n, r.Deregistered)
+	}
+	if after := activeRevisions(t, sb, "api"); after != before+1 {
+		t.Errorf("ACTIVE api revisions %d → %d, want one more", before, after)
+	}
+}
+
+// With --keep-revisions, --dry-run lists exactly the revisions the real run
+// then deregisters, and changes nothing.
+func TestE2EDeployDryRunListsRevisionsItWouldPrune(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1", "--dry-run")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	would := decodeResult(t, stdout).Services[0].WouldDeregister
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("dry run made mutating calls: %v", m)
+	}
+	code, stdout, stderr = run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	did := decodeResult(t, stdout).Services[0].Deregistered
+	if strings.Join(would, ",") != "api:4,api:3,api:2,api:1" || strings.Join(would, ",") != strings.Join(did, ",") {
+		t.Errorf("dry run would deregister %v, the run deregistered %v", would, did)
+	}
+	_, text, _ := run(t, "deploy", "-c", "small", "--service", "worker", "--tag", sim.DemoNextTag, "--keep-revisions", "3", "--dry-run")
+	if !strings.Contains(text, "--keep-revisions would deregister:") {
+		t.Errorf("text dry run does not list what pruning would deregister:\n%s", text)
+	}
+}
+
+// tagLiveRevision gives the service's live revision tags, as real accounts
+// have them (the new revision copies them).
+func tagLiveRevision(t *testing.T, sb *sandbox, cluster, service string) types.Service {
+	t.Helper()
+	svc := sb.service(cluster, service)
+	if _, err := sb.ecs.TagResource(context.Background(), &ecs.TagResourceInput{ResourceArn: svc.TaskDefinition,
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("payments")}}}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// A dry run of the tag already running says already-deployed, as the real
+// run does, instead of showing the live revision's tags as added.
+func TestE2EDeployDryRunOfLiveTagIsAlreadyDeployed(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	tagLiveRevision(t, sb, "small", "api")
+	tagged := len(sb.mutations())
+	for _, extra := range [][]string{{"--dry-run"}, nil} {
+		code, stdout, stderr := run(t, deployArgs(append([]string{"--service", "api", "--tag", sim.DemoAPITag}, extra...)...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s\n%s", extra, code, stdout, stderr)
+		}
+		r := decodeResult(t, stdout).Services[0]
+		if r.Outcome != ops.OutcomeAlreadyDeployed || r.Diff != "" {
+			t.Errorf("%v: outcome %s, diff:\n%s", extra, r.Outcome, r.Diff)
+		}
+	}
+	if m := sb.mutations()[tagged:]; len(m) != 0 {
+		t.Fatalf("deploying the live tag made mutating calls: %v", m)
+	}
+}
+
+// --force-new-deployment with the live tag reuses the live revision (no
+// duplicate registered) and starts a new deployment of it.
+func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	before := tagLiveRevision(t, sb, "small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoAPITag, "--force-new-deployment")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if n := countMutations(sb, "ecs.RegisterTaskDefinition"); n != 0 {
+		t.Errorf("registered %d revision(s) identical to the live one", n)
+	}
+	after := sb.service("small", "api")
+	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || r.NewTaskDefinition != aws.ToString(before.TaskDefinition) {
+		t.Errorf("service runs %s (result %s), want the live %s", aws.ToString(after.TaskDefinition), r.NewTaskDefinition, aws.ToString(before.TaskDefinition))
+	}
+	if r.Outcome != ops.OutcomeSucceeded || r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) {
+		t.Errorf("outcome %s deployment %s (before %s): want a new deployment", r.Outcome, r.DeploymentID, aws.ToString(before.Deployments[0].Id))
+	}
+}
+
+// lateLogsWorld is the small world whose log lines all reach CloudWatch Logs
+// late (up to two minutes), as a dying container's last lines often do.
+func lateLogsWorld(t *testing.T) *sim.World {
+	t.Helper()
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := 1.0
+	w.Logs = &sim.LogsSpec{LateFraction: &late, MaxLateness: sim.Duration(2 * time.Minute)}
+	return w
+}
+
+func hasLine(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// The last log lines of a crashed task are its last ones (the fatal line
+// and the panic), not its start-up lines, even when they reach CloudWatch
+// Logs after the task stopped.
+func TestE2EDeployCrashShowsTheLastLogLines(t *testing.T) {
+	startSandboxWorld(t, lateLogsWorld(t), "")
+	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if !hasLine(r.LogLines, "panic: startup failed") || !hasLine(r.LogLines, `"level":"fatal"`) {
+		t.Errorf("last log lines lack the fatal line and the panic:\n%s", strings.Join(r.LogLines, "\n"))
+	}
+}
+
+// When the circuit breaker rolls back, the verdict still shows the stopped
+// tasks (reason, exit codes) and the failing container's last lines.
+func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
+	startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeBreakerRolledBack {
+		t.Fatalf("outcome %s", r.Outcome)
+	}
+	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 || r.StoppedTasks[0].StoppedReason == "" {
+		t.Errorf("stopped tasks: %+v", r.StoppedTasks)
+	}
+	if !hasLine(r.LogLines, "panic: startup failed") {
+		t.Errorf("last log lines:\n%s", strings.Join(r.LogLines, "\n"))
+	}
+	_, text, _ := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "20ms")
+	for _, want := range []string{"stopped task ", "app=1", "last log lines:", "panic: startup failed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("summary lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// ECS's failed-task count is reported as soon as it grows (before the
+// failed tasks have drained and stopped) and is the verdict's count.
+func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", "unhealthy-2c7d1e4", "--poll-interval", "20ms", "-o", "json")
+	if code != ExitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	tripped := -1
+	for _, e := range sb.sim.Report().Timeline {
+		if e.Kind == "deployment-failed" && strings.Contains(e.Detail, "small/api") {
+			if _, after, ok := strings.Cut(e.Detail, "tripped after "); ok {
+				tripped, _ = strconv.Atoi(strings.Fields(after)[0])
+			}
+		}
+	}
+	if tripped <= 0 || int(r.FailedTasks) != tripped {
+		t.Errorf("verdict counts %d failed tasks, ECS %d", r.FailedTasks, tripped)
+	}
+	first := strings.Index(stderr, "failed so far (ECS count)")
+	rollback := strings.Index(stderr, "circuit breaker is rolling back")
+	if first < 0 || rollback < 0 || first > rollback {
+		t.Errorf("failed tasks not reported before the rollback (at %d, rollback at %d):\n%s", first, rollback, stderr)
+	}
+}
+
+// A deploy whose new deployment is complete and healthy when --timeout
+// passes, with only the old tasks still draining from the load balancer,
+// succeeds: the timeout does not roll it back.
+func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Old targets drain for four hours (24 s of real time in the sandbox):
+	// long after the new tasks are up and the timeout has passed.
+	w.Timings = &sim.Timings{DeregistrationDelay: sim.Duration(4 * time.Hour)}
+	sb := startSandboxWorld(t, w, "")
+	before := sb.service("small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--timeout", "3s")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeSucceeded || r.Rollback != nil || !hasLine(r.Notes, "complete and healthy") {
+		t.Errorf("outcome %s rollback %+v notes %v", r.Outcome, r.Rollback, r.Notes)
+	}
+	if n := countMutations(sb, "ecs.UpdateService"); n != 1 {
+		t.Errorf("%d UpdateService calls: the timeout rolled back", n)
+	}
+	after := sb.service("small", "api")
+	if p := after.Deployments[0]; aws.ToString(p.Status) != "PRIMARY" || aws.ToString(p.TaskDefinition) == aws.ToString(before.TaskDefinition) || p.RunningCount != p.DesiredCount {
+		t.Errorf("service deployments after the deploy: %+v", after.Deployments)
+	}
+}
+
+// The rollback has its own limit: --rollback-timeout, not --timeout again.
+func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
+	startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "1ms")...)
+	if code != ExitTimeout {
+		t.Fatalf("exit %d, want 124\n%s\n%s", code, stdout, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.Outcome != ops.OutcomeRollbackFailed || r.Rollback == nil || r.Rollback.Outcome != ops.OutcomeTimedOut || !strings.Contains(r.Rollback.Reason, "within 1ms") {
+		t.Errorf("outcome %s rollback %+v", r.Outcome, r.Rollback)
+	}
+	if code, _, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "0s")...); code != ExitUsage || !strings.Contains(stderr, "invalid --rollback-timeout") {
+		t.Errorf("--rollback-timeout 0s: exit %d %s", code, stderr)
+	}
+}
+
+// rollback goes to the revision the service last ran successfully: after a
+// deploy the circuit breaker rolled back (api:6) and a good one (api:7), it
+// goes to api:5, not to the previous number. The dry run and the plan show
+// the images of both sides; --to takes api:5 as well as 5, and another
+// family is bad input.
+func TestE2ERollbackGoesToTheLastSuccessfulRevision(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	good := aws.ToString(sb.service("small", "api").TaskDefinition) // api:5
+	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...); code != ExitFailed {
+		t.Fatalf("crash deploy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != ExitOK {
+		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rollback := func(extra ...string) (int, string, string) {
+		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
+	}
+	mutated := len(sb.mutations())
+	code, stdout, stderr := rollback("--dry-run", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("dry run exit %d\n%s", code, stderr)
+	}
+	r := decodeResult(t, stdout).Services[0]
+	if r.NewTaskDefinition != good {
+		t.Errorf("rollback would go to %s, want %s (api:6 was rolled back by the circuit breaker)", r.NewTaskDefinition, good)
+	}
+	if len(r.Images) == 0 || !strings.HasSuffix(r.Images[0].From, ":"+sim.DemoNextTag) || !strings.HasSuffix(r.Images[0].To, ":"+sim.DemoAPITag) {
+		t.Errorf("images of the plan: %+v", r.Images)
+	}
+	_, text, _ := rollback("--dry-run")
+	if !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
+		t.Errorf("text dry run lacks the images of both sides:\n%s", text)
+	}
+	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
+		t.Errorf("--to worker:5: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations()[mutated:]; len(m) != 0 {
+		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
+	}
+	if code, stdout, stderr := rollback("--to", "api:5", "-o", "json"); code != ExitOK {
+		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if after := sb.service("small", "api"); aws.ToString(after.TaskDefinition) != good {
+		t.Errorf("service runs %s, want %s", aws.ToString(after.TaskDefinition), good)
+	}
+}

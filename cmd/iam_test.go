@@ -1,0 +1,224 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"ecsctl/sim"
+)
+
+// README's IAM policies are checked against what the commands call: every
+// e2e test runs ecsctl through run() against a sandbox served by
+// serveSandbox; the AWS calls the sandbox answered during each run are
+// recorded as IAM actions of that command, and TestMain fails the package
+// when README's policies for a command lack one of its actions.
+
+var iam struct {
+	mu    sync.Mutex
+	sim   *sim.Sim                   // the sandbox run() talks to, if any
+	calls map[string]map[string]bool // command → IAM actions called
+}
+
+// iamWatch makes s the sandbox whose requests run() attributes.
+func iamWatch(t testing.TB, s *sim.Sim) {
+	iam.mu.Lock()
+	iam.sim = s
+	iam.mu.Unlock()
+	t.Cleanup(func() {
+		iam.mu.Lock()
+		if iam.sim == s {
+			iam.sim = nil
+		}
+		iam.mu.Unlock()
+	})
+}
+
+// iamCommand is the command args run ("scale service", "deploy", ...).
+func iamCommand(args []string) string {
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			if len(words) > 0 {
+				break
+			}
+			continue // a global boolean flag before the command
+		}
+		words = append(words, a)
+		if len(words) == 2 || (words[0] != "scale" && words[0] != "sandbox") {
+			break
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// iamRecord snapshots the watched sandbox's request counts; the returned
+// func records what the command called since.
+func iamRecord(args []string) func() {
+	iam.mu.Lock()
+	s := iam.sim
+	iam.mu.Unlock()
+	if s == nil {
+		return func() {}
+	}
+	before := s.RequestCounts()
+	return func() {
+		cmd := iamCommand(args)
+		iam.mu.Lock()
+		defer iam.mu.Unlock()
+		if iam.calls == nil {
+			iam.calls = map[string]map[string]bool{}
+		}
+		for k, n := range s.RequestCounts() {
+			if n <= before[k] {
+				continue
+			}
+			svc, op, _ := strings.Cut(k, ".")
+			if iam.calls[cmd] == nil {
+				iam.calls[cmd] = map[string]bool{}
+			}
+			iam.calls[cmd][sim.IAMAction(svc, op)] = true
+		}
+	}
+}
+
+// readmePolicies reads README's "## IAM" section: for each command, the
+// actions of the policies whose "Commands:" line names it.
+func readmePolicies() (map[string]map[string]bool, error) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		return nil, err
+	}
+	text := string(b)
+	i := strings.Index(text, "\n## IAM\n")
+	if i < 0 {
+		return nil, fmt.Errorf("README has no ## IAM section")
+	}
+	text = text[i+len("\n## IAM\n"):]
+	if j := strings.Index(text, "\n## "); j >= 0 {
+		text = text[:j]
+	}
+	out := map[string]map[string]bool{}
+	cmdRE := regexp.MustCompile("`([a-z -]+)`")
+	for _, part := range strings.Split(text, "\n### ")[1:] {
+		k := strings.Index(part, "\nCommands: ")
+		if k < 0 {
+			return nil, fmt.Errorf("policy %q has no Commands: line", strings.SplitN(part, "\n", 2)[0])
+		}
+		// The Commands: paragraph runs to the next blank line.
+		para := part[k+len("\nCommands: "):]
+		para = para[:strings.Index(para+"\n\n", "\n\n")]
+		var cmds []string
+		for _, m := range cmdRE.FindAllStringSubmatch(para, -1) {
+			cmds = append(cmds, m[1])
+		}
+		js := part[strings.Index(part, "```json\n")+len("```json\n"):]
+		js = js[:strings.Index(js, "```")]
+		var doc struct {
+			Statement []struct {
+				Effect string
+				Action json.RawMessage
+			}
+		}
+		if err := json.Unmarshal([]byte(js), &doc); err != nil {
+			return nil, fmt.Errorf("policy %q: %v", strings.SplitN(part, "\n", 2)[0], err)
+		}
+		for _, st := range doc.Statement {
+			var actions []string
+			if json.Unmarshal(st.Action, &actions) != nil {
+				var one string
+				if err := json.Unmarshal(st.Action, &one); err != nil {
+					return nil, err
+				}
+				actions = []string{one}
+			}
+			for _, c := range cmds {
+				if out[c] == nil {
+					out[c] = map[string]bool{}
+				}
+				for _, a := range actions {
+					out[c][a] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// iamMissing lists the actions commands called that README's policies for
+// them lack.
+func iamMissing() ([]string, error) {
+	pol, err := readmePolicies()
+	if err != nil {
+		return nil, err
+	}
+	iam.mu.Lock()
+	defer iam.mu.Unlock()
+	var missing []string
+	for cmd, actions := range iam.calls {
+		if cmd == "" || strings.HasPrefix(cmd, "sandbox") {
+			continue // not an AWS client
+		}
+		for a := range actions {
+			if !pol[cmd][a] {
+				missing = append(missing, fmt.Sprintf("%s calls %s", cmd, a))
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		missing, err := iamMissing()
+		switch {
+		case err != nil:
+			fmt.Fprintf(os.Stderr, "IAM policies in README: %v\n", err)
+			code = 1
+		case len(missing) > 0:
+			fmt.Fprintf(os.Stderr, "README's IAM policies lack actions the end-to-end tests called:\n  %s\n", strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// Each command once against a sandbox: the actions it calls must be in
+// README's policies for it (the whole suite adds every other test's calls
+// through TestMain).
+func TestIAMPoliciesCoverWhatCommandsCall(t *testing.T) {
+	startSandbox(t, "small", "")
+	for _, args := range [][]string{
+		{"clusters"}, {"services", "-c", "small"}, {"instances", "-c", "small"}, {"status", "-c", "small", "-s", "api"},
+		{"events", "-c", "small", "-s", "api"}, {"capacity", "-c", "small"},
+		{"logs", "-c", "small", "-s", "api", "--since", "2m"},
+		{"deploy", "-c", "small", "-s", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"},
+		{"rollback", "-c", "small", "-s", "api", "--poll-interval", "20ms"},
+		{"scale", "service", "-c", "small", "-s", "worker", "--count", "3", "--poll-interval", "20ms"},
+	} {
+		if code, _, stderr := run(t, args...); code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
+		}
+	}
+	iam.mu.Lock()
+	seen := len(iam.calls["deploy"]) > 0 && len(iam.calls["clusters"]) > 0
+	iam.mu.Unlock()
+	if !seen {
+		t.Fatal("no calls recorded")
+	}
+	missing, err := iamMissing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Errorf("README's IAM policies lack:\n  %s", strings.Join(missing, "\n  "))
+	}
+}
