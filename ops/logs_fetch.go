@@ -237,6 +237,7 @@ func (t *LogTailer) observe(md middleware.Metadata) {
 		return
 	}
 	ms := d.UnixMilli()
+	t.proof(ms)
 	for {
 		cur := t.serverDate.Load()
 		if ms <= cur || t.serverDate.CompareAndSwap(cur, ms) {

@@ -420,7 +420,7 @@ func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEv
 			t.wm = ms
 		}
 		if t.keepFrom(&l, true) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	if lost > 0 && from == 0 {
@@ -474,7 +474,7 @@ func (t *LogTailer) liveJoin(ctx context.Context) error {
 			t.wm = ms
 		}
 		if t.keep(l) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	return t.release()

@@ -101,6 +101,9 @@ type LogTailer struct {
 	// live tail sessions.
 	liveCovered int64
 	live        *logsLive
+	// clock: proofs of the server's clock and recent ingestion lags, for
+	// the ordering hold (logs_hold.go).
+	clock logsClock
 }
 
 func (t *LogTailer) defaults() {
@@ -551,7 +554,7 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 			t.wm = ms
 		}
 		if t.keep(l) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	if deep {
@@ -586,7 +589,8 @@ func (t *LogTailer) release() error {
 		return nil
 	}
 	sortLogLines(t.hold)
-	cut := msTime(t.serverNow() - t.OrderWindow.Milliseconds())
+	t.proof(t.wm) // the newest ingestion time seen was read by now
+	cut := msTime(t.serverClock() - t.holdFor())
 	i := sort.Search(len(t.hold), func(i int) bool { return t.hold[i].Time.After(cut) })
 	if i == 0 {
 		return nil
