@@ -12,7 +12,8 @@
 #   BASE=<git ref> bash bench/logs_range.sh  # also a build of BASE, for comparison
 #   LPM="150 600" RUNS=3 bash bench/logs_range.sh
 #
-# Run from anywhere; needs Go, bash and python3. Prints one line per run.
+# Run from anywhere; needs Go, bash and python3. Prints "name: value unit"
+# lines (bench/report reads them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LPM=${LPM:-"150 600"}
@@ -85,7 +86,11 @@ threading.Thread(target=srv.serve_forever, daemon=True).start()
 _, pfirst, _, _, _ = run("1h", f"http://127.0.0.1:{srv.server_address[1]}")
 srv.shutdown()
 after = (pfirst - min(answered)) * 1000 if answered else float("nan")
-print(f"logs range {name} lpm={lpm}: events {n} peak-rss {rss:.1f} MiB first-line {(first-t0)*1000:.0f} ms (after the first answered page: {after:.0f} ms) total {total:.2f} s events/s {n/total:.0f} FilterLogEvents {len(answered)}")
+who = f"logs range {name} lpm={lpm}"
+for metric, v, unit in [("events", n, "events"), ("peak RSS", f"{rss:.1f}", "MiB"), ("first line", f"{(first-t0)*1000:.0f}", "ms"),
+                        ("first line after the first answered page", f"{after:.0f}", "ms"), ("total", f"{total:.2f}", "s"),
+                        ("events/s", f"{n/total:.0f}", "events/s"), ("FilterLogEvents calls", len(answered), "calls")]:
+    print(f"{who} {metric}: {v} {unit}")
 PY
     done
   done

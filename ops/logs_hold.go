@@ -30,6 +30,8 @@ type logsClock struct {
 	local  time.Time // … received at this local time
 	lags   [logsHoldLags]int64
 	nlags  int
+	// armedFor: the earliest held timestamp the last wake-up was set for.
+	armedFor int64
 }
 
 // proof notes that the server's clock read at least ms by now.
@@ -83,4 +85,25 @@ func (t *LogTailer) holdFor() int64 {
 		m = max(m, l)
 	}
 	return min(m, t.OrderWindow.Milliseconds())
+}
+
+// armRelease returns a channel that fires when the earliest held event is
+// due, so that it is printed then rather than at the next poll or session
+// update; nil when nothing is held, or (fired: called on such a wake-up)
+// when the wake-up released nothing (a clock that does not move: wait for
+// the next read instead).
+func (t *LogTailer) armRelease(fired bool) <-chan time.Time {
+	if len(t.hold) == 0 {
+		return nil
+	}
+	first := t.hold[0].Time.UnixMilli()
+	for _, l := range t.hold[1:] {
+		first = min(first, l.Time.UnixMilli())
+	}
+	if fired && first == t.clock.armedFor {
+		return nil
+	}
+	t.clock.armedFor = first
+	due := first + t.holdFor() - t.serverClock()
+	return t.Clock.After(time.Duration(max(due, 1)) * time.Millisecond)
 }

@@ -68,3 +68,45 @@ func TestLogsHoldReleasesAQuietServiceByTheClockAfterTheObservedLag(t *testing.T
 		t.Fatalf("not released 200 ms later (hold 150 ms): %v %v", printed, err)
 	}
 }
+
+type logsAfterClock struct {
+	logsStepClock
+	asked []time.Duration
+}
+
+func (c *logsAfterClock) After(d time.Duration) <-chan time.Time {
+	c.asked = append(c.asked, d)
+	return make(chan time.Time)
+}
+
+// A held event wakes the follow when it is due rather than waiting for the
+// next poll or session update; a wake-up that released nothing does not
+// re-arm (no spinning on a clock that does not move).
+func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
+	clk := &logsAfterClock{logsStepClock: logsStepClock{now: time.UnixMilli(5_000_000)}}
+	tl := &LogTailer{Clock: clk, Emit: func([]LogLine) error { return nil }}
+	tl.defaults()
+	tl.OrderWindow = 2 * time.Second
+	if tl.armRelease(false) != nil {
+		t.Fatal("armed with nothing held")
+	}
+	tl.proof(7_000_000) // the server's clock, now
+	tl.holdLine(LogLine{Time: msTime(6_999_900), Ingested: msTime(7_000_000), Message: "a"})
+	tl.holdLine(LogLine{Time: msTime(6_999_800), Ingested: msTime(7_000_000), Message: "b"}) // hold: 200 ms
+	// Due at 6_999_800 + 200 ms = now: at least 1 ms.
+	if tl.armRelease(false) == nil || len(clk.asked) != 1 || clk.asked[0] != time.Millisecond {
+		t.Fatalf("asked %v", clk.asked)
+	}
+	if tl.armRelease(true) != nil {
+		t.Fatal("re-armed for the same event after a wake-up that released nothing")
+	}
+	tl.holdLine(LogLine{Time: msTime(6_999_700), Ingested: msTime(7_000_000), Message: "c"}) // hold: 300 ms
+	if tl.armRelease(false) == nil || clk.asked[1] != time.Millisecond {
+		t.Fatalf("asked %v", clk.asked)
+	}
+	tl.holdLine(LogLine{Time: msTime(7_000_500), Ingested: msTime(7_000_500), Message: "d"})
+	tl.hold = tl.hold[3:] // a, b, c printed
+	if tl.armRelease(false) == nil || clk.asked[2] != 800*time.Millisecond {
+		t.Fatalf("asked %v (due at 7_000_500 + 300 ms)", clk.asked)
+	}
+}

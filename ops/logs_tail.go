@@ -466,10 +466,21 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 		if backoff > 0 {
 			wait = backoff
 		}
-		select {
-		case <-ctx.Done():
-			return t.stop(ErrInterrupted)
-		case <-t.Clock.After(wait):
+		next := t.Clock.After(wait)
+		due := t.armRelease(false)
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return t.stop(ErrInterrupted)
+			case <-next:
+				break waiting
+			case <-due:
+				if err := t.release(); err != nil {
+					return err
+				}
+				due = t.armRelease(true)
+			}
 		}
 	}
 }

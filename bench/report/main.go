@@ -204,6 +204,16 @@ var sections = []section{
 		},
 	},
 	{
+		name:    "logs-range",
+		title:   "logs: a range read in constant memory",
+		about:   "`ecsctl logs -c prod -s api --since 1h` of the demo world (4 tasks × 2 containers) against `ecsctl sandbox` in its own process, at 150 and 600 lines a minute per container (world `logs.linesPerMinute`; the sandbox keeps the last 10,000 events of a stream, so the hour holds 1.6× more events, not 4×), with `BASE=<ref>` a build of an older commit beside it: peak RSS of the ecsctl process, first line (from the process start, and after the first answered FilterLogEvents page, through a recording proxy), events/s and FilterLogEvents calls (issue 19).",
+		command: "RUNS=1 bash bench/logs_range.sh",
+		targets: []target{
+			{metric: `^logs range this lpm=600 peak RSS`, op: "<=", value: 64, text: "≤ 64 MiB"},
+			{metric: `^logs range this .*first line after the first answered page`, op: "<=", value: 100, text: "≤ 100 ms"},
+		},
+	},
+	{
 		name:    "sandbox",
 		title:   "The sandbox itself",
 		about:   "Loading the large world and serving it: heap, CPU share per virtual minute at 60×, DescribeServices latency through the SDK.",
