@@ -21,6 +21,10 @@ import (
 //
 // Neither affects what is read or printed, only when (and so the order).
 
+// logsMinWake spaces the wake-ups of a busy follow: each sorts what is
+// held, and a twentieth of a second is nothing to a reader.
+const logsMinWake = 50 * time.Millisecond
+
 // logsHoldLags is how many recent ingestion lags the hold is sized from.
 const logsHoldLags = 512
 
@@ -104,6 +108,6 @@ func (t *LogTailer) armRelease(fired bool) <-chan time.Time {
 		return nil
 	}
 	t.clock.armedFor = first
-	due := first + t.holdFor() - t.serverClock()
-	return t.Clock.After(time.Duration(max(due, 1)) * time.Millisecond)
+	due := time.Duration(first+t.holdFor()-t.serverClock()) * time.Millisecond
+	return t.Clock.After(max(due, logsMinWake))
 }

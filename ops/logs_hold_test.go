@@ -93,15 +93,15 @@ func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 	tl.proof(7_000_000) // the server's clock, now
 	tl.holdLine(LogLine{Time: msTime(6_999_900), Ingested: msTime(7_000_000), Message: "a"})
 	tl.holdLine(LogLine{Time: msTime(6_999_800), Ingested: msTime(7_000_000), Message: "b"}) // hold: 200 ms
-	// Due at 6_999_800 + 200 ms = now: at least 1 ms.
-	if tl.armRelease(false) == nil || len(clk.asked) != 1 || clk.asked[0] != time.Millisecond {
+	// Due at 6_999_800 + 200 ms = now: after the shortest wake-up.
+	if tl.armRelease(false) == nil || len(clk.asked) != 1 || clk.asked[0] != logsMinWake {
 		t.Fatalf("asked %v", clk.asked)
 	}
 	if tl.armRelease(true) != nil {
 		t.Fatal("re-armed for the same event after a wake-up that released nothing")
 	}
 	tl.holdLine(LogLine{Time: msTime(6_999_700), Ingested: msTime(7_000_000), Message: "c"}) // hold: 300 ms
-	if tl.armRelease(false) == nil || clk.asked[1] != time.Millisecond {
+	if tl.armRelease(false) == nil || clk.asked[1] != logsMinWake {
 		t.Fatalf("asked %v", clk.asked)
 	}
 	tl.holdLine(LogLine{Time: msTime(7_000_500), Ingested: msTime(7_000_500), Message: "d"})
