@@ -45,8 +45,10 @@ type LogTailer struct {
 	Shallow time.Duration
 	// DeepEvery makes every n-th poll a deep one (default 4).
 	DeepEvery int
-	// OrderWindow holds events this long (server time) so that events of
-	// other streams arriving in the next poll are printed in order (default 2s).
+	// OrderWindow holds events at most this long (server time) so that
+	// events of other streams arriving in the next poll are printed in
+	// order: as long as recent events were ingested after their timestamps
+	// (logs_hold.go). 0: print at once.
 	OrderWindow time.Duration
 	// RelistEvery re-lists the service's tasks every n polls (default 3).
 	RelistEvery int
