@@ -482,3 +482,60 @@ func TestE2ELogsTaskFollowEndsWhenTheTaskStops(t *testing.T) {
 	stream := "ecs/app/" + id
 	logsCompare(t, logsDecode(t, r[1]), sb.sim.LogEventsWritten("/ecs/small/worker", []string{stream}, since, time.Time{}))
 }
+
+// The streaming range read against the sandbox's record, for several ranges
+// and filters over many small pages (PageSize 5): every event once, nothing
+// else, in the order of a whole-range sort (time, stream, event id).
+func TestE2ELogsRangeStreamingIsTheWholeSortedRange(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	now := logsNow(sb)
+	for _, c := range []struct {
+		name         string
+		since, until time.Time
+		args         []string
+		keep         func(sim.LogEventRecord) bool
+	}{
+		{name: "40 minutes", since: now.Add(-40 * time.Minute), until: now.Add(-time.Minute)},
+		{name: "open end", since: now.Add(-3 * time.Minute)},
+		{name: "filter", since: now.Add(-30 * time.Minute), until: now.Add(-2 * time.Minute), args: []string{"--filter", `{ $.level = "warn" }`},
+			keep: func(e sim.LogEventRecord) bool { return strings.Contains(e.Message, `"level":"warn"`) }},
+		{name: "grep", since: now.Add(-20 * time.Minute), until: now.Add(-time.Minute), args: []string{"--grep", `"GET `},
+			keep: func(e sim.LogEventRecord) bool { return strings.Contains(e.Message, `"GET `) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"logs", "-c", "small", "-s", "api", "--since", logsRFC(c.since), "-o", "json"}
+			until := c.until
+			if !until.IsZero() {
+				args = append(args, "--until", logsRFC(until))
+			}
+			code, stdout, stderr := run(t, append(args, c.args...)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if until.IsZero() {
+				until = logsNow(sb) // nothing is written past the read's end before it ends
+			}
+			got := logsDecode(t, stdout)
+			var want []sim.LogEventRecord
+			for _, e := range sb.sim.LogEventsWritten("/ecs/small/api", nil, c.since, until) {
+				if c.keep == nil || c.keep(e) {
+					want = append(want, e)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("the sandbox wrote nothing to compare with")
+			}
+			if !c.until.IsZero() {
+				logsCompare(t, got, want)
+			} else if len(got) == 0 || len(got) > len(want) {
+				t.Errorf("%d events printed of %d written", len(got), len(want))
+			}
+			for i := 1; i < len(got); i++ {
+				a, b := got[i-1], got[i]
+				if a.Time.After(b.Time) || (a.Time.Equal(b.Time) && (a.Stream > b.Stream || (a.Stream == b.Stream && a.ID >= b.ID))) {
+					t.Fatalf("line %d (%s %s %s) after (%s %s %s)", i, b.Time, b.Stream, b.ID, a.Time, a.Stream, a.ID)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -153,17 +154,7 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 			if s == nil {
 				continue
 			}
-			got = append(got, LogLine{
-				Time:      msTime(aws.ToInt64(e.Timestamp)),
-				Ingested:  msTime(aws.ToInt64(e.IngestionTime)),
-				ID:        aws.ToString(e.EventId),
-				Region:    key.region,
-				Group:     key.group,
-				Stream:    s.name,
-				Task:      s.task.id,
-				Container: s.container,
-				Message:   strings.TrimRight(aws.ToString(e.Message), "\r\n"),
-			})
+			got = append(got, logLineOf(key, s, e))
 		}
 		if out.NextToken == nil || aws.ToString(out.NextToken) == aws.ToString(in.NextToken) {
 			break
@@ -175,6 +166,20 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 	}
 	r.lines = append(r.lines, got...)
 	return nil
+}
+
+func logLineOf(key logsGroupKey, s *logsStream, e cwltypes.FilteredLogEvent) LogLine {
+	return LogLine{
+		Time:      msTime(aws.ToInt64(e.Timestamp)),
+		Ingested:  msTime(aws.ToInt64(e.IngestionTime)),
+		ID:        aws.ToString(e.EventId),
+		Region:    key.region,
+		Group:     key.group,
+		Stream:    s.name,
+		Task:      s.task.id,
+		Container: s.container,
+		Message:   strings.TrimRight(aws.ToString(e.Message), "\r\n"),
+	}
 }
 
 // streamExists probes a stream FilterLogEvents said was missing.
@@ -232,6 +237,7 @@ func (t *LogTailer) observe(md middleware.Metadata) {
 		return
 	}
 	ms := d.UnixMilli()
+	t.proof(ms)
 	for {
 		cur := t.serverDate.Load()
 		if ms <= cur || t.serverDate.CompareAndSwap(cur, ms) {

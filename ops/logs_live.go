@@ -309,10 +309,16 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 	relist := t.Clock.After(relistEvery)
 	var backoff time.Duration
 	prevDate := t.serverDate.Load()
+	var due <-chan time.Time // the earliest held event is due (logs_hold.go)
 	for {
 		select {
 		case <-ctx.Done():
 			return 0, t.stop(ErrInterrupted), logsLiveDone
+		case <-due:
+			if err := t.release(); err != nil {
+				return 0, err, logsLiveDone
+			}
+			due = t.armRelease(true)
 		case ev, ok := <-events:
 			if !ok {
 				err := sess.Err()
@@ -345,6 +351,7 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 			if err := t.release(); err != nil {
 				return 0, err, logsLiveDone
 			}
+			due = t.armRelease(false)
 		case <-relist:
 			err := t.relist(ctx)
 			if err == nil {
@@ -420,7 +427,7 @@ func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEv
 			t.wm = ms
 		}
 		if t.keepFrom(&l, true) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	if lost > 0 && from == 0 {
@@ -474,7 +481,7 @@ func (t *LogTailer) liveJoin(ctx context.Context) error {
 			t.wm = ms
 		}
 		if t.keep(l) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	return t.release()

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -48,8 +47,10 @@ type LogTailer struct {
 	Shallow time.Duration
 	// DeepEvery makes every n-th poll a deep one (default 4).
 	DeepEvery int
-	// OrderWindow holds events this long (server time) so that events of
-	// other streams arriving in the next poll are printed in order (default 2s).
+	// OrderWindow holds events at most this long (server time) so that
+	// events of other streams arriving in the next poll are printed in
+	// order: as long as recent events were ingested after their timestamps
+	// (logs_hold.go). 0: print at once.
 	OrderWindow time.Duration
 	// RelistEvery re-lists the service's tasks every n polls (default 3).
 	RelistEvery int
@@ -57,8 +58,8 @@ type LogTailer struct {
 	MaxBackoff time.Duration
 	// Parallel chunks of 100 streams are read at once (default 4).
 	Parallel int
-	// RangeSlice cuts a range read into time slices so that memory stays
-	// bounded by one slice (default 1h).
+	// RangeSlice is no longer used: a range read streams (logs_range.go),
+	// its memory bounded by a few pages per chunk of streams.
 	RangeSlice time.Duration
 	// DefaultSince is how far back a service's running tasks are read
 	// without --since (default 10m).
@@ -104,6 +105,9 @@ type LogTailer struct {
 	// live tail sessions.
 	liveCovered int64
 	live        *logsLive
+	// clock: proofs of the server's clock and recent ingestion lags, for
+	// the ordering hold (logs_hold.go).
+	clock logsClock
 }
 
 func (t *LogTailer) defaults() {
@@ -133,9 +137,6 @@ func (t *LogTailer) defaults() {
 	}
 	if t.Parallel <= 0 {
 		t.Parallel = 4
-	}
-	if t.RangeSlice <= 0 {
-		t.RangeSlice = time.Hour
 	}
 	if t.DefaultSince <= 0 {
 		t.DefaultSince = 10 * time.Minute
@@ -423,99 +424,6 @@ func sortLogLines(ls []LogLine) {
 	})
 }
 
-// readRange reads [since, until] in time slices, each sorted and emitted
-// before the next is read.
-func (t *LogTailer) readRange(ctx context.Context) error {
-	streams := t.streamList(nil)
-	lo := int64(-1)
-	for _, s := range streams {
-		if lo < 0 || s.from < lo {
-			lo = s.from
-		}
-	}
-	lo = max(lo, 0)
-	slice := t.RangeSlice.Milliseconds()
-	now := t.Clock.Now().UnixMilli()
-	for start, width := lo, slice; ; start, width = start+width, slice {
-		end := start + width - 1
-		if end < start { // overflow: the slice reaches past any time
-			end = math.MaxInt64
-		}
-		last := false
-		switch {
-		case t.until > 0 && end >= t.until:
-			end, last = t.until, true
-		case t.until == 0 && end >= now:
-			end, last = 0, true // open-ended: whatever CloudWatch has
-		}
-		active := make([]*logsStream, 0, len(streams))
-		for _, s := range streams {
-			// A stream stays in until a read failed to find it.
-			if !s.missing && (s.task.stoppedAt.IsZero() || s.task.stoppedAt.UnixMilli()+t.Overlap.Milliseconds() >= start) {
-				active = append(active, s)
-			}
-		}
-		if len(active) == 0 {
-			return nil // streams only leave as start grows
-		}
-		chunks := logsChunks(active, func(*logsStream) int64 { return start })
-		res, err := t.fetchWithRetry(ctx, chunks, end)
-		if err != nil {
-			return err
-		}
-		for _, m := range res.missing {
-			m.missing = true
-		}
-		out := res.lines[:0]
-		for _, l := range res.lines {
-			if t.keep(l) {
-				out = append(out, l)
-			}
-		}
-		sortLogLines(out)
-		if len(out) > 0 {
-			if err := t.Emit(out); err != nil {
-				return err
-			}
-		}
-		t.dedup.reset()
-		// Memory is bounded by one slice of events; a slice with none
-		// says nothing about the next, but empty stretches (a task idle
-		// for days) must not cost a call per slice: the next slice
-		// doubles while they stay empty.
-		if len(res.lines) == 0 {
-			if slice < math.MaxInt64/2 {
-				slice *= 2
-			}
-		} else {
-			slice = t.RangeSlice.Milliseconds()
-		}
-		if last {
-			return nil
-		}
-	}
-}
-
-// fetchWithRetry reads chunks, waiting out throttling (a range read has no
-// next poll to try again in).
-func (t *LogTailer) fetchWithRetry(ctx context.Context, chunks []logsChunk, end int64) (logsFetchResult, error) {
-	wait := t.PollInterval
-	for attempt := 1; ; attempt++ {
-		res, err := t.fetchChunks(ctx, chunks, end)
-		t.Calls += res.calls
-		if err == nil || !transient(err) || attempt == 6 {
-			return res, err
-		}
-		t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", oneLineErr(err), wait)})
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-t.Clock.After(wait):
-		}
-		wait = min(2*wait, t.MaxBackoff)
-	}
-}
-
 func oneLineErr(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
@@ -562,10 +470,21 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 		if backoff > 0 {
 			wait = backoff
 		}
-		select {
-		case <-ctx.Done():
-			return t.stop(ErrInterrupted)
-		case <-t.Clock.After(wait):
+		next := t.Clock.After(wait)
+		due := t.armRelease(false)
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return t.stop(ErrInterrupted)
+			case <-next:
+				break waiting
+			case <-due:
+				if err := t.release(); err != nil {
+					return err
+				}
+				due = t.armRelease(true)
+			}
 		}
 	}
 }
@@ -650,7 +569,7 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 			t.wm = ms
 		}
 		if t.keep(l) {
-			t.hold = append(t.hold, l)
+			t.holdLine(l)
 		}
 	}
 	if deep {
@@ -685,7 +604,8 @@ func (t *LogTailer) release() error {
 		return nil
 	}
 	sortLogLines(t.hold)
-	cut := msTime(t.serverNow() - t.OrderWindow.Milliseconds())
+	t.proof(t.wm) // the newest ingestion time seen was read by now
+	cut := msTime(t.serverClock() - t.holdFor())
 	i := sort.Search(len(t.hold), func(i int) bool { return t.hold[i].Time.After(cut) })
 	if i == 0 {
 		return nil

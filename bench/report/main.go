@@ -196,11 +196,35 @@ var sections = []section{
 	{
 		name:    "logs-vs-awscli",
 		title:   "logs: ecsctl vs `aws logs tail --follow`",
-		about:   "Both tools follow the same sandbox log group at once; what each printed is compared with the sandbox's record of what was written: events delivered, duplicates, misses (the sandbox writes some events late, as CloudWatch does) and latency from ingestion to print.",
+		about:   "Both tools follow the same sandbox log group at once; what each printed is compared with the sandbox's record of what was written: events delivered, duplicates, misses (the sandbox writes some events late, as CloudWatch does), latency from ingestion to print, and (issue 19) the median delay from an on-time event's timestamp to its line.",
 		command: "bash bench/logs_vs_awscli.sh",
 		targets: []target{
 			{metric: `^ecsctl.*miss`, op: "==", value: 0, text: "0"},
 			{metric: `^ecsctl.*dup`, op: "==", value: 0, text: "0"},
+			{metric: `^ecsctl logs -f \(live tail\) p50 on-time latency from timestamp`, op: "<=", value: 0.5, text: "≤ 0.5 s (issue 19)"},
+			{metric: `^ecsctl logs -f --live-tail never p50 on-time latency from timestamp`, op: "<=", value: 2.5, text: "≤ poll 2 s + 0.5 s (issue 19)"},
+		},
+	},
+	{
+		name:    "logs-vs-awscli-quiet",
+		title:   "logs: ecsctl vs `aws logs tail --follow` on a quiet service",
+		about:   "As above, with the service's containers writing 6 lines a minute each (issue 19: the ordering hold must not wait for the next event).",
+		command: "LPM=6 bash bench/logs_vs_awscli.sh",
+		targets: []target{
+			{metric: `^ecsctl.*miss`, op: "==", value: 0, text: "0"},
+			{metric: `^ecsctl.*dup`, op: "==", value: 0, text: "0"},
+			{metric: `^ecsctl logs -f \(live tail\) p50 on-time latency from timestamp`, op: "<=", value: 0.5, text: "≤ 0.5 s (issue 19)"},
+			{metric: `^ecsctl logs -f --live-tail never p50 on-time latency from timestamp`, op: "<=", value: 2.5, text: "≤ poll 2 s + 0.5 s (issue 19)"},
+		},
+	},
+	{
+		name:    "logs-range",
+		title:   "logs: a range read in constant memory",
+		about:   "`ecsctl logs -c prod -s api --since 1h` of the demo world (4 tasks × 2 containers) against `ecsctl sandbox` in its own process, at 150 and 600 lines a minute per container (world `logs.linesPerMinute`; the sandbox keeps the last 10,000 events of a stream, so the hour holds 1.6× more events, not 4×), with `BASE=<ref>` a build of an older commit beside it: peak RSS of the ecsctl process, first line (from the process start, and after the first answered FilterLogEvents page, through a recording proxy), events/s and FilterLogEvents calls (issue 19).",
+		command: "RUNS=1 bash bench/logs_range.sh",
+		targets: []target{
+			{metric: `^logs range this lpm=600 peak RSS`, op: "<=", value: 64, text: "≤ 64 MiB"},
+			{metric: `^logs range this .*first line after the first answered page`, op: "<=", value: 100, text: "≤ 100 ms"},
 		},
 	},
 	{

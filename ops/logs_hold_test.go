@@ -1,0 +1,112 @@
+package ops
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+type logsStepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *logsStepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+func (c *logsStepClock) After(time.Duration) <-chan time.Time { return make(chan time.Time) }
+func (c *logsStepClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// On a quiet service nothing new proves the server's time: the hold is
+// released as the local clock carries the last proof forward, after the
+// events' own ingestion lag rather than the whole OrderWindow.
+func TestLogsHoldReleasesAQuietServiceByTheClockAfterTheObservedLag(t *testing.T) {
+	clk := &logsStepClock{now: time.UnixMilli(1_000_000)}
+	var printed []string
+	tl := &LogTailer{Clock: clk, Emit: func(ls []LogLine) error {
+		for _, l := range ls {
+			printed = append(printed, l.Message)
+		}
+		return nil
+	}}
+	tl.defaults() // OrderWindow 2s
+	tl.OrderWindow = 2 * time.Second
+	t0 := int64(1_000_000)
+	// Recent events were ingested 150 ms after their timestamps; one late
+	// event (5 s) does not lengthen the hold.
+	for i, lag := range []int64{100, 150, 5000} {
+		l := LogLine{Time: msTime(t0 - 3000 + int64(i)), Ingested: msTime(t0 - 3000 + int64(i) + lag), Message: "old"}
+		tl.holdLine(l)
+	}
+	tl.wm = t0 - 3000 + 2 + 5000 // the late one's ingestion: "now"
+	if err := tl.release(); err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) != 3 || tl.holdFor() != 150 {
+		t.Fatalf("printed %v, hold %d ms", printed, tl.holdFor())
+	}
+	// A new event at the server's "now", then silence: no event, no Date.
+	tl.holdLine(LogLine{Time: msTime(t0 + 2000), Ingested: msTime(t0 + 2000), Message: "new"})
+	if err := tl.release(); err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) != 3 {
+		t.Fatalf("released before its hold: %v", printed)
+	}
+	clk.add(100 * time.Millisecond)
+	if err := tl.release(); err != nil || len(printed) != 3 {
+		t.Fatalf("released after 100 ms of a 150 ms hold: %v %v", printed, err)
+	}
+	clk.add(100 * time.Millisecond)
+	if err := tl.release(); err != nil || len(printed) != 4 || printed[3] != "new" {
+		t.Fatalf("not released 200 ms later (hold 150 ms): %v %v", printed, err)
+	}
+}
+
+type logsAfterClock struct {
+	logsStepClock
+	asked []time.Duration
+}
+
+func (c *logsAfterClock) After(d time.Duration) <-chan time.Time {
+	c.asked = append(c.asked, d)
+	return make(chan time.Time)
+}
+
+// A held event wakes the follow when it is due rather than waiting for the
+// next poll or session update; a wake-up that released nothing does not
+// re-arm (no spinning on a clock that does not move).
+func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
+	clk := &logsAfterClock{logsStepClock: logsStepClock{now: time.UnixMilli(5_000_000)}}
+	tl := &LogTailer{Clock: clk, Emit: func([]LogLine) error { return nil }}
+	tl.defaults()
+	tl.OrderWindow = 2 * time.Second
+	if tl.armRelease(false) != nil {
+		t.Fatal("armed with nothing held")
+	}
+	tl.proof(7_000_000) // the server's clock, now
+	tl.holdLine(LogLine{Time: msTime(6_999_900), Ingested: msTime(7_000_000), Message: "a"})
+	tl.holdLine(LogLine{Time: msTime(6_999_800), Ingested: msTime(7_000_000), Message: "b"}) // hold: 200 ms
+	// Due at 6_999_800 + 200 ms = now: after the shortest wake-up.
+	if tl.armRelease(false) == nil || len(clk.asked) != 1 || clk.asked[0] != logsMinWake {
+		t.Fatalf("asked %v", clk.asked)
+	}
+	if tl.armRelease(true) != nil {
+		t.Fatal("re-armed for the same event after a wake-up that released nothing")
+	}
+	tl.holdLine(LogLine{Time: msTime(6_999_700), Ingested: msTime(7_000_000), Message: "c"}) // hold: 300 ms
+	if tl.armRelease(false) == nil || clk.asked[1] != logsMinWake {
+		t.Fatalf("asked %v", clk.asked)
+	}
+	tl.holdLine(LogLine{Time: msTime(7_000_500), Ingested: msTime(7_000_500), Message: "d"})
+	tl.hold = tl.hold[3:] // a, b, c printed
+	if tl.armRelease(false) == nil || clk.asked[2] != 800*time.Millisecond {
+		t.Fatalf("asked %v (due at 7_000_500 + 300 ms)", clk.asked)
+	}
+}
