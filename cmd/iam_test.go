@@ -25,6 +25,13 @@ var iam struct {
 	mu    sync.Mutex
 	sim   *sim.Sim                   // the sandbox run() talks to, if any
 	calls map[string]map[string]bool // command → IAM actions called
+	// active counts runs in progress; a run that overlapped another (a
+	// logs follow while a test deploys) cannot tell whose calls are whose
+	// and records nothing (TestIAMPoliciesCoverWhatCommandsCall runs each
+	// command alone).
+	active  int
+	overlap map[int]bool // run id → overlapped another run
+	nextID  int
 }
 
 // iamWatch makes s the sandbox whose requests run() attributes.
@@ -76,10 +83,30 @@ func iamRecord(args []string) func() {
 		return func() {}
 	}
 	start := time.Now()
+	iam.mu.Lock()
+	iam.nextID++
+	id := iam.nextID
+	if iam.overlap == nil {
+		iam.overlap = map[int]bool{}
+	}
+	iam.overlap[id] = iam.active > 0
+	if iam.active > 0 {
+		for other := range iam.overlap {
+			iam.overlap[other] = true // the runs in progress overlap this one
+		}
+	}
+	iam.active++
+	iam.mu.Unlock()
 	return func() {
 		recs := s.RequestsSince(start)
 		iam.mu.Lock()
 		defer iam.mu.Unlock()
+		iam.active--
+		overlapped := iam.overlap[id]
+		delete(iam.overlap, id)
+		if overlapped {
+			return
+		}
 		if iam.calls == nil {
 			iam.calls = map[string]map[string]bool{}
 		}
