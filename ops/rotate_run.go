@@ -215,13 +215,13 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		if run, err = r.start(ctx, req, st); err != nil {
 			return interrupted(ctx, err)
 		}
-		if plan.UpdateLaunchTemplate {
-			g, err := r.describeGroup(ctx, plan.ASG)
-			if err != nil {
-				return interrupted(ctx, err)
-			}
-			expect.lt = launchTemplateKey(g)
+	}
+	if plan.UpdateLaunchTemplate { // a new run's update, or a resumed one's
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return interrupted(ctx, err)
 		}
+		expect.lt = launchTemplateKey(g)
 	}
 	for _, pi := range plan.Instances {
 		oldSet[pi.InstanceID] = true
