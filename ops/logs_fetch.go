@@ -100,12 +100,9 @@ func (t *LogTailer) fetchChunks(ctx context.Context, chunks []logsChunk, end int
 	return res, first
 }
 
-// fetchChunk pages through FilterLogEvents for streams of one group. Naming
-// a stream that does not exist fails the whole call, so on
-// ResourceNotFoundException the streams are split in halves until the
-// missing ones are found (O(k log n) calls for k missing of n).
-func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []*logsStream, start, end int64, r *logsFetchResult) error {
-	api := t.logsAPI(key.region)
+// filterInput is the FilterLogEvents query for streams of one group over
+// [start, end] (end 0: open), with the streams by name.
+func (t *LogTailer) filterInput(key logsGroupKey, streams []*logsStream, start, end int64) (*cloudwatchlogs.FilterLogEventsInput, map[string]*logsStream) {
 	byName := make(map[string]*logsStream, len(streams))
 	names := make([]string, 0, len(streams))
 	for _, s := range streams {
@@ -123,6 +120,16 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 	if t.req.Filter != "" {
 		in.FilterPattern = aws.String(t.req.Filter)
 	}
+	return in, byName
+}
+
+// fetchChunk pages through FilterLogEvents for streams of one group. Naming
+// a stream that does not exist fails the whole call, so on
+// ResourceNotFoundException the streams are split in halves until the
+// missing ones are found (O(k log n) calls for k missing of n).
+func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []*logsStream, start, end int64, r *logsFetchResult) error {
+	api := t.logsAPI(key.region)
+	in, byName := t.filterInput(key, streams, start, end)
 	var got []LogLine
 	for {
 		r.calls++

@@ -173,23 +173,7 @@ func (t *LogTailer) readRangeChunk(ctx context.Context, sem chan struct{}, key l
 		}
 	}
 	api := t.logsAPI(key.region)
-	byName := make(map[string]*logsStream, len(streams))
-	names := make([]string, 0, len(streams))
-	for _, s := range streams {
-		byName[s.name] = s
-		names = append(names, s.name)
-	}
-	in := &cloudwatchlogs.FilterLogEventsInput{
-		LogGroupName:   aws.String(key.group),
-		LogStreamNames: names,
-		StartTime:      aws.Int64(max(start, 0)),
-	}
-	if end > 0 {
-		in.EndTime = aws.Int64(end)
-	}
-	if t.req.Filter != "" {
-		in.FilterPattern = aws.String(t.req.Filter)
-	}
+	in, byName := t.filterInput(key, streams, start, end)
 	for {
 		var (
 			out   *cloudwatchlogs.FilterLogEventsOutput

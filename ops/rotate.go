@@ -394,29 +394,39 @@ func liveMember(m astypes.Instance) bool {
 	return true
 }
 
-// instanceTags returns the given tag's value per instance, for instances that have it.
-func instanceTags(ctx context.Context, api RotateEC2, ids []string, key string) (map[string]string, error) {
-	out := map[string]string{}
+// eachInstance calls fn for every instance of ids that EC2 describes, 200
+// ids a DescribeInstances call, every page followed: the one loop behind
+// instanceTags, instanceTagSet and instanceImages.
+func eachInstance(ctx context.Context, api RotateEC2, ids []string, fn func(ec2types.Instance)) error {
 	for start := 0; start < len(ids); start += 200 {
 		chunk := ids[start:min(start+200, len(ids))]
 		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
 		for p.HasMorePages() {
 			res, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("describe instances %s…: %w", chunk[0], err)
+				return fmt.Errorf("describe instances %s…: %w", chunk[0], err)
 			}
 			for _, rsv := range res.Reservations {
 				for _, in := range rsv.Instances {
-					for _, t := range in.Tags {
-						if aws.ToString(t.Key) == key {
-							out[aws.ToString(in.InstanceId)] = aws.ToString(t.Value)
-						}
-					}
+					fn(in)
 				}
 			}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// instanceTags returns the given tag's value per instance, for instances that have it.
+func instanceTags(ctx context.Context, api RotateEC2, ids []string, key string) (map[string]string, error) {
+	out := map[string]string{}
+	err := eachInstance(ctx, api, ids, func(in ec2types.Instance) {
+		for _, t := range in.Tags {
+			if aws.ToString(t.Key) == key {
+				out[aws.ToString(in.InstanceId)] = aws.ToString(t.Value)
+			}
+		}
+	})
+	return out, err
 }
 
 func truncateRunes(s string, n int) string {

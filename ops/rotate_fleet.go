@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
@@ -211,22 +212,10 @@ func (r *Rotator) checkWarmPool(ctx context.Context, f *fleetCheck, g astypes.Au
 // instanceImages returns each instance's AMI.
 func instanceImages(ctx context.Context, api RotateEC2, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	for start := 0; start < len(ids); start += 200 {
-		chunk := ids[start:min(start+200, len(ids))]
-		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
-		for p.HasMorePages() {
-			res, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("describe instances %s…: %w", chunk[0], err)
-			}
-			for _, rsv := range res.Reservations {
-				for _, in := range rsv.Instances {
-					out[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
-				}
-			}
-		}
-	}
-	return out, nil
+	err := eachInstance(ctx, api, ids, func(in ec2types.Instance) {
+		out[aws.ToString(in.InstanceId)] = aws.ToString(in.ImageId)
+	})
+	return out, err
 }
 
 // checkScaleIn finds what could scale the group in during a rotation on its

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // rotateTagBatch records, on each old instance, the batch the plan put it
@@ -282,30 +283,18 @@ func instanceTagSet(ctx context.Context, api RotateEC2, ids []string, keys ...st
 		want[k] = true
 	}
 	out := map[string]map[string]string{}
-	for start := 0; start < len(ids); start += 200 {
-		chunk := ids[start:min(start+200, len(ids))]
-		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
-		for p.HasMorePages() {
-			res, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("describe instances %s…: %w", chunk[0], err)
-			}
-			for _, rsv := range res.Reservations {
-				for _, in := range rsv.Instances {
-					for _, t := range in.Tags {
-						if k := aws.ToString(t.Key); want[k] {
-							id := aws.ToString(in.InstanceId)
-							if out[id] == nil {
-								out[id] = map[string]string{}
-							}
-							out[id][k] = aws.ToString(t.Value)
-						}
-					}
+	err := eachInstance(ctx, api, ids, func(in ec2types.Instance) {
+		for _, t := range in.Tags {
+			if k := aws.ToString(t.Key); want[k] {
+				id := aws.ToString(in.InstanceId)
+				if out[id] == nil {
+					out[id] = map[string]string{}
 				}
+				out[id][k] = aws.ToString(t.Value)
 			}
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // recordedBatch parses a rotateTagBatch value of the run.
