@@ -23,6 +23,8 @@ type logsDedup struct {
 	// content is nil until live tail is used.
 	content map[uint64]logsDedupCount
 	seed    maphash.Seed
+	// floor is the newest forget point: nothing is known of events older.
+	floor int64
 }
 
 type logsDedupCount struct {
@@ -89,6 +91,7 @@ func (d *logsDedup) admit(l *LogLine, live bool) bool {
 
 // forget drops what is known of events with timestamps before ms.
 func (d *logsDedup) forget(ms int64) {
+	d.floor = max(d.floor, ms)
 	for id, ts := range d.ids {
 		if ts < ms {
 			delete(d.ids, id)

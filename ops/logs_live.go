@@ -342,6 +342,10 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 				// The session's events are not understood: polling reads
 				// them again, from before the first of them.
 				t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
+				// Polling may now read back past the de-dup window (the
+				// first lost event can be late, with an old timestamp):
+				// what the session delivered before is not printed again.
+				t.printedLive.floor, t.printedLive.covered = t.dedup.floor, t.liveCovered
 				return min(restartFrom(), max(t.since, from-t.Overlap.Milliseconds())), nil, logsLiveFallback
 			}
 			// Everything ingested before the previous update's server time

@@ -104,6 +104,11 @@ type LogTailer struct {
 	// liveCovered (server ms): everything ingested by then was delivered by
 	// live tail sessions.
 	liveCovered int64
+	// printedLive, after live tail handed over to polling from before an
+	// event it could not place: a polled event older than the de-dup
+	// window's floor then (its entry forgotten) and ingested before
+	// covered was printed by the session already (see keepFrom).
+	printedLive struct{ floor, covered int64 }
 	live        *logsLive
 	// clock: proofs of the server's clock and recent ingestion lags, for
 	// the ordering hold (logs_hold.go).
@@ -397,6 +402,9 @@ func (t *LogTailer) keep(l LogLine) bool { return t.keepFrom(&l, false) }
 // keepFrom is keep for an event read by a poll or (live) a live tail session.
 func (t *LogTailer) keepFrom(l *LogLine, live bool) bool {
 	if ms := l.Time.UnixMilli(); (t.until > 0 && ms > t.until) || ms < t.since {
+		return false
+	}
+	if !live && t.printedLive.covered > 0 && l.Time.UnixMilli() < t.printedLive.floor && l.Ingested.UnixMilli() < t.printedLive.covered {
 		return false
 	}
 	if !t.dedup.admit(l, live) {
