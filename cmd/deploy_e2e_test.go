@@ -130,7 +130,15 @@ func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
 }
 
 func TestE2EDeployTimeoutExit124(t *testing.T) {
-	sb := startSandbox(t, "small", "")
+	w, err := sim.BuiltinWorld("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// New tasks take 20 minutes to start: the rollout cannot be complete
+	// and healthy at the timeout (which would not be rolled back), however
+	// fast the sandbox runs on a loaded machine.
+	w.Timings = &sim.Timings{TaskStart: sim.Duration(20 * time.Minute)}
+	sb := startSandboxWorld(t, w, "")
 	before := sb.service("small", "api")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--timeout", "60ms")...)
 	if code != ExitTimeout {

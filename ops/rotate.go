@@ -332,6 +332,9 @@ type rotateState struct {
 	// (Spot interruptions) are noticed at every re-check.
 	watch *rotateWatch
 	res   *RotateResult
+	// drainedEarly is the batch drainEarly set DRAINING alongside the one
+	// before it (0: none).
+	drainedEarly int
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group

@@ -248,7 +248,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		// this batch (the cluster is read again once the instances are up).
 		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
 			r.emit(plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
-			return newFleetChanged(ch, true, b)
+			return st.fleetChanged(ch, true, b)
 		}
 		before := map[string]bool{}
 		for _, m := range g.Instances {
@@ -490,7 +490,19 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 	}
 	r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
 		b+1, plan.Batches, strings.Join(next, ", "), b, b)
+	st.drainedEarly = b + 1
 	return true, nil
+}
+
+// fleetChanged is the stop before batch b: its advice says whether b was
+// already draining alongside the batch before it (its instances stay
+// DRAINING; a re-run finishes them).
+func (st *rotateState) fleetChanged(changes []string, started bool, b int) *FleetChangedError {
+	fc := newFleetChanged(changes, started, b)
+	if started && st.drainedEarly == b {
+		fc.pause.Advice = fmt.Sprintf("batch %d was already draining alongside batch %d and its instances stay DRAINING; re-run the same command to see the plan for the fleet as it is now and finish it, or --abort", b, b-1)
+	}
+	return fc
 }
 
 // recheckWith re-reads the group and stops the run when it or the cluster
@@ -514,7 +526,7 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
 	if len(changes) > 0 {
 		r.emit(st.plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
-		return newFleetChanged(changes, started, b)
+		return st.fleetChanged(changes, started, b)
 	}
 	return nil
 }
