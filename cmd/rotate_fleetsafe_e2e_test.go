@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -332,4 +333,55 @@ func TestE2EScaleClusterWaitHonoursTimeout(t *testing.T) {
 	if g := sb.rotateASG("small-ecs").AutoScalingGroups[0]; aws.ToInt32(g.DesiredCapacity) != 4 {
 		t.Errorf("desired %d, want the 4 asked for", aws.ToInt32(g.DesiredCapacity))
 	}
+}
+
+// --abort of a run on a mixed-instances group puts the policy's template
+// specs back — the group's and the overrides' — in one update that keeps the
+// policy, and deletes the versions the run made.
+func TestE2ERotateAbortRestoresAMixedInstancesPolicy(t *testing.T) {
+	sb := startSandbox(t, "edge", "")
+	sb.sim.ResetReport()
+	specs := func(g astypes.AutoScalingGroup) []string {
+		if g.LaunchTemplate != nil || g.MixedInstancesPolicy == nil || g.MixedInstancesPolicy.LaunchTemplate == nil {
+			t.Fatalf("group lost its mixed instances policy: launch template %+v", g.LaunchTemplate)
+		}
+		lt := g.MixedInstancesPolicy.LaunchTemplate
+		out := []string{aws.ToString(lt.LaunchTemplateSpecification.LaunchTemplateId) + ":" + aws.ToString(lt.LaunchTemplateSpecification.Version)}
+		for _, o := range lt.Overrides {
+			if s := o.LaunchTemplateSpecification; s != nil {
+				out = append(out, aws.ToString(o.InstanceType)+"="+aws.ToString(s.LaunchTemplateId)+":"+aws.ToString(s.Version))
+			}
+		}
+		return out
+	}
+	before := specs(sb.rotateASG(sim.EdgeMixedASG).AutoScalingGroups[0])
+	code, stdout, stderr := runCancelAt(t, "waiting for new instances", rotateArgs(sim.EdgeMixedCluster, "--yes", "--update-launch-template")...)
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout, stderr)
+	}
+	during := specs(sb.rotateASG(sim.EdgeMixedASG).AutoScalingGroups[0])
+	if strings.Join(during, " ") == strings.Join(before, " ") {
+		t.Fatalf("the run did not update the policy's templates: %v", during)
+	}
+	code, stdout, stderr = run(t, rotateArgs(sim.EdgeMixedCluster, "--abort", "--yes")...)
+	if code != ExitOK {
+		t.Fatalf("abort: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	g := sb.rotateASG(sim.EdgeMixedASG).AutoScalingGroups[0]
+	if after := specs(g); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("policy after the abort %v, want %v as before the run", after, before)
+	}
+	for _, s := range during {
+		id, v, _ := strings.Cut(s[strings.Index(s, "=")+1:], ":")
+		lts, err := sb.ec2Client().DescribeLaunchTemplateVersions(context.Background(), &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lv := range lts.LaunchTemplateVersions {
+			if strconv.FormatInt(aws.ToInt64(lv.VersionNumber), 10) == v && strings.HasPrefix(aws.ToString(lv.VersionDescription), "ecsctl rotate-ami") {
+				t.Errorf("launch template %s version %s made by the run is left", id, v)
+			}
+		}
+	}
+	sb.checkInvariants(t)
 }

@@ -564,7 +564,7 @@ func (r *Rotator) updateTemplates(ctx context.Context, st *rotateState) error {
 		}
 		out, err := r.EC2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 			LaunchTemplateId: aws.String(t.ID), SourceVersion: aws.String(t.Version),
-			VersionDescription: aws.String(runVersionDescription(plan.RunID, plan.TargetAMI)),
+			VersionDescription: aws.String(runVersionDescription(plan.RunID, plan.TargetAMI) + versionFrom + t.Asked),
 			LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String(plan.TargetAMI)}})
 		if err != nil {
 			return fmt.Errorf("create a version of %s with %s: %w", t.label(), plan.TargetAMI, err)

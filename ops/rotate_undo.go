@@ -41,6 +41,12 @@ func runVersionDescription(runID, ami string) string {
 	return "ecsctl rotate-ami " + runID + ": " + ami
 }
 
+// versionFrom follows the run's description with the version the group
+// named before (" from $Default"): --abort puts a mixed instances policy's
+// specs back from it, the overrides' included (their settings are not in
+// the run tag, which Auto Scaling caps at 256 characters).
+const versionFrom = " from "
+
 // updateLaunchTemplate creates versions launching the target AMI (of the
 // group's template and, in a mixed instances policy, of every override's)
 // and points the group at them: updateTemplates (rotate_ami.go). The
@@ -60,16 +66,8 @@ func (r *Rotator) restoreLaunchTemplate(ctx context.Context, plan *RotatePlan, r
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	if g.MixedInstancesPolicy != nil {
-		// A LaunchTemplate given to a group with a mixed instances policy
-		// replaces the policy (UpdateAutoScalingGroup: the two are mutually
-		// exclusive), and the overrides' own versions were not recorded: the
-		// policy is left as it is, and so are the versions it names.
-		note := fmt.Sprintf("%s has a mixed instances policy: it still launches the launch template versions run %s made for %s; point the policy back at version %s of %s yourself if you want the old AMI",
-			plan.ASG, run.ID, run.AMI, run.LTVer, run.LT)
-		res.Notes = append(res.Notes, note)
-		r.emit(plan.Cluster, EventWarning, "%s", note)
-		return nil
+	if mp := g.MixedInstancesPolicy; mp != nil && mp.LaunchTemplate != nil {
+		return r.restoreMixedTemplates(ctx, plan, run, mp.LaunchTemplate, res)
 	}
 	if cur := g.LaunchTemplate; cur == nil || aws.ToString(cur.LaunchTemplateId) != run.LT || aws.ToString(cur.Version) != run.LTVer {
 		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG),
@@ -108,6 +106,87 @@ func (r *Rotator) restoreLaunchTemplate(ctx context.Context, plan *RotatePlan, r
 	}
 	if n := len(out.SuccessfullyDeletedLaunchTemplateVersions); n > 0 {
 		r.emit(plan.Cluster, EventInfo, "deleted %d launch template version(s) of %s made by run %s", n, run.LT, run.ID)
+	}
+	return nil
+}
+
+// restoreMixedTemplates points every spec of a mixed instances policy
+// (the group's template and the overrides') that names a version the run
+// made back at the version it named before, read from the version's
+// description, in one UpdateAutoScalingGroup carrying only the policy (a
+// LaunchTemplate would replace the policy: the two are mutually exclusive),
+// then deletes the run's versions.
+func (r *Rotator) restoreMixedTemplates(ctx context.Context, plan *RotatePlan, run rotateRun, lt *astypes.LaunchTemplate, res *RotateResult) error {
+	prefix := runVersionDescription(run.ID, "")
+	made := map[string][]string{} // template id → versions the run made
+	changed := false
+	restore := func(spec *astypes.LaunchTemplateSpecification) (*astypes.LaunchTemplateSpecification, error) {
+		if spec == nil {
+			return nil, nil
+		}
+		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{aws.ToString(spec.Version)}}
+		if spec.LaunchTemplateId != nil {
+			in.LaunchTemplateId = spec.LaunchTemplateId
+		} else {
+			in.LaunchTemplateName = spec.LaunchTemplateName
+		}
+		if aws.ToString(spec.Version) == "" {
+			in.Versions = []string{"$Default"}
+		}
+		out, err := r.EC2.DescribeLaunchTemplateVersions(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("describe launch template %s%s version %s: %w", aws.ToString(spec.LaunchTemplateId), aws.ToString(spec.LaunchTemplateName), aws.ToString(spec.Version), err)
+		}
+		if len(out.LaunchTemplateVersions) == 0 {
+			return spec, nil
+		}
+		v := out.LaunchTemplateVersions[0]
+		desc := aws.ToString(v.VersionDescription)
+		before, ok := "", false
+		if strings.HasPrefix(desc, prefix) {
+			if i := strings.LastIndex(desc, versionFrom); i >= 0 {
+				before, ok = desc[i+len(versionFrom):], true
+			}
+		}
+		if !ok || before == "" {
+			return spec, nil
+		}
+		id := aws.ToString(v.LaunchTemplateId)
+		made[id] = append(made[id], strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10))
+		changed = true
+		return &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(id), Version: aws.String(before)}, nil
+	}
+	main, err := restore(lt.LaunchTemplateSpecification)
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	policy := &astypes.LaunchTemplate{LaunchTemplateSpecification: main}
+	for _, o := range lt.Overrides {
+		if o.LaunchTemplateSpecification, err = restore(o.LaunchTemplateSpecification); err != nil {
+			return interrupted(ctx, err)
+		}
+		policy.Overrides = append(policy.Overrides, o)
+	}
+	if !changed {
+		return nil
+	}
+	if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG),
+		MixedInstancesPolicy: &astypes.MixedInstancesPolicy{LaunchTemplate: policy}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("point the mixed instances policy of %s back at the launch template versions it named before run %s: %w", plan.ASG, run.ID, err))
+	}
+	r.emit(plan.Cluster, EventInfo, "%s's mixed instances policy launches the launch template versions it named before run %s again", plan.ASG, run.ID)
+	for _, id := range sortedKeys(made) {
+		out, err := r.EC2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(id), Versions: made[id]})
+		if err != nil {
+			return interrupted(ctx, fmt.Errorf("delete launch template %s versions %s made by run %s: %w", id, strings.Join(made[id], ", "), run.ID, err))
+		}
+		for _, f := range out.UnsuccessfullyDeletedLaunchTemplateVersions {
+			msg := ""
+			if f.ResponseError != nil {
+				msg = aws.ToString(f.ResponseError.Message)
+			}
+			res.Notes = append(res.Notes, fmt.Sprintf("launch template %s version %d made by run %s was not deleted: %s", id, aws.ToInt64(f.VersionNumber), run.ID, msg))
+		}
 	}
 	return nil
 }
