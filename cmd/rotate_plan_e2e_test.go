@@ -154,10 +154,10 @@ func TestE2ERotateStopsWhenTheFleetChanges(t *testing.T) {
 	switch n := amis["ACTIVE ami-0a1b2c3d4e5f60001"]; {
 	case early && !strings.Contains(stderr, "batch 2 was already draining alongside batch 1 and its instances stay DRAINING"):
 		t.Errorf("the second batch drained early, but the stop does not say so:\n%s", stderr)
-	case !early && (n > left || amis["DRAINING ami-0a1b2c3d4e5f60001"] > 0):
+	case !early && n > left:
 		// Nothing of the second batch drained (the exact count is not
 		// asserted: the group may replace the terminated instance meanwhile).
-		t.Errorf("%d old instance(s) ACTIVE (at most %d), some DRAINING: %v\n%s", n, left, amis, stderr)
+		t.Errorf("%d old instance(s) ACTIVE, at most the second batch's %d: %v\n%s", n, left, amis, stderr)
 	case !early && strings.Contains(stderr, "already draining"):
 		t.Errorf("the stop says batch 2 was draining, but it was not:\n%s", stderr)
 	}
