@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -29,10 +28,6 @@ import (
 
 	"ecsctl/render"
 )
-
-// maxAttempts per AWS call: the adaptive retryer backs off on throttling and
-// 5xx; eight attempts keep a 30 % throttle rate from failing a long wait.
-const maxAttempts = 8
 
 // clients are the SDK clients a command may use, all built from one
 // aws.Config. ops/ takes them through narrow interfaces.
@@ -58,9 +53,7 @@ type clients struct {
 func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	ctx := c.Context
 	var opts []func(*config.LoadOptions) error
-	opts = append(opts, config.WithRetryer(func() aws.Retryer {
-		return retry.AddWithMaxAttempts(retry.NewAdaptiveMode(), maxAttempts)
-	}))
+	opts = append(opts, config.WithRetryer(retryer(sandboxSpeed(a.io.Getenv))))
 	if r := flagString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
 	}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,7 +67,8 @@ func serveSandbox(t testing.TB, s *sim.Sim) *sandbox {
 	iamWatch(t, s)
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": testSecretAccessKey, "AWS_SESSION_TOKEN": testSessionToken,
 		"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": "", "ECSCTL_CLUSTER": ""} {
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "ECSCTL_POLL_INTERVAL": "", "ECSCTL_CLUSTER": "",
+		"ECSCTL_SANDBOX_SPEED": strconv.FormatFloat(s.Speed(), 'f', -1, 64)} {
 		t.Setenv(k, v)
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -161,7 +162,7 @@ func (b *faultsBox) run(t *testing.T, args ...string) (code int, stdout, stderr 
 		"AWS_ENDPOINT_URL=" + b.url, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent",
-		"NO_COLOR=1",
+		"NO_COLOR=1", "ECSCTL_SANDBOX_SPEED=" + strconv.FormatFloat(b.sim.Speed(), 'f', -1, 64),
 	}
 	if !b.now.IsZero() {
 		c.Env = append(c.Env, faultsChildNow+"="+b.now.Format(time.RFC3339Nano))

@@ -243,6 +243,17 @@ func (s *Sim) retime() {
 	s.clock.start, s.clock.realStart, s.clock.fast = now, time.Now(), fast
 }
 
+// Speed is how many virtual seconds pass per real second; 0 for a manual
+// clock, which only moves when told to.
+func (s *Sim) Speed() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clock.manual {
+		return 0
+	}
+	return s.clock.speed
+}
+
 // SetSpeed changes the clock's speed from now on.
 func (s *Sim) SetSpeed(speed float64) {
 	s.mu.Lock()
