@@ -51,4 +51,6 @@ func TestScaledBackoffKeepsTheVirtualDelay(t *testing.T) {
 
 type constantBackoff time.Duration
 
-func (c constantBackoff) BackoffDelay(int, error) (time.Duration, error) { return time.Duration(c), nil }
+func (c constantBackoff) BackoffDelay(int, error) (time.Duration, error) {
+	return time.Duration(c), nil
+}
