@@ -82,6 +82,7 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	if flagBool(c, "debug") {
 		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{debugMiddleware(a.io)}))
 	}
+	opts = append(opts, extraAWSOptions(ctx)...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, &awsSetupError{msg: fmt.Sprintf("load AWS configuration: %v (check --profile/AWS_PROFILE and ~/.aws/config)", err)}
@@ -109,6 +110,21 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	cl := newClients(cfg)
 	cl.Clock = clock
 	return cl, nil
+}
+
+// awsOptionsKey carries configuration options that come after ecsctl's own
+// when a run loads its AWS configuration: in-process tests give each run its
+// own sandbox endpoint and credentials this way, so tests that run in
+// parallel never share the process environment.
+type awsOptionsKey struct{}
+
+func withAWSOptions(ctx context.Context, opts ...func(*config.LoadOptions) error) context.Context {
+	return context.WithValue(ctx, awsOptionsKey{}, opts)
+}
+
+func extraAWSOptions(ctx context.Context) []func(*config.LoadOptions) error {
+	opts, _ := ctx.Value(awsOptionsKey{}).([]func(*config.LoadOptions) error)
+	return opts
 }
 
 // regionRE is the shape of every AWS region name (us-east-1, us-gov-west-1).

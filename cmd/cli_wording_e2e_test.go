@@ -10,6 +10,7 @@ import (
 // A dry run that would change nothing says so, and why, instead of an
 // empty TO column.
 func TestE2EDeployDryRunNoChangeSaysSo(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.sim.ResetRequests()
 	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", "4f1c2a9", "--dry-run")
@@ -31,6 +32,7 @@ func TestE2EDeployDryRunNoChangeSaysSo(t *testing.T) {
 
 // rollback --help says the default of --to once.
 func TestRollbackHelpSaysTheDefaultOnce(t *testing.T) {
+	parallel(t)
 	code, stdout, stderr := run(t, "rollback", "--help")
 	out := stdout + stderr
 	if code != ExitOK || !strings.Contains(out, "(default: the revision of the last successful deployment)") || strings.Contains(out, "(default: 0)") {

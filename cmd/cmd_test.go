@@ -22,9 +22,10 @@ import (
 func run(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := render.Test()
-	ios.Env = os.Getenv
-	defer iamRecord(args)()
-	code = Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
+	ios.Env = nil
+	ctx := e2eContext(t, context.Background(), ios)
+	defer iamRecord(t, args)()
+	code = Run(e2eContext(t, ctx, ios), append([]string{"ecsctl"}, args...), ios)
 	stdout, stderr = out.String(), errOut.String()
 	if !printsWorldDefinition(args) {
 		checkNoSecrets(t, "ecsctl "+strings.Join(args, " "), stdout, stderr)

@@ -67,6 +67,7 @@ func countCalls(calls []string, op string) int {
 }
 
 func TestE2EDeployAndRollbackRefuseOtherControllers(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	for _, tc := range []struct{ service, controller, fix string }{
 		{sim.EdgeCodeDeployService, "CODE_DEPLOY", "CodeDeploy"},
@@ -92,6 +93,7 @@ func TestE2EDeployAndRollbackRefuseOtherControllers(t *testing.T) {
 }
 
 func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "edge", "")
 	code, stdout, stderr := run(t, "services", "-c", sim.EdgeCluster, "-o", "json")
 	if code != 0 {
@@ -132,6 +134,7 @@ func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
 }
 
 func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
+	parallel(t)
 	// A bake time of 15 minutes (1.5 s of real time): long enough that
 	// polls on a slow machine see it.
 	bake := 15
@@ -162,6 +165,7 @@ func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
 }
 
 func TestE2EBlueGreenCrashRollbackReadFromServiceDeployment(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	before := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
 	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoCrashTag)...)
@@ -193,6 +197,7 @@ func TestE2EBlueGreenCrashRollbackReadFromServiceDeployment(t *testing.T) {
 }
 
 func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
+	parallel(t)
 	// Without the breaker, ECS would keep trying: ecsctl's own failure
 	// count decides, and its rollback must not be an UpdateService
 	// in the middle of the blue/green deployment.
@@ -220,6 +225,7 @@ func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
 }
 
 func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
+	parallel(t)
 	// A bake time of an hour (six seconds of real time) leaves room for
 	// the status and the rollback to land in it on a slow machine.
 	hour := 60
@@ -262,6 +268,7 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 }
 
 func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
+	parallel(t)
 	// Ten minutes at 10 %, then ten minutes of bake time (a second of real
 	// time each): long enough that polls on a slow machine see both.
 	ten := 10
@@ -293,6 +300,7 @@ func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
 // and the failed deployment is gone from DescribeServices: the service
 // deployment says what happened and why.
 func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "api")
 	// One poll every 5 virtual minutes: by the first, the breaker has
@@ -316,6 +324,7 @@ func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
 // A cluster holding CODE_DEPLOY and EXTERNAL services (task sets, no
 // deployments) is steady for rotate-ami: its plan is not refused.
 func TestE2ERotatePlanAcceptsTaskSetServices(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	code, stdout, stderr := run(t, "rotate-ami", "-c", sim.EdgeCluster, "--dry-run")
 	if code != 0 || !strings.Contains(stdout, sim.EdgeCodeDeployService) || strings.Contains(stderr, "not steady") {

@@ -13,6 +13,7 @@ import (
 // A denied call a command cannot do without exits 3 with one line naming
 // the IAM action and the resource; nothing after the refusal is attempted.
 func TestE2EDeniedEssentialCallExit3NamesActionAndResource(t *testing.T) {
+	parallel(t)
 	for _, tc := range []struct {
 		faults string
 		args   []string
@@ -56,6 +57,7 @@ func TestE2EDeniedEssentialCallExit3NamesActionAndResource(t *testing.T) {
 }
 
 func TestDeniedLineNamesTheRefusedAction(t *testing.T) {
+	parallel(t)
 	// ECS refuses RegisterTaskDefinition when the caller may not pass the
 	// task role: the line names iam:PassRole, the permission to add.
 	line, ok := deniedLine(denyErr("ECS", "RegisterTaskDefinition", "AccessDeniedException",

@@ -36,6 +36,7 @@ func decodeResult(t *testing.T, stdout string) ops.DeployResult {
 }
 
 func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "api")
 	if _, err := sb.ecs.TagResource(context.Background(), &ecs.TagResourceInput{ResourceArn: before.TaskDefinition,
@@ -90,6 +91,7 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 }
 
 func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "api")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
@@ -107,6 +109,7 @@ func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
 }
 
 func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "worker")
 	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag)...)
@@ -130,6 +133,7 @@ func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
 }
 
 func TestE2EDeployTimeoutExit124(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("small")
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +159,7 @@ func TestE2EDeployTimeoutExit124(t *testing.T) {
 }
 
 func TestE2EDeployMissingTagChangesNothing(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	for _, tc := range []struct{ tag, want string }{
 		{"0000000", "does not exist in ECR"},
@@ -171,6 +176,7 @@ func TestE2EDeployMissingTagChangesNothing(t *testing.T) {
 }
 
 func TestE2EDeployUnknownServiceExit3(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, _, stderr := run(t, deployArgs("--service", "nope", "--tag", sim.DemoNextTag)...)
 	if code != ExitAWS || !strings.Contains(stderr, "small/nope") {
@@ -186,6 +192,7 @@ func TestE2EDeployUnknownServiceExit3(t *testing.T) {
 }
 
 func TestE2EDeployTwoServicesOneFailing(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "small", "")
 	// An image that never passes load-balancer health checks: api (behind a
 	// target group, circuit breaker on) fails; worker (no load balancer)
@@ -204,6 +211,7 @@ func TestE2EDeployTwoServicesOneFailing(t *testing.T) {
 }
 
 func TestE2EDeployUnderThrottling(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "throttle=0.3")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...)
 	if code != ExitOK {
@@ -226,6 +234,7 @@ func TestE2EDeployUnderThrottling(t *testing.T) {
 }
 
 func TestE2ERollbackCommand(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "api")
 	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != 0 {
@@ -242,6 +251,7 @@ func TestE2ERollbackCommand(t *testing.T) {
 }
 
 func TestE2EDeployInterruptedExit130WithResumeAdvice(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -257,7 +267,7 @@ func TestE2EDeployInterruptedExit130WithResumeAdvice(t *testing.T) {
 		}
 	}()
 	ios, _, out, errOut := render.Test()
-	code := Run(ctx, []string{"ecsctl", "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"}, ios)
+	code := Run(e2eContext(t, ctx, ios), []string{"ecsctl", "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms"}, ios)
 	if code != ExitInterrupted {
 		t.Fatalf("exit %d, want 130\n%s\n%s", code, out, errOut)
 	}
@@ -283,6 +293,7 @@ func TestE2EDeployInterruptedExit130WithResumeAdvice(t *testing.T) {
 }
 
 func TestE2EDeployDryRunShowsMaskedDiffAndChangesNothing(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoNextTag, "--env", "app:API_TOKEN=tok-new-123", "--dry-run")
 	if code != 0 {
@@ -304,6 +315,7 @@ func TestE2EDeployDryRunShowsMaskedDiffAndChangesNothing(t *testing.T) {
 }
 
 func TestE2EDeployRevisionCleanupKeepsWhatIsInUse(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.service("small", "api") // api:5; api:1..4 exist too
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)

@@ -50,6 +50,7 @@ func activeRevisions(t *testing.T, sb *sandbox, family string) int {
 // A first deploy on the demo world (api:42 with 41 older revisions)
 // deregisters nothing unless --keep-revisions is given.
 func TestE2EDeployKeepsEveryRevisionByDefault(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	before := activeRevisions(t, sb, "api")
 	code, stdout, stderr := run(t, "deploy", "-c", "prod", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json")
@@ -68,6 +69,7 @@ func TestE2EDeployKeepsEveryRevisionByDefault(t *testing.T) {
 // With --keep-revisions, --dry-run lists exactly the revisions the real run
 // then deregisters, and changes nothing.
 func TestE2EDeployDryRunListsRevisionsItWouldPrune(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1", "--dry-run")...)
 	if code != ExitOK {
@@ -106,6 +108,7 @@ func tagLiveRevision(t *testing.T, sb *sandbox, cluster, service string) types.S
 // A dry run of the tag already running says already-deployed, as the real
 // run does, instead of showing the live revision's tags as added.
 func TestE2EDeployDryRunOfLiveTagIsAlreadyDeployed(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	tagLiveRevision(t, sb, "small", "api")
 	tagged := len(sb.mutations())
@@ -127,6 +130,7 @@ func TestE2EDeployDryRunOfLiveTagIsAlreadyDeployed(t *testing.T) {
 // --force-new-deployment with the live tag reuses the live revision (no
 // duplicate registered) and starts a new deployment of it.
 func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := tagLiveRevision(t, sb, "small", "api")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoAPITag, "--force-new-deployment")...)
@@ -172,6 +176,7 @@ func hasLine(lines []string, sub string) bool {
 // and the panic), not its start-up lines, even when they reach CloudWatch
 // Logs after the task stopped.
 func TestE2EDeployCrashShowsTheLastLogLines(t *testing.T) {
+	parallel(t)
 	startSandboxWorld(t, lateLogsWorld(t), "")
 	code, stdout, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag)...)
 	if code != ExitFailed {
@@ -186,6 +191,7 @@ func TestE2EDeployCrashShowsTheLastLogLines(t *testing.T) {
 // When the circuit breaker rolls back, the verdict still shows the stopped
 // tasks (reason, exit codes) and the failing container's last lines.
 func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
 	if code != ExitFailed {
@@ -212,6 +218,7 @@ func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
 // ECS's failed-task count is reported as soon as it grows (before the
 // failed tasks have drained and stopped) and is the verdict's count.
 func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", "unhealthy-2c7d1e4", "--poll-interval", "20ms", "-o", "json")
 	if code != ExitFailed {
@@ -240,6 +247,7 @@ func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
 // passes, with only the old tasks still draining from the load balancer,
 // succeeds: the timeout does not roll it back.
 func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("small")
 	if err != nil {
 		t.Fatal(err)
@@ -268,6 +276,7 @@ func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
 
 // The rollback has its own limit: --rollback-timeout, not --timeout again.
 func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("small")
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +305,7 @@ func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
 // the images of both sides; --to takes api:5 as well as 5, and another
 // family is bad input.
 func TestE2ERollbackGoesToTheLastSuccessfulRevision(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	good := aws.ToString(sb.service("small", "api").TaskDefinition) // api:5
 	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...); code != ExitFailed {

@@ -46,6 +46,7 @@ func eventsWaitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestE2EEventsFollowPrintsNewEventsOnceUntilInterrupted(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "worker")
 	out, errOut := &eventsBuffer{}, &eventsBuffer{}
@@ -54,7 +55,7 @@ func TestE2EEventsFollowPrintsNewEventsOnceUntilInterrupted(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"ecsctl", "events", "-c", "small", "-s", "worker", "-f", "--poll-interval", "10ms"}, ios)
+		done <- Run(e2eContext(t, ctx, ios), []string{"ecsctl", "events", "-c", "small", "-s", "worker", "-f", "--poll-interval", "10ms"}, ios)
 	}()
 	eventsWaitFor(t, "the existing events printed", func() bool { return strings.Contains(out.String(), "has reached a steady state") })
 	before := strings.Count(out.String(), "\n")
@@ -87,6 +88,7 @@ func TestE2EEventsFollowPrintsNewEventsOnceUntilInterrupted(t *testing.T) {
 }
 
 func TestE2EEventsSinceAndJSON(t *testing.T) {
+	parallel(t)
 	overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	code, stdout, stderr := run(t, "events", "-c", "prod", "-s", "api", "--since", "1h", "-o", "json")
 	if code != ExitOK || stdout != "" {

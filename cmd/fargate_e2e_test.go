@@ -105,6 +105,7 @@ func checkOnFargate(t *testing.T, tasks []types.Task, wantTD string, providers m
 }
 
 func TestE2EFargateDeployAndRollback(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	cpu0, mem0 := sb.reserved(sim.EdgeCluster)
 	for _, tc := range []struct {
@@ -160,6 +161,7 @@ func TestE2EFargateDeployAndRollback(t *testing.T) {
 }
 
 func TestE2EFargateOverviews(t *testing.T) {
+	parallel(t)
 	sb := overviewStartFrozen(t, "edge", 5, 3*time.Minute)
 
 	code, stdout, stderr := run(t, "services", "-c", sim.EdgeCluster)
@@ -296,6 +298,7 @@ func taskAddr(t types.Task) (eni, ip string) {
 }
 
 func TestE2EFargateTaskLogsAndEvents(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	sb.waitSteady(sim.EdgeCluster, "fargate-api")
 	tasks := sb.tasksOf(sim.EdgeCluster, "fargate-api")
@@ -359,6 +362,7 @@ func edgeFargateOnly(w *sim.World) {
 // hold the rotation up (none of its tasks is on an instance), the plan and
 // the drains move only the EC2 tasks, and the Fargate tasks are left alone.
 func TestE2EFargateRotationLeavesFargateAlone(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("edge")
 	if err != nil {
 		t.Fatal(err)

@@ -23,29 +23,16 @@ import (
 
 var iam struct {
 	mu    sync.Mutex
-	sim   *sim.Sim                   // the sandbox run() talks to, if any
 	calls map[string]map[string]bool // command → IAM actions called
-	// active counts runs in progress; a run that overlapped another (a
-	// logs follow while a test deploys) cannot tell whose calls are whose
-	// and records nothing (TestIAMPoliciesCoverWhatCommandsCall runs each
-	// command alone).
-	active  int
+	// active counts the runs in progress per sandbox; a run that overlapped
+	// another on the same sandbox (a logs follow while a test deploys)
+	// cannot tell whose calls are whose and records nothing
+	// (TestIAMPoliciesCoverWhatCommandsCall runs each command alone). Runs
+	// on different sandboxes (parallel tests) never mix.
+	active  map[*sim.Sim]int
 	overlap map[int]bool // run id → overlapped another run
+	runSim  map[int]*sim.Sim
 	nextID  int
-}
-
-// iamWatch makes s the sandbox whose requests run() attributes.
-func iamWatch(t testing.TB, s *sim.Sim) {
-	iam.mu.Lock()
-	iam.sim = s
-	iam.mu.Unlock()
-	t.Cleanup(func() {
-		iam.mu.Lock()
-		if iam.sim == s {
-			iam.sim = nil
-		}
-		iam.mu.Unlock()
-	})
 }
 
 // iamCommands are the commands that call AWS ("scale" has two).
@@ -72,38 +59,44 @@ func iamCommand(args []string) string {
 }
 
 // iamRecord notes when a command starts; the returned func records the
-// calls ecsctl made to the watched sandbox since (by their User-Agent's
-// app id: calls the test itself makes meanwhile are not the command's).
-func iamRecord(args []string) func() {
-	iam.mu.Lock()
-	s := iam.sim
-	iam.mu.Unlock()
+// calls ecsctl made to t's sandbox since (by their User-Agent's app id:
+// calls the test itself makes meanwhile are not the command's).
+func iamRecord(t testing.TB, args []string) func() {
+	sb := sandboxFor(t)
 	cmd := iamCommand(args)
-	if s == nil || cmd == "" {
+	if sb == nil || cmd == "" {
 		return func() {}
 	}
+	s := sb.sim
 	start := time.Now()
 	iam.mu.Lock()
 	iam.nextID++
 	id := iam.nextID
 	if iam.overlap == nil {
-		iam.overlap = map[int]bool{}
+		iam.overlap, iam.runSim, iam.active = map[int]bool{}, map[int]*sim.Sim{}, map[*sim.Sim]int{}
 	}
-	iam.overlap[id] = iam.active > 0
-	if iam.active > 0 {
-		for other := range iam.overlap {
-			iam.overlap[other] = true // the runs in progress overlap this one
+	iam.overlap[id] = iam.active[s] > 0
+	if iam.active[s] > 0 {
+		for other, os := range iam.runSim {
+			if os == s {
+				iam.overlap[other] = true // the runs in progress overlap this one
+			}
 		}
 	}
-	iam.active++
+	iam.runSim[id] = s
+	iam.active[s]++
 	iam.mu.Unlock()
 	return func() {
 		recs := s.RequestsSince(start)
 		iam.mu.Lock()
 		defer iam.mu.Unlock()
-		iam.active--
+		iam.active[s]--
+		if iam.active[s] == 0 {
+			delete(iam.active, s)
+		}
 		overlapped := iam.overlap[id]
 		delete(iam.overlap, id)
+		delete(iam.runSim, id)
 		if overlapped {
 			return
 		}

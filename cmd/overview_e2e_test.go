@@ -11,6 +11,7 @@ import (
 )
 
 func TestE2EOverviewGoldensOnDemo(t *testing.T) {
+	parallel(t)
 	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	cases := []struct {
 		golden string
@@ -50,6 +51,7 @@ func TestE2EOverviewGoldensOnDemo(t *testing.T) {
 // With pages of 5, every List call is followed page by page, while the
 // Describe calls stay batched at the API limits.
 func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
+	parallel(t)
 	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	cases := []struct {
 		args []string
@@ -92,6 +94,7 @@ func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
 }
 
 func TestE2ECapacityGoldensOnDemo(t *testing.T) {
+	parallel(t)
 	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
 	for _, tc := range []struct {
 		golden string
@@ -131,6 +134,7 @@ func TestE2ECapacityGoldensOnDemo(t *testing.T) {
 // Throttling is waited out by the SDK's adaptive retries: the overviews
 // still answer in full.
 func TestE2EOverviewsUnderThrottling(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "small", "throttle=0.15")
 	code, stdout, stderr := run(t, "services", "-c", "small", "-o", "json")
 	if code != ExitOK {

@@ -12,6 +12,7 @@ import (
 // and instances still answer (exit 0), utilization is unknown ("-" in
 // text, null in JSON), and one note on stderr says why.
 func TestE2EOverviewsWithMetricsDenied(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "cloudwatch.GetMetricData:deny=1")
 	const note = "note: utilization not shown: cloudwatch:GetMetricData is denied"
 	for _, args := range [][]string{

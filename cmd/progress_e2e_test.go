@@ -14,6 +14,7 @@ import (
 // deregistration delay (read from ELBv2) and an estimate of the time left,
 // instead of sitting on "4/4 running" with nothing said.
 func TestE2EDeployProgressNamesTheDrainPhase(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...)
 	if code != ExitOK {

@@ -51,6 +51,7 @@ func hasNote(r ops.ServiceResult, parts ...string) bool {
 // A tag definitely missing from a repository this account reads still
 // refuses, changing nothing.
 func TestE2EDeployImageCheckUnanswerableIsANote(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	ctx := context.Background()
 	registry := sb.sim.ECRRegistry()

@@ -304,6 +304,7 @@ func (l *faultsMatrixLog) print(t *testing.T) {
 // out the SDK's back-off, so the matrix takes about as long as its slowest
 // cell (rotate-ami under 30 % throttling).
 func TestFaultMatrix(t *testing.T) {
+	parallel(t)
 	if testing.Short() {
 		t.Skip("the fault matrix runs in the full suite")
 	}
@@ -572,6 +573,7 @@ func faultMatrixLogs(t *testing.T, sem chan struct{}) {
 // that order, so the group is balanced after every termination. Here each
 // termination takes 200 ms (two virtual minutes; AZRebalance acts after one).
 func TestFaultsScaleInLeavesZonesBalanced(t *testing.T) {
+	parallel(t)
 	seeds := []int64{7}
 	if faultsSoak() {
 		seeds = []int64{7, 8, 9, 10, 11}

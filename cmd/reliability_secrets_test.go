@@ -15,6 +15,7 @@ import (
 // scans every output for those values; this test makes sure the outputs it
 // scanned are the interesting ones (a diff was shown, calls were logged).
 func TestSecretsNeverPrinted(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "api")
 	newSecret := "pw-new-from-cli-8d7c6b5a"
@@ -88,6 +89,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 // TestSecretsMaskedInDiffs checks the masking the scan relies on: a diff
 // shows that a secret changed and where, never its old or new value.
 func TestSecretsMaskedInDiffs(t *testing.T) {
+	parallel(t)
 	for name, value := range map[string]string{
 		"DB_PASSWORD":  "hunter2",
 		"DATABASE_URL": "postgres://app:hunter2@db:5432/app",

@@ -104,6 +104,7 @@ func (sb *sandbox) checkRotated(t *testing.T) {
 }
 
 func TestE2ERotateDryRunPlansAndChangesNothing(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetRequests()
 	code, stdout, stderr := run(t, rotateArgs("prod", "--dry-run")...)
@@ -130,6 +131,7 @@ func TestE2ERotateDryRunPlansAndChangesNothing(t *testing.T) {
 }
 
 func TestE2ERotateDemoCompletes(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := run(t, rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
@@ -173,7 +175,7 @@ func runCancelAt(t *testing.T, marker string, args ...string) (int, string, stri
 	ios, _, out, _ := render.Test()
 	trig := &rotateTrigger{marker: marker, cancel: cancel}
 	ios.Err = trig
-	code := Run(ctx, append([]string{"ecsctl"}, args...), ios)
+	code := Run(e2eContext(t, ctx, ios), append([]string{"ecsctl"}, args...), ios)
 	if !trig.fired {
 		t.Fatalf("marker %q never seen:\n%s", marker, trig.buf.String())
 	}
@@ -223,6 +225,7 @@ func groupTagValue(out *autoscaling.DescribeAutoScalingGroupsOutput, key string)
 }
 
 func TestE2ERotateAbortMidRunRestores(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := runCancelAt(t, "batch 2/2 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
@@ -258,6 +261,7 @@ func TestE2ERotateAbortMidRunRestores(t *testing.T) {
 }
 
 func TestE2ERotateRefusesLaunchTemplateOnOldAMI(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.url)}
 	asg := autoscaling.NewFromConfig(cfg)
@@ -295,6 +299,7 @@ func smallPinned() *sim.World {
 }
 
 func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
+	parallel(t)
 	t.Run("abort refuses before any change", func(t *testing.T) {
 		sb := startSandboxWorld(t, smallPinned(), "")
 		sb.sim.ResetRequests()
@@ -337,6 +342,7 @@ func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 }
 
 func TestE2ERotateRefusesWithoutSpareCapacity(t *testing.T) {
+	parallel(t)
 	w := smallPinned()
 	w.LaunchTemplates[0].Versions[1].InstanceType = "t3.micro" // new instances too small for api (512 CPU, 1 GiB)
 	sb := startSandboxWorld(t, w, "")
@@ -351,6 +357,7 @@ func TestE2ERotateRefusesWithoutSpareCapacity(t *testing.T) {
 }
 
 func TestE2ERotateUnderThrottling(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "throttle=0.3")
 	sb.sim.ResetReport()
 	code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop", "--batch", "1")...)

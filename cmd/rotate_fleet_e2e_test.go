@@ -61,6 +61,7 @@ func (sb *sandbox) ec2Client() *ec2.Client {
 }
 
 func TestE2ERotateGravitonGetsArm64AMI(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := run(t, rotateArgs(sim.EdgeGravitonCluster, "--yes")...)
@@ -75,6 +76,7 @@ func TestE2ERotateGravitonGetsArm64AMI(t *testing.T) {
 }
 
 func TestE2ERotateGravitonRefusesX86AMI(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	sb.sim.ResetRequests()
 	code, stdout, stderr := run(t, rotateArgs(sim.EdgeGravitonCluster, "--ami", sim.DemoNewAMI, "--update-launch-template", "--yes")...)
@@ -87,6 +89,7 @@ func TestE2ERotateGravitonRefusesX86AMI(t *testing.T) {
 }
 
 func TestE2ERotateBottlerocketTargetsItsFamily(t *testing.T) {
+	parallel(t)
 	_ = startSandbox(t, "edge", "")
 	code, stdout, stderr := run(t, rotateArgs(sim.EdgeBottlerocketClust, "--dry-run")...)
 	if code != ExitOK {
@@ -99,6 +102,7 @@ func TestE2ERotateBottlerocketTargetsItsFamily(t *testing.T) {
 }
 
 func TestE2ERotateRefusesMixedFamilies(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("edge")
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +139,7 @@ func (sb *sandbox) ltImages(name string) []string {
 }
 
 func TestE2ERotateAliasTemplateKeepsTheAlias(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	alias := "resolve:ssm:" + sim.RecommendedAMIParam
 	sb.sim.ResetRequests()
@@ -211,6 +216,7 @@ func interruptDraining(batch string) func(sb *sandbox, text string) (string, err
 // termination never happens). Either way the run completes on the new AMI,
 // at the original capacity, never terminating an instance with tasks.
 func TestE2ERotateMixedInstancesWithSpotInterruption(t *testing.T) {
+	parallel(t)
 	for _, tc := range []struct {
 		name, marker string
 		fire         func(sb *sandbox, text string) (string, error)
@@ -225,7 +231,7 @@ func TestE2ERotateMixedInstancesWithSpotInterruption(t *testing.T) {
 			ios, _, out, _ := render.Test()
 			trig := &spotTrigger{marker: tc.marker, fire: func(text string) (string, error) { return tc.fire(sb, text) }}
 			ios.Err = trig
-			code := Run(context.Background(), append([]string{"ecsctl"}, rotateArgs(sim.EdgeMixedCluster, "--update-launch-template", "--yes", "--batch", "2", "--surge", "2")...), ios)
+			code := Run(e2eContext(t, context.Background(), ios), append([]string{"ecsctl"}, rotateArgs(sim.EdgeMixedCluster, "--update-launch-template", "--yes", "--batch", "2", "--surge", "2")...), ios)
 			stdout, stderr := out.String(), trig.buf.String()
 			if trig.interrupted == "" {
 				t.Fatalf("no Spot instance interrupted (%v)\n%s", trig.err, stderr)

@@ -59,6 +59,7 @@ func (sb *sandbox) checkInvariants(t *testing.T) {
 
 // Issue 15 item 9: a rotation with no old instance leaves no trace.
 func TestE2ERotateNothingToDoChangesNothing(t *testing.T) {
+	parallel(t)
 	w, _ := sim.BuiltinWorld("small")
 	w.AutoScalingGroups[0].Instances = []sim.InstanceGroupSpec{{Count: 3, AMI: sim.DemoNewAMI, LaunchTemplateVersion: "2"}}
 	sb := startSandboxWorld(t, w, "")
@@ -79,6 +80,7 @@ func TestE2ERotateNothingToDoChangesNothing(t *testing.T) {
 // Issue 15 item 6: killed while the surge boots, --abort removes the surge
 // and puts the launch template back as it was.
 func TestE2ERotateAbortWhileSurgeBootsUndoesEverything(t *testing.T) {
+	parallel(t)
 	w, _ := sim.BuiltinWorld("edge")
 	w.AutoScalingGroups[0].Version = "1" // the old AMI: the run makes a version 3
 	sb := startSandboxWorld(t, w, "")
@@ -127,6 +129,7 @@ func TestE2ERotateAbortWhileSurgeBootsUndoesEverything(t *testing.T) {
 // itself; rotate-ami and scale cluster refuse before any change, saying
 // what to do instead.
 func TestE2EManagedScalingRefusedBeforeAnyChange(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	for _, tc := range []struct {
 		name string
@@ -155,6 +158,7 @@ func TestE2EManagedScalingRefusedBeforeAnyChange(t *testing.T) {
 // ecsctl would be fighting), and DescribeCapacityProviders is read to its
 // last page: a cluster whose managed provider is the 11th is refused too.
 func TestE2EManagedScalingOnTheEleventhCapacityProvider(t *testing.T) {
+	parallel(t)
 	w, _ := sim.BuiltinWorld("small")
 	g := w.AutoScalingGroups[0]
 	var groups []sim.ASGSpec
@@ -191,6 +195,7 @@ func edgeWithHooked(at time.Duration, warmPool bool) *sim.World {
 // Issue 15 item 5: a warm pool on the old AMI is refused before any change
 // (its instances would join the group on the old AMI mid-run).
 func TestE2ERotateRefusesWarmPoolOnOldAMI(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	sb.sim.ResetRequests()
 	code, stdout, stderr := run(t, rotateArgs(sim.EdgeHookedCluster, "--yes")...)
@@ -216,6 +221,7 @@ func TestE2ERotateRefusesWarmPoolOnOldAMI(t *testing.T) {
 // own scale-in never picks an old instance with tasks, follows the
 // instances its terminating hook holds to the end, and resumes them after.
 func TestE2ERotateSuspendsScaleInAndFollowsHooks(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, edgeWithHooked(24*time.Hour, false), "")
 	sb.sim.ResetReport()
 	// The action falls due once the surge is asked for: old instances
@@ -285,7 +291,7 @@ func runAtMarker(t *testing.T, marker string, fn func(), args ...string) (int, s
 	ios, _, out, _ := render.Test()
 	mw := &markerWriter{marker: marker, fn: fn}
 	ios.Err = mw
-	code := Run(context.Background(), append([]string{"ecsctl"}, args...), ios)
+	code := Run(e2eContext(t, context.Background(), ios), append([]string{"ecsctl"}, args...), ios)
 	if !mw.fired {
 		t.Fatalf("marker %q never seen:\n%s", marker, mw.buf.String())
 	}
@@ -296,6 +302,7 @@ func runAtMarker(t *testing.T, marker string, fn func(), args ...string) (int, s
 // sizes reserve those; the drain room check counts them (a rotation whose
 // new instances cannot hold them is refused before any change).
 func TestE2ERotateRoomFromContainerLevelSizes(t *testing.T) {
+	parallel(t)
 	w := smallPinned()
 	w.LaunchTemplates[0].Versions[1].InstanceType = "t3.micro" // 1 GiB: api's containers (960 + 64 MiB) do not fit
 	for i := range w.Clusters[0].Services {
@@ -323,6 +330,7 @@ func TestE2ERotateRoomFromContainerLevelSizes(t *testing.T) {
 // take an hour to boot (6 s of real time here) make `scale cluster
 // --timeout 1s` pause after 1 s, not after the fixed 15 minutes of before.
 func TestE2EScaleClusterWaitHonoursTimeout(t *testing.T) {
+	parallel(t)
 	w, _ := sim.BuiltinWorld("small")
 	w.Timings = &sim.Timings{InstanceBoot: sim.Duration(time.Hour)}
 	sb := startSandboxWorld(t, w, "")
@@ -339,6 +347,7 @@ func TestE2EScaleClusterWaitHonoursTimeout(t *testing.T) {
 // specs back — the group's and the overrides' — in one update that keeps the
 // policy, and deletes the versions the run made.
 func TestE2ERotateAbortRestoresAMixedInstancesPolicy(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "edge", "")
 	sb.sim.ResetReport()
 	specs := func(g astypes.AutoScalingGroup) []string {

@@ -49,6 +49,7 @@ func sameSet(a, b []string) bool {
 // The batches a run drains are the batches its dry-run printed for the same
 // state (today's code planned, then chose each batch again as it went).
 func TestE2ERotateRunsThePlanItShowed(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	args := []string{"--standalone-tasks", "stop", "--batch", "5"}
@@ -99,6 +100,7 @@ func (w *fleetChanger) Write(p []byte) (int, error) {
 // first drains: the run stops before draining it, says what changed, and
 // leaves the run recorded to resume (exit 1, outcome paused).
 func TestE2ERotateStopsWhenTheFleetChanges(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, _ := run(t, rotateArgs("prod", "--dry-run")...)
@@ -119,7 +121,7 @@ func TestE2ERotateStopsWhenTheFleetChanges(t *testing.T) {
 		}
 	}}
 	ios.Err = w
-	code = Run(context.Background(), append([]string{"ecsctl"}, rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...), ios)
+	code = Run(e2eContext(t, context.Background(), ios), append([]string{"ecsctl"}, rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...), ios)
 	stderr := w.buf.String()
 	if !w.fired {
 		t.Fatalf("marker never seen:\n%s", stderr)
@@ -201,6 +203,7 @@ func (a *answers) Read(p []byte) (int, error) {
 // start gets a new plan and the question again; nothing is done on what
 // was confirmed for the old fleet.
 func TestE2ERotateReplansOnATerminalWhenTheFleetChanged(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	ios, _, out, errOut := render.Test()
 	ios.InTTY, ios.ErrTTY = true, true
@@ -212,7 +215,7 @@ func TestE2ERotateReplansOnATerminalWhenTheFleetChanged(t *testing.T) {
 		}
 		sb.sim.ResetRequests()
 	}}}
-	code := Run(context.Background(), []string{"ecsctl", "rotate-ami", "-c", "prod", "--poll-interval", "20ms"}, ios)
+	code := Run(e2eContext(t, context.Background(), ios), []string{"ecsctl", "rotate-ami", "-c", "prod", "--poll-interval", "20ms"}, ios)
 	stderr := errOut.String()
 	if code != ExitUsage || !strings.Contains(stderr, "not confirmed: nothing was changed") {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), stderr)
@@ -234,6 +237,7 @@ func TestE2ERotateReplansOnATerminalWhenTheFleetChanged(t *testing.T) {
 // services (a snapshot of the cluster) as many times as a dry run, and
 // removes the instances it showed.
 func TestE2EScaleClusterPlansOnce(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	sb.sim.ResetRequests()
@@ -249,7 +253,7 @@ func TestE2EScaleClusterPlansOnce(t *testing.T) {
 	ios, _, out, errOut := render.Test()
 	ios.InTTY, ios.ErrTTY = true, true
 	ios.In = strings.NewReader("y\n")
-	code = Run(context.Background(), append([]string{"ecsctl"}, scaleClusterArgs("prod", "--count", "48", "--standalone-tasks", "stop")...), ios)
+	code = Run(e2eContext(t, context.Background(), ios), append([]string{"ecsctl"}, scaleClusterArgs("prod", "--count", "48", "--standalone-tasks", "stop")...), ios)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}

@@ -30,6 +30,7 @@ func (sb *sandbox) checkScaled(t *testing.T, want int) {
 }
 
 func TestE2EScaleClusterInDrainsAndOut(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := run(t, scaleClusterArgs("prod", "--count", "47", "--yes", "--standalone-tasks", "stop")...)
@@ -49,6 +50,7 @@ func TestE2EScaleClusterInDrainsAndOut(t *testing.T) {
 }
 
 func TestE2EScaleClusterInResumesAfterKill(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := runCancelAt(t, "DRAINING", scaleClusterArgs("prod", "--count", "48", "--yes", "--standalone-tasks", "stop")...)
@@ -63,6 +65,7 @@ func TestE2EScaleClusterInResumesAfterKill(t *testing.T) {
 }
 
 func TestE2EScaleClusterRefusals(t *testing.T) {
+	parallel(t)
 	w := smallPinned()
 	w.AutoScalingGroups[0].Min = 1
 	sb := startSandboxWorld(t, w, "")

@@ -40,6 +40,7 @@ func (sb *sandbox) scaleServiceAASBounds(cluster, service string) (int32, int32)
 }
 
 func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "worker")
 	sb.sim.ResetReport()
@@ -76,6 +77,7 @@ func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
 }
 
 func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	// api's Application Auto Scaling keeps it within 2-10: above the max is
 	// refused, naming both ways out, and nothing changes.
@@ -120,6 +122,7 @@ func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
 }
 
 func TestE2EScaleServiceBadInputChangesNothing(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	cases := []struct {
 		args []string
@@ -152,6 +155,7 @@ func TestE2EScaleServiceBadInputChangesNothing(t *testing.T) {
 }
 
 func TestE2EScaleServiceUnknownNamesExit3(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	for _, tc := range []struct {
 		args []string
@@ -177,6 +181,7 @@ func TestE2EScaleServiceUnknownNamesExit3(t *testing.T) {
 }
 
 func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	// More tasks than the cluster can place: the service never gets there.
 	code, stdout, stderr := run(t, "scale", "service", "-c", "small", "-s", "worker", "--count", "400", "--wait", "--timeout", "1ms", "--poll-interval", "1h", "-o", "json")
@@ -193,6 +198,7 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 
 // A load-balanced service is steady only once its new targets are healthy.
 func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "api")
 	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "6", "--wait")...)
