@@ -1,5 +1,7 @@
-// Package ops holds ecsctl's operations: deploys, rotations, scaling, log
-// following and the read paths behind the overviews. Each works over narrow
+// Package ops holds ecsctl's operations: rotations, scaling, log following
+// and the read paths behind the overviews, and what every feature shares
+// (errors, the clock, progress events); deploys and rollbacks are in
+// ops/deploy, the AWS access layer in ops/awsapi. Each works over narrow
 // interfaces of aws-sdk-go-v2 clients declared where they are used, takes
 // its clock and intervals from its options, and reports progress as typed
 // events. Nothing here prints.

@@ -84,3 +84,17 @@ func chunks(items []string, size int) [][]string {
 	}
 	return out
 }
+
+// Message is an AWS error's own message (without the SDK's operation and
+// request id), or the error's text; on one line when only that is empty.
+func Message(err error) string {
+	var m interface{ ErrorMessage() string }
+	if errors.As(err, &m) {
+		if msg := m.ErrorMessage(); msg != "" {
+			return msg
+		}
+	} else if s := err.Error(); s != "" {
+		return s
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

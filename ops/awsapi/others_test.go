@@ -169,3 +169,18 @@ func TestTransient(t *testing.T) {
 		}
 	}
 }
+
+func TestMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized"}, "not authorized"},
+		{fmt.Errorf("describe: %w", &smithy.GenericAPIError{Code: "X"}), "describe: api error X:"},
+		{errors.New("dial tcp:\n  refused"), "dial tcp:\n  refused"},
+	} {
+		if got := Message(tc.err); got != tc.want {
+			t.Errorf("Message(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

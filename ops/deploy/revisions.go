@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
 )
 
 // familyOf returns the family of a task definition ARN or family:revision.
@@ -24,7 +26,7 @@ func familyOf(arn string) string {
 
 // familyRevisions lists the ACTIVE revisions of exactly this family, newest
 // first (ListTaskDefinitions' familyPrefix also matches longer families).
-func familyRevisions(ctx context.Context, api DeployECS, family string) ([]string, error) {
+func familyRevisions(ctx context.Context, api ECS, family string) ([]string, error) {
 	var out []string
 	p := ecs.NewListTaskDefinitionsPaginator(api, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
 	for p.HasMorePages() {
@@ -43,7 +45,7 @@ func familyRevisions(ctx context.Context, api DeployECS, family string) ([]strin
 
 // taskDefinitionsInUse collects every task definition a service (any of its
 // deployments) or a task in any cluster of the account uses, for family.
-func taskDefinitionsInUse(ctx context.Context, api DeployECS, family string) (map[string]bool, error) {
+func taskDefinitionsInUse(ctx context.Context, api ECS, family string) (map[string]bool, error) {
 	inUse := map[string]bool{}
 	cp := ecs.NewListClustersPaginator(api, &ecs.ListClustersInput{})
 	for cp.HasMorePages() {
@@ -99,7 +101,7 @@ func taskDefinitionsInUse(ctx context.Context, api DeployECS, family string) (ma
 // its deployments) or a task in any cluster of the account uses, nor those
 // in keepAlso. willRegister counts a revision not registered yet (a dry
 // run's) among the newest keep. What it cannot see is in README (pruning).
-func pruneCandidates(ctx context.Context, api DeployECS, family string, keep int, willRegister bool, keepAlso ...string) ([]string, error) {
+func pruneCandidates(ctx context.Context, api ECS, family string, keep int, willRegister bool, keepAlso ...string) ([]string, error) {
 	revs, err := familyRevisions(ctx, api, family)
 	if err != nil {
 		return nil, err
@@ -139,12 +141,12 @@ func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family 
 	var done []string
 	for _, arn := range arns {
 		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
-			return done, fmt.Errorf("deregister task definition %s: %w", shortTaskDef(arn), err)
+			return done, fmt.Errorf("deregister task definition %s: %w", ops.ShortTaskDef(arn), err)
 		}
-		done = append(done, shortTaskDef(arn))
+		done = append(done, ops.ShortTaskDef(arn))
 	}
 	if len(done) > 0 {
-		d.note(r, EventInfo, "deregistered %d old revision(s) of %s beyond the newest %d: %s", len(done), family, keep, strings.Join(done, ", "))
+		d.note(r, ops.EventInfo, "deregistered %d old revision(s) of %s beyond the newest %d: %s", len(done), family, keep, strings.Join(done, ", "))
 	}
 	return done, nil
 }

@@ -1,9 +1,11 @@
-package ops
+package deploy
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 type phase int
@@ -64,7 +69,7 @@ type watch struct {
 
 type logTarget struct{ group, prefix string }
 
-func (d *Deployer) newWatch(req DeployRequest, r *ServiceResult, svc types.Service, depID, tdArn string, ph phase) *watch {
+func (d *Deployer) newWatch(req Request, r *ServiceResult, svc types.Service, depID, tdArn string, ph phase) *watch {
 	now := d.clock().Now()
 	w := &watch{
 		res: r, depID: depID, tdArn: tdArn, phase: ph, deadline: now.Add(req.Timeout), timeout: req.Timeout,
@@ -106,7 +111,7 @@ func failureThreshold(desired int32) int {
 
 // follow polls every watched service with one DescribeServices per 10
 // services per round until each has a verdict, ctx ends, or its deadline.
-func (d *Deployer) follow(ctx context.Context, req DeployRequest, watches []*watch) {
+func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 	interval := d.interval()
 	wait := interval
 	throttled := false
@@ -142,11 +147,11 @@ func (d *Deployer) follow(ctx context.Context, req DeployRequest, watches []*wat
 				if ctx.Err() != nil {
 					break
 				}
-				if transient(err) {
+				if awsapi.Transient(err) {
 					wait = min(4*interval, max(2*interval, wait*2))
 					if !throttled {
 						for _, w := range batch {
-							d.note(w.res, EventWarning, "AWS is throttling or failing (%s); backing off to %s between polls", errCode(err), wait)
+							d.note(w.res, ops.EventWarning, "AWS is throttling or failing (%s); backing off to %s between polls", awsapi.ErrorCode(err), wait)
 						}
 					}
 					throttled = true
@@ -189,8 +194,8 @@ func findDeployment(s types.Service, id string) *types.Deployment {
 }
 
 // evaluate looks at one service's state for the watched deployment.
-func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s types.Service) {
-	if w.sd != nil && !w.sd.off && ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
+func (d *Deployer) evaluate(ctx context.Context, req Request, w *watch, s types.Service) {
+	if w.sd != nil && !w.sd.off && ops.ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
 		return
 	}
 	now := d.clock().Now()
@@ -202,14 +207,14 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		return
 	}
 	if ours == nil {
-		primary := primaryDeployment(s)
+		primary := ops.PrimaryDeployment(s)
 		switch {
 		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
 			d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
 			d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
 			d.fetchLogLines(ctx, req, w)
 		case primary != nil:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition))))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition))))
 		default:
 			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s is gone and the service has no PRIMARY deployment", w.depID))
 		}
@@ -226,7 +231,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	phaseText, left, leftKnown := d.describePhase(ctx, req, w, s, ours)
 	if progress+phaseText != w.lastProgress+w.lastPhase {
 		w.lastProgress, w.lastPhase = progress, phaseText
-		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: progress, DeploymentID: w.depID,
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventProgress, Message: progress, DeploymentID: w.depID,
 			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState),
 			Phase: phaseText, PhaseLeft: left, PhaseLeftKnown: leftKnown})
 	}
@@ -235,7 +240,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	}
 	if ours.RolloutState == types.DeploymentRolloutStateFailed {
 		reason := aws.ToString(ours.RolloutStateReason)
-		if primary := primaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
+		if primary := ops.PrimaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
 			// The breaker rolled back: the failed tasks still explain why.
 			d.collectStoppedTasks(ctx, req, w, ours)
 			d.followBreakerRollback(w, primary, reason)
@@ -287,7 +292,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	d.checkDeadline(ctx, req, w)
 }
 
-func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) checkDeadline(ctx context.Context, req Request, w *watch) {
 	if w.done || d.clock().Now().Before(w.deadline) {
 		return
 	}
@@ -297,7 +302,7 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 			// rolling back now would replace healthy tasks with old ones.
 			note := fmt.Sprintf("at the --timeout (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", w.timeout, why, w.others)
 			w.res.Notes = append(w.res.Notes, note)
-			d.note(w.res, EventNote, "%s", note)
+			d.note(w.res, ops.EventNote, "%s", note)
 			d.finish(w, OutcomeSucceeded, "")
 			return
 		}
@@ -310,7 +315,7 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 // has all its tasks running and none pending or failing now, and every one
 // of its RUNNING tasks passes its container health checks (HEALTHY where
 // the task definition has one, not UNHEALTHY otherwise).
-func (d *Deployer) completeAndHealthy(ctx context.Context, req DeployRequest, w *watch) (bool, string) {
+func (d *Deployer) completeAndHealthy(ctx context.Context, req Request, w *watch) (bool, string) {
 	dep := w.last
 	if dep == nil || aws.ToString(dep.Status) != "PRIMARY" || dep.RolloutState == types.DeploymentRolloutStateFailed ||
 		dep.DesiredCount == 0 || dep.RunningCount != dep.DesiredCount || dep.PendingCount != 0 {
@@ -427,7 +432,7 @@ func (d *Deployer) emitServiceEvents(w *watch, s types.Service) []string {
 		msgs = append(msgs, m)
 		// Stamped when seen, like every other line: a log read top to
 		// bottom stays in order (the event's own time is in ECS).
-		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventService, Message: m})
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventService, Message: m})
 	}
 	return msgs
 }
@@ -440,7 +445,7 @@ func (d *Deployer) noteFailedTasks(w *watch, dep *types.Deployment) {
 		return
 	}
 	w.res.FailedTasks = dep.FailedTasks
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventWarning, DeploymentID: w.depID, Failed: dep.FailedTasks,
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventWarning, DeploymentID: w.depID, Failed: dep.FailedTasks,
 		Message: fmt.Sprintf("deployment %s: %d task(s) failed so far (ECS count)", w.depID, dep.FailedTasks)})
 }
 
@@ -448,7 +453,7 @@ func (d *Deployer) noteFailedTasks(w *watch, dep *types.Deployment) {
 const maxStoppedTaskPages = 5
 
 // collectStoppedTasks records tasks of the followed deployment that stopped.
-func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w *watch, dep *types.Deployment) {
+func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watch, dep *types.Deployment) {
 	// ECS keeps stopped tasks for about an hour: follow every page, but
 	// stop at a bound so that a service that has churned for an hour does
 	// not turn one poll into dozens of calls.
@@ -492,7 +497,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w
 				}
 			}
 			w.res.StoppedTasks = append(w.res.StoppedTasks, st)
-			d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
+			d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
 		}
 	}
 }
@@ -522,7 +527,7 @@ func countFailures(st []StoppedTask) int { return len(st) }
 func describeStop(st StoppedTask) string {
 	s := st.StoppedReason
 	var codes []string
-	for _, c := range sortedKeys(st.ExitCodes) {
+	for _, c := range slices.Sorted(maps.Keys(st.ExitCodes)) {
 		codes = append(codes, fmt.Sprintf("%s exit %d", c, st.ExitCodes[c]))
 	}
 	if len(codes) > 0 {
@@ -543,8 +548,8 @@ func taskID(arn string) string {
 func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, reason string) {
 	w.res.Reason = reason
 	w.res.Rollback = &RollbackInfo{By: "circuit-breaker", TaskDefinition: aws.ToString(primary.TaskDefinition), DeploymentID: aws.ToString(primary.Id)}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback,
-		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, shortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback,
+		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, ops.ShortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
 	w.phase = phaseBreakerRollback
 	w.depID = aws.ToString(primary.Id)
 	w.timeout = w.rollbackTimeout
@@ -554,7 +559,7 @@ func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, re
 
 // finishPhase ends the current phase: a deploy's success or failure (which
 // may start a rollback), or a rollback's outcome.
-func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch, ok bool, reason string) {
+func (d *Deployer) finishPhase(ctx context.Context, req Request, w *watch, ok bool, reason string) {
 	switch w.phase {
 	case phaseDeploy:
 		if ok {
@@ -595,13 +600,13 @@ func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch,
 }
 
 // startRollback puts the service back on the revision it ran before.
-func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) startRollback(ctx context.Context, req Request, w *watch) {
 	if d.stopServiceDeploymentRollback(ctx, req, w) {
 		return
 	}
 	old := w.res.OldTaskDefinition
 	w.res.Rollback = &RollbackInfo{By: "ecsctl", TaskDefinition: old}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback, Message: fmt.Sprintf("deploy failed (%s); rolling back to %s", w.res.Reason, shortTaskDef(old))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback, Message: fmt.Sprintf("deploy failed (%s); rolling back to %s", w.res.Reason, ops.ShortTaskDef(old))})
 	rctx := context.WithoutCancel(ctx) // a rollback is not abandoned half-sent
 	upd, err := d.ECS.UpdateService(rctx, &ecs.UpdateServiceInput{Cluster: aws.String(req.Cluster), Service: aws.String(w.res.Service), TaskDefinition: aws.String(old)})
 	if err != nil {
@@ -609,7 +614,7 @@ func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watc
 		d.finish(w, OutcomeRollbackFailed, w.res.Reason)
 		return
 	}
-	dep := primaryDeployment(*upd.Service)
+	dep := ops.PrimaryDeployment(*upd.Service)
 	if dep == nil {
 		w.res.Rollback.Outcome, w.res.Rollback.Reason = OutcomeFailed, "no PRIMARY deployment after the rollback update"
 		d.finish(w, OutcomeRollbackFailed, w.res.Reason)
@@ -635,9 +640,9 @@ func (d *Deployer) finish(w *watch, outcome, reason string) {
 		msg += ": " + w.res.Reason
 	}
 	if rb := w.res.Rollback; rb != nil && rb.Outcome != "" {
-		msg += fmt.Sprintf("; rollback by %s to %s %s", rb.By, shortTaskDef(rb.TaskDefinition), rb.Outcome)
+		msg += fmt.Sprintf("; rollback by %s to %s %s", rb.By, ops.ShortTaskDef(rb.TaskDefinition), rb.Outcome)
 	}
-	d.note(w.res, EventVerdict, "%s", msg)
+	d.note(w.res, ops.EventVerdict, "%s", msg)
 }
 
 func (d *Deployer) interrupt(w *watch) {
@@ -649,7 +654,7 @@ func (d *Deployer) interrupt(w *watch) {
 	}
 	if rb := w.res.Rollback; rb != nil && w.phase != phaseDeploy {
 		rb.Outcome = OutcomeInterrupted
-		w.res.Reason = fmt.Sprintf("deploy failed (%s); stopped waiting for the rollback by %s to %s: %s", w.res.Reason, rb.By, shortTaskDef(rb.TaskDefinition), state)
+		w.res.Reason = fmt.Sprintf("deploy failed (%s); stopped waiting for the rollback by %s to %s: %s", w.res.Reason, rb.By, ops.ShortTaskDef(rb.TaskDefinition), state)
 	} else {
 		w.res.Reason = "stopped waiting; " + state
 	}
@@ -675,7 +680,7 @@ const logLinesSettled = 5 * time.Second
 // awslogs stream: of the newest stopped task whose stream already holds
 // lines from its end (else the newest lines seen), so that the fatal line
 // and the panic show rather than the start-up lines.
-func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) fetchLogLines(ctx context.Context, req Request, w *watch) {
 	if d.Logs == nil || len(w.res.StoppedTasks) == 0 || len(w.res.LogLines) > 0 {
 		return
 	}
@@ -734,7 +739,7 @@ func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watc
 // backward token a few times.
 func (d *Deployer) lastLogLines(ctx context.Context, w *watch, last StoppedTask) ([]string, int64, bool) {
 	container := ""
-	for _, c := range sortedKeys(last.ExitCodes) {
+	for _, c := range slices.Sorted(maps.Keys(last.ExitCodes)) {
 		if last.ExitCodes[c] != 0 {
 			container = c
 			break
