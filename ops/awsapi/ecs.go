@@ -187,7 +187,7 @@ func (c *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, maxPages in
 	for pages := 0; p.HasMorePages() && (maxPages <= 0 || pages < maxPages); pages++ {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return out, fmt.Errorf("list tasks %s: %w", aws.ToString(in.Cluster), err)
+			return out, fmt.Errorf("list tasks %s: %w", taskFilter(in), err)
 		}
 		out = append(out, page.TaskArns...)
 	}
@@ -226,6 +226,22 @@ func (c *ECS) ListContainerInstances(ctx context.Context, cluster string, status
 		out = append(out, page.ContainerInstanceArns...)
 	}
 	return out, nil
+}
+
+// taskFilter names what a ListTasks call asks for: "prod family api",
+// "prod service web", "prod".
+func taskFilter(in *ecs.ListTasksInput) string {
+	s := aws.ToString(in.Cluster)
+	if in.Family != nil {
+		s += " family " + aws.ToString(in.Family)
+	}
+	if in.ServiceName != nil {
+		s += " service " + aws.ToString(in.ServiceName)
+	}
+	if in.ContainerInstance != nil {
+		s += " container instance " + lastSegment(aws.ToString(in.ContainerInstance))
+	}
+	return s
 }
 
 func failureText(f types.Failure) string {

@@ -33,6 +33,9 @@ type ECS interface {
 	DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
 	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	// The reads go through awsapi.ECS, whose client needs these two as well.
+	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
 // ECR is the part of the ECR API a deploy uses to check image tags.
@@ -415,29 +418,18 @@ func ValidateRequest(req Request) error {
 	return nil
 }
 
-// describeServices fetches services in batches of 10; a missing or inactive
-// one is a NotFoundError.
+// describeServices fetches the services to act on, by name and by ARN; a
+// missing or inactive one is a NotFoundError (awsapi.ECS.ActiveServices).
 func describeServices(ctx context.Context, api ECS, cluster string, names []string) (map[string]types.Service, error) {
-	out := map[string]types.Service{}
-	for i := 0; i < len(names); i += 10 {
-		batch := names[i:min(i+10, len(names))]
-		resp, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
-		if err != nil {
-			if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
-				return nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
-			}
-			return nil, fmt.Errorf("describe services %s/%s: %w", cluster, strings.Join(batch, ","), err)
-		}
-		for _, s := range resp.Services {
-			out[aws.ToString(s.ServiceName)] = s
-			out[aws.ToString(s.ServiceArn)] = s
-		}
+	list, err := awsapi.NewECS(api).ActiveServices(ctx, cluster, names)
+	if err != nil {
+		return nil, err
 	}
-	for _, n := range names {
-		s, ok := out[n]
-		if !ok || aws.ToString(s.Status) != "ACTIVE" {
-			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + n}
-		}
+	out := map[string]types.Service{}
+	for i, s := range list {
+		out[names[i]] = s
+		out[aws.ToString(s.ServiceName)] = s
+		out[aws.ToString(s.ServiceArn)] = s
 	}
 	return out, nil
 }

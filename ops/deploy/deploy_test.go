@@ -148,6 +148,14 @@ func (f *fakeECS) ListServices(_ context.Context, in *ecs.ListServicesInput, _ .
 	return f.listServices(in)
 }
 
+// A deploy reads no container instances; awsapi.ECS's client has them.
+func (f *fakeECS) DescribeContainerInstances(context.Context, *ecs.DescribeContainerInstancesInput, ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
+	return nil, notImplemented("DescribeContainerInstances")
+}
+func (f *fakeECS) ListContainerInstances(context.Context, *ecs.ListContainerInstancesInput, ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
+	return nil, notImplemented("ListContainerInstances")
+}
+
 type fakeECR struct {
 	tags      map[string]bool // repo:tag
 	immutable bool

@@ -15,7 +15,6 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"ecsctl/ops"
@@ -134,18 +133,20 @@ func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 		case <-d.clock().After(wait):
 		}
 		wait = interval
-		for i := 0; i < len(active); i += 10 {
-			batch := active[i:min(i+10, len(active))]
-			names := make([]string, len(batch))
-			byName := map[string]*watch{}
-			for j, w := range batch {
-				names[j] = w.res.Service
-				byName[w.res.Service] = w
+		byName := map[string]*watch{}
+		names := make([]string, len(active))
+		for i, w := range active {
+			names[i] = w.res.Service
+			byName[w.res.Service] = w
+		}
+		awsapi.NewECS(d.ECS).EachServiceBatch(ctx, req.Cluster, names, func(names []string, out *ecs.DescribeServicesOutput, err error) bool {
+			batch := make([]*watch, len(names))
+			for j, n := range names {
+				batch[j] = byName[n]
 			}
-			out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: names})
 			if err != nil {
 				if ctx.Err() != nil {
-					break
+					return false
 				}
 				if awsapi.Transient(err) {
 					wait = min(4*interval, max(2*interval, wait*2))
@@ -158,12 +159,12 @@ func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 					for _, w := range batch {
 						d.checkDeadline(ctx, req, w)
 					}
-					continue
+					return true
 				}
 				for _, w := range batch {
 					d.finish(w, OutcomeFailed, fmt.Sprintf("describe services %s/%s: %v", req.Cluster, w.res.Service, err))
 				}
-				continue
+				return true
 			}
 			throttled = false
 			for _, s := range out.Services {
@@ -180,7 +181,8 @@ func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 					d.finish(w, OutcomeFailed, fmt.Sprintf("service %s/%s disappeared while deploying (%s)", req.Cluster, name, aws.ToString(f.Reason)))
 				}
 			}
-		}
+			return true
+		})
 	}
 }
 
@@ -331,31 +333,25 @@ func (d *Deployer) completeAndHealthy(ctx context.Context, req Request, w *watch
 			checked = true
 		}
 	}
-	var arns []string
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return false, ""
-		}
-		arns = append(arns, page.TaskArns...)
+	reads := awsapi.NewECS(d.ECS)
+	arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning}, 0)
+	if err != nil {
+		return false, ""
+	}
+	tasks, err := reads.DescribeTasks(ctx, req.Cluster, arns)
+	if err != nil {
+		return false, ""
 	}
 	running := int32(0)
-	for i := 0; i < len(arns); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns[i:min(i+100, len(arns))]})
-		if err != nil {
+	for _, t := range tasks {
+		if aws.ToString(t.StartedBy) != w.depID {
+			continue
+		}
+		if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
+			(checked && t.HealthStatus != types.HealthStatusHealthy) {
 			return false, ""
 		}
-		for _, t := range out.Tasks {
-			if aws.ToString(t.StartedBy) != w.depID {
-				continue
-			}
-			if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
-				(checked && t.HealthStatus != types.HealthStatusHealthy) {
-				return false, ""
-			}
-			running++
-		}
+		running++
 	}
 	if running != dep.DesiredCount {
 		return false, ""
@@ -390,12 +386,12 @@ func (d *Deployer) targetsHealthy(ctx context.Context, w *watch, running int32) 
 		return false, ""
 	}
 	for _, tg := range tgs {
-		out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		health, err := awsapi.NewELB(d.ELB).TargetHealth(ctx, tg)
 		if err != nil {
 			return false, ""
 		}
 		live := int32(0)
-		for _, th := range out.TargetHealthDescriptions {
+		for _, th := range health {
 			if th.TargetHealth == nil {
 				return false, ""
 			}
@@ -459,46 +455,41 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watc
 	// not turn one poll into dozens of calls.
 	var fresh []string
 	w.stopping = 0
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
-	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
-		list, err := p.NextPage(ctx)
-		if err != nil {
-			return // best effort; the next round tries again
-		}
-		for _, arn := range list.TaskArns {
-			if !w.stoppedSeen[arn] {
-				fresh = append(fresh, arn)
-			}
+	reads := awsapi.NewECS(d.ECS)
+	list, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	if err != nil {
+		return // best effort; the next round tries again
+	}
+	for _, arn := range list {
+		if !w.stoppedSeen[arn] {
+			fresh = append(fresh, arn)
 		}
 	}
-	for i := 0; i < len(fresh); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: fresh[i:min(i+100, len(fresh))]})
-		if err != nil {
-			return
+	// On an error the tasks described so far still count; the next round
+	// describes the rest again.
+	tasks, _ := reads.DescribeTasks(ctx, req.Cluster, fresh)
+	for _, t := range tasks {
+		if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
+			w.stopping++
+			continue // still stopping: look again next time
 		}
-		for _, t := range out.Tasks {
-			if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
-				w.stopping++
-				continue // still stopping: look again next time
-			}
-			w.stoppedSeen[aws.ToString(t.TaskArn)] = true
-			ofOurs := aws.ToString(t.StartedBy) == w.depID ||
-				(aws.ToString(t.TaskDefinitionArn) == aws.ToString(dep.TaskDefinition) && !aws.ToTime(t.CreatedAt).Before(w.depCreated))
-			if !ofOurs || !isFailure(t) {
-				continue
-			}
-			st := StoppedTask{TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
-			for _, c := range t.Containers {
-				if c.ExitCode != nil {
-					st.ExitCodes[aws.ToString(c.Name)] = int(*c.ExitCode)
-				}
-				if c.Reason != nil {
-					st.Reasons = append(st.Reasons, aws.ToString(c.Name)+": "+aws.ToString(c.Reason))
-				}
-			}
-			w.res.StoppedTasks = append(w.res.StoppedTasks, st)
-			d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
+		w.stoppedSeen[aws.ToString(t.TaskArn)] = true
+		ofOurs := aws.ToString(t.StartedBy) == w.depID ||
+			(aws.ToString(t.TaskDefinitionArn) == aws.ToString(dep.TaskDefinition) && !aws.ToTime(t.CreatedAt).Before(w.depCreated))
+		if !ofOurs || !isFailure(t) {
+			continue
 		}
+		st := StoppedTask{TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
+		for _, c := range t.Containers {
+			if c.ExitCode != nil {
+				st.ExitCodes[aws.ToString(c.Name)] = int(*c.ExitCode)
+			}
+			if c.Reason != nil {
+				st.Reasons = append(st.Reasons, aws.ToString(c.Name)+": "+aws.ToString(c.Reason))
+			}
+		}
+		w.res.StoppedTasks = append(w.res.StoppedTasks, st)
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
 	}
 }
 

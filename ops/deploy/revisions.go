@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // familyOf returns the family of a task definition ARN or family:revision.
@@ -27,17 +28,14 @@ func familyOf(arn string) string {
 // familyRevisions lists the ACTIVE revisions of exactly this family, newest
 // first (ListTaskDefinitions' familyPrefix also matches longer families).
 func familyRevisions(ctx context.Context, api ECS, family string) ([]string, error) {
+	arns, err := awsapi.NewECS(api).ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	p := ecs.NewListTaskDefinitionsPaginator(api, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list task definitions %s: %w", family, err)
-		}
-		for _, arn := range page.TaskDefinitionArns {
-			if familyOf(arn) == family {
-				out = append(out, arn)
-			}
+	for _, arn := range arns {
+		if familyOf(arn) == family {
+			out = append(out, arn)
 		}
 	}
 	return out, nil
@@ -46,50 +44,39 @@ func familyRevisions(ctx context.Context, api ECS, family string) ([]string, err
 // taskDefinitionsInUse collects every task definition a service (any of its
 // deployments) or a task in any cluster of the account uses, for family.
 func taskDefinitionsInUse(ctx context.Context, api ECS, family string) (map[string]bool, error) {
+	reads := awsapi.NewECS(api)
 	inUse := map[string]bool{}
-	cp := ecs.NewListClustersPaginator(api, &ecs.ListClustersInput{})
-	for cp.HasMorePages() {
-		page, err := cp.NextPage(ctx)
+	clusters, err := reads.ListClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, cluster := range clusters {
+		arns, err := reads.ListServices(ctx, cluster)
 		if err != nil {
-			return nil, fmt.Errorf("list clusters: %w", err)
+			return nil, err
 		}
-		for _, cluster := range page.ClusterArns {
-			sp := ecs.NewListServicesPaginator(api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
-			for sp.HasMorePages() {
-				sPage, err := sp.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list services %s: %w", cluster, err)
-				}
-				for i := 0; i < len(sPage.ServiceArns); i += 10 {
-					out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: sPage.ServiceArns[i:min(i+10, len(sPage.ServiceArns))]})
-					if err != nil {
-						return nil, fmt.Errorf("describe services %s: %w", cluster, err)
-					}
-					for _, s := range out.Services {
-						inUse[aws.ToString(s.TaskDefinition)] = true
-						for _, dep := range s.Deployments {
-							inUse[aws.ToString(dep.TaskDefinition)] = true
-						}
-					}
-				}
+		// A service deleted since the list is left out: it uses nothing.
+		services, err := reads.DescribeServices(ctx, cluster, arns)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range services {
+			inUse[aws.ToString(s.TaskDefinition)] = true
+			for _, dep := range s.Deployments {
+				inUse[aws.ToString(dep.TaskDefinition)] = true
 			}
-			for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusPending} {
-				tp := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family), DesiredStatus: status})
-				for tp.HasMorePages() {
-					tPage, err := tp.NextPage(ctx)
-					if err != nil {
-						return nil, fmt.Errorf("list tasks %s family %s: %w", cluster, family, err)
-					}
-					for i := 0; i < len(tPage.TaskArns); i += 100 {
-						out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: tPage.TaskArns[i:min(i+100, len(tPage.TaskArns))]})
-						if err != nil {
-							return nil, fmt.Errorf("describe tasks %s: %w", cluster, err)
-						}
-						for _, t := range out.Tasks {
-							inUse[aws.ToString(t.TaskDefinitionArn)] = true
-						}
-					}
-				}
+		}
+		for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusPending} {
+			arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family), DesiredStatus: status}, 0)
+			if err != nil {
+				return nil, err
+			}
+			tasks, err := reads.DescribeTasks(ctx, cluster, arns)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range tasks {
+				inUse[aws.ToString(t.TaskDefinitionArn)] = true
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"ecsctl/fmtx"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // History is the ECS service deployment API, the authoritative record
@@ -124,24 +125,13 @@ func (d *Deployer) failedRevisions(ctx context.Context, cluster string, svc type
 			failed[aws.ToString(dep.TaskDefinition)] = true
 		}
 	}
-	var arns []string
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped})
-	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			break
-		}
-		arns = append(arns, page.TaskArns...)
-	}
-	for i := 0; i < len(arns); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[i:min(i+100, len(arns))]})
-		if err != nil {
-			break
-		}
-		for _, t := range out.Tasks {
-			if isFailure(t) {
-				failed[aws.ToString(t.TaskDefinitionArn)] = true
-			}
+	// Best effort: on an error, what was read before it still counts.
+	reads := awsapi.NewECS(d.ECS)
+	arns, _ := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	tasks, _ := reads.DescribeTasks(ctx, cluster, arns)
+	for _, t := range tasks {
+		if isFailure(t) {
+			failed[aws.ToString(t.TaskDefinitionArn)] = true
 		}
 	}
 	return failed
