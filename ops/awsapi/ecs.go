@@ -13,9 +13,11 @@ import (
 // Batch limits of the ECS API reference (and of the SDK's doc comments on
 // the inputs, service/ecs v1.104): DescribeServicesInput.Services "up to 10
 // services", DescribeTasksInput.Tasks "up to 100 task IDs",
-// DescribeContainerInstancesInput.ContainerInstances "up to 100". Real ECS
-// rejects a larger call (InvalidParameterException).
+// DescribeContainerInstancesInput.ContainerInstances "up to 100",
+// DescribeClustersInput.Clusters "up to 100". Real ECS rejects a larger
+// call (InvalidParameterException).
 const (
+	ClustersPerCall           = 100
 	ServicesPerCall           = 10
 	TasksPerCall              = 100
 	ContainerInstancesPerCall = 100
@@ -23,6 +25,7 @@ const (
 
 // ecsAPI is the part of the ECS client the access layer calls.
 type ecsAPI interface {
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
@@ -42,6 +45,27 @@ func NewECS(api ecsAPI) *ECS { return &ECS{api: api} }
 // failureMissing is the reason ECS gives in failures[] for a resource it
 // does not know ("API failure reasons", ECS developer guide).
 const failureMissing = "MISSING"
+
+// DescribeClusters describes clusters, ClustersPerCall a call, in ECS's
+// order. A cluster ECS reports MISSING is a *NotFoundError naming it; a
+// failure for another reason names the reason.
+func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Cluster, error) {
+	var out []types.Cluster
+	for _, batch := range chunks(names, ClustersPerCall) {
+		resp, err := c.api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: batch})
+		if err != nil {
+			return out, fmt.Errorf("describe clusters: %w", err)
+		}
+		for _, f := range resp.Failures {
+			if aws.ToString(f.Reason) == failureMissing {
+				return out, &NotFoundError{Kind: "cluster", Name: lastSegment(aws.ToString(f.Arn))}
+			}
+			return out, fmt.Errorf("describe cluster %s: %s", lastSegment(aws.ToString(f.Arn)), failureText(f))
+		}
+		out = append(out, resp.Clusters...)
+	}
+	return out, nil
+}
 
 // DescribeServices describes services, ServicesPerCall a call, and returns
 // what ECS found in the order it answered. A service ECS does not know is

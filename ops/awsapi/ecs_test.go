@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,24 @@ func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesIn
 			continue
 		}
 		out.Failures = append(out.Failures, types.Failure{Arn: aws.String(svcARN(lastSegment(n))), Reason: aws.String(failureMissing)})
+	}
+	return out, nil
+}
+
+func (f *fakeECS) DescribeClusters(_ context.Context, in *ecs.DescribeClustersInput, _ ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	if err := f.record("DescribeClusters", len(in.Clusters)); err != nil {
+		return nil, err
+	}
+	if len(in.Clusters) > ClustersPerCall {
+		return nil, &smithy.GenericAPIError{Code: "InvalidParameterException", Message: "too many clusters"}
+	}
+	out := &ecs.DescribeClustersOutput{}
+	for _, n := range in.Clusters {
+		if strings.HasPrefix(n, "gone") {
+			out.Failures = append(out.Failures, types.Failure{Arn: aws.String("arn:aws:ecs:us-east-1:123456789012:cluster/" + n), Reason: aws.String(failureMissing)})
+			continue
+		}
+		out.Clusters = append(out.Clusters, types.Cluster{ClusterName: aws.String(n)})
 	}
 	return out, nil
 }
@@ -346,5 +365,18 @@ func TestNotFoundErrorText(t *testing.T) {
 	long := (&NotFoundError{Kind: "target group", Name: string(make([]rune, 300))}).Error()
 	if n := len([]rune(long)); n != len("target group ")+200+1+len(" not found") {
 		t.Errorf("a 300-rune name is cut to 200: %d runes", n)
+	}
+}
+
+func TestDescribeClustersBatchesByHundredAndMapsMissing(t *testing.T) {
+	f := newFakeECS(0, "ACTIVE")
+	got, err := NewECS(f).DescribeClusters(context.Background(), names("c", 150))
+	if err != nil || len(got) != 150 || fmt.Sprint(f.calls) != "[DescribeClusters:100 DescribeClusters:50]" {
+		t.Fatalf("got %d, %v, calls %v", len(got), err, f.calls)
+	}
+	_, err = NewECS(f).DescribeClusters(context.Background(), []string{"c1", "gone-prod"})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Kind != "cluster" || nf.Name != "gone-prod" {
+		t.Fatalf("error %v, want cluster gone-prod not found", err)
 	}
 }

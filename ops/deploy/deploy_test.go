@@ -148,7 +148,11 @@ func (f *fakeECS) ListServices(_ context.Context, in *ecs.ListServicesInput, _ .
 	return f.listServices(in)
 }
 
-// A deploy reads no container instances; awsapi.ECS's client has them.
+// A deploy reads no clusters or container instances; awsapi.ECS's client
+// has them.
+func (f *fakeECS) DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	return nil, notImplemented("DescribeClusters")
+}
 func (f *fakeECS) DescribeContainerInstances(context.Context, *ecs.DescribeContainerInstancesInput, ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
 	return nil, notImplemented("DescribeContainerInstances")
 }
