@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -62,7 +62,7 @@ var secretValues = sync.OnceValue(func() map[string]string {
 			for _, ct := range containers {
 				where := name + " world, container " + ct.Name + ": "
 				for k, v := range ct.Environment {
-					if ops.LooksSecret(k) {
+					if deploy.LooksSecret(k) {
 						out[v] = where + k
 					} else if m := urlPassword.FindStringSubmatch(v); m != nil {
 						out[m[1]] = where + "password in " + k

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -144,7 +145,7 @@ func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeSucceeded {
+	if r.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
 	}
 	// The verdict waited for the service deployment: SUCCESSFUL, after the
@@ -173,7 +174,7 @@ func TestE2EBlueGreenCrashRollbackReadFromServiceDeployment(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" || r.Rollback.Outcome != ops.OutcomeSucceeded {
+	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" || r.Rollback.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
 	}
 	// The reason is the service deployment's rollback reason.
@@ -208,7 +209,7 @@ func TestE2EBlueGreenEcsctlRollbackStopsServiceDeployment(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != ops.OutcomeSucceeded {
+	if r.Outcome != deploy.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
 	}
 	m := sb.mutations()
@@ -251,7 +252,7 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeSucceeded {
+	if r.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("rollback outcome %s: %s", r.Outcome, r.Reason)
 	}
 	m := sb.mutations()
@@ -280,7 +281,7 @@ func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if r := decodeResult(t, stdout).Services[0]; r.Outcome != ops.OutcomeSucceeded {
+	if r := decodeResult(t, stdout).Services[0]; r.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
 	}
 	// The canary step (10 % for 3 minutes), then all traffic, then the
@@ -310,7 +311,7 @@ func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
+	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
 		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
 	}
 	if !strings.Contains(r.Reason, "Circuit breaker triggered a rollback") {

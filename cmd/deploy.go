@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/render"
 )
 
@@ -56,7 +57,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ops.ValidateDeployRequest(req); err != nil {
+	if err := deploy.ValidateRequest(req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)
@@ -64,7 +65,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 		return err
 	}
 	progress := render.NewDeployProgress(a.io)
-	d := &ops.Deployer{
+	d := &deploy.Deployer{
 		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region,
 		PollInterval: a.pollInterval(c), Progress: progress.Event, AWSNow: cl.Clock.Now,
 	}
@@ -75,7 +76,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 
 // finishDeploy prints the verdict (table or JSON) and, when interrupted,
 // what state the services are in and how to resume or roll back.
-func (a *app) finishDeploy(c *cli.Context, res *ops.DeployResult, err error) error {
+func (a *app) finishDeploy(c *cli.Context, res *deploy.Result, err error) error {
 	if res == nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (a *app) finishDeploy(c *cli.Context, res *ops.DeployResult, err error) err
 	}
 	if errors.Is(err, ops.ErrInterrupted) {
 		for _, s := range res.Services {
-			if s.Outcome != ops.OutcomeInterrupted {
+			if s.Outcome != deploy.OutcomeInterrupted {
 				continue
 			}
 			if s.Rollback != nil { // the deploy failed; its rollback was being followed
@@ -115,8 +116,8 @@ func (a *app) finishDeploy(c *cli.Context, res *ops.DeployResult, err error) err
 }
 
 // deployRequest reads the deploy flags; malformed values are usage errors.
-func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
-	req := ops.DeployRequest{
+func deployRequest(c *cli.Context) (deploy.Request, error) {
+	req := deploy.Request{
 		Cluster:            flagString(c, "cluster"),
 		Services:           c.StringSlice("service"),
 		Tag:                c.String("tag"),
@@ -149,19 +150,19 @@ func deployRequest(c *cli.Context) (ops.DeployRequest, error) {
 		if !ok || !ok2 || container == "" || key == "" {
 			shown := spec // never echo a value: it may be a secret
 			if k, _, hasValue := strings.Cut(spec, "="); hasValue {
-				shown = k + "=" + ops.Masked
+				shown = k + "=" + deploy.Masked
 			}
 			return req, usagef("invalid --env %q: want CONTAINER:KEY=VALUE, e.g. --env app:LOG_LEVEL=debug", shown)
 		}
 		v := value
-		req.Env = append(req.Env, ops.EnvChange{Container: container, Key: key, Value: &v})
+		req.Env = append(req.Env, deploy.EnvChange{Container: container, Key: key, Value: &v})
 	}
 	for _, spec := range c.StringSlice("unset-env") {
 		container, key, ok := strings.Cut(spec, ":")
 		if !ok || container == "" || key == "" {
 			return req, usagef("invalid --unset-env %q: want CONTAINER:KEY, e.g. --unset-env app:DEBUG", spec)
 		}
-		req.Env = append(req.Env, ops.EnvChange{Container: container, Key: key})
+		req.Env = append(req.Env, deploy.EnvChange{Container: container, Key: key})
 	}
 	return req, nil
 }
@@ -185,18 +186,18 @@ func newRollbackCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "say which revision it would go back to and change nothing"},
 		},
 		Action: func(c *cli.Context) error {
-			req := ops.RollbackRequest{
+			req := deploy.RollbackRequest{
 				Cluster: flagString(c, "cluster"), Service: c.String("service"),
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
 			}
 			if c.IsSet("to") {
-				family, rev, err := ops.ParseRollbackTo(c.String("to"))
+				family, rev, err := deploy.ParseRollbackTo(c.String("to"))
 				if err != nil {
 					return err
 				}
 				req.ToFamily, req.ToRevision = family, rev
 			}
-			if err := ops.ValidateRollbackRequest(req); err != nil {
+			if err := deploy.ValidateRollbackRequest(req); err != nil {
 				return err
 			}
 			cl, err := a.awsClients(c)
@@ -204,7 +205,7 @@ func newRollbackCmd(a *app) *cli.Command {
 				return err
 			}
 			progress := render.NewDeployProgress(a.io)
-			d := &ops.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event,
+			d := &deploy.Deployer{ECS: cl.ECS, Logs: cl.Logs, ELB: cl.ELB, History: cl.ECS, Region: cl.cfg.Region, PollInterval: a.pollInterval(c), Progress: progress.Event,
 				AWSNow: cl.Clock.Now}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -26,9 +26,9 @@ func deployArgs(extra ...string) []string {
 	return append([]string{"deploy", "-c", "small", "--poll-interval", "20ms", "-o", "json"}, extra...)
 }
 
-func decodeResult(t *testing.T, stdout string) ops.DeployResult {
+func decodeResult(t *testing.T, stdout string) deploy.Result {
 	t.Helper()
-	var r ops.DeployResult
+	var r deploy.Result
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("result is not JSON: %v\n%s", err, stdout)
 	}
@@ -51,7 +51,7 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeResult(t, stdout)
-	if len(res.Services) != 1 || res.Services[0].Outcome != ops.OutcomeSucceeded {
+	if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v", res.Services)
 	}
 	after := sb.service("small", "api")
@@ -99,7 +99,7 @@ func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
+	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
 		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
 	}
 	after := sb.waitSteady("small", "api")
@@ -117,7 +117,7 @@ func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != ops.OutcomeSucceeded {
+	if r.Outcome != deploy.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
 	}
 	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 {
@@ -205,7 +205,7 @@ func TestE2EDeployTwoServicesOneFailing(t *testing.T) {
 	for _, r := range decodeResult(t, stdout).Services {
 		got[r.Service] = r.Outcome
 	}
-	if got["worker"] != ops.OutcomeSucceeded || (got["api"] != ops.OutcomeBreakerRolledBack && got["api"] != ops.OutcomeRolledBack) {
+	if got["worker"] != deploy.OutcomeSucceeded || (got["api"] != deploy.OutcomeBreakerRolledBack && got["api"] != deploy.OutcomeRolledBack) {
 		t.Fatalf("outcomes %v", got)
 	}
 }
@@ -299,7 +299,7 @@ func TestE2EDeployDryRunShowsMaskedDiffAndChangesNothing(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d %s", code, stderr)
 	}
-	for _, want := range []string{"DRY-RUN", "- ", "api:" + sim.DemoAPITag, "+ ", "api:" + sim.DemoNextTag, ops.Masked + " (changed)"} {
+	for _, want := range []string{"DRY-RUN", "- ", "api:" + sim.DemoAPITag, "+ ", "api:" + sim.DemoNextTag, deploy.Masked + " (changed)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, stdout)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -118,7 +118,7 @@ func TestE2EDeployDryRunOfLiveTagIsAlreadyDeployed(t *testing.T) {
 			t.Fatalf("%v: exit %d\n%s\n%s", extra, code, stdout, stderr)
 		}
 		r := decodeResult(t, stdout).Services[0]
-		if r.Outcome != ops.OutcomeAlreadyDeployed || r.Diff != "" {
+		if r.Outcome != deploy.OutcomeAlreadyDeployed || r.Diff != "" {
 			t.Errorf("%v: outcome %s, diff:\n%s", extra, r.Outcome, r.Diff)
 		}
 	}
@@ -145,7 +145,7 @@ func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
 	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || r.NewTaskDefinition != aws.ToString(before.TaskDefinition) {
 		t.Errorf("service runs %s (result %s), want the live %s", aws.ToString(after.TaskDefinition), r.NewTaskDefinition, aws.ToString(before.TaskDefinition))
 	}
-	if r.Outcome != ops.OutcomeSucceeded || r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) {
+	if r.Outcome != deploy.OutcomeSucceeded || r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) {
 		t.Errorf("outcome %s deployment %s (before %s): want a new deployment", r.Outcome, r.DeploymentID, aws.ToString(before.Deployments[0].Id))
 	}
 }
@@ -198,7 +198,7 @@ func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeBreakerRolledBack {
+	if r.Outcome != deploy.OutcomeBreakerRolledBack {
 		t.Fatalf("outcome %s", r.Outcome)
 	}
 	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 || r.StoppedTasks[0].StoppedReason == "" {
@@ -262,7 +262,7 @@ func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
 		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeSucceeded || r.Rollback != nil || !hasLine(r.Notes, "complete and healthy") {
+	if r.Outcome != deploy.OutcomeSucceeded || r.Rollback != nil || !hasLine(r.Notes, "complete and healthy") {
 		t.Errorf("outcome %s rollback %+v notes %v", r.Outcome, r.Rollback, r.Notes)
 	}
 	if n := countMutations(sb, "ecs.UpdateService"); n != 1 {
@@ -291,7 +291,7 @@ func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
 		t.Fatalf("exit %d, want 124\n%s\n%s", code, stdout, stderr)
 	}
 	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != ops.OutcomeRollbackFailed || r.Rollback == nil || r.Rollback.Outcome != ops.OutcomeTimedOut || !strings.Contains(r.Rollback.Reason, "within 1ms") {
+	if r.Outcome != deploy.OutcomeRollbackFailed || r.Rollback == nil || r.Rollback.Outcome != deploy.OutcomeTimedOut || !strings.Contains(r.Rollback.Reason, "within 1ms") {
 		t.Errorf("outcome %s rollback %+v", r.Outcome, r.Rollback)
 	}
 	if code, _, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "0s")...); code != ExitUsage || !strings.Contains(stderr, "invalid --rollback-timeout") {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -123,7 +124,7 @@ func TestE2EFargateDeployAndRollback(t *testing.T) {
 				t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			res := decodeResult(t, stdout)
-			if len(res.Services) != 1 || res.Services[0].Outcome != ops.OutcomeSucceeded {
+			if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
 				t.Fatalf("deploy result %+v", res.Services)
 			}
 			after := sb.waitSteady(sim.EdgeCluster, tc.service)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -51,7 +51,7 @@ func killFargateDeployCases(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			var res ops.DeployResult
+			var res deploy.Result
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Services) != 1 {
 				t.Fatalf("re-run result: %v\n%s", err, stdout)
 			}

@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
 // edgeDeploy deploys edge/web with extra arguments and returns the result.
-func edgeDeploy(t *testing.T, wantCode int, extra ...string) (ops.ServiceResult, string) {
+func edgeDeploy(t *testing.T, wantCode int, extra ...string) (deploy.ServiceResult, string) {
 	t.Helper()
 	args := append([]string{"deploy", "-c", sim.EdgeCluster, "--service", "web", "--poll-interval", "20ms", "-o", "json"}, extra...)
 	code, stdout, stderr := run(t, args...)
@@ -22,16 +22,16 @@ func edgeDeploy(t *testing.T, wantCode int, extra ...string) (ops.ServiceResult,
 		t.Fatalf("%v: exit %d, want %d\n%s\n%s", extra, code, wantCode, stdout, stderr)
 	}
 	if wantCode != ExitOK {
-		return ops.ServiceResult{}, stderr
+		return deploy.ServiceResult{}, stderr
 	}
 	res := decodeResult(t, stdout)
-	if len(res.Services) != 1 || res.Services[0].Outcome != ops.OutcomeSucceeded {
+	if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("%v: result %+v", extra, res.Services)
 	}
 	return *res.Services[0], stderr
 }
 
-func hasNote(r ops.ServiceResult, parts ...string) bool {
+func hasNote(r deploy.ServiceResult, parts ...string) bool {
 	for _, n := range r.Notes {
 		ok := true
 		for _, p := range parts {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -80,7 +81,7 @@ func killServiceWhen(name string, pred func(primaryTD string, running, deploymen
 // killDone: a re-run that finds the rollout still going follows it to
 // success; one that finds it finished (the rollout went on in ECS while
 // ecsctl was dead) says so. Both exit 0.
-var killDone = []string{ops.OutcomeSucceeded, ops.OutcomeAlreadyDeployed}
+var killDone = []string{deploy.OutcomeSucceeded, deploy.OutcomeAlreadyDeployed}
 
 type killDeployCase struct {
 	name    string
@@ -111,10 +112,10 @@ func killDeployCasesList() []killDeployCase {
 				}))
 			}},
 		{name: "during ecsctl's rollback", service: "worker", tag: sim.DemoCrashTag, wantCode: ExitFailed,
-			wantOutcome: []string{ops.OutcomeRolledBack},
+			wantOutcome: []string{deploy.OutcomeRolledBack},
 			trigger:     func(string) killTrigger { return killAfter("ecs.UpdateService", 2) }},
 		{name: "during the circuit breaker's rollback", service: "api", tag: sim.DemoCrashTag, wantCode: ExitFailed,
-			wantOutcome: []string{ops.OutcomeBreakerRolledBack, ops.OutcomeRolledBack},
+			wantOutcome: []string{deploy.OutcomeBreakerRolledBack, deploy.OutcomeRolledBack},
 			trigger: func(oldTD string) killTrigger {
 				return killWhen("ecs.DescribeServices", killServiceWhen("api", func(primary string, _, deps int) bool {
 					return primary == oldTD && deps == 2
@@ -180,7 +181,7 @@ func killDeployCases(t *testing.T) {
 			if code != tc.wantCode {
 				t.Fatalf("re-run: exit %d, want %d\n%s\n%s", code, tc.wantCode, stdout, stderr)
 			}
-			var res ops.DeployResult
+			var res deploy.Result
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Services) != 1 {
 				t.Fatalf("re-run result: %v\n%s\n%s", err, stdout, stderr)
 			}
@@ -198,7 +199,7 @@ func killDeployCases(t *testing.T) {
 			case tc.wantTag == "" && aws.ToString(after.TaskDefinition) != oldTD:
 				t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), oldTD)
 			}
-			if r.Outcome == ops.OutcomeSucceeded && r.DeploymentID != aws.ToString(after.Deployments[0].Id) {
+			if r.Outcome == deploy.OutcomeSucceeded && r.DeploymentID != aws.ToString(after.Deployments[0].Id) {
 				t.Errorf("re-run followed deployment %s, the service's is %s", r.DeploymentID, aws.ToString(after.Deployments[0].Id))
 			}
 			if after.DesiredCount != before.DesiredCount {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -31,7 +31,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{[]string{"deploy", "-c", "small", "-s", "api", "-s", "web", "--tag", sim.DemoNextTag, "--dry-run"}, true, "(secrets masked)"},
 		// Changing secrets from the command line: the diff says "changed", never the value.
 		{[]string{"deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoNextTag, "--dry-run",
-			"--env", "app:DB_PASSWORD=" + newSecret, "--env", "app:DATABASE_URL=postgres://worker:" + newSecret + "@small-db:5432/app"}, true, ops.Masked + " (changed)"},
+			"--env", "app:DB_PASSWORD=" + newSecret, "--env", "app:DATABASE_URL=postgres://worker:" + newSecret + "@small-db:5432/app"}, true, deploy.Masked + " (changed)"},
 		{[]string{"deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoNextTag, "--dry-run", "--unset-env", "app:DB_PASSWORD"}, false, "DB_PASSWORD"},
 		// A malformed --env must not echo the value it carries.
 		{[]string{"deploy", "-c", "small", "-s", "worker", "--tag", sim.DemoNextTag, "--env", "DB_PASSWORD=" + newSecret}, false, "invalid --env"},
@@ -99,15 +99,15 @@ func TestSecretsMaskedInDiffs(t *testing.T) {
 		"MYSQL_DSN":    "app:hunter2@tcp(db:3306)/app",
 		"TLS_CERT_PEM": "-----BEGIN hunter2",
 	} {
-		shown := ops.MaskEnvValue(name, value)
-		if strings.Contains(shown, "hunter2") || !strings.Contains(shown, ops.Masked) {
+		shown := deploy.MaskEnvValue(name, value)
+		if strings.Contains(shown, "hunter2") || !strings.Contains(shown, deploy.Masked) {
 			t.Errorf("%s=%s shown as %q", name, value, shown)
 		}
 	}
-	if got := ops.MaskEnvValue("SITE_URL", "https://example.com/a:b@c"); got != "https://example.com/a:b@c" {
+	if got := deploy.MaskEnvValue("SITE_URL", "https://example.com/a:b@c"); got != "https://example.com/a:b@c" {
 		t.Errorf("a URL without a password was changed: %q", got)
 	}
-	if got := ops.MaskEnvValue("LOG_LEVEL", "debug"); got != "debug" {
+	if got := deploy.MaskEnvValue("LOG_LEVEL", "debug"); got != "debug" {
 		t.Errorf("a plain value was masked: %q", got)
 	}
 }

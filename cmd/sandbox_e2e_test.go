@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -44,8 +44,8 @@ func TestSandboxFlagCommandsSeeEachOthersChanges(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second deploy: exit %d\n%s\n%s", code, out, errOut)
 	}
-	var res ops.DeployResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Services[0].Outcome != ops.OutcomeAlreadyDeployed {
+	var res deploy.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Services[0].Outcome != deploy.OutcomeAlreadyDeployed {
 		t.Fatalf("second deploy did not see the first: %v %s", err, out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/tui"
 )
 
@@ -87,7 +88,7 @@ func (a *app) runTop(c *cli.Context) error {
 	if !readOnly {
 		actions = &tui.OpsActions{
 			Scaler:   &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto},
-			Deployer: &ops.Deployer{ECS: cl.ECS, History: cl.ECS, Region: cl.cfg.Region},
+			Deployer: &deploy.Deployer{ECS: cl.ECS, History: cl.ECS, Region: cl.cfg.Region},
 			ECS:      cl.ECS,
 		}
 	}

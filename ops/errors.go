@@ -1,5 +1,7 @@
-// Package ops holds ecsctl's operations: deploys, rotations, scaling, log
-// following and the read paths behind the overviews. Each works over narrow
+// Package ops holds ecsctl's operations: rotations, scaling, log following
+// and the read paths behind the overviews, and what every feature shares
+// (errors, the clock, progress events); deploys and rollbacks are in
+// ops/deploy, the AWS access layer in ops/awsapi. Each works over narrow
 // interfaces of aws-sdk-go-v2 clients declared where they are used, takes
 // its clock and intervals from its options, and reports progress as typed
 // events. Nothing here prints.
@@ -8,6 +10,8 @@ package ops
 import (
 	"errors"
 	"fmt"
+
+	"ecsctl/ops/awsapi"
 )
 
 // Sentinel errors that decide a command's exit code (see cmd/exit.go).
@@ -33,28 +37,6 @@ func Inputf(format string, args ...any) error {
 }
 
 // NotFoundError is an AWS resource that does not exist (a cluster, a
-// service); AWS refused, so it maps to exit code 3.
-type NotFoundError struct {
-	Kind string // "cluster", "service", ...
-	Name string
-}
-
-func (e *NotFoundError) Error() string {
-	name := e.Name
-	if r := []rune(name); len(r) > 200 { // a hostile name is not echoed whole
-		name = string(r[:200]) + "…"
-	}
-	msg := fmt.Sprintf("%s %s not found", e.Kind, name)
-	if hint := notFoundHints[e.Kind]; hint != "" {
-		msg += ": " + hint
-	}
-	return msg
-}
-
-// notFoundHints say how to find the right name.
-var notFoundHints = map[string]string{
-	"cluster":            "check --cluster ('ecsctl clusters' lists them)",
-	"service":            "check --service ('ecsctl services -c CLUSTER' lists them)",
-	"task":               "check --task (a task id or ARN of a RUNNING task, or one stopped in the last hour)",
-	"auto scaling group": "check --asg, or leave it out to use the group running the cluster's instances",
-}
+// service); AWS refused, so it maps to exit code 3. It is awsapi's, where
+// the access layer maps ECS's MISSING failures and not-found codes to it.
+type NotFoundError = awsapi.NotFoundError

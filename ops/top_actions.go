@@ -11,7 +11,7 @@ import (
 
 // The dashboard's actions that no other command owns yet: a forced new
 // deployment and an instance's drain / activate. Scaling goes through
-// ServiceScaler and rollback through Deployer.Rollback.
+// ServiceScaler and rollback through deploy.Deployer.Rollback.
 
 // TopActionECS is the part of ECS the dashboard's own actions call.
 type TopActionECS interface {

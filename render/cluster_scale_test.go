@@ -17,7 +17,7 @@ func clusterScaleRes(outcome string, removed ...string) *ops.ClusterScaleResult 
 // table says which instances are gone.
 func TestClusterScalePlanAndResultWording(t *testing.T) {
 	var b bytes.Buffer
-	if err := ClusterScalePlan(&b, clusterScaleRes(ops.OutcomeDryRun)); err != nil {
+	if err := ClusterScalePlan(&b, clusterScaleRes(ops.RotateDryRun)); err != nil {
 		t.Fatal(err)
 	}
 	if out := b.String(); !strings.Contains(out, "3 → 1 instances: PLAN") || strings.Contains(out, "DRY-RUN") {

@@ -12,6 +12,7 @@ import (
 
 	"ecsctl/fmtx"
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 )
 
 // DeployProgress shows deploy events: a live per-service view on a
@@ -213,7 +214,7 @@ func (p *DeployProgress) draw() {
 		s := p.services[key]
 		status := s.progress
 		if s.verdict != "" {
-			if strings.HasPrefix(s.verdict, ops.OutcomeSucceeded) || strings.HasPrefix(s.verdict, "already") {
+			if strings.HasPrefix(s.verdict, deploy.OutcomeSucceeded) || strings.HasPrefix(s.verdict, "already") {
 				status = p.style(styleOK, "✔ "+s.verdict)
 			} else {
 				status = p.style(styleBad, "✘ "+s.verdict)
@@ -244,7 +245,7 @@ func truncate(s string, n int) string {
 
 // DeploySummary prints the verdicts as a table, then the details that
 // explain failures (stopped tasks, log lines, notes, the dry-run diff).
-func DeploySummary(w io.Writer, res *ops.DeployResult) error {
+func DeploySummary(w io.Writer, res *deploy.Result) error {
 	rows := [][]string{}
 	for _, s := range res.Services {
 		rollback := ""
@@ -252,7 +253,7 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 			rollback = fmt.Sprintf("%s → %s: %s", s.Rollback.By, shortARN(s.Rollback.TaskDefinition), s.Rollback.Outcome)
 		}
 		to := shortARN(s.NewTaskDefinition)
-		if s.Outcome == ops.OutcomeDryRun {
+		if s.Outcome == deploy.OutcomeDryRun {
 			switch {
 			case s.NewTaskDefinition == s.OldTaskDefinition:
 				to = "no change"
@@ -278,7 +279,7 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 				fmt.Fprintf(w, "  %s: %s → %s\n", im.Container, im.From, im.To)
 			}
 		}
-		if s.Outcome == ops.OutcomeDryRun || (s.Outcome == ops.OutcomeAlreadyDeployed && s.Reason != "") {
+		if s.Outcome == deploy.OutcomeDryRun || (s.Outcome == deploy.OutcomeAlreadyDeployed && s.Reason != "") {
 			if s.Reason != "" {
 				fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
 			}
@@ -290,7 +291,7 @@ func DeploySummary(w io.Writer, res *ops.DeployResult) error {
 				fmt.Fprintf(w, "%s: after success --keep-revisions would deregister: %s\n", s.Key(), would)
 			}
 		}
-		if s.Outcome == ops.OutcomeSucceeded || s.Outcome == ops.OutcomeAlreadyDeployed || s.Outcome == ops.OutcomeDryRun || s.Outcome == ops.OutcomeNotWaited {
+		if s.Outcome == deploy.OutcomeSucceeded || s.Outcome == deploy.OutcomeAlreadyDeployed || s.Outcome == deploy.OutcomeDryRun || s.Outcome == deploy.OutcomeNotWaited {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 )
 
 // topActionKind is an action the dashboard can take.
@@ -241,7 +242,7 @@ func (m *Model) selectedInstance() (arn, id, status string, ok bool) {
 // instance state with ops.ForceNewDeployment and ops.SetInstanceState.
 type OpsActions struct {
 	Scaler   *ops.ServiceScaler
-	Deployer *ops.Deployer
+	Deployer *deploy.Deployer
 	ECS      ops.TopActionECS
 }
 
@@ -268,9 +269,9 @@ func (a *OpsActions) ForceDeployment(ctx context.Context, cluster, service strin
 }
 
 // Rollback starts the rollback to the revision the service last ran
-// successfully (ops.Deployer.Rollback picks it from the deployment history).
+// successfully (deploy.Deployer.Rollback picks it from the deployment history).
 func (a *OpsActions) Rollback(ctx context.Context, cluster, service string) (string, error) {
-	res, err := a.Deployer.Rollback(ctx, ops.RollbackRequest{Cluster: cluster, Service: service, NoWait: true})
+	res, err := a.Deployer.Rollback(ctx, deploy.RollbackRequest{Cluster: cluster, Service: service, NoWait: true})
 	if err != nil {
 		return "", err
 	}

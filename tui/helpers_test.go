@@ -27,6 +27,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/sim"
 )
 
@@ -109,7 +110,7 @@ func topSandboxAt(url string, now time.Time, wrap func(aws.HTTPClient) aws.HTTPC
 		CW: cloudwatch.NewFromConfig(cfg), ELB: elasticloadbalancingv2.NewFromConfig(cfg), Clock: clock})
 	acts := &OpsActions{
 		Scaler:   &ops.ServiceScaler{ECS: ecsc, AAS: applicationautoscaling.NewFromConfig(cfg), Clock: clock},
-		Deployer: &ops.Deployer{ECS: ecsc, Region: "us-east-1", Clock: clock},
+		Deployer: &deploy.Deployer{ECS: ecsc, Region: "us-east-1", Clock: clock},
 		ECS:      ecsc,
 	}
 	cwl := cloudwatchlogs.NewFromConfig(cfg)

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
 )
 
 // At the timeout the new deployment has all 4 tasks running while the old
@@ -61,7 +63,7 @@ func TestDeployTimeoutWithOnlyOldTasksDraining(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrTimeout) || s.Outcome != OutcomeRolledBack || len(sc.updates) != 2 {
+			if !errors.Is(err, ops.ErrTimeout) || s.Outcome != OutcomeRolledBack || len(sc.updates) != 2 {
 				t.Fatalf("err %v outcome %s updates %d", err, s.Outcome, len(sc.updates))
 			}
 		})

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // keepFirstRegistration undoes the duplicate revisions a retried
@@ -53,19 +56,19 @@ func (d *Deployer) keepFirstRegistration(ctx context.Context, out *ecs.RegisterT
 		// one that something already uses.
 		inUse, err := taskDefinitionsInUse(ctx, d.ECS, aws.ToString(in.Family))
 		if err != nil {
-			d.note(r, EventNote, "register task definition was retried and left copies %s of %s; not deregistered: %v", deployShortList(copies), shortTaskDef(keep), err)
+			d.note(r, ops.EventNote, "register task definition was retried and left copies %s of %s; not deregistered: %v", deployShortList(copies), ops.ShortTaskDef(keep), err)
 			return keep
 		}
 		copies = slices.DeleteFunc(copies, func(arn string) bool { return inUse[arn] })
 	}
 	for _, arn := range copies {
 		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
-			d.note(r, EventNote, "register task definition was retried and left %s, identical to %s: deregister it failed: %v", shortTaskDef(arn), shortTaskDef(keep), err)
+			d.note(r, ops.EventNote, "register task definition was retried and left %s, identical to %s: deregister it failed: %v", ops.ShortTaskDef(arn), ops.ShortTaskDef(keep), err)
 			return got
 		}
 	}
 	if len(copies) > 0 {
-		d.note(r, EventNote, "register task definition was retried after a lost answer: kept %s, deregistered the copies %s", shortTaskDef(keep), deployShortList(copies))
+		d.note(r, ops.EventNote, "register task definition was retried after a lost answer: kept %s, deregistered the copies %s", ops.ShortTaskDef(keep), deployShortList(copies))
 	}
 	return keep
 }
@@ -88,7 +91,7 @@ func deployAnswerMayBeLost(md middleware.Metadata) bool {
 }
 
 func deployThrottled(err error) bool {
-	switch errCode(err) {
+	switch awsapi.ErrorCode(err) {
 	case "ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException":
 		return true
 	}
@@ -98,7 +101,7 @@ func deployThrottled(err error) bool {
 func deployShortList(arns []string) string {
 	s := make([]string, len(arns))
 	for i, a := range arns {
-		s[i] = shortTaskDef(a)
+		s[i] = ops.ShortTaskDef(a)
 	}
 	return strings.Join(s, ", ")
 }

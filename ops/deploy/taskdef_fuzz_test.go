@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 //   - the copy survives a JSON round trip;
 //   - the masked form shown in diffs hides every secret and changes nothing.
 //
-// Seeds: testdata/fuzz/FuzzTaskDefCopy. Longer: go test ./ops -run XXX -fuzz FuzzTaskDefCopy -fuzztime 60s
+// Seeds: testdata/fuzz/FuzzTaskDefCopy. Longer: go test ./ops/deploy -run XXX -fuzz FuzzTaskDefCopy -fuzztime 60s
 func FuzzTaskDefCopy(f *testing.F) {
 	if seed, err := json.Marshal(liveTaskDef()); err == nil {
 		f.Add(seed)

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+
+	"ecsctl/ops/awsapi"
 )
 
-// DeployECRPullThrough tells a pull-through cache repository not pulled
-// yet from a missing one (*ecr.Client satisfies it; a DeployECR without it
+// ECRPullThrough tells a pull-through cache repository not pulled
+// yet from a missing one (*ecr.Client satisfies it; an ECR without it
 // treats every missing repository as missing).
-type DeployECRPullThrough interface {
+type ECRPullThrough interface {
 	DescribePullThroughCacheRules(ctx context.Context, in *ecr.DescribePullThroughCacheRulesInput, optFns ...func(*ecr.Options)) (*ecr.DescribePullThroughCacheRulesOutput, error)
 }
 
@@ -28,7 +30,7 @@ type DeployECRPullThrough interface {
 //     caches the tag, on the first pull (ECR user guide, "Sync an upstream
 //     registry"), so "not found" means "not pulled yet".
 func (d *Deployer) uncheckableImage(ctx context.Context, res *ServiceResult, container string, ref ImageRef, account string, err error) string {
-	code := errCode(err)
+	code := awsapi.ErrorCode(err)
 	switch code {
 	case "AccessDeniedException", "AccessDenied":
 		where := "repository " + ref.Repository
@@ -48,13 +50,13 @@ func (d *Deployer) uncheckableImage(ctx context.Context, res *ServiceResult, con
 		// through cache rules are the other registry's, not for us to read.
 		return ""
 	}
-	ptc, ok := d.ECR.(DeployECRPullThrough)
+	ptc, ok := d.ECR.(ECRPullThrough)
 	if !ok {
 		return ""
 	}
 	out, perr := ptc.DescribePullThroughCacheRules(ctx, &ecr.DescribePullThroughCacheRulesInput{RegistryId: aws.String(account)})
 	if perr != nil {
-		if c := errCode(perr); c == "AccessDeniedException" || c == "AccessDenied" {
+		if c := awsapi.ErrorCode(perr); c == "AccessDeniedException" || c == "AccessDenied" {
 			return fmt.Sprintf("%s: %s not checked: ECR answers %s, and whether repository %s is a pull-through cache cannot be read (ecr:DescribePullThroughCacheRules is denied); ECS reports it if the image cannot be pulled",
 				container, ref.String(), code, ref.Repository)
 		}
@@ -78,9 +80,4 @@ func arnAccount(s string) string {
 }
 
 // awsMessage is an AWS error's message, or the error.
-func awsMessage(err error) string {
-	if m := apiMessage(err); m != "" {
-		return m
-	}
-	return oneLineErr(err)
-}
+func awsMessage(err error) string { return awsapi.Message(err) }

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -68,7 +68,7 @@ func TestDescribePhase(t *testing.T) {
 	fe := &fakeDeployELB{delay: "300"}
 	d := &Deployer{ECS: f, ELB: fe, Clock: clock}
 	w := &watch{res: &ServiceResult{Cluster: "prod", Service: "api"}, depID: "ecs-svc/new", timeout: time.Hour}
-	req := DeployRequest{Cluster: "prod"}
+	req := Request{Cluster: "prod"}
 	ours := types.Deployment{Id: aws.String("ecs-svc/new"), Status: aws.String("PRIMARY"), DesiredCount: 4, RunningCount: 1, PendingCount: 3}
 	old := types.Deployment{Id: aws.String("ecs-svc/old"), Status: aws.String("ACTIVE"), DesiredCount: 0}
 

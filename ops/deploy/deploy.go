@@ -1,10 +1,11 @@
-package ops
+package deploy
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
-// DeployECS is the part of the ECS API a deploy uses.
-type DeployECS interface {
+// ECS is the part of the ECS API a deploy uses.
+type ECS interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
@@ -29,30 +33,34 @@ type DeployECS interface {
 	DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
 	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	// The reads go through awsapi.ECS, whose client needs these as well.
+	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
-// DeployECR is the part of the ECR API a deploy uses to check image tags.
-type DeployECR interface {
+// ECR is the part of the ECR API a deploy uses to check image tags.
+type ECR interface {
 	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
 	DescribeRepositories(ctx context.Context, in *ecr.DescribeRepositoriesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeRepositoriesOutput, error)
 }
 
-// DeployELB reads target health (a deployment that is complete while old
+// ELB reads target health (a deployment that is complete while old
 // tasks drain is only healthy when its load-balancer targets are) and the
 // target group's deregistration delay (it sets how long the old tasks
 // drain, usually the longest phase of a deploy).
-type DeployELB interface {
+type ELB interface {
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
 	DescribeTargetGroupAttributes(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupAttributesInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupAttributesOutput, error)
 }
 
-// DeployLogs reads the last lines of a failed container.
-type DeployLogs interface {
+// Logs reads the last lines of a failed container.
+type Logs interface {
 	GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error)
 }
 
-// DeployRequest is what `ecsctl deploy` asks for.
-type DeployRequest struct {
+// Request is what `ecsctl deploy` asks for.
+type Request struct {
 	Cluster  string
 	Services []string
 	// Tag is the new image tag for the service's main containers.
@@ -86,7 +94,7 @@ type DeployRequest struct {
 	RollbackTimeout time.Duration
 }
 
-func (r DeployRequest) rollbackTimeout() time.Duration {
+func (r Request) rollbackTimeout() time.Duration {
 	if r.RollbackTimeout > 0 {
 		return r.RollbackTimeout
 	}
@@ -169,21 +177,21 @@ type RollbackInfo struct {
 	Reason         string `json:"reason,omitempty"`
 }
 
-// DeployResult is the verdict of a whole run.
-type DeployResult struct {
+// Result is the verdict of a whole run.
+type Result struct {
 	Services []*ServiceResult `json:"services"`
 }
 
 // Err is the run's error for the exit code: the worst of the services.
-func (r *DeployResult) Err() error {
+func (r *Result) Err() error {
 	var worst error
 	rank := func(err error) int {
 		switch {
 		case err == nil:
 			return 0
-		case errors.Is(err, ErrFailed):
+		case errors.Is(err, ops.ErrFailed):
 			return 1
-		case errors.Is(err, ErrTimeout):
+		case errors.Is(err, ops.ErrTimeout):
 			return 2
 		default:
 			return 3
@@ -193,11 +201,11 @@ func (r *DeployResult) Err() error {
 		var err error
 		switch {
 		case s.Outcome == OutcomeInterrupted:
-			err = ErrInterrupted
+			err = ops.ErrInterrupted
 		case s.timedOut || s.Outcome == OutcomeTimedOut:
-			err = ErrTimeout
+			err = ops.ErrTimeout
 		case s.Outcome == OutcomeFailed || s.Outcome == OutcomeRolledBack || s.Outcome == OutcomeRollbackFailed || s.Outcome == OutcomeBreakerRolledBack:
-			err = ErrFailed
+			err = ops.ErrFailed
 		}
 		if rank(err) > rank(worst) {
 			worst = err
@@ -206,74 +214,36 @@ func (r *DeployResult) Err() error {
 	return worst
 }
 
-// EventKind classifies deploy progress.
-type EventKind string
-
-// Progress event kinds.
-const (
-	EventInfo        EventKind = "info"          // a step: registered, updated, ...
-	EventNote        EventKind = "note"          // something worth knowing (image checks, ...)
-	EventProgress    EventKind = "progress"      // deployment counts changed
-	EventService     EventKind = "service-event" // a new ECS service event
-	EventTaskStopped EventKind = "task-stopped"  // a task of the new deployment stopped
-	EventWarning     EventKind = "warning"       // throttling, retries
-	EventVerdict     EventKind = "verdict"       // the service's outcome
-	EventRollback    EventKind = "rollback"      // a rollback started
-)
-
-// Event is one piece of progress for one service.
-type Event struct {
-	Time    time.Time `json:"time"`
-	Cluster string    `json:"cluster"`
-	Service string    `json:"service"`
-	Kind    EventKind `json:"kind"`
-	Message string    `json:"message"`
-	// Counts of the deployment being followed (progress events).
-	DeploymentID string `json:"deploymentId,omitempty"`
-	Desired      int32  `json:"desired,omitempty"`
-	Running      int32  `json:"running,omitempty"`
-	Pending      int32  `json:"pending,omitempty"`
-	Failed       int32  `json:"failed,omitempty"`
-	RolloutState string `json:"rolloutState,omitempty"`
-	// Phase names what ECS is doing now (progress events), e.g. "new tasks
-	// healthy · draining 4 old task(s) · deregistration delay 300s".
-	Phase string `json:"phase,omitempty"`
-	// PhaseLeft estimates how long the phase lasts from Time on, when
-	// PhaseLeftKnown (a renderer counts it down between events).
-	PhaseLeft      time.Duration `json:"-"`
-	PhaseLeftKnown bool          `json:"-"`
-}
-
 // Deployer runs deploys and rollbacks.
 type Deployer struct {
-	ECS  DeployECS
-	ECR  DeployECR  // nil skips image checks (with a note)
-	Logs DeployLogs // nil skips log lines of failed tasks
+	ECS  ECS
+	ECR  ECR  // nil skips image checks (with a note)
+	Logs Logs // nil skips log lines of failed tasks
 	// History (nil: not used) picks the rollback target from the service
 	// deployment history; see rollbackTarget.
-	History DeployHistory
+	History History
 	// ELB (nil: a load-balanced deployment is never judged healthy while old
 	// tasks drain, and the timeout rolls it back as before; the drain phase
 	// is named without its deregistration delay).
-	ELB DeployELB
+	ELB ELB
 	// Region is the region the clients talk to (for ECR registry matching).
 	Region string
-	Clock  Clock
+	Clock  ops.Clock
 	// PollInterval between DescribeServices rounds (default 5s).
 	PollInterval time.Duration
 	// UnableToPlaceFor: fail when "unable to place" events persist this long
 	// with no progress (default 5m or half the timeout, whichever is less).
 	UnableToPlaceFor time.Duration
 	// Progress receives events; it must not block for long.
-	Progress func(Event)
+	Progress func(ops.Event)
 	// AWSNow is the account's clock, compared with AWS timestamps such as a
 	// task's stoppingAt (nil: Clock).
 	AWSNow func() time.Time
 }
 
-func (d *Deployer) clock() Clock {
+func (d *Deployer) clock() ops.Clock {
 	if d.Clock == nil {
-		return RealClock{}
+		return ops.RealClock{}
 	}
 	return d.Clock
 }
@@ -285,7 +255,7 @@ func (d *Deployer) interval() time.Duration {
 	return d.PollInterval
 }
 
-func (d *Deployer) emit(ev Event) {
+func (d *Deployer) emit(ev ops.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = d.clock().Now()
 	}
@@ -294,8 +264,8 @@ func (d *Deployer) emit(ev Event) {
 	}
 }
 
-func (d *Deployer) note(r *ServiceResult, kind EventKind, format string, args ...any) {
-	d.emit(Event{Cluster: r.Cluster, Service: r.Service, Kind: kind, Message: fmt.Sprintf(format, args...)})
+func (d *Deployer) note(r *ServiceResult, kind ops.EventKind, format string, args ...any) {
+	d.emit(ops.Event{Cluster: r.Cluster, Service: r.Service, Kind: kind, Message: fmt.Sprintf(format, args...)})
 }
 
 // plan is a prepared deploy of one service, before any change.
@@ -317,8 +287,8 @@ type plan struct {
 // Deploy validates everything first (nothing changes on bad input), then
 // registers the new revisions, updates the services and follows every
 // rollout to a verdict with one shared poller.
-func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult, error) {
-	if err := ValidateDeployRequest(req); err != nil {
+func (d *Deployer) Deploy(ctx context.Context, req Request) (*Result, error) {
+	if err := ValidateRequest(req); err != nil {
 		return nil, err
 	}
 	services, err := describeServices(ctx, d.ECS, req.Cluster, req.Services)
@@ -338,7 +308,7 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 		}
 		plans = append(plans, p)
 	}
-	result := &DeployResult{}
+	result := &Result{}
 	for _, p := range plans {
 		result.Services = append(result.Services, p.res)
 	}
@@ -361,10 +331,10 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 				// Interrupted with a call in flight: AWS may have applied it.
 				call, _, _ := strings.Cut(err.Error(), ": operation error")
 				p.res.Outcome, p.res.Reason = OutcomeInterrupted, "stopped while "+call+" was in flight (AWS may have applied it)"
-				err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+				err = fmt.Errorf("%w: %v", ops.ErrInterrupted, err)
 			}
 			p.res.FinishedAt = d.clock().Now()
-			d.note(p.res, EventVerdict, "%s: %s", p.res.Outcome, p.res.Reason)
+			d.note(p.res, ops.EventVerdict, "%s: %s", p.res.Outcome, p.res.Reason)
 			if len(plans) == 1 {
 				return result, err
 			}
@@ -389,107 +359,87 @@ func (d *Deployer) Deploy(ctx context.Context, req DeployRequest) (*DeployResult
 			r.Deregistered, err = d.pruneRevisions(ctx, r, aws.ToString(p.input.Family), req.KeepRevisions)
 			if err != nil {
 				r.Notes = append(r.Notes, "revision cleanup: "+err.Error())
-				d.note(r, EventWarning, "revision cleanup stopped: %v", err)
+				d.note(r, ops.EventWarning, "revision cleanup stopped: %v", err)
 			}
 		}
 	}
 	return result, result.Err()
 }
 
-// ValidateDeployRequest checks a request before any AWS call.
-func ValidateDeployRequest(req DeployRequest) error {
+// ValidateRequest checks a request before any AWS call.
+func ValidateRequest(req Request) error {
 	if req.Cluster == "" {
-		return Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+		return ops.Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
 	}
 	if len(req.Services) == 0 {
-		return Inputf("missing --service: name the service to deploy (repeat --service for several)")
+		return ops.Inputf("missing --service: name the service to deploy (repeat --service for several)")
 	}
 	seen := map[string]bool{}
 	for _, s := range req.Services {
 		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t/") && !strings.HasPrefix(s, "arn:") {
-			return Inputf("invalid --service %q: give the service name", s)
+			return ops.Inputf("invalid --service %q: give the service name", s)
 		}
 		if seen[s] {
-			return Inputf("--service %s given twice: name each service once", s)
+			return ops.Inputf("--service %s given twice: name each service once", s)
 		}
 		seen[s] = true
 	}
 	if req.Tag == "" && len(req.Images) == 0 && len(req.Env) == 0 && !req.ForceNewDeployment {
-		return Inputf("nothing to deploy: give --tag (or --image, --env, --force-new-deployment)")
+		return ops.Inputf("nothing to deploy: give --tag (or --image, --env, --force-new-deployment)")
 	}
 	if req.Tag != "" {
 		if err := ValidateTag(req.Tag); err != nil {
 			return err
 		}
 		if MutableLookingTag(req.Tag) && !req.AllowMutableTag {
-			return Inputf("refusing mutable-looking tag %q: deploy a unique tag such as the git commit (--tag $GIT_COMMIT), or pass --allow-mutable-tag", req.Tag)
+			return ops.Inputf("refusing mutable-looking tag %q: deploy a unique tag such as the git commit (--tag $GIT_COMMIT), or pass --allow-mutable-tag", req.Tag)
 		}
 	}
 	if len(req.Containers) > 0 && req.Tag == "" {
-		return Inputf("--container needs --tag: it names the containers that get the new tag")
+		return ops.Inputf("--container needs --tag: it names the containers that get the new tag")
 	}
 	for c, ref := range req.Images {
 		r, err := ParseImageRef(ref)
 		if err != nil {
-			return Inputf("invalid --image %s=%s: %v", c, ref, err)
+			return ops.Inputf("invalid --image %s=%s: %v", c, ref, err)
 		}
 		if r.Tag != "" && MutableLookingTag(r.Tag) && r.Digest == "" && !req.AllowMutableTag {
-			return Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
+			return ops.Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
 		}
 	}
 	if req.Timeout <= 0 {
-		return Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+		return ops.Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
 	}
 	if req.KeepRevisions < 0 {
-		return Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
+		return ops.Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
 	}
 	if req.RollbackTimeout < 0 {
-		return Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
+		return ops.Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
 	}
 	return nil
 }
 
-// describeServices fetches services in batches of 10; a missing or inactive
-// one is a NotFoundError.
-func describeServices(ctx context.Context, api DeployECS, cluster string, names []string) (map[string]types.Service, error) {
-	out := map[string]types.Service{}
-	for i := 0; i < len(names); i += 10 {
-		batch := names[i:min(i+10, len(names))]
-		resp, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
-		if err != nil {
-			if errCode(err) == "ClusterNotFoundException" {
-				return nil, &NotFoundError{Kind: "cluster", Name: cluster}
-			}
-			return nil, fmt.Errorf("describe services %s/%s: %w", cluster, strings.Join(batch, ","), err)
-		}
-		for _, s := range resp.Services {
-			out[aws.ToString(s.ServiceName)] = s
-			out[aws.ToString(s.ServiceArn)] = s
-		}
+// describeServices fetches the services to act on, by name and by ARN; a
+// missing or inactive one is a NotFoundError (awsapi.ECS.ActiveServices).
+func describeServices(ctx context.Context, api ECS, cluster string, names []string) (map[string]types.Service, error) {
+	list, err := awsapi.NewECS(api).ActiveServices(ctx, cluster, names)
+	if err != nil {
+		return nil, err
 	}
-	for _, n := range names {
-		s, ok := out[n]
-		if !ok || aws.ToString(s.Status) != "ACTIVE" {
-			return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + n}
-		}
+	out := map[string]types.Service{}
+	for i, s := range list {
+		out[names[i]] = s
+		out[aws.ToString(s.ServiceName)] = s
+		out[aws.ToString(s.ServiceArn)] = s
 	}
 	return out, nil
 }
 
-func primaryDeployment(s types.Service) *types.Deployment {
-	for i := range s.Deployments {
-		if aws.ToString(s.Deployments[i].Status) == "PRIMARY" {
-			return &s.Deployments[i]
-		}
-	}
-	return nil
-}
-
 // prepare checks one service and builds its new revision, changing nothing.
-func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Service) (*plan, error) {
+func (d *Deployer) prepare(ctx context.Context, req Request, svc types.Service) (*plan, error) {
 	name := aws.ToString(svc.ServiceName)
 	res := &ServiceResult{Cluster: req.Cluster, Service: name, StartedAt: d.clock().Now(), Desired: svc.DesiredCount, Running: svc.RunningCount}
-	primary := primaryDeployment(svc)
+	primary := ops.PrimaryDeployment(svc)
 	liveArn := aws.ToString(svc.TaskDefinition)
 	if primary != nil {
 		liveArn = aws.ToString(primary.TaskDefinition)
@@ -518,7 +468,7 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 	if err := changes.Apply(in); err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", req.Cluster, name, err)
 	}
-	for _, c := range sortedKeys(changes.Images) {
+	for _, c := range slices.Sorted(maps.Keys(changes.Images)) {
 		res.Images = append(res.Images, ImageChange{Container: c, From: containerImage(td, c), To: changes.Images[c]})
 	}
 	if !req.SkipImageCheck {
@@ -539,8 +489,8 @@ func (d *Deployer) prepare(ctx context.Context, req DeployRequest, svc types.Ser
 			p.rollingBack = arn
 		} else {
 			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
-			return nil, Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
-				req.Cluster, name, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition)), age)
+			return nil, ops.Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
+				req.Cluster, name, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition)), age)
 		}
 	}
 	if unchanged && !inProgress && !req.ForceNewDeployment {
@@ -558,17 +508,17 @@ func (p *plan) changed() bool {
 // dryRun fills a plan's result with what a real run would do, changing
 // nothing: the diff, "already deployed" when the live revision is the
 // target, and the revisions --keep-revisions would deregister.
-func (d *Deployer) dryRun(ctx context.Context, req DeployRequest, p *plan) error {
+func (d *Deployer) dryRun(ctx context.Context, req Request, p *plan) error {
 	r := p.res
 	r.Outcome = OutcomeDryRun
 	r.Diff = TaskDefDiff(RegisterInputFrom(p.current, p.currentTags), p.input)
 	if p.noop {
 		r.Outcome = OutcomeAlreadyDeployed
 		r.NewTaskDefinition = r.OldTaskDefinition
-		r.Reason = fmt.Sprintf("no change: the service already runs %s with these images, so a deploy would do nothing", shortTaskDef(r.OldTaskDefinition))
+		r.Reason = fmt.Sprintf("no change: the service already runs %s with these images, so a deploy would do nothing", ops.ShortTaskDef(r.OldTaskDefinition))
 	} else if !p.changed() && p.adopt == nil && p.rollingBack == "" {
 		r.NewTaskDefinition = r.OldTaskDefinition
-		r.Reason = fmt.Sprintf("no task definition change: would start a new deployment of %s", shortTaskDef(r.OldTaskDefinition))
+		r.Reason = fmt.Sprintf("no task definition change: would start a new deployment of %s", ops.ShortTaskDef(r.OldTaskDefinition))
 	}
 	if req.KeepRevisions > 0 && !p.noop {
 		willRegister := p.changed()
@@ -585,7 +535,7 @@ func (d *Deployer) dryRun(ctx context.Context, req DeployRequest, p *plan) error
 		}
 		r.WouldDeregister = []string{}
 		for _, arn := range arns {
-			r.WouldDeregister = append(r.WouldDeregister, shortTaskDef(arn))
+			r.WouldDeregister = append(r.WouldDeregister, ops.ShortTaskDef(arn))
 		}
 	}
 	r.FinishedAt = d.clock().Now()
@@ -597,7 +547,7 @@ func tagTargets(td *types.TaskDefinition, named []string) ([]string, error) {
 	if len(named) > 0 {
 		for _, n := range named {
 			if containerImage(td, n) == "" {
-				return nil, Inputf("task definition %s has no container %q for --container (it has: %s)", aws.ToString(td.Family), n, containerNames(td.ContainerDefinitions))
+				return nil, ops.Inputf("task definition %s has no container %q for --container (it has: %s)", aws.ToString(td.Family), n, containerNames(td.ContainerDefinitions))
 			}
 		}
 		return named, nil
@@ -613,11 +563,11 @@ func tagTargets(td *types.TaskDefinition, named []string) ([]string, error) {
 		main = &td.ContainerDefinitions[0]
 	}
 	if main == nil {
-		return nil, Inputf("task definition %s has no containers", aws.ToString(td.Family))
+		return nil, ops.Inputf("task definition %s has no containers", aws.ToString(td.Family))
 	}
 	mainRef, err := ParseImageRef(aws.ToString(main.Image))
 	if err != nil {
-		return nil, Inputf("main container %s: %v; name the containers with --container", aws.ToString(main.Name), err)
+		return nil, ops.Inputf("main container %s: %v; name the containers with --container", aws.ToString(main.Name), err)
 	}
 	var out []string
 	for _, c := range td.ContainerDefinitions {
@@ -638,22 +588,6 @@ func containerImage(td *types.TaskDefinition, name string) string {
 	return ""
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func shortTaskDef(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
-}
-
 // checkImages makes sure every new ECR image tag exists before anything
 // changes, and notes whether the repository is tag-immutable. A question ECR
 // cannot answer (see uncheckableImage) is a note, never a refusal.
@@ -661,7 +595,7 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 	for _, ch := range res.Images {
 		ref, err := ParseImageRef(ch.To)
 		if err != nil {
-			return Inputf("%s/%s container %s: %v", res.Cluster, res.Service, ch.Container, err)
+			return ops.Inputf("%s/%s container %s: %v", res.Cluster, res.Service, ch.Container, err)
 		}
 		account, region, ok := ref.ECR()
 		if !ok {
@@ -683,12 +617,12 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 			res.Notes = append(res.Notes, note)
 			continue
 		}
-		switch errCode(err) {
+		switch awsapi.ErrorCode(err) {
 		case "":
 		case "ImageNotFoundException":
-			return Inputf("image %s does not exist in ECR (repository %s): push it first, or check --tag", ref.String(), ref.Repository)
+			return ops.Inputf("image %s does not exist in ECR (repository %s): push it first, or check --tag", ref.String(), ref.Repository)
 		case "RepositoryNotFoundException":
-			return Inputf("ECR repository %s does not exist in account %s: check the task definition's image for container %s", ref.Repository, account, ch.Container)
+			return ops.Inputf("ECR repository %s does not exist in account %s: check the task definition's image for container %s", ref.Repository, account, ch.Container)
 		default:
 			return fmt.Errorf("describe ECR image %s: %w", ref.String(), err)
 		}
@@ -706,16 +640,16 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 
 // start registers the revision and updates the service; it returns the
 // watch that follows the rollout (nil when nothing was to be done).
-func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watch, error) {
+func (d *Deployer) start(ctx context.Context, req Request, p *plan) (*watch, error) {
 	r := p.res
 	for _, n := range r.Notes {
-		d.note(r, EventNote, "%s", n)
+		d.note(r, ops.EventNote, "%s", n)
 	}
 	if p.noop {
 		r.Outcome = OutcomeAlreadyDeployed
 		r.NewTaskDefinition = r.OldTaskDefinition
 		r.FinishedAt = d.clock().Now()
-		d.note(r, EventVerdict, "already running %s with these images; nothing to do", shortTaskDef(r.OldTaskDefinition))
+		d.note(r, ops.EventVerdict, "already running %s with these images; nothing to do", ops.ShortTaskDef(r.OldTaskDefinition))
 		return nil, nil
 	}
 	if p.rollingBack != "" {
@@ -730,7 +664,7 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 				break
 			}
 		}
-		d.note(r, EventInfo, "following deployment %s already in progress with the same images (%s)", r.DeploymentID, shortTaskDef(r.NewTaskDefinition))
+		d.note(r, ops.EventInfo, "following deployment %s already in progress with the same images (%s)", r.DeploymentID, ops.ShortTaskDef(r.NewTaskDefinition))
 		w := d.newWatch(req, r, p.svc, r.DeploymentID, r.NewTaskDefinition, phaseDeploy)
 		d.attachServiceDeployment(ctx, w, p.svc)
 		return w, nil
@@ -739,14 +673,14 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	if p.changed() {
 		if earlier, ok := d.resumeRegisteredRevision(ctx, p); ok {
 			newArn = earlier
-			d.note(r, EventInfo, "using %s, registered with the same content by an earlier run of this deploy", shortTaskDef(newArn))
+			d.note(r, ops.EventInfo, "using %s, registered with the same content by an earlier run of this deploy", ops.ShortTaskDef(newArn))
 		} else {
 			out, err := d.ECS.RegisterTaskDefinition(ctx, p.input)
 			if err != nil {
 				return nil, fmt.Errorf("register task definition %s: %w", aws.ToString(p.input.Family), err)
 			}
 			newArn = d.keepFirstRegistration(ctx, out, p.input, r.OldTaskDefinition, r)
-			d.note(r, EventInfo, "registered %s", shortTaskDef(newArn))
+			d.note(r, ops.EventInfo, "registered %s", ops.ShortTaskDef(newArn))
 		}
 	}
 	r.NewTaskDefinition = newArn
@@ -759,12 +693,12 @@ func (d *Deployer) start(ctx context.Context, req DeployRequest, p *plan) (*watc
 	if err != nil {
 		return nil, fmt.Errorf("update service %s/%s: %w", req.Cluster, r.Service, err)
 	}
-	dep := primaryDeployment(*upd.Service)
+	dep := ops.PrimaryDeployment(*upd.Service)
 	if dep == nil {
 		return nil, fmt.Errorf("update service %s/%s: no PRIMARY deployment in the answer", req.Cluster, r.Service)
 	}
 	r.DeploymentID = aws.ToString(dep.Id)
-	d.note(r, EventInfo, "updated service: deployment %s of %s started", r.DeploymentID, shortTaskDef(newArn))
+	d.note(r, ops.EventInfo, "updated service: deployment %s of %s started", r.DeploymentID, ops.ShortTaskDef(newArn))
 	w := d.newWatch(req, r, *upd.Service, r.DeploymentID, newArn, phaseDeploy)
 	d.attachServiceDeployment(ctx, w, *upd.Service)
 	return w, nil

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+
+	"ecsctl/ops"
 )
 
 // fakeHistory is the service deployment API: deployments (newest last) and
@@ -119,7 +121,7 @@ func TestParseRollbackTo(t *testing.T) {
 		{"0", "", 0, true}, {"-3", "", 0, true}, {"abc", "", 0, true}, {":4", "", 0, true}, {"api:x", "", 0, true}, {"a/b:4", "", 0, true},
 	} {
 		family, rev, err := ParseRollbackTo(c.in)
-		var in *InputError
+		var in *ops.InputError
 		if c.bad != (err != nil) || (err != nil && !errors.As(err, &in)) || (!c.bad && (family != c.family || rev != c.rev)) {
 			t.Errorf("ParseRollbackTo(%q) = %q %d %v", c.in, family, rev, err)
 		}

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+
+	"ecsctl/ops"
 )
 
 // fakeClock moves time forward by whatever is waited for, at once.
@@ -146,6 +148,18 @@ func (f *fakeECS) ListServices(_ context.Context, in *ecs.ListServicesInput, _ .
 	return f.listServices(in)
 }
 
+// A deploy reads no clusters or container instances; awsapi.ECS's client
+// has them.
+func (f *fakeECS) DescribeClusters(context.Context, *ecs.DescribeClustersInput, ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	return nil, notImplemented("DescribeClusters")
+}
+func (f *fakeECS) DescribeContainerInstances(context.Context, *ecs.DescribeContainerInstancesInput, ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
+	return nil, notImplemented("DescribeContainerInstances")
+}
+func (f *fakeECS) ListContainerInstances(context.Context, *ecs.ListContainerInstancesInput, ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
+	return nil, notImplemented("ListContainerInstances")
+}
+
 type fakeECR struct {
 	tags      map[string]bool // repo:tag
 	immutable bool
@@ -245,18 +259,18 @@ func complete(s *types.Service) {
 	s.Events = append([]types.ServiceEvent{{Id: aws.String(fmt.Sprint("ev-", aws.ToString(p.Id))), Message: aws.String("(service api) has reached a steady state."), CreatedAt: aws.Time(time.Now())}}, s.Events...)
 }
 
-func (sc *scenario) deployer() (*Deployer, *[]Event) {
-	var events []Event
+func (sc *scenario) deployer() (*Deployer, *[]ops.Event) {
+	var events []ops.Event
 	var mu sync.Mutex
 	return &Deployer{
 		ECS: sc.fake, ECR: &fakeECR{tags: map[string]bool{"api:new1": true, "api:crash": true}, immutable: true}, Logs: &fakeLogs{lines: []string{"panic: boom", "goroutine 1 [running]:"}},
 		Region: "us-east-1", Clock: newFakeClock(), PollInterval: 5 * time.Second,
-		Progress: func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() },
+		Progress: func(e ops.Event) { mu.Lock(); events = append(events, e); mu.Unlock() },
 	}, &events
 }
 
-func req(tag string) DeployRequest {
-	return DeployRequest{Cluster: "prod", Services: []string{"api"}, Tag: tag, Timeout: 15 * time.Minute, KeepRevisions: 0}
+func req(tag string) Request {
+	return Request{Cluster: "prod", Services: []string{"api"}, Tag: tag, Timeout: 15 * time.Minute, KeepRevisions: 0}
 }
 
 func TestDeploySucceeds(t *testing.T) {
@@ -293,9 +307,9 @@ func TestDeploySucceeds(t *testing.T) {
 	}
 	var sawProgress, sawSteady bool
 	for _, e := range *events {
-		sawProgress = sawProgress || (e.Kind == EventProgress && strings.Contains(e.Message, "2/4 running, 2 pending"))
-		sawSteady = sawSteady || (e.Kind == EventService && strings.Contains(e.Message, "steady state"))
-		if e.Kind == EventService && strings.Contains(e.Message, "steady state") && e.Time.Year() == 2026 && e.Time.Month() == 11 && e.Time.Day() == 1 {
+		sawProgress = sawProgress || (e.Kind == ops.EventProgress && strings.Contains(e.Message, "2/4 running, 2 pending"))
+		sawSteady = sawSteady || (e.Kind == ops.EventService && strings.Contains(e.Message, "steady state"))
+		if e.Kind == ops.EventService && strings.Contains(e.Message, "steady state") && e.Time.Year() == 2026 && e.Time.Month() == 11 && e.Time.Day() == 1 {
 			t.Errorf("an event from before the deploy was streamed: %+v", e)
 		}
 	}
@@ -320,7 +334,7 @@ func TestDeployBreakerRollbackIsAFailure(t *testing.T) {
 	}
 	d, _ := sc.deployer()
 	res, err := d.Deploy(context.Background(), req("crash"))
-	if !errors.Is(err, ErrFailed) {
+	if !errors.Is(err, ops.ErrFailed) {
 		t.Fatalf("err = %v, want ErrFailed", err)
 	}
 	r := res.Services[0]
@@ -373,7 +387,7 @@ func testCrashLoopRollsBack(t *testing.T, paged bool) {
 	}
 	d, _ := sc.deployer()
 	res, err := d.Deploy(context.Background(), req("crash"))
-	if !errors.Is(err, ErrFailed) {
+	if !errors.Is(err, ops.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}
 	r := res.Services[0]
@@ -402,7 +416,7 @@ func TestDeployTimesOutAndRollsBack(t *testing.T) {
 	r := req("new1")
 	r.Timeout = time.Minute
 	res, err := d.Deploy(context.Background(), r)
-	if !errors.Is(err, ErrTimeout) {
+	if !errors.Is(err, ops.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 	if res.Services[0].Outcome != OutcomeRolledBack || !strings.Contains(res.Services[0].Reason, "no verdict within 1m0s") {
@@ -416,21 +430,21 @@ func TestDeployNoRollbackLeavesTheService(t *testing.T) {
 	r := req("new1")
 	r.Timeout, r.NoRollback = time.Minute, true
 	res, err := d.Deploy(context.Background(), r)
-	if !errors.Is(err, ErrTimeout) || res.Services[0].Outcome != OutcomeTimedOut || len(sc.updates) != 1 {
+	if !errors.Is(err, ops.ErrTimeout) || res.Services[0].Outcome != OutcomeTimedOut || len(sc.updates) != 1 {
 		t.Fatalf("err %v outcome %s updates %d", err, res.Services[0].Outcome, len(sc.updates))
 	}
 }
 
 func TestDeployRefusesBadInputBeforeAnyChange(t *testing.T) {
-	cases := map[string]func(sc *scenario, r *DeployRequest){
-		"latest":       func(sc *scenario, r *DeployRequest) { r.Tag = "latest" },
-		"missing tag":  func(sc *scenario, r *DeployRequest) { r.Tag = "nope" },
-		"bad tag":      func(sc *scenario, r *DeployRequest) { r.Tag = "-x" },
-		"no container": func(sc *scenario, r *DeployRequest) { r.Containers = []string{"sidecar"} },
-		"in progress": func(sc *scenario, r *DeployRequest) {
+	cases := map[string]func(sc *scenario, r *Request){
+		"latest":       func(sc *scenario, r *Request) { r.Tag = "latest" },
+		"missing tag":  func(sc *scenario, r *Request) { r.Tag = "nope" },
+		"bad tag":      func(sc *scenario, r *Request) { r.Tag = "-x" },
+		"no container": func(sc *scenario, r *Request) { r.Containers = []string{"sidecar"} },
+		"in progress": func(sc *scenario, r *Request) {
 			sc.svc.Deployments[0].RolloutState = types.DeploymentRolloutStateInProgress
 		},
-		"no timeout": func(sc *scenario, r *DeployRequest) { r.Timeout = 0 },
+		"no timeout": func(sc *scenario, r *Request) { r.Timeout = 0 },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -439,7 +453,7 @@ func TestDeployRefusesBadInputBeforeAnyChange(t *testing.T) {
 			mutate(sc, &r)
 			d, _ := sc.deployer()
 			_, err := d.Deploy(context.Background(), r)
-			var ie *InputError
+			var ie *ops.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want an InputError", err)
 			}
@@ -459,7 +473,7 @@ func TestDeployUnknownServiceIsNotFound(t *testing.T) {
 	r := req("new1")
 	r.Services = []string{"nope"}
 	_, err := d.Deploy(context.Background(), r)
-	var nf *NotFoundError
+	var nf *ops.NotFoundError
 	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "prod/nope") {
 		t.Fatalf("err = %v", err)
 	}
@@ -492,7 +506,7 @@ func TestDeployInterruptedStopsWaiting(t *testing.T) {
 	}
 	d, _ := sc.deployer()
 	res, err := d.Deploy(ctx, req("new1"))
-	if !errors.Is(err, ErrInterrupted) || res.Services[0].Outcome != OutcomeInterrupted {
+	if !errors.Is(err, ops.ErrInterrupted) || res.Services[0].Outcome != OutcomeInterrupted {
 		t.Fatalf("err %v result %+v", err, res.Services[0])
 	}
 	if len(sc.updates) != 1 {
@@ -550,8 +564,8 @@ func TestDeployManyServicesSharesOnePoller(t *testing.T) {
 		return &ecs.UpdateServiceOutput{Service: s}, nil
 	}
 	d := &Deployer{ECS: f, Clock: newFakeClock(), PollInterval: 5 * time.Second}
-	res, err := d.Deploy(context.Background(), DeployRequest{Cluster: "prod", Services: names, Tag: "new1", Timeout: 10 * time.Minute, SkipImageCheck: true})
-	if !errors.Is(err, ErrFailed) {
+	res, err := d.Deploy(context.Background(), Request{Cluster: "prod", Services: names, Tag: "new1", Timeout: 10 * time.Minute, SkipImageCheck: true})
+	if !errors.Is(err, ops.ErrFailed) {
 		t.Fatalf("err = %v, want ErrFailed (one service failed)", err)
 	}
 	for _, r := range res.Services {
@@ -588,7 +602,7 @@ func TestDeployBacksOffOnThrottling(t *testing.T) {
 	}
 	warned := 0
 	for _, e := range *events {
-		if e.Kind == EventWarning {
+		if e.Kind == ops.EventWarning {
 			warned++
 		}
 	}
@@ -643,7 +657,7 @@ func TestPruneRevisionsKeepsWhatIsInUse(t *testing.T) {
 	}
 	var gone []string
 	f.deregisterTaskDef = func(in *ecs.DeregisterTaskDefinitionInput) (*ecs.DeregisterTaskDefinitionOutput, error) {
-		gone = append(gone, shortTaskDef(aws.ToString(in.TaskDefinition)))
+		gone = append(gone, ops.ShortTaskDef(aws.ToString(in.TaskDefinition)))
 		return &ecs.DeregisterTaskDefinitionOutput{}, nil
 	}
 	d := &Deployer{ECS: f, Clock: newFakeClock()}

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
 )
 
 // What a re-run of a deploy finds when an earlier run was killed (the
@@ -34,16 +36,16 @@ func (d *Deployer) resumeRegisteredRevision(ctx context.Context, p *plan) (strin
 // newer one this deploy registered earlier (its earlier run failed and
 // ecsctl or the circuit breaker is rolling it back). The verdict is the
 // rollback's: rolled back (exit 1), or rollback failed.
-func (d *Deployer) resumeFollowRollback(req DeployRequest, p *plan) *watch {
-	r, primary := p.res, primaryDeployment(p.svc)
+func (d *Deployer) resumeFollowRollback(req Request, p *plan) *watch {
+	r, primary := p.res, ops.PrimaryDeployment(p.svc)
 	r.NewTaskDefinition = p.rollingBack
 	by, ph := "ecsctl", phaseRollback
 	if strings.Contains(aws.ToString(primary.RolloutStateReason), "circuit breaker") {
 		by, ph = "circuit-breaker", phaseBreakerRollback
 	}
-	r.Reason = fmt.Sprintf("%s, registered for this deploy by an earlier run, is being rolled back (by %s)", shortTaskDef(r.NewTaskDefinition), by)
+	r.Reason = fmt.Sprintf("%s, registered for this deploy by an earlier run, is being rolled back (by %s)", ops.ShortTaskDef(r.NewTaskDefinition), by)
 	r.Rollback = &RollbackInfo{By: by, TaskDefinition: aws.ToString(primary.TaskDefinition), DeploymentID: aws.ToString(primary.Id)}
-	d.emit(Event{Cluster: r.Cluster, Service: r.Service, Kind: EventRollback,
-		Message: fmt.Sprintf("%s; following the rollback to %s in %s", r.Reason, shortTaskDef(r.Rollback.TaskDefinition), r.Rollback.DeploymentID)})
+	d.emit(ops.Event{Cluster: r.Cluster, Service: r.Service, Kind: ops.EventRollback,
+		Message: fmt.Sprintf("%s; following the rollback to %s in %s", r.Reason, ops.ShortTaskDef(r.Rollback.TaskDefinition), r.Rollback.DeploymentID)})
 	return d.newWatch(req, r, p.svc, r.Rollback.DeploymentID, r.Rollback.TaskDefinition, ph)
 }

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
 )
 
 // killResumeFamily makes the family's newest revision api:43 with the given
@@ -92,7 +94,7 @@ func TestDeployReRunFollowsTheRollbackOfItsFailedDeployment(t *testing.T) {
 			killRollingBackService(sc, tc.reason)
 			d, _ := sc.deployer()
 			res, err := d.Deploy(context.Background(), req("new1"))
-			if !errors.Is(err, ErrFailed) {
+			if !errors.Is(err, ops.ErrFailed) {
 				t.Fatalf("err = %v, want the failed verdict", err)
 			}
 			r := res.Services[0]
@@ -113,7 +115,7 @@ func TestDeployReRunFollowsTheRollbackOfItsFailedDeployment(t *testing.T) {
 		killRollingBackService(sc, "")
 		d, _ := sc.deployer()
 		_, err := d.Deploy(context.Background(), req("new1"))
-		var ie *InputError
+		var ie *ops.InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "has a deployment in progress") {
 			t.Fatalf("err = %v", err)
 		}
@@ -130,7 +132,7 @@ func TestDeployInterruptedWithTheUpdateInFlight(t *testing.T) {
 	}
 	d, _ := sc.deployer()
 	res, err := d.Deploy(ctx, req("new1"))
-	if !errors.Is(err, ErrInterrupted) {
+	if !errors.Is(err, ops.ErrInterrupted) {
 		t.Fatalf("err = %v, want interrupted", err)
 	}
 	r := res.Services[0]
@@ -152,7 +154,7 @@ func TestDeployInterruptedDuringItsRollbackSaysSo(t *testing.T) {
 	r := req("new1")
 	r.Timeout = time.Minute // no verdict: ecsctl rolls back
 	res, err := d.Deploy(ctx, r)
-	if !errors.Is(err, ErrInterrupted) {
+	if !errors.Is(err, ops.ErrInterrupted) {
 		t.Fatalf("err = %v, want interrupted", err)
 	}
 	s := res.Services[0]

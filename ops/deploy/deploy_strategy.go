@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -9,94 +9,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
-
-// Deployment controllers and strategies.
-//
-// ECS has three deployment controllers (DeploymentController in the ECS API
-// reference): ECS, CODE_DEPLOY and EXTERNAL. Under the last two the task
-// definition changes through CodeDeploy or the caller's task sets, and
-// UpdateService refuses a new one, so ecsctl refuses to deploy or roll them
-// back before it registers anything.
-//
-// Under the ECS controller, deploymentConfiguration.strategy BLUE_GREEN,
-// LINEAR and CANARY run the new revision next to the old one, shift
-// traffic, and keep both through bakeTimeInMinutes after the production
-// shift. DescribeServices shows two deployments the whole time; the
-// verdict lives in the service deployment (ListServiceDeployments,
-// DescribeServiceDeployments: status SUCCESSFUL, ROLLBACK_*, STOPPED, and
-// the lifecycleStage). A rollback in the middle of a traffic shift is
-// StopServiceDeployment with stopType ROLLBACK, not another UpdateService.
-
-// ServiceDeploymentAPI is the service deployment part of ECS. Deployer and
-// the overviews use it when their ECS client has it (the SDK client does).
-type ServiceDeploymentAPI interface {
-	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
-	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
-	StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error)
-}
-
-// ServiceController is the service's deployment controller (ECS when unset).
-func ServiceController(s types.Service) string {
-	if s.DeploymentController != nil && s.DeploymentController.Type != "" {
-		return string(s.DeploymentController.Type)
-	}
-	return string(types.DeploymentControllerTypeEcs)
-}
-
-// ServiceStrategy is the ECS controller's deployment strategy (ROLLING when
-// unset); "" for the other controllers.
-func ServiceStrategy(s types.Service) string {
-	if ServiceController(s) != string(types.DeploymentControllerTypeEcs) {
-		return ""
-	}
-	if dc := s.DeploymentConfiguration; dc != nil && dc.Strategy != "" {
-		return string(dc.Strategy)
-	}
-	return string(types.DeploymentStrategyRolling)
-}
-
-// ShiftingStrategy: the strategy runs both revisions and shifts traffic.
-func ShiftingStrategy(strategy string) bool {
-	switch types.DeploymentStrategy(strategy) {
-	case types.DeploymentStrategyBlueGreen, types.DeploymentStrategyLinear, types.DeploymentStrategyCanary:
-		return true
-	}
-	return false
-}
-
-// DeployKind names what is not the default (ECS controller, rolling):
-// CODE_DEPLOY, EXTERNAL, BLUE_GREEN, LINEAR, CANARY; "" otherwise.
-func DeployKind(controller, strategy string) string {
-	if controller != "" && controller != string(types.DeploymentControllerTypeEcs) {
-		return controller
-	}
-	if strategy != "" && strategy != string(types.DeploymentStrategyRolling) {
-		return strategy
-	}
-	return ""
-}
 
 // ControllerRefusal is the one-line refusal for a service whose controller
 // ecsctl cannot drive (verb: "deploy" or "roll back").
 func ControllerRefusal(cluster string, s types.Service, verb string) error {
 	name := cluster + "/" + aws.ToString(s.ServiceName)
-	switch ServiceController(s) {
+	switch ops.ServiceController(s) {
 	case string(types.DeploymentControllerTypeCodeDeploy):
 		fix := "start a CodeDeploy deployment (aws deploy create-deployment) whose AppSpec names the new task definition"
 		if verb == "roll back" {
 			fix = "roll back in CodeDeploy (aws deploy stop-deployment --auto-rollback-enabled, or a new CodeDeploy deployment of the previous task definition)"
 		}
-		return Inputf("service %s uses the CODE_DEPLOY deployment controller, which ecsctl does not %s (ECS refuses a task definition change outside CodeDeploy): %s", name, verb, fix)
+		return ops.Inputf("service %s uses the CODE_DEPLOY deployment controller, which ecsctl does not %s (ECS refuses a task definition change outside CodeDeploy): %s", name, verb, fix)
 	case string(types.DeploymentControllerTypeExternal):
-		return Inputf("service %s uses the EXTERNAL deployment controller, which ecsctl does not %s (its task sets belong to your controller): use your external controller (CreateTaskSet, UpdateServicePrimaryTaskSet)", name, verb)
+		return ops.Inputf("service %s uses the EXTERNAL deployment controller, which ecsctl does not %s (its task sets belong to your controller): use your external controller (CreateTaskSet, UpdateServicePrimaryTaskSet)", name, verb)
 	}
 	return nil
 }
 
 // sdFollow is what a watch knows of the service deployment it follows.
 type sdFollow struct {
-	api      ServiceDeploymentAPI
+	api      ops.ServiceDeploymentAPI
 	arn      string
 	strategy string
 	// off: the API is denied or unavailable; DescribeServices decides.
@@ -115,9 +52,9 @@ type sdFollow struct {
 // (denied, or a client that lacks it) the watch keeps polling
 // DescribeServices alone, with a note.
 func (d *Deployer) attachServiceDeployment(ctx context.Context, w *watch, svc types.Service) {
-	strategy := ServiceStrategy(svc)
-	api, ok := d.ECS.(ServiceDeploymentAPI)
-	if !ShiftingStrategy(strategy) {
+	strategy := ops.ServiceStrategy(svc)
+	api, ok := d.ECS.(ops.ServiceDeploymentAPI)
+	if !ops.ShiftingStrategy(strategy) {
 		// A rolling deploy reads its service deployment only when its
 		// deployment is gone from DescribeServices (rollingGone).
 		if ok && svc.CurrentServiceDeployment != nil {
@@ -128,7 +65,7 @@ func (d *Deployer) attachServiceDeployment(ctx context.Context, w *watch, svc ty
 	f := &sdFollow{api: api, strategy: strategy, off: !ok}
 	w.sd = f
 	if f.off {
-		d.note(w.res, EventNote, "%s deployment: the service deployment API is not available to this client; following DescribeServices only", strategy)
+		d.note(w.res, ops.EventNote, "%s deployment: the service deployment API is not available to this client; following DescribeServices only", strategy)
 		return
 	}
 	f.arn = aws.ToString(svc.CurrentServiceDeployment)
@@ -136,18 +73,18 @@ func (d *Deployer) attachServiceDeployment(ctx context.Context, w *watch, svc ty
 		arn, err := d.findServiceDeployment(ctx, w.res.Cluster, w.res.Service, w.depCreated)
 		if err != nil {
 			f.off = true
-			d.note(w.res, EventNote, "%s deployment: cannot read its service deployment (%v); following DescribeServices only", strategy, err)
+			d.note(w.res, ops.EventNote, "%s deployment: cannot read its service deployment (%v); following DescribeServices only", strategy, err)
 			return
 		}
 		f.arn = arn
 	}
-	d.note(w.res, EventInfo, "%s deployment: following service deployment %s", strategy, shortTaskDef(f.arn))
+	d.note(w.res, ops.EventInfo, "%s deployment: following service deployment %s", strategy, ops.ShortTaskDef(f.arn))
 }
 
 // findServiceDeployment picks the newest ongoing service deployment created
 // no earlier than the deployment (less a minute of clock skew).
 func (d *Deployer) findServiceDeployment(ctx context.Context, cluster, service string, since time.Time) (string, error) {
-	api := d.ECS.(ServiceDeploymentAPI)
+	api := d.ECS.(ops.ServiceDeploymentAPI)
 	out, err := api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service),
 		Status: []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress}})
 	if err != nil {
@@ -170,19 +107,19 @@ func (d *Deployer) findServiceDeployment(ctx context.Context, cluster, service s
 // evaluateStrategy decides one round of a strategy deployment from its
 // service deployment. It returns false when the API failed for good, so
 // that the DescribeServices logic decides from then on.
-func (d *Deployer) evaluateStrategy(ctx context.Context, req DeployRequest, w *watch, s types.Service) bool {
+func (d *Deployer) evaluateStrategy(ctx context.Context, req Request, w *watch, s types.Service) bool {
 	f := w.sd
 	out, err := f.api.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{f.arn}})
 	if err == nil && len(out.ServiceDeployments) == 0 {
 		err = fmt.Errorf("service deployment %s not found", f.arn)
 	}
 	if err != nil {
-		if transient(err) || ctx.Err() != nil {
+		if awsapi.Transient(err) || ctx.Err() != nil {
 			d.checkDeadline(ctx, req, w)
 			return true
 		}
 		f.off = true
-		d.note(w.res, EventWarning, "describe service deployment %s: %v; following DescribeServices only", shortTaskDef(f.arn), err)
+		d.note(w.res, ops.EventWarning, "describe service deployment %s: %v; following DescribeServices only", ops.ShortTaskDef(f.arn), err)
 		return false
 	}
 	sd := out.ServiceDeployments[0]
@@ -209,9 +146,9 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req DeployRequest, w *w
 		case types.ServiceDeploymentStatusRollbackSuccessful:
 			d.finishPhase(ctx, req, w, true, "")
 		case types.ServiceDeploymentStatusRollbackFailed, types.ServiceDeploymentStatusStopped:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended %s: %s", shortTaskDef(f.arn), sd.Status, reason))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended %s: %s", ops.ShortTaskDef(f.arn), sd.Status, reason))
 		case types.ServiceDeploymentStatusSuccessful:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended SUCCESSFUL before the rollback took hold: the new revision stayed", shortTaskDef(f.arn)))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended SUCCESSFUL before the rollback took hold: the new revision stayed", ops.ShortTaskDef(f.arn)))
 		default:
 			d.checkDeadline(ctx, req, w)
 		}
@@ -246,7 +183,7 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req DeployRequest, w *w
 			reason = "stopped"
 		}
 		d.collectStoppedTasksOf(ctx, req, w, s)
-		d.finishPhase(ctx, req, w, false, "service deployment "+shortTaskDef(f.arn)+" STOPPED: "+reason)
+		d.finishPhase(ctx, req, w, false, "service deployment "+ops.ShortTaskDef(f.arn)+" STOPPED: "+reason)
 		return true
 	}
 	if w.phase == phaseDeploy && sd.Status == types.ServiceDeploymentStatusInProgress {
@@ -272,7 +209,7 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req DeployRequest, w *w
 // collectStoppedTasksOf collects the failed tasks of the followed
 // deployment, which DescribeServices may no longer list once ECS rolled
 // it back.
-func (d *Deployer) collectStoppedTasksOf(ctx context.Context, req DeployRequest, w *watch, s types.Service) {
+func (d *Deployer) collectStoppedTasksOf(ctx context.Context, req Request, w *watch, s types.Service) {
 	dep := findDeployment(s, w.depID)
 	if dep == nil {
 		dep = &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)}
@@ -282,7 +219,7 @@ func (d *Deployer) collectStoppedTasksOf(ctx context.Context, req DeployRequest,
 
 // strategyRolledBackByECS switches a deploy to following the rollback ECS
 // started (circuit breaker or alarms), as read from the service deployment.
-func (d *Deployer) strategyRolledBackByECS(ctx context.Context, req DeployRequest, w *watch, s types.Service, sd types.ServiceDeployment) {
+func (d *Deployer) strategyRolledBackByECS(ctx context.Context, req Request, w *watch, s types.Service, sd types.ServiceDeployment) {
 	reason := aws.ToString(sd.StatusReason)
 	if rb := sd.Rollback; rb != nil && aws.ToString(rb.Reason) != "" {
 		reason = aws.ToString(rb.Reason)
@@ -295,10 +232,10 @@ func (d *Deployer) strategyRolledBackByECS(ctx context.Context, req DeployReques
 	w.res.Reason = reason
 	w.res.Rollback = &RollbackInfo{By: by, TaskDefinition: w.res.OldTaskDefinition}
 	if rb := sd.Rollback; rb != nil {
-		w.res.Rollback.DeploymentID = shortTaskDef(aws.ToString(rb.ServiceRevisionArn))
+		w.res.Rollback.DeploymentID = ops.ShortTaskDef(aws.ToString(rb.ServiceRevisionArn))
 	}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback,
-		Message: fmt.Sprintf("service deployment %s failed (%s); ECS is rolling back to %s", shortTaskDef(w.sd.arn), reason, shortTaskDef(w.res.OldTaskDefinition))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback,
+		Message: fmt.Sprintf("service deployment %s failed (%s); ECS is rolling back to %s", ops.ShortTaskDef(w.sd.arn), reason, ops.ShortTaskDef(w.res.OldTaskDefinition))})
 	d.fetchLogLines(ctx, req, w)
 	w.phase = phaseBreakerRollback
 	w.deadline = d.clock().Now().Add(w.timeout)
@@ -366,7 +303,7 @@ func (d *Deployer) emitStrategyProgress(w *watch, sd types.ServiceDeployment, no
 		msg = fmt.Sprintf("deployment %s: %s service deployment %s", w.depID, f.strategy, sd.Status)
 		if msg != w.lastProgress {
 			w.lastProgress = msg
-			d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: msg, DeploymentID: w.depID, RolloutState: string(sd.Status)})
+			d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventProgress, Message: msg, DeploymentID: w.depID, RolloutState: string(sd.Status)})
 		}
 		return
 	}
@@ -394,7 +331,7 @@ func (d *Deployer) emitStrategyProgress(w *watch, sd types.ServiceDeployment, no
 		return
 	}
 	w.lastProgress = msg
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: msg, DeploymentID: w.depID,
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventProgress, Message: msg, DeploymentID: w.depID,
 		Desired: desired, Running: running, Pending: pending, RolloutState: string(sd.Status)})
 }
 
@@ -411,9 +348,9 @@ func fmtLeft(d time.Duration) string {
 // returns production traffic to the old revision, which still runs. It
 // returns false when the deployment is not such a case (the caller rolls
 // back with UpdateService).
-func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req DeployRequest, w *watch) bool {
+func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req Request, w *watch) bool {
 	f := w.sd
-	if f == nil || !ShiftingStrategy(f.strategy) {
+	if f == nil || !ops.ShiftingStrategy(f.strategy) {
 		return false
 	}
 	if f.off || f.arn == "" {
@@ -428,8 +365,8 @@ func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req Deploy
 	}
 	old := w.res.OldTaskDefinition
 	w.res.Rollback = &RollbackInfo{By: "ecsctl", TaskDefinition: old}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback,
-		Message: fmt.Sprintf("deploy failed (%s); stopping service deployment %s with rollback to %s", w.res.Reason, shortTaskDef(f.arn), shortTaskDef(old))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback,
+		Message: fmt.Sprintf("deploy failed (%s); stopping service deployment %s with rollback to %s", w.res.Reason, ops.ShortTaskDef(f.arn), ops.ShortTaskDef(old))})
 	rctx := context.WithoutCancel(ctx) // a rollback is not abandoned half-sent
 	_, err := f.api.StopServiceDeployment(rctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: aws.String(f.arn), StopType: types.StopServiceDeploymentStopTypeRollback})
 	if err != nil {
@@ -448,16 +385,16 @@ func (d *Deployer) stopServiceDeploymentRollback(ctx context.Context, req Deploy
 // rollback instead of starting another one mid-shift, and returns its ARN
 // ("" when there is no such deployment; nothing is stopped on a dry run).
 func (d *Deployer) rollbackStrategyInFlight(ctx context.Context, req RollbackRequest, svc types.Service, res *ServiceResult) (string, error) {
-	strategy := ServiceStrategy(svc)
-	api, ok := d.ECS.(ServiceDeploymentAPI)
-	if !ShiftingStrategy(strategy) || !ok {
+	strategy := ops.ServiceStrategy(svc)
+	api, ok := d.ECS.(ops.ServiceDeploymentAPI)
+	if !ops.ShiftingStrategy(strategy) || !ok {
 		return "", nil
 	}
 	out, err := api.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(req.Cluster), Service: aws.String(req.Service),
 		Status: []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress}})
 	if err != nil {
-		if errCode(err) == "AccessDeniedException" {
-			return "", Inputf("service %s/%s is a %s service and the service deployment API is denied (ecs:ListServiceDeployments), so ecsctl cannot tell whether a traffic shift is in progress: allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:StopServiceDeployment", req.Cluster, req.Service, strategy)
+		if awsapi.ErrorCode(err) == "AccessDeniedException" {
+			return "", ops.Inputf("service %s/%s is a %s service and the service deployment API is denied (ecs:ListServiceDeployments), so ecsctl cannot tell whether a traffic shift is in progress: allow ecs:ListServiceDeployments, ecs:DescribeServiceDeployments and ecs:StopServiceDeployment", req.Cluster, req.Service, strategy)
 		}
 		return "", fmt.Errorf("list service deployments of %s/%s: %w", req.Cluster, req.Service, err)
 	}
@@ -465,70 +402,46 @@ func (d *Deployer) rollbackStrategyInFlight(ctx context.Context, req RollbackReq
 		return "", nil
 	}
 	arn := aws.ToString(out.ServiceDeployments[0].ServiceDeploymentArn)
-	res.DeploymentID = shortTaskDef(arn)
+	res.DeploymentID = ops.ShortTaskDef(arn)
 	if req.DryRun {
-		res.Reason = fmt.Sprintf("would stop service deployment %s with rollback (StopServiceDeployment ROLLBACK)", shortTaskDef(arn))
+		res.Reason = fmt.Sprintf("would stop service deployment %s with rollback (StopServiceDeployment ROLLBACK)", ops.ShortTaskDef(arn))
 		return arn, nil
 	}
 	if _, err := api.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: aws.String(arn), StopType: types.StopServiceDeploymentStopTypeRollback}); err != nil {
 		return "", fmt.Errorf("stop service deployment %s of %s/%s: %w", arn, req.Cluster, req.Service, err)
 	}
-	d.note(res, EventInfo, "%s deployment in progress: stopped service deployment %s with rollback to %s", strategy, shortTaskDef(arn), shortTaskDef(res.NewTaskDefinition))
+	d.note(res, ops.EventInfo, "%s deployment in progress: stopped service deployment %s with rollback to %s", strategy, ops.ShortTaskDef(arn), ops.ShortTaskDef(res.NewTaskDefinition))
 	return arn, nil
 }
 
 // followStrategyRollback waits for the service deployment's rollback.
 func (d *Deployer) followStrategyRollback(ctx context.Context, req RollbackRequest, svc types.Service, res *ServiceResult, arn string) {
-	dreq := DeployRequest{Cluster: req.Cluster, Timeout: req.Timeout, NoRollback: true}
+	dreq := Request{Cluster: req.Cluster, Timeout: req.Timeout, NoRollback: true}
 	depID := ""
-	if p := primaryDeployment(svc); p != nil {
+	if p := ops.PrimaryDeployment(svc); p != nil {
 		depID = aws.ToString(p.Id)
 	}
 	w := d.newWatch(dreq, res, svc, depID, res.NewTaskDefinition, phaseDeploy)
 	w.noRollback = true
-	w.sd = &sdFollow{api: d.ECS.(ServiceDeploymentAPI), arn: arn, strategy: ServiceStrategy(svc), status: types.ServiceDeploymentStatusRollbackRequested, rollbackOnly: true}
+	w.sd = &sdFollow{api: d.ECS.(ops.ServiceDeploymentAPI), arn: arn, strategy: ops.ServiceStrategy(svc), status: types.ServiceDeploymentStatusRollbackRequested, rollbackOnly: true}
 	d.follow(ctx, dreq, []*watch{w})
 	if res.Outcome == OutcomeFailed {
 		res.Reason = trimNoRollbackSuffix(res.Reason)
 	}
 }
 
-// taskSetInfos shows the task sets of a CODE_DEPLOY or EXTERNAL service as
-// its deployments (DescribeServices lists them in taskSets instead).
-func taskSetInfos(s types.Service) []DeploymentInfo {
-	var out []DeploymentInfo
-	for _, ts := range s.TaskSets {
-		di := DeploymentInfo{
-			ID: aws.ToString(ts.Id), Status: aws.ToString(ts.Status), RolloutState: string(ts.StabilityStatus),
-			TaskDefinition: overviewTaskDefName(aws.ToString(ts.TaskDefinition)),
-			Desired:        int(ts.ComputedDesiredCount), Running: int(ts.RunningCount), Pending: int(ts.PendingCount),
-		}
-		if ts.ExternalId != nil {
-			di.RolloutReason = "task set of " + aws.ToString(ts.ExternalId)
-		}
-		if ts.CreatedAt != nil {
-			di.CreatedAt = ts.CreatedAt.UTC()
-		}
-		if ts.UpdatedAt != nil {
-			di.UpdatedAt = ts.UpdatedAt.UTC()
-		}
-		out = append(out, di)
-	}
-	return out
-}
-
 // rollingGone explains a rolling deployment that vanished from
 // DescribeServices from its service deployment: ECS rolled it back (the
 // record says why), or it was stopped. It returns false when the record
 // says neither or cannot be read; DescribeServices then decides as before.
-func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch, s types.Service) bool {
+func (d *Deployer) rollingGone(ctx context.Context, req Request, w *watch, s types.Service) bool {
 	f := w.sd
-	if f == nil || f.off || f.arn == "" || ShiftingStrategy(f.strategy) || w.phase != phaseDeploy {
+	if f == nil || f.off || f.arn == "" || ops.ShiftingStrategy(f.strategy) || w.phase != phaseDeploy {
 		return false
 	}
 	out, err := f.api.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{f.arn}})
 	if err != nil || len(out.ServiceDeployments) == 0 {
-		if err != nil && !transient(err) {
+		if err != nil && !awsapi.Transient(err) {
 			f.off = true
 		}
 		return false
@@ -538,7 +451,7 @@ func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch,
 	switch sd.Status {
 	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress,
 		types.ServiceDeploymentStatusRollbackSuccessful, types.ServiceDeploymentStatusRollbackFailed:
-		primary := primaryDeployment(s)
+		primary := ops.PrimaryDeployment(s)
 		if primary == nil {
 			return false
 		}
@@ -557,58 +470,4 @@ func (d *Deployer) rollingGone(ctx context.Context, req DeployRequest, w *watch,
 		return true
 	}
 	return false
-}
-
-// primaryTaskSetCreated is when the PRIMARY task set of a CODE_DEPLOY or
-// EXTERNAL service was created (its "deployed at"), or nil.
-func primaryTaskSetCreated(s types.Service) *time.Time {
-	for _, ts := range s.TaskSets {
-		if aws.ToString(ts.Status) == "PRIMARY" {
-			return ts.CreatedAt
-		}
-	}
-	return nil
-}
-
-// ServiceDeploymentInfo is a traffic-shifting deployment in progress, as
-// its service deployment reports it.
-type ServiceDeploymentInfo struct {
-	Arn    string `json:"serviceDeploymentArn"`
-	Status string `json:"status"`
-	Stage  string `json:"lifecycleStage,omitempty"`
-	// ProductionTraffic is the new revision's share, in percent.
-	ProductionTraffic *float64 `json:"productionTrafficPercent,omitempty"`
-	// Error says why the record could not be read (the status goes on).
-	Error string `json:"error,omitempty"`
-}
-
-// overviewServiceDeployment reads the ongoing service deployment of a
-// BLUE_GREEN, LINEAR or CANARY service; nil when there is none or the
-// client lacks the API.
-func overviewServiceDeployment(ctx context.Context, api any, s types.Service) *ServiceDeploymentInfo {
-	sdAPI, ok := api.(ServiceDeploymentAPI)
-	arn := aws.ToString(s.CurrentServiceDeployment)
-	if !ok || arn == "" || !ShiftingStrategy(ServiceStrategy(s)) {
-		return nil
-	}
-	out, err := sdAPI.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{arn}})
-	if err != nil {
-		return &ServiceDeploymentInfo{Arn: arn, Error: fmt.Sprintf("describe service deployment: %v", err)}
-	}
-	if len(out.ServiceDeployments) == 0 {
-		return nil
-	}
-	sd := out.ServiceDeployments[0]
-	switch sd.Status {
-	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentStatusStopRequested,
-		types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
-	default:
-		return nil // finished: the deployments table tells the rest
-	}
-	info := &ServiceDeploymentInfo{Arn: arn, Status: string(sd.Status), Stage: string(sd.LifecycleStage)}
-	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
-		w := *t.RequestedProductionTrafficWeight
-		info.ProductionTraffic = &w
-	}
-	return info
 }

@@ -1,7 +1,9 @@
-package ops
+package deploy
 
 import (
 	"strings"
+
+	"ecsctl/ops"
 )
 
 // ImageRef is a container image reference: [registry/]repository[:tag][@digest].
@@ -20,17 +22,17 @@ type ImageRef struct {
 func ParseImageRef(s string) (ImageRef, error) {
 	var r ImageRef
 	if s == "" {
-		return r, Inputf("empty image reference")
+		return r, ops.Inputf("empty image reference")
 	}
 	if strings.ContainsAny(s, " \t\n\r") {
-		return r, Inputf("image reference %q contains white space: remove it", s)
+		return r, ops.Inputf("image reference %q contains white space: remove it", s)
 	}
 	rest := s
 	if at := strings.Index(rest, "@"); at >= 0 {
 		r.Digest = rest[at+1:]
 		rest = rest[:at]
 		if !digestRE.MatchString(r.Digest) {
-			return ImageRef{}, Inputf("image reference %q: digest %q is not algorithm:hex (like sha256:…)", s, r.Digest)
+			return ImageRef{}, ops.Inputf("image reference %q: digest %q is not algorithm:hex (like sha256:…)", s, r.Digest)
 		}
 	}
 	slash := strings.LastIndex(rest, "/")
@@ -38,33 +40,33 @@ func ParseImageRef(s string) (ImageRef, error) {
 		r.Tag = rest[colon+1:]
 		rest = rest[:colon]
 		if !tagRE.MatchString(r.Tag) {
-			return ImageRef{}, Inputf("image reference %q: tag %q is not valid (letters, digits, _ . -, at most 128, not starting with . or -)", s, r.Tag)
+			return ImageRef{}, ops.Inputf("image reference %q: tag %q is not valid (letters, digits, _ . -, at most 128, not starting with . or -)", s, r.Tag)
 		}
 	}
 	if first, after, ok := strings.Cut(rest, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		if !registryRE.MatchString(first) {
-			return ImageRef{}, Inputf("image reference %q: registry %q is not a host name with an optional :port (like 123456789012.dkr.ecr.us-east-1.amazonaws.com)", s, first)
+			return ImageRef{}, ops.Inputf("image reference %q: registry %q is not a host name with an optional :port (like 123456789012.dkr.ecr.us-east-1.amazonaws.com)", s, first)
 		}
 		r.Registry = first
 		rest = after
 	}
 	r.Repository = rest
 	if r.Repository == "" || !repoRE.MatchString(r.Repository) {
-		return ImageRef{}, Inputf("image reference %q: repository %q is not valid (lower-case path like team/app)", s, r.Repository)
+		return ImageRef{}, ops.Inputf("image reference %q: repository %q is not valid (lower-case path like team/app)", s, r.Repository)
 	}
 	if n := len(r.Name()); n > 255 {
-		return ImageRef{}, Inputf("image reference %.40q…: the name is %d characters, registries allow at most 255", s, n)
+		return ImageRef{}, ops.Inputf("image reference %.40q…: the name is %d characters, registries allow at most 255", s, n)
 	}
 	return r, nil
 }
 
 var (
-	tagRE    = newLazyRE(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestRE = newLazyRE(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
-	repoRE   = newLazyRE(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	tagRE    = ops.NewLazyRE(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestRE = ops.NewLazyRE(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$`)
+	repoRE   = ops.NewLazyRE(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 	// registryRE is a DNS name or IPv4 address with an optional port.
-	registryRE = newLazyRE(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$`)
-	ecrRE      = newLazyRE(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+	registryRE = ops.NewLazyRE(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?$`)
+	ecrRE      = ops.NewLazyRE(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
 )
 
 // String puts the reference back together.
@@ -113,7 +115,7 @@ func (r ImageRef) ECR() (account, region string, ok bool) {
 // ValidateTag checks a tag given on the command line.
 func ValidateTag(tag string) error {
 	if !tagRE.MatchString(tag) {
-		return Inputf("invalid --tag %q: use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. --tag $GIT_COMMIT", tag)
+		return ops.Inputf("invalid --tag %q: use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. --tag $GIT_COMMIT", tag)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
 )
 
 // readOnlyTaskDefFields are the TaskDefinition fields ECS sets itself; every
@@ -146,14 +148,14 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 	for _, n := range names {
 		i, ok := idx[n]
 		if !ok {
-			return Inputf("task definition %s has no container %q (it has: %s)", aws.ToString(in.Family), n, containerNames(in.ContainerDefinitions))
+			return ops.Inputf("task definition %s has no container %q (it has: %s)", aws.ToString(in.Family), n, containerNames(in.ContainerDefinitions))
 		}
 		in.ContainerDefinitions[i].Image = aws.String(ch.Images[n])
 	}
 	for _, e := range ch.Env {
 		i, ok := idx[e.Container]
 		if !ok {
-			return Inputf("task definition %s has no container %q for --env/--unset-env (it has: %s)", aws.ToString(in.Family), e.Container, containerNames(in.ContainerDefinitions))
+			return ops.Inputf("task definition %s has no container %q for --env/--unset-env (it has: %s)", aws.ToString(in.Family), e.Container, containerNames(in.ContainerDefinitions))
 		}
 		cd := &in.ContainerDefinitions[i]
 		var kept []types.KeyValuePair
@@ -172,7 +174,7 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 			kept = append(kept, types.KeyValuePair{Name: aws.String(e.Key), Value: aws.String(*e.Value)})
 		}
 		if !found && e.Value == nil {
-			return Inputf("--unset-env %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", e.Container, e.Key, e.Container, e.Key)
+			return ops.Inputf("--unset-env %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", e.Container, e.Key, e.Container, e.Key)
 		}
 		cd.Environment = kept
 	}
@@ -187,7 +189,7 @@ func containerNames(cds []types.ContainerDefinition) string {
 	return strings.Join(n, ", ")
 }
 
-var secretNameRE = newLazyRE(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
+var secretNameRE = ops.NewLazyRE(`(?i)(PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CERT|SALT)`)
 
 // LooksSecret reports env var names whose values must never be shown.
 func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
@@ -196,7 +198,7 @@ func LooksSecret(name string) bool { return secretNameRE.MatchString(name) }
 const Masked = "********"
 
 // urlPasswordRE finds the password of a URL's user info (postgres://user:PASSWORD@host).
-var urlPasswordRE = newLazyRE(`(://[^/:@\s]*:)[^/@\s]+@`)
+var urlPasswordRE = ops.NewLazyRE(`(://[^/:@\s]*:)[^/@\s]+@`)
 
 // MaskEnvValue is how an environment variable's value may be shown: hidden
 // when the name looks secret, and with any password inside a URL hidden.

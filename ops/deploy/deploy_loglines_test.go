@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func TestDeployLastLogLinesAreTheFailingContainersLast(t *testing.T) {
 		{TaskID: "t1", StoppedAt: stop1, ExitCodes: map[string]int{"app": 1}},
 		{TaskID: "t2", StoppedAt: stop2, ExitCodes: map[string]int{"app": 1}},
 	}}, logConfigs: map[string]logTarget{"app": {group: "/ecs/prod/api", prefix: "ecs"}}}
-	d.fetchLogLines(context.Background(), DeployRequest{}, w)
+	d.fetchLogLines(context.Background(), Request{}, w)
 	if len(w.res.LogLines) != 3 || w.res.LogLines[2] != "app: panic: startup failed" {
 		t.Fatalf("last lines = %q", w.res.LogLines)
 	}
@@ -55,7 +55,7 @@ func TestDeployLastLogLinesAreTheFailingContainersLast(t *testing.T) {
 	delete(logs.streams, "ecs/app/t1")
 	logs.calls = 0
 	w.res.LogLines = nil
-	d.fetchLogLines(context.Background(), DeployRequest{}, w)
+	d.fetchLogLines(context.Background(), Request{}, w)
 	maxReads := 2 * (logLinesRounds + int(logLinesWait/d.PollInterval) + 1)
 	if len(w.res.LogLines) != 2 || w.res.LogLines[1] != "app: Listening on 0.0.0.0:8080" || logs.calls > maxReads {
 		t.Fatalf("last lines = %q after %d reads", w.res.LogLines, logs.calls)

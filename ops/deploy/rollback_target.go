@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,12 +11,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/fmtx"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
-// DeployHistory is the ECS service deployment API, the authoritative record
+// History is the ECS service deployment API, the authoritative record
 // of which revisions a service ran successfully (ECS-SEMANTICS §3; the API
 // lists deployments created since October 2024).
-type DeployHistory interface {
+type History interface {
 	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
 	DescribeServiceRevisions(ctx context.Context, in *ecs.DescribeServiceRevisionsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error)
 }
@@ -32,15 +36,15 @@ func ParseRollbackTo(s string) (family string, rev int, err error) {
 	if i := strings.LastIndex(s, ":"); i >= 0 {
 		family, num = s[:i], s[i+1:]
 		if family == "" || strings.ContainsAny(family, " /") {
-			return "", 0, Inputf("invalid --to %q: want a revision number like 44, or family:revision like api:44", s)
+			return "", 0, ops.Inputf("invalid --to %q: want a revision number like 44, or family:revision like api:44", s)
 		}
 	}
 	n, perr := strconv.Atoi(num)
 	if perr != nil {
-		return "", 0, Inputf("invalid value %q for --to: want a revision number like 44, or family:revision like api:44", s)
+		return "", 0, ops.Inputf("invalid value %q for --to: want a revision number like 44, or family:revision like api:44", s)
 	}
 	if n < 1 {
-		return "", 0, Inputf("invalid --to %s: want a revision number of 1 or more (leave --to out for the last successful revision)", s)
+		return "", 0, ops.Inputf("invalid --to %s: want a revision number of 1 or more (leave --to out for the last successful revision)", s)
 	}
 	return family, n, nil
 }
@@ -100,7 +104,7 @@ func (d *Deployer) lastSuccessfulRevision(ctx context.Context, cluster, service,
 			if !d.activeRevision(ctx, td) {
 				continue
 			}
-			return td, fmt.Sprintf("%s is the revision of the service's last successful deployment (%s)", shortTaskDef(td), lastSegment(aws.ToString(b.ServiceDeploymentArn))), true, nil
+			return td, fmt.Sprintf("%s is the revision of the service's last successful deployment (%s)", ops.ShortTaskDef(td), fmtx.ShortARN(aws.ToString(b.ServiceDeploymentArn))), true, nil
 		}
 	}
 	return "", "", false, nil
@@ -121,24 +125,13 @@ func (d *Deployer) failedRevisions(ctx context.Context, cluster string, svc type
 			failed[aws.ToString(dep.TaskDefinition)] = true
 		}
 	}
-	var arns []string
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped})
-	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			break
-		}
-		arns = append(arns, page.TaskArns...)
-	}
-	for i := 0; i < len(arns); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[i:min(i+100, len(arns))]})
-		if err != nil {
-			break
-		}
-		for _, t := range out.Tasks {
-			if isFailure(t) {
-				failed[aws.ToString(t.TaskDefinitionArn)] = true
-			}
+	// Best effort: on an error, what was read before it still counts.
+	reads := awsapi.NewECS(d.ECS)
+	arns, _ := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	tasks, _ := reads.DescribeTasks(ctx, cluster, arns)
+	for _, t := range tasks {
+		if isFailure(t) {
+			failed[aws.ToString(t.TaskDefinitionArn)] = true
 		}
 	}
 	return failed

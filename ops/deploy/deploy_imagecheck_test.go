@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// ptcECR is a DeployECR that also answers DescribePullThroughCacheRules.
+// ptcECR is an ECR that also answers DescribePullThroughCacheRules.
 type ptcECR struct {
 	fakeECR
 	rules []string // prefixes
@@ -38,7 +38,7 @@ func TestUncheckableImage(t *testing.T) {
 		name    string
 		image   string
 		err     error
-		ecr     DeployECR
+		ecr     ECR
 		note    string // "" : a definite answer
 		ptcCall bool
 	}{

@@ -1,9 +1,11 @@
-package ops
+package deploy
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,8 +15,10 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 type phase int
@@ -64,7 +68,7 @@ type watch struct {
 
 type logTarget struct{ group, prefix string }
 
-func (d *Deployer) newWatch(req DeployRequest, r *ServiceResult, svc types.Service, depID, tdArn string, ph phase) *watch {
+func (d *Deployer) newWatch(req Request, r *ServiceResult, svc types.Service, depID, tdArn string, ph phase) *watch {
 	now := d.clock().Now()
 	w := &watch{
 		res: r, depID: depID, tdArn: tdArn, phase: ph, deadline: now.Add(req.Timeout), timeout: req.Timeout,
@@ -106,7 +110,7 @@ func failureThreshold(desired int32) int {
 
 // follow polls every watched service with one DescribeServices per 10
 // services per round until each has a verdict, ctx ends, or its deadline.
-func (d *Deployer) follow(ctx context.Context, req DeployRequest, watches []*watch) {
+func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 	interval := d.interval()
 	wait := interval
 	throttled := false
@@ -129,36 +133,38 @@ func (d *Deployer) follow(ctx context.Context, req DeployRequest, watches []*wat
 		case <-d.clock().After(wait):
 		}
 		wait = interval
-		for i := 0; i < len(active); i += 10 {
-			batch := active[i:min(i+10, len(active))]
-			names := make([]string, len(batch))
-			byName := map[string]*watch{}
-			for j, w := range batch {
-				names[j] = w.res.Service
-				byName[w.res.Service] = w
+		byName := map[string]*watch{}
+		names := make([]string, len(active))
+		for i, w := range active {
+			names[i] = w.res.Service
+			byName[w.res.Service] = w
+		}
+		awsapi.NewECS(d.ECS).EachServiceBatch(ctx, req.Cluster, names, func(names []string, out *ecs.DescribeServicesOutput, err error) bool {
+			batch := make([]*watch, len(names))
+			for j, n := range names {
+				batch[j] = byName[n]
 			}
-			out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(req.Cluster), Services: names})
 			if err != nil {
 				if ctx.Err() != nil {
-					break
+					return false
 				}
-				if transient(err) {
+				if awsapi.Transient(err) {
 					wait = min(4*interval, max(2*interval, wait*2))
 					if !throttled {
 						for _, w := range batch {
-							d.note(w.res, EventWarning, "AWS is throttling or failing (%s); backing off to %s between polls", errCode(err), wait)
+							d.note(w.res, ops.EventWarning, "AWS is throttling or failing (%s); backing off to %s between polls", awsapi.ErrorCode(err), wait)
 						}
 					}
 					throttled = true
 					for _, w := range batch {
 						d.checkDeadline(ctx, req, w)
 					}
-					continue
+					return true
 				}
 				for _, w := range batch {
 					d.finish(w, OutcomeFailed, fmt.Sprintf("describe services %s/%s: %v", req.Cluster, w.res.Service, err))
 				}
-				continue
+				return true
 			}
 			throttled = false
 			for _, s := range out.Services {
@@ -175,7 +181,8 @@ func (d *Deployer) follow(ctx context.Context, req DeployRequest, watches []*wat
 					d.finish(w, OutcomeFailed, fmt.Sprintf("service %s/%s disappeared while deploying (%s)", req.Cluster, name, aws.ToString(f.Reason)))
 				}
 			}
-		}
+			return true
+		})
 	}
 }
 
@@ -189,8 +196,8 @@ func findDeployment(s types.Service, id string) *types.Deployment {
 }
 
 // evaluate looks at one service's state for the watched deployment.
-func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s types.Service) {
-	if w.sd != nil && !w.sd.off && ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
+func (d *Deployer) evaluate(ctx context.Context, req Request, w *watch, s types.Service) {
+	if w.sd != nil && !w.sd.off && ops.ShiftingStrategy(w.sd.strategy) && d.evaluateStrategy(ctx, req, w, s) {
 		return
 	}
 	now := d.clock().Now()
@@ -202,14 +209,14 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 		return
 	}
 	if ours == nil {
-		primary := primaryDeployment(s)
+		primary := ops.PrimaryDeployment(s)
 		switch {
 		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
 			d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
 			d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
 			d.fetchLogLines(ctx, req, w)
 		case primary != nil:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), shortTaskDef(aws.ToString(primary.TaskDefinition))))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition))))
 		default:
 			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s is gone and the service has no PRIMARY deployment", w.depID))
 		}
@@ -226,7 +233,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	phaseText, left, leftKnown := d.describePhase(ctx, req, w, s, ours)
 	if progress+phaseText != w.lastProgress+w.lastPhase {
 		w.lastProgress, w.lastPhase = progress, phaseText
-		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventProgress, Message: progress, DeploymentID: w.depID,
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventProgress, Message: progress, DeploymentID: w.depID,
 			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState),
 			Phase: phaseText, PhaseLeft: left, PhaseLeftKnown: leftKnown})
 	}
@@ -235,7 +242,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	}
 	if ours.RolloutState == types.DeploymentRolloutStateFailed {
 		reason := aws.ToString(ours.RolloutStateReason)
-		if primary := primaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
+		if primary := ops.PrimaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
 			// The breaker rolled back: the failed tasks still explain why.
 			d.collectStoppedTasks(ctx, req, w, ours)
 			d.followBreakerRollback(w, primary, reason)
@@ -287,7 +294,7 @@ func (d *Deployer) evaluate(ctx context.Context, req DeployRequest, w *watch, s 
 	d.checkDeadline(ctx, req, w)
 }
 
-func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) checkDeadline(ctx context.Context, req Request, w *watch) {
 	if w.done || d.clock().Now().Before(w.deadline) {
 		return
 	}
@@ -297,7 +304,7 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 			// rolling back now would replace healthy tasks with old ones.
 			note := fmt.Sprintf("at the --timeout (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", w.timeout, why, w.others)
 			w.res.Notes = append(w.res.Notes, note)
-			d.note(w.res, EventNote, "%s", note)
+			d.note(w.res, ops.EventNote, "%s", note)
 			d.finish(w, OutcomeSucceeded, "")
 			return
 		}
@@ -310,7 +317,7 @@ func (d *Deployer) checkDeadline(ctx context.Context, req DeployRequest, w *watc
 // has all its tasks running and none pending or failing now, and every one
 // of its RUNNING tasks passes its container health checks (HEALTHY where
 // the task definition has one, not UNHEALTHY otherwise).
-func (d *Deployer) completeAndHealthy(ctx context.Context, req DeployRequest, w *watch) (bool, string) {
+func (d *Deployer) completeAndHealthy(ctx context.Context, req Request, w *watch) (bool, string) {
 	dep := w.last
 	if dep == nil || aws.ToString(dep.Status) != "PRIMARY" || dep.RolloutState == types.DeploymentRolloutStateFailed ||
 		dep.DesiredCount == 0 || dep.RunningCount != dep.DesiredCount || dep.PendingCount != 0 {
@@ -326,31 +333,25 @@ func (d *Deployer) completeAndHealthy(ctx context.Context, req DeployRequest, w 
 			checked = true
 		}
 	}
-	var arns []string
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return false, ""
-		}
-		arns = append(arns, page.TaskArns...)
+	reads := awsapi.NewECS(d.ECS)
+	arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning}, 0)
+	if err != nil {
+		return false, ""
+	}
+	tasks, err := reads.DescribeTasks(ctx, req.Cluster, arns)
+	if err != nil {
+		return false, ""
 	}
 	running := int32(0)
-	for i := 0; i < len(arns); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns[i:min(i+100, len(arns))]})
-		if err != nil {
+	for _, t := range tasks {
+		if aws.ToString(t.StartedBy) != w.depID {
+			continue
+		}
+		if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
+			(checked && t.HealthStatus != types.HealthStatusHealthy) {
 			return false, ""
 		}
-		for _, t := range out.Tasks {
-			if aws.ToString(t.StartedBy) != w.depID {
-				continue
-			}
-			if aws.ToString(t.LastStatus) != "RUNNING" || t.HealthStatus == types.HealthStatusUnhealthy ||
-				(checked && t.HealthStatus != types.HealthStatusHealthy) {
-				return false, ""
-			}
-			running++
-		}
+		running++
 	}
 	if running != dep.DesiredCount {
 		return false, ""
@@ -385,12 +386,12 @@ func (d *Deployer) targetsHealthy(ctx context.Context, w *watch, running int32) 
 		return false, ""
 	}
 	for _, tg := range tgs {
-		out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+		health, err := awsapi.NewELB(d.ELB).TargetHealth(ctx, tg)
 		if err != nil {
 			return false, ""
 		}
 		live := int32(0)
-		for _, th := range out.TargetHealthDescriptions {
+		for _, th := range health {
 			if th.TargetHealth == nil {
 				return false, ""
 			}
@@ -427,7 +428,7 @@ func (d *Deployer) emitServiceEvents(w *watch, s types.Service) []string {
 		msgs = append(msgs, m)
 		// Stamped when seen, like every other line: a log read top to
 		// bottom stays in order (the event's own time is in ECS).
-		d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventService, Message: m})
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventService, Message: m})
 	}
 	return msgs
 }
@@ -440,7 +441,7 @@ func (d *Deployer) noteFailedTasks(w *watch, dep *types.Deployment) {
 		return
 	}
 	w.res.FailedTasks = dep.FailedTasks
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventWarning, DeploymentID: w.depID, Failed: dep.FailedTasks,
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventWarning, DeploymentID: w.depID, Failed: dep.FailedTasks,
 		Message: fmt.Sprintf("deployment %s: %d task(s) failed so far (ECS count)", w.depID, dep.FailedTasks)})
 }
 
@@ -448,52 +449,47 @@ func (d *Deployer) noteFailedTasks(w *watch, dep *types.Deployment) {
 const maxStoppedTaskPages = 5
 
 // collectStoppedTasks records tasks of the followed deployment that stopped.
-func (d *Deployer) collectStoppedTasks(ctx context.Context, req DeployRequest, w *watch, dep *types.Deployment) {
+func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watch, dep *types.Deployment) {
 	// ECS keeps stopped tasks for about an hour: follow every page, but
 	// stop at a bound so that a service that has churned for an hour does
 	// not turn one poll into dozens of calls.
 	var fresh []string
 	w.stopping = 0
-	p := ecs.NewListTasksPaginator(d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
-	for pages := 0; p.HasMorePages() && pages < maxStoppedTaskPages; pages++ {
-		list, err := p.NextPage(ctx)
-		if err != nil {
-			return // best effort; the next round tries again
-		}
-		for _, arn := range list.TaskArns {
-			if !w.stoppedSeen[arn] {
-				fresh = append(fresh, arn)
-			}
+	reads := awsapi.NewECS(d.ECS)
+	list, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	if err != nil {
+		return // best effort; the next round tries again
+	}
+	for _, arn := range list {
+		if !w.stoppedSeen[arn] {
+			fresh = append(fresh, arn)
 		}
 	}
-	for i := 0; i < len(fresh); i += 100 {
-		out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: fresh[i:min(i+100, len(fresh))]})
-		if err != nil {
-			return
+	// On an error the tasks described so far still count; the next round
+	// describes the rest again.
+	tasks, _ := reads.DescribeTasks(ctx, req.Cluster, fresh)
+	for _, t := range tasks {
+		if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
+			w.stopping++
+			continue // still stopping: look again next time
 		}
-		for _, t := range out.Tasks {
-			if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
-				w.stopping++
-				continue // still stopping: look again next time
-			}
-			w.stoppedSeen[aws.ToString(t.TaskArn)] = true
-			ofOurs := aws.ToString(t.StartedBy) == w.depID ||
-				(aws.ToString(t.TaskDefinitionArn) == aws.ToString(dep.TaskDefinition) && !aws.ToTime(t.CreatedAt).Before(w.depCreated))
-			if !ofOurs || !isFailure(t) {
-				continue
-			}
-			st := StoppedTask{TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
-			for _, c := range t.Containers {
-				if c.ExitCode != nil {
-					st.ExitCodes[aws.ToString(c.Name)] = int(*c.ExitCode)
-				}
-				if c.Reason != nil {
-					st.Reasons = append(st.Reasons, aws.ToString(c.Name)+": "+aws.ToString(c.Reason))
-				}
-			}
-			w.res.StoppedTasks = append(w.res.StoppedTasks, st)
-			d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
+		w.stoppedSeen[aws.ToString(t.TaskArn)] = true
+		ofOurs := aws.ToString(t.StartedBy) == w.depID ||
+			(aws.ToString(t.TaskDefinitionArn) == aws.ToString(dep.TaskDefinition) && !aws.ToTime(t.CreatedAt).Before(w.depCreated))
+		if !ofOurs || !isFailure(t) {
+			continue
 		}
+		st := StoppedTask{TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
+		for _, c := range t.Containers {
+			if c.ExitCode != nil {
+				st.ExitCodes[aws.ToString(c.Name)] = int(*c.ExitCode)
+			}
+			if c.Reason != nil {
+				st.Reasons = append(st.Reasons, aws.ToString(c.Name)+": "+aws.ToString(c.Reason))
+			}
+		}
+		w.res.StoppedTasks = append(w.res.StoppedTasks, st)
+		d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventTaskStopped, Message: "task " + st.TaskID + " stopped: " + describeStop(st)})
 	}
 }
 
@@ -522,7 +518,7 @@ func countFailures(st []StoppedTask) int { return len(st) }
 func describeStop(st StoppedTask) string {
 	s := st.StoppedReason
 	var codes []string
-	for _, c := range sortedKeys(st.ExitCodes) {
+	for _, c := range slices.Sorted(maps.Keys(st.ExitCodes)) {
 		codes = append(codes, fmt.Sprintf("%s exit %d", c, st.ExitCodes[c]))
 	}
 	if len(codes) > 0 {
@@ -543,8 +539,8 @@ func taskID(arn string) string {
 func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, reason string) {
 	w.res.Reason = reason
 	w.res.Rollback = &RollbackInfo{By: "circuit-breaker", TaskDefinition: aws.ToString(primary.TaskDefinition), DeploymentID: aws.ToString(primary.Id)}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback,
-		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, shortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback,
+		Message: fmt.Sprintf("deployment %s failed (%s); the circuit breaker is rolling back to %s in %s", w.depID, reason, ops.ShortTaskDef(aws.ToString(primary.TaskDefinition)), aws.ToString(primary.Id))})
 	w.phase = phaseBreakerRollback
 	w.depID = aws.ToString(primary.Id)
 	w.timeout = w.rollbackTimeout
@@ -554,7 +550,7 @@ func (d *Deployer) followBreakerRollback(w *watch, primary *types.Deployment, re
 
 // finishPhase ends the current phase: a deploy's success or failure (which
 // may start a rollback), or a rollback's outcome.
-func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch, ok bool, reason string) {
+func (d *Deployer) finishPhase(ctx context.Context, req Request, w *watch, ok bool, reason string) {
 	switch w.phase {
 	case phaseDeploy:
 		if ok {
@@ -595,13 +591,13 @@ func (d *Deployer) finishPhase(ctx context.Context, req DeployRequest, w *watch,
 }
 
 // startRollback puts the service back on the revision it ran before.
-func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) startRollback(ctx context.Context, req Request, w *watch) {
 	if d.stopServiceDeploymentRollback(ctx, req, w) {
 		return
 	}
 	old := w.res.OldTaskDefinition
 	w.res.Rollback = &RollbackInfo{By: "ecsctl", TaskDefinition: old}
-	d.emit(Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: EventRollback, Message: fmt.Sprintf("deploy failed (%s); rolling back to %s", w.res.Reason, shortTaskDef(old))})
+	d.emit(ops.Event{Cluster: w.res.Cluster, Service: w.res.Service, Kind: ops.EventRollback, Message: fmt.Sprintf("deploy failed (%s); rolling back to %s", w.res.Reason, ops.ShortTaskDef(old))})
 	rctx := context.WithoutCancel(ctx) // a rollback is not abandoned half-sent
 	upd, err := d.ECS.UpdateService(rctx, &ecs.UpdateServiceInput{Cluster: aws.String(req.Cluster), Service: aws.String(w.res.Service), TaskDefinition: aws.String(old)})
 	if err != nil {
@@ -609,7 +605,7 @@ func (d *Deployer) startRollback(ctx context.Context, req DeployRequest, w *watc
 		d.finish(w, OutcomeRollbackFailed, w.res.Reason)
 		return
 	}
-	dep := primaryDeployment(*upd.Service)
+	dep := ops.PrimaryDeployment(*upd.Service)
 	if dep == nil {
 		w.res.Rollback.Outcome, w.res.Rollback.Reason = OutcomeFailed, "no PRIMARY deployment after the rollback update"
 		d.finish(w, OutcomeRollbackFailed, w.res.Reason)
@@ -635,9 +631,9 @@ func (d *Deployer) finish(w *watch, outcome, reason string) {
 		msg += ": " + w.res.Reason
 	}
 	if rb := w.res.Rollback; rb != nil && rb.Outcome != "" {
-		msg += fmt.Sprintf("; rollback by %s to %s %s", rb.By, shortTaskDef(rb.TaskDefinition), rb.Outcome)
+		msg += fmt.Sprintf("; rollback by %s to %s %s", rb.By, ops.ShortTaskDef(rb.TaskDefinition), rb.Outcome)
 	}
-	d.note(w.res, EventVerdict, "%s", msg)
+	d.note(w.res, ops.EventVerdict, "%s", msg)
 }
 
 func (d *Deployer) interrupt(w *watch) {
@@ -649,7 +645,7 @@ func (d *Deployer) interrupt(w *watch) {
 	}
 	if rb := w.res.Rollback; rb != nil && w.phase != phaseDeploy {
 		rb.Outcome = OutcomeInterrupted
-		w.res.Reason = fmt.Sprintf("deploy failed (%s); stopped waiting for the rollback by %s to %s: %s", w.res.Reason, rb.By, shortTaskDef(rb.TaskDefinition), state)
+		w.res.Reason = fmt.Sprintf("deploy failed (%s); stopped waiting for the rollback by %s to %s: %s", w.res.Reason, rb.By, ops.ShortTaskDef(rb.TaskDefinition), state)
 	} else {
 		w.res.Reason = "stopped waiting; " + state
 	}
@@ -675,7 +671,7 @@ const logLinesSettled = 5 * time.Second
 // awslogs stream: of the newest stopped task whose stream already holds
 // lines from its end (else the newest lines seen), so that the fatal line
 // and the panic show rather than the start-up lines.
-func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watch) {
+func (d *Deployer) fetchLogLines(ctx context.Context, req Request, w *watch) {
 	if d.Logs == nil || len(w.res.StoppedTasks) == 0 || len(w.res.LogLines) > 0 {
 		return
 	}
@@ -734,7 +730,7 @@ func (d *Deployer) fetchLogLines(ctx context.Context, req DeployRequest, w *watc
 // backward token a few times.
 func (d *Deployer) lastLogLines(ctx context.Context, w *watch, last StoppedTask) ([]string, int64, bool) {
 	container := ""
-	for _, c := range sortedKeys(last.ExitCodes) {
+	for _, c := range slices.Sorted(maps.Keys(last.ExitCodes)) {
 		if last.ExitCodes[c] != 0 {
 			container = c
 			break

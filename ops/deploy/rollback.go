@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // RollbackRequest is what `ecsctl rollback` asks for.
@@ -29,7 +32,7 @@ type RollbackRequest struct {
 
 // Rollback puts a service back on an earlier revision and follows that
 // deployment like a deploy (without rolling back the rollback).
-func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployResult, error) {
+func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*Result, error) {
 	if err := ValidateRollbackRequest(req); err != nil {
 		return nil, err
 	}
@@ -42,13 +45,13 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 		return nil, err
 	}
 	current := aws.ToString(svc.TaskDefinition)
-	if p := primaryDeployment(svc); p != nil {
+	if p := ops.PrimaryDeployment(svc); p != nil {
 		current = aws.ToString(p.TaskDefinition)
 	}
 	family := familyOf(current)
 	if req.ToFamily != "" && req.ToFamily != family {
-		return nil, Inputf("--to %s:%d names family %s, but %s/%s runs %s: give a revision of %s (--to %s:%d or --to %d)",
-			req.ToFamily, req.ToRevision, req.ToFamily, req.Cluster, req.Service, shortTaskDef(current), family, family, req.ToRevision, req.ToRevision)
+		return nil, ops.Inputf("--to %s:%d names family %s, but %s/%s runs %s: give a revision of %s (--to %s:%d or --to %d)",
+			req.ToFamily, req.ToRevision, req.ToFamily, req.Cluster, req.Service, ops.ShortTaskDef(current), family, family, req.ToRevision, req.ToRevision)
 	}
 	target, why, err := d.rollbackTarget(ctx, req, svc, current, family)
 	if err != nil {
@@ -59,24 +62,24 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 	if why != "" {
 		res.Notes = append(res.Notes, why)
 	}
-	result := &DeployResult{Services: []*ServiceResult{res}}
+	result := &Result{Services: []*ServiceResult{res}}
 	from, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(current)})
 	if err != nil {
-		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(current), err)
+		return nil, fmt.Errorf("describe task definition %s: %w", ops.ShortTaskDef(current), err)
 	}
 	to, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(target)})
 	if err != nil {
-		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(target), err)
+		return nil, fmt.Errorf("describe task definition %s: %w", ops.ShortTaskDef(target), err)
 	}
 	res.Images = rollbackImages(from.TaskDefinition, to.TaskDefinition)
 	for _, n := range res.Notes {
-		d.note(res, EventNote, "%s", n)
+		d.note(res, ops.EventNote, "%s", n)
 	}
 	var imgs []string
 	for _, im := range res.Images {
 		imgs = append(imgs, fmt.Sprintf("%s %s → %s", im.Container, im.From, im.To))
 	}
-	d.note(res, EventInfo, "plan: %s → %s; images: %s", shortTaskDef(current), shortTaskDef(target), strings.Join(imgs, "; "))
+	d.note(res, ops.EventInfo, "plan: %s → %s; images: %s", ops.ShortTaskDef(current), ops.ShortTaskDef(target), strings.Join(imgs, "; "))
 	// A blue/green, linear or canary deployment in progress is stopped
 	// with rollback, not overtaken by another deployment mid-shift.
 	if arn, err := d.rollbackStrategyInFlight(ctx, req, svc, res); err != nil {
@@ -105,18 +108,18 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*DeployRe
 	if err != nil {
 		return nil, fmt.Errorf("update service %s/%s: %w", req.Cluster, req.Service, err)
 	}
-	dep := primaryDeployment(*upd.Service)
+	dep := ops.PrimaryDeployment(*upd.Service)
 	if dep == nil {
 		return nil, fmt.Errorf("update service %s/%s: no PRIMARY deployment in the answer", req.Cluster, req.Service)
 	}
 	res.DeploymentID = aws.ToString(dep.Id)
-	d.note(res, EventInfo, "rolling back from %s to %s: deployment %s", shortTaskDef(current), shortTaskDef(target), res.DeploymentID)
+	d.note(res, ops.EventInfo, "rolling back from %s to %s: deployment %s", ops.ShortTaskDef(current), ops.ShortTaskDef(target), res.DeploymentID)
 	if req.NoWait {
 		res.Outcome = OutcomeNotWaited
 		res.FinishedAt = d.clock().Now()
 		return result, nil
 	}
-	dreq := DeployRequest{Cluster: req.Cluster, Timeout: req.Timeout, NoRollback: true}
+	dreq := Request{Cluster: req.Cluster, Timeout: req.Timeout, NoRollback: true}
 	w := d.newWatch(dreq, res, *upd.Service, res.DeploymentID, target, phaseDeploy)
 	w.noRollback = true
 	d.follow(ctx, dreq, []*watch{w})
@@ -138,17 +141,17 @@ func trimNoRollbackSuffix(s string) string {
 // ValidateRollbackRequest checks a rollback request before any AWS call.
 func ValidateRollbackRequest(req RollbackRequest) error {
 	if req.Cluster == "" {
-		return Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+		return ops.Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
 	}
 	if req.Service == "" {
-		return Inputf("missing --service: name the service to roll back")
+		return ops.Inputf("missing --service: name the service to roll back")
 	}
 	if req.ToRevision < 0 {
-		return Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
+		return ops.Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
 	}
 	// Without waiting there is nothing to time out (top's rollback action).
 	if req.Timeout <= 0 && !req.NoWait {
-		return Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+		return ops.Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
 	}
 	return nil
 }
@@ -164,13 +167,13 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 		name := family + ":" + strconv.Itoa(to)
 		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(name)})
 		if err != nil {
-			if code := errCode(err); code == "ClientException" || code == "InvalidParameterException" {
-				return "", "", Inputf("task definition %s does not exist: check --to (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, family)
+			if code := awsapi.ErrorCode(err); code == "ClientException" || code == "InvalidParameterException" {
+				return "", "", ops.Inputf("task definition %s does not exist: check --to (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, family)
 			}
 			return "", "", fmt.Errorf("describe task definition %s: %w", name, err)
 		}
 		if aws.ToString(out.TaskDefinition.TaskDefinitionArn) == current {
-			return "", "", Inputf("the service already runs %s: nothing to roll back to", name)
+			return "", "", ops.Inputf("the service already runs %s: nothing to roll back to", name)
 		}
 		return aws.ToString(out.TaskDefinition.TaskDefinitionArn), "", nil
 	}
@@ -182,7 +185,7 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 			return "", "", err
 		case err != nil:
 			call, _, _ := strings.Cut(err.Error(), ": operation error")
-			historyNote = fmt.Sprintf("the service deployment history could not be read: %s answered %s", call, errCode(err))
+			historyNote = fmt.Sprintf("the service deployment history could not be read: %s answered %s", call, awsapi.ErrorCode(err))
 		case found:
 			return arn, why, nil
 		default:
@@ -191,7 +194,7 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 	}
 	for _, dep := range svc.Deployments {
 		if aws.ToString(dep.Status) != "PRIMARY" && aws.ToString(dep.TaskDefinition) != current && dep.RolloutState == types.DeploymentRolloutStateCompleted {
-			return aws.ToString(dep.TaskDefinition), fmt.Sprintf("%s is the revision of the older deployment %s, which had completed (%s)", shortTaskDef(aws.ToString(dep.TaskDefinition)), aws.ToString(dep.Id), historyNote), nil
+			return aws.ToString(dep.TaskDefinition), fmt.Sprintf("%s is the revision of the older deployment %s, which had completed (%s)", ops.ShortTaskDef(aws.ToString(dep.TaskDefinition)), aws.ToString(dep.Id), historyNote), nil
 		}
 	}
 	revs, err := familyRevisions(ctx, d.ECS, family)
@@ -207,16 +210,16 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 			continue
 		}
 		if failed[arn] {
-			skipped = append(skipped, shortTaskDef(arn))
+			skipped = append(skipped, ops.ShortTaskDef(arn))
 			continue
 		}
-		why := fmt.Sprintf("%s is the newest earlier ACTIVE revision (%s", shortTaskDef(arn), historyNote)
+		why := fmt.Sprintf("%s is the newest earlier ACTIVE revision (%s", ops.ShortTaskDef(arn), historyNote)
 		if len(skipped) > 0 {
 			why += "; skipped " + strings.Join(skipped, ", ") + ", whose tasks failed recently"
 		}
 		return arn, why + "): check it, or name one with --to", nil
 	}
-	return "", "", Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with --to", family, cur)
+	return "", "", ops.Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with --to", family, cur)
 }
 
 func revisionOf(arn string) int {

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+
+	"ecsctl/ops"
 )
 
 // fakeSDECS adds the service deployment API to fakeECS.
@@ -95,7 +97,7 @@ func TestStrategyDeploySucceedsOnlyWhenServiceDeploymentIsSuccessful(t *testing.
 	}
 	var bake []string
 	for _, e := range *events {
-		if e.Kind == EventProgress && strings.Contains(e.Message, "BAKE_TIME") {
+		if e.Kind == ops.EventProgress && strings.Contains(e.Message, "BAKE_TIME") {
 			bake = append(bake, e.Message)
 		}
 	}
@@ -122,7 +124,7 @@ func TestStrategyDeployReadsECSRollbackFromServiceDeployment(t *testing.T) {
 	d, _ := sc.deployer()
 	d.ECS = f
 	res, err := d.Deploy(context.Background(), req("crash"))
-	if !errors.Is(err, ErrFailed) {
+	if !errors.Is(err, ops.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}
 	r := res.Services[0]
@@ -166,7 +168,7 @@ func TestStrategyDeployRollsBackWithStopServiceDeployment(t *testing.T) {
 	d, _ := sc.deployer()
 	d.ECS = f
 	res, err := d.Deploy(context.Background(), req("crash"))
-	if !errors.Is(err, ErrFailed) {
+	if !errors.Is(err, ops.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}
 	r := res.Services[0]
@@ -199,7 +201,7 @@ func TestStrategyDeployFallsBackWhenServiceDeploymentAPIIsDenied(t *testing.T) {
 	}
 	noted := false
 	for _, e := range *events {
-		noted = noted || (e.Kind == EventWarning && strings.Contains(e.Message, "following DescribeServices only"))
+		noted = noted || (e.Kind == ops.EventWarning && strings.Contains(e.Message, "following DescribeServices only"))
 	}
 	if !noted || f.n("DescribeServiceDeployments") != 1 {
 		t.Fatalf("no fallback note, or the denied call was repeated (%d)", f.n("DescribeServiceDeployments"))
@@ -212,7 +214,7 @@ func TestDeployAndRollbackRefuseOtherControllersBeforeAnyChange(t *testing.T) {
 		sc.svc.DeploymentController = &types.DeploymentController{Type: ctl}
 		d, _ := sc.deployer()
 		_, err := d.Deploy(context.Background(), req("new1"))
-		var ie *InputError
+		var ie *ops.InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), string(ctl)) {
 			t.Fatalf("%s deploy: %v", ctl, err)
 		}
@@ -236,7 +238,7 @@ func TestStrategyDeployIsNotRolledBackBlindWhenTheAPIIsDenied(t *testing.T) {
 	r := req("new1")
 	r.Timeout = time.Minute // both revisions run on; the timeout decides
 	res, err := d.Deploy(context.Background(), r)
-	if !errors.Is(err, ErrTimeout) {
+	if !errors.Is(err, ops.ErrTimeout) {
 		t.Fatalf("err = %v", err)
 	}
 	if got := res.Services[0]; got.Outcome != OutcomeFailed || !strings.Contains(got.Reason, "not rolled back") || !strings.Contains(got.Reason, "stop-service-deployment") {
@@ -244,26 +246,5 @@ func TestStrategyDeployIsNotRolledBackBlindWhenTheAPIIsDenied(t *testing.T) {
 	}
 	if len(sc.updates) != 1 || f.n("StopServiceDeployment") != 0 {
 		t.Fatalf("rolled back blind: updates %d stops %d", len(sc.updates), f.n("StopServiceDeployment"))
-	}
-}
-
-// Rotation and cluster scaling wait for steady services: a CODE_DEPLOY or
-// EXTERNAL service has task sets and no deployments, and is steady with one.
-func TestServiceSteadyCountsTaskSets(t *testing.T) {
-	one := []types.TaskSet{{Status: aws.String("PRIMARY")}}
-	for _, tc := range []struct {
-		name string
-		s    types.Service
-		want bool
-	}{
-		{"one deployment", types.Service{Deployments: []types.Deployment{{}}, DesiredCount: 2, RunningCount: 2}, true},
-		{"two deployments", types.Service{Deployments: []types.Deployment{{}, {}}, DesiredCount: 2, RunningCount: 2}, false},
-		{"one task set", types.Service{TaskSets: one, DesiredCount: 2, RunningCount: 2}, true},
-		{"two task sets (CodeDeploy shifting)", types.Service{TaskSets: append(one, types.TaskSet{Status: aws.String("ACTIVE")}), DesiredCount: 2, RunningCount: 4}, false},
-		{"one task set, short", types.Service{TaskSets: one, DesiredCount: 2, RunningCount: 1}, false},
-	} {
-		if got := serviceSteady(tc.s); got != tc.want {
-			t.Errorf("%s: steady %v, want %v", tc.name, got, tc.want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package ops
+package deploy
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func (d *Deployer) awsNow() time.Time {
 
 // describePhase names what ECS is doing for the followed deployment and,
 // when it can be estimated, how long that takes yet (known false when not).
-func (d *Deployer) describePhase(ctx context.Context, req DeployRequest, w *watch, s types.Service, ours *types.Deployment) (text string, left time.Duration, known bool) {
+func (d *Deployer) describePhase(ctx context.Context, req Request, w *watch, s types.Service, ours *types.Deployment) (text string, left time.Duration, known bool) {
 	if w.phaseInfo == nil || w.phaseInfo.dep != w.depID { // a rollback is followed afresh
 		w.phaseInfo = &phaseState{dep: w.depID}
 	}
@@ -138,7 +138,7 @@ func (d *Deployer) deregistrationDelay(ctx context.Context, s types.Service) tim
 // STOPPING), plus old deployments' tasks still running, and returns the
 // latest time one of them began to stop. runningCount leaves DEACTIVATING
 // tasks out (ECS-SEMANTICS §4), so the deployment counts alone would say 0.
-func (d *Deployer) drainingOldTasks(ctx context.Context, req DeployRequest, w *watch, s types.Service) (int, time.Time) {
+func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, s types.Service) (int, time.Time) {
 	n := 0
 	for _, dep := range s.Deployments {
 		if aws.ToString(dep.Id) != w.depID {
