@@ -155,8 +155,8 @@ func (s *Sim) asgDescribePolicies(in *autoscaling.DescribePoliciesInput) (*autos
 		}
 		groups = []*asgGroup{g}
 	} else {
-		for _, n := range sortedKeys(s.ec2.Groups) {
-			groups = append(groups, s.ec2.Groups[n])
+		for _, n := range sortedKeys(s.asg.Groups) {
+			groups = append(groups, s.asg.Groups[n])
 		}
 	}
 	out := &autoscaling.DescribePoliciesOutput{ScalingPolicies: []astypes.ScalingPolicy{}}
@@ -190,8 +190,8 @@ func (s *Sim) asgDescribeScheduledActions(in *autoscaling.DescribeScheduledActio
 		}
 		groups = []*asgGroup{g}
 	} else {
-		for _, n := range sortedKeys(s.ec2.Groups) {
-			groups = append(groups, s.ec2.Groups[n])
+		for _, n := range sortedKeys(s.asg.Groups) {
+			groups = append(groups, s.asg.Groups[n])
 		}
 	}
 	out := &autoscaling.DescribeScheduledActionsOutput{ScheduledUpdateGroupActions: []astypes.ScheduledUpdateGroupAction{}}
@@ -254,7 +254,7 @@ func (s *Sim) asgDescribeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autos
 // asgOnScheduledAction performs a scheduled action (key "group/action").
 func (s *Sim) asgOnScheduledAction(key string) {
 	name, action, _ := strings.Cut(key, "/")
-	g := s.ec2.Groups[name]
+	g := s.asg.Groups[name]
 	if g == nil {
 		return
 	}
@@ -292,7 +292,7 @@ func (s *Sim) asgOnScheduledAction(key string) {
 func (s *Sim) PerformScheduledAction(group, action string) error {
 	s.Lock()
 	defer s.Unlock()
-	g := s.ec2.Groups[group]
+	g := s.asg.Groups[group]
 	if g == nil {
 		return fmt.Errorf("no auto scaling group %s", group)
 	}

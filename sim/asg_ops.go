@@ -40,7 +40,7 @@ func (s *Sim) lookupGroup(name *string) (*asgGroup, error) {
 	if name == nil || *name == "" {
 		return nil, validationError("1 validation error detected: Value null at 'autoScalingGroupName' failed to satisfy constraint: Member must not be null")
 	}
-	g := s.ec2.Groups[*name]
+	g := s.asg.Groups[*name]
 	if g == nil {
 		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", *name)
 	}
@@ -195,24 +195,24 @@ func (s *Sim) asgDescribeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGr
 	var keys []string
 	if len(in.AutoScalingGroupNames) > 0 {
 		for _, n := range in.AutoScalingGroupNames {
-			if s.ec2.Groups[n] != nil {
+			if s.asg.Groups[n] != nil {
 				keys = append(keys, n)
 			}
 		}
 		keys = dedupSorted(keys)
 	} else {
-		for n := range s.ec2.Groups {
+		for n := range s.asg.Groups {
 			keys = append(keys, n)
 		}
 		sort.Strings(keys)
 	}
 	page, more := pageMatching(keys, last, limit, func(n string) bool {
-		ok, _ := matchFilters(filters, asgGroupFilter(s.ec2.Groups[n]))
+		ok, _ := matchFilters(filters, asgGroupFilter(s.asg.Groups[n]))
 		return ok
 	})
 	out := &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []astypes.AutoScalingGroup{}}
 	for _, n := range page {
-		out.AutoScalingGroups = append(out.AutoScalingGroups, s.asgGroupOut(s.ec2.Groups[n], in.IncludeInstances == nil || *in.IncludeInstances))
+		out.AutoScalingGroups = append(out.AutoScalingGroups, s.asgGroupOut(s.asg.Groups[n], in.IncludeInstances == nil || *in.IncludeInstances))
 	}
 	if more {
 		out.NextToken = pageToken("groups", page[len(page)-1])
@@ -250,7 +250,7 @@ func (s *Sim) asgDescribeAutoScalingInstances(in *autoscaling.DescribeAutoScalin
 		}
 		keys = dedupSorted(keys)
 	} else {
-		for _, g := range s.ec2.Groups {
+		for _, g := range s.asg.Groups {
 			for id := range g.Members {
 				keys = append(keys, id)
 			}
@@ -519,7 +519,7 @@ func (s *Sim) asgTerminateInstanceInAutoScalingGroup(in *autoscaling.TerminateIn
 	}
 	if decrement {
 		for name, n := range perGroup {
-			g := s.ec2.Groups[name]
+			g := s.asg.Groups[name]
 			if g.Desired-n < g.Min {
 				return nil, validationError("Currently, desiredSize equals minSize (%d). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.", g.Min)
 			}
@@ -806,7 +806,7 @@ func (s *Sim) asgDescribeTags(in *autoscaling.DescribeTagsInput) (*autoscaling.D
 	}
 	rows := map[string]row{}
 	var keys []string
-	for name, g := range s.ec2.Groups {
+	for name, g := range s.asg.Groups {
 		for _, t := range g.Tags {
 			k := name + "\x00" + t.Key
 			rows[k] = row{name, t}
@@ -910,11 +910,11 @@ func (s *Sim) asgDescribeScalingActivities(in *autoscaling.DescribeScalingActivi
 	}
 	var groups []*asgGroup
 	if in.AutoScalingGroupName != nil {
-		if g := s.ec2.Groups[*in.AutoScalingGroupName]; g != nil {
+		if g := s.asg.Groups[*in.AutoScalingGroupName]; g != nil {
 			groups = append(groups, g)
 		}
 	} else {
-		for _, g := range s.ec2.Groups {
+		for _, g := range s.asg.Groups {
 			groups = append(groups, g)
 		}
 	}

@@ -92,7 +92,7 @@ func (s *Sim) refreshOutdated(g *asgGroup, m *asgMember) bool {
 }
 
 func (s *Sim) asgOnRefreshStep(name string) {
-	g := s.ec2.Groups[name]
+	g := s.asg.Groups[name]
 	if g == nil {
 		return
 	}

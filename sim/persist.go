@@ -25,8 +25,25 @@ type snapshot struct {
 	Queue     []*Event   `json:"queue"`
 	Recorder  *Recorder  `json:"recorder"`
 	ECS       *ecsState  `json:"ecs"`
-	EC2       *ec2State  `json:"ec2"`
+	EC2       *ec2Snap   `json:"ec2"`
 	Logs      *logsState `json:"logs"`
+}
+
+// The snapshot keeps the shape it had when one struct held each object's
+// state, so that state files written before the services' state was split
+// still load: "ec2" holds EC2's and Auto Scaling's fields side by side.
+// The embedded pointers are unexported types, which encoding/json cannot
+// allocate, hence the UnmarshalJSON methods.
+
+type ec2Snap struct {
+	*ec2State
+	*asgState
+}
+
+func (p *ec2Snap) UnmarshalJSON(b []byte) error {
+	p.ec2State, p.asgState = &ec2State{}, &asgState{}
+	type fields ec2Snap
+	return json.Unmarshal(b, (*fields)(p))
 }
 
 const snapshotVersion = 1
@@ -39,7 +56,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
 		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
 		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
-		Queue: s.queue, Recorder: s.rec, ECS: s.ecs, EC2: s.ec2, Logs: s.logs,
+		Queue: s.queue, Recorder: s.rec, ECS: s.ecs, EC2: &ec2Snap{s.ec2, s.asg}, Logs: s.logs,
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(&snap)
@@ -102,7 +119,7 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		s.ecs = snap.ECS
 	}
 	if snap.EC2 != nil {
-		s.ec2 = snap.EC2
+		s.ec2, s.asg = snap.EC2.ec2State, snap.EC2.asgState
 	}
 	if snap.Logs != nil {
 		s.logs = snap.Logs

@@ -74,6 +74,10 @@ type Sim struct {
 	ecs  *ecsState
 	ec2  *ec2State
 	logs *logsState
+
+	// asg is EC2 Auto Scaling's state (asg_state.go); it is saved inside
+	// the snapshot's "ec2" object (persist.go).
+	asg *asgState
 }
 
 // New creates an empty account. Load a world into it with LoadWorld.
@@ -107,6 +111,7 @@ func New(opts Options) *Sim {
 	s.now = opts.Start
 	s.ecs = newECSState()
 	s.ec2 = newEC2State()
+	s.asg = newASGState()
 	s.logs = newLogsState()
 	return s
 }
