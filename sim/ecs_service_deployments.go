@@ -836,9 +836,9 @@ func (s *Sim) ecsLoadControllerSpec(c *ecsCluster, ss ServiceSpec, in *ecs.Creat
 		dc.LinearConfiguration = &types.LinearConfiguration{StepPercent: aws.Float64(ls.StepPercent), StepBakeTimeInMinutes: aws.Int32(int32(ls.StepBakeMinutes))}
 	}
 	lb := &in.LoadBalancers[0]
-	prod := s.ecs.TargetGroups[aws.ToString(lb.TargetGroupArn)]
+	prod := s.elb.TargetGroups[aws.ToString(lb.TargetGroupArn)]
 	alt := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name+"-alt", aws.ToInt32(prod.TG.Port), prod.TG.TargetType)
-	lbArn := s.ecs.LoadBalancers[c.Name]
+	lbArn := s.elb.LoadBalancers[c.Name]
 	_, lbPath, _ := strings.Cut(lbArn, ":loadbalancer/")
 	listener := s.arn("elasticloadbalancing", "listener-rule/"+lbPath+"/"+fnvHex(ss.Name+"/listener", 16))
 	lb.AdvancedConfiguration = &types.AdvancedConfiguration{

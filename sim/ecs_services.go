@@ -127,7 +127,7 @@ func (s *Sim) ecsCheckLoadBalancers(td *ecsTaskDef, lbs []types.LoadBalancer) er
 		return apiErr("InvalidParameterException", "loadBalancers can have at most 5 items.")
 	}
 	for _, lb := range lbs {
-		tg := s.ecs.TargetGroups[aws.ToString(lb.TargetGroupArn)]
+		tg := s.elb.TargetGroups[aws.ToString(lb.TargetGroupArn)]
 		if tg == nil {
 			return apiErr("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.")
 		}

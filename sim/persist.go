@@ -24,16 +24,28 @@ type snapshot struct {
 	Timings   Timings    `json:"timings"`
 	Queue     []*Event   `json:"queue"`
 	Recorder  *Recorder  `json:"recorder"`
-	ECS       *ecsState  `json:"ecs"`
+	ECS       *ecsSnap   `json:"ecs"`
 	EC2       *ec2Snap   `json:"ec2"`
 	Logs      *logsState `json:"logs"`
 }
 
 // The snapshot keeps the shape it had when one struct held each object's
 // state, so that state files written before the services' state was split
-// still load: "ec2" holds EC2's and Auto Scaling's fields side by side.
+// still load: "ec2" holds EC2's and Auto Scaling's fields side by side,
+// "ecs" ECS's and ELBv2's.
 // The embedded pointers are unexported types, which encoding/json cannot
 // allocate, hence the UnmarshalJSON methods.
+
+type ecsSnap struct {
+	*ecsState
+	*elbState
+}
+
+func (p *ecsSnap) UnmarshalJSON(b []byte) error {
+	p.ecsState, p.elbState = &ecsState{}, &elbState{}
+	type fields ecsSnap
+	return json.Unmarshal(b, (*fields)(p))
+}
 
 type ec2Snap struct {
 	*ec2State
@@ -56,7 +68,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
 		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
 		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
-		Queue: s.queue, Recorder: s.rec, ECS: s.ecs, EC2: &ec2Snap{s.ec2, s.asg}, Logs: s.logs,
+		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: s.logs,
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(&snap)
@@ -116,7 +128,7 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		}
 	}
 	if snap.ECS != nil {
-		s.ecs = snap.ECS
+		s.ecs, s.elb = snap.ECS.ecsState, snap.ECS.elbState
 	}
 	if snap.EC2 != nil {
 		s.ec2, s.asg = snap.EC2.ec2State, snap.EC2.asgState

@@ -78,6 +78,9 @@ type Sim struct {
 	// asg is EC2 Auto Scaling's state (asg_state.go); it is saved inside
 	// the snapshot's "ec2" object (persist.go).
 	asg *asgState
+	// elb is ELBv2's state (elb_state.go); it is saved inside the
+	// snapshot's "ecs" object.
+	elb *elbState
 }
 
 // New creates an empty account. Load a world into it with LoadWorld.
@@ -112,6 +115,7 @@ func New(opts Options) *Sim {
 	s.ecs = newECSState()
 	s.ec2 = newEC2State()
 	s.asg = newASGState()
+	s.elb = newELBState()
 	s.logs = newLogsState()
 	return s
 }
