@@ -12,27 +12,29 @@ import (
 // the state file that lets consecutive `ecsctl --sandbox` commands see each
 // other's changes).
 type snapshot struct {
-	Version   int        `json:"version"`
-	Now       time.Time  `json:"now"`
-	SavedAt   time.Time  `json:"savedAt"` // real time
-	Seq       uint64     `json:"seq"`
-	Seed      int64      `json:"seed"`
-	Speed     float64    `json:"speed"`
-	PageSize  int        `json:"pageSize"`
-	Region    string     `json:"region"`
-	AccountID string     `json:"accountId"`
-	Timings   Timings    `json:"timings"`
-	Queue     []*Event   `json:"queue"`
-	Recorder  *Recorder  `json:"recorder"`
-	ECS       *ecsSnap   `json:"ecs"`
-	EC2       *ec2Snap   `json:"ec2"`
-	Logs      *logsState `json:"logs"`
+	Version   int       `json:"version"`
+	Now       time.Time `json:"now"`
+	SavedAt   time.Time `json:"savedAt"` // real time
+	Seq       uint64    `json:"seq"`
+	Seed      int64     `json:"seed"`
+	Speed     float64   `json:"speed"`
+	PageSize  int       `json:"pageSize"`
+	Region    string    `json:"region"`
+	AccountID string    `json:"accountId"`
+	Timings   Timings   `json:"timings"`
+	Queue     []*Event  `json:"queue"`
+	Recorder  *Recorder `json:"recorder"`
+	ECS       *ecsSnap  `json:"ecs"`
+	EC2       *ec2Snap  `json:"ec2"`
+	Logs      *logsSnap `json:"logs"`
 }
 
 // The snapshot keeps the shape it had when one struct held each object's
 // state, so that state files written before the services' state was split
 // still load: "ec2" holds EC2's and Auto Scaling's fields side by side,
-// "ecs" ECS's and ELBv2's.
+// "ecs" ECS's and ELBv2's, "logs" CloudWatch Logs' and, as objects of
+// their own, ECR's, SSM's, CloudWatch metrics' and Application Auto
+// Scaling's.
 // The embedded pointers are unexported types, which encoding/json cannot
 // allocate, hence the UnmarshalJSON methods.
 
@@ -44,6 +46,20 @@ type ecsSnap struct {
 func (p *ecsSnap) UnmarshalJSON(b []byte) error {
 	p.ecsState, p.elbState = &ecsState{}, &elbState{}
 	type fields ecsSnap
+	return json.Unmarshal(b, (*fields)(p))
+}
+
+type logsSnap struct {
+	*logsState
+	ECR *ecrState `json:"ecr"`
+	SSM *ssmState `json:"ssm"`
+	CW  *cwState  `json:"cw"`
+	AAS *aasState `json:"aas"`
+}
+
+func (p *logsSnap) UnmarshalJSON(b []byte) error {
+	p.logsState = &logsState{}
+	type fields logsSnap
 	return json.Unmarshal(b, (*fields)(p))
 }
 
@@ -68,7 +84,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
 		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
 		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
-		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: s.logs,
+		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: &logsSnap{s.logs, s.ecr, s.ssm, s.cw, s.aas},
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(&snap)
@@ -134,7 +150,10 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		s.ec2, s.asg = snap.EC2.ec2State, snap.EC2.asgState
 	}
 	if snap.Logs != nil {
-		s.logs = snap.Logs
+		// A nil service is made afresh by its after-load hook, as when
+		// these lived in logsState.
+		l := snap.Logs
+		s.logs, s.ecr, s.ssm, s.cw, s.aas = l.logsState, l.ECR, l.SSM, l.CW, l.AAS
 	}
 	for _, ev := range s.queue {
 		if ev == nil {

@@ -81,6 +81,14 @@ type Sim struct {
 	// elb is ELBv2's state (elb_state.go); it is saved inside the
 	// snapshot's "ecs" object.
 	elb *elbState
+	// ecr, ssm, cw and aas are ECR's, SSM's, CloudWatch metrics' and
+	// Application Auto Scaling's state (ecr_state.go, ssm_state.go,
+	// cw_state.go, aas_state.go); they are saved inside the snapshot's
+	// "logs" object.
+	ecr *ecrState
+	ssm *ssmState
+	cw  *cwState
+	aas *aasState
 }
 
 // New creates an empty account. Load a world into it with LoadWorld.
@@ -116,6 +124,10 @@ func New(opts Options) *Sim {
 	s.ec2 = newEC2State()
 	s.asg = newASGState()
 	s.elb = newELBState()
+	s.ecr = newECRState()
+	s.ssm = newSSMState()
+	s.cw = newCWState()
+	s.aas = newAASState()
 	s.logs = newLogsState()
 	return s
 }
