@@ -147,17 +147,9 @@ func (s *Sim) loadGroupFleetOps(spec ASGSpec, g *asgGroup, lt *ec2LaunchTemplate
 }
 
 func (s *Sim) asgDescribePolicies(in *autoscaling.DescribePoliciesInput) (*autoscaling.DescribePoliciesOutput, error) {
-	var groups []*asgGroup
-	if in.AutoScalingGroupName != nil {
-		g, err := s.lookupGroup(in.AutoScalingGroupName)
-		if err != nil {
-			return nil, err
-		}
-		groups = []*asgGroup{g}
-	} else {
-		for _, n := range sortedKeys(s.asg.Groups) {
-			groups = append(groups, s.asg.Groups[n])
-		}
+	groups, err := s.groupsNamed(in.AutoScalingGroupName)
+	if err != nil {
+		return nil, err
 	}
 	out := &autoscaling.DescribePoliciesOutput{ScalingPolicies: []astypes.ScalingPolicy{}}
 	for _, g := range groups {
@@ -182,17 +174,9 @@ func (s *Sim) asgDescribePolicies(in *autoscaling.DescribePoliciesInput) (*autos
 }
 
 func (s *Sim) asgDescribeScheduledActions(in *autoscaling.DescribeScheduledActionsInput) (*autoscaling.DescribeScheduledActionsOutput, error) {
-	var groups []*asgGroup
-	if in.AutoScalingGroupName != nil {
-		g, err := s.lookupGroup(in.AutoScalingGroupName)
-		if err != nil {
-			return nil, err
-		}
-		groups = []*asgGroup{g}
-	} else {
-		for _, n := range sortedKeys(s.asg.Groups) {
-			groups = append(groups, s.asg.Groups[n])
-		}
+	groups, err := s.groupsNamed(in.AutoScalingGroupName)
+	if err != nil {
+		return nil, err
 	}
 	out := &autoscaling.DescribeScheduledActionsOutput{ScheduledUpdateGroupActions: []astypes.ScheduledUpdateGroupAction{}}
 	for _, g := range groups {

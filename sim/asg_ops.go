@@ -47,6 +47,23 @@ func (s *Sim) lookupGroup(name *string) (*asgGroup, error) {
 	return g, nil
 }
 
+// groupsNamed is the named group, or every group by name when name is nil
+// (the Describe* calls whose AutoScalingGroupName is optional).
+func (s *Sim) groupsNamed(name *string) ([]*asgGroup, error) {
+	if name != nil {
+		g, err := s.lookupGroup(name)
+		if err != nil {
+			return nil, err
+		}
+		return []*asgGroup{g}, nil
+	}
+	var groups []*asgGroup
+	for _, n := range sortedKeys(s.asg.Groups) {
+		groups = append(groups, s.asg.Groups[n])
+	}
+	return groups, nil
+}
+
 // asgLimit validates MaxRecords (1..max) and returns the page size.
 func (s *Sim) asgLimit(maxRecords *int32, def, max int) (int, error) {
 	limit := def
@@ -557,6 +574,24 @@ func (s *Sim) asgTerminateInstanceInAutoScalingGroup(in *autoscaling.TerminateIn
 	return out, nil
 }
 
+// memberOp is the prologue of the calls on some of a group's instances
+// (DetachInstances, SetInstanceProtection): the group, its required boolean
+// flag, and the members named (at most max), checked in that order.
+func (s *Sim) memberOp(group *string, flag *bool, flagName string, ids []string, max int) (*asgGroup, []*asgMember, error) {
+	g, err := s.lookupGroup(group)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := requireBool(flag, flagName); err != nil {
+		return nil, nil, err
+	}
+	members, err := s.checkMembers(g, ids, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, members, nil
+}
+
 // checkMembers verifies that every ID is a member of g (limit max IDs).
 func (s *Sim) checkMembers(g *asgGroup, ids []string, max int) ([]*asgMember, error) {
 	if len(ids) == 0 {
@@ -577,14 +612,7 @@ func (s *Sim) checkMembers(g *asgGroup, ids []string, max int) ([]*asgMember, er
 }
 
 func (s *Sim) asgDetachInstances(in *autoscaling.DetachInstancesInput) (*autoscaling.DetachInstancesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireBool(in.ShouldDecrementDesiredCapacity, "shouldDecrementDesiredCapacity"); err != nil {
-		return nil, err
-	}
-	members, err := s.checkMembers(g, in.InstanceIds, 20)
+	g, members, err := s.memberOp(in.AutoScalingGroupName, in.ShouldDecrementDesiredCapacity, "shouldDecrementDesiredCapacity", in.InstanceIds, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -622,14 +650,7 @@ func (s *Sim) asgDetachInstances(in *autoscaling.DetachInstancesInput) (*autosca
 }
 
 func (s *Sim) asgSetInstanceProtection(in *autoscaling.SetInstanceProtectionInput) (*autoscaling.SetInstanceProtectionOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireBool(in.ProtectedFromScaleIn, "protectedFromScaleIn"); err != nil {
-		return nil, err
-	}
-	members, err := s.checkMembers(g, in.InstanceIds, 50)
+	g, members, err := s.memberOp(in.AutoScalingGroupName, in.ProtectedFromScaleIn, "protectedFromScaleIn", in.InstanceIds, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -655,12 +676,22 @@ func processesOf(names []string) ([]string, error) {
 	return names, nil
 }
 
-func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autoscaling.SuspendProcessesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
+// processOp is the prologue of SuspendProcesses and ResumeProcesses: the
+// group and the processes named (none: all of them).
+func (s *Sim) processOp(group *string, names []string) (*asgGroup, []string, error) {
+	g, err := s.lookupGroup(group)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	procs, err := processesOf(in.ScalingProcesses)
+	procs, err := processesOf(names)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, procs, nil
+}
+
+func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autoscaling.SuspendProcessesOutput, error) {
+	g, procs, err := s.processOp(in.AutoScalingGroupName, in.ScalingProcesses)
 	if err != nil {
 		return nil, err
 	}
@@ -678,11 +709,7 @@ func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autos
 }
 
 func (s *Sim) asgResumeProcesses(in *autoscaling.ResumeProcessesInput) (*autoscaling.ResumeProcessesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	procs, err := processesOf(in.ScalingProcesses)
+	g, procs, err := s.processOp(in.AutoScalingGroupName, in.ScalingProcesses)
 	if err != nil {
 		return nil, err
 	}
