@@ -77,6 +77,21 @@ func (s *Sim) asgLimit(maxRecords *int32, def, max int) (int, error) {
 	return min(limit, s.PageSize()), nil
 }
 
+// asgPage is the paging prologue of the Describe* calls: the page size
+// (MaxRecords, def when unset, at most max) and where the token of kind
+// resumes.
+func (s *Sim) asgPage(maxRecords *int32, def, max int, kind string, tok *string) (int, string, error) {
+	limit, err := s.asgLimit(maxRecords, def, max)
+	if err != nil {
+		return 0, "", err
+	}
+	last, err := asgToken(kind, tok)
+	if err != nil {
+		return 0, "", err
+	}
+	return limit, last, nil
+}
+
 func asgToken(kind string, tok *string) (string, error) {
 	last, ok := parsePageToken(kind, tok)
 	if !ok {
@@ -197,11 +212,7 @@ func asgGroupFilter(g *asgGroup) filterFields {
 }
 
 func (s *Sim) asgDescribeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGroupsInput) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("groups", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "groups", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +261,7 @@ func (s *Sim) asgDescribeAutoScalingInstances(in *autoscaling.DescribeAutoScalin
 	if len(in.InstanceIds) > 50 {
 		return nil, validationError("The number of instance ids that may be passed in is limited to 50")
 	}
-	limit, err := s.asgLimit(in.MaxRecords, 50, 50)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("asg-instances", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 50, "asg-instances", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -800,11 +807,7 @@ func (s *Sim) asgDeleteTags(in *autoscaling.DeleteTagsInput) (*autoscaling.Delet
 }
 
 func (s *Sim) asgDescribeTags(in *autoscaling.DescribeTagsInput) (*autoscaling.DescribeTagsOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("asg-tags", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "asg-tags", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -927,11 +930,7 @@ func (s *Sim) asgCompleteLifecycleAction(in *autoscaling.CompleteLifecycleAction
 }
 
 func (s *Sim) asgDescribeScalingActivities(in *autoscaling.DescribeScalingActivitiesInput) (*autoscaling.DescribeScalingActivitiesOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("activities", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 100, 100, "activities", in.NextToken)
 	if err != nil {
 		return nil, err
 	}

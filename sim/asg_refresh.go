@@ -171,11 +171,7 @@ func (s *Sim) asgDescribeInstanceRefreshes(in *autoscaling.DescribeInstanceRefre
 	if err != nil {
 		return nil, err
 	}
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("refreshes", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "refreshes", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
