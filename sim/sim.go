@@ -1,23 +1,3 @@
-// Package sim is ecsctl's sandbox: a simulated AWS account (ECS, EC2, Auto
-// Scaling, ELBv2, CloudWatch, CloudWatch Logs, ECR, SSM, STS) that speaks the
-// real AWS wire protocols over HTTP and moves on a virtual clock.
-//
-// Layout: this file holds the account (Sim), its virtual clock and its event
-// queue. Each AWS service keeps its state in its own files (ecs_*.go,
-// ec2_*.go, asg_*.go, elb_*.go, logs_*.go, cw_*.go, ecr_*.go, ssm_*.go,
-// sts_*.go), registers its operations with register() and its timed events
-// with registerEvent(). The HTTP layer (server.go, proto_*.go) decodes a
-// request into the SDK's own input type, calls the operation with the account
-// locked, and encodes the SDK's own output type.
-//
-// Rules every subsystem follows:
-//   - Operations run with s.mu held (the server takes it); never lock inside one.
-//   - All state is plain data in exported fields (SDK types are fine) so the
-//     account can be saved to JSON and loaded again (--state); no closures,
-//     channels or pointers shared between subsystems in state.
-//   - Time is s.Now() (virtual). Work that happens later is an event scheduled
-//     with s.schedule(at, kind, key); the queue is data, so it is saved too.
-//   - Cost is O(changes): nothing walks every task or instance on every tick.
 package sim
 
 import (
