@@ -207,11 +207,8 @@ func (s *Sim) sdNewRevision(svc *ecsService, d *types.Deployment) {
 }
 
 func (s *Sim) ecsDescribeServiceRevisions(in *ecs.DescribeServiceRevisionsInput) (*ecs.DescribeServiceRevisionsOutput, error) {
-	if len(in.ServiceRevisionArns) == 0 {
-		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot be empty.")
-	}
-	if len(in.ServiceRevisionArns) > 20 {
-		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot have more than 20 elements.")
+	if err := ecsBatch("serviceRevisionArns", len(in.ServiceRevisionArns), 20); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServiceRevisionsOutput{ServiceRevisions: []types.ServiceRevision{}, Failures: []types.Failure{}}
 	for _, a := range in.ServiceRevisionArns {
@@ -545,11 +542,8 @@ func (s *Sim) sdByArn(arn string) (*ecsService, *ecsSvcDeployment) {
 }
 
 func (s *Sim) ecsDescribeServiceDeployments(in *ecs.DescribeServiceDeploymentsInput) (*ecs.DescribeServiceDeploymentsOutput, error) {
-	if len(in.ServiceDeploymentArns) == 0 {
-		return nil, apiErr("InvalidParameterException", "serviceDeploymentArns cannot be empty.")
-	}
-	if len(in.ServiceDeploymentArns) > 20 {
-		return nil, apiErr("InvalidParameterException", "serviceDeploymentArns cannot have more than 20 elements.")
+	if err := ecsBatch("serviceDeploymentArns", len(in.ServiceDeploymentArns), 20); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServiceDeploymentsOutput{ServiceDeployments: []types.ServiceDeployment{}, Failures: []types.Failure{}}
 	for _, a := range in.ServiceDeploymentArns {

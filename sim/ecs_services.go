@@ -437,11 +437,8 @@ func (s *Sim) ecsDescribeServices(in *ecs.DescribeServicesInput) (*ecs.DescribeS
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Services) == 0 {
-		return nil, apiErr("InvalidParameterException", "Services cannot be empty.")
-	}
-	if len(in.Services) > 10 {
-		return nil, apiErr("InvalidParameterException", "Services cannot have more than 10 elements.")
+	if err := ecsBatch("Services", len(in.Services), 10); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
 	tags := hasField(in.Include, "TAGS")

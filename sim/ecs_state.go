@@ -442,6 +442,18 @@ func ecsClusterName(ref *string) string {
 	return r
 }
 
+// ecsBatch checks the length of the list of names or ARNs a Describe* call
+// takes (what: the list as ECS's message names it).
+func ecsBatch(what string, n, max int) error {
+	if n == 0 {
+		return apiErr("InvalidParameterException", "%s cannot be empty.", what)
+	}
+	if n > max {
+		return apiErr("InvalidParameterException", "%s cannot have more than %d elements.", what, max)
+	}
+	return nil
+}
+
 func (s *Sim) ecsGetCluster(ref *string) (*ecsCluster, error) {
 	c := s.ecs.Clusters[ecsClusterName(ref)]
 	if c == nil || c.Status == "INACTIVE" {
