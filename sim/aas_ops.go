@@ -72,7 +72,7 @@ func (s *Sim) aasDescribeScalableTargets(in *applicationautoscaling.DescribeScal
 		want[id] = true
 	}
 	var ids []string
-	for id := range s.logs.AAS.Targets {
+	for id := range s.aas.Targets {
 		if len(want) == 0 || want[id] {
 			ids = append(ids, id)
 		}
@@ -83,7 +83,7 @@ func (s *Sim) aasDescribeScalableTargets(in *applicationautoscaling.DescribeScal
 	}
 	out.NextToken = next
 	for _, id := range page {
-		out.ScalableTargets = append(out.ScalableTargets, s.aasTarget(s.logs.AAS.Targets[id]))
+		out.ScalableTargets = append(out.ScalableTargets, s.aasTarget(s.aas.Targets[id]))
 	}
 	return out, nil
 }
@@ -97,7 +97,7 @@ func (s *Sim) aasRegisterScalableTarget(in *applicationautoscaling.RegisterScala
 	if len(parts) != 3 || parts[0] != "service" || parts[1] == "" || parts[2] == "" {
 		return nil, aasInvalid("Unsupported resource ID %s: expected service/<cluster>/<service>.", id)
 	}
-	t := s.logs.AAS.Targets[id]
+	t := s.aas.Targets[id]
 	if t == nil && (in.MinCapacity == nil || in.MaxCapacity == nil) {
 		return nil, aasInvalid("MinCapacity and MaxCapacity are required for registering a new scalable target.")
 	}

@@ -45,21 +45,21 @@ func init() {
 		return nil
 	})
 	registerAfterLoad(func(s *Sim) {
-		if s.logs.AAS == nil {
-			s.logs.AAS = newAASState()
+		if s.aas == nil {
+			s.aas = newAASState()
 		}
 	})
 }
 
 func (s *Sim) aasPut(resourceID string, min, max int32) *ScalableTargetData {
-	t := s.logs.AAS.Targets[resourceID]
+	t := s.aas.Targets[resourceID]
 	if t == nil {
 		t = &ScalableTargetData{
 			ResourceID: resourceID, ID: s.randHex(32), CreationTime: s.now,
 			// IAM ARNs have no region.
 			RoleARN: "arn:aws:iam::" + s.AccountID + ":role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService",
 		}
-		s.logs.AAS.Targets[resourceID] = t
+		s.aas.Targets[resourceID] = t
 	}
 	t.Min, t.Max = min, max
 	return t

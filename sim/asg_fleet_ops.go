@@ -147,17 +147,9 @@ func (s *Sim) loadGroupFleetOps(spec ASGSpec, g *asgGroup, lt *ec2LaunchTemplate
 }
 
 func (s *Sim) asgDescribePolicies(in *autoscaling.DescribePoliciesInput) (*autoscaling.DescribePoliciesOutput, error) {
-	var groups []*asgGroup
-	if in.AutoScalingGroupName != nil {
-		g, err := s.lookupGroup(in.AutoScalingGroupName)
-		if err != nil {
-			return nil, err
-		}
-		groups = []*asgGroup{g}
-	} else {
-		for _, n := range sortedKeys(s.ec2.Groups) {
-			groups = append(groups, s.ec2.Groups[n])
-		}
+	groups, err := s.groupsNamed(in.AutoScalingGroupName)
+	if err != nil {
+		return nil, err
 	}
 	out := &autoscaling.DescribePoliciesOutput{ScalingPolicies: []astypes.ScalingPolicy{}}
 	for _, g := range groups {
@@ -182,17 +174,9 @@ func (s *Sim) asgDescribePolicies(in *autoscaling.DescribePoliciesInput) (*autos
 }
 
 func (s *Sim) asgDescribeScheduledActions(in *autoscaling.DescribeScheduledActionsInput) (*autoscaling.DescribeScheduledActionsOutput, error) {
-	var groups []*asgGroup
-	if in.AutoScalingGroupName != nil {
-		g, err := s.lookupGroup(in.AutoScalingGroupName)
-		if err != nil {
-			return nil, err
-		}
-		groups = []*asgGroup{g}
-	} else {
-		for _, n := range sortedKeys(s.ec2.Groups) {
-			groups = append(groups, s.ec2.Groups[n])
-		}
+	groups, err := s.groupsNamed(in.AutoScalingGroupName)
+	if err != nil {
+		return nil, err
 	}
 	out := &autoscaling.DescribeScheduledActionsOutput{ScheduledUpdateGroupActions: []astypes.ScheduledUpdateGroupAction{}}
 	for _, g := range groups {
@@ -254,7 +238,7 @@ func (s *Sim) asgDescribeWarmPool(in *autoscaling.DescribeWarmPoolInput) (*autos
 // asgOnScheduledAction performs a scheduled action (key "group/action").
 func (s *Sim) asgOnScheduledAction(key string) {
 	name, action, _ := strings.Cut(key, "/")
-	g := s.ec2.Groups[name]
+	g := s.asg.Groups[name]
 	if g == nil {
 		return
 	}
@@ -292,7 +276,7 @@ func (s *Sim) asgOnScheduledAction(key string) {
 func (s *Sim) PerformScheduledAction(group, action string) error {
 	s.Lock()
 	defer s.Unlock()
-	g := s.ec2.Groups[group]
+	g := s.asg.Groups[group]
 	if g == nil {
 		return fmt.Errorf("no auto scaling group %s", group)
 	}

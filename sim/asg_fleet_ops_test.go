@@ -78,7 +78,7 @@ func TestHookedGroupShapes(t *testing.T) {
 	s.Advance(5 * time.Minute)
 	var joined []*asgMember
 	for _, p := range wp.Instances {
-		if m := s.ec2.Groups[EdgeHookedASG].Members[aws.ToString(p.InstanceId)]; m != nil {
+		if m := s.asg.Groups[EdgeHookedASG].Members[aws.ToString(p.InstanceId)]; m != nil {
 			joined = append(joined, m)
 		}
 	}
@@ -96,7 +96,7 @@ func TestHookedGroupShapes(t *testing.T) {
 	s.Advance(time.Minute)
 	waiting := func() int {
 		n := 0
-		for _, m := range s.ec2.Groups[EdgeHookedASG].Members {
+		for _, m := range s.asg.Groups[EdgeHookedASG].Members {
 			if m.Lifecycle == "Terminating:Wait" {
 				n++
 			}

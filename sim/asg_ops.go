@@ -40,11 +40,28 @@ func (s *Sim) lookupGroup(name *string) (*asgGroup, error) {
 	if name == nil || *name == "" {
 		return nil, validationError("1 validation error detected: Value null at 'autoScalingGroupName' failed to satisfy constraint: Member must not be null")
 	}
-	g := s.ec2.Groups[*name]
+	g := s.asg.Groups[*name]
 	if g == nil {
 		return nil, validationError("AutoScalingGroup name not found - AutoScalingGroup %s not found", *name)
 	}
 	return g, nil
+}
+
+// groupsNamed is the named group, or every group by name when name is nil
+// (the Describe* calls whose AutoScalingGroupName is optional).
+func (s *Sim) groupsNamed(name *string) ([]*asgGroup, error) {
+	if name != nil {
+		g, err := s.lookupGroup(name)
+		if err != nil {
+			return nil, err
+		}
+		return []*asgGroup{g}, nil
+	}
+	var groups []*asgGroup
+	for _, n := range sortedKeys(s.asg.Groups) {
+		groups = append(groups, s.asg.Groups[n])
+	}
+	return groups, nil
 }
 
 // asgLimit validates MaxRecords (1..max) and returns the page size.
@@ -58,6 +75,21 @@ func (s *Sim) asgLimit(maxRecords *int32, def, max int) (int, error) {
 		limit = v
 	}
 	return min(limit, s.PageSize()), nil
+}
+
+// asgPage is the paging prologue of the Describe* calls: the page size
+// (MaxRecords, def when unset, at most max) and where the token of kind
+// resumes.
+func (s *Sim) asgPage(maxRecords *int32, def, max int, kind string, tok *string) (int, string, error) {
+	limit, err := s.asgLimit(maxRecords, def, max)
+	if err != nil {
+		return 0, "", err
+	}
+	last, err := asgToken(kind, tok)
+	if err != nil {
+		return 0, "", err
+	}
+	return limit, last, nil
 }
 
 func asgToken(kind string, tok *string) (string, error) {
@@ -180,11 +212,7 @@ func asgGroupFilter(g *asgGroup) filterFields {
 }
 
 func (s *Sim) asgDescribeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGroupsInput) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("groups", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "groups", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -195,24 +223,24 @@ func (s *Sim) asgDescribeAutoScalingGroups(in *autoscaling.DescribeAutoScalingGr
 	var keys []string
 	if len(in.AutoScalingGroupNames) > 0 {
 		for _, n := range in.AutoScalingGroupNames {
-			if s.ec2.Groups[n] != nil {
+			if s.asg.Groups[n] != nil {
 				keys = append(keys, n)
 			}
 		}
 		keys = dedupSorted(keys)
 	} else {
-		for n := range s.ec2.Groups {
+		for n := range s.asg.Groups {
 			keys = append(keys, n)
 		}
 		sort.Strings(keys)
 	}
 	page, more := pageMatching(keys, last, limit, func(n string) bool {
-		ok, _ := matchFilters(filters, asgGroupFilter(s.ec2.Groups[n]))
+		ok, _ := matchFilters(filters, asgGroupFilter(s.asg.Groups[n]))
 		return ok
 	})
 	out := &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []astypes.AutoScalingGroup{}}
 	for _, n := range page {
-		out.AutoScalingGroups = append(out.AutoScalingGroups, s.asgGroupOut(s.ec2.Groups[n], in.IncludeInstances == nil || *in.IncludeInstances))
+		out.AutoScalingGroups = append(out.AutoScalingGroups, s.asgGroupOut(s.asg.Groups[n], in.IncludeInstances == nil || *in.IncludeInstances))
 	}
 	if more {
 		out.NextToken = pageToken("groups", page[len(page)-1])
@@ -233,11 +261,7 @@ func (s *Sim) asgDescribeAutoScalingInstances(in *autoscaling.DescribeAutoScalin
 	if len(in.InstanceIds) > 50 {
 		return nil, validationError("The number of instance ids that may be passed in is limited to 50")
 	}
-	limit, err := s.asgLimit(in.MaxRecords, 50, 50)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("asg-instances", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 50, "asg-instances", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +274,7 @@ func (s *Sim) asgDescribeAutoScalingInstances(in *autoscaling.DescribeAutoScalin
 		}
 		keys = dedupSorted(keys)
 	} else {
-		for _, g := range s.ec2.Groups {
+		for _, g := range s.asg.Groups {
 			for id := range g.Members {
 				keys = append(keys, id)
 			}
@@ -519,7 +543,7 @@ func (s *Sim) asgTerminateInstanceInAutoScalingGroup(in *autoscaling.TerminateIn
 	}
 	if decrement {
 		for name, n := range perGroup {
-			g := s.ec2.Groups[name]
+			g := s.asg.Groups[name]
 			if g.Desired-n < g.Min {
 				return nil, validationError("Currently, desiredSize equals minSize (%d). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.", g.Min)
 			}
@@ -557,6 +581,24 @@ func (s *Sim) asgTerminateInstanceInAutoScalingGroup(in *autoscaling.TerminateIn
 	return out, nil
 }
 
+// memberOp is the prologue of the calls on some of a group's instances
+// (DetachInstances, SetInstanceProtection): the group, its required boolean
+// flag, and the members named (at most max), checked in that order.
+func (s *Sim) memberOp(group *string, flag *bool, flagName string, ids []string, max int) (*asgGroup, []*asgMember, error) {
+	g, err := s.lookupGroup(group)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := requireBool(flag, flagName); err != nil {
+		return nil, nil, err
+	}
+	members, err := s.checkMembers(g, ids, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, members, nil
+}
+
 // checkMembers verifies that every ID is a member of g (limit max IDs).
 func (s *Sim) checkMembers(g *asgGroup, ids []string, max int) ([]*asgMember, error) {
 	if len(ids) == 0 {
@@ -577,14 +619,7 @@ func (s *Sim) checkMembers(g *asgGroup, ids []string, max int) ([]*asgMember, er
 }
 
 func (s *Sim) asgDetachInstances(in *autoscaling.DetachInstancesInput) (*autoscaling.DetachInstancesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireBool(in.ShouldDecrementDesiredCapacity, "shouldDecrementDesiredCapacity"); err != nil {
-		return nil, err
-	}
-	members, err := s.checkMembers(g, in.InstanceIds, 20)
+	g, members, err := s.memberOp(in.AutoScalingGroupName, in.ShouldDecrementDesiredCapacity, "shouldDecrementDesiredCapacity", in.InstanceIds, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -622,14 +657,7 @@ func (s *Sim) asgDetachInstances(in *autoscaling.DetachInstancesInput) (*autosca
 }
 
 func (s *Sim) asgSetInstanceProtection(in *autoscaling.SetInstanceProtectionInput) (*autoscaling.SetInstanceProtectionOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireBool(in.ProtectedFromScaleIn, "protectedFromScaleIn"); err != nil {
-		return nil, err
-	}
-	members, err := s.checkMembers(g, in.InstanceIds, 50)
+	g, members, err := s.memberOp(in.AutoScalingGroupName, in.ProtectedFromScaleIn, "protectedFromScaleIn", in.InstanceIds, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -655,12 +683,22 @@ func processesOf(names []string) ([]string, error) {
 	return names, nil
 }
 
-func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autoscaling.SuspendProcessesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
+// processOp is the prologue of SuspendProcesses and ResumeProcesses: the
+// group and the processes named (none: all of them).
+func (s *Sim) processOp(group *string, names []string) (*asgGroup, []string, error) {
+	g, err := s.lookupGroup(group)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	procs, err := processesOf(in.ScalingProcesses)
+	procs, err := processesOf(names)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, procs, nil
+}
+
+func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autoscaling.SuspendProcessesOutput, error) {
+	g, procs, err := s.processOp(in.AutoScalingGroupName, in.ScalingProcesses)
 	if err != nil {
 		return nil, err
 	}
@@ -678,11 +716,7 @@ func (s *Sim) asgSuspendProcesses(in *autoscaling.SuspendProcessesInput) (*autos
 }
 
 func (s *Sim) asgResumeProcesses(in *autoscaling.ResumeProcessesInput) (*autoscaling.ResumeProcessesOutput, error) {
-	g, err := s.lookupGroup(in.AutoScalingGroupName)
-	if err != nil {
-		return nil, err
-	}
-	procs, err := processesOf(in.ScalingProcesses)
+	g, procs, err := s.processOp(in.AutoScalingGroupName, in.ScalingProcesses)
 	if err != nil {
 		return nil, err
 	}
@@ -773,11 +807,7 @@ func (s *Sim) asgDeleteTags(in *autoscaling.DeleteTagsInput) (*autoscaling.Delet
 }
 
 func (s *Sim) asgDescribeTags(in *autoscaling.DescribeTagsInput) (*autoscaling.DescribeTagsOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("asg-tags", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "asg-tags", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -806,7 +836,7 @@ func (s *Sim) asgDescribeTags(in *autoscaling.DescribeTagsInput) (*autoscaling.D
 	}
 	rows := map[string]row{}
 	var keys []string
-	for name, g := range s.ec2.Groups {
+	for name, g := range s.asg.Groups {
 		for _, t := range g.Tags {
 			k := name + "\x00" + t.Key
 			rows[k] = row{name, t}
@@ -900,21 +930,17 @@ func (s *Sim) asgCompleteLifecycleAction(in *autoscaling.CompleteLifecycleAction
 }
 
 func (s *Sim) asgDescribeScalingActivities(in *autoscaling.DescribeScalingActivitiesInput) (*autoscaling.DescribeScalingActivitiesOutput, error) {
-	limit, err := s.asgLimit(in.MaxRecords, 100, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("activities", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 100, 100, "activities", in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	var groups []*asgGroup
 	if in.AutoScalingGroupName != nil {
-		if g := s.ec2.Groups[*in.AutoScalingGroupName]; g != nil {
+		if g := s.asg.Groups[*in.AutoScalingGroupName]; g != nil {
 			groups = append(groups, g)
 		}
 	} else {
-		for _, g := range s.ec2.Groups {
+		for _, g := range s.asg.Groups {
 			groups = append(groups, g)
 		}
 	}

@@ -92,7 +92,7 @@ func (s *Sim) refreshOutdated(g *asgGroup, m *asgMember) bool {
 }
 
 func (s *Sim) asgOnRefreshStep(name string) {
-	g := s.ec2.Groups[name]
+	g := s.asg.Groups[name]
 	if g == nil {
 		return
 	}
@@ -171,11 +171,7 @@ func (s *Sim) asgDescribeInstanceRefreshes(in *autoscaling.DescribeInstanceRefre
 	if err != nil {
 		return nil, err
 	}
-	limit, err := s.asgLimit(in.MaxRecords, 50, 100)
-	if err != nil {
-		return nil, err
-	}
-	last, err := asgToken("refreshes", in.NextToken)
+	limit, last, err := s.asgPage(in.MaxRecords, 50, 100, "refreshes", in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func (s *Sim) asgKick(g *asgGroup, delay time.Duration) {
 }
 
 func (s *Sim) asgOnReconcile(name string) {
-	g := s.ec2.Groups[name]
+	g := s.asg.Groups[name]
 	if g == nil {
 		return
 	}

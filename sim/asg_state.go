@@ -5,7 +5,32 @@ import (
 	"time"
 )
 
-// asgGroup is an Auto Scaling group. Its state lives in s.ec2.Groups.
+// asgState is the EC2 Auto Scaling part of the account (s.asg). Instances
+// are EC2's (s.ec2.Instances); a group names its members.
+type asgState struct {
+	Groups map[string]*asgGroup `json:"groups"` // by name
+}
+
+func newASGState() *asgState { return &asgState{Groups: map[string]*asgGroup{}} }
+
+func init() {
+	// Restores the empty maps JSON leaves out.
+	registerAfterLoad(func(s *Sim) {
+		if s.asg.Groups == nil {
+			s.asg.Groups = map[string]*asgGroup{}
+		}
+		for _, g := range s.asg.Groups {
+			if g.Suspended == nil {
+				g.Suspended = map[string]string{}
+			}
+			if g.Members == nil {
+				g.Members = map[string]*asgMember{}
+			}
+		}
+	})
+}
+
+// asgGroup is an Auto Scaling group. Its state lives in s.asg.Groups.
 type asgGroup struct {
 	Name        string    `json:"name"`
 	ARN         string    `json:"arn"`
@@ -232,7 +257,7 @@ func (s *Sim) memberGroup(instanceID string) (*asgGroup, *asgMember) {
 	if in == nil || in.ASG == "" {
 		return nil, nil
 	}
-	g := s.ec2.Groups[in.ASG]
+	g := s.asg.Groups[in.ASG]
 	if g == nil {
 		return nil, nil
 	}

@@ -578,7 +578,7 @@ func TestInstanceRefresh(t *testing.T) {
 	maxTerminating := 0
 	done := s.RunUntil(time.Hour, 10*time.Second, func() bool {
 		n := 0
-		for _, m := range s.ec2.Groups[group].Members {
+		for _, m := range s.asg.Groups[group].Members {
 			if !m.active() {
 				n++
 			}

@@ -169,7 +169,7 @@ func (s *Sim) cwQuery(q cwtypes.MetricDataQuery, member int, start, end time.Tim
 	for _, d := range ms.Metric.Dimensions {
 		dims = append(dims, MetricDimension{aws.ToString(d.Name), aws.ToString(d.Value)})
 	}
-	ser := s.logs.CW.Series[seriesKey(aws.ToString(ms.Metric.Namespace), name, sortDims(dims))]
+	ser := s.cw.Series[seriesKey(aws.ToString(ms.Metric.Namespace), name, sortDims(dims))]
 	if ser == nil || (ms.Unit != "" && string(ms.Unit) != ser.Unit) {
 		return res, nil
 	}
@@ -227,7 +227,7 @@ func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMe
 		return nil, cwInvalid("The collection Dimensions must not have a size greater than 10.")
 	}
 	var keys []string
-	for k, ser := range s.logs.CW.Series {
+	for k, ser := range s.cw.Series {
 		if ns := aws.ToString(in.Namespace); ns != "" && ser.Namespace != ns {
 			continue
 		}
@@ -245,7 +245,7 @@ func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMe
 	}
 	out := &cloudwatch.ListMetricsOutput{Metrics: []cwtypes.Metric{}, NextToken: next}
 	for _, k := range page {
-		ser := s.logs.CW.Series[k]
+		ser := s.cw.Series[k]
 		m := cwtypes.Metric{Namespace: aws.String(ser.Namespace), MetricName: aws.String(ser.Name), Dimensions: []cwtypes.Dimension{}}
 		for _, d := range ser.Dimensions {
 			m.Dimensions = append(m.Dimensions, cwtypes.Dimension{Name: aws.String(d.Name), Value: aws.String(d.Value)})

@@ -55,18 +55,18 @@ func init() {
 		return nil
 	})
 	registerAfterLoad(func(s *Sim) {
-		if s.logs.CW == nil {
-			s.logs.CW = newCWState()
+		if s.cw == nil {
+			s.cw = newCWState()
 		}
 	})
 }
 
 // cwStartPublishing schedules the first publication (once).
 func (s *Sim) cwStartPublishing() {
-	if s.logs.CW.Publishing {
+	if s.cw.Publishing {
 		return
 	}
-	s.logs.CW.Publishing = true
+	s.cw.Publishing = true
 	s.after(s.metricsPeriod(), evMetricsTick, "")
 }
 
@@ -128,10 +128,10 @@ func sortDims(dims []MetricDimension) []MetricDimension {
 func (s *Sim) cwRecord(ns, name string, dims []MetricDimension, v float64) {
 	dims = sortDims(dims)
 	key := seriesKey(ns, name, dims)
-	ser := s.logs.CW.Series[key]
+	ser := s.cw.Series[key]
 	if ser == nil {
 		ser = &MetricSeries{Namespace: ns, Name: name, Dimensions: dims, Unit: unitPercent}
-		s.logs.CW.Series[key] = ser
+		s.cw.Series[key] = ser
 	}
 	ser.Points = append(ser.Points, MetricPoint{T: s.now, V: v})
 	cut := s.now.Add(-cwRetention)

@@ -153,7 +153,7 @@ func TestCWRetentionIsBounded(t *testing.T) {
 	s := newMetricsSim(t)
 	s.Advance(5 * time.Hour)
 	locked(s, func() {
-		for _, ser := range s.logs.CW.Series {
+		for _, ser := range s.cw.Series {
 			if n := len(ser.Points); n > 3*60+16 || n < 3*60 {
 				t.Fatalf("%s keeps %d points", ser.Name, n)
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"ecsctl/sim/wire"
 )
 
 // The sandbox's decoders beyond FuzzDecoders (four operations through a
@@ -46,9 +48,9 @@ func fuzzRequest(op *Operation, body []byte) *http.Request {
 		}
 	}
 	queryVersion := map[string]string{}
-	for v, q := range queryServices {
-		if q.name != SvcCloudWatch {
-			queryVersion[q.name] = v
+	for _, v := range wire.QueryVersions() {
+		if q := wire.Query(v); q.Name != SvcCloudWatch {
+			queryVersion[q.Name] = v
 		}
 	}
 	switch {

@@ -741,6 +741,23 @@ func (s *Sim) taggable(id string) (*[]kvTag, string, error) {
 	return nil, "", apiErr("InvalidID", "The ID '%s' is not valid", id)
 }
 
+// ec2TagTargets resolves the resources of CreateTags and DeleteTags to their
+// tag lists; a dry run stops here, with its DryRunOperation error.
+func (s *Sim) ec2TagTargets(ids []string, dryRun *bool) ([]*[]kvTag, error) {
+	var targets []*[]kvTag
+	for _, id := range ids {
+		p, _, err := s.taggable(id)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, p)
+	}
+	if aws.ToBool(dryRun) {
+		return nil, dryRunOK()
+	}
+	return targets, nil
+}
+
 func (s *Sim) ec2CreateTags(in *ec2.CreateTagsInput) (*ec2.CreateTagsOutput, error) {
 	if len(in.Resources) == 0 {
 		return nil, apiErr("MissingParameter", "The request must contain the parameter resourceIdSet")
@@ -753,16 +770,9 @@ func (s *Sim) ec2CreateTags(in *ec2.CreateTagsInput) (*ec2.CreateTagsOutput, err
 			return nil, err
 		}
 	}
-	var targets []*[]kvTag
-	for _, id := range in.Resources {
-		p, _, err := s.taggable(id)
-		if err != nil {
-			return nil, err
-		}
-		targets = append(targets, p)
-	}
-	if aws.ToBool(in.DryRun) {
-		return nil, dryRunOK()
+	targets, err := s.ec2TagTargets(in.Resources, in.DryRun)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range targets {
 		tags := *p
@@ -799,16 +809,9 @@ func (s *Sim) ec2DeleteTags(in *ec2.DeleteTagsInput) (*ec2.DeleteTagsOutput, err
 			return nil, apiErr("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use")
 		}
 	}
-	var targets []*[]kvTag
-	for _, id := range in.Resources {
-		p, _, err := s.taggable(id)
-		if err != nil {
-			return nil, err
-		}
-		targets = append(targets, p)
-	}
-	if aws.ToBool(in.DryRun) {
-		return nil, dryRunOK()
+	targets, err := s.ec2TagTargets(in.Resources, in.DryRun)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range targets {
 		var kept []kvTag

@@ -60,7 +60,7 @@ func (s *Sim) InterruptSpotInstance(id string) error {
 func (s *Sim) InterruptSpotInGroup(group string) (string, error) {
 	s.Lock()
 	defer s.Unlock()
-	g := s.ec2.Groups[group]
+	g := s.asg.Groups[group]
 	if g == nil {
 		return "", fmt.Errorf("no auto scaling group %s", group)
 	}

@@ -10,9 +10,10 @@ import (
 )
 
 // EC2, EC2 Auto Scaling and STS live in ec2_*.go, asg_*.go and sts_*.go.
-// Their state is one struct (s.ec2) of plain records; the SDK's output types
-// are built fresh from it on every call, so nothing an operation returns
-// aliases the state the simulation goes on changing.
+// EC2's state is s.ec2 and Auto Scaling's s.asg (asg_state.go), both plain
+// records; the SDK's output types are built fresh from them on every call, so
+// nothing an operation returns aliases the state the simulation goes on
+// changing.
 
 type ec2State struct {
 	// AZs are the region's availability zones, in order.
@@ -27,7 +28,6 @@ type ec2State struct {
 	InstanceTypes   map[string]InstanceTypeSpec   `json:"instanceTypes"`
 	LaunchTemplates map[string]*ec2LaunchTemplate `json:"launchTemplates"` // by ID
 	Instances       map[string]*ec2Instance       `json:"instances"`
-	Groups          map[string]*asgGroup          `json:"groups"` // by name
 	// InstanceSeq orders instances by launch.
 	InstanceSeq uint64 `json:"instanceSeq"`
 }
@@ -40,7 +40,6 @@ func newEC2State() *ec2State {
 		InstanceTypes:   map[string]InstanceTypeSpec{},
 		LaunchTemplates: map[string]*ec2LaunchTemplate{},
 		Instances:       map[string]*ec2Instance{},
-		Groups:          map[string]*asgGroup{},
 	}
 }
 

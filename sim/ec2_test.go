@@ -514,7 +514,7 @@ func TestSaveLoadKeepsEC2State(t *testing.T) {
 	calls := watchECS(t)
 	s := newEC2TestSim(t, testWorld(2), 0)
 	s.Lock()
-	s.setDesired(s.ec2.Groups["ecs-prod"], 3, "test")
+	s.setDesired(s.asg.Groups["ecs-prod"], 3, "test")
 	s.Unlock()
 	s.Advance(10 * time.Second) // launched, still booting
 	var buf bytes.Buffer

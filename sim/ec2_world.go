@@ -36,17 +36,6 @@ func (s *Sim) ec2AfterLoad() {
 	if st.Instances == nil {
 		st.Instances = fresh.Instances
 	}
-	if st.Groups == nil {
-		st.Groups = fresh.Groups
-	}
-	for _, g := range st.Groups {
-		if g.Suspended == nil {
-			g.Suspended = map[string]string{}
-		}
-		if g.Members == nil {
-			g.Members = map[string]*asgMember{}
-		}
-	}
 }
 
 // amazonImageOwner is the account that owns Amazon's ECS-optimized AMIs.
@@ -166,7 +155,7 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 	if spec.Name == "" {
 		return fmt.Errorf("name is required")
 	}
-	if s.ec2.Groups[spec.Name] != nil {
+	if s.asg.Groups[spec.Name] != nil {
 		return fmt.Errorf("duplicate name")
 	}
 	lt := s.launchTemplateByName(spec.LaunchTemplate)
@@ -250,7 +239,7 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 			g.InterruptAfter = time.Minute
 		}
 	}
-	s.ec2.Groups[g.Name] = g
+	s.asg.Groups[g.Name] = g
 	if err := s.loadGroupFleetOps(spec, g, lt, version); err != nil {
 		return err
 	}
@@ -408,7 +397,7 @@ func (s *Sim) ec2NewInstance(spec newInstance) *ec2Instance {
 // asgGroupARN returns a group's ARN ("" if there is no such group); ECS's
 // capacity providers name their group by it.
 func (s *Sim) asgGroupARN(name string) string {
-	if g := s.ec2.Groups[name]; g != nil {
+	if g := s.asg.Groups[name]; g != nil {
 		return g.ARN
 	}
 	return ""

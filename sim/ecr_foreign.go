@@ -70,14 +70,14 @@ func (s *Sim) ecrLoadForeign(w *World) error {
 		if f.RegistryID == "" || f.Name == "" || f.RegistryID == s.AccountID {
 			return fmt.Errorf("foreign repository %q: want another account's registry id and a name", f.RegistryID+"/"+f.Name)
 		}
-		if s.logs.ECR.Foreign == nil {
-			s.logs.ECR.Foreign = map[string]*ECRRepo{}
+		if s.ecr.Foreign == nil {
+			s.ecr.Foreign = map[string]*ECRRepo{}
 		}
 		key := f.RegistryID + "/" + f.Name
-		r := s.logs.ECR.Foreign[key]
+		r := s.ecr.Foreign[key]
 		if r == nil {
 			r = &ECRRepo{Name: f.Name, CreatedAt: s.now, Images: map[string]*ECRImage{}, Tags: map[string]string{}, Registry: f.RegistryID}
-			s.logs.ECR.Foreign[key] = r
+			s.ecr.Foreign[key] = r
 		}
 		r.DenyDescribe = f.DenyDescribe
 		for _, tag := range f.Tags {
@@ -90,7 +90,7 @@ func (s *Sim) ecrLoadForeign(w *World) error {
 		if p.Prefix == "" || p.UpstreamRegistryURL == "" {
 			return fmt.Errorf("pull-through cache rule %q: want a prefix and an upstream registry URL", p.Prefix)
 		}
-		s.logs.ECR.PullThroughCache = append(s.logs.ECR.PullThroughCache, &ECRPullThroughRule{PullThroughCacheRuleSpec: p, CreatedAt: s.now})
+		s.ecr.PullThroughCache = append(s.ecr.PullThroughCache, &ECRPullThroughRule{PullThroughCacheRuleSpec: p, CreatedAt: s.now})
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ var ecrPullOps = map[string]bool{"BatchGetImage": true, "GetDownloadUrlForLayer"
 // ecrForeignRepo answers op on repository name of registry id (not this
 // account's).
 func (s *Sim) ecrForeignRepo(op, id, name string) (*ECRRepo, error) {
-	r := s.logs.ECR.Foreign[id+"/"+name]
+	r := s.ecr.Foreign[id+"/"+name]
 	if r == nil {
 		return nil, apiErr("RepositoryNotFoundException", "The repository with name '%s' does not exist in the registry with id '%s'", name, id)
 	}
@@ -131,7 +131,7 @@ func (s *Sim) ecrForeignImageStatus(image string) ImageStatus {
 		return ImageStatus{Exists: true}
 	}
 	ref, ok := parseRepoRef(rest)
-	r := s.logs.ECR.Foreign[id+"/"+ref.repo]
+	r := s.ecr.Foreign[id+"/"+ref.repo]
 	if !ok || r == nil {
 		return ImageStatus{Exists: true}
 	}
@@ -148,12 +148,12 @@ func (s *Sim) ecrPullThrough(ref imageRef) {
 	if ref.tag == "" {
 		return
 	}
-	if r := s.logs.ECR.Repos[ref.repo]; r != nil {
+	if r := s.ecr.Repos[ref.repo]; r != nil {
 		if _, ok := r.Tags[ref.tag]; ok {
 			return
 		}
 	}
-	for _, rule := range s.logs.ECR.PullThroughCache {
+	for _, rule := range s.ecr.PullThroughCache {
 		upstream, ok := strings.CutPrefix(ref.repo, rule.Prefix+"/")
 		if !ok {
 			continue
@@ -176,7 +176,7 @@ func (s *Sim) ecrDescribePullThroughCacheRules(in *ecr.DescribePullThroughCacheR
 		want[p] = true
 	}
 	out := &ecr.DescribePullThroughCacheRulesOutput{PullThroughCacheRules: []ecrtypes.PullThroughCacheRule{}}
-	rules := append([]*ECRPullThroughRule(nil), s.logs.ECR.PullThroughCache...)
+	rules := append([]*ECRPullThroughRule(nil), s.ecr.PullThroughCache...)
 	sort.Slice(rules, func(i, j int) bool { return rules[i].Prefix < rules[j].Prefix })
 	found := map[string]bool{}
 	for _, r := range rules {

@@ -34,7 +34,7 @@ func (s *Sim) ecrRepo(op string, registryID, name *string) (*ECRRepo, error) {
 	if id := aws.ToString(registryID); id != "" && id != s.AccountID {
 		return s.ecrForeignRepo(op, id, aws.ToString(name))
 	}
-	r := s.logs.ECR.Repos[aws.ToString(name)]
+	r := s.ecr.Repos[aws.ToString(name)]
 	if r == nil {
 		return nil, s.ecrRepoNotFound(aws.ToString(name))
 	}
@@ -87,7 +87,7 @@ func (s *Sim) ecrDescribeRepositories(in *ecr.DescribeRepositoriesInput) (*ecr.D
 			return nil, ecrInvalid("Invalid parameter at 'repositoryNames' failed to satisfy constraint: 'Member must have length less than or equal to 100'")
 		}
 		for _, n := range in.RepositoryNames {
-			r := s.logs.ECR.Repos[n]
+			r := s.ecr.Repos[n]
 			if r == nil {
 				return nil, s.ecrRepoNotFound(n)
 			}
@@ -100,7 +100,7 @@ func (s *Sim) ecrDescribeRepositories(in *ecr.DescribeRepositoriesInput) (*ecr.D
 		return nil, err
 	}
 	var names []string
-	for n := range s.logs.ECR.Repos {
+	for n := range s.ecr.Repos {
 		names = append(names, n)
 	}
 	page, next, ok := pageOfKeys(names, in.NextToken, limit)
@@ -109,7 +109,7 @@ func (s *Sim) ecrDescribeRepositories(in *ecr.DescribeRepositoriesInput) (*ecr.D
 	}
 	out.NextToken = next
 	for _, n := range page {
-		out.Repositories = append(out.Repositories, s.ecrRepository(s.logs.ECR.Repos[n]))
+		out.Repositories = append(out.Repositories, s.ecrRepository(s.ecr.Repos[n]))
 	}
 	return out, nil
 }

@@ -54,8 +54,8 @@ func init() {
 	// tasks and asks ecrImageStatus.
 	registerWorldLoader(5, "ecr", (*Sim).ecrLoadWorld)
 	registerAfterLoad(func(s *Sim) {
-		if s.logs.ECR == nil {
-			s.logs.ECR = newECRState()
+		if s.ecr == nil {
+			s.ecr = newECRState()
 		}
 	})
 }
@@ -115,11 +115,11 @@ func (s *Sim) ecrLoadWorld(w *World) error {
 }
 
 func (s *Sim) ecrEnsureRepo(name string) *ECRRepo {
-	if r := s.logs.ECR.Repos[name]; r != nil {
+	if r := s.ecr.Repos[name]; r != nil {
 		return r
 	}
 	r := &ECRRepo{Name: name, CreatedAt: s.now, Images: map[string]*ECRImage{}, Tags: map[string]string{}}
-	s.logs.ECR.Repos[name] = r
+	s.ecr.Repos[name] = r
 	return r
 }
 
@@ -201,7 +201,7 @@ func (r *ECRRepo) tagsOf(digest string) []string {
 func (s *Sim) PushImage(repo, tag string) (string, error) {
 	s.Lock()
 	defer s.Unlock()
-	r := s.logs.ECR.Repos[repo]
+	r := s.ecr.Repos[repo]
 	if r == nil {
 		return "", s.ecrRepoNotFound(repo)
 	}
@@ -254,7 +254,7 @@ func (s *Sim) ecrImageStatus(image string) ImageStatus {
 		return s.ecrForeignImageStatus(image)
 	}
 	s.ecrPullThrough(ref)
-	r := s.logs.ECR.Repos[ref.repo]
+	r := s.ecr.Repos[ref.repo]
 	if r == nil {
 		return ImageStatus{ECR: true}
 	}

@@ -36,7 +36,7 @@ func TestECRWorldAndImageStatus(t *testing.T) {
 	s := newECRSim(t, 100)
 	reg := s.ECRRegistry()
 	var digestV1 string
-	locked(s, func() { digestV1 = s.logs.ECR.Repos["api"].Tags["v1"] })
+	locked(s, func() { digestV1 = s.ecr.Repos["api"].Tags["v1"] })
 	tests := []struct {
 		image string
 		want  ImageStatus
@@ -63,7 +63,7 @@ func TestECRWorldAndImageStatus(t *testing.T) {
 		})
 	}
 	locked(s, func() {
-		if _, ok := s.logs.ECR.Repos["public.ecr.aws/nginx/nginx"]; ok {
+		if _, ok := s.ecr.Repos["public.ecr.aws/nginx/nginx"]; ok {
 			t.Fatal("repository created for another registry's image")
 		}
 	})
@@ -74,7 +74,7 @@ func TestECRPutImageImmutability(t *testing.T) {
 	manifest := `{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"size":10},"layers":[{"size":100}]}`
 	var v1Manifest string
 	locked(s, func() {
-		r := s.logs.ECR.Repos["api"]
+		r := s.ecr.Repos["api"]
 		v1Manifest = r.Images[r.Tags["v1"]].Manifest
 	})
 	tests := []struct {

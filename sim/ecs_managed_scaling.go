@@ -56,7 +56,7 @@ func (s *Sim) ecsOnManagedScaling(name string) {
 	s.after(ecsManagedScalingPeriod, "ecs.managedScaling", name)
 	ap := cp.AutoScalingGroupProvider
 	arn := aws.ToString(ap.AutoScalingGroupArn)
-	g := s.ec2.Groups[arn[strings.LastIndex(arn, "/")+1:]]
+	g := s.asg.Groups[arn[strings.LastIndex(arn, "/")+1:]]
 	if g == nil {
 		return
 	}

@@ -264,7 +264,7 @@ func TestECSHealthCheckGracePeriodDelaysReplacement(t *testing.T) {
 	s.Advance(2 * time.Minute)
 	s.mu.Lock()
 	tk := newTask()
-	tgt := s.ecs.TargetGroups[tk.TargetGroup].target(tk)
+	tgt := s.elb.TargetGroups[tk.TargetGroup].target(tk)
 	state, desired := tgt.State, aws.ToString(tk.Task.DesiredStatus)
 	s.mu.Unlock()
 	if state != "unhealthy" || desired != "RUNNING" {

@@ -320,7 +320,7 @@ func (s *Sim) ecsTaskHealthy(t *ecsTask) bool {
 	if t.TargetGroup == "" {
 		return true
 	}
-	tgt := s.ecs.TargetGroups[t.TargetGroup].target(t)
+	tgt := s.elb.TargetGroups[t.TargetGroup].target(t)
 	return tgt != nil && tgt.State == "healthy"
 }
 

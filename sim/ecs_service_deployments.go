@@ -207,11 +207,8 @@ func (s *Sim) sdNewRevision(svc *ecsService, d *types.Deployment) {
 }
 
 func (s *Sim) ecsDescribeServiceRevisions(in *ecs.DescribeServiceRevisionsInput) (*ecs.DescribeServiceRevisionsOutput, error) {
-	if len(in.ServiceRevisionArns) == 0 {
-		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot be empty.")
-	}
-	if len(in.ServiceRevisionArns) > 20 {
-		return nil, apiErr("InvalidParameterException", "serviceRevisionArns cannot have more than 20 elements.")
+	if err := ecsBatch("serviceRevisionArns", len(in.ServiceRevisionArns), 20); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServiceRevisionsOutput{ServiceRevisions: []types.ServiceRevision{}, Failures: []types.Failure{}}
 	for _, a := range in.ServiceRevisionArns {
@@ -545,11 +542,8 @@ func (s *Sim) sdByArn(arn string) (*ecsService, *ecsSvcDeployment) {
 }
 
 func (s *Sim) ecsDescribeServiceDeployments(in *ecs.DescribeServiceDeploymentsInput) (*ecs.DescribeServiceDeploymentsOutput, error) {
-	if len(in.ServiceDeploymentArns) == 0 {
-		return nil, apiErr("InvalidParameterException", "serviceDeploymentArns cannot be empty.")
-	}
-	if len(in.ServiceDeploymentArns) > 20 {
-		return nil, apiErr("InvalidParameterException", "serviceDeploymentArns cannot have more than 20 elements.")
+	if err := ecsBatch("serviceDeploymentArns", len(in.ServiceDeploymentArns), 20); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServiceDeploymentsOutput{ServiceDeployments: []types.ServiceDeployment{}, Failures: []types.Failure{}}
 	for _, a := range in.ServiceDeploymentArns {
@@ -836,9 +830,9 @@ func (s *Sim) ecsLoadControllerSpec(c *ecsCluster, ss ServiceSpec, in *ecs.Creat
 		dc.LinearConfiguration = &types.LinearConfiguration{StepPercent: aws.Float64(ls.StepPercent), StepBakeTimeInMinutes: aws.Int32(int32(ls.StepBakeMinutes))}
 	}
 	lb := &in.LoadBalancers[0]
-	prod := s.ecs.TargetGroups[aws.ToString(lb.TargetGroupArn)]
+	prod := s.elb.TargetGroups[aws.ToString(lb.TargetGroupArn)]
 	alt := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name+"-alt", aws.ToInt32(prod.TG.Port), prod.TG.TargetType)
-	lbArn := s.ecs.LoadBalancers[c.Name]
+	lbArn := s.elb.LoadBalancers[c.Name]
 	_, lbPath, _ := strings.Cut(lbArn, ":loadbalancer/")
 	listener := s.arn("elasticloadbalancing", "listener-rule/"+lbPath+"/"+fnvHex(ss.Name+"/listener", 16))
 	lb.AdvancedConfiguration = &types.AdvancedConfiguration{

@@ -127,7 +127,7 @@ func (s *Sim) ecsCheckLoadBalancers(td *ecsTaskDef, lbs []types.LoadBalancer) er
 		return apiErr("InvalidParameterException", "loadBalancers can have at most 5 items.")
 	}
 	for _, lb := range lbs {
-		tg := s.ecs.TargetGroups[aws.ToString(lb.TargetGroupArn)]
+		tg := s.elb.TargetGroups[aws.ToString(lb.TargetGroupArn)]
 		if tg == nil {
 			return apiErr("InvalidParameterException", "Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.")
 		}
@@ -213,20 +213,7 @@ func (s *Sim) ecsNewService(c *ecsCluster, name string, td *ecsTaskDef, in *ecs.
 	if strategy == types.SchedulingStrategyDaemon {
 		dc.MaximumPercent, dc.MinimumHealthyPercent = aws.Int32(100), aws.Int32(0)
 	}
-	if u := in.DeploymentConfiguration; u != nil {
-		if u.MaximumPercent != nil {
-			dc.MaximumPercent = u.MaximumPercent
-		}
-		if u.MinimumHealthyPercent != nil {
-			dc.MinimumHealthyPercent = u.MinimumHealthyPercent
-		}
-		if u.DeploymentCircuitBreaker != nil {
-			cb := *u.DeploymentCircuitBreaker
-			dc.DeploymentCircuitBreaker = &cb
-		}
-		dc.Alarms = u.Alarms
-		ecsApplyStrategyConfig(dc, u)
-	}
+	ecsApplyDeploymentConfig(dc, in.DeploymentConfiguration)
 	controller := &types.DeploymentController{Type: types.DeploymentControllerTypeEcs}
 	if in.DeploymentController != nil && in.DeploymentController.Type != "" {
 		controller = &types.DeploymentController{Type: in.DeploymentController.Type}
@@ -258,6 +245,29 @@ func (s *Sim) ecsNewService(c *ecsCluster, name string, td *ecsTaskDef, in *ecs.
 	return svc
 }
 
+// ecsApplyDeploymentConfig copies onto a service's deployment configuration
+// the members a CreateService or UpdateService request sets (a new service's
+// starts from the defaults, which have no alarms).
+func ecsApplyDeploymentConfig(dc, u *types.DeploymentConfiguration) {
+	if u == nil {
+		return
+	}
+	if u.MaximumPercent != nil {
+		dc.MaximumPercent = u.MaximumPercent
+	}
+	if u.MinimumHealthyPercent != nil {
+		dc.MinimumHealthyPercent = u.MinimumHealthyPercent
+	}
+	if u.DeploymentCircuitBreaker != nil {
+		cb := *u.DeploymentCircuitBreaker
+		dc.DeploymentCircuitBreaker = &cb
+	}
+	if u.Alarms != nil {
+		dc.Alarms = u.Alarms
+	}
+	ecsApplyStrategyConfig(dc, u)
+}
+
 func nonNilSlice[T any](a []T) []T {
 	if a == nil {
 		return []T{}
@@ -265,17 +275,27 @@ func nonNilSlice[T any](a []T) []T {
 	return append(make([]T, 0, len(a)), a...)
 }
 
-func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
-	c, err := s.ecsGetCluster(in.Cluster)
+// ecsActiveService is the prologue of UpdateService and DeleteService: the
+// service, in its cluster, which must be ACTIVE.
+func (s *Sim) ecsActiveService(cluster, service *string) (*ecsService, error) {
+	c, err := s.ecsGetCluster(cluster)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := s.ecsGetService(c, aws.ToString(in.Service))
+	svc, err := s.ecsGetService(c, aws.ToString(service))
 	if err != nil {
 		return nil, err
 	}
 	if aws.ToString(svc.Svc.Status) != "ACTIVE" {
 		return nil, apiErr("ServiceNotActiveException", "Service was not ACTIVE.")
+	}
+	return svc, nil
+}
+
+func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
+	svc, err := s.ecsActiveService(in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
 	}
 	daemon := svc.Svc.SchedulingStrategy == types.SchedulingStrategyDaemon
 	if in.TaskDefinition != nil {
@@ -333,23 +353,7 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 		svc.Svc.Deployments[0].DesiredCount = *in.DesiredCount
 		svc.Steady = false
 	}
-	if u := in.DeploymentConfiguration; u != nil {
-		dc := svc.Svc.DeploymentConfiguration
-		if u.MaximumPercent != nil {
-			dc.MaximumPercent = u.MaximumPercent
-		}
-		if u.MinimumHealthyPercent != nil {
-			dc.MinimumHealthyPercent = u.MinimumHealthyPercent
-		}
-		if u.DeploymentCircuitBreaker != nil {
-			cb := *u.DeploymentCircuitBreaker
-			dc.DeploymentCircuitBreaker = &cb
-		}
-		if u.Alarms != nil {
-			dc.Alarms = u.Alarms
-		}
-		ecsApplyStrategyConfig(dc, u)
-	}
+	ecsApplyDeploymentConfig(svc.Svc.DeploymentConfiguration, in.DeploymentConfiguration)
 	if in.PlacementConstraints != nil {
 		svc.Svc.PlacementConstraints = nonNilSlice(in.PlacementConstraints)
 		newDeployment = true
@@ -387,16 +391,9 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 }
 
 func (s *Sim) ecsDeleteService(in *ecs.DeleteServiceInput) (*ecs.DeleteServiceOutput, error) {
-	c, err := s.ecsGetCluster(in.Cluster)
+	svc, err := s.ecsActiveService(in.Cluster, in.Service)
 	if err != nil {
 		return nil, err
-	}
-	svc, err := s.ecsGetService(c, aws.ToString(in.Service))
-	if err != nil {
-		return nil, err
-	}
-	if aws.ToString(svc.Svc.Status) != "ACTIVE" {
-		return nil, apiErr("ServiceNotActiveException", "Service was not ACTIVE.")
 	}
 	if svc.Svc.DesiredCount > 0 && svc.Svc.SchedulingStrategy != types.SchedulingStrategyDaemon && !aws.ToBool(in.Force) {
 		return nil, apiErr("InvalidParameterException", "The service cannot be stopped while it is scaled above 0.")
@@ -440,11 +437,8 @@ func (s *Sim) ecsDescribeServices(in *ecs.DescribeServicesInput) (*ecs.DescribeS
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Services) == 0 {
-		return nil, apiErr("InvalidParameterException", "Services cannot be empty.")
-	}
-	if len(in.Services) > 10 {
-		return nil, apiErr("InvalidParameterException", "Services cannot have more than 10 elements.")
+	if err := ecsBatch("Services", len(in.Services), 10); err != nil {
+		return nil, err
 	}
 	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
 	tags := hasField(in.Include, "TAGS")

@@ -10,14 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// ECS (EC2 launch type) and the ELBv2 target groups of its services.
+// ECS (EC2 launch type). The ELBv2 target groups of its services are
+// elb_*.go, their state s.elb.
 //
 // Files: ecs_state.go (state, indexes, hooks), ecs_clusters.go (clusters,
 // container instances, attributes, tags, capacity providers), ecs_taskdefs.go,
 // ecs_services.go (service API), ecs_tasks.go (task API and lifecycle),
 // ecs_scheduler.go (placement, rolling deployments, draining, circuit
 // breaker), ecs_filter.go (cluster query language), ecs_world.go (world
-// loader), elb_targets.go (target groups and their targets).
+// loader).
 
 // ecsState is the ECS part of the account. Everything here is saved with the
 // account; the unexported indexes are rebuilt after Load.
@@ -33,10 +34,6 @@ type ecsState struct {
 	// in the order they booted.
 	Unregistered      []InstanceInfo                     `json:"unregistered,omitempty"`
 	CapacityProviders map[string]*types.CapacityProvider `json:"capacityProviders"` // by name
-	// TargetGroups (ELBv2) by ARN, and the one load balancer per cluster
-	// that fronts them.
-	TargetGroups  map[string]*elbTargetGroup `json:"targetGroups"`
-	LoadBalancers map[string]string          `json:"loadBalancers"` // cluster → ALB ARN
 
 	svcTasks     map[string]map[string]bool // service ARN → its tasks (any status)
 	instTasks    map[string]map[string]bool // container instance ARN → tasks not STOPPED
@@ -140,8 +137,6 @@ func newECSState() *ecsState {
 		Instances:         map[string]*ecsInstance{},
 		EC2Index:          map[string]string{},
 		CapacityProviders: map[string]*types.CapacityProvider{},
-		TargetGroups:      map[string]*elbTargetGroup{},
-		LoadBalancers:     map[string]string{},
 	}
 	e.rebuildIndexes()
 	return e
@@ -151,16 +146,14 @@ func init() {
 	registerAfterLoad(func(s *Sim) {
 		e := s.ecs
 		if e.Clusters == nil {
+			// No ECS in the file: the target groups saved with it
+			// (persist.go) go too.
 			*e = *newECSState()
+			*s.elb = *newELBState()
 			return
 		}
-		for _, m := range []*map[string]string{&e.EC2Index, &e.LoadBalancers} {
-			if *m == nil {
-				*m = map[string]string{}
-			}
-		}
-		if e.TargetGroups == nil {
-			e.TargetGroups = map[string]*elbTargetGroup{}
+		if e.EC2Index == nil {
+			e.EC2Index = map[string]string{}
 		}
 		if e.CapacityProviders == nil {
 			e.CapacityProviders = map[string]*types.CapacityProvider{}
@@ -447,6 +440,18 @@ func ecsClusterName(ref *string) string {
 		}
 	}
 	return r
+}
+
+// ecsBatch checks the length of the list of names or ARNs a Describe* call
+// takes (what: the list as ECS's message names it).
+func ecsBatch(what string, n, max int) error {
+	if n == 0 {
+		return apiErr("InvalidParameterException", "%s cannot be empty.", what)
+	}
+	if n > max {
+		return apiErr("InvalidParameterException", "%s cannot have more than %d elements.", what, max)
+	}
+	return nil
 }
 
 func (s *Sim) ecsGetCluster(ref *string) (*ecsCluster, error) {

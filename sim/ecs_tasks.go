@@ -383,7 +383,7 @@ func (s *Sim) ecsOnTargetCheck(key string) {
 	if t == nil || aws.ToString(t.Task.LastStatus) != "RUNNING" || aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
 		return
 	}
-	tg := s.ecs.TargetGroups[t.TargetGroup]
+	tg := s.elb.TargetGroups[t.TargetGroup]
 	tgt := tg.target(t)
 	if tgt == nil || tgt.State != "initial" && tgt.State != "unhealthy" {
 		return
@@ -427,7 +427,7 @@ func (s *Sim) ecsOnTargetDrained(key string) {
 	if t == nil || aws.ToString(t.Task.LastStatus) != "DEACTIVATING" {
 		return
 	}
-	if tg := s.ecs.TargetGroups[t.TargetGroup]; tg != nil {
+	if tg := s.elb.TargetGroups[t.TargetGroup]; tg != nil {
 		tg.deregister(t)
 	}
 	t.Task.LastStatus = aws.String("STOPPING")
@@ -457,7 +457,7 @@ func (s *Sim) ecsStopTask(t *ecsTask, reason string, code types.TaskStopCode, by
 	default:
 		return
 	}
-	if tg := s.ecs.TargetGroups[t.TargetGroup]; tg != nil {
+	if tg := s.elb.TargetGroups[t.TargetGroup]; tg != nil {
 		if tgt := tg.target(t); tgt != nil && tgt.State != "draining" {
 			tgt.State, tgt.Reason, tgt.Description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
 			t.Task.LastStatus = aws.String("DEACTIVATING")
@@ -528,7 +528,7 @@ func (s *Sim) ecsFinishStop(t *ecsTask, exit int, cause string) {
 		delIdx(s.ecs.instTasks, t.Instance, arn)
 		s.ecsCheckDrained(in)
 	}
-	if tg := s.ecs.TargetGroups[t.TargetGroup]; tg != nil {
+	if tg := s.elb.TargetGroups[t.TargetGroup]; tg != nil {
 		tg.deregister(t)
 	}
 	ecsENIDeleted(t)

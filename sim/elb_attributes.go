@@ -18,7 +18,7 @@ func init() {
 }
 
 func (s *Sim) elbDescribeTargetGroupAttributes(in *elb.DescribeTargetGroupAttributesInput) (*elb.DescribeTargetGroupAttributesOutput, error) {
-	tg := s.ecs.TargetGroups[aws.ToString(in.TargetGroupArn)]
+	tg := s.elb.TargetGroups[aws.ToString(in.TargetGroupArn)]
 	if tg == nil {
 		return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
 	}

@@ -14,7 +14,7 @@ import (
 // instance and host port when the task runs; the target turns healthy after
 // the health-check grace (never, for an "unhealthy-" image), drains for the
 // deregistration delay when the task stops, and then disappears. The state
-// lives in ecsState (the snapshot saves it with ECS).
+// is s.elb (elb_state.go; the snapshot saves it with ECS).
 
 func init() {
 	register(SvcELBv2, "DescribeTargetGroups", (*Sim).elbDescribeTargetGroups)
@@ -44,14 +44,14 @@ func (s *Sim) elbNewTargetGroup(cluster, name string, port int32, targetType elb
 	if len(name) > 32 {
 		name = strings.TrimRight(name[:32], "-")
 	}
-	lb, ok := s.ecs.LoadBalancers[cluster]
+	lb, ok := s.elb.LoadBalancers[cluster]
 	if !ok {
 		lbName := cluster
 		if len(lbName) > 32 {
 			lbName = strings.TrimRight(lbName[:32], "-")
 		}
 		lb = s.arn("elasticloadbalancing", "loadbalancer/app/"+lbName+"/"+s.randHex(16))
-		s.ecs.LoadBalancers[cluster] = lb
+		s.elb.LoadBalancers[cluster] = lb
 	}
 	arn := s.arn("elasticloadbalancing", "targetgroup/"+name+"/"+s.randHex(16))
 	tg := &elbTargetGroup{Targets: map[string]*elbTarget{}, TG: elbtypes.TargetGroup{
@@ -62,7 +62,7 @@ func (s *Sim) elbNewTargetGroup(cluster, name string, port int32, targetType elb
 		HealthyThresholdCount: aws.Int32(5), UnhealthyThresholdCount: aws.Int32(2), Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")},
 		LoadBalancerArns: []string{lb}, IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4, ProtocolVersion: aws.String("HTTP1"),
 	}}
-	s.ecs.TargetGroups[arn] = tg
+	s.elb.TargetGroups[arn] = tg
 	return tg
 }
 
@@ -75,7 +75,7 @@ func (s *Sim) ecsTargetFor(svc *ecsService, t *ecsTask) (*elbTargetGroup, int32)
 		return nil, 0
 	}
 	lb := svc.Svc.LoadBalancers[0]
-	tg := s.ecs.TargetGroups[aws.ToString(lb.TargetGroupArn)]
+	tg := s.elb.TargetGroups[aws.ToString(lb.TargetGroupArn)]
 	if tg == nil {
 		return nil, 0
 	}
@@ -146,7 +146,7 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 	switch {
 	case len(in.TargetGroupArns) > 0:
 		for _, a := range in.TargetGroupArns {
-			tg := s.ecs.TargetGroups[a]
+			tg := s.elb.TargetGroups[a]
 			if tg == nil {
 				return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
 			}
@@ -155,9 +155,9 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 	case len(in.Names) > 0:
 		for _, name := range in.Names {
 			var found *elbTargetGroup
-			for _, a := range sortedKeys(s.ecs.TargetGroups) {
-				if aws.ToString(s.ecs.TargetGroups[a].TG.TargetGroupName) == name {
-					found = s.ecs.TargetGroups[a]
+			for _, a := range sortedKeys(s.elb.TargetGroups) {
+				if aws.ToString(s.elb.TargetGroups[a].TG.TargetGroupName) == name {
+					found = s.elb.TargetGroups[a]
 				}
 			}
 			if found == nil {
@@ -167,8 +167,8 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 		}
 	default:
 		lbFound := in.LoadBalancerArn == nil
-		for _, a := range sortedKeys(s.ecs.TargetGroups) {
-			tg := s.ecs.TargetGroups[a]
+		for _, a := range sortedKeys(s.elb.TargetGroups) {
+			tg := s.elb.TargetGroups[a]
 			if in.LoadBalancerArn != nil {
 				match := false
 				for _, l := range tg.TG.LoadBalancerArns {
@@ -181,7 +181,7 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 			list = append(list, tg)
 		}
 		if !lbFound {
-			for _, l := range s.ecs.LoadBalancers {
+			for _, l := range s.elb.LoadBalancers {
 				lbFound = lbFound || l == *in.LoadBalancerArn
 			}
 			if !lbFound {
@@ -221,7 +221,7 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 }
 
 func (s *Sim) elbDescribeTargetHealth(in *elb.DescribeTargetHealthInput) (*elb.DescribeTargetHealthOutput, error) {
-	tg := s.ecs.TargetGroups[aws.ToString(in.TargetGroupArn)]
+	tg := s.elb.TargetGroups[aws.ToString(in.TargetGroupArn)]
 	if tg == nil {
 		return nil, apiErr("TargetGroupNotFound", "Target groups '%s' not found", aws.ToString(in.TargetGroupArn))
 	}

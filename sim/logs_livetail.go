@@ -17,6 +17,8 @@ import (
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	smithy "github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/eventstream"
+
+	"ecsctl/sim/wire"
 )
 
 // CloudWatch Logs StartLiveTail, served as a real event stream
@@ -378,7 +380,7 @@ func (srv *Server) serveLiveTail(w http.ResponseWriter, r *http.Request, c *call
 		if v == nil {
 			m.Payload = []byte("{}")
 		} else {
-			jw := newJSONShapeWriter(nil)
+			jw := wire.NewJSONWriter(nil)
 			v.Serialize(jw)
 			m.Payload = jw.Bytes()
 		}

@@ -41,7 +41,7 @@ func TestLogsSubsystemsSurviveSaveAndLoad(t *testing.T) {
 		if err != nil || len(out.ScalableTargets) != 1 {
 			t.Errorf("aas: %v %+v", err, out)
 		}
-		for _, ser := range s2.logs.CW.Series {
+		for _, ser := range s2.cw.Series {
 			if len(ser.Points) != 10 {
 				t.Errorf("%s has %d points after 10 minutes across a save", ser.Name, len(ser.Points))
 			}

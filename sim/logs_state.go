@@ -12,12 +12,11 @@ import (
 // container, slot), produced when the stream is first read past that slot
 // (see logs_gen.go). Nothing runs per tick.
 //
-// The same logsState also carries the smaller services owned by this part of
-// the sandbox (ECR, SSM, CloudWatch metrics, Application Auto Scaling), since
-// the account has one slot for them in the snapshot.
+// ECR, SSM, CloudWatch metrics and Application Auto Scaling have their own
+// state (s.ecr, s.ssm, s.cw, s.aas); the snapshot saves them inside "logs"
+// (persist.go).
 
-// logsState is the saved state of CloudWatch Logs, ECR, SSM, CloudWatch
-// metrics and Application Auto Scaling.
+// logsState is the saved state of CloudWatch Logs.
 type logsState struct {
 	Config LogsConfig               `json:"config"`
 	Groups map[string]*LogGroupData `json:"groups"`
@@ -27,11 +26,6 @@ type logsState struct {
 	NextSeq int64 `json:"nextSeq"`
 	// total counts the events held by all streams (rebuilt after Load).
 	total int
-
-	ECR *ecrState `json:"ecr"`
-	SSM *ssmState `json:"ssm"`
-	CW  *cwState  `json:"cw"`
-	AAS *aasState `json:"aas"`
 }
 
 // LogsConfig is the effective LogsSpec of the world.
@@ -116,10 +110,6 @@ func newLogsState() *logsState {
 		Config: defaultLogsConfig(),
 		Groups: map[string]*LogGroupData{},
 		Tasks:  map[string][]StreamRef{},
-		ECR:    newECRState(),
-		SSM:    newSSMState(),
-		CW:     newCWState(),
-		AAS:    newAASState(),
 	}
 }
 

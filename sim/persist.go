@@ -12,21 +12,66 @@ import (
 // the state file that lets consecutive `ecsctl --sandbox` commands see each
 // other's changes).
 type snapshot struct {
-	Version   int        `json:"version"`
-	Now       time.Time  `json:"now"`
-	SavedAt   time.Time  `json:"savedAt"` // real time
-	Seq       uint64     `json:"seq"`
-	Seed      int64      `json:"seed"`
-	Speed     float64    `json:"speed"`
-	PageSize  int        `json:"pageSize"`
-	Region    string     `json:"region"`
-	AccountID string     `json:"accountId"`
-	Timings   Timings    `json:"timings"`
-	Queue     []*Event   `json:"queue"`
-	Recorder  *Recorder  `json:"recorder"`
-	ECS       *ecsState  `json:"ecs"`
-	EC2       *ec2State  `json:"ec2"`
-	Logs      *logsState `json:"logs"`
+	Version   int       `json:"version"`
+	Now       time.Time `json:"now"`
+	SavedAt   time.Time `json:"savedAt"` // real time
+	Seq       uint64    `json:"seq"`
+	Seed      int64     `json:"seed"`
+	Speed     float64   `json:"speed"`
+	PageSize  int       `json:"pageSize"`
+	Region    string    `json:"region"`
+	AccountID string    `json:"accountId"`
+	Timings   Timings   `json:"timings"`
+	Queue     []*Event  `json:"queue"`
+	Recorder  *Recorder `json:"recorder"`
+	ECS       *ecsSnap  `json:"ecs"`
+	EC2       *ec2Snap  `json:"ec2"`
+	Logs      *logsSnap `json:"logs"`
+}
+
+// The snapshot keeps the shape it had when one struct held each object's
+// state, so that state files written before the services' state was split
+// still load: "ec2" holds EC2's and Auto Scaling's fields side by side,
+// "ecs" ECS's and ELBv2's, "logs" CloudWatch Logs' and, as objects of
+// their own, ECR's, SSM's, CloudWatch metrics' and Application Auto
+// Scaling's.
+// The embedded pointers are unexported types, which encoding/json cannot
+// allocate, hence the UnmarshalJSON methods.
+
+type ecsSnap struct {
+	*ecsState
+	*elbState
+}
+
+func (p *ecsSnap) UnmarshalJSON(b []byte) error {
+	p.ecsState, p.elbState = &ecsState{}, &elbState{}
+	type fields ecsSnap
+	return json.Unmarshal(b, (*fields)(p))
+}
+
+type logsSnap struct {
+	*logsState
+	ECR *ecrState `json:"ecr"`
+	SSM *ssmState `json:"ssm"`
+	CW  *cwState  `json:"cw"`
+	AAS *aasState `json:"aas"`
+}
+
+func (p *logsSnap) UnmarshalJSON(b []byte) error {
+	p.logsState = &logsState{}
+	type fields logsSnap
+	return json.Unmarshal(b, (*fields)(p))
+}
+
+type ec2Snap struct {
+	*ec2State
+	*asgState
+}
+
+func (p *ec2Snap) UnmarshalJSON(b []byte) error {
+	p.ec2State, p.asgState = &ec2State{}, &asgState{}
+	type fields ec2Snap
+	return json.Unmarshal(b, (*fields)(p))
 }
 
 const snapshotVersion = 1
@@ -39,7 +84,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
 		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
 		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
-		Queue: s.queue, Recorder: s.rec, ECS: s.ecs, EC2: s.ec2, Logs: s.logs,
+		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: &logsSnap{s.logs, s.ecr, s.ssm, s.cw, s.aas},
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(&snap)
@@ -99,13 +144,16 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		}
 	}
 	if snap.ECS != nil {
-		s.ecs = snap.ECS
+		s.ecs, s.elb = snap.ECS.ecsState, snap.ECS.elbState
 	}
 	if snap.EC2 != nil {
-		s.ec2 = snap.EC2
+		s.ec2, s.asg = snap.EC2.ec2State, snap.EC2.asgState
 	}
 	if snap.Logs != nil {
-		s.logs = snap.Logs
+		// A nil service is made afresh by its after-load hook, as when
+		// these lived in logsState.
+		l := snap.Logs
+		s.logs, s.ecr, s.ssm, s.cw, s.aas = l.logsState, l.ECR, l.SSM, l.CW, l.AAS
 	}
 	for _, ev := range s.queue {
 		if ev == nil {

@@ -24,6 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+
+	"ecsctl/sim/wire"
 )
 
 // filler sets every exported field of a value, recursively, to a non-zero
@@ -71,7 +74,7 @@ func (f *filler) fill(v reflect.Value, name string, depth int) {
 			v.SetBytes([]byte(fmt.Sprintf("blob-%d\x00\xff", f.next())))
 			return
 		}
-		if f.onStack(t.Elem()) || depth > 14 || (t.Elem().Kind() == reflect.Interface && unionVariants[t.Elem()] == nil) {
+		if f.onStack(t.Elem()) || depth > 14 || (t.Elem().Kind() == reflect.Interface && wire.UnionVariants(t.Elem()) == nil) {
 			return
 		}
 		s := reflect.MakeSlice(t, 2, 2)
@@ -92,12 +95,12 @@ func (f *filler) fill(v reflect.Value, name string, depth int) {
 		v.Set(m)
 	case reflect.Struct:
 		f.stack = append(f.stack, t)
-		for _, fi := range structInfoOf(t).fields {
-			f.fill(v.Field(fi.index), fi.name, depth+1)
+		for _, fi := range serdeFields(t) {
+			f.fill(v.FieldByIndex(fi.Index), fi.Name, depth+1)
 		}
 		f.stack = f.stack[:len(f.stack)-1]
 	case reflect.Interface:
-		if vs := unionVariants[t]; len(vs) > 0 {
+		if vs := wire.UnionVariants(t); len(vs) > 0 {
 			p := reflect.New(vs[f.next()%len(vs)].Elem())
 			f.fill(p.Elem().FieldByName("Value"), name, depth+1)
 			v.Set(p)
@@ -154,8 +157,8 @@ func diff(want, got reflect.Value, path string, out *[]string) {
 			*out = append(*out, fmt.Sprintf("%s: type %s vs %s", path, want.Type(), got.Type()))
 			return
 		}
-		for _, f := range structInfoOf(want.Type()).fields {
-			diff(want.Field(f.index), got.Field(f.index), path+"."+f.name, out)
+		for _, f := range serdeFields(want.Type()) {
+			diff(want.FieldByIndex(f.Index), got.FieldByIndex(f.Index), path+"."+f.Name, out)
 		}
 	case reflect.Slice:
 		if want.Len() != got.Len() {
@@ -310,3 +313,17 @@ func rt[C, I, O, Opt any](svc, op string, method func(C, context.Context, *I, ..
 }
 
 func joinProblems(p []string) string { return strings.Join(p, "\n\t") }
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// serdeFields are the fields of an SDK struct that travel on the wire: the
+// exported ones but the result metadata.
+func serdeFields(t reflect.Type) []reflect.StructField {
+	var fs []reflect.StructField
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() && f.Type != reflect.TypeOf(middleware.Metadata{}) {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}

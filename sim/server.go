@@ -20,6 +20,8 @@ import (
 	"time"
 
 	smithy "github.com/aws/smithy-go"
+
+	"ecsctl/sim/wire"
 )
 
 // Server answers AWS API calls for one account over HTTP, in each service's
@@ -93,7 +95,7 @@ type call struct {
 	proto     protocol
 	svc       string
 	op        string
-	query     *queryService
+	query     *wire.QueryService
 	requestID string
 	start     time.Time
 	record    RequestRecord
@@ -145,21 +147,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		form, err = parseForm(r, body)
 		version := form.Get("Version")
-		q := queryServices[version]
+		q := wire.Query(version)
 		c.proto = protoQuery
-		if q != nil && q.ec2 {
+		if q != nil && q.EC2 {
 			c.proto = protoEC2
 		}
 		if q == nil {
-			q = queryServices["2011-01-01"]
+			q = wire.Query("2011-01-01")
 		}
-		c.query, c.svc = q, q.name
+		c.query, c.svc = q, q.Name
 		opName = form.Get("Action")
 		switch {
 		case err != nil:
 			s.writeError(w, c, awsError{code: "MalformedQueryString", message: err.Error(), status: 400})
 			return
-		case queryServices[version] == nil:
+		case wire.Query(version) == nil:
 			s.writeError(w, c, awsError{code: "InvalidAction", message: fmt.Sprintf("Could not find operation %s for version %s", opName, version), status: 400})
 			return
 		}
@@ -289,11 +291,11 @@ func (s *Server) decode(c *call, body []byte, form url.Values, in any) (err erro
 	}()
 	switch c.proto {
 	case protoJSON:
-		return decodeJSONInput(body, in)
+		return wire.DecodeJSON(body, in)
 	case protoCBOR:
-		return decodeCBORInput(body, in)
+		return wire.DecodeCBOR(body, in)
 	default:
-		return c.query.decodeInput(parseQueryForm(form), in)
+		return c.query.DecodeForm(form, in)
 	}
 }
 
@@ -348,21 +350,20 @@ func (s *Server) encode(c *call, out any, buf []byte) []byte {
 			return append(buf, "{}"...)
 		}
 		if ser, ok := out.(smithy.Serializable); ok {
-			w := newJSONShapeWriter(buf)
+			w := wire.NewJSONWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
-		return writeJSONReflect(buf, reflect.ValueOf(out))
+		return wire.AppendJSONReflect(buf, reflect.ValueOf(out))
 	case protoCBOR:
 		if ser, ok := out.(smithy.Serializable); ok && out != nil {
-			w := newCBORShapeWriter()
-			w.buf = buf
+			w := wire.NewCBORWriter(buf)
 			ser.Serialize(w)
 			return w.Bytes()
 		}
 		return append(buf, 0xa0)
 	default:
-		return c.query.encodeOutput(c.op, out, c.requestID)
+		return c.query.EncodeOutput(c.op, out, c.requestID)
 	}
 }
 
@@ -432,17 +433,17 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e awsError) {
 		if c.svc == SvcCloudWatch {
 			h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
 		}
-		payload = jsonErrorBody(e.code, e.message)
+		payload = wire.JSONErrorBody(e.code, e.message)
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")
 		// CloudWatch is @awsQueryCompatible: the SDK takes the code from
 		// this header.
 		h.Set("X-Amzn-Query-Error", e.code+";"+queryFault(e))
-		payload = cborErrorBody(e.code, e.message)
+		payload = wire.CBORErrorBody(e.code, e.message)
 	default:
 		h.Set("Content-Type", "text/xml")
-		payload = c.query.errorBody(e.code, e.message, e.server, c.requestID)
+		payload = c.query.ErrorBody(e.code, e.message, e.server, c.requestID)
 	}
 	h.Set("X-Amzn-Requestid", c.requestID)
 	setVirtualDate(h, c)

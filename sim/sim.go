@@ -1,23 +1,3 @@
-// Package sim is ecsctl's sandbox: a simulated AWS account (ECS, EC2, Auto
-// Scaling, ELBv2, CloudWatch, CloudWatch Logs, ECR, SSM, STS) that speaks the
-// real AWS wire protocols over HTTP and moves on a virtual clock.
-//
-// Layout: this file holds the account (Sim), its virtual clock and its event
-// queue. Each AWS service keeps its state in its own files (ecs_*.go,
-// ec2_*.go, asg_*.go, elb_*.go, logs_*.go, cw_*.go, ecr_*.go, ssm_*.go,
-// sts_*.go), registers its operations with register() and its timed events
-// with registerEvent(). The HTTP layer (server.go, proto_*.go) decodes a
-// request into the SDK's own input type, calls the operation with the account
-// locked, and encodes the SDK's own output type.
-//
-// Rules every subsystem follows:
-//   - Operations run with s.mu held (the server takes it); never lock inside one.
-//   - All state is plain data in exported fields (SDK types are fine) so the
-//     account can be saved to JSON and loaded again (--state); no closures,
-//     channels or pointers shared between subsystems in state.
-//   - Time is s.Now() (virtual). Work that happens later is an event scheduled
-//     with s.schedule(at, kind, key); the queue is data, so it is saved too.
-//   - Cost is O(changes): nothing walks every task or instance on every tick.
 package sim
 
 import (
@@ -74,6 +54,21 @@ type Sim struct {
 	ecs  *ecsState
 	ec2  *ec2State
 	logs *logsState
+
+	// asg is EC2 Auto Scaling's state (asg_state.go); it is saved inside
+	// the snapshot's "ec2" object (persist.go).
+	asg *asgState
+	// elb is ELBv2's state (elb_state.go); it is saved inside the
+	// snapshot's "ecs" object.
+	elb *elbState
+	// ecr, ssm, cw and aas are ECR's, SSM's, CloudWatch metrics' and
+	// Application Auto Scaling's state (ecr_state.go, ssm_state.go,
+	// cw_state.go, aas_state.go); they are saved inside the snapshot's
+	// "logs" object.
+	ecr *ecrState
+	ssm *ssmState
+	cw  *cwState
+	aas *aasState
 }
 
 // New creates an empty account. Load a world into it with LoadWorld.
@@ -107,6 +102,12 @@ func New(opts Options) *Sim {
 	s.now = opts.Start
 	s.ecs = newECSState()
 	s.ec2 = newEC2State()
+	s.asg = newASGState()
+	s.elb = newELBState()
+	s.ecr = newECRState()
+	s.ssm = newSSMState()
+	s.cw = newCWState()
+	s.aas = newAASState()
 	s.logs = newLogsState()
 	return s
 }

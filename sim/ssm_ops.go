@@ -46,7 +46,7 @@ func (s *Sim) ssmResolve(full string) (ssmtypes.Parameter, bool, *APIError) {
 	if i := strings.LastIndex(full, ":"); i > 0 {
 		name, selector = full[:i], full[i+1:]
 	}
-	p := s.logs.SSM.Params[name]
+	p := s.ssm.Params[name]
 	if p == nil || len(p.Versions) == 0 {
 		return ssmtypes.Parameter{}, false, nil
 	}
@@ -136,7 +136,7 @@ func (s *Sim) ssmGetParametersByPath(in *ssm.GetParametersByPathInput) (*ssm.Get
 	limit = min(limit, s.PageSize())
 	prefix := strings.TrimSuffix(path, "/") + "/"
 	var names []string
-	for n := range s.logs.SSM.Params {
+	for n := range s.ssm.Params {
 		if !strings.HasPrefix(n, prefix) {
 			continue
 		}

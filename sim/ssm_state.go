@@ -49,8 +49,8 @@ func init() {
 		return nil
 	})
 	registerAfterLoad(func(s *Sim) {
-		if s.logs.SSM == nil {
-			s.logs.SSM = newSSMState()
+		if s.ssm == nil {
+			s.ssm = newSSMState()
 		}
 	})
 }
@@ -69,10 +69,10 @@ func (s *Sim) PutParameter(name, value string) error {
 }
 
 func (s *Sim) putParameter(name, value string) {
-	p := s.logs.SSM.Params[name]
+	p := s.ssm.Params[name]
 	if p == nil {
 		p = &SSMParam{Name: name}
-		s.logs.SSM.Params[name] = p
+		s.ssm.Params[name] = p
 	}
 	v := int64(1)
 	if n := len(p.Versions); n > 0 {

@@ -1,4 +1,4 @@
-package sim
+package wire
 
 import (
 	"bytes"
@@ -22,14 +22,14 @@ import (
 // awsJson1_1 (ECS, Logs, ECR, SSM, Application Auto Scaling).
 //
 // Requests are decoded with encoding/json into a generic tree and then
-// assigned to the SDK input struct by reflection (proto_reflect.go). Outputs
-// of schema-serde services are written by jsonShapeWriter, a
+// assigned to the SDK input struct by reflection (reflect.go). Outputs
+// of schema-serde services are written by JSONWriter, a
 // smithy.ShapeSerializer; outputs of classic services (Application Auto
-// Scaling in this SDK version) by writeJSONReflect.
+// Scaling in this SDK version) by AppendJSONReflect.
 
-// decodeJSONInput decodes an awsJson request body into in (a pointer to an
+// DecodeJSON decodes an awsJson request body into in (a pointer to an
 // SDK input struct).
-func decodeJSONInput(body []byte, in any) error {
+func DecodeJSON(body []byte, in any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil // the SDK sends "{}", but an empty body means no members
@@ -49,10 +49,10 @@ func decodeJSONInput(body []byte, in any) error {
 	return assignTree(reflect.ValueOf(in).Elem(), tree, "")
 }
 
-// jsonShapeWriter is a smithy.ShapeSerializer writing awsJson 1.x: member
+// JSONWriter is a smithy.ShapeSerializer writing awsJson 1.x: member
 // names as modeled, timestamps as epoch seconds unless the member says
 // otherwise, blobs in base64, unions as one-member objects.
-type jsonShapeWriter struct {
+type JSONWriter struct {
 	buf   []byte
 	stack []jsonFrame
 	// keyDone is set when the next value's key was already written (map
@@ -69,15 +69,17 @@ type jsonFrame struct {
 	written []string
 }
 
-func newJSONShapeWriter(buf []byte) *jsonShapeWriter {
-	return &jsonShapeWriter{buf: buf[:0], stack: make([]jsonFrame, 0, 16)}
+// NewJSONWriter starts a JSON writer that reuses buf's storage.
+func NewJSONWriter(buf []byte) *JSONWriter {
+	return &JSONWriter{buf: buf[:0], stack: make([]jsonFrame, 0, 16)}
 }
 
-func (w *jsonShapeWriter) Bytes() []byte { return w.buf }
+// Bytes is what the writer has written.
+func (w *JSONWriter) Bytes() []byte { return w.buf }
 
 // prefix writes what goes before a value: a comma and, inside an object,
 // the member's key.
-func (w *jsonShapeWriter) prefix(s *smithy.Schema) {
+func (w *JSONWriter) prefix(s *smithy.Schema) {
 	if w.keyDone {
 		w.keyDone = false
 		return
@@ -99,50 +101,50 @@ func (w *jsonShapeWriter) prefix(s *smithy.Schema) {
 	}
 }
 
-func (w *jsonShapeWriter) open(c byte, object bool) {
+func (w *JSONWriter) open(c byte, object bool) {
 	w.buf = append(w.buf, c)
 	w.stack = append(w.stack, jsonFrame{object: object})
 }
 
-func (w *jsonShapeWriter) close(c byte) {
+func (w *JSONWriter) close(c byte) {
 	w.buf = append(w.buf, c)
 	if len(w.stack) > 0 {
 		w.stack = w.stack[:len(w.stack)-1]
 	}
 }
 
-func (w *jsonShapeWriter) WriteInt8(s *smithy.Schema, v int8)   { w.WriteInt64(s, int64(v)) }
-func (w *jsonShapeWriter) WriteInt16(s *smithy.Schema, v int16) { w.WriteInt64(s, int64(v)) }
-func (w *jsonShapeWriter) WriteInt32(s *smithy.Schema, v int32) { w.WriteInt64(s, int64(v)) }
-func (w *jsonShapeWriter) WriteInt64(s *smithy.Schema, v int64) {
+func (w *JSONWriter) WriteInt8(s *smithy.Schema, v int8)   { w.WriteInt64(s, int64(v)) }
+func (w *JSONWriter) WriteInt16(s *smithy.Schema, v int16) { w.WriteInt64(s, int64(v)) }
+func (w *JSONWriter) WriteInt32(s *smithy.Schema, v int32) { w.WriteInt64(s, int64(v)) }
+func (w *JSONWriter) WriteInt64(s *smithy.Schema, v int64) {
 	w.prefix(s)
 	w.buf = strconv.AppendInt(w.buf, v, 10)
 }
-func (w *jsonShapeWriter) WriteFloat32(s *smithy.Schema, v float32) {
+func (w *JSONWriter) WriteFloat32(s *smithy.Schema, v float32) {
 	w.prefix(s)
 	w.buf = appendJSONFloat(w.buf, float64(v), 32)
 }
-func (w *jsonShapeWriter) WriteFloat64(s *smithy.Schema, v float64) {
+func (w *JSONWriter) WriteFloat64(s *smithy.Schema, v float64) {
 	w.prefix(s)
 	w.buf = appendJSONFloat(w.buf, v, 64)
 }
-func (w *jsonShapeWriter) WriteBool(s *smithy.Schema, v bool) {
+func (w *JSONWriter) WriteBool(s *smithy.Schema, v bool) {
 	w.prefix(s)
 	w.buf = strconv.AppendBool(w.buf, v)
 }
-func (w *jsonShapeWriter) WriteString(s *smithy.Schema, v string) {
+func (w *JSONWriter) WriteString(s *smithy.Schema, v string) {
 	w.prefix(s)
 	w.buf = appendJSONString(w.buf, v)
 }
-func (w *jsonShapeWriter) WriteBigInt(s *smithy.Schema, v *big.Int) {
+func (w *JSONWriter) WriteBigInt(s *smithy.Schema, v *big.Int) {
 	w.prefix(s)
 	w.buf = v.Append(w.buf, 10)
 }
-func (w *jsonShapeWriter) WriteBigFloat(s *smithy.Schema, v *big.Float) {
+func (w *JSONWriter) WriteBigFloat(s *smithy.Schema, v *big.Float) {
 	w.prefix(s)
 	w.buf = v.Append(w.buf, 'g', -1)
 }
-func (w *jsonShapeWriter) WriteBlob(s *smithy.Schema, v []byte) {
+func (w *JSONWriter) WriteBlob(s *smithy.Schema, v []byte) {
 	w.prefix(s)
 	if v == nil {
 		w.buf = append(w.buf, "null"...)
@@ -152,7 +154,7 @@ func (w *jsonShapeWriter) WriteBlob(s *smithy.Schema, v []byte) {
 	w.buf = base64.StdEncoding.AppendEncode(w.buf, v)
 	w.buf = append(w.buf, '"')
 }
-func (w *jsonShapeWriter) WriteTime(s *smithy.Schema, v time.Time) {
+func (w *JSONWriter) WriteTime(s *smithy.Schema, v time.Time) {
 	w.prefix(s)
 	switch timestampFormat(s) {
 	case "date-time":
@@ -163,32 +165,32 @@ func (w *jsonShapeWriter) WriteTime(s *smithy.Schema, v time.Time) {
 		w.buf = strconv.AppendFloat(w.buf, epochSeconds(v), 'f', -1, 64)
 	}
 }
-func (w *jsonShapeWriter) WriteUnion(s, variant *smithy.Schema) {
+func (w *JSONWriter) WriteUnion(s, variant *smithy.Schema) {
 	w.prefix(s)
 	w.open('{', true)
 	w.prefix(variant)
 	w.keyDone = true
 }
-func (w *jsonShapeWriter) CloseUnion() {
+func (w *JSONWriter) CloseUnion() {
 	w.keyDone = false
 	w.close('}')
 }
-func (w *jsonShapeWriter) WriteDocument(s *smithy.Schema, v document.Value) {
+func (w *JSONWriter) WriteDocument(s *smithy.Schema, v document.Value) {
 	w.prefix(s)
 	w.buf = appendJSONDocument(w.buf, v)
 }
-func (w *jsonShapeWriter) WriteNil(s *smithy.Schema) {
+func (w *JSONWriter) WriteNil(s *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, "null"...)
 }
-func (w *jsonShapeWriter) WriteStruct(s *smithy.Schema) {
+func (w *JSONWriter) WriteStruct(s *smithy.Schema) {
 	w.prefix(s)
 	w.open('{', true)
 	if s != nil && alwaysSendsPrimitives(s.TargetID()) {
 		w.stack[len(w.stack)-1].schema = s
 	}
 }
-func (w *jsonShapeWriter) CloseStruct() {
+func (w *JSONWriter) CloseStruct() {
 	if top := &w.stack[len(w.stack)-1]; top.schema != nil {
 		w.writeUnsentPrimitives(top)
 	}
@@ -209,7 +211,7 @@ func alwaysSendsPrimitives(id smithy.ShapeID) bool {
 
 // writeUnsentPrimitives writes the zero value of every primitive member of
 // the open struct that the SDK's serializer skipped, in member-name order.
-func (w *jsonShapeWriter) writeUnsentPrimitives(top *jsonFrame) {
+func (w *JSONWriter) writeUnsentPrimitives(top *jsonFrame) {
 	members := top.schema.Members()
 	names := make([]string, 0, len(members))
 	for name := range members {
@@ -235,16 +237,16 @@ func (w *jsonShapeWriter) writeUnsentPrimitives(top *jsonFrame) {
 		}
 	}
 }
-func (w *jsonShapeWriter) WriteList(s *smithy.Schema) {
+func (w *JSONWriter) WriteList(s *smithy.Schema) {
 	w.prefix(s)
 	w.open('[', false)
 }
-func (w *jsonShapeWriter) CloseList() { w.close(']') }
-func (w *jsonShapeWriter) WriteMap(s *smithy.Schema) {
+func (w *JSONWriter) CloseList() { w.close(']') }
+func (w *JSONWriter) WriteMap(s *smithy.Schema) {
 	w.prefix(s)
 	w.open('{', true)
 }
-func (w *jsonShapeWriter) WriteKey(_ *smithy.Schema, key string) {
+func (w *JSONWriter) WriteKey(_ *smithy.Schema, key string) {
 	top := &w.stack[len(w.stack)-1]
 	if top.n > 0 {
 		w.buf = append(w.buf, ',')
@@ -254,7 +256,7 @@ func (w *jsonShapeWriter) WriteKey(_ *smithy.Schema, key string) {
 	w.buf = append(w.buf, ':')
 	w.keyDone = true
 }
-func (w *jsonShapeWriter) CloseMap() { w.close('}') }
+func (w *JSONWriter) CloseMap() { w.close('}') }
 
 const http1Date = "Mon, 02 Jan 2006 15:04:05 GMT"
 
@@ -424,16 +426,16 @@ func appendJSONOpaque(b []byte, v any) []byte {
 	return append(b, p...)
 }
 
-// writeJSONReflect encodes a classic (non-schema) SDK output struct as
+// AppendJSONReflect encodes a classic (non-schema) SDK output struct as
 // awsJson: member names are the Go field names (the model's names for these
 // services), nil and zero members are left out, timestamps are epoch seconds.
-func writeJSONReflect(b []byte, v reflect.Value) []byte {
+func AppendJSONReflect(b []byte, v reflect.Value) []byte {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return append(b, "null"...)
 		}
-		return writeJSONReflect(b, v.Elem())
+		return AppendJSONReflect(b, v.Elem())
 	case reflect.Interface:
 		if v.IsNil() {
 			return append(b, "null"...)
@@ -442,7 +444,7 @@ func writeJSONReflect(b []byte, v reflect.Value) []byte {
 			b = append(b, '{')
 			b = appendJSONString(b, u.name)
 			b = append(b, ':')
-			b = writeJSONReflect(b, u.value)
+			b = AppendJSONReflect(b, u.value)
 			return append(b, '}')
 		}
 		return appendJSONOpaque(b, v.Interface())
@@ -469,7 +471,7 @@ func writeJSONReflect(b []byte, v reflect.Value) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = writeJSONReflect(b, v.Index(i))
+			b = AppendJSONReflect(b, v.Index(i))
 		}
 		return append(b, ']')
 	case reflect.Map:
@@ -482,7 +484,7 @@ func writeJSONReflect(b []byte, v reflect.Value) []byte {
 			}
 			b = appendJSONString(b, k.String())
 			b = append(b, ':')
-			b = writeJSONReflect(b, v.MapIndex(k))
+			b = AppendJSONReflect(b, v.MapIndex(k))
 		}
 		return append(b, '}')
 	case reflect.Struct:
@@ -502,15 +504,15 @@ func writeJSONReflect(b []byte, v reflect.Value) []byte {
 			n++
 			b = appendJSONString(b, f.name)
 			b = append(b, ':')
-			b = writeJSONReflect(b, fv)
+			b = AppendJSONReflect(b, fv)
 		}
 		return append(b, '}')
 	}
 	return append(b, "null"...)
 }
 
-// jsonError is the body of an awsJson / rpcv2 error.
-func jsonErrorBody(code, message string) []byte {
+// JSONErrorBody is the body of an awsJson error.
+func JSONErrorBody(code, message string) []byte {
 	b := []byte(`{"__type":`)
 	b = appendJSONString(b, code)
 	b = append(b, `,"message":`...)

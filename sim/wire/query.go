@@ -1,4 +1,4 @@
-package sim
+package wire
 
 import (
 	"bytes"
@@ -21,13 +21,13 @@ import (
 // query name (InstanceId.1, Filter.1.Value.1). Responses are XML: awsQuery
 // wraps members in <OpResult> and lists in <member>, EC2 uses lowerCamel
 // names, <item> lists and the Set-suffixed names of its model. Where a wire
-// name is not the Go field name, proto_names.go (generated from the SDK)
+// name is not the Go field name, names.go (generated from the SDK)
 // says what it is.
 
-// queryService describes one query-protocol service.
-type queryService struct {
-	name     string
-	ec2      bool
+// QueryService describes one query-protocol service.
+type QueryService struct {
+	Name     string // the sandbox's service name (sim.SvcEC2, …)
+	EC2      bool   // ec2Query rather than awsQuery
 	xmlns    string
 	inNames  map[string]string // "Type.Field" → request key (",flat" suffix: no .member)
 	outNames map[string]string // "Type.Field" → response element
@@ -35,23 +35,28 @@ type queryService struct {
 	listItem string
 }
 
-var queryServices = map[string]*queryService{
-	"2016-11-15": {name: SvcEC2, ec2: true, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", inNames: ec2InNames, outNames: ec2OutNames, outItems: ec2OutItems, listItem: "item"},
-	"2011-01-01": {name: SvcAutoScaling, xmlns: "http://autoscaling.amazonaws.com/doc/2011-01-01/", inNames: asgInNames, outNames: asgOutNames, outItems: asgOutItems, listItem: "member"},
-	"2015-12-01": {name: SvcELBv2, xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", inNames: elbInNames, outNames: elbOutNames, outItems: elbOutItems, listItem: "member"},
+// queryServices is keyed by the API version a request's Version names. The
+// names are the sandbox's service names (sim/registry.go).
+var queryServices = map[string]*QueryService{
+	"2016-11-15": {Name: "ec2", EC2: true, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", inNames: ec2InNames, outNames: ec2OutNames, outItems: ec2OutItems, listItem: "item"},
+	"2011-01-01": {Name: "autoscaling", xmlns: "http://autoscaling.amazonaws.com/doc/2011-01-01/", inNames: asgInNames, outNames: asgOutNames, outItems: asgOutItems, listItem: "member"},
+	"2015-12-01": {Name: "elbv2", xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", inNames: elbInNames, outNames: elbOutNames, outItems: elbOutItems, listItem: "member"},
 	// CloudWatch over awsQuery: what AWS CLI v2 (botocore before the CBOR
 	// switch) sends; the Go SDK uses Smithy RPC v2 CBOR.
-	"2010-08-01": {name: SvcCloudWatch, xmlns: "http://monitoring.amazonaws.com/doc/2010-08-01/", listItem: "member"},
-	"2011-06-15": {name: SvcSTS, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", inNames: stsInNames, outNames: stsOutNames, outItems: stsOutItems, listItem: "member"},
+	"2010-08-01": {Name: "cloudwatch", xmlns: "http://monitoring.amazonaws.com/doc/2010-08-01/", listItem: "member"},
+	"2011-06-15": {Name: "sts", xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", inNames: stsInNames, outNames: stsOutNames, outItems: stsOutItems, listItem: "member"},
 }
 
-func queryServiceByName(svc string) *queryService {
-	for _, q := range queryServices {
-		if q.name == svc {
-			return q
-		}
-	}
-	return nil
+// Query is the query-protocol service of an API version, or nil.
+func Query(version string) *QueryService { return queryServices[version] }
+
+// QueryVersions lists the API versions Query knows, sorted.
+func QueryVersions() []string { return sortedKeys(queryServices) }
+
+// DecodeForm fills in (a pointer to an SDK input struct) from a request's
+// form.
+func (q *QueryService) DecodeForm(form url.Values, in any) error {
+	return q.decodeInput(parseQueryForm(form), in)
 }
 
 // qnode is one level of a form's dotted keys.
@@ -98,8 +103,8 @@ type queryFieldKey struct {
 	t   reflect.Type
 }
 
-func (q *queryService) inFields(t reflect.Type) map[string]fieldInfo {
-	key := queryFieldKey{q.name, t}
+func (q *QueryService) inFields(t reflect.Type) map[string]fieldInfo {
+	key := queryFieldKey{q.Name, t}
 	if m, ok := queryFieldMaps.Load(key); ok {
 		return m.(map[string]fieldInfo)
 	}
@@ -118,11 +123,11 @@ func (q *queryService) inFields(t reflect.Type) map[string]fieldInfo {
 }
 
 // decodeQueryInput fills in from the form's parameters.
-func (q *queryService) decodeInput(root *qnode, in any) error {
+func (q *QueryService) decodeInput(root *qnode, in any) error {
 	return q.assign(reflect.ValueOf(in).Elem(), root, "", 0)
 }
 
-func (q *queryService) assign(v reflect.Value, n *qnode, path string, depth int) error {
+func (q *QueryService) assign(v reflect.Value, n *qnode, path string, depth int) error {
 	if depth > 32 {
 		return &treeError{path, "parameters nest too deeply"}
 	}
@@ -207,7 +212,7 @@ func (q *queryService) assign(v reflect.Value, n *qnode, path string, depth int)
 			return nil
 		}
 		items := n
-		if len(n.kids) == 1 && !q.ec2 {
+		if len(n.kids) == 1 && !q.EC2 {
 			for k, only := range n.kids {
 				if _, err := strconv.Atoi(k); err != nil {
 					items = only // Name.member.N (or the list's own item name)
@@ -293,14 +298,14 @@ func listIndexes(n *qnode, path string) ([]string, error) {
 	return out, nil
 }
 
-// encodeOutput writes the XML response for an operation's output.
-func (q *queryService) encodeOutput(op string, out any, requestID string) []byte {
+// EncodeOutput writes the XML response for an operation's output.
+func (q *QueryService) EncodeOutput(op string, out any, requestID string) []byte {
 	var b bytes.Buffer
 	b.Grow(1024)
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	b.WriteString("<" + op + `Response xmlns="` + q.xmlns + `">`)
 	v := reflect.ValueOf(out)
-	if q.ec2 {
+	if q.EC2 {
 		b.WriteString("<requestId>" + requestID + "</requestId>")
 		if v.IsValid() && !v.IsNil() {
 			q.writeFields(&b, v.Elem())
@@ -326,11 +331,11 @@ func lowerFirst(s string) string {
 }
 
 // outName is the response element of a struct field.
-func (q *queryService) outName(t reflect.Type, field string) string {
+func (q *QueryService) outName(t reflect.Type, field string) string {
 	if n, ok := q.outNames[t.Name()+"."+field]; ok {
 		return n
 	}
-	if q.ec2 {
+	if q.EC2 {
 		return lowerFirst(field)
 	}
 	return field
@@ -345,8 +350,8 @@ type xmlField struct {
 var xmlFieldCache sync.Map // queryFieldKey → []xmlField
 
 // outFields returns t's fields with their element names (cached per type).
-func (q *queryService) outFields(t reflect.Type) []xmlField {
-	key := queryFieldKey{q.name, t}
+func (q *QueryService) outFields(t reflect.Type) []xmlField {
+	key := queryFieldKey{q.Name, t}
 	if fs, ok := xmlFieldCache.Load(key); ok {
 		return fs.([]xmlField)
 	}
@@ -362,7 +367,7 @@ func (q *queryService) outFields(t reflect.Type) []xmlField {
 	return fs
 }
 
-func (q *queryService) writeFields(b *bytes.Buffer, v reflect.Value) {
+func (q *QueryService) writeFields(b *bytes.Buffer, v reflect.Value) {
 	for _, f := range q.outFields(v.Type()) {
 		fv := v.Field(f.index)
 		if isEmptyValue(fv) {
@@ -372,7 +377,7 @@ func (q *queryService) writeFields(b *bytes.Buffer, v reflect.Value) {
 	}
 }
 
-func (q *queryService) writeValue(b *bytes.Buffer, name, item string, v reflect.Value, depth int) {
+func (q *QueryService) writeValue(b *bytes.Buffer, name, item string, v reflect.Value, depth int) {
 	if depth > 64 {
 		return
 	}
@@ -389,7 +394,7 @@ func (q *queryService) writeValue(b *bytes.Buffer, name, item string, v reflect.
 		}
 		if u, ok := unionOf(v); ok {
 			b.WriteString("<" + name + ">")
-			q.writeValue(b, lowerFirstIf(q.ec2, u.name), q.listItem, u.value, depth+1)
+			q.writeValue(b, lowerFirstIf(q.EC2, u.name), q.listItem, u.value, depth+1)
 			b.WriteString("</" + name + ">")
 		}
 		return
@@ -455,11 +460,11 @@ func xmlText(b *bytes.Buffer, s string) {
 	_ = xml.EscapeText(b, []byte(s))
 }
 
-// errorBody writes a query-protocol error.
-func (q *queryService) errorBody(code, message string, server bool, requestID string) []byte {
+// ErrorBody writes a query-protocol error.
+func (q *QueryService) ErrorBody(code, message string, server bool, requestID string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	if q.ec2 {
+	if q.EC2 {
 		b.WriteString("<Response><Errors><Error><Code>")
 		xmlText(&b, code)
 		b.WriteString("</Code><Message>")

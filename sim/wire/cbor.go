@@ -1,4 +1,4 @@
-package sim
+package wire
 
 import (
 	"encoding/binary"
@@ -15,10 +15,10 @@ import (
 
 // Smithy RPC v2 CBOR (CloudWatch). Requests are decoded with smithy-go's
 // public cbor package into a generic tree (assignTree fills the input);
-// responses are written by cborShapeWriter.
+// responses are written by CBORWriter.
 
-// decodeCBORInput decodes an rpcv2Cbor request body into in.
-func decodeCBORInput(body []byte, in any) (err error) {
+// DecodeCBOR decodes an rpcv2Cbor request body into in.
+func DecodeCBOR(body []byte, in any) (err error) {
 	if len(body) == 0 {
 		return nil
 	}
@@ -109,21 +109,25 @@ func cborTagTree(id uint64, v smithycbor.Value, depth int) (any, error) {
 	return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), nil
 }
 
-// cborShapeWriter is a smithy.ShapeSerializer writing RPC v2 CBOR: structs,
+// CBORWriter is a smithy.ShapeSerializer writing RPC v2 CBOR: structs,
 // maps and unions as indefinite-length maps, lists as indefinite arrays,
 // timestamps as tag 1 epoch seconds.
-type cborShapeWriter struct {
+type CBORWriter struct {
 	buf     []byte
 	stack   []bool // true: inside a struct or union (values carry a key)
 	keyDone bool
 }
 
-func newCBORShapeWriter() *cborShapeWriter { return &cborShapeWriter{stack: make([]bool, 0, 16)} }
+// NewCBORWriter starts a CBOR writer that appends to buf.
+func NewCBORWriter(buf []byte) *CBORWriter {
+	return &CBORWriter{buf: buf, stack: make([]bool, 0, 16)}
+}
 
-func (w *cborShapeWriter) Bytes() []byte { return w.buf }
+// Bytes is what the writer has written.
+func (w *CBORWriter) Bytes() []byte { return w.buf }
 
 // head writes a major type with its argument in the shortest form.
-func (w *cborShapeWriter) head(major byte, n uint64) {
+func (w *CBORWriter) head(major byte, n uint64) {
 	m := major << 5
 	switch {
 	case n < 24:
@@ -139,12 +143,12 @@ func (w *cborShapeWriter) head(major byte, n uint64) {
 	}
 }
 
-func (w *cborShapeWriter) text(s string) {
+func (w *CBORWriter) text(s string) {
 	w.head(3, uint64(len(s)))
 	w.buf = append(w.buf, s...)
 }
 
-func (w *cborShapeWriter) prefix(s *smithy.Schema) {
+func (w *CBORWriter) prefix(s *smithy.Schema) {
 	if w.keyDone {
 		w.keyDone = false
 		return
@@ -154,7 +158,7 @@ func (w *cborShapeWriter) prefix(s *smithy.Schema) {
 	}
 }
 
-func (w *cborShapeWriter) int(v int64) {
+func (w *CBORWriter) int(v int64) {
 	if v >= 0 {
 		w.head(0, uint64(v))
 	} else {
@@ -162,26 +166,26 @@ func (w *cborShapeWriter) int(v int64) {
 	}
 }
 
-func (w *cborShapeWriter) float64(v float64) {
+func (w *CBORWriter) float64(v float64) {
 	w.buf = binary.BigEndian.AppendUint64(append(w.buf, 0xfb), math.Float64bits(v))
 }
 
-func (w *cborShapeWriter) WriteInt8(s *smithy.Schema, v int8)   { w.WriteInt64(s, int64(v)) }
-func (w *cborShapeWriter) WriteInt16(s *smithy.Schema, v int16) { w.WriteInt64(s, int64(v)) }
-func (w *cborShapeWriter) WriteInt32(s *smithy.Schema, v int32) { w.WriteInt64(s, int64(v)) }
-func (w *cborShapeWriter) WriteInt64(s *smithy.Schema, v int64) {
+func (w *CBORWriter) WriteInt8(s *smithy.Schema, v int8)   { w.WriteInt64(s, int64(v)) }
+func (w *CBORWriter) WriteInt16(s *smithy.Schema, v int16) { w.WriteInt64(s, int64(v)) }
+func (w *CBORWriter) WriteInt32(s *smithy.Schema, v int32) { w.WriteInt64(s, int64(v)) }
+func (w *CBORWriter) WriteInt64(s *smithy.Schema, v int64) {
 	w.prefix(s)
 	w.int(v)
 }
-func (w *cborShapeWriter) WriteFloat32(s *smithy.Schema, v float32) {
+func (w *CBORWriter) WriteFloat32(s *smithy.Schema, v float32) {
 	w.prefix(s)
 	w.buf = binary.BigEndian.AppendUint32(append(w.buf, 0xfa), math.Float32bits(v))
 }
-func (w *cborShapeWriter) WriteFloat64(s *smithy.Schema, v float64) {
+func (w *CBORWriter) WriteFloat64(s *smithy.Schema, v float64) {
 	w.prefix(s)
 	w.float64(v)
 }
-func (w *cborShapeWriter) WriteBool(s *smithy.Schema, v bool) {
+func (w *CBORWriter) WriteBool(s *smithy.Schema, v bool) {
 	w.prefix(s)
 	if v {
 		w.buf = append(w.buf, 0xf5)
@@ -189,11 +193,11 @@ func (w *cborShapeWriter) WriteBool(s *smithy.Schema, v bool) {
 		w.buf = append(w.buf, 0xf4)
 	}
 }
-func (w *cborShapeWriter) WriteString(s *smithy.Schema, v string) {
+func (w *CBORWriter) WriteString(s *smithy.Schema, v string) {
 	w.prefix(s)
 	w.text(v)
 }
-func (w *cborShapeWriter) WriteBigInt(s *smithy.Schema, v *big.Int) {
+func (w *CBORWriter) WriteBigInt(s *smithy.Schema, v *big.Int) {
 	w.prefix(s)
 	if v.IsInt64() {
 		w.int(v.Int64())
@@ -202,12 +206,12 @@ func (w *cborShapeWriter) WriteBigInt(s *smithy.Schema, v *big.Int) {
 	f, _ := new(big.Float).SetInt(v).Float64()
 	w.float64(f)
 }
-func (w *cborShapeWriter) WriteBigFloat(s *smithy.Schema, v *big.Float) {
+func (w *CBORWriter) WriteBigFloat(s *smithy.Schema, v *big.Float) {
 	w.prefix(s)
 	f, _ := v.Float64()
 	w.float64(f)
 }
-func (w *cborShapeWriter) WriteBlob(s *smithy.Schema, v []byte) {
+func (w *CBORWriter) WriteBlob(s *smithy.Schema, v []byte) {
 	w.prefix(s)
 	if v == nil {
 		w.buf = append(w.buf, 0xf6)
@@ -216,7 +220,7 @@ func (w *cborShapeWriter) WriteBlob(s *smithy.Schema, v []byte) {
 	w.head(2, uint64(len(v)))
 	w.buf = append(w.buf, v...)
 }
-func (w *cborShapeWriter) WriteTime(s *smithy.Schema, v time.Time) {
+func (w *CBORWriter) WriteTime(s *smithy.Schema, v time.Time) {
 	w.prefix(s)
 	w.head(6, 1)
 	if v.Nanosecond() == 0 {
@@ -225,57 +229,57 @@ func (w *cborShapeWriter) WriteTime(s *smithy.Schema, v time.Time) {
 	}
 	w.float64(epochSeconds(v))
 }
-func (w *cborShapeWriter) WriteUnion(s, variant *smithy.Schema) {
+func (w *CBORWriter) WriteUnion(s, variant *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0xbf)
 	w.stack = append(w.stack, true)
 	w.prefix(variant)
 	w.keyDone = true
 }
-func (w *cborShapeWriter) CloseUnion() {
+func (w *CBORWriter) CloseUnion() {
 	w.keyDone = false
 	w.end()
 }
-func (w *cborShapeWriter) end() {
+func (w *CBORWriter) end() {
 	w.buf = append(w.buf, 0xff)
 	if len(w.stack) > 0 {
 		w.stack = w.stack[:len(w.stack)-1]
 	}
 }
-func (w *cborShapeWriter) WriteDocument(s *smithy.Schema, v document.Value) {
+func (w *CBORWriter) WriteDocument(s *smithy.Schema, v document.Value) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0xf6) // CloudWatch models no document members
 }
-func (w *cborShapeWriter) WriteNil(s *smithy.Schema) {
+func (w *CBORWriter) WriteNil(s *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0xf6)
 }
-func (w *cborShapeWriter) WriteStruct(s *smithy.Schema) {
+func (w *CBORWriter) WriteStruct(s *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0xbf)
 	w.stack = append(w.stack, true)
 }
-func (w *cborShapeWriter) CloseStruct() { w.end() }
-func (w *cborShapeWriter) WriteList(s *smithy.Schema) {
+func (w *CBORWriter) CloseStruct() { w.end() }
+func (w *CBORWriter) WriteList(s *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0x9f)
 	w.stack = append(w.stack, false)
 }
-func (w *cborShapeWriter) CloseList() { w.end() }
-func (w *cborShapeWriter) WriteMap(s *smithy.Schema) {
+func (w *CBORWriter) CloseList() { w.end() }
+func (w *CBORWriter) WriteMap(s *smithy.Schema) {
 	w.prefix(s)
 	w.buf = append(w.buf, 0xbf)
 	w.stack = append(w.stack, false)
 }
-func (w *cborShapeWriter) WriteKey(_ *smithy.Schema, key string) {
+func (w *CBORWriter) WriteKey(_ *smithy.Schema, key string) {
 	w.text(key)
 	w.keyDone = true
 }
-func (w *cborShapeWriter) CloseMap() { w.end() }
+func (w *CBORWriter) CloseMap() { w.end() }
 
-// cborErrorBody is the body of an rpcv2Cbor error.
-func cborErrorBody(typ, message string) []byte {
-	w := newCBORShapeWriter()
+// CBORErrorBody is the body of an rpcv2Cbor error.
+func CBORErrorBody(typ, message string) []byte {
+	w := NewCBORWriter(nil)
 	w.buf = append(w.buf, 0xa2)
 	w.text("__type")
 	w.text(typ)

@@ -1,4 +1,4 @@
-package sim
+package wire
 
 import (
 	"encoding/base64"
@@ -448,3 +448,7 @@ func treeTime(node any) (time.Time, error) {
 	}
 	return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), nil
 }
+
+// UnionVariants lists the registered variant types (*FooMemberBar) of a union
+// interface type, for tests that build inputs.
+func UnionVariants(t reflect.Type) []reflect.Type { return unionVariants[t] }
