@@ -45,6 +45,7 @@ func newRunCmd(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "security-group", Usage: "awsvpc security group id (repeatable; default: the service's)"},
 			&cli.BoolFlag{Name: "assign-public-ip", Usage: "give the task's network interface a public IP (Fargate in a public subnet)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long and exit 124, leaving the task running (default: wait until it stops)"},
+			&cli.BoolFlag{Name: "all-containers", Usage: "show the logs of every container of the task, each line prefixed with its container (default: the main one's only)"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "print the task ARN once ECS has accepted it and exit 0"},
 			&cli.BoolFlag{Name: "stop-on-interrupt", Usage: "on Ctrl-C, stop the task without asking (default without a terminal: leave it running)"},
 			&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest a log event and still have it shown: logs are read this long past the task's stop"},
@@ -122,11 +123,15 @@ func (a *app) runTask(c *cli.Context) error {
 	if jsonOutput(c) {
 		logIO.Out, logIO.OutTTY = a.io.Err, a.io.ErrTTY
 	}
-	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: true, Subject: req.Cluster + "/" + shortTaskID(arn)})
+	all := c.Bool("all-containers")
+	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: !all, Subject: req.Cluster + "/" + shortTaskID(arn)})
 	f := &task.Follower{
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region, Emit: printer.Print, Notice: printer.Notice,
 		PollInterval: a.pollInterval(c), Overlap: c.Duration("overlap"), Timeout: c.Duration("timeout"),
 		Progress: func(ev task.Event) { render.RunProgress(a.io.Err, req.Cluster, ev) },
+	}
+	if !all {
+		f.Containers = []string{plan.Container}
 	}
 	if !flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
 		f.PollInterval = 2 * time.Second
@@ -134,7 +139,7 @@ func (a *app) runTask(c *cli.Context) error {
 	res, ferr := f.Follow(c.Context, req.Cluster, plan.Container, started)
 	var still *task.ErrStillRunning
 	if errors.As(ferr, &still) {
-		return a.runLeftRunning(c, req.Cluster, arn, still)
+		return a.runLeftRunning(c, cl, req.Cluster, arn, still)
 	}
 	if ferr != nil {
 		return ferr
@@ -176,7 +181,7 @@ func runOutcome(res *task.Result) error {
 // runLeftRunning handles a follow that ended before the task stopped:
 // --timeout (124, the task keeps running) or Ctrl-C (130; stop it when
 // asked to).
-func (a *app) runLeftRunning(c *cli.Context, cluster, arn string, still *task.ErrStillRunning) error {
+func (a *app) runLeftRunning(c *cli.Context, cl *clients, cluster, arn string, still *task.ErrStillRunning) error {
 	id := shortTaskID(arn)
 	how := fmt.Sprintf("aws ecs stop-task --cluster %s --task %s", cluster, id)
 	if errors.Is(still, ops.ErrTimeout) {
@@ -196,10 +201,6 @@ func (a *app) runLeftRunning(c *cli.Context, cluster, arn string, still *task.Er
 	// The command's context is cancelled: the stop gets its own, bounded one.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 30*time.Second)
 	defer cancel()
-	cl, err := a.awsClients(c)
-	if err != nil {
-		return err
-	}
 	if err := task.Stop(ctx, cl.ECS, cluster, arn, "Stopped by ecsctl run (interrupted)"); err != nil {
 		fmt.Fprintf(a.io.Err, "interrupted: could not stop task %s/%s (%s); stop it: %s\n", cluster, id, oneLine(err.Error()), how)
 		return &silentError{err: still}

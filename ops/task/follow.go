@@ -111,7 +111,9 @@ type Follower struct {
 	Region string
 	Emit   func([]ops.LogLine) error
 	Notice func(ops.LogsNotice)
-	Clock  ops.Clock
+	// Containers whose logs are shown (empty: all of the task's).
+	Containers []string
+	Clock      ops.Clock
 	// PollInterval between DescribeTasks calls and log polls (default 2s).
 	PollInterval time.Duration
 	// Overlap is how late CloudWatch may ingest an event and still have it
@@ -162,7 +164,7 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			PollInterval: f.PollInterval, Overlap: f.Overlap, LiveTail: "never",
 			Emit: f.Emit, Notice: f.logNotice}
 		go func() {
-			tailDone <- tailer.Tail(tailCtx, ops.LogsRequest{Cluster: cluster, Tasks: []string{arn}, Follow: true})
+			tailDone <- tailer.Tail(tailCtx, ops.LogsRequest{Cluster: cluster, Tasks: []string{arn}, Containers: f.Containers, Follow: true})
 		}()
 	} else {
 		tailDone <- nil
