@@ -1,8 +1,13 @@
 package sim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"regexp"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -25,6 +30,13 @@ import (
 //     to or replace their environment.
 //   - startedBy: "Up to 128 letters (uppercase and lowercase), numbers,
 //     hyphens (-), forward slash (/), and underscores (_) are allowed."
+//   - clientToken makes the call idempotent per cluster: "If you retry a
+//     request that completed successfully using the same client token and
+//     the same parameters, the original request's result is returned"; with
+//     other parameters the retry fails with ConflictException; tokens live
+//     24 hours (API reference, "Ensuring idempotency", "Idempotency for
+//     RunTask"). The SDK fills a token once per call, before its retries,
+//     so a retried RunTask whose first answer was lost starts no second task.
 //   - On EC2 a task that fits on no container instance is not an error: it
 //     is a failures[] entry with reason RESOURCE:CPU, RESOURCE:MEMORY or
 //     RESOURCE:PORTS (API reference, "API failure reasons"), and no task.
@@ -35,6 +47,19 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	c, err := s.ecsGetCluster(in.Cluster)
 	if err != nil {
 		return nil, err
+	}
+	token, fp := aws.ToString(in.ClientToken), ""
+	if in.ClientToken != nil {
+		if len(token) == 0 || len(token) > 64 || strings.IndexFunc(token, func(r rune) bool { return r < 33 || r > 126 }) >= 0 {
+			return nil, apiErr("InvalidParameterException", "clientToken must be 1 to 64 ASCII characters in the range 33-126.")
+		}
+		fp = runTaskFingerprint(in)
+		if prev := c.RunTaskTokens[token]; prev != nil && s.Now().Sub(prev.At) < runTaskTokenTTL {
+			if prev.Params != fp {
+				return nil, apiErr("ConflictException", "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.")
+			}
+			return s.runTaskReplay(prev), nil
+		}
 	}
 	td := s.ecsLookupTaskDef(aws.ToString(in.TaskDefinition))
 	if td == nil || td.TD.Status != types.TaskDefinitionStatusActive {
@@ -51,7 +76,7 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	if group == "" {
 		group = "family:" + aws.ToString(td.TD.Family)
 	}
-	if len(group) >= 8 && group[:8] == "service:" {
+	if strings.HasPrefix(group, "service:") {
 		return nil, apiErr("InvalidParameterException", "Group cannot start with 'service:'.")
 	}
 	if in.StartedBy != nil && !startedByRE.MatchString(*in.StartedBy) {
@@ -134,7 +159,55 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 		}
 		out.Tasks = append(out.Tasks, s.ecsTaskView(t, true))
 	}
+	if token != "" {
+		if c.RunTaskTokens == nil {
+			c.RunTaskTokens = map[string]*runTaskToken{}
+		}
+		rec := &runTaskToken{Params: fp, At: s.Now(), Failures: out.Failures}
+		for _, t := range out.Tasks {
+			rec.Tasks = append(rec.Tasks, aws.ToString(t.TaskArn))
+		}
+		c.RunTaskTokens[token] = rec
+		for k, r := range c.RunTaskTokens {
+			if s.Now().Sub(r.At) >= runTaskTokenTTL {
+				delete(c.RunTaskTokens, k)
+			}
+		}
+	}
 	return out, nil
+}
+
+// runTaskTokenTTL: "The RunTask client token has a time to live (TTL) of
+// 24 hours" (API reference, "Idempotency for RunTask").
+const runTaskTokenTTL = 24 * time.Hour
+
+// runTaskToken is one RunTask call made with a client token.
+type runTaskToken struct {
+	Params   string          `json:"params"` // fingerprint of the call's parameters
+	At       time.Time       `json:"at"`
+	Tasks    []string        `json:"tasks,omitempty"`
+	Failures []types.Failure `json:"failures,omitempty"`
+}
+
+// runTaskFingerprint identifies a call's parameters (all but the token).
+func runTaskFingerprint(in *ecs.RunTaskInput) string {
+	cp := *in
+	cp.ClientToken = nil
+	b, _ := json.Marshal(&cp)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// runTaskReplay answers a retried call with the original call's tasks, as
+// they are now.
+func (s *Sim) runTaskReplay(prev *runTaskToken) *ecs.RunTaskOutput {
+	out := &ecs.RunTaskOutput{Tasks: []types.Task{}, Failures: append([]types.Failure{}, prev.Failures...)}
+	for _, arn := range prev.Tasks {
+		if t := s.ecs.Tasks[arn]; t != nil {
+			out.Tasks = append(out.Tasks, s.ecsTaskView(t, true))
+		}
+	}
+	return out
 }
 
 // runTaskSized is td with the overrides' task-level cpu and memory (td

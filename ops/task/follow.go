@@ -58,8 +58,11 @@ type Result struct {
 	TaskDefinition string `json:"taskDefinition"`
 	// Container is the main container; ExitCode its exit code (nil: it
 	// never ran, or the task has not stopped).
-	Container  string            `json:"container"`
-	ExitCode   *int              `json:"exitCode"`
+	Container string `json:"container"`
+	ExitCode  *int   `json:"exitCode"`
+	// Outcome: succeeded (exit 0), failed (another exit code), never-ran
+	// (stopped before the main container ran) or running (not stopped yet).
+	Outcome    string            `json:"outcome"`
 	LastStatus string            `json:"lastStatus"`
 	StopCode   string            `json:"stopCode,omitempty"`
 	StopReason string            `json:"stoppedReason,omitempty"`
@@ -85,6 +88,16 @@ func ResultOf(cluster, container string, t types.Task) *Result {
 			r.ExitCode = cr.ExitCode
 		}
 		r.Containers = append(r.Containers, cr)
+	}
+	switch {
+	case r.LastStatus != "STOPPED":
+		r.Outcome = "running"
+	case r.ExitCode == nil:
+		r.Outcome = "never-ran"
+	case *r.ExitCode == 0:
+		r.Outcome = "succeeded"
+	default:
+		r.Outcome = "failed"
 	}
 	return r
 }
