@@ -189,20 +189,20 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 	last := ""
 	cur := task
 	f.step(&last, cur)
-	// endTail stops the log tail (it has read what it could) and waits for it.
+	// endTail stops the log tail (it has read what it could) and waits for
+	// it; tailDone is nil once the tail has ended.
 	endTail := func() {
 		stopTail()
-		<-tailDone
+		if tailDone != nil {
+			<-tailDone
+			tailDone = nil
+		}
 	}
 	stillRunning := func(err error) (*Result, error) {
 		endTail()
 		return ResultOf(cluster, container, cur), &ErrStillRunning{TaskArn: arn, Status: aws.ToString(cur.LastStatus), Err: err}
 	}
-	tailOver := false
-	for {
-		if aws.ToString(cur.LastStatus) == "STOPPED" {
-			break
-		}
+	for aws.ToString(cur.LastStatus) != "STOPPED" {
 		select {
 		case <-ctx.Done():
 			return stillRunning(ops.ErrInterrupted)
@@ -212,10 +212,12 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			// The tail ends by itself once the task has stopped and its
 			// logs are read, or on an error (logs then stay unread; the
 			// task is still followed).
-			tailOver = true
 			tailDone = nil
 			f.tailEnded(arn, err)
 		case <-f.Clock.After(f.PollInterval):
+		}
+		if ctx.Err() != nil {
+			return stillRunning(ops.ErrInterrupted)
 		}
 		out, err := f.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
 		switch {
@@ -224,14 +226,10 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 		case err != nil && transientErr(err):
 			continue
 		case err != nil:
-			if !tailOver && tailDone != nil {
-				endTail()
-			}
+			endTail()
 			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: %w", cluster, shortRef(arn), err)
 		case len(out.Tasks) == 0:
-			if !tailOver && tailDone != nil {
-				endTail()
-			}
+			endTail()
 			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: ECS no longer knows the task (stopped tasks are kept about an hour)", cluster, shortRef(arn))
 		}
 		cur = out.Tasks[0]
