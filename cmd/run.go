@@ -81,7 +81,7 @@ func (a *app) runTask(c *cli.Context) error {
 		return usagef("invalid --overlap %s: want a positive duration like 1m", c.Duration("overlap"))
 	}
 	if c.Bool("no-wait") && (c.IsSet("timeout") || c.Bool("stop-on-interrupt")) {
-		return usagef("--no-wait does not follow the task: drop --timeout and --stop-on-interrupt")
+		return usagef("--no-wait does not follow the task: remove --timeout and --stop-on-interrupt")
 	}
 	if err := task.Validate(req); err != nil {
 		return err

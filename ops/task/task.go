@@ -81,7 +81,7 @@ func Validate(r Request) error {
 	case strings.TrimSpace(r.Cluster) == "":
 		return ops.Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
 	case r.Service == "" && r.TaskDef == "":
-		return ops.Inputf("say what to run: --service NAME (its current task definition) or --task-def FAMILY:REVISION")
+		return ops.Inputf("say what to run: give --service NAME (its current task definition) or --task-def FAMILY:REVISION")
 	case r.Service != "" && r.TaskDef != "":
 		return ops.Inputf("--service and --task-def cannot be combined: give one or the other")
 	}
@@ -157,7 +157,7 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 			fargate = fargate || p == "FARGATE" || p == "FARGATE_SPOT"
 		}
 		if r.LaunchType != "" {
-			return nil, ops.Inputf("--launch-type is for --task-def: a service's task runs as the service's do (%s)", computeOf(lt, strat))
+			return nil, ops.Inputf("--launch-type is for --task-def: remove it (a service's task runs as the service's do: %s)", computeOf(lt, strat))
 		}
 	}
 	tdOut, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdRef)})
@@ -209,7 +209,7 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 			return nil, ops.Inputf("task definition %s uses awsvpc networking: give --subnet (and --security-group), or run it through a service with --service", shortTD(td))
 		}
 	} else if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
-		return nil, ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: drop --subnet/--security-group", shortTD(td), networkMode(td))
+		return nil, ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove --subnet and --security-group", shortTD(td), networkMode(td))
 	}
 	main, err := mainContainer(td, r.Container)
 	if err != nil {
