@@ -92,7 +92,9 @@ func TestBadInputTable(t *testing.T) {
 		return append([]string{"sandbox", "--listen", "127.0.0.1:0"}, extra...)
 	}
 
-	runT := func(extra ...string) []string { return append([]string{"run", "-c", "small", "-s", "worker"}, extra...) }
+	runT := func(extra ...string) []string {
+		return append([]string{"run", "-c", "small", "-s", "worker"}, extra...)
+	}
 
 	cases := []badInputCase{
 		// ecsctl run: nothing starts.
