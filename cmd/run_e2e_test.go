@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,12 @@ func TestE2ERunTimeoutLeavesTheTaskRunning(t *testing.T) {
 
 // runInterrupted runs ecsctl run and cancels it (Ctrl-C) once the task runs.
 func runInterrupted(t *testing.T, sb *sandbox, extra ...string) (int, string) {
+	return runInterruptedTTY(t, sb, "", extra...)
+}
+
+// runInterruptedTTY is runInterrupted on a terminal whose user answers
+// answer ("" for no terminal).
+func runInterruptedTTY(t *testing.T, sb *sandbox, answer string, extra ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -158,7 +165,11 @@ func runInterrupted(t *testing.T, sb *sandbox, extra ...string) (int, string) {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}()
-	ios, _, out, errOut := render.Test()
+	ios, in, out, errOut := render.Test()
+	if answer != "" {
+		ios.InTTY, ios.ErrTTY = true, true
+		in.WriteString(answer)
+	}
 	args := append([]string{"ecsctl", "run", "-c", "small", "-s", "worker", "--poll-interval", "20ms"}, extra...)
 	args = append(args, "--", "sleep", "86400")
 	code := Run(ctx, args, ios)
@@ -272,5 +283,80 @@ func TestE2ERunNoCapacityExit1(t *testing.T) {
 	}
 	if ts := sb.runTasks("small"); len(ts) != 0 {
 		t.Errorf("%d tasks started", len(ts))
+	}
+}
+
+// Ctrl-C on a terminal asks whether to stop the task: yes stops it, no
+// leaves it running.
+func TestE2ERunInterruptedAsksOnATerminal(t *testing.T) {
+	for _, tc := range []struct {
+		answer  string
+		desired string
+	}{{"y\n", "STOPPED"}, {"n\n", "RUNNING"}} {
+		sb := startSandbox(t, "small", "")
+		code, out := runInterruptedTTY(t, sb, tc.answer)
+		if code != ExitInterrupted || !strings.Contains(out, "Stop it? [y/N]") {
+			t.Fatalf("answer %q: exit %d, want 130 after the question\n%s", tc.answer, code, out)
+		}
+		if got := sb.oneRunTask("small"); aws.ToString(got.DesiredStatus) != tc.desired {
+			t.Errorf("answer %q: task desired %s, want %s\n%s", tc.answer, aws.ToString(got.DesiredStatus), tc.desired, out)
+		}
+	}
+}
+
+// --task-def runs a named revision on EC2 with the overrides of the
+// issue's example; --no-wait prints the task ARN and exits at once.
+func TestE2ERunTaskDefOverridesAndNoWait(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	worker := sb.service("small", "worker")
+	td, _ := sb.taskDef(aws.ToString(worker.TaskDefinition))
+	ref := aws.ToString(td.Family) + ":" + strconv.Itoa(int(td.Revision))
+	code, stdout, stderr := run(t, "run", "-c", "small", "--task-def", ref, "--env", "app:DAYS=3", "--cpu", "1024", "--memory", "2048",
+		"--no-wait", "--", "report", "--all")
+	if code != 0 || !strings.HasPrefix(stdout, "arn:aws:ecs:") || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("exit %d stdout %q, want the task ARN\n%s", code, stdout, stderr)
+	}
+	got := sb.oneRunTask("small")
+	if aws.ToString(got.TaskArn) != strings.TrimSpace(stdout) || got.LaunchType != types.LaunchTypeEc2 ||
+		aws.ToString(got.Cpu) != "1024" || aws.ToString(got.Memory) != "2048" || got.Overrides == nil || len(got.Overrides.ContainerOverrides) != 1 {
+		t.Fatalf("task %s %s cpu %s memory %s overrides %+v", aws.ToString(got.TaskArn), got.LaunchType, aws.ToString(got.Cpu), aws.ToString(got.Memory), got.Overrides)
+	}
+	co := got.Overrides.ContainerOverrides[0]
+	if strings.Join(co.Command, " ") != "report --all" || len(co.Environment) != 1 || aws.ToString(co.Environment[0].Name) != "DAYS" {
+		t.Errorf("container override %+v", co)
+	}
+	// "report" is no word the sandbox knows: it runs about a second and
+	// exits 0.
+	deadline := time.Now().Add(10 * time.Second)
+	for aws.ToString(sb.oneRunTask("small").LastStatus) != "STOPPED" {
+		if time.Now().After(deadline) {
+			t.Fatal("the task never stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := sb.oneRunTask("small"); aws.ToInt32(got.Containers[0].ExitCode) != 0 || got.StopCode != types.TaskStopCodeEssentialContainerExited {
+		t.Errorf("exit %v stop code %s", got.Containers[0].ExitCode, got.StopCode)
+	}
+}
+
+// A task whose image cannot be pulled never runs: exit 1 with the reason.
+func TestE2ERunNeverStartedExit1(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	worker := sb.service("small", "worker")
+	td, _ := sb.taskDef(aws.ToString(worker.TaskDefinition))
+	cds := td.ContainerDefinitions
+	cds[0].Image = aws.String(sb.sim.FullImage("api:does-not-exist"))
+	reg, err := sb.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String("report"),
+		ContainerDefinitions: cds, NetworkMode: td.NetworkMode, Cpu: td.Cpu, Memory: td.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "run", "-c", "small", "--task-def", "report:"+strconv.Itoa(int(reg.TaskDefinition.Revision)),
+		"--poll-interval", "20ms", "--overlap", "2s", "--", "echo", "hi")
+	if code != ExitFailed || !strings.Contains(stderr, "CannotPullContainerError") || !strings.Contains(stderr, "stopped before container app ran") {
+		t.Fatalf("exit %d, want 1 with the pull error\n%s\n%s", code, stdout, stderr)
+	}
+	if got := sb.oneRunTask("small"); got.StopCode != types.TaskStopCodeTaskFailedToStart {
+		t.Errorf("stop code %s", got.StopCode)
 	}
 }
