@@ -98,10 +98,6 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 			return nil, err
 		}
 	}
-	eff, err := runTaskSized(td, in.Overrides, fargate)
-	if err != nil {
-		return nil, err
-	}
 	if fargate {
 		if err := fargateTaskDefOK(td); err != nil {
 			return nil, err
@@ -109,6 +105,10 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 		if len(in.PlacementConstraints) > 0 || len(in.PlacementStrategy) > 0 {
 			return nil, apiErr("InvalidParameterException", "Placement constraints and strategies are not supported with FARGATE launch type.")
 		}
+	}
+	eff, err := runTaskSized(td, in.Overrides, fargate)
+	if err != nil {
+		return nil, err
 	}
 	if td.TD.NetworkMode == types.NetworkModeAwsvpc {
 		if err := awsvpcConfigOK(in.NetworkConfiguration); err != nil {
