@@ -5,7 +5,8 @@
 //
 // The start step takes a fully formed ecs.RunTaskInput, so that anything
 // that already has one (a schedule's EcsParameters) runs through the same
-// path.
+// path: Start(ctx, api, in), then Follower.Follow with the task it returns
+// and MainContainer of its task definition.
 package task
 
 import (
@@ -211,7 +212,7 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 	} else if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
 		return nil, ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove --subnet and --security-group", shortTD(td), networkMode(td))
 	}
-	main, err := mainContainer(td, r.Container)
+	main, err := MainContainer(td, r.Container)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +284,10 @@ func isClientNotFound(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// mainContainer is the named container, else the only one, else the first
+// MainContainer is the named container, else the only one, else the first
 // essential one (the app next to its sidecars, in the order the task
 // definition lists them).
-func mainContainer(td *types.TaskDefinition, name string) (string, error) {
+func MainContainer(td *types.TaskDefinition, name string) (string, error) {
 	var names []string
 	for _, c := range td.ContainerDefinitions {
 		names = append(names, aws.ToString(c.Name))
