@@ -91,7 +91,7 @@ func TestE2ERunExitsWithTheContainersCodeAndPrintsItsLogs(t *testing.T) {
 	if got.StartedAt == nil || got.StoppedAt.Sub(*got.StartedAt) < 30*time.Second {
 		t.Errorf("ran %v to %v, want at least the 30 s sleep", got.StartedAt, got.StoppedAt)
 	}
-	for _, want := range []string{"RUNNING", "STOPPED: Essential container in task exited", "app (main): exit code 3"} {
+	for _, want := range []string{"STOPPED: Essential container in task exited", "app (main): exit code 3"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

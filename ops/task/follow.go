@@ -276,7 +276,10 @@ func (f *Follower) logNotice(n ops.LogsNotice) {
 }
 
 func (f *Follower) tailEnded(arn string, err error) {
-	if err == nil || errors.Is(err, ops.ErrInterrupted) || f.Notice == nil {
+	var ie *ops.InputError
+	if err == nil || errors.Is(err, ops.ErrInterrupted) || errors.As(err, &ie) || f.Notice == nil {
+		// An input error is "nothing to show": the tail's own notice said
+		// which container it skipped and why.
 		return
 	}
 	f.Notice(ops.LogsNotice{Kind: ops.NoticeSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
