@@ -238,6 +238,31 @@ func TestE2ERunFargate(t *testing.T) {
 	if !subnets[subnet] {
 		t.Errorf("task in subnet %q, want one of the service's %v", subnet, subnets)
 	}
+
+	// A service on a capacity provider strategy: the task runs on one of
+	// its providers (spot-worker's base of 1 is on FARGATE, but a RunTask
+	// is a strategy of its own, placed from zero).
+	code, stdout, stderr = run(t, "run", "-c", sim.EdgeCluster, "-s", "spot-worker", "--no-wait", "-o", "json", "--", "exit", "0")
+	if code != 0 {
+		t.Fatalf("spot-worker: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var res task.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Outcome != "running" {
+		t.Fatalf("%v %+v", err, res)
+	}
+	found := false
+	for _, tk := range sb.runTasks(sim.EdgeCluster) {
+		if aws.ToString(tk.TaskArn) != res.TaskArn {
+			continue
+		}
+		found = true
+		if p := aws.ToString(tk.CapacityProviderName); tk.LaunchType != types.LaunchTypeFargate || (p != "FARGATE" && p != "FARGATE_SPOT") {
+			t.Errorf("spot-worker's one-off task: launch type %s provider %q", tk.LaunchType, p)
+		}
+	}
+	if !found {
+		t.Errorf("no task %s in the sandbox", res.TaskArn)
+	}
 }
 
 // Bad input: one line, exit 2, no task started.
