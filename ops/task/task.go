@@ -157,6 +157,16 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 			p := aws.ToString(it.CapacityProvider)
 			fargate = fargate || p == "FARGATE" || p == "FARGATE_SPOT"
 		}
+		if fargate {
+			if d != nil && d.PlatformVersion != nil {
+				in.PlatformVersion = d.PlatformVersion // a pinned platform version stays pinned
+			}
+		} else {
+			// Where the service may place its tasks, the one-off task may too
+			// (a memberOf constraint keeps it in the zones the service uses).
+			in.PlacementConstraints = svc.PlacementConstraints
+			in.PlacementStrategy = svc.PlacementStrategy
+		}
 		if r.LaunchType != "" {
 			return nil, ops.Inputf("--launch-type is for --task-def: remove it (a service's task runs as the service's do: %s)", computeOf(lt, strat))
 		}

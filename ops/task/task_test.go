@@ -345,3 +345,30 @@ func TestFollowStreamsTheLogsOnce(t *testing.T) {
 		t.Errorf("lines %v, outcome %s", got, res.Outcome)
 	}
 }
+
+// An EC2 service's one-off task is placed as the service's tasks are; a
+// Fargate one keeps the service's pinned platform version.
+func TestPrepareKeepsThePlacementOrPlatform(t *testing.T) {
+	ec2 := types.Service{ServiceName: aws.String("geo"), Status: aws.String("ACTIVE"), TaskDefinition: aws.String(tdArn),
+		PlacementConstraints: []types.PlacementConstraint{{Type: types.PlacementConstraintTypeMemberOf, Expression: aws.String("attribute:ecs.availability-zone in [us-east-1a]")}},
+		PlacementStrategy:    []types.PlacementStrategy{{Type: types.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}},
+		Deployments:          []types.Deployment{{Status: aws.String("PRIMARY"), TaskDefinition: aws.String(tdArn)}}}
+	far := fargateService()
+	far.Deployments[0].PlatformVersion = aws.String("1.3.0")
+	f := &fakeECS{services: map[string]types.Service{"geo": ec2, "api": far}, defs: map[string]*types.TaskDefinition{tdArn: apiDef(false)}}
+	plan, err := Prepare(context.Background(), f, Request{Cluster: "prod", Service: "geo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Input.PlacementConstraints) != 1 || len(plan.Input.PlacementStrategy) != 1 || plan.Input.Overrides != nil {
+		t.Errorf("input %+v", plan.Input)
+	}
+	f.defs[tdArn] = apiDef(true)
+	plan, err = Prepare(context.Background(), f, Request{Cluster: "prod", Service: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(plan.Input.PlatformVersion) != "1.3.0" || len(plan.Input.PlacementConstraints) != 0 {
+		t.Errorf("input %+v", plan.Input)
+	}
+}
