@@ -44,7 +44,7 @@ func newRunCmd(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "subnet", Usage: "awsvpc subnet id (repeatable; default: the service's)"},
 			&cli.StringSliceFlag{Name: "security-group", Usage: "awsvpc security group id (repeatable; default: the service's)"},
 			&cli.BoolFlag{Name: "assign-public-ip", Usage: "give the task's network interface a public IP (Fargate in a public subnet)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long and exit 124, leaving the task running (default: wait until it stops)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long and exit 124, leaving the task running (0: wait until it stops)"},
 			&cli.BoolFlag{Name: "all-containers", Usage: "show the logs of every container of the task, each line prefixed with its container (default: the main one's only)"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "print the task ARN once ECS has accepted it and exit 0"},
 			&cli.BoolFlag{Name: "stop-on-interrupt", Usage: "on Ctrl-C, stop the task without asking (default without a terminal: leave it running)"},
