@@ -234,3 +234,41 @@ func TestRunTaskFargate(t *testing.T) {
 		t.Errorf("exit %v, want 2", got.Containers[0].ExitCode)
 	}
 }
+
+// A non-essential container that runs a command exits alone: the task and
+// its essential container go on; when the essential one exits later, the
+// first keeps its own exit code.
+func TestOneOffNonEssentialExitsAlone(t *testing.T) {
+	s := New(Options{Seed: 3, ManualClock: true, Start: testStart})
+	w := &World{Clusters: []ClusterSpec{{Name: "prod", Services: []ServiceSpec{appService("api", 1, 512, 1024, DemoAPITag, false)}}}}
+	s.mu.Lock()
+	s.ecsRegisterInstance(InstanceInfo{InstanceID: "i-00000000000000001", Cluster: "prod", AvailabilityZone: "us-east-1a",
+		InstanceType: "m5.large", ImageID: "ami-0old", VCPU: 2, MemoryMiB: 8192, ASGName: "prod-asg"})
+	s.mu.Unlock()
+	if err := s.LoadWorld(w); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(0)
+	td := describeService(t, s, "api").TaskDefinition
+	task := runOneOff(t, s, &ecs.RunTaskInput{TaskDefinition: td, Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{
+		{Name: aws.String("envoy"), Command: []string{"exit", "5"}},
+		{Name: aws.String("app"), Command: []string{"sh", "-c", "sleep 60; exit 0"}},
+	}}})
+	arn := aws.ToString(task.TaskArn)
+	if !s.RunUntil(10*time.Minute, time.Second, func() bool {
+		c := s.ecs.Tasks[arn].Task.Containers
+		return aws.ToString(c[1].LastStatus) == "STOPPED"
+	}) {
+		t.Fatal("envoy never exited")
+	}
+	if got := taskNow(t, s, arn); aws.ToString(got.LastStatus) != "RUNNING" || aws.ToString(got.Containers[0].LastStatus) != "RUNNING" {
+		t.Fatalf("after the non-essential container exited: task %s, app %s", aws.ToString(got.LastStatus), aws.ToString(got.Containers[0].LastStatus))
+	}
+	if !s.RunUntil(10*time.Minute, time.Second, stoppedCond(s, arn)) {
+		t.Fatal("never stopped")
+	}
+	got := taskNow(t, s, arn)
+	if aws.ToInt32(got.Containers[0].ExitCode) != 0 || aws.ToInt32(got.Containers[1].ExitCode) != 5 {
+		t.Errorf("exit codes app %v envoy %v, want 0 and 5", got.Containers[0].ExitCode, got.Containers[1].ExitCode)
+	}
+}
