@@ -23,12 +23,19 @@ func (sb *sandbox) runTasks(cluster string) []types.Task {
 	sb.t.Helper()
 	ctx := context.Background()
 	var arns []string
+	seen := map[string]bool{}
 	for _, st := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusStopped} {
 		l, err := sb.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), StartedBy: aws.String(task.StartedBy), DesiredStatus: st})
 		if err != nil {
 			sb.t.Fatal(err)
 		}
-		arns = append(arns, l.TaskArns...)
+		for _, a := range l.TaskArns {
+			// A task that stops between the two lists is in both.
+			if !seen[a] {
+				seen[a] = true
+				arns = append(arns, a)
+			}
+		}
 	}
 	if len(arns) == 0 {
 		return nil

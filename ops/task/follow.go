@@ -247,10 +247,25 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			return res, fmt.Errorf("%w: task %s stopped; its last log lines were not all read", ops.ErrInterrupted, shortRef(arn))
 		case <-deadline:
 			endTail()
-			return res, nil // the verdict is known; only late log lines are missed
+			f.logsCut(arn, "--timeout passed")
+		case <-f.Clock.After(f.Overlap + logsGrace):
+			// CloudWatch throttled or refused the tail past the task's end:
+			// the verdict is known and must not wait on it forever.
+			endTail()
+			f.logsCut(arn, fmt.Sprintf("they were still being read %s after the task stopped", f.Overlap+logsGrace))
 		}
 	}
 	return res, nil
+}
+
+// logsGrace is how long past Overlap the tail may take, after the task
+// stopped, to read its last events.
+const logsGrace = 2 * time.Minute
+
+func (f *Follower) logsCut(arn, why string) {
+	if f.Notice != nil {
+		f.Notice(ops.LogsNotice{Kind: ops.NoticeSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
+	}
 }
 
 func (f *Follower) step(last *string, t types.Task) {

@@ -176,8 +176,8 @@ func TestStartReportsECSFailures(t *testing.T) {
 	}
 }
 
-// stepClock: After fires at once, so the follow polls without waiting;
-// Now moves a second per call.
+// stepClock: a poll's After fires at once, so the follow polls without
+// waiting; Now moves a second per call.
 type stepClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -190,9 +190,12 @@ func (c *stepClock) Now() time.Time {
 	return c.now
 }
 
-func (c *stepClock) After(time.Duration) <-chan time.Time {
+// After fires at once for a poll's wait, never for the minutes-long bounds.
+func (c *stepClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
-	ch <- c.Now()
+	if d < time.Minute {
+		ch <- c.Now()
+	}
 	return ch
 }
 
