@@ -95,6 +95,11 @@ func (a *app) runTask(c *cli.Context) error {
 		return err
 	}
 	started, err := task.Start(c.Context, cl.ECS, plan.Input)
+	if err != nil && c.Context.Err() != nil {
+		// Ctrl-C while RunTask was in flight: AWS may have started the task.
+		fmt.Fprintf(a.io.Err, "interrupted while starting the task: one may have started; list them: aws ecs list-tasks --cluster %s --started-by %s\n", req.Cluster, task.StartedBy)
+		return &silentError{err: fmt.Errorf("%w: %v", ops.ErrInterrupted, err)}
+	}
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,16 @@ func TestE2ERunTimeoutLeavesTheTaskRunning(t *testing.T) {
 	}
 }
 
+// ecsctlFollows: ecsctl has its task (RunTask answered) and follows it.
+func ecsctlFollows(sb *sandbox) bool {
+	for _, r := range sb.sim.Requests() {
+		if r.App == "ecsctl" && r.Op == "DescribeTasks" {
+			return true
+		}
+	}
+	return false
+}
+
 // runInterrupted runs ecsctl run and cancels it (Ctrl-C) once the task runs.
 func runInterrupted(t *testing.T, sb *sandbox, extra ...string) (int, string) {
 	return runInterruptedTTY(t, sb, "", extra...)
@@ -164,7 +174,7 @@ func runInterruptedTTY(t *testing.T, sb *sandbox, answer string, extra ...string
 			l, err := sb.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("small"), StartedBy: aws.String(task.StartedBy)})
 			if err == nil && len(l.TaskArns) == 1 {
 				d, err := sb.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("small"), Tasks: l.TaskArns})
-				if err == nil && len(d.Tasks) == 1 && aws.ToString(d.Tasks[0].LastStatus) == "RUNNING" {
+				if err == nil && len(d.Tasks) == 1 && aws.ToString(d.Tasks[0].LastStatus) == "RUNNING" && ecsctlFollows(sb) {
 					cancel()
 					return
 				}
