@@ -122,6 +122,10 @@ func (a *app) runTask(c *cli.Context) error {
 		compute = "EC2"
 	}
 	render.RunStarted(a.io.Err, time.Now(), req.Cluster, arn, aws.ToString(started.TaskDefinitionArn), plan.Container, compute)
+	if len(req.Command) == 0 {
+		// A service's own command usually serves until stopped.
+		render.Line(a.io.Err, time.Now(), req.Cluster+"/"+shortTaskID(arn), "no command after --: container %s runs its own command from the task definition", plan.Container)
+	}
 	// The task's output is the command's result in text mode (stdout); with
 	// -o json stdout holds the result only and the output goes to stderr.
 	logIO := *a.io
