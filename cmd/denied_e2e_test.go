@@ -29,6 +29,8 @@ func TestE2EDeniedEssentialCallExit3NamesActionAndResource(t *testing.T) {
 			"ecsctl: ecs:RegisterTaskDefinition denied on task definition api: ", nil},
 		{"ecs.UpdateService:deny=1", deployArgs("--service", "api", "--tag", sim.DemoNextTag),
 			"ecsctl: ecs:UpdateService denied on service small/api: ", []string{"ecs.RegisterTaskDefinition"}},
+		{"ecs.RunTask:deny=1", []string{"run", "-c", "small", "-s", "worker", "--", "echo", "hi"},
+			"ecsctl: ecs:RunTask denied on task worker:", nil},
 	} {
 		sb := startSandbox(t, "small", tc.faults)
 		code, _, stderr := run(t, tc.args...)

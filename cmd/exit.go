@@ -29,6 +29,15 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: sprintf(format, args...)}
 }
 
+// exitStatus is an exit code the command decided itself (ecsctl run exits
+// with its task's container's exit code).
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e *exitStatus) Error() string { return e.msg }
+
 // awsSetupError is missing or unusable credentials or region.
 type awsSetupError struct{ msg string }
 
@@ -41,9 +50,12 @@ func exitCode(err error) int {
 	var se *awsSetupError
 	var nf *ops.NotFoundError
 	var ae smithy.APIError
+	var es *exitStatus
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &es):
+		return es.code
 	case errors.As(err, &ue), errors.As(err, &ie):
 		return ExitUsage
 	case errors.Is(err, ops.ErrInterrupted), errors.Is(err, context.Canceled):

@@ -34,6 +34,7 @@ var badInputCommands = [][]string{
 	{"capacity"}, {"clusters"}, {"completion"}, {"deploy"}, {"events"}, {"instances"}, {"logs"},
 	{"rollback"}, {"rotate-ami"}, {"sandbox"}, {"sandbox", "push"}, {"sandbox", "world"},
 	{"scale"}, {"scale", "service"}, {"scale", "cluster"}, {"services"}, {"status"}, {"top"}, {"version"},
+	{"run"},
 	{"man"}, // hidden
 }
 
@@ -91,7 +92,24 @@ func TestBadInputTable(t *testing.T) {
 		return append([]string{"sandbox", "--listen", "127.0.0.1:0"}, extra...)
 	}
 
+	runT := func(extra ...string) []string {
+		return append([]string{"run", "-c", "small", "-s", "worker"}, extra...)
+	}
+
 	cases := []badInputCase{
+		// ecsctl run: nothing starts.
+		{[]string{"run", "-c", "small", "--", "echo", "hi"}, 2, "say what to run: give --service NAME", false},
+		{runT("--env", "app=1", "--", "echo"), 2, "invalid --env \"app=********\"", false},
+		{runT("--cpu", "abc"), 2, "invalid --cpu \"abc\"", false},
+		{runT("--memory", overflow), 2, "invalid --memory", false},
+		{runT("--timeout", "-1s"), 2, "invalid --timeout", false},
+		{runT("--launch-type", "EXTERNAL"), 2, "invalid --launch-type", false},
+		{runT("--subnet", "vpc-1"), 2, "invalid --subnet", false},
+		{runT("--no-wait", "--timeout", "1m"), 2, "--no-wait does not follow the task", false},
+		{[]string{"run", "-c", "small", "-s", "nope", "--", "echo"}, 2, "service small/nope not found", true},
+		{[]string{"run", "-c", "small", "--task-def", "worker:99", "--", "echo"}, 2, "task definition worker:99 not found", true},
+		{runT("--container", "nope"), 2, "has no container \"nope\"", true},
+		{runT("--cpu", "64"), 2, "invalid --cpu 64 for EC2", true},
 		// Commands, flags and arguments.
 		{[]string{"nope"}, 2, `unknown command "nope"`, false},
 		{[]string{"-o", "yaml", "version"}, 2, `invalid value "yaml" for --output: want text or json`, false},
@@ -378,7 +396,7 @@ func TestBadInputEveryCommand(t *testing.T) {
 	}
 	for _, path := range badInputCommands {
 		switch strings.Join(path, " ") {
-		case "completion", "sandbox push", "sandbox world":
+		case "completion", "sandbox push", "sandbox world", "run":
 			continue // they take arguments; covered by the table
 		}
 		args := append(append([]string{}, path...), "extra", "--dry-run")

@@ -393,9 +393,13 @@ func (b *faultsBox) read(t *testing.T, cluster, asgName string) (faultsState, bo
 			t.Fatal(err)
 		}
 		for _, task := range out.Tasks {
-			if g := aws.ToString(task.Group); !strings.HasPrefix(g, "service:") && aws.ToString(task.LastStatus) == "RUNNING" {
+			g := aws.ToString(task.Group)
+			if !strings.HasPrefix(g, "service:") && aws.ToString(task.LastStatus) == "RUNNING" {
 				f, _ := faultsFamilyRev(aws.ToString(task.TaskDefinitionArn))
 				st.Standalone[f]++
+			}
+			if ls := aws.ToString(task.LastStatus); !strings.HasPrefix(g, "service:") && (ls == "PROVISIONING" || ls == "PENDING") {
+				calm = false // a one-off task (ecsctl run --no-wait) still starting
 			}
 		}
 	}

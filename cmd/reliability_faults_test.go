@@ -120,6 +120,14 @@ func faultsScenarios() []faultsScenario {
 			args: with("scale", "service", "-c", "small", "-s", "worker", "--count", "5", "--wait")},
 		{name: "scale-service-update-autoscaling", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "api", "--count", "1", "--update-autoscaling", "--wait")},
+		// A one-off task: its exit code whatever the faults, and one task
+		// only (a RunTask whose answer was lost is retried with the same
+		// client token). The second leaves its task running: a duplicate
+		// would show in the standalone count.
+		{name: "run-exit-code", world: "small", cluster: "small", asg: "small-ecs",
+			args: append(with("run", "-c", "small", "-s", "worker", "--overlap", "2s"), "--", "sh", "-c", "echo hi; sleep 20; exit 3"), code: 3},
+		{name: "run-no-wait", world: "small", cluster: "small", asg: "small-ecs",
+			args: append(with("run", "-c", "small", "-s", "worker", "--no-wait"), "--", "sleep", "86400")},
 	}
 }
 

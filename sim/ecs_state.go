@@ -50,6 +50,9 @@ type ecsCluster struct {
 	Instances []string               `json:"instances"`
 	// CapacityProviders names the providers associated with the cluster.
 	CapacityProviders []string `json:"capacityProviders,omitempty"`
+	// RunTaskTokens are the RunTask client tokens used in the cluster, with
+	// what the call answered (ecs_runtask.go: a retry gets the same tasks).
+	RunTaskTokens map[string]*runTaskToken `json:"runTaskTokens,omitempty"`
 }
 
 // ecsService is a service: the SDK shape plus the scheduler's bookkeeping.

@@ -36,7 +36,9 @@ func init() {
 	registerEvent(evTargetDrained, (*Sim).ecsOnTargetDrained)
 	registerEvent(evTaskStopped, func(s *Sim, key string) {
 		if t := s.ecs.Tasks[key]; t != nil && aws.ToString(t.Task.LastStatus) == "STOPPING" {
+			killed := s.oneOffSnapshot(t)
 			s.ecsFinishStop(t, 0, "task stopped")
+			s.oneOffKilled(t, killed)
 		}
 	})
 	registerEvent(evTaskExpire, func(s *Sim, key string) {
@@ -296,6 +298,7 @@ func (s *Sim) ecsOnTaskStart(key string) {
 	if s.ecsMarkRunning(t, now) {
 		s.after(s.Timings.CrashAfter.D(), evTaskCrash, key)
 	}
+	s.oneOffStart(t) // a RunTask container with a command runs it (oneoff.go)
 	svc := s.ecsTaskService(t)
 	if svc != nil {
 		if tg, port := s.ecsTargetFor(svc, t); tg != nil {
@@ -555,67 +558,6 @@ func (s *Sim) ecsNoteKilled(t *ecsTask, reason string) {
 }
 
 // ---- API ----
-
-func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
-	c, err := s.ecsGetCluster(in.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	if in.LaunchType != "" && in.LaunchType != types.LaunchTypeEc2 {
-		return nil, apiErr("InvalidParameterException", "The sandbox cluster has no %s capacity; use launch type EC2.", in.LaunchType)
-	}
-	td := s.ecsLookupTaskDef(aws.ToString(in.TaskDefinition))
-	if td == nil || td.TD.Status != types.TaskDefinitionStatusActive {
-		return nil, apiErr("ClientException", "TaskDefinition not found.")
-	}
-	count := int(aws.ToInt32(in.Count))
-	if in.Count == nil {
-		count = 1
-	}
-	if count < 1 || count > 10 {
-		return nil, apiErr("InvalidParameterException", "Count must be between 1 and 10.")
-	}
-	group := aws.ToString(in.Group)
-	if group == "" {
-		group = "family:" + aws.ToString(td.TD.Family)
-	}
-	if strings.HasPrefix(group, "service:") {
-		return nil, apiErr("InvalidParameterException", "Group cannot start with 'service:'.")
-	}
-	live := 0
-	for _, a := range c.Instances {
-		if ci := s.ecs.Instances[a]; aws.ToString(ci.CI.Status) != "INACTIVE" {
-			live++
-		}
-	}
-	if live == 0 {
-		return nil, apiErr("InvalidParameterException", "No Container Instances were found in your cluster.")
-	}
-	req := s.ecsPlaceReq(td, in.PlacementConstraints, nil)
-	if req.err != nil {
-		return nil, req.err
-	}
-	if err := validateStrategy(in.PlacementStrategy); err != nil {
-		return nil, err
-	}
-	req.strategy = in.PlacementStrategy
-	counts := newPlaceCounts()
-	out := &ecs.RunTaskOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
-	for i := 0; i < count; i++ {
-		inst, fail := s.ecsPlace(c, req, counts)
-		if inst == nil {
-			out.Failures = append(out.Failures, fail)
-			continue
-		}
-		counts.add(inst)
-		t := s.ecsCreateTask(c, td, inst, group, aws.ToString(in.StartedBy), nil, "", in.Tags)
-		if in.Overrides != nil {
-			t.Task.Overrides = in.Overrides
-		}
-		out.Tasks = append(out.Tasks, s.ecsTaskView(t, true))
-	}
-	return out, nil
-}
 
 // ecsFindTask resolves a task ARN or ID in cluster c.
 func (s *Sim) ecsFindTask(c *ecsCluster, ref string) *ecsTask {

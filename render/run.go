@@ -1,0 +1,67 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"ecsctl/ops/task"
+)
+
+// RunStarted is the line for a one-off task ECS accepted.
+func RunStarted(w io.Writer, at time.Time, cluster, taskArn, taskDef, container, compute string) {
+	Line(w, at, cluster+"/"+shortID(taskArn), "started %s (container %s) on %s, started by %s", shortID(taskDef), container, compute, task.StartedBy)
+}
+
+// RunProgress is one line per status a followed task reaches.
+func RunProgress(w io.Writer, cluster string, ev task.Event) {
+	msg := ev.Status
+	if ev.Status == "STOPPED" && ev.Reason != "" {
+		msg += ": " + ev.Reason
+	}
+	Line(w, ev.Time, cluster+"/"+shortID(ev.TaskArn), "%s", msg)
+}
+
+// RunSummary says how the task ended: each container's exit code, the
+// stop reason and how long the main container ran.
+func RunSummary(w io.Writer, r *task.Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "task %s (%s) %s", shortID(r.TaskArn), shortID(r.TaskDefinition), strings.ToLower(r.LastStatus))
+	if r.StopReason != "" {
+		fmt.Fprintf(&b, ": %s", r.StopReason)
+	}
+	if r.StopCode != "" {
+		fmt.Fprintf(&b, " (%s)", r.StopCode)
+	}
+	b.WriteString("\n")
+	for _, c := range r.Containers {
+		code := "never ran"
+		if c.ExitCode != nil {
+			code = fmt.Sprintf("exit code %d", *c.ExitCode)
+		}
+		main := ""
+		if c.Name == r.Container {
+			main = " (main)"
+		}
+		fmt.Fprintf(&b, "  %s%s: %s", c.Name, main, code)
+		if c.Reason != "" {
+			fmt.Fprintf(&b, " — %s", c.Reason)
+		}
+		b.WriteString("\n")
+	}
+	if r.StartedAt != nil && r.StoppedAt != nil {
+		fmt.Fprintf(&b, "  ran %s (%s to %s)\n", r.StoppedAt.Sub(*r.StartedAt).Round(time.Second),
+			r.StartedAt.UTC().Format(time.RFC3339), r.StoppedAt.UTC().Format(time.RFC3339))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// shortID is the last part of an ARN (a task id, family:revision).
+func shortID(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
