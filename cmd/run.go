@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/deploy"
 	"ecsctl/ops/task"
 	"ecsctl/render"
 )
@@ -68,7 +69,7 @@ func (a *app) runTask(c *cli.Context) error {
 		if !ok || !ok2 || container == "" || key == "" {
 			shown := spec // never echo a value: it may be a secret
 			if k, _, hasValue := strings.Cut(spec, "="); hasValue {
-				shown = k + "=" + ops.Masked
+				shown = k + "=" + deploy.Masked
 			}
 			return usagef("invalid --env %q: want CONTAINER:KEY=VALUE, e.g. --env app:LOG_LEVEL=debug", shown)
 		}
