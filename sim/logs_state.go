@@ -32,6 +32,9 @@ type logsState struct {
 	SSM *ssmState `json:"ssm"`
 	CW  *cwState  `json:"cw"`
 	AAS *aasState `json:"aas"`
+	// Sched holds EventBridge Scheduler schedules and EventBridge rules
+	// (scheduler_state.go).
+	Sched *schedState `json:"sched,omitempty"`
 }
 
 // LogsConfig is the effective LogsSpec of the world.
