@@ -30,7 +30,7 @@ func newCronCmd(a *app) *cli.Command {
 			"  ecsctl cron list -c prod\n" +
 			"  ecsctl cron show -c prod nightly-report\n" +
 			"  ecsctl cron run -c prod nightly-report\n" +
-			"  ecsctl cron pause -c prod nightly-report --dry-run",
+			"  ecsctl cron pause -c prod --dry-run nightly-report",
 		Subcommands: []*cli.Command{
 			{
 				Name: "list", Usage: "every schedule and rule that runs tasks in the cluster",
@@ -145,6 +145,11 @@ func (a *app) cronReader(c *cli.Context, nargs int) (*cron.Reader, string, *clie
 	cluster, err := requireString(c, "cluster", "the cluster whose scheduled tasks to read, e.g. --cluster prod")
 	if err != nil {
 		return nil, "", nil, err
+	}
+	for _, arg := range c.Args().Slice() {
+		if strings.HasPrefix(arg, "-") {
+			return nil, "", nil, usagef("flag %s after NAME: put flags before NAME, e.g. 'ecsctl cron %s -c %s %s NAME'", arg, c.Command.Name, cluster, arg)
+		}
 	}
 	if c.NArg() != nargs {
 		if nargs == 0 {
