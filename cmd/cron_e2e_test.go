@@ -208,3 +208,11 @@ func TestE2ECronBadInputChangesNothing(t *testing.T) {
 		t.Errorf("bad input changed something: %v", m)
 	}
 }
+
+// cronFaultsJobs gives the small world a schedule and a rule that do not
+// fire while a fault-matrix cell runs (its final state counts standalone
+// tasks).
+func cronFaultsJobs(w *sim.World) {
+	w.Schedules = append(w.Schedules, sim.ScheduleSpec{Name: "api-warm", Expression: "cron(0 3 1 JAN ? 2099)", Cluster: "small", TaskDefinition: "api:3"})
+	w.Rules = append(w.Rules, sim.RuleSpec{Name: "weekly-digest", Expression: "cron(0 6 1 JAN ? 2099)", Cluster: "small", TaskDefinition: "db-migrate:1"})
+}

@@ -66,6 +66,9 @@ type Change struct {
 	Call    string `json:"call,omitempty"` // the AWS call, empty when nothing changes
 	DryRun  bool   `json:"dryRun"`
 	Changed bool   `json:"changed"`
+	// Outcome is paused, resumed, unchanged (already in that state) or,
+	// with DryRun, would pause / would resume.
+	Outcome string `json:"outcome"`
 }
 
 // Writer changes jobs.
@@ -85,9 +88,16 @@ func (w *Writer) SetState(ctx context.Context, j *Job, enabled, dryRun bool) (Ch
 	if enabled {
 		to = "ENABLED"
 	}
-	ch := Change{Job: j.ID(), From: j.State, To: to, DryRun: dryRun}
+	verb := "pause"
+	if enabled {
+		verb = "resume"
+	}
+	ch := Change{Job: j.ID(), From: j.State, To: to, DryRun: dryRun, Outcome: "unchanged"}
 	if j.State == to {
 		return ch, nil
+	}
+	if dryRun {
+		ch.Outcome = "would " + verb
 	}
 	if j.Kind == KindRule {
 		if j.otherTargets > 0 {
@@ -109,7 +119,7 @@ func (w *Writer) SetState(ctx context.Context, j *Job, enabled, dryRun bool) (Ch
 		if err != nil {
 			return ch, fmt.Errorf("%s rule %s: %w", strings.ToLower(strings.TrimPrefix(ch.Call, "events:")), j.Name, err)
 		}
-		ch.Changed = true
+		ch.Changed, ch.Outcome = true, verb+"d"
 		return ch, nil
 	}
 	ch.Call = "scheduler:UpdateSchedule"
@@ -121,7 +131,7 @@ func (w *Writer) SetState(ctx context.Context, j *Job, enabled, dryRun bool) (Ch
 	if _, err := w.Scheduler.UpdateSchedule(ctx, in); err != nil {
 		return ch, fmt.Errorf("update schedule %s/%s: %w", j.Group, j.Name, err)
 	}
-	ch.Changed = true
+	ch.Changed, ch.Outcome = true, verb+"d"
 	return ch, nil
 }
 
