@@ -170,6 +170,18 @@ func (r *Reader) clusterArn(ctx context.Context, cluster string) (string, error)
 // List returns every schedule and rule target that runs tasks in cluster,
 // sorted by name.
 func (r *Reader) List(ctx context.Context, cluster string) ([]*Job, error) {
+	jobs, err := r.jobs(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.fill(ctx, cluster, jobs); err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// jobs lists the cluster's jobs with their family and revision only.
+func (r *Reader) jobs(ctx context.Context, cluster string) ([]*Job, error) {
 	arn, err := r.clusterArn(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -189,8 +201,8 @@ func (r *Reader) List(ctx context.Context, cluster string) ([]*Job, error) {
 		}
 		return jobs[i].Kind > jobs[j].Kind // schedule before rule
 	})
-	if err := r.fill(ctx, cluster, jobs); err != nil {
-		return nil, err
+	for _, j := range jobs {
+		j.Family, j.Revision = familyRevision(j.TaskDefinition)
 	}
 	return jobs, nil
 }
