@@ -32,7 +32,11 @@ func TestVerdict(t *testing.T) {
 		want   string
 		reason string
 	}{
-		{"missing revision", func() *Job { j := sched("g"); j.TaskDefinitionProblem = "task definition app:5 does not exist"; return j }, nil, VerdictFailing, "does not exist"},
+		{"missing revision", func() *Job {
+			j := sched("g")
+			j.TaskDefinitionProblem = "task definition app:5 does not exist"
+			return j
+		}, nil, VerdictFailing, "does not exist"},
 		{"last run failed", func() *Job { j := sched("g"); j.Runs = []Run{failedRun, okRun}; return j }, nil, VerdictFailing, "app exit 3: Essential container"},
 		{"an older failure only", func() *Job { j := sched("g"); j.Runs = []Run{okRun, failedRun}; return j }, nil, VerdictOK, ""},
 		{"group failures, alone in the group", func() *Job { j := sched("g"); j.FailedInvocations = 2; return j }, nil, VerdictFailing, "2 failed invocations (AWS/Scheduler, group g)"},
@@ -42,7 +46,12 @@ func TestVerdict(t *testing.T) {
 			j.Kind, j.FailedInvocations = KindRule, 1
 			return j
 		}, []*Job{sched("default")}, VerdictFailing, "AWS/Events"},
-		{"stale", func() *Job { j := sched("g"); j.ServiceRevision, j.ServiceName = 7, "app"; j.Runs = []Run{okRun}; return j }, nil, VerdictStale, "service app runs :7"},
+		{"stale", func() *Job {
+			j := sched("g")
+			j.ServiceRevision, j.ServiceName = 7, "app"
+			j.Runs = []Run{okRun}
+			return j
+		}, nil, VerdictStale, "service app runs :7"},
 		{"created after its last due time", func() *Job { j := sched("g"); j.created = now.Add(-time.Hour); return j }, nil, VerdictNeverRan, "not due"},
 		{"due but runs forgotten", func() *Job { return sched("g") }, nil, VerdictOK, ""},
 		{"rule without invocations", func() *Job {
