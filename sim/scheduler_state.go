@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"sort"
 	"strings"
 	"time"
@@ -291,7 +292,11 @@ func (s *Sim) schedArm(sc *simSchedule) {
 	// time windows").
 	if sc.Flexible.Mode == schedtypes.FlexibleTimeWindowModeFlexible {
 		if w := aws.ToInt32(sc.Flexible.MaximumWindowInMinutes); w > 0 {
-			at = at.Add(time.Duration(s.rng.Int63n(int64(w) * int64(time.Minute))))
+			// A hash, not the account's random source: arming a
+			// schedule must not shift the IDs everything else draws.
+			h := fnv.New64a()
+			h.Write([]byte(sc.Arn + next.String()))
+			at = at.Add(time.Duration(h.Sum64() % uint64(int64(w)*int64(time.Minute))))
 		}
 	}
 	s.schedule(at, evScheduleFire, fireKey(sc.Group+"/"+sc.Name, sc.Gen))
