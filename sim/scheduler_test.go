@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
@@ -251,5 +252,48 @@ func TestSchedulesAndRulesFireOnTheVirtualClock(t *testing.T) {
 	var nf *evtypes.ResourceNotFoundException
 	if !errors.As(err, &nf) {
 		t.Errorf("DescribeRule of a missing rule: %v", err)
+	}
+}
+
+// TestSchedulesSurviveSaveAndLoad: a saved sandbox keeps its schedules and
+// rules, and their queued firings still run after loading.
+func TestSchedulesSurviveSaveAndLoad(t *testing.T) {
+	s, c := newSchedEnv(t)
+	ctx := context.Background()
+	tg := fullECSTarget(s, "api:3")
+	tg.EcsParameters.PlacementConstraints, tg.EcsParameters.NetworkConfiguration, tg.EcsParameters.CapacityProviderStrategy = nil, nil, nil
+	if _, err := c.sched.CreateSchedule(ctx, &scheduler.CreateScheduleInput{Name: aws.String("every10"), ScheduleExpression: aws.String("rate(10 minutes)"),
+		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff}, Target: tg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), ScheduleExpression: aws.String("rate(1 hour)")}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Load(&buf, Options{ManualClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Lock()
+	sc := s2.sched().Schedules["default/every10"]
+	rule := s2.sched().Rules["r"]
+	s2.Unlock()
+	if sc == nil || aws.ToString(sc.Target.EcsParameters.Group) != "cron:nightly" || rule == nil || rule.Expression != "rate(1 hour)" {
+		t.Fatalf("after load: schedule %+v rule %+v", sc, rule)
+	}
+	s2.Advance(11 * time.Minute)
+	s2.Lock()
+	n := 0
+	for _, tk := range s2.ecs.Tasks {
+		if aws.ToString(tk.Task.Group) == "cron:nightly" {
+			n++
+		}
+	}
+	s2.Unlock()
+	if n != 1 {
+		t.Errorf("tasks the loaded schedule started in 11 minutes: %d, want 1", n)
 	}
 }
