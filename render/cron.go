@@ -35,8 +35,11 @@ func cronName(j *cron.Job) string {
 
 func nextRunCell(j *cron.Job, now time.Time) string {
 	if j.NextRun == nil {
-		if j.State != "ENABLED" {
+		switch {
+		case j.State != "ENABLED":
 			return "paused"
+		case j.Kind == cron.KindRule && strings.HasPrefix(j.Expression, "rate("):
+			return "unknown (a rule's rate counts from its creation, which AWS does not tell)"
 		}
 		return "none"
 	}

@@ -378,8 +378,10 @@ func nextRun(j *Job, now time.Time) *time.Time {
 		return nil
 	}
 	base := j.created
-	if base.IsZero() {
-		base = now // rules do not say when they were created
+	if base.IsZero() && e.Kind == cronexpr.Rate {
+		// Rules do not say when they were created, and a rate counts
+		// from then: the next run is unknown, not a guess.
+		return nil
 	}
 	t, ok := e.Next(now, base, loc)
 	if !ok {
