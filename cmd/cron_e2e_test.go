@@ -149,11 +149,13 @@ func TestE2ECronPauseResumeKeepsTheWholeSchedule(t *testing.T) {
 	if code != ExitOK || err != nil || r.State != "DISABLED" {
 		t.Errorf("pause rule: exit %d, %v, state %v", code, err, r)
 	}
-	var calls []string
-	for _, m := range sb.mutations() {
-		calls = append(calls, m)
+	code, _, _ = run(t, "cron", "resume", "-c", "small", "weekly-digest")
+	r, err = cc.ev.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String("weekly-digest")})
+	if code != ExitOK || err != nil || r.State != "ENABLED" {
+		t.Errorf("resume rule: exit %d, %v, state %v", code, err, r)
 	}
-	want := []string{"scheduler.UpdateSchedule", "scheduler.UpdateSchedule", "events.DisableRule"}
+	calls := sb.mutations()
+	want := []string{"scheduler.UpdateSchedule", "scheduler.UpdateSchedule", "events.DisableRule", "events.EnableRule"}
 	if !reflect.DeepEqual(calls, want) {
 		t.Errorf("mutating calls = %v, want %v", calls, want)
 	}
