@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
@@ -44,6 +46,10 @@ type clients struct {
 	AppAuto *applicationautoscaling.Client
 	// Clock is AWS's "now", learned from the responses' Date headers.
 	Clock *serverClock
+	// Scheduler and Events are EventBridge Scheduler and EventBridge
+	// (ecsctl cron).
+	Scheduler *scheduler.Client
+	Events    *eventbridge.Client
 }
 
 // awsClients loads the AWS configuration the SDK way (environment, shared
@@ -142,6 +148,9 @@ func newClients(cfg aws.Config) *clients {
 		ECR:     ecr.NewFromConfig(cfg),
 		SSM:     ssm.NewFromConfig(cfg),
 		AppAuto: applicationautoscaling.NewFromConfig(cfg),
+
+		Scheduler: scheduler.NewFromConfig(cfg),
+		Events:    eventbridge.NewFromConfig(cfg),
 	}
 }
 

@@ -30,7 +30,7 @@ func newDeployCmd(a *app) *cli.Command {
 			"  ecsctl deploy -c prod --service api --tag 7d3e9b1\n" +
 			"  ecsctl deploy -c prod --service api --service worker --tag \"$GIT_COMMIT\" --timeout 20m\n" +
 			"  ecsctl deploy -c prod --service api --image envoy=public.ecr.aws/appmesh/aws-appmesh-envoy:v1.30.0.0-prod --dry-run",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "service", Aliases: []string{"s"}, Usage: "service to deploy (repeat for several; they deploy in parallel)"},
 			&cli.StringFlag{Name: "tag", Aliases: []string{"t"}, Usage: "image tag to deploy to the main containers (e.g. the git commit)"},
 			&cli.StringSliceFlag{Name: "container", Usage: "container that gets --tag (repeat; default: containers of the main image's repository)"},
@@ -47,7 +47,7 @@ func newDeployCmd(a *app) *cli.Command {
 			&cli.IntFlag{Name: "keep-revisions", Usage: "after success, deregister unused revisions of the family beyond the newest N (default: keep all; see README for what it cannot see, and try it with --dry-run)"},
 			&cli.BoolFlag{Name: "force-new-deployment", Usage: "start a new deployment even if nothing changed"},
 			&cli.BoolFlag{Name: "force", Usage: "deploy even though another deployment is in progress"},
-		},
+		}, deployHookFlags(true)...),
 		Action: func(c *cli.Context) error { return a.runDeploy(c) },
 	}
 }
@@ -60,6 +60,10 @@ func (a *app) runDeploy(c *cli.Context) error {
 	if err := deploy.ValidateRequest(req); err != nil {
 		return err
 	}
+	urls, err := notifyURLs(c)
+	if err != nil {
+		return err
+	}
 	cl, err := a.awsClients(c)
 	if err != nil {
 		return err
@@ -69,9 +73,18 @@ func (a *app) runDeploy(c *cli.Context) error {
 		ECS: cl.ECS, ECR: cl.ECR, Logs: cl.Logs, ELB: cl.ELB, Region: cl.cfg.Region,
 		PollInterval: a.pollInterval(c), Progress: progress.Event, AWSNow: cl.Clock.Now,
 	}
+	if req.KeepRevisions > 0 {
+		d.Referenced = referencedBySchedules(cl)
+	}
 	res, err := d.Deploy(c.Context, req)
 	progress.Close()
-	return a.finishDeploy(c, res, err)
+	herr := a.afterVerdict(c, cl, res)
+	ferr := a.finishDeploy(c, res, err)
+	a.notify(c, urls, res)
+	if ferr != nil {
+		return ferr
+	}
+	return herr
 }
 
 // finishDeploy prints the verdict (table or JSON) and, when interrupted,
@@ -178,13 +191,13 @@ func newRollbackCmd(a *app) *cli.Command {
 			"  ecsctl rollback -c prod --service api --dry-run\n" +
 			"  ecsctl rollback -c prod --service api\n" +
 			"  ecsctl rollback -c prod --service api --to 41        # or --to api:41",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "service", Aliases: []string{"s"}, Usage: "service to roll back"},
 			&cli.StringFlag{Name: "to", Usage: "revision to go back to: 41 or api:41 (default: the revision of the last successful deployment)"},
 			&cli.DurationFlag{Name: "timeout", Value: 15 * time.Minute, Usage: "how long to wait for the rollback to complete"},
 			&cli.BoolFlag{Name: "no-wait", Usage: "update the service and exit without following"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say which revision it would go back to and change nothing"},
-		},
+		}, deployHookFlags(false)...),
 		Action: func(c *cli.Context) error {
 			req := deploy.RollbackRequest{
 				Cluster: flagString(c, "cluster"), Service: c.String("service"),
@@ -209,7 +222,11 @@ func newRollbackCmd(a *app) *cli.Command {
 				AWSNow: cl.Clock.Now}
 			res, err := d.Rollback(c.Context, req)
 			progress.Close()
-			return a.finishDeploy(c, res, err)
+			herr := a.afterVerdict(c, cl, res)
+			if ferr := a.finishDeploy(c, res, err); ferr != nil {
+				return ferr
+			}
+			return herr
 		},
 	}
 }

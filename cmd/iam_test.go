@@ -37,7 +37,8 @@ var iam struct {
 
 // iamCommands are the commands that call AWS ("scale" has two).
 var iamCommands = map[string]bool{"clusters": true, "services": true, "instances": true, "status": true, "events": true,
-	"capacity": true, "logs": true, "top": true, "deploy": true, "rollback": true, "rotate-ami": true, "scale": true, "run": true}
+	"capacity": true, "logs": true, "top": true, "deploy": true, "rollback": true, "rotate-ami": true, "scale": true, "run": true,
+	"cron": true}
 
 // iamCommand is the command args run ("scale service", "deploy", ...), or
 // "" for one that calls no AWS API of its own.

@@ -35,6 +35,7 @@ var badInputCommands = [][]string{
 	{"rollback"}, {"rotate-ami"}, {"sandbox"}, {"sandbox", "push"}, {"sandbox", "world"},
 	{"scale"}, {"scale", "service"}, {"scale", "cluster"}, {"services"}, {"status"}, {"top"}, {"version"},
 	{"run"},
+	{"cron"}, {"cron", "list"}, {"cron", "show"}, {"cron", "run"}, {"cron", "pause"}, {"cron", "resume"},
 	{"man"}, // hidden
 }
 
@@ -130,6 +131,13 @@ func TestBadInputTable(t *testing.T) {
 		// A stray word stops flag parsing: the --dry-run after it would be lost.
 		{dep("--tag", "a", "extra", "--dry-run"), 2, `deploy takes no arguments (got "extra", and 1 more`, false},
 		{[]string{"version", "extra"}, 2, "version takes no arguments", false},
+		{[]string{"cron", "list", "-c", "small", "extra"}, 2, `cron list takes no arguments (got "extra"`, false},
+		{[]string{"cron", "pause", "-c", "small", "nightly", "--dry-run"}, 2, "flag --dry-run after NAME: put flags before NAME", false},
+		{[]string{"cron", "run", "-c", "small"}, 2, "want one NAME of a schedule or rule, got 0 arguments", false},
+		{[]string{"cron", "show", "-c", "small", "a", "b"}, 2, "want one NAME of a schedule or rule, got 2 arguments", false},
+		{[]string{"cron", "resume", "nightly"}, 2, "missing --cluster", false},
+		{[]string{"cron", "show", "-c", "small", "nope"}, 2, `no schedule or rule named "nope" runs tasks in cluster small`, true},
+		{dep("--tag", "a", "--notify", "ftp://hooks.example.com/x"), 2, `invalid --notify "ftp://hooks.example.com/…"`, false},
 		{[]string{"scale", "service", "-c", "small", "-s", "api", "4"}, 2, "scale service takes no arguments", false},
 		{[]string{"-c", "small", "deploy", "-s", "api", "--tag", "a", "--region", "us east"}, 2, `invalid AWS region "us east"`, false},
 		{[]string{"-c", "small", "services", "--region", "US-EAST-1"}, 2, `invalid AWS region "US-EAST-1"`, false},
@@ -396,7 +404,7 @@ func TestBadInputEveryCommand(t *testing.T) {
 	}
 	for _, path := range badInputCommands {
 		switch strings.Join(path, " ") {
-		case "completion", "sandbox push", "sandbox world", "run":
+		case "completion", "sandbox push", "sandbox world", "run", "cron show", "cron run", "cron pause", "cron resume":
 			continue // they take arguments; covered by the table
 		}
 		args := append(append([]string{}, path...), "extra", "--dry-run")

@@ -254,6 +254,10 @@ func faultsOpName(r *http.Request, body []byte) string {
 	if i := strings.LastIndex(r.URL.Path, "/operation/"); i >= 0 {
 		return "cloudwatch." + r.URL.Path[i+len("/operation/"):]
 	}
+	if strings.HasPrefix(r.URL.Path, "/schedules") { // Scheduler's restJson1
+		return "scheduler." + map[string]string{http.MethodGet: "GetSchedule", http.MethodPost: "CreateSchedule",
+			http.MethodPut: "UpdateSchedule", http.MethodDelete: "DeleteSchedule"}[r.Method]
+	}
 	form, _ := url.ParseQuery(string(body))
 	return form.Get("Action")
 }

@@ -118,6 +118,14 @@ func faultsScenarios() []faultsScenario {
 			args: with("scale", "cluster", "-c", "small", "--count", "2", "--yes", "--standalone-tasks", "stop")},
 		{name: "scale-service", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "worker", "--count", "5", "--wait")},
+		// cron pause: one UpdateSchedule with the whole schedule (a
+		// schedule) or DisableRule (a rule); both idempotent, so a lost
+		// answer retried changes nothing more. The jobs never fire during
+		// the cell (cronFaultsJobs).
+		{name: "cron-pause-schedule", world: "small", change: cronFaultsJobs, cluster: "small", asg: "small-ecs",
+			args: []string{"cron", "pause", "-c", "small", "-o", "json", "api-warm"}},
+		{name: "cron-pause-rule", world: "small", change: cronFaultsJobs, cluster: "small", asg: "small-ecs",
+			args: []string{"cron", "pause", "-c", "small", "-o", "json", "weekly-digest"}},
 		{name: "scale-service-update-autoscaling", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "api", "--count", "1", "--update-autoscaling", "--wait")},
 		// A one-off task: its exit code whatever the faults, and one task

@@ -55,6 +55,8 @@ type logsSnap struct {
 	SSM *ssmState `json:"ssm"`
 	CW  *cwState  `json:"cw"`
 	AAS *aasState `json:"aas"`
+	// Sched: EventBridge Scheduler and EventBridge (scheduler_state.go).
+	Sched *schedState `json:"sched,omitempty"`
 }
 
 func (p *logsSnap) UnmarshalJSON(b []byte) error {
@@ -84,7 +86,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Version: snapshotVersion, Now: s.now, SavedAt: time.Now(), Seq: s.seq,
 		Seed: s.opts.Seed, Speed: s.opts.Speed, PageSize: s.opts.PageSize,
 		Region: s.Region, AccountID: s.AccountID, Timings: s.Timings,
-		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: &logsSnap{s.logs, s.ecr, s.ssm, s.cw, s.aas},
+		Queue: s.queue, Recorder: s.rec, ECS: &ecsSnap{s.ecs, s.elb}, EC2: &ec2Snap{s.ec2, s.asg}, Logs: &logsSnap{s.logs, s.ecr, s.ssm, s.cw, s.aas, s.schedules},
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(&snap)
@@ -153,7 +155,7 @@ func Load(r io.Reader, opts Options) (*Sim, error) {
 		// A nil service is made afresh by its after-load hook, as when
 		// these lived in logsState.
 		l := snap.Logs
-		s.logs, s.ecr, s.ssm, s.cw, s.aas = l.logsState, l.ECR, l.SSM, l.CW, l.AAS
+		s.logs, s.ecr, s.ssm, s.cw, s.aas, s.schedules = l.logsState, l.ECR, l.SSM, l.CW, l.AAS, l.Sched
 	}
 	for _, ev := range s.queue {
 		if ev == nil {

@@ -76,6 +76,7 @@ var jsonTargets = map[string]string{
 	"AmazonEC2ContainerRegistry_V20150921": SvcECR,
 	"AmazonSSM":                            SvcSSM,
 	"AnyScaleFrontendService":              SvcAppAutoScaling,
+	"AWSEvents":                            SvcEvents,
 	// CloudWatch also speaks awsJson1_0 (the AWS CLI uses it; the Go SDK
 	// uses CBOR).
 	"GraniteServiceVersion20100801": SvcCloudWatch,
@@ -119,6 +120,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if isSchedulerREST(r) {
+		s.serveSchedulerREST(w, r, c, body) // restJson1 (scheduler_rest.go)
 		return
 	}
 	var (

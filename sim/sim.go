@@ -69,6 +69,9 @@ type Sim struct {
 	ssm *ssmState
 	cw  *cwState
 	aas *aasState
+	// schedules holds EventBridge Scheduler schedules and EventBridge rules
+	// (scheduler_state.go); saved inside the snapshot's "logs" object.
+	schedules *schedState
 }
 
 // New creates an empty account. Load a world into it with LoadWorld.

@@ -39,6 +39,10 @@ type World struct {
 	ForeignRepositories []ForeignRepositorySpec `json:"foreignRepositories,omitempty"`
 	// PullThroughCacheRules of this account's registry (ecr_foreign.go).
 	PullThroughCacheRules []PullThroughCacheRuleSpec `json:"pullThroughCacheRules,omitempty"`
+	// Schedules are EventBridge Scheduler schedules and Rules EventBridge
+	// rules that run ECS tasks (scheduler_state.go).
+	Schedules []ScheduleSpec `json:"schedules,omitempty"`
+	Rules     []RuleSpec     `json:"rules,omitempty"`
 }
 
 // Timings are the simulation's delays, in virtual time.

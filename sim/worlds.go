@@ -293,6 +293,21 @@ func demoWorld() *World {
 		},
 		Clusters:     clusters,
 		Repositories: repositories(clusters),
+		Schedules:    demoSchedules(),
+		Rules: []RuleSpec{
+			{Name: "weekly-digest", Expression: "cron(0 6 ? * MON *)", Cluster: "prod", TaskDefinition: "nightly-report:1"},
+		},
+	}
+}
+
+// demoSchedules are prod's scheduled tasks: one healthy, one failing every
+// night (its task definition revision does not exist), one pinned to an old
+// revision of the api service's family.
+func demoSchedules() []ScheduleSpec {
+	return []ScheduleSpec{
+		{Name: "nightly-report", Expression: "cron(0 2 * * ? *)", Timezone: "Europe/Berlin", Cluster: "prod", TaskDefinition: "nightly-report:1", AgeHours: 24 * 30},
+		{Name: "nightly-invoice-export", Expression: "cron(30 3 * * ? *)", Cluster: "prod", TaskDefinition: "nightly-report:4", FlexibleWindowMinutes: 15, AgeHours: 24 * 30, PastFailures: 3},
+		{Name: "api-cache-warm", Expression: "rate(6 hours)", Cluster: "prod", TaskDefinition: "api:40", AgeHours: 24 * 20},
 	}
 }
 

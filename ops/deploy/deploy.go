@@ -239,6 +239,9 @@ type Deployer struct {
 	// AWSNow is the account's clock, compared with AWS timestamps such as a
 	// task's stoppingAt (nil: Clock).
 	AWSNow func() time.Time
+	// Referenced (nil: nothing) lists the revisions of a family that
+	// EventBridge schedules and rules name; --keep-revisions keeps them.
+	Referenced func(ctx context.Context, family string) ([]string, error)
 }
 
 func (d *Deployer) clock() ops.Clock {
@@ -529,6 +532,11 @@ func (d *Deployer) dryRun(ctx context.Context, req Request, p *plan) error {
 				keepAlso = append(keepAlso, earlier)
 			}
 		}
+		refs, err := d.referenced(ctx, aws.ToString(p.input.Family))
+		if err != nil {
+			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)
+		}
+		keepAlso = append(keepAlso, refs...)
 		arns, err := pruneCandidates(ctx, d.ECS, aws.ToString(p.input.Family), req.KeepRevisions, willRegister, keepAlso...)
 		if err != nil {
 			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)

@@ -121,7 +121,11 @@ func pruneCandidates(ctx context.Context, api ECS, family string, keep int, will
 // revision cannot start new tasks, so whatever else names it breaks.
 func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family string, keep int) ([]string, error) {
 	// The way back (the revision it came from) stays registered.
-	arns, err := pruneCandidates(ctx, d.ECS, family, keep, false, r.NewTaskDefinition, r.OldTaskDefinition)
+	refs, err := d.referenced(ctx, family)
+	if err != nil {
+		return nil, err
+	}
+	arns, err := pruneCandidates(ctx, d.ECS, family, keep, false, append([]string{r.NewTaskDefinition, r.OldTaskDefinition}, refs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,4 +140,16 @@ func (d *Deployer) pruneRevisions(ctx context.Context, r *ServiceResult, family 
 		d.note(r, ops.EventInfo, "deregistered %d old revision(s) of %s beyond the newest %d: %s", len(done), family, keep, strings.Join(done, ", "))
 	}
 	return done, nil
+}
+
+// referenced is d.Referenced, or none.
+func (d *Deployer) referenced(ctx context.Context, family string) ([]string, error) {
+	if d.Referenced == nil {
+		return nil, nil
+	}
+	refs, err := d.Referenced(ctx, family)
+	if err != nil {
+		return nil, fmt.Errorf("revisions of %s that schedules and rules name: %w", family, err)
+	}
+	return refs, nil
 }
