@@ -12,8 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"ecsctl/ops/deploy"
 	"ecsctl/ops/cron"
+	"ecsctl/ops/deploy"
 )
 
 // Flags deploy and rollback add for scheduled tasks and webhooks.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	evtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -195,16 +196,22 @@ func TestSchedulesAndRulesFireOnTheVirtualClock(t *testing.T) {
 		t.Fatalf("PutTargets: %v %+v", err, pt)
 	}
 	s.Advance(61 * time.Minute)
+	// Running and stopped: a one-off's command ("report") runs about a
+	// second of virtual time and exits (oneoff.go).
 	tasks := func(startedBy string) []string {
-		in := &ecs.ListTasksInput{Cluster: aws.String("prod")}
-		if startedBy != "" {
-			in.StartedBy = aws.String(startedBy)
+		var arns []string
+		for _, st := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
+			in := &ecs.ListTasksInput{Cluster: aws.String("prod"), DesiredStatus: st}
+			if startedBy != "" {
+				in.StartedBy = aws.String(startedBy)
+			}
+			out, err := c.ecs.ListTasks(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arns = append(arns, out.TaskArns...)
 		}
-		out, err := c.ecs.ListTasks(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.TaskArns
+		return arns
 	}
 	byRule := tasks("events-rule/hourly")
 	if len(byRule) != 1 {
