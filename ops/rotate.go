@@ -211,6 +211,8 @@ type Rotator struct {
 	BootTimeout time.Duration
 	// Timings for the plan's estimate (default DefaultRotateTimings).
 	Timings *RotateTimings
+
+	observed runObserved // what this run's own instances and tasks took
 }
 
 func (r *Rotator) clock() Clock {
@@ -221,7 +223,14 @@ func (r *Rotator) clock() Clock {
 }
 
 func (r *Rotator) drainer() *Drainer {
-	return &Drainer{ECS: r.ECS, ASG: r.ASG, ELB: r.ELB, Clock: r.Clock, PollInterval: r.PollInterval, Progress: r.Progress}
+	return &Drainer{ECS: r.ECS, ASG: r.ASG, ELB: r.ELB, Clock: r.Clock, PollInterval: r.PollInterval, Progress: r.Progress, seen: &r.observed}
+}
+
+// emitEvent sends a prepared event.
+func (r *Rotator) emitEvent(ev RotateEvent) {
+	if r.Progress != nil {
+		r.Progress(ev)
+	}
 }
 
 func (r *Rotator) emit(cluster string, kind EventKind, format string, args ...any) {
