@@ -99,9 +99,9 @@ func drainPhaseText(n, moving, stopping int, delay time.Duration, lb, delayKnown
 	case moving > 0:
 		return head + " · " + fmtx.Count(moving, "task") + " to move" + tail, max(0, move-elapsed) + delay, known
 	case stopping > 0 && lb:
-		return head + " · " + fmtx.Count(stopping, "moved task") + " draining from the load balancer" + tail, max(0, delay-draining), known
+		return head + " · " + fmtx.Count(stopping, "task") + " stopping, their targets draining" + tail, max(0, delay-draining), known
 	case stopping > 0:
-		return head + " · " + fmtx.Count(stopping, "moved task") + " stopping", 0, false
+		return head + " · " + fmtx.Count(stopping, "task") + " stopping", 0, false
 	}
 	return "", 0, false
 }

@@ -54,13 +54,13 @@ func TestDrainPhaseText(t *testing.T) {
 		{"moving took longer than the last batch", 1, 2, 0, 300 * time.Second, true, true, time.Minute, 0, 40 * time.Second,
 			"draining 1 instance · 2 tasks to move · deregistration delay 300s", 300 * time.Second, true},
 		{"moved, draining", 3, 0, 7, 300 * time.Second, true, true, 2 * time.Minute, 60 * time.Second, 0,
-			"draining 3 instances · 7 moved tasks draining from the load balancer · deregistration delay 300s", 240 * time.Second, true},
+			"draining 3 instances · 7 tasks stopping, their targets draining · deregistration delay 300s", 240 * time.Second, true},
 		{"delay unreadable", 2, 4, 0, -1, true, false, 0, 0, 20 * time.Second,
 			"draining 2 instances · 4 tasks to move", 0, false},
 		{"no load balancer", 2, 4, 0, 0, false, true, 5 * time.Second, 0, 20 * time.Second,
 			"draining 2 instances · 4 tasks to move", 15 * time.Second, true},
 		{"no load balancer, stopping", 2, 0, 1, 0, false, true, time.Minute, 0, 0,
-			"draining 2 instances · 1 moved task stopping", 0, false},
+			"draining 2 instances · 1 task stopping", 0, false},
 		{"nothing left on the batch", 2, 0, 0, 300 * time.Second, true, true, time.Minute, 0, 0, "", 0, false},
 	}
 	for _, tc := range tests {
@@ -113,7 +113,7 @@ func TestDrainPhaseOverABatch(t *testing.T) {
 	clock.After(50 * time.Second)
 	res.moving, res.stopping = 0, 5
 	text, left, _ = d.drainPhase(context.Background(), b, res, ph)
-	if text != "draining 2 instances · 5 moved tasks draining from the load balancer · deregistration delay 120s" || left != 120*time.Second {
+	if text != "draining 2 instances · 5 tasks stopping, their targets draining · deregistration delay 120s" || left != 120*time.Second {
 		t.Errorf("draining: %q %s", text, left)
 	}
 	clock.After(30 * time.Second)

@@ -760,6 +760,9 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 		}
 	}
 	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
+		if need >= 0 { // the group may not have launched them yet
+			waiting = max(waiting, need-len(fresh))
+		}
 		return fmt.Sprintf("%d new instance(s) not yet InService and registered in cluster %s", waiting, cluster), waiting, nil, nil
 	}
 	sort.Strings(fresh)
