@@ -67,3 +67,20 @@ func TestE2EScaleClusterProgressNamesEachPhase(t *testing.T) {
 		t.Errorf("scale-out does not name the boot:\n%s", stderr)
 	}
 }
+
+// scale service --wait names the tasks ECS still starts, with an estimate,
+// on its CI lines.
+func TestE2EScaleServiceProgressNamesThePhase(t *testing.T) {
+	sb := startSandbox(t, "small", "")
+	sb.waitSteady("small", "worker")
+	code, stdout, stderr := run(t, scaleServiceArgs("-s", "worker", "--count", "5", "--wait")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if svc := sb.service("small", "worker"); svc.DesiredCount != 5 || svc.RunningCount != 5 {
+		t.Fatalf("sandbox: desired %d running %d", svc.DesiredCount, svc.RunningCount)
+	}
+	if !regexp.MustCompile(`small/worker [0-9]/5 running, [0-9] pending · (ECS places and starts|starting) [0-9] tasks?.* · (usually about 20s|the first took [0-9ms]+), (about [0-9]+[ms] left|any moment now)`).MatchString(stderr) {
+		t.Errorf("the scale-out's phase is not named:\n%s", stderr)
+	}
+}

@@ -110,3 +110,21 @@ func TestRotateProgressNamesThePhase(t *testing.T) {
 	}
 	p.Close()
 }
+
+func TestWaitLinesCarryThePhase(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: start}
+	ios, _, _, errOut := Test()
+	p := &WaitLines{ios: ios, clock: clock}
+	p.PhaseLine(start, "prod/api", "2/8 running, 6 pending", "starting 6 tasks (6 pending) · the first took 1m30s", 90*time.Second, true)
+	for i := 0; i < 60; i++ {
+		clock.add(time.Second)
+		p.Tick()
+	}
+	want := "2026-12-04T16:00:00Z prod/api 2/8 running, 6 pending · starting 6 tasks (6 pending) · the first took 1m30s, about 2m left\n" +
+		"2026-12-04T16:01:00Z prod/api still waiting, 1m00s after: 2/8 running, 6 pending · starting 6 tasks (6 pending) · the first took 1m30s, about 30s left\n"
+	if errOut.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", errOut.String(), want)
+	}
+	p.Close()
+}
