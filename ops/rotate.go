@@ -344,6 +344,9 @@ type rotateState struct {
 	// drainedEarly is the batch drainEarly set DRAINING alongside the one
 	// before it (0: none).
 	drainedEarly int
+	// timings are the estimate's: r.Timings, else the defaults with the
+	// moved services' own deregistration delay (planTimings).
+	timings *RotateTimings
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -554,6 +557,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			return nil, err
 		}
 	}
+	st.timings = r.planTimings(ctx, dc, old)
 	ordered := r.layoutPlan(req, st, old, tmpl)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
 

@@ -151,3 +151,37 @@ func (d *Drainer) readDelay(ctx context.Context, tg string) time.Duration {
 	}
 	return -1
 }
+
+// planTimings are the plan estimate's timings: r.Timings when set, else the
+// defaults with the deregistration delay the account gives, the longest of
+// the target groups of the services whose tasks the old instances run
+// (none behind a load balancer: no delay). When a delay cannot be read
+// the default 300 s stands.
+func (r *Rotator) planTimings(ctx context.Context, dc *drainCluster, old []*drainInstance) *RotateTimings {
+	if r.Timings != nil {
+		return r.Timings
+	}
+	t := DefaultRotateTimings()
+	var svcs []types.Service
+	seen := map[string]bool{}
+	for _, in := range old {
+		for _, task := range in.Tasks {
+			if s, ok := dc.Services[task.Service]; ok && task.Service != "" && !seen[task.Service] {
+				seen[task.Service] = true
+				svcs = append(svcs, s)
+			}
+		}
+	}
+	if len(svcs) == 0 {
+		return &t
+	}
+	ph := &drainPhaseState{delays: map[string]time.Duration{}}
+	delay, lb := r.drainer().drainDelay(ctx, svcs, ph)
+	switch {
+	case !lb:
+		t.Deregistration = 0
+	case !ph.unknown:
+		t.Deregistration = delay
+	}
+	return &t
+}

@@ -155,3 +155,32 @@ func TestScalePhase(t *testing.T) {
 		t.Errorf("at the count: %q", text)
 	}
 }
+
+// The plan's estimate drains for the delay the moved services' target
+// groups have, not an assumed 300 s; none behind a load balancer, none;
+// unreadable, the default.
+func TestPlanTimingsReadTheDelay(t *testing.T) {
+	dc := &drainCluster{Services: map[string]types.Service{
+		"api":    {ServiceName: aws.String("api"), LoadBalancers: []types.LoadBalancer{{TargetGroupArn: aws.String("tg/api")}}},
+		"worker": {ServiceName: aws.String("worker")},
+	}}
+	withAPI := []*drainInstance{{EC2ID: "i-1", Tasks: []drainTask{{Service: "worker"}, {Service: "api"}}}}
+	workerOnly := []*drainInstance{{EC2ID: "i-2", Tasks: []drainTask{{Service: "worker"}, {Group: "family:batch"}}}}
+	fe := &phaseELB{delay: "45"}
+	r := &Rotator{ELB: fe}
+	if got := r.planTimings(context.Background(), dc, withAPI); got.Deregistration != 45*time.Second || got.Boot != 90*time.Second {
+		t.Errorf("with api: %+v", got)
+	}
+	if got := r.planTimings(context.Background(), dc, workerOnly); got.Deregistration != 0 {
+		t.Errorf("no load balancer: %+v", got)
+	}
+	r.ELB = &phaseELB{err: errors.New("AccessDenied")}
+	if got := r.planTimings(context.Background(), dc, withAPI); got.Deregistration != 300*time.Second {
+		t.Errorf("unreadable: %+v", got)
+	}
+	given := &RotateTimings{Boot: time.Minute}
+	r.Timings = given
+	if got := r.planTimings(context.Background(), dc, withAPI); got != given {
+		t.Errorf("given timings replaced: %+v", got)
+	}
+}
