@@ -38,7 +38,7 @@ func TestE2ERotateProgressNamesEachPhase(t *testing.T) {
 	if len(first) == 0 || len(learnt) == 0 {
 		t.Errorf("the boot waits are not named, first with the usual time then with this run's:\n%s", stderr)
 	}
-	moving := regexp.MustCompile(`small batch [12]/2 waiting: .* · draining 1 instance · [0-9]+ tasks? to move · deregistration delay 300s, (about [0-9]+[ms] left|any moment now)`)
+	moving := regexp.MustCompile(`small batch [12]/2 waiting: .* · draining 1 instance · [0-9]+ tasks? to move or stop · deregistration delay 300s, (about [0-9]+[ms] left|any moment now)`)
 	draining := regexp.MustCompile(`small batch [12]/2 waiting: .* · draining 1 instance · [0-9]+ tasks? stopping, their targets draining · deregistration delay 300s, (about [0-9]+[ms] left|any moment now)`)
 	if !moving.MatchString(stderr) || !draining.MatchString(stderr) {
 		t.Errorf("the drain's phases are not named with the deregistration delay and an estimate:\n%s", stderr)
@@ -55,7 +55,7 @@ func TestE2EScaleClusterProgressNamesEachPhase(t *testing.T) {
 		t.Fatalf("scale-in: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	sb.checkScaled(t, 47)
-	if !regexp.MustCompile(`prod batch 1/1 waiting: .* · draining 3 instances · [0-9]+ tasks? (to move|stopping)`).MatchString(stderr) {
+	if !regexp.MustCompile(`prod batch 1/1 waiting: .* · draining 3 instances · [0-9]+ tasks? (to move or stop|stopping)`).MatchString(stderr) {
 		t.Errorf("scale-in does not name the drain:\n%s", stderr)
 	}
 	code, stdout, stderr = run(t, scaleClusterArgs("prod", "--count", "50", "--yes")...)

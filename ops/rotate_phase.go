@@ -59,7 +59,8 @@ type drainPhaseState struct {
 
 // drainPhase names what ECS does with a batch being drained and estimates
 // how long that takes yet. While tasks still run on the batch ECS starts
-// their replacements elsewhere (as long as this run's earlier batches took,
+// their replacements elsewhere (daemon tasks, counted with them, just stop
+// last: hence "to move or stop") (as long as this run's earlier batches took,
 // or DefaultRotateTimings' task start), then the moved tasks drain from
 // their target groups for the longest deregistration delay of the
 // affected services (ELB User Guide, "Deregistration delay"), counted from
@@ -97,7 +98,7 @@ func drainPhaseText(n, moving, stopping int, delay time.Duration, lb, delayKnown
 	known := !lb || delayKnown
 	switch {
 	case moving > 0:
-		return head + " · " + fmtx.Count(moving, "task") + " to move" + tail, max(0, move-elapsed) + delay, known
+		return head + " · " + fmtx.Count(moving, "task") + " to move or stop" + tail, max(0, move-elapsed) + delay, known
 	case stopping > 0 && lb:
 		return head + " · " + fmtx.Count(stopping, "task") + " stopping, their targets draining" + tail, max(0, delay-draining), known
 	case stopping > 0:

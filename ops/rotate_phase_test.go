@@ -50,15 +50,15 @@ func TestDrainPhaseText(t *testing.T) {
 		wantKnown               bool
 	}{
 		{"moving behind a load balancer", 3, 7, 0, 300 * time.Second, true, true, 10 * time.Second, 0, 40 * time.Second,
-			"draining 3 instances · 7 tasks to move · deregistration delay 300s", 330 * time.Second, true},
+			"draining 3 instances · 7 tasks to move or stop · deregistration delay 300s", 330 * time.Second, true},
 		{"moving took longer than the last batch", 1, 2, 0, 300 * time.Second, true, true, time.Minute, 0, 40 * time.Second,
-			"draining 1 instance · 2 tasks to move · deregistration delay 300s", 300 * time.Second, true},
+			"draining 1 instance · 2 tasks to move or stop · deregistration delay 300s", 300 * time.Second, true},
 		{"moved, draining", 3, 0, 7, 300 * time.Second, true, true, 2 * time.Minute, 60 * time.Second, 0,
 			"draining 3 instances · 7 tasks stopping, their targets draining · deregistration delay 300s", 240 * time.Second, true},
 		{"delay unreadable", 2, 4, 0, -1, true, false, 0, 0, 20 * time.Second,
-			"draining 2 instances · 4 tasks to move", 0, false},
+			"draining 2 instances · 4 tasks to move or stop", 0, false},
 		{"no load balancer", 2, 4, 0, 0, false, true, 5 * time.Second, 0, 20 * time.Second,
-			"draining 2 instances · 4 tasks to move", 15 * time.Second, true},
+			"draining 2 instances · 4 tasks to move or stop", 15 * time.Second, true},
 		{"no load balancer, stopping", 2, 0, 1, 0, false, true, time.Minute, 0, 0,
 			"draining 2 instances · 1 task stopping", 0, false},
 		{"nothing left on the batch", 2, 0, 0, 300 * time.Second, true, true, time.Minute, 0, 0, "", 0, false},
@@ -107,7 +107,7 @@ func TestDrainPhaseOverABatch(t *testing.T) {
 	ph := &drainPhaseState{began: clock.Now(), delays: map[string]time.Duration{}}
 	res := &DrainResult{moving: 5, svcs: svcs}
 	text, left, known := d.drainPhase(context.Background(), b, res, ph)
-	if text != "draining 2 instances · 5 tasks to move · deregistration delay 120s" || left != 140*time.Second || !known {
+	if text != "draining 2 instances · 5 tasks to move or stop · deregistration delay 120s" || left != 140*time.Second || !known {
 		t.Errorf("moving: %q %s %v", text, left, known)
 	}
 	clock.After(50 * time.Second)
@@ -132,7 +132,7 @@ func TestDrainPhaseOverABatch(t *testing.T) {
 	// The delay cannot be read: the phase is named, without an estimate.
 	d.ELB = &phaseELB{err: errors.New("AccessDenied")}
 	ph3 := &drainPhaseState{began: clock.Now(), delays: map[string]time.Duration{}}
-	if text, _, known := d.drainPhase(context.Background(), b, &DrainResult{moving: 1, svcs: svcs}, ph3); text != "draining 2 instances · 1 task to move" || known {
+	if text, _, known := d.drainPhase(context.Background(), b, &DrainResult{moving: 1, svcs: svcs}, ph3); text != "draining 2 instances · 1 task to move or stop" || known {
 		t.Errorf("denied: %q %v", text, known)
 	}
 }
