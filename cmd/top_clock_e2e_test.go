@@ -101,3 +101,28 @@ func withinAMinute(shown string, d time.Duration) bool {
 	}
 	return false
 }
+
+// status's STARTED column, "<time> (<age> ago)", counts the age on the
+// account's clock: with the account 13 h ahead, a task started 8 h ago on
+// it was shown as started in the future on the local clock.
+func TestE2EStatusStartedAgesOnTheAccountClock(t *testing.T) {
+	sb := startSandboxAhead(t, 13*time.Hour)
+	code, stdout, stderr := run(t, "status", "-c", "small", "-s", "api")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	started := regexp.MustCompile(`RUNNING .* ([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z) \(([0-9dhms]+) ago\)`)
+	rows := started.FindAllStringSubmatch(stdout, -1)
+	if len(rows) != 3 {
+		t.Fatalf("want 3 running tasks with their start and age:\n%s", stdout)
+	}
+	for _, r := range rows {
+		at, err := time.Parse(time.RFC3339, r[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := sb.sim.Now().Sub(at); !withinAMinute(r[2], d) {
+			t.Errorf("task started %s shown %s ago; on the account's clock %s (local: %s)", r[1], r[2], fmtx.Age(d), fmtx.Age(time.Since(at)))
+		}
+	}
+}
