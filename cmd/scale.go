@@ -91,7 +91,9 @@ func (a *app) runScaleService(c *cli.Context) error {
 	}
 	lines := render.NewWaitLines(a.io)
 	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e ops.ScaleServiceEvent) { lines.Line(e.At, e.Subject, e.Message) }}
+		Progress: func(e ops.ScaleServiceEvent) {
+			lines.PhaseLine(e.At, e.Subject, e.Message, e.Phase, e.PhaseLeft, e.PhaseLeftKnown)
+		}}
 	res, err := s.Scale(c.Context, req)
 	lines.Close()
 	if res == nil {

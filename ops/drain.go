@@ -37,6 +37,9 @@ type DrainASG interface {
 // DrainELB reads load-balancer target health of the affected services.
 type DrainELB interface {
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
+	// The deregistration delay sets how long moved tasks drain (the phase
+	// and its estimate).
+	DescribeTargetGroupAttributes(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetGroupAttributesInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetGroupAttributesOutput, error)
 }
 
 // Standalone-task policies while draining.
@@ -56,6 +59,13 @@ type RotateEvent struct {
 	State    string    `json:"state,omitempty"` // per-instance state: planned, draining, drained, terminated, new
 	Kind     EventKind `json:"kind"`
 	Message  string    `json:"message"`
+	// Phase names what AWS is doing during a wait (progress events), e.g.
+	// "draining 3 instances · 7 tasks to move · deregistration delay 300s".
+	Phase string `json:"phase,omitempty"`
+	// PhaseLeft estimates how long the phase lasts from Time on, when
+	// PhaseLeftKnown (a renderer counts it down between events).
+	PhaseLeft      time.Duration `json:"-"`
+	PhaseLeftKnown bool          `json:"-"`
 }
 
 // Drainer drains container instances and removes them through their Auto
@@ -69,6 +79,8 @@ type Drainer struct {
 	// PollInterval between checks (default 5s).
 	PollInterval time.Duration
 	Progress     func(RotateEvent)
+
+	seen *runObserved // what this run's earlier batches took (nil: nothing yet)
 }
 
 // DrainBatch is a set of instances to drain and remove together.
@@ -104,6 +116,11 @@ type DrainResult struct {
 	MinHealthy        map[string]int `json:"minHealthyObserved"` // service → fewest running seen
 
 	steady bool // the last check found the affected services steady
+	// What the last check saw, for the phase: tasks still meant to run on
+	// the batch, tasks told to stop there and not STOPPED yet, the
+	// affected services.
+	moving, stopping int
+	svcs             []types.Service
 }
 
 func (d *Drainer) clock() Clock {
@@ -248,7 +265,8 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		deadline = d.clock().Now().Add(30 * time.Minute)
 	}
 	backoff := d.interval()
-	lastWhy := ""
+	lastWhy, lastPhase := "", ""
+	ph := &drainPhaseState{began: d.clock().Now(), delays: map[string]time.Duration{}}
 	belowStreak := map[string]int{}
 	for {
 		why, err := d.drainCheck(ctx, b, arns, services, res, belowStreak)
@@ -272,9 +290,11 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 				res.Services = sortedIDs(services)
 				return res, d.terminate(ctx, b, ids, ev)
 			}
-			if why != lastWhy {
-				ev(EventProgress, "", "", "waiting: %s", why)
-				lastWhy = why
+			text, left, known := d.drainPhase(ctx, b, res, ph)
+			if why != lastWhy || text != lastPhase {
+				d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: EventProgress, Message: "waiting: " + why,
+					Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
+				lastWhy, lastPhase = why, text
 			}
 			if b.Overlap != nil && res.steady {
 				done, err := b.Overlap(ctx)
@@ -341,6 +361,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 	for _, ci := range cis {
 		busy += int(ci.RunningTasksCount + ci.PendingTasksCount)
 	}
+	res.moving, res.stopping, res.svcs = busy, 0, svcs
 	if busy > 0 {
 		return fmt.Sprintf("%d task(s) still running on the batch", busy), nil
 	}
@@ -363,6 +384,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		sort.Strings(found)
 		return "new affected services " + strings.Join(limitList(found, 5), ", "), nil
 	}
+	res.stopping = live
 	if live > 0 {
 		return fmt.Sprintf("%d task(s) on the batch not yet STOPPED", live), nil
 	}

@@ -211,6 +211,8 @@ type Rotator struct {
 	BootTimeout time.Duration
 	// Timings for the plan's estimate (default DefaultRotateTimings).
 	Timings *RotateTimings
+
+	observed runObserved // what this run's own instances and tasks took
 }
 
 func (r *Rotator) clock() Clock {
@@ -221,7 +223,14 @@ func (r *Rotator) clock() Clock {
 }
 
 func (r *Rotator) drainer() *Drainer {
-	return &Drainer{ECS: r.ECS, ASG: r.ASG, ELB: r.ELB, Clock: r.Clock, PollInterval: r.PollInterval, Progress: r.Progress}
+	return &Drainer{ECS: r.ECS, ASG: r.ASG, ELB: r.ELB, Clock: r.Clock, PollInterval: r.PollInterval, Progress: r.Progress, seen: &r.observed}
+}
+
+// emitEvent sends a prepared event.
+func (r *Rotator) emitEvent(ev RotateEvent) {
+	if r.Progress != nil {
+		r.Progress(ev)
+	}
 }
 
 func (r *Rotator) emit(cluster string, kind EventKind, format string, args ...any) {
@@ -335,6 +344,9 @@ type rotateState struct {
 	// drainedEarly is the batch drainEarly set DRAINING alongside the one
 	// before it (0: none).
 	drainedEarly int
+	// timings are the estimate's: r.Timings, else the defaults with the
+	// moved services' own deregistration delay (planTimings).
+	timings *RotateTimings
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -545,6 +557,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			return nil, err
 		}
 	}
+	st.timings = r.planTimings(ctx, dc, old)
 	ordered := r.layoutPlan(req, st, old, tmpl)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
 

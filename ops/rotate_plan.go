@@ -516,8 +516,8 @@ func (r *Rotator) layoutPlan(req RotateRequest, st *rotateState, old []*drainIns
 		bound--
 	}
 	t := DefaultRotateTimings()
-	if r.Timings != nil {
-		t = *r.Timings
+	if st.timings != nil {
+		t = *st.timings
 	}
 	estimateRotation(plan, t, bound)
 	return ordered

@@ -650,21 +650,34 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 	if limit > 0 && limit < timeout {
 		timeout = limit
 	}
-	deadline := r.clock().Now().Add(timeout)
+	start := r.clock().Now()
+	deadline := start.Add(timeout)
 	d := r.drainer()
-	last := ""
+	last, lastPhase := "", ""
+	waited := false
 	for {
-		why, fresh, err := r.instancesReady(ctx, cluster, group, oldSet, ami, need)
+		why, waiting, fresh, err := r.instancesReady(ctx, cluster, group, oldSet, ami, need)
+		var phase string
+		var left time.Duration
+		var known bool
+		if err == nil && why != "" {
+			waited = true
+			phase, left, known = bootPhase(waiting, r.clock().Now().Sub(start), &r.observed)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("%w while waiting for new instances: %v", ErrInterrupted, err)
 		case err != nil && !transient(err):
 			return nil, err
 		case err == nil && why == "":
+			if waited { // how long this run's instances take: the next waits' estimate
+				r.observed.boot, r.observed.bootSeen = r.clock().Now().Sub(start), true
+			}
 			return fresh, nil
-		case err == nil && why != last:
-			r.emit(cluster, EventProgress, "waiting for new instances: %s", why)
-			last = why
+		case err == nil && (why != last || phase != lastPhase):
+			r.emitEvent(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: EventProgress, Message: "waiting for new instances: " + why,
+				Phase: phase, PhaseLeft: left, PhaseLeftKnown: known})
+			last, lastPhase = why, phase
 		}
 		if r.clock().Now().After(deadline) {
 			return nil, &PauseError{Reason: fmt.Sprintf("new instances of %s not ready after %s (%s)", group, timeout, last),
@@ -678,10 +691,11 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 
 // With need ≥ 0 it is enough that need new instances are ready (the rest
 // may still boot while a batch drains).
-func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) (string, []string, error) {
+// waiting is how many instances it waits for.
+func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int) (why string, waiting int, fresh []string, err error) {
 	g, err := r.describeGroup(ctx, group)
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	var live []string
 	inService := map[string]bool{}
@@ -700,10 +714,10 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 	desired := int(aws.ToInt32(g.DesiredCapacity))
 	if need < 0 {
 		if len(live) < desired {
-			return fmt.Sprintf("%d/%d instances launched", len(live), desired), nil, nil
+			return fmt.Sprintf("%d/%d instances launched", len(live), desired), desired - len(live) + notInService, nil, nil
 		}
 		if notInService > 0 {
-			return fmt.Sprintf("%d instance(s) not yet InService", notInService), nil, nil
+			return fmt.Sprintf("%d instance(s) not yet InService", notInService), notInService, nil, nil
 		}
 	}
 	registered := map[string]types.ContainerInstance{}
@@ -713,20 +727,18 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 		for p.HasMorePages() {
 			out, err := p.NextPage(ctx)
 			if err != nil {
-				return "", nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
+				return "", 0, nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
 			}
 			arns = append(arns, out.ContainerInstanceArns...)
 		}
 		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
 		if err != nil {
-			return "", nil, err
+			return "", 0, nil, err
 		}
 		for _, ci := range cis {
 			registered[aws.ToString(ci.Ec2InstanceId)] = ci
 		}
 	}
-	var fresh []string
-	waiting := 0
 	for _, id := range live {
 		if oldSet[id] {
 			continue
@@ -744,14 +756,17 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			}
 		}
 		if ami != "" && got != ami {
-			return "", nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
+			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
 		}
 	}
 	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
-		return fmt.Sprintf("%d new instance(s) not yet InService and registered in cluster %s", waiting, cluster), nil, nil
+		if need >= 0 { // the group may not have launched them yet
+			waiting = max(waiting, need-len(fresh))
+		}
+		return fmt.Sprintf("%d new instance(s) not yet InService and registered in cluster %s", waiting, cluster), waiting, nil, nil
 	}
 	sort.Strings(fresh)
-	return "", fresh, nil
+	return "", 0, fresh, nil
 }
 
 // protect shields the new instances from scale-in and marks the ones it

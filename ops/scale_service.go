@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"ecsctl/fmtx"
 )
 
 // ScaleServiceECS is the part of ECS that scaling a service uses.
@@ -104,6 +107,11 @@ type ScaleServiceEvent struct {
 	At      time.Time
 	Subject string // cluster/service
 	Message string
+	// Phase names what ECS is doing while the wait goes on, and PhaseLeft
+	// how long it should take yet from At when PhaseLeftKnown.
+	Phase          string
+	PhaseLeft      time.Duration
+	PhaseLeftKnown bool
 }
 
 // ServiceScaler sets a service's desired count and follows it.
@@ -233,12 +241,18 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	deadline := s.clock().Now().Add(req.Timeout)
-	last := ""
+	start := s.clock().Now()
+	deadline := start.Add(req.Timeout)
+	last, lastPhase := "", ""
+	ph := &scalePhase{start: start, running: -1}
 	say := func(msg string) {
-		if msg != "" && msg != last {
-			s.emit(subject, "%s", msg)
-			last = msg
+		now := s.clock().Now()
+		text, left, known := ph.describe(now, res.Running, res.Pending, req.Count, msg)
+		if msg != "" && (msg != last || text != lastPhase) && s.Progress != nil {
+			s.Progress(ScaleServiceEvent{At: now, Subject: subject, Message: msg, Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
+		}
+		if msg != "" {
+			last, lastPhase = msg, text
 		}
 	}
 	for {
@@ -336,4 +350,37 @@ func (s *ServiceScaler) targetsHealthy(ctx context.Context, svc types.Service, c
 		}
 	}
 	return true, "", nil
+}
+
+// scalePhase is what a scale wait remembers to name its phase.
+type scalePhase struct {
+	start     time.Time
+	running   int           // at the last look (-1: none yet)
+	firstRun  time.Duration // how long this wait's first new task took to run
+	firstSeen bool
+}
+
+// describe names what ECS does while a service scales out: how many tasks
+// it still starts, and how long they should take, from how long this
+// wait's first new task took to run (DefaultRotateTimings' task start
+// until one has). A scale-in is steady as soon as runningCount is down
+// (DEACTIVATING and STOPPING tasks are not counted: ECS-SEMANTICS §4), and
+// a target still in its health checks is named by the message itself.
+func (p *scalePhase) describe(now time.Time, running, pending, count int, msg string) (string, time.Duration, bool) {
+	if p.running >= 0 && running > p.running && !p.firstSeen {
+		p.firstRun, p.firstSeen = now.Sub(p.start), true
+	}
+	p.running = running
+	if running >= count {
+		return "", 0, false
+	}
+	est, basis := DefaultRotateTimings().TaskStart, "usually about "+fmtx.Elapsed(DefaultRotateTimings().TaskStart)
+	if p.firstSeen {
+		est, basis = p.firstRun, "the first took "+fmtx.Elapsed(p.firstRun)
+	}
+	what := "ECS places and starts " + fmtx.Count(count-running, "task")
+	if pending > 0 {
+		what = "starting " + fmtx.Count(count-running, "task") + " (" + strconv.Itoa(pending) + " pending)"
+	}
+	return what + " · " + basis, max(0, est-now.Sub(p.start)), true
 }

@@ -40,6 +40,12 @@ type RotateProgress struct {
 	tick      *ticker
 	ticking   bool // start the ticker at the first event
 	closed    bool
+	// The phase AWS is in during the current wait and its estimate,
+	// counted down from phaseAt.
+	phase      string
+	phaseLeft  time.Duration
+	phaseKnown bool
+	phaseAt    time.Time
 }
 
 // NewRotateProgress writes to ios.Err.
@@ -83,10 +89,14 @@ func (p *RotateProgress) Event(ev ops.RotateEvent) {
 			p.statusAt = now
 		}
 		p.status = msg
+		p.phase, p.phaseLeft, p.phaseKnown, p.phaseAt = ev.Phase, ev.PhaseLeft, ev.PhaseLeftKnown, now
 	} else if ev.Kind == ops.EventInfo {
-		p.status = "" // a step happened: the wait it reported is over
+		p.status, p.phase = "", "" // a step happened: the wait it reported is over
 	}
 	if !p.live {
+		if ph := p.phaseText(now); ev.Kind == ops.EventProgress && ph != "" {
+			msg += " · " + ph
+		}
 		Line(p.w, ev.Time, subject, "%s", msg)
 		p.lastLine = now
 		return
@@ -126,8 +136,20 @@ func (p *RotateProgress) Tick() {
 	if p.status == "" || p.lastLine.IsZero() || now.Sub(p.lastLine) < HeartbeatEvery {
 		return
 	}
-	Line(p.w, now, p.subject, "still %s (for %s)", p.status, fmtx.Elapsed(now.Sub(p.statusAt)))
+	msg := fmt.Sprintf("still %s (for %s)", p.status, fmtx.Elapsed(now.Sub(p.statusAt)))
+	if ph := p.phaseText(now); ph != "" {
+		msg += " · " + ph
+	}
+	Line(p.w, now, p.subject, "%s", msg)
 	p.lastLine = now
+}
+
+// phaseText is the phase with its estimate counted down to now.
+func (p *RotateProgress) phaseText(now time.Time) string {
+	if p.phase == "" || !p.phaseKnown {
+		return p.phase
+	}
+	return p.phase + ", " + fmtx.Left(p.phaseLeft-now.Sub(p.phaseAt))
 }
 
 // Close stops the ticker and draws the last frame (once; safe to repeat).
@@ -167,6 +189,10 @@ func (p *RotateProgress) draw() {
 	status := p.status
 	if status != "" {
 		status = "⧗ " + status + " · for " + fmtx.Elapsed(now.Sub(p.statusAt))
+		if ph := p.phaseText(now); ph != "" {
+			status += "\n    " + ph
+			lines++
+		}
 	}
 	fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.paint(styleTitle, p.cluster), p.batch, p.paint(styleDim, fmtx.Elapsed(now.Sub(p.started))), status)
 	lines++

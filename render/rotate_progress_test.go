@@ -68,3 +68,63 @@ func TestWaitLinesHeartbeat(t *testing.T) {
 	}
 	p.Close()
 }
+
+// A wait's phase (what AWS is doing, how long it should take yet) rides on
+// its line, counted down on the terminal and in the minute heartbeat.
+func TestRotateProgressNamesThePhase(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	wait := ops.RotateEvent{Time: start, Cluster: "prod", Batch: 2, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 7 task(s) still running on the batch",
+		Phase: "draining 3 instances · 7 tasks to move · deregistration delay 300s", PhaseLeft: 5 * time.Minute, PhaseLeftKnown: true}
+
+	clock := &fakeClock{now: start}
+	ios, _, _, errOut := Test()
+	ios.ErrTTY = true
+	p := newRotateProgress(ios, clock)
+	p.Event(wait)
+	clock.add(65 * time.Second)
+	p.Tick()
+	if frame := lastFrame(errOut.String()); !strings.Contains(frame, "draining 3 instances · 7 tasks to move · deregistration delay 300s, about 4m left") {
+		t.Errorf("live frame after 65s:\n%s", frame)
+	}
+	p.Close()
+
+	clock = &fakeClock{now: start}
+	ios, _, _, errOut = Test()
+	p = newRotateProgress(ios, clock)
+	p.Event(wait)
+	for i := 0; i < 60; i++ {
+		clock.add(time.Second)
+		p.Tick()
+	}
+	unknown := ops.RotateEvent{Time: clock.Now(), Cluster: "prod", Kind: ops.EventProgress, Message: "waiting for new instances: 0/2 launched",
+		Phase: "waiting for 2 new instances to boot and register (this run's took 1m40s)"}
+	p.Event(unknown)
+	got := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	want := []string{
+		"2026-12-04T16:00:00Z prod batch 2/3 waiting: 7 task(s) still running on the batch · draining 3 instances · 7 tasks to move · deregistration delay 300s, about 5m left",
+		"2026-12-04T16:01:00Z prod batch 2/3 still waiting: 7 task(s) still running on the batch (for 1m00s) · draining 3 instances · 7 tasks to move · deregistration delay 300s, about 4m left",
+		"2026-12-04T16:01:00Z prod waiting for new instances: 0/2 launched · waiting for 2 new instances to boot and register (this run's took 1m40s)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("CI lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	p.Close()
+}
+
+func TestWaitLinesCarryThePhase(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: start}
+	ios, _, _, errOut := Test()
+	p := &WaitLines{ios: ios, clock: clock}
+	p.PhaseLine(start, "prod/api", "2/8 running, 6 pending", "starting 6 tasks (6 pending) · the first took 1m30s", 90*time.Second, true)
+	for i := 0; i < 60; i++ {
+		clock.add(time.Second)
+		p.Tick()
+	}
+	want := "2026-12-04T16:00:00Z prod/api 2/8 running, 6 pending · starting 6 tasks (6 pending) · the first took 1m30s, about 2m left\n" +
+		"2026-12-04T16:01:00Z prod/api still waiting, 1m00s after: 2/8 running, 6 pending · starting 6 tasks (6 pending) · the first took 1m30s, about 30s left\n"
+	if errOut.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", errOut.String(), want)
+	}
+	p.Close()
+}

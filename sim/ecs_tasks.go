@@ -434,6 +434,7 @@ func (s *Sim) ecsOnTargetDrained(key string) {
 		tg.deregister(t)
 	}
 	t.Task.LastStatus = aws.String("STOPPING")
+	t.Task.StoppingAt = aws.Time(s.Now()) // the end of DEACTIVATING: see ecsStopTask
 	t.Task.Version++
 	s.after(s.Timings.TaskStopTimeout.D(), evTaskStopped, key)
 }
@@ -449,7 +450,6 @@ func (s *Sim) ecsStopTask(t *ecsTask, reason string, code types.TaskStopCode, by
 	t.Task.DesiredStatus = aws.String("STOPPED")
 	t.Task.StoppedReason = aws.String(reason)
 	t.Task.StopCode = code
-	t.Task.StoppingAt = aws.Time(now)
 	t.ByScheduler = byScheduler
 	t.Task.Version++
 	switch aws.ToString(t.Task.LastStatus) {
@@ -460,6 +460,11 @@ func (s *Sim) ecsStopTask(t *ecsTask, reason string, code types.TaskStopCode, by
 	default:
 		return
 	}
+	// stoppingAt is "the time when the task transitions from the RUNNING
+	// state to STOPPING" (ECS API Reference, Task.stoppingAt; the SDK's
+	// types.Task doc): a load-balanced task first spends the deregistration
+	// delay DEACTIVATING without one, and gets it when it moves to STOPPING
+	// (ecsOnTargetDrained).
 	if tg := s.elb.TargetGroups[t.TargetGroup]; tg != nil {
 		if tgt := tg.target(t); tgt != nil && tgt.State != "draining" {
 			tgt.State, tgt.Reason, tgt.Description = "draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"
@@ -473,6 +478,7 @@ func (s *Sim) ecsStopTask(t *ecsTask, reason string, code types.TaskStopCode, by
 		}
 	}
 	t.Task.LastStatus = aws.String("STOPPING")
+	t.Task.StoppingAt = aws.Time(now)
 	s.after(s.Timings.TaskStopTimeout.D(), evTaskStopped, aws.ToString(t.Task.TaskArn))
 	if svc := s.ecsTaskService(t); svc != nil {
 		s.ecsObserve(svc, "task stopping")

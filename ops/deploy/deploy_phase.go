@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,22 +78,26 @@ func (d *Deployer) describePhase(ctx context.Context, req Request, w *watch, s t
 		ps.delayRead = true
 		ps.delay = d.deregistrationDelay(ctx, s)
 	}
-	old, lastStop := d.drainingOldTasks(ctx, req, w, s)
+	old, deregistering := d.drainingOldTasks(ctx, req, w, s)
 	head := "new tasks running"
 	if lb {
 		head = "new tasks healthy"
 	}
-	// The last old task to begin stopping ends the drain; when AWS does
-	// not say (stoppingAt unset while DEACTIVATING), count from when this
-	// phase was first seen.
+	// A task's stoppingAt is when it moved from RUNNING to STOPPING (ECS API
+	// Reference, Task.stoppingAt), so a load-balanced task has none while it
+	// drains (DEACTIVATING) and its target's delay has run out once it has
+	// one. The drain began with ECS's "has begun draining connections"
+	// service event; without one, when this phase was first seen.
 	since := ps.drainSince
-	if !lastStop.IsZero() {
-		since = lastStop
+	if at := drainBegan(s, ours); !at.IsZero() {
+		since = at
 	}
 	ps.drainKnown = false
 	switch {
 	case old == 0:
 		ps.drainText = head + " · old deployment finishing (its tasks have stopped)"
+	case lb && ps.delay > 0 && deregistering == 0:
+		ps.drainText = fmt.Sprintf("%s · stopping %d old task(s) (their targets have drained)", head, old)
 	case lb && ps.delay > 0:
 		ps.drainText = fmt.Sprintf("%s · draining %d old task(s) · deregistration delay %s", head, old, secondsText(ps.delay))
 		ps.drainLeft, ps.drainKnown = min(ps.delay, max(0, ps.delay-now.Sub(since))), true
@@ -133,12 +138,26 @@ func (d *Deployer) deregistrationDelay(ctx context.Context, s types.Service) tim
 	return 0
 }
 
+// drainBegan is when ECS last said it "has begun draining connections" on
+// the service's tasks since the followed deployment was created (zero when
+// it has not): the start of the deregistration delay.
+func drainBegan(s types.Service, ours *types.Deployment) time.Time {
+	var at time.Time
+	for _, e := range s.Events {
+		t := aws.ToTime(e.CreatedAt)
+		if strings.Contains(aws.ToString(e.Message), "has begun draining connections") && t.After(at) && !t.Before(aws.ToTime(ours.CreatedAt)) {
+			at = t
+		}
+	}
+	return at
+}
+
 // drainingOldTasks counts the service's tasks that ECS told to stop but that
 // have not stopped yet (DEACTIVATING while their target drains, then
-// STOPPING), plus old deployments' tasks still running, and returns the
-// latest time one of them began to stop. runningCount leaves DEACTIVATING
-// tasks out (ECS-SEMANTICS §4), so the deployment counts alone would say 0.
-func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, s types.Service) (int, time.Time) {
+// STOPPING), plus old deployments' tasks still running, and how many of
+// them are still DEACTIVATING. runningCount leaves DEACTIVATING tasks out
+// (ECS-SEMANTICS §4), so the deployment counts alone would say 0.
+func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, s types.Service) (int, int) {
 	n := 0
 	for _, dep := range s.Deployments {
 		if aws.ToString(dep.Id) != w.depID {
@@ -147,22 +166,22 @@ func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, 
 	}
 	list, err := d.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
 	if err != nil || len(list.TaskArns) == 0 {
-		return n, time.Time{}
+		return n, n // old running tasks only: their drain is still ahead
 	}
 	arns := list.TaskArns[:min(100, len(list.TaskArns))]
 	out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns})
 	if err != nil {
-		return n, time.Time{}
+		return n, n
 	}
-	var last time.Time
+	dereg := n
 	for _, t := range out.Tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.StartedBy) == w.depID {
 			continue
 		}
 		n++
-		if at := aws.ToTime(t.StoppingAt); at.After(last) {
-			last = at
+		if aws.ToString(t.LastStatus) == "DEACTIVATING" {
+			dereg++
 		}
 	}
-	return n, last
+	return n, dereg
 }

@@ -47,19 +47,21 @@ func phaseService(lb bool, ours, old types.Deployment) types.Service {
 }
 
 // The phase names what ECS is doing; while old tasks drain it reads the
-// deregistration delay once and estimates the time left from when the
-// tasks began to stop, re-listing them at most every 30 s.
+// deregistration delay once and estimates the time left from ECS's "has
+// begun draining connections" event (DEACTIVATING tasks have no stoppingAt:
+// that is when they move on to STOPPING), re-listing them at most every 30 s.
 func TestDescribePhase(t *testing.T) {
 	clock := newFakeClock()
-	stoppingAt := clock.Now().Add(-100 * time.Second)
+	began := clock.Now().Add(-100 * time.Second)
+	oldStatus := "DEACTIVATING"
 	f := &fakeECS{
 		listTasks: func(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error) {
 			return &ecs.ListTasksOutput{TaskArns: []string{"t/old1", "t/old2", "t/old3", "t/new-stopped"}}, nil
 		},
 		describeTasks: func(in *ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {
 			return &ecs.DescribeTasksOutput{Tasks: []types.Task{
-				{TaskArn: aws.String("t/old1"), LastStatus: aws.String("DEACTIVATING"), StartedBy: aws.String("ecs-svc/old"), StoppingAt: &stoppingAt},
-				{TaskArn: aws.String("t/old2"), LastStatus: aws.String("DEACTIVATING"), StartedBy: aws.String("ecs-svc/old"), StoppingAt: &stoppingAt},
+				{TaskArn: aws.String("t/old1"), LastStatus: aws.String(oldStatus), StartedBy: aws.String("ecs-svc/old")},
+				{TaskArn: aws.String("t/old2"), LastStatus: aws.String(oldStatus), StartedBy: aws.String("ecs-svc/old")},
 				{TaskArn: aws.String("t/old3"), LastStatus: aws.String("STOPPED"), StartedBy: aws.String("ecs-svc/old")},
 				{TaskArn: aws.String("t/new-stopped"), LastStatus: aws.String("STOPPING"), StartedBy: aws.String("ecs-svc/new")},
 			}}, nil
@@ -69,22 +71,37 @@ func TestDescribePhase(t *testing.T) {
 	d := &Deployer{ECS: f, ELB: fe, Clock: clock}
 	w := &watch{res: &ServiceResult{Cluster: "prod", Service: "api"}, depID: "ecs-svc/new", timeout: time.Hour}
 	req := Request{Cluster: "prod"}
-	ours := types.Deployment{Id: aws.String("ecs-svc/new"), Status: aws.String("PRIMARY"), DesiredCount: 4, RunningCount: 1, PendingCount: 3}
+	ours := types.Deployment{Id: aws.String("ecs-svc/new"), Status: aws.String("PRIMARY"), DesiredCount: 4, RunningCount: 1, PendingCount: 3,
+		CreatedAt: aws.Time(clock.Now().Add(-5 * time.Minute))}
 	old := types.Deployment{Id: aws.String("ecs-svc/old"), Status: aws.String("ACTIVE"), DesiredCount: 0}
+	withEvents := func(s types.Service) types.Service {
+		s.Events = []types.ServiceEvent{
+			{CreatedAt: aws.Time(began), Message: aws.String("(service api) has begun draining connections on 2 tasks.")},
+			{CreatedAt: aws.Time(clock.Now().Add(-time.Hour)), Message: aws.String("(service api) has begun draining connections on 4 tasks.")}, // an older deploy's
+		}
+		return s
+	}
 
 	text, _, known := d.describePhase(context.Background(), req, w, phaseService(true, ours, old), &ours)
 	if !strings.HasPrefix(text, "starting 3 new task(s) · old tasks keep serving") || known {
 		t.Errorf("starting: %q %v", text, known)
 	}
 	ours.RunningCount, ours.PendingCount = 4, 0
-	text, left, known := d.describePhase(context.Background(), req, w, phaseService(true, ours, old), &ours)
+	text, left, known := d.describePhase(context.Background(), req, w, withEvents(phaseService(true, ours, old)), &ours)
 	if text != "new tasks healthy · draining 2 old task(s) · deregistration delay 300s" || !known || left != 200*time.Second {
 		t.Errorf("draining: %q %s %v", text, left, known)
 	}
 	clock.After(10 * time.Second)
-	if _, left, _ := d.describePhase(context.Background(), req, w, phaseService(true, ours, old), &ours); left != 190*time.Second || f.n("ListTasks") != 1 || fe.calls != 1 {
+	if _, left, _ := d.describePhase(context.Background(), req, w, withEvents(phaseService(true, ours, old)), &ours); left != 190*time.Second || f.n("ListTasks") != 1 || fe.calls != 1 {
 		t.Errorf("10 s later: left %s, %d ListTasks, %d attribute reads (want 190s, 1, 1)", left, f.n("ListTasks"), fe.calls)
 	}
+	// Their targets drained, the old tasks are STOPPING: the delay is over.
+	oldStatus = "STOPPING"
+	clock.After(drainRecheck)
+	if text, _, known := d.describePhase(context.Background(), req, w, withEvents(phaseService(true, ours, old)), &ours); text != "new tasks healthy · stopping 2 old task(s) (their targets have drained)" || known {
+		t.Errorf("stopping: %q %v", text, known)
+	}
+	oldStatus = "DEACTIVATING"
 	ours.RolloutState = types.DeploymentRolloutStateCompleted
 	if text, _, _ := d.describePhase(context.Background(), req, w, phaseService(true, ours, types.Deployment{}), &ours); text != "" {
 		t.Errorf("completed: %q", text)
