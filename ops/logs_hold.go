@@ -17,7 +17,7 @@ import (
 //     next event or an ECS call's Date header happens to come;
 //   - the hold is as long as events are actually ingested after their
 //     timestamp (the largest such lag among recent events but the top one
-//     in a hundred), at most OrderWindow: events later than that cannot be
+//     in a hundred, rounded up), at most OrderWindow: events later than that cannot be
 //     put in order by any hold of that length anyway.
 //
 // Neither affects what is read or printed, only when (and so the order).
@@ -30,8 +30,12 @@ const logsMinWake = 50 * time.Millisecond
 const logsHoldLags = 512
 
 // logsHoldSpare: the hold covers the lags of all but one in logsHoldSpare of
-// the recent events (all of them while fewer than logsHoldSpare are known).
-const logsHoldSpare = 100
+// the recent events, rounded up, once logsHoldMinLags are known (all of them
+// before: a quiet service's first few lags say little).
+const (
+	logsHoldSpare   = 100
+	logsHoldMinLags = 10
+)
 
 type logsClock struct {
 	mu     sync.Mutex
@@ -83,8 +87,8 @@ func (t *LogTailer) holdLine(l LogLine) {
 }
 
 // holdFor is how long events are held (ms): the recent on-time ingestion
-// lags bar the largest one in logsHoldSpare, at most OrderWindow (all of it
-// until lags are known).
+// lags bar the largest one in logsHoldSpare (rounded up), at most
+// OrderWindow (all of it until lags are known).
 //
 // Not the largest lag: a few events a little late (a second or two, below
 // OrderWindow) would set the hold of every event after them for the next
@@ -100,7 +104,11 @@ func (t *LogTailer) holdFor() int64 {
 	lags := make([]int64, n)
 	copy(lags, c.lags[:n])
 	slices.Sort(lags)
-	return min(lags[n-1-n/logsHoldSpare], t.OrderWindow.Milliseconds())
+	spare := 0
+	if n >= logsHoldMinLags {
+		spare = (n + logsHoldSpare - 1) / logsHoldSpare
+	}
+	return min(lags[n-1-spare], t.OrderWindow.Milliseconds())
 }
 
 // armRelease returns a channel that fires when the earliest held event is

@@ -113,8 +113,8 @@ func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 
 // A few events ingested a second or more late (below OrderWindow) do not
 // set the hold of everything after them: it covers the lags of all but the
-// top one in a hundred recent events. When more than that come late, the
-// hold grows to them.
+// top one in a hundred (rounded up) recent events, once 10 are known. When
+// more than that come late, the hold grows to them.
 func TestLogsHoldIgnoresTheRareLateEventsBelowTheOrderWindow(t *testing.T) {
 	tl := &LogTailer{Clock: &logsStepClock{now: time.UnixMilli(1_000_000)}, Emit: func([]LogLine) error { return nil }}
 	tl.defaults()
@@ -125,19 +125,23 @@ func TestLogsHoldIgnoresTheRareLateEventsBelowTheOrderWindow(t *testing.T) {
 			tl.holdLine(LogLine{Time: msTime(ts), Ingested: msTime(ts + lag)})
 		}
 	}
-	hold(50, 300)
-	hold(1, 1500) // fewer than 100 known: every lag counts
+	hold(8, 300)
+	hold(1, 1500) // fewer than 10 known: every lag counts
 	if got := tl.holdFor(); got != 1500 {
-		t.Fatalf("hold %d ms with 51 lags, want the largest (1500)", got)
+		t.Fatalf("hold %d ms with 9 lags, want the largest (1500)", got)
 	}
-	hold(250, 700)
-	hold(2, 1800) // 3 of 303 late by more than 700 ms
+	hold(1, 300) // 10 known: the largest is the spare one
+	if got := tl.holdFor(); got != 300 {
+		t.Fatalf("hold %d ms with 10 lags, want 300 (the one late event spared)", got)
+	}
+	hold(290, 700)
+	hold(2, 1800) // 3 of 302 late by more than 700 ms: the spare top 4
 	if got := tl.holdFor(); got != 700 {
-		t.Fatalf("hold %d ms, want 700 (3 late events in 303 are the spare top 1%%)", got)
+		t.Fatalf("hold %d ms, want 700", got)
 	}
-	hold(5, 1600) // 8 of 308: more than one in a hundred
+	hold(6, 1600) // 9 of 308: more than one in a hundred
 	if got := tl.holdFor(); got != 1600 {
-		t.Fatalf("hold %d ms, want 1600 (the 8 late ones bar the top 3)", got)
+		t.Fatalf("hold %d ms, want 1600 (the 9 late ones bar the top 4)", got)
 	}
 	hold(1, 5000) // beyond OrderWindow: late, never counted
 	if got := tl.holdFor(); got != 1600 {
