@@ -5,6 +5,8 @@
 # plain-text table. Run from the repository root. SECONDS_TO_RUN (default 90),
 # LPM lines per minute per container (default 600; e.g. 6 for a quiet service).
 # p50-ts-s: median delay from an on-time event's timestamp to its line.
+# "sandbox p50 on-time ingestion lag": the median of those events' ingestion
+# lags, below which no follower can print them.
 set -euo pipefail
 if [ ! -x /usr/bin/aws ]; then
   echo "logs_vs_awscli: skipped (no AWS CLI v2 at /usr/bin/aws)"

@@ -52,7 +52,7 @@ func newLogsCmd(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "timestamps", Usage: "start each line with the event's time"},
 			&cli.BoolFlag{Name: "no-prefix", Usage: "no task/container prefix"},
 			&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest an event and still have it shown (--follow)"},
-			&cli.DurationFlag{Name: "order-window", Value: 2 * time.Second, Usage: "hold events at most this long (as long as recent events came late) to print streams merged in time order (--follow)"},
+			&cli.DurationFlag{Name: "order-window", Value: 2 * time.Second, Usage: "hold events at most this long (as long as all but 1 in 100 recent events took to be ingested) to print streams merged in time order (--follow)"},
 			&cli.StringFlag{Name: "live-tail", Value: "auto", Usage: "auto: follow through a CloudWatch Logs live tail session where it fits (one region, at most 10 log groups), polling otherwise; never: always poll (--follow)"},
 		},
 		Action: func(c *cli.Context) error { return a.runLogs(c) },

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,9 +16,9 @@ import (
 //     service's events are released as time passes rather than when the
 //     next event or an ECS call's Date header happens to come;
 //   - the hold is as long as events are actually ingested after their
-//     timestamp (the largest such lag among recent events), at most
-//     OrderWindow: events later than that cannot be put in order by any
-//     hold of that length anyway.
+//     timestamp (the largest such lag among recent events but the top one
+//     in a hundred, rounded up), at most OrderWindow: events later than that cannot be
+//     put in order by any hold of that length anyway.
 //
 // Neither affects what is read or printed, only when (and so the order).
 
@@ -27,6 +28,14 @@ const logsMinWake = 50 * time.Millisecond
 
 // logsHoldLags is how many recent ingestion lags the hold is sized from.
 const logsHoldLags = 512
+
+// logsHoldSpare: the hold covers the lags of all but one in logsHoldSpare of
+// the recent events, rounded up, once logsHoldMinLags are known (all of them
+// before: a quiet service's first few lags say little).
+const (
+	logsHoldSpare   = 100
+	logsHoldMinLags = 10
+)
 
 type logsClock struct {
 	mu     sync.Mutex
@@ -77,18 +86,29 @@ func (t *LogTailer) holdLine(l LogLine) {
 	c.nlags++
 }
 
-// holdFor is how long events are held (ms): the largest recent on-time
-// ingestion lag, at most OrderWindow (all of it until lags are known).
+// holdFor is how long events are held (ms): the recent on-time ingestion
+// lags bar the largest one in logsHoldSpare (rounded up), at most
+// OrderWindow (all of it until lags are known).
+//
+// Not the largest lag: a few events a little late (a second or two, below
+// OrderWindow) would set the hold of every event after them for the next
+// logsHoldLags events — on a busy service always — and delay every line by
+// that much to order a handful. Those few are printed when they come, as
+// events later than OrderWindow are; like them they are never dropped.
 func (t *LogTailer) holdFor() int64 {
 	c := &t.clock
 	if c.nlags == 0 {
 		return t.OrderWindow.Milliseconds()
 	}
-	var m int64
-	for _, l := range c.lags[:min(c.nlags, logsHoldLags)] {
-		m = max(m, l)
+	n := min(c.nlags, logsHoldLags)
+	lags := make([]int64, n)
+	copy(lags, c.lags[:n])
+	slices.Sort(lags)
+	spare := 0
+	if n >= logsHoldMinLags {
+		spare = (n + logsHoldSpare - 1) / logsHoldSpare
 	}
-	return min(m, t.OrderWindow.Milliseconds())
+	return min(lags[n-1-spare], t.OrderWindow.Milliseconds())
 }
 
 // armRelease returns a channel that fires when the earliest held event is

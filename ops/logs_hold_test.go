@@ -110,3 +110,41 @@ func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 		t.Fatalf("asked %v (due at 7_000_500 + 300 ms)", clk.asked)
 	}
 }
+
+// A few events ingested a second or more late (below OrderWindow) do not
+// set the hold of everything after them: it covers the lags of all but the
+// top one in a hundred (rounded up) recent events, once 10 are known. When
+// more than that come late, the hold grows to them.
+func TestLogsHoldIgnoresTheRareLateEventsBelowTheOrderWindow(t *testing.T) {
+	tl := &LogTailer{Clock: &logsStepClock{now: time.UnixMilli(1_000_000)}, Emit: func([]LogLine) error { return nil }}
+	tl.defaults()
+	tl.OrderWindow = 2 * time.Second
+	hold := func(n int, lag int64) {
+		for i := 0; i < n; i++ {
+			ts := int64(1_000_000 + i)
+			tl.holdLine(LogLine{Time: msTime(ts), Ingested: msTime(ts + lag)})
+		}
+	}
+	hold(8, 300)
+	hold(1, 1500) // fewer than 10 known: every lag counts
+	if got := tl.holdFor(); got != 1500 {
+		t.Fatalf("hold %d ms with 9 lags, want the largest (1500)", got)
+	}
+	hold(1, 300) // 10 known: the largest is the spare one
+	if got := tl.holdFor(); got != 300 {
+		t.Fatalf("hold %d ms with 10 lags, want 300 (the one late event spared)", got)
+	}
+	hold(290, 700)
+	hold(2, 1800) // 3 of 302 late by more than 700 ms: the spare top 4
+	if got := tl.holdFor(); got != 700 {
+		t.Fatalf("hold %d ms, want 700", got)
+	}
+	hold(6, 1600) // 9 of 308: more than one in a hundred
+	if got := tl.holdFor(); got != 1600 {
+		t.Fatalf("hold %d ms, want 1600 (the 9 late ones bar the top 4)", got)
+	}
+	hold(1, 5000) // beyond OrderWindow: late, never counted
+	if got := tl.holdFor(); got != 1600 {
+		t.Fatalf("hold %d ms after an event later than OrderWindow", got)
+	}
+}
