@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,33 @@ func amiOf(attrs []types.Attribute) string {
 		}
 	}
 	return ""
+}
+
+// The same rotation in two sandboxes reports the same progress at the same
+// account times and makes the same calls at the same account times (sorted:
+// a few reads go out in parallel): nothing depends on real time.
+func TestSimRotateIsDeterministic(t *testing.T) {
+	t.Parallel()
+	trace := func() string {
+		sb := simtest.Start(t, "small", simtest.Options{})
+		var lines []string
+		r := &ops.Rotator{ECS: ecs.NewFromConfig(sb.Config), ASG: autoscaling.NewFromConfig(sb.Config), EC2: ec2.NewFromConfig(sb.Config),
+			SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
+			Progress: func(ev ops.RotateEvent) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }}
+		res, err := r.Rotate(t.Context(), ops.RotateRequest{Cluster: "small", Standalone: ops.StandaloneStop, Surge: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, "outcome "+res.Outcome+" replaced "+strings.Join(res.Replaced, ","))
+		var reqs []string
+		for _, rq := range sb.Sim.Requests() {
+			reqs = append(reqs, rq.Virtual.Format(time.RFC3339Nano)+" "+rq.Service+"."+rq.Op)
+		}
+		slices.Sort(reqs)
+		return strings.Join(append(lines, reqs...), "\n")
+	}
+	a, b := trace(), trace()
+	if a != b {
+		t.Fatalf("two runs differ:\n%s\n---\n%s", a, b)
+	}
 }

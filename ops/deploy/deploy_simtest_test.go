@@ -198,3 +198,60 @@ func TestSimDeployTimeoutRollsBack(t *testing.T) {
 		t.Errorf("running tasks by revision %v, want all on %s", got, oldTD)
 	}
 }
+
+func TestSimDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
+	t.Parallel()
+	sb := simtest.Start(t, "small", simtest.Options{})
+	d, c := simDeployer(sb)
+	before := describeService(t, c, "small", "worker")
+
+	res, err := d.Deploy(t.Context(), deploy.Request{Cluster: "small", Services: []string{"worker"}, Tag: sim.DemoCrashTag, Timeout: 30 * time.Minute})
+	if !errors.Is(err, ops.ErrFailed) || res == nil {
+		t.Fatalf("err %v, want a failed deploy", err)
+	}
+	r := res.Services[0]
+	if r.Outcome != deploy.OutcomeRolledBack || r.Rollback == nil || r.Rollback.By != "ecsctl" || r.Rollback.Outcome != deploy.OutcomeSucceeded {
+		t.Fatalf("outcome %s (%s) rollback %+v", r.Outcome, r.Reason, r.Rollback)
+	}
+	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 {
+		t.Errorf("stopped tasks %+v", r.StoppedTasks)
+	}
+	// The last lines are read after waiting (in account time) for the
+	// crashed container's logs to arrive.
+	if len(r.LogLines) == 0 {
+		t.Errorf("no log lines of the crashed container")
+	}
+	after := describeService(t, c, "small", "worker")
+	oldTD := aws.ToString(before.TaskDefinition)
+	if aws.ToString(after.TaskDefinition) != oldTD || after.RunningCount != after.DesiredCount {
+		t.Errorf("worker runs %s (%d/%d), want %s", aws.ToString(after.TaskDefinition), after.RunningCount, after.DesiredCount, oldTD)
+	}
+	if got := runningTaskDefs(t, c, "small", "worker"); len(got) != 1 || got[oldTD] != int(after.DesiredCount) {
+		t.Errorf("running tasks by revision %v, want all on %s", got, oldTD)
+	}
+}
+
+// The same deploy in two sandboxes makes the same calls at the same account
+// times and reaches the same verdict: nothing depends on real time.
+func TestSimDeployIsDeterministic(t *testing.T) {
+	t.Parallel()
+	trace := func() []string {
+		sb := simtest.Start(t, "small", simtest.Options{})
+		d, _ := simDeployer(sb)
+		var lines []string
+		d.Progress = func(ev ops.Event) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }
+		res, _ := d.Deploy(t.Context(), deploy.Request{Cluster: "small", Services: []string{"api"}, Tag: sim.DemoCrashTag, Timeout: 30 * time.Minute})
+		lines = append(lines, "verdict "+res.Services[0].Outcome)
+		for _, rq := range sb.Sim.Requests() {
+			lines = append(lines, rq.Virtual.Format(time.RFC3339Nano)+" "+rq.Service+"."+rq.Op)
+		}
+		return lines
+	}
+	a, b := trace(), trace()
+	if strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Fatalf("two runs differ:\n%s\n---\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if len(a) < 20 {
+		t.Fatalf("trace too short to mean anything: %v", a)
+	}
+}
