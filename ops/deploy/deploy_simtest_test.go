@@ -255,3 +255,28 @@ func TestSimDeployIsDeterministic(t *testing.T) {
 		t.Fatalf("trace too short to mean anything: %v", a)
 	}
 }
+
+// Under throttling the SDK retries at once and the deployer backs off in
+// account time: the deploy still succeeds, in the same virtual time frame.
+func TestSimDeployUnderThrottling(t *testing.T) {
+	t.Parallel()
+	sb := simtest.Start(t, "small", simtest.Options{Faults: "throttle=0.3", MaxAttempts: 8})
+	d, c := simDeployer(sb)
+	res, err := d.Deploy(t.Context(), deploy.Request{Cluster: "small", Services: []string{"api"}, Tag: sim.DemoNextTag, Timeout: 30 * time.Minute})
+	if err != nil || res.Services[0].Outcome != deploy.OutcomeSucceeded {
+		t.Fatalf("err %v result %+v", err, res)
+	}
+	after := describeService(t, c, "small", "api")
+	if aws.ToString(after.TaskDefinition) != res.Services[0].NewTaskDefinition || len(after.Deployments) != 1 {
+		t.Fatalf("service on %s with %d deployments, want %s alone", aws.ToString(after.TaskDefinition), len(after.Deployments), res.Services[0].NewTaskDefinition)
+	}
+	throttled := 0
+	for _, r := range sb.Sim.Requests() {
+		if r.Fault == "throttle" {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no request was throttled: the fault injection did not apply")
+	}
+}
