@@ -34,6 +34,8 @@
 //   - What tests and ecsctl read besides AWS calls: recorder.go (invariants
 //     and the timeline), reqlog.go (the request log), the /_sandbox control
 //     endpoints in server.go.
+//   - Tests of ops code: package sim/simtest serves an account on a manual
+//     clock and gives an ops.Clock whose waits advance it (virtual time).
 //
 // # Rules every service follows
 //
