@@ -82,7 +82,9 @@ func serveSandbox(t testing.TB, s *sim.Sim) *sandbox {
 			t.Setenv(k, v)
 		}
 	}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL),
+		// The test's own reads retry as ecsctl does (the sandbox may throttle).
+		Retryer: retryer(max(s.Speed(), 2))}
 	sb := &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg), env: env}
 	sandboxes.Store(t.Name(), sb)
 	t.Cleanup(func() { sandboxes.CompareAndDelete(t.Name(), sb) })

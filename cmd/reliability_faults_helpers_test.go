@@ -103,7 +103,9 @@ func faultsStart(t *testing.T, w *sim.World, opts sim.Options) *faultsBox {
 	loser := &faultsLoser{next: sim.NewServer(s, sim.DefaultRegistry)}
 	srv := httptest.NewServer(loser)
 	t.Cleanup(srv.Close)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL),
+		// The test's own reads retry as ecsctl does (the sandbox may throttle).
+		Retryer: retryer(max(s.Speed(), 2))}
 	return &faultsBox{
 		sandbox: &sandbox{t: t, sim: s, url: srv.URL, ecs: ecs.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg)},
 		loser:   loser,

@@ -75,7 +75,7 @@ func printVersion(c *cli.Context) error {
 
 func init() {
 	// --version without urfave's -v alias (no command's flags collide then).
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit (as 'ecsctl version')"}
+	cli.VersionFlag = applyCopy{&cli.BoolFlag{Name: "version", Usage: "print the version and exit (as 'ecsctl version')"}}
 	cli.VersionPrinter = func(c *cli.Context) { _ = printVersion(c) }
 	addCommand(func(a *app) *cli.Command {
 		return &cli.Command{
