@@ -117,7 +117,6 @@ func logsSorted(t *testing.T, got []logsOut) {
 }
 
 func TestE2ELogsRangeSinceUntilMatchesWhatWasWritten(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
 	since, until := now.Add(-3*time.Minute), now.Add(-time.Minute)
@@ -147,7 +146,6 @@ func TestE2ELogsRangeSinceUntilMatchesWhatWasWritten(t *testing.T) {
 }
 
 func TestE2ELogsTextPrefixesOnAPipe(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
 	code, stdout, stderr := run(t, "logs", "-c", "small", "-s", "worker", "--since", logsRFC(now.Add(-2*time.Minute)), "--timestamps")
@@ -169,7 +167,6 @@ func TestE2ELogsTextPrefixesOnAPipe(t *testing.T) {
 }
 
 func TestE2ELogsFilterAndGrep(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
 	since, until := now.Add(-40*time.Minute), now.Add(-time.Minute)
@@ -219,7 +216,6 @@ func TestE2ELogsFilterAndGrep(t *testing.T) {
 // A long follow over late events, against the sandbox's record: nothing
 // missed, nothing twice. --until ends it deterministically.
 func TestE2ELogsFollowNoGapsNoDuplicates(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
 	since, until := now.Add(-time.Minute), now.Add(20*time.Minute)
@@ -241,7 +237,6 @@ func TestE2ELogsFollowNoGapsNoDuplicates(t *testing.T) {
 }
 
 func TestE2ELogsFollowThroughADeploy(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := sb.waitSteady("small", "api")
 	old, err := sb.ecs.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String("small"), ServiceName: aws.String("api")})
@@ -375,7 +370,6 @@ func TestE2ELogs150TasksAreReadInChunks(t *testing.T) {
 }
 
 func TestE2ELogsFollowUnderThrottlingStillYieldsEveryEvent(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "throttle=0.3")
 	now := logsNow(sb)
 	since, until := now.Add(-time.Minute), now.Add(5*time.Minute)
@@ -389,7 +383,6 @@ func TestE2ELogsFollowUnderThrottlingStillYieldsEveryEvent(t *testing.T) {
 }
 
 func TestE2ELogsNotFoundIsExit3(t *testing.T) {
-	parallel(t)
 	startSandbox(t, "small", "")
 	for _, args := range [][]string{
 		{"logs", "-c", "small", "-s", "nope"},
@@ -404,7 +397,6 @@ func TestE2ELogsNotFoundIsExit3(t *testing.T) {
 }
 
 func TestE2ELogsBadInputExit2NoAWSCall(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	for _, c := range []struct {
 		args []string
@@ -438,7 +430,6 @@ func TestE2ELogsBadInputExit2NoAWSCall(t *testing.T) {
 }
 
 func TestE2ELogsContainerWithoutAwslogsIsNamed(t *testing.T) {
-	parallel(t)
 	w, _ := sim.BuiltinWorld("small")
 	svc := &w.Clusters[0].Services[0] // api: app + envoy
 	svc.Containers[1].LogDriver = "fluentd"
@@ -465,7 +456,6 @@ func TestE2ELogsContainerWithoutAwslogsIsNamed(t *testing.T) {
 }
 
 func TestE2ELogsTaskFollowEndsWhenTheTaskStops(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	tasks, err := sb.ecs.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String("small"), ServiceName: aws.String("worker")})
 	if err != nil || len(tasks.TaskArns) == 0 {
@@ -497,7 +487,6 @@ func TestE2ELogsTaskFollowEndsWhenTheTaskStops(t *testing.T) {
 // and filters over many small pages (PageSize 5): every event once, nothing
 // else, in the order of a whole-range sort (time, stream, event id).
 func TestE2ELogsRangeStreamingIsTheWholeSortedRange(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	now := logsNow(sb)
 	for _, c := range []struct {

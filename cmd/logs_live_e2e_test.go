@@ -36,7 +36,6 @@ func logsFollowRange(t *testing.T, sb *sandbox, service string, d time.Duration,
 // follow prints every event once, late ones included, and polls only to
 // bridge the start: far fewer FilterLogEvents calls than polling.
 func TestE2ELogsLiveTailNoGapsNoDuplicates(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.sim.ResetRequests()
 	stderr, n := logsFollowRange(t, sb, "api", 20*time.Minute)
@@ -65,7 +64,6 @@ func TestE2ELogsLiveTailNoGapsNoDuplicates(t *testing.T) {
 // CloudWatch samples a session's results above 500 events/s; the follow
 // says so and polls instead, still without gaps.
 func TestE2ELogsLiveTailSampledFallsBackToPolling(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.sim.SetLiveTailOptions(sim.LiveTailOptions{SampleAbove: 0.01}) // this sandbox writes a few a second
 	stderr, _ := logsFollowRange(t, sb, "api", 10*time.Minute)
@@ -77,7 +75,6 @@ func TestE2ELogsLiveTailSampledFallsBackToPolling(t *testing.T) {
 // A session that ends (a streaming error, its timeout) is reopened and
 // bridged again; no gaps.
 func TestE2ELogsLiveTailSessionEndsIsReopened(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.sim.SetLiveTailOptions(sim.LiveTailOptions{FailAfter: 4 * time.Minute, Timeout: 7 * time.Minute})
 	stderr, _ := logsFollowRange(t, sb, "api", 15*time.Minute)
@@ -138,7 +135,6 @@ func flappyWorld() *sim.World {
 // among the service's recently stopped tasks at the next one), whether
 // following live or polling.
 func TestE2ELogsShortLivedTasksBetweenRelistsAreRead(t *testing.T) {
-	parallel(t)
 	for _, mode := range []string{"auto", "never"} {
 		t.Run(mode, func(t *testing.T) {
 			sb := logsSandbox(t, flappyWorld(), "")
@@ -174,7 +170,6 @@ func TestE2ELogsShortLivedTasksBetweenRelistsAreRead(t *testing.T) {
 // is not dropped: polling takes over from before it, with a notice, and
 // every event is printed once.
 func TestE2ELogsLiveTailGroupIdentifierForms(t *testing.T) {
-	parallel(t)
 	for _, tc := range []struct {
 		name     string
 		id       func(account, region, group string) string
