@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,23 +144,6 @@ func (sb *sandbox) getenv(k string) string {
 	}
 	return os.Getenv(k)
 }
-
-// environ is the environment for an ecsctl child process of a parallel
-// test: the process's, with the sandbox's variables replacing their own.
-func (sb *sandbox) environ() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !hasKey(sb.env, k) {
-			out = append(out, kv)
-		}
-	}
-	for k, v := range sb.env {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
-func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 // awsOptions configure an in-process run for this sandbox without the
 // process environment (explicit options win over what the SDK reads).

@@ -27,12 +27,11 @@ import (
 
 // logsBenchResult is what one follow measured.
 type logsBenchResult struct {
-	printed  int
-	elapsed  time.Duration
-	lat      []float64 // real seconds from ingestion to print
-	calls    int
-	ids      map[string]int
-	firstErr error
+	printed int
+	elapsed time.Duration
+	lat     []float64 // real seconds from ingestion to print
+	calls   int
+	ids     map[string]int
 }
 
 func (r *logsBenchResult) report(b *testing.B) {
@@ -188,15 +187,14 @@ func BenchmarkLogsFollow200Tasks(b *testing.B) {
 // of virtual time, at offset k ms, ingested 100 ms later; messages come from
 // a small prepared set. Everything else goes to the sandbox (ECS).
 type logsFastLogs struct {
-	next    http.Handler
-	period  int64 // ms
-	start   time.Time
-	speed   float64
-	realT0  time.Time
-	msgs    []string
-	mu      sync.Mutex
-	calls   int
-	written int64
+	next   http.Handler
+	period int64 // ms
+	start  time.Time
+	speed  float64
+	realT0 time.Time
+	msgs   []string
+	mu     sync.Mutex
+	calls  int
 }
 
 func (f *logsFastLogs) now() time.Time {

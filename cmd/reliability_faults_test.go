@@ -645,7 +645,6 @@ func faultsLineDiff(a, b string) string {
 			out = append(out, "- "+l)
 		}
 	}
-	nb = count(b)
 	for _, l := range strings.Split(b, "\n") {
 		if na[l] > 0 {
 			na[l]--

@@ -269,7 +269,7 @@ func TestE2EScaleClusterPlansOnce(t *testing.T) {
 	var res struct {
 		Removed []string `json:"instancesRemoved"`
 	}
-	if err := json.Unmarshal([]byte(out.String()), &res); err != nil {
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
 	if len(shown) != 2 || !sameSet(shown, res.Removed) {

@@ -42,17 +42,6 @@ type drainTask struct {
 	Last     string
 }
 
-// serviceTasks counts the instance's service tasks (daemons included).
-func (in *drainInstance) serviceTasks() int {
-	n := 0
-	for _, t := range in.Tasks {
-		if t.Service != "" {
-			n++
-		}
-	}
-	return n
-}
-
 // drainCluster is a snapshot of a cluster's instances and tasks.
 type drainCluster struct {
 	Name      string

@@ -18,8 +18,6 @@ type LazyRE struct {
 // NewLazyRE returns pattern, to be compiled on first use.
 func NewLazyRE(pattern string) *LazyRE { return &LazyRE{pattern: pattern} }
 
-func newLazyRE(pattern string) *LazyRE { return NewLazyRE(pattern) }
-
 func (l *LazyRE) get() *regexp.Regexp {
 	l.once.Do(func() { l.re = regexp.MustCompile(l.pattern) })
 	return l.re

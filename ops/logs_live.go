@@ -204,7 +204,7 @@ func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error,
 			}
 			return 0, t.stop(err), false
 		}
-		next, err, outcome := t.liveLoop(ctx, events, sess, lv)
+		next, outcome, err := t.liveLoop(ctx, events, sess, lv)
 		end()
 		switch outcome {
 		case logsLiveDone:
@@ -303,7 +303,7 @@ func (t *LogTailer) liveBridge(ctx context.Context, deepStart *int64) error {
 
 // liveLoop prints a session's updates, re-lists tasks and reads joining
 // tasks' streams until the follow ends or the session has to change.
-func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream, lv *logsLive) (int64, error, logsLiveOutcome) {
+func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream, lv *logsLive) (int64, logsLiveOutcome, error) {
 	restartFrom := func() int64 { return max(t.since, t.liveCovered-t.Overlap.Milliseconds()) }
 	relistEvery := t.PollInterval * time.Duration(t.RelistEvery)
 	relist := t.Clock.After(relistEvery)
@@ -313,10 +313,10 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 	for {
 		select {
 		case <-ctx.Done():
-			return 0, t.stop(ErrInterrupted), logsLiveDone
+			return 0, logsLiveDone, t.stop(ErrInterrupted)
 		case <-due:
 			if err := t.release(); err != nil {
-				return 0, err, logsLiveDone
+				return 0, logsLiveDone, err
 			}
 			due = t.armRelease(true)
 		case ev, ok := <-events:
@@ -326,9 +326,9 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 					err = errors.New("the session closed")
 				}
 				if ctx.Err() != nil {
-					return 0, t.stop(ErrInterrupted), logsLiveDone
+					return 0, logsLiveDone, t.stop(ErrInterrupted)
 				}
-				return restartFrom(), err, logsLiveFailed
+				return restartFrom(), logsLiveFailed, err
 			}
 			u, isUpdate := ev.(*cwltypes.StartLiveTailResponseStreamMemberSessionUpdate)
 			if !isUpdate {
@@ -336,7 +336,7 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 			}
 			if u.Value.SessionMetadata != nil && u.Value.SessionMetadata.Sampled {
 				t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
-				return restartFrom(), nil, logsLiveFallback
+				return restartFrom(), logsLiveFallback, nil
 			}
 			if lost, from := t.liveEvents(lv, u.Value.SessionResults); lost > 0 {
 				// The session's events are not understood: polling reads
@@ -346,14 +346,14 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 				// first lost event can be late, with an old timestamp):
 				// what the session delivered before is not printed again.
 				t.printedLive.floor, t.printedLive.covered = t.dedup.floor, t.liveCovered
-				return min(restartFrom(), max(t.since, from-t.Overlap.Milliseconds())), nil, logsLiveFallback
+				return min(restartFrom(), max(t.since, from-t.Overlap.Milliseconds())), logsLiveFallback, nil
 			}
 			// Everything ingested before the previous update's server time
 			// is in: the session sends what was ingested up to each update.
 			t.liveCovered = max(t.liveCovered, t.wm, prevDate)
 			prevDate = t.serverDate.Load()
 			if err := t.release(); err != nil {
-				return 0, err, logsLiveDone
+				return 0, logsLiveDone, err
 			}
 			due = t.armRelease(false)
 		case <-relist:
@@ -368,27 +368,27 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 					t.note(LogsNotice{Kind: NoticeRecovered, Message: "no longer throttled"})
 				}
 			case ctx.Err() != nil:
-				return 0, t.stop(ErrInterrupted), logsLiveDone
+				return 0, logsLiveDone, t.stop(ErrInterrupted)
 			case transient(err):
 				backoff = min(max(2*backoff, 2*relistEvery), t.MaxBackoff)
 				t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", oneLineErr(err), backoff)})
 			default:
-				return 0, t.stop(err), logsLiveDone
+				return 0, logsLiveDone, t.stop(err)
 			}
 			t.liveForget()
 			if t.req.Service == "" && t.allStopped() {
 				// Nothing more will come live; polls read the last
 				// events and end the follow.
 				t.note(LogsNotice{Kind: NoticePolling, Message: "every task has stopped: reading their last events by polling"})
-				return restartFrom(), nil, logsLiveFallback
+				return restartFrom(), logsLiveFallback, nil
 			}
 			if done, why := t.finished(); done {
 				t.note(LogsNotice{Kind: NoticeInfo, Message: why})
-				return 0, t.stop(nil), logsLiveDone
+				return 0, logsLiveDone, t.stop(nil)
 			}
 			for _, s := range t.streams {
 				if !lv.covers(s) {
-					return restartFrom(), nil, logsLiveReopen // a new log group or prefix
+					return restartFrom(), logsLiveReopen, nil // a new log group or prefix
 				}
 			}
 			relist = t.Clock.After(max(relistEvery, backoff))

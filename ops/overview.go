@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -504,10 +503,4 @@ func overviewServiceOfTask(t types.Task) string {
 		return strings.TrimPrefix(g, "service:")
 	}
 	return ""
-}
-
-// overviewIsNotFound reports a NotFoundError.
-func overviewIsNotFound(err error) bool {
-	var nf *NotFoundError
-	return errors.As(err, &nf)
 }

@@ -55,14 +55,6 @@ type ecsCalls struct {
 	gone       []string
 }
 
-func (c *ecsCalls) registeredIDs() []string {
-	var ids []string
-	for _, r := range c.registered {
-		ids = append(ids, r.InstanceID)
-	}
-	return ids
-}
-
 // watchECS wraps the ECS hooks for the duration of a test.
 func watchECS(t *testing.T) *ecsCalls {
 	t.Helper()

@@ -393,12 +393,3 @@ func (s *Sim) ec2NewInstance(spec newInstance) *ec2Instance {
 	s.after(boot, "ec2.instanceBooted", inst.ID)
 	return inst
 }
-
-// asgGroupARN returns a group's ARN ("" if there is no such group); ECS's
-// capacity providers name their group by it.
-func (s *Sim) asgGroupARN(name string) string {
-	if g := s.asg.Groups[name]; g != nil {
-		return g.ARN
-	}
-	return ""
-}

@@ -288,7 +288,9 @@ func runTaskOverridesOK(td *ecsTaskDef, ov *types.TaskOverride) error {
 func runTaskOverrideView(ov *types.TaskOverride) *types.TaskOverride {
 	v := *ov
 	v.ContainerOverrides = append([]types.ContainerOverride{}, ov.ContainerOverrides...)
+	//lint:ignore SA1019 AWS still sends this deprecated field, so the sandbox does too
 	if v.InferenceAcceleratorOverrides == nil {
+		//lint:ignore SA1019 as above
 		v.InferenceAcceleratorOverrides = []types.InferenceAcceleratorOverride{}
 	}
 	return &v

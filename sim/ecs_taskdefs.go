@@ -129,6 +129,7 @@ func (s *Sim) ecsNewTaskDef(in *ecs.RegisterTaskDefinitionInput) *ecsTaskDef {
 		EnableFaultInjection:    in.EnableFaultInjection,
 		EphemeralStorage:        in.EphemeralStorage,
 		ExecutionRoleArn:        in.ExecutionRoleArn,
+		//lint:ignore SA1019 AWS still sends this deprecated field, so the sandbox does too
 		InferenceAccelerators:   in.InferenceAccelerators,
 		IpcMode:                 in.IpcMode,
 		NetworkMode:             nm,

@@ -176,7 +176,7 @@ func parseJSONPattern(p string) (*logFilter, error) {
 
 func parseJSONCond(c string) (jsonCond, error) {
 	if !strings.HasPrefix(c, "$.") {
-		return jsonCond{}, fmt.Errorf("JSON filter condition %q must start with $.", c)
+		return jsonCond{}, fmt.Errorf("JSON filter condition %q must start with \"$.\"", c)
 	}
 	ops := []string{"!=", "<=", ">=", "=", "<", ">"}
 	for i := 2; i < len(c); i++ {

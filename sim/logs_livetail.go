@@ -392,10 +392,7 @@ func (srv *Server) serveLiveTail(w http.ResponseWriter, r *http.Request, c *call
 		}
 		return true
 	}
-	groups := make([]string, 0, len(ls.groups))
-	for _, id := range in.LogGroupIdentifiers {
-		groups = append(groups, id)
-	}
+	groups := append(make([]string, 0, len(ls.groups)), in.LogGroupIdentifiers...)
 	start := &cwltypes.LiveTailSessionStart{RequestId: aws.String(c.requestID), SessionId: aws.String(ls.id),
 		LogGroupIdentifiers: groups, LogStreamNames: in.LogStreamNames, LogStreamNamePrefixes: in.LogStreamNamePrefixes,
 		LogEventFilterPattern: in.LogEventFilterPattern}

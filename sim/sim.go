@@ -321,9 +321,6 @@ func (s *Sim) randHex(n int) string {
 	return hex.EncodeToString(b)[:n]
 }
 
-// Float returns a seeded random number in [0,1).
-func (s *Sim) randFloat() float64 { return s.rng.Float64() }
-
 // NewID returns a new AWS-shaped identifier: "i" → i-0123456789abcdef0,
 // "ami" → ami-…, "lt" → lt-…, "task" → 32 hex characters, "uuid" → a UUID.
 func (s *Sim) newID(kind string) string {
