@@ -1,13 +1,17 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops/cron"
+	"ecsctl/ops/task"
 	"ecsctl/render"
 )
 
@@ -70,9 +74,12 @@ func newCronCmd(a *app) *cli.Command {
 				},
 			},
 			{
-				Name: "run", Usage: "start the schedule's task now, as its next firing would, and print the task ARN", ArgsUsage: "NAME",
-				Flags: []cli.Flag{&cli.BoolFlag{Name: "dry-run", Usage: "print the RunTask input and start nothing"}},
+				Name: "run", Usage: "start the schedule's task now, as its next firing would, follow it with its logs and exit with its exit code (as ecsctl run)", ArgsUsage: "NAME",
+				Flags: append([]cli.Flag{&cli.BoolFlag{Name: "dry-run", Usage: "print the RunTask input and start nothing"}}, followTaskFlags()...),
 				Action: func(c *cli.Context) error {
+					if err := checkFollowTaskFlags(c); err != nil {
+						return err
+					}
 					r, cluster, cl, err := a.cronReader(c, 1)
 					if err != nil {
 						return err
@@ -88,11 +95,7 @@ func newCronCmd(a *app) *cli.Command {
 						}
 						return render.JSON(a.io.Out, in)
 					}
-					arns, err := cron.RunNow(c.Context, cl.ECS, j)
-					for _, arn := range arns {
-						fmt.Fprintln(a.io.Out, arn)
-					}
-					return err
+					return a.cronRunNow(c, cl, cluster, j)
 				},
 			},
 			cronStateCmd(a, "pause", false),
@@ -165,4 +168,54 @@ func (a *app) cronReader(c *cli.Context, nargs int) (*cron.Reader, string, *clie
 		return nil, "", nil, err
 	}
 	return &cron.Reader{Scheduler: cl.Scheduler, Events: cl.Events, ECS: cl.ECS, CW: cl.CW, Clock: cl.overviewClock(), FailureWindow: cronWindow}, cluster, cl, nil
+}
+
+// cronRunNow starts a schedule's or rule's task as its next firing would and
+// follows it like ecsctl run: its logs, then its main container's exit code.
+// A target that starts several tasks (TaskCount > 1) is started and listed,
+// not followed.
+func (a *app) cronRunNow(c *cli.Context, cl *clients, cluster string, j *cron.Job) error {
+	in, err := cron.RunTaskInput(j)
+	if err != nil {
+		return err
+	}
+	if aws.ToInt32(in.Count) > 1 || c.Bool("no-wait") {
+		arns, err := cron.RunNow(c.Context, cl.ECS, j)
+		for _, arn := range arns {
+			fmt.Fprintln(a.io.Out, arn)
+		}
+		if err == nil && !c.Bool("no-wait") {
+			fmt.Fprintf(a.io.Err, "%s starts %d tasks: not followed (follow one with ecsctl logs -c %s --task ID -f)\n", j.ID(), len(arns), cluster)
+		}
+		return err
+	}
+	// RunTask first, as the firing would: a revision that does not exist is
+	// AWS's refusal of it.
+	started, err := task.Start(c.Context, cl.ECS, in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", j.ID(), err)
+	}
+	container, own, err := cronMainContainer(c.Context, cl.ECS, in)
+	if err != nil {
+		return fmt.Errorf("%s started task %s but cannot follow it: %w", j.ID(), aws.ToString(started.TaskArn), err)
+	}
+	return a.followStartedTask(c, cl, cluster, container, in, started, own)
+}
+
+// cronMainContainer is the container whose exit code is the run's: the one
+// the target's input overrides the command of, else the task definition's
+// main container; own reports that the target gives it its command.
+func cronMainContainer(ctx context.Context, api *ecs.Client, in *ecs.RunTaskInput) (name string, own bool, err error) {
+	if in.Overrides != nil && len(in.Overrides.ContainerOverrides) == 1 {
+		o := in.Overrides.ContainerOverrides[0]
+		if aws.ToString(o.Name) != "" && len(o.Command) > 0 {
+			return aws.ToString(o.Name), true, nil
+		}
+	}
+	out, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: in.TaskDefinition})
+	if err != nil {
+		return "", false, fmt.Errorf("describe task definition %s: %w", aws.ToString(in.TaskDefinition), err)
+	}
+	name, err = task.MainContainer(out.TaskDefinition, "")
+	return name, false, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
@@ -161,9 +162,37 @@ func TestE2ECronPauseResumeKeepsTheWholeSchedule(t *testing.T) {
 	}
 }
 
+// cron run follows the task like ecsctl run: its logs on stdout and its
+// main container's exit code.
+func TestE2ECronRunFollowsAndExitsWithTheContainersCode(t *testing.T) {
+	w := cronWorld(t)
+	w.Schedules = append(w.Schedules, sim.ScheduleSpec{Name: "nightly-report", Expression: "cron(0 4 * * ? *)", Cluster: "small", TaskDefinition: "report:1", AgeHours: 24})
+	sb := startSandboxWorld(t, w, "")
+	_, err := sb.ecs.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("report"), Cpu: aws.String("256"), Memory: aws.String("256"),
+		ContainerDefinitions: []types.ContainerDefinition{{
+			Name: aws.String("report"), Image: aws.String("busybox"), Essential: aws.Bool(true),
+			Command: []string{"sh", "-c", "echo report written; exit 3"},
+			LogConfiguration: &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{
+				"awslogs-group": "/ecs/small/api", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "cron", "run", "-c", "small", "--poll-interval", "20ms", "nightly-report")
+	if code != 3 || strings.TrimSpace(stdout) != "report written" {
+		t.Fatalf("cron run nightly-report: exit %d, want 3 and the container's line\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	arns, err := sb.ecs.ListTasks(context.Background(), &ecs.ListTasksInput{Cluster: aws.String("small"), Family: aws.String("report"), DesiredStatus: types.DesiredStatusStopped})
+	if err != nil || len(arns.TaskArns) != 1 {
+		t.Fatalf("stopped report tasks: %v %v, want the one cron run started", err, arns)
+	}
+}
+
 func TestE2ECronRunStartsTheTargetsTask(t *testing.T) {
 	sb := startSandboxWorld(t, cronWorld(t), "")
-	code, stdout, stderr := run(t, "cron", "run", "-c", "small", "nightly-migrate")
+	code, stdout, stderr := run(t, "cron", "run", "-c", "small", "--no-wait", "nightly-migrate")
 	arn := strings.TrimSpace(stdout)
 	if code != ExitOK || !strings.HasPrefix(arn, "arn:aws:ecs:") {
 		t.Fatalf("cron run: exit %d\n%s\n%s", code, stdout, stderr)

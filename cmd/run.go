@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
@@ -19,7 +21,7 @@ import (
 func init() { addCommand(newRunCmd) }
 
 func newRunCmd(a *app) *cli.Command {
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:      "run",
 		Usage:     "run a one-off task (a migration, a backfill) like a service's, follow it with its logs and exit with its exit code",
 		ArgsUsage: "[--] [COMMAND [ARG...]]",
@@ -45,14 +47,37 @@ func newRunCmd(a *app) *cli.Command {
 			&cli.StringSliceFlag{Name: "subnet", Usage: "awsvpc subnet id (repeatable; default: the service's)"},
 			&cli.StringSliceFlag{Name: "security-group", Usage: "awsvpc security group id (repeatable; default: the service's)"},
 			&cli.BoolFlag{Name: "assign-public-ip", Usage: "give the task's network interface a public IP (Fargate in a public subnet)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long and exit 124, leaving the task running (0: wait until it stops)"},
-			&cli.BoolFlag{Name: "all-containers", Usage: "show the logs of every container of the task, each line prefixed with its container (default: the main one's only)"},
-			&cli.BoolFlag{Name: "no-wait", Usage: "print the task ARN once ECS has accepted it and exit 0"},
-			&cli.BoolFlag{Name: "stop-on-interrupt", Usage: "on Ctrl-C, stop the task without asking (default without a terminal: leave it running)"},
-			&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest a log event and still have it shown: logs are read this long past the task's stop"},
 		},
 		Action: func(c *cli.Context) error { return a.runTask(c) },
 	}
+	cmd.Flags = append(cmd.Flags, followTaskFlags()...)
+	return cmd
+}
+
+// followTaskFlags are the flags of every command that starts a task and
+// follows it to its exit code (run, cron run).
+func followTaskFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "timeout", Usage: "stop waiting after this long and exit 124, leaving the task running (0: wait until it stops)"},
+		&cli.BoolFlag{Name: "all-containers", Usage: "show the logs of every container of the task, each line prefixed with its container (default: the main one's only)"},
+		&cli.BoolFlag{Name: "no-wait", Usage: "print the task ARN once ECS has accepted it and exit 0"},
+		&cli.BoolFlag{Name: "stop-on-interrupt", Usage: "on Ctrl-C, stop the task without asking (default without a terminal: leave it running)"},
+		&cli.DurationFlag{Name: "overlap", Value: time.Minute, Usage: "how late CloudWatch may ingest a log event and still have it shown: logs are read this long past the task's stop"},
+	}
+}
+
+// checkFollowTaskFlags refuses followTaskFlags that make no sense.
+func checkFollowTaskFlags(c *cli.Context) error {
+	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {
+		return usagef("invalid --timeout %s: want a positive duration like 30m", c.Duration("timeout"))
+	}
+	if c.Duration("overlap") <= 0 {
+		return usagef("invalid --overlap %s: want a positive duration like 1m", c.Duration("overlap"))
+	}
+	if c.Bool("no-wait") && (c.IsSet("timeout") || c.Bool("stop-on-interrupt")) {
+		return usagef("--no-wait does not follow the task: remove --timeout and --stop-on-interrupt")
+	}
+	return nil
 }
 
 func (a *app) runTask(c *cli.Context) error {
@@ -75,14 +100,8 @@ func (a *app) runTask(c *cli.Context) error {
 		}
 		req.Env = append(req.Env, task.Env{Container: container, Key: key, Value: value})
 	}
-	if c.IsSet("timeout") && c.Duration("timeout") <= 0 {
-		return usagef("invalid --timeout %s: want a positive duration like 30m", c.Duration("timeout"))
-	}
-	if c.Duration("overlap") <= 0 {
-		return usagef("invalid --overlap %s: want a positive duration like 1m", c.Duration("overlap"))
-	}
-	if c.Bool("no-wait") && (c.IsSet("timeout") || c.Bool("stop-on-interrupt")) {
-		return usagef("--no-wait does not follow the task: remove --timeout and --stop-on-interrupt")
+	if err := checkFollowTaskFlags(c); err != nil {
+		return err
 	}
 	if err := task.Validate(req); err != nil {
 		return err
@@ -112,20 +131,28 @@ func (a *app) runTask(c *cli.Context) error {
 		_, err := fmt.Fprintln(a.io.Out, arn)
 		return err
 	}
-	compute := string(plan.Input.LaunchType)
-	if len(plan.Input.CapacityProviderStrategy) > 0 {
+	return a.followStartedTask(c, cl, req.Cluster, plan.Container, plan.Input, started, len(req.Command) > 0)
+}
+
+// followStartedTask follows a task ecsctl started to STOPPED, with its
+// logs, and returns the run's outcome (the main container's exit code).
+// ownCommand says the command line gave the container its command.
+func (a *app) followStartedTask(c *cli.Context, cl *clients, cluster, container string, input *ecs.RunTaskInput, started types.Task, ownCommand bool) error {
+	arn := aws.ToString(started.TaskArn)
+	compute := string(input.LaunchType)
+	if len(input.CapacityProviderStrategy) > 0 {
 		var ps []string
-		for _, it := range plan.Input.CapacityProviderStrategy {
+		for _, it := range input.CapacityProviderStrategy {
 			ps = append(ps, aws.ToString(it.CapacityProvider))
 		}
 		compute = "capacity providers " + strings.Join(ps, ", ")
 	} else if compute == "" {
 		compute = "EC2"
 	}
-	render.RunStarted(a.io.Err, time.Now(), req.Cluster, arn, aws.ToString(started.TaskDefinitionArn), plan.Container, compute)
-	if len(req.Command) == 0 {
+	render.RunStarted(a.io.Err, time.Now(), cluster, arn, aws.ToString(started.TaskDefinitionArn), container, compute)
+	if !ownCommand {
 		// A service's own command usually serves until stopped.
-		render.Line(a.io.Err, time.Now(), req.Cluster+"/"+shortTaskID(arn), "no command after --: container %s runs its own command from the task definition", plan.Container)
+		render.Line(a.io.Err, time.Now(), cluster+"/"+shortTaskID(arn), "no command after --: container %s runs its own command from the task definition", container)
 	}
 	// The task's output is the command's result in text mode (stdout); with
 	// -o json stdout holds the result only and the output goes to stderr.
@@ -134,22 +161,22 @@ func (a *app) runTask(c *cli.Context) error {
 		logIO.Out, logIO.OutTTY = a.io.Err, a.io.ErrTTY
 	}
 	all := c.Bool("all-containers")
-	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: !all, Subject: req.Cluster + "/" + shortTaskID(arn)})
+	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: !all, Subject: cluster + "/" + shortTaskID(arn)})
 	f := &task.Follower{
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region, Emit: printer.Print, Notice: printer.Notice,
 		PollInterval: a.pollInterval(c), Overlap: c.Duration("overlap"), Timeout: c.Duration("timeout"),
-		Progress: func(ev task.Event) { render.RunProgress(a.io.Err, req.Cluster, ev) },
+		Progress: func(ev task.Event) { render.RunProgress(a.io.Err, cluster, ev) },
 	}
 	if !all {
-		f.Containers = []string{plan.Container}
+		f.Containers = []string{container}
 	}
 	if !flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
 		f.PollInterval = 2 * time.Second
 	}
-	res, ferr := f.Follow(c.Context, req.Cluster, plan.Container, started)
+	res, ferr := f.Follow(c.Context, cluster, container, started)
 	var still *task.ErrStillRunning
 	if errors.As(ferr, &still) {
-		return a.runLeftRunning(c, cl, req.Cluster, arn, still)
+		return a.runLeftRunning(c, cl, cluster, arn, still)
 	}
 	if ferr != nil {
 		return ferr
