@@ -126,6 +126,11 @@ func faultsScenarios() []faultsScenario {
 			args: []string{"cron", "pause", "-c", "small", "-o", "json", "api-warm"}},
 		{name: "cron-pause-rule", world: "small", change: cronFaultsJobs, cluster: "small", asg: "small-ecs",
 			args: []string{"cron", "pause", "-c", "small", "-o", "json", "weekly-digest"}},
+		// cron run starts the target's task once whatever the faults (the
+		// SDK fills RunTask's client token once per call, retries reuse it);
+		// api-warm's task keeps running, so a duplicate would show.
+		{name: "cron-run-no-wait", world: "small", change: cronFaultsJobs, cluster: "small", asg: "small-ecs",
+			args: []string{"cron", "run", "-c", "small", "--no-wait", "api-warm"}},
 		{name: "scale-service-update-autoscaling", world: "small", cluster: "small", asg: "small-ecs",
 			args: with("scale", "service", "-c", "small", "-s", "api", "--count", "1", "--update-autoscaling", "--wait")},
 		// A one-off task: its exit code whatever the faults, and one task
