@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 )
@@ -198,7 +199,7 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req Request, w *watch, 
 		}
 		if failed := countFailures(w.res.StoppedTasks); failed >= limit {
 			last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d tasks of the new revision stopped (last: %s)", failed, describeStop(last)))
+			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%s of the new revision stopped (last: %s)", fmtx.Count(failed, "task"), describeStop(last)))
 			return true
 		}
 	}
