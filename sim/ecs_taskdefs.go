@@ -119,16 +119,16 @@ func (s *Sim) ecsNewTaskDef(in *ecs.RegisterTaskDefinitionInput) *ecsTaskDef {
 		nm = types.NetworkModeBridge
 	}
 	td := types.TaskDefinition{
-		TaskDefinitionArn:       aws.String(s.arn("ecs", "task-definition/"+fam+":"+strconv.Itoa(int(rev)))),
-		Family:                  aws.String(fam),
-		Revision:                rev,
-		Status:                  types.TaskDefinitionStatusActive,
-		ContainerDefinitions:    in.ContainerDefinitions,
-		Cpu:                     in.Cpu,
-		Memory:                  in.Memory,
-		EnableFaultInjection:    in.EnableFaultInjection,
-		EphemeralStorage:        in.EphemeralStorage,
-		ExecutionRoleArn:        in.ExecutionRoleArn,
+		TaskDefinitionArn:    aws.String(s.arn("ecs", "task-definition/"+fam+":"+strconv.Itoa(int(rev)))),
+		Family:               aws.String(fam),
+		Revision:             rev,
+		Status:               types.TaskDefinitionStatusActive,
+		ContainerDefinitions: in.ContainerDefinitions,
+		Cpu:                  in.Cpu,
+		Memory:               in.Memory,
+		EnableFaultInjection: in.EnableFaultInjection,
+		EphemeralStorage:     in.EphemeralStorage,
+		ExecutionRoleArn:     in.ExecutionRoleArn,
 		//lint:ignore SA1019 AWS still sends this deprecated field, so the sandbox does too
 		InferenceAccelerators:   in.InferenceAccelerators,
 		IpcMode:                 in.IpcMode,

@@ -149,8 +149,8 @@ func (s *Sim) ecsCreateTask(c *ecsCluster, td *ecsTaskDef, in *ecsInstance, grou
 			Version: 1, Connectivity: types.ConnectivityConnected, ConnectivityAt: aws.Time(now),
 			Attributes: []types.Attribute{{Name: aws.String("ecs.cpu-architecture"), Value: aws.String(ecsAttr(in, "ecs.cpu-architecture"))}},
 			//lint:ignore SA1019 AWS still sends this deprecated field, so the sandbox does too
-			Overrides:  &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{}, InferenceAcceleratorOverrides: []types.InferenceAcceleratorOverride{}},
-			Tags:       copyTags(tags), HealthStatus: types.HealthStatusUnknown,
+			Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{}, InferenceAcceleratorOverrides: []types.InferenceAcceleratorOverride{}},
+			Tags:      copyTags(tags), HealthStatus: types.HealthStatusUnknown,
 		},
 	}
 	// Task.cpu and memory are "as expressed in a task definition" (ECS API

@@ -205,7 +205,7 @@ func (s *Sim) logsDescribeLogStreams(in *cloudwatchlogs.DescribeLogStreamsInput)
 			Arn:           aws.String(s.logGroupArn(g.Name) + ":log-stream:" + st.Name),
 			CreationTime:  aws.Int64(toMs(st.CreationTime)),
 			//lint:ignore SA1019 AWS still sends this deprecated field, so the sandbox does too
-			StoredBytes:   aws.Int64(0),
+			StoredBytes: aws.Int64(0),
 		}
 		if st.LastIngest != 0 {
 			ls.FirstEventTimestamp = aws.Int64(st.FirstEvent)
