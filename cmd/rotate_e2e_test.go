@@ -225,7 +225,6 @@ func groupTagValue(out *autoscaling.DescribeAutoScalingGroupsOutput, key string)
 }
 
 func TestE2ERotateAbortMidRunRestores(t *testing.T) {
-	parallel(t)
 	sb := startSandbox(t, "demo", "")
 	sb.sim.ResetReport()
 	code, stdout, stderr := runCancelAt(t, "batch 2/2 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
