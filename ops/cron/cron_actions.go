@@ -153,74 +153,21 @@ func UpdateInput(g *scheduler.GetScheduleOutput) *scheduler.UpdateScheduleInput 
 // (Scheduler's <aws.scheduler.*> context attributes, a rule's InputPath or
 // InputTransformer over the event) cannot be reproduced and is refused.
 func RunTaskInput(j *Job) (*ecs.RunTaskInput, error) {
-	in := &ecs.RunTaskInput{}
-	var input string
+	var (
+		in    *ecs.RunTaskInput
+		input string
+		err   error
+	)
 	switch {
 	case j.schedule != nil && j.schedule.Target != nil && j.schedule.Target.EcsParameters != nil:
-		t, p := j.schedule.Target, j.schedule.Target.EcsParameters
-		input = aws.ToString(t.Input)
-		if strings.Contains(input, "<aws.scheduler.") {
-			return nil, ops.Inputf("schedule %s/%s fills its input with <aws.scheduler.*> values at firing time, which a run now cannot reproduce: run the task with 'aws ecs run-task' and your own overrides", j.Group, j.Name)
-		}
-		in.Cluster, in.TaskDefinition, in.Count, in.Group = t.Arn, p.TaskDefinitionArn, p.TaskCount, p.Group
-		in.LaunchType, in.PlatformVersion = ecstypes.LaunchType(p.LaunchType), p.PlatformVersion
-		in.EnableECSManagedTags, in.EnableExecuteCommand = aws.ToBool(p.EnableECSManagedTags), aws.ToBool(p.EnableExecuteCommand)
-		in.PropagateTags = ecstypes.PropagateTags(p.PropagateTags)
-		for _, c := range p.CapacityProviderStrategy {
-			in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: c.CapacityProvider, Base: c.Base, Weight: c.Weight})
-		}
-		if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
-			a := n.AwsvpcConfiguration
-			in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-				Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(a.AssignPublicIp)}}
-		}
-		for _, c := range p.PlacementConstraints {
-			in.PlacementConstraints = append(in.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
-		}
-		for _, s := range p.PlacementStrategy {
-			in.PlacementStrategy = append(in.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
-		}
-		var keys []string
-		tags := map[string]string{}
-		for _, m := range p.Tags {
-			for k, v := range m {
-				keys = append(keys, k)
-				tags[k] = v
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			in.Tags = append(in.Tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
+		in, input, err = scheduleRunTask(j)
 	case j.target != nil && j.target.EcsParameters != nil:
-		t, p := j.target, j.target.EcsParameters
-		if t.InputPath != nil || t.InputTransformer != nil {
-			return nil, ops.Inputf("rule %s builds its task's input from the triggering event (InputPath/InputTransformer), which a run now cannot reproduce: run the task with 'aws ecs run-task' and your own overrides", j.Name)
-		}
-		input = aws.ToString(t.Input)
-		in.Cluster, in.TaskDefinition, in.Count, in.Group = t.Arn, p.TaskDefinitionArn, p.TaskCount, p.Group
-		in.LaunchType, in.PlatformVersion = ecstypes.LaunchType(p.LaunchType), p.PlatformVersion
-		in.EnableECSManagedTags, in.EnableExecuteCommand = p.EnableECSManagedTags, p.EnableExecuteCommand
-		in.PropagateTags = ecstypes.PropagateTags(p.PropagateTags)
-		for _, c := range p.CapacityProviderStrategy {
-			in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: c.CapacityProvider, Base: c.Base, Weight: c.Weight})
-		}
-		if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
-			a := n.AwsvpcConfiguration
-			in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-				Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(a.AssignPublicIp)}}
-		}
-		for _, c := range p.PlacementConstraints {
-			in.PlacementConstraints = append(in.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
-		}
-		for _, s := range p.PlacementStrategy {
-			in.PlacementStrategy = append(in.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
-		}
-		for _, tg := range p.Tags {
-			in.Tags = append(in.Tags, ecstypes.Tag{Key: tg.Key, Value: tg.Value})
-		}
+		in, input, err = ruleRunTask(j)
 	default:
 		return nil, ops.Inputf("%s has no ECS target to run", j.ID())
+	}
+	if err != nil {
+		return nil, err
 	}
 	if in.Count == nil {
 		in.Count = aws.Int32(1)
@@ -235,6 +182,81 @@ func RunTaskInput(j *Job) (*ecs.RunTaskInput, error) {
 	return in, nil
 }
 
+// scheduleRunTask is RunTaskInput for a Scheduler schedule's ECS target,
+// with the target's Input (task overrides JSON).
+func scheduleRunTask(j *Job) (*ecs.RunTaskInput, string, error) {
+	in := &ecs.RunTaskInput{}
+	t, p := j.schedule.Target, j.schedule.Target.EcsParameters
+	input := aws.ToString(t.Input)
+	if strings.Contains(input, "<aws.scheduler.") {
+		return nil, "", ops.Inputf("schedule %s/%s fills its input with <aws.scheduler.*> values at firing time, which a run now cannot reproduce: run the task with 'aws ecs run-task' and your own overrides", j.Group, j.Name)
+	}
+	in.Cluster, in.TaskDefinition, in.Count, in.Group = t.Arn, p.TaskDefinitionArn, p.TaskCount, p.Group
+	in.LaunchType, in.PlatformVersion = ecstypes.LaunchType(p.LaunchType), p.PlatformVersion
+	in.EnableECSManagedTags, in.EnableExecuteCommand = aws.ToBool(p.EnableECSManagedTags), aws.ToBool(p.EnableExecuteCommand)
+	in.PropagateTags = ecstypes.PropagateTags(p.PropagateTags)
+	for _, c := range p.CapacityProviderStrategy {
+		in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: c.CapacityProvider, Base: c.Base, Weight: c.Weight})
+	}
+	if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
+		a := n.AwsvpcConfiguration
+		in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(a.AssignPublicIp)}}
+	}
+	for _, c := range p.PlacementConstraints {
+		in.PlacementConstraints = append(in.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
+	}
+	for _, s := range p.PlacementStrategy {
+		in.PlacementStrategy = append(in.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
+	}
+	var keys []string
+	tags := map[string]string{}
+	for _, m := range p.Tags {
+		for k, v := range m {
+			keys = append(keys, k)
+			tags[k] = v
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		in.Tags = append(in.Tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return in, input, nil
+}
+
+// ruleRunTask is RunTaskInput for an EventBridge rule's ECS target, with the
+// target's Input (task overrides JSON).
+func ruleRunTask(j *Job) (*ecs.RunTaskInput, string, error) {
+	in := &ecs.RunTaskInput{}
+	t, p := j.target, j.target.EcsParameters
+	if t.InputPath != nil || t.InputTransformer != nil {
+		return nil, "", ops.Inputf("rule %s builds its task's input from the triggering event (InputPath/InputTransformer), which a run now cannot reproduce: run the task with 'aws ecs run-task' and your own overrides", j.Name)
+	}
+	input := aws.ToString(t.Input)
+	in.Cluster, in.TaskDefinition, in.Count, in.Group = t.Arn, p.TaskDefinitionArn, p.TaskCount, p.Group
+	in.LaunchType, in.PlatformVersion = ecstypes.LaunchType(p.LaunchType), p.PlatformVersion
+	in.EnableECSManagedTags, in.EnableExecuteCommand = p.EnableECSManagedTags, p.EnableExecuteCommand
+	in.PropagateTags = ecstypes.PropagateTags(p.PropagateTags)
+	for _, c := range p.CapacityProviderStrategy {
+		in.CapacityProviderStrategy = append(in.CapacityProviderStrategy, ecstypes.CapacityProviderStrategyItem{CapacityProvider: c.CapacityProvider, Base: c.Base, Weight: c.Weight})
+	}
+	if n := p.NetworkConfiguration; n != nil && n.AwsvpcConfiguration != nil {
+		a := n.AwsvpcConfiguration
+		in.NetworkConfiguration = &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
+			Subnets: a.Subnets, SecurityGroups: a.SecurityGroups, AssignPublicIp: ecstypes.AssignPublicIp(a.AssignPublicIp)}}
+	}
+	for _, c := range p.PlacementConstraints {
+		in.PlacementConstraints = append(in.PlacementConstraints, ecstypes.PlacementConstraint{Type: ecstypes.PlacementConstraintType(c.Type), Expression: c.Expression})
+	}
+	for _, s := range p.PlacementStrategy {
+		in.PlacementStrategy = append(in.PlacementStrategy, ecstypes.PlacementStrategy{Type: ecstypes.PlacementStrategyType(s.Type), Field: s.Field})
+	}
+	for _, tg := range p.Tags {
+		in.Tags = append(in.Tags, ecstypes.Tag{Key: tg.Key, Value: tg.Value})
+	}
+	return in, input, nil
+}
+
 // Runner starts a job's task now.
 type Runner interface {
 	RunTask(ctx context.Context, in *ecs.RunTaskInput, opts ...func(*ecs.Options)) (*ecs.RunTaskOutput, error)
@@ -242,10 +264,8 @@ type Runner interface {
 
 // RunNow starts the job's task with the RunTask call its firing would make
 // and returns the started tasks' ARNs. A placement failure is an error:
-// nothing half-started is left unreported.
-//
-// Join point: `ecsctl run` (ops/task) follows a task from a RunTaskInput;
-// after the merge, cron run hands RunTaskInput(j) to it instead.
+// nothing half-started is left unreported. (cron run without --no-wait
+// starts and follows the task through ops/task instead.)
 func RunNow(ctx context.Context, ecsAPI Runner, j *Job) ([]string, error) {
 	in, err := RunTaskInput(j)
 	if err != nil {
