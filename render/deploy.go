@@ -267,52 +267,64 @@ func DeploySummary(w io.Writer, res *deploy.Result) error {
 		return err
 	}
 	for _, s := range res.Services {
-		if s.Diff != "" {
-			fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
-		}
-		if s.Kind == "rollback" {
-			fmt.Fprintf(w, "\n%s: rollback %s → %s\n", s.Key(), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition))
-			for _, n := range s.Notes {
-				fmt.Fprintf(w, "  %s\n", n)
-			}
-			for _, im := range s.Images {
-				fmt.Fprintf(w, "  %s: %s → %s\n", im.Container, im.From, im.To)
-			}
-		}
-		if s.Outcome == deploy.OutcomeDryRun || (s.Outcome == deploy.OutcomeAlreadyDeployed && s.Reason != "") {
-			if s.Reason != "" {
-				fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
-			}
-			if s.WouldDeregister != nil {
-				would := strings.Join(s.WouldDeregister, ", ")
-				if would == "" {
-					would = "none"
-				}
-				fmt.Fprintf(w, "%s: after success --keep-revisions would deregister: %s\n", s.Key(), would)
-			}
-		}
-		if s.Outcome == deploy.OutcomeSucceeded || s.Outcome == deploy.OutcomeAlreadyDeployed || s.Outcome == deploy.OutcomeDryRun || s.Outcome == deploy.OutcomeNotWaited {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
-		if s.FailedTasks > 0 {
-			fmt.Fprintf(w, "  failed tasks (ECS count): %d\n", s.FailedTasks)
-		}
-		for _, t := range s.StoppedTasks {
-			codes := []string{}
-			for _, c := range sortedKeys(t.ExitCodes) {
-				codes = append(codes, fmt.Sprintf("%s=%d", c, t.ExitCodes[c]))
-			}
-			fmt.Fprintf(w, "  stopped task %s: %s %s [%s]\n", t.TaskID, t.StopCode, t.StoppedReason, strings.Join(codes, " "))
-		}
-		if len(s.LogLines) > 0 {
-			fmt.Fprintf(w, "  last log lines:\n")
-			for _, l := range s.LogLines {
-				fmt.Fprintf(w, "    %s\n", l)
-			}
-		}
+		deployDetails(w, s)
+		deployFailure(w, s)
 	}
 	return nil
+}
+
+// deployDetails prints what a service's result explains besides a failure:
+// the dry-run diff, a rollback's images, why nothing was deployed.
+func deployDetails(w io.Writer, s *deploy.ServiceResult) {
+	if s.Diff != "" {
+		fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
+	}
+	if s.Kind == "rollback" {
+		fmt.Fprintf(w, "\n%s: rollback %s → %s\n", s.Key(), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition))
+		for _, n := range s.Notes {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+		for _, im := range s.Images {
+			fmt.Fprintf(w, "  %s: %s → %s\n", im.Container, im.From, im.To)
+		}
+	}
+	if s.Outcome == deploy.OutcomeDryRun || (s.Outcome == deploy.OutcomeAlreadyDeployed && s.Reason != "") {
+		if s.Reason != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+		}
+		if s.WouldDeregister != nil {
+			would := strings.Join(s.WouldDeregister, ", ")
+			if would == "" {
+				would = "none"
+			}
+			fmt.Fprintf(w, "%s: after success --keep-revisions would deregister: %s\n", s.Key(), would)
+		}
+	}
+}
+
+// deployFailure prints why a service's deploy failed: the reason, ECS's
+// failed-task count, the stopped tasks with their exit codes, last log lines.
+func deployFailure(w io.Writer, s *deploy.ServiceResult) {
+	if s.Outcome == deploy.OutcomeSucceeded || s.Outcome == deploy.OutcomeAlreadyDeployed || s.Outcome == deploy.OutcomeDryRun || s.Outcome == deploy.OutcomeNotWaited {
+		return
+	}
+	fmt.Fprintf(w, "\n%s: %s\n", s.Key(), s.Reason)
+	if s.FailedTasks > 0 {
+		fmt.Fprintf(w, "  failed tasks (ECS count): %d\n", s.FailedTasks)
+	}
+	for _, t := range s.StoppedTasks {
+		codes := []string{}
+		for _, c := range sortedKeys(t.ExitCodes) {
+			codes = append(codes, fmt.Sprintf("%s=%d", c, t.ExitCodes[c]))
+		}
+		fmt.Fprintf(w, "  stopped task %s: %s %s [%s]\n", t.TaskID, t.StopCode, t.StoppedReason, strings.Join(codes, " "))
+	}
+	if len(s.LogLines) > 0 {
+		fmt.Fprintf(w, "  last log lines:\n")
+		for _, l := range s.LogLines {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
