@@ -377,15 +377,8 @@ func ValidateRequest(req Request) error {
 	if len(req.Services) == 0 {
 		return ops.Inputf("missing --service: name the service to deploy (repeat --service for several)")
 	}
-	seen := map[string]bool{}
-	for _, s := range req.Services {
-		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t/") && !strings.HasPrefix(s, "arn:") {
-			return ops.Inputf("invalid --service %q: give the service name", s)
-		}
-		if seen[s] {
-			return ops.Inputf("--service %s given twice: name each service once", s)
-		}
-		seen[s] = true
+	if err := validateServices(req.Services); err != nil {
+		return err
 	}
 	if req.Tag == "" && len(req.Images) == 0 && len(req.Env) == 0 && !req.ForceNewDeployment {
 		return ops.Inputf("nothing to deploy: give --tag (or --image, --env, --force-new-deployment)")
@@ -401,14 +394,8 @@ func ValidateRequest(req Request) error {
 	if len(req.Containers) > 0 && req.Tag == "" {
 		return ops.Inputf("--container needs --tag: it names the containers that get the new tag")
 	}
-	for c, ref := range req.Images {
-		r, err := ParseImageRef(ref)
-		if err != nil {
-			return ops.Inputf("invalid --image %s=%s: %v", c, ref, err)
-		}
-		if r.Tag != "" && MutableLookingTag(r.Tag) && r.Digest == "" && !req.AllowMutableTag {
-			return ops.Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
-		}
+	if err := validateImages(req.Images, req.AllowMutableTag); err != nil {
+		return err
 	}
 	if req.Timeout <= 0 {
 		return ops.Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
@@ -418,6 +405,36 @@ func ValidateRequest(req Request) error {
 	}
 	if req.RollbackTimeout < 0 {
 		return ops.Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
+	}
+	return nil
+}
+
+// validateServices refuses empty, path-like and repeated service names.
+func validateServices(services []string) error {
+	seen := map[string]bool{}
+	for _, s := range services {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t/") && !strings.HasPrefix(s, "arn:") {
+			return ops.Inputf("invalid --service %q: give the service name", s)
+		}
+		if seen[s] {
+			return ops.Inputf("--service %s given twice: name each service once", s)
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+// validateImages refuses unparsable image references and mutable-looking
+// tags without a digest (unless allowed).
+func validateImages(images map[string]string, allowMutable bool) error {
+	for c, ref := range images {
+		r, err := ParseImageRef(ref)
+		if err != nil {
+			return ops.Inputf("invalid --image %s=%s: %v", c, ref, err)
+		}
+		if r.Tag != "" && MutableLookingTag(r.Tag) && r.Digest == "" && !allowMutable {
+			return ops.Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
+		}
 	}
 	return nil
 }
