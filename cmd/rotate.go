@@ -53,29 +53,9 @@ func newRotateCmd(a *app) *cli.Command {
 }
 
 func (a *app) runRotate(c *cli.Context) error {
-	req := ops.RotateRequest{
-		Cluster: flagString(c, "cluster"), ASG: c.String("asg"), AMI: c.String("ami"), SSMParameter: c.String("ssm-parameter"),
-		UpdateLaunchTemplate: c.Bool("update-launch-template"), Batch: c.Int("batch"), Surge: c.Int("surge"),
-		TimeoutPerBatch: c.Duration("timeout-per-batch"), Standalone: c.String("standalone-tasks"),
-		DryRun: c.Bool("dry-run"), Abort: c.Bool("abort"),
-	}
-	if !c.IsSet("standalone-tasks") {
-		req.Standalone = "" // a resumed run keeps the policy it recorded; a new one waits
-	}
-	if err := ops.ValidateRotateRequest(req); err != nil {
+	req, err := a.rotateRequest(c)
+	if err != nil {
 		return err
-	}
-	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {
-		return usagef("invalid --timeout-per-batch %s: want a positive duration like 30m", req.TimeoutPerBatch)
-	}
-	if c.IsSet("batch") && req.Batch < 1 {
-		return usagef("invalid --batch %d: want 1 to 50 instances drained together", req.Batch)
-	}
-	if c.IsSet("surge") && req.Surge < 0 {
-		return usagef("invalid --surge %d: want 0 or more extra instances", req.Surge)
-	}
-	if !req.DryRun && !flagBool(c, "yes") && !a.io.Interactive() {
-		return usagef("rotate-ami replaces instances: pass --yes to run it from a script, or --dry-run to see the plan")
 	}
 	cl, err := a.awsClients(c)
 	if err != nil {
@@ -93,18 +73,8 @@ func (a *app) runRotate(c *cli.Context) error {
 			return err
 		}
 		if ask {
-			if !jsonOutput(c) {
-				if err := render.RotatePlan(a.io.Err, plan); err != nil {
-					return err
-				}
-			}
-			what := "Replace these instances"
-			if req.Abort {
-				what = "Abort run " + plan.RunID + " and restore " + plan.ASG
-			}
-			// Nothing old and no run to resume: nothing to confirm, nothing is done.
-			if (req.Abort || plan.Resuming || len(plan.Instances) > 0) && !rotateConfirm(a.io, what) {
-				return usagef("not confirmed: nothing was changed")
+			if err := a.confirmRotate(c, req, plan); err != nil {
+				return err
 			}
 		}
 		res, err := r.Apply(c.Context, req, plan)
@@ -121,6 +91,53 @@ func (a *app) runRotate(c *cli.Context) error {
 		}
 		return a.rotateOutcome(c, req, res, err)
 	}
+}
+
+// rotateRequest reads and checks rotate-ami's flags: nothing is called yet.
+func (a *app) rotateRequest(c *cli.Context) (ops.RotateRequest, error) {
+	req := ops.RotateRequest{
+		Cluster: flagString(c, "cluster"), ASG: c.String("asg"), AMI: c.String("ami"), SSMParameter: c.String("ssm-parameter"),
+		UpdateLaunchTemplate: c.Bool("update-launch-template"), Batch: c.Int("batch"), Surge: c.Int("surge"),
+		TimeoutPerBatch: c.Duration("timeout-per-batch"), Standalone: c.String("standalone-tasks"),
+		DryRun: c.Bool("dry-run"), Abort: c.Bool("abort"),
+	}
+	if !c.IsSet("standalone-tasks") {
+		req.Standalone = "" // a resumed run keeps the policy it recorded; a new one waits
+	}
+	if err := ops.ValidateRotateRequest(req); err != nil {
+		return req, err
+	}
+	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {
+		return req, usagef("invalid --timeout-per-batch %s: want a positive duration like 30m", req.TimeoutPerBatch)
+	}
+	if c.IsSet("batch") && req.Batch < 1 {
+		return req, usagef("invalid --batch %d: want 1 to 50 instances drained together", req.Batch)
+	}
+	if c.IsSet("surge") && req.Surge < 0 {
+		return req, usagef("invalid --surge %d: want 0 or more extra instances", req.Surge)
+	}
+	if !req.DryRun && !flagBool(c, "yes") && !a.io.Interactive() {
+		return req, usagef("rotate-ami replaces instances: pass --yes to run it from a script, or --dry-run to see the plan")
+	}
+	return req, nil
+}
+
+// confirmRotate shows the plan and asks before a rotation (or abort) runs.
+func (a *app) confirmRotate(c *cli.Context, req ops.RotateRequest, plan *ops.RotatePlan) error {
+	if !jsonOutput(c) {
+		if err := render.RotatePlan(a.io.Err, plan); err != nil {
+			return err
+		}
+	}
+	what := "Replace these instances"
+	if req.Abort {
+		what = "Abort run " + plan.RunID + " and restore " + plan.ASG
+	}
+	// Nothing old and no run to resume: nothing to confirm, nothing is done.
+	if (req.Abort || plan.Resuming || len(plan.Instances) > 0) && !rotateConfirm(a.io, what) {
+		return usagef("not confirmed: nothing was changed")
+	}
+	return nil
 }
 
 // rotateOutcome prints a run's result and maps its error.
