@@ -29,7 +29,6 @@ func startSandboxAhead(t *testing.T, ahead time.Duration) *sandbox {
 // account 13 h ahead, the last 30 minutes of logs are the last 30 minutes
 // on its clock (before, the window began 13.5 h back and printed it all).
 func TestE2ELogsSinceCountsOnTheAccountClock(t *testing.T) {
-	parallel(t)
 	sb := startSandboxAhead(t, 13*time.Hour)
 	code, stdout, stderr := run(t, "logs", "-c", "small", "-s", "api", "--since", "30m", "-o", "json")
 	if code != ExitOK {
@@ -56,7 +55,6 @@ func TestE2ELogsSinceCountsOnTheAccountClock(t *testing.T) {
 // events takes the same time grammar as logs (1d, or a time), and counts
 // back on the account's clock.
 func TestE2EEventsSinceSharesTheTimeGrammar(t *testing.T) {
-	parallel(t)
 	sb := startSandboxAhead(t, 13*time.Hour)
 	code, all, stderr := run(t, "events", "-c", "small", "-s", "api")
 	if code != ExitOK || strings.TrimSpace(all) == "" {
