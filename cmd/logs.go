@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 	"ecsctl/render"
 )
 
@@ -60,12 +61,12 @@ func newLogsCmd(a *app) *cli.Command {
 }
 
 // logsDefaultSince is how far back logs of a service read without --since
-// (ops.LogTailer's default).
+// (logs.Tailer's default).
 const logsDefaultSince = 10 * time.Minute
 
 func (a *app) runLogs(c *cli.Context) error {
 	now := time.Now()
-	req := ops.LogsRequest{
+	req := logs.Request{
 		Cluster:    flagString(c, "cluster"),
 		Service:    c.String("service"),
 		Tasks:      c.StringSlice("task"),
@@ -110,7 +111,7 @@ func (a *app) runLogs(c *cli.Context) error {
 	if live != "auto" && live != "never" {
 		return usagef("invalid --live-tail %q: use auto or never", live)
 	}
-	if err := ops.ValidateLogsRequest(req); err != nil {
+	if err := logs.ValidateRequest(req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)
@@ -134,7 +135,7 @@ func (a *app) runLogs(c *cli.Context) error {
 	if !flagBool(c, "sandbox") && !setIn(c, "poll-interval").IsSet("poll-interval") {
 		interval = 2 * time.Second
 	}
-	t := &ops.LogTailer{
+	t := &logs.Tailer{
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region,
 		PollInterval: interval, Overlap: c.Duration("overlap"), OrderWindow: c.Duration("order-window"),
 		Emit: printer.Print, Notice: printer.Notice,
@@ -149,21 +150,21 @@ func (a *app) runLogs(c *cli.Context) error {
 
 // logsClients gives the CloudWatch Logs client of a region: the configured
 // one, or one made for an awslogs-region that differs.
-func logsClients(cl *clients) func(region string) ops.LogsAPI {
+func logsClients(cl *clients) func(region string) logs.API {
 	client := logsClientFor(cl)
-	return func(region string) ops.LogsAPI { return client(region) }
+	return func(region string) logs.API { return client(region) }
 }
 
-// logsLiveStarter opens live tail sessions for ops.LogTailer.
+// logsLiveStarter opens live tail sessions for logs.Tailer.
 //
 // The SDK sends StartLiveTail to a host prefixed with "stream-" (the
 // streaming endpoint: stream-logs.<region>.amazonaws.com). With an endpoint
 // override (AWS_ENDPOINT_URL, --sandbox, a VPC endpoint) that prefix would
 // make "stream-127.0.0.1" or "stream-vpce-…", which does not resolve, so it
 // is turned off then; against AWS's own endpoints it stays.
-func logsLiveStarter(cl *clients) func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (ops.LogsLiveStream, error) {
+func logsLiveStarter(cl *clients) func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (logs.LiveStream, error) {
 	client := logsClientFor(cl)
-	return func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (ops.LogsLiveStream, error) {
+	return func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (logs.LiveStream, error) {
 		c := client(region)
 		var opts []func(*cloudwatchlogs.Options)
 		if c.Options().BaseEndpoint != nil {

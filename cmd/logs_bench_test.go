@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"ecsctl/ops"
+	"ecsctl/ops/logs"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -74,8 +74,8 @@ func logsBenchFollow(b *testing.B, url string, live bool, speed float64, start, 
 	ios := &render.IO{Out: pw, Err: &nopWriter{}, Env: func(string) string { return "" }}
 	printer := render.NewLogsPrinter(ios, render.LogsOptions{})
 	res := &logsBenchResult{ids: map[string]int{}}
-	t := &ops.LogTailer{ECS: cl.ECS, Logs: logsClients(cl), Region: "us-east-1", PollInterval: time.Second,
-		Emit: func(ls []ops.LogLine) error {
+	t := &logs.Tailer{ECS: cl.ECS, Logs: logsClients(cl), Region: "us-east-1", PollInterval: time.Second,
+		Emit: func(ls []logs.Line) error {
 			if err := printer.Print(ls); err != nil {
 				return err
 			}
@@ -91,7 +91,7 @@ func logsBenchFollow(b *testing.B, url string, live bool, speed float64, start, 
 	}
 	c0 := calls()
 	realStart := time.Now()
-	err = t.Tail(context.Background(), ops.LogsRequest{Cluster: "small", Service: "bulk", Follow: true, Since: start, Until: until})
+	err = t.Tail(context.Background(), logs.Request{Cluster: "small", Service: "bulk", Follow: true, Since: start, Until: until})
 	res.elapsed = time.Since(realStart)
 	res.calls = calls() - c0
 	pw.Close()
@@ -359,9 +359,9 @@ func logsBenchRange(b *testing.B, url string, since, until time.Time) *logsBench
 		}
 	}()
 	printer := render.NewLogsPrinter(&render.IO{Out: pw, Err: &nopWriter{}, Env: func(string) string { return "" }}, render.LogsOptions{})
-	t := &ops.LogTailer{ECS: cl.ECS, Logs: logsClients(cl), Region: "us-east-1", RangeSlice: time.Minute, Emit: printer.Print}
+	t := &logs.Tailer{ECS: cl.ECS, Logs: logsClients(cl), Region: "us-east-1", RangeSlice: time.Minute, Emit: printer.Print}
 	realStart := time.Now()
-	err = t.Tail(context.Background(), ops.LogsRequest{Cluster: "small", Service: "bulk", Since: since, Until: until})
+	err = t.Tail(context.Background(), logs.Request{Cluster: "small", Service: "bulk", Since: since, Until: until})
 	r := &logsBenchResult{elapsed: time.Since(realStart)}
 	pw.Close()
 	<-done

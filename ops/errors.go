@@ -1,15 +1,16 @@
-// Package ops holds ecsctl's operations: rotations, scaling, log following
-// and the read paths behind the overviews, and what every feature shares
-// (errors, the clock, progress events); deploys and rollbacks are in
-// ops/deploy, the AWS access layer in ops/awsapi. Each works over narrow
-// interfaces of aws-sdk-go-v2 clients declared where they are used, takes
-// its clock and intervals from its options, and reports progress as typed
-// events. Nothing here prints.
+// Package ops holds ecsctl's operations: rotations, scaling and the read
+// paths behind the overviews, and what every feature shares (errors, the
+// clock, progress events); deploys and rollbacks are in ops/deploy, log
+// following in ops/logs, the AWS access layer in ops/awsapi. Each works
+// over narrow interfaces of aws-sdk-go-v2 clients declared where they are
+// used, takes its clock and intervals from its options, and reports
+// progress as typed events. Nothing here prints.
 package ops
 
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"ecsctl/ops/awsapi"
 )
@@ -40,3 +41,12 @@ func Inputf(format string, args ...any) error {
 // service); AWS refused, so it maps to exit code 3. It is awsapi's, where
 // the access layer maps ECS's MISSING failures and not-found codes to it.
 type NotFoundError = awsapi.NotFoundError
+
+// OneLineErr is err's text on one line, for a notice or a hint (AWS
+// messages can span lines).
+func OneLineErr(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// oneLineErr is OneLineErr, for the root's callers.
+func oneLineErr(err error) string { return OneLineErr(err) }

@@ -102,8 +102,6 @@ func ShortTaskDef(arn string) string {
 	return arn
 }
 
-func shortTaskDef(arn string) string { return ShortTaskDef(arn) }
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -3,13 +3,12 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"ecsctl/ops/logs"
 	"encoding/json"
 	"hash/fnv"
 	"io"
 	"sync"
 	"time"
-
-	"ecsctl/ops"
 )
 
 // LogsOptions choose how `ecsctl logs` prints events.
@@ -63,7 +62,7 @@ var logsPalette = []string{"\x1b[36m", "\x1b[33m", "\x1b[32m", "\x1b[35m", "\x1b
 const logsReset = "\x1b[0m"
 
 // Print writes a batch of events and flushes it.
-func (p *LogsPrinter) Print(lines []ops.LogLine) error {
+func (p *LogsPrinter) Print(lines []logs.Line) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := range lines {
@@ -115,12 +114,12 @@ func logsColor(task string) string {
 }
 
 // Notice writes one line about the tail to Err.
-func (p *LogsPrinter) Notice(n ops.LogsNotice) {
+func (p *LogsPrinter) Notice(n logs.Notice) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	msg := n.Message
 	switch n.Kind {
-	case ops.NoticeThrottled, ops.NoticeSkipped:
+	case logs.NoticeThrottled, logs.NoticeSkipped:
 		msg = "warning: " + msg
 	}
 	at := n.Time

@@ -1,20 +1,19 @@
 package render
 
 import (
+	"ecsctl/ops/logs"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"ecsctl/ops"
 )
 
-func logsBenchLines(n int) []ops.LogLine {
-	ls := make([]ops.LogLine, n)
+func logsBenchLines(n int) []logs.Line {
+	ls := make([]logs.Line, n)
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	for i := range ls {
-		ls[i] = ops.LogLine{Time: t0.Add(time.Duration(i) * time.Millisecond), ID: fmt.Sprintf("%056d", i),
+		ls[i] = logs.Line{Time: t0.Add(time.Duration(i) * time.Millisecond), ID: fmt.Sprintf("%056d", i),
 			Task: "0f3c6e1a9b2d4e5f8a7b6c5d4e3f2a1b", Container: "app", Stream: "ecs/app/0f3c6e1a9b2d4e5f8a7b6c5d4e3f2a1b", Group: "/ecs/prod/api",
 			Message: `{"level":"info","ts":"2026-11-23T10:00:00.000Z","msg":"request completed","trace_id":"5a8a6146cc34b07286cfd8490b5f1019","duration_ms":380}`}
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"ecsctl/ops/logs"
 	"net/http"
 	"os"
 	"runtime"
@@ -12,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"ecsctl/ops"
 )
 
 // Benchmarks of the dashboard on the large world (1,000 services, 500
@@ -173,7 +172,7 @@ func BenchmarkTopLargeRefreshClusters(b *testing.B) { benchTopRefresh(b, "1") }
 func BenchmarkTopLogsPane(b *testing.B) {
 	m := newTestModel(b, Options{Source: &fakeSource{}, Logs: newFakeLogs(), Cluster: "prod", Refresh: time.Hour, Now: func() time.Time { return testNow }}, 160, 50)
 	m.view, m.service = viewServices, "api"
-	m.openLogs(ops.LogsRequest{Cluster: "prod", Service: "api"}, "api") // the tail itself is not started
+	m.openLogs(logs.Request{Cluster: "prod", Service: "api"}, "api") // the tail itself is not started
 	m.logs.setQuery("error")
 	batch := make([]topLogLine, 100)
 	var ms runtime.MemStats

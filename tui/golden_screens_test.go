@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"ecsctl/ops/logs"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,8 +12,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
-
-	"ecsctl/ops"
 )
 
 // Golden screens of every view (clusters, services, instances, a
@@ -72,8 +71,8 @@ func windowLines(t *testing.T, sb *topSandbox, m *Model) int {
 	t.Helper()
 	svc := strings.TrimPrefix(selectedName(m), "svc:")
 	n := 0
-	err := sb.logs.TailLogs(context.Background(), ops.LogsRequest{Cluster: "prod", Service: svc, Since: sb.now.Add(-10 * time.Minute), Until: sb.now},
-		func(l []ops.LogLine) error { n += len(l); return nil }, func(ops.LogsNotice) {})
+	err := sb.logs.TailLogs(context.Background(), logs.Request{Cluster: "prod", Service: svc, Since: sb.now.Add(-10 * time.Minute), Until: sb.now},
+		func(l []logs.Line) error { n += len(l); return nil }, func(logs.Notice) {})
 	if err != nil || n == 0 {
 		t.Fatalf("logs of %s: %d lines, %v", svc, n, err)
 	}

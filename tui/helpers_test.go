@@ -28,6 +28,7 @@ import (
 
 	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/logs"
 	"ecsctl/sim"
 )
 
@@ -114,7 +115,7 @@ func topSandboxAt(url string, now time.Time, wrap func(aws.HTTPClient) aws.HTTPC
 		ECS:      ecsc,
 	}
 	cwl := cloudwatchlogs.NewFromConfig(cfg)
-	logs := &OpsLogs{ECS: ecsc, Logs: func(string) ops.LogsAPI { return cwl }, Region: "us-east-1", Clock: clock, PollInterval: 10 * time.Millisecond}
+	logs := &OpsLogs{ECS: ecsc, Logs: func(string) logs.API { return cwl }, Region: "us-east-1", Clock: clock, PollInterval: 10 * time.Millisecond}
 	return &topSandbox{url: url, ecs: ecsc, src: src, actions: acts, logs: logs, now: now}
 }
 

@@ -13,10 +13,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // View 5, the logs pane: the logs of a service or of one task, followed
-// with the follower of `ecsctl logs -f` (ops.LogTailer). The tail runs in a
+// with the follower of `ecsctl logs -f` (logs.Tailer). The tail runs in a
 // goroutine that a tea.Cmd starts; it hands batches to a channel that a
 // re-armed tea.Cmd reads, one message at a time. Leaving the pane cancels
 // the tail's context, and Stop waits for its goroutine.
@@ -25,22 +26,22 @@ import (
 // the tail ends or ctx is cancelled; emit and notice are called from its
 // goroutine, and an error from emit stops it.
 type LogSource interface {
-	TailLogs(ctx context.Context, req ops.LogsRequest, emit func([]ops.LogLine) error, notice func(ops.LogsNotice)) error
+	TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error
 }
 
-// OpsLogs follows logs with ops.LogTailer, one tailer per pane opened.
+// OpsLogs follows logs with logs.Tailer, one tailer per pane opened.
 type OpsLogs struct {
-	ECS    ops.LogsECS
-	Logs   func(region string) ops.LogsAPI
+	ECS    logs.ECS
+	Logs   func(region string) logs.API
 	Region string
-	// Clock and PollInterval as in ops.LogTailer (zero: its defaults).
+	// Clock and PollInterval as in logs.Tailer (zero: its defaults).
 	Clock        ops.Clock
 	PollInterval time.Duration
 }
 
-// TailLogs follows req with a new ops.LogTailer.
-func (o *OpsLogs) TailLogs(ctx context.Context, req ops.LogsRequest, emit func([]ops.LogLine) error, notice func(ops.LogsNotice)) error {
-	t := &ops.LogTailer{ECS: o.ECS, Logs: o.Logs, Region: o.Region, Clock: o.Clock, PollInterval: o.PollInterval, Emit: emit, Notice: notice}
+// TailLogs follows req with a new logs.Tailer.
+func (o *OpsLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error {
+	t := &logs.Tailer{ECS: o.ECS, Logs: o.Logs, Region: o.Region, Clock: o.Clock, PollInterval: o.PollInterval, Emit: emit, Notice: notice}
 	return t.Tail(ctx, req)
 }
 
@@ -58,7 +59,7 @@ type topLogLine struct {
 type topLogsMsg struct {
 	gen    int
 	lines  []topLogLine
-	notice *ops.LogsNotice
+	notice *logs.Notice
 	end    bool
 	err    error
 }
@@ -66,7 +67,7 @@ type topLogsMsg struct {
 // topLogsPane is the state of the logs pane.
 type topLogsPane struct {
 	gen   int
-	req   ops.LogsRequest
+	req   logs.Request
 	from  view   // where esc goes back to
 	crumb string // "api", "task 0f3c6e1a"
 
@@ -92,7 +93,7 @@ type topLogsPane struct {
 }
 
 // openLogs starts the pane for req (Cluster and Service or Tasks set).
-func (m *Model) openLogs(req ops.LogsRequest, crumb string) tea.Cmd {
+func (m *Model) openLogs(req logs.Request, crumb string) tea.Cmd {
 	if m.opts.Logs == nil {
 		m.message = "logs are not available in this dashboard"
 		return nil
@@ -137,14 +138,14 @@ func (m *Model) logsStart(p *topLogsPane) tea.Cmd {
 					return ctx.Err()
 				}
 			}
-			emit := func(ls []ops.LogLine) error {
+			emit := func(ls []logs.Line) error {
 				out := make([]topLogLine, 0, len(ls))
 				for _, l := range ls {
 					out = append(out, topLogLine{id: l.ID, at: l.Time, task: l.Task, container: l.Container, msg: topLogsClean(l.Message)})
 				}
 				return send(topLogsMsg{gen: gen, lines: out})
 			}
-			notice := func(n ops.LogsNotice) { send(topLogsMsg{gen: gen, notice: &n}) }
+			notice := func(n logs.Notice) { send(topLogsMsg{gen: gen, notice: &n}) }
 			err := src.TailLogs(ctx, req, emit, notice)
 			send(topLogsMsg{gen: gen, end: true, err: err})
 		}()
@@ -200,7 +201,7 @@ func (m *Model) onLogs(msg topLogsMsg) tea.Cmd {
 		return nil
 	case msg.notice != nil:
 		p.notice, p.noticeAt = oneLine(msg.notice.Message), msg.notice.Time
-		if msg.notice.Kind == ops.NoticeInfo && strings.HasPrefix(msg.notice.Message, "every task has stopped") {
+		if msg.notice.Kind == logs.NoticeInfo && strings.HasPrefix(msg.notice.Message, "every task has stopped") {
 			p.ended = "ended"
 		}
 	default:
@@ -299,8 +300,8 @@ func topLogsClean(s string) string {
 
 // logsTarget is what L/5 (or enter on a task row) opens: the selected
 // service's logs, the drill-down's service, or the selected task's.
-func (m *Model) logsTarget(enter bool) (ops.LogsRequest, string, bool) {
-	req := ops.LogsRequest{Cluster: m.cluster}
+func (m *Model) logsTarget(enter bool) (logs.Request, string, bool) {
+	req := logs.Request{Cluster: m.cluster}
 	switch m.view {
 	case viewServices:
 		if svc, ok := m.selectedService(); ok {

@@ -13,23 +13,24 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // fakeLogs is a LogSource the test feeds: each batch sent on feed is
 // emitted, each notice on notices noticed; end ends the tail with endErr.
 type fakeLogs struct {
-	feed    chan []ops.LogLine
-	notices chan ops.LogsNotice
+	feed    chan []logs.Line
+	notices chan logs.Notice
 	end     chan error
 	running atomic.Int32
-	reqs    chan ops.LogsRequest // one per tail started
+	reqs    chan logs.Request // one per tail started
 }
 
 func newFakeLogs() *fakeLogs {
-	return &fakeLogs{feed: make(chan []ops.LogLine, 64), notices: make(chan ops.LogsNotice, 8), end: make(chan error, 1), reqs: make(chan ops.LogsRequest, 16)}
+	return &fakeLogs{feed: make(chan []logs.Line, 64), notices: make(chan logs.Notice, 8), end: make(chan error, 1), reqs: make(chan logs.Request, 16)}
 }
 
-func (f *fakeLogs) TailLogs(ctx context.Context, req ops.LogsRequest, emit func([]ops.LogLine) error, notice func(ops.LogsNotice)) error {
+func (f *fakeLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error {
 	f.running.Add(1)
 	defer f.running.Add(-1)
 	f.reqs <- req
@@ -50,7 +51,7 @@ func (f *fakeLogs) TailLogs(ctx context.Context, req ops.LogsRequest, emit func(
 }
 
 // lastReq is the request of the next tail started.
-func (f *fakeLogs) lastReq(t *testing.T) ops.LogsRequest {
+func (f *fakeLogs) lastReq(t *testing.T) logs.Request {
 	t.Helper()
 	select {
 	case r := <-f.reqs:
@@ -58,15 +59,15 @@ func (f *fakeLogs) lastReq(t *testing.T) ops.LogsRequest {
 	case <-time.After(30 * time.Second): // a hang, not a timing assertion
 		t.Fatal("no tail started")
 	}
-	return ops.LogsRequest{}
+	return logs.Request{}
 }
 
 // logLines makes n lines "<word> line NNN" from the task t1 and the
 // container app, a second apart from testNow.
-func logLines(from, n int, word string) []ops.LogLine {
-	var out []ops.LogLine
+func logLines(from, n int, word string) []logs.Line {
+	var out []logs.Line
 	for i := from; i < from+n; i++ {
-		out = append(out, ops.LogLine{ID: fmt.Sprint(i), Time: testNow.Add(time.Duration(i) * time.Second), Task: "0f3c6e1a9b2d4c5e", Container: "app",
+		out = append(out, logs.Line{ID: fmt.Sprint(i), Time: testNow.Add(time.Duration(i) * time.Second), Task: "0f3c6e1a9b2d4c5e", Container: "app",
 			Message: fmt.Sprintf("%s line %03d", word, i)})
 	}
 	return out
@@ -202,7 +203,7 @@ func TestLogsPaneLinesArriveAndFollow(t *testing.T) {
 func TestLogsPaneSearchHighlightsAndJumps(t *testing.T) {
 	m, fl := logsModel(t, 24)
 	d := openPane(t, m, keyL)
-	var lines []ops.LogLine
+	var lines []logs.Line
 	for i := 0; i < 60; i++ {
 		word := "ok"
 		if i == 5 || i == 30 || i == 35 || i == 58 {
@@ -290,12 +291,12 @@ func TestLogsPaneNoticesAndEnd(t *testing.T) {
 	if v := m.View(); strings.Contains(v, "an error of the services view") || !strings.Contains(v, "/ search") {
 		t.Fatalf("the services view's error shows in the pane:\n%s", v)
 	}
-	fl.notices <- ops.LogsNotice{Time: testNow, Kind: ops.NoticeJoined, Task: "abc", Message: "+ task abc (api:42) joined"}
+	fl.notices <- logs.Notice{Time: testNow, Kind: logs.NoticeJoined, Task: "abc", Message: "+ task abc (api:42) joined"}
 	d.step()
 	if !strings.Contains(m.View(), "10:00:00 + task abc (api:42) joined") {
 		t.Fatalf("joined notice not in the status line:\n%s", m.View())
 	}
-	fl.notices <- ops.LogsNotice{Time: testNow, Kind: ops.NoticeThrottled, Message: "throttled (ThrottlingException): polling every 4s until it passes"}
+	fl.notices <- logs.Notice{Time: testNow, Kind: logs.NoticeThrottled, Message: "throttled (ThrottlingException): polling every 4s until it passes"}
 	d.step()
 	if v := m.View(); !strings.Contains(v, "⚠ 10:00:00 throttled (ThrottlingException)") {
 		t.Fatalf("throttled notice not in the status line:\n%s", v)
@@ -313,7 +314,7 @@ func TestLogsPaneNoticesAndEnd(t *testing.T) {
 func TestLogsPaneCleansControlCharacters(t *testing.T) {
 	m, fl := logsModel(t, 24)
 	d := openPane(t, m, keyL)
-	fl.feed <- []ops.LogLine{{ID: "1", Time: testNow, Task: "t", Container: "app", Message: "red \x1b[31mtext\x1b[0m\ttab\r\n"}}
+	fl.feed <- []logs.Line{{ID: "1", Time: testNow, Task: "t", Container: "app", Message: "red \x1b[31mtext\x1b[0m\ttab\r\n"}}
 	d.pump(func() bool { return len(m.logs.lines) == 1 })
 	v := m.View()
 	if strings.Contains(v, "\x1b") || strings.Contains(v, "\t") || !strings.Contains(v, "red �[31mtext�[0m    tab") {

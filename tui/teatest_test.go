@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // Flows through a real bubbletea program at a fixed 80x24 with the Ascii
@@ -99,7 +100,7 @@ var _ = strings.Contains
 func TestFlowLogsPaneSearch(t *testing.T) {
 	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
 	fl := newFakeLogs()
-	var lines []ops.LogLine
+	var lines []logs.Line
 	for i := 0; i < 40; i++ {
 		msg := fmt.Sprintf(`{"level":"info","msg":"GET /orders/%d 200","ms":%d}`, i, 3+i%7)
 		switch i {
@@ -110,11 +111,11 @@ func TestFlowLogsPaneSearch(t *testing.T) {
 		if i%3 == 0 {
 			task = "77aa88bb99cc0011"
 		}
-		lines = append(lines, ops.LogLine{ID: fmt.Sprint(i), Time: testNow.Add(time.Duration(i) * time.Second), Task: task, Container: "app", Message: msg})
+		lines = append(lines, logs.Line{ID: fmt.Sprint(i), Time: testNow.Add(time.Duration(i) * time.Second), Task: task, Container: "app", Message: msg})
 	}
 	fl.feed <- lines[:20]
 	fl.feed <- lines[20:]
-	fl.notices <- ops.LogsNotice{Time: testNow.Add(30 * time.Second), Kind: ops.NoticeJoined, Task: "77aa88bb99cc0011", Message: "+ task 77aa88bb99cc0011 (api:42) joined"}
+	fl.notices <- logs.Notice{Time: testNow.Add(30 * time.Second), Kind: logs.NoticeJoined, Task: "77aa88bb99cc0011", Message: "+ task 77aa88bb99cc0011 (api:42) joined"}
 	opts := Options{Source: src, Logs: fl, Cluster: "prod", ReadOnly: true, Refresh: time.Hour, Now: func() time.Time { return testNow }}
 	final := runFlow(t, opts, func(tm *teatest.TestModel) {
 		waitFor(t, tm, "worker")

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // Start makes the RunTask call and returns the task it started. A task ECS
@@ -118,12 +119,12 @@ type Event struct {
 // Follower follows a started task to STOPPED, streaming its logs.
 type Follower struct {
 	ECS ECS
-	// Logs, Region, Emit and Notice are the log tail's (ops.LogTailer); a
+	// Logs, Region, Emit and Notice are the log tail's (logs.Tailer); a
 	// nil Emit follows the task without its logs.
-	Logs   func(region string) ops.LogsAPI
+	Logs   func(region string) logs.API
 	Region string
-	Emit   func([]ops.LogLine) error
-	Notice func(ops.LogsNotice)
+	Emit   func([]logs.Line) error
+	Notice func(logs.Notice)
 	// Containers whose logs are shown (empty: all of the task's).
 	Containers []string
 	Clock      ops.Clock
@@ -173,11 +174,11 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 	defer stopTail()
 	tailDone := make(chan error, 1)
 	if f.Emit != nil {
-		tailer := &ops.LogTailer{ECS: f.ECS, Logs: f.Logs, Region: f.Region, Clock: f.Clock,
+		tailer := &logs.Tailer{ECS: f.ECS, Logs: f.Logs, Region: f.Region, Clock: f.Clock,
 			PollInterval: f.PollInterval, Overlap: f.Overlap, LiveTail: "never",
 			Emit: f.Emit, Notice: f.logNotice}
 		go func() {
-			tailDone <- tailer.Tail(tailCtx, ops.LogsRequest{Cluster: cluster, Tasks: []string{arn}, Containers: f.Containers, Follow: true})
+			tailDone <- tailer.Tail(tailCtx, logs.Request{Cluster: cluster, Tasks: []string{arn}, Containers: f.Containers, Follow: true})
 		}()
 	} else {
 		tailDone <- nil
@@ -264,7 +265,7 @@ const logsGrace = 2 * time.Minute
 
 func (f *Follower) logsCut(arn, why string) {
 	if f.Notice != nil {
-		f.Notice(ops.LogsNotice{Kind: ops.NoticeSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
+		f.Notice(logs.Notice{Kind: logs.NoticeSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
 	}
 }
 
@@ -280,12 +281,12 @@ func (f *Follower) step(last *string, t types.Task) {
 
 // logNotice passes on what the tail says about itself, except its own
 // "joined/left/finished" lines, which the task's progress says better.
-func (f *Follower) logNotice(n ops.LogsNotice) {
+func (f *Follower) logNotice(n logs.Notice) {
 	if f.Notice == nil {
 		return
 	}
 	switch n.Kind {
-	case ops.NoticeSkipped, ops.NoticeThrottled, ops.NoticeRecovered:
+	case logs.NoticeSkipped, logs.NoticeThrottled, logs.NoticeRecovered:
 		f.Notice(n)
 	}
 }
@@ -297,7 +298,7 @@ func (f *Follower) tailEnded(arn string, err error) {
 		// which container it skipped and why.
 		return
 	}
-	f.Notice(ops.LogsNotice{Kind: ops.NoticeSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
+	f.Notice(logs.Notice{Kind: logs.NoticeSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
 }
 
 // transientErr: throttling and network trouble are waited out while

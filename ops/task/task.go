@@ -1,7 +1,7 @@
 // Package task runs one-off ECS tasks (`ecsctl run`): it forms a RunTask
 // request from a service's current deployment or a task definition and
 // overrides, starts it, and follows it to STOPPED with its logs (through
-// ops.LogTailer), reporting the containers' exit codes.
+// logs.Tailer), reporting the containers' exit codes.
 //
 // The start step takes a fully formed ecs.RunTaskInput, so that anything
 // that already has one (a schedule's EcsParameters) runs through the same
@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // StartedBy marks the tasks ecsctl run starts (RunTaskInput.StartedBy: up
@@ -29,10 +30,10 @@ import (
 // that they can be listed with ListTasks --started-by ecsctl-run.
 const StartedBy = "ecsctl-run"
 
-// ECS is the part of the ECS API a one-off task needs: what ops.LogTailer
+// ECS is the part of the ECS API a one-off task needs: what logs.Tailer
 // reads with, and RunTask and StopTask.
 type ECS interface {
-	ops.LogsECS
+	logs.ECS
 	RunTask(ctx context.Context, in *ecs.RunTaskInput, optFns ...func(*ecs.Options)) (*ecs.RunTaskOutput, error)
 	StopTask(ctx context.Context, in *ecs.StopTaskInput, optFns ...func(*ecs.Options)) (*ecs.StopTaskOutput, error)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/logs"
 )
 
 // fakeECS is a hand-written fake of the calls a one-off task makes.
@@ -328,9 +329,9 @@ func TestFollowStreamsTheLogsOnce(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var got []string
-	fo := &Follower{ECS: f, Logs: func(string) ops.LogsAPI { return lf }, Region: "us-east-1", Clock: &stepClock{now: time.Unix(30, 0)},
+	fo := &Follower{ECS: f, Logs: func(string) logs.API { return lf }, Region: "us-east-1", Clock: &stepClock{now: time.Unix(30, 0)},
 		Containers: []string{"app"}, Overlap: time.Second,
-		Emit: func(ls []ops.LogLine) error {
+		Emit: func(ls []logs.Line) error {
 			mu.Lock()
 			defer mu.Unlock()
 			for _, l := range ls {

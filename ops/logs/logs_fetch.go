@@ -1,7 +1,9 @@
-package ops
+package logs
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"errors"
 	"fmt"
 	"sort"
@@ -62,7 +64,7 @@ func logsChunks(streams []*logsStream, start func(*logsStream) int64) []logsChun
 
 // logsFetchResult is what reading a set of chunks gave.
 type logsFetchResult struct {
-	lines   []LogLine
+	lines   []Line
 	missing []*logsStream
 	calls   int
 }
@@ -70,7 +72,7 @@ type logsFetchResult struct {
 // fetchChunks reads every chunk (at most parallel at once) from its start
 // to end (ms, inclusive; 0 = open). Streams that do not exist are returned
 // in missing rather than failing the read. The first error wins.
-func (t *LogTailer) fetchChunks(ctx context.Context, chunks []logsChunk, end int64) (logsFetchResult, error) {
+func (t *Tailer) fetchChunks(ctx context.Context, chunks []logsChunk, end int64) (logsFetchResult, error) {
 	var (
 		mu    sync.Mutex
 		res   logsFetchResult
@@ -102,7 +104,7 @@ func (t *LogTailer) fetchChunks(ctx context.Context, chunks []logsChunk, end int
 
 // filterInput is the FilterLogEvents query for streams of one group over
 // [start, end] (end 0: open), with the streams by name.
-func (t *LogTailer) filterInput(key logsGroupKey, streams []*logsStream, start, end int64) (*cloudwatchlogs.FilterLogEventsInput, map[string]*logsStream) {
+func (t *Tailer) filterInput(key logsGroupKey, streams []*logsStream, start, end int64) (*cloudwatchlogs.FilterLogEventsInput, map[string]*logsStream) {
 	byName := make(map[string]*logsStream, len(streams))
 	names := make([]string, 0, len(streams))
 	for _, s := range streams {
@@ -127,15 +129,15 @@ func (t *LogTailer) filterInput(key logsGroupKey, streams []*logsStream, start, 
 // a stream that does not exist fails the whole call, so on
 // ResourceNotFoundException the streams are split in halves until the
 // missing ones are found (O(k log n) calls for k missing of n).
-func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []*logsStream, start, end int64, r *logsFetchResult) error {
+func (t *Tailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []*logsStream, start, end int64, r *logsFetchResult) error {
 	api := t.logsAPI(key.region)
 	in, byName := t.filterInput(key, streams, start, end)
-	var got []LogLine
+	var got []Line
 	for {
 		r.calls++
 		out, err := api.FilterLogEvents(ctx, in)
 		if err != nil {
-			if errCode(err) == "ResourceNotFoundException" {
+			if awsapi.ErrorCode(err) == "ResourceNotFoundException" {
 				if strings.Contains(strings.ToLower(err.Error()), "log group") {
 					r.missing = append(r.missing, streams...)
 					return nil
@@ -150,8 +152,8 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 				}
 				return t.fetchChunk(ctx, key, streams[half:], start, end, r)
 			}
-			if errCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern") {
-				return Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+			if awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern") {
+				return ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
 			}
 			return fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 		}
@@ -175,8 +177,8 @@ func (t *LogTailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []
 	return nil
 }
 
-func logLineOf(key logsGroupKey, s *logsStream, e cwltypes.FilteredLogEvent) LogLine {
-	return LogLine{
+func logLineOf(key logsGroupKey, s *logsStream, e cwltypes.FilteredLogEvent) Line {
+	return Line{
 		Time:      msTime(aws.ToInt64(e.Timestamp)),
 		Ingested:  msTime(aws.ToInt64(e.IngestionTime)),
 		ID:        aws.ToString(e.EventId),
@@ -190,12 +192,12 @@ func logLineOf(key logsGroupKey, s *logsStream, e cwltypes.FilteredLogEvent) Log
 }
 
 // streamExists probes a stream FilterLogEvents said was missing.
-func (t *LogTailer) streamExists(ctx context.Context, s *logsStream) (bool, error) {
+func (t *Tailer) streamExists(ctx context.Context, s *logsStream) (bool, error) {
 	out, err := t.logsAPI(s.key.region).DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{
 		LogGroupName: aws.String(s.key.group), LogStreamNamePrefix: aws.String(s.name), Limit: aws.Int32(1),
 	})
 	if err != nil {
-		if errCode(err) == "ResourceNotFoundException" {
+		if awsapi.ErrorCode(err) == "ResourceNotFoundException" {
 			return false, nil
 		}
 		return false, fmt.Errorf("describe log streams %s in %s: %w", s.name, s.key.group, err)
@@ -211,13 +213,13 @@ func (t *LogTailer) streamExists(ctx context.Context, s *logsStream) (bool, erro
 
 // streamStart is where a stream's events begin (ms): its first event, else
 // its creation time. ok is false when the stream does not exist (yet).
-func (t *LogTailer) streamStart(ctx context.Context, s *logsStream) (ms int64, ok bool, err error) {
+func (t *Tailer) streamStart(ctx context.Context, s *logsStream) (ms int64, ok bool, err error) {
 	t.Calls++
 	out, err := t.logsAPI(s.key.region).DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{
 		LogGroupName: aws.String(s.key.group), LogStreamNamePrefix: aws.String(s.name), Limit: aws.Int32(1),
 	})
 	if err != nil {
-		if errCode(err) == "ResourceNotFoundException" {
+		if awsapi.ErrorCode(err) == "ResourceNotFoundException" {
 			return 0, false, nil
 		}
 		return 0, false, fmt.Errorf("describe log streams %s in %s: %w", s.name, s.key.group, err)
@@ -238,7 +240,7 @@ func (t *LogTailer) streamStart(ctx context.Context, s *logsStream) (ms int64, o
 }
 
 // observe notes the server's clock from a response's Date header.
-func (t *LogTailer) observe(md middleware.Metadata) {
+func (t *Tailer) observe(md middleware.Metadata) {
 	d, ok := awsmiddleware.GetServerTime(md)
 	if !ok {
 		return
@@ -256,7 +258,7 @@ func (t *LogTailer) observe(md middleware.Metadata) {
 // serverNow is the latest server time known: the newest ingestion time
 // seen or Date header received, whichever is later. It never runs ahead of
 // the server's clock, so a deep poll based on it misses nothing.
-func (t *LogTailer) serverNow() int64 {
+func (t *Tailer) serverNow() int64 {
 	return max(t.wm, t.serverDate.Load())
 }
 

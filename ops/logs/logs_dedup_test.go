@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"fmt"
@@ -24,12 +24,12 @@ func FuzzLogsDedup(f *testing.F) {
 	f.Fuzz(func(t *testing.T, steps []byte) {
 		d := newLogsDedup()
 		d.trackContent()
-		event := func(i int) LogLine {
+		event := func(i int) Line {
 			msg, ts := fmt.Sprintf("m%d", i), int64(i)
 			if i >= 6 {
 				msg, ts = "same", 6
 			}
-			return LogLine{ID: fmt.Sprintf("id%d", i), Group: "/g", Stream: "s", Time: time.UnixMilli(ts * 1000), Ingested: time.UnixMilli(ts*1000 + 50), Message: msg}
+			return Line{ID: fmt.Sprintf("id%d", i), Group: "/g", Stream: "s", Time: time.UnixMilli(ts * 1000), Ingested: time.UnixMilli(ts*1000 + 50), Message: msg}
 		}
 		printed := map[int]int{}   // event → times printed (6 and 7 pooled under 6)
 		liveSent := map[int]bool{} // a session delivers each event once

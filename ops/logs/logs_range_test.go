@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"context"
@@ -82,14 +82,14 @@ func TestLogsRangeReadSkipsEmptyYearsAndBoundsATaskWithoutTimes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			l := newLogs()
 			var got []string
-			tl := &LogTailer{ECS: c.ecs, Logs: func(string) LogsAPI { return l }, Region: "us-east-1", Clock: logsFixedClock{now: until},
-				Emit: func(ls []LogLine) error {
+			tl := &Tailer{ECS: c.ecs, Logs: func(string) API { return l }, Region: "us-east-1", Clock: logsFixedClock{now: until},
+				Emit: func(ls []Line) error {
 					for _, x := range ls {
 						got = append(got, x.Message)
 					}
 					return nil
 				}}
-			if err := tl.Tail(context.Background(), LogsRequest{Cluster: "c", Tasks: []string{"0123456789abcdef0123456789abcdef"}, Until: until}); err != nil {
+			if err := tl.Tail(context.Background(), Request{Cluster: "c", Tasks: []string{"0123456789abcdef0123456789abcdef"}, Until: until}); err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != 5 || l.calls > c.maxCalls {

@@ -1,7 +1,8 @@
-package ops
+package logs
 
 import (
 	"context"
+	"ecsctl/ops"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,7 +119,7 @@ func (s *logsFakeLiveStream) Events() <-chan cwltypes.StartLiveTailResponseStrea
 func (s *logsFakeLiveStream) Close() error                                        { s.once.Do(func() { close(s.done) }); return nil }
 func (s *logsFakeLiveStream) Err() error                                          { return nil }
 
-func (w *logsLiveWorld) start(_ context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (LogsLiveStream, error) {
+func (w *logsLiveWorld) start(_ context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (LiveStream, error) {
 	w.mu.Lock()
 	w.started = append(w.started, in)
 	err := w.liveErr
@@ -155,7 +156,7 @@ func (logsTickClock) After(time.Duration) <-chan time.Time { return time.After(t
 type logsLiveRun struct {
 	mu      sync.Mutex
 	lines   []string
-	notices []LogsNotice
+	notices []Notice
 	got     chan int
 }
 
@@ -163,9 +164,9 @@ func runLogsLive(t *testing.T, w *logsLiveWorld, want int) (*logsLiveRun, chan e
 	t.Helper()
 	r := &logsLiveRun{got: make(chan int, 100)}
 	ctx, cancel := context.WithCancel(context.Background())
-	tl := &LogTailer{ECS: logsLiveECS{}, Logs: func(string) LogsAPI { return w }, Region: "us-east-1", Clock: logsTickClock{},
+	tl := &Tailer{ECS: logsLiveECS{}, Logs: func(string) API { return w }, Region: "us-east-1", Clock: logsTickClock{},
 		PollInterval: time.Millisecond, Overlap: 5 * time.Second, OrderWindow: -1, StartLive: w.start,
-		Emit: func(ls []LogLine) error {
+		Emit: func(ls []Line) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for _, l := range ls {
@@ -177,14 +178,14 @@ func runLogsLive(t *testing.T, w *logsLiveWorld, want int) (*logsLiveRun, chan e
 			}
 			return nil
 		},
-		Notice: func(n LogsNotice) {
+		Notice: func(n Notice) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.notices = append(r.notices, n)
 		}}
 	done := make(chan error, 1)
 	go func() {
-		done <- tl.Tail(ctx, LogsRequest{Cluster: "c", Service: "api", Follow: true, Since: time.UnixMilli(500)})
+		done <- tl.Tail(ctx, Request{Cluster: "c", Service: "api", Follow: true, Since: time.UnixMilli(500)})
 	}()
 	return r, done, cancel
 }
@@ -198,7 +199,7 @@ func (r *logsLiveRun) wait(t *testing.T, n int) {
 	}
 }
 
-func (r *logsLiveRun) noticed(kind LogsNoticeKind, text string) bool {
+func (r *logsLiveRun) noticed(kind NoticeKind, text string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, n := range r.notices {
@@ -222,7 +223,7 @@ func TestLogsLiveBridgeDedupAndSampledFallback(t *testing.T) {
 	r.wait(t, 3)
 	w.show(6)
 	w.update(true, 5) // a sample: e4 and e6 left out
-	if err := <-done; !errors.Is(err, ErrInterrupted) {
+	if err := <-done; !errors.Is(err, ops.ErrInterrupted) {
 		t.Fatalf("Tail: %v", err)
 	}
 	if got := strings.Join(r.lines, " "); got != "e1 e2 e3 e4 e5 e6" {
@@ -243,7 +244,7 @@ func TestLogsLiveUnavailableFallsBackToPolling(t *testing.T) {
 	w.liveErr = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not allowed"}
 	r, done, cancel := runLogsLive(t, w, 3)
 	defer cancel()
-	if err := <-done; !errors.Is(err, ErrInterrupted) {
+	if err := <-done; !errors.Is(err, ops.ErrInterrupted) {
 		t.Fatalf("Tail: %v", err)
 	}
 	if got := strings.Join(r.lines, " "); got != "e1 e2 e3" {
@@ -256,7 +257,7 @@ func TestLogsLiveUnavailableFallsBackToPolling(t *testing.T) {
 
 func TestLogsLiveSpecLimits(t *testing.T) {
 	task := &logsTask{id: "t", arn: logsLiveTaskArn}
-	tl := &LogTailer{tasks: map[string]*logsTask{"t": task}, streams: map[string]*logsStream{}}
+	tl := &Tailer{tasks: map[string]*logsTask{"t": task}, streams: map[string]*logsStream{}}
 	add := func(region, group, name string) {
 		tl.streams[region+group+name] = &logsStream{key: logsGroupKey{region, group}, name: name, task: task}
 	}
@@ -316,7 +317,7 @@ func TestLogsLivePlacesEveryGroupFormAndPollsForUnplaceable(t *testing.T) {
 	}
 	w.show(6)
 	w.updateAs("123456789012:/other", 6)
-	if err := <-done; !errors.Is(err, ErrInterrupted) {
+	if err := <-done; !errors.Is(err, ops.ErrInterrupted) {
 		t.Fatalf("Tail: %v", err)
 	}
 	if got := strings.Join(r.lines, " "); got != "e1 e2 e3 e4 e5 e6" {

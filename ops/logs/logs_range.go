@@ -1,7 +1,9 @@
-package ops
+package logs
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"math"
 	"strings"
@@ -28,7 +30,7 @@ import (
 // logsPage is what a chunk's reader hands the merge: an answered page, a
 // throttling notice, or how the chunk ended.
 type logsPage struct {
-	lines []LogLine
+	lines []Line
 	// front (ms): the page's last timestamp (MinInt64: no events).
 	front int64
 	calls int
@@ -38,7 +40,7 @@ type logsPage struct {
 	// a missing stream, read these halves of it instead.
 	missing []*logsStream
 	split   [][]*logsStream
-	notice  *LogsNotice
+	notice  *Notice
 	err     error
 }
 
@@ -46,7 +48,7 @@ type logsPage struct {
 type logsRangeSource struct {
 	key     logsGroupKey
 	ch      chan logsPage
-	pending []LogLine
+	pending []Line
 	// front (ms): every event of this chunk not yet received has a
 	// timestamp ≥ front. MinInt64 until its first page.
 	front int64
@@ -55,7 +57,7 @@ type logsRangeSource struct {
 
 // readRange prints [since, until] (until 0: whatever CloudWatch has) in
 // order, streaming.
-func (t *LogTailer) readRange(ctx context.Context) error {
+func (t *Tailer) readRange(ctx context.Context) error {
 	streams := t.streamList(func(s *logsStream) bool { return !s.missing })
 	if len(streams) == 0 {
 		return nil
@@ -126,14 +128,14 @@ func (t *LogTailer) readRange(ctx context.Context) error {
 
 // emitRange prints, sorted, the held events no unfinished chunk can still
 // precede.
-func (t *LogTailer) emitRange(srcs []*logsRangeSource) error {
+func (t *Tailer) emitRange(srcs []*logsRangeSource) error {
 	bound := int64(math.MaxInt64)
 	for _, s := range srcs {
 		if !s.done {
 			bound = min(bound, s.front)
 		}
 	}
-	var out []LogLine
+	var out []Line
 	for _, s := range srcs {
 		rest := s.pending[:0]
 		for _, l := range s.pending {
@@ -163,7 +165,7 @@ func (t *LogTailer) emitRange(srcs []*logsRangeSource) error {
 // (which holds at most one unread). Throttling is waited out (a range read
 // has no next poll to try again in). At most cap(sem) calls are in flight
 // across chunks.
-func (t *LogTailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logsGroupKey, streams []*logsStream, start, end int64, ch chan<- logsPage) {
+func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logsGroupKey, streams []*logsStream, start, end int64, ch chan<- logsPage) {
 	send := func(p logsPage) bool {
 		select {
 		case ch <- p:
@@ -190,10 +192,10 @@ func (t *LogTailer) readRangeChunk(ctx context.Context, sem chan struct{}, key l
 			out, err = api.FilterLogEvents(ctx, in)
 			<-sem
 			calls++
-			if err == nil || !transient(err) || attempt == 6 {
+			if err == nil || !awsapi.Transient(err) || attempt == 6 {
 				break
 			}
-			n := LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", oneLineErr(err), wait)}
+			n := Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)}
 			if !send(logsPage{calls: calls, notice: &n}) {
 				return
 			}
@@ -208,17 +210,17 @@ func (t *LogTailer) readRangeChunk(ctx context.Context, sem chan struct{}, key l
 		if err != nil {
 			p := logsPage{calls: calls, last: true, front: math.MinInt64}
 			switch {
-			case errCode(err) == "ResourceNotFoundException" && strings.Contains(strings.ToLower(err.Error()), "log group"):
+			case awsapi.ErrorCode(err) == "ResourceNotFoundException" && strings.Contains(strings.ToLower(err.Error()), "log group"):
 				p.missing = streams
-			case errCode(err) == "ResourceNotFoundException" && len(streams) == 1:
+			case awsapi.ErrorCode(err) == "ResourceNotFoundException" && len(streams) == 1:
 				p.missing = streams
-			case errCode(err) == "ResourceNotFoundException":
+			case awsapi.ErrorCode(err) == "ResourceNotFoundException":
 				// Naming a stream that does not exist fails the whole
 				// call: halve until the missing ones are found.
 				half := len(streams) / 2
 				p.split = [][]*logsStream{streams[:half], streams[half:]}
-			case errCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
-				p.err = Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+			case awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
+				p.err = ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
 			default:
 				p.err = fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 			}
@@ -226,7 +228,7 @@ func (t *LogTailer) readRangeChunk(ctx context.Context, sem chan struct{}, key l
 			return
 		}
 		t.observe(out.ResultMetadata)
-		lines := make([]LogLine, 0, len(out.Events))
+		lines := make([]Line, 0, len(out.Events))
 		for _, e := range out.Events {
 			if s := byName[aws.ToString(e.LogStreamName)]; s != nil {
 				lines = append(lines, logLineOf(key, s, e))

@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"context"
@@ -14,9 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/fmtx"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
-// LogTailer reads the awslogs streams of a service's (or some tasks')
+// Tailer reads the awslogs streams of a service's (or some tasks')
 // containers: a time range, or following them.
 //
 // Following keeps no timestamp cursor that late events could slip behind.
@@ -30,13 +32,13 @@ import (
 //     as long as it was at most Overlap late, so no event is missed;
 //   - events are de-duplicated by event id; ids older than the next deep
 //     poll's start are forgotten, so memory is bounded by the window.
-type LogTailer struct {
-	ECS LogsECS
+type Tailer struct {
+	ECS ECS
 	// Logs returns the CloudWatch Logs client of a region (awslogs-region
 	// may differ from the CLI's region).
-	Logs   func(region string) LogsAPI
+	Logs   func(region string) API
 	Region string
-	Clock  Clock
+	Clock  ops.Clock
 
 	// PollInterval between polls when following (default 2s).
 	PollInterval time.Duration
@@ -70,11 +72,11 @@ type LogTailer struct {
 	DefaultTaskWindow time.Duration
 
 	// Emit receives events, in order, in batches. An error stops the tail.
-	Emit func([]LogLine) error
+	Emit func([]Line) error
 	// Notice receives lines about the tail itself (may be nil).
-	Notice func(LogsNotice)
+	Notice func(Notice)
 
-	req     LogsRequest
+	req     Request
 	res     *logsResolver
 	tasks   map[string]*logsTask
 	streams map[string]*logsStream
@@ -84,7 +86,7 @@ type LogTailer struct {
 	serverDate atomic.Int64
 	since      int64
 	until      int64
-	hold       []LogLine
+	hold       []Line
 	// lastDeepBase is the watermark before the last deep poll: everything
 	// ingested by then has been read.
 	lastDeepBase int64
@@ -93,7 +95,7 @@ type LogTailer struct {
 
 	// StartLive opens a CloudWatch Logs live tail session in a region; nil:
 	// following always polls. See logs_live.go.
-	StartLive func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (LogsLiveStream, error)
+	StartLive func(ctx context.Context, region string, in *cloudwatchlogs.StartLiveTailInput) (LiveStream, error)
 	// LiveTail is "auto" (the default: live tail where it fits, polling
 	// otherwise) or "never".
 	LiveTail string
@@ -115,9 +117,9 @@ type LogTailer struct {
 	clock logsClock
 }
 
-func (t *LogTailer) defaults() {
+func (t *Tailer) defaults() {
 	if t.Clock == nil {
-		t.Clock = RealClock{}
+		t.Clock = ops.RealClock{}
 	}
 	if t.PollInterval <= 0 {
 		t.PollInterval = 2 * time.Second
@@ -151,9 +153,9 @@ func (t *LogTailer) defaults() {
 	}
 }
 
-func (t *LogTailer) logsAPI(region string) LogsAPI { return t.Logs(region) }
+func (t *Tailer) logsAPI(region string) API { return t.Logs(region) }
 
-func (t *LogTailer) note(n LogsNotice) {
+func (t *Tailer) note(n Notice) {
 	if n.Time.IsZero() {
 		n.Time = t.Clock.Now()
 	}
@@ -166,9 +168,9 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // Tail prints the request's logs: the range (then returns nil), or, with
 // Follow, until Until has passed, the tasks (of --task) have all stopped, or
-// ctx is cancelled (ErrInterrupted).
-func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) (err error) {
-	if err := ValidateLogsRequest(req); err != nil {
+// ctx is cancelled (ops.ErrInterrupted).
+func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
+	if err := ValidateRequest(req); err != nil {
 		return err
 	}
 	t.defaults()
@@ -217,32 +219,32 @@ func (t *LogTailer) Tail(ctx context.Context, req LogsRequest) (err error) {
 	}
 	if len(t.streams) == 0 {
 		if len(t.res.skipped) > 0 {
-			return Inputf("nothing to show: %s", t.res.skipped[0])
+			return ops.Inputf("nothing to show: %s", t.res.skipped[0])
 		}
 		if !req.Follow {
 			what := "running"
 			if req.Previous {
 				what = "recently stopped"
 			}
-			t.note(LogsNotice{Kind: NoticeInfo, Message: fmt.Sprintf("service %s/%s has no %s tasks", req.Cluster, req.Service, what)})
+			t.note(Notice{Kind: NoticeInfo, Message: fmt.Sprintf("service %s/%s has no %s tasks", req.Cluster, req.Service, what)})
 			return nil
 		}
 	}
-	t.note(LogsNotice{Kind: NoticeInfo, Message: t.describeSet()})
+	t.note(Notice{Kind: NoticeInfo, Message: t.describeSet()})
 	if !req.Follow {
 		return t.interrupted(ctx, t.readRange(ctx))
 	}
 	return t.follow(ctx)
 }
 
-func (t *LogTailer) interrupted(ctx context.Context, err error) error {
+func (t *Tailer) interrupted(ctx context.Context, err error) error {
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("%w: %v", ErrInterrupted, ctx.Err())
+		return fmt.Errorf("%w: %v", ops.ErrInterrupted, ctx.Err())
 	}
 	return err
 }
 
-func (t *LogTailer) describeSet() string {
+func (t *Tailer) describeSet() string {
 	groups := map[string]bool{}
 	for _, s := range t.streams {
 		groups[s.key.group] = true
@@ -264,7 +266,7 @@ func (t *LogTailer) describeSet() string {
 }
 
 // initialTasks describes the tasks to start with.
-func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
+func (t *Tailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 	req := t.req
 	if req.Service == "" {
 		ids := make([]string, 0, len(req.Tasks))
@@ -277,7 +279,7 @@ func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 			return nil, err
 		}
 		if len(missing) > 0 {
-			return nil, &NotFoundError{Kind: "task", Name: req.Cluster + "/" + missing[0]}
+			return nil, &ops.NotFoundError{Kind: "task", Name: req.Cluster + "/" + missing[0]}
 		}
 		return tasks, nil
 	}
@@ -299,7 +301,7 @@ func (t *LogTailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 }
 
 // addTask starts reading a task's streams.
-func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) error {
+func (t *Tailer) addTask(ctx context.Context, task types.Task, joined bool) error {
 	lt, streams, err := t.res.streams(ctx, task, t.note)
 	if err != nil {
 		return err
@@ -331,7 +333,7 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 		t.streams[s.key.region+"\x00"+s.key.group+"\x00"+s.name] = s
 	}
 	if joined {
-		t.note(LogsNotice{Kind: NoticeJoined, Task: lt.id, Message: fmt.Sprintf("+ task %s (%s) joined", lt.id, lt.taskDef)})
+		t.note(Notice{Kind: NoticeJoined, Task: lt.id, Message: fmt.Sprintf("+ task %s (%s) joined", lt.id, lt.taskDef)})
 	}
 	if lt.status == "STOPPED" {
 		t.markStopped(lt)
@@ -343,7 +345,7 @@ func (t *LogTailer) addTask(ctx context.Context, task types.Task, joined bool) e
 // unboundedStart picks where to read a task without a start time from: the
 // earliest first event (or creation) of its streams, else a bounded window
 // (DefaultTaskWindow) before it stopped or before now, with a notice.
-func (t *LogTailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*logsStream) (int64, error) {
+func (t *Tailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*logsStream) (int64, error) {
 	from := int64(-1)
 	for _, s := range streams {
 		ms, ok, err := t.streamStart(ctx, s)
@@ -362,19 +364,19 @@ func (t *LogTailer) unboundedStart(ctx context.Context, lt *logsTask, streams []
 		end = lt.stoppedAt
 	}
 	start := end.Add(-t.DefaultTaskWindow)
-	t.note(LogsNotice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
+	t.note(Notice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
 	return start.UnixMilli(), nil
 }
 
-func (t *LogTailer) noteStopped(lt *logsTask) {
+func (t *Tailer) noteStopped(lt *logsTask) {
 	why := lt.reason
 	if why == "" {
 		why = "no reason given"
 	}
-	t.note(LogsNotice{Kind: NoticeLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
+	t.note(Notice{Kind: NoticeLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
 }
 
-func (t *LogTailer) markStopped(lt *logsTask) {
+func (t *Tailer) markStopped(lt *logsTask) {
 	stop := lt.stoppedAt.UnixMilli()
 	if lt.stoppedAt.IsZero() {
 		stop = t.serverNow()
@@ -386,7 +388,7 @@ func (t *LogTailer) markStopped(lt *logsTask) {
 	}
 }
 
-func (t *LogTailer) streamList(include func(*logsStream) bool) []*logsStream {
+func (t *Tailer) streamList(include func(*logsStream) bool) []*logsStream {
 	out := make([]*logsStream, 0, len(t.streams))
 	for _, s := range t.streams {
 		if include == nil || include(s) {
@@ -397,10 +399,10 @@ func (t *LogTailer) streamList(include func(*logsStream) bool) []*logsStream {
 }
 
 // keep applies --grep/--grep-v and drops events already emitted.
-func (t *LogTailer) keep(l LogLine) bool { return t.keepFrom(&l, false) }
+func (t *Tailer) keep(l Line) bool { return t.keepFrom(&l, false) }
 
 // keepFrom is keep for an event read by a poll or (live) a live tail session.
-func (t *LogTailer) keepFrom(l *LogLine, live bool) bool {
+func (t *Tailer) keepFrom(l *Line, live bool) bool {
 	if ms := l.Time.UnixMilli(); (t.until > 0 && ms > t.until) || ms < t.since {
 		return false
 	}
@@ -419,7 +421,7 @@ func (t *LogTailer) keepFrom(l *LogLine, live bool) bool {
 	return true
 }
 
-func sortLogLines(ls []LogLine) {
+func sortLogLines(ls []Line) {
 	sort.Slice(ls, func(i, j int) bool {
 		a, b := &ls[i], &ls[j]
 		if !a.Time.Equal(b.Time) {
@@ -432,13 +434,9 @@ func sortLogLines(ls []LogLine) {
 	})
 }
 
-func oneLineErr(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
 // followPoll polls until Until has passed, every task stopped (--task), or
 // ctx ends. deepStart is where the first (deep) poll reads from.
-func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
+func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 	var backoff time.Duration
 	polls := 0
 	for {
@@ -453,15 +451,15 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 				backoff /= 2
 				if backoff <= t.PollInterval {
 					backoff = 0
-					t.note(LogsNotice{Kind: NoticeRecovered, Message: fmt.Sprintf("no longer throttled: polling every %s", t.PollInterval)})
+					t.note(Notice{Kind: NoticeRecovered, Message: fmt.Sprintf("no longer throttled: polling every %s", t.PollInterval)})
 				}
 			}
 		case ctx.Err() != nil:
-			return t.stop(ErrInterrupted)
-		case transient(err):
+			return t.stop(ops.ErrInterrupted)
+		case awsapi.Transient(err):
 			next := min(max(2*backoff, 2*t.PollInterval), t.MaxBackoff)
 			if next != backoff {
-				t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): polling every %s until it passes", oneLineErr(err), next)})
+				t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): polling every %s until it passes", ops.OneLineErr(err), next)})
 			}
 			backoff = next
 		default:
@@ -471,7 +469,7 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 			return err
 		}
 		if done, why := t.finished(); done {
-			t.note(LogsNotice{Kind: NoticeInfo, Message: why})
+			t.note(Notice{Kind: NoticeInfo, Message: why})
 			return t.stop(nil)
 		}
 		wait := t.PollInterval
@@ -484,7 +482,7 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 		for {
 			select {
 			case <-ctx.Done():
-				return t.stop(ErrInterrupted)
+				return t.stop(ops.ErrInterrupted)
 			case <-next:
 				break waiting
 			case <-due:
@@ -498,14 +496,14 @@ func (t *LogTailer) followPoll(ctx context.Context, deepStart int64) error {
 }
 
 // stop prints what is held back and returns err.
-func (t *LogTailer) stop(err error) error {
+func (t *Tailer) stop(err error) error {
 	if ferr := t.flush(); ferr != nil {
 		return ferr
 	}
 	return err
 }
 
-func (t *LogTailer) flush() error {
+func (t *Tailer) flush() error {
 	if len(t.hold) == 0 {
 		return nil
 	}
@@ -517,7 +515,7 @@ func (t *LogTailer) flush() error {
 // finished reports whether a follow is over: Until passed (by CloudWatch's
 // clock, as far as events show, or by the local one), or following --task
 // tasks that have all stopped and been read to the end.
-func (t *LogTailer) finished() (bool, string) {
+func (t *Tailer) finished() (bool, string) {
 	over := t.Overlap.Milliseconds()
 	if t.until > 0 {
 		if max(t.lastDeepBase, t.liveCovered) >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
@@ -531,7 +529,7 @@ func (t *LogTailer) finished() (bool, string) {
 }
 
 // pollOnce reads every stream once, de-duplicates, and emits what is ready.
-func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error {
+func (t *Tailer) pollOnce(ctx context.Context, n int, deepStart *int64) error {
 	deep := n%t.DeepEvery == 0
 	base := t.serverNow()
 	start := *deepStart
@@ -597,7 +595,7 @@ func (t *LogTailer) pollOnce(ctx context.Context, n int, deepStart *int64) error
 	return t.release()
 }
 
-func (t *LogTailer) taskHasStreams(lt *logsTask) bool {
+func (t *Tailer) taskHasStreams(lt *logsTask) bool {
 	for _, s := range t.streams {
 		if s.task == lt {
 			return true
@@ -607,7 +605,7 @@ func (t *LogTailer) taskHasStreams(lt *logsTask) bool {
 }
 
 // release emits the held events older than the order window.
-func (t *LogTailer) release() error {
+func (t *Tailer) release() error {
 	if len(t.hold) == 0 {
 		return nil
 	}
@@ -618,7 +616,7 @@ func (t *LogTailer) release() error {
 	if i == 0 {
 		return nil
 	}
-	out := make([]LogLine, i)
+	out := make([]Line, i)
 	copy(out, t.hold[:i])
 	t.hold = append(t.hold[:0], t.hold[i:]...)
 	return t.Emit(out)
@@ -628,7 +626,7 @@ func (t *LogTailer) release() error {
 // tasks no longer running are watched until ECS says they stopped, then
 // read for Overlap more and dropped. Tasks that started and stopped between
 // two lists are found in the service's recently stopped tasks, and read.
-func (t *LogTailer) relist(ctx context.Context) error {
+func (t *Tailer) relist(ctx context.Context) error {
 	var fresh []string
 	if t.req.Service != "" {
 		arns, err := t.listTasks(ctx, types.DesiredStatusRunning)
@@ -715,14 +713,14 @@ func (t *LogTailer) relist(ctx context.Context) error {
 
 // listTasks lists the service's task ARNs of a desired status, noting the
 // server's clock from the responses.
-func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]string, error) {
+func (t *Tailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]string, error) {
 	var arns []string
 	restarts := 0
 	p := ecs.NewListTasksPaginator(t.ECS, &ecs.ListTasksInput{Cluster: aws.String(t.req.Cluster), ServiceName: aws.String(t.req.Service), DesiredStatus: status})
 	for p.HasMorePages() {
 		t.Calls++
 		out, err := p.NextPage(ctx)
-		if err != nil && restarts < 3 && errCode(err) == "InvalidParameterException" && strings.Contains(strings.ToLower(apiMessage(err)), "nexttoken") {
+		if err != nil && restarts < 3 && awsapi.ErrorCode(err) == "InvalidParameterException" && strings.Contains(strings.ToLower(apiMessage(err)), "nexttoken") {
 			// The list changed under the pages (tasks come and go during
 			// a deploy): list again from the start.
 			restarts++
@@ -731,11 +729,11 @@ func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) (
 			continue
 		}
 		if err != nil {
-			switch errCode(err) {
+			switch awsapi.ErrorCode(err) {
 			case "ClusterNotFoundException":
-				return nil, &NotFoundError{Kind: "cluster", Name: t.req.Cluster}
+				return nil, &ops.NotFoundError{Kind: "cluster", Name: t.req.Cluster}
 			case "ServiceNotFoundException":
-				return nil, &NotFoundError{Kind: "service", Name: t.req.Cluster + "/" + t.req.Service}
+				return nil, &ops.NotFoundError{Kind: "service", Name: t.req.Cluster + "/" + t.req.Service}
 			}
 			return nil, fmt.Errorf("list %s tasks of service %s/%s: %w", strings.ToLower(string(status)), t.req.Cluster, t.req.Service, err)
 		}
@@ -748,7 +746,7 @@ func (t *LogTailer) listTasks(ctx context.Context, status types.DesiredStatus) (
 // stoppedInRange describes the service's stopped tasks (ARNs) not among
 // running: those still stopping or that stopped after --since are
 // returned, the others are remembered as gone.
-func (t *LogTailer) stoppedInRange(ctx context.Context, running []types.Task, arns []string) ([]types.Task, error) {
+func (t *Tailer) stoppedInRange(ctx context.Context, running []types.Task, arns []string) ([]types.Task, error) {
 	have := map[string]bool{}
 	for _, task := range running {
 		have[aws.ToString(task.TaskArn)] = true
@@ -783,7 +781,7 @@ func (t *LogTailer) stoppedInRange(ctx context.Context, running []types.Task, ar
 // --until: the events after it move the watermark on, which is how the
 // follow learns that --until has passed (keep drops them), and the read
 // stays bounded.
-func (t *LogTailer) readEnd() int64 {
+func (t *Tailer) readEnd() int64 {
 	if t.until > 0 {
 		return t.until + 2*t.Overlap.Milliseconds()
 	}

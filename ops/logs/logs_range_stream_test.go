@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"context"
@@ -85,7 +85,7 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 		keys = append(keys, sk{"/b", fmt.Sprintf("ecs/side/%d", i)})
 	}
 	missing := map[string]bool{"ecs/app/017": true, "ecs/app/150": true}
-	var all []LogLine
+	var all []Line
 	for _, k := range keys {
 		if missing[k.name] {
 			continue
@@ -99,7 +99,7 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 			msg := fmt.Sprintf("line %d of %s", j, k.name)
 			evs = append(evs, cwltypes.FilteredLogEvent{EventId: aws.String(id), LogStreamName: aws.String(k.name),
 				Timestamp: aws.Int64(ts), IngestionTime: aws.Int64(ts + 5), Message: aws.String(msg)})
-			all = append(all, LogLine{Time: msTime(ts), ID: id, Group: k.group, Stream: k.name, Message: msg})
+			all = append(all, Line{Time: msTime(ts), ID: id, Group: k.group, Stream: k.name, Message: msg})
 		}
 		api.events[k.group+"\x00"+k.name] = evs
 	}
@@ -119,7 +119,7 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			api.calls, api.throttle = 0, c.throttle
-			tl := &LogTailer{Logs: func(string) LogsAPI { return api }, Clock: logsFixedClock{now: time.UnixMilli(10_000)}, Parallel: 2}
+			tl := &Tailer{Logs: func(string) API { return api }, Clock: logsFixedClock{now: time.UnixMilli(10_000)}, Parallel: 2}
 			tl.defaults()
 			tl.since, tl.until = c.since, c.until
 			if c.grep != "" {
@@ -130,9 +130,9 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 			for _, k := range keys {
 				tl.streams[k.group+"\x00"+k.name] = &logsStream{key: logsGroupKey{"us-east-1", k.group}, name: k.name, task: task, container: "app", from: max(c.since, 1)}
 			}
-			var got []LogLine
+			var got []Line
 			firstAt := -1
-			tl.Emit = func(ls []LogLine) error {
+			tl.Emit = func(ls []Line) error {
 				if firstAt < 0 {
 					api.mu.Lock()
 					firstAt = api.calls
@@ -142,7 +142,7 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 				return nil
 			}
 			throttled := 0
-			tl.Notice = func(n LogsNotice) {
+			tl.Notice = func(n Notice) {
 				if n.Kind == NoticeThrottled {
 					throttled++
 				}
@@ -150,7 +150,7 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 			if err := tl.readRange(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			var want []LogLine
+			var want []Line
 			for _, l := range all {
 				ms := l.Time.UnixMilli()
 				if ms < c.since || (c.until > 0 && ms > c.until) || (tl.req.Grep != nil && !tl.req.Grep.MatchString(l.Message)) {

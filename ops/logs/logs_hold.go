@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"slices"
@@ -48,7 +48,7 @@ type logsClock struct {
 }
 
 // proof notes that the server's clock read at least ms by now.
-func (t *LogTailer) proof(ms int64) {
+func (t *Tailer) proof(ms int64) {
 	if ms <= 0 {
 		return
 	}
@@ -63,7 +63,7 @@ func (t *LogTailer) proof(ms int64) {
 
 // serverClock is the latest server time that can be proved now: the best
 // proof carried forward by the local clock.
-func (t *LogTailer) serverClock() int64 {
+func (t *Tailer) serverClock() int64 {
 	now := t.serverNow()
 	c := &t.clock
 	c.mu.Lock()
@@ -75,7 +75,7 @@ func (t *LogTailer) serverClock() int64 {
 }
 
 // holdLine holds an event for release, noting how late it was ingested.
-func (t *LogTailer) holdLine(l LogLine) {
+func (t *Tailer) holdLine(l Line) {
 	t.hold = append(t.hold, l)
 	lag := l.Ingested.Sub(l.Time).Milliseconds()
 	if l.Ingested.IsZero() || lag > t.OrderWindow.Milliseconds() {
@@ -95,7 +95,7 @@ func (t *LogTailer) holdLine(l LogLine) {
 // logsHoldLags events — on a busy service always — and delay every line by
 // that much to order a handful. Those few are printed when they come, as
 // events later than OrderWindow are; like them they are never dropped.
-func (t *LogTailer) holdFor() int64 {
+func (t *Tailer) holdFor() int64 {
 	c := &t.clock
 	if c.nlags == 0 {
 		return t.OrderWindow.Milliseconds()
@@ -116,7 +116,7 @@ func (t *LogTailer) holdFor() int64 {
 // update; nil when nothing is held, or (fired: called on such a wake-up)
 // when the wake-up released nothing (a clock that does not move: wait for
 // the next read instead).
-func (t *LogTailer) armRelease(fired bool) <-chan time.Time {
+func (t *Tailer) armRelease(fired bool) <-chan time.Time {
 	if len(t.hold) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"sync"
@@ -29,7 +29,7 @@ func (c *logsStepClock) add(d time.Duration) {
 func TestLogsHoldReleasesAQuietServiceByTheClockAfterTheObservedLag(t *testing.T) {
 	clk := &logsStepClock{now: time.UnixMilli(1_000_000)}
 	var printed []string
-	tl := &LogTailer{Clock: clk, Emit: func(ls []LogLine) error {
+	tl := &Tailer{Clock: clk, Emit: func(ls []Line) error {
 		for _, l := range ls {
 			printed = append(printed, l.Message)
 		}
@@ -41,7 +41,7 @@ func TestLogsHoldReleasesAQuietServiceByTheClockAfterTheObservedLag(t *testing.T
 	// Recent events were ingested 150 ms after their timestamps; one late
 	// event (5 s) does not lengthen the hold.
 	for i, lag := range []int64{100, 150, 5000} {
-		l := LogLine{Time: msTime(t0 - 3000 + int64(i)), Ingested: msTime(t0 - 3000 + int64(i) + lag), Message: "old"}
+		l := Line{Time: msTime(t0 - 3000 + int64(i)), Ingested: msTime(t0 - 3000 + int64(i) + lag), Message: "old"}
 		tl.holdLine(l)
 	}
 	tl.wm = t0 - 3000 + 2 + 5000 // the late one's ingestion: "now"
@@ -52,7 +52,7 @@ func TestLogsHoldReleasesAQuietServiceByTheClockAfterTheObservedLag(t *testing.T
 		t.Fatalf("printed %v, hold %d ms", printed, tl.holdFor())
 	}
 	// A new event at the server's "now", then silence: no event, no Date.
-	tl.holdLine(LogLine{Time: msTime(t0 + 2000), Ingested: msTime(t0 + 2000), Message: "new"})
+	tl.holdLine(Line{Time: msTime(t0 + 2000), Ingested: msTime(t0 + 2000), Message: "new"})
 	if err := tl.release(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,15 +84,15 @@ func (c *logsAfterClock) After(d time.Duration) <-chan time.Time {
 // re-arm (no spinning on a clock that does not move).
 func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 	clk := &logsAfterClock{logsStepClock: logsStepClock{now: time.UnixMilli(5_000_000)}}
-	tl := &LogTailer{Clock: clk, Emit: func([]LogLine) error { return nil }}
+	tl := &Tailer{Clock: clk, Emit: func([]Line) error { return nil }}
 	tl.defaults()
 	tl.OrderWindow = 2 * time.Second
 	if tl.armRelease(false) != nil {
 		t.Fatal("armed with nothing held")
 	}
 	tl.proof(7_000_000) // the server's clock, now
-	tl.holdLine(LogLine{Time: msTime(6_999_900), Ingested: msTime(7_000_000), Message: "a"})
-	tl.holdLine(LogLine{Time: msTime(6_999_800), Ingested: msTime(7_000_000), Message: "b"}) // hold: 200 ms
+	tl.holdLine(Line{Time: msTime(6_999_900), Ingested: msTime(7_000_000), Message: "a"})
+	tl.holdLine(Line{Time: msTime(6_999_800), Ingested: msTime(7_000_000), Message: "b"}) // hold: 200 ms
 	// Due at 6_999_800 + 200 ms = now: after the shortest wake-up.
 	if tl.armRelease(false) == nil || len(clk.asked) != 1 || clk.asked[0] != logsMinWake {
 		t.Fatalf("asked %v", clk.asked)
@@ -100,11 +100,11 @@ func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 	if tl.armRelease(true) != nil {
 		t.Fatal("re-armed for the same event after a wake-up that released nothing")
 	}
-	tl.holdLine(LogLine{Time: msTime(6_999_700), Ingested: msTime(7_000_000), Message: "c"}) // hold: 300 ms
+	tl.holdLine(Line{Time: msTime(6_999_700), Ingested: msTime(7_000_000), Message: "c"}) // hold: 300 ms
 	if tl.armRelease(false) == nil || clk.asked[1] != logsMinWake {
 		t.Fatalf("asked %v", clk.asked)
 	}
-	tl.holdLine(LogLine{Time: msTime(7_000_500), Ingested: msTime(7_000_500), Message: "d"})
+	tl.holdLine(Line{Time: msTime(7_000_500), Ingested: msTime(7_000_500), Message: "d"})
 	tl.hold = tl.hold[3:] // a, b, c printed
 	if tl.armRelease(false) == nil || clk.asked[2] != 800*time.Millisecond {
 		t.Fatalf("asked %v (due at 7_000_500 + 300 ms)", clk.asked)
@@ -116,13 +116,13 @@ func TestLogsHoldWakesWhenTheEarliestEventIsDue(t *testing.T) {
 // top one in a hundred (rounded up) recent events, once 10 are known. When
 // more than that come late, the hold grows to them.
 func TestLogsHoldIgnoresTheRareLateEventsBelowTheOrderWindow(t *testing.T) {
-	tl := &LogTailer{Clock: &logsStepClock{now: time.UnixMilli(1_000_000)}, Emit: func([]LogLine) error { return nil }}
+	tl := &Tailer{Clock: &logsStepClock{now: time.UnixMilli(1_000_000)}, Emit: func([]Line) error { return nil }}
 	tl.defaults()
 	tl.OrderWindow = 2 * time.Second
 	hold := func(n int, lag int64) {
 		for i := 0; i < n; i++ {
 			ts := int64(1_000_000 + i)
-			tl.holdLine(LogLine{Time: msTime(ts), Ingested: msTime(ts + lag)})
+			tl.holdLine(Line{Time: msTime(ts), Ingested: msTime(ts + lag)})
 		}
 	}
 	hold(8, 300)

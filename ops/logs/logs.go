@@ -1,7 +1,9 @@
-package ops
+package logs
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"regexp"
 	"sort"
@@ -15,23 +17,23 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// LogsECS is the part of the ECS API `ecsctl logs` uses to turn a service
+// ECS is the part of the ECS API `ecsctl logs` uses to turn a service
 // or task ids into log streams.
-type LogsECS interface {
+type ECS interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 }
 
-// LogsAPI is the part of CloudWatch Logs `ecsctl logs` reads with.
-type LogsAPI interface {
+// API is the part of CloudWatch Logs `ecsctl logs` reads with.
+type API interface {
 	FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
 	DescribeLogStreams(ctx context.Context, in *cloudwatchlogs.DescribeLogStreamsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
 }
 
-// LogsRequest is what `ecsctl logs` asks for.
-type LogsRequest struct {
+// Request is what `ecsctl logs` asks for.
+type Request struct {
 	Cluster string
 	// Service, or Tasks (ids or ARNs): whose logs.
 	Service string
@@ -42,7 +44,7 @@ type LogsRequest struct {
 	// Previous shows the service's recently stopped tasks instead of the
 	// running ones.
 	Previous bool
-	// Since and Until bound the event timestamps (zero: see LogTailer.Tail).
+	// Since and Until bound the event timestamps (zero: see Tailer.Tail).
 	Since, Until time.Time
 	// Filter is a CloudWatch Logs filter pattern, applied by AWS.
 	Filter string
@@ -50,37 +52,37 @@ type LogsRequest struct {
 	Grep, GrepV *regexp.Regexp
 }
 
-// ValidateLogsRequest checks a request before any AWS call.
-func ValidateLogsRequest(r LogsRequest) error {
+// ValidateRequest checks a request before any AWS call.
+func ValidateRequest(r Request) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
+		return ops.Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
 	case r.Service == "" && len(r.Tasks) == 0:
-		return Inputf("say whose logs: --service NAME, or --task ID (repeat for several)")
+		return ops.Inputf("say whose logs: --service NAME, or --task ID (repeat for several)")
 	case r.Service != "" && len(r.Tasks) > 0:
-		return Inputf("--service and --task cannot be combined: give one or the other")
+		return ops.Inputf("--service and --task cannot be combined: give one or the other")
 	case r.Previous && r.Service == "":
-		return Inputf("--previous shows a service's stopped tasks: use it with --service (a --task that stopped is shown anyway)")
+		return ops.Inputf("--previous shows a service's stopped tasks: use it with --service (a --task that stopped is shown anyway)")
 	case r.Previous && r.Follow:
-		return Inputf("--previous shows stopped tasks, which write nothing more: drop --follow")
+		return ops.Inputf("--previous shows stopped tasks, which write nothing more: drop --follow")
 	case !r.Since.IsZero() && !r.Until.IsZero() && !r.Until.After(r.Since):
-		return Inputf("--until %s is not after --since %s: give a later --until", r.Until.UTC().Format(time.RFC3339), r.Since.UTC().Format(time.RFC3339))
+		return ops.Inputf("--until %s is not after --since %s: give a later --until", r.Until.UTC().Format(time.RFC3339), r.Since.UTC().Format(time.RFC3339))
 	}
 	for _, t := range r.Tasks {
 		if strings.TrimSpace(t) == "" {
-			return Inputf("empty --task: give a task id or ARN")
+			return ops.Inputf("empty --task: give a task id or ARN")
 		}
 	}
 	for _, c := range r.Containers {
 		if strings.TrimSpace(c) == "" {
-			return Inputf("empty --container: give a container name")
+			return ops.Inputf("empty --container: give a container name")
 		}
 	}
 	return nil
 }
 
-// LogLine is one log event of one task's container.
-type LogLine struct {
+// Line is one log event of one task's container.
+type Line struct {
 	Time      time.Time
 	Ingested  time.Time
 	ID        string
@@ -92,23 +94,23 @@ type LogLine struct {
 	Message   string
 }
 
-// LogsNoticeKind classifies what `ecsctl logs` tells about itself.
-type LogsNoticeKind string
+// NoticeKind classifies what `ecsctl logs` tells about itself.
+type NoticeKind string
 
 // Notice kinds.
 const (
-	NoticeJoined    LogsNoticeKind = "joined"    // a task's streams are followed
-	NoticeLeft      LogsNoticeKind = "left"      // a task stopped; its last lines are in
-	NoticeSkipped   LogsNoticeKind = "skipped"   // a container whose logs cannot be read
-	NoticeThrottled LogsNoticeKind = "throttled" // AWS throttled; polling slower
-	NoticeRecovered LogsNoticeKind = "recovered" // polling at the normal pace again
-	NoticeInfo      LogsNoticeKind = "info"
+	NoticeJoined    NoticeKind = "joined"    // a task's streams are followed
+	NoticeLeft      NoticeKind = "left"      // a task stopped; its last lines are in
+	NoticeSkipped   NoticeKind = "skipped"   // a container whose logs cannot be read
+	NoticeThrottled NoticeKind = "throttled" // AWS throttled; polling slower
+	NoticeRecovered NoticeKind = "recovered" // polling at the normal pace again
+	NoticeInfo      NoticeKind = "info"
 )
 
-// LogsNotice is one line about the tail itself (stderr).
-type LogsNotice struct {
+// Notice is one line about the tail itself (stderr).
+type Notice struct {
 	Time    time.Time
-	Kind    LogsNoticeKind
+	Kind    NoticeKind
 	Task    string
 	Message string
 }
@@ -147,7 +149,7 @@ type logsStream struct {
 
 // logsResolver turns tasks into streams, caching task definitions.
 type logsResolver struct {
-	ecs        LogsECS
+	ecs        ECS
 	region     string
 	containers map[string]bool
 	defs       map[string]*types.TaskDefinition
@@ -158,7 +160,7 @@ type logsResolver struct {
 	skipped        []string
 }
 
-func newLogsResolver(e LogsECS, region string, containers []string) *logsResolver {
+func newLogsResolver(e ECS, region string, containers []string) *logsResolver {
 	r := &logsResolver{ecs: e, region: region, defs: map[string]*types.TaskDefinition{},
 		skippedNoted: map[string]bool{}, seenContainers: map[string]bool{}}
 	if len(containers) > 0 {
@@ -177,7 +179,7 @@ func (r *logsResolver) taskDef(ctx context.Context, arn string) (*types.TaskDefi
 	}
 	out, err := r.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 	if err != nil {
-		return nil, fmt.Errorf("describe task definition %s: %w", shortTaskDef(arn), err)
+		return nil, fmt.Errorf("describe task definition %s: %w", ops.ShortTaskDef(arn), err)
 	}
 	r.defs[arn] = out.TaskDefinition
 	return out.TaskDefinition, nil
@@ -186,10 +188,10 @@ func (r *logsResolver) taskDef(ctx context.Context, arn string) (*types.TaskDefi
 // streams maps a task to its containers' awslogs streams
 // (<prefix>/<container>/<task-id>); containers it cannot map are reported
 // through note once per task definition.
-func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(LogsNotice)) (*logsTask, []*logsStream, error) {
+func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Notice)) (*logsTask, []*logsStream, error) {
 	arn := aws.ToString(t.TaskArn)
 	lt := &logsTask{id: arn[strings.LastIndex(arn, "/")+1:], arn: arn, status: aws.ToString(t.LastStatus),
-		reason: aws.ToString(t.StoppedReason), taskDef: shortTaskDef(aws.ToString(t.TaskDefinitionArn))}
+		reason: aws.ToString(t.StoppedReason), taskDef: ops.ShortTaskDef(aws.ToString(t.TaskDefinitionArn))}
 	lt.createdAt = taskStartBound(t)
 	lt.stoppedAt = aws.ToTime(t.StoppedAt)
 	td, err := r.taskDef(ctx, aws.ToString(t.TaskDefinitionArn))
@@ -211,7 +213,7 @@ func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Logs
 			r.skippedNoted[k] = true
 			msg := fmt.Sprintf("container %s of %s %s: its logs are not shown", name, lt.taskDef, why)
 			r.skipped = append(r.skipped, msg)
-			note(LogsNotice{Kind: NoticeSkipped, Message: msg})
+			note(Notice{Kind: NoticeSkipped, Message: msg})
 		}
 		lc := c.LogConfiguration
 		if lc == nil {
@@ -277,18 +279,18 @@ func (r *logsResolver) checkContainers() error {
 		have = append(have, c)
 	}
 	sort.Strings(have)
-	return Inputf("no container %s in the task definitions: use --container with one of %s", strings.Join(unknown, ", "), strings.Join(have, ", "))
+	return ops.Inputf("no container %s in the task definitions: use --container with one of %s", strings.Join(unknown, ", "), strings.Join(have, ", "))
 }
 
 // describeLogsTasks describes tasks 100 at a time. Missing ones are
 // returned by id in missing.
-func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []string, observe ...func(middleware.Metadata)) (tasks []types.Task, missing []string, err error) {
+func describeLogsTasks(ctx context.Context, e ECS, cluster string, ids []string, observe ...func(middleware.Metadata)) (tasks []types.Task, missing []string, err error) {
 	for i := 0; i < len(ids); i += 100 {
 		chunk := ids[i:min(i+100, len(ids))]
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
 		if err != nil {
-			if errCode(err) == "ClusterNotFoundException" {
-				return nil, nil, &NotFoundError{Kind: "cluster", Name: cluster}
+			if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
+				return nil, nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
 			}
 			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
 		}
@@ -305,11 +307,11 @@ func describeLogsTasks(ctx context.Context, e LogsECS, cluster string, ids []str
 }
 
 // checkService makes sure the service exists (exit 3 when not).
-func checkService(ctx context.Context, e LogsECS, cluster, service string) error {
+func checkService(ctx context.Context, e ECS, cluster, service string) error {
 	out, err := e.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
-		if errCode(err) == "ClusterNotFoundException" {
-			return &NotFoundError{Kind: "cluster", Name: cluster}
+		if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
+			return &ops.NotFoundError{Kind: "cluster", Name: cluster}
 		}
 		return fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
 	}
@@ -318,5 +320,5 @@ func checkService(ctx context.Context, e LogsECS, cluster, service string) error
 			return nil
 		}
 	}
-	return &NotFoundError{Kind: "service", Name: cluster + "/" + service}
+	return &ops.NotFoundError{Kind: "service", Name: cluster + "/" + service}
 }

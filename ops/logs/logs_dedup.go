@@ -1,4 +1,4 @@
-package ops
+package logs
 
 import (
 	"hash/maphash"
@@ -43,7 +43,7 @@ func (d *logsDedup) trackContent() {
 	}
 }
 
-func (d *logsDedup) key(l *LogLine) uint64 {
+func (d *logsDedup) key(l *Line) uint64 {
 	var h maphash.Hash
 	h.SetSeed(d.seed)
 	var b [48]byte
@@ -61,7 +61,7 @@ func (d *logsDedup) key(l *LogLine) uint64 {
 
 // admit reports whether l is to be printed. live: it came from a live tail
 // session (no event id).
-func (d *logsDedup) admit(l *LogLine, live bool) bool {
+func (d *logsDedup) admit(l *Line, live bool) bool {
 	if !live {
 		if _, dup := d.ids[l.ID]; dup {
 			return false

@@ -1,7 +1,9 @@
-package ops
+package logs
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"errors"
 	"fmt"
 	"io"
@@ -39,9 +41,9 @@ import (
 // sample), or when sessions keep failing. A session that ends (its 3 hour
 // timeout, a streaming error) is reopened and bridged again.
 
-// LogsLiveStream is an open live tail session's event stream
+// LiveStream is an open live tail session's event stream
 // (*cloudwatchlogs.StartLiveTailEventStream satisfies it).
-type LogsLiveStream interface {
+type LiveStream interface {
 	Events() <-chan cwltypes.StartLiveTailResponseStream
 	Close() error
 	Err() error
@@ -49,8 +51,8 @@ type LogsLiveStream interface {
 
 // Notice kinds about how the tail follows.
 const (
-	NoticeLive    LogsNoticeKind = "live"    // following through a live tail session
-	NoticePolling LogsNoticeKind = "polling" // following by polling FilterLogEvents
+	NoticeLive    NoticeKind = "live"    // following through a live tail session
+	NoticePolling NoticeKind = "polling" // following by polling FilterLogEvents
 )
 
 // logsLiveMaxGroups and logsLiveMaxFilters are StartLiveTail's limits.
@@ -85,7 +87,7 @@ func (lv *logsLive) covers(s *logsStream) bool {
 
 // liveSpec is the session that would cover every stream followed, or why
 // there is none.
-func (t *LogTailer) liveSpec() (*logsLive, string) {
+func (t *Tailer) liveSpec() (*logsLive, string) {
 	if len(t.streams) == 0 {
 		return nil, "no log streams to follow yet"
 	}
@@ -141,7 +143,7 @@ func (t *LogTailer) liveSpec() (*logsLive, string) {
 }
 
 // follow follows through live tail where it fits, by polling otherwise.
-func (t *LogTailer) follow(ctx context.Context) error {
+func (t *Tailer) follow(ctx context.Context) error {
 	deepStart := t.since
 	if t.StartLive != nil && t.LiveTail != "never" {
 		next, err, fallback := t.followLive(ctx)
@@ -155,23 +157,23 @@ func (t *LogTailer) follow(ctx context.Context) error {
 
 // followLive follows through live tail sessions. fallback: polling is to
 // take over, reading from deepStart.
-func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error, fallback bool) {
+func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fallback bool) {
 	deepStart = t.since
 	failures := 0
 	opened := false
 	for {
 		lv, why := t.liveSpec()
 		if why != "" {
-			t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail does not fit (" + why + ")"})
+			t.note(Notice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail does not fit (" + why + ")"})
 			return deepStart, nil, true
 		}
 		t.Calls++
 		sess, err := t.StartLive(ctx, lv.region, lv.in)
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, t.stop(ErrInterrupted), false
+				return 0, t.stop(ops.ErrInterrupted), false
 			}
-			t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: live tail is not available (%s)", oneLineErr(err))})
+			t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: live tail is not available (%s)", ops.OneLineErr(err))})
 			return deepStart, nil, true
 		}
 		t.dedup.trackContent()
@@ -184,9 +186,9 @@ func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error,
 		if err := logsLiveWaitStart(ctx, events, sess); err != nil {
 			end()
 			if ctx.Err() != nil {
-				return 0, t.stop(ErrInterrupted), false
+				return 0, t.stop(ops.ErrInterrupted), false
 			}
-			t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: the live tail session did not start (%s)", oneLineErr(err))})
+			t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: the live tail session did not start (%s)", ops.OneLineErr(err))})
 			return deepStart, nil, true
 		}
 		t.live = lv
@@ -195,12 +197,12 @@ func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error,
 			what = "live tail session reopened"
 		}
 		opened = true
-		t.note(LogsNotice{Kind: NoticeLive, Message: what})
+		t.note(Notice{Kind: NoticeLive, Message: what})
 		// The bridge: whatever was ingested before the session began.
 		if err := t.liveBridge(ctx, &deepStart); err != nil {
 			end()
 			if ctx.Err() != nil {
-				return 0, t.stop(ErrInterrupted), false
+				return 0, t.stop(ops.ErrInterrupted), false
 			}
 			return 0, t.stop(err), false
 		}
@@ -216,10 +218,10 @@ func (t *LogTailer) followLive(ctx context.Context) (deepStart int64, err error,
 		case logsLiveFailed:
 			failures++
 			if failures >= logsLiveReconnects {
-				t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail sessions in a row ended early (%s)", failures, oneLineErr(err))})
+				t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail sessions in a row ended early (%s)", failures, ops.OneLineErr(err))})
 				return next, nil, true
 			}
-			t.note(LogsNotice{Kind: NoticeLive, Message: fmt.Sprintf("live tail session ended (%s): reopening it", oneLineErr(err))})
+			t.note(Notice{Kind: NoticeLive, Message: fmt.Sprintf("live tail session ended (%s): reopening it", ops.OneLineErr(err))})
 		}
 		t.live = nil
 		deepStart = next
@@ -238,7 +240,7 @@ const (
 // logsLivePump forwards a session's events into a buffered channel, so that
 // polls made meanwhile (the bridge, joins) do not leave CloudWatch's
 // session buffer to overflow.
-func logsLivePump(sess LogsLiveStream, done <-chan struct{}) <-chan cwltypes.StartLiveTailResponseStream {
+func logsLivePump(sess LiveStream, done <-chan struct{}) <-chan cwltypes.StartLiveTailResponseStream {
 	out := make(chan cwltypes.StartLiveTailResponseStream, 4096)
 	go func() {
 		defer close(out)
@@ -254,7 +256,7 @@ func logsLivePump(sess LogsLiveStream, done <-chan struct{}) <-chan cwltypes.Sta
 }
 
 // logsLiveWaitStart waits for the sessionStart event.
-func logsLiveWaitStart(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream) error {
+func logsLiveWaitStart(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LiveStream) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -274,17 +276,17 @@ func logsLiveWaitStart(ctx context.Context, events <-chan cwltypes.StartLiveTail
 
 // liveBridge reads, by a deep poll, what was ingested before the session
 // began; streams not created yet will be in the session from their start.
-func (t *LogTailer) liveBridge(ctx context.Context, deepStart *int64) error {
+func (t *Tailer) liveBridge(ctx context.Context, deepStart *int64) error {
 	wait := t.PollInterval
 	for attempt := 1; ; attempt++ {
 		err := t.pollOnce(ctx, 0, deepStart)
 		if err == nil {
 			break
 		}
-		if !transient(err) || attempt == 6 {
+		if !awsapi.Transient(err) || attempt == 6 {
 			return err
 		}
-		t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", oneLineErr(err), wait)})
+		t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)})
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -303,7 +305,7 @@ func (t *LogTailer) liveBridge(ctx context.Context, deepStart *int64) error {
 
 // liveLoop prints a session's updates, re-lists tasks and reads joining
 // tasks' streams until the follow ends or the session has to change.
-func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LogsLiveStream, lv *logsLive) (int64, logsLiveOutcome, error) {
+func (t *Tailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveTailResponseStream, sess LiveStream, lv *logsLive) (int64, logsLiveOutcome, error) {
 	restartFrom := func() int64 { return max(t.since, t.liveCovered-t.Overlap.Milliseconds()) }
 	relistEvery := t.PollInterval * time.Duration(t.RelistEvery)
 	relist := t.Clock.After(relistEvery)
@@ -313,7 +315,7 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 	for {
 		select {
 		case <-ctx.Done():
-			return 0, logsLiveDone, t.stop(ErrInterrupted)
+			return 0, logsLiveDone, t.stop(ops.ErrInterrupted)
 		case <-due:
 			if err := t.release(); err != nil {
 				return 0, logsLiveDone, err
@@ -326,7 +328,7 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 					err = errors.New("the session closed")
 				}
 				if ctx.Err() != nil {
-					return 0, logsLiveDone, t.stop(ErrInterrupted)
+					return 0, logsLiveDone, t.stop(ops.ErrInterrupted)
 				}
 				return restartFrom(), logsLiveFailed, err
 			}
@@ -335,13 +337,13 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 				continue
 			}
 			if u.Value.SessionMetadata != nil && u.Value.SessionMetadata.Sampled {
-				t.note(LogsNotice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
+				t.note(Notice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
 				return restartFrom(), logsLiveFallback, nil
 			}
 			if lost, from := t.liveEvents(lv, u.Value.SessionResults); lost > 0 {
 				// The session's events are not understood: polling reads
 				// them again, from before the first of them.
-				t.note(LogsNotice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
+				t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
 				// Polling may now read back past the de-dup window (the
 				// first lost event can be late, with an old timestamp):
 				// what the session delivered before is not printed again.
@@ -365,13 +367,13 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 			case err == nil:
 				if backoff > 0 {
 					backoff = 0
-					t.note(LogsNotice{Kind: NoticeRecovered, Message: "no longer throttled"})
+					t.note(Notice{Kind: NoticeRecovered, Message: "no longer throttled"})
 				}
 			case ctx.Err() != nil:
-				return 0, logsLiveDone, t.stop(ErrInterrupted)
-			case transient(err):
+				return 0, logsLiveDone, t.stop(ops.ErrInterrupted)
+			case awsapi.Transient(err):
 				backoff = min(max(2*backoff, 2*relistEvery), t.MaxBackoff)
-				t.note(LogsNotice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", oneLineErr(err), backoff)})
+				t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", ops.OneLineErr(err), backoff)})
 			default:
 				return 0, logsLiveDone, t.stop(err)
 			}
@@ -379,11 +381,11 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 			if t.req.Service == "" && t.allStopped() {
 				// Nothing more will come live; polls read the last
 				// events and end the follow.
-				t.note(LogsNotice{Kind: NoticePolling, Message: "every task has stopped: reading their last events by polling"})
+				t.note(Notice{Kind: NoticePolling, Message: "every task has stopped: reading their last events by polling"})
 				return restartFrom(), logsLiveFallback, nil
 			}
 			if done, why := t.finished(); done {
-				t.note(LogsNotice{Kind: NoticeInfo, Message: why})
+				t.note(Notice{Kind: NoticeInfo, Message: why})
 				return 0, logsLiveDone, t.stop(nil)
 			}
 			for _, s := range t.streams {
@@ -400,7 +402,7 @@ func (t *LogTailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLi
 // returns how many events named a log group the session does not cover,
 // and the earliest time (timestamp or ingestion) among them: those cannot
 // be placed and must be read again by other means.
-func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEvent) (lost int, from int64) {
+func (t *Tailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEvent) (lost int, from int64) {
 	for i := range evs {
 		e := &evs[i]
 		group := liveGroupName(aws.ToString(e.LogGroupIdentifier))
@@ -417,7 +419,7 @@ func (t *LogTailer) liveEvents(lv *logsLive, evs []cwltypes.LiveTailSessionLogEv
 		if s == nil {
 			continue // a task not listed yet: its join reads it from its start
 		}
-		l := LogLine{
+		l := Line{
 			Time:      msTime(aws.ToInt64(e.Timestamp)),
 			Ingested:  msTime(aws.ToInt64(e.IngestionTime)),
 			Region:    lv.region,
@@ -465,7 +467,7 @@ func lostExample(evs []cwltypes.LiveTailSessionLogEvent, lv *logsLive) string {
 
 // liveJoin reads the streams of tasks that joined, from their start, up to
 // now (the session has them from here on).
-func (t *LogTailer) liveJoin(ctx context.Context) error {
+func (t *Tailer) liveJoin(ctx context.Context) error {
 	join := t.streamList(func(s *logsStream) bool { return s.from > 0 })
 	if len(join) == 0 {
 		return nil
@@ -493,7 +495,7 @@ func (t *LogTailer) liveJoin(ctx context.Context) error {
 
 // liveForget drops the streams of stopped tasks once their last events are
 // in, and de-duplication entries no later read can match.
-func (t *LogTailer) liveForget() {
+func (t *Tailer) liveForget() {
 	for k, s := range t.streams {
 		if s.leaveAfter > 0 && t.liveCovered >= s.leaveAfter {
 			delete(t.streams, k)
@@ -506,7 +508,7 @@ func (t *LogTailer) liveForget() {
 	t.dedup.forget(max(t.since, t.liveCovered-2*t.Overlap.Milliseconds()))
 }
 
-func (t *LogTailer) allStopped() bool {
+func (t *Tailer) allStopped() bool {
 	for _, lt := range t.tasks {
 		if lt.status != "STOPPED" {
 			return false
