@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -26,12 +27,12 @@ func (cl *clients) overviewClock() ops.Clock {
 }
 
 // overview builds the read paths over the command's AWS clients.
-func (a *app) overview(c *cli.Context) (*ops.Overview, error) {
+func (a *app) overview(c *cli.Context) (*overview.Reader, error) {
 	cl, err := a.awsClients(c)
 	if err != nil {
 		return nil, err
 	}
-	return &ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock(),
+	return &overview.Reader{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock(),
 		MetricsNote: func(msg string) { fmt.Fprintf(a.io.Err, "note: %s\n", msg) }}, nil
 }
 
@@ -61,7 +62,7 @@ func newClustersCmd(a *app) *cli.Command {
 			}
 			if jsonOutput(c) {
 				if rows == nil {
-					rows = []ops.ClusterSummary{}
+					rows = []overview.ClusterSummary{}
 				}
 				return render.JSON(a.io.Out, rows)
 			}
@@ -73,7 +74,7 @@ func newClustersCmd(a *app) *cli.Command {
 // accountNow is "now" on the clock the overview's ages use: the account's
 // (learned from a first AWS response if none came yet), or the one a test
 // pinned.
-func (a *app) accountNow(c *cli.Context, o *ops.Overview) time.Time {
+func (a *app) accountNow(c *cli.Context, o *overview.Reader) time.Time {
 	if sc, ok := o.Clock.(*serverClock); ok {
 		return sc.accountNow(c.Context, o.ECS)
 	}

@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"context"
@@ -52,7 +52,7 @@ type InstanceRow struct {
 // AZ then instance id. Calls: ceil(n/100) List + ceil(n/100) Describe
 // container instances, ceil(n/100) DescribeInstances, the ASG pages and one
 // DescribeLaunchTemplateVersions per launch template in use.
-func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {
+func (o *Reader) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow
 }
 
 // launchTimes reads EC2 launch times, 100 instance ids per call.
-func (o *Overview) launchTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
+func (o *Reader) launchTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
 	chunks := overviewChunks(ids, 100)
 	parts := make([]map[string]time.Time, len(chunks))
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
@@ -172,7 +172,7 @@ type overviewASGTarget struct{ asg, ami string }
 
 // asgTargets maps instance ids to their Auto Scaling group and the AMI that
 // group's launch template version launches now.
-func (o *Overview) asgTargets(ctx context.Context, ids []string) (map[string]overviewASGTarget, error) {
+func (o *Reader) asgTargets(ctx context.Context, ids []string) (map[string]overviewASGTarget, error) {
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
