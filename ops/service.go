@@ -90,8 +90,6 @@ func PrimaryDeployment(s types.Service) *types.Deployment {
 	return nil
 }
 
-func primaryDeployment(s types.Service) *types.Deployment { return PrimaryDeployment(s) }
-
 // ShortTaskDef is a task definition ARN's family:revision.
 func ShortTaskDef(arn string) string {
 	if i := strings.LastIndex(arn, "/"); i >= 0 {
