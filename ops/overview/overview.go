@@ -37,6 +37,9 @@ type ECS interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	// ListTaskDefinitions is not read here: awsapi.ECS's client needs it
+	// (the SDK client has it).
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 }
 
 // EC2 reads instance launch times and launch template AMIs.
@@ -207,28 +210,17 @@ type ClusterSummary struct {
 // named ones), sorted by name.
 func (o *Reader) Clusters(ctx context.Context, names []string) ([]ClusterSummary, error) {
 	if len(names) == 0 {
-		p := ecs.NewListClustersPaginator(o.ECS, &ecs.ListClustersInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list clusters: %w", err)
-			}
-			names = append(names, page.ClusterArns...)
+		var err error
+		if names, err = awsapi.NewECS(o.ECS).ListClusters(ctx); err != nil {
+			return nil, err
 		}
 	}
-	var clusters []types.Cluster
-	for _, chunk := range overviewChunks(names, 100) {
-		out, err := o.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe clusters: %w", err)
-		}
-		for _, f := range out.Failures {
-			return nil, &ops.NotFoundError{Kind: "cluster", Name: overviewShortName(aws.ToString(f.Arn))}
-		}
-		clusters = append(clusters, out.Clusters...)
+	clusters, err := awsapi.NewECS(o.ECS).DescribeClusters(ctx, names)
+	if err != nil {
+		return nil, err
 	}
 	sums := make([]ClusterSummary, len(clusters))
-	err := overviewParallel(ctx, len(clusters), o.limit(), func(ctx context.Context, i int) error {
+	err = overviewParallel(ctx, len(clusters), o.limit(), func(ctx context.Context, i int) error {
 		c := clusters[i]
 		s := ClusterSummary{
 			Name: aws.ToString(c.ClusterName), Arn: aws.ToString(c.ClusterArn), Status: aws.ToString(c.Status),

@@ -161,6 +161,13 @@ func (f *overviewFakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.Desc
 	}}, nil
 }
 
+// ListTaskDefinitions completes ECS (awsapi.ECS's client needs it); the
+// overviews never call it.
+func (f *overviewFakeECS) ListTaskDefinitions(context.Context, *ecs.ListTaskDefinitionsInput, ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {
+	f.count("ListTaskDefinitions")
+	return &ecs.ListTaskDefinitionsOutput{}, nil
+}
+
 // overviewFakeCW answers every query with one datapoint and counts queries.
 type overviewFakeCW struct {
 	mu      sync.Mutex
