@@ -1,7 +1,8 @@
-// Package ops holds ecsctl's operations: rotations, scaling, log following
-// and the read paths behind the overviews, and what every feature shares
-// (errors, the clock, progress events); deploys and rollbacks are in
-// ops/deploy, the AWS access layer in ops/awsapi. Each works over narrow
+// Package ops holds ecsctl's operations: rotations, cluster scaling and log
+// following, and what every feature shares (errors, the clock, progress
+// events); deploys and rollbacks are in ops/deploy, the overviews, top's
+// reads and actions and service scaling in ops/overview, the AWS access
+// layer in ops/awsapi. Each works over narrow
 // interfaces of aws-sdk-go-v2 clients declared where they are used, takes
 // its clock and intervals from its options, and reports progress as typed
 // events. Nothing here prints.
