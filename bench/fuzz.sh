@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 T=${1:-30}
 printf '%-32s %12s %10s %s\n' fuzzer "execs/s" "new" "seconds"
 for target in ops/deploy:FuzzParseImageRef ops/deploy:FuzzImageRefWithTag ops:FuzzParseTimeFlags ops/deploy:FuzzTaskDefCopy \
-  sim:FuzzDecoders sim:FuzzEveryOperation sim:FuzzParseWorld sim:FuzzLoadState sim:FuzzParseFaults; do
+  ops/overview:FuzzParseEventsSince sim:FuzzDecoders sim:FuzzEveryOperation sim:FuzzParseWorld sim:FuzzLoadState sim:FuzzParseFaults; do
   pkg=${target%%:*} name=${target#*:}
   # A real failure writes the input to testdata; "context deadline exceeded"
   # alone is the fuzzing engine timing out its workers on a loaded machine.

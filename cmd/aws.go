@@ -28,6 +28,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/urfave/cli/v2"
 
+	"ecsctl/ops"
 	"ecsctl/render"
 )
 
@@ -46,6 +47,9 @@ type clients struct {
 	AppAuto *applicationautoscaling.Client
 	// Clock is AWS's "now", learned from the responses' Date headers.
 	Clock *serverClock
+	// pinnedClock, when a test pinned one for this run (withOverviewClock),
+	// is the overviews' "now".
+	pinnedClock ops.Clock
 	// Scheduler and Events are EventBridge Scheduler and EventBridge
 	// (ecsctl cron).
 	Scheduler *scheduler.Client
@@ -115,6 +119,7 @@ func (a *app) awsClients(c *cli.Context) (*clients, error) {
 	}
 	cl := newClients(cfg)
 	cl.Clock = clock
+	cl.pinnedClock, _ = ctx.Value(overviewClockKey{}).(ops.Clock)
 	return cl, nil
 }
 

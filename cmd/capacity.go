@@ -3,7 +3,7 @@ package cmd
 import (
 	"github.com/urfave/cli/v2"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -31,7 +31,7 @@ func newCapacityCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			adds, err := ops.ParseCapacityAdds(c.StringSlice("add"))
+			adds, err := overview.ParseCapacityAdds(c.StringSlice("add"))
 			if err != nil {
 				return err
 			}

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/overview"
 	"ecsctl/sim"
 )
 
@@ -99,7 +99,7 @@ func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("services exit %d\n%s", code, stderr)
 	}
-	var rows []ops.ServiceRow
+	var rows []overview.ServiceRow
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
 		t.Fatalf("services JSON: %v\n%s", err, stdout)
 	}

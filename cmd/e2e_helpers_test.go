@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"ecsctl/ops"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -31,6 +32,9 @@ type sandbox struct {
 	ecs *ecs.Client
 	ecr *ecr.Client
 	env map[string]string // what ecsctl is given to reach it
+	// pinned, if set, is the overviews' "now" for every run against this
+	// sandbox (a frozen sandbox's virtual time).
+	pinned ops.Clock
 }
 
 // e2eSpeed runs the virtual clock fast enough that a rolling deploy with a
@@ -162,14 +166,11 @@ func (sb *sandbox) awsOptions() []func(*config.LoadOptions) error {
 // it gives ios the sandbox's environment and returns a context that carries
 // its AWS configuration; in a serial test the process environment does both.
 func e2eContext(t testing.TB, ctx context.Context, ios *render.IO) context.Context {
-	if !isParallel(t) {
-		if ios.Env == nil {
-			ios.Env = os.Getenv
-		}
-		return ctx
-	}
 	sb := sandboxFor(t)
-	if sb == nil { // a command that reaches no AWS (help, bad input)
+	if sb != nil && sb.pinned != nil {
+		ctx = withOverviewClock(ctx, sb.pinned)
+	}
+	if !isParallel(t) || sb == nil { // serial, or a command that reaches no AWS (help, bad input)
 		if ios.Env == nil {
 			ios.Env = os.Getenv
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -48,7 +49,7 @@ func newEventsCmd(a *app) *cli.Command {
 			if c.String("since") != "" {
 				since = spec.Resolve(a.accountNow(c, o))
 			}
-			emit := func(e ops.ServiceEvent) {
+			emit := func(e overview.ServiceEvent) {
 				if jsonOutput(c) {
 					_ = render.JSONLine(a.io.Out, e)
 					return

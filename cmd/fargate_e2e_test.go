@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/overview"
 	"ecsctl/sim"
 )
 
@@ -186,7 +186,7 @@ func TestE2EFargateOverviews(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("status: exit %d\n%s", code, stderr)
 	}
-	var st ops.ServiceStatus
+	var st overview.ServiceStatus
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestE2EFargateOverviews(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("capacity: exit %d\n%s", code, stderr)
 	}
-	var rep ops.CapacityReport
+	var rep overview.CapacityReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestE2EFargateOverviews(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("clusters: exit %d\n%s", code, stderr)
 	}
-	var cls []ops.ClusterSummary
+	var cls []overview.ClusterSummary
 	if err := json.Unmarshal([]byte(stdout), &cls); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestE2EFargateOverviews(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("instances: exit %d\n%s", code, stderr)
 	}
-	var ins []ops.InstanceRow
+	var ins []overview.InstanceRow
 	if err := json.Unmarshal([]byte(stdout), &ins); err != nil {
 		t.Fatal(err)
 	}

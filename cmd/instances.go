@@ -3,7 +3,7 @@ package cmd
 import (
 	"github.com/urfave/cli/v2"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -33,7 +33,7 @@ func newInstancesCmd(a *app) *cli.Command {
 			}
 			if jsonOutput(c) {
 				if rows == nil {
-					rows = []ops.InstanceRow{}
+					rows = []overview.InstanceRow{}
 				}
 				return render.JSON(a.io.Out, rows)
 			}

@@ -1,13 +1,12 @@
 package cmd
 
 import (
+	"ecsctl/ops/overview"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"ecsctl/ops"
 )
 
 func TestE2EOverviewGoldensOnDemo(t *testing.T) {
@@ -140,7 +139,7 @@ func TestE2EOverviewsUnderThrottling(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	var rows []ops.ServiceRow
+	var rows []overview.ServiceRow
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 3 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}

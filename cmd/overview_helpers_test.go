@@ -24,7 +24,7 @@ func (c overviewFixedClock) After(d time.Duration) <-chan time.Time { return tim
 
 // startFrozenSandbox runs a world on a manual clock (time moves only when
 // the test advances it), settled for settle virtual time so that tasks run
-// and metrics are published, and points ecsctl at it with overviewClock
+// and metrics are published, and points ecsctl at it with its clock pinned
 // set to the sandbox's now. Output is then the same on every run.
 func overviewStartFrozen(t *testing.T, world string, pageSize int, settle time.Duration) *sandbox {
 	t.Helper()
@@ -38,9 +38,7 @@ func overviewStartFrozen(t *testing.T, world string, pageSize int, settle time.D
 	}
 	s.Advance(settle)
 	sb := serveSandbox(t, s)
-	prev := overviewClock
-	overviewClock = overviewFixedClock{s.Now()}
-	t.Cleanup(func() { overviewClock = prev })
+	sb.pinned = overviewFixedClock{s.Now()}
 	return sb
 }
 

@@ -1,11 +1,10 @@
 package cmd
 
 import (
+	"ecsctl/ops/overview"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"ecsctl/ops"
 )
 
 // Utilization is optional: with GetMetricData denied, clusters, services
@@ -36,7 +35,7 @@ func TestE2EOverviewsWithMetricsDenied(t *testing.T) {
 		}
 		switch strings.Join(args, " ") {
 		case "clusters -o json":
-			var rows []ops.ClusterSummary
+			var rows []overview.ClusterSummary
 			if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 1 || rows[0].Services == 0 {
 				t.Fatalf("%v: %v %s", args, err, stdout)
 			}
@@ -44,7 +43,7 @@ func TestE2EOverviewsWithMetricsDenied(t *testing.T) {
 				t.Errorf("utilization known with GetMetricData denied: %+v", rows[0])
 			}
 		case "services -c small -o json":
-			var rows []ops.ServiceRow
+			var rows []overview.ServiceRow
 			if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 3 {
 				t.Fatalf("%v: %v %s", args, err, stdout)
 			}

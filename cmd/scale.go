@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -76,13 +77,13 @@ func (a *app) runScaleService(c *cli.Context) error {
 	if _, err := fmt.Sscanf(countStr, "%d", &count); err != nil || fmt.Sprint(count) != countStr {
 		return usagef("invalid value %q for --count: want a whole number of tasks, e.g. --count 4", countStr)
 	}
-	req := ops.ScaleServiceRequest{Cluster: cluster, Service: service, Count: count, Wait: c.Bool("wait"),
+	req := overview.ScaleServiceRequest{Cluster: cluster, Service: service, Count: count, Wait: c.Bool("wait"),
 		Timeout: c.Duration("timeout"), UpdateAutoscaling: c.Bool("update-autoscaling"), DryRun: c.Bool("dry-run"),
 		OutsideAutoscaling: c.Bool("outside-autoscaling")}
 	if req.UpdateAutoscaling && req.OutsideAutoscaling {
 		return usagef("--update-autoscaling and --outside-autoscaling contradict each other: keep one")
 	}
-	if err := ops.ValidateScaleServiceRequest(req); err != nil {
+	if err := overview.ValidateScaleServiceRequest(req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)
@@ -90,8 +91,8 @@ func (a *app) runScaleService(c *cli.Context) error {
 		return err
 	}
 	lines := render.NewWaitLines(a.io)
-	s := &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e ops.ScaleServiceEvent) {
+	s := &overview.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
+		Progress: func(e overview.ScaleServiceEvent) {
 			lines.PhaseLine(e.At, e.Subject, e.Message, e.Phase, e.PhaseLeft, e.PhaseLeftKnown)
 		}}
 	res, err := s.Scale(c.Context, req)

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"ecsctl/ops/overview"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -11,17 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
-
-	"ecsctl/ops"
 )
 
 func scaleServiceArgs(extra ...string) []string {
 	return append([]string{"scale", "service", "-c", "small", "--poll-interval", "20ms", "-o", "json"}, extra...)
 }
 
-func decodeScaleService(t *testing.T, stdout string) ops.ScaleServiceResult {
+func decodeScaleService(t *testing.T, stdout string) overview.ScaleServiceResult {
 	t.Helper()
-	var r ops.ScaleServiceResult
+	var r overview.ScaleServiceResult
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("result is not JSON: %v\n%s", err, stdout)
 	}
@@ -104,7 +103,7 @@ func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
 	if lo, hi := sb.scaleServiceAASBounds("small", "api"); lo != 2 || hi != 10 {
 		t.Errorf("bounds moved without --update-autoscaling: %d-%d", lo, hi)
 	}
-	var res ops.ScaleServiceResult
+	var res overview.ScaleServiceResult
 	code, stdout, stderr = run(t, scaleServiceArgs("-s", "api", "--count", "1", "--update-autoscaling", "--wait")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -211,7 +210,7 @@ func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("status: exit %d %s", code, stderr)
 	}
-	var st ops.ServiceStatus
+	var st overview.ServiceStatus
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatal(err)
 	}

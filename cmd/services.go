@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 	"ecsctl/render"
 )
 
@@ -23,7 +23,7 @@ func newServicesCmd(a *app) *cli.Command {
 			"  ecsctl services -c prod --sort -cpu --filter state:rolling\n" +
 			"  ecsctl services -c prod --filter worker -o json",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "sort", Value: "name", Usage: "column to sort by: " + strings.Join(ops.ServiceSortKeys, ", ") + " (prefix - for descending)"},
+			&cli.StringFlag{Name: "sort", Value: "name", Usage: "column to sort by: " + strings.Join(overview.ServiceSortKeys, ", ") + " (prefix - for descending)"},
 			&cli.StringFlag{Name: "filter", Usage: "TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev"},
 		},
 		Action: func(c *cli.Context) error {
@@ -31,11 +31,11 @@ func newServicesCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			keep, err := ops.ParseServiceFilter(c.String("filter"))
+			keep, err := overview.ParseServiceFilter(c.String("filter"))
 			if err != nil {
 				return err
 			}
-			if err := ops.SortServiceRows(nil, c.String("sort")); err != nil {
+			if err := overview.SortServiceRows(nil, c.String("sort")); err != nil {
 				return err
 			}
 			o, err := a.overview(c)
@@ -46,13 +46,13 @@ func newServicesCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			rows := []ops.ServiceRow{}
+			rows := []overview.ServiceRow{}
 			for _, r := range all {
 				if keep(r) {
 					rows = append(rows, r)
 				}
 			}
-			if err := ops.SortServiceRows(rows, c.String("sort")); err != nil {
+			if err := overview.SortServiceRows(rows, c.String("sort")); err != nil {
 				return err
 			}
 			if jsonOutput(c) {

@@ -15,6 +15,7 @@ import (
 
 	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/overview"
 	"ecsctl/tui"
 )
 
@@ -76,7 +77,7 @@ func (a *app) runTop(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src := ops.NewTopSource(&ops.Overview{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock()})
+	src := overview.NewTopSource(&overview.Reader{ECS: cl.ECS, EC2: cl.EC2, ASG: cl.ASG, CW: cl.CW, ELB: cl.ELB, Clock: cl.overviewClock()})
 	cluster := flagString(c, "cluster")
 	if cluster != "" {
 		if err := src.CheckCluster(c.Context, cluster); err != nil {
@@ -87,7 +88,7 @@ func (a *app) runTop(c *cli.Context) error {
 	var actions tui.Actions
 	if !readOnly {
 		actions = &tui.OpsActions{
-			Scaler:   &ops.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto},
+			Scaler:   &overview.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto},
 			Deployer: &deploy.Deployer{ECS: cl.ECS, History: cl.ECS, Region: cl.cfg.Region},
 			ECS:      cl.ECS,
 		}

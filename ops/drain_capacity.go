@@ -204,7 +204,7 @@ func (z *taskSizes) of(ctx context.Context, t types.Task) (cpu, mem int, err err
 			return 0, 0, fmt.Errorf("describe task definition %s (size of task %s): %w", lastSegment(arn), lastSegment(aws.ToString(t.TaskArn)), err)
 		}
 		if out.TaskDefinition != nil {
-			sz[0], sz[1] = overviewTaskDefSize(out.TaskDefinition)
+			sz[0], sz[1] = TaskDefSize(out.TaskDefinition)
 		}
 		z.cache[arn] = sz
 	}

@@ -1,10 +1,12 @@
-// Package ops holds ecsctl's operations: rotations, scaling and the read
-// paths behind the overviews, and what every feature shares (errors, the
-// clock, progress events); deploys and rollbacks are in ops/deploy, log
-// following in ops/logs, the AWS access layer in ops/awsapi. Each works
-// over narrow interfaces of aws-sdk-go-v2 clients declared where they are
-// used, takes its clock and intervals from its options, and reports
-// progress as typed events. Nothing here prints.
+// Package ops holds ecsctl's fleet operations (rotations, drains, cluster
+// scaling) and what every feature shares (errors, the clock, progress
+// events); deploys and rollbacks are in ops/deploy, log following in
+// ops/logs, the overviews, top's reads and actions and service scaling in
+// ops/overview, one-off tasks in ops/task, scheduled tasks in ops/cron, the
+// AWS access layer in ops/awsapi. Each works over narrow interfaces of
+// aws-sdk-go-v2 clients declared where they are used, takes its clock and
+// intervals from its options, and reports progress as typed events.
+// Nothing here prints.
 package ops
 
 import (
@@ -47,6 +49,3 @@ type NotFoundError = awsapi.NotFoundError
 func OneLineErr(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
-
-// oneLineErr is OneLineErr, for the root's callers.
-func oneLineErr(err error) string { return OneLineErr(err) }

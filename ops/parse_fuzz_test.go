@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -14,10 +12,10 @@ import (
 //
 // The image reference and task definition fuzzers are in ops/deploy.
 
-// FuzzParseTimeFlags: logs --since/--until (ParseLogsTime) and events
-// --since (ParseEventsSince). A duration means "that long ago": never in the
-// future, and it moves with now; a date means itself whatever now is.
-// Errors of events --since are input errors that quote the value.
+// FuzzParseTimeFlags: logs --since/--until (ParseLogsTime). A duration
+// means "that long ago": never in the future, and it moves with now; a date
+// means itself whatever now is. Events --since is fuzzed in ops/overview
+// (FuzzParseEventsSince, the same seeds).
 func FuzzParseTimeFlags(f *testing.F) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	later := now.Add(90 * time.Minute)
@@ -41,27 +39,5 @@ func FuzzParseTimeFlags(f *testing.F) {
 			}
 		}
 
-		since, err := ParseEventsSince(s, now)
-		switch {
-		case s == "":
-			if err != nil || !since.IsZero() {
-				t.Fatalf("ParseEventsSince(\"\") = %v, %v: want all events", since, err)
-			}
-		case err != nil:
-			var ie *InputError
-			if !errors.As(err, &ie) || !strings.Contains(err.Error(), "--since") || !strings.Contains(err.Error(), "want ") {
-				t.Fatalf("ParseEventsSince(%q): error %q is not an input error naming --since and the fix", s, err)
-			}
-		default:
-			if since.After(now) {
-				t.Fatalf("ParseEventsSince(%q) = %v: after now %v", s, since, now)
-			}
-			if spec, _ := ParseTimeSpec(s); !spec.At.IsZero() {
-				break // a point in time stays put
-			}
-			if again, _ := ParseEventsSince(s, later); !again.Equal(since.Add(later.Sub(now))) {
-				t.Fatalf("ParseEventsSince(%q) does not move with now", s)
-			}
-		}
 	})
 }

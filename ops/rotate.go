@@ -570,7 +570,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		for _, s := range sortedServices(dc) {
 			// A Fargate service has no task on the instances: its
 			// deployments do not meet the rotation.
-			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceOnFargate(s) && !serviceSteady(s) {
+			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !ServiceOnFargate(s) && !serviceSteady(s) {
 				refusals = append(refusals, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
 			}
 		}

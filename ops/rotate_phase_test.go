@@ -137,25 +137,6 @@ func TestDrainPhaseOverABatch(t *testing.T) {
 	}
 }
 
-// A scale-out's wait names the tasks ECS still starts, estimated with the
-// usual task start until this wait's first new task has run, then with
-// what that one took; at the count it names nothing.
-func TestScalePhase(t *testing.T) {
-	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	p := &scalePhase{start: start, running: -1}
-	text, left, known := p.describe(start.Add(5*time.Second), 2, 0, 8, "2/8 running, 0 pending")
-	if text != "ECS places and starts 6 tasks · usually about 20s" || left != 15*time.Second || !known {
-		t.Errorf("before any started: %q %s %v", text, left, known)
-	}
-	text, left, _ = p.describe(start.Add(30*time.Second), 4, 4, 8, "4/8 running, 4 pending")
-	if text != "starting 4 tasks (4 pending) · the first took 30s" || left != 0 {
-		t.Errorf("after the first: %q %s", text, left)
-	}
-	if text, _, _ := p.describe(start.Add(40*time.Second), 8, 0, 8, "8/8 running, 0 pending"); text != "" {
-		t.Errorf("at the count: %q", text)
-	}
-}
-
 // The plan's estimate drains for the delay the moved services' target
 // groups have, not an assumed 300 s; none behind a load balancer, none;
 // unreadable, the default.

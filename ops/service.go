@@ -2,10 +2,8 @@ package ops
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -92,8 +90,6 @@ func PrimaryDeployment(s types.Service) *types.Deployment {
 	return nil
 }
 
-func primaryDeployment(s types.Service) *types.Deployment { return PrimaryDeployment(s) }
-
 // ShortTaskDef is a task definition ARN's family:revision.
 func ShortTaskDef(arn string) string {
 	if i := strings.LastIndex(arn, "/"); i >= 0 {
@@ -109,82 +105,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// taskSetInfos shows the task sets of a CODE_DEPLOY or EXTERNAL service as
-// its deployments (DescribeServices lists them in taskSets instead).
-func taskSetInfos(s types.Service) []DeploymentInfo {
-	var out []DeploymentInfo
-	for _, ts := range s.TaskSets {
-		di := DeploymentInfo{
-			ID: aws.ToString(ts.Id), Status: aws.ToString(ts.Status), RolloutState: string(ts.StabilityStatus),
-			TaskDefinition: overviewTaskDefName(aws.ToString(ts.TaskDefinition)),
-			Desired:        int(ts.ComputedDesiredCount), Running: int(ts.RunningCount), Pending: int(ts.PendingCount),
-		}
-		if ts.ExternalId != nil {
-			di.RolloutReason = "task set of " + aws.ToString(ts.ExternalId)
-		}
-		if ts.CreatedAt != nil {
-			di.CreatedAt = ts.CreatedAt.UTC()
-		}
-		if ts.UpdatedAt != nil {
-			di.UpdatedAt = ts.UpdatedAt.UTC()
-		}
-		out = append(out, di)
-	}
-	return out
-}
-
-// primaryTaskSetCreated is when the PRIMARY task set of a CODE_DEPLOY or
-// EXTERNAL service was created (its "deployed at"), or nil.
-func primaryTaskSetCreated(s types.Service) *time.Time {
-	for _, ts := range s.TaskSets {
-		if aws.ToString(ts.Status) == "PRIMARY" {
-			return ts.CreatedAt
-		}
-	}
-	return nil
-}
-
-// ServiceDeploymentInfo is a traffic-shifting deployment in progress, as
-// its service deployment reports it.
-type ServiceDeploymentInfo struct {
-	Arn    string `json:"serviceDeploymentArn"`
-	Status string `json:"status"`
-	Stage  string `json:"lifecycleStage,omitempty"`
-	// ProductionTraffic is the new revision's share, in percent.
-	ProductionTraffic *float64 `json:"productionTrafficPercent,omitempty"`
-	// Error says why the record could not be read (the status goes on).
-	Error string `json:"error,omitempty"`
-}
-
-// overviewServiceDeployment reads the ongoing service deployment of a
-// BLUE_GREEN, LINEAR or CANARY service; nil when there is none or the
-// client lacks the API.
-func overviewServiceDeployment(ctx context.Context, api any, s types.Service) *ServiceDeploymentInfo {
-	sdAPI, ok := api.(ServiceDeploymentAPI)
-	arn := aws.ToString(s.CurrentServiceDeployment)
-	if !ok || arn == "" || !ShiftingStrategy(ServiceStrategy(s)) {
-		return nil
-	}
-	out, err := sdAPI.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{arn}})
-	if err != nil {
-		return &ServiceDeploymentInfo{Arn: arn, Error: fmt.Sprintf("describe service deployment: %v", err)}
-	}
-	if len(out.ServiceDeployments) == 0 {
-		return nil
-	}
-	sd := out.ServiceDeployments[0]
-	switch sd.Status {
-	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentStatusStopRequested,
-		types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
-	default:
-		return nil // finished: the deployments table tells the rest
-	}
-	info := &ServiceDeploymentInfo{Arn: arn, Status: string(sd.Status), Stage: string(sd.LifecycleStage)}
-	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
-		w := *t.RequestedProductionTrafficWeight
-		info.ProductionTraffic = &w
-	}
-	return info
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"ecsctl/fmtx"
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 // OverviewAge is a compact duration for tables: 45s, 12m, 3h5m, 4d2h.
@@ -24,7 +24,7 @@ func overviewOf(part, whole int) string {
 }
 
 // OverviewClusters writes the `ecsctl clusters` table.
-func OverviewClusters(w io.Writer, rows []ops.ClusterSummary) error {
+func OverviewClusters(w io.Writer, rows []overview.ClusterSummary) error {
 	header := []string{"CLUSTER", "STATUS", "INSTANCES", "DRAINING", "SERVICES", "RUNNING", "PENDING", "CPU RESERVED", "MEMORY RESERVED", "CPU UTIL", "MEM UTIL"}
 	var out [][]string
 	for _, r := range rows {
@@ -37,7 +37,7 @@ func OverviewClusters(w io.Writer, rows []ops.ClusterSummary) error {
 }
 
 // OverviewServices writes the `ecsctl services` table.
-func OverviewServices(w io.Writer, rows []ops.ServiceRow) error {
+func OverviewServices(w io.Writer, rows []overview.ServiceRow) error {
 	header := []string{"SERVICE", "DESIRED", "RUNNING", "PENDING", "STATE", "AGE", "TASK DEFINITION", "TAG", "CPU", "MEMORY", "CPU UTIL", "MEM UTIL"}
 	var out [][]string
 	for _, r := range rows {
@@ -59,7 +59,7 @@ func OverviewServices(w io.Writer, rows []ops.ServiceRow) error {
 
 // launchColumn adds the LAUNCH column (launch type or capacity provider
 // strategy) to the services table.
-func launchColumn(header []string, out [][]string, rows []ops.ServiceRow) ([]string, [][]string) {
+func launchColumn(header []string, out [][]string, rows []overview.ServiceRow) ([]string, [][]string) {
 	header = append(header, "LAUNCH")
 	for i := range out {
 		l := rows[i].Launch
@@ -73,15 +73,15 @@ func launchColumn(header []string, out [][]string, rows []ops.ServiceRow) ([]str
 
 // OverviewInstances writes the `ecsctl instances` table; an AMI that is not the
 // one the instance's Auto Scaling group launches now is marked "(old)".
-func OverviewInstances(w io.Writer, rows []ops.InstanceRow) error {
+func OverviewInstances(w io.Writer, rows []overview.InstanceRow) error {
 	header := []string{"INSTANCE", "AZ", "TYPE", "AMI", "STATUS", "AGENT", "TASKS", "CPU RESERVED", "CPU FREE", "MEM RESERVED", "MEM FREE", "AGE"}
 	var out [][]string
 	for _, r := range rows {
 		ami := r.AMI
 		switch r.AMIState {
-		case ops.InstanceAMIOld:
+		case overview.InstanceAMIOld:
 			ami += " (old)"
-		case ops.InstanceAMICurrent:
+		case overview.InstanceAMICurrent:
 			ami += " (current)"
 		}
 		agent := "connected"
@@ -104,7 +104,7 @@ func OverviewInstances(w io.Writer, rows []ops.InstanceRow) error {
 
 // ServiceStatus writes `ecsctl status`: a summary, the deployments, the tasks,
 // targets no current task owns (draining), and the last events.
-func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
+func ServiceStatus(w io.Writer, st *overview.ServiceStatus, now time.Time) error {
 	s := st.Service
 	fmt.Fprintf(w, "service     %s/%s (%s)\n", s.Cluster, s.Name, s.Status)
 	fmt.Fprintf(w, "state       %s\n", s.State)
@@ -180,13 +180,13 @@ func ServiceStatus(w io.Writer, st *ops.ServiceStatus, now time.Time) error {
 }
 
 // ServiceEventLine writes one service event as a CI line.
-func ServiceEventLine(w io.Writer, cluster, service string, e ops.ServiceEvent) {
+func ServiceEventLine(w io.Writer, cluster, service string, e overview.ServiceEvent) {
 	Line(w, e.At, cluster+"/"+service, "%s", e.Message)
 }
 
 // serviceDeployLine says how a service deploys when it is not the default
 // (ECS controller, rolling), and what ecsctl does with it.
-func serviceDeployLine(s ops.ServiceRow) string {
+func serviceDeployLine(s overview.ServiceRow) string {
 	switch k := s.DeployKind(); k {
 	case "":
 		return ""
@@ -201,7 +201,7 @@ func serviceDeployLine(s ops.ServiceRow) string {
 
 // taskWhereHeader names the column of where tasks run: INSTANCE, or
 // INSTANCE/IP when some task has no instance but an address (Fargate).
-func taskWhereHeader(tasks []ops.TaskRow) string {
+func taskWhereHeader(tasks []overview.TaskRow) string {
 	for _, t := range tasks {
 		if t.InstanceID == "" && t.Where() != "" {
 			return "INSTANCE/IP"

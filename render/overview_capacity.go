@@ -1,17 +1,16 @@
 package render
 
 import (
+	"ecsctl/ops/overview"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-
-	"ecsctl/ops"
 )
 
 // Capacity writes `ecsctl capacity`: instances, the total, what fits per
 // service, and the instances an --add needs.
-func Capacity(w io.Writer, r *ops.CapacityReport, showInstances bool) error {
+func Capacity(w io.Writer, r *overview.CapacityReport, showInstances bool) error {
 	if showInstances {
 		var rows [][]string
 		for _, i := range r.Instances {

@@ -1,15 +1,14 @@
 package render
 
 import (
+	"ecsctl/ops/overview"
 	"fmt"
 	"io"
 	"strconv"
-
-	"ecsctl/ops"
 )
 
 // ScaleService writes the outcome of `ecsctl scale service`.
-func ScaleService(w io.Writer, r *ops.ScaleServiceResult) error {
+func ScaleService(w io.Writer, r *overview.ScaleServiceResult) error {
 	bounds := "-"
 	if b := r.Autoscaling; b != nil {
 		bounds = fmt.Sprintf("%d-%d", b.Min, b.Max)

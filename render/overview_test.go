@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 func TestOverviewAge(t *testing.T) {
@@ -21,12 +21,12 @@ func TestStatusShowsTargetsOfNoTaskAndNeverTruncates(t *testing.T) {
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	started := now.Add(-90 * time.Second)
 	long := strings.Repeat("x", 300)
-	st := &ops.ServiceStatus{
-		Service:     ops.ServiceRow{Cluster: "prod", Name: "api", Status: "ACTIVE", State: ops.ServiceStateRolling, Image: long},
-		Deployments: []ops.DeploymentInfo{{ID: "ecs-svc/1", Status: "PRIMARY", RolloutState: "IN_PROGRESS", CreatedAt: now.Add(-time.Minute)}},
-		Tasks:       []ops.TaskRow{{ID: "t1", InstanceID: "i-1", AZ: "us-east-1a", LastStatus: "RUNNING", StartedAt: &started, Revision: 7, TargetHealth: "healthy"}},
-		Targets:     []ops.TargetRow{{TargetGroup: "tg", ID: "i-1", Port: 32768, State: "healthy", TaskID: "t1"}, {TargetGroup: "tg", ID: "i-2", Port: 32769, State: "draining", Reason: "Target.DeregistrationInProgress"}},
-		Events:      []ops.ServiceEvent{{ID: "e", At: now, Message: "(service api) has started 1 tasks"}},
+	st := &overview.ServiceStatus{
+		Service:     overview.ServiceRow{Cluster: "prod", Name: "api", Status: "ACTIVE", State: overview.ServiceStateRolling, Image: long},
+		Deployments: []overview.DeploymentInfo{{ID: "ecs-svc/1", Status: "PRIMARY", RolloutState: "IN_PROGRESS", CreatedAt: now.Add(-time.Minute)}},
+		Tasks:       []overview.TaskRow{{ID: "t1", InstanceID: "i-1", AZ: "us-east-1a", LastStatus: "RUNNING", StartedAt: &started, Revision: 7, TargetHealth: "healthy"}},
+		Targets:     []overview.TargetRow{{TargetGroup: "tg", ID: "i-1", Port: 32768, State: "healthy", TaskID: "t1"}, {TargetGroup: "tg", ID: "i-2", Port: 32769, State: "draining", Reason: "Target.DeregistrationInProgress"}},
+		Events:      []overview.ServiceEvent{{ID: "e", At: now, Message: "(service api) has started 1 tasks"}},
 	}
 	var b bytes.Buffer
 	if err := ServiceStatus(&b, st, now); err != nil {

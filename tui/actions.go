@@ -8,8 +8,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/overview"
 )
 
 // topActionKind is an action the dashboard can take.
@@ -71,11 +71,11 @@ func (m *Model) startAction(kind topActionKind) tea.Cmd {
 			m.message = "select an instance first (view 3 and its drill-down)"
 			return nil
 		}
-		if kind == actDrain && status == ops.InstanceDraining {
+		if kind == actDrain && status == overview.InstanceDraining {
 			m.message = fmt.Sprintf("%s is already draining", id)
 			return nil
 		}
-		if kind == actActivate && status == ops.InstanceActive {
+		if kind == actActivate && status == overview.InstanceActive {
 			m.message = fmt.Sprintf("%s is already active", id)
 			return nil
 		}
@@ -143,9 +143,9 @@ func (m *Model) run(a topAction) tea.Cmd {
 		case actRollback:
 			msg.result, msg.err = acts.Rollback(ctx, a.cluster, a.service)
 		case actDrain:
-			msg.result, msg.err = acts.SetInstanceState(ctx, a.cluster, a.instArn, ops.InstanceDraining)
+			msg.result, msg.err = acts.SetInstanceState(ctx, a.cluster, a.instArn, overview.InstanceDraining)
 		case actActivate:
-			msg.result, msg.err = acts.SetInstanceState(ctx, a.cluster, a.instArn, ops.InstanceActive)
+			msg.result, msg.err = acts.SetInstanceState(ctx, a.cluster, a.instArn, overview.InstanceActive)
 		}
 		return msg
 	})
@@ -187,7 +187,7 @@ func (m *Model) clearDoneNotes() {
 }
 
 // selectedService is the service under the cursor (or of the drill-down).
-func (m *Model) selectedService() (ops.ServiceRow, bool) {
+func (m *Model) selectedService() (overview.ServiceRow, bool) {
 	switch m.view {
 	case viewService:
 		if m.detail != nil {
@@ -201,7 +201,7 @@ func (m *Model) selectedService() (ops.ServiceRow, bool) {
 	case viewServices:
 		r, ok := m.table().current()
 		if !ok {
-			return ops.ServiceRow{}, false
+			return overview.ServiceRow{}, false
 		}
 		for _, s := range m.services {
 			if "svc:"+s.Name == r.Key {
@@ -209,7 +209,7 @@ func (m *Model) selectedService() (ops.ServiceRow, bool) {
 			}
 		}
 	}
-	return ops.ServiceRow{}, false
+	return overview.ServiceRow{}, false
 }
 
 // selectedInstance is the instance under the cursor (or of the drill-down).
@@ -239,16 +239,16 @@ func (m *Model) selectedInstance() (arn, id, status string, ok bool) {
 // OpsActions carries out the dashboard's actions through package ops:
 // scaling with ServiceScaler, rollback with Deployer.Rollback (not
 // waited for: the dashboard shows its progress), forced deployments and
-// instance state with ops.ForceNewDeployment and ops.SetInstanceState.
+// instance state with overview.ForceNewDeployment and overview.SetInstanceState.
 type OpsActions struct {
-	Scaler   *ops.ServiceScaler
+	Scaler   *overview.ServiceScaler
 	Deployer *deploy.Deployer
-	ECS      ops.TopActionECS
+	ECS      overview.TopActionECS
 }
 
 // ScaleService sets the desired count.
 func (a *OpsActions) ScaleService(ctx context.Context, cluster, service string, count int) (string, error) {
-	res, err := a.Scaler.Scale(ctx, ops.ScaleServiceRequest{Cluster: cluster, Service: service, Count: count})
+	res, err := a.Scaler.Scale(ctx, overview.ScaleServiceRequest{Cluster: cluster, Service: service, Count: count})
 	if err != nil {
 		return "", err
 	}
@@ -261,7 +261,7 @@ func (a *OpsActions) ScaleService(ctx context.Context, cluster, service string, 
 
 // ForceDeployment starts a new deployment of the same revision.
 func (a *OpsActions) ForceDeployment(ctx context.Context, cluster, service string) (string, error) {
-	id, err := ops.ForceNewDeployment(ctx, a.ECS, cluster, service)
+	id, err := overview.ForceNewDeployment(ctx, a.ECS, cluster, service)
 	if err != nil {
 		return "", err
 	}
@@ -284,11 +284,11 @@ func (a *OpsActions) Rollback(ctx context.Context, cluster, service string) (str
 
 // SetInstanceState drains or activates one container instance.
 func (a *OpsActions) SetInstanceState(ctx context.Context, cluster, containerInstance, state string) (string, error) {
-	if err := ops.SetInstanceState(ctx, a.ECS, cluster, []string{containerInstance}, state); err != nil {
+	if err := overview.SetInstanceState(ctx, a.ECS, cluster, []string{containerInstance}, state); err != nil {
 		return "", err
 	}
 	verb := "draining"
-	if state == ops.InstanceActive {
+	if state == overview.InstanceActive {
 		verb = "active"
 	}
 	return fmt.Sprintf("instance %s of %s is %s", shortName(containerInstance), cluster, verb), nil
@@ -306,7 +306,7 @@ func shortName(arn string) string {
 // deployActionBlocked says why a deploy action (force, rollback) is off for
 // a service whose deployment controller ecsctl does not drive; scaling
 // stays on (UpdateService takes a desired count under every controller).
-func deployActionBlocked(kind topActionKind, svc ops.ServiceRow) string {
+func deployActionBlocked(kind topActionKind, svc overview.ServiceRow) string {
 	if kind != actForce && kind != actRollback {
 		return ""
 	}

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 func TestDeployActionsDisabledForOtherControllers(t *testing.T) {
 	for _, ctl := range []string{"CODE_DEPLOY", "EXTERNAL"} {
 		acts := &fakeActions{}
-		src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) {
-			return []ops.ServiceRow{{Cluster: "prod", Name: "cd-api", State: ops.ServiceStateSteady, Desired: 2, Running: 2, Controller: ctl}}, nil
+		src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) {
+			return []overview.ServiceRow{{Cluster: "prod", Name: "cd-api", State: overview.ServiceStateSteady, Desired: 2, Running: 2, Controller: ctl}}, nil
 		}}
 		m := newTestModel(t, Options{Source: src, Actions: acts, Cluster: "prod", Refresh: time.Hour, Now: func() time.Time { return testNow }}, 120, 24)
 		settle(t, m, m.Init())

@@ -7,7 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 func sendKey(m *Model, t tea.KeyType) { m.Update(tea.KeyMsg{Type: t}) }
@@ -58,9 +58,9 @@ func TestColumnWidthsStableAcrossRefreshes(t *testing.T) {
 	m, src := servicesModel(t, nil, true)
 	header := func() string { return strings.Split(m.View(), "\n")[2] }
 	before := header()
-	src.services = func(string) ([]ops.ServiceRow, error) {
+	src.services = func(string) ([]overview.ServiceRow, error) {
 		rows := testServices()
-		rows[1].State, rows[1].Deployments = ops.ServiceStateSteady, 1 // "rolling (2)" → "steady"
+		rows[1].State, rows[1].Deployments = overview.ServiceStateSteady, 1 // "rolling (2)" → "steady"
 		return rows, nil
 	}
 	settle(t, m, m.refresh())

@@ -26,9 +26,9 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"ecsctl/ops"
 	"ecsctl/ops/deploy"
 	"ecsctl/ops/logs"
+	"ecsctl/ops/overview"
 	"ecsctl/sim"
 )
 
@@ -60,7 +60,7 @@ type topSandbox struct {
 	url     string
 	sim     *sim.Sim
 	ecs     *ecs.Client
-	src     *ops.TopSource
+	src     *overview.TopSource
 	actions *OpsActions
 	logs    *OpsLogs
 	now     time.Time
@@ -107,10 +107,10 @@ func topSandboxAt(url string, now time.Time, wrap func(aws.HTTPClient) aws.HTTPC
 	}
 	ecsc := ecs.NewFromConfig(cfg)
 	clock := topFixedClock{now}
-	src := ops.NewTopSource(&ops.Overview{ECS: ecsc, EC2: ec2.NewFromConfig(cfg), ASG: autoscaling.NewFromConfig(cfg),
+	src := overview.NewTopSource(&overview.Reader{ECS: ecsc, EC2: ec2.NewFromConfig(cfg), ASG: autoscaling.NewFromConfig(cfg),
 		CW: cloudwatch.NewFromConfig(cfg), ELB: elasticloadbalancingv2.NewFromConfig(cfg), Clock: clock})
 	acts := &OpsActions{
-		Scaler:   &ops.ServiceScaler{ECS: ecsc, AAS: applicationautoscaling.NewFromConfig(cfg), Clock: clock},
+		Scaler:   &overview.ServiceScaler{ECS: ecsc, AAS: applicationautoscaling.NewFromConfig(cfg), Clock: clock},
 		Deployer: &deploy.Deployer{ECS: ecsc, Region: "us-east-1", Clock: clock},
 		ECS:      ecsc,
 	}

@@ -14,6 +14,7 @@ import (
 
 	"ecsctl/ops"
 	"ecsctl/ops/logs"
+	"ecsctl/ops/overview"
 )
 
 // fakeLogs is a LogSource the test feeds: each batch sent on feed is
@@ -132,7 +133,7 @@ func (d *logsDriver) pump(cond func() bool) {
 
 func logsModel(t *testing.T, h int) (*Model, *fakeLogs) {
 	t.Helper()
-	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
+	src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil }}
 	fl := newFakeLogs()
 	m := newTestModel(t, Options{Source: src, Logs: fl, Cluster: "prod", ReadOnly: true, Refresh: time.Hour, Now: func() time.Time { return testNow }}, 100, h)
 	settle(t, m, m.Init())
@@ -384,15 +385,15 @@ func waitClosed(t *testing.T, ch chan struct{}, what string) {
 
 func TestLogsOfATaskFromTheDrillDowns(t *testing.T) {
 	src := &fakeSource{
-		services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil },
-		serviceDetail: func(c, s string) (*ops.ServiceStatus, error) {
-			return &ops.ServiceStatus{Service: ops.ServiceRow{Name: s}, Tasks: []ops.TaskRow{{ID: "0f3c6e1a9b2d4c5e", LastStatus: "RUNNING"}, {ID: "9a8b7c6d5e4f", LastStatus: "RUNNING"}}}, nil
+		services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil },
+		serviceDetail: func(c, s string) (*overview.ServiceStatus, error) {
+			return &overview.ServiceStatus{Service: overview.ServiceRow{Name: s}, Tasks: []overview.TaskRow{{ID: "0f3c6e1a9b2d4c5e", LastStatus: "RUNNING"}, {ID: "9a8b7c6d5e4f", LastStatus: "RUNNING"}}}, nil
 		},
-		instances: func(string) ([]ops.InstanceRow, error) {
-			return []ops.InstanceRow{{InstanceID: "i-1", ContainerInstanceArn: "arn:ci/1", Status: "ACTIVE", AgentConnected: true}}, nil
+		instances: func(string) ([]overview.InstanceRow, error) {
+			return []overview.InstanceRow{{InstanceID: "i-1", ContainerInstanceArn: "arn:ci/1", Status: "ACTIVE", AgentConnected: true}}, nil
 		},
-		instanceTasks: func(c, arn string) ([]ops.TaskRow, error) {
-			return []ops.TaskRow{{ID: "77aa88bb99cc", LastStatus: "RUNNING"}}, nil
+		instanceTasks: func(c, arn string) ([]overview.TaskRow, error) {
+			return []overview.TaskRow{{ID: "77aa88bb99cc", LastStatus: "RUNNING"}}, nil
 		},
 	}
 	fl := newFakeLogs()
@@ -442,11 +443,11 @@ func TestLogsOfATaskFromTheDrillDowns(t *testing.T) {
 
 func TestClustersViewCountsServicesNotSteady(t *testing.T) {
 	src := &fakeSource{
-		clusters: func() ([]ops.ClusterSummary, error) {
-			return []ops.ClusterSummary{{Name: "prod", Services: 90, ActiveInstances: 50}, {Name: "staging", Services: 10, ActiveInstances: 3}, {Name: "dev", Services: 4}}, nil
+		clusters: func() ([]overview.ClusterSummary, error) {
+			return []overview.ClusterSummary{{Name: "prod", Services: 90, ActiveInstances: 50}, {Name: "staging", Services: 10, ActiveInstances: 3}, {Name: "dev", Services: 4}}, nil
 		},
-		serviceStates: func(cs []string) (map[string]ops.ServiceStateCounts, error) {
-			return map[string]ops.ServiceStateCounts{
+		serviceStates: func(cs []string) (map[string]overview.ServiceStateCounts, error) {
+			return map[string]overview.ServiceStateCounts{
 				"prod":    {Services: 90, Rolling: 2, Failed: 1},
 				"staging": {Services: 10, Scaling: 1},
 				"dev":     {Services: 4},
@@ -511,12 +512,14 @@ func rowKeys(m *Model) []string {
 func TestClustersViewKeepsClustersWhenStatesFail(t *testing.T) {
 	fail := false
 	src := &fakeSource{
-		clusters: func() ([]ops.ClusterSummary, error) { return []ops.ClusterSummary{{Name: "prod", Services: 3}}, nil },
-		serviceStates: func([]string) (map[string]ops.ServiceStateCounts, error) {
+		clusters: func() ([]overview.ClusterSummary, error) {
+			return []overview.ClusterSummary{{Name: "prod", Services: 3}}, nil
+		},
+		serviceStates: func([]string) (map[string]overview.ServiceStateCounts, error) {
 			if fail {
 				return nil, errors.New("list services of prod: AccessDeniedException: not allowed")
 			}
-			return map[string]ops.ServiceStateCounts{"prod": {Services: 3, Rolling: 1}}, nil
+			return map[string]overview.ServiceStateCounts{"prod": {Services: 3, Rolling: 1}}, nil
 		},
 	}
 	m := newTestModel(t, Options{Source: src, Refresh: time.Hour, Now: func() time.Time { return testNow }}, 120, 24)

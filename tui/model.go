@@ -5,27 +5,26 @@ package tui
 
 import (
 	"context"
+	"ecsctl/ops/overview"
 	"errors"
 	"log"
 	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"ecsctl/ops"
 )
 
-// Source is what the dashboard reads (ops.TopSource in production).
+// Source is what the dashboard reads (overview.TopSource in production).
 type Source interface {
-	Clusters(ctx context.Context) ([]ops.ClusterSummary, error)
-	Services(ctx context.Context, cluster string) ([]ops.ServiceRow, error)
-	Instances(ctx context.Context, cluster string) ([]ops.InstanceRow, error)
-	ServiceDetail(ctx context.Context, cluster, service string, lastEvents int) (*ops.ServiceStatus, error)
-	InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]ops.TaskRow, error)
+	Clusters(ctx context.Context) ([]overview.ClusterSummary, error)
+	Services(ctx context.Context, cluster string) ([]overview.ServiceRow, error)
+	Instances(ctx context.Context, cluster string) ([]overview.InstanceRow, error)
+	ServiceDetail(ctx context.Context, cluster, service string, lastEvents int) (*overview.ServiceStatus, error)
+	InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]overview.TaskRow, error)
 	// ServiceStates counts the services of each cluster by deployment state.
-	ServiceStates(ctx context.Context, clusters []string) (map[string]ops.ServiceStateCounts, error)
-	ClusterMetrics(ctx context.Context, clusters []string) (map[string]ops.Utilization, error)
-	ServiceMetrics(ctx context.Context, cluster string, services []string) (map[string]ops.Utilization, error)
+	ServiceStates(ctx context.Context, clusters []string) (map[string]overview.ServiceStateCounts, error)
+	ClusterMetrics(ctx context.Context, clusters []string) (map[string]overview.Utilization, error)
+	ServiceMetrics(ctx context.Context, cluster string, services []string) (map[string]overview.Utilization, error)
 }
 
 // Actions are what the dashboard may change (OpsActions in production).
@@ -101,11 +100,11 @@ type Model struct {
 	instanceArn   string // viewInstance
 	instanceID    string
 
-	clusters  []ops.ClusterSummary
-	services  []ops.ServiceRow
-	instances []ops.InstanceRow
-	detail    *ops.ServiceStatus
-	instTasks []ops.TaskRow
+	clusters  []overview.ClusterSummary
+	services  []overview.ServiceRow
+	instances []overview.InstanceRow
+	detail    *overview.ServiceStatus
+	instTasks []overview.TaskRow
 	// loaded is set once the current view has data.
 	loaded bool
 
@@ -125,9 +124,9 @@ type Model struct {
 	metricsSeq      int
 	metricsInFlight bool
 	metricsAt       map[string]time.Time
-	clusterUtil     map[string]ops.Utilization
-	serviceUtil     map[string]ops.Utilization // key cluster/service
-	trend           map[string][]float64       // cluster/service → CPU %
+	clusterUtil     map[string]overview.Utilization
+	serviceUtil     map[string]overview.Utilization // key cluster/service
+	trend           map[string][]float64            // cluster/service → CPU %
 
 	mode     mode
 	input    []rune
@@ -150,7 +149,7 @@ type Model struct {
 	logs    *topLogsPane
 	logsGen int
 	// Service states per cluster, for the clusters view.
-	clusterStates map[string]ops.ServiceStateCounts
+	clusterStates map[string]overview.ServiceStateCounts
 
 	// metricsNote says why utilization is not shown (GetMetricData denied
 	// or failing); everything else goes on.
@@ -184,7 +183,7 @@ func New(opts Options) *Model {
 	m := &Model{
 		opts: opts, ctx: ctx, cancel: cancel, work: newTopWork(), keys: newTopKeys(), st: newTopStyles(),
 		width: 80, height: 24, tables: map[view]*topTable{},
-		metricsAt: map[string]time.Time{}, clusterUtil: map[string]ops.Utilization{}, serviceUtil: map[string]ops.Utilization{},
+		metricsAt: map[string]time.Time{}, clusterUtil: map[string]overview.Utilization{}, serviceUtil: map[string]overview.Utilization{},
 		trend: map[string][]float64{}, notes: map[string]string{}, noteAge: map[string]int{},
 	}
 	for _, v := range []view{viewClusters, viewServices, viewInstances, viewService, viewInstance, viewLogs} {
@@ -252,12 +251,12 @@ type tickMsg time.Time
 type dataMsg struct {
 	seq       int
 	view      view
-	clusters  []ops.ClusterSummary
-	states    map[string]ops.ServiceStateCounts
-	services  []ops.ServiceRow
-	instances []ops.InstanceRow
-	detail    *ops.ServiceStatus
-	instTasks []ops.TaskRow
+	clusters  []overview.ClusterSummary
+	states    map[string]overview.ServiceStateCounts
+	services  []overview.ServiceRow
+	instances []overview.InstanceRow
+	detail    *overview.ServiceStatus
+	instTasks []overview.TaskRow
 	err       error
 	// partial is an error of a read that only adds to the view.
 	partial error
@@ -266,7 +265,7 @@ type dataMsg struct {
 type metricsMsg struct {
 	seq   int
 	scope string
-	util  map[string]ops.Utilization
+	util  map[string]overview.Utilization
 	err   error
 }
 
@@ -445,7 +444,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				if m.metricsNote == "" {
 					log.Printf("top: utilization not shown: %v", msg.err)
 				}
-				m.metricsNote = "utilization not shown: " + ops.MetricsUnavailableReason(msg.err)
+				m.metricsNote = "utilization not shown: " + overview.MetricsUnavailableReason(msg.err)
 			}
 			return m, nil
 		}

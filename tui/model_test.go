@@ -12,20 +12,20 @@ import (
 	smithy "github.com/aws/smithy-go"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 // fakeSource is a function-field fake of Source; unset reads answer empty.
 type fakeSource struct {
 	mu             sync.Mutex
 	calls          map[string]int
-	clusters       func() ([]ops.ClusterSummary, error)
-	services       func(cluster string) ([]ops.ServiceRow, error)
-	instances      func(cluster string) ([]ops.InstanceRow, error)
-	serviceDetail  func(cluster, service string) (*ops.ServiceStatus, error)
-	instanceTasks  func(cluster, arn string) ([]ops.TaskRow, error)
-	serviceMetrics func(cluster string, names []string) (map[string]ops.Utilization, error)
-	serviceStates  func(clusters []string) (map[string]ops.ServiceStateCounts, error)
+	clusters       func() ([]overview.ClusterSummary, error)
+	services       func(cluster string) ([]overview.ServiceRow, error)
+	instances      func(cluster string) ([]overview.InstanceRow, error)
+	serviceDetail  func(cluster, service string) (*overview.ServiceStatus, error)
+	instanceTasks  func(cluster, arn string) ([]overview.TaskRow, error)
+	serviceMetrics func(cluster string, names []string) (map[string]overview.Utilization, error)
+	serviceStates  func(clusters []string) (map[string]overview.ServiceStateCounts, error)
 }
 
 func (f *fakeSource) count(name string) {
@@ -43,56 +43,56 @@ func (f *fakeSource) n(name string) int {
 	return f.calls[name]
 }
 
-func (f *fakeSource) Clusters(ctx context.Context) ([]ops.ClusterSummary, error) {
+func (f *fakeSource) Clusters(ctx context.Context) ([]overview.ClusterSummary, error) {
 	f.count("Clusters")
 	if f.clusters == nil {
 		return nil, nil
 	}
 	return f.clusters()
 }
-func (f *fakeSource) Services(ctx context.Context, cluster string) ([]ops.ServiceRow, error) {
+func (f *fakeSource) Services(ctx context.Context, cluster string) ([]overview.ServiceRow, error) {
 	f.count("Services")
 	if f.services == nil {
 		return nil, nil
 	}
 	return f.services(cluster)
 }
-func (f *fakeSource) Instances(ctx context.Context, cluster string) ([]ops.InstanceRow, error) {
+func (f *fakeSource) Instances(ctx context.Context, cluster string) ([]overview.InstanceRow, error) {
 	f.count("Instances")
 	if f.instances == nil {
 		return nil, nil
 	}
 	return f.instances(cluster)
 }
-func (f *fakeSource) ServiceDetail(ctx context.Context, cluster, service string, n int) (*ops.ServiceStatus, error) {
+func (f *fakeSource) ServiceDetail(ctx context.Context, cluster, service string, n int) (*overview.ServiceStatus, error) {
 	f.count("ServiceDetail")
 	if f.serviceDetail == nil {
-		return &ops.ServiceStatus{Service: ops.ServiceRow{Name: service}}, nil
+		return &overview.ServiceStatus{Service: overview.ServiceRow{Name: service}}, nil
 	}
 	return f.serviceDetail(cluster, service)
 }
-func (f *fakeSource) InstanceTasks(ctx context.Context, cluster, arn string) ([]ops.TaskRow, error) {
+func (f *fakeSource) InstanceTasks(ctx context.Context, cluster, arn string) ([]overview.TaskRow, error) {
 	f.count("InstanceTasks")
 	if f.instanceTasks == nil {
 		return nil, nil
 	}
 	return f.instanceTasks(cluster, arn)
 }
-func (f *fakeSource) ServiceStates(ctx context.Context, clusters []string) (map[string]ops.ServiceStateCounts, error) {
+func (f *fakeSource) ServiceStates(ctx context.Context, clusters []string) (map[string]overview.ServiceStateCounts, error) {
 	f.count("ServiceStates")
 	if f.serviceStates == nil {
-		return map[string]ops.ServiceStateCounts{}, nil
+		return map[string]overview.ServiceStateCounts{}, nil
 	}
 	return f.serviceStates(clusters)
 }
-func (f *fakeSource) ClusterMetrics(ctx context.Context, names []string) (map[string]ops.Utilization, error) {
+func (f *fakeSource) ClusterMetrics(ctx context.Context, names []string) (map[string]overview.Utilization, error) {
 	f.count("ClusterMetrics")
-	return map[string]ops.Utilization{}, nil
+	return map[string]overview.Utilization{}, nil
 }
-func (f *fakeSource) ServiceMetrics(ctx context.Context, cluster string, names []string) (map[string]ops.Utilization, error) {
+func (f *fakeSource) ServiceMetrics(ctx context.Context, cluster string, names []string) (map[string]overview.Utilization, error) {
 	f.count("ServiceMetrics")
 	if f.serviceMetrics == nil {
-		return map[string]ops.Utilization{}, nil
+		return map[string]overview.Utilization{}, nil
 	}
 	return f.serviceMetrics(cluster, names)
 }
@@ -123,18 +123,18 @@ func (f *fakeActions) SetInstanceState(ctx context.Context, c, arn, st string) (
 	return f.rec("state " + c + " " + arn + " " + st)
 }
 
-func testServices() []ops.ServiceRow {
-	return []ops.ServiceRow{
-		{Cluster: "prod", Name: "api", State: ops.ServiceStateSteady, Desired: 4, Running: 4, Revision: 42, ImageTag: "7d3e9b1", CPUReserved: 4096},
-		{Cluster: "prod", Name: "worker", State: ops.ServiceStateRolling, Desired: 2, Running: 1, Pending: 1, Deployments: 2, Revision: 7, ImageTag: "abc", CPUReserved: 512},
-		{Cluster: "prod", Name: "billing", State: ops.ServiceStateFailed, Desired: 3, Running: 0, Revision: 3, ImageTag: "crash-1", CPUReserved: 0},
+func testServices() []overview.ServiceRow {
+	return []overview.ServiceRow{
+		{Cluster: "prod", Name: "api", State: overview.ServiceStateSteady, Desired: 4, Running: 4, Revision: 42, ImageTag: "7d3e9b1", CPUReserved: 4096},
+		{Cluster: "prod", Name: "worker", State: overview.ServiceStateRolling, Desired: 2, Running: 1, Pending: 1, Deployments: 2, Revision: 7, ImageTag: "abc", CPUReserved: 512},
+		{Cluster: "prod", Name: "billing", State: overview.ServiceStateFailed, Desired: 3, Running: 0, Revision: 3, ImageTag: "crash-1", CPUReserved: 0},
 	}
 }
 
 var testNow = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 func servicesModel(t *testing.T, actions Actions, readOnly bool) (*Model, *fakeSource) {
-	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
+	src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil }}
 	now := testNow
 	m := newTestModel(t, Options{Source: src, Actions: actions, Cluster: "prod", ReadOnly: readOnly, Refresh: time.Hour, Now: func() time.Time { return now }}, 100, 24)
 	settle(t, m, m.Init())
@@ -148,14 +148,14 @@ func selectedName(m *Model) string {
 
 func TestNavigationAndBreadcrumbs(t *testing.T) {
 	src := &fakeSource{
-		clusters: func() ([]ops.ClusterSummary, error) {
-			return []ops.ClusterSummary{{Name: "prod", ActiveInstances: 3}, {Name: "staging", ActiveInstances: 1}}, nil
+		clusters: func() ([]overview.ClusterSummary, error) {
+			return []overview.ClusterSummary{{Name: "prod", ActiveInstances: 3}, {Name: "staging", ActiveInstances: 1}}, nil
 		},
-		services: func(c string) ([]ops.ServiceRow, error) {
-			return []ops.ServiceRow{{Cluster: c, Name: c + "-api", State: ops.ServiceStateSteady}}, nil
+		services: func(c string) ([]overview.ServiceRow, error) {
+			return []overview.ServiceRow{{Cluster: c, Name: c + "-api", State: overview.ServiceStateSteady}}, nil
 		},
-		instances: func(c string) ([]ops.InstanceRow, error) {
-			return []ops.InstanceRow{{Cluster: c, InstanceID: "i-1", ContainerInstanceArn: "arn:ci/" + c + "/1", Status: "ACTIVE", AgentConnected: true}}, nil
+		instances: func(c string) ([]overview.InstanceRow, error) {
+			return []overview.InstanceRow{{Cluster: c, InstanceID: "i-1", ContainerInstanceArn: "arn:ci/" + c + "/1", Status: "ACTIVE", AgentConnected: true}}, nil
 		},
 	}
 	m := newTestModel(t, Options{Source: src, Refresh: time.Hour, Now: func() time.Time { return testNow }}, 80, 24)
@@ -271,8 +271,8 @@ func TestSelectionKeptAcrossRefreshes(t *testing.T) {
 	}
 	// A new service sorts before the selected one: the selection follows
 	// the row, not the position.
-	src.services = func(string) ([]ops.ServiceRow, error) {
-		return append(testServices(), ops.ServiceRow{Name: "aaa", State: ops.ServiceStateSteady}), nil
+	src.services = func(string) ([]overview.ServiceRow, error) {
+		return append(testServices(), overview.ServiceRow{Name: "aaa", State: overview.ServiceStateSteady}), nil
 	}
 	settle(t, m, m.refresh())
 	if selectedName(m) != "svc:worker" || m.table().cursor != 3 {
@@ -314,7 +314,7 @@ func TestRefreshNeverOverlapsAndDropsStaleReplies(t *testing.T) {
 	}
 	// A reply with an old sequence number never replaces newer data.
 	m.switchView(viewServices)
-	old := dataMsg{seq: m.seq - 5, view: viewServices, services: []ops.ServiceRow{{Name: "ghost"}}}
+	old := dataMsg{seq: m.seq - 5, view: viewServices, services: []overview.ServiceRow{{Name: "ghost"}}}
 	m.inFlight = false
 	m.Update(old)
 	if strings.Contains(m.View(), "ghost") {
@@ -324,7 +324,7 @@ func TestRefreshNeverOverlapsAndDropsStaleReplies(t *testing.T) {
 
 func TestErrorKeepsLastGoodData(t *testing.T) {
 	m, src := servicesModel(t, nil, true)
-	src.services = func(string) ([]ops.ServiceRow, error) {
+	src.services = func(string) ([]overview.ServiceRow, error) {
 		return nil, errors.New("describe services of prod: ThrottlingException: Rate exceeded")
 	}
 	settle(t, m, m.refresh())
@@ -332,7 +332,7 @@ func TestErrorKeepsLastGoodData(t *testing.T) {
 	if !strings.Contains(v, "api") || !strings.Contains(v, "worker") || !strings.Contains(v, "⚠ describe services of prod: ThrottlingException: Rate exceeded (showing data from 10:00:00)") {
 		t.Fatalf("error view:\n%s", v)
 	}
-	src.services = func(string) ([]ops.ServiceRow, error) { return testServices(), nil }
+	src.services = func(string) ([]overview.ServiceRow, error) { return testServices(), nil }
 	settle(t, m, m.refresh())
 	if strings.Contains(m.View(), "⚠") {
 		t.Errorf("the error stayed after a good refresh:\n%s", m.View())
@@ -340,12 +340,12 @@ func TestErrorKeepsLastGoodData(t *testing.T) {
 }
 
 func TestMetricsAtMostOncePerMinute(t *testing.T) {
-	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
+	src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil }}
 	v := 55.0
-	src.serviceMetrics = func(c string, names []string) (map[string]ops.Utilization, error) {
-		out := map[string]ops.Utilization{}
+	src.serviceMetrics = func(c string, names []string) (map[string]overview.Utilization, error) {
+		out := map[string]overview.Utilization{}
 		for _, n := range names {
-			out[n] = ops.Utilization{CPU: &v, Memory: &v}
+			out[n] = overview.Utilization{CPU: &v, Memory: &v}
 		}
 		return out, nil
 	}
@@ -408,8 +408,8 @@ func TestConfirmationsAndActions(t *testing.T) {
 	// Instances: drain and activate.
 	m.instances = nil
 	src2 := m.opts.Source.(*fakeSource)
-	src2.instances = func(string) ([]ops.InstanceRow, error) {
-		return []ops.InstanceRow{{InstanceID: "i-1", ContainerInstanceArn: "arn:ci/1", Status: "ACTIVE", AgentConnected: true}}, nil
+	src2.instances = func(string) ([]overview.InstanceRow, error) {
+		return []overview.InstanceRow{{InstanceID: "i-1", ContainerInstanceArn: "arn:ci/1", Status: "ACTIVE", AgentConnected: true}}, nil
 	}
 	press(t, m, "3", "A")
 	if !strings.Contains(m.View(), "i-1 is already active") {
@@ -475,11 +475,11 @@ func TestHelpIsGeneratedFromKeymap(t *testing.T) {
 
 func TestSmallTerminalAndResize(t *testing.T) {
 	src := &fakeSource{}
-	var rows []ops.ServiceRow
+	var rows []overview.ServiceRow
 	for i := 0; i < 1000; i++ {
-		rows = append(rows, ops.ServiceRow{Name: fmt.Sprintf("svc-%04d", i), State: ops.ServiceStateSteady, Desired: i, LastEvent: "a very long last event message that would not fit on a small terminal at all"})
+		rows = append(rows, overview.ServiceRow{Name: fmt.Sprintf("svc-%04d", i), State: overview.ServiceStateSteady, Desired: i, LastEvent: "a very long last event message that would not fit on a small terminal at all"})
 	}
-	src.services = func(string) ([]ops.ServiceRow, error) { return rows, nil }
+	src.services = func(string) ([]overview.ServiceRow, error) { return rows, nil }
 	m := newTestModel(t, Options{Source: src, Cluster: "large", Refresh: time.Hour, Now: func() time.Time { return testNow }}, 80, 24)
 	settle(t, m, m.Init())
 	check := func(w, h int) {
@@ -538,7 +538,7 @@ type blockingSource struct {
 	started chan struct{}
 }
 
-func (b *blockingSource) Services(ctx context.Context, cluster string) ([]ops.ServiceRow, error) {
+func (b *blockingSource) Services(ctx context.Context, cluster string) ([]overview.ServiceRow, error) {
 	close(b.started)
 	<-ctx.Done()
 	return nil, ctx.Err()
@@ -574,8 +574,8 @@ func TestQuitWithAReadInFlightLeavesNoGoroutine(t *testing.T) {
 // Utilization is optional: denied metrics leave the services on screen,
 // without an error, utilization "-" and one note in the status line.
 func TestMetricsDeniedIsANoteNotAnError(t *testing.T) {
-	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
-	src.serviceMetrics = func(string, []string) (map[string]ops.Utilization, error) {
+	src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil }}
+	src.serviceMetrics = func(string, []string) (map[string]overview.Utilization, error) {
 		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudwatch:GetMetricData"}
 	}
 	now := testNow

@@ -12,8 +12,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"ecsctl/ops"
 	"ecsctl/ops/logs"
+	"ecsctl/ops/overview"
 )
 
 // Flows through a real bubbletea program at a fixed 80x24 with the Ascii
@@ -98,7 +98,7 @@ var _ = strings.Contains
 // The logs pane at 80x24: lines wrapped to the width, a search with its
 // matches marked, the tail's last notice in the status line.
 func TestFlowLogsPaneSearch(t *testing.T) {
-	src := &fakeSource{services: func(string) ([]ops.ServiceRow, error) { return testServices(), nil }}
+	src := &fakeSource{services: func(string) ([]overview.ServiceRow, error) { return testServices(), nil }}
 	fl := newFakeLogs()
 	var lines []logs.Line
 	for i := 0; i < 40; i++ {

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"ecsctl/fmtx"
-	"ecsctl/ops"
+	"ecsctl/ops/overview"
 )
 
 // rebuild turns the current view's data into table rows; filter, sort and
@@ -29,7 +29,7 @@ func (m *Model) rebuild() {
 		for _, c := range m.clusters {
 			u := m.clusterUtil[c.Name]
 			if u.CPU == nil && u.Memory == nil {
-				u = ops.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
+				u = overview.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
 			}
 			st, known := m.clusterStates[c.Name]
 			r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
@@ -70,11 +70,11 @@ func (m *Model) rebuild() {
 				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
 				numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
 			switch s.State {
-			case ops.ServiceStateFailed:
+			case overview.ServiceStateFailed:
 				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
-			case ops.ServiceStateRolling:
+			case overview.ServiceStateRolling:
 				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			case ops.ServiceStateScaling:
+			case overview.ServiceStateScaling:
 				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
@@ -87,9 +87,9 @@ func (m *Model) rebuild() {
 			name := in.InstanceID
 			ami := in.AMI
 			switch in.AMIState {
-			case ops.InstanceAMIOld:
+			case overview.InstanceAMIOld:
 				ami += " (old)"
-			case ops.InstanceAMICurrent:
+			case overview.InstanceAMICurrent:
 				ami += " (current)"
 			}
 			agent := in.AgentVersion
@@ -106,7 +106,7 @@ func (m *Model) rebuild() {
 				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
 			case in.Status != "ACTIVE":
 				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			case in.AMIState == ops.InstanceAMIOld:
+			case in.AMIState == overview.InstanceAMIOld:
 				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
 			}
 			rows = append(rows, r)
@@ -114,7 +114,7 @@ func (m *Model) rebuild() {
 	case viewService, viewInstance:
 		cols = []topColumn{{Title: "TASK"}, {Title: "INSTANCE", Drop: 1}, {Title: "AZ", Drop: 3}, {Title: "STATUS"}, {Title: "HEALTH", Drop: 1}, {Title: "TARGET", Drop: 1},
 			{Title: "STARTED", Right: true, Drop: 2}, {Title: "REVISION", Drop: 2}}
-		var tasks []ops.TaskRow
+		var tasks []overview.TaskRow
 		if m.view == viewService && m.detail != nil {
 			tasks = m.detail.Tasks
 		} else if m.view == viewInstance {
@@ -152,7 +152,7 @@ func (m *Model) rebuild() {
 // topNotSteady is the clusters view's count of services not steady, with
 // the failed, rolling and scaling ones named; it sorts by the count,
 // failed ones weighing most.
-func topNotSteady(c ops.ServiceStateCounts, known bool) topCell {
+func topNotSteady(c overview.ServiceStateCounts, known bool) topCell {
 	if !known {
 		return numText("-", -1)
 	}
@@ -197,11 +197,11 @@ func ratio(a, b int) float64 {
 
 func stateOrder(s string) float64 {
 	switch s {
-	case ops.ServiceStateFailed:
+	case overview.ServiceStateFailed:
 		return 0
-	case ops.ServiceStateRolling:
+	case overview.ServiceStateRolling:
 		return 1
-	case ops.ServiceStateScaling:
+	case overview.ServiceStateScaling:
 		return 2
 	}
 	return 3

@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"ecsctl/fmtx"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // ScaleServiceECS is the part of ECS that scaling a service uses.
@@ -61,15 +63,15 @@ type ScaleServiceRequest struct {
 func ValidateScaleServiceRequest(r ScaleServiceRequest) error {
 	switch {
 	case r.Cluster == "":
-		return Inputf("missing --cluster: the service's cluster, e.g. --cluster prod")
+		return ops.Inputf("missing --cluster: the service's cluster, e.g. --cluster prod")
 	case r.Service == "":
-		return Inputf("missing --service: the service to scale, e.g. --service api")
+		return ops.Inputf("missing --service: the service to scale, e.g. --service api")
 	case r.Count < 0:
-		return Inputf("invalid --count %d: want 0 or more tasks", r.Count)
+		return ops.Inputf("invalid --count %d: want 0 or more tasks", r.Count)
 	case r.Count > scaleServiceMaxCount:
-		return Inputf("invalid --count %d: ECS runs at most %d tasks per service", r.Count, scaleServiceMaxCount)
+		return ops.Inputf("invalid --count %d: ECS runs at most %d tasks per service", r.Count, scaleServiceMaxCount)
 	case r.Wait && r.Timeout <= 0:
-		return Inputf("invalid --timeout %s: want a positive duration like 10m", r.Timeout)
+		return ops.Inputf("invalid --timeout %s: want a positive duration like 10m", r.Timeout)
 	}
 	return nil
 }
@@ -119,14 +121,14 @@ type ServiceScaler struct {
 	ECS          ScaleServiceECS
 	AAS          ScaleServiceAAS // nil: no Application Auto Scaling check
 	ELB          ScaleServiceELB // nil: target health not waited for
-	Clock        Clock
+	Clock        ops.Clock
 	PollInterval time.Duration
 	Progress     func(ScaleServiceEvent)
 }
 
-func (s *ServiceScaler) clock() Clock {
+func (s *ServiceScaler) clock() ops.Clock {
 	if s.Clock == nil {
-		return RealClock{}
+		return ops.RealClock{}
 	}
 	return s.Clock
 }
@@ -188,7 +190,7 @@ func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*Sc
 			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks: %d is set for now and auto scaling will move it back into that range when it next scales",
 				subject, b.Min, b.Max, req.Count)
 		default:
-			return nil, Inputf("--count %d is %s the Application Auto Scaling %s of %d for %s, which would move it back: add --update-autoscaling to change the bounds to %d-%d, or --outside-autoscaling to set %d for now anyway",
+			return nil, ops.Inputf("--count %d is %s the Application Auto Scaling %s of %d for %s, which would move it back: add --update-autoscaling to change the bounds to %d-%d, or --outside-autoscaling to set %d for now anyway",
 				req.Count, map[string]string{"max": "above", "min": "below"}[which], which, bound, subject, min(b.Min, req.Count), max(b.Max, req.Count), req.Count)
 		}
 	}
@@ -257,17 +259,17 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 	}
 	for {
 		done, err := s.poll(ctx, req, res, say)
-		if done || (err != nil && ctx.Err() == nil && !transient(err)) {
+		if done || (err != nil && ctx.Err() == nil && !awsapi.Transient(err)) {
 			return err
 		}
 		if ctx.Err() != nil {
 			res.Outcome = "interrupted"
-			return fmt.Errorf("waiting for %s to reach %d running (%d now): %w", subject, req.Count, res.Running, ErrInterrupted)
+			return fmt.Errorf("waiting for %s to reach %d running (%d now): %w", subject, req.Count, res.Running, ops.ErrInterrupted)
 		}
 		left := deadline.Sub(s.clock().Now())
 		if left <= 0 {
 			res.Outcome = "timed-out"
-			return fmt.Errorf("%s did not reach %d running within %s (%d running, %d pending): %w", subject, req.Count, req.Timeout, res.Running, res.Pending, ErrTimeout)
+			return fmt.Errorf("%s did not reach %d running within %s (%d running, %d pending): %w", subject, req.Count, req.Timeout, res.Running, res.Pending, ops.ErrTimeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -286,18 +288,18 @@ func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *
 		return false, fmt.Errorf("describe service %s: %w", subject, err)
 	}
 	if len(out.Services) != 1 {
-		return true, &NotFoundError{Kind: "service", Name: subject}
+		return true, &ops.NotFoundError{Kind: "service", Name: subject}
 	}
 	svc := out.Services[0]
 	res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
 	say(fmt.Sprintf("%d/%d running, %d pending", svc.RunningCount, svc.DesiredCount, svc.PendingCount))
 	if int(svc.DesiredCount) != req.Count {
 		res.Outcome = "failed"
-		return true, fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ErrFailed)
+		return true, fmt.Errorf("desired count of %s changed to %d while waiting (Application Auto Scaling or another operator?): %w", subject, svc.DesiredCount, ops.ErrFailed)
 	}
-	if d := primaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
+	if d := ops.PrimaryDeployment(svc); d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
 		res.Outcome = "failed"
-		return true, fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ErrFailed)
+		return true, fmt.Errorf("deployment of %s failed: %s: %w", subject, aws.ToString(d.RolloutStateReason), ops.ErrFailed)
 	}
 	if overviewServiceState(svc) != ServiceStateSteady || int(svc.RunningCount) != req.Count {
 		return false, nil
@@ -374,7 +376,7 @@ func (p *scalePhase) describe(now time.Time, running, pending, count int, msg st
 	if running >= count {
 		return "", 0, false
 	}
-	est, basis := DefaultRotateTimings().TaskStart, "usually about "+fmtx.Elapsed(DefaultRotateTimings().TaskStart)
+	est, basis := ops.DefaultRotateTimings().TaskStart, "usually about "+fmtx.Elapsed(ops.DefaultRotateTimings().TaskStart)
 	if p.firstSeen {
 		est, basis = p.firstRun, "the first took "+fmtx.Elapsed(p.firstRun)
 	}

@@ -1,7 +1,8 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
 	"regexp"
 	"sort"
@@ -123,7 +124,7 @@ type capacityNode struct {
 // Capacity reads the cluster and computes the report. adds maps service
 // names to extra tasks (--add SERVICE=N); only is a service to report
 // alone ("" for all).
-func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[string]int) (*CapacityReport, error) {
+func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[string]int) (*CapacityReport, error) {
 	inst, err := o.Instances(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -142,13 +143,13 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 	}
 	if only != "" {
 		if _, ok := byName[only]; !ok {
-			return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + only}
+			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + only}
 		}
 	}
 	addNames := make([]string, 0, len(adds))
 	for n := range adds {
 		if _, ok := byName[n]; !ok {
-			return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + n}
+			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + n}
 		}
 		addNames = append(addNames, n)
 	}
@@ -178,7 +179,7 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 			return err
 		}
 		plans[i] = capacityPlanOf(planned[i], td)
-		plans[i].fargate = serviceOnFargate(planned[i])
+		plans[i].fargate = ops.ServiceOnFargate(planned[i])
 		return nil
 	})
 	if err != nil {
@@ -264,10 +265,10 @@ func (o *Overview) Capacity(ctx context.Context, cluster, only string, adds map[
 			pl := planOf[name]
 			a := CapacityAddition{Service: name, Count: adds[name]}
 			if pl.daemon {
-				return nil, Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
+				return nil, ops.Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
 			}
 			if pl.fargate {
-				return nil, Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
+				return nil, ops.Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
 			}
 			if len(pl.unchecked) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))
@@ -338,7 +339,7 @@ func capacityNewInstances(inst []InstanceRow) *CapacityInstanceNeed {
 
 func capacityPlanOf(s types.Service, td *types.TaskDefinition) capacityPlan {
 	pl := capacityPlan{name: aws.ToString(s.ServiceName), daemon: s.SchedulingStrategy == types.SchedulingStrategyDaemon}
-	pl.cpu, pl.mem = overviewTaskDefSize(td)
+	pl.cpu, pl.mem = ops.TaskDefSize(td)
 	for _, cd := range td.ContainerDefinitions {
 		for _, pm := range cd.PortMappings {
 			hp := aws.ToInt32(pm.HostPort)
@@ -524,7 +525,7 @@ func ParseCapacityAdds(specs []string) (map[string]int, error) {
 		name, num, ok := strings.Cut(s, "=")
 		n, err := strconv.Atoi(num)
 		if !ok || name == "" || err != nil || n <= 0 {
-			return nil, Inputf("invalid --add %q: want SERVICE=N with N a whole number above 0, e.g. --add api=10", s)
+			return nil, ops.Inputf("invalid --add %q: want SERVICE=N with N a whole number above 0, e.g. --add api=10", s)
 		}
 		out[name] += n
 	}

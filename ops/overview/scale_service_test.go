@@ -1,7 +1,8 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
 	"errors"
 	"strings"
 	"testing"
@@ -95,19 +96,19 @@ func TestScaleServiceTimeoutFailureAndInterrupt(t *testing.T) {
 	f := &scaleFakeECS{desired: 2, running: 2, stepsToSteady: 1000}
 	s := &ServiceScaler{ECS: f, Clock: newFakeClock(), PollInterval: 10 * time.Second}
 	res, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 3, Wait: true, Timeout: 25 * time.Second})
-	if !errors.Is(err, ErrTimeout) || res.Outcome != "timed-out" {
+	if !errors.Is(err, ops.ErrTimeout) || res.Outcome != "timed-out" {
 		t.Errorf("timeout: %v %+v", err, res)
 	}
 	f = &scaleFakeECS{desired: 2, running: 2, stepsToSteady: 1000, failRollout: true}
 	s.ECS = f
-	if _, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 3, Wait: true, Timeout: time.Hour}); !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "tasks failed to start") {
+	if _, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 3, Wait: true, Timeout: time.Hour}); !errors.Is(err, ops.ErrFailed) || !strings.Contains(err.Error(), "tasks failed to start") {
 		t.Errorf("failed rollout: %v", err)
 	}
 	f = &scaleFakeECS{desired: 2, running: 2, stepsToSteady: 1000}
 	s.ECS = f
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Scale(ctx, ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 3, Wait: true, Timeout: time.Hour}); !errors.Is(err, ErrInterrupted) && !errors.Is(err, context.Canceled) {
+	if _, err := s.Scale(ctx, ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 3, Wait: true, Timeout: time.Hour}); !errors.Is(err, ops.ErrInterrupted) && !errors.Is(err, context.Canceled) {
 		t.Errorf("interrupted: %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestScaleServiceAutoscalingBounds(t *testing.T) {
 	aas := &scaleFakeAAS{min: 4, max: 20}
 	s := &ServiceScaler{ECS: f, AAS: aas, Clock: newFakeClock()}
 	_, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 2})
-	var ie *InputError
+	var ie *ops.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "below the Application Auto Scaling min of 4") || len(aas.registers) != 0 || f.desired != 4 {
 		t.Errorf("below min without a flag: %v %v desired %d", err, aas.registers, f.desired)
 	}
@@ -139,7 +140,7 @@ func TestScaleServiceAutoscalingBounds(t *testing.T) {
 func TestScaleServiceValidation(t *testing.T) {
 	f := &scaleFakeECS{desired: 1, running: 1}
 	s := &ServiceScaler{ECS: f}
-	var ie *InputError
+	var ie *ops.InputError
 	for _, r := range []ScaleServiceRequest{
 		{Cluster: "prod", Service: "api", Count: -1},
 		{Cluster: "prod", Service: "api", Count: 5001},
@@ -153,8 +154,27 @@ func TestScaleServiceValidation(t *testing.T) {
 	if n := len(f.calls); n != 0 {
 		t.Errorf("AWS called on bad input: %v", f.calls)
 	}
-	var nf *NotFoundError
+	var nf *ops.NotFoundError
 	if _, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "ghost", Count: 1}); !errors.As(err, &nf) || nf.Name != "prod/ghost" {
 		t.Errorf("unknown service: %v", err)
+	}
+}
+
+// A scale-out's wait names the tasks ECS still starts, estimated with the
+// usual task start until this wait's first new task has run, then with
+// what that one took; at the count it names nothing.
+func TestScalePhase(t *testing.T) {
+	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
+	p := &scalePhase{start: start, running: -1}
+	text, left, known := p.describe(start.Add(5*time.Second), 2, 0, 8, "2/8 running, 0 pending")
+	if text != "ECS places and starts 6 tasks · usually about 20s" || left != 15*time.Second || !known {
+		t.Errorf("before any started: %q %s %v", text, left, known)
+	}
+	text, left, _ = p.describe(start.Add(30*time.Second), 4, 4, 8, "4/8 running, 4 pending")
+	if text != "starting 4 tasks (4 pending) · the first took 30s" || left != 0 {
+		t.Errorf("after the first: %q %s", text, left)
+	}
+	if text, _, _ := p.describe(start.Add(40*time.Second), 8, 0, 8, "8/8 running, 0 pending"); text != "" {
+		t.Errorf("at the count: %q", text)
 	}
 }

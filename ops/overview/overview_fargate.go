@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"strconv"
@@ -117,19 +117,4 @@ func (t TaskRow) Where() string {
 		return t.PrivateIP
 	}
 	return t.PrivateIP + " (" + t.ENI + ")"
-}
-
-// serviceOnFargate: the service's tasks run on Fargate (launch type
-// FARGATE, or a strategy of the FARGATE and FARGATE_SPOT providers; a
-// strategy cannot mix them with Auto Scaling group providers).
-func serviceOnFargate(s types.Service) bool {
-	if s.LaunchType == types.LaunchTypeFargate {
-		return true
-	}
-	for _, it := range s.CapacityProviderStrategy {
-		if p := aws.ToString(it.CapacityProvider); p == "FARGATE" || p == "FARGATE_SPOT" {
-			return true
-		}
-	}
-	return false
 }

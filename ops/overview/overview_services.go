@@ -1,7 +1,8 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
 	"sort"
 	"strconv"
@@ -62,13 +63,13 @@ type ServiceRow struct {
 
 // DeployKind is what is not the default about how the service deploys
 // (see ops.DeployKind), "" for a rolling ECS service.
-func (r ServiceRow) DeployKind() string { return DeployKind(r.Controller, r.Strategy) }
+func (r ServiceRow) DeployKind() string { return ops.DeployKind(r.Controller, r.Strategy) }
 
 // Services reads every service of a cluster: ListServices pages,
 // DescribeServices by 10 in parallel, the cluster's tasks for sizes and
 // images (DescribeTaskDefinition only for a service with no task of its
 // primary revision), and utilization in batched GetMetricData calls.
-func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, error) {
+func (o *Reader) Services(ctx context.Context, cluster string) ([]ServiceRow, error) {
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func (o *Overview) Services(ctx context.Context, cluster string) ([]ServiceRow, 
 }
 
 // describeServices describes listed services 10 per call, concurrently.
-func (o *Overview) describeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
+func (o *Reader) describeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
 	chunks := overviewChunks(names, 10)
 	parts := make([][]types.Service, len(chunks))
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
@@ -132,7 +133,7 @@ func (o *Overview) describeServices(ctx context.Context, cluster string, names [
 }
 
 // serviceRows builds rows from described services and the cluster's tasks.
-func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types.Service, tasks []types.Task) ([]ServiceRow, error) {
+func (o *Reader) serviceRows(ctx context.Context, cluster string, svcs []types.Service, tasks []types.Task) ([]ServiceRow, error) {
 	byTD := map[string]types.Task{}
 	for _, t := range tasks {
 		if _, ok := byTD[aws.ToString(t.TaskDefinitionArn)]; !ok {
@@ -148,10 +149,10 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 			Desired: int(s.DesiredCount), Running: int(s.RunningCount), Pending: int(s.PendingCount),
 			TaskDefinition: overviewTaskDefName(aws.ToString(s.TaskDefinition)), Revision: overviewRevision(aws.ToString(s.TaskDefinition)),
 			Deployments: len(s.Deployments),
-			Controller:  ServiceController(s), Strategy: ServiceStrategy(s),
+			Controller:  ops.ServiceController(s), Strategy: ops.ServiceStrategy(s),
 		}
 		r.State = overviewServiceState(s)
-		if d := primaryDeployment(s); d != nil && d.CreatedAt != nil {
+		if d := ops.PrimaryDeployment(s); d != nil && d.CreatedAt != nil {
 			r.DeployedAt = d.CreatedAt.UTC()
 			r.AgeSeconds = int64(now.Sub(*d.CreatedAt) / time.Second)
 		} else if at := primaryTaskSetCreated(s); at != nil {
@@ -180,7 +181,7 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 		if err != nil {
 			return err
 		}
-		rows[i].TaskCPU, rows[i].TaskMemory = overviewTaskDefSize(td)
+		rows[i].TaskCPU, rows[i].TaskMemory = ops.TaskDefSize(td)
 		rows[i].Image = overviewMainImage(td)
 		return nil
 	})
@@ -200,8 +201,8 @@ func (o *Overview) serviceRows(ctx context.Context, cluster string, svcs []types
 // ServiceUtilization fills the rows' CPU and memory utilization (services
 // with running tasks only) in as few GetMetricData calls as the 500-query
 // limit allows. `top` calls it on its own, slower, cadence with the rows of
-// an Overview whose CW is nil.
-func (o *Overview) ServiceUtilization(ctx context.Context, cluster string, rows []ServiceRow) error {
+// a Reader whose CW is nil.
+func (o *Reader) ServiceUtilization(ctx context.Context, cluster string, rows []ServiceRow) error {
 	if o.CW == nil {
 		return nil
 	}
@@ -229,7 +230,7 @@ func (o *Overview) ServiceUtilization(ctx context.Context, cluster string, rows 
 
 // serviceState classifies a service's deployments.
 func overviewServiceState(s types.Service) string {
-	d := primaryDeployment(s)
+	d := ops.PrimaryDeployment(s)
 	switch {
 	case d != nil && d.RolloutState == types.DeploymentRolloutStateFailed:
 		return ServiceStateFailed
@@ -282,7 +283,7 @@ func SortServiceRows(rows []ServiceRow, key string) error {
 		order := map[string]float64{ServiceStateFailed: 0, ServiceStateRolling: 1, ServiceStateScaling: 2, ServiceStateSteady: 3}
 		val = func(r ServiceRow) float64 { return order[r.State] }
 	default:
-		return Inputf("invalid --sort %q: want one of %s (prefix - for descending)", key, strings.Join(ServiceSortKeys, ", "))
+		return ops.Inputf("invalid --sort %q: want one of %s (prefix - for descending)", key, strings.Join(ServiceSortKeys, ", "))
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
@@ -323,15 +324,15 @@ func ParseServiceFilter(expr string) (func(ServiceRow) bool, error) {
 	case "rev", "revision":
 		n, err := strconv.Atoi(val)
 		if err != nil {
-			return nil, Inputf("invalid --filter %q: rev wants a number, e.g. rev:42", expr)
+			return nil, ops.Inputf("invalid --filter %q: rev wants a number, e.g. rev:42", expr)
 		}
 		return func(r ServiceRow) bool { return r.Revision == n }, nil
 	}
-	return nil, Inputf("invalid --filter %q: want TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev", expr)
+	return nil, ops.Inputf("invalid --filter %q: want TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev", expr)
 }
 
 // serviceArns lists every service of cluster (pages of 100).
-func (o *Overview) serviceArns(ctx context.Context, cluster string) ([]string, error) {
+func (o *Reader) serviceArns(ctx context.Context, cluster string) ([]string, error) {
 	var arns []string
 	p := ecs.NewListServicesPaginator(o.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {

@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // The read paths of the `top` dashboard. They reuse the overviews' paths
-// (Overview.Clusters, Services, Instances, Status) and add what a live
+// (Reader.Clusters, Services, Instances, Status) and add what a live
 // view needs on top: reads without metrics (the dashboard fetches those at
 // most once a minute, ECS publishes them per minute), metrics on their own
 // in batched GetMetricData calls, and the tasks of one instance.
@@ -27,10 +27,10 @@ type Utilization struct {
 // TopSource reads what the dashboard shows. Data reads never call
 // CloudWatch; Metrics calls do, and only those.
 type TopSource struct {
-	// Overview serves the data reads; its CW field is ignored.
-	Overview *Overview
+	// Reader serves the data reads; its CW field is ignored.
+	Reader *Reader
 	// CW serves ClusterMetrics and ServiceMetrics (nil: no utilization).
-	CW OverviewCW
+	CW CW
 
 	// sizes remembers, per task definition ARN, the task size and image
 	// a refresh found (task definitions never change), so that later
@@ -46,28 +46,28 @@ type topTaskSize struct {
 }
 
 // NewTopSource builds a source over the overviews' clients.
-func NewTopSource(o *Overview) *TopSource {
-	data := &Overview{ECS: o.ECS, EC2: o.EC2, ASG: o.ASG, ELB: o.ELB, Clock: o.Clock, Concurrency: o.Concurrency, MetricWindow: o.MetricWindow}
-	return &TopSource{Overview: data, CW: o.CW}
+func NewTopSource(o *Reader) *TopSource {
+	data := &Reader{ECS: o.ECS, EC2: o.EC2, ASG: o.ASG, ELB: o.ELB, Clock: o.Clock, Concurrency: o.Concurrency, MetricWindow: o.MetricWindow}
+	return &TopSource{Reader: data, CW: o.CW}
 }
 
-func (s *TopSource) data() *Overview {
-	if s.Overview.CW == nil {
-		return s.Overview
+func (s *TopSource) data() *Reader {
+	if s.Reader.CW == nil {
+		return s.Reader
 	}
-	o := s.Overview
-	return &Overview{ECS: o.ECS, EC2: o.EC2, ASG: o.ASG, ELB: o.ELB, Clock: o.Clock, Concurrency: o.Concurrency}
+	o := s.Reader
+	return &Reader{ECS: o.ECS, EC2: o.EC2, ASG: o.ASG, ELB: o.ELB, Clock: o.Clock, Concurrency: o.Concurrency}
 }
 
-// Clusters is Overview.Clusters without utilization: one ListClusters
+// Clusters is Reader.Clusters without utilization: one ListClusters
 // page per 100, one DescribeClusters per 100 and the container instances.
 func (s *TopSource) Clusters(ctx context.Context) ([]ClusterSummary, error) {
 	return s.data().Clusters(ctx, nil)
 }
 
-// Services is Overview.Services without utilization. The first read of a
+// Services is Reader.Services without utilization. The first read of a
 // cluster lists and describes its tasks for task sizes and images, as
-// Overview.Services does; later reads only list and describe the services
+// Reader.Services does; later reads only list and describe the services
 // (ceil(services/100) ListServices, ceil(services/10) DescribeServices)
 // while every revision in use is one seen before, and describe the task
 // definition of a new revision (once: they are cached).
@@ -129,12 +129,12 @@ func (s *TopSource) Services(ctx context.Context, cluster string) ([]ServiceRow,
 // (DescribeTaskDefinition) before listing the cluster's tasks instead.
 const topNewRevisions = 10
 
-// Instances is Overview.Instances.
+// Instances is Reader.Instances.
 func (s *TopSource) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {
 	return s.data().Instances(ctx, cluster)
 }
 
-// ServiceDetail is Overview.Status without utilization: deployments, tasks
+// ServiceDetail is Reader.Status without utilization: deployments, tasks
 // with their instance and target health, and the last events.
 func (s *TopSource) ServiceDetail(ctx context.Context, cluster, service string, lastEvents int) (*ServiceStatus, error) {
 	return s.data().Status(ctx, cluster, service, lastEvents)
@@ -211,7 +211,7 @@ func (s *TopSource) topMetrics(ctx context.Context, qs []overviewMetricQuery, ke
 	if s.CW == nil || len(qs) == 0 {
 		return out, nil
 	}
-	o := &Overview{CW: s.CW, Clock: s.Overview.Clock, MetricWindow: s.Overview.MetricWindow}
+	o := &Reader{CW: s.CW, Clock: s.Reader.Clock, MetricWindow: s.Reader.MetricWindow}
 	vals, err := o.metrics(ctx, qs)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (s *TopSource) topMetrics(ctx context.Context, qs []overviewMetricQuery, ke
 // CheckCluster reports a NotFoundError if the cluster does not exist (one
 // DescribeClusters call), so that a typo fails before the dashboard starts.
 func (s *TopSource) CheckCluster(ctx context.Context, cluster string) error {
-	_, err := overviewDescribeCluster(ctx, s.Overview.ECS, cluster)
+	_, err := overviewDescribeCluster(ctx, s.Reader.ECS, cluster)
 	return err
 }
 

@@ -1,7 +1,8 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,14 +24,14 @@ type TopActionECS interface {
 // definition (fresh tasks, same revision) and returns its deployment id.
 func ForceNewDeployment(ctx context.Context, api TopActionECS, cluster, service string) (string, error) {
 	if cluster == "" || service == "" {
-		return "", Inputf("force new deployment: cluster and service are needed")
+		return "", ops.Inputf("force new deployment: cluster and service are needed")
 	}
 	out, err := api.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service), ForceNewDeployment: true})
 	if err != nil {
 		return "", fmt.Errorf("force new deployment of %s/%s: %w", cluster, service, overviewNotFound(err, "service", cluster+"/"+service))
 	}
 	if out.Service != nil {
-		if d := primaryDeployment(*out.Service); d != nil {
+		if d := ops.PrimaryDeployment(*out.Service); d != nil {
 			return aws.ToString(d.Id), nil
 		}
 	}
@@ -47,10 +48,10 @@ const (
 // instances, at most 10 per UpdateContainerInstancesState call as ECS allows.
 func SetInstanceState(ctx context.Context, api TopActionECS, cluster string, containerInstances []string, state string) error {
 	if state != InstanceActive && state != InstanceDraining {
-		return Inputf("invalid instance state %q: want ACTIVE or DRAINING", state)
+		return ops.Inputf("invalid instance state %q: want ACTIVE or DRAINING", state)
 	}
 	if cluster == "" || len(containerInstances) == 0 {
-		return Inputf("set instance state: a cluster and at least one container instance are needed")
+		return ops.Inputf("set instance state: a cluster and at least one container instance are needed")
 	}
 	for _, chunk := range overviewChunks(containerInstances, 10) {
 		out, err := api.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{

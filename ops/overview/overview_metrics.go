@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 )
 
 // overviewMaxQueries is GetMetricData's limit of queries per call.
@@ -26,7 +29,7 @@ type overviewMetricKey struct{ key, metric string }
 // 500 queries per GetMetricData call, following every page. A query with
 // no datapoint maps to nil (ECS publishes nothing for a service with no
 // running task).
-func (o *Overview) metrics(ctx context.Context, qs []overviewMetricQuery) (map[overviewMetricKey]*float64, error) {
+func (o *Reader) metrics(ctx context.Context, qs []overviewMetricQuery) (map[overviewMetricKey]*float64, error) {
 	window := o.MetricWindow
 	if window <= 0 {
 		window = 5 * time.Minute
@@ -85,7 +88,7 @@ func (o *Overview) metrics(ctx context.Context, qs []overviewMetricQuery) (map[o
 // left out of read-only policies) or fails past its retries, the values
 // are unknown (shown as "-") and MetricsNote hears why, once. Only an
 // interrupted read is an error.
-func (o *Overview) optionalMetrics(ctx context.Context, qs []overviewMetricQuery) (map[overviewMetricKey]*float64, error) {
+func (o *Reader) optionalMetrics(ctx context.Context, qs []overviewMetricQuery) (map[overviewMetricKey]*float64, error) {
 	vals, err := o.metrics(ctx, qs)
 	if err == nil {
 		return vals, nil
@@ -104,9 +107,9 @@ func (o *Overview) optionalMetrics(ctx context.Context, qs []overviewMetricQuery
 // MetricsUnavailableReason says in one line why utilization could not be
 // read.
 func MetricsUnavailableReason(err error) string {
-	switch errCode(err) {
+	switch awsapi.ErrorCode(err) {
 	case "AccessDenied", "AccessDeniedException":
-		return "cloudwatch:GetMetricData is denied (" + oneLineErr(err) + ")"
+		return "cloudwatch:GetMetricData is denied (" + ops.OneLineErr(err) + ")"
 	}
-	return oneLineErr(err)
+	return ops.OneLineErr(err)
 }

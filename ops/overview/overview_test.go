@@ -1,7 +1,8 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// overviewFakeECS is a function-field fake of OverviewECS over an
+// overviewFakeECS is a function-field fake of ECS over an
 // in-memory cluster; it enforces the API's batch limits and pages by 10.
 type overviewFakeECS struct {
 	mu       sync.Mutex
@@ -160,6 +161,13 @@ func (f *overviewFakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.Desc
 	}}, nil
 }
 
+// ListTaskDefinitions completes ECS (awsapi.ECS's client needs it); the
+// overviews never call it.
+func (f *overviewFakeECS) ListTaskDefinitions(context.Context, *ecs.ListTaskDefinitionsInput, ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {
+	f.count("ListTaskDefinitions")
+	return &ecs.ListTaskDefinitionsOutput{}, nil
+}
+
 // overviewFakeCW answers every query with one datapoint and counts queries.
 type overviewFakeCW struct {
 	mu      sync.Mutex
@@ -213,7 +221,7 @@ func TestOverviewServicesBatchesPagesAndMetrics(t *testing.T) {
 	clock := newFakeClock()
 	f := overviewWorld(305, 2, clock.Now())
 	cw := &overviewFakeCW{}
-	o := &Overview{ECS: f, CW: cw, Clock: clock}
+	o := &Reader{ECS: f, CW: cw, Clock: clock}
 	rows, err := o.Services(context.Background(), "prod")
 	if err != nil {
 		t.Fatal(err)
@@ -245,8 +253,8 @@ func TestOverviewServicesBatchesPagesAndMetrics(t *testing.T) {
 func TestOverviewUnknownClusterAndService(t *testing.T) {
 	f := overviewWorld(3, 1, time.Now())
 	f.missing = true
-	o := &Overview{ECS: f}
-	var nf *NotFoundError
+	o := &Reader{ECS: f}
+	var nf *ops.NotFoundError
 	if _, err := o.Services(context.Background(), "nope"); !errors.As(err, &nf) || nf.Name != "nope" || nf.Kind != "cluster" {
 		t.Errorf("services of unknown cluster: %v", err)
 	}
@@ -294,7 +302,7 @@ func TestOverviewSortAndFilter(t *testing.T) {
 			t.Errorf("--sort %s: %s %v, want %s", key, names(), err, want)
 		}
 	}
-	var ie *InputError
+	var ie *ops.InputError
 	if err := SortServiceRows(rows, "colour"); !errors.As(err, &ie) {
 		t.Errorf("unknown sort key: %v", err)
 	}
@@ -344,10 +352,10 @@ func TestOverviewFollowEventsDedupesAndStopsOnCancel(t *testing.T) {
 		}
 		return &ecs.DescribeServicesOutput{Services: []types.Service{{ServiceName: aws.String("api"), Status: aws.String("ACTIVE"), Events: evs}}}, nil
 	}
-	o := &Overview{ECS: f, Clock: clock}
+	o := &Reader{ECS: f, Clock: clock}
 	var got []string
 	err := o.FollowEvents(ctx, "prod", "api", base.Add(-time.Hour), time.Second, func(e ServiceEvent) { got = append(got, e.ID) })
-	if !errors.Is(err, ErrInterrupted) {
+	if !errors.Is(err, ops.ErrInterrupted) {
 		t.Errorf("err %v", err)
 	}
 	if fmt.Sprint(got) != "[1 2 3]" {
@@ -400,7 +408,7 @@ func TestOverviewInstanceTasks(t *testing.T) {
 	for i := range f.tasks {
 		f.tasks[i].ContainerInstanceArn = aws.String([]string{"ci-a", "ci-b"}[i%2])
 	}
-	o := &Overview{ECS: f}
+	o := &Reader{ECS: f}
 	rows, err := o.InstanceTasks(context.Background(), "prod", "ci-b")
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,14 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
@@ -52,7 +52,7 @@ type InstanceRow struct {
 // AZ then instance id. Calls: ceil(n/100) List + ceil(n/100) Describe
 // container instances, ceil(n/100) DescribeInstances, the ASG pages and one
 // DescribeLaunchTemplateVersions per launch template in use.
-func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {
+func (o *Reader) Instances(ctx context.Context, cluster string) ([]InstanceRow, error) {
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (o *Overview) Instances(ctx context.Context, cluster string) ([]InstanceRow
 }
 
 // launchTimes reads EC2 launch times, 100 instance ids per call.
-func (o *Overview) launchTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
+func (o *Reader) launchTimes(ctx context.Context, ids []string) (map[string]time.Time, error) {
 	chunks := overviewChunks(ids, 100)
 	parts := make([]map[string]time.Time, len(chunks))
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
@@ -172,7 +172,7 @@ type overviewASGTarget struct{ asg, ami string }
 
 // asgTargets maps instance ids to their Auto Scaling group and the AMI that
 // group's launch template version launches now.
-func (o *Overview) asgTargets(ctx context.Context, ids []string) (map[string]overviewASGTarget, error) {
+func (o *Reader) asgTargets(ctx context.Context, ids []string) (map[string]overviewASGTarget, error) {
 	want := map[string]bool{}
 	for _, id := range ids {
 		want[id] = true
@@ -180,35 +180,32 @@ func (o *Overview) asgTargets(ctx context.Context, ids []string) (map[string]ove
 	type ltRef struct{ id, name, version string }
 	groups := map[string]ltRef{}
 	member := map[string]string{} // instance → group
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(o.ASG, &autoscaling.DescribeAutoScalingGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe auto scaling groups: %w", err)
+	all, err := awsapi.NewAutoScaling(o.ASG).AllGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range all {
+		name := aws.ToString(g.AutoScalingGroupName)
+		used := false
+		for _, in := range g.Instances {
+			if want[aws.ToString(in.InstanceId)] {
+				member[aws.ToString(in.InstanceId)] = name
+				used = true
+			}
 		}
-		for _, g := range page.AutoScalingGroups {
-			name := aws.ToString(g.AutoScalingGroupName)
-			used := false
-			for _, in := range g.Instances {
-				if want[aws.ToString(in.InstanceId)] {
-					member[aws.ToString(in.InstanceId)] = name
-					used = true
-				}
+		if !used {
+			continue
+		}
+		lt := g.LaunchTemplate
+		if lt == nil && g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil {
+			lt = g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
+		}
+		if lt != nil {
+			v := aws.ToString(lt.Version)
+			if v == "" {
+				v = "$Default"
 			}
-			if !used {
-				continue
-			}
-			lt := g.LaunchTemplate
-			if lt == nil && g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil {
-				lt = g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
-			}
-			if lt != nil {
-				v := aws.ToString(lt.Version)
-				if v == "" {
-					v = "$Default"
-				}
-				groups[name] = ltRef{aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName), v}
-			}
+			groups[name] = ltRef{aws.ToString(lt.LaunchTemplateId), aws.ToString(lt.LaunchTemplateName), v}
 		}
 	}
 	names := make([]string, 0, len(groups))
@@ -217,7 +214,7 @@ func (o *Overview) asgTargets(ctx context.Context, ids []string) (map[string]ove
 	}
 	sort.Strings(names)
 	amis := make([]string, len(names))
-	err := overviewParallel(ctx, len(names), o.limit(), func(ctx context.Context, i int) error {
+	err = overviewParallel(ctx, len(names), o.limit(), func(ctx context.Context, i int) error {
 		ref := groups[names[i]]
 		in := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{ref.version}}
 		if ref.id != "" {

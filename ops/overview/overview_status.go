@@ -1,7 +1,9 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 
 	"fmt"
 	"sort"
@@ -83,7 +85,7 @@ type ServiceEvent struct {
 }
 
 // describeService describes one service, NotFoundError if it does not exist.
-func (o *Overview) describeService(ctx context.Context, cluster, service string) (types.Service, error) {
+func (o *Reader) describeService(ctx context.Context, cluster, service string) (types.Service, error) {
 	return overviewDescribeService(ctx, o.ECS, cluster, service)
 }
 
@@ -101,12 +103,12 @@ func overviewDescribeService(ctx context.Context, api overviewServiceAPI, cluste
 			return s, nil
 		}
 	}
-	return types.Service{}, &NotFoundError{Kind: "service", Name: cluster + "/" + service}
+	return types.Service{}, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + service}
 }
 
 // Status reads one service in full. lastEvents bounds the events (0: all
 // that DescribeServices returns).
-func (o *Overview) Status(ctx context.Context, cluster, service string, lastEvents int) (*ServiceStatus, error) {
+func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents int) (*ServiceStatus, error) {
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
@@ -299,7 +301,7 @@ func overviewEvents(svc types.Service, n int) []ServiceEvent {
 }
 
 // Events returns a service's events since a time (zero: all), oldest first.
-func (o *Overview) Events(ctx context.Context, cluster, service string, since time.Time) ([]ServiceEvent, error) {
+func (o *Reader) Events(ctx context.Context, cluster, service string, since time.Time) ([]ServiceEvent, error) {
 	if _, err := o.describeCluster(ctx, cluster); err != nil {
 		return nil, err
 	}
@@ -320,10 +322,10 @@ func (o *Overview) Events(ctx context.Context, cluster, service string, since ti
 // polls every interval and emits the new ones (by event id) until ctx ends,
 // returning ErrInterrupted. Throttling and server errors while following
 // are waited out; other errors end the follow.
-func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, since time.Time, interval time.Duration, emit func(ServiceEvent)) error {
+func (o *Reader) FollowEvents(ctx context.Context, cluster, service string, since time.Time, interval time.Duration, emit func(ServiceEvent)) error {
 	clock := o.Clock
 	if clock == nil {
-		clock = RealClock{}
+		clock = ops.RealClock{}
 	}
 	evs, err := o.Events(ctx, cluster, service, since)
 	if err != nil {
@@ -337,7 +339,7 @@ func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, si
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("following events of %s/%s: %w", cluster, service, ErrInterrupted)
+			return fmt.Errorf("following events of %s/%s: %w", cluster, service, ops.ErrInterrupted)
 		case <-clock.After(interval):
 		}
 		svc, err := o.describeService(ctx, cluster, service)
@@ -345,7 +347,7 @@ func (o *Overview) FollowEvents(ctx context.Context, cluster, service string, si
 			if ctx.Err() != nil {
 				continue
 			}
-			if transient(err) {
+			if awsapi.Transient(err) {
 				continue
 			}
 			return err
@@ -366,7 +368,7 @@ func ParseEventsSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := ParseTimeFlag("since", s)
+	t, err := ops.ParseTimeFlag("since", s)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -375,7 +377,7 @@ func ParseEventsSince(s string, now time.Time) (time.Time, error) {
 
 // InstanceTasks lists the tasks on one container instance (ARN or id),
 // sorted by service then task id.
-func (o *Overview) InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]TaskRow, error) {
+func (o *Reader) InstanceTasks(ctx context.Context, cluster, containerInstance string) ([]TaskRow, error) {
 	var arns []string
 	p := ecs.NewListTasksPaginator(o.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(containerInstance), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -409,4 +411,82 @@ func (o *Overview) InstanceTasks(ctx context.Context, cluster, containerInstance
 		return rows[i].ID < rows[j].ID
 	})
 	return rows, nil
+}
+
+// taskSetInfos shows the task sets of a CODE_DEPLOY or EXTERNAL service as
+// its deployments (DescribeServices lists them in taskSets instead).
+func taskSetInfos(s types.Service) []DeploymentInfo {
+	var out []DeploymentInfo
+	for _, ts := range s.TaskSets {
+		di := DeploymentInfo{
+			ID: aws.ToString(ts.Id), Status: aws.ToString(ts.Status), RolloutState: string(ts.StabilityStatus),
+			TaskDefinition: overviewTaskDefName(aws.ToString(ts.TaskDefinition)),
+			Desired:        int(ts.ComputedDesiredCount), Running: int(ts.RunningCount), Pending: int(ts.PendingCount),
+		}
+		if ts.ExternalId != nil {
+			di.RolloutReason = "task set of " + aws.ToString(ts.ExternalId)
+		}
+		if ts.CreatedAt != nil {
+			di.CreatedAt = ts.CreatedAt.UTC()
+		}
+		if ts.UpdatedAt != nil {
+			di.UpdatedAt = ts.UpdatedAt.UTC()
+		}
+		out = append(out, di)
+	}
+	return out
+}
+
+// primaryTaskSetCreated is when the PRIMARY task set of a CODE_DEPLOY or
+// EXTERNAL service was created (its "deployed at"), or nil.
+func primaryTaskSetCreated(s types.Service) *time.Time {
+	for _, ts := range s.TaskSets {
+		if aws.ToString(ts.Status) == "PRIMARY" {
+			return ts.CreatedAt
+		}
+	}
+	return nil
+}
+
+// ServiceDeploymentInfo is a traffic-shifting deployment in progress, as
+// its service deployment reports it.
+type ServiceDeploymentInfo struct {
+	Arn    string `json:"serviceDeploymentArn"`
+	Status string `json:"status"`
+	Stage  string `json:"lifecycleStage,omitempty"`
+	// ProductionTraffic is the new revision's share, in percent.
+	ProductionTraffic *float64 `json:"productionTrafficPercent,omitempty"`
+	// Error says why the record could not be read (the status goes on).
+	Error string `json:"error,omitempty"`
+}
+
+// overviewServiceDeployment reads the ongoing service deployment of a
+// BLUE_GREEN, LINEAR or CANARY service; nil when there is none or the
+// client lacks the API.
+func overviewServiceDeployment(ctx context.Context, api any, s types.Service) *ServiceDeploymentInfo {
+	sdAPI, ok := api.(ops.ServiceDeploymentAPI)
+	arn := aws.ToString(s.CurrentServiceDeployment)
+	if !ok || arn == "" || !ops.ShiftingStrategy(ops.ServiceStrategy(s)) {
+		return nil
+	}
+	out, err := sdAPI.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{arn}})
+	if err != nil {
+		return &ServiceDeploymentInfo{Arn: arn, Error: fmt.Sprintf("describe service deployment: %v", err)}
+	}
+	if len(out.ServiceDeployments) == 0 {
+		return nil
+	}
+	sd := out.ServiceDeployments[0]
+	switch sd.Status {
+	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentStatusStopRequested,
+		types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
+	default:
+		return nil // finished: the deployments table tells the rest
+	}
+	info := &ServiceDeploymentInfo{Arn: arn, Status: string(sd.Status), Stage: string(sd.LifecycleStage)}
+	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
+		w := *t.RequestedProductionTrafficWeight
+		info.ProductionTraffic = &w
+	}
+	return info
 }

@@ -1,4 +1,4 @@
-package ops
+package overview
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // topFakeECS answers the calls of TopSource.Services for one cluster of n
 // services with one task each, and counts them.
 type topFakeECS struct {
-	OverviewECS
+	ECS
 	mu    sync.Mutex
 	calls map[string]int
 	n     int
@@ -84,7 +84,7 @@ func (f *topFakeECS) DescribeTaskDefinition(ctx context.Context, in *ecs.Describ
 
 func TestTopServicesReadsTasksOnlyUntilRevisionsAreKnown(t *testing.T) {
 	f := &topFakeECS{calls: map[string]int{}, n: 30, rev: map[string]int{}}
-	src := NewTopSource(&Overview{ECS: f})
+	src := NewTopSource(&Reader{ECS: f})
 	first, err := src.Services(context.Background(), "c")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestTopServicesReadsTasksOnlyUntilRevisionsAreKnown(t *testing.T) {
 // topStatesECS answers ListServices in pages of 10 and DescribeServices
 // with a service's state chosen by its number, counting the calls.
 type topStatesECS struct {
-	OverviewECS
+	ECS
 	mu    sync.Mutex
 	calls map[string]int
 	n     int
@@ -177,7 +177,7 @@ func (f *topStatesECS) DescribeServices(ctx context.Context, in *ecs.DescribeSer
 
 func TestTopServiceStatesCountsAndBatches(t *testing.T) {
 	f := &topStatesECS{calls: map[string]int{}, n: 25}
-	src := NewTopSource(&Overview{ECS: f})
+	src := NewTopSource(&Reader{ECS: f})
 	got, err := src.ServiceStates(context.Background(), []string{"prod"})
 	if err != nil {
 		t.Fatal(err)

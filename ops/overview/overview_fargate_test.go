@@ -1,6 +1,7 @@
-package ops
+package overview
 
 import (
+	"ecsctl/ops"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,8 @@ func TestServiceLaunch(t *testing.T) {
 		if got != tc.want || len(items) != len(tc.svc.CapacityProviderStrategy) {
 			t.Errorf("serviceLaunch(%+v) = %q %v, want %q", tc.svc, got, items, tc.want)
 		}
-		if serviceOnFargate(tc.svc) != tc.fargate {
-			t.Errorf("serviceOnFargate(%q) = %v", tc.want, !tc.fargate)
+		if ops.ServiceOnFargate(tc.svc) != tc.fargate {
+			t.Errorf("ops.ServiceOnFargate(%q) = %v", tc.want, !tc.fargate)
 		}
 	}
 }

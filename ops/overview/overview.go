@@ -1,7 +1,9 @@
-package ops
+package overview
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"sort"
 	"strconv"
@@ -24,8 +26,8 @@ import (
 // DescribeTasks / DescribeContainerInstances / DescribeClusters), follows
 // every page, and runs independent calls concurrently under a limit.
 
-// OverviewECS is the part of the ECS API the overviews read.
-type OverviewECS interface {
+// ECS is the part of the ECS API the overviews read.
+type ECS interface {
 	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
 	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
@@ -35,40 +37,43 @@ type OverviewECS interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	// ListTaskDefinitions is not read here: awsapi.ECS's client needs it
+	// (the SDK client has it).
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 }
 
-// OverviewEC2 reads instance launch times and launch template AMIs.
-type OverviewEC2 interface {
+// EC2 reads instance launch times and launch template AMIs.
+type EC2 interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 }
 
-// OverviewASG finds the Auto Scaling group of each instance.
-type OverviewASG interface {
+// ASG finds the Auto Scaling group of each instance.
+type ASG interface {
 	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
 }
 
-// OverviewCW reads ECS's utilization metrics.
-type OverviewCW interface {
+// CW reads ECS's utilization metrics.
+type CW interface {
 	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
-// OverviewELB reads load-balancer target health.
-type OverviewELB interface {
+// ELB reads load-balancer target health.
+type ELB interface {
 	DescribeTargetHealth(ctx context.Context, in *elasticloadbalancingv2.DescribeTargetHealthInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeTargetHealthOutput, error)
 }
 
-// Overview reads snapshots of clusters, services and instances. Its
+// Reader reads snapshots of clusters, services and instances. Its
 // fields may be left nil where a read does not need them (CW nil: no
 // utilization; EC2/ASG nil: no launch times or AMI targets).
-type Overview struct {
-	ECS OverviewECS
-	EC2 OverviewEC2
-	ASG OverviewASG
-	CW  OverviewCW
-	ELB OverviewELB
+type Reader struct {
+	ECS ECS
+	EC2 EC2
+	ASG ASG
+	CW  CW
+	ELB ELB
 	// Clock gives "now" for ages and the metrics window (default: real clock).
-	Clock Clock
+	Clock ops.Clock
 	// Concurrency bounds the AWS calls in flight at once (default 8).
 	Concurrency int
 	// MetricWindow is how far back utilization is read; the newest
@@ -85,14 +90,14 @@ type Overview struct {
 	metricsOnce sync.Once
 }
 
-func (o *Overview) now() time.Time {
+func (o *Reader) now() time.Time {
 	if o.Clock == nil {
 		return time.Now()
 	}
 	return o.Clock.Now()
 }
 
-func (o *Overview) limit() int {
+func (o *Reader) limit() int {
 	if o.Concurrency <= 0 {
 		return 8
 	}
@@ -150,7 +155,7 @@ func overviewChunks(items []string, size int) [][]string {
 // ---- clusters ---------------------------------------------------------------
 
 // describeCluster checks a cluster exists and returns it.
-func (o *Overview) describeCluster(ctx context.Context, cluster string) (types.Cluster, error) {
+func (o *Reader) describeCluster(ctx context.Context, cluster string) (types.Cluster, error) {
 	return overviewDescribeCluster(ctx, o.ECS, cluster)
 }
 
@@ -169,16 +174,16 @@ func overviewDescribeCluster(ctx context.Context, api overviewClusterAPI, cluste
 			return c, nil
 		}
 	}
-	return types.Cluster{}, &NotFoundError{Kind: "cluster", Name: cluster}
+	return types.Cluster{}, &ops.NotFoundError{Kind: "cluster", Name: cluster}
 }
 
 // overviewNotFound turns ECS's not-found exceptions into NotFoundError.
 func overviewNotFound(err error, kind, name string) error {
-	switch errCode(err) {
+	switch awsapi.ErrorCode(err) {
 	case "ClusterNotFoundException":
-		return &NotFoundError{Kind: "cluster", Name: name}
+		return &ops.NotFoundError{Kind: "cluster", Name: name}
 	case "ServiceNotFoundException":
-		return &NotFoundError{Kind: kind, Name: name}
+		return &ops.NotFoundError{Kind: kind, Name: name}
 	}
 	return err
 }
@@ -203,30 +208,19 @@ type ClusterSummary struct {
 
 // Clusters summarises every cluster of the account and region (or only the
 // named ones), sorted by name.
-func (o *Overview) Clusters(ctx context.Context, names []string) ([]ClusterSummary, error) {
+func (o *Reader) Clusters(ctx context.Context, names []string) ([]ClusterSummary, error) {
 	if len(names) == 0 {
-		p := ecs.NewListClustersPaginator(o.ECS, &ecs.ListClustersInput{})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list clusters: %w", err)
-			}
-			names = append(names, page.ClusterArns...)
+		var err error
+		if names, err = awsapi.NewECS(o.ECS).ListClusters(ctx); err != nil {
+			return nil, err
 		}
 	}
-	var clusters []types.Cluster
-	for _, chunk := range overviewChunks(names, 100) {
-		out, err := o.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe clusters: %w", err)
-		}
-		for _, f := range out.Failures {
-			return nil, &NotFoundError{Kind: "cluster", Name: overviewShortName(aws.ToString(f.Arn))}
-		}
-		clusters = append(clusters, out.Clusters...)
+	clusters, err := awsapi.NewECS(o.ECS).DescribeClusters(ctx, names)
+	if err != nil {
+		return nil, err
 	}
 	sums := make([]ClusterSummary, len(clusters))
-	err := overviewParallel(ctx, len(clusters), o.limit(), func(ctx context.Context, i int) error {
+	err = overviewParallel(ctx, len(clusters), o.limit(), func(ctx context.Context, i int) error {
 		c := clusters[i]
 		s := ClusterSummary{
 			Name: aws.ToString(c.ClusterName), Arn: aws.ToString(c.ClusterArn), Status: aws.ToString(c.Status),
@@ -278,7 +272,7 @@ func (o *Overview) Clusters(ctx context.Context, names []string) ([]ClusterSumma
 
 // containerInstances lists and describes every container instance of a
 // cluster: one ListContainerInstances per 100, one Describe per 100.
-func (o *Overview) containerInstances(ctx context.Context, cluster string) ([]types.ContainerInstance, error) {
+func (o *Reader) containerInstances(ctx context.Context, cluster string) ([]types.ContainerInstance, error) {
 	var arns []string
 	p := ecs.NewListContainerInstancesPaginator(o.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -291,7 +285,7 @@ func (o *Overview) containerInstances(ctx context.Context, cluster string) ([]ty
 	return o.describeContainerInstances(ctx, cluster, arns)
 }
 
-func (o *Overview) describeContainerInstances(ctx context.Context, cluster string, arns []string) ([]types.ContainerInstance, error) {
+func (o *Reader) describeContainerInstances(ctx context.Context, cluster string, arns []string) ([]types.ContainerInstance, error) {
 	chunks := overviewChunks(arns, 100)
 	parts := make([][]types.ContainerInstance, len(chunks))
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
@@ -373,7 +367,7 @@ func overviewTag(image string) string {
 }
 
 // taskDefinition reads a task definition once; they never change.
-func (o *Overview) taskDefinition(ctx context.Context, arn string) (*types.TaskDefinition, error) {
+func (o *Reader) taskDefinition(ctx context.Context, arn string) (*types.TaskDefinition, error) {
 	o.tdMu.Lock()
 	td := o.tdCache[arn]
 	o.tdMu.Unlock()
@@ -416,29 +410,6 @@ func overviewTaskSize(t types.Task) (cpu, mem int) {
 	return cpu, mem
 }
 
-func overviewTaskDefSize(td *types.TaskDefinition) (cpu, mem int) {
-	cpu, _ = strconv.Atoi(aws.ToString(td.Cpu))
-	mem, _ = strconv.Atoi(aws.ToString(td.Memory))
-	if cpu == 0 || mem == 0 {
-		var c, m int
-		for _, cd := range td.ContainerDefinitions {
-			c += int(cd.Cpu)
-			if cd.Memory != nil {
-				m += int(*cd.Memory)
-			} else if cd.MemoryReservation != nil {
-				m += int(*cd.MemoryReservation)
-			}
-		}
-		if cpu == 0 {
-			cpu = c
-		}
-		if mem == 0 {
-			mem = m
-		}
-	}
-	return cpu, mem
-}
-
 // overviewMainImage is the image of the first essential container.
 func overviewMainImage(td *types.TaskDefinition) string {
 	for _, cd := range td.ContainerDefinitions {
@@ -454,7 +425,7 @@ func overviewMainImage(td *types.TaskDefinition) string {
 
 // clusterTasks lists and describes the tasks of a cluster (desired status
 // RUNNING, which includes PENDING ones), optionally of one service.
-func (o *Overview) clusterTasks(ctx context.Context, cluster, service string) ([]types.Task, error) {
+func (o *Reader) clusterTasks(ctx context.Context, cluster, service string) ([]types.Task, error) {
 	in := &ecs.ListTasksInput{Cluster: aws.String(cluster), MaxResults: aws.Int32(100)}
 	if service != "" {
 		in.ServiceName = aws.String(service)
@@ -475,7 +446,7 @@ func (o *Overview) clusterTasks(ctx context.Context, cluster, service string) ([
 	return o.describeTasks(ctx, cluster, arns)
 }
 
-func (o *Overview) describeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
+func (o *Reader) describeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
 	chunks := overviewChunks(arns, 100)
 	parts := make([][]types.Task, len(chunks))
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
