@@ -149,7 +149,13 @@ func (a *app) cronReader(c *cli.Context, nargs int) (*cron.Reader, string, *clie
 	if err != nil {
 		return nil, "", nil, err
 	}
-	for _, arg := range c.Args().Slice() {
+	// urfave/cli stops reading flags at the first argument: what follows
+	// NAME would be silently ignored. The example moves it before NAME.
+	args := c.Args().Slice()
+	for i, arg := range args {
+		if strings.HasPrefix(arg, "-") && i > 0 {
+			return nil, "", nil, usagef("flag %s after NAME: put flags before NAME, e.g. 'ecsctl cron %s -c %s %s %s'", arg, c.Command.Name, cluster, strings.Join(args[i:], " "), strings.Join(args[:i], " "))
+		}
 		if strings.HasPrefix(arg, "-") {
 			return nil, "", nil, usagef("flag %s after NAME: put flags before NAME, e.g. 'ecsctl cron %s -c %s %s NAME'", arg, c.Command.Name, cluster, arg)
 		}

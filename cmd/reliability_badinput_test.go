@@ -133,6 +133,7 @@ func TestBadInputTable(t *testing.T) {
 		{[]string{"version", "extra"}, 2, "version takes no arguments", false},
 		{[]string{"cron", "list", "-c", "small", "extra"}, 2, `cron list takes no arguments (got "extra"`, false},
 		{[]string{"cron", "pause", "-c", "small", "nightly", "--dry-run"}, 2, "flag --dry-run after NAME: put flags before NAME", false},
+		{[]string{"cron", "run", "-c", "small", "nightly", "--timeout", "5m"}, 2, "flag --timeout after NAME: put flags before NAME, e.g. 'ecsctl cron run -c small --timeout 5m nightly'", false},
 		{[]string{"cron", "run", "-c", "small"}, 2, "want one NAME of a schedule or rule, got 0 arguments", false},
 		{[]string{"cron", "show", "-c", "small", "a", "b"}, 2, "want one NAME of a schedule or rule, got 2 arguments", false},
 		{[]string{"cron", "resume", "nightly"}, 2, "missing --cluster", false},
