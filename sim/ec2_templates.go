@@ -355,23 +355,8 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 		nv.SecurityGroupIDs = append([]string(nil), d.SecurityGroupIds...)
 	}
 	if d.TagSpecifications != nil {
-		nv.InstanceTags, nv.VolumeTags = nil, nil
-		for _, ts := range d.TagSpecifications {
-			var tags []kvTag
-			for _, t := range ts.Tags {
-				if err := checkEC2TagKey(aws.ToString(t.Key)); err != nil {
-					return nil, err
-				}
-				tags = setTag(tags, kvTag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
-			}
-			switch ts.ResourceType {
-			case ec2types.ResourceTypeInstance:
-				nv.InstanceTags = tags
-			case ec2types.ResourceTypeVolume:
-				nv.VolumeTags = tags
-			default:
-				return nil, apiErr("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
-			}
+		if err := nv.setTagSpecifications(d.TagSpecifications); err != nil {
+			return nil, err
 		}
 	}
 	if aws.ToBool(in.DryRun) {
@@ -386,8 +371,38 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 	out := &ec2.CreateLaunchTemplateVersionOutput{}
 	v := s.launchTemplateVersionOut(lt, lt.version(nv.Number))
 	out.LaunchTemplateVersion = &v
-	// EC2 accepts a version whose image or type it cannot launch and says so
-	// in a warning; launches from it then fail.
+	out.Warning = s.launchTemplateWarnings(nv)
+	return out, nil
+}
+
+// setTagSpecifications replaces the version's instance and volume tags with
+// the request's (the only resource types a launch template tags here).
+func (nv *ec2LTVersion) setTagSpecifications(specs []ec2types.LaunchTemplateTagSpecificationRequest) error {
+	nv.InstanceTags, nv.VolumeTags = nil, nil
+	for _, ts := range specs {
+		var tags []kvTag
+		for _, t := range ts.Tags {
+			if err := checkEC2TagKey(aws.ToString(t.Key)); err != nil {
+				return err
+			}
+			tags = setTag(tags, kvTag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+		}
+		switch ts.ResourceType {
+		case ec2types.ResourceTypeInstance:
+			nv.InstanceTags = tags
+		case ec2types.ResourceTypeVolume:
+			nv.VolumeTags = tags
+		default:
+			return apiErr("InvalidParameterValue", "'%s' is not a valid taggable resource type for this operation.", ts.ResourceType)
+		}
+	}
+	return nil
+}
+
+// launchTemplateWarnings: EC2 accepts a version whose image or type it
+// cannot launch and says so in a warning (nil when there is none); launches
+// from it then fail.
+func (s *Sim) launchTemplateWarnings(nv ec2LTVersion) *ec2types.ValidationWarning {
 	var warnings []ec2types.ValidationError
 	if nv.ImageID != "" && !strings.HasPrefix(nv.ImageID, imageAliasPrefix) && s.ec2.Images[nv.ImageID] == nil {
 		warnings = append(warnings, ec2types.ValidationError{Code: aws.String("InvalidAMIID.NotFound"),
@@ -397,10 +412,10 @@ func (s *Sim) ec2CreateLaunchTemplateVersion(in *ec2.CreateLaunchTemplateVersion
 		warnings = append(warnings, ec2types.ValidationError{Code: aws.String("InvalidInstanceType"),
 			Message: aws.String(fmt.Sprintf("The instance type '%s' does not exist", nv.InstanceType))})
 	}
-	if len(warnings) > 0 {
-		out.Warning = &ec2types.ValidationWarning{Errors: warnings}
+	if len(warnings) == 0 {
+		return nil
 	}
-	return out, nil
+	return &ec2types.ValidationWarning{Errors: warnings}
 }
 
 func (s *Sim) ec2ModifyLaunchTemplate(in *ec2.ModifyLaunchTemplateInput) (*ec2.ModifyLaunchTemplateOutput, error) {
