@@ -142,23 +142,9 @@ func (s *Sim) cwGetMetricData(in *cloudwatch.GetMetricDataInput) (*cloudwatch.Ge
 
 func (s *Sim) cwQuery(q cwtypes.MetricDataQuery, member int, start, end time.Time, desc bool) (cwQueryResult, error) {
 	ms := q.MetricStat
-	if ms == nil || ms.Metric == nil || aws.ToString(ms.Metric.MetricName) == "" || aws.ToString(ms.Metric.Namespace) == "" {
-		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat must name a Metric with a Namespace and a MetricName.", member)
-	}
-	if ms.Period == nil {
-		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period is required.", member)
-	}
-	period := int(*ms.Period)
-	if period <= 0 || period%60 != 0 {
-		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period must be a multiple of 60.", member)
-	}
-	stat := aws.ToString(ms.Stat)
-	switch stat {
-	case "Average", "Maximum", "Minimum", "Sum", "SampleCount":
-	case "":
-		return cwQueryResult{}, cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Stat is required.", member)
-	default:
-		return cwQueryResult{}, cwInvalid("The sandbox supports the statistics Average, Maximum, Minimum, Sum and SampleCount; MetricDataQueries.member.%d.MetricStat.Stat %q is not supported.", member, stat)
+	period, stat, err := cwCheckMetricStat(ms, member)
+	if err != nil {
+		return cwQueryResult{}, err
 	}
 	res := cwQueryResult{id: aws.ToString(q.Id), label: aws.ToString(q.Label), ret: q.ReturnData == nil || *q.ReturnData}
 	name := aws.ToString(ms.Metric.MetricName)
@@ -174,18 +160,14 @@ func (s *Sim) cwQuery(q cwtypes.MetricDataQuery, member int, start, end time.Tim
 		return res, nil
 	}
 	step := time.Duration(period) * time.Second
-	type agg struct {
-		sum, min, max float64
-		n             int
-	}
-	buckets := map[time.Time]*agg{}
+	buckets := map[time.Time]*cwAgg{}
 	i := sort.Search(len(ser.Points), func(i int) bool { return !ser.Points[i].T.Before(start) })
 	for ; i < len(ser.Points) && ser.Points[i].T.Before(end); i++ {
 		p := ser.Points[i]
 		b := start.Add(p.T.Sub(start) / step * step)
 		a := buckets[b]
 		if a == nil {
-			a = &agg{min: p.V, max: p.V}
+			a = &cwAgg{min: p.V, max: p.V}
 			buckets[b] = a
 		}
 		a.sum += p.V
@@ -204,22 +186,54 @@ func (s *Sim) cwQuery(q cwtypes.MetricDataQuery, member int, start, end time.Tim
 	})
 	for _, t := range res.times {
 		a := buckets[t]
-		var v float64
-		switch stat {
-		case "Average":
-			v = a.sum / float64(a.n)
-		case "Maximum":
-			v = a.max
-		case "Minimum":
-			v = a.min
-		case "Sum":
-			v = a.sum
-		case "SampleCount":
-			v = float64(a.n)
-		}
-		res.values = append(res.values, v)
+		res.values = append(res.values, a.stat(stat))
 	}
 	return res, nil
+}
+
+// cwCheckMetricStat checks a query's MetricStat as GetMetricData does and
+// returns its period (seconds) and statistic.
+func cwCheckMetricStat(ms *cwtypes.MetricStat, member int) (int, string, error) {
+	if ms == nil || ms.Metric == nil || aws.ToString(ms.Metric.MetricName) == "" || aws.ToString(ms.Metric.Namespace) == "" {
+		return 0, "", cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat must name a Metric with a Namespace and a MetricName.", member)
+	}
+	if ms.Period == nil {
+		return 0, "", cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period is required.", member)
+	}
+	period := int(*ms.Period)
+	if period <= 0 || period%60 != 0 {
+		return 0, "", cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Period must be a multiple of 60.", member)
+	}
+	stat := aws.ToString(ms.Stat)
+	switch stat {
+	case "Average", "Maximum", "Minimum", "Sum", "SampleCount":
+	case "":
+		return 0, "", cwInvalid("The parameter MetricDataQueries.member.%d.MetricStat.Stat is required.", member)
+	default:
+		return 0, "", cwInvalid("The sandbox supports the statistics Average, Maximum, Minimum, Sum and SampleCount; MetricDataQueries.member.%d.MetricStat.Stat %q is not supported.", member, stat)
+	}
+	return period, stat, nil
+}
+
+// cwAgg is one period's points of a series.
+type cwAgg struct {
+	sum, min, max float64
+	n             int
+}
+
+// stat is the period's value for one of the statistics cwCheckMetricStat allows.
+func (a *cwAgg) stat(stat string) float64 {
+	switch stat {
+	case "Average":
+		return a.sum / float64(a.n)
+	case "Maximum":
+		return a.max
+	case "Minimum":
+		return a.min
+	case "Sum":
+		return a.sum
+	}
+	return float64(a.n) // SampleCount
 }
 
 func (s *Sim) cwListMetrics(in *cloudwatch.ListMetricsInput) (*cloudwatch.ListMetricsOutput, error) {
