@@ -274,26 +274,35 @@ func (s *Sim) parseMixedUpdate(g *asgGroup, p *astypes.MixedInstancesPolicy) (*a
 		return nil, "", "", validationError("At least one override (instance type) is required in a mixed instances policy")
 	}
 	if d := p.InstancesDistribution; d != nil {
-		if d.OnDemandBaseCapacity != nil {
-			m.OnDemandBase = int(*d.OnDemandBaseCapacity)
-		}
-		if d.OnDemandPercentageAboveBaseCapacity != nil {
-			m.OnDemandPct = int(*d.OnDemandPercentageAboveBaseCapacity)
-		}
-		if d.OnDemandAllocationStrategy != nil {
-			m.OnDemandStrategy = *d.OnDemandAllocationStrategy
-		}
-		if d.SpotAllocationStrategy != nil {
-			m.SpotStrategy = *d.SpotAllocationStrategy
-		}
-		if d.SpotInstancePools != nil {
-			m.SpotInstancePools = *d.SpotInstancePools
-		}
-		if m.OnDemandBase < 0 || m.OnDemandPct < 0 || m.OnDemandPct > 100 {
-			return nil, "", "", validationError("OnDemandPercentageAboveBaseCapacity must be between 0 and 100 and OnDemandBaseCapacity at least 0")
+		if err := m.setDistribution(d); err != nil {
+			return nil, "", "", err
 		}
 	}
 	return m, ltID, version, nil
+}
+
+// setDistribution applies the members an update gives of an instances
+// distribution (those it leaves out keep their values).
+func (m *asgMixed) setDistribution(d *astypes.InstancesDistribution) error {
+	if d.OnDemandBaseCapacity != nil {
+		m.OnDemandBase = int(*d.OnDemandBaseCapacity)
+	}
+	if d.OnDemandPercentageAboveBaseCapacity != nil {
+		m.OnDemandPct = int(*d.OnDemandPercentageAboveBaseCapacity)
+	}
+	if d.OnDemandAllocationStrategy != nil {
+		m.OnDemandStrategy = *d.OnDemandAllocationStrategy
+	}
+	if d.SpotAllocationStrategy != nil {
+		m.SpotStrategy = *d.SpotAllocationStrategy
+	}
+	if d.SpotInstancePools != nil {
+		m.SpotInstancePools = *d.SpotInstancePools
+	}
+	if m.OnDemandBase < 0 || m.OnDemandPct < 0 || m.OnDemandPct > 100 {
+		return validationError("OnDemandPercentageAboveBaseCapacity must be between 0 and 100 and OnDemandBaseCapacity at least 0")
+	}
+	return nil
 }
 
 // describeMixed is a short description for the timeline.
