@@ -301,17 +301,9 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 		return req.err
 	}
 	if ss.LoadBalanced {
-		first := ss.Containers[0]
-		if len(first.Ports) == 0 {
-			return fmt.Errorf("loadBalanced needs a port on the first container")
+		if err := s.ecsLoadTargetGroup(c, ss, in); err != nil {
+			return err
 		}
-		tt := elbtypes.TargetTypeEnumInstance
-		if ss.NetworkMode == "awsvpc" {
-			tt = elbtypes.TargetTypeEnumIp
-		}
-		tg := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name, int32(first.Ports[0]), tt)
-		in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: tg.TG.TargetGroupArn, ContainerName: aws.String(first.Name), ContainerPort: aws.Int32(int32(first.Ports[0]))}}
-		in.HealthCheckGracePeriodSeconds = aws.Int32(int32(s.Timings.HealthCheckGrace.D() / time.Second))
 	}
 	if err := s.ecsLoadControllerSpec(c, ss, in); err != nil {
 		return err
@@ -322,31 +314,7 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 	d := &svc.Svc.Deployments[0]
 	d.CreatedAt = aws.Time(s.Now().Add(-time.Duration(1+s.rng.Intn(72)) * time.Hour))
 	d.UpdatedAt = d.CreatedAt
-	// Place the tasks as the scheduler would and make them RUNNING.
-	req := s.ecsPlaceReq(td, svc.Svc.PlacementConstraints, svc)
-	pid := aws.ToString(d.Id)
-	if ss.Daemon {
-		for _, a := range c.Instances {
-			in := s.ecs.Instances[a]
-			if aws.ToString(in.CI.Status) != "ACTIVE" {
-				continue
-			}
-			one := &ecsCluster{Name: c.Name, Arn: c.Arn, Instances: []string{a}}
-			if got, _ := s.ecsPlace(one, req, nil); got != nil {
-				s.ecsLoadRunning(c, svc, td, got, "service:"+ss.Name, pid)
-			}
-		}
-	} else {
-		counts := newPlaceCounts()
-		for i := 0; i < ss.Desired; i++ {
-			got, _ := s.ecsPlaceService(svc, c, req, counts)
-			if got == nil {
-				break // the scheduler keeps trying and says why
-			}
-			counts.add(got)
-			s.ecsLoadRunning(c, svc, td, got, "service:"+ss.Name, pid)
-		}
-	}
+	s.ecsLoadPlace(c, svc, td, ss, aws.ToString(d.Id))
 	s.ecsSettle(svc)
 	// The deployment finished a few minutes after it started.
 	done := d.CreatedAt.Add(5 * time.Minute)
@@ -358,6 +326,51 @@ func (s *Sim) ecsLoadService(c *ecsCluster, ss ServiceSpec) error {
 	}
 	s.sdBackdate(svc, *d.CreatedAt, done)
 	return nil
+}
+
+// ecsLoadTargetGroup gives a load-balanced world service its target group
+// (instance targets, or ip for awsvpc) on the first container's first port.
+func (s *Sim) ecsLoadTargetGroup(c *ecsCluster, ss ServiceSpec, in *ecs.CreateServiceInput) error {
+	first := ss.Containers[0]
+	if len(first.Ports) == 0 {
+		return fmt.Errorf("loadBalanced needs a port on the first container")
+	}
+	tt := elbtypes.TargetTypeEnumInstance
+	if ss.NetworkMode == "awsvpc" {
+		tt = elbtypes.TargetTypeEnumIp
+	}
+	tg := s.elbNewTargetGroup(c.Name, c.Name+"-"+ss.Name, int32(first.Ports[0]), tt)
+	in.LoadBalancers = []types.LoadBalancer{{TargetGroupArn: tg.TG.TargetGroupArn, ContainerName: aws.String(first.Name), ContainerPort: aws.Int32(int32(first.Ports[0]))}}
+	in.HealthCheckGracePeriodSeconds = aws.Int32(int32(s.Timings.HealthCheckGrace.D() / time.Second))
+	return nil
+}
+
+// ecsLoadPlace places a world service's tasks as the scheduler would (one
+// per ACTIVE instance for a daemon) and makes them RUNNING in deployment pid.
+func (s *Sim) ecsLoadPlace(c *ecsCluster, svc *ecsService, td *ecsTaskDef, ss ServiceSpec, pid string) {
+	req := s.ecsPlaceReq(td, svc.Svc.PlacementConstraints, svc)
+	if ss.Daemon {
+		for _, a := range c.Instances {
+			in := s.ecs.Instances[a]
+			if aws.ToString(in.CI.Status) != "ACTIVE" {
+				continue
+			}
+			one := &ecsCluster{Name: c.Name, Arn: c.Arn, Instances: []string{a}}
+			if got, _ := s.ecsPlace(one, req, nil); got != nil {
+				s.ecsLoadRunning(c, svc, td, got, "service:"+ss.Name, pid)
+			}
+		}
+		return
+	}
+	counts := newPlaceCounts()
+	for i := 0; i < ss.Desired; i++ {
+		got, _ := s.ecsPlaceService(svc, c, req, counts)
+		if got == nil {
+			return // the scheduler keeps trying and says why
+		}
+		counts.add(got)
+		s.ecsLoadRunning(c, svc, td, got, "service:"+ss.Name, pid)
+	}
 }
 
 // ecsLoadRunning creates a task that has been running for a while.
