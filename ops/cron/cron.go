@@ -23,6 +23,7 @@ import (
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"ecsctl/ops/cron/cronexpr"
 )
 
@@ -50,6 +51,12 @@ type ECSAPI interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, opts ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	// The rest of what ops/awsapi's ECS client (batching and paging written
+	// once) is built over; cron does not call them.
+	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, opts ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	ListClusters(ctx context.Context, in *ecs.ListClustersInput, opts ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, opts ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
+	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, opts ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
 // MetricsAPI reads the AWS/Scheduler and AWS/Events metrics.
@@ -401,26 +408,20 @@ type svcRev struct {
 // serviceRevisions maps a family to the newest revision a service of the
 // cluster runs.
 func (r *Reader) serviceRevisions(ctx context.Context, cluster string) (map[string]svcRev, error) {
-	var arns []string
-	p := ecs.NewListServicesPaginator(r.ECS, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, err)
-		}
-		arns = append(arns, page.ServiceArns...)
+	api := awsapi.NewECS(r.ECS)
+	arns, err := api.ListServices(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := api.DescribeServices(ctx, cluster, arns)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]svcRev{}
-	for i := 0; i < len(arns); i += 10 {
-		d, err := r.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: arns[i:min(i+10, len(arns))]})
-		if err != nil {
-			return nil, fmt.Errorf("describe services of %s: %w", cluster, err)
-		}
-		for _, s := range d.Services {
-			fam, rev := familyRevision(aws.ToString(s.TaskDefinition))
-			if cur, ok := out[fam]; !ok || rev > cur.rev {
-				out[fam] = svcRev{aws.ToString(s.ServiceName), rev}
-			}
+	for _, s := range svcs {
+		fam, rev := familyRevision(aws.ToString(s.TaskDefinition))
+		if cur, ok := out[fam]; !ok || rev > cur.rev {
+			out[fam] = svcRev{aws.ToString(s.ServiceName), rev}
 		}
 	}
 	return out, nil
@@ -455,26 +456,22 @@ func (r *Reader) familyTasks(ctx context.Context, cluster string, families map[s
 		names = append(names, f)
 	}
 	sort.Strings(names)
+	api := awsapi.NewECS(r.ECS)
 	for _, fam := range names {
 		var arns []string
 		for _, st := range []string{"RUNNING", "STOPPED"} {
-			p := ecs.NewListTasksPaginator(r.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(fam), DesiredStatus: ecsDesired(st)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("list tasks of family %s in %s: %w", fam, cluster, err)
-				}
-				arns = append(arns, page.TaskArns...)
-			}
-		}
-		for i := 0; i < len(arns); i += 100 {
-			d, err := r.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: arns[i:min(i+100, len(arns))]})
+			got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(fam), DesiredStatus: ecsDesired(st)}, 0)
 			if err != nil {
-				return nil, fmt.Errorf("describe tasks of family %s in %s: %w", fam, cluster, err)
+				return nil, err
 			}
-			for _, t := range d.Tasks {
-				out[fam] = append(out[fam], taskInfo{group: aws.ToString(t.Group), startedBy: aws.ToString(t.StartedBy), taskDef: aws.ToString(t.TaskDefinitionArn), run: runOf(t)})
-			}
+			arns = append(arns, got...)
+		}
+		tasks, err := api.DescribeTasks(ctx, cluster, arns)
+		if err != nil {
+			return nil, fmt.Errorf("tasks of family %s: %w", fam, err)
+		}
+		for _, t := range tasks {
+			out[fam] = append(out[fam], taskInfo{group: aws.ToString(t.Group), startedBy: aws.ToString(t.StartedBy), taskDef: aws.ToString(t.TaskDefinitionArn), run: runOf(t)})
 		}
 	}
 	return out, nil

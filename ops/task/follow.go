@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"ecsctl/ops/logs"
 )
 
@@ -224,7 +225,7 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return stillRunning(ops.ErrInterrupted)
-		case err != nil && transientErr(err):
+		case err != nil && awsapi.Transient(err):
 			continue
 		case err != nil:
 			endTail()
@@ -299,18 +300,6 @@ func (f *Follower) tailEnded(arn string, err error) {
 		return
 	}
 	f.Notice(logs.Notice{Kind: logs.NoticeSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
-}
-
-// transientErr: throttling and network trouble are waited out while
-// following.
-func transientErr(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"Throttl", "RequestLimitExceeded", "ServiceUnavailable", "ServerException", "connection reset", "EOF"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // Stop asks ECS to stop the task.
