@@ -36,10 +36,15 @@ import (
 //     EventBridge": FailedInvocations, "invocations that failed
 //     permanently").
 //
-// Tasks a rule starts carry startedBy "events-rule/<rule name>", as
-// DescribeTasks shows for rule-started tasks on AWS; tasks a schedule starts
-// carry the schedule's EcsParameters.Group (default family:<family>) and
-// tags, and no startedBy the sandbox could vouch for.
+// Tasks a rule starts carry startedBy "events-rule/<rule name>"; tasks a
+// schedule starts carry startedBy "chronos-schedule/<schedule name>" cut to
+// 36 characters, and the schedule's EcsParameters.Group (default
+// family:<family>) and tags. Neither startedBy is in the API references:
+// both are what DescribeTasks shows on real accounts, as published in
+// operators' notes and code (e.g. "chronos-schedule/gold-coast-data-lak" for
+// a schedule named gold-coast-data-lake-…, every observed value at most 36
+// characters; "aws ecs list-tasks --started-by events-rule/<rule>"). Verify
+// on a real account before relying on more than the prefix.
 
 // schedState is the account's schedules and rules.
 type schedState struct {
@@ -358,6 +363,7 @@ func (s *Sim) schedFire(key string) {
 			EnableECSManagedTags: aws.ToBool(p.EnableECSManagedTags),
 			PropagateTags:        ecstypes.PropagateTags(p.PropagateTags),
 			Overrides:            overridesFromInput(aws.ToString(sc.Target.Input)),
+			StartedBy:            aws.String(scheduleStartedBy(sc.Name)),
 		}
 		for _, t := range p.Tags {
 			for k, v := range t {
@@ -428,6 +434,16 @@ func (s *Sim) ruleFire(key string) {
 	s.now = at
 	s.ruleArm(r)
 	s.now = now
+}
+
+// scheduleStartedBy is the startedBy of a task a schedule starts (see the
+// comment at the top of the file).
+func scheduleStartedBy(name string) string {
+	v := "chronos-schedule/" + name
+	if len(v) > 36 {
+		v = v[:36]
+	}
+	return v
 }
 
 // ruleStartedBy is the startedBy of a task a rule starts (at most 128

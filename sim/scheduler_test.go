@@ -228,6 +228,9 @@ func TestSchedulesAndRulesFireOnTheVirtualClock(t *testing.T) {
 			if tk.Overrides == nil || len(tk.Overrides.ContainerOverrides) != 1 || tk.Overrides.ContainerOverrides[0].Command[0] != "report" {
 				t.Errorf("schedule task overrides = %+v, want the target input's", tk.Overrides)
 			}
+			if got := aws.ToString(tk.StartedBy); got != "chronos-schedule/every10" {
+				t.Errorf("schedule task startedBy = %q, want chronos-schedule/every10", got)
+			}
 		}
 	}
 	if scheduled != 6 {

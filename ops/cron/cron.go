@@ -478,16 +478,22 @@ func (r *Reader) familyTasks(ctx context.Context, cluster string, families map[s
 }
 
 // matches tells whether task t is one of job j's runs. A rule's tasks carry
-// startedBy "events-rule/<rule name>"; a schedule's carry its
-// EcsParameters.Group, by default "family:<family>" (RunTask's default), so
-// a schedule without a group shares its runs with other RunTask callers of
-// the family — service tasks excepted — and is told apart from them only by
-// running exactly its revision.
+// startedBy "events-rule/<rule name>"; a schedule's carry startedBy
+// "chronos-schedule/<name>" cut to 36 characters and its
+// EcsParameters.Group, by default "family:<family>" (RunTask's default).
+// Neither startedBy is documented in an API reference (they are what
+// DescribeTasks shows on accounts; see sim/scheduler_state.go), so the
+// schedule's startedBy only rules tasks out — another schedule's, a rule's,
+// ecsctl run's — and the group, or the family at exactly the schedule's
+// revision, must match too.
 func matches(j *Job, t taskInfo) bool {
 	if j.Kind == KindRule {
 		return t.startedBy == "events-rule/"+j.Name || (len("events-rule/"+j.Name) > 128 && t.startedBy == ("events-rule/" + j.Name)[:128])
 	}
-	if strings.HasPrefix(t.startedBy, "events-rule/") || strings.HasPrefix(t.group, "service:") {
+	if strings.HasPrefix(t.startedBy, "events-rule/") || strings.HasPrefix(t.group, "service:") || t.startedBy == "ecsctl-run" {
+		return false
+	}
+	if strings.HasPrefix(t.startedBy, "chronos-schedule/") && t.startedBy != scheduleStartedBy(j.Name) {
 		return false
 	}
 	if group := aws.ToString(j.schedule.Target.EcsParameters.Group); group != "" {
@@ -503,3 +509,14 @@ func sameRevision(a, b string) bool {
 }
 
 func parseExpr(s string) (*cronexpr.Expr, error) { return cronexpr.Parse(s) }
+
+// scheduleStartedBy is the startedBy EventBridge Scheduler gives the tasks
+// a schedule starts, as observed on accounts: "chronos-schedule/" and the
+// schedule's name, cut to 36 characters.
+func scheduleStartedBy(name string) string {
+	v := "chronos-schedule/" + name
+	if len(v) > 36 {
+		v = v[:36]
+	}
+	return v
+}

@@ -165,3 +165,38 @@ func TestSetState(t *testing.T) {
 		t.Errorf("pausing a rule: %+v %v", ch, err)
 	}
 }
+
+// A schedule's runs: its group (or family at its exact revision), never a
+// task another schedule, a rule or ecsctl run started.
+func TestMatchesTellsScheduleRunsApart(t *testing.T) {
+	job := func(name, group string) *Job {
+		p := &schedtypes.EcsParameters{TaskDefinitionArn: aws.String("arn:aws:ecs:us-east-1:1:task-definition/report:7")}
+		if group != "" {
+			p.Group = aws.String(group)
+		}
+		return &Job{Kind: KindSchedule, Name: name, Family: "report", TaskDefinition: "arn:aws:ecs:us-east-1:1:task-definition/report:7",
+			schedule: &scheduler.GetScheduleOutput{Target: &schedtypes.Target{EcsParameters: p}}}
+	}
+	td7, td6 := "arn:aws:ecs:us-east-1:1:task-definition/report:7", "arn:aws:ecs:us-east-1:1:task-definition/report:6"
+	long := "nightly-report-for-the-finance-team"
+	for _, c := range []struct {
+		name string
+		j    *Job
+		t    taskInfo
+		want bool
+	}{
+		{"its own startedBy, default group, its revision", job("nightly", ""), taskInfo{startedBy: "chronos-schedule/nightly", group: "family:report", taskDef: td7}, true},
+		{"cut to 36 characters", job(long, ""), taskInfo{startedBy: ("chronos-schedule/" + long)[:36], group: "family:report", taskDef: td7}, true},
+		{"another schedule's", job("nightly", ""), taskInfo{startedBy: "chronos-schedule/hourly", group: "family:report", taskDef: td7}, false},
+		{"a rule's", job("nightly", ""), taskInfo{startedBy: "events-rule/nightly", group: "family:report", taskDef: td7}, false},
+		{"ecsctl run's", job("nightly", ""), taskInfo{startedBy: "ecsctl-run", group: "family:report", taskDef: td7}, false},
+		{"a service's", job("nightly", ""), taskInfo{group: "service:report", taskDef: td7}, false},
+		{"its startedBy but another revision", job("nightly", ""), taskInfo{startedBy: "chronos-schedule/nightly", group: "family:report", taskDef: td6}, false},
+		{"its group", job("nightly", "cron:nightly"), taskInfo{startedBy: "chronos-schedule/nightly", group: "cron:nightly", taskDef: td6}, true},
+		{"its startedBy but another group", job("nightly", "cron:nightly"), taskInfo{startedBy: "chronos-schedule/nightly", group: "family:report", taskDef: td7}, false},
+	} {
+		if got := matches(c.j, c.t); got != c.want {
+			t.Errorf("%s: matches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
