@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // EventBridge Scheduler speaks restJson1 (the SDK's serializers.go: GET
@@ -90,26 +89,16 @@ func (s *Server) serveSchedulerREST(w http.ResponseWriter, r *http.Request, c *c
 		return
 	}
 	c.record.Mutating = op.Mutating
-	delay, fault := s.sim.faults.decide(c.svc, c.op)
-	if delay > 0 {
-		time.Sleep(delay)
-	}
-	switch fault {
-	case faultReset:
-		c.record.Fault = "reset"
-		s.resetConn(w, c)
-		return
-	case faultThrottle:
-		c.record.Fault = "throttle"
-		s.writeRESTError(w, c, awsError{code: "ThrottlingException", message: "Rate exceeded", status: 429})
-		return
-	case faultError, faultUnavailable:
-		c.record.Fault = "error"
-		e := awsError{code: "InternalServerException", message: "An internal error occurred, please retry", status: 500, server: true}
-		if fault == faultUnavailable {
-			e.status = 503
-		}
-		s.writeRESTError(w, c, e)
+	fault, done := s.injectFault(w, c, func(e awsError) { s.writeRESTError(w, c, e) },
+		awsError{code: "ThrottlingException", message: "Rate exceeded", status: 429},
+		func(_ *call, unavailable bool) awsError {
+			e := awsError{code: "InternalServerException", message: "An internal error occurred, please retry", status: 500, server: true}
+			if unavailable {
+				e.status = 503
+			}
+			return e
+		})
+	if done {
 		return
 	}
 	in := op.NewInput()

@@ -183,22 +183,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.record.Mutating = op.Mutating
 
-	delay, fault := s.sim.faults.decide(c.svc, c.op)
-	if delay > 0 {
-		time.Sleep(delay)
-	}
-	switch fault {
-	case faultReset:
-		c.record.Fault = "reset"
-		s.resetConn(w, c)
-		return
-	case faultThrottle:
-		c.record.Fault = "throttle"
-		s.writeError(w, c, awsError{code: throttleCode(c), message: "Rate exceeded", status: 400})
-		return
-	case faultError, faultUnavailable:
-		c.record.Fault = "error"
-		s.writeError(w, c, serverFault(c, fault == faultUnavailable))
+	fault, done := s.injectFault(w, c, func(e awsError) { s.writeError(w, c, e) },
+		awsError{code: throttleCode(c), message: "Rate exceeded", status: 400}, serverFault)
+	if done {
 		return
 	}
 
@@ -378,6 +365,33 @@ func (s *Server) newRequestID() string {
 }
 
 // throttleCode is the throttling error code the service's SDK retries.
+// injectFault applies the fault spec's decision for c before the operation
+// runs: a delay, then a reset connection, a throttle (throttled) or a server
+// error (fault builds it), each written by writeErr. done says the answer is
+// written; the returned fault is left for the caller when it is a denial
+// (which needs the decoded input).
+func (s *Server) injectFault(w http.ResponseWriter, c *call, writeErr func(awsError), throttled awsError, fault func(c *call, unavailable bool) awsError) (faultKind, bool) {
+	delay, f := s.sim.faults.decide(c.svc, c.op)
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	switch f {
+	case faultReset:
+		c.record.Fault = "reset"
+		s.resetConn(w, c)
+		return f, true
+	case faultThrottle:
+		c.record.Fault = "throttle"
+		writeErr(throttled)
+		return f, true
+	case faultError, faultUnavailable:
+		c.record.Fault = "error"
+		writeErr(fault(c, f == faultUnavailable))
+		return f, true
+	}
+	return f, false
+}
+
 func throttleCode(c *call) string {
 	switch c.svc {
 	case SvcEC2:
