@@ -4,7 +4,7 @@ import (
 	"syscall"
 	"testing"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/sim"
 )
 
@@ -52,7 +52,7 @@ func killFleetCases(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
 			}
-			if res := decodeRotate(t, stdout); res.Outcome != ops.RotateCompleted || res.Plan.TargetAMI != tc.ami {
+			if res := decodeRotate(t, stdout); res.Outcome != fleet.RotateCompleted || res.Plan.TargetAMI != tc.ami {
 				t.Errorf("re-run outcome %s (%s), target %s", res.Outcome, res.Reason, res.Plan.TargetAMI)
 			}
 			sb.checkFleetRotated(t, tc.cluster, tc.group, tc.ami, tc.desired)

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops"
 	"ecsctl/ops/deploy"
+	"ecsctl/ops/fleet"
 	"ecsctl/sim"
 )
 
@@ -332,7 +332,7 @@ func killRotateCases(t *testing.T) {
 				t.Fatalf("re-run: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			res := decodeRotate(t, stdout)
-			if res.Outcome != ops.RotateCompleted {
+			if res.Outcome != fleet.RotateCompleted {
 				t.Errorf("re-run outcome %s (%s)", res.Outcome, res.Reason)
 			}
 			sb.checkRotated(t)
@@ -501,7 +501,7 @@ func killSIGINTCases(t *testing.T) {
 		if code != ExitOK {
 			t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 		}
-		if res := decodeRotate(t, stdout); !res.Plan.Resuming || res.Outcome != ops.RotateCompleted {
+		if res := decodeRotate(t, stdout); !res.Plan.Resuming || res.Outcome != fleet.RotateCompleted {
 			t.Errorf("resume: resuming=%v outcome %s", res.Plan.Resuming, res.Outcome)
 		}
 		if killCount(sb, "ecs.StopTask") != 1 || !strings.Contains(stderr, "stopped standalone task") {

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 )
 
@@ -39,12 +40,12 @@ func newRotateCmd(a *app) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "asg", Usage: "Auto Scaling group (default: the one group running the cluster's instances)"},
 			&cli.StringFlag{Name: "ami", Usage: "target AMI id"},
-			&cli.StringFlag{Name: "ssm-parameter", Usage: "SSM parameter holding the target AMI id (default " + ops.DefaultAMIParameter + ")"},
+			&cli.StringFlag{Name: "ssm-parameter", Usage: "SSM parameter holding the target AMI id (default " + fleet.DefaultAMIParameter + ")"},
 			&cli.BoolFlag{Name: "update-launch-template", Usage: "if the launch template does not launch the target AMI, create a version that does and point the ASG at it"},
 			&cli.IntFlag{Name: "batch", Usage: "instances drained together (default: as many as the ASG's max size and the cluster's room allow)"},
 			&cli.IntFlag{Name: "surge", Value: -1, Usage: "extra instances launched before a batch drains (default: the batch size; without --batch, the room under the ASG's max size)"},
 			&cli.DurationFlag{Name: "timeout-per-batch", Value: 30 * time.Minute, Usage: "pause when a batch has not drained in this long"},
-			&cli.StringFlag{Name: "standalone-tasks", Value: ops.StandaloneWait, Usage: "standalone (RunTask) tasks on a draining instance: wait, stop or abort"},
+			&cli.StringFlag{Name: "standalone-tasks", Value: fleet.StandaloneWait, Usage: "standalone (RunTask) tasks on a draining instance: wait, stop or abort"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the plan and change nothing"},
 			&cli.BoolFlag{Name: "abort", Usage: "undo the run in progress: drained instances back to ACTIVE, the ASG restored"},
 		},
@@ -63,7 +64,7 @@ func (a *app) runRotate(c *cli.Context) error {
 	}
 	progress := render.NewRotateProgress(a.io)
 	defer progress.Close() // on the early returns too (it is closed before the summary otherwise)
-	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB,
+	r := &fleet.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB,
 		PollInterval: a.pollInterval(c), Progress: progress.Event}
 	// The plan is made once; what is shown (and confirmed) is what runs.
 	ask := !req.DryRun && !flagBool(c, "yes")
@@ -80,7 +81,7 @@ func (a *app) runRotate(c *cli.Context) error {
 		res, err := r.Apply(c.Context, req, plan)
 		// On a terminal, a fleet that changed before anything was done gets a
 		// new plan and the question again.
-		var fc *ops.FleetChangedError
+		var fc *fleet.FleetChangedError
 		if ask && round < 2 && errors.As(err, &fc) && !fc.Started {
 			fmt.Fprintf(a.io.Err, "%s\nplanning again:\n", oneLine(err.Error()))
 			continue
@@ -94,8 +95,8 @@ func (a *app) runRotate(c *cli.Context) error {
 }
 
 // rotateRequest reads and checks rotate-ami's flags: nothing is called yet.
-func (a *app) rotateRequest(c *cli.Context) (ops.RotateRequest, error) {
-	req := ops.RotateRequest{
+func (a *app) rotateRequest(c *cli.Context) (fleet.RotateRequest, error) {
+	req := fleet.RotateRequest{
 		Cluster: flagString(c, "cluster"), ASG: c.String("asg"), AMI: c.String("ami"), SSMParameter: c.String("ssm-parameter"),
 		UpdateLaunchTemplate: c.Bool("update-launch-template"), Batch: c.Int("batch"), Surge: c.Int("surge"),
 		TimeoutPerBatch: c.Duration("timeout-per-batch"), Standalone: c.String("standalone-tasks"),
@@ -104,7 +105,7 @@ func (a *app) rotateRequest(c *cli.Context) (ops.RotateRequest, error) {
 	if !c.IsSet("standalone-tasks") {
 		req.Standalone = "" // a resumed run keeps the policy it recorded; a new one waits
 	}
-	if err := ops.ValidateRotateRequest(req); err != nil {
+	if err := fleet.ValidateRotateRequest(req); err != nil {
 		return req, err
 	}
 	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {
@@ -123,7 +124,7 @@ func (a *app) rotateRequest(c *cli.Context) (ops.RotateRequest, error) {
 }
 
 // confirmRotate shows the plan and asks before a rotation (or abort) runs.
-func (a *app) confirmRotate(c *cli.Context, req ops.RotateRequest, plan *ops.RotatePlan) error {
+func (a *app) confirmRotate(c *cli.Context, req fleet.RotateRequest, plan *fleet.RotatePlan) error {
 	if !jsonOutput(c) {
 		if err := render.RotatePlan(a.io.Err, plan); err != nil {
 			return err
@@ -141,7 +142,7 @@ func (a *app) confirmRotate(c *cli.Context, req ops.RotateRequest, plan *ops.Rot
 }
 
 // rotateOutcome prints a run's result and maps its error.
-func (a *app) rotateOutcome(c *cli.Context, req ops.RotateRequest, res *ops.RotateResult, err error) error {
+func (a *app) rotateOutcome(c *cli.Context, req fleet.RotateRequest, res *fleet.RotateResult, err error) error {
 	if jsonOutput(c) {
 		if jerr := render.JSON(a.io.Out, res); jerr != nil {
 			return jerr
@@ -154,7 +155,7 @@ func (a *app) rotateOutcome(c *cli.Context, req ops.RotateRequest, res *ops.Rota
 		return serr
 	}
 	if err != nil {
-		var pe *ops.PauseError
+		var pe *fleet.PauseError
 		switch {
 		case errors.Is(err, ops.ErrInterrupted):
 			fmt.Fprintf(a.io.Err, "interrupted: run %s of %s is recorded in the group's tags; instances being drained stay DRAINING.\n", res.Plan.RunID, res.Plan.ASG)

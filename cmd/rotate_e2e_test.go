@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -22,9 +22,9 @@ func rotateArgs(cluster string, extra ...string) []string {
 	return append([]string{"rotate-ami", "-c", cluster, "--poll-interval", "20ms", "-o", "json"}, extra...)
 }
 
-func decodeRotate(t *testing.T, stdout string) ops.RotateResult {
+func decodeRotate(t *testing.T, stdout string) fleet.RotateResult {
 	t.Helper()
-	var r ops.RotateResult
+	var r fleet.RotateResult
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("result is not JSON: %v\n%s", err, stdout)
 	}
@@ -112,7 +112,7 @@ func TestE2ERotateDryRunPlansAndChangesNothing(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeRotate(t, stdout)
-	if res.Outcome != ops.RotateDryRun || res.Plan.ASG != "prod-ecs" || res.Plan.TargetAMI != sim.DemoNewAMI || len(res.Plan.Instances) != 18 || res.Plan.Batches != 2 {
+	if res.Outcome != fleet.RotateDryRun || res.Plan.ASG != "prod-ecs" || res.Plan.TargetAMI != sim.DemoNewAMI || len(res.Plan.Instances) != 18 || res.Plan.Batches != 2 {
 		t.Fatalf("plan: outcome %s asg %s ami %s instances %d batches %d", res.Outcome, res.Plan.ASG, res.Plan.TargetAMI, len(res.Plan.Instances), res.Plan.Batches)
 	}
 	// The default: the whole room under max size 60 (desired 50) as the
@@ -139,7 +139,7 @@ func TestE2ERotateDemoCompletes(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeRotate(t, stdout)
-	if res.Outcome != ops.RotateCompleted || len(res.Replaced) != 18 {
+	if res.Outcome != fleet.RotateCompleted || len(res.Replaced) != 18 {
 		t.Fatalf("outcome %s replaced %d", res.Outcome, len(res.Replaced))
 	}
 	sb.checkRotated(t)
@@ -207,7 +207,7 @@ func TestE2ERotateResumesAfterBeingKilled(t *testing.T) {
 				t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			res := decodeRotate(t, stdout)
-			if !res.Plan.Resuming || res.Outcome != ops.RotateCompleted {
+			if !res.Plan.Resuming || res.Outcome != fleet.RotateCompleted {
 				t.Errorf("resume: resuming=%v outcome %s", res.Plan.Resuming, res.Outcome)
 			}
 			sb.checkRotated(t)
@@ -235,7 +235,7 @@ func TestE2ERotateAbortMidRunRestores(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("abort: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if res := decodeRotate(t, stdout); res.Outcome != ops.RotateAborted {
+	if res := decodeRotate(t, stdout); res.Outcome != fleet.RotateAborted {
 		t.Errorf("outcome %s", res.Outcome)
 	}
 	g := sb.rotateASG("prod-ecs").AutoScalingGroups[0]
@@ -317,7 +317,7 @@ func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 		if code != ExitFailed || !strings.Contains(stderr, "not drained after 2s") {
 			t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 		}
-		if res := decodeRotate(t, stdout); res.Outcome != ops.RotatePaused {
+		if res := decodeRotate(t, stdout); res.Outcome != fleet.RotatePaused {
 			t.Errorf("outcome %s", res.Outcome)
 		}
 		if amis := sb.rotateAMIs("small"); amis["DRAINING "+sim.DemoOldAMI] != 1 {

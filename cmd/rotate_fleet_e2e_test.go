@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -240,7 +240,7 @@ func TestE2ERotateMixedInstancesWithSpotInterruption(t *testing.T) {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			res := decodeRotate(t, stdout)
-			if res.Outcome != ops.RotateCompleted || res.Plan.TargetAMI != sim.DemoNewAMI {
+			if res.Outcome != fleet.RotateCompleted || res.Plan.TargetAMI != sim.DemoNewAMI {
 				t.Fatalf("outcome %s target %s", res.Outcome, res.Plan.TargetAMI)
 			}
 			g := sb.rotateASG(sim.EdgeMixedASG).AutoScalingGroups[0]

@@ -13,7 +13,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 	"ecsctl/sim"
 )
@@ -68,7 +68,7 @@ func TestE2ERotateNothingToDoChangesNothing(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if res := decodeRotate(t, stdout); res.Outcome != ops.RotateUnchanged || len(res.Replaced) != 0 {
+	if res := decodeRotate(t, stdout); res.Outcome != fleet.RotateUnchanged || len(res.Replaced) != 0 {
 		t.Errorf("outcome %s, replaced %v", res.Outcome, res.Replaced)
 	}
 	if m := sb.mutations(); len(m) != 0 {
@@ -98,7 +98,7 @@ func TestE2ERotateAbortWhileSurgeBootsUndoesEverything(t *testing.T) {
 		t.Fatalf("abort: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeRotate(t, stdout)
-	if res.Outcome != ops.RotateAborted || len(res.Replaced) != 2 {
+	if res.Outcome != fleet.RotateAborted || len(res.Replaced) != 2 {
 		t.Errorf("abort: outcome %s, surge removed %v", res.Outcome, res.Replaced)
 	}
 	for _, n := range res.Notes {
@@ -235,7 +235,7 @@ func TestE2ERotateSuspendsScaleInAndFollowsHooks(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	res := decodeRotate(t, stdout)
-	if res.Outcome != ops.RotateCompleted || len(res.Replaced) != 2 {
+	if res.Outcome != fleet.RotateCompleted || len(res.Replaced) != 2 {
 		t.Fatalf("outcome %s replaced %v", res.Outcome, res.Replaced)
 	}
 	if !strings.Contains(stderr, "ScheduledActions") || !strings.Contains(stderr, "AlarmNotification") {

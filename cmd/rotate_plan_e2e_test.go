@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 )
 
@@ -22,7 +22,7 @@ func (sb *sandbox) asgClient() *autoscaling.Client {
 }
 
 // planBatches maps each batch of a plan to its instances, in plan order.
-func planBatches(p *ops.RotatePlan) map[int][]string {
+func planBatches(p *fleet.RotatePlan) map[int][]string {
 	out := map[int][]string{}
 	for _, in := range p.Instances {
 		out[in.Batch] = append(out[in.Batch], in.InstanceID)
@@ -130,7 +130,7 @@ func TestE2ERotateStopsWhenTheFleetChanges(t *testing.T) {
 		t.Fatalf("exit %d, want 1 with the change named\n%s\n%s", code, out.String(), stderr)
 	}
 	res := decodeRotate(t, out.String())
-	if res.Outcome != ops.RotatePaused {
+	if res.Outcome != fleet.RotatePaused {
 		t.Errorf("outcome %s, want paused", res.Outcome)
 	}
 	for _, b := range res.Batches {

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/render"
 )
 
@@ -35,7 +36,7 @@ func newScaleClusterCmd(a *app) *cli.Command {
 			&cli.StringFlag{Name: "asg", Usage: "Auto Scaling group (default: the one group running the cluster's instances)"},
 			&cli.BoolFlag{Name: "raise-max", Usage: "raise the group's max size when --count is above it"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say what would be done and change nothing"},
-			&cli.StringFlag{Name: "standalone-tasks", Value: ops.StandaloneWait, Usage: "standalone tasks on an instance to remove: wait, stop or abort"},
+			&cli.StringFlag{Name: "standalone-tasks", Value: fleet.StandaloneWait, Usage: "standalone tasks on an instance to remove: wait, stop or abort"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Minute, Usage: "pause (instances left DRAINING) when the drain takes longer"},
 		},
 		Action: func(c *cli.Context) error { return a.runScaleCluster(c) },
@@ -46,12 +47,12 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 	if !c.IsSet("count") {
 		return usagef("missing --count: the number of instances wanted, e.g. --count 10")
 	}
-	req := ops.ClusterScaleRequest{Cluster: flagString(c, "cluster"), ASG: c.String("asg"), Count: c.Int("count"),
+	req := fleet.ClusterScaleRequest{Cluster: flagString(c, "cluster"), ASG: c.String("asg"), Count: c.Int("count"),
 		RaiseMax: c.Bool("raise-max"), DryRun: c.Bool("dry-run"), Standalone: c.String("standalone-tasks"), Timeout: c.Duration("timeout")}
 	if c.IsSet("timeout") && req.Timeout <= 0 {
 		return usagef("invalid --timeout %s: want a positive duration like 30m", req.Timeout)
 	}
-	if err := ops.ValidateClusterScaleRequest(req); err != nil {
+	if err := fleet.ValidateClusterScaleRequest(req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)
@@ -60,7 +61,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 	}
 	progress := render.NewRotateProgress(a.io)
 	defer progress.Close() // on the early returns too (it is closed before the summary otherwise)
-	r := &ops.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
+	r := &fleet.Rotator{ECS: cl.ECS, ASG: cl.ASG, EC2: cl.EC2, SSM: cl.SSM, ELB: cl.ELB, PollInterval: a.pollInterval(c), Progress: progress.Event}
 	ask := !req.DryRun && !flagBool(c, "yes")
 	if ask && !a.io.Interactive() {
 		return usagef("scale cluster changes the cluster: pass --yes to run it from a script, or --dry-run to see the plan")
@@ -71,7 +72,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 		return err
 	}
 	if ask {
-		if err := render.ClusterScalePlan(a.io.Err, &ops.ClusterScaleResult{Plan: plan}); err != nil {
+		if err := render.ClusterScalePlan(a.io.Err, &fleet.ClusterScaleResult{Plan: plan}); err != nil {
 			return err
 		}
 		if !rotateConfirm(a.io, fmt.Sprintf("Scale %s from %d to %d", plan.ASG, plan.From, plan.To)) {

@@ -17,3 +17,9 @@ func (RealClock) Now() time.Time { return time.Now() }
 
 // After returns time.After(d).
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// TypicalTaskStart is how long a task usually takes from placement to
+// RUNNING on a warm instance (image cached): the estimate a wait gives
+// before it has seen one of its own tasks start. Rotations and service
+// scaling both use it.
+const TypicalTaskStart = 20 * time.Second

@@ -1,6 +1,6 @@
-// Package ops holds ecsctl's fleet operations (rotations, drains, cluster
-// scaling) and what every feature shares (errors, the clock, progress
-// events); deploys and rollbacks are in ops/deploy, log following in
+// Package ops holds what every feature shares (errors, the clock, progress
+// events, the service and task shapes); rotations, drains and cluster
+// scaling are in ops/fleet, deploys and rollbacks are in ops/deploy, log following in
 // ops/logs, the overviews, top's reads and actions and service scaling in
 // ops/overview, one-off tasks in ops/task, scheduled tasks in ops/cron, the
 // AWS access layer in ops/awsapi. Each works over narrow interfaces of

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,13 +95,4 @@ func ShortTaskDef(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,22 +2,21 @@ package render
 
 import (
 	"bytes"
+	"ecsctl/ops/fleet"
 	"strings"
 	"testing"
-
-	"ecsctl/ops"
 )
 
-func clusterScaleRes(outcome string, removed ...string) *ops.ClusterScaleResult {
-	return &ops.ClusterScaleResult{Outcome: outcome, Removed: removed, Plan: &ops.ClusterScalePlan{Cluster: "prod", ASG: "prod-ecs", From: 3, To: 1,
-		Remove: []ops.ScaleVictim{{InstanceID: "i-1", AZ: "us-east-1a", Status: "ACTIVE"}, {InstanceID: "i-2", AZ: "us-east-1b", Status: "ACTIVE"}}}}
+func clusterScaleRes(outcome string, removed ...string) *fleet.ClusterScaleResult {
+	return &fleet.ClusterScaleResult{Outcome: outcome, Removed: removed, Plan: &fleet.ClusterScalePlan{Cluster: "prod", ASG: "prod-ecs", From: 3, To: 1,
+		Remove: []fleet.ScaleVictim{{InstanceID: "i-1", AZ: "us-east-1a", Status: "ACTIVE"}, {InstanceID: "i-2", AZ: "us-east-1b", Status: "ACTIVE"}}}}
 }
 
 // The plan above the [y/N] question is a plan, not a dry run; the final
 // table says which instances are gone.
 func TestClusterScalePlanAndResultWording(t *testing.T) {
 	var b bytes.Buffer
-	if err := ClusterScalePlan(&b, clusterScaleRes(ops.RotateDryRun)); err != nil {
+	if err := ClusterScalePlan(&b, clusterScaleRes(fleet.RotateDryRun)); err != nil {
 		t.Fatal(err)
 	}
 	if out := b.String(); !strings.Contains(out, "3 → 1 instances: PLAN") || strings.Contains(out, "DRY-RUN") {

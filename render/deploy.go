@@ -3,7 +3,8 @@ package render
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -314,7 +315,7 @@ func deployFailure(w io.Writer, s *deploy.ServiceResult) {
 	}
 	for _, t := range s.StoppedTasks {
 		codes := []string{}
-		for _, c := range sortedKeys(t.ExitCodes) {
+		for _, c := range slices.Sorted(maps.Keys(t.ExitCodes)) {
 			codes = append(codes, fmt.Sprintf("%s=%d", c, t.ExitCodes[c]))
 		}
 		fmt.Fprintf(w, "  stopped task %s: %s %s [%s]\n", t.TaskID, t.StopCode, t.StoppedReason, strings.Join(codes, " "))
@@ -325,15 +326,6 @@ func deployFailure(w io.Writer, s *deploy.ServiceResult) {
 			fmt.Fprintf(w, "    %s\n", l)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func shortARN(arn string) string {

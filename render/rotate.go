@@ -11,6 +11,7 @@ import (
 
 	"ecsctl/fmtx"
 	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 )
 
 // RotateProgress shows rotation and cluster-scaling events: on a terminal a
@@ -62,7 +63,7 @@ func newRotateProgress(ios *IO, clock ops.Clock) *RotateProgress {
 func (p *RotateProgress) now() time.Time { return p.clock.Now() }
 
 // Event takes one progress event (safe for concurrent use).
-func (p *RotateProgress) Event(ev ops.RotateEvent) {
+func (p *RotateProgress) Event(ev fleet.RotateEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ticking && p.tick == nil && !p.closed {
@@ -223,7 +224,7 @@ func (p *RotateProgress) draw() {
 
 // RotatePlan prints the plan: instances with AZ, AMI, tasks by service and
 // batch; then the notes and the expected final state.
-func RotatePlan(w io.Writer, plan *ops.RotatePlan) error {
+func RotatePlan(w io.Writer, plan *fleet.RotatePlan) error {
 	verb := "plan"
 	if plan.Resuming {
 		verb = "resuming run " + plan.RunID
@@ -271,7 +272,7 @@ func taskSummary(tasks map[string]int) string {
 }
 
 // RotateSummary prints what a run did.
-func RotateSummary(w io.Writer, res *ops.RotateResult) error {
+func RotateSummary(w io.Writer, res *fleet.RotateResult) error {
 	plan := res.Plan
 	fmt.Fprintf(w, "rotate-ami %s: %s\n", plan.RunID, strings.ToUpper(res.Outcome))
 	rows := [][]string{}
@@ -300,14 +301,14 @@ func RotateSummary(w io.Writer, res *ops.RotateResult) error {
 // ClusterScalePlan prints the plan shown before the [y/N] question: the
 // dry run's content, titled as the plan it is (not DRY-RUN, since answering
 // y runs it).
-func ClusterScalePlan(w io.Writer, res *ops.ClusterScaleResult) error {
+func ClusterScalePlan(w io.Writer, res *fleet.ClusterScaleResult) error {
 	plan := *res
 	plan.Outcome = "plan"
 	return ClusterScaleSummary(w, &plan)
 }
 
 // ClusterScaleSummary prints a cluster scale's plan or result.
-func ClusterScaleSummary(w io.Writer, res *ops.ClusterScaleResult) error {
+func ClusterScaleSummary(w io.Writer, res *fleet.ClusterScaleResult) error {
 	p := res.Plan
 	fmt.Fprintf(w, "scale cluster %s (%s): %d → %d instances: %s\n", p.Cluster, p.ASG, p.From, p.To, strings.ToUpper(res.Outcome))
 	if len(p.Remove) > 0 {
@@ -315,7 +316,7 @@ func ClusterScaleSummary(w io.Writer, res *ops.ClusterScaleResult) error {
 		for _, id := range res.Removed {
 			removed[id] = true
 		}
-		ran := res.Outcome != ops.RotateDryRun && res.Outcome != "plan"
+		ran := res.Outcome != fleet.RotateDryRun && res.Outcome != "plan"
 		rows := [][]string{}
 		for _, v := range p.Remove {
 			status := v.Status

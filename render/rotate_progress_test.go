@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 )
 
 // A batch's drain wait is shown with the time spent in it, ticking on a
 // terminal and as a heartbeat line in CI.
 func TestRotateProgressTicksAndHeartbeats(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	wait := ops.RotateEvent{Time: start, Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 4 task(s) still running on the batch"}
+	wait := fleet.RotateEvent{Time: start, Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 4 task(s) still running on the batch"}
 
 	clock := &fakeClock{now: start}
 	ios, _, _, errOut := Test()
@@ -43,7 +44,7 @@ func TestRotateProgressTicksAndHeartbeats(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("CI lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	p.Event(ops.RotateEvent{Time: clock.Now(), Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventInfo, Message: "i-1 terminated"})
+	p.Event(fleet.RotateEvent{Time: clock.Now(), Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventInfo, Message: "i-1 terminated"})
 	clock.add(5 * time.Minute)
 	p.Tick()
 	if n := len(strings.Split(strings.TrimSpace(errOut.String()), "\n")); n != 4 {
@@ -73,7 +74,7 @@ func TestWaitLinesHeartbeat(t *testing.T) {
 // its line, counted down on the terminal and in the minute heartbeat.
 func TestRotateProgressNamesThePhase(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	wait := ops.RotateEvent{Time: start, Cluster: "prod", Batch: 2, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 7 task(s) still running on the batch",
+	wait := fleet.RotateEvent{Time: start, Cluster: "prod", Batch: 2, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 7 task(s) still running on the batch",
 		Phase: "draining 3 instances · 7 tasks to move · deregistration delay 300s", PhaseLeft: 5 * time.Minute, PhaseLeftKnown: true}
 
 	clock := &fakeClock{now: start}
@@ -96,7 +97,7 @@ func TestRotateProgressNamesThePhase(t *testing.T) {
 		clock.add(time.Second)
 		p.Tick()
 	}
-	unknown := ops.RotateEvent{Time: clock.Now(), Cluster: "prod", Kind: ops.EventProgress, Message: "waiting for new instances: 0/2 launched",
+	unknown := fleet.RotateEvent{Time: clock.Now(), Cluster: "prod", Kind: ops.EventProgress, Message: "waiting for new instances: 0/2 launched",
 		Phase: "waiting for 2 new instances to boot and register (this run's took 1m40s)"}
 	p.Event(unknown)
 	got := strings.Split(strings.TrimSpace(errOut.String()), "\n")

@@ -364,7 +364,7 @@ type scalePhase struct {
 
 // describe names what ECS does while a service scales out: how many tasks
 // it still starts, and how long they should take, from how long this
-// wait's first new task took to run (DefaultRotateTimings' task start
+// wait's first new task took to run (ops.TypicalTaskStart
 // until one has). A scale-in is steady as soon as runningCount is down
 // (DEACTIVATING and STOPPING tasks are not counted: ECS-SEMANTICS §4), and
 // a target still in its health checks is named by the message itself.
@@ -376,7 +376,7 @@ func (p *scalePhase) describe(now time.Time, running, pending, count int, msg st
 	if running >= count {
 		return "", 0, false
 	}
-	est, basis := ops.DefaultRotateTimings().TaskStart, "usually about "+fmtx.Elapsed(ops.DefaultRotateTimings().TaskStart)
+	est, basis := ops.TypicalTaskStart, "usually about "+fmtx.Elapsed(ops.TypicalTaskStart)
 	if p.firstSeen {
 		est, basis = p.firstRun, "the first took "+fmtx.Elapsed(p.firstRun)
 	}

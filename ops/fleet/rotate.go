@@ -1,8 +1,11 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,29 +96,29 @@ type RotateRequest struct {
 func ValidateRotateRequest(r RotateRequest) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return Inputf("missing --cluster: name the ECS cluster whose instances to rotate, e.g. --cluster prod")
+		return ops.Inputf("missing --cluster: name the ECS cluster whose instances to rotate, e.g. --cluster prod")
 	case r.Batch < 0 || r.Batch > 50:
-		return Inputf("invalid --batch %d: want 1 to 50 instances drained together", r.Batch)
+		return ops.Inputf("invalid --batch %d: want 1 to 50 instances drained together", r.Batch)
 	case r.Surge > 100:
-		return Inputf("invalid --surge %d: want at most 100 extra instances", r.Surge)
+		return ops.Inputf("invalid --surge %d: want at most 100 extra instances", r.Surge)
 	case r.Batch == 0 && r.Surge == 0:
-		return Inputf("invalid --surge 0 without --batch: a batch's replacements run before it drains; give a surge of 1 or more")
+		return ops.Inputf("invalid --surge 0 without --batch: a batch's replacements run before it drains; give a surge of 1 or more")
 	case r.Surge >= 0 && r.Surge < r.Batch:
-		return Inputf("invalid --surge %d with --batch %d: the surge must be at least the batch size (a batch's replacements run before it drains)", r.Surge, r.Batch)
+		return ops.Inputf("invalid --surge %d with --batch %d: the surge must be at least the batch size (a batch's replacements run before it drains)", r.Surge, r.Batch)
 	case r.AMI != "" && r.SSMParameter != "":
-		return Inputf("--ami and --ssm-parameter both given: name the target AMI one way")
+		return ops.Inputf("--ami and --ssm-parameter both given: name the target AMI one way")
 	case r.AMI != "" && !strings.HasPrefix(r.AMI, "ami-"):
-		return Inputf("invalid --ami %q: want an AMI id like ami-0a1b2c3d4e5f60002", r.AMI)
+		return ops.Inputf("invalid --ami %q: want an AMI id like ami-0a1b2c3d4e5f60002", r.AMI)
 	case r.TimeoutPerBatch < 0:
-		return Inputf("invalid --timeout-per-batch %s: want a positive duration like 30m", r.TimeoutPerBatch)
+		return ops.Inputf("invalid --timeout-per-batch %s: want a positive duration like 30m", r.TimeoutPerBatch)
 	}
 	switch r.Standalone {
 	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
 	default:
-		return Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+		return ops.Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
 	}
 	if r.Abort && (r.DryRun || r.UpdateLaunchTemplate) {
-		return Inputf("--abort takes no --dry-run or --update-launch-template: it only undoes a rotation in progress")
+		return ops.Inputf("--abort takes no --dry-run or --update-launch-template: it only undoes a rotation in progress")
 	}
 	return nil
 }
@@ -203,7 +206,7 @@ type Rotator struct {
 	EC2   RotateEC2
 	SSM   RotateSSM
 	ELB   DrainELB
-	Clock Clock
+	Clock ops.Clock
 	// PollInterval between checks (default 5s).
 	PollInterval time.Duration
 	Progress     func(RotateEvent)
@@ -215,9 +218,9 @@ type Rotator struct {
 	observed runObserved // what this run's own instances and tasks took
 }
 
-func (r *Rotator) clock() Clock {
+func (r *Rotator) clock() ops.Clock {
 	if r.Clock == nil {
-		return RealClock{}
+		return ops.RealClock{}
 	}
 	return r.Clock
 }
@@ -233,7 +236,7 @@ func (r *Rotator) emitEvent(ev RotateEvent) {
 	}
 }
 
-func (r *Rotator) emit(cluster string, kind EventKind, format string, args ...any) {
+func (r *Rotator) emit(cluster string, kind ops.EventKind, format string, args ...any) {
 	if r.Progress != nil {
 		r.Progress(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
@@ -367,13 +370,13 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 				groups[aws.ToString(i.AutoScalingGroupName)] = true
 			}
 		}
-		switch names := sortedIDs(groups); len(names) {
+		switch names := slices.Sorted(maps.Keys(groups)); len(names) {
 		case 0:
-			return astypes.AutoScalingGroup{}, Inputf("no Auto Scaling group runs the instances of cluster %s: name one with --asg", dc.Name)
+			return astypes.AutoScalingGroup{}, ops.Inputf("no Auto Scaling group runs the instances of cluster %s: name one with --asg", dc.Name)
 		case 1:
 			name = names[0]
 		default:
-			return astypes.AutoScalingGroup{}, Inputf("cluster %s has instances in several Auto Scaling groups (%s): name one with --asg", dc.Name, strings.Join(names, ", "))
+			return astypes.AutoScalingGroup{}, ops.Inputf("cluster %s has instances in several Auto Scaling groups (%s): name one with --asg", dc.Name, strings.Join(names, ", "))
 		}
 	}
 	out, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
@@ -381,7 +384,7 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
 	}
 	return out.AutoScalingGroups[0], nil
 }
@@ -483,18 +486,18 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	if v, ok := groupTag(g, rotateTagRun); ok {
 		run, err := decodeRotateRun(v)
 		if err != nil {
-			return nil, Inputf("auto scaling group %s: %v", name, err)
+			return nil, ops.Inputf("auto scaling group %s: %v", name, err)
 		}
 		st.run = &run
 		plan.RunID, plan.Resuming, plan.Original = run.ID, true, run.Orig
 		plan.TargetAMI, plan.AMISource = run.AMI, "run "+run.ID
 		if req.AMI != "" && req.AMI != run.AMI {
-			return nil, Inputf("rotation %s of %s to %s is in progress: finish it (re-run without --ami) or --abort it before rotating to %s", run.ID, name, run.AMI, req.AMI)
+			return nil, ops.Inputf("rotation %s of %s to %s is in progress: finish it (re-run without --ami) or --abort it before rotating to %s", run.ID, name, run.AMI, req.AMI)
 		}
 		if !req.Abort {
 			plan.Batch, plan.Surge = run.Batch, run.Surge
 		}
-		ids := sortedIDs(st.members)
+		ids := slices.Sorted(maps.Keys(st.members))
 		tags, err := instanceTagSet(ctx, r.EC2, ids, rotateTagOld, rotateTagBatch)
 		if err != nil {
 			return nil, err
@@ -509,7 +512,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		}
 	} else {
 		if req.Abort {
-			return nil, Inputf("no rotation in progress on auto scaling group %s (no %s tag): nothing to abort", name, rotateTagRun)
+			return nil, ops.Inputf("no rotation in progress on auto scaling group %s (no %s tag): nothing to abort", name, rotateTagRun)
 		}
 		plan.RunID = "rot-" + r.clock().Now().UTC().Format("20060102T150405Z")
 		plan.Original = plan.Current
@@ -570,7 +573,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		for _, s := range sortedServices(dc) {
 			// A Fargate service has no task on the instances: its
 			// deployments do not meet the rotation.
-			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !ServiceOnFargate(s) && !serviceSteady(s) {
+			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !ops.ServiceOnFargate(s) && !serviceSteady(s) {
 				refusals = append(refusals, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
 			}
 		}
@@ -598,7 +601,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		}
 	}
 	if len(daemons) > 0 {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(sortedIDs(daemons), ", ")))
+		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(slices.Sorted(maps.Keys(daemons)), ", ")))
 	}
 	if len(old) > 0 {
 		if miss := rotateCapacityCheck(dc, ordered, plan, memberZones(g), tmpl); len(miss) > 0 {
@@ -606,14 +609,14 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		}
 	}
 	if len(refusals) > 0 {
-		return nil, Inputf("rotate-ami refused, nothing changed: %s", strings.Join(refusals, "; "))
+		return nil, ops.Inputf("rotate-ami refused, nothing changed: %s", strings.Join(refusals, "; "))
 	}
 	return st, nil
 }
 
 func sortedServices(dc *drainCluster) []types.Service {
 	var out []types.Service
-	for _, n := range sortedIDs(dc.Services) {
+	for _, n := range slices.Sorted(maps.Keys(dc.Services)) {
 		out = append(out, dc.Services[n])
 	}
 	return out
@@ -698,7 +701,7 @@ func rotateCapacityCheck(dc *drainCluster, ordered []*drainInstance, plan *Rotat
 		want := min(plan.Surge, remaining)
 		for i := surgeLive; i < want; i++ {
 			zone := ""
-			for _, z := range sortedIDs(az) {
+			for _, z := range slices.Sorted(maps.Keys(az)) {
 				if zone == "" || az[z] < az[zone] {
 					zone = z
 				}

@@ -1,9 +1,13 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +125,7 @@ func (r *Rotator) describeImages(ctx context.Context, ids []string) (map[string]
 		return out, nil
 	}
 	res, err := r.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: ids})
-	if err != nil && errCode(err) == "InvalidAMIID.NotFound" && len(ids) > 1 {
+	if err != nil && awsapi.ErrorCode(err) == "InvalidAMIID.NotFound" && len(ids) > 1 {
 		for _, id := range ids { // find which ones exist
 			one, err := r.describeImages(ctx, []string{id})
 			if err != nil {
@@ -134,7 +138,7 @@ func (r *Rotator) describeImages(ctx context.Context, ids []string) (map[string]
 		return out, nil
 	}
 	if err != nil {
-		if errCode(err) == "InvalidAMIID.NotFound" || errCode(err) == "InvalidAMIID.Malformed" {
+		if awsapi.ErrorCode(err) == "InvalidAMIID.NotFound" || awsapi.ErrorCode(err) == "InvalidAMIID.Malformed" {
 			return out, nil
 		}
 		return nil, fmt.Errorf("describe images %s: %w", strings.Join(limitList(ids, 5), ", "), err)
@@ -188,7 +192,7 @@ func (r *Rotator) readTemplates(ctx context.Context, st *rotateState) error {
 			}
 		}
 	default:
-		return Inputf("auto scaling group %s has no launch template (launch configurations are not supported): move it to a launch template", aws.ToString(g.AutoScalingGroupName))
+		return ops.Inputf("auto scaling group %s has no launch template (launch configurations are not supported): move it to a launch template", aws.ToString(g.AutoScalingGroupName))
 	}
 	st.templates = nil
 	for _, rf := range refs {
@@ -293,21 +297,21 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 	}
 	im, ok := imgs[ami]
 	if !ok {
-		return "", "", Inputf("target AMI %s (%s) does not exist in this account and region: check the id, or name another with --ami", ami, source)
+		return "", "", ops.Inputf("target AMI %s (%s) does not exist in this account and region: check the id, or name another with --ami", ami, source)
 	}
 	arch := normArch(im.Arch)
 	launch := r.launchArchs(ctx, st)
 	switch {
 	case len(launch) > 1:
-		return "", "", Inputf("auto scaling group %s launches instance types of two architectures (%s): one AMI cannot serve both; rotate with one template per architecture, or split the group", st.plan.ASG, launchArchList(launch))
+		return "", "", ops.Inputf("auto scaling group %s launches instance types of two architectures (%s): one AMI cannot serve both; rotate with one template per architecture, or split the group", st.plan.ASG, launchArchList(launch))
 	case len(launch) == 1 && launch[arch] == nil:
-		return "", "", Inputf("target AMI %s (%s, from %s) is %s but auto scaling group %s launches %s: name an AMI of that architecture with --ami (or --ssm-parameter)",
+		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but auto scaling group %s launches %s: name an AMI of that architecture with --ami (or --ssm-parameter)",
 			ami, im.Name, source, arch, st.plan.ASG, launchArchList(launch))
 	case len(launch) == 0 && len(fleet.archs) > 1:
-		return "", "", Inputf("the instances of cluster %s are %s: one AMI cannot serve both; rotate each architecture's group on its own", st.plan.Cluster, strings.Join(sortedIDs(fleet.archs), " and "))
+		return "", "", ops.Inputf("the instances of cluster %s are %s: one AMI cannot serve both; rotate each architecture's group on its own", st.plan.Cluster, strings.Join(slices.Sorted(maps.Keys(fleet.archs)), " and "))
 	case len(launch) == 0 && len(fleet.archs) == 1 && !fleet.archs[arch]:
-		return "", "", Inputf("target AMI %s (%s, from %s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with --ami (or --ssm-parameter)",
-			ami, im.Name, source, arch, st.plan.Cluster, strings.Join(sortedIDs(fleet.archs), ""))
+		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with --ami (or --ssm-parameter)",
+			ami, im.Name, source, arch, st.plan.Cluster, strings.Join(slices.Sorted(maps.Keys(fleet.archs)), ""))
 	}
 	return ami, source, nil
 }
@@ -335,7 +339,7 @@ func (r *Rotator) launchArchs(ctx context.Context, st *rotateState) map[string][
 		return out
 	}
 	var its []ec2types.InstanceType
-	for _, t := range sortedIDs(types) {
+	for _, t := range slices.Sorted(maps.Keys(types)) {
 		its = append(its, ec2types.InstanceType(t))
 	}
 	var all []ec2types.InstanceTypeInfo
@@ -363,7 +367,7 @@ func (r *Rotator) launchArchs(ctx context.Context, st *rotateState) map[string][
 
 func launchArchList(m map[string][]string) string {
 	var parts []string
-	for _, a := range sortedIDs(m) {
+	for _, a := range slices.Sorted(maps.Keys(m)) {
 		sort.Strings(m[a])
 		parts = append(parts, fmt.Sprintf("%s (%s)", a, strings.Join(m[a], ", ")))
 	}
@@ -381,14 +385,14 @@ func normArch(a string) string {
 func (r *Rotator) parameterAMI(ctx context.Context, param string) (string, error) {
 	out, err := r.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param)})
 	if err != nil {
-		if errCode(err) == "ParameterNotFound" {
-			return "", Inputf("SSM parameter %s not found: name the target with --ami or --ssm-parameter", param)
+		if awsapi.ErrorCode(err) == "ParameterNotFound" {
+			return "", ops.Inputf("SSM parameter %s not found: name the target with --ami or --ssm-parameter", param)
 		}
 		return "", fmt.Errorf("get SSM parameter %s: %w", param, err)
 	}
 	v := strings.TrimSpace(aws.ToString(out.Parameter.Value))
 	if !strings.HasPrefix(v, "ami-") {
-		return "", Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use --ami", param, truncateRunes(v, 60))
+		return "", ops.Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use --ami", param, truncateRunes(v, 60))
 	}
 	return v, nil
 }
@@ -417,7 +421,7 @@ func (r *Rotator) fleetImages(ctx context.Context, st *rotateState) (*rotateFlee
 		t := st.templates[0]
 		f.byAMI[t.Image] = nil
 	}
-	imgs, err := r.describeImages(ctx, sortedIDs(f.byAMI))
+	imgs, err := r.describeImages(ctx, slices.Sorted(maps.Keys(f.byAMI)))
 	if err != nil {
 		return nil, err
 	}
@@ -458,7 +462,7 @@ func (f *rotateFleet) only() amiFamily {
 func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) string) (string, error) {
 	if len(f.unknown) > 0 {
 		var parts []string
-		for _, ami := range sortedIDs(f.unknown) {
+		for _, ami := range slices.Sorted(maps.Keys(f.unknown)) {
 			im := f.unknown[ami]
 			if im.Name == "" {
 				parts = append(parts, ami+" (no longer in EC2)")
@@ -466,7 +470,7 @@ func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) 
 				parts = append(parts, fmt.Sprintf("%s (%s)", ami, im.Name))
 			}
 		}
-		return "", Inputf("cluster %s runs AMIs that are not Amazon ECS-optimized AMIs ecsctl recognises: %s: name the target with --ami or --ssm-parameter", cluster, strings.Join(limitList(parts, 4), ", "))
+		return "", ops.Inputf("cluster %s runs AMIs that are not Amazon ECS-optimized AMIs ecsctl recognises: %s: name the target with --ami or --ssm-parameter", cluster, strings.Join(limitList(parts, 4), ", "))
 	}
 	if len(f.families) > 1 {
 		fams := make([]amiFamily, 0, len(f.families))
@@ -486,12 +490,12 @@ func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) 
 			}
 			parts = append(parts, fmt.Sprintf("%s on %d instance(s) (%s)", fam, len(f.families[fam]), use))
 		}
-		return "", Inputf("cluster %s mixes AMI families: %s: ecsctl does not pick one; re-run with the --ami of the family to keep", cluster, strings.Join(parts, "; "))
+		return "", ops.Inputf("cluster %s mixes AMI families: %s: ecsctl does not pick one; re-run with the --ami of the family to keep", cluster, strings.Join(parts, "; "))
 	}
 	fam := f.only()
 	p := fam.parameter()
 	if p == "" {
-		return "", Inputf("cluster %s runs %s, for which AWS publishes no recommended-AMI parameter: name the target with --ami", cluster, fam)
+		return "", ops.Inputf("cluster %s runs %s, for which AWS publishes no recommended-AMI parameter: name the target with --ami", cluster, fam)
 	}
 	return p, nil
 }
@@ -520,7 +524,7 @@ func (r *Rotator) checkTemplates(ctx context.Context, req RotateRequest, st *rot
 	for i, t := range st.templates {
 		if t.Alias != "" {
 			if t.Image != plan.TargetAMI {
-				return Inputf("%s version %s launches resolve:ssm:%s, which resolves to %s, not the target %s: ecsctl does not replace the parameter with a fixed AMI; rotate without --ami/--ssm-parameter to go to %s, or change the template's parameter yourself",
+				return ops.Inputf("%s version %s launches resolve:ssm:%s, which resolves to %s, not the target %s: ecsctl does not replace the parameter with a fixed AMI; rotate without --ami/--ssm-parameter to go to %s, or change the template's parameter yourself",
 					t.label(), t.Version, t.Alias, t.Image, plan.TargetAMI, t.Image)
 			}
 			plan.Notes = append(plan.Notes, fmt.Sprintf("%s resolves resolve:ssm:%s at launch (now %s): left as it is", t.label(), t.Alias, t.Image))
@@ -538,7 +542,7 @@ func (r *Rotator) checkTemplates(ctx context.Context, req RotateRequest, st *rot
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%s: a new version from version %s with image %s, and the group set to launch it", t.label(), t.Version, plan.TargetAMI))
 	}
 	if len(stale) > 0 {
-		return Inputf("%s, not the target %s: new instances would come up old; re-run with --update-launch-template (new version, group pointed at it) or fix the template", strings.Join(stale, "; "), plan.TargetAMI)
+		return ops.Inputf("%s, not the target %s: new instances would come up old; re-run with --update-launch-template (new version, group pointed at it) or fix the template", strings.Join(stale, "; "), plan.TargetAMI)
 	}
 	return nil
 }
@@ -603,7 +607,7 @@ func (r *Rotator) updateTemplates(ctx context.Context, st *rotateState) error {
 	}
 	for _, t := range st.templates {
 		if t.NewVersion != "" {
-			r.emit(plan.Cluster, EventInfo, "%s version %s launches %s; %s now uses it", t.label(), t.NewVersion, plan.TargetAMI, plan.ASG)
+			r.emit(plan.Cluster, ops.EventInfo, "%s version %s launches %s; %s now uses it", t.label(), t.NewVersion, plan.TargetAMI, plan.ASG)
 		}
 	}
 	return nil

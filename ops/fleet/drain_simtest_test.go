@@ -1,4 +1,4 @@
-package ops_test
+package fleet_test
 
 import (
 	"slices"
@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/sim/simtest"
 )
 
@@ -125,11 +126,11 @@ func TestSimDrainMovesServiceTasksAndTerminatesTheInstance(t *testing.T) {
 	sb.Sim.ResetReport()
 	start := sb.Clock.Now()
 
-	var events []ops.RotateEvent
-	d := &ops.Drainer{ECS: c.ecs, ASG: c.asg, ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
-		Progress: func(ev ops.RotateEvent) { events = append(events, ev) }}
-	res, err := d.Drain(t.Context(), ops.DrainBatch{Cluster: "small", ASG: "small-ecs", Instances: map[string]string{victim: victimArn},
-		Standalone: ops.StandaloneStop, Batch: 1, Batches: 1})
+	var events []fleet.RotateEvent
+	d := &fleet.Drainer{ECS: c.ecs, ASG: c.asg, ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
+		Progress: func(ev fleet.RotateEvent) { events = append(events, ev) }}
+	res, err := d.Drain(t.Context(), fleet.DrainBatch{Cluster: "small", ASG: "small-ecs", Instances: map[string]string{victim: victimArn},
+		Standalone: fleet.StandaloneStop, Batch: 1, Batches: 1})
 	if err != nil {
 		t.Fatalf("drain: %v\nevents %+v", err, events)
 	}

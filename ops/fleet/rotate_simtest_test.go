@@ -1,4 +1,4 @@
-package ops_test
+package fleet_test
 
 import (
 	"slices"
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"ecsctl/ops"
+	"ecsctl/ops/fleet"
 	"ecsctl/sim"
 	"ecsctl/sim/simtest"
 )
@@ -39,12 +39,12 @@ func TestSimRotateSmallReplacesTheOldAMIInstances(t *testing.T) {
 	sb.Sim.ResetReport()
 	start := sb.Clock.Now()
 
-	r := &ops.Rotator{ECS: c.ecs, ASG: c.asg, EC2: c.ec2, SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock}
-	res, err := r.Rotate(t.Context(), ops.RotateRequest{Cluster: "small", Standalone: ops.StandaloneStop, Surge: -1})
+	r := &fleet.Rotator{ECS: c.ecs, ASG: c.asg, EC2: c.ec2, SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock}
+	res, err := r.Rotate(t.Context(), fleet.RotateRequest{Cluster: "small", Standalone: fleet.StandaloneStop, Surge: -1})
 	if err != nil {
 		t.Fatalf("rotate: %v (%+v)", err, res)
 	}
-	if res.Outcome != ops.RotateCompleted || len(res.Replaced) != 2 || res.Plan.TargetAMI != sim.DemoNewAMI {
+	if res.Outcome != fleet.RotateCompleted || len(res.Replaced) != 2 || res.Plan.TargetAMI != sim.DemoNewAMI {
 		t.Fatalf("outcome %s (%s), replaced %v, target %s", res.Outcome, res.Reason, res.Replaced, res.Plan.TargetAMI)
 	}
 	for _, id := range old {
@@ -113,10 +113,10 @@ func TestSimRotateIsDeterministic(t *testing.T) {
 	trace := func() string {
 		sb := simtest.Start(t, "small", simtest.Options{})
 		var lines []string
-		r := &ops.Rotator{ECS: ecs.NewFromConfig(sb.Config), ASG: autoscaling.NewFromConfig(sb.Config), EC2: ec2.NewFromConfig(sb.Config),
+		r := &fleet.Rotator{ECS: ecs.NewFromConfig(sb.Config), ASG: autoscaling.NewFromConfig(sb.Config), EC2: ec2.NewFromConfig(sb.Config),
 			SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
-			Progress: func(ev ops.RotateEvent) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }}
-		res, err := r.Rotate(t.Context(), ops.RotateRequest{Cluster: "small", Standalone: ops.StandaloneStop, Surge: -1})
+			Progress: func(ev fleet.RotateEvent) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }}
+		res, err := r.Rotate(t.Context(), fleet.RotateRequest{Cluster: "small", Standalone: fleet.StandaloneStop, Surge: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

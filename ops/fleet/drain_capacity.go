@@ -1,9 +1,13 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +65,7 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 			out, err := p.NextPage(ctx)
 			if err != nil {
 				if isNotFound(err) {
-					return nil, &NotFoundError{Kind: "cluster", Name: cluster}
+					return nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
 				}
 				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
 			}
@@ -204,7 +208,7 @@ func (z *taskSizes) of(ctx context.Context, t types.Task) (cpu, mem int, err err
 			return 0, 0, fmt.Errorf("describe task definition %s (size of task %s): %w", lastSegment(arn), lastSegment(aws.ToString(t.TaskArn)), err)
 		}
 		if out.TaskDefinition != nil {
-			sz[0], sz[1] = TaskDefSize(out.TaskDefinition)
+			sz[0], sz[1] = ops.TaskDefSize(out.TaskDefinition)
 		}
 		z.cache[arn] = sz
 	}
@@ -233,7 +237,7 @@ func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([
 }
 
 func isNotFound(err error) bool {
-	c := errCode(err)
+	c := awsapi.ErrorCode(err)
 	return c == "ClusterNotFoundException" || c == "ServiceNotFoundException"
 }
 
@@ -417,7 +421,7 @@ func azBalancedOrder(ins []*drainInstance, counts map[string]int) []*drainInstan
 	var out []*drainInstance
 	for len(out) < len(ins) {
 		bestAZ := ""
-		for _, az := range sortedIDs(byAZ) {
+		for _, az := range slices.Sorted(maps.Keys(byAZ)) {
 			if len(byAZ[az]) == 0 {
 				continue
 			}

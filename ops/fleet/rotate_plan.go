@@ -1,8 +1,11 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +38,7 @@ type RotateTimings struct {
 // default deregistration delay (ELB User Guide, "Deregistration delay":
 // "The default value is 300 seconds").
 func DefaultRotateTimings() RotateTimings {
-	return RotateTimings{Boot: 90 * time.Second, TaskStart: 20 * time.Second, Deregistration: 300 * time.Second}
+	return RotateTimings{Boot: 90 * time.Second, TaskStart: ops.TypicalTaskStart, Deregistration: 300 * time.Second}
 }
 
 func (t RotateTimings) perBatch() time.Duration { return t.Boot + t.TaskStart + t.Deregistration }
@@ -99,7 +102,7 @@ func rotateOrder(old []*drainInstance, zones map[string]int, batch, surge, surge
 	for _, ins := range byAZ {
 		sort.Slice(ins, func(i, j int) bool { return ins[i].EC2ID < ins[j].EC2ID })
 	}
-	names := sortedIDs(live)
+	names := slices.Sorted(maps.Keys(live))
 	oldLeft := map[string]int{}
 	for z, ins := range byAZ {
 		oldLeft[z] = len(ins)

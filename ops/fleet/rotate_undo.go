@@ -1,8 +1,11 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +77,7 @@ func (r *Rotator) restoreLaunchTemplate(ctx context.Context, plan *RotatePlan, r
 			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(run.LT), Version: aws.String(run.LTVer)}}); err != nil {
 			return interrupted(ctx, fmt.Errorf("point auto scaling group %s back at launch template %s version %s: %w", plan.ASG, run.LT, run.LTVer, err))
 		}
-		r.emit(plan.Cluster, EventInfo, "%s launches launch template %s version %s again", plan.ASG, run.LT, run.LTVer)
+		r.emit(plan.Cluster, ops.EventInfo, "%s launches launch template %s version %s again", plan.ASG, run.LT, run.LTVer)
 	}
 	prefix := runVersionDescription(run.ID, "")
 	var mine []string
@@ -105,7 +108,7 @@ func (r *Rotator) restoreLaunchTemplate(ctx context.Context, plan *RotatePlan, r
 		res.Notes = append(res.Notes, fmt.Sprintf("launch template %s version %d made by run %s was not deleted: %s", run.LT, aws.ToInt64(f.VersionNumber), run.ID, msg))
 	}
 	if n := len(out.SuccessfullyDeletedLaunchTemplateVersions); n > 0 {
-		r.emit(plan.Cluster, EventInfo, "deleted %d launch template version(s) of %s made by run %s", n, run.LT, run.ID)
+		r.emit(plan.Cluster, ops.EventInfo, "deleted %d launch template version(s) of %s made by run %s", n, run.LT, run.ID)
 	}
 	return nil
 }
@@ -174,8 +177,8 @@ func (r *Rotator) restoreMixedTemplates(ctx context.Context, plan *RotatePlan, r
 		MixedInstancesPolicy: &astypes.MixedInstancesPolicy{LaunchTemplate: policy}}); err != nil {
 		return interrupted(ctx, fmt.Errorf("point the mixed instances policy of %s back at the launch template versions it named before run %s: %w", plan.ASG, run.ID, err))
 	}
-	r.emit(plan.Cluster, EventInfo, "%s's mixed instances policy launches the launch template versions it named before run %s again", plan.ASG, run.ID)
-	for _, id := range sortedKeys(made) {
+	r.emit(plan.Cluster, ops.EventInfo, "%s's mixed instances policy launches the launch template versions it named before run %s again", plan.ASG, run.ID)
+	for _, id := range slices.Sorted(maps.Keys(made)) {
 		out, err := r.EC2.DeleteLaunchTemplateVersions(ctx, &ec2.DeleteLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(id), Versions: made[id]})
 		if err != nil {
 			return interrupted(ctx, fmt.Errorf("delete launch template %s versions %s made by run %s: %w", id, strings.Join(made[id], ", "), run.ID, err))
@@ -254,10 +257,10 @@ func (r *Rotator) removeSurge(ctx context.Context, req RotateRequest, st *rotate
 	if len(pick) == 0 {
 		return nil
 	}
-	r.emit(plan.Cluster, EventInfo, "removing the surge: draining %s", strings.Join(sortedIDs(pick), ", "))
+	r.emit(plan.Cluster, ops.EventInfo, "removing the surge: draining %s", strings.Join(slices.Sorted(maps.Keys(pick)), ", "))
 	if _, err := r.drainer().Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: pick, Standalone: req.Standalone, Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {
 		return err
 	}
-	res.Replaced = sortedIDs(pick)
+	res.Replaced = slices.Sorted(maps.Keys(pick))
 	return nil
 }

@@ -1,9 +1,13 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -84,7 +88,7 @@ func (r *Rotator) apply(ctx context.Context, req RotateRequest, st *rotateState)
 
 // runVerdict is how a rotation or a cluster scale ended: its outcome, the
 // reason, and the error to return. An interruption always wraps
-// ErrInterrupted (exit 130), whatever call it surfaced in.
+// ops.ErrInterrupted (exit 130), whatever call it surfaced in.
 func runVerdict(ctx context.Context, outcome string, err error) (string, string, error) {
 	var pe *PauseError
 	switch {
@@ -93,10 +97,10 @@ func runVerdict(ctx context.Context, outcome string, err error) (string, string,
 			outcome = RotateCompleted
 		}
 		return outcome, "", nil
-	case errors.Is(err, ErrInterrupted) || ctx.Err() != nil:
+	case errors.Is(err, ops.ErrInterrupted) || ctx.Err() != nil:
 		reason := err.Error()
-		if !errors.Is(err, ErrInterrupted) {
-			err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+		if !errors.Is(err, ops.ErrInterrupted) {
+			err = fmt.Errorf("%w: %v", ops.ErrInterrupted, err)
 		}
 		return RotateInterrupted, reason, err
 	case errors.As(err, &pe):
@@ -111,7 +115,7 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
 	}
 	return out.AutoScalingGroups[0], nil
 }
@@ -157,7 +161,7 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 			return run, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err)
 		}
 	}
-	r.emit(plan.Cluster, EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); %s suspended; %d old instance(s) to replace with %s",
+	r.emit(plan.Cluster, ops.EventInfo, "run %s recorded on %s (desired %d, min %d, max %d); %s suspended; %d old instance(s) to replace with %s",
 		run.ID, plan.ASG, run.Orig.Desired, run.Orig.Min, run.Orig.Max, suspendedList(run), len(ids), run.AMI)
 	return run, nil
 }
@@ -182,7 +186,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		for id := range st.oldTags {
 			oldSet[id] = true
 		}
-		r.emit(plan.Cluster, EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
+		r.emit(plan.Cluster, ops.EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
 		if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
 			if run.LT == "" {
 				run.LT, run.LTVer = st.ltID, st.ltSpec
@@ -247,7 +251,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		// The group and the plan's instances first, before any scale-out for
 		// this batch (the cluster is read again once the instances are up).
 		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
-			r.emit(plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
+			r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
 			return st.fleetChanged(ch, true, b)
 		}
 		before := map[string]bool{}
@@ -303,7 +307,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		for _, in := range batch {
 			ids[in.EC2ID] = in.Arn
 		}
-		r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(sortedIDs(ids), ", "))
+		r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
 		var overlap func(context.Context) (bool, error)
 		if b < plan.Batches {
 			overlap = func(ctx context.Context) (bool, error) {
@@ -402,7 +406,7 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 	}
 	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
 	if err != nil {
-		if transient(err) {
+		if awsapi.Transient(err) {
 			return false, nil
 		}
 		return false, interrupted(ctx, err)
@@ -450,10 +454,10 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 		}
 	}
 	if miss := p.place(moving); len(miss) > 0 {
-		r.emit(plan.Cluster, EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
+		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
 		return true, nil
 	}
-	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, sortedIDs(affected))
+	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, slices.Sorted(maps.Keys(affected)))
 	if err != nil {
 		return false, nil
 	}
@@ -485,10 +489,10 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 				Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
 				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
 			}
-			r.emit(plan.Cluster, EventNote, "stopped standalone task %s", lastSegment(arn))
+			r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
 		}
 	}
-	r.emit(plan.Cluster, EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
+	r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
 		b+1, plan.Batches, strings.Join(next, ", "), b, b)
 	st.drainedEarly = b + 1
 	return true, nil
@@ -525,7 +529,7 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 	}
 	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
 	if len(changes) > 0 {
-		r.emit(st.plan.Cluster, EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
+		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
 		return st.fleetChanged(changes, started, b)
 	}
 	return nil
@@ -562,7 +566,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		}
 		zones := memberZones(g)
 		lo, hi := "", ""
-		for _, z := range sortedIDs(zones) {
+		for _, z := range slices.Sorted(maps.Keys(zones)) {
 			if lo == "" || zones[z] < zones[lo] {
 				lo = z
 			}
@@ -590,7 +594,7 @@ func (r *Rotator) balance(ctx context.Context, req RotateRequest, plan *RotatePl
 		if victim == nil {
 			return nil
 		}
-		r.emit(plan.Cluster, EventInfo, "zones uneven (%s %d, %s %d): replacing %s of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], victim.EC2ID, hi)
+		r.emit(plan.Cluster, ops.EventInfo, "zones uneven (%s %d, %s %d): replacing %s of %s before AZRebalance resumes", hi, zones[hi], lo, zones[lo], victim.EC2ID, hi)
 		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{victim.EC2ID}, Tags: ec2Tag(rotateTagOld, run.ID)}); err != nil {
 			return interrupted(ctx, fmt.Errorf("tag %s of %s for replacement: %w", victim.EC2ID, plan.ASG, err))
 		}
@@ -627,12 +631,12 @@ func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoS
 		if _, err := r.ASG.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(plan.ASG), MaxSize: aws.Int32(int32(want))}); err != nil {
 			return fmt.Errorf("raise max size of %s to %d: %w", plan.ASG, want, err)
 		}
-		r.emit(plan.Cluster, EventInfo, "%s max size %d → %d for the surge", plan.ASG, aws.ToInt32(g.MaxSize), want)
+		r.emit(plan.Cluster, ops.EventInfo, "%s max size %d → %d for the surge", plan.ASG, aws.ToInt32(g.MaxSize), want)
 	}
 	if _, err := r.ASG.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(plan.ASG), DesiredCapacity: aws.Int32(int32(want)), HonorCooldown: aws.Bool(false)}); err != nil {
 		return fmt.Errorf("set desired capacity of %s to %d: %w", plan.ASG, want, err)
 	}
-	r.emit(plan.Cluster, EventInfo, "%s desired capacity %d → %d", plan.ASG, aws.ToInt32(g.DesiredCapacity), want)
+	r.emit(plan.Cluster, ops.EventInfo, "%s desired capacity %d → %d", plan.ASG, aws.ToInt32(g.DesiredCapacity), want)
 	return nil
 }
 
@@ -666,8 +670,8 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 		}
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return nil, fmt.Errorf("%w while waiting for new instances: %v", ErrInterrupted, err)
-		case err != nil && !transient(err):
+			return nil, fmt.Errorf("%w while waiting for new instances: %v", ops.ErrInterrupted, err)
+		case err != nil && !awsapi.Transient(err):
 			return nil, err
 		case err == nil && why == "":
 			if waited { // how long this run's instances take: the next waits' estimate
@@ -675,7 +679,7 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 			}
 			return fresh, nil
 		case err == nil && (why != last || phase != lastPhase):
-			r.emitEvent(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: EventProgress, Message: "waiting for new instances: " + why,
+			r.emitEvent(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: ops.EventProgress, Message: "waiting for new instances: " + why,
 				Phase: phase, PhaseLeft: left, PhaseLeftKnown: known})
 			last, lastPhase = why, phase
 		}
@@ -756,7 +760,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			}
 		}
 		if ami != "" && got != ami {
-			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ErrFailed, id, group, got, ami)
+			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ops.ErrFailed, id, group, got, ami)
 		}
 	}
 	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
@@ -796,7 +800,7 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 		if err := r.setProtection(ctx, plan.ASG, chunk, true); err != nil {
 			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 		}
-		r.emit(plan.Cluster, EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
+		r.emit(plan.Cluster, ops.EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
 	}
 	return nil
 }
@@ -835,8 +839,8 @@ func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster,
 	deadline := r.clock().Now().Add(req.TimeoutPerBatch)
 	d := r.drainer()
 	for {
-		svcs, err := describeServiceList(ctx, r.ECS, dc.Name, sortedIDs(affected))
-		if err != nil && !transient(err) {
+		svcs, err := describeServiceList(ctx, r.ECS, dc.Name, slices.Sorted(maps.Keys(affected)))
+		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
 		var unsteady []string
@@ -925,7 +929,7 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 	}
 	final := groupCapacity(g)
 	res.Final = &final
-	r.emit(plan.Cluster, EventInfo, "run %s finished: %s desired %d, min %d, max %d; AZRebalance resumed; protection removed from %d instance(s)",
+	r.emit(plan.Cluster, ops.EventInfo, "run %s finished: %s desired %d, min %d, max %d; AZRebalance resumed; protection removed from %d instance(s)",
 		run.ID, plan.ASG, final.Desired, final.Min, final.Max, len(unprotect))
 	return nil
 }
@@ -949,7 +953,7 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 		}
 	}
 	if len(back) > 0 {
-		r.emit(plan.Cluster, EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
+		r.emit(plan.Cluster, ops.EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
 	}
 	if err := r.restoreLaunchTemplate(ctx, plan, run, res); err != nil {
 		return err

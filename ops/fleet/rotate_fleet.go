@@ -1,8 +1,12 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -194,7 +198,7 @@ func (r *Rotator) checkWarmPool(ctx context.Context, f *fleetCheck, g astypes.Au
 		return nil
 	}
 	var desc []string
-	for _, a := range sortedIDs(stale) {
+	for _, a := range slices.Sorted(maps.Keys(stale)) {
 		desc = append(desc, fmt.Sprintf("%d on %s", stale[a], a))
 	}
 	refresh := fmt.Sprintf("refresh the pool first (aws autoscaling delete-warm-pool --auto-scaling-group-name %s --force-delete, then put-warm-pool again once the launch template launches the AMI you want)", name)
@@ -319,7 +323,7 @@ func (r *Rotator) waitTerminations(ctx context.Context, cluster, group string, i
 	last := ""
 	for {
 		g, err := r.describeGroup(ctx, group)
-		if err != nil && !transient(err) {
+		if err != nil && !awsapi.Transient(err) {
 			return nil, interrupted(ctx, err)
 		}
 		var waiting []string
@@ -340,7 +344,7 @@ func (r *Rotator) waitTerminations(ctx context.Context, cluster, group string, i
 		}
 		why := fmt.Sprintf("%d terminated instance(s) still in %s (%d held by a lifecycle hook, heartbeat timeout %s)", len(waiting), group, held, hook)
 		if err == nil && why != last {
-			r.emit(cluster, EventProgress, "waiting for terminations: %s", why)
+			r.emit(cluster, ops.EventProgress, "waiting for terminations: %s", why)
 			last = why
 		}
 		if r.clock().Now().After(deadline) {

@@ -1,8 +1,11 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,7 +76,7 @@ func (r *Rotator) noticeLost(ctx context.Context, plan *RotatePlan, g astypes.Au
 				w.spot[aws.ToString(in.InstanceId)] = true
 			}
 			msg := fmt.Sprintf("instance %s left %s during the run (%s); the group launches a replacement", aws.ToString(in.InstanceId), plan.ASG, why)
-			r.emit(plan.Cluster, EventWarning, "%s", msg)
+			r.emit(plan.Cluster, ops.EventWarning, "%s", msg)
 			res.Notes = append(res.Notes, msg)
 		}
 	}
@@ -144,17 +147,17 @@ func (r *Rotator) trimSurplus(ctx context.Context, req RotateRequest, plan *Rota
 	if len(pick) == 0 {
 		return nil
 	}
-	r.emit(plan.Cluster, EventInfo, "%s is %d above its original desired capacity %d after losing an instance mid-drain: draining %s",
-		plan.ASG, len(pick), run.Orig.Desired, strings.Join(sortedIDs(pick), ", "))
+	r.emit(plan.Cluster, ops.EventInfo, "%s is %d above its original desired capacity %d after losing an instance mid-drain: draining %s",
+		plan.ASG, len(pick), run.Orig.Desired, strings.Join(slices.Sorted(maps.Keys(pick)), ", "))
 	if _, err := r.drainer().Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: pick, Standalone: req.Standalone,
 		Timeout: req.TimeoutPerBatch, Batch: 1, Batches: 1}); err != nil {
 		return err
 	}
 	var arns []string
-	for _, id := range sortedIDs(pick) {
+	for _, id := range slices.Sorted(maps.Keys(pick)) {
 		arns = append(arns, pick[id])
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("drained %s away to restore the original desired capacity %d", strings.Join(sortedIDs(pick), ", "), run.Orig.Desired))
+	res.Notes = append(res.Notes, fmt.Sprintf("drained %s away to restore the original desired capacity %d", strings.Join(slices.Sorted(maps.Keys(pick)), ", "), run.Orig.Desired))
 	return r.drainer().WaitDeregistered(ctx, plan.Cluster, arns, 10*time.Minute)
 }
 

@@ -1,7 +1,8 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"errors"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 )
 
 func isInput(err error) bool {
-	var ie *InputError
+	var ie *ops.InputError
 	return errors.As(err, &ie)
 }
 

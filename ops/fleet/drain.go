@@ -1,10 +1,14 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,14 +55,14 @@ const (
 
 // RotateEvent is one piece of progress of a rotation, a cluster scale or a drain.
 type RotateEvent struct {
-	Time     time.Time `json:"time"`
-	Cluster  string    `json:"cluster"`
-	Batch    int       `json:"batch,omitempty"` // 1-based; 0 for run-level events
-	Batches  int       `json:"batches,omitempty"`
-	Instance string    `json:"instance,omitempty"`
-	State    string    `json:"state,omitempty"` // per-instance state: planned, draining, drained, terminated, new
-	Kind     EventKind `json:"kind"`
-	Message  string    `json:"message"`
+	Time     time.Time     `json:"time"`
+	Cluster  string        `json:"cluster"`
+	Batch    int           `json:"batch,omitempty"` // 1-based; 0 for run-level events
+	Batches  int           `json:"batches,omitempty"`
+	Instance string        `json:"instance,omitempty"`
+	State    string        `json:"state,omitempty"` // per-instance state: planned, draining, drained, terminated, new
+	Kind     ops.EventKind `json:"kind"`
+	Message  string        `json:"message"`
 	// Phase names what AWS is doing during a wait (progress events), e.g.
 	// "draining 3 instances · 7 tasks to move · deregistration delay 300s".
 	Phase string `json:"phase,omitempty"`
@@ -75,7 +79,7 @@ type Drainer struct {
 	ECS   DrainECS
 	ASG   DrainASG
 	ELB   DrainELB // nil skips target-health checks
-	Clock Clock
+	Clock ops.Clock
 	// PollInterval between checks (default 5s).
 	PollInterval time.Duration
 	Progress     func(RotateEvent)
@@ -123,9 +127,9 @@ type DrainResult struct {
 	svcs             []types.Service
 }
 
-func (d *Drainer) clock() Clock {
+func (d *Drainer) clock() ops.Clock {
 	if d.Clock == nil {
-		return RealClock{}
+		return ops.RealClock{}
 	}
 	return d.Clock
 }
@@ -147,7 +151,7 @@ func (d *Drainer) emit(ev RotateEvent) {
 }
 
 // PauseError is a drain that stopped without removing anything: instances
-// stay DRAINING, nothing is terminated. It wraps ErrFailed (exit 1).
+// stay DRAINING, nothing is terminated. It wraps ops.ErrFailed (exit 1).
 type PauseError struct {
 	Reason string
 	Advice string
@@ -157,12 +161,12 @@ func (e *PauseError) Error() string {
 	return "paused: " + e.Reason + "; " + e.Advice
 }
 
-func (e *PauseError) Unwrap() error { return ErrFailed }
+func (e *PauseError) Unwrap() error { return ops.ErrFailed }
 
-// interrupted turns a cancelled context into ErrInterrupted.
+// interrupted turns a cancelled context into ops.ErrInterrupted.
 func interrupted(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w: %v", ErrInterrupted, err)
+		return fmt.Errorf("%w: %v", ops.ErrInterrupted, err)
 	}
 	return err
 }
@@ -171,7 +175,7 @@ func interrupted(ctx context.Context, err error) error {
 func (d *Drainer) sleep(ctx context.Context, dur time.Duration) error {
 	select {
 	case <-ctx.Done():
-		return fmt.Errorf("%w while waiting", ErrInterrupted)
+		return fmt.Errorf("%w while waiting", ops.ErrInterrupted)
 	case <-d.clock().After(dur):
 		return nil
 	}
@@ -185,7 +189,7 @@ func (d *Drainer) sleep(ctx context.Context, dur time.Duration) error {
 // (PauseError) and leaves the instances DRAINING.
 func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error) {
 	res := &DrainResult{StartedAt: d.clock().Now(), MinHealthy: map[string]int{}}
-	ids := sortedIDs(b.Instances)
+	ids := slices.Sorted(maps.Keys(b.Instances))
 	res.Instances = ids
 	arns := make([]string, 0, len(ids))
 	byArn := map[string]string{}
@@ -193,7 +197,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		arns = append(arns, b.Instances[id])
 		byArn[b.Instances[id]] = id
 	}
-	ev := func(kind EventKind, inst, state, format string, args ...any) {
+	ev := func(kind ops.EventKind, inst, state, format string, args ...any) {
 		d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Instance: inst, State: state, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 
@@ -241,7 +245,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 			return res, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), b.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
 		}
 		for _, a := range chunk {
-			ev(EventInfo, byArn[a], "draining", "%s DRAINING", byArn[a])
+			ev(ops.EventInfo, byArn[a], "draining", "%s DRAINING", byArn[a])
 		}
 	}
 	if len(standalone) > 0 {
@@ -253,10 +257,10 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 					return res, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
 				}
 				res.StoppedStandalone = append(res.StoppedStandalone, aws.ToString(t.TaskArn))
-				ev(EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
+				ev(ops.EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
 			}
 		} else {
-			ev(EventNote, "", "", "waiting for %d standalone task(s) to end by themselves (%s)", len(standalone), taskGroups(standalone))
+			ev(ops.EventNote, "", "", "waiting for %d standalone task(s) to end by themselves (%s)", len(standalone), taskGroups(standalone))
 		}
 	}
 
@@ -272,10 +276,10 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		why, err := d.drainCheck(ctx, b, arns, services, res, belowStreak)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return res, fmt.Errorf("%w while draining: %v", ErrInterrupted, err)
-		case err != nil && transient(err):
+			return res, fmt.Errorf("%w while draining: %v", ops.ErrInterrupted, err)
+		case err != nil && awsapi.Transient(err):
 			backoff = min(backoff*2, 30*time.Second)
-			ev(EventWarning, "", "", "AWS is throttling or failing (%s); backing off to %s", errCode(err), backoff)
+			ev(ops.EventWarning, "", "", "AWS is throttling or failing (%s); backing off to %s", awsapi.ErrorCode(err), backoff)
 		case err != nil:
 			var pe *PauseError
 			if errors.As(err, &pe) {
@@ -287,12 +291,12 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 			if why == "" {
 				res.DrainedAt = d.clock().Now()
 				res.DurationSeconds = res.DrainedAt.Sub(res.StartedAt).Seconds()
-				res.Services = sortedIDs(services)
+				res.Services = slices.Sorted(maps.Keys(services))
 				return res, d.terminate(ctx, b, ids, ev)
 			}
 			text, left, known := d.drainPhase(ctx, b, res, ph)
 			if why != lastWhy || text != lastPhase {
-				d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: EventProgress, Message: "waiting: " + why,
+				d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: ops.EventProgress, Message: "waiting: " + why,
 					Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
 				lastWhy, lastPhase = why, text
 			}
@@ -321,7 +325,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 // drainCheck returns "" when the batch can be removed, else what it waits for.
 func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, belowStreak map[string]int) (string, error) {
 	// Services first: a service below its minimum pauses the run.
-	svcs, err := describeServiceList(ctx, d.ECS, b.Cluster, sortedIDs(services))
+	svcs, err := describeServiceList(ctx, d.ECS, b.Cluster, slices.Sorted(maps.Keys(services)))
 	if err != nil {
 		return "", err
 	}
@@ -437,7 +441,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 
 // terminate removes drained instances through the ASG, decrementing desired.
 // It re-checks that none runs a service task first.
-func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev func(EventKind, string, string, string, ...any)) error {
+func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev func(ops.EventKind, string, string, string, ...any)) error {
 	arns := make([]string, 0, len(ids))
 	for _, id := range ids {
 		arns = append(arns, b.Instances[id])
@@ -473,12 +477,12 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 			InstanceId: aws.String(id), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 		if err != nil {
 			if strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "is not part of") {
-				ev(EventNote, id, "terminated", "%s is already out of the group", id)
+				ev(ops.EventNote, id, "terminated", "%s is already out of the group", id)
 				continue
 			}
 			return interrupted(ctx, fmt.Errorf("terminate instance %s in auto scaling group %s: %w", id, b.ASG, err))
 		}
-		ev(EventInfo, id, "terminated", "%s terminated through %s (desired capacity decremented)", id, b.ASG)
+		ev(ops.EventInfo, id, "terminated", "%s terminated through %s (desired capacity decremented)", id, b.ASG)
 	}
 	return nil
 }
@@ -492,7 +496,7 @@ func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []s
 	deadline := d.clock().Now().Add(limit)
 	for {
 		cis, err := describeContainerInstances(ctx, d.ECS, cluster, arns)
-		if err != nil && !transient(err) {
+		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
 		gone := err == nil
@@ -505,7 +509,7 @@ func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []s
 			return nil
 		}
 		if d.clock().Now().After(deadline) {
-			d.emit(RotateEvent{Cluster: cluster, Kind: EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
+			d.emit(RotateEvent{Cluster: cluster, Kind: ops.EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
 			return nil
 		}
 		if err := d.sleep(ctx, d.interval()); err != nil {
@@ -611,15 +615,6 @@ func describeServiceList(ctx context.Context, api DrainECS, cluster string, name
 	return out, nil
 }
 
-func sortedIDs[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func lastSegment(arn string) string {
 	if i := strings.LastIndex(arn, "/"); i >= 0 {
 		return arn[i+1:]
@@ -633,7 +628,7 @@ func taskGroups(ts []types.Task) string {
 		n[aws.ToString(t.Group)]++
 	}
 	var parts []string
-	for _, g := range sortedIDs(n) {
+	for _, g := range slices.Sorted(maps.Keys(n)) {
 		parts = append(parts, g+"×"+strconv.Itoa(n[g]))
 	}
 	return strings.Join(parts, ", ")

@@ -1,9 +1,12 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,14 +30,14 @@ type ClusterScaleRequest struct {
 func ValidateClusterScaleRequest(r ClusterScaleRequest) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return Inputf("missing --cluster: name the ECS cluster to scale, e.g. --cluster prod")
+		return ops.Inputf("missing --cluster: name the ECS cluster to scale, e.g. --cluster prod")
 	case r.Count < 0:
-		return Inputf("invalid --count %d: want the number of instances, 0 or more", r.Count)
+		return ops.Inputf("invalid --count %d: want the number of instances, 0 or more", r.Count)
 	}
 	switch r.Standalone {
 	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
 	default:
-		return Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+		return ops.Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
 	}
 	return nil
 }
@@ -171,7 +174,7 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 	}
 	ids, order := st.ids, st.order
 	capa := plan.Original
-	r.emit(req.Cluster, EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(sortedIDs(ids), ", "))
+	r.emit(req.Cluster, ops.EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
 	drainer := r.drainer()
 	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1, Order: order})
 	if dres != nil {
@@ -216,15 +219,15 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	plan := &ClusterScalePlan{Cluster: req.Cluster, ASG: name, From: capa.Desired, To: req.Count, Original: capa,
 		st: &scaleState{group: g}}
 	if _, ok := groupTag(g, rotateTagRun); ok {
-		return nil, Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
+		return nil, ops.Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
 	}
 	switch {
 	case req.Count > capa.Max && !req.RaiseMax:
-		return nil, Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
+		return nil, ops.Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
 	case req.Count > capa.Max:
 		plan.RaiseMax = true
 	case req.Count < capa.Min:
-		return nil, Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
+		return nil, ops.Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
 	}
 	// The same group-level preflight as rotate-ami: never fight managed
 	// scaling or an instance refresh over desired capacity.
@@ -233,7 +236,7 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		return nil, interrupted(ctx, err)
 	}
 	if len(f.refusals) > 0 {
-		return nil, Inputf("scale cluster refused, nothing changed: %s", strings.Join(f.refusals, "; "))
+		return nil, ops.Inputf("scale cluster refused, nothing changed: %s", strings.Join(f.refusals, "; "))
 	}
 	plan.Notes = append(plan.Notes, f.notes...)
 
@@ -284,7 +287,7 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		left = left[1:]
 	}
 	if len(victims) < remove {
-		return nil, Inputf("%s has only %d instance(s) registered in cluster %s to remove, not %d", name, len(victims), req.Cluster, remove)
+		return nil, ops.Inputf("%s has only %d instance(s) registered in cluster %s to remove, not %d", name, len(victims), req.Cluster, remove)
 	}
 	isVictim := map[string]bool{}
 	standalone := 0
@@ -303,7 +306,7 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	}
 	if standalone > 0 {
 		if req.Standalone == StandaloneAbort {
-			return nil, Inputf("%d standalone task(s) run on the instances to remove: re-run with --standalone-tasks wait or stop", standalone)
+			return nil, ops.Inputf("%d standalone task(s) run on the instances to remove: re-run with --standalone-tasks wait or stop", standalone)
 		}
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d standalone task(s) on the instances to remove: policy %s", standalone, req.Standalone))
 	}
@@ -321,7 +324,7 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		}
 	}
 	if miss := p.place(moving); len(miss) > 0 {
-		return nil, Inputf("scale-in refused, nothing changed: the remaining %d instance(s) cannot hold the tasks of the ones to remove: %s", len(p.rooms), strings.Join(limitList(miss, 4), "; "))
+		return nil, ops.Inputf("scale-in refused, nothing changed: the remaining %d instance(s) cannot hold the tasks of the ones to remove: %s", len(p.rooms), strings.Join(limitList(miss, 4), "; "))
 	}
 	for n := range p.notes {
 		plan.Notes = append(plan.Notes, n)

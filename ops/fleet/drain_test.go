@@ -1,7 +1,9 @@
-package ops
+package fleet
 
 import (
 	"context"
+	"ecsctl/ops"
+	"ecsctl/ops/opstest"
 	"errors"
 	"sync"
 	"testing"
@@ -85,11 +87,11 @@ func TestDrainWaitsForStoppedNotRunningCountAndPausesOnTimeout(t *testing.T) {
 	// the drain must not terminate, and on timeout it pauses.
 	fe := &drainFakeECS{taskStatus: "DEACTIVATING", runCount: 0}
 	fa := &drainFakeASG{}
-	d := &Drainer{ECS: fe, ASG: fa, Clock: newFakeClock(), PollInterval: 10 * time.Second}
+	d := &Drainer{ECS: fe, ASG: fa, Clock: opstest.NewClock(), PollInterval: 10 * time.Second}
 	_, err := d.Drain(context.Background(), DrainBatch{Cluster: "c", ASG: "g", Instances: map[string]string{"i-1": "arn:ci/c/1"}, Timeout: 10 * time.Minute, Batch: 1, Batches: 1})
 	var pe *PauseError
-	if !errors.As(err, &pe) || !errors.Is(err, ErrFailed) {
-		t.Fatalf("err = %v, want a pause (ErrFailed)", err)
+	if !errors.As(err, &pe) || !errors.Is(err, ops.ErrFailed) {
+		t.Fatalf("err = %v, want a pause (ops.ErrFailed)", err)
 	}
 	if len(fa.terminated) != 0 {
 		t.Fatalf("terminated %v while a task was not STOPPED", fa.terminated)
@@ -102,7 +104,7 @@ func TestDrainWaitsForStoppedNotRunningCountAndPausesOnTimeout(t *testing.T) {
 func TestDrainTerminatesWithDecrementOnceStopped(t *testing.T) {
 	fe := &drainFakeECS{taskStatus: "STOPPED"}
 	fa := &drainFakeASG{}
-	d := &Drainer{ECS: fe, ASG: fa, Clock: newFakeClock(), PollInterval: 10 * time.Second}
+	d := &Drainer{ECS: fe, ASG: fa, Clock: opstest.NewClock(), PollInterval: 10 * time.Second}
 	res, err := d.Drain(context.Background(), DrainBatch{Cluster: "c", ASG: "g", Instances: map[string]string{"i-1": "arn:ci/c/1"}, Timeout: 10 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
