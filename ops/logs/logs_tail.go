@@ -469,6 +469,12 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 			return err
 		}
 		if done, why := t.finished(); done {
+			if err := t.lastLook(ctx, polls, &deepStart); err != nil {
+				if ferr := t.flush(); ferr != nil {
+					return ferr
+				}
+				return err
+			}
 			t.note(Notice{Kind: NoticeInfo, Message: why})
 			return t.stop(nil)
 		}
@@ -493,6 +499,25 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 			}
 		}
 	}
+}
+
+// lastLook re-lists a followed service's tasks once more when the follow
+// ends at Until, and reads the streams of the tasks that re-list finds: a
+// task that started (and maybe stopped) since the last re-list, up to
+// RelistEvery polls ago, ran before Until too, and its events belong to
+// the range. New streams are read from their task's start.
+func (t *Tailer) lastLook(ctx context.Context, polls int, deepStart *int64) error {
+	if t.req.Service == "" || t.until == 0 {
+		return nil
+	}
+	known := len(t.streams)
+	if err := t.relist(ctx); err != nil {
+		return err
+	}
+	if len(t.streams) == known {
+		return nil
+	}
+	return t.pollOnce(ctx, polls, deepStart)
 }
 
 // stop prints what is held back and returns err.
