@@ -218,7 +218,7 @@ func taskAt(status string, exit *int32, reason string) types.Task {
 func TestFollowReportsTheMainContainersExitCode(t *testing.T) {
 	f := &fakeECS{states: []types.Task{taskAt("PENDING", nil, ""), taskAt("RUNNING", nil, ""), taskAt("STOPPED", aws.Int32(3), "Essential container in task exited")}}
 	var seen []string
-	fo := &Follower{ECS: f, Clock: &stepClock{}, Progress: func(e Event) { seen = append(seen, e.Status) }}
+	fo := &Follower{ECS: f, Clock: &stepClock{}, Progress: func(e ops.Event) { seen = append(seen, e.State) }}
 	res, err := fo.Follow(context.Background(), "prod", "app", taskAt("PROVISIONING", nil, ""))
 	if err != nil {
 		t.Fatal(err)
