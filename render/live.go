@@ -83,7 +83,11 @@ func (l *Live) Event(ev ops.Event) {
 	now := l.clock.Now()
 	stream, subject, msg := l.board.event(ev, now)
 	if !l.tty {
-		Line(l.w, ev.Time, subject, "%s", msg)
+		at := ev.Time
+		if at.IsZero() {
+			at = now
+		}
+		Line(l.w, at, subject, "%s", msg)
 		if _, ok := l.lastLine[stream]; !ok {
 			l.streams = append(l.streams, stream)
 		}
