@@ -165,7 +165,7 @@ func (a *app) followStartedTask(c *cli.Context, cl *clients, cluster, container 
 	f := &task.Follower{
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region, Emit: printer.Print, Notice: printer.Notice,
 		PollInterval: a.pollInterval(c), Overlap: c.Duration("overlap"), Timeout: c.Duration("timeout"),
-		Progress: func(ev task.Event) { render.RunProgress(a.io.Err, cluster, ev) },
+		Progress: func(ev ops.Event) { render.RunProgress(a.io.Err, cluster, ev) },
 	}
 	if !all {
 		f.Containers = []string{container}

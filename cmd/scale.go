@@ -92,9 +92,7 @@ func (a *app) runScaleService(c *cli.Context) error {
 	}
 	lines := render.NewWaitLines(a.io)
 	s := &overview.ServiceScaler{ECS: cl.ECS, AAS: cl.AppAuto, ELB: cl.ELB, PollInterval: a.pollInterval(c),
-		Progress: func(e overview.ScaleServiceEvent) {
-			lines.PhaseLine(e.At, e.Subject, e.Message, e.Phase, e.PhaseLeft, e.PhaseLeftKnown)
-		}}
+		Progress: lines.Event}
 	res, err := s.Scale(c.Context, req)
 	lines.Close()
 	if res == nil {

@@ -6,87 +6,51 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/charmbracelet/lipgloss"
 
 	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/deploy"
 )
 
-// DeployProgress shows deploy events: a live per-service view on a
-// terminal, redrawn every second so the elapsed time and the estimate of
-// the current phase move while ECS works; otherwise one plain timestamped
-// line per event, plus a heartbeat line at most once a minute while
-// nothing changes.
-type DeployProgress struct {
-	w     io.Writer
-	live  bool
-	color bool
-	clock ops.Clock
+// NewDeployProgress shows deploy events on ios.Err: on a terminal a live
+// per-service view (a bar, the phase ECS is in with its estimate counted
+// down, the last events), redrawn every second; otherwise one plain
+// timestamped line per event, and a heartbeat per service still waiting.
+func NewDeployProgress(ios *IO) *Live { return newLiveTicking(ios, newDeployBoard()) }
 
-	mu       sync.Mutex
+func newDeployProgress(ios *IO, clock ops.Clock) *Live { return newLive(ios, clock, newDeployBoard()) }
+
+// deployBoard is the state of each service a deploy follows.
+type deployBoard struct {
 	order    []string
 	services map[string]*liveService
-	drawn    int // lines drawn by the last frame
-	last     time.Time
-	tick     *ticker
-	ticking  bool // start the ticker at the first event
-	closed   bool
 }
 
+func newDeployBoard() *deployBoard { return &deployBoard{services: map[string]*liveService{}} }
+
 type liveService struct {
-	key      string
 	progress string
 	running  int32
 	desired  int32
 	events   []string
 	verdict  string
 	started  time.Time
-	// The phase ECS is in and its estimate, counted down from phaseAt.
-	phase      string
-	phaseLeft  time.Duration
-	phaseKnown bool
-	phaseAt    time.Time
-	lastLine   time.Time // CI mode: when a line for this service was printed
+	phase    phase
 }
 
-// HeartbeatEvery is the longest a CI log stays silent while a wait goes on.
-const HeartbeatEvery = time.Minute
-
-// NewDeployProgress writes to ios.Err: live on a terminal, lines otherwise.
-func NewDeployProgress(ios *IO) *DeployProgress {
-	p := newDeployProgress(ios, ops.RealClock{})
-	p.ticking = true // from the first event on
-	return p
-}
-
-func newDeployProgress(ios *IO, clock ops.Clock) *DeployProgress {
-	return &DeployProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), clock: clock, services: map[string]*liveService{}}
-}
-
-func (p *DeployProgress) now() time.Time { return p.clock.Now() }
-
-// Event takes one progress event (safe for concurrent use).
-func (p *DeployProgress) Event(ev ops.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ticking && p.tick == nil && !p.closed {
-		p.tick = startTicker(p.clock, time.Second, p.Tick)
-	}
+func (d *deployBoard) event(ev ops.Event, now time.Time) (stream, subject, msg string) {
 	key := ev.Cluster + "/" + ev.Service
-	s := p.services[key]
+	s := d.services[key]
 	if s == nil {
-		s = &liveService{key: key, started: ev.Time}
-		p.services[key] = s
-		p.order = append(p.order, key)
+		s = &liveService{started: ev.Time}
+		d.services[key] = s
+		d.order = append(d.order, key)
 	}
 	switch ev.Kind {
 	case ops.EventProgress:
 		s.progress, s.running, s.desired = ev.Message, ev.Running, ev.Desired
-		s.phase, s.phaseLeft, s.phaseKnown, s.phaseAt = ev.Phase, ev.PhaseLeft, ev.PhaseLeftKnown, p.now()
+		s.phase = phaseOf(ev, now)
 	case ops.EventVerdict:
 		s.verdict = ev.Message
 	default:
@@ -95,104 +59,35 @@ func (p *DeployProgress) Event(ev ops.Event) {
 			s.events = s.events[len(s.events)-3:]
 		}
 	}
-	if !p.live {
-		msg := ev.Message
-		switch ev.Kind {
-		case ops.EventService:
-			msg = "event: " + msg
-		case ops.EventWarning:
-			msg = "warning: " + msg
-		case ops.EventNote:
-			msg = "note: " + msg
-		case ops.EventTaskStopped:
-			// "task <id> stopped: <reason>" says it already.
-		case ops.EventVerdict:
-			msg = "verdict: " + msg
-		case ops.EventProgress:
-			if ph := s.phaseText(p.now()); ph != "" {
-				msg += " · " + ph
-			}
-		}
-		Line(p.w, ev.Time, key, "%s", msg)
-		s.lastLine = p.now()
-		return
+	msg = ciMessage(ev)
+	if ev.Kind == ops.EventProgress {
+		msg = withPhase(msg, s.phaseText(now))
 	}
-	if ev.Kind == ops.EventVerdict || p.now().Sub(p.last) > 100*time.Millisecond {
-		p.draw()
-	}
+	return key, key, msg
 }
 
-// phaseText is the phase with its estimate counted down to now.
+// phaseText is the phase with its estimate counted down to now, until the
+// verdict.
 func (s *liveService) phaseText(now time.Time) string {
-	if s.phase == "" || s.verdict != "" {
+	if s.verdict != "" {
 		return ""
 	}
-	if !s.phaseKnown {
-		return s.phase
-	}
-	return s.phase + ", " + fmtx.Left(s.phaseLeft-now.Sub(s.phaseAt))
+	return s.phase.at(now)
 }
 
-// Tick redraws the live view (the elapsed time moves) or, in CI mode,
-// writes a heartbeat for each service still waiting whose last line is
-// HeartbeatEvery old. The ticker calls it every second.
-func (p *DeployProgress) Tick() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	if p.live {
-		if p.drawn > 0 {
-			p.draw()
-		}
-		return
+func (d *deployBoard) heartbeat(key string, now time.Time) (subject, msg string, ok bool) {
+	s := d.services[key]
+	if s.verdict != "" {
+		return "", "", false
 	}
-	for _, key := range p.order {
-		s := p.services[key]
-		if s.verdict != "" || s.lastLine.IsZero() || now.Sub(s.lastLine) < HeartbeatEvery {
-			continue
-		}
-		state := s.phaseText(now)
-		if state == "" {
-			state = s.progress
-		}
-		if state == "" {
-			state = "waiting for ECS"
-		}
-		Line(p.w, now, key, "still waiting after %s: %s", fmtx.Elapsed(now.Sub(s.started)), state)
-		s.lastLine = now
+	state := s.phaseText(now)
+	if state == "" {
+		state = s.progress
 	}
-}
-
-// Close stops the ticker and draws the final frame (once; safe to repeat).
-func (p *DeployProgress) Close() {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
+	if state == "" {
+		state = "waiting for ECS"
 	}
-	p.closed = true
-	t := p.tick
-	p.mu.Unlock()
-	t.Stop() // outside the lock: a Tick in progress takes it
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live && p.drawn > 0 {
-		p.draw()
-	}
-}
-
-var (
-	styleOK    = lipgloss.NewStyle().Foreground(lipgloss.Color("2")).Bold(true)
-	styleBad   = lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true)
-	styleDim   = lipgloss.NewStyle().Faint(true)
-	styleTitle = lipgloss.NewStyle().Bold(true)
-)
-
-func (p *DeployProgress) style(st lipgloss.Style, s string) string {
-	if !p.color {
-		return s
-	}
-	return st.Render(s)
+	return key, fmt.Sprintf("still waiting after %s: %s", fmtx.Elapsed(now.Sub(s.started)), state), true
 }
 
 func bar(running, desired int32, width int) string {
@@ -203,45 +98,27 @@ func bar(running, desired int32, width int) string {
 	return strings.Repeat("█", n) + strings.Repeat("░", width-n)
 }
 
-func (p *DeployProgress) draw() {
-	now := p.now()
-	p.last = now
-	var b strings.Builder
-	if p.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", p.drawn)
-	}
-	lines := 0
-	for _, key := range p.order {
-		s := p.services[key]
+func (d *deployBoard) frame(now time.Time, _ bool, paint painter) []string {
+	var lines []string
+	for _, key := range d.order {
+		s := d.services[key]
 		status := s.progress
 		if s.verdict != "" {
 			if strings.HasPrefix(s.verdict, deploy.OutcomeSucceeded) || strings.HasPrefix(s.verdict, "already") {
-				status = p.style(styleOK, "✔ "+s.verdict)
+				status = paint(styleOK, "✔ "+s.verdict)
 			} else {
-				status = p.style(styleBad, "✘ "+s.verdict)
+				status = paint(styleBad, "✘ "+s.verdict)
 			}
 		}
-		fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.style(styleTitle, key), bar(s.running, s.desired, 12), status, p.style(styleDim, fmtx.Elapsed(now.Sub(s.started))))
-		lines++
+		lines = append(lines, fmt.Sprintf("%s  %s  %s  %s", paint(styleTitle, key), bar(s.running, s.desired, 12), status, paint(styleDim, fmtx.Elapsed(now.Sub(s.started)))))
 		if ph := s.phaseText(now); ph != "" {
-			fmt.Fprintf(&b, "    ⧗ %s\n", truncate(ph, 110))
-			lines++
+			lines = append(lines, "    ⧗ "+truncate(ph, 110))
 		}
 		for _, e := range s.events {
-			fmt.Fprintf(&b, "    %s\n", p.style(styleDim, truncate(e, 110)))
-			lines++
+			lines = append(lines, "    "+paint(styleDim, truncate(e, 110)))
 		}
 	}
-	p.drawn = lines
-	io.WriteString(p.w, b.String())
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
+	return lines
 }
 
 // DeploySummary prints the verdicts as a table, then the details that

@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"ecsctl/ops"
 	"ecsctl/ops/logs"
 	"encoding/json"
 	"hash/fnv"
@@ -114,17 +115,12 @@ func logsColor(task string) string {
 }
 
 // Notice writes one line about the tail to Err.
-func (p *LogsPrinter) Notice(n logs.Notice) {
+func (p *LogsPrinter) Notice(ev ops.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	msg := n.Message
-	switch n.Kind {
-	case logs.NoticeThrottled, logs.NoticeSkipped:
-		msg = "warning: " + msg
-	}
-	at := n.Time
+	at := ev.Time
 	if at.IsZero() {
 		at = time.Now()
 	}
-	Line(p.errw, at, p.opts.Subject, "%s", msg)
+	Line(p.errw, at, p.opts.Subject, "%s", ciMessage(ev))
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"ecsctl/fmtx"
@@ -14,93 +13,50 @@ import (
 	"ecsctl/ops/fleet"
 )
 
-// RotateProgress shows rotation and cluster-scaling events: on a terminal a
-// live view of the batch and each instance's state, redrawn every second so
-// the time spent in the current wait moves; otherwise one plain timestamped
-// line per event, plus a heartbeat line at most once a minute while a wait
-// goes on with nothing new.
-type RotateProgress struct {
-	w     io.Writer
-	live  bool
-	color bool
-	clock ops.Clock
+// NewRotateProgress shows rotation, drain and cluster-scaling events on
+// ios.Err: on a terminal a live view of the batch, each instance's state
+// and the last events, redrawn every second so the time spent in the
+// current wait moves; otherwise one plain timestamped line per event, and
+// a heartbeat while a wait goes on with nothing new.
+func NewRotateProgress(ios *IO) *Live { return newLiveTicking(ios, newRotateBoard()) }
 
-	mu        sync.Mutex
+func newRotateProgress(ios *IO, clock ops.Clock) *Live { return newLive(ios, clock, newRotateBoard()) }
+
+// rotateBoard is the state of one rotation: its current wait, batch and
+// instances. Its events are one stream.
+type rotateBoard struct {
 	cluster   string
 	subject   string
 	batch     string
-	status    string
+	status    string    // the wait going on ("": none)
 	statusAt  time.Time // when the current wait began
 	started   time.Time
 	instances map[string]string
 	order     []string
 	log       []string
-	drawn     int
-	last      time.Time
-	lastLine  time.Time
-	tick      *ticker
-	ticking   bool // start the ticker at the first event
-	closed    bool
-	// The phase AWS is in during the current wait and its estimate,
-	// counted down from phaseAt.
-	phase      string
-	phaseLeft  time.Duration
-	phaseKnown bool
-	phaseAt    time.Time
+	phase     phase
 }
 
-// NewRotateProgress writes to ios.Err.
-func NewRotateProgress(ios *IO) *RotateProgress {
-	p := newRotateProgress(ios, ops.RealClock{})
-	p.ticking = true // from the first event on
-	return p
-}
+func newRotateBoard() *rotateBoard { return &rotateBoard{instances: map[string]string{}} }
 
-func newRotateProgress(ios *IO, clock ops.Clock) *RotateProgress {
-	return &RotateProgress{w: ios.Err, live: ios.ErrTTY, color: ios.ColorErr(), clock: clock, instances: map[string]string{}}
-}
-
-func (p *RotateProgress) now() time.Time { return p.clock.Now() }
-
-// Event takes one progress event (safe for concurrent use).
-func (p *RotateProgress) Event(ev fleet.RotateEvent) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ticking && p.tick == nil && !p.closed {
-		p.tick = startTicker(p.clock, time.Second, p.Tick)
-	}
-	now := p.now()
+func (p *rotateBoard) event(ev ops.Event, now time.Time) (stream, subject, msg string) {
 	if p.started.IsZero() {
 		p.started = now
 	}
-	subject := ev.Cluster
+	subject = ev.Cluster
 	if ev.Batch > 0 {
 		subject += fmt.Sprintf(" batch %d/%d", ev.Batch, ev.Batches)
 	}
-	msg := ev.Message
-	switch ev.Kind {
-	case ops.EventWarning:
-		msg = "warning: " + msg
-	case ops.EventNote:
-		msg = "note: " + msg
-	}
+	msg = ciMessage(ev)
 	p.cluster, p.subject = ev.Cluster, subject
 	if ev.Kind == ops.EventProgress {
 		if msg != p.status {
 			p.statusAt = now
 		}
 		p.status = msg
-		p.phase, p.phaseLeft, p.phaseKnown, p.phaseAt = ev.Phase, ev.PhaseLeft, ev.PhaseLeftKnown, now
+		p.phase = phaseOf(ev, now)
 	} else if ev.Kind == ops.EventInfo {
-		p.status, p.phase = "", "" // a step happened: the wait it reported is over
-	}
-	if !p.live {
-		if ph := p.phaseText(now); ev.Kind == ops.EventProgress && ph != "" {
-			msg += " · " + ph
-		}
-		Line(p.w, ev.Time, subject, "%s", msg)
-		p.lastLine = now
-		return
+		p.status, p.phase = "", phase{} // a step happened: the wait it reported is over
 	}
 	if ev.Batch > 0 {
 		p.batch = fmt.Sprintf("batch %d/%d", ev.Batch, ev.Batches)
@@ -116,87 +72,33 @@ func (p *RotateProgress) Event(ev fleet.RotateEvent) {
 		if len(p.log) > 4 {
 			p.log = p.log[len(p.log)-4:]
 		}
+		return "", subject, msg
 	}
-	if now.Sub(p.last) > 100*time.Millisecond {
-		p.draw()
-	}
+	return "", subject, withPhase(msg, p.phase.at(now))
 }
 
-// Tick redraws the live view, or in CI mode writes a heartbeat when a wait
-// has gone on for HeartbeatEvery since the last line. Called every second.
-func (p *RotateProgress) Tick() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	if p.live {
-		if p.drawn > 0 {
-			p.draw()
-		}
-		return
+func (p *rotateBoard) heartbeat(_ string, now time.Time) (subject, msg string, ok bool) {
+	if p.status == "" {
+		return "", "", false
 	}
-	if p.status == "" || p.lastLine.IsZero() || now.Sub(p.lastLine) < HeartbeatEvery {
-		return
-	}
-	msg := fmt.Sprintf("still %s (for %s)", p.status, fmtx.Elapsed(now.Sub(p.statusAt)))
-	if ph := p.phaseText(now); ph != "" {
-		msg += " · " + ph
-	}
-	Line(p.w, now, p.subject, "%s", msg)
-	p.lastLine = now
+	msg = fmt.Sprintf("still %s (for %s)", p.status, fmtx.Elapsed(now.Sub(p.statusAt)))
+	return p.subject, withPhase(msg, p.phase.at(now)), true
 }
 
-// phaseText is the phase with its estimate counted down to now.
-func (p *RotateProgress) phaseText(now time.Time) string {
-	if p.phase == "" || !p.phaseKnown {
-		return p.phase
+func (p *rotateBoard) frame(now time.Time, last bool, paint painter) []string {
+	if last {
+		p.status = "" // the run is over: no wait is going on
 	}
-	return p.phase + ", " + fmtx.Left(p.phaseLeft-now.Sub(p.phaseAt))
-}
-
-// Close stops the ticker and draws the last frame (once; safe to repeat).
-func (p *RotateProgress) Close() {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.closed = true
-	t := p.tick
-	p.mu.Unlock()
-	t.Stop() // outside the lock: a Tick in progress takes it
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live && p.drawn > 0 {
-		p.status = ""
-		p.draw()
-	}
-}
-
-func (p *RotateProgress) paint(st interface{ Render(...string) string }, s string) string {
-	if !p.color {
-		return s
-	}
-	return st.Render(s)
-}
-
-func (p *RotateProgress) draw() {
-	now := p.now()
-	p.last = now
-	var b strings.Builder
-	if p.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", p.drawn)
-	}
-	lines := 0
-	status := p.status
+	var lines []string
+	status, ph := p.status, ""
 	if status != "" {
 		status = "⧗ " + status + " · for " + fmtx.Elapsed(now.Sub(p.statusAt))
-		if ph := p.phaseText(now); ph != "" {
-			status += "\n    " + ph
-			lines++
-		}
+		ph = p.phase.at(now)
 	}
-	fmt.Fprintf(&b, "%s  %s  %s  %s\n", p.paint(styleTitle, p.cluster), p.batch, p.paint(styleDim, fmtx.Elapsed(now.Sub(p.started))), status)
-	lines++
+	lines = append(lines, fmt.Sprintf("%s  %s  %s  %s", paint(styleTitle, p.cluster), p.batch, paint(styleDim, fmtx.Elapsed(now.Sub(p.started))), status))
+	if ph != "" {
+		lines = append(lines, "    "+ph)
+	}
 	// Instances, grouped by state, the last 12 that changed.
 	order := p.order
 	if len(order) > 12 {
@@ -207,19 +109,16 @@ func (p *RotateProgress) draw() {
 		mark := "…"
 		switch state {
 		case "terminated":
-			mark = p.paint(styleOK, "✔")
+			mark = paint(styleOK, "✔")
 		case "draining":
 			mark = "⟳"
 		}
-		fmt.Fprintf(&b, "  %s %s %s\n", mark, id, p.paint(styleDim, state))
-		lines++
+		lines = append(lines, fmt.Sprintf("  %s %s %s", mark, id, paint(styleDim, state)))
 	}
 	for _, l := range p.log {
-		fmt.Fprintf(&b, "    %s\n", p.paint(styleDim, truncate(l, 110)))
-		lines++
+		lines = append(lines, "    "+paint(styleDim, truncate(l, 110)))
 	}
-	p.drawn = lines
-	io.WriteString(p.w, b.String())
+	return lines
 }
 
 // RotatePlan prints the plan: instances with AZ, AMI, tasks by service and

@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"ecsctl/ops"
-	"ecsctl/ops/fleet"
 )
 
 // A batch's drain wait is shown with the time spent in it, ticking on a
 // terminal and as a heartbeat line in CI.
 func TestRotateProgressTicksAndHeartbeats(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	wait := fleet.RotateEvent{Time: start, Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 4 task(s) still running on the batch"}
+	wait := ops.Event{Time: start, Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 4 task(s) still running on the batch"}
 
 	clock := &fakeClock{now: start}
 	ios, _, _, errOut := Test()
@@ -44,7 +43,7 @@ func TestRotateProgressTicksAndHeartbeats(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("CI lines:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	p.Event(fleet.RotateEvent{Time: clock.Now(), Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventInfo, Message: "i-1 terminated"})
+	p.Event(ops.Event{Time: clock.Now(), Cluster: "prod", Batch: 1, Batches: 3, Kind: ops.EventInfo, Message: "i-1 terminated"})
 	clock.add(5 * time.Minute)
 	p.Tick()
 	if n := len(strings.Split(strings.TrimSpace(errOut.String()), "\n")); n != 4 {
@@ -57,8 +56,8 @@ func TestWaitLinesHeartbeat(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
 	clock := &fakeClock{now: start}
 	ios, _, _, errOut := Test()
-	p := &WaitLines{ios: ios, clock: clock}
-	p.Line(start, "prod/api", "2/8 running, 6 pending")
+	p := newLive(ios, clock, &waitBoard{})
+	p.Event(ops.Event{Time: start, Cluster: "prod", Service: "api", Kind: ops.EventProgress, Message: "2/8 running, 6 pending"})
 	for i := 0; i < 61; i++ {
 		clock.add(time.Second)
 		p.Tick()
@@ -74,7 +73,7 @@ func TestWaitLinesHeartbeat(t *testing.T) {
 // its line, counted down on the terminal and in the minute heartbeat.
 func TestRotateProgressNamesThePhase(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
-	wait := fleet.RotateEvent{Time: start, Cluster: "prod", Batch: 2, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 7 task(s) still running on the batch",
+	wait := ops.Event{Time: start, Cluster: "prod", Batch: 2, Batches: 3, Kind: ops.EventProgress, Message: "waiting: 7 task(s) still running on the batch",
 		Phase: "draining 3 instances · 7 tasks to move · deregistration delay 300s", PhaseLeft: 5 * time.Minute, PhaseLeftKnown: true}
 
 	clock := &fakeClock{now: start}
@@ -97,7 +96,7 @@ func TestRotateProgressNamesThePhase(t *testing.T) {
 		clock.add(time.Second)
 		p.Tick()
 	}
-	unknown := fleet.RotateEvent{Time: clock.Now(), Cluster: "prod", Kind: ops.EventProgress, Message: "waiting for new instances: 0/2 launched",
+	unknown := ops.Event{Time: clock.Now(), Cluster: "prod", Kind: ops.EventProgress, Message: "waiting for new instances: 0/2 launched",
 		Phase: "waiting for 2 new instances to boot and register (this run's took 1m40s)"}
 	p.Event(unknown)
 	got := strings.Split(strings.TrimSpace(errOut.String()), "\n")
@@ -116,8 +115,9 @@ func TestWaitLinesCarryThePhase(t *testing.T) {
 	start := time.Date(2026, 12, 4, 16, 0, 0, 0, time.UTC)
 	clock := &fakeClock{now: start}
 	ios, _, _, errOut := Test()
-	p := &WaitLines{ios: ios, clock: clock}
-	p.PhaseLine(start, "prod/api", "2/8 running, 6 pending", "starting 6 tasks (6 pending) · the first took 1m30s", 90*time.Second, true)
+	p := newLive(ios, clock, &waitBoard{})
+	p.Event(ops.Event{Time: start, Cluster: "prod", Service: "api", Kind: ops.EventProgress, Message: "2/8 running, 6 pending",
+		Phase: "starting 6 tasks (6 pending) · the first took 1m30s", PhaseLeft: 90 * time.Second, PhaseLeftKnown: true})
 	for i := 0; i < 60; i++ {
 		clock.add(time.Second)
 		p.Tick()

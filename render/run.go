@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"ecsctl/ops"
 	"ecsctl/ops/task"
 )
 
@@ -14,13 +15,10 @@ func RunStarted(w io.Writer, at time.Time, cluster, taskArn, taskDef, container,
 	Line(w, at, cluster+"/"+shortID(taskArn), "started %s (container %s) on %s, started by %s", shortID(taskDef), container, compute, task.StartedBy)
 }
 
-// RunProgress is one line per status a followed task reaches.
-func RunProgress(w io.Writer, cluster string, ev task.Event) {
-	msg := ev.Status
-	if ev.Status == "STOPPED" && ev.Reason != "" {
-		msg += ": " + ev.Reason
-	}
-	Line(w, ev.Time, cluster+"/"+shortID(ev.TaskArn), "%s", msg)
+// RunProgress is one line per status a followed task reaches (it never
+// redraws: the task's own output shares the terminal).
+func RunProgress(w io.Writer, cluster string, ev ops.Event) {
+	Line(w, ev.Time, cluster+"/"+shortID(ev.Task), "%s", ciMessage(ev))
 }
 
 // RunSummary says how the task ended: each container's exit code, the

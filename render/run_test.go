@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"ecsctl/ops"
 	"ecsctl/ops/task"
 )
 
@@ -30,7 +31,7 @@ func TestRunSummary(t *testing.T) {
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}
 	b.Reset()
-	RunProgress(&b, "prod", task.Event{Time: stop, TaskArn: res.TaskArn, Status: "STOPPED", Reason: "Essential container in task exited"})
+	RunProgress(&b, "prod", ops.Event{Time: stop, Kind: ops.EventTaskStatus, Task: res.TaskArn, State: "STOPPED", Message: "STOPPED: Essential container in task exited"})
 	if got := b.String(); got != "2026-12-04T10:03:41Z prod/5b1f0c2e STOPPED: Essential container in task exited\n" {
 		t.Errorf("progress line %q", got)
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"ecsctl/ops"
 	"ecsctl/ops/logs"
 	"fmt"
 	"strings"
@@ -72,7 +73,7 @@ func windowLines(t *testing.T, sb *topSandbox, m *Model) int {
 	svc := strings.TrimPrefix(selectedName(m), "svc:")
 	n := 0
 	err := sb.logs.TailLogs(context.Background(), logs.Request{Cluster: "prod", Service: svc, Since: sb.now.Add(-10 * time.Minute), Until: sb.now},
-		func(l []logs.Line) error { n += len(l); return nil }, func(logs.Notice) {})
+		func(l []logs.Line) error { n += len(l); return nil }, func(ops.Event) {})
 	if err != nil || n == 0 {
 		t.Fatalf("logs of %s: %d lines, %v", svc, n, err)
 	}

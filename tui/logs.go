@@ -26,7 +26,7 @@ import (
 // the tail ends or ctx is cancelled; emit and notice are called from its
 // goroutine, and an error from emit stops it.
 type LogSource interface {
-	TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error
+	TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(ops.Event)) error
 }
 
 // OpsLogs follows logs with logs.Tailer, one tailer per pane opened.
@@ -40,7 +40,7 @@ type OpsLogs struct {
 }
 
 // TailLogs follows req with a new logs.Tailer.
-func (o *OpsLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error {
+func (o *OpsLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(ops.Event)) error {
 	t := &logs.Tailer{ECS: o.ECS, Logs: o.Logs, Region: o.Region, Clock: o.Clock, PollInterval: o.PollInterval, Emit: emit, Notice: notice}
 	return t.Tail(ctx, req)
 }
@@ -59,7 +59,7 @@ type topLogLine struct {
 type topLogsMsg struct {
 	gen    int
 	lines  []topLogLine
-	notice *logs.Notice
+	notice *ops.Event
 	end    bool
 	err    error
 }
@@ -145,7 +145,7 @@ func (m *Model) logsStart(p *topLogsPane) tea.Cmd {
 				}
 				return send(topLogsMsg{gen: gen, lines: out})
 			}
-			notice := func(n logs.Notice) { send(topLogsMsg{gen: gen, notice: &n}) }
+			notice := func(n ops.Event) { send(topLogsMsg{gen: gen, notice: &n}) }
 			err := src.TailLogs(ctx, req, emit, notice)
 			send(topLogsMsg{gen: gen, end: true, err: err})
 		}()
@@ -201,7 +201,7 @@ func (m *Model) onLogs(msg topLogsMsg) tea.Cmd {
 		return nil
 	case msg.notice != nil:
 		p.notice, p.noticeAt = oneLine(msg.notice.Message), msg.notice.Time
-		if msg.notice.Kind == logs.NoticeInfo && strings.HasPrefix(msg.notice.Message, "every task has stopped") {
+		if msg.notice.Kind == ops.EventInfo && strings.HasPrefix(msg.notice.Message, "every task has stopped") {
 			p.ended = "ended"
 		}
 	default:

@@ -21,17 +21,17 @@ import (
 // emitted, each notice on notices noticed; end ends the tail with endErr.
 type fakeLogs struct {
 	feed    chan []logs.Line
-	notices chan logs.Notice
+	notices chan ops.Event
 	end     chan error
 	running atomic.Int32
 	reqs    chan logs.Request // one per tail started
 }
 
 func newFakeLogs() *fakeLogs {
-	return &fakeLogs{feed: make(chan []logs.Line, 64), notices: make(chan logs.Notice, 8), end: make(chan error, 1), reqs: make(chan logs.Request, 16)}
+	return &fakeLogs{feed: make(chan []logs.Line, 64), notices: make(chan ops.Event, 8), end: make(chan error, 1), reqs: make(chan logs.Request, 16)}
 }
 
-func (f *fakeLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(logs.Notice)) error {
+func (f *fakeLogs) TailLogs(ctx context.Context, req logs.Request, emit func([]logs.Line) error, notice func(ops.Event)) error {
 	f.running.Add(1)
 	defer f.running.Add(-1)
 	f.reqs <- req
@@ -292,12 +292,12 @@ func TestLogsPaneNoticesAndEnd(t *testing.T) {
 	if v := m.View(); strings.Contains(v, "an error of the services view") || !strings.Contains(v, "/ search") {
 		t.Fatalf("the services view's error shows in the pane:\n%s", v)
 	}
-	fl.notices <- logs.Notice{Time: testNow, Kind: logs.NoticeJoined, Task: "abc", Message: "+ task abc (api:42) joined"}
+	fl.notices <- ops.Event{Time: testNow, Kind: ops.EventJoined, Task: "abc", Message: "+ task abc (api:42) joined"}
 	d.step()
 	if !strings.Contains(m.View(), "10:00:00 + task abc (api:42) joined") {
 		t.Fatalf("joined notice not in the status line:\n%s", m.View())
 	}
-	fl.notices <- logs.Notice{Time: testNow, Kind: logs.NoticeThrottled, Message: "throttled (ThrottlingException): polling every 4s until it passes"}
+	fl.notices <- ops.Event{Time: testNow, Kind: ops.EventThrottled, Message: "throttled (ThrottlingException): polling every 4s until it passes"}
 	d.step()
 	if v := m.View(); !strings.Contains(v, "⚠ 10:00:00 throttled (ThrottlingException)") {
 		t.Fatalf("throttled notice not in the status line:\n%s", v)

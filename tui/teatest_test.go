@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
+	"ecsctl/ops"
 	"ecsctl/ops/logs"
 	"ecsctl/ops/overview"
 )
@@ -115,7 +116,7 @@ func TestFlowLogsPaneSearch(t *testing.T) {
 	}
 	fl.feed <- lines[:20]
 	fl.feed <- lines[20:]
-	fl.notices <- logs.Notice{Time: testNow.Add(30 * time.Second), Kind: logs.NoticeJoined, Task: "77aa88bb99cc0011", Message: "+ task 77aa88bb99cc0011 (api:42) joined"}
+	fl.notices <- ops.Event{Time: testNow.Add(30 * time.Second), Kind: ops.EventJoined, Task: "77aa88bb99cc0011", Message: "+ task 77aa88bb99cc0011 (api:42) joined"}
 	opts := Options{Source: src, Logs: fl, Cluster: "prod", ReadOnly: true, Refresh: time.Hour, Now: func() time.Time { return testNow }}
 	final := runFlow(t, opts, func(tm *teatest.TestModel) {
 		waitFor(t, tm, "worker")

@@ -53,25 +53,6 @@ const (
 	StandaloneAbort = "abort" // refuse to drain an instance that runs one
 )
 
-// RotateEvent is one piece of progress of a rotation, a cluster scale or a drain.
-type RotateEvent struct {
-	Time     time.Time     `json:"time"`
-	Cluster  string        `json:"cluster"`
-	Batch    int           `json:"batch,omitempty"` // 1-based; 0 for run-level events
-	Batches  int           `json:"batches,omitempty"`
-	Instance string        `json:"instance,omitempty"`
-	State    string        `json:"state,omitempty"` // per-instance state: planned, draining, drained, terminated, new
-	Kind     ops.EventKind `json:"kind"`
-	Message  string        `json:"message"`
-	// Phase names what AWS is doing during a wait (progress events), e.g.
-	// "draining 3 instances · 7 tasks to move · deregistration delay 300s".
-	Phase string `json:"phase,omitempty"`
-	// PhaseLeft estimates how long the phase lasts from Time on, when
-	// PhaseLeftKnown (a renderer counts it down between events).
-	PhaseLeft      time.Duration `json:"-"`
-	PhaseLeftKnown bool          `json:"-"`
-}
-
 // Drainer drains container instances and removes them through their Auto
 // Scaling group, never while they run service tasks. rotate-ami and scale
 // cluster both use it.
@@ -82,7 +63,7 @@ type Drainer struct {
 	Clock ops.Clock
 	// PollInterval between checks (default 5s).
 	PollInterval time.Duration
-	Progress     func(RotateEvent)
+	Progress     func(ops.Event)
 
 	seen *runObserved // what this run's earlier batches took (nil: nothing yet)
 }
@@ -141,7 +122,7 @@ func (d *Drainer) interval() time.Duration {
 	return d.PollInterval
 }
 
-func (d *Drainer) emit(ev RotateEvent) {
+func (d *Drainer) emit(ev ops.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = d.clock().Now()
 	}
@@ -198,7 +179,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		byArn[b.Instances[id]] = id
 	}
 	ev := func(kind ops.EventKind, inst, state, format string, args ...any) {
-		d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Instance: inst, State: state, Kind: kind, Message: fmt.Sprintf(format, args...)})
+		d.emit(ops.Event{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Instance: inst, State: state, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 
 	// What runs there now (desired RUNNING), by instance.
@@ -296,7 +277,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 			}
 			text, left, known := d.drainPhase(ctx, b, res, ph)
 			if why != lastWhy || text != lastPhase {
-				d.emit(RotateEvent{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: ops.EventProgress, Message: "waiting: " + why,
+				d.emit(ops.Event{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: ops.EventProgress, Message: "waiting: " + why,
 					Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
 				lastWhy, lastPhase = why, text
 			}
@@ -509,7 +490,7 @@ func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []s
 			return nil
 		}
 		if d.clock().Now().After(deadline) {
-			d.emit(RotateEvent{Cluster: cluster, Kind: ops.EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
+			d.emit(ops.Event{Cluster: cluster, Kind: ops.EventWarning, Message: fmt.Sprintf("terminated instances still registered after %s; going on", limit)})
 			return nil
 		}
 		if err := d.sleep(ctx, d.interval()); err != nil {

@@ -126,9 +126,9 @@ func TestSimDrainMovesServiceTasksAndTerminatesTheInstance(t *testing.T) {
 	sb.Sim.ResetReport()
 	start := sb.Clock.Now()
 
-	var events []fleet.RotateEvent
+	var events []ops.Event
 	d := &fleet.Drainer{ECS: c.ecs, ASG: c.asg, ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
-		Progress: func(ev fleet.RotateEvent) { events = append(events, ev) }}
+		Progress: func(ev ops.Event) { events = append(events, ev) }}
 	res, err := d.Drain(t.Context(), fleet.DrainBatch{Cluster: "small", ASG: "small-ecs", Instances: map[string]string{victim: victimArn},
 		Standalone: fleet.StandaloneStop, Batch: 1, Batches: 1})
 	if err != nil {

@@ -209,7 +209,7 @@ type Rotator struct {
 	Clock ops.Clock
 	// PollInterval between checks (default 5s).
 	PollInterval time.Duration
-	Progress     func(RotateEvent)
+	Progress     func(ops.Event)
 	// BootTimeout bounds the wait for new instances (default 15m).
 	BootTimeout time.Duration
 	// Timings for the plan's estimate (default DefaultRotateTimings).
@@ -230,7 +230,7 @@ func (r *Rotator) drainer() *Drainer {
 }
 
 // emitEvent sends a prepared event.
-func (r *Rotator) emitEvent(ev RotateEvent) {
+func (r *Rotator) emitEvent(ev ops.Event) {
 	if r.Progress != nil {
 		r.Progress(ev)
 	}
@@ -238,7 +238,7 @@ func (r *Rotator) emitEvent(ev RotateEvent) {
 
 func (r *Rotator) emit(cluster string, kind ops.EventKind, format string, args ...any) {
 	if r.Progress != nil {
-		r.Progress(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: kind, Message: fmt.Sprintf(format, args...)})
+		r.Progress(ops.Event{Time: r.clock().Now(), Cluster: cluster, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 }
 

@@ -679,7 +679,7 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 			}
 			return fresh, nil
 		case err == nil && (why != last || phase != lastPhase):
-			r.emitEvent(RotateEvent{Time: r.clock().Now(), Cluster: cluster, Kind: ops.EventProgress, Message: "waiting for new instances: " + why,
+			r.emitEvent(ops.Event{Time: r.clock().Now(), Cluster: cluster, Kind: ops.EventProgress, Message: "waiting for new instances: " + why,
 				Phase: phase, PhaseLeft: left, PhaseLeftKnown: known})
 			last, lastPhase = why, phase
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"ecsctl/ops"
 	"ecsctl/ops/fleet"
 	"ecsctl/sim"
 	"ecsctl/sim/simtest"
@@ -115,7 +116,7 @@ func TestSimRotateIsDeterministic(t *testing.T) {
 		var lines []string
 		r := &fleet.Rotator{ECS: ecs.NewFromConfig(sb.Config), ASG: autoscaling.NewFromConfig(sb.Config), EC2: ec2.NewFromConfig(sb.Config),
 			SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock,
-			Progress: func(ev fleet.RotateEvent) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }}
+			Progress: func(ev ops.Event) { lines = append(lines, ev.Time.Format(time.RFC3339)+" "+ev.Message) }}
 		res, err := r.Rotate(t.Context(), fleet.RotateRequest{Cluster: "small", Standalone: fleet.StandaloneStop, Surge: -1})
 		if err != nil {
 			t.Fatal(err)

@@ -94,27 +94,6 @@ type Line struct {
 	Message   string
 }
 
-// NoticeKind classifies what `ecsctl logs` tells about itself.
-type NoticeKind string
-
-// Notice kinds.
-const (
-	NoticeJoined    NoticeKind = "joined"    // a task's streams are followed
-	NoticeLeft      NoticeKind = "left"      // a task stopped; its last lines are in
-	NoticeSkipped   NoticeKind = "skipped"   // a container whose logs cannot be read
-	NoticeThrottled NoticeKind = "throttled" // AWS throttled; polling slower
-	NoticeRecovered NoticeKind = "recovered" // polling at the normal pace again
-	NoticeInfo      NoticeKind = "info"
-)
-
-// Notice is one line about the tail itself (stderr).
-type Notice struct {
-	Time    time.Time
-	Kind    NoticeKind
-	Task    string
-	Message string
-}
-
 // logsTask is one ECS task whose streams are read.
 type logsTask struct {
 	id, arn   string
@@ -188,7 +167,7 @@ func (r *logsResolver) taskDef(ctx context.Context, arn string) (*types.TaskDefi
 // streams maps a task to its containers' awslogs streams
 // (<prefix>/<container>/<task-id>); containers it cannot map are reported
 // through note once per task definition.
-func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Notice)) (*logsTask, []*logsStream, error) {
+func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(ops.Event)) (*logsTask, []*logsStream, error) {
 	arn := aws.ToString(t.TaskArn)
 	lt := &logsTask{id: arn[strings.LastIndex(arn, "/")+1:], arn: arn, status: aws.ToString(t.LastStatus),
 		reason: aws.ToString(t.StoppedReason), taskDef: ops.ShortTaskDef(aws.ToString(t.TaskDefinitionArn))}
@@ -213,7 +192,7 @@ func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(Noti
 			r.skippedNoted[k] = true
 			msg := fmt.Sprintf("container %s of %s %s: its logs are not shown", name, lt.taskDef, why)
 			r.skipped = append(r.skipped, msg)
-			note(Notice{Kind: NoticeSkipped, Message: msg})
+			note(ops.Event{Kind: ops.EventSkipped, Message: msg})
 		}
 		lc := c.LogConfiguration
 		if lc == nil {

@@ -49,12 +49,6 @@ type LiveStream interface {
 	Err() error
 }
 
-// Notice kinds about how the tail follows.
-const (
-	NoticeLive    NoticeKind = "live"    // following through a live tail session
-	NoticePolling NoticeKind = "polling" // following by polling FilterLogEvents
-)
-
 // logsLiveMaxGroups and logsLiveMaxFilters are StartLiveTail's limits.
 const (
 	logsLiveMaxGroups  = 10
@@ -164,7 +158,7 @@ func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fa
 	for {
 		lv, why := t.liveSpec()
 		if why != "" {
-			t.note(Notice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail does not fit (" + why + ")"})
+			t.note(ops.Event{Kind: ops.EventPolling, Message: "polling FilterLogEvents: live tail does not fit (" + why + ")"})
 			return deepStart, nil, true
 		}
 		t.Calls++
@@ -173,7 +167,7 @@ func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fa
 			if ctx.Err() != nil {
 				return 0, t.stop(ops.ErrInterrupted), false
 			}
-			t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: live tail is not available (%s)", ops.OneLineErr(err))})
+			t.note(ops.Event{Kind: ops.EventPolling, Message: fmt.Sprintf("polling FilterLogEvents: live tail is not available (%s)", ops.OneLineErr(err))})
 			return deepStart, nil, true
 		}
 		t.dedup.trackContent()
@@ -188,7 +182,7 @@ func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fa
 			if ctx.Err() != nil {
 				return 0, t.stop(ops.ErrInterrupted), false
 			}
-			t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: the live tail session did not start (%s)", ops.OneLineErr(err))})
+			t.note(ops.Event{Kind: ops.EventPolling, Message: fmt.Sprintf("polling FilterLogEvents: the live tail session did not start (%s)", ops.OneLineErr(err))})
 			return deepStart, nil, true
 		}
 		t.live = lv
@@ -197,7 +191,7 @@ func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fa
 			what = "live tail session reopened"
 		}
 		opened = true
-		t.note(Notice{Kind: NoticeLive, Message: what})
+		t.note(ops.Event{Kind: ops.EventLive, Message: what})
 		// The bridge: whatever was ingested before the session began.
 		if err := t.liveBridge(ctx, &deepStart); err != nil {
 			end()
@@ -218,10 +212,10 @@ func (t *Tailer) followLive(ctx context.Context) (deepStart int64, err error, fa
 		case logsLiveFailed:
 			failures++
 			if failures >= logsLiveReconnects {
-				t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail sessions in a row ended early (%s)", failures, ops.OneLineErr(err))})
+				t.note(ops.Event{Kind: ops.EventPolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail sessions in a row ended early (%s)", failures, ops.OneLineErr(err))})
 				return next, nil, true
 			}
-			t.note(Notice{Kind: NoticeLive, Message: fmt.Sprintf("live tail session ended (%s): reopening it", ops.OneLineErr(err))})
+			t.note(ops.Event{Kind: ops.EventLive, Message: fmt.Sprintf("live tail session ended (%s): reopening it", ops.OneLineErr(err))})
 		}
 		t.live = nil
 		deepStart = next
@@ -286,7 +280,7 @@ func (t *Tailer) liveBridge(ctx context.Context, deepStart *int64) error {
 		if !awsapi.Transient(err) || attempt == 6 {
 			return err
 		}
-		t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)})
+		t.note(ops.Event{Kind: ops.EventThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)})
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -337,13 +331,13 @@ func (t *Tailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveT
 				continue
 			}
 			if u.Value.SessionMetadata != nil && u.Value.SessionMetadata.Sampled {
-				t.note(Notice{Kind: NoticePolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
+				t.note(ops.Event{Kind: ops.EventPolling, Message: "polling FilterLogEvents: live tail is sampling the events (more than 500 a second match), and a follow without gaps cannot use a sample"})
 				return restartFrom(), logsLiveFallback, nil
 			}
 			if lost, from := t.liveEvents(lv, u.Value.SessionResults); lost > 0 {
 				// The session's events are not understood: polling reads
 				// them again, from before the first of them.
-				t.note(Notice{Kind: NoticePolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
+				t.note(ops.Event{Kind: ops.EventPolling, Message: fmt.Sprintf("polling FilterLogEvents: %d live tail events name a log group this tail cannot place (%s)", lost, lostExample(u.Value.SessionResults, lv))})
 				// Polling may now read back past the de-dup window (the
 				// first lost event can be late, with an old timestamp):
 				// what the session delivered before is not printed again.
@@ -367,13 +361,13 @@ func (t *Tailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveT
 			case err == nil:
 				if backoff > 0 {
 					backoff = 0
-					t.note(Notice{Kind: NoticeRecovered, Message: "no longer throttled"})
+					t.note(ops.Event{Kind: ops.EventRecovered, Message: "no longer throttled"})
 				}
 			case ctx.Err() != nil:
 				return 0, logsLiveDone, t.stop(ops.ErrInterrupted)
 			case awsapi.Transient(err):
 				backoff = min(max(2*backoff, 2*relistEvery), t.MaxBackoff)
-				t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", ops.OneLineErr(err), backoff)})
+				t.note(ops.Event{Kind: ops.EventThrottled, Message: fmt.Sprintf("throttled (%s): re-listing tasks every %s until it passes", ops.OneLineErr(err), backoff)})
 			default:
 				return 0, logsLiveDone, t.stop(err)
 			}
@@ -381,11 +375,11 @@ func (t *Tailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveT
 			if t.req.Service == "" && t.allStopped() {
 				// Nothing more will come live; polls read the last
 				// events and end the follow.
-				t.note(Notice{Kind: NoticePolling, Message: "every task has stopped: reading their last events by polling"})
+				t.note(ops.Event{Kind: ops.EventPolling, Message: "every task has stopped: reading their last events by polling"})
 				return restartFrom(), logsLiveFallback, nil
 			}
 			if done, why := t.finished(); done {
-				t.note(Notice{Kind: NoticeInfo, Message: why})
+				t.note(ops.Event{Kind: ops.EventInfo, Message: why})
 				return 0, logsLiveDone, t.stop(nil)
 			}
 			for _, s := range t.streams {

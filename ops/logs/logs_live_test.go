@@ -156,7 +156,7 @@ func (logsTickClock) After(time.Duration) <-chan time.Time { return time.After(t
 type logsLiveRun struct {
 	mu      sync.Mutex
 	lines   []string
-	notices []Notice
+	notices []ops.Event
 	got     chan int
 }
 
@@ -178,7 +178,7 @@ func runLogsLive(t *testing.T, w *logsLiveWorld, want int) (*logsLiveRun, chan e
 			}
 			return nil
 		},
-		Notice: func(n Notice) {
+		Notice: func(n ops.Event) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.notices = append(r.notices, n)
@@ -199,7 +199,7 @@ func (r *logsLiveRun) wait(t *testing.T, n int) {
 	}
 }
 
-func (r *logsLiveRun) noticed(kind NoticeKind, text string) bool {
+func (r *logsLiveRun) noticed(kind ops.EventKind, text string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, n := range r.notices {
@@ -233,7 +233,7 @@ func TestLogsLiveBridgeDedupAndSampledFallback(t *testing.T) {
 		fmt.Sprint(w.started[0].LogGroupIdentifiers) != "[arn:aws:logs:us-east-1:123456789012:log-group:/g]" {
 		t.Errorf("sessions %+v", w.started)
 	}
-	if !r.noticed(NoticeLive, "following through a live tail session") || !r.noticed(NoticePolling, "sampling") {
+	if !r.noticed(ops.EventLive, "following through a live tail session") || !r.noticed(ops.EventPolling, "sampling") {
 		t.Errorf("notices %+v", r.notices)
 	}
 }
@@ -250,7 +250,7 @@ func TestLogsLiveUnavailableFallsBackToPolling(t *testing.T) {
 	if got := strings.Join(r.lines, " "); got != "e1 e2 e3" {
 		t.Errorf("printed %s", got)
 	}
-	if !r.noticed(NoticePolling, "AccessDeniedException") {
+	if !r.noticed(ops.EventPolling, "AccessDeniedException") {
 		t.Errorf("notices %+v", r.notices)
 	}
 }
@@ -312,7 +312,7 @@ func TestLogsLivePlacesEveryGroupFormAndPollsForUnplaceable(t *testing.T) {
 	w.updateAs("/g", 4)
 	w.updateAs("arn:aws:logs:us-east-1:123456789012:log-group:/g", 5)
 	r.wait(t, 5)
-	if r.noticed(NoticePolling, "") {
+	if r.noticed(ops.EventPolling, "") {
 		t.Fatalf("fell back to polling on placeable events: %+v", r.notices)
 	}
 	w.show(6)
@@ -323,7 +323,7 @@ func TestLogsLivePlacesEveryGroupFormAndPollsForUnplaceable(t *testing.T) {
 	if got := strings.Join(r.lines, " "); got != "e1 e2 e3 e4 e5 e6" {
 		t.Errorf("printed %s", got)
 	}
-	if !r.noticed(NoticePolling, `1 live tail events name a log group this tail cannot place ("123456789012:/other")`) {
+	if !r.noticed(ops.EventPolling, `1 live tail events name a log group this tail cannot place ("123456789012:/other")`) {
 		t.Errorf("notices %+v", r.notices)
 	}
 }

@@ -40,7 +40,7 @@ type logsPage struct {
 	// a missing stream, read these halves of it instead.
 	missing []*logsStream
 	split   [][]*logsStream
-	notice  *Notice
+	notice  *ops.Event
 	err     error
 }
 
@@ -195,7 +195,7 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 			if err == nil || !awsapi.Transient(err) || attempt == 6 {
 				break
 			}
-			n := Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)}
+			n := ops.Event{Kind: ops.EventThrottled, Message: fmt.Sprintf("throttled (%s): trying again in %s", ops.OneLineErr(err), wait)}
 			if !send(logsPage{calls: calls, notice: &n}) {
 				return
 			}

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+
+	"ecsctl/ops"
 )
 
 // logsPagedAPI serves FilterLogEvents as CloudWatch documents it: the
@@ -142,8 +144,8 @@ func TestLogsRangeStreamsInTheOrderOfAWholeSort(t *testing.T) {
 				return nil
 			}
 			throttled := 0
-			tl.Notice = func(n Notice) {
-				if n.Kind == NoticeThrottled {
+			tl.Notice = func(n ops.Event) {
+				if n.Kind == ops.EventThrottled {
 					throttled++
 				}
 			}

@@ -74,7 +74,7 @@ type Tailer struct {
 	// Emit receives events, in order, in batches. An error stops the tail.
 	Emit func([]Line) error
 	// Notice receives lines about the tail itself (may be nil).
-	Notice func(Notice)
+	Notice func(ops.Event)
 
 	req     Request
 	res     *logsResolver
@@ -155,7 +155,7 @@ func (t *Tailer) defaults() {
 
 func (t *Tailer) logsAPI(region string) API { return t.Logs(region) }
 
-func (t *Tailer) note(n Notice) {
+func (t *Tailer) note(n ops.Event) {
 	if n.Time.IsZero() {
 		n.Time = t.Clock.Now()
 	}
@@ -226,11 +226,11 @@ func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
 			if req.Previous {
 				what = "recently stopped"
 			}
-			t.note(Notice{Kind: NoticeInfo, Message: fmt.Sprintf("service %s/%s has no %s tasks", req.Cluster, req.Service, what)})
+			t.note(ops.Event{Kind: ops.EventInfo, Message: fmt.Sprintf("service %s/%s has no %s tasks", req.Cluster, req.Service, what)})
 			return nil
 		}
 	}
-	t.note(Notice{Kind: NoticeInfo, Message: t.describeSet()})
+	t.note(ops.Event{Kind: ops.EventInfo, Message: t.describeSet()})
 	if !req.Follow {
 		return t.interrupted(ctx, t.readRange(ctx))
 	}
@@ -333,7 +333,7 @@ func (t *Tailer) addTask(ctx context.Context, task types.Task, joined bool) erro
 		t.streams[s.key.region+"\x00"+s.key.group+"\x00"+s.name] = s
 	}
 	if joined {
-		t.note(Notice{Kind: NoticeJoined, Task: lt.id, Message: fmt.Sprintf("+ task %s (%s) joined", lt.id, lt.taskDef)})
+		t.note(ops.Event{Kind: ops.EventJoined, Task: lt.id, Message: fmt.Sprintf("+ task %s (%s) joined", lt.id, lt.taskDef)})
 	}
 	if lt.status == "STOPPED" {
 		t.markStopped(lt)
@@ -364,7 +364,7 @@ func (t *Tailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*lo
 		end = lt.stoppedAt
 	}
 	start := end.Add(-t.DefaultTaskWindow)
-	t.note(Notice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
+	t.note(ops.Event{Kind: ops.EventInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
 	return start.UnixMilli(), nil
 }
 
@@ -373,7 +373,7 @@ func (t *Tailer) noteStopped(lt *logsTask) {
 	if why == "" {
 		why = "no reason given"
 	}
-	t.note(Notice{Kind: NoticeLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
+	t.note(ops.Event{Kind: ops.EventLeft, Task: lt.id, Message: fmt.Sprintf("- task %s (%s) stopped: %s", lt.id, lt.taskDef, why)})
 }
 
 func (t *Tailer) markStopped(lt *logsTask) {
@@ -451,7 +451,7 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 				backoff /= 2
 				if backoff <= t.PollInterval {
 					backoff = 0
-					t.note(Notice{Kind: NoticeRecovered, Message: fmt.Sprintf("no longer throttled: polling every %s", t.PollInterval)})
+					t.note(ops.Event{Kind: ops.EventRecovered, Message: fmt.Sprintf("no longer throttled: polling every %s", t.PollInterval)})
 				}
 			}
 		case ctx.Err() != nil:
@@ -459,7 +459,7 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 		case awsapi.Transient(err):
 			next := min(max(2*backoff, 2*t.PollInterval), t.MaxBackoff)
 			if next != backoff {
-				t.note(Notice{Kind: NoticeThrottled, Message: fmt.Sprintf("throttled (%s): polling every %s until it passes", ops.OneLineErr(err), next)})
+				t.note(ops.Event{Kind: ops.EventThrottled, Message: fmt.Sprintf("throttled (%s): polling every %s until it passes", ops.OneLineErr(err), next)})
 			}
 			backoff = next
 		default:
@@ -475,7 +475,7 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 				}
 				return err
 			}
-			t.note(Notice{Kind: NoticeInfo, Message: why})
+			t.note(ops.Event{Kind: ops.EventInfo, Message: why})
 			return t.stop(nil)
 		}
 		wait := t.PollInterval

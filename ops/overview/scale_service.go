@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -104,18 +105,6 @@ type ScaleServiceResult struct {
 	DurationSeconds float64 `json:"durationSeconds"`
 }
 
-// ScaleServiceEvent is one line of progress while scaling.
-type ScaleServiceEvent struct {
-	At      time.Time
-	Subject string // cluster/service
-	Message string
-	// Phase names what ECS is doing while the wait goes on, and PhaseLeft
-	// how long it should take yet from At when PhaseLeftKnown.
-	Phase          string
-	PhaseLeft      time.Duration
-	PhaseLeftKnown bool
-}
-
 // ServiceScaler sets a service's desired count and follows it.
 type ServiceScaler struct {
 	ECS          ScaleServiceECS
@@ -123,7 +112,7 @@ type ServiceScaler struct {
 	ELB          ScaleServiceELB // nil: target health not waited for
 	Clock        ops.Clock
 	PollInterval time.Duration
-	Progress     func(ScaleServiceEvent)
+	Progress     func(ops.Event)
 }
 
 func (s *ServiceScaler) clock() ops.Clock {
@@ -135,8 +124,15 @@ func (s *ServiceScaler) clock() ops.Clock {
 
 func (s *ServiceScaler) emit(subject, format string, args ...any) {
 	if s.Progress != nil {
-		s.Progress(ScaleServiceEvent{At: s.clock().Now(), Subject: subject, Message: fmt.Sprintf(format, args...)})
+		s.Progress(scaleEvent(s.clock().Now(), subject, ops.EventInfo, fmt.Sprintf(format, args...)))
 	}
+}
+
+// scaleEvent is a progress event about subject ("cluster/service": ECS
+// cluster names hold no slash).
+func scaleEvent(at time.Time, subject string, kind ops.EventKind, msg string) ops.Event {
+	cluster, service, _ := strings.Cut(subject, "/")
+	return ops.Event{Time: at, Cluster: cluster, Service: service, Kind: kind, Message: msg}
 }
 
 // scaleServiceResourceID is the Application Auto Scaling id of a service.
@@ -251,7 +247,9 @@ func (s *ServiceScaler) wait(ctx context.Context, req ScaleServiceRequest, res *
 		now := s.clock().Now()
 		text, left, known := ph.describe(now, res.Running, res.Pending, req.Count, msg)
 		if msg != "" && (msg != last || text != lastPhase) && s.Progress != nil {
-			s.Progress(ScaleServiceEvent{At: now, Subject: subject, Message: msg, Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
+			ev := scaleEvent(now, subject, ops.EventProgress, msg)
+			ev.Phase, ev.PhaseLeft, ev.PhaseLeftKnown = text, left, known
+			s.Progress(ev)
 		}
 		if msg != "" {
 			last, lastPhase = msg, text

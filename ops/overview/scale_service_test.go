@@ -76,7 +76,7 @@ func TestScaleServiceWaitsUntilSteady(t *testing.T) {
 	aas := &scaleFakeAAS{none: true}
 	var lines []string
 	s := &ServiceScaler{ECS: f, AAS: aas, Clock: newFakeClock(), PollInterval: 5 * time.Second,
-		Progress: func(e ScaleServiceEvent) { lines = append(lines, e.Message) }}
+		Progress: func(e ops.Event) { lines = append(lines, e.Message) }}
 	res, err := s.Scale(context.Background(), ScaleServiceRequest{Cluster: "prod", Service: "api", Count: 6, Wait: true, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -109,14 +109,6 @@ func ResultOf(cluster, container string, t types.Task) *Result {
 // while PENDING).
 func (r *Result) NeverRan() bool { return r.LastStatus == "STOPPED" && r.ExitCode == nil }
 
-// Event is a step of a followed task (its last status changed).
-type Event struct {
-	Time    time.Time
-	TaskArn string
-	Status  string // PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, STOPPED
-	Reason  string // for STOPPED
-}
-
 // Follower follows a started task to STOPPED, streaming its logs.
 type Follower struct {
 	ECS ECS
@@ -125,7 +117,7 @@ type Follower struct {
 	Logs   func(region string) logs.API
 	Region string
 	Emit   func([]logs.Line) error
-	Notice func(logs.Notice)
+	Notice func(ops.Event)
 	// Containers whose logs are shown (empty: all of the task's).
 	Containers []string
 	Clock      ops.Clock
@@ -136,7 +128,7 @@ type Follower struct {
 	Overlap time.Duration
 	// Timeout bounds the wait (0: none); on expiry the task is left running.
 	Timeout  time.Duration
-	Progress func(Event)
+	Progress func(ops.Event)
 }
 
 // ErrStillRunning wraps ops.ErrTimeout and ops.ErrInterrupted when the
@@ -266,7 +258,7 @@ const logsGrace = 2 * time.Minute
 
 func (f *Follower) logsCut(arn, why string) {
 	if f.Notice != nil {
-		f.Notice(logs.Notice{Kind: logs.NoticeSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
+		f.Notice(ops.Event{Kind: ops.EventSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
 	}
 }
 
@@ -277,17 +269,21 @@ func (f *Follower) step(last *string, t types.Task) {
 		return
 	}
 	*last = st
-	f.Progress(Event{Time: f.Clock.Now(), TaskArn: aws.ToString(t.TaskArn), Status: st, Reason: aws.ToString(t.StoppedReason)})
+	msg := st
+	if why := aws.ToString(t.StoppedReason); st == "STOPPED" && why != "" {
+		msg += ": " + why
+	}
+	f.Progress(ops.Event{Time: f.Clock.Now(), Kind: ops.EventTaskStatus, Task: aws.ToString(t.TaskArn), State: st, Message: msg})
 }
 
 // logNotice passes on what the tail says about itself, except its own
 // "joined/left/finished" lines, which the task's progress says better.
-func (f *Follower) logNotice(n logs.Notice) {
+func (f *Follower) logNotice(n ops.Event) {
 	if f.Notice == nil {
 		return
 	}
 	switch n.Kind {
-	case logs.NoticeSkipped, logs.NoticeThrottled, logs.NoticeRecovered:
+	case ops.EventSkipped, ops.EventThrottled, ops.EventRecovered:
 		f.Notice(n)
 	}
 }
@@ -299,7 +295,7 @@ func (f *Follower) tailEnded(arn string, err error) {
 		// which container it skipped and why.
 		return
 	}
-	f.Notice(logs.Notice{Kind: logs.NoticeSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
+	f.Notice(ops.Event{Kind: ops.EventSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
 }
 
 // Stop asks ECS to stop the task.

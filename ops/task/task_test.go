@@ -217,8 +217,10 @@ func taskAt(status string, exit *int32, reason string) types.Task {
 
 func TestFollowReportsTheMainContainersExitCode(t *testing.T) {
 	f := &fakeECS{states: []types.Task{taskAt("PENDING", nil, ""), taskAt("RUNNING", nil, ""), taskAt("STOPPED", aws.Int32(3), "Essential container in task exited")}}
-	var seen []string
-	fo := &Follower{ECS: f, Clock: &stepClock{}, Progress: func(e Event) { seen = append(seen, e.Status) }}
+	var seen, lines []string
+	fo := &Follower{ECS: f, Clock: &stepClock{}, Progress: func(e ops.Event) {
+		seen, lines = append(seen, e.State), append(lines, string(e.Kind)+" "+e.Task+" "+e.Message)
+	}}
 	res, err := fo.Follow(context.Background(), "prod", "app", taskAt("PROVISIONING", nil, ""))
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +230,11 @@ func TestFollowReportsTheMainContainersExitCode(t *testing.T) {
 	}
 	if strings.Join(seen, ",") != "PROVISIONING,PENDING,RUNNING,STOPPED" {
 		t.Errorf("progress %v", seen)
+	}
+	// A step's line is its status; the stop's names ECS's reason.
+	arn := "arn:aws:ecs:us-east-1:123456789012:task/prod/abc"
+	if len(lines) != 4 || lines[1] != "task-status "+arn+" PENDING" || lines[3] != "task-status "+arn+" STOPPED: Essential container in task exited" {
+		t.Errorf("progress lines %q", lines)
 	}
 }
 
