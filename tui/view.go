@@ -298,6 +298,19 @@ func (m *Model) breadcrumbs() string {
 // and sort/filter, the body, and the status line.
 func (m *Model) View() string {
 	w := m.width
+	line1 := m.titleLine(w)
+	line2 := m.tabLine(w)
+	bodyH := m.bodyHeight()
+	body := topClip(m.screenBody(w, bodyH), w, bodyH)
+	status := m.statusLine(w)
+	// One line, whatever the message: a wrapped status line would push the
+	// screen up a line and draw the first row twice.
+	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(oneLine(status), w)
+}
+
+// titleLine is the first line: the breadcrumbs on the left, the refresh
+// state on the right, both cut to fit w.
+func (m *Model) titleLine(w int) string {
 	right := "loading…"
 	if !m.lastOK.IsZero() {
 		right = "updated " + m.lastOK.Format("15:04:05")
@@ -325,9 +338,13 @@ func (m *Model) View() string {
 		crumbs[0] = "…"
 		left = m.st.title.Render("ecsctl top") + "  " + strings.Join(crumbs, " › ")
 	}
-	line1 := topJoin(left, right, w)
+	return topJoin(left, right, w)
+}
 
-	// The five views; the current one in brackets.
+// tabLine is the second line: the five views (the current one in
+// brackets) and the table's row count and filter, or the logs pane's
+// state.
+func (m *Model) tabLine(w int) string {
 	tabs := []string{"1 clusters", "2 services", "3 instances", "4 tasks", "5 logs"}
 	cur := map[view]int{viewClusters: 0, viewServices: 1, viewInstances: 2, viewService: 3, viewInstance: 3, viewLogs: 4}[m.view]
 	tabs[cur] = "[" + tabs[cur] + "]"
@@ -355,9 +372,12 @@ func (m *Model) View() string {
 	if cur != 0 {
 		tabLine = " " + tabLine
 	}
-	line2 := topJoin(tabLine, info, w)
+	return topJoin(tabLine, info, w)
+}
 
-	bodyH := m.bodyHeight()
+// screenBody is what fills the screen between the two header lines and
+// the status line: the help, a confirmation, the logs pane or the table.
+func (m *Model) screenBody(w, bodyH int) string {
 	var body string
 	switch m.mode {
 	case modeHelp:
@@ -372,8 +392,13 @@ func (m *Model) View() string {
 			body = m.body(w, bodyH)
 		}
 	}
-	body = topClip(body, w, bodyH)
+	return body
+}
 
+// statusLine is the last line, the first that applies of: the input being
+// edited, the error, the help's hint, a message, the logs pane's state,
+// the metrics note, the keys to press.
+func (m *Model) statusLine(w int) string {
 	var status string
 	switch {
 	case m.mode == modeFilter:
@@ -402,9 +427,7 @@ func (m *Model) View() string {
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}
-	// One line, whatever the message: a wrapped status line would push the
-	// screen up a line and draw the first row twice.
-	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(oneLine(status), w)
+	return status
 }
 
 // body is the current view's table (and, for a service, its deployments
