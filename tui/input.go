@@ -13,105 +13,120 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if cmd, ok := m.onModalKey(msg); ok {
+		return cmd
+	}
+	if m.view == viewLogs {
+		return m.onLogsKey(msg)
+	}
+	m.message = ""
+	for _, tk := range m.tableKeys() {
+		if key.Matches(msg, tk.binding) {
+			return tk.do()
+		}
+	}
+	return nil
+}
+
+// onModalKey handles a key while help, an input line or a confirmation is
+// open; it says whether one was.
+func (m *Model) onModalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	switch m.mode {
 	case modeHelp:
 		if key.Matches(msg, m.keys.Quit) {
-			return m.quit()
+			return m.quit(), true
 		}
 		m.mode = modeNormal // any other key closes the help
-		return nil
+		return nil, true
 	case modeFilter, modeCount:
-		return m.onInputKey(msg)
+		return m.onInputKey(msg), true
 	case modeSearch:
-		return m.onSearchKey(msg)
+		return m.onSearchKey(msg), true
 	case modeConfirm:
 		a := m.confirm
 		m.mode, m.confirm = modeNormal, nil
 		switch msg.String() {
 		case "y", "Y":
-			return m.run(*a)
+			return m.run(*a), true
 		}
 		m.message = "cancelled"
+		return nil, true
+	}
+	return nil, false
+}
+
+// tableKey is one key of the table views and what it does.
+type tableKey struct {
+	binding key.Binding
+	do      func() tea.Cmd
+}
+
+// tableKeys are the table views' keys, matched in this order (the first
+// binding that matches wins).
+func (m *Model) tableKeys() []tableKey {
+	k, t := m.keys, m.table()
+	page := max(1, m.bodyHeight()-2)
+	move := func(n int) func() tea.Cmd { return func() tea.Cmd { t.move(n); return nil } }
+	do := func(f func()) func() tea.Cmd { return func() tea.Cmd { f(); return nil } }
+	act := func(kind topActionKind) func() tea.Cmd { return func() tea.Cmd { return m.startAction(kind) } }
+	return []tableKey{
+		{k.Quit, m.quit},
+		{k.Help, do(func() { m.mode = modeHelp })},
+		{k.Up, move(-1)},
+		{k.Down, move(1)},
+		{k.PageUp, move(-page)},
+		{k.PageDown, move(page)},
+		{k.Top, move(-len(t.rows))},
+		{k.Bottom, move(len(t.rows))},
+		{k.Left, do(func() { t.scrollCols(-1) })},
+		{k.Right, do(func() { t.scrollCols(1) })},
+		{k.Sort, do(func() { t.cycleSort(1) })},
+		{k.SortBack, do(func() { t.cycleSort(-1) })},
+		{k.Reverse, do(t.reverse)},
+		{k.Filter, do(func() {
+			m.mode, m.input, m.filterBefore = modeFilter, []rune(t.filter), t.filter
+			m.inputPos = len(m.input)
+		})},
+		{k.Refresh, m.refresh},
+		{k.Enter, m.open},
+		{k.Tasks, m.tasks},
+		{k.Logs, m.logsKey},
+		{k.Back, func() tea.Cmd {
+			if t.filter != "" {
+				t.setFilter("")
+				return nil
+			}
+			return m.back()
+		}},
+		{k.Clusters, func() tea.Cmd { return m.switchView(viewClusters) }},
+		{k.Services, func() tea.Cmd { return m.clusterView(viewServices) }},
+		{k.Instances, func() tea.Cmd { return m.clusterView(viewInstances) }},
+		{k.Scale, act(actScale)},
+		{k.Force, act(actForce)},
+		{k.Rollback, act(actRollback)},
+		{k.Drain, act(actDrain)},
+		{k.Activate, act(actActivate)},
+	}
+}
+
+// logsKey opens the logs of the selected service or task.
+func (m *Model) logsKey() tea.Cmd {
+	req, crumb, ok := m.logsTarget(false)
+	if !ok {
+		m.message = "select a service or a task first (views 2 and 4) to see its logs"
 		return nil
 	}
-	if m.view == viewLogs {
-		return m.onLogsKey(msg)
+	return m.openLogs(req, crumb)
+}
+
+// clusterView switches to a view of one cluster (services or instances),
+// of the cluster selected in the clusters view.
+func (m *Model) clusterView(v view) tea.Cmd {
+	if !m.pickCluster() {
+		m.message = "select a cluster first"
+		return nil
 	}
-	k, t := m.keys, m.table()
-	m.message = ""
-	page := max(1, m.bodyHeight()-2)
-	switch {
-	case key.Matches(msg, k.Quit):
-		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.mode = modeHelp
-	case key.Matches(msg, k.Up):
-		t.move(-1)
-	case key.Matches(msg, k.Down):
-		t.move(1)
-	case key.Matches(msg, k.PageUp):
-		t.move(-page)
-	case key.Matches(msg, k.PageDown):
-		t.move(page)
-	case key.Matches(msg, k.Top):
-		t.move(-len(t.rows))
-	case key.Matches(msg, k.Bottom):
-		t.move(len(t.rows))
-	case key.Matches(msg, k.Left):
-		t.scrollCols(-1)
-	case key.Matches(msg, k.Right):
-		t.scrollCols(1)
-	case key.Matches(msg, k.Sort):
-		t.cycleSort(1)
-	case key.Matches(msg, k.SortBack):
-		t.cycleSort(-1)
-	case key.Matches(msg, k.Reverse):
-		t.reverse()
-	case key.Matches(msg, k.Filter):
-		m.mode, m.input, m.filterBefore = modeFilter, []rune(t.filter), t.filter
-		m.inputPos = len(m.input)
-	case key.Matches(msg, k.Refresh):
-		return m.refresh()
-	case key.Matches(msg, k.Enter):
-		return m.open()
-	case key.Matches(msg, k.Tasks):
-		return m.tasks()
-	case key.Matches(msg, k.Logs):
-		req, crumb, ok := m.logsTarget(false)
-		if !ok {
-			m.message = "select a service or a task first (views 2 and 4) to see its logs"
-			return nil
-		}
-		return m.openLogs(req, crumb)
-	case key.Matches(msg, k.Back):
-		if t.filter != "" {
-			t.setFilter("")
-			return nil
-		}
-		return m.back()
-	case key.Matches(msg, k.Clusters):
-		return m.switchView(viewClusters)
-	case key.Matches(msg, k.Services), key.Matches(msg, k.Instances):
-		if !m.pickCluster() {
-			m.message = "select a cluster first"
-			return nil
-		}
-		if key.Matches(msg, k.Services) {
-			return m.switchView(viewServices)
-		}
-		return m.switchView(viewInstances)
-	case key.Matches(msg, k.Scale):
-		return m.startAction(actScale)
-	case key.Matches(msg, k.Force):
-		return m.startAction(actForce)
-	case key.Matches(msg, k.Rollback):
-		return m.startAction(actRollback)
-	case key.Matches(msg, k.Drain):
-		return m.startAction(actDrain)
-	case key.Matches(msg, k.Activate):
-		return m.startAction(actActivate)
-	}
-	return nil
+	return m.switchView(v)
 }
 
 // onInputKey edits the filter or the scale count.

@@ -231,6 +231,24 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 	if len(t.cols) == 0 {
 		return ""
 	}
+	widths := t.colWidths()
+	visible := t.visibleCols(widths, width)
+	out := []string{st.header.Render(fitWidth(t.headLine(visible, widths), width))}
+	body := height - 1
+	t.scrollToCursor(body)
+	for i := t.offset; i < len(t.rows) && i < t.offset+body; i++ {
+		out = append(out, t.rowLine(i, visible, widths, width, st))
+	}
+	if len(t.rows) == 0 {
+		out = append(out, st.dim.Render("  (nothing to show"+map[bool]string{true: " — filter: " + t.filter, false: ""}[t.filter != ""]+")"))
+	}
+	return strings.Join(out, "\n")
+}
+
+// colWidths is each column's width: its widest cell or title (with room
+// for the sort arrow), never narrower than it was drawn before when the
+// table remembers widths.
+func (t *topTable) colWidths() []int {
 	widths := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		widths[i] = ansi.StringWidth(c.Title)
@@ -251,47 +269,60 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 			t.minWidth[c.Title] = widths[i]
 		}
 	}
+	return widths
+}
+
+// visibleCols picks the columns drawn in width: unscrolled, the ones fit
+// keeps; scrolled sideways, the first and then from colOff+1 while they
+// fit.
+func (t *topTable) visibleCols(widths []int, width int) []int {
 	t.colOff = clamp(t.colOff, 0, max(0, len(t.cols)-2))
-	var visible []int
 	if t.colOff == 0 {
-		visible = t.fit(widths, width)
-	} else {
-		// Scrolled sideways: the first, then from colOff+1 while they fit.
-		visible = []int{0}
-		used := 2 + widths[0]
-		for i := 1 + t.colOff; i < len(t.cols); i++ {
-			if used+2+widths[i] > width && len(visible) > 1 {
-				break
-			}
-			visible = append(visible, i)
-			used += 2 + widths[i]
+		return t.fit(widths, width)
+	}
+	visible := []int{0}
+	used := 2 + widths[0]
+	for i := 1 + t.colOff; i < len(t.cols); i++ {
+		if used+2+widths[i] > width && len(visible) > 1 {
+			break
+		}
+		visible = append(visible, i)
+		used += 2 + widths[i]
+	}
+	return visible
+}
+
+// cellsLine lays out the visible cells at their widths, two spaces apart:
+// right-aligned columns padded on the left, the last column not padded.
+func (t *topTable) cellsLine(cells []string, visible, widths []int) string {
+	var b strings.Builder
+	for k, i := range visible {
+		if k > 0 {
+			b.WriteString("  ")
+		}
+		s := cells[i]
+		if ansi.StringWidth(s) > widths[i] {
+			s = ansi.Truncate(s, widths[i], "…")
+		}
+		pad := widths[i] - ansi.StringWidth(s)
+		if pad < 0 {
+			pad = 0
+		}
+		if t.cols[i].Right {
+			b.WriteString(strings.Repeat(" ", pad) + s)
+		} else if k < len(visible)-1 {
+			b.WriteString(s + strings.Repeat(" ", pad))
+		} else {
+			b.WriteString(s)
 		}
 	}
+	return b.String()
+}
+
+// headLine is the titles, the sort column's with its direction, with «
+// and » where columns are scrolled or left out to either side.
+func (t *topTable) headLine(visible, widths []int) string {
 	more := visible[len(visible)-1] < len(t.cols)-1 || (t.colOff == 0 && len(visible) < len(t.cols))
-	line := func(cells []string, right func(int) bool) string {
-		var b strings.Builder
-		for k, i := range visible {
-			if k > 0 {
-				b.WriteString("  ")
-			}
-			s := cells[i]
-			if ansi.StringWidth(s) > widths[i] {
-				s = ansi.Truncate(s, widths[i], "…")
-			}
-			pad := widths[i] - ansi.StringWidth(s)
-			if pad < 0 {
-				pad = 0
-			}
-			if right(i) {
-				b.WriteString(strings.Repeat(" ", pad) + s)
-			} else if k < len(visible)-1 {
-				b.WriteString(s + strings.Repeat(" ", pad))
-			} else {
-				b.WriteString(s)
-			}
-		}
-		return b.String()
-	}
 	titles := make([]string, len(t.cols))
 	for i, c := range t.cols {
 		titles[i] = c.Title
@@ -303,16 +334,19 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 			}
 		}
 	}
-	right := func(i int) bool { return t.cols[i].Right }
-	head := "  " + line(titles, right)
+	head := "  " + t.cellsLine(titles, visible, widths)
 	if t.colOff > 0 {
 		head = "«" + head[1:]
 	}
 	if more {
 		head += " »"
 	}
-	out := []string{st.header.Render(fitWidth(head, width))}
-	body := height - 1
+	return head
+}
+
+// scrollToCursor moves the first row shown so that the cursor is among
+// the body rows shown.
+func (t *topTable) scrollToCursor(body int) {
 	if t.cursor < t.offset {
 		t.offset = t.cursor
 	}
@@ -320,32 +354,31 @@ func (t *topTable) render(width, height int, st *topStyles) string {
 		t.offset = t.cursor - body + 1
 	}
 	t.offset = clamp(t.offset, 0, max(0, len(t.rows)-body))
-	for i := t.offset; i < len(t.rows) && i < t.offset+body; i++ {
-		r := t.rows[i]
-		cells := make([]string, len(r.Cells))
-		for k, c := range r.Cells {
-			cells[k] = c.Text
-		}
-		gutter := "  "
-		switch {
-		case i == t.cursor:
-			gutter = "› "
-		case r.Sign != "":
-			gutter = r.Sign + " "
-		}
-		s := fitWidth(gutter+line(cells, right), width)
-		switch {
-		case i == t.cursor:
-			s = st.selected.Render(s)
-		case r.Mark:
-			s = r.Style.Render(s)
-		}
-		out = append(out, s)
+}
+
+// rowLine draws row i with its gutter (the cursor or the row's sign) and
+// style.
+func (t *topTable) rowLine(i int, visible, widths []int, width int, st *topStyles) string {
+	r := t.rows[i]
+	cells := make([]string, len(r.Cells))
+	for k, c := range r.Cells {
+		cells[k] = c.Text
 	}
-	if len(t.rows) == 0 {
-		out = append(out, st.dim.Render("  (nothing to show"+map[bool]string{true: " — filter: " + t.filter, false: ""}[t.filter != ""]+")"))
+	gutter := "  "
+	switch {
+	case i == t.cursor:
+		gutter = "› "
+	case r.Sign != "":
+		gutter = r.Sign + " "
 	}
-	return strings.Join(out, "\n")
+	s := fitWidth(gutter+t.cellsLine(cells, visible, widths), width)
+	switch {
+	case i == t.cursor:
+		s = st.selected.Render(s)
+	case r.Mark:
+		s = r.Style.Render(s)
+	}
+	return s
 }
 
 // fitWidth cuts a line at the screen edge (only the sideways-scrolled

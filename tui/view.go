@@ -23,130 +23,162 @@ func (m *Model) rebuild() {
 	now := m.opts.Now()
 	switch m.view {
 	case viewClusters:
-		cols = []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true, Drop: 1}, {Title: "DRAINING", Right: true, Drop: 2}, {Title: "SERVICES", Right: true, Drop: 1},
-			{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true, Drop: 1}, {Title: "PENDING", Right: true, Drop: 2}, {Title: "CPU RESERVED", Drop: 3}, {Title: "MEM RESERVED", Drop: 3},
-			{Title: "CPU UTIL", Right: true, Drop: 1}, {Title: "MEM UTIL", Right: true, Drop: 1}}
-		for _, c := range m.clusters {
-			u := m.clusterUtil[c.Name]
-			if u.CPU == nil && u.Memory == nil {
-				u = overview.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
-			}
-			st, known := m.clusterStates[c.Name]
-			r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
-				topNotSteady(st, known), num(c.RunningTasks), num(c.PendingTasks),
-				numText(topBar(c.CPUReserved, c.CPURegistered, 8), ratio(c.CPUReserved, c.CPURegistered)),
-				numText(topBar(c.MemoryReserved, c.MemoryRegistered, 8), ratio(c.MemoryReserved, c.MemoryRegistered)),
-				numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
-			switch {
-			case st.Failed > 0:
-				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
-			case st.NotSteady() > 0 || c.PendingTasks > 0 || c.DrainingInstances > 0:
-				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			}
-			rows = append(rows, r)
-		}
+		cols, rows = m.clusterRows()
 	case viewServices:
-		// At 80 columns: name, state, counts, utilization and the last
-		// event; reservations, trend and revision give way first.
-		cols = []topColumn{{Title: "SERVICE"}, {Title: "STATE"}, {Title: "DESIRED", Right: true, Drop: 2}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true, Drop: 3},
-			{Title: "REV", Right: true, Drop: 4}, {Title: "TAG", Drop: 2}, {Title: "AGE", Right: true, Drop: 3}, {Title: "CPU RES", Right: true, Drop: 5}, {Title: "MEM RES", Right: true, Drop: 5},
-			{Title: "CPU", Right: true, Drop: 1}, {Title: "MEM", Right: true, Drop: 1}, {Title: "TREND", Drop: 4}, {Title: "LAST EVENT", Drop: 1, Flex: true}}
-		for _, s := range m.services {
-			key := m.cluster + "/" + s.Name
-			u := m.serviceUtil[key]
-			// An action's progress shows in the status line (and the
-			// service's own view), never in a cell: a cell that grows
-			// with a message reflows the whole table.
-			name := s.Name
-			state := s.State
-			if s.Deployments > 1 {
-				state = fmt.Sprintf("%s (%d)", s.State, s.Deployments)
-			}
-			if k := s.DeployKind(); k != "" {
-				state += " " + k
-			}
-			r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
-				num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
-				num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
-				numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
-			switch s.State {
-			case overview.ServiceStateFailed:
-				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
-			case overview.ServiceStateRolling:
-				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			case overview.ServiceStateScaling:
-				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
-			}
-			rows = append(rows, r)
-		}
+		cols, rows = m.serviceRows(now)
 	case viewInstances:
-		cols = []topColumn{{Title: "INSTANCE"}, {Title: "AZ", Drop: 2}, {Title: "TYPE", Drop: 3}, {Title: "AMI", Drop: 1}, {Title: "STATUS"}, {Title: "AGENT", Drop: 3},
-			{Title: "TASKS", Right: true, Drop: 1}, {Title: "CPU RESERVED", Drop: 2}, {Title: "MEM RESERVED", Drop: 2}, {Title: "CPU FREE", Right: true, Drop: 4}, {Title: "MEM FREE", Right: true, Drop: 4},
-			{Title: "AGE", Right: true, Drop: 3}}
-		for _, in := range m.instances {
-			name := in.InstanceID
-			ami := in.AMI
-			switch in.AMIState {
-			case overview.InstanceAMIOld:
-				ami += " (old)"
-			case overview.InstanceAMICurrent:
-				ami += " (current)"
-			}
-			agent := in.AgentVersion
-			if !in.AgentConnected {
-				agent = "DISCONNECTED"
-			}
-			r := topRow{Key: "inst:" + in.ContainerInstanceArn, Cells: []topCell{txt(name), txt(in.AZ), txt(in.Type), txt(ami), txt(in.Status), txt(agent),
-				num(in.RunningTasks + in.PendingTasks),
-				numText(topBar(in.CPUReserved, in.CPURegistered, 8), ratio(in.CPUReserved, in.CPURegistered)),
-				numText(topBar(in.MemoryReserved, in.MemoryRegistered, 8), ratio(in.MemoryReserved, in.MemoryRegistered)),
-				num(in.CPUFree), num(in.MemoryFree), numText(topAge(in.AgeSeconds), float64(in.AgeSeconds))}}
-			switch {
-			case !in.AgentConnected:
-				r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
-			case in.Status != "ACTIVE":
-				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			case in.AMIState == overview.InstanceAMIOld:
-				r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
-			}
-			rows = append(rows, r)
-		}
+		cols, rows = m.instanceRows()
 	case viewService, viewInstance:
-		cols = []topColumn{{Title: "TASK"}, {Title: "INSTANCE", Drop: 1}, {Title: "AZ", Drop: 3}, {Title: "STATUS"}, {Title: "HEALTH", Drop: 1}, {Title: "TARGET", Drop: 1},
-			{Title: "STARTED", Right: true, Drop: 2}, {Title: "REVISION", Drop: 2}}
-		var tasks []overview.TaskRow
-		if m.view == viewService && m.detail != nil {
-			tasks = m.detail.Tasks
-		} else if m.view == viewInstance {
-			tasks = m.instTasks
-			cols[1].Title = "SERVICE·REV"
-		}
-		for _, tk := range tasks {
-			started, age := "-", float64(-1)
-			if tk.StartedAt != nil {
-				d := now.Sub(*tk.StartedAt)
-				started, age = topAge(int64(d/time.Second)), d.Seconds()
-			}
-			second := tk.Where()
-			if tk.InstanceID == "" && second != "" {
-				cols[1].Title = "INSTANCE/IP"
-			}
-			if m.view == viewInstance {
-				second = tk.TaskDefinition
-			}
-			status := tk.LastStatus
-			if tk.DesiredStatus != "" && tk.DesiredStatus != tk.LastStatus {
-				status += "→" + tk.DesiredStatus
-			}
-			r := topRow{Key: tk.ID, Cells: []topCell{txt(tk.ID), txt(second), txt(tk.AZ), txt(status), txt(tk.Health), txt(tk.TargetHealth),
-				numText(started, age), numText(tk.TaskDefinition, float64(tk.Revision))}}
-			if tk.LastStatus != "RUNNING" || tk.Health == "UNHEALTHY" || (tk.TargetHealth != "" && tk.TargetHealth != "healthy") {
-				r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
-			}
-			rows = append(rows, r)
-		}
+		cols, rows = m.taskRows(now)
 	}
 	t.setRows(cols, rows)
+}
+
+// clusterRows is the clusters view (1): a row per cluster, marked when a
+// service failed or is not steady, or tasks wait or instances drain.
+func (m *Model) clusterRows() ([]topColumn, []topRow) {
+	var rows []topRow
+	cols := []topColumn{{Title: "CLUSTER"}, {Title: "ACTIVE", Right: true, Drop: 1}, {Title: "DRAINING", Right: true, Drop: 2}, {Title: "SERVICES", Right: true, Drop: 1},
+		{Title: "NOT STEADY"}, {Title: "RUNNING", Right: true, Drop: 1}, {Title: "PENDING", Right: true, Drop: 2}, {Title: "CPU RESERVED", Drop: 3}, {Title: "MEM RESERVED", Drop: 3},
+		{Title: "CPU UTIL", Right: true, Drop: 1}, {Title: "MEM UTIL", Right: true, Drop: 1}}
+	for _, c := range m.clusters {
+		u := m.clusterUtil[c.Name]
+		if u.CPU == nil && u.Memory == nil {
+			u = overview.Utilization{CPU: c.CPUUtilization, Memory: c.MemoryUtilization}
+		}
+		st, known := m.clusterStates[c.Name]
+		r := topRow{Key: c.Name, Cells: []topCell{txt(c.Name), num(c.ActiveInstances), num(c.DrainingInstances), num(c.Services),
+			topNotSteady(st, known), num(c.RunningTasks), num(c.PendingTasks),
+			numText(topBar(c.CPUReserved, c.CPURegistered, 8), ratio(c.CPUReserved, c.CPURegistered)),
+			numText(topBar(c.MemoryReserved, c.MemoryRegistered, 8), ratio(c.MemoryReserved, c.MemoryRegistered)),
+			numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory))}}
+		switch {
+		case st.Failed > 0:
+			r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
+		case st.NotSteady() > 0 || c.PendingTasks > 0 || c.DrainingInstances > 0:
+			r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
+		}
+		rows = append(rows, r)
+	}
+	return cols, rows
+}
+
+// serviceRows is the services view (2): a row per service of the
+// cluster, marked when it failed, rolls out or scales.
+func (m *Model) serviceRows(now time.Time) ([]topColumn, []topRow) {
+	var rows []topRow
+	// At 80 columns: name, state, counts, utilization and the last
+	// event; reservations, trend and revision give way first.
+	cols := []topColumn{{Title: "SERVICE"}, {Title: "STATE"}, {Title: "DESIRED", Right: true, Drop: 2}, {Title: "RUNNING", Right: true}, {Title: "PENDING", Right: true, Drop: 3},
+		{Title: "REV", Right: true, Drop: 4}, {Title: "TAG", Drop: 2}, {Title: "AGE", Right: true, Drop: 3}, {Title: "CPU RES", Right: true, Drop: 5}, {Title: "MEM RES", Right: true, Drop: 5},
+		{Title: "CPU", Right: true, Drop: 1}, {Title: "MEM", Right: true, Drop: 1}, {Title: "TREND", Drop: 4}, {Title: "LAST EVENT", Drop: 1, Flex: true}}
+	for _, s := range m.services {
+		key := m.cluster + "/" + s.Name
+		u := m.serviceUtil[key]
+		// An action's progress shows in the status line (and the
+		// service's own view), never in a cell: a cell that grows
+		// with a message reflows the whole table.
+		name := s.Name
+		state := s.State
+		if s.Deployments > 1 {
+			state = fmt.Sprintf("%s (%d)", s.State, s.Deployments)
+		}
+		if k := s.DeployKind(); k != "" {
+			state += " " + k
+		}
+		r := topRow{Key: "svc:" + s.Name, Cells: []topCell{txt(name), numText(state, stateOrder(s.State)), num(s.Desired), num(s.Running), num(s.Pending),
+			num(s.Revision), txt(s.ImageTag), numText(topAge(s.AgeSeconds), float64(s.AgeSeconds)),
+			num(s.CPUReserved), num(s.MemoryReserved), numText(topPct(u.CPU), topPctNum(u.CPU)), numText(topPct(u.Memory), topPctNum(u.Memory)),
+			numText(topSpark(m.trend[key], 8), topLast(m.trend[key])), numText(topEvent(s.LastEvent, s.LastEventAt, now), topEventOrder(s.LastEventAt))}}
+		switch s.State {
+		case overview.ServiceStateFailed:
+			r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
+		case overview.ServiceStateRolling:
+			r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
+		case overview.ServiceStateScaling:
+			r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
+		}
+		rows = append(rows, r)
+	}
+	return cols, rows
+}
+
+// instanceRows is the instances view (3): a row per container instance,
+// marked when its agent is disconnected, it is not ACTIVE or its AMI is old.
+func (m *Model) instanceRows() ([]topColumn, []topRow) {
+	var rows []topRow
+	cols := []topColumn{{Title: "INSTANCE"}, {Title: "AZ", Drop: 2}, {Title: "TYPE", Drop: 3}, {Title: "AMI", Drop: 1}, {Title: "STATUS"}, {Title: "AGENT", Drop: 3},
+		{Title: "TASKS", Right: true, Drop: 1}, {Title: "CPU RESERVED", Drop: 2}, {Title: "MEM RESERVED", Drop: 2}, {Title: "CPU FREE", Right: true, Drop: 4}, {Title: "MEM FREE", Right: true, Drop: 4},
+		{Title: "AGE", Right: true, Drop: 3}}
+	for _, in := range m.instances {
+		name := in.InstanceID
+		ami := in.AMI
+		switch in.AMIState {
+		case overview.InstanceAMIOld:
+			ami += " (old)"
+		case overview.InstanceAMICurrent:
+			ami += " (current)"
+		}
+		agent := in.AgentVersion
+		if !in.AgentConnected {
+			agent = "DISCONNECTED"
+		}
+		r := topRow{Key: "inst:" + in.ContainerInstanceArn, Cells: []topCell{txt(name), txt(in.AZ), txt(in.Type), txt(ami), txt(in.Status), txt(agent),
+			num(in.RunningTasks + in.PendingTasks),
+			numText(topBar(in.CPUReserved, in.CPURegistered, 8), ratio(in.CPUReserved, in.CPURegistered)),
+			numText(topBar(in.MemoryReserved, in.MemoryRegistered, 8), ratio(in.MemoryReserved, in.MemoryRegistered)),
+			num(in.CPUFree), num(in.MemoryFree), numText(topAge(in.AgeSeconds), float64(in.AgeSeconds))}}
+		switch {
+		case !in.AgentConnected:
+			r.Mark, r.Style, r.Sign = true, m.st.bad, "!"
+		case in.Status != "ACTIVE":
+			r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
+		case in.AMIState == overview.InstanceAMIOld:
+			r.Mark, r.Style, r.Sign = true, m.st.busy, "~"
+		}
+		rows = append(rows, r)
+	}
+	return cols, rows
+}
+
+// taskRows is a service's or an instance's drill-down (4): a row per
+// task, marked when it is not running or not healthy.
+func (m *Model) taskRows(now time.Time) ([]topColumn, []topRow) {
+	var rows []topRow
+	cols := []topColumn{{Title: "TASK"}, {Title: "INSTANCE", Drop: 1}, {Title: "AZ", Drop: 3}, {Title: "STATUS"}, {Title: "HEALTH", Drop: 1}, {Title: "TARGET", Drop: 1},
+		{Title: "STARTED", Right: true, Drop: 2}, {Title: "REVISION", Drop: 2}}
+	var tasks []overview.TaskRow
+	if m.view == viewService && m.detail != nil {
+		tasks = m.detail.Tasks
+	} else if m.view == viewInstance {
+		tasks = m.instTasks
+		cols[1].Title = "SERVICE·REV"
+	}
+	for _, tk := range tasks {
+		started, age := "-", float64(-1)
+		if tk.StartedAt != nil {
+			d := now.Sub(*tk.StartedAt)
+			started, age = topAge(int64(d/time.Second)), d.Seconds()
+		}
+		second := tk.Where()
+		if tk.InstanceID == "" && second != "" {
+			cols[1].Title = "INSTANCE/IP"
+		}
+		if m.view == viewInstance {
+			second = tk.TaskDefinition
+		}
+		status := tk.LastStatus
+		if tk.DesiredStatus != "" && tk.DesiredStatus != tk.LastStatus {
+			status += "→" + tk.DesiredStatus
+		}
+		r := topRow{Key: tk.ID, Cells: []topCell{txt(tk.ID), txt(second), txt(tk.AZ), txt(status), txt(tk.Health), txt(tk.TargetHealth),
+			numText(started, age), numText(tk.TaskDefinition, float64(tk.Revision))}}
+		if tk.LastStatus != "RUNNING" || tk.Health == "UNHEALTHY" || (tk.TargetHealth != "" && tk.TargetHealth != "healthy") {
+			r.Mark, r.Style, r.Sign = true, m.st.warn, "~"
+		}
+		rows = append(rows, r)
+	}
+	return cols, rows
 }
 
 // topNotSteady is the clusters view's count of services not steady, with
@@ -266,6 +298,19 @@ func (m *Model) breadcrumbs() string {
 // and sort/filter, the body, and the status line.
 func (m *Model) View() string {
 	w := m.width
+	line1 := m.titleLine(w)
+	line2 := m.tabLine(w)
+	bodyH := m.bodyHeight()
+	body := topClip(m.screenBody(w, bodyH), w, bodyH)
+	status := m.statusLine(w)
+	// One line, whatever the message: a wrapped status line would push the
+	// screen up a line and draw the first row twice.
+	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(oneLine(status), w)
+}
+
+// titleLine is the first line: the breadcrumbs on the left, the refresh
+// state on the right, both cut to fit w.
+func (m *Model) titleLine(w int) string {
 	right := "loading…"
 	if !m.lastOK.IsZero() {
 		right = "updated " + m.lastOK.Format("15:04:05")
@@ -293,9 +338,13 @@ func (m *Model) View() string {
 		crumbs[0] = "…"
 		left = m.st.title.Render("ecsctl top") + "  " + strings.Join(crumbs, " › ")
 	}
-	line1 := topJoin(left, right, w)
+	return topJoin(left, right, w)
+}
 
-	// The five views; the current one in brackets.
+// tabLine is the second line: the five views (the current one in
+// brackets) and the table's row count and filter, or the logs pane's
+// state.
+func (m *Model) tabLine(w int) string {
 	tabs := []string{"1 clusters", "2 services", "3 instances", "4 tasks", "5 logs"}
 	cur := map[view]int{viewClusters: 0, viewServices: 1, viewInstances: 2, viewService: 3, viewInstance: 3, viewLogs: 4}[m.view]
 	tabs[cur] = "[" + tabs[cur] + "]"
@@ -323,9 +372,12 @@ func (m *Model) View() string {
 	if cur != 0 {
 		tabLine = " " + tabLine
 	}
-	line2 := topJoin(tabLine, info, w)
+	return topJoin(tabLine, info, w)
+}
 
-	bodyH := m.bodyHeight()
+// screenBody is what fills the screen between the two header lines and
+// the status line: the help, a confirmation, the logs pane or the table.
+func (m *Model) screenBody(w, bodyH int) string {
 	var body string
 	switch m.mode {
 	case modeHelp:
@@ -340,8 +392,13 @@ func (m *Model) View() string {
 			body = m.body(w, bodyH)
 		}
 	}
-	body = topClip(body, w, bodyH)
+	return body
+}
 
+// statusLine is the last line, the first that applies of: the input being
+// edited, the error, the help's hint, a message, the logs pane's state,
+// the metrics note, the keys to press.
+func (m *Model) statusLine(w int) string {
 	var status string
 	switch {
 	case m.mode == modeFilter:
@@ -370,9 +427,7 @@ func (m *Model) View() string {
 	default:
 		status = m.st.status.Render("? help · / filter · o sort · enter open · esc back · q quit")
 	}
-	// One line, whatever the message: a wrapped status line would push the
-	// screen up a line and draw the first row twice.
-	return line1 + "\n" + line2 + "\n" + body + "\n" + fitWidth(oneLine(status), w)
+	return status
 }
 
 // body is the current view's table (and, for a service, its deployments

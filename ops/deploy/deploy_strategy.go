@@ -128,6 +128,27 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req Request, w *watch, 
 	w.polls++
 	w.res.Desired, w.res.Running = s.DesiredCount, s.RunningCount
 	d.emitServiceEvents(w, s)
+	d.trackStrategyStage(w, sd, now)
+	d.emitStrategyProgress(w, sd, now)
+	if f.rollbackOnly {
+		d.rollbackOnlyVerdict(ctx, req, w, sd)
+		return true
+	}
+	if d.strategyStatusVerdict(ctx, req, w, s, sd) {
+		return true
+	}
+	if w.phase == phaseDeploy && sd.Status == types.ServiceDeploymentStatusInProgress && d.strategyTooManyFailures(ctx, req, w, s) {
+		return true
+	}
+	d.checkDeadline(ctx, req, w)
+	return true
+}
+
+// trackStrategyStage records the service deployment's lifecycle stage,
+// status and requested traffic weight, extending the deadline when a timed
+// stage starts.
+func (d *Deployer) trackStrategyStage(w *watch, sd types.ServiceDeployment, now time.Time) {
+	f := w.sd
 	if sd.LifecycleStage != f.stage {
 		f.stage, f.stageSeen = sd.LifecycleStage, now
 		// Both revisions running through a timed stage is the strategy
@@ -140,21 +161,30 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req Request, w *watch, 
 	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
 		f.weight = *t.RequestedProductionTrafficWeight
 	}
-	d.emitStrategyProgress(w, sd, now)
+}
+
+// rollbackOnlyVerdict decides a round while ecsctl follows only the
+// rollback of a service deployment it stopped.
+func (d *Deployer) rollbackOnlyVerdict(ctx context.Context, req Request, w *watch, sd types.ServiceDeployment) {
+	f := w.sd
 	reason := aws.ToString(sd.StatusReason)
-	if f.rollbackOnly {
-		switch sd.Status {
-		case types.ServiceDeploymentStatusRollbackSuccessful:
-			d.finishPhase(ctx, req, w, true, "")
-		case types.ServiceDeploymentStatusRollbackFailed, types.ServiceDeploymentStatusStopped:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended %s: %s", ops.ShortTaskDef(f.arn), sd.Status, reason))
-		case types.ServiceDeploymentStatusSuccessful:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended SUCCESSFUL before the rollback took hold: the new revision stayed", ops.ShortTaskDef(f.arn)))
-		default:
-			d.checkDeadline(ctx, req, w)
-		}
-		return true
+	switch sd.Status {
+	case types.ServiceDeploymentStatusRollbackSuccessful:
+		d.finishPhase(ctx, req, w, true, "")
+	case types.ServiceDeploymentStatusRollbackFailed, types.ServiceDeploymentStatusStopped:
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended %s: %s", ops.ShortTaskDef(f.arn), sd.Status, reason))
+	case types.ServiceDeploymentStatusSuccessful:
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("service deployment %s ended SUCCESSFUL before the rollback took hold: the new revision stayed", ops.ShortTaskDef(f.arn)))
+	default:
+		d.checkDeadline(ctx, req, w)
 	}
+}
+
+// strategyStatusVerdict acts on the service deployment's status: it
+// switches to following a rollback ECS started, and finishes the phase on
+// a final status; it says whether the round is decided.
+func (d *Deployer) strategyStatusVerdict(ctx context.Context, req Request, w *watch, s types.Service, sd types.ServiceDeployment) bool {
+	reason := aws.ToString(sd.StatusReason)
 	switch sd.Status {
 	case types.ServiceDeploymentStatusSuccessful:
 		if w.phase == phaseDeploy {
@@ -184,27 +214,30 @@ func (d *Deployer) evaluateStrategy(ctx context.Context, req Request, w *watch, 
 			reason = "stopped"
 		}
 		d.collectStoppedTasksOf(ctx, req, w, s)
-		d.finishPhase(ctx, req, w, false, "service deployment "+ops.ShortTaskDef(f.arn)+" STOPPED: "+reason)
+		d.finishPhase(ctx, req, w, false, "service deployment "+ops.ShortTaskDef(w.sd.arn)+" STOPPED: "+reason)
 		return true
 	}
-	if w.phase == phaseDeploy && sd.Status == types.ServiceDeploymentStatusInProgress {
-		// ecsctl's own safety net for a service without the breaker.
-		if dep := findDeployment(s, w.depID); dep != nil && (dep.FailedTasks > w.lastFailed || w.polls%3 == 0) {
-			d.collectStoppedTasks(ctx, req, w, dep)
-			w.lastFailed = dep.FailedTasks
-		}
-		limit := failureThreshold(s.DesiredCount)
-		if w.breaker {
-			limit *= 2
-		}
-		if failed := countFailures(w.res.StoppedTasks); failed >= limit {
-			last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%s of the new revision stopped (last: %s)", fmtx.Count(failed, "task"), describeStop(last)))
-			return true
-		}
+	return false
+}
+
+// strategyTooManyFailures is ecsctl's own safety net for a service without
+// the breaker: it collects the new revision's stopped tasks and fails the
+// phase once enough of them failed; it says whether it did.
+func (d *Deployer) strategyTooManyFailures(ctx context.Context, req Request, w *watch, s types.Service) bool {
+	if dep := findDeployment(s, w.depID); dep != nil && (dep.FailedTasks > w.lastFailed || w.polls%3 == 0) {
+		d.collectStoppedTasks(ctx, req, w, dep)
+		w.lastFailed = dep.FailedTasks
 	}
-	d.checkDeadline(ctx, req, w)
-	return true
+	limit := failureThreshold(s.DesiredCount)
+	if w.breaker {
+		limit *= 2
+	}
+	if failed := countFailures(w.res.StoppedTasks); failed >= limit {
+		last := w.res.StoppedTasks[len(w.res.StoppedTasks)-1]
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("%s of the new revision stopped (last: %s)", fmtx.Count(failed, "task"), describeStop(last)))
+		return true
+	}
+	return false
 }
 
 // collectStoppedTasksOf collects the failed tasks of the followed

@@ -209,20 +209,52 @@ func (d *Deployer) evaluate(ctx context.Context, req Request, w *watch, s types.
 		return
 	}
 	if ours == nil {
-		primary := ops.PrimaryDeployment(s)
-		switch {
-		case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
-			d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
-			d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
-			d.fetchLogLines(ctx, req, w)
-		case primary != nil:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition))))
-		default:
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s is gone and the service has no PRIMARY deployment", w.depID))
-		}
+		d.deploymentReplaced(ctx, req, w, s)
 		return
 	}
 	w.last, w.others, w.lbs = ours, len(s.Deployments)-1, s.LoadBalancers
+	d.reportProgress(ctx, req, w, s, ours)
+	if w.phase == phaseDeploy {
+		d.noteFailedTasks(w, ours)
+	}
+	if ours.RolloutState == types.DeploymentRolloutStateFailed {
+		d.rolloutFailed(ctx, req, w, s, ours)
+		return
+	}
+	if aws.ToString(ours.Status) == "PRIMARY" && len(s.Deployments) == 1 && ours.RunningCount == ours.DesiredCount &&
+		(ours.RolloutState == types.DeploymentRolloutStateCompleted || ours.RolloutState == "") {
+		d.finishPhase(ctx, req, w, true, "")
+		return
+	}
+	if w.phase == phaseDeploy && d.tooManyFailures(ctx, req, w, ours) {
+		return
+	}
+	if d.placementStalled(ctx, req, w, ours, newEvents, now) {
+		return
+	}
+	d.checkDeadline(ctx, req, w)
+}
+
+// deploymentReplaced decides what it means that the followed deployment is
+// no longer in the service's list: the breaker's rollback to the previous
+// revision is followed; any other replacement ends the phase as failed.
+func (d *Deployer) deploymentReplaced(ctx context.Context, req Request, w *watch, s types.Service) {
+	primary := ops.PrimaryDeployment(s)
+	switch {
+	case w.phase == phaseDeploy && primary != nil && aws.ToString(primary.TaskDefinition) == w.res.OldTaskDefinition:
+		d.collectStoppedTasks(ctx, req, w, &types.Deployment{Id: aws.String(w.depID), TaskDefinition: aws.String(w.tdArn)})
+		d.followBreakerRollback(w, primary, "the deployment was replaced by a deployment of the previous revision")
+		d.fetchLogLines(ctx, req, w)
+	case primary != nil:
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s was replaced by %s (%s), not by ecsctl", w.depID, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition))))
+	default:
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("deployment %s is gone and the service has no PRIMARY deployment", w.depID))
+	}
+}
+
+// reportProgress emits a progress event when the followed deployment's
+// counts or phase changed since the last one.
+func (d *Deployer) reportProgress(ctx context.Context, req Request, w *watch, s types.Service, ours *types.Deployment) {
 	progress := fmt.Sprintf("deployment %s: %d/%d running, %d pending", w.depID, ours.RunningCount, ours.DesiredCount, ours.PendingCount)
 	if ours.FailedTasks > 0 {
 		progress += fmt.Sprintf(", %d failed", ours.FailedTasks)
@@ -237,47 +269,52 @@ func (d *Deployer) evaluate(ctx context.Context, req Request, w *watch, s types.
 			Desired: ours.DesiredCount, Running: ours.RunningCount, Pending: ours.PendingCount, Failed: ours.FailedTasks, RolloutState: string(ours.RolloutState),
 			Phase: phaseText, PhaseLeft: left, PhaseLeftKnown: leftKnown})
 	}
-	if w.phase == phaseDeploy {
-		d.noteFailedTasks(w, ours)
-	}
-	if ours.RolloutState == types.DeploymentRolloutStateFailed {
-		reason := aws.ToString(ours.RolloutStateReason)
-		if primary := ops.PrimaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
-			// The breaker rolled back: the failed tasks still explain why.
-			d.collectStoppedTasks(ctx, req, w, ours)
-			d.followBreakerRollback(w, primary, reason)
-			d.fetchLogLines(ctx, req, w)
-			return
-		}
+}
+
+// rolloutFailed handles a deployment ECS marked FAILED: either the breaker
+// rolled back (followed) or the phase failed.
+func (d *Deployer) rolloutFailed(ctx context.Context, req Request, w *watch, s types.Service, ours *types.Deployment) {
+	reason := aws.ToString(ours.RolloutStateReason)
+	if primary := ops.PrimaryDeployment(s); w.phase == phaseDeploy && primary != nil && aws.ToString(primary.Id) != w.depID {
+		// The breaker rolled back: the failed tasks still explain why.
 		d.collectStoppedTasks(ctx, req, w, ours)
-		d.finishPhase(ctx, req, w, false, "deployment failed: "+reason)
+		d.followBreakerRollback(w, primary, reason)
+		d.fetchLogLines(ctx, req, w)
 		return
 	}
-	if aws.ToString(ours.Status) == "PRIMARY" && len(s.Deployments) == 1 && ours.RunningCount == ours.DesiredCount &&
-		(ours.RolloutState == types.DeploymentRolloutStateCompleted || ours.RolloutState == "") {
-		d.finishPhase(ctx, req, w, true, "")
-		return
+	d.collectStoppedTasks(ctx, req, w, ours)
+	d.finishPhase(ctx, req, w, false, "deployment failed: "+reason)
+}
+
+// tooManyFailures collects the new deployment's stopped tasks when there
+// may be new ones and fails the phase once enough of them failed; it says
+// whether it did.
+func (d *Deployer) tooManyFailures(ctx context.Context, req Request, w *watch, ours *types.Deployment) bool {
+	if ours.FailedTasks > w.lastFailed || (w.polls%3 == 0 && (w.stopping > 0 || ours.RunningCount < ours.DesiredCount)) {
+		d.collectStoppedTasks(ctx, req, w, ours)
+		w.lastFailed = ours.FailedTasks
 	}
-	if w.phase == phaseDeploy {
-		if ours.FailedTasks > w.lastFailed || (w.polls%3 == 0 && (w.stopping > 0 || ours.RunningCount < ours.DesiredCount)) {
-			d.collectStoppedTasks(ctx, req, w, ours)
-			w.lastFailed = ours.FailedTasks
-		}
-		limit := failureThreshold(ours.DesiredCount)
-		if w.breaker {
-			limit *= 2 // the breaker decides first; this is a safety net
-		}
-		// ECS's count is the truth; the tasks ecsctl has seen stop may lag
-		// (a failed task is STOPPING while its target drains).
-		if failed := max(countFailures(w.res.StoppedTasks), int(w.res.FailedTasks)); failed >= limit {
-			last := "their tasks are still stopping"
-			if n := len(w.res.StoppedTasks); n > 0 {
-				last = describeStop(w.res.StoppedTasks[n-1])
-			}
-			d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d task(s) of the new deployment failed (last: %s)", failed, last))
-			return
-		}
+	limit := failureThreshold(ours.DesiredCount)
+	if w.breaker {
+		limit *= 2 // the breaker decides first; this is a safety net
 	}
+	// ECS's count is the truth; the tasks ecsctl has seen stop may lag
+	// (a failed task is STOPPING while its target drains).
+	if failed := max(countFailures(w.res.StoppedTasks), int(w.res.FailedTasks)); failed >= limit {
+		last := "their tasks are still stopping"
+		if n := len(w.res.StoppedTasks); n > 0 {
+			last = describeStop(w.res.StoppedTasks[n-1])
+		}
+		d.finishPhase(ctx, req, w, false, fmt.Sprintf("%d task(s) of the new deployment failed (last: %s)", failed, last))
+		return true
+	}
+	return false
+}
+
+// placementStalled tracks how long ECS has reported "unable to place a
+// task" without a new task running, and fails the phase once that lasted
+// too long; it says whether it did. now is the time the poll was evaluated.
+func (d *Deployer) placementStalled(ctx context.Context, req Request, w *watch, ours *types.Deployment, newEvents []string, now time.Time) bool {
 	if ours.RunningCount > w.lastRunning {
 		w.unableSince = time.Time{}
 	}
@@ -289,9 +326,9 @@ func (d *Deployer) evaluate(ctx context.Context, req Request, w *watch, s types.
 	}
 	if !w.unableSince.IsZero() && now.Sub(w.unableSince) >= d.unableFor(w.timeout) {
 		d.finishPhase(ctx, req, w, false, fmt.Sprintf("tasks could not be placed for %s: %s", now.Sub(w.unableSince).Round(time.Second), w.unableMsg))
-		return
+		return true
 	}
-	d.checkDeadline(ctx, req, w)
+	return false
 }
 
 func (d *Deployer) checkDeadline(ctx context.Context, req Request, w *watch) {

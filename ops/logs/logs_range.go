@@ -208,23 +208,7 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 			wait = min(2*wait, t.MaxBackoff)
 		}
 		if err != nil {
-			p := logsPage{calls: calls, last: true, front: math.MinInt64}
-			switch {
-			case awsapi.ErrorCode(err) == "ResourceNotFoundException" && strings.Contains(strings.ToLower(err.Error()), "log group"):
-				p.missing = streams
-			case awsapi.ErrorCode(err) == "ResourceNotFoundException" && len(streams) == 1:
-				p.missing = streams
-			case awsapi.ErrorCode(err) == "ResourceNotFoundException":
-				// Naming a stream that does not exist fails the whole
-				// call: halve until the missing ones are found.
-				half := len(streams) / 2
-				p.split = [][]*logsStream{streams[:half], streams[half:]}
-			case awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
-				p.err = ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
-			default:
-				p.err = fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
-			}
-			send(p)
+			send(t.rangeFailure(key, streams, calls, err))
 			return
 		}
 		t.observe(out.ResultMetadata)
@@ -244,4 +228,27 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 		}
 		in.NextToken = out.NextToken
 	}
+}
+
+// rangeFailure is the last page of a chunk whose FilterLogEvents failed for
+// good: the streams or group found missing, the chunk split in two to find
+// them, or the error.
+func (t *Tailer) rangeFailure(key logsGroupKey, streams []*logsStream, calls int, err error) logsPage {
+	p := logsPage{calls: calls, last: true, front: math.MinInt64}
+	switch {
+	case awsapi.ErrorCode(err) == "ResourceNotFoundException" && strings.Contains(strings.ToLower(err.Error()), "log group"):
+		p.missing = streams
+	case awsapi.ErrorCode(err) == "ResourceNotFoundException" && len(streams) == 1:
+		p.missing = streams
+	case awsapi.ErrorCode(err) == "ResourceNotFoundException":
+		// Naming a stream that does not exist fails the whole
+		// call: halve until the missing ones are found.
+		half := len(streams) / 2
+		p.split = [][]*logsStream{streams[:half], streams[half:]}
+	case awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
+		p.err = ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+	default:
+		p.err = fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
+	}
+	return p
 }

@@ -654,39 +654,9 @@ func (t *Tailer) release() error {
 func (t *Tailer) relist(ctx context.Context) error {
 	var fresh []string
 	if t.req.Service != "" {
-		arns, err := t.listTasks(ctx, types.DesiredStatusRunning)
-		if err != nil {
+		var err error
+		if fresh, err = t.relistService(ctx); err != nil {
 			return err
-		}
-		running := map[string]bool{}
-		for _, a := range arns {
-			id := a[strings.LastIndex(a, "/")+1:]
-			running[id] = true
-			if t.tasks[id] == nil {
-				fresh = append(fresh, id)
-			}
-		}
-		for id, lt := range t.tasks {
-			if !running[id] && lt.status != "STOPPED" {
-				lt.stopping = true
-			}
-		}
-		stopped, err := t.listTasks(ctx, types.DesiredStatusStopped)
-		if err != nil {
-			return err
-		}
-		listed := map[string]bool{}
-		for _, a := range stopped {
-			id := a[strings.LastIndex(a, "/")+1:]
-			listed[id] = true
-			if t.tasks[id] == nil && !t.gone[id] && !running[id] {
-				fresh = append(fresh, id)
-			}
-		}
-		for id := range t.gone {
-			if !listed[id] && t.tasks[id] == nil {
-				delete(t.gone, id) // ECS forgot it too
-			}
 		}
 	} else {
 		for _, lt := range t.tasks {
@@ -711,6 +681,56 @@ func (t *Tailer) relist(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return t.applyRelisted(ctx, tasks)
+}
+
+// relistService lists the service's running and stopped tasks: the ones
+// not followed yet are returned (unordered), followed ones no longer
+// running are marked stopping, and gone ones ECS no longer lists are
+// forgotten.
+func (t *Tailer) relistService(ctx context.Context) ([]string, error) {
+	var fresh []string
+	arns, err := t.listTasks(ctx, types.DesiredStatusRunning)
+	if err != nil {
+		return nil, err
+	}
+	running := map[string]bool{}
+	for _, a := range arns {
+		id := a[strings.LastIndex(a, "/")+1:]
+		running[id] = true
+		if t.tasks[id] == nil {
+			fresh = append(fresh, id)
+		}
+	}
+	for id, lt := range t.tasks {
+		if !running[id] && lt.status != "STOPPED" {
+			lt.stopping = true
+		}
+	}
+	stopped, err := t.listTasks(ctx, types.DesiredStatusStopped)
+	if err != nil {
+		return nil, err
+	}
+	listed := map[string]bool{}
+	for _, a := range stopped {
+		id := a[strings.LastIndex(a, "/")+1:]
+		listed[id] = true
+		if t.tasks[id] == nil && !t.gone[id] && !running[id] {
+			fresh = append(fresh, id)
+		}
+	}
+	for id := range t.gone {
+		if !listed[id] && t.tasks[id] == nil {
+			delete(t.gone, id) // ECS forgot it too
+		}
+	}
+	return fresh, nil
+}
+
+// applyRelisted takes the described tasks of a relist in: new ones are
+// followed (or remembered as gone when they stopped before the range),
+// followed ones update their status and are marked stopped when ECS says so.
+func (t *Tailer) applyRelisted(ctx context.Context, tasks []types.Task) error {
 	for _, task := range tasks {
 		arn := aws.ToString(task.TaskArn)
 		id := arn[strings.LastIndex(arn, "/")+1:]

@@ -141,6 +141,33 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 	for _, s := range svcs {
 		byName[aws.ToString(s.ServiceName)] = s
 	}
+	addNames, err := capacityNamesKnown(cluster, byName, only, adds)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := o.clusterTasks(ctx, cluster, "")
+	if err != nil {
+		return nil, err
+	}
+	plans, err := o.capacityPlans(ctx, svcs, only, adds)
+	if err != nil {
+		return nil, err
+	}
+
+	rep := &CapacityReport{Cluster: cluster, Instances: []CapacityInstance{}, Services: []CapacityService{}}
+	nodes := capacityInstances(rep, inst, tasks)
+	capacityServiceFits(rep, plans, byName, nodes, only)
+	if len(addNames) > 0 {
+		if err := capacityAdd(rep, inst, plans, nodes, addNames, adds); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// capacityNamesKnown checks that the service to report alone and the
+// services to --add exist, and returns the latter sorted.
+func capacityNamesKnown(cluster string, byName map[string]types.Service, only string, adds map[string]int) ([]string, error) {
 	if only != "" {
 		if _, ok := byName[only]; !ok {
 			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + only}
@@ -154,14 +181,14 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 		addNames = append(addNames, n)
 	}
 	sort.Strings(addNames)
-	tasks, err := o.clusterTasks(ctx, cluster, "")
-	if err != nil {
-		return nil, err
-	}
+	return addNames, nil
+}
 
-	// Task definitions (sizes, host ports, constraints) of the services the
-	// report needs: all of them, or with --service only that one, the ones
-	// to --add and the daemons (they land on every added instance).
+// capacityPlans reads the task definitions (sizes, host ports,
+// constraints) of the services the report needs: all of them, or with
+// --service only that one, the ones to --add and the daemons (they land on
+// every added instance).
+func (o *Reader) capacityPlans(ctx context.Context, svcs []types.Service, only string, adds map[string]int) ([]capacityPlan, error) {
 	planned := svcs
 	if only != "" {
 		planned = nil
@@ -173,7 +200,7 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 		}
 	}
 	plans := make([]capacityPlan, len(planned))
-	err = overviewParallel(ctx, len(planned), o.limit(), func(ctx context.Context, i int) error {
+	err := overviewParallel(ctx, len(planned), o.limit(), func(ctx context.Context, i int) error {
 		td, err := o.taskDefinition(ctx, aws.ToString(planned[i].TaskDefinition))
 		if err != nil {
 			return err
@@ -185,12 +212,13 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 	if err != nil {
 		return nil, err
 	}
-	planOf := map[string]*capacityPlan{}
-	for i := range plans {
-		planOf[plans[i].name] = &plans[i]
-	}
+	return plans, nil
+}
 
-	rep := &CapacityReport{Cluster: cluster, Instances: []CapacityInstance{}, Services: []CapacityService{}}
+// capacityInstances fills the report's instances and totals, and returns
+// the instances as placement nodes (in the order listed) holding the
+// services and host ports of the tasks on them.
+func capacityInstances(rep *CapacityReport, inst []InstanceRow, tasks []types.Task) []*capacityNode {
 	ciNode := map[string]*capacityNode{}
 	var nodes []*capacityNode
 	for _, r := range inst {
@@ -232,7 +260,12 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 			}
 		}
 	}
+	return nodes
+}
 
+// capacityServiceFits adds each reported service's row, with how many more
+// of its tasks fit now, sorted by name.
+func capacityServiceFits(rep *CapacityReport, plans []capacityPlan, byName map[string]types.Service, nodes []*capacityNode, only string) {
 	for _, pl := range plans {
 		if only != "" && pl.name != only {
 			continue
@@ -250,66 +283,83 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 		rep.Services = append(rep.Services, cs)
 	}
 	sort.Slice(rep.Services, func(i, j int) bool { return rep.Services[i].Name < rep.Services[j].Name })
+}
 
-	if len(addNames) > 0 {
-		rep.NewNeeded = capacityNewInstances(inst)
-		var daemons []*capacityPlan
-		for i := range plans {
-			if plans[i].daemon {
-				daemons = append(daemons, &plans[i])
-			}
-		}
-		var fresh []*capacityNode
-		var notes []string
-		for _, name := range addNames {
-			pl := planOf[name]
-			a := CapacityAddition{Service: name, Count: adds[name]}
-			if pl.daemon {
-				return nil, ops.Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
-			}
-			if pl.fargate {
-				return nil, ops.Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
-			}
-			if len(pl.unchecked) > 0 {
-				notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))
-			}
-			if len(pl.member) > 0 {
-				notes = append(notes, fmt.Sprintf("%s: assumes new instances satisfy its memberOf constraint", name))
-			}
-			for a.FitNow+a.OnNew < a.Count {
-				if n := capacityPick(nodes, pl, false); n != nil {
-					capacityPlace(n, pl)
-					a.FitNow++
-					continue
-				}
-				if n := capacityPick(fresh, pl, true); n != nil {
-					capacityPlace(n, pl)
-					a.OnNew++
-					continue
-				}
-				if rep.NewNeeded.CPUPerInstance == 0 {
-					break
-				}
-				n := &capacityNode{id: fmt.Sprintf("new-%d", len(fresh)+1), cpu: rep.NewNeeded.CPUPerInstance, mem: rep.NewNeeded.MemPerInstance,
-					ports: map[int]bool{}, services: map[string]int{}, schedOK: true, isNew: true}
-				for _, d := range daemons {
-					capacityPlace(n, d)
-				}
-				if !capacityFitsOn(n, pl, true) {
-					break // a task this size does not fit even an empty instance
-				}
-				fresh = append(fresh, n)
-			}
-			a.Unplaced = a.Count - a.FitNow - a.OnNew
-			if a.Unplaced > 0 {
-				notes = append(notes, fmt.Sprintf("%s: %d task(s) of %d CPU / %d MiB fit no %s instance", name, a.Unplaced, pl.cpu, pl.mem, rep.NewNeeded.InstanceType))
-			}
-			rep.Additions = append(rep.Additions, a)
-		}
-		rep.NewNeeded.Instances = len(fresh)
-		rep.NewNeeded.Note = strings.Join(notes, "; ")
+// capacityAdd places the --add tasks, service by service in name order, on
+// the instances' free room first and then on as many new instances as they
+// need, and fills the report's additions and instances needed.
+func capacityAdd(rep *CapacityReport, inst []InstanceRow, plans []capacityPlan, nodes []*capacityNode, addNames []string, adds map[string]int) error {
+	planOf := map[string]*capacityPlan{}
+	for i := range plans {
+		planOf[plans[i].name] = &plans[i]
 	}
-	return rep, nil
+	rep.NewNeeded = capacityNewInstances(inst)
+	var daemons []*capacityPlan
+	for i := range plans {
+		if plans[i].daemon {
+			daemons = append(daemons, &plans[i])
+		}
+	}
+	var fresh []*capacityNode
+	var notes []string
+	for _, name := range addNames {
+		pl := planOf[name]
+		a := CapacityAddition{Service: name, Count: adds[name]}
+		if pl.daemon {
+			return ops.Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
+		}
+		if pl.fargate {
+			return ops.Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
+		}
+		if len(pl.unchecked) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))
+		}
+		if len(pl.member) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: assumes new instances satisfy its memberOf constraint", name))
+		}
+		fresh = capacityPlaceAddition(&a, pl, nodes, fresh, daemons, rep.NewNeeded)
+		a.Unplaced = a.Count - a.FitNow - a.OnNew
+		if a.Unplaced > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d task(s) of %d CPU / %d MiB fit no %s instance", name, a.Unplaced, pl.cpu, pl.mem, rep.NewNeeded.InstanceType))
+		}
+		rep.Additions = append(rep.Additions, a)
+	}
+	rep.NewNeeded.Instances = len(fresh)
+	rep.NewNeeded.Note = strings.Join(notes, "; ")
+	return nil
+}
+
+// capacityPlaceAddition places one addition's tasks: on the existing
+// instances while they fit, then on the new instances so far, then on one
+// more new instance (holding the daemons' tasks first), until all are
+// placed or a task fits not even an empty new instance. It returns the new
+// instances.
+func capacityPlaceAddition(a *CapacityAddition, pl *capacityPlan, nodes, fresh []*capacityNode, daemons []*capacityPlan, need *CapacityInstanceNeed) []*capacityNode {
+	for a.FitNow+a.OnNew < a.Count {
+		if n := capacityPick(nodes, pl, false); n != nil {
+			capacityPlace(n, pl)
+			a.FitNow++
+			continue
+		}
+		if n := capacityPick(fresh, pl, true); n != nil {
+			capacityPlace(n, pl)
+			a.OnNew++
+			continue
+		}
+		if need.CPUPerInstance == 0 {
+			break
+		}
+		n := &capacityNode{id: fmt.Sprintf("new-%d", len(fresh)+1), cpu: need.CPUPerInstance, mem: need.MemPerInstance,
+			ports: map[int]bool{}, services: map[string]int{}, schedOK: true, isNew: true}
+		for _, d := range daemons {
+			capacityPlace(n, d)
+		}
+		if !capacityFitsOn(n, pl, true) {
+			break // a task this size does not fit even an empty instance
+		}
+		fresh = append(fresh, n)
+	}
+	return fresh
 }
 
 // capacityNewInstances is the instance type new capacity comes in: the

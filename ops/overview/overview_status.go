@@ -131,6 +131,27 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 	if dc := svc.DeploymentConfiguration; dc != nil {
 		st.MinHealthy, st.MaxPercent = int(aws.ToInt32(dc.MinimumHealthyPercent)), int(aws.ToInt32(dc.MaximumPercent))
 	}
+	st.Deployments = append(st.Deployments, deploymentInfos(svc)...)
+	st.Deployments = append(st.Deployments, taskSetInfos(svc)...)
+	st.ServiceDeployment = overviewServiceDeployment(ctx, o.ECS, svc)
+	st.Events = overviewEvents(svc, lastEvents)
+
+	ec2ID, err := o.taskInstanceIDs(ctx, cluster, tasks)
+	if err != nil {
+		return nil, err
+	}
+	health, err := o.statusTargets(ctx, st, cluster, service, svc, tasks, ec2ID)
+	if err != nil {
+		return nil, err
+	}
+	statusTasks(st, tasks, ec2ID, health)
+	return st, nil
+}
+
+// deploymentInfos is the service's deployments as DescribeServices lists
+// them.
+func deploymentInfos(svc types.Service) []DeploymentInfo {
+	var out []DeploymentInfo
 	for _, d := range svc.Deployments {
 		di := DeploymentInfo{
 			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), RolloutState: string(d.RolloutState), RolloutReason: aws.ToString(d.RolloutStateReason),
@@ -143,13 +164,14 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 		if d.UpdatedAt != nil {
 			di.UpdatedAt = d.UpdatedAt.UTC()
 		}
-		st.Deployments = append(st.Deployments, di)
+		out = append(out, di)
 	}
-	st.Deployments = append(st.Deployments, taskSetInfos(svc)...)
-	st.ServiceDeployment = overviewServiceDeployment(ctx, o.ECS, svc)
-	st.Events = overviewEvents(svc, lastEvents)
+	return out
+}
 
-	// The instances the tasks run on (EC2 id), 100 per call.
+// taskInstanceIDs maps the container instances the tasks run on to their
+// EC2 instance ids, 100 per call.
+func (o *Reader) taskInstanceIDs(ctx context.Context, cluster string, tasks []types.Task) (map[string]string, error) {
 	ciSet := map[string]bool{}
 	var ciArns []string
 	for _, t := range tasks {
@@ -167,14 +189,20 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 	for _, ci := range cis {
 		ec2ID[aws.ToString(ci.ContainerInstanceArn)] = aws.ToString(ci.Ec2InstanceId)
 	}
+	return ec2ID, nil
+}
 
-	// Load-balancer targets, matched to tasks by instance and host port
-	// (bridge/host) or by IP (awsvpc).
-	type ep struct {
-		id   string
-		port int
-	}
-	owner := map[ep]string{}
+// taskEndpoint is where a load balancer reaches a bridge or host mode
+// task: its EC2 instance and host port.
+type taskEndpoint struct {
+	id   string
+	port int
+}
+
+// taskEndpoints maps the tasks' endpoints to their task ids: by instance
+// and host port (bridge/host), and by IP (awsvpc).
+func taskEndpoints(tasks []types.Task, ec2ID map[string]string) (map[taskEndpoint]string, map[string]string) {
+	owner := map[taskEndpoint]string{}
 	ownerIP := map[string]string{}
 	for _, t := range tasks {
 		id := overviewShortName(aws.ToString(t.TaskArn))
@@ -182,7 +210,7 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 		for _, c := range t.Containers {
 			for _, b := range c.NetworkBindings {
 				if b.HostPort != nil {
-					owner[ep{inst, int(*b.HostPort)}] = id
+					owner[taskEndpoint{inst, int(*b.HostPort)}] = id
 				}
 			}
 			for _, ni := range c.NetworkInterfaces {
@@ -192,6 +220,13 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 			}
 		}
 	}
+	return owner, ownerIP
+}
+
+// statusTargets adds the service's load-balancer targets to st, sorted,
+// each matched to its task, and returns the target states of each task id.
+func (o *Reader) statusTargets(ctx context.Context, st *ServiceStatus, cluster, service string, svc types.Service, tasks []types.Task, ec2ID map[string]string) (map[string][]string, error) {
+	owner, ownerIP := taskEndpoints(tasks, ec2ID)
 	health := map[string][]string{}
 	if o.ELB != nil {
 		for _, lb := range svc.LoadBalancers {
@@ -212,7 +247,7 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 					tr.State = string(d.TargetHealth.State)
 					tr.Reason = string(d.TargetHealth.Reason)
 				}
-				tr.TaskID = owner[ep{tr.ID, tr.Port}]
+				tr.TaskID = owner[taskEndpoint{tr.ID, tr.Port}]
 				if tr.TaskID == "" {
 					tr.TaskID = ownerIP[tr.ID]
 				}
@@ -233,6 +268,12 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 		}
 		return a.Port < b.Port
 	})
+	return health, nil
+}
+
+// statusTasks adds the service's task rows to st, with their instance and
+// target health, sorted by AZ, instance and id.
+func statusTasks(st *ServiceStatus, tasks []types.Task, ec2ID map[string]string, health map[string][]string) {
 	for _, t := range tasks {
 		id := overviewShortName(aws.ToString(t.TaskArn))
 		tr := TaskRow{
@@ -263,7 +304,6 @@ func (o *Reader) Status(ctx context.Context, cluster, service string, lastEvents
 		}
 		return a.ID < b.ID
 	})
-	return st, nil
 }
 
 func overviewTargetGroupName(arn string) string {

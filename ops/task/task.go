@@ -128,50 +128,92 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 	fargate := false
 	tdRef := r.TaskDef
 	if r.Service != "" {
-		out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.Cluster), Services: []string{r.Service}})
-		if err != nil {
-			return nil, fmt.Errorf("describe service %s/%s: %w", r.Cluster, r.Service, err)
-		}
-		if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
-			return nil, ops.Inputf("service %s/%s not found: check --service ('ecsctl services -c %s' lists them)", r.Cluster, r.Service, r.Cluster)
-		}
-		svc := out.Services[0]
-		// The PRIMARY deployment is what the service runs now; the
-		// service's own fields may already say what the next one will use
-		// (a strategy change "doesn't trigger a new service deployment":
-		// UpdateServiceInput doc).
-		d := primary(svc)
-		tdRef = aws.ToString(svc.TaskDefinition)
-		nc, lt, strat := svc.NetworkConfiguration, svc.LaunchType, svc.CapacityProviderStrategy
-		if d != nil {
-			tdRef = aws.ToString(d.TaskDefinition)
-			nc, lt, strat = d.NetworkConfiguration, d.LaunchType, d.CapacityProviderStrategy
-		}
-		in.NetworkConfiguration = nc
-		if len(strat) > 0 {
-			in.CapacityProviderStrategy = strat
-		} else {
-			in.LaunchType = lt
-		}
-		fargate = lt == types.LaunchTypeFargate
-		for _, it := range strat {
-			p := aws.ToString(it.CapacityProvider)
-			fargate = fargate || p == "FARGATE" || p == "FARGATE_SPOT"
-		}
-		if fargate {
-			if d != nil && d.PlatformVersion != nil {
-				in.PlatformVersion = d.PlatformVersion // a pinned platform version stays pinned
-			}
-		} else {
-			// Where the service may place its tasks, the one-off task may too
-			// (a memberOf constraint keeps it in the zones the service uses).
-			in.PlacementConstraints = svc.PlacementConstraints
-			in.PlacementStrategy = svc.PlacementStrategy
-		}
-		if r.LaunchType != "" {
-			return nil, ops.Inputf("--launch-type is for --task-def: remove it (a service's task runs as the service's do: %s)", computeOf(lt, strat))
+		var err error
+		if tdRef, fargate, err = serviceCompute(ctx, api, r, in); err != nil {
+			return nil, err
 		}
 	}
+	td, err := describeTaskDef(ctx, api, r, tdRef)
+	if err != nil {
+		return nil, err
+	}
+	in.TaskDefinition = td.TaskDefinitionArn
+	if r.Service == "" {
+		if fargate, err = taskDefCompute(r, td, in); err != nil {
+			return nil, err
+		}
+	}
+	if err := setNetwork(r, td, in); err != nil {
+		return nil, err
+	}
+	main, err := MainContainer(td, r.Container)
+	if err != nil {
+		return nil, err
+	}
+	ov, err := overrides(td, main, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(td, r, fargate); err != nil {
+		return nil, err
+	}
+	in.Overrides = ov
+	return &Plan{Input: in, Container: main, Fargate: fargate}, nil
+}
+
+// serviceCompute sets in's network, compute and placement to the
+// service's, and returns the task definition the service runs now and
+// whether that is on Fargate.
+func serviceCompute(ctx context.Context, api ECS, r Request, in *ecs.RunTaskInput) (string, bool, error) {
+	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(r.Cluster), Services: []string{r.Service}})
+	if err != nil {
+		return "", false, fmt.Errorf("describe service %s/%s: %w", r.Cluster, r.Service, err)
+	}
+	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+		return "", false, ops.Inputf("service %s/%s not found: check --service ('ecsctl services -c %s' lists them)", r.Cluster, r.Service, r.Cluster)
+	}
+	svc := out.Services[0]
+	// The PRIMARY deployment is what the service runs now; the
+	// service's own fields may already say what the next one will use
+	// (a strategy change "doesn't trigger a new service deployment":
+	// UpdateServiceInput doc).
+	d := primary(svc)
+	tdRef := aws.ToString(svc.TaskDefinition)
+	nc, lt, strat := svc.NetworkConfiguration, svc.LaunchType, svc.CapacityProviderStrategy
+	if d != nil {
+		tdRef = aws.ToString(d.TaskDefinition)
+		nc, lt, strat = d.NetworkConfiguration, d.LaunchType, d.CapacityProviderStrategy
+	}
+	in.NetworkConfiguration = nc
+	if len(strat) > 0 {
+		in.CapacityProviderStrategy = strat
+	} else {
+		in.LaunchType = lt
+	}
+	fargate := lt == types.LaunchTypeFargate
+	for _, it := range strat {
+		p := aws.ToString(it.CapacityProvider)
+		fargate = fargate || p == "FARGATE" || p == "FARGATE_SPOT"
+	}
+	if fargate {
+		if d != nil && d.PlatformVersion != nil {
+			in.PlatformVersion = d.PlatformVersion // a pinned platform version stays pinned
+		}
+	} else {
+		// Where the service may place its tasks, the one-off task may too
+		// (a memberOf constraint keeps it in the zones the service uses).
+		in.PlacementConstraints = svc.PlacementConstraints
+		in.PlacementStrategy = svc.PlacementStrategy
+	}
+	if r.LaunchType != "" {
+		return "", false, ops.Inputf("--launch-type is for --task-def: remove it (a service's task runs as the service's do: %s)", computeOf(lt, strat))
+	}
+	return tdRef, fargate, nil
+}
+
+// describeTaskDef reads the task definition to run; a named one that does
+// not exist or is INACTIVE is bad input.
+func describeTaskDef(ctx context.Context, api ECS, r Request, tdRef string) (*types.TaskDefinition, error) {
 	tdOut, err := api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(tdRef)})
 	if err != nil {
 		if isClientNotFound(err) && r.TaskDef != "" {
@@ -183,23 +225,34 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 	if r.TaskDef != "" && td.Status == types.TaskDefinitionStatusInactive {
 		return nil, ops.Inputf("task definition %s is INACTIVE (deregistered): give an active revision", r.TaskDef)
 	}
-	in.TaskDefinition = td.TaskDefinitionArn
-	if r.Service == "" {
-		switch {
-		case r.LaunchType != "":
-			fargate = r.LaunchType == "FARGATE"
-		default:
-			// A definition only Fargate can run runs there; anything else on EC2.
-			fargate = compatible(td, types.CompatibilityFargate) && !compatible(td, types.CompatibilityEc2)
-		}
-		in.LaunchType = types.LaunchTypeEc2
-		if fargate {
-			in.LaunchType = types.LaunchTypeFargate
-			if !compatible(td, types.CompatibilityFargate) {
-				return nil, ops.Inputf("task definition %s is not compatible with Fargate (requiresCompatibilities): use --launch-type EC2", shortTD(td))
-			}
+	return td, nil
+}
+
+// taskDefCompute sets in's launch type for a task definition run without a
+// service, and says whether it is Fargate.
+func taskDefCompute(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) (bool, error) {
+	var fargate bool
+	switch {
+	case r.LaunchType != "":
+		fargate = r.LaunchType == "FARGATE"
+	default:
+		// A definition only Fargate can run runs there; anything else on EC2.
+		fargate = compatible(td, types.CompatibilityFargate) && !compatible(td, types.CompatibilityEc2)
+	}
+	in.LaunchType = types.LaunchTypeEc2
+	if fargate {
+		in.LaunchType = types.LaunchTypeFargate
+		if !compatible(td, types.CompatibilityFargate) {
+			return false, ops.Inputf("task definition %s is not compatible with Fargate (requiresCompatibilities): use --launch-type EC2", shortTD(td))
 		}
 	}
+	return fargate, nil
+}
+
+// setNetwork sets in's awsvpc configuration from the request's subnets,
+// security groups and public IP over the service's, and checks that it
+// fits the task definition's network mode.
+func setNetwork(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) error {
 	if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
 		vpc := &types.AwsVpcConfiguration{Subnets: r.Subnets, SecurityGroups: r.SecurityGroups, AssignPublicIp: types.AssignPublicIpDisabled}
 		if in.NetworkConfiguration != nil && in.NetworkConfiguration.AwsvpcConfiguration != nil {
@@ -218,24 +271,12 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 	}
 	if td.NetworkMode == types.NetworkModeAwsvpc {
 		if in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil || len(in.NetworkConfiguration.AwsvpcConfiguration.Subnets) == 0 {
-			return nil, ops.Inputf("task definition %s uses awsvpc networking: give --subnet (and --security-group), or run it through a service with --service", shortTD(td))
+			return ops.Inputf("task definition %s uses awsvpc networking: give --subnet (and --security-group), or run it through a service with --service", shortTD(td))
 		}
 	} else if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
-		return nil, ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove --subnet and --security-group", shortTD(td), networkMode(td))
+		return ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove --subnet and --security-group", shortTD(td), networkMode(td))
 	}
-	main, err := MainContainer(td, r.Container)
-	if err != nil {
-		return nil, err
-	}
-	ov, err := overrides(td, main, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSize(td, r, fargate); err != nil {
-		return nil, err
-	}
-	in.Overrides = ov
-	return &Plan{Input: in, Container: main, Fargate: fargate}, nil
+	return nil
 }
 
 // primary is the service's PRIMARY deployment (nil if it lists none).
