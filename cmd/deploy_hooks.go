@@ -70,10 +70,18 @@ func (a *app) afterVerdict(c *cli.Context, cl *clients, res *deploy.Result) erro
 	update := c.Bool("update-schedules")
 	var firstErr error
 	for _, s := range res.Services {
+		r := &cron.Reader{Scheduler: cl.Scheduler, Events: cl.Events, ECS: cl.ECS, CW: cl.CW, Clock: cl.overviewClock(), FailureWindow: time.Hour}
+		if s.Outcome == deploy.OutcomeDryRun {
+			if update {
+				if err := wouldMoveSchedules(c.Context, r, cl, s); err != nil && firstErr == nil {
+					firstErr = err
+				}
+			}
+			continue
+		}
 		if s.Outcome != deploy.OutcomeSucceeded || s.NewTaskDefinition == "" {
 			continue
 		}
-		r := &cron.Reader{Scheduler: cl.Scheduler, Events: cl.Events, ECS: cl.ECS, CW: cl.CW, Clock: cl.overviewClock(), FailureWindow: time.Hour}
 		onlyFrom := ""
 		if s.Kind == "rollback" {
 			if !update {
@@ -104,6 +112,43 @@ func (a *app) afterVerdict(c *cli.Context, cl *clients, res *deploy.Result) erro
 		}
 	}
 	return firstErr
+}
+
+// wouldMoveSchedules notes, for a dry run with --update-schedules, the jobs
+// the real run would move: a deploy's, every job of the family on another
+// revision than the one the service would run (a revision still to be
+// registered is "the new revision": its number is AWS's to give); a
+// rollback's, those on the revision rolled back from. Nothing is changed.
+func wouldMoveSchedules(ctx context.Context, r *cron.Reader, cl *clients, s *deploy.ServiceResult) error {
+	target, onlyFrom, to := s.NewTaskDefinition, "", ""
+	if s.Kind == "rollback" {
+		onlyFrom = s.OldTaskDefinition
+	}
+	if target == "" {
+		// Not registered yet: the family, with a revision no job names.
+		target, to = familyOf(s.OldTaskDefinition)+":0", "the new revision"
+	}
+	moves, err := cron.FollowRevision(ctx, r, cl.Scheduler, cl.Events, s.Cluster, target, onlyFrom, true)
+	if err != nil {
+		return fmt.Errorf("%s: reading the schedules a deploy would move: %w", s.Key(), err)
+	}
+	for _, m := range moves {
+		dest := m.To
+		if to != "" {
+			dest = to
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("%s would move from %s to %s", m.Job, m.From, dest))
+	}
+	return nil
+}
+
+// familyOf is a task definition ARN's family.
+func familyOf(taskDefARN string) string {
+	fam := taskDefARN[strings.LastIndex(taskDefARN, "/")+1:]
+	if i := strings.LastIndex(fam, ":"); i >= 0 {
+		fam = fam[:i]
+	}
+	return fam
 }
 
 // notify POSTs the result to every --notify URL. A failure is a warning:

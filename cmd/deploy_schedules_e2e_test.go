@@ -84,6 +84,43 @@ func TestE2EDeployUpdateSchedulesAndRollBack(t *testing.T) {
 	}
 }
 
+// A dry run with --update-schedules lists the jobs the deploy would move
+// (to "the new revision": its number is AWS's to give at registration) and
+// moves none; a dry-run rollback lists those on the revision it leaves.
+func TestE2EDeployDryRunListsTheSchedulesItWouldMove(t *testing.T) {
+	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
+	sb.waitSteady("small", "api")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--update-schedules", "--dry-run")...)
+	if code != ExitOK {
+		t.Fatalf("deploy --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	before := map[string]string{"api-warm": "api:3", "api-report": "api:5", "api-digest": "api:5"}
+	if got := sb.jobRevisions(t); got["api-warm"] != before["api-warm"] || got["api-report"] != before["api-report"] || got["api-digest"] != before["api-digest"] {
+		t.Fatalf("a dry run moved jobs: %v, want %v", got, before)
+	}
+	notes := strings.Join(decodeResult(t, stdout).Services[0].Notes, "\n")
+	for _, want := range []string{
+		"schedule warmers/api-warm would move from api:3 to the new revision",
+		"schedule default/api-report would move from api:5 to the new revision",
+		"rule api-digest (target api-digest-ecs) would move from api:5 to the new revision",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("dry-run notes lack %q:\n%s", want, notes)
+		}
+	}
+	code, stdout, stderr = run(t, "rollback", "-c", "small", "-s", "api", "--poll-interval", "20ms", "-o", "json", "--update-schedules", "--dry-run")
+	if code != ExitOK {
+		t.Fatalf("rollback --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	notes = strings.Join(decodeResult(t, stdout).Services[0].Notes, "\n")
+	if !strings.Contains(notes, "schedule default/api-report would move from api:5 to api:") || strings.Contains(notes, "api-warm would move") {
+		t.Errorf("dry-run rollback notes: want api-report (on api:5, the revision left) and not api-warm (api:3):\n%s", notes)
+	}
+	if got := sb.jobRevisions(t); got["api-report"] != "api:5" {
+		t.Errorf("a dry-run rollback moved jobs: %v", got)
+	}
+}
+
 func TestE2EDeployNotesSchedulesLeftBehindAndPruningKeepsThem(t *testing.T) {
 	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
 	sb.waitSteady("small", "api")
