@@ -258,9 +258,14 @@ func setList(s string, lo, hi int, names map[string]int, out []bool) error {
 // start date or creation time); cron and at ignore it. ok is false when the
 // expression never runs again.
 //
-// A cron time that a daylight-saving change skips runs at the same clock
-// time shifted forward by the gap, and one that repeats runs once (the first
-// time), as Go's time.Date resolves them.
+// A cron time that a daylight-saving change skips does not run that day, and
+// one that repeats runs once, at its first occurrence: "When the time shifts
+// forward in Spring, your schedule invocation gets skipped if the cron
+// expression falls on a non-existent date and time. When the time shifts back
+// in the Fall, your schedule runs only once and doesn't repeat its
+// invocation" (EventBridge Scheduler User Guide, "Schedule types", daylight
+// savings time; AWS Knowledge Center, "How can I adjust my Amazon EventBridge
+// schedule for daylight saving?").
 func (e *Expr) Next(t, base time.Time, loc *time.Location) (time.Time, bool) {
 	if loc == nil {
 		loc = time.UTC
@@ -300,14 +305,32 @@ func (e *Expr) Next(t, base time.Time, loc *time.Location) (time.Time, bool) {
 				if !c.minutes[m] {
 					continue
 				}
-				run := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
-				if run.After(t) && run.Day() == d.Day() {
+				run, ok := wallClock(d, h, m, loc)
+				if ok && run.After(t) {
 					return run, true
 				}
 			}
 		}
 	}
 	return time.Time{}, false
+}
+
+// wallClock is the first instant whose clock in loc reads h:m on day d; ok
+// is false when a daylight-saving change skips that clock time. time.Date
+// alone does not do: it moves a skipped time past the gap, and for a
+// repeated time it may return either instant.
+func wallClock(d time.Time, h, m int, loc *time.Location) (time.Time, bool) {
+	run := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
+	if run.Day() != d.Day() || run.Hour() != h || run.Minute() != m {
+		return time.Time{}, false
+	}
+	// Zone offsets change by multiples of 15 minutes, by at most 2 hours.
+	for back := 15 * time.Minute; back <= 2*time.Hour; back += 15 * time.Minute {
+		if e := run.Add(-back); e.Day() == run.Day() && e.Hour() == h && e.Minute() == m {
+			run = e
+		}
+	}
+	return run, true
 }
 
 func (c *cronSpec) lastYear() int {
