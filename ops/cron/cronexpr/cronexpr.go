@@ -121,20 +121,20 @@ func parseCron(body string) (*cronSpec, error) {
 		return nil, fmt.Errorf("cron needs 6 fields (minutes hours day-of-month month day-of-week year), got %d", len(f))
 	}
 	c := &cronSpec{}
-	if err := setList(f[0], 0, 59, nil, c.minutes[:]); err != nil {
+	if err := setList(f[0], 0, 59, nil, true, c.minutes[:]); err != nil {
 		return nil, fmt.Errorf("minutes: %v", err)
 	}
-	if err := setList(f[1], 0, 23, nil, c.hours[:]); err != nil {
+	if err := setList(f[1], 0, 23, nil, true, c.hours[:]); err != nil {
 		return nil, fmt.Errorf("hours: %v", err)
 	}
-	if err := setList(f[3], 1, 12, monthNames, c.months[:]); err != nil {
+	if err := setList(f[3], 1, 12, monthNames, true, c.months[:]); err != nil {
 		return nil, fmt.Errorf("month: %v", err)
 	}
 	if f[5] == "*" {
 		c.anyYear = true
 	} else {
 		years := make([]bool, 2200)
-		if err := setList(f[5], 1970, 2199, nil, years); err != nil {
+		if err := setList(f[5], 1970, 2199, nil, false, years); err != nil {
 			return nil, fmt.Errorf("year: %v", err)
 		}
 		c.years = map[int]bool{}
@@ -174,7 +174,7 @@ func parseDOM(s string, d *domSpec) error {
 		d.weekday = n
 		return nil
 	}
-	return setList(s, 1, 31, nil, d.days[:])
+	return setList(s, 1, 31, nil, true, d.days[:])
 }
 
 func parseDOW(s string, d *dowSpec) error {
@@ -199,7 +199,7 @@ func parseDOW(s string, d *dowSpec) error {
 		d.days[7] = true // L alone is the last day of the week, Saturday
 		return nil
 	}
-	return setList(s, 1, 7, dayNames, d.days[:])
+	return setList(s, 1, 7, dayNames, true, d.days[:])
 }
 
 func value(s string, names map[string]int) (int, error) {
@@ -210,8 +210,11 @@ func value(s string, names map[string]int) (int, error) {
 }
 
 // setList sets out[v] for every v a field's list of values, ranges and
-// steps names.
-func setList(s string, lo, hi int, names map[string]int, out []bool) error {
+// steps names. With wrap, a range whose start is above its end runs past
+// the field's end and on from its start: the EventBridge User Guide's
+// examples include cron(0/30 20-2 ? * MON-FRI *), "between 10:00 pm on the
+// starting day to 2:00 am on the following day".
+func setList(s string, lo, hi int, names map[string]int, wrap bool, out []bool) error {
 	for _, part := range strings.Split(s, ",") {
 		rng, stepS, hasStep := strings.Cut(part, "/")
 		step := 1
@@ -243,11 +246,14 @@ func setList(s string, lo, hi int, names map[string]int, out []bool) error {
 				to = n
 			}
 		}
-		if from < lo || to > hi || from > to {
+		if from < lo || to > hi || (from > to && !wrap) {
 			return fmt.Errorf("%q: outside %d-%d", part, lo, hi)
 		}
+		if from > to {
+			to += hi - lo + 1
+		}
 		for v := from; v <= to; v += step {
-			out[v] = true
+			out[lo+(v-lo)%(hi-lo+1)] = true
 		}
 	}
 	return nil
