@@ -31,13 +31,13 @@ import (
 //   - EventBridge Scheduler User Guide, "Schedule types on EventBridge
 //     Scheduler": the same cron and rate syntax evaluated in the schedule's
 //     time zone, at(yyyy-mm-ddThh:mm:ss) for one-time schedules, 60-second
-//     precision. On daylight saving time (same guide, and AWS Knowledge
-//     Center "How can I adjust my Amazon EventBridge schedule for daylight
-//     saving?"): "When the time shifts forward in Spring, your schedule
-//     invocation gets skipped if the cron expression falls on a non-existent
-//     date and time. When the time shifts back in the Fall, your schedule
-//     runs only once and doesn't repeat its invocation"; a rate in days is
-//     24 hours of elapsed time.
+//     precision; the guide has a section on daylight saving time.
+//   - AWS Knowledge Center (AWS official), "How can I adjust my Amazon
+//     EventBridge schedule for daylight saving?": "When the time shifts
+//     forward in Spring, your schedule invocation gets skipped if the cron
+//     expression falls on a non-existent date and time. When the time shifts
+//     back in the Fall, your schedule runs only once and doesn't repeat its
+//     invocation"; a rate in days is 24 hours of elapsed time.
 //
 // The algorithm is a scan, not field arithmetic: each field is a set of
 // values, matches answers "does this minute fire", and next walks forward

@@ -269,9 +269,8 @@ func setList(s string, lo, hi int, names map[string]int, wrap bool, out []bool) 
 // forward in Spring, your schedule invocation gets skipped if the cron
 // expression falls on a non-existent date and time. When the time shifts back
 // in the Fall, your schedule runs only once and doesn't repeat its
-// invocation" (EventBridge Scheduler User Guide, "Schedule types", daylight
-// savings time; AWS Knowledge Center, "How can I adjust my Amazon EventBridge
-// schedule for daylight saving?").
+// invocation" (AWS Knowledge Center, AWS official: "How can I adjust my
+// Amazon EventBridge schedule for daylight saving?").
 func (e *Expr) Next(t, base time.Time, loc *time.Location) (time.Time, bool) {
 	if loc == nil {
 		loc = time.UTC
