@@ -193,7 +193,7 @@ func crossCheckExprs() []string {
 	r := rand.New(rand.NewSource(17))
 	pick := func(s []string) string { return s[r.Intn(len(s))] }
 	var out []string
-	for i := 0; i < 160; i++ {
+	for i := 0; i < 100; i++ {
 		dom, dow := pick(doms), "?"
 		if i%2 == 1 {
 			dom, dow = "?", pick(dows)
@@ -215,9 +215,11 @@ func TestSchedExprAgreesWithCronexpr(t *testing.T) {
 	}
 	var starts []time.Time
 	for _, s := range []string{
-		"2026-12-04T21:07:30Z", "2026-12-31T23:59:00Z", "2027-02-27T12:00:00Z", "2028-02-28T00:00:00Z",
+		// Year and leap-day edges, then the days around daylight-saving
+		// changes in Berlin, New York and Lord Howe (a 30-minute change).
+		"2026-12-04T21:07:30Z", "2026-12-31T23:59:00Z", "2028-02-28T00:00:00Z",
 		"2027-03-13T00:00:00Z", "2027-03-27T23:00:00Z", "2027-10-30T22:00:00Z", "2027-11-06T00:00:00Z",
-		"2027-04-03T14:00:00Z", "2026-06-30T23:45:00Z",
+		"2027-04-03T14:00:00Z",
 	} {
 		starts = append(starts, mustUTC(t, s))
 	}
