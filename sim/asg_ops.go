@@ -336,7 +336,45 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 			return nil, err
 		}
 	}
-	newMin, newMax := g.Min, g.Max
+	newMin, newMax, desired, err := asgUpdatedSizes(g, in)
+	if err != nil {
+		return nil, err
+	}
+	ltID, version, err := s.asgUpdatedTemplate(g, in.LaunchTemplate)
+	if err != nil {
+		return nil, err
+	}
+	if mixed != nil {
+		ltID, version = mixedLT, mixedVersion
+	}
+	azs, err := s.asgUpdatedZones(g, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := asgUpdatePoliciesOK(in); err != nil {
+		return nil, err
+	}
+
+	s.asgApplyTemplate(g, ltID, version, mixed, in.LaunchTemplate != nil)
+	g.Min, g.Max = newMin, newMax
+	if !sameStrings(azs, g.AZs) {
+		g.AZs = azs
+		g.RebalanceDueAt = s.now // a change of zones rebalances at once
+		s.asgKick(g, asgReactDelay)
+	}
+	asgApplySettings(g, in)
+	if desired != g.Desired {
+		s.setDesired(g, desired, fmt.Sprintf("At %s a user request update of AutoScalingGroup constraints to min: %d, max: %d, desired: %d changing the desired capacity from %d to %d.",
+			stamp(s.now), newMin, newMax, desired, g.Desired, desired))
+	}
+	return &autoscaling.UpdateAutoScalingGroupOutput{}, nil
+}
+
+// asgUpdatedSizes is the group's min, max and desired after the update. A
+// desired capacity left out is clamped into the new bounds; one given must
+// lie within them.
+func asgUpdatedSizes(g *asgGroup, in *autoscaling.UpdateAutoScalingGroupInput) (newMin, newMax, desired int, err error) {
+	newMin, newMax = g.Min, g.Max
 	if in.MinSize != nil {
 		newMin = int(*in.MinSize)
 	}
@@ -344,60 +382,75 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 		newMax = int(*in.MaxSize)
 	}
 	if newMin < 0 || newMax < 0 {
-		return nil, validationError("Min and max sizes must be non-negative")
+		return 0, 0, 0, validationError("Min and max sizes must be non-negative")
 	}
 	if newMin > newMax {
-		return nil, validationError("Max bound, %d, must be greater than or equal to min bound, %d", newMax, newMin)
+		return 0, 0, 0, validationError("Max bound, %d, must be greater than or equal to min bound, %d", newMax, newMin)
 	}
-	desired := g.Desired
-	if in.DesiredCapacity != nil {
-		desired = int(*in.DesiredCapacity)
-		if desired < newMin || desired > newMax {
-			return nil, validationError("Desired capacity:%d must be between the specified min size:%d and max size:%d", desired, newMin, newMax)
-		}
-	} else {
-		desired = max(newMin, min(newMax, desired))
+	if in.DesiredCapacity == nil {
+		return newMin, newMax, max(newMin, min(newMax, g.Desired)), nil
 	}
-	ltID, version := g.LaunchTemplateID, g.Version
-	if spec := in.LaunchTemplate; spec != nil {
-		lt, err := s.lookupLaunchTemplate(spec.LaunchTemplateId, spec.LaunchTemplateName)
-		if err != nil {
-			msg := err.Error()
-			if ae, ok := err.(*APIError); ok {
-				msg = ae.Message
-			}
-			return nil, validationError("You must use a valid fully-formed launch template. %s", msg)
-		}
-		version = aws.ToString(spec.Version)
-		if version == "" {
-			version = "$Default"
-		}
-		if _, ok := lt.resolve(version); !ok {
-			return nil, validationError("You must use a valid fully-formed launch template. Could not find launch template version %s for template %s", version, lt.ID)
-		}
-		ltID = lt.ID
+	desired = int(*in.DesiredCapacity)
+	if desired < newMin || desired > newMax {
+		return 0, 0, 0, validationError("Desired capacity:%d must be between the specified min size:%d and max size:%d", desired, newMin, newMax)
 	}
-	if mixed != nil {
-		ltID, version = mixedLT, mixedVersion
+	return newMin, newMax, desired, nil
+}
+
+// asgUpdatedTemplate is the launch template and version the group launches
+// from after the update (spec nil: unchanged; version default $Default).
+func (s *Sim) asgUpdatedTemplate(g *asgGroup, spec *astypes.LaunchTemplateSpecification) (string, string, error) {
+	if spec == nil {
+		return g.LaunchTemplateID, g.Version, nil
 	}
-	azs := g.AZs
-	if len(in.AvailabilityZones) > 0 {
-		for _, az := range in.AvailabilityZones {
-			if s.azIndex(az) < 0 {
-				return nil, validationError("The availability zone(s) [%s] are not valid for this region", az)
-			}
+	lt, err := s.lookupLaunchTemplate(spec.LaunchTemplateId, spec.LaunchTemplateName)
+	if err != nil {
+		msg := err.Error()
+		if ae, ok := err.(*APIError); ok {
+			msg = ae.Message
 		}
-		azs = append([]string(nil), in.AvailabilityZones...)
+		return "", "", validationError("You must use a valid fully-formed launch template. %s", msg)
 	}
+	version := aws.ToString(spec.Version)
+	if version == "" {
+		version = "$Default"
+	}
+	if _, ok := lt.resolve(version); !ok {
+		return "", "", validationError("You must use a valid fully-formed launch template. Could not find launch template version %s for template %s", version, lt.ID)
+	}
+	return lt.ID, version, nil
+}
+
+// asgUpdatedZones is the group's zones after the update.
+func (s *Sim) asgUpdatedZones(g *asgGroup, in *autoscaling.UpdateAutoScalingGroupInput) ([]string, error) {
+	if len(in.AvailabilityZones) == 0 {
+		return g.AZs, nil
+	}
+	for _, az := range in.AvailabilityZones {
+		if s.azIndex(az) < 0 {
+			return nil, validationError("The availability zone(s) [%s] are not valid for this region", az)
+		}
+	}
+	return append([]string(nil), in.AvailabilityZones...), nil
+}
+
+// asgUpdatePoliciesOK checks the termination policies and health check
+// type an update names.
+func asgUpdatePoliciesOK(in *autoscaling.UpdateAutoScalingGroupInput) error {
 	for _, p := range in.TerminationPolicies {
 		if indexOf(terminationPolicies, p) < 0 {
-			return nil, validationError("Termination policy %s is not valid", p)
+			return validationError("Termination policy %s is not valid", p)
 		}
 	}
-	if in.HealthCheckType != nil && *in.HealthCheckType != "EC2" && *in.HealthCheckType != "ELB" && *in.HealthCheckType != "VPC_LATTICE" && *in.HealthCheckType != "EBS" {
-		return nil, validationError("Health check type %s is not valid", *in.HealthCheckType)
+	if hc := in.HealthCheckType; hc != nil && *hc != "EC2" && *hc != "ELB" && *hc != "VPC_LATTICE" && *hc != "EBS" {
+		return validationError("Health check type %s is not valid", *hc)
 	}
+	return nil
+}
 
+// asgApplyTemplate switches the group's launch template, version and mixed
+// instances policy, noting each change on the timeline.
+func (s *Sim) asgApplyTemplate(g *asgGroup, ltID, version string, mixed *asgMixed, topLevelTemplate bool) {
 	if ltID != g.LaunchTemplateID || version != g.Version {
 		lt := s.ec2.LaunchTemplates[ltID]
 		s.rec.timeline(s.now, "asg.launchTemplate", fmt.Sprintf("%s: launch template %s (%s) version %s", g.Name, lt.ID, lt.Name, version))
@@ -407,18 +460,16 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 	case mixed != nil:
 		s.rec.timeline(s.now, "asg.mixedInstancesPolicy", fmt.Sprintf("%s: mixed instances policy overrides %s", g.Name, s.describeMixed(mixed)))
 		g.Mixed = mixed
-	case in.LaunchTemplate != nil && g.Mixed != nil:
+	case topLevelTemplate && g.Mixed != nil:
 		// A top-level launch template replaces the policy: the group
 		// launches one type, On-Demand only, from then on.
 		s.rec.timeline(s.now, "asg.mixedInstancesPolicy", g.Name+": mixed instances policy replaced by a launch template")
 		g.Mixed = nil
 	}
-	g.Min, g.Max = newMin, newMax
-	if !sameStrings(azs, g.AZs) {
-		g.AZs = azs
-		g.RebalanceDueAt = s.now // a change of zones rebalances at once
-		s.asgKick(g, asgReactDelay)
-	}
+}
+
+// asgApplySettings sets the update's optional scalar settings.
+func asgApplySettings(g *asgGroup, in *autoscaling.UpdateAutoScalingGroupInput) {
 	if in.NewInstancesProtectedFromScaleIn != nil {
 		g.NewInstancesProtectedFromScaleIn = *in.NewInstancesProtectedFromScaleIn
 	}
@@ -440,11 +491,6 @@ func (s *Sim) asgUpdateAutoScalingGroup(in *autoscaling.UpdateAutoScalingGroupIn
 	if in.CapacityRebalance != nil {
 		g.CapacityRebalance = *in.CapacityRebalance
 	}
-	if desired != g.Desired {
-		s.setDesired(g, desired, fmt.Sprintf("At %s a user request update of AutoScalingGroup constraints to min: %d, max: %d, desired: %d changing the desired capacity from %d to %d.",
-			stamp(s.now), newMin, newMax, desired, g.Desired, desired))
-	}
-	return &autoscaling.UpdateAutoScalingGroupOutput{}, nil
 }
 
 func sameStrings(a, b []string) bool {

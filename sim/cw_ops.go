@@ -40,64 +40,94 @@ type cwQueryResult struct {
 }
 
 func (s *Sim) cwGetMetricData(in *cloudwatch.GetMetricDataInput) (*cloudwatch.GetMetricDataOutput, error) {
-	n := len(in.MetricDataQueries)
-	if n == 0 {
-		return nil, cwInvalid("The parameter MetricDataQueries is required.")
-	}
-	if n > cwMaxQueries {
-		return nil, cwInvalid("The collection MetricDataQueries must not have a size greater than %d.", cwMaxQueries)
-	}
-	if in.StartTime == nil || in.EndTime == nil {
-		return nil, cwInvalid("The parameters StartTime and EndTime are required.")
-	}
-	start, end := in.StartTime.UTC().Truncate(time.Minute), in.EndTime.UTC()
-	if !in.StartTime.Before(*in.EndTime) {
-		return nil, cwInvalid("The parameter StartTime must be less than the parameter EndTime.")
-	}
-	desc := true
-	switch in.ScanBy {
-	case "", cwtypes.ScanByTimestampDescending:
-	case cwtypes.ScanByTimestampAscending:
-		desc = false
-	default:
-		return nil, cwInvalid("The value %s for parameter ScanBy is not valid.", in.ScanBy)
-	}
-	maxPoints := cwDefaultMaxPoints
-	if in.MaxDatapoints != nil {
-		if *in.MaxDatapoints < 1 {
-			return nil, cwInvalid("The parameter MaxDatapoints must be greater than 0.")
-		}
-		maxPoints = int(*in.MaxDatapoints)
-	}
-	offset := 0
-	if in.NextToken != nil && (!pageTokenDecode(*in.NextToken, &offset) || offset < 0) {
-		return nil, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	p, err := cwMetricDataParams(in)
+	if err != nil {
+		return nil, err
 	}
 	ids := map[string]bool{}
 	var results []cwQueryResult
 	for i, q := range in.MetricDataQueries {
 		member := i + 1
-		id := aws.ToString(q.Id)
-		if !cwQueryID.MatchString(id) {
-			return nil, cwInvalid("The value %s for parameter MetricDataQueries.member.%d.Id is not valid: it must start with a lowercase letter and contain only letters, numbers and underscores.", id, member)
+		if err := cwQueryOK(q, member, ids); err != nil {
+			return nil, err
 		}
-		if ids[id] {
-			return nil, cwInvalid("The values for parameter id in MetricDataQueries must be unique. Duplicate value: %s.", id)
-		}
-		ids[id] = true
-		if q.Expression != nil && q.MetricStat != nil {
-			return nil, cwInvalid("The parameter MetricDataQueries.member.%d must specify either Expression or MetricStat, not both.", member)
-		}
-		if q.Expression != nil {
-			return nil, cwInvalid("The sandbox does not evaluate metric math: MetricDataQueries.member.%d.Expression %q is not supported.", member, *q.Expression)
-		}
-		res, err := s.cwQuery(q, member, start, end, desc)
+		res, err := s.cwQuery(q, member, p.start, p.end, p.desc)
 		if err != nil {
 			return nil, err
 		}
 		results = append(results, res)
 	}
-	// Page over the datapoints of the returned queries, in query order.
+	return cwPageResults(results, p.offset, p.maxPoints)
+}
+
+// cwDataParams is a GetMetricData call's window, order and paging.
+type cwDataParams struct {
+	start, end        time.Time
+	desc              bool
+	maxPoints, offset int
+}
+
+func cwMetricDataParams(in *cloudwatch.GetMetricDataInput) (cwDataParams, error) {
+	var p cwDataParams
+	n := len(in.MetricDataQueries)
+	if n == 0 {
+		return p, cwInvalid("The parameter MetricDataQueries is required.")
+	}
+	if n > cwMaxQueries {
+		return p, cwInvalid("The collection MetricDataQueries must not have a size greater than %d.", cwMaxQueries)
+	}
+	if in.StartTime == nil || in.EndTime == nil {
+		return p, cwInvalid("The parameters StartTime and EndTime are required.")
+	}
+	p.start, p.end = in.StartTime.UTC().Truncate(time.Minute), in.EndTime.UTC()
+	if !in.StartTime.Before(*in.EndTime) {
+		return p, cwInvalid("The parameter StartTime must be less than the parameter EndTime.")
+	}
+	p.desc = true
+	switch in.ScanBy {
+	case "", cwtypes.ScanByTimestampDescending:
+	case cwtypes.ScanByTimestampAscending:
+		p.desc = false
+	default:
+		return p, cwInvalid("The value %s for parameter ScanBy is not valid.", in.ScanBy)
+	}
+	p.maxPoints = cwDefaultMaxPoints
+	if in.MaxDatapoints != nil {
+		if *in.MaxDatapoints < 1 {
+			return p, cwInvalid("The parameter MaxDatapoints must be greater than 0.")
+		}
+		p.maxPoints = int(*in.MaxDatapoints)
+	}
+	if in.NextToken != nil && (!pageTokenDecode(*in.NextToken, &p.offset) || p.offset < 0) {
+		return p, apiErr("InvalidNextToken", "The service couldn't process your request because the NextToken is invalid.")
+	}
+	return p, nil
+}
+
+// cwQueryOK checks one query's id (well formed, unique among ids) and that
+// it is a MetricStat: the sandbox does not evaluate metric math.
+func cwQueryOK(q cwtypes.MetricDataQuery, member int, ids map[string]bool) error {
+	id := aws.ToString(q.Id)
+	if !cwQueryID.MatchString(id) {
+		return cwInvalid("The value %s for parameter MetricDataQueries.member.%d.Id is not valid: it must start with a lowercase letter and contain only letters, numbers and underscores.", id, member)
+	}
+	if ids[id] {
+		return cwInvalid("The values for parameter id in MetricDataQueries must be unique. Duplicate value: %s.", id)
+	}
+	ids[id] = true
+	if q.Expression != nil && q.MetricStat != nil {
+		return cwInvalid("The parameter MetricDataQueries.member.%d must specify either Expression or MetricStat, not both.", member)
+	}
+	if q.Expression != nil {
+		return cwInvalid("The sandbox does not evaluate metric math: MetricDataQueries.member.%d.Expression %q is not supported.", member, *q.Expression)
+	}
+	return nil
+}
+
+// cwPageResults pages over the datapoints of the returned queries, in
+// query order: maxPoints from offset, a result cut by the page's end being
+// PartialData.
+func cwPageResults(results []cwQueryResult, offset, maxPoints int) (*cloudwatch.GetMetricDataOutput, error) {
 	total := 0
 	for _, r := range results {
 		if r.ret {

@@ -195,73 +195,112 @@ func (s *Sim) ec2DescribeLaunchTemplateVersions(in *ec2.DescribeLaunchTemplateVe
 	if !ok {
 		return nil, errBadNextToken()
 	}
-	fields := func(lt *ec2LaunchTemplate, v *ec2LTVersion) filterFields {
-		return func(name string) ([]string, bool) {
-			switch name {
-			case "is-default-version":
-				return []string{strconv.FormatBool(v.Number == lt.DefaultVersion)}, true
-			case "image-id":
-				return []string{v.ImageID}, true
-			case "instance-type":
-				return []string{v.InstanceType}, true
-			case "key-name":
-				return []string{v.KeyName}, true
-			case "iam-instance-profile":
-				return []string{v.IamProfileArn, v.IamProfileName}, true
-			case "create-time":
-				return []string{v.CreateTime.UTC().Format("2006-01-02T15:04:05.000Z")}, true
-			}
-			return nil, false
-		}
-	}
-	if bad := checkFilterNames(in.Filters, fields(&ec2LaunchTemplate{}, &ec2LTVersion{})); bad != "" {
+	if bad := checkFilterNames(in.Filters, ltVersionFields(&ec2LaunchTemplate{}, &ec2LTVersion{})); bad != "" {
 		return nil, errBadFilter(bad)
 	}
-	var templates []*ec2LaunchTemplate
-	if in.LaunchTemplateId == nil && in.LaunchTemplateName == nil {
-		if len(in.Versions) == 0 {
-			return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateName or LaunchTemplateId")
+	templates, err := s.ltVersionTemplates(in)
+	if err != nil {
+		return nil, err
+	}
+	var minV, maxV int64 = 1, 1 << 40
+	if len(templates) == 1 {
+		if minV, err = ltVersionBound(templates[0], in.MinVersion, minV); err != nil {
+			return nil, err
 		}
-		for _, v := range in.Versions {
-			if v != "$Latest" && v != "$Default" {
-				return nil, apiErr("InvalidParameterCombination", "When you do not specify a launch template ID or name, you can only specify $Latest or $Default versions.")
-			}
+		if maxV, err = ltVersionBound(templates[0], in.MaxVersion, maxV); err != nil {
+			return nil, err
 		}
-		for _, lt := range s.ec2.LaunchTemplates {
-			templates = append(templates, lt)
+	}
+	keys, err := ltVersionKeys(templates, in.Versions, minV, maxV)
+	if err != nil {
+		return nil, err
+	}
+	page, more := pageMatching(keys, last, limit, func(k string) bool {
+		id, n := parseVersionKey(k)
+		lt := s.ec2.LaunchTemplates[id]
+		ok, _ := matchFilters(in.Filters, ltVersionFields(lt, lt.version(n)))
+		return ok
+	})
+	out := &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: []ec2types.LaunchTemplateVersion{}}
+	for _, k := range page {
+		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, s.ltVersionView(k, aws.ToBool(in.ResolveAlias)))
+	}
+	if more {
+		out.NextToken = pageToken("launch-template-versions", page[len(page)-1])
+	}
+	return out, nil
+}
+
+// ltVersionFields are the filters DescribeLaunchTemplateVersions takes.
+func ltVersionFields(lt *ec2LaunchTemplate, v *ec2LTVersion) filterFields {
+	return func(name string) ([]string, bool) {
+		switch name {
+		case "is-default-version":
+			return []string{strconv.FormatBool(v.Number == lt.DefaultVersion)}, true
+		case "image-id":
+			return []string{v.ImageID}, true
+		case "instance-type":
+			return []string{v.InstanceType}, true
+		case "key-name":
+			return []string{v.KeyName}, true
+		case "iam-instance-profile":
+			return []string{v.IamProfileArn, v.IamProfileName}, true
+		case "create-time":
+			return []string{v.CreateTime.UTC().Format("2006-01-02T15:04:05.000Z")}, true
 		}
-	} else {
+		return nil, false
+	}
+}
+
+// ltVersionTemplates is the templates a call reads: the one it names, or
+// every template when it names none, which only $Latest and $Default allow.
+func (s *Sim) ltVersionTemplates(in *ec2.DescribeLaunchTemplateVersionsInput) ([]*ec2LaunchTemplate, error) {
+	if in.LaunchTemplateId != nil || in.LaunchTemplateName != nil {
 		lt, err := s.lookupLaunchTemplate(in.LaunchTemplateId, in.LaunchTemplateName)
 		if err != nil {
 			return nil, err
 		}
-		templates = []*ec2LaunchTemplate{lt}
+		return []*ec2LaunchTemplate{lt}, nil
 	}
-	var minV, maxV int64 = 1, 1 << 40
-	if in.MinVersion != nil && len(templates) == 1 {
-		n, ok := templates[0].resolve(*in.MinVersion)
-		if !ok && !isNumber(*in.MinVersion) {
-			return nil, errVersionNotFound(templates[0], *in.MinVersion)
-		}
-		if !ok {
-			n, _ = strconv.ParseInt(*in.MinVersion, 10, 64)
-		}
-		minV = n
+	if len(in.Versions) == 0 {
+		return nil, apiErr("MissingParameter", "The request must contain the parameter LaunchTemplateName or LaunchTemplateId")
 	}
-	if in.MaxVersion != nil && len(templates) == 1 {
-		n, ok := templates[0].resolve(*in.MaxVersion)
-		if !ok && !isNumber(*in.MaxVersion) {
-			return nil, errVersionNotFound(templates[0], *in.MaxVersion)
+	for _, v := range in.Versions {
+		if v != "$Latest" && v != "$Default" {
+			return nil, apiErr("InvalidParameterCombination", "When you do not specify a launch template ID or name, you can only specify $Latest or $Default versions.")
 		}
-		if !ok {
-			n, _ = strconv.ParseInt(*in.MaxVersion, 10, 64)
-		}
-		maxV = n
 	}
+	var templates []*ec2LaunchTemplate
+	for _, lt := range s.ec2.LaunchTemplates {
+		templates = append(templates, lt)
+	}
+	return templates, nil
+}
+
+// ltVersionBound reads MinVersion or MaxVersion (nil: def): a version
+// alias or number; a number need not exist.
+func ltVersionBound(lt *ec2LaunchTemplate, v *string, def int64) (int64, error) {
+	if v == nil {
+		return def, nil
+	}
+	n, ok := lt.resolve(*v)
+	if !ok && !isNumber(*v) {
+		return 0, errVersionNotFound(lt, *v)
+	}
+	if !ok {
+		n, _ = strconv.ParseInt(*v, 10, 64)
+	}
+	return n, nil
+}
+
+// ltVersionKeys lists the versions a call asks for, sorted and without
+// repeats: the named versions (each must exist), else every version from
+// minV to maxV.
+func ltVersionKeys(templates []*ec2LaunchTemplate, versions []string, minV, maxV int64) ([]string, error) {
 	var keys []string
 	for _, lt := range templates {
-		if len(in.Versions) > 0 {
-			for _, v := range in.Versions {
+		if len(versions) > 0 {
+			for _, v := range versions {
 				n, ok := lt.resolve(v)
 				if !ok {
 					return nil, errVersionNotFound(lt, v)
@@ -276,30 +315,21 @@ func (s *Sim) ec2DescribeLaunchTemplateVersions(in *ec2.DescribeLaunchTemplateVe
 			}
 		}
 	}
-	keys = dedupSorted(keys)
-	page, more := pageMatching(keys, last, limit, func(k string) bool {
-		id, n := parseVersionKey(k)
-		lt := s.ec2.LaunchTemplates[id]
-		ok, _ := matchFilters(in.Filters, fields(lt, lt.version(n)))
-		return ok
-	})
-	out := &ec2.DescribeLaunchTemplateVersionsOutput{LaunchTemplateVersions: []ec2types.LaunchTemplateVersion{}}
-	for _, k := range page {
-		id, n := parseVersionKey(k)
-		lt := s.ec2.LaunchTemplates[id]
-		v := s.launchTemplateVersionOut(lt, lt.version(n))
-		if aws.ToBool(in.ResolveAlias) && v.LaunchTemplateData.ImageId != nil {
-			// ResolveAlias shows the AMI a resolve:ssm: ImageId launches now.
-			if id, err := s.resolveImageAlias(*v.LaunchTemplateData.ImageId); err == nil {
-				v.LaunchTemplateData.ImageId = aws.String(id)
-			}
+	return dedupSorted(keys), nil
+}
+
+// ltVersionView is one listed version; with resolveAlias a resolve:ssm:
+// ImageId shows the AMI it launches now.
+func (s *Sim) ltVersionView(key string, resolveAlias bool) ec2types.LaunchTemplateVersion {
+	id, n := parseVersionKey(key)
+	lt := s.ec2.LaunchTemplates[id]
+	v := s.launchTemplateVersionOut(lt, lt.version(n))
+	if resolveAlias && v.LaunchTemplateData.ImageId != nil {
+		if id, err := s.resolveImageAlias(*v.LaunchTemplateData.ImageId); err == nil {
+			v.LaunchTemplateData.ImageId = aws.String(id)
 		}
-		out.LaunchTemplateVersions = append(out.LaunchTemplateVersions, v)
 	}
-	if more {
-		out.NextToken = pageToken("launch-template-versions", page[len(page)-1])
-	}
-	return out, nil
+	return v
 }
 
 func isNumber(v string) bool {

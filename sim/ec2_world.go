@@ -152,34 +152,9 @@ func (s *Sim) loadASGWorld(w *World) error {
 }
 
 func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
-	if spec.Name == "" {
-		return fmt.Errorf("name is required")
-	}
-	if s.asg.Groups[spec.Name] != nil {
-		return fmt.Errorf("duplicate name")
-	}
-	lt := s.launchTemplateByName(spec.LaunchTemplate)
-	if lt == nil {
-		return fmt.Errorf("launch template %q does not exist", spec.LaunchTemplate)
-	}
-	version := spec.Version
-	if version == "" {
-		version = "$Default"
-	}
-	if _, ok := lt.resolve(version); !ok {
-		return fmt.Errorf("launch template %s has no version %q", lt.Name, version)
-	}
-	if spec.Min < 0 || spec.Min > spec.Max || spec.Desired < spec.Min || spec.Desired > spec.Max {
-		return fmt.Errorf("want 0 <= min <= desired <= max, got min %d, desired %d, max %d", spec.Min, spec.Desired, spec.Max)
-	}
-	azs := spec.AvailabilityZones
-	if len(azs) == 0 {
-		azs = w.AvailabilityZones
-	}
-	for _, az := range azs {
-		if s.azIndex(az) < 0 {
-			return fmt.Errorf("availability zone %s is not one of the world's %v", az, s.ec2.AZs)
-		}
+	lt, version, azs, err := s.loadGroupChecks(w, spec)
+	if err != nil {
+		return err
 	}
 	g := &asgGroup{
 		Name:                             spec.Name,
@@ -199,17 +174,73 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 		TerminationPolicies:              []string{"Default"},
 		Members:                          map[string]*asgMember{},
 	}
+	g.Tags = loadGroupTags(spec)
+	if err := s.loadGroupSettings(spec, g); err != nil {
+		return err
+	}
+	s.asg.Groups[g.Name] = g
+	if err := s.loadGroupFleetOps(spec, g, lt, version); err != nil {
+		return err
+	}
+	return s.loadGroupInstances(spec, g, lt, version)
+}
+
+// loadGroupChecks validates a group's spec against the world: its launch
+// template and version, its sizes and zones (default: the world's).
+func (s *Sim) loadGroupChecks(w *World, spec ASGSpec) (lt *ec2LaunchTemplate, version string, azs []string, err error) {
+	if spec.Name == "" {
+		return nil, "", nil, fmt.Errorf("name is required")
+	}
+	if s.asg.Groups[spec.Name] != nil {
+		return nil, "", nil, fmt.Errorf("duplicate name")
+	}
+	lt = s.launchTemplateByName(spec.LaunchTemplate)
+	if lt == nil {
+		return nil, "", nil, fmt.Errorf("launch template %q does not exist", spec.LaunchTemplate)
+	}
+	version = spec.Version
+	if version == "" {
+		version = "$Default"
+	}
+	if _, ok := lt.resolve(version); !ok {
+		return nil, "", nil, fmt.Errorf("launch template %s has no version %q", lt.Name, version)
+	}
+	if spec.Min < 0 || spec.Min > spec.Max || spec.Desired < spec.Min || spec.Desired > spec.Max {
+		return nil, "", nil, fmt.Errorf("want 0 <= min <= desired <= max, got min %d, desired %d, max %d", spec.Min, spec.Desired, spec.Max)
+	}
+	azs = spec.AvailabilityZones
+	if len(azs) == 0 {
+		azs = w.AvailabilityZones
+	}
+	for _, az := range azs {
+		if s.azIndex(az) < 0 {
+			return nil, "", nil, fmt.Errorf("availability zone %s is not one of the world's %v", az, s.ec2.AZs)
+		}
+	}
+	return lt, version, azs, nil
+}
+
+// loadGroupTags is the spec's tags in key order, all propagated at launch,
+// plus Name (the group's name) unless the spec sets it.
+func loadGroupTags(spec ASGSpec) []kvTag {
 	keys := make([]string, 0, len(spec.Tags))
 	for k := range spec.Tags {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var tags []kvTag
 	for _, k := range keys {
-		g.Tags = append(g.Tags, kvTag{Key: k, Value: spec.Tags[k], Propagate: true})
+		tags = append(tags, kvTag{Key: k, Value: spec.Tags[k], Propagate: true})
 	}
-	if _, ok := tagValue(g.Tags, "Name"); !ok {
-		g.Tags = append(g.Tags, kvTag{Key: "Name", Value: spec.Name, Propagate: true})
+	if _, ok := tagValue(tags, "Name"); !ok {
+		tags = append(tags, kvTag{Key: "Name", Value: spec.Name, Propagate: true})
 	}
+	return tags
+}
+
+// loadGroupSettings applies the spec's suspended processes, lifecycle
+// hooks, mixed instances policy and Spot interruption.
+func (s *Sim) loadGroupSettings(spec ASGSpec, g *asgGroup) error {
 	for _, p := range spec.SuspendedProcesses {
 		if indexOf(asgProcesses, p) < 0 {
 			return fmt.Errorf("unknown process %q in suspendedProcesses (want one of %s)", p, strings.Join(asgProcesses, ", "))
@@ -239,11 +270,19 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 			g.InterruptAfter = time.Minute
 		}
 	}
-	s.asg.Groups[g.Name] = g
-	if err := s.loadGroupFleetOps(spec, g, lt, version); err != nil {
-		return err
-	}
+	return nil
+}
 
+// groupLaunch counts a group's launches across its instance groups: the
+// zones are used round-robin and a mixed group fills its On-Demand base
+// first.
+type groupLaunch struct {
+	next, onDemand int
+}
+
+// loadGroupInstances launches the spec's instance groups (default: desired
+// instances from the group's template), which must add up to desired.
+func (s *Sim) loadGroupInstances(spec ASGSpec, g *asgGroup, lt *ec2LaunchTemplate, version string) error {
 	groups := spec.Instances
 	if len(groups) == 0 && spec.Desired > 0 {
 		groups = []InstanceGroupSpec{{Count: spec.Desired}}
@@ -255,66 +294,81 @@ func (s *Sim) loadGroup(w *World, spec ASGSpec) error {
 	if total != spec.Desired {
 		return fmt.Errorf("instances add up to %d, want desired %d", total, spec.Desired)
 	}
-	next := 0 // round-robin over the group's zones
-	onDemand := 0
+	var n groupLaunch
 	for gi, ig := range groups {
-		lt := lt
-		ver := ig.LaunchTemplateVersion
-		if ver == "" {
-			ver = version
-		}
-		itype := ig.InstanceType
-		if g.Mixed != nil {
-			if itype == "" {
-				itype = g.Mixed.Overrides[0].InstanceType
-			}
-			o := g.Mixed.overrideFor(itype)
-			if o == nil {
-				return fmt.Errorf("instances[%d]: instance type %s is not one of the mixed instances policy's overrides", gi, itype)
-			}
-			if o.LaunchTemplateID != "" {
-				lt = s.ec2.LaunchTemplates[o.LaunchTemplateID]
-				if ig.LaunchTemplateVersion == "" {
-					ver = o.Version
-				}
-			}
-		}
-		num, ok := lt.resolve(ver)
-		if !ok {
-			return fmt.Errorf("instances[%d]: launch template %s has no version %q", gi, lt.Name, ver)
-		}
-		v := lt.version(num)
-		if itype == "" {
-			itype = v.InstanceType
-		}
-		if _, ok := s.instanceType(itype); !ok {
-			return fmt.Errorf("instances[%d]: unknown instance type %q", gi, itype)
+		glt, num, itype, err := s.instanceGroupTemplate(g, ig, lt, version)
+		if err != nil {
+			return fmt.Errorf("instances[%d]: %w", gi, err)
 		}
 		for k := 0; k < ig.Count; k++ {
-			az := g.AZs[next%len(g.AZs)]
-			next++
-			tags := append([]kvTag(nil), v.InstanceTags...)
-			for _, t := range g.Tags {
-				if t.Propagate {
-					tags = setTag(tags, kvTag{Key: t.Key, Value: t.Value})
-				}
-			}
-			launched := s.now.Add(-time.Duration(ig.AgeHours * float64(time.Hour)))
-			// A mixed group's first instances fill its On-Demand base; the
-			// rest are Spot (the worlds use 0 % On-Demand above the base).
-			spot := g.Mixed != nil && onDemand >= g.Mixed.OnDemandBase && g.Mixed.OnDemandPct < 100
-			if !spot {
-				onDemand++
-			}
-			inst := s.ec2NewInstance(newInstance{AZ: az, LT: lt, Version: v, ImageID: ig.AMI, InstanceType: itype,
-				ASG: g.Name, Tags: tags, LaunchTime: launched, Running: true, Spot: spot})
-			g.Members[inst.ID] = &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "InService", Health: "Healthy",
-				Protected: ig.ProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
-				LTVersion: num, LaunchTime: launched, Seq: inst.Seq}
-			s.ec2RegisterWithECS(inst)
+			s.loadGroupMember(g, ig, glt, num, itype, &n)
 		}
 	}
 	return nil
+}
+
+// instanceGroupTemplate is the launch template, version number and
+// instance type an instance group launches with: its own version, else a
+// mixed policy override's template for its type, else the group's.
+func (s *Sim) instanceGroupTemplate(g *asgGroup, ig InstanceGroupSpec, lt *ec2LaunchTemplate, version string) (*ec2LaunchTemplate, int64, string, error) {
+	ver := ig.LaunchTemplateVersion
+	if ver == "" {
+		ver = version
+	}
+	itype := ig.InstanceType
+	if g.Mixed != nil {
+		if itype == "" {
+			itype = g.Mixed.Overrides[0].InstanceType
+		}
+		o := g.Mixed.overrideFor(itype)
+		if o == nil {
+			return nil, 0, "", fmt.Errorf("instance type %s is not one of the mixed instances policy's overrides", itype)
+		}
+		if o.LaunchTemplateID != "" {
+			lt = s.ec2.LaunchTemplates[o.LaunchTemplateID]
+			if ig.LaunchTemplateVersion == "" {
+				ver = o.Version
+			}
+		}
+	}
+	num, ok := lt.resolve(ver)
+	if !ok {
+		return nil, 0, "", fmt.Errorf("launch template %s has no version %q", lt.Name, ver)
+	}
+	if itype == "" {
+		itype = lt.version(num).InstanceType
+	}
+	if _, ok := s.instanceType(itype); !ok {
+		return nil, 0, "", fmt.Errorf("unknown instance type %q", itype)
+	}
+	return lt, num, itype, nil
+}
+
+// loadGroupMember launches one in-service member of g and registers it
+// with ECS.
+func (s *Sim) loadGroupMember(g *asgGroup, ig InstanceGroupSpec, lt *ec2LaunchTemplate, num int64, itype string, n *groupLaunch) {
+	v := lt.version(num)
+	az := g.AZs[n.next%len(g.AZs)]
+	n.next++
+	tags := append([]kvTag(nil), v.InstanceTags...)
+	for _, t := range g.Tags {
+		if t.Propagate {
+			tags = setTag(tags, kvTag{Key: t.Key, Value: t.Value})
+		}
+	}
+	launched := s.now.Add(-time.Duration(ig.AgeHours * float64(time.Hour)))
+	// A mixed group's first instances fill its On-Demand base; the
+	// rest are Spot (the worlds use 0 % On-Demand above the base).
+	spot := g.Mixed != nil && n.onDemand >= g.Mixed.OnDemandBase && g.Mixed.OnDemandPct < 100
+	if !spot {
+		n.onDemand++
+	}
+	inst := s.ec2NewInstance(newInstance{AZ: az, LT: lt, Version: v, ImageID: ig.AMI, InstanceType: itype,
+		ASG: g.Name, Tags: tags, LaunchTime: launched, Running: true, Spot: spot})
+	g.Members[inst.ID] = &asgMember{InstanceID: inst.ID, AZ: az, Lifecycle: "InService", Health: "Healthy",
+		Protected: ig.ProtectedFromScaleIn, ImageID: inst.ImageID, InstanceType: inst.InstanceType,
+		LTVersion: num, LaunchTime: launched, Seq: inst.Seq}
+	s.ec2RegisterWithECS(inst)
 }
 
 // newInstance says how to create an instance.

@@ -48,63 +48,21 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, fp := aws.ToString(in.ClientToken), ""
-	if in.ClientToken != nil {
-		if len(token) == 0 || len(token) > 64 || strings.IndexFunc(token, func(r rune) bool { return r < 33 || r > 126 }) >= 0 {
-			return nil, apiErr("InvalidParameterException", "clientToken must be 1 to 64 ASCII characters in the range 33-126.")
-		}
-		fp = runTaskFingerprint(in)
-		if prev := c.RunTaskTokens[token]; prev != nil && s.Now().Sub(prev.At) < runTaskTokenTTL {
-			if prev.Params != fp {
-				return nil, apiErr("ConflictException", "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.")
-			}
-			return s.runTaskReplay(prev), nil
-		}
+	token, fp, replay, err := s.runTaskIdempotency(c, in)
+	if replay != nil || err != nil {
+		return replay, err
 	}
 	td := s.ecsLookupTaskDef(aws.ToString(in.TaskDefinition))
 	if td == nil || td.TD.Status != types.TaskDefinitionStatusActive {
 		return nil, apiErr("ClientException", "TaskDefinition not found.")
 	}
-	count := int(aws.ToInt32(in.Count))
-	if in.Count == nil {
-		count = 1
+	count, group, err := runTaskCountAndGroup(in, td)
+	if err != nil {
+		return nil, err
 	}
-	if count < 1 || count > 10 {
-		return nil, apiErr("InvalidParameterException", "Count must be between 1 and 10.")
-	}
-	group := aws.ToString(in.Group)
-	if group == "" {
-		group = "family:" + aws.ToString(td.TD.Family)
-	}
-	if strings.HasPrefix(group, "service:") {
-		return nil, apiErr("InvalidParameterException", "Group cannot start with 'service:'.")
-	}
-	if in.StartedBy != nil && !startedByRE.MatchString(*in.StartedBy) {
-		return nil, apiErr("InvalidParameterException", "startedBy may contain up to 128 letters, numbers, hyphens, forward slashes and underscores.")
-	}
-	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
-		return nil, apiErr("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
-	}
-	fargate := false
-	switch in.LaunchType {
-	case "", types.LaunchTypeEc2:
-	case types.LaunchTypeFargate:
-		fargate = true
-	default:
-		return nil, apiErr("InvalidParameterException", "The sandbox has no %s capacity; use launch type EC2 or FARGATE.", in.LaunchType)
-	}
-	if len(in.CapacityProviderStrategy) > 0 {
-		if fargate, err = checkStrategy(c, in.CapacityProviderStrategy); err != nil {
-			return nil, err
-		}
-	}
-	if fargate {
-		if err := fargateTaskDefOK(td); err != nil {
-			return nil, err
-		}
-		if len(in.PlacementConstraints) > 0 || len(in.PlacementStrategy) > 0 {
-			return nil, apiErr("InvalidParameterException", "Placement constraints and strategies are not supported with FARGATE launch type.")
-		}
+	fargate, err := runTaskOnFargate(c, in, td)
+	if err != nil {
+		return nil, err
 	}
 	eff, err := runTaskSized(td, in.Overrides, fargate)
 	if err != nil {
@@ -120,24 +78,120 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 	}
 	var req placeReq
 	if !fargate {
-		live := 0
-		for _, a := range c.Instances {
-			if ci := s.ecs.Instances[a]; aws.ToString(ci.CI.Status) != "INACTIVE" {
-				live++
-			}
-		}
-		if live == 0 {
-			return nil, apiErr("InvalidParameterException", "No Container Instances were found in your cluster.")
-		}
-		req = s.ecsPlaceReq(eff, in.PlacementConstraints, nil)
-		if req.err != nil {
-			return nil, req.err
-		}
-		if err := validateStrategy(in.PlacementStrategy); err != nil {
+		if req, err = s.runTaskEC2PlaceReq(c, in, eff); err != nil {
 			return nil, err
 		}
-		req.strategy = in.PlacementStrategy
 	}
+	out := s.runTaskStart(c, in, eff, req, fargate, count, group)
+	if token != "" {
+		s.runTaskRemember(c, token, fp, out)
+	}
+	return out, nil
+}
+
+// runTaskIdempotency checks the call's client token. replay is the original
+// call's answer when this is a retry of it; token and fp are what to
+// remember the call by (empty without a token).
+func (s *Sim) runTaskIdempotency(c *ecsCluster, in *ecs.RunTaskInput) (token, fp string, replay *ecs.RunTaskOutput, err error) {
+	if in.ClientToken == nil {
+		return "", "", nil, nil
+	}
+	token = *in.ClientToken
+	if len(token) == 0 || len(token) > 64 || strings.IndexFunc(token, func(r rune) bool { return r < 33 || r > 126 }) >= 0 {
+		return "", "", nil, apiErr("InvalidParameterException", "clientToken must be 1 to 64 ASCII characters in the range 33-126.")
+	}
+	fp = runTaskFingerprint(in)
+	if prev := c.RunTaskTokens[token]; prev != nil && s.Now().Sub(prev.At) < runTaskTokenTTL {
+		if prev.Params != fp {
+			return "", "", nil, apiErr("ConflictException", "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.")
+		}
+		return token, fp, s.runTaskReplay(prev), nil
+	}
+	return token, fp, nil, nil
+}
+
+// runTaskCountAndGroup validates count (default 1), group (default
+// family:<family>) and startedBy.
+func runTaskCountAndGroup(in *ecs.RunTaskInput, td *ecsTaskDef) (int, string, error) {
+	count := int(aws.ToInt32(in.Count))
+	if in.Count == nil {
+		count = 1
+	}
+	if count < 1 || count > 10 {
+		return 0, "", apiErr("InvalidParameterException", "Count must be between 1 and 10.")
+	}
+	group := aws.ToString(in.Group)
+	if group == "" {
+		group = "family:" + aws.ToString(td.TD.Family)
+	}
+	if strings.HasPrefix(group, "service:") {
+		return 0, "", apiErr("InvalidParameterException", "Group cannot start with 'service:'.")
+	}
+	if in.StartedBy != nil && !startedByRE.MatchString(*in.StartedBy) {
+		return 0, "", apiErr("InvalidParameterException", "startedBy may contain up to 128 letters, numbers, hyphens, forward slashes and underscores.")
+	}
+	return count, group, nil
+}
+
+// runTaskOnFargate decides from the launch type or capacity provider
+// strategy whether the tasks run on Fargate, and checks what Fargate
+// refuses.
+func runTaskOnFargate(c *ecsCluster, in *ecs.RunTaskInput, td *ecsTaskDef) (bool, error) {
+	if in.LaunchType != "" && len(in.CapacityProviderStrategy) > 0 {
+		return false, apiErr("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	fargate := false
+	switch in.LaunchType {
+	case "", types.LaunchTypeEc2:
+	case types.LaunchTypeFargate:
+		fargate = true
+	default:
+		return false, apiErr("InvalidParameterException", "The sandbox has no %s capacity; use launch type EC2 or FARGATE.", in.LaunchType)
+	}
+	if len(in.CapacityProviderStrategy) > 0 {
+		var err error
+		if fargate, err = checkStrategy(c, in.CapacityProviderStrategy); err != nil {
+			return false, err
+		}
+	}
+	if !fargate {
+		return false, nil
+	}
+	if err := fargateTaskDefOK(td); err != nil {
+		return false, err
+	}
+	if len(in.PlacementConstraints) > 0 || len(in.PlacementStrategy) > 0 {
+		return false, apiErr("InvalidParameterException", "Placement constraints and strategies are not supported with FARGATE launch type.")
+	}
+	return true, nil
+}
+
+// runTaskEC2PlaceReq is what an EC2 task needs of a container instance. A
+// cluster with no live instance is an error, not placement failures.
+func (s *Sim) runTaskEC2PlaceReq(c *ecsCluster, in *ecs.RunTaskInput, eff *ecsTaskDef) (placeReq, error) {
+	live := 0
+	for _, a := range c.Instances {
+		if ci := s.ecs.Instances[a]; aws.ToString(ci.CI.Status) != "INACTIVE" {
+			live++
+		}
+	}
+	if live == 0 {
+		return placeReq{}, apiErr("InvalidParameterException", "No Container Instances were found in your cluster.")
+	}
+	req := s.ecsPlaceReq(eff, in.PlacementConstraints, nil)
+	if req.err != nil {
+		return placeReq{}, req.err
+	}
+	if err := validateStrategy(in.PlacementStrategy); err != nil {
+		return placeReq{}, err
+	}
+	req.strategy = in.PlacementStrategy
+	return req, nil
+}
+
+// runTaskStart places and creates count tasks; a task that fits nowhere is
+// a failures[] entry.
+func (s *Sim) runTaskStart(c *ecsCluster, in *ecs.RunTaskInput, eff *ecsTaskDef, req placeReq, fargate bool, count int, group string) *ecs.RunTaskOutput {
 	counts := newPlaceCounts()
 	perProvider, perSubnet := map[string]int{}, map[string]int{}
 	out := &ecs.RunTaskOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
@@ -159,22 +213,25 @@ func (s *Sim) ecsRunTask(in *ecs.RunTaskInput) (*ecs.RunTaskOutput, error) {
 		}
 		out.Tasks = append(out.Tasks, s.ecsTaskView(t, true))
 	}
-	if token != "" {
-		if c.RunTaskTokens == nil {
-			c.RunTaskTokens = map[string]*runTaskToken{}
-		}
-		rec := &runTaskToken{Params: fp, At: s.Now(), Failures: out.Failures}
-		for _, t := range out.Tasks {
-			rec.Tasks = append(rec.Tasks, aws.ToString(t.TaskArn))
-		}
-		c.RunTaskTokens[token] = rec
-		for k, r := range c.RunTaskTokens {
-			if s.Now().Sub(r.At) >= runTaskTokenTTL {
-				delete(c.RunTaskTokens, k)
-			}
+	return out
+}
+
+// runTaskRemember records the call's answer under its client token and
+// forgets tokens past their time to live.
+func (s *Sim) runTaskRemember(c *ecsCluster, token, fp string, out *ecs.RunTaskOutput) {
+	if c.RunTaskTokens == nil {
+		c.RunTaskTokens = map[string]*runTaskToken{}
+	}
+	rec := &runTaskToken{Params: fp, At: s.Now(), Failures: out.Failures}
+	for _, t := range out.Tasks {
+		rec.Tasks = append(rec.Tasks, aws.ToString(t.TaskArn))
+	}
+	c.RunTaskTokens[token] = rec
+	for k, r := range c.RunTaskTokens {
+		if s.Now().Sub(r.At) >= runTaskTokenTTL {
+			delete(c.RunTaskTokens, k)
 		}
 	}
-	return out, nil
 }
 
 // runTaskTokenTTL: "The RunTask client token has a time to live (TTL) of

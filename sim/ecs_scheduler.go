@@ -382,122 +382,167 @@ func (s *Sim) ecsRunService(svc *ecsService) {
 		s.ecsSettle(svc)
 		return
 	}
-	primary := svc.Svc.Deployments[0]
-	pid := aws.ToString(primary.Id)
-	desired := int(svc.Svc.DesiredCount)
-	minP, maxP := percents(svc)
-	maxTotal := desired * maxP / 100
-	// A blue/green, linear or canary deployment runs the new revision at
-	// full size next to the old one until its bake time is over.
-	hold := s.sdHoldsSource(svc)
-	if hold {
-		maxTotal = max(maxTotal, 2*desired)
-	}
-	minHealthy := int(math.Ceil(float64(desired) * float64(minP) / 100))
-	td := s.ecsLookupTaskDef(aws.ToString(primary.TaskDefinition))
-	canStart := td != nil && primary.RolloutState != types.DeploymentRolloutStateFailed
-	var req placeReq
-	if td != nil {
-		req = s.ecsPlaceReq(td, svc.Svc.PlacementConstraints, svc)
-		canStart = canStart && req.err == nil
-	}
-	name := s.ecsSvcName(svc)
-	var started, stoppedRunning, draining []string
-	unable := ""
-	stopReason := "Scaling activity initiated by (deployment " + pid + ")"
+	r := s.newServiceRun(svc, c)
 	for iter := 0; iter < 4; iter++ {
-		changed := false
-		var active, keep, surplus []*ecsTask
-		counts := newPlaceCounts()
-		for _, t := range s.ecsServiceTasks(svc) {
-			if aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
-				continue
-			}
-			active = append(active, t)
-			if t.Deployment == pid && !s.ecsTaskOutOfPlace(t) {
-				keep = append(keep, t)
-				if in := s.ecs.Instances[t.Instance]; in != nil {
-					counts.add(in)
-				}
-			} else {
-				surplus = append(surplus, t)
-			}
-		}
-		// Scale in: the newest, least healthy first.
-		if len(keep) > desired {
-			sort.SliceStable(keep, func(i, j int) bool {
-				hi, hj := s.ecsTaskHealthy(keep[i]), s.ecsTaskHealthy(keep[j])
-				if hi != hj {
-					return !hi
-				}
-				return aws.ToTime(keep[i].Task.CreatedAt).After(aws.ToTime(keep[j].Task.CreatedAt))
-			})
-			for _, t := range keep[:len(keep)-desired] {
-				wasRunning := aws.ToString(t.Task.LastStatus) == "RUNNING"
-				s.ecsStopTask(t, stopReason, types.TaskStopCodeServiceSchedulerInitiated, true)
-				s.noteStop(t, wasRunning, &stoppedRunning, &draining)
-			}
-			keep = keep[len(keep)-desired:]
-			changed = true
+		active, keep, surplus, counts := r.partition()
+		if len(keep) > r.desired {
+			r.scaleIn(keep)
 			continue
 		}
-		// Start what the primary deployment lacks, within maximumPercent.
-		if canStart {
-			n := desired - len(keep)
-			if room := maxTotal - len(active); room < n {
-				n = room
-			}
-			for i := 0; i < n; i++ {
-				in, fail := s.ecsPlaceService(svc, c, req, counts)
-				if in == nil {
-					unable = aws.ToString(fail.Detail)
-					break
-				}
-				t := s.ecsCreateTask(c, td, in, "service:"+name, pid, svc, pid, svcTaskTags(svc, td))
-				counts.add(in)
-				started = append(started, lastPart(aws.ToString(t.Task.TaskArn)))
-				active = append(active, t)
-				changed = true
-			}
-		}
-		// Stop surplus tasks: those not (yet) healthy freely, healthy ones
-		// only while the service keeps minimumHealthyPercent.
-		healthy := 0
-		for _, t := range active {
-			if s.ecsTaskHealthy(t) {
-				healthy++
-			}
-		}
-		allowance := healthy - minHealthy
-		sort.SliceStable(surplus, func(i, j int) bool {
-			return !s.ecsTaskHealthy(surplus[i]) && s.ecsTaskHealthy(surplus[j])
-		})
-		for _, t := range surplus {
-			if hold && t.Deployment != pid && !s.ecsTaskOutOfPlace(t) {
-				continue
-			}
-			if s.ecsTaskHealthy(t) {
-				// A FAILED deployment (breaker without rollback) launches
-				// nothing, so the healthy tasks of older ones stay.
-				if allowance <= 0 || primary.RolloutState == types.DeploymentRolloutStateFailed {
-					break
-				}
-				allowance--
-			}
-			wasRunning := aws.ToString(t.Task.LastStatus) == "RUNNING"
-			s.ecsStopTask(t, stopReason, types.TaskStopCodeServiceSchedulerInitiated, true)
-			s.noteStop(t, wasRunning, &stoppedRunning, &draining)
-			changed = true
-		}
-		if !changed {
+		started := r.startMissing(len(keep), &active, counts)
+		if stopped := r.stopSurplus(active, surplus); !started && !stopped {
 			break
 		}
 	}
-	s.ecsRunEvents(svc, started, stoppedRunning, draining)
-	if unable != "" {
-		s.ecsUnable(svc, unable)
+	s.ecsRunEvents(svc, r.started, r.stoppedRunning, r.draining)
+	if r.unable != "" {
+		s.ecsUnable(svc, r.unable)
 	}
 	s.ecsSettle(svc)
+}
+
+// serviceRun is one scheduler run over a REPLICA service: its limits, what
+// the primary deployment launches, and what the run did.
+type serviceRun struct {
+	s                    *Sim
+	svc                  *ecsService
+	c                    *ecsCluster
+	primary              types.Deployment
+	pid, name            string
+	desired              int
+	maxTotal, minHealthy int
+	// hold: a blue/green, linear or canary deployment runs the new
+	// revision at full size next to the old one until its bake time is
+	// over.
+	hold       bool
+	td         *ecsTaskDef
+	req        placeReq
+	canStart   bool
+	stopReason string
+
+	started, stoppedRunning, draining []string
+	unable                            string // why a task could not be placed
+}
+
+func (s *Sim) newServiceRun(svc *ecsService, c *ecsCluster) *serviceRun {
+	primary := svc.Svc.Deployments[0]
+	r := &serviceRun{s: s, svc: svc, c: c, primary: primary, pid: aws.ToString(primary.Id),
+		name: s.ecsSvcName(svc), desired: int(svc.Svc.DesiredCount), hold: s.sdHoldsSource(svc)}
+	minP, maxP := percents(svc)
+	r.maxTotal = r.desired * maxP / 100
+	if r.hold {
+		r.maxTotal = max(r.maxTotal, 2*r.desired)
+	}
+	r.minHealthy = int(math.Ceil(float64(r.desired) * float64(minP) / 100))
+	r.td = s.ecsLookupTaskDef(aws.ToString(primary.TaskDefinition))
+	r.canStart = r.td != nil && primary.RolloutState != types.DeploymentRolloutStateFailed
+	if r.td != nil {
+		r.req = s.ecsPlaceReq(r.td, svc.Svc.PlacementConstraints, svc)
+		r.canStart = r.canStart && r.req.err == nil
+	}
+	r.stopReason = "Scaling activity initiated by (deployment " + r.pid + ")"
+	return r
+}
+
+// partition sorts the service's RUNNING-desired tasks into the primary
+// deployment's tasks that stay where they are (keep, counted for placement)
+// and the rest (surplus).
+func (r *serviceRun) partition() (active, keep, surplus []*ecsTask, counts *placeCounts) {
+	counts = newPlaceCounts()
+	for _, t := range r.s.ecsServiceTasks(r.svc) {
+		if aws.ToString(t.Task.DesiredStatus) != "RUNNING" {
+			continue
+		}
+		active = append(active, t)
+		if t.Deployment == r.pid && !r.s.ecsTaskOutOfPlace(t) {
+			keep = append(keep, t)
+			if in := r.s.ecs.Instances[t.Instance]; in != nil {
+				counts.add(in)
+			}
+		} else {
+			surplus = append(surplus, t)
+		}
+	}
+	return active, keep, surplus, counts
+}
+
+// scaleIn stops the primary's tasks above desired: the newest, least
+// healthy first.
+func (r *serviceRun) scaleIn(keep []*ecsTask) {
+	sort.SliceStable(keep, func(i, j int) bool {
+		hi, hj := r.s.ecsTaskHealthy(keep[i]), r.s.ecsTaskHealthy(keep[j])
+		if hi != hj {
+			return !hi
+		}
+		return aws.ToTime(keep[i].Task.CreatedAt).After(aws.ToTime(keep[j].Task.CreatedAt))
+	})
+	for _, t := range keep[:len(keep)-r.desired] {
+		r.stop(t)
+	}
+}
+
+// startMissing starts what the primary deployment lacks, within
+// maximumPercent, adding the new tasks to active.
+func (r *serviceRun) startMissing(kept int, active *[]*ecsTask, counts *placeCounts) bool {
+	if !r.canStart {
+		return false
+	}
+	n := r.desired - kept
+	if room := r.maxTotal - len(*active); room < n {
+		n = room
+	}
+	changed := false
+	for i := 0; i < n; i++ {
+		in, fail := r.s.ecsPlaceService(r.svc, r.c, r.req, counts)
+		if in == nil {
+			r.unable = aws.ToString(fail.Detail)
+			break
+		}
+		t := r.s.ecsCreateTask(r.c, r.td, in, "service:"+r.name, r.pid, r.svc, r.pid, svcTaskTags(r.svc, r.td))
+		counts.add(in)
+		r.started = append(r.started, lastPart(aws.ToString(t.Task.TaskArn)))
+		*active = append(*active, t)
+		changed = true
+	}
+	return changed
+}
+
+// stopSurplus stops surplus tasks: those not (yet) healthy freely, healthy
+// ones only while the service keeps minimumHealthyPercent.
+func (r *serviceRun) stopSurplus(active, surplus []*ecsTask) bool {
+	healthy := 0
+	for _, t := range active {
+		if r.s.ecsTaskHealthy(t) {
+			healthy++
+		}
+	}
+	allowance := healthy - r.minHealthy
+	sort.SliceStable(surplus, func(i, j int) bool {
+		return !r.s.ecsTaskHealthy(surplus[i]) && r.s.ecsTaskHealthy(surplus[j])
+	})
+	changed := false
+	for _, t := range surplus {
+		if r.hold && t.Deployment != r.pid && !r.s.ecsTaskOutOfPlace(t) {
+			continue
+		}
+		if r.s.ecsTaskHealthy(t) {
+			// A FAILED deployment (breaker without rollback) launches
+			// nothing, so the healthy tasks of older ones stay.
+			if allowance <= 0 || r.primary.RolloutState == types.DeploymentRolloutStateFailed {
+				break
+			}
+			allowance--
+		}
+		r.stop(t)
+		changed = true
+	}
+	return changed
+}
+
+func (r *serviceRun) stop(t *ecsTask) {
+	wasRunning := aws.ToString(t.Task.LastStatus) == "RUNNING"
+	r.s.ecsStopTask(t, r.stopReason, types.TaskStopCodeServiceSchedulerInitiated, true)
+	r.s.noteStop(t, wasRunning, &r.stoppedRunning, &r.draining)
 }
 
 // svcTaskTags are the tags a service gives its tasks: ECS-managed ones and

@@ -297,6 +297,35 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 	if err != nil {
 		return nil, err
 	}
+	td, err := s.ecsUpdateServiceChecks(svc, in)
+	if err != nil {
+		return nil, err
+	}
+	newDeployment := in.ForceNewDeployment
+	if td != nil && aws.ToString(td.TD.TaskDefinitionArn) != aws.ToString(svc.Svc.Deployments[0].TaskDefinition) {
+		newDeployment = true
+	}
+	if ecsApplyServiceUpdate(svc, in) {
+		newDeployment = true
+	}
+	if s.ecsUpdateCompute(svc, in) {
+		newDeployment = true
+	}
+	if newDeployment {
+		tdArn := aws.ToString(svc.Svc.TaskDefinition)
+		if td != nil {
+			tdArn = aws.ToString(td.TD.TaskDefinitionArn)
+		}
+		s.ecsNewDeployment(svc, tdArn)
+	}
+	s.ecsKickService(svc)
+	v := s.ecsServiceView(svc, false)
+	return &ecs.UpdateServiceOutput{Service: &v}, nil
+}
+
+// ecsUpdateServiceChecks validates an update before anything changes; td
+// is the new task definition (nil: unchanged).
+func (s *Sim) ecsUpdateServiceChecks(svc *ecsService, in *ecs.UpdateServiceInput) (*ecsTaskDef, error) {
 	daemon := svc.Svc.SchedulingStrategy == types.SchedulingStrategyDaemon
 	if in.TaskDefinition != nil {
 		if err := ecsControllerUpdateErr(svc); err != nil {
@@ -343,11 +372,14 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 	if err := validateStrategy(in.PlacementStrategy); err != nil {
 		return nil, err
 	}
-	// Validation done: apply.
-	newDeployment := in.ForceNewDeployment
-	if td != nil && aws.ToString(td.TD.TaskDefinitionArn) != aws.ToString(svc.Svc.Deployments[0].TaskDefinition) {
-		newDeployment = true
-	}
+	return td, nil
+}
+
+// ecsApplyServiceUpdate applies a validated update's settings (not the
+// task definition or compute). It reports whether one of them (placement,
+// load balancers) needs a new deployment.
+func ecsApplyServiceUpdate(svc *ecsService, in *ecs.UpdateServiceInput) bool {
+	newDeployment := false
 	if in.DesiredCount != nil {
 		svc.Svc.DesiredCount = *in.DesiredCount
 		svc.Svc.Deployments[0].DesiredCount = *in.DesiredCount
@@ -375,19 +407,7 @@ func (s *Sim) ecsUpdateService(in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOu
 	if in.PropagateTags != "" {
 		svc.Svc.PropagateTags = in.PropagateTags
 	}
-	if s.ecsUpdateCompute(svc, in) {
-		newDeployment = true
-	}
-	if newDeployment {
-		tdArn := aws.ToString(svc.Svc.TaskDefinition)
-		if td != nil {
-			tdArn = aws.ToString(td.TD.TaskDefinitionArn)
-		}
-		s.ecsNewDeployment(svc, tdArn)
-	}
-	s.ecsKickService(svc)
-	v := s.ecsServiceView(svc, false)
-	return &ecs.UpdateServiceOutput{Service: &v}, nil
+	return newDeployment
 }
 
 func (s *Sim) ecsDeleteService(in *ecs.DeleteServiceInput) (*ecs.DeleteServiceOutput, error) {

@@ -633,24 +633,9 @@ func (s *Sim) ecsListTasks(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error)
 	if want != "RUNNING" && want != "STOPPED" && want != "PENDING" {
 		return nil, apiErr("InvalidParameterException", "desiredStatus must be RUNNING, PENDING or STOPPED.")
 	}
-	set := s.ecs.clusterTasks[c.Name]
-	if in.ServiceName != nil {
-		name := lastPart(aws.ToString(in.ServiceName))
-		sv := c.Services[name]
-		if sv == nil {
-			return nil, apiErr("ServiceNotFoundException", "Service not found.")
-		}
-		set = s.ecs.svcTasks[aws.ToString(sv.Svc.ServiceArn)]
-	}
-	var ci *ecsInstance
-	if in.ContainerInstance != nil {
-		if ci = s.ecsFindInstance(c, aws.ToString(in.ContainerInstance)); ci == nil {
-			return nil, apiErr("InvalidParameterException", "The referenced container instance was not found.")
-		}
-		set = s.ecs.instTasks[aws.ToString(ci.CI.ContainerInstanceArn)]
-		if want == "STOPPED" {
-			set = s.ecs.clusterTasks[c.Name]
-		}
+	set, ci, err := s.listTasksCandidates(c, in, want)
+	if err != nil {
+		return nil, err
 	}
 	type item struct {
 		arn string
@@ -658,28 +643,9 @@ func (s *Sim) ecsListTasks(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error)
 	}
 	var items []item
 	for a := range set {
-		t := s.ecs.Tasks[a]
-		if t == nil {
-			continue
+		if t := s.ecs.Tasks[a]; t != nil && listTasksMatch(t, in, want, ci) {
+			items = append(items, item{a, aws.ToTime(t.Task.CreatedAt)})
 		}
-		ds := aws.ToString(t.Task.DesiredStatus)
-		if want == "PENDING" {
-			if ls := aws.ToString(t.Task.LastStatus); ds != "RUNNING" || ls != "PENDING" && ls != "PROVISIONING" {
-				continue
-			}
-		} else if ds != want {
-			continue
-		}
-		if ci != nil && t.Instance != aws.ToString(ci.CI.ContainerInstanceArn) {
-			continue
-		}
-		if in.Family != nil && !strings.HasPrefix(lastPart(aws.ToString(t.Task.TaskDefinitionArn)), aws.ToString(in.Family)+":") {
-			continue
-		}
-		if in.StartedBy != nil && aws.ToString(t.Task.StartedBy) != aws.ToString(in.StartedBy) {
-			continue
-		}
-		items = append(items, item{a, aws.ToTime(t.Task.CreatedAt)})
 	}
 	sort.Slice(items, func(i, j int) bool {
 		if !items[i].at.Equal(items[j].at) {
@@ -696,6 +662,52 @@ func (s *Sim) ecsListTasks(in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error)
 		return nil, err
 	}
 	return &ecs.ListTasksOutput{TaskArns: nonNil(page), NextToken: next}, nil
+}
+
+// listTasksCandidates is the index of tasks a ListTasks call scans: the
+// service's, the container instance's (the cluster's for STOPPED ones: the
+// instance index holds live tasks only) or the cluster's. ci is the
+// instance the call names.
+func (s *Sim) listTasksCandidates(c *ecsCluster, in *ecs.ListTasksInput, want string) (map[string]bool, *ecsInstance, error) {
+	set := s.ecs.clusterTasks[c.Name]
+	if in.ServiceName != nil {
+		sv := c.Services[lastPart(aws.ToString(in.ServiceName))]
+		if sv == nil {
+			return nil, nil, apiErr("ServiceNotFoundException", "Service not found.")
+		}
+		set = s.ecs.svcTasks[aws.ToString(sv.Svc.ServiceArn)]
+	}
+	if in.ContainerInstance == nil {
+		return set, nil, nil
+	}
+	ci := s.ecsFindInstance(c, aws.ToString(in.ContainerInstance))
+	if ci == nil {
+		return nil, nil, apiErr("InvalidParameterException", "The referenced container instance was not found.")
+	}
+	if want == "STOPPED" {
+		return s.ecs.clusterTasks[c.Name], ci, nil
+	}
+	return s.ecs.instTasks[aws.ToString(ci.CI.ContainerInstanceArn)], ci, nil
+}
+
+// listTasksMatch applies ListTasks's filters to one task. PENDING means
+// desired RUNNING and not yet running.
+func listTasksMatch(t *ecsTask, in *ecs.ListTasksInput, want string, ci *ecsInstance) bool {
+	ds := aws.ToString(t.Task.DesiredStatus)
+	if want == "PENDING" {
+		if ls := aws.ToString(t.Task.LastStatus); ds != "RUNNING" || ls != "PENDING" && ls != "PROVISIONING" {
+			return false
+		}
+	} else if ds != want {
+		return false
+	}
+	if ci != nil && t.Instance != aws.ToString(ci.CI.ContainerInstanceArn) {
+		return false
+	}
+	if in.Family != nil && !strings.HasPrefix(lastPart(aws.ToString(t.Task.TaskDefinitionArn)), aws.ToString(in.Family)+":") {
+		return false
+	}
+	return in.StartedBy == nil || aws.ToString(t.Task.StartedBy) == aws.ToString(in.StartedBy)
 }
 
 func (s *Sim) ecsDescribeTasks(in *ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {

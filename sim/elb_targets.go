@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,54 +144,17 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 		return nil, apiErr("ValidationError", "Target group names, target group ARNs, and a load balancer ARN cannot be specified at the same time")
 	}
 	var list []*elbTargetGroup
+	var err error
 	switch {
 	case len(in.TargetGroupArns) > 0:
-		for _, a := range in.TargetGroupArns {
-			tg := s.elb.TargetGroups[a]
-			if tg == nil {
-				return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
-			}
-			list = append(list, tg)
-		}
+		list, err = s.elbTargetGroupsByARN(in.TargetGroupArns)
 	case len(in.Names) > 0:
-		for _, name := range in.Names {
-			var found *elbTargetGroup
-			for _, a := range sortedKeys(s.elb.TargetGroups) {
-				if aws.ToString(s.elb.TargetGroups[a].TG.TargetGroupName) == name {
-					found = s.elb.TargetGroups[a]
-				}
-			}
-			if found == nil {
-				return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
-			}
-			list = append(list, found)
-		}
+		list, err = s.elbTargetGroupsByName(in.Names)
 	default:
-		lbFound := in.LoadBalancerArn == nil
-		for _, a := range sortedKeys(s.elb.TargetGroups) {
-			tg := s.elb.TargetGroups[a]
-			if in.LoadBalancerArn != nil {
-				match := false
-				for _, l := range tg.TG.LoadBalancerArns {
-					match = match || l == *in.LoadBalancerArn
-				}
-				if !match {
-					continue
-				}
-			}
-			list = append(list, tg)
-		}
-		if !lbFound {
-			for _, l := range s.elb.LoadBalancers {
-				lbFound = lbFound || l == *in.LoadBalancerArn
-			}
-			if !lbFound {
-				return nil, apiErr("LoadBalancerNotFound", "One or more load balancers not found")
-			}
-		}
-		sort.SliceStable(list, func(i, j int) bool {
-			return aws.ToString(list[i].TG.TargetGroupName) < aws.ToString(list[j].TG.TargetGroupName)
-		})
+		list, err = s.elbTargetGroupsOf(in.LoadBalancerArn)
+	}
+	if err != nil {
+		return nil, err
 	}
 	size := s.PageSize()
 	if in.PageSize != nil {
@@ -218,6 +182,66 @@ func (s *Sim) elbDescribeTargetGroups(in *elb.DescribeTargetGroupsInput) (*elb.D
 		out.TargetGroups = append(out.TargetGroups, v)
 	}
 	return out, nil
+}
+
+// elbTargetGroupsByARN is the named target groups in the order named.
+func (s *Sim) elbTargetGroupsByARN(arns []string) ([]*elbTargetGroup, error) {
+	var list []*elbTargetGroup
+	for _, a := range arns {
+		tg := s.elb.TargetGroups[a]
+		if tg == nil {
+			return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
+		}
+		list = append(list, tg)
+	}
+	return list, nil
+}
+
+// elbTargetGroupsByName is the named target groups in the order named
+// (for a name held twice, the one with the greatest ARN).
+func (s *Sim) elbTargetGroupsByName(names []string) ([]*elbTargetGroup, error) {
+	var list []*elbTargetGroup
+	for _, name := range names {
+		var found *elbTargetGroup
+		for _, a := range sortedKeys(s.elb.TargetGroups) {
+			if aws.ToString(s.elb.TargetGroups[a].TG.TargetGroupName) == name {
+				found = s.elb.TargetGroups[a]
+			}
+		}
+		if found == nil {
+			return nil, apiErr("TargetGroupNotFound", "One or more target groups not found")
+		}
+		list = append(list, found)
+	}
+	return list, nil
+}
+
+func (s *Sim) elbLoadBalancerExists(arn string) bool {
+	for _, l := range s.elb.LoadBalancers {
+		if l == arn {
+			return true
+		}
+	}
+	return false
+}
+
+// elbTargetGroupsOf is every target group (lb nil) or those of one load
+// balancer, which must exist, by name.
+func (s *Sim) elbTargetGroupsOf(lb *string) ([]*elbTargetGroup, error) {
+	var list []*elbTargetGroup
+	for _, a := range sortedKeys(s.elb.TargetGroups) {
+		tg := s.elb.TargetGroups[a]
+		if lb == nil || slices.Contains(tg.TG.LoadBalancerArns, *lb) {
+			list = append(list, tg)
+		}
+	}
+	if lb != nil && !s.elbLoadBalancerExists(*lb) {
+		return nil, apiErr("LoadBalancerNotFound", "One or more load balancers not found")
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		return aws.ToString(list[i].TG.TargetGroupName) < aws.ToString(list[j].TG.TargetGroupName)
+	})
+	return list, nil
 }
 
 func (s *Sim) elbDescribeTargetHealth(in *elb.DescribeTargetHealthInput) (*elb.DescribeTargetHealthOutput, error) {

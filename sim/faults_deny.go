@@ -63,82 +63,102 @@ func (s *Sim) denyError(svc, op string, in any) awsError {
 // denyResource is the ARN of the resource a JSON call names, as far as the
 // input tells it ("*" for list calls and inputs it cannot read).
 func (s *Sim) denyResource(svc string, in any) string {
-	str := func(name string) string {
-		v := reflect.ValueOf(in)
-		if v.Kind() == reflect.Pointer {
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Struct {
-			return ""
-		}
-		f := v.FieldByName(name)
-		switch {
-		case !f.IsValid():
-			return ""
-		case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.String:
-			if f.IsNil() {
-				return ""
-			}
-			return f.Elem().String()
-		case f.Kind() == reflect.String:
-			return f.String()
-		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String && f.Len() > 0:
-			return f.Index(0).String()
-		}
-		return ""
-	}
+	str := func(name string) string { return inputString(in, name) }
 	arnOr := func(id, kind string) string {
 		if len(id) > 4 && id[:4] == "arn:" {
 			return id
 		}
 		return s.arn(svc, kind+id)
 	}
+	var arn string
 	switch svc {
 	case SvcECS:
-		cluster := str("Cluster")
-		if cluster == "" {
-			cluster = "default"
-		}
-		cluster = lastSegment(cluster)
-		if svcName := str("Service"); svcName != "" {
-			return arnOr(svcName, "service/"+cluster+"/")
-		}
-		if svcName := str("Services"); svcName != "" {
-			return arnOr(svcName, "service/"+cluster+"/")
-		}
-		if td := str("TaskDefinition"); td != "" {
-			return arnOr(td, "task-definition/")
-		}
-		if str("Cluster") != "" {
-			return s.arn(svc, "cluster/"+cluster)
-		}
+		arn = s.denyECSResource(str, arnOr)
 	case SvcECR:
 		if repo := str("RepositoryName"); repo != "" {
 			reg := str("RegistryId")
 			if reg == "" {
 				reg = s.AccountID
 			}
-			return "arn:aws:ecr:" + s.Region + ":" + reg + ":repository/" + repo
+			arn = "arn:aws:ecr:" + s.Region + ":" + reg + ":repository/" + repo
 		}
 	case SvcLogs:
-		if g := str("LogGroupName"); g != "" {
-			return s.arn(svc, "log-group:"+g+":*")
-		}
-		if g := str("LogGroupIdentifier"); g != "" {
-			return arnOr(g, "log-group:")
-		}
-		if g := str("LogGroupIdentifiers"); g != "" {
-			return arnOr(g, "log-group:")
-		}
+		arn = s.denyLogsResource(str, arnOr)
 	case SvcSSM:
-		if n := str("Name"); n != "" {
-			if n[0] == '/' {
-				return arnOr(n, "parameter")
-			}
-			return arnOr(n, "parameter/")
+		if n := str("Name"); n != "" && n[0] == '/' {
+			arn = arnOr(n, "parameter")
+		} else if n != "" {
+			arn = arnOr(n, "parameter/")
 		}
 	}
-	return "*"
+	if arn == "" {
+		return "*"
+	}
+	return arn
+}
+
+// inputString is the string, *string or first []string element of the
+// input struct's field name ("" when it has none).
+func inputString(in any, name string) string {
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName(name)
+	switch {
+	case !f.IsValid():
+		return ""
+	case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.String:
+		if f.IsNil() {
+			return ""
+		}
+		return f.Elem().String()
+	case f.Kind() == reflect.String:
+		return f.String()
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String && f.Len() > 0:
+		return f.Index(0).String()
+	}
+	return ""
+}
+
+// denyECSResource names the service, task definition or cluster an ECS
+// call is about ("" when none).
+func (s *Sim) denyECSResource(str func(string) string, arnOr func(id, kind string) string) string {
+	cluster := str("Cluster")
+	if cluster == "" {
+		cluster = "default"
+	}
+	cluster = lastSegment(cluster)
+	if svcName := str("Service"); svcName != "" {
+		return arnOr(svcName, "service/"+cluster+"/")
+	}
+	if svcName := str("Services"); svcName != "" {
+		return arnOr(svcName, "service/"+cluster+"/")
+	}
+	if td := str("TaskDefinition"); td != "" {
+		return arnOr(td, "task-definition/")
+	}
+	if str("Cluster") != "" {
+		return s.arn(SvcECS, "cluster/"+cluster)
+	}
+	return ""
+}
+
+// denyLogsResource names the log group a CloudWatch Logs call is about.
+func (s *Sim) denyLogsResource(str func(string) string, arnOr func(id, kind string) string) string {
+	if g := str("LogGroupName"); g != "" {
+		return s.arn(SvcLogs, "log-group:"+g+":*")
+	}
+	if g := str("LogGroupIdentifier"); g != "" {
+		return arnOr(g, "log-group:")
+	}
+	if g := str("LogGroupIdentifiers"); g != "" {
+		return arnOr(g, "log-group:")
+	}
+	return ""
 }
 
 // lastSegment is the name in a cluster ARN (or the name itself).

@@ -452,92 +452,133 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 	if len(in.LogStreamNames) > 100 {
 		return nil, logsInvalid("1 validation error detected: Value '%v' at 'logStreamNames' failed to satisfy constraint: Member must have length less than or equal to 100", len(in.LogStreamNames))
 	}
-	limit, err := logsLimit(in.Limit, 10000, 10000)
+	p, err := filterLogEventsParams(in)
 	if err != nil {
 		return nil, err
 	}
-	filter, ferr := parseFilterPattern(aws.ToString(in.FilterPattern))
-	if ferr != nil {
-		return nil, logsInvalid("Invalid filter pattern: %v", ferr)
+	streams, err := filterStreams(g, in.LogStreamNames, prefix)
+	if err != nil {
+		return nil, err
 	}
-	var tok *filterToken
-	desc := in.StartFromHead != nil && !*in.StartFromHead
+	return s.filterScanPage(s.filterCursors(g, streams, p), p), nil
+}
+
+// filterScan is what a FilterLogEvents page reads: the time window, the
+// direction, the pattern, the page size and where the last page stopped.
+type filterScan struct {
+	limit      int
+	filter     *logFilter
+	tok        *filterToken
+	desc       bool
+	start, end int64
+}
+
+func filterLogEventsParams(in *cloudwatchlogs.FilterLogEventsInput) (filterScan, error) {
+	var p filterScan
+	var err error
+	if p.limit, err = logsLimit(in.Limit, 10000, 10000); err != nil {
+		return p, err
+	}
+	if p.filter, err = parseFilterPattern(aws.ToString(in.FilterPattern)); err != nil {
+		return p, logsInvalid("Invalid filter pattern: %v", err)
+	}
+	p.desc = in.StartFromHead != nil && !*in.StartFromHead
 	if in.NextToken != nil {
-		tok = &filterToken{}
-		if !pageTokenDecode(*in.NextToken, tok) {
-			return nil, logsInvalid("The specified nextToken is invalid.")
+		p.tok = &filterToken{}
+		if !pageTokenDecode(*in.NextToken, p.tok) {
+			return p, logsInvalid("The specified nextToken is invalid.")
 		}
-		desc = tok.Desc // the token's direction wins
-	} else if desc && aws.ToInt64(in.StartTime) < startFromHeadFalseSince {
-		return nil, logsInvalid("startFromHead=false requires a startTime on or after 2024-01-01T00:00:00Z.")
+		p.desc = p.tok.Desc // the token's direction wins
+	} else if p.desc && aws.ToInt64(in.StartTime) < startFromHeadFalseSince {
+		return p, logsInvalid("startFromHead=false requires a startTime on or after 2024-01-01T00:00:00Z.")
 	}
-	start, end := int64(0), int64(1<<62)
+	p.start, p.end = int64(0), int64(1<<62)
 	if in.StartTime != nil {
-		start = *in.StartTime
+		p.start = *in.StartTime
 	}
 	if in.EndTime != nil {
-		end = *in.EndTime
+		p.end = *in.EndTime
 	}
+	return p, nil
+}
+
+// filterStreams is the streams a call reads: those named (each must
+// exist, as on CloudWatch, where naming a stream that does not exist yet
+// fails the whole call) or those with the prefix.
+func filterStreams(g *LogGroupData, names []string, prefix string) ([]*LogStreamData, error) {
 	var streams []*LogStreamData
-	if len(in.LogStreamNames) > 0 {
-		seen := map[string]bool{}
-		for _, n := range in.LogStreamNames {
-			st := g.Streams[n]
-			if st == nil {
-				// As CloudWatch: naming a stream that does not exist (yet)
-				// fails the whole call.
-				return nil, apiErr(errLogsNotFound, "The specified log stream does not exist.")
-			}
-			if !seen[n] {
-				seen[n] = true
-				streams = append(streams, st)
-			}
-		}
-	} else {
+	if len(names) == 0 {
 		for _, st := range g.Streams {
 			if strings.HasPrefix(st.Name, prefix) {
 				streams = append(streams, st)
 			}
 		}
+		return streams, nil
 	}
-	inRange := func(c *streamCursor) bool {
-		if c.pos < 0 || c.pos >= len(c.ev) {
-			return false
+	seen := map[string]bool{}
+	for _, n := range names {
+		st := g.Streams[n]
+		if st == nil {
+			return nil, apiErr(errLogsNotFound, "The specified log stream does not exist.")
 		}
-		ts := c.ev[c.pos].Timestamp
-		return ts >= start && ts <= end
+		if !seen[n] {
+			seen[n] = true
+			streams = append(streams, st)
+		}
 	}
-	h := &cursorHeap{desc: desc}
+	return streams, nil
+}
+
+func (p filterScan) inRange(c *streamCursor) bool {
+	if c.pos < 0 || c.pos >= len(c.ev) {
+		return false
+	}
+	ts := c.ev[c.pos].Timestamp
+	return ts >= p.start && ts <= p.end
+}
+
+// filterCursors places a cursor on each stream at the first event to read
+// (after the token's position when there is one) and heaps those that
+// have one in the window.
+func (s *Sim) filterCursors(g *LogGroupData, streams []*LogStreamData, p filterScan) *cursorHeap {
+	h := &cursorHeap{desc: p.desc}
+	tok := p.tok
 	for _, st := range streams {
 		ev := s.visibleEvents(g, st)
 		c := &streamCursor{st: st, ev: ev}
-		if !desc {
-			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp >= start })
+		if !p.desc {
+			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp >= p.start })
 			if tok != nil {
 				c.pos = max(c.pos, sort.Search(len(ev), func(i int) bool { return cmpFilterPos(ev[i].Timestamp, st.Name, ev[i].Seq, tok) > 0 }))
 			}
 		} else {
-			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp > end }) - 1
+			c.pos = sort.Search(len(ev), func(i int) bool { return ev[i].Timestamp > p.end }) - 1
 			if tok != nil {
 				c.pos = min(c.pos, sort.Search(len(ev), func(i int) bool { return cmpFilterPos(ev[i].Timestamp, st.Name, ev[i].Seq, tok) >= 0 })-1)
 			}
 		}
-		if inRange(c) {
+		if p.inRange(c) {
 			h.c = append(h.c, c)
 		}
 	}
 	heap.Init(h)
+	return h
+}
+
+// filterScanPage merges the streams in time order into one page: it stops
+// at limit matches or after a scan budget, with a token for the rest.
+func (s *Sim) filterScanPage(h *cursorHeap, p filterScan) *cloudwatchlogs.FilterLogEventsOutput {
 	budget := filterScanPerPage * s.PageSize()
 	out := &cloudwatchlogs.FilterLogEventsOutput{Events: []cwltypes.FilteredLogEvent{}, SearchedLogStreams: []cwltypes.SearchedLogStream{}}
 	var last *filterToken
 	for scanned := 0; h.Len() > 0; scanned++ {
-		if scanned == budget || len(out.Events) == limit {
+		if scanned == budget || len(out.Events) == p.limit {
 			out.NextToken = aws.String(pageTokenEncode(last))
 			break
 		}
 		c := h.c[0]
 		e := c.at()
-		if filter.match(e.Message) {
+		if p.filter.match(e.Message) {
 			out.Events = append(out.Events, cwltypes.FilteredLogEvent{
 				EventId:       aws.String(eventID(c.st, e)),
 				LogStreamName: aws.String(c.st.Name),
@@ -546,19 +587,19 @@ func (s *Sim) logsFilterLogEvents(in *cloudwatchlogs.FilterLogEventsInput) (*clo
 				Message:       aws.String(e.Message),
 			})
 		}
-		last = &filterToken{TS: e.Timestamp, Stream: c.st.Name, Seq: e.Seq, Desc: desc}
-		if desc {
+		last = &filterToken{TS: e.Timestamp, Stream: c.st.Name, Seq: e.Seq, Desc: p.desc}
+		if p.desc {
 			c.pos--
 		} else {
 			c.pos++
 		}
-		if inRange(c) {
+		if p.inRange(c) {
 			heap.Fix(h, 0)
 		} else {
 			heap.Pop(h)
 		}
 	}
-	return out, nil
+	return out
 }
 
 const (

@@ -14,8 +14,6 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	evtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
-
-	"ecsctl/ops/cron/cronexpr"
 )
 
 // EventBridge Scheduler schedules and EventBridge rules that run ECS tasks.
@@ -217,7 +215,7 @@ func loadSchedules(s *Sim, w *World) error {
 }
 
 func validateExpression(expr, tz string) error {
-	if _, err := cronexpr.Parse(expr); err != nil {
+	if _, err := parseSchedExpr(expr); err != nil {
 		return apiErr("ValidationException", "Invalid Schedule Expression %s.", expr)
 	}
 	if tz != "" {
@@ -231,7 +229,7 @@ func validateExpression(expr, tz string) error {
 // schedSeedFailures records n failed invocations at the schedule's last n
 // nominal runs within the metrics' retention.
 func (s *Sim) schedSeedFailures(sc *simSchedule, n int) {
-	e, err := cronexpr.Parse(sc.Expression)
+	e, err := parseSchedExpr(sc.Expression)
 	if n <= 0 || err != nil {
 		return
 	}
@@ -241,7 +239,7 @@ func (s *Sim) schedSeedFailures(sc *simSchedule, n int) {
 	}
 	var runs []time.Time
 	from := maxTime(s.now.Add(-cwCountRetention), sc.Created)
-	for t, ok := e.Next(from, sc.Created, loc); ok && t.Before(s.now); t, ok = e.Next(t, sc.Created, loc) {
+	for t, ok := e.next(from, sc.Created, loc); ok && t.Before(s.now); t, ok = e.next(t, sc.Created, loc) {
 		runs = append(runs, t)
 	}
 	if len(runs) > n {
@@ -272,7 +270,7 @@ func (s *Sim) schedArm(sc *simSchedule) {
 	if sc.State != schedtypes.ScheduleStateEnabled {
 		return
 	}
-	e, err := cronexpr.Parse(sc.Expression)
+	e, err := parseSchedExpr(sc.Expression)
 	if err != nil {
 		return
 	}
@@ -285,10 +283,10 @@ func (s *Sim) schedArm(sc *simSchedule) {
 		base = *sc.StartDate
 	}
 	from := s.now
-	if sc.StartDate != nil && sc.StartDate.After(from) && e.Kind != cronexpr.Rate {
+	if sc.StartDate != nil && sc.StartDate.After(from) && e.kind != schedRate {
 		from = *sc.StartDate
 	}
-	next, ok := e.Next(from, base, loc)
+	next, ok := e.next(from, base, loc)
 	if !ok || (sc.EndDate != nil && next.After(*sc.EndDate)) {
 		return
 	}
@@ -315,13 +313,13 @@ func (s *Sim) ruleArm(r *simRule) {
 	if r.State != evtypes.RuleStateEnabled || r.Expression == "" {
 		return
 	}
-	e, err := cronexpr.Parse(r.Expression)
-	if err != nil || e.Kind == cronexpr.At {
+	e, err := parseSchedExpr(r.Expression)
+	if err != nil || e.kind == schedAt {
 		return
 	}
 	// A rate rule counts from its creation; the sandbox takes the present
 	// arming time, which is when it was created or last enabled.
-	next, ok := e.Next(s.now, s.now, time.UTC)
+	next, ok := e.next(s.now, s.now, time.UTC)
 	if !ok {
 		return
 	}
@@ -378,8 +376,8 @@ func (s *Sim) schedFire(key string) {
 			s.cwCount(nsScheduler, "InvocationDroppedCount", dims)
 		}
 	}
-	e, _ := cronexpr.Parse(sc.Expression)
-	if e != nil && e.Kind == cronexpr.At {
+	e, _ := parseSchedExpr(sc.Expression)
+	if e != nil && e.kind == schedAt {
 		sc.NextRun = time.Time{}
 		if sc.ActionAfterCompletion == schedtypes.ActionAfterCompletionDelete {
 			delete(s.sched().Schedules, id)

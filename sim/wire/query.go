@@ -132,132 +132,24 @@ func (q *QueryService) assign(v reflect.Value, n *qnode, path string, depth int)
 		return &treeError{path, "parameters nest too deeply"}
 	}
 	t := v.Type()
-	scalar := func() (string, error) {
+	switch {
+	case isQueryScalar(t):
 		if n.val == nil {
-			return "", &treeError{path, "expected a value"}
+			return &treeError{path, "expected a value"}
 		}
-		return *n.val, nil
-	}
-	if t == timeType {
-		s, err := scalar()
-		if err != nil {
-			return err
-		}
-		tm, err := treeTime(s)
-		if err != nil {
-			return &treeError{path, err.Error()}
-		}
-		v.Set(reflect.ValueOf(tm))
-		return nil
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
+		return assignQueryScalar(v, *n.val, path)
+	case t.Kind() == reflect.Pointer:
 		p := reflect.New(t.Elem())
 		if err := q.assign(p.Elem(), n, path, depth+1); err != nil {
 			return err
 		}
 		v.Set(p)
 		return nil
-	case reflect.String:
-		s, err := scalar()
-		if err != nil {
-			return err
-		}
-		v.SetString(s)
-		return nil
-	case reflect.Bool:
-		s, err := scalar()
-		if err != nil {
-			return err
-		}
-		b, perr := strconv.ParseBool(s)
-		if perr != nil {
-			return &treeError{path, fmt.Sprintf("invalid boolean %q", s)}
-		}
-		v.SetBool(b)
-		return nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		s, err := scalar()
-		if err != nil {
-			return err
-		}
-		i, perr := strconv.ParseInt(s, 10, t.Bits())
-		if perr != nil {
-			return &treeError{path, fmt.Sprintf("invalid integer %q", s)}
-		}
-		v.SetInt(i)
-		return nil
-	case reflect.Float32, reflect.Float64:
-		s, err := scalar()
-		if err != nil {
-			return err
-		}
-		f, perr := strconv.ParseFloat(s, t.Bits())
-		if perr != nil {
-			return &treeError{path, fmt.Sprintf("invalid number %q", s)}
-		}
-		v.SetFloat(f)
-		return nil
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			s, err := scalar()
-			if err != nil {
-				return err
-			}
-			p, perr := base64.StdEncoding.DecodeString(s)
-			if perr != nil {
-				return &treeError{path, "invalid base64 data"}
-			}
-			v.SetBytes(p)
-			return nil
-		}
-		items := n
-		if len(n.kids) == 1 && !q.EC2 {
-			for k, only := range n.kids {
-				if _, err := strconv.Atoi(k); err != nil {
-					items = only // Name.member.N (or the list's own item name)
-				}
-			}
-		}
-		idx, err := listIndexes(items, path)
-		if err != nil {
-			return err
-		}
-		s := reflect.MakeSlice(t, len(idx), len(idx))
-		for i, k := range idx {
-			if err := q.assign(s.Index(i), items.kids[k], path+"."+k, depth+1); err != nil {
-				return err
-			}
-		}
-		v.Set(s)
-		return nil
-	case reflect.Map:
-		entries := n
-		if e := n.kids["entry"]; e != nil {
-			entries = e
-		}
-		idx, err := listIndexes(entries, path)
-		if err != nil {
-			return err
-		}
-		mv := reflect.MakeMapWithSize(t, len(idx))
-		for _, k := range idx {
-			e := entries.kids[k]
-			kn, vn := e.kids["key"], e.kids["value"]
-			if kn == nil || kn.val == nil {
-				return &treeError{path + "." + k, "map entry without a key"}
-			}
-			ev := reflect.New(t.Elem()).Elem()
-			if vn != nil {
-				if err := q.assign(ev, vn, path+"."+k+".value", depth+1); err != nil {
-					return err
-				}
-			}
-			mv.SetMapIndex(reflect.ValueOf(*kn.val).Convert(t.Key()), ev)
-		}
-		v.Set(mv)
-		return nil
-	case reflect.Struct:
+	case t.Kind() == reflect.Slice:
+		return q.assignList(v, n, path, depth)
+	case t.Kind() == reflect.Map:
+		return q.assignMap(v, n, path, depth)
+	case t.Kind() == reflect.Struct:
 		fields := q.inFields(t)
 		for k, kid := range n.kids {
 			f, ok := fields[strings.ToLower(k)]
@@ -271,6 +163,117 @@ func (q *QueryService) assign(v reflect.Value, n *qnode, path string, depth int)
 		return nil
 	}
 	return &treeError{path, "unsupported member type " + t.String()}
+}
+
+// isQueryScalar reports whether a member of type t is one form parameter's
+// value: a time, string, boolean, number or blob.
+func isQueryScalar(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Float32, reflect.Float64:
+		return true
+	case reflect.Slice:
+		return t.Elem().Kind() == reflect.Uint8
+	}
+	return t == timeType
+}
+
+// assignQueryScalar sets v (of a type isQueryScalar accepts) from a form
+// value.
+func assignQueryScalar(v reflect.Value, s, path string) error {
+	t := v.Type()
+	if t == timeType {
+		tm, err := treeTime(s)
+		if err != nil {
+			return &treeError{path, err.Error()}
+		}
+		v.Set(reflect.ValueOf(tm))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return &treeError{path, fmt.Sprintf("invalid boolean %q", s)}
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(s, 10, t.Bits())
+		if err != nil {
+			return &treeError{path, fmt.Sprintf("invalid integer %q", s)}
+		}
+		v.SetInt(i)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(s, t.Bits())
+		if err != nil {
+			return &treeError{path, fmt.Sprintf("invalid number %q", s)}
+		}
+		v.SetFloat(f)
+	default: // []byte
+		p, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return &treeError{path, "invalid base64 data"}
+		}
+		v.SetBytes(p)
+	}
+	return nil
+}
+
+// assignList fills a slice from Name.N (EC2) or Name.member.N parameters.
+func (q *QueryService) assignList(v reflect.Value, n *qnode, path string, depth int) error {
+	items := n
+	if len(n.kids) == 1 && !q.EC2 {
+		for k, only := range n.kids {
+			if _, err := strconv.Atoi(k); err != nil {
+				items = only // Name.member.N (or the list's own item name)
+			}
+		}
+	}
+	idx, err := listIndexes(items, path)
+	if err != nil {
+		return err
+	}
+	s := reflect.MakeSlice(v.Type(), len(idx), len(idx))
+	for i, k := range idx {
+		if err := q.assign(s.Index(i), items.kids[k], path+"."+k, depth+1); err != nil {
+			return err
+		}
+	}
+	v.Set(s)
+	return nil
+}
+
+// assignMap fills a map from Name.entry.N.key / .value parameters (or
+// Name.N.key without "entry").
+func (q *QueryService) assignMap(v reflect.Value, n *qnode, path string, depth int) error {
+	t := v.Type()
+	entries := n
+	if e := n.kids["entry"]; e != nil {
+		entries = e
+	}
+	idx, err := listIndexes(entries, path)
+	if err != nil {
+		return err
+	}
+	mv := reflect.MakeMapWithSize(t, len(idx))
+	for _, k := range idx {
+		e := entries.kids[k]
+		kn, vn := e.kids["key"], e.kids["value"]
+		if kn == nil || kn.val == nil {
+			return &treeError{path + "." + k, "map entry without a key"}
+		}
+		ev := reflect.New(t.Elem()).Elem()
+		if vn != nil {
+			if err := q.assign(ev, vn, path+"."+k+".value", depth+1); err != nil {
+				return err
+			}
+		}
+		mv.SetMapIndex(reflect.ValueOf(*kn.val).Convert(t.Key()), ev)
+	}
+	v.Set(mv)
+	return nil
 }
 
 // listIndexes returns the numeric child keys of a list node in order.

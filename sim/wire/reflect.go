@@ -220,99 +220,18 @@ func assignTree(v reflect.Value, node any, path string) error {
 		}
 		v.Set(p)
 		return nil
-	case reflect.String:
-		s, ok := node.(string)
-		if !ok {
-			return &treeError{path, fmt.Sprintf("expected a string, got %s", treeKind(node))}
-		}
-		v.SetString(s)
-		return nil
-	case reflect.Bool:
-		bv, ok := node.(bool)
-		if !ok {
-			return &treeError{path, fmt.Sprintf("expected a boolean, got %s", treeKind(node))}
-		}
-		v.SetBool(bv)
-		return nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, err := treeInt(node)
-		if err != nil {
-			return &treeError{path, err.Error()}
-		}
-		if v.OverflowInt(n) {
-			return &treeError{path, fmt.Sprintf("number %d out of range", n)}
-		}
-		v.SetInt(n)
-		return nil
-	case reflect.Float32, reflect.Float64:
-		f, err := treeFloat(node)
-		if err != nil {
-			return &treeError{path, err.Error()}
-		}
-		v.SetFloat(f)
-		return nil
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Float32, reflect.Float64:
+		return assignTreeScalar(v, node, path)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			switch b := node.(type) {
-			case []byte:
-				v.SetBytes(append([]byte{}, b...))
-			case string:
-				p, err := base64.StdEncoding.DecodeString(b)
-				if err != nil {
-					return &treeError{path, "expected base64 data"}
-				}
-				v.SetBytes(p)
-			default:
-				return &treeError{path, fmt.Sprintf("expected a blob, got %s", treeKind(node))}
-			}
-			return nil
+			return assignTreeBlob(v, node, path)
 		}
-		list, ok := node.([]any)
-		if !ok {
-			return &treeError{path, fmt.Sprintf("expected a list, got %s", treeKind(node))}
-		}
-		s := reflect.MakeSlice(t, len(list), len(list))
-		for i, item := range list {
-			if err := assignTree(s.Index(i), item, path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
-			}
-		}
-		v.Set(s)
-		return nil
+		return assignTreeList(v, node, path)
 	case reflect.Map:
-		m, ok := node.(map[string]any)
-		if !ok {
-			return &treeError{path, fmt.Sprintf("expected an object, got %s", treeKind(node))}
-		}
-		if t.Key().Kind() != reflect.String {
-			return &treeError{path, "unsupported map key type"}
-		}
-		mv := reflect.MakeMapWithSize(t, len(m))
-		for k, item := range m {
-			ev := reflect.New(t.Elem()).Elem()
-			if err := assignTree(ev, item, joinPath(path, k)); err != nil {
-				return err
-			}
-			mv.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
-		}
-		v.Set(mv)
-		return nil
+		return assignTreeMap(v, node, path)
 	case reflect.Struct:
-		m, ok := node.(map[string]any)
-		if !ok {
-			return &treeError{path, fmt.Sprintf("expected an object, got %s", treeKind(node))}
-		}
-		si := structInfoOf(t)
-		for k, item := range m {
-			f, ok := si.field(k)
-			if !ok {
-				continue // unknown members are ignored, as AWS does
-			}
-			if err := assignTree(v.Field(f.index), item, joinPath(path, k)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return assignTreeStruct(v, node, path)
 	case reflect.Interface:
 		if mk, ok := documentTypes[t]; ok {
 			v.Set(reflect.ValueOf(mk(plainTree(node))))
@@ -321,6 +240,111 @@ func assignTree(v reflect.Value, node any, path string) error {
 		return assignUnion(v, node, path)
 	}
 	return &treeError{path, "unsupported member type " + t.String()}
+}
+
+// assignTreeScalar fills a string, boolean or number member.
+func assignTreeScalar(v reflect.Value, node any, path string) error {
+	switch v.Kind() {
+	case reflect.String:
+		s, ok := node.(string)
+		if !ok {
+			return &treeError{path, fmt.Sprintf("expected a string, got %s", treeKind(node))}
+		}
+		v.SetString(s)
+	case reflect.Bool:
+		bv, ok := node.(bool)
+		if !ok {
+			return &treeError{path, fmt.Sprintf("expected a boolean, got %s", treeKind(node))}
+		}
+		v.SetBool(bv)
+	case reflect.Float32, reflect.Float64:
+		f, err := treeFloat(node)
+		if err != nil {
+			return &treeError{path, err.Error()}
+		}
+		v.SetFloat(f)
+	default: // the integer kinds
+		n, err := treeInt(node)
+		if err != nil {
+			return &treeError{path, err.Error()}
+		}
+		if v.OverflowInt(n) {
+			return &treeError{path, fmt.Sprintf("number %d out of range", n)}
+		}
+		v.SetInt(n)
+	}
+	return nil
+}
+
+// assignTreeBlob fills a []byte member from CBOR bytes or JSON base64.
+func assignTreeBlob(v reflect.Value, node any, path string) error {
+	switch b := node.(type) {
+	case []byte:
+		v.SetBytes(append([]byte{}, b...))
+	case string:
+		p, err := base64.StdEncoding.DecodeString(b)
+		if err != nil {
+			return &treeError{path, "expected base64 data"}
+		}
+		v.SetBytes(p)
+	default:
+		return &treeError{path, fmt.Sprintf("expected a blob, got %s", treeKind(node))}
+	}
+	return nil
+}
+
+func assignTreeList(v reflect.Value, node any, path string) error {
+	list, ok := node.([]any)
+	if !ok {
+		return &treeError{path, fmt.Sprintf("expected a list, got %s", treeKind(node))}
+	}
+	s := reflect.MakeSlice(v.Type(), len(list), len(list))
+	for i, item := range list {
+		if err := assignTree(s.Index(i), item, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			return err
+		}
+	}
+	v.Set(s)
+	return nil
+}
+
+func assignTreeMap(v reflect.Value, node any, path string) error {
+	t := v.Type()
+	m, ok := node.(map[string]any)
+	if !ok {
+		return &treeError{path, fmt.Sprintf("expected an object, got %s", treeKind(node))}
+	}
+	if t.Key().Kind() != reflect.String {
+		return &treeError{path, "unsupported map key type"}
+	}
+	mv := reflect.MakeMapWithSize(t, len(m))
+	for k, item := range m {
+		ev := reflect.New(t.Elem()).Elem()
+		if err := assignTree(ev, item, joinPath(path, k)); err != nil {
+			return err
+		}
+		mv.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+	}
+	v.Set(mv)
+	return nil
+}
+
+func assignTreeStruct(v reflect.Value, node any, path string) error {
+	m, ok := node.(map[string]any)
+	if !ok {
+		return &treeError{path, fmt.Sprintf("expected an object, got %s", treeKind(node))}
+	}
+	si := structInfoOf(v.Type())
+	for k, item := range m {
+		f, ok := si.field(k)
+		if !ok {
+			continue // unknown members are ignored, as AWS does
+		}
+		if err := assignTree(v.Field(f.index), item, joinPath(path, k)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // assignUnion fills a union interface from a one-member object.

@@ -121,20 +121,20 @@ func parseCron(body string) (*cronSpec, error) {
 		return nil, fmt.Errorf("cron needs 6 fields (minutes hours day-of-month month day-of-week year), got %d", len(f))
 	}
 	c := &cronSpec{}
-	if err := setList(f[0], 0, 59, nil, c.minutes[:]); err != nil {
+	if err := setList(f[0], 0, 59, nil, true, c.minutes[:]); err != nil {
 		return nil, fmt.Errorf("minutes: %v", err)
 	}
-	if err := setList(f[1], 0, 23, nil, c.hours[:]); err != nil {
+	if err := setList(f[1], 0, 23, nil, true, c.hours[:]); err != nil {
 		return nil, fmt.Errorf("hours: %v", err)
 	}
-	if err := setList(f[3], 1, 12, monthNames, c.months[:]); err != nil {
+	if err := setList(f[3], 1, 12, monthNames, true, c.months[:]); err != nil {
 		return nil, fmt.Errorf("month: %v", err)
 	}
 	if f[5] == "*" {
 		c.anyYear = true
 	} else {
 		years := make([]bool, 2200)
-		if err := setList(f[5], 1970, 2199, nil, years); err != nil {
+		if err := setList(f[5], 1970, 2199, nil, false, years); err != nil {
 			return nil, fmt.Errorf("year: %v", err)
 		}
 		c.years = map[int]bool{}
@@ -174,7 +174,7 @@ func parseDOM(s string, d *domSpec) error {
 		d.weekday = n
 		return nil
 	}
-	return setList(s, 1, 31, nil, d.days[:])
+	return setList(s, 1, 31, nil, true, d.days[:])
 }
 
 func parseDOW(s string, d *dowSpec) error {
@@ -199,7 +199,7 @@ func parseDOW(s string, d *dowSpec) error {
 		d.days[7] = true // L alone is the last day of the week, Saturday
 		return nil
 	}
-	return setList(s, 1, 7, dayNames, d.days[:])
+	return setList(s, 1, 7, dayNames, true, d.days[:])
 }
 
 func value(s string, names map[string]int) (int, error) {
@@ -210,8 +210,11 @@ func value(s string, names map[string]int) (int, error) {
 }
 
 // setList sets out[v] for every v a field's list of values, ranges and
-// steps names.
-func setList(s string, lo, hi int, names map[string]int, out []bool) error {
+// steps names. With wrap, a range whose start is above its end runs past
+// the field's end and on from its start: the EventBridge User Guide's
+// examples include cron(0/30 20-2 ? * MON-FRI *), "between 10:00 pm on the
+// starting day to 2:00 am on the following day".
+func setList(s string, lo, hi int, names map[string]int, wrap bool, out []bool) error {
 	for _, part := range strings.Split(s, ",") {
 		rng, stepS, hasStep := strings.Cut(part, "/")
 		step := 1
@@ -243,11 +246,14 @@ func setList(s string, lo, hi int, names map[string]int, out []bool) error {
 				to = n
 			}
 		}
-		if from < lo || to > hi || from > to {
+		if from < lo || to > hi || (from > to && !wrap) {
 			return fmt.Errorf("%q: outside %d-%d", part, lo, hi)
 		}
+		if from > to {
+			to += hi - lo + 1
+		}
 		for v := from; v <= to; v += step {
-			out[v] = true
+			out[lo+(v-lo)%(hi-lo+1)] = true
 		}
 	}
 	return nil
@@ -258,9 +264,13 @@ func setList(s string, lo, hi int, names map[string]int, out []bool) error {
 // start date or creation time); cron and at ignore it. ok is false when the
 // expression never runs again.
 //
-// A cron time that a daylight-saving change skips runs at the same clock
-// time shifted forward by the gap, and one that repeats runs once (the first
-// time), as Go's time.Date resolves them.
+// A cron time that a daylight-saving change skips does not run that day, and
+// one that repeats runs once, at its first occurrence: "When the time shifts
+// forward in Spring, your schedule invocation gets skipped if the cron
+// expression falls on a non-existent date and time. When the time shifts back
+// in the Fall, your schedule runs only once and doesn't repeat its
+// invocation" (AWS Knowledge Center, AWS official: "How can I adjust my
+// Amazon EventBridge schedule for daylight saving?").
 func (e *Expr) Next(t, base time.Time, loc *time.Location) (time.Time, bool) {
 	if loc == nil {
 		loc = time.UTC
@@ -300,14 +310,32 @@ func (e *Expr) Next(t, base time.Time, loc *time.Location) (time.Time, bool) {
 				if !c.minutes[m] {
 					continue
 				}
-				run := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
-				if run.After(t) && run.Day() == d.Day() {
+				run, ok := wallClock(d, h, m, loc)
+				if ok && run.After(t) {
 					return run, true
 				}
 			}
 		}
 	}
 	return time.Time{}, false
+}
+
+// wallClock is the first instant whose clock in loc reads h:m on day d; ok
+// is false when a daylight-saving change skips that clock time. time.Date
+// alone does not do: it moves a skipped time past the gap, and for a
+// repeated time it may return either instant.
+func wallClock(d time.Time, h, m int, loc *time.Location) (time.Time, bool) {
+	run := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
+	if run.Day() != d.Day() || run.Hour() != h || run.Minute() != m {
+		return time.Time{}, false
+	}
+	// Zone offsets change by multiples of 15 minutes, by at most 2 hours.
+	for back := 15 * time.Minute; back <= 2*time.Hour; back += 15 * time.Minute {
+		if e := run.Add(-back); e.Day() == run.Day() && e.Hour() == h && e.Minute() == m {
+			run = e
+		}
+	}
+	return run, true
 }
 
 func (c *cronSpec) lastYear() int {
