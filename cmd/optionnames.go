@@ -6,7 +6,19 @@ package cmd
 // field names, so the table stays flat. TestOpsNamesNoFlags keeps it
 // complete; TestOptionFlagsAreFlags keeps every flag real.
 var optionFlags = map[string]string{
-	"Batch": "--batch",
+	"Abort":                "--abort",
+	"AMI":                  "--ami",
+	"ASG":                  "--asg",
+	"Batch":                "--batch",
+	"Cluster":              "--cluster",
+	"Count":                "--count",
+	"DryRun":               "--dry-run",
+	"RaiseMax":             "--raise-max",
+	"SSMParameter":         "--ssm-parameter",
+	"Standalone":           "--standalone-tasks",
+	"Surge":                "--surge",
+	"TimeoutPerBatch":      "--timeout-per-batch",
+	"UpdateLaunchTemplate": "--update-launch-template",
 }
 
 // optionFlag is the namer cmd puts in every command's context.
