@@ -111,7 +111,7 @@ func (a *app) runLogs(c *cli.Context) error {
 	if live != "auto" && live != "never" {
 		return usagef("invalid --live-tail %q: use auto or never", live)
 	}
-	if err := logs.ValidateRequest(req); err != nil {
+	if err := logs.ValidateRequest(c.Context, req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)

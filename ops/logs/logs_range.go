@@ -220,7 +220,7 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 				half := len(streams) / 2
 				p.split = [][]*logsStream{streams[:half], streams[half:]}
 			case awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
-				p.err = ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+				p.err = ops.Inputf("invalid %s %q: %s (see the CloudWatch Logs filter pattern syntax)", ops.Opt(ctx, "Filter"), t.req.Filter, apiMessage(err))
 			default:
 				p.err = fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 			}

@@ -170,7 +170,7 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // Follow, until Until has passed, the tasks (of --task) have all stopped, or
 // ctx is cancelled (ops.ErrInterrupted).
 func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
-	if err := ValidateRequest(req); err != nil {
+	if err := ValidateRequest(ctx, req); err != nil {
 		return err
 	}
 	t.defaults()
@@ -214,7 +214,7 @@ func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
 			return t.interrupted(ctx, err)
 		}
 	}
-	if err := t.res.checkContainers(); err != nil {
+	if err := t.res.checkContainers(ctx); err != nil {
 		return err
 	}
 	if len(t.streams) == 0 {
@@ -364,7 +364,7 @@ func (t *Tailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*lo
 		end = lt.stoppedAt
 	}
 	start := end.Add(-t.DefaultTaskWindow)
-	t.note(Notice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
+	t.note(Notice{Kind: NoticeInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give %s to read further back)", lt.id, start.UTC().Format(time.RFC3339), ops.Opt(ctx, "Since"))})
 	return start.UnixMilli(), nil
 }
 
@@ -468,7 +468,7 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 			}
 			return err
 		}
-		if done, why := t.finished(); done {
+		if done, why := t.finished(ctx); done {
 			t.note(Notice{Kind: NoticeInfo, Message: why})
 			return t.stop(nil)
 		}
@@ -515,11 +515,11 @@ func (t *Tailer) flush() error {
 // finished reports whether a follow is over: Until passed (by CloudWatch's
 // clock, as far as events show, or by the local one), or following --task
 // tasks that have all stopped and been read to the end.
-func (t *Tailer) finished() (bool, string) {
+func (t *Tailer) finished(ctx context.Context) (bool, string) {
 	over := t.Overlap.Milliseconds()
 	if t.until > 0 {
 		if max(t.lastDeepBase, t.liveCovered) >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
-			return true, "reached --until"
+			return true, "reached " + ops.Opt(ctx, "Until")
 		}
 	}
 	if t.req.Service == "" && len(t.streams) == 0 {
