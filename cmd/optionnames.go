@@ -7,6 +7,7 @@ package cmd
 // complete; TestOptionFlagsAreFlags keeps every flag real.
 var optionFlags = map[string]string{
 	"Abort":                "--abort",
+	"Add":                  "--add",
 	"AllowMutableTag":      "--allow-mutable-tag",
 	"AMI":                  "--ami",
 	"ASG":                  "--asg",
@@ -26,6 +27,7 @@ var optionFlags = map[string]string{
 	"LaunchType":           "--launch-type",
 	"Memory":               "--memory",
 	"NoRollback":           "--no-rollback",
+	"OutsideAutoscaling":   "--outside-autoscaling",
 	"Previous":             "--previous",
 	"RaiseMax":             "--raise-max",
 	"RollbackTimeout":      "--rollback-timeout",
@@ -33,6 +35,7 @@ var optionFlags = map[string]string{
 	"Service":              "--service",
 	"Since":                "--since",
 	"SkipImageCheck":       "--skip-image-check",
+	"Sort":                 "--sort",
 	"SSMParameter":         "--ssm-parameter",
 	"Standalone":           "--standalone-tasks",
 	"Subnet":               "--subnet",
@@ -45,6 +48,7 @@ var optionFlags = map[string]string{
 	"ToRevision":           "--to",
 	"UnsetEnv":             "--unset-env",
 	"Until":                "--until",
+	"UpdateAutoscaling":    "--update-autoscaling",
 	"UpdateLaunchTemplate": "--update-launch-template",
 }
 

@@ -58,20 +58,46 @@ func inAWSCommand(s string, i int) bool {
 }
 
 // opsFlagFindings lists, for the ops product code under root, every string
-// literal that names an ecsctl flag and every option name asked for through
-// Opt (or optname.Name) that cmd's table does not have.
+// literal that names an ecsctl flag (or formats one, "--%s"), and every
+// option field asked for through Opt (or optname.Name, or a function that
+// passes its parameter named field on to them) that cmd's table does not
+// have. A field must be a literal, or that parameter passed on.
 func opsFlagFindings(t *testing.T, root string, flags map[string]bool) []string {
 	t.Helper()
-	var out []string
 	fset := token.NewFileSet()
+	var files []*ast.File
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return err
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
+		files = append(files, f)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Functions with a parameter named field pass an option's field on
+	// (ParseTimeFlag): their callers' literals are checked too.
+	fieldArg := map[string]int{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok {
+				i := 0
+				for _, p := range fn.Type.Params.List {
+					for _, n := range p.Names {
+						if n.Name == "field" {
+							fieldArg[fn.Name.Name] = i
+						}
+						i++
+					}
+				}
+			}
 		}
+	}
+	var out []string
+	at := func(n ast.Node, msg string) { out = append(out, fset.Position(n.Pos()).String()+": "+msg) }
+	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BasicLit:
@@ -84,51 +110,56 @@ func opsFlagFindings(t *testing.T, root string, flags map[string]bool) []string 
 				}
 				for _, m := range flagToken.FindAllStringIndex(s, -1) {
 					if flag := s[m[0]:m[1]]; flags[flag] && !inAWSCommand(s, m[0]) {
-						out = append(out, fset.Position(n.Pos()).String()+": names the flag "+flag+": use ops.Opt(ctx, FIELD)")
+						at(n, "names the flag "+flag+": use ops.Opt(ctx, FIELD)")
 					}
 				}
+				if strings.Contains(s, "--%") {
+					at(n, "formats a flag name: use ops.Opt(ctx, FIELD)")
+				}
 			case *ast.CallExpr:
-				if !isOptCall(n.Fun) || len(n.Args) != 2 {
+				idx, ok := optFieldArg(n.Fun, fieldArg)
+				if !ok || idx >= len(n.Args) {
 					return true
 				}
-				lit, ok := n.Args[1].(*ast.BasicLit)
-				field, err := strconv.Unquote(litValue(lit, ok))
-				if !ok || err != nil {
-					out = append(out, fset.Position(n.Pos()).String()+": the option's field must be a string literal (cmd's table is checked against it)")
-					return true
-				}
-				if _, known := optionFlags[field]; !known {
-					out = append(out, fset.Position(n.Pos()).String()+": option "+strconv.Quote(field)+" is not in cmd's optionFlags")
+				switch a := n.Args[idx].(type) {
+				case *ast.Ident:
+					if a.Name != "field" {
+						at(n, "the option's field must be a string literal or the parameter field passed on")
+					}
+				case *ast.BasicLit:
+					field, err := strconv.Unquote(a.Value)
+					if _, known := optionFlags[field]; err != nil || !known {
+						at(n, "option "+a.Value+" is not in cmd's optionFlags")
+					}
+				default:
+					at(n, "the option's field must be a string literal or the parameter field passed on")
 				}
 			}
 			return true
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	sort.Strings(out)
 	return out
 }
 
-func litValue(lit *ast.BasicLit, ok bool) string {
-	if !ok || lit.Kind != token.STRING {
-		return ""
-	}
-	return lit.Value
-}
-
-// isOptCall: ops.Opt, Opt inside package ops, or optname.Name.
-func isOptCall(fun ast.Expr) bool {
+// optFieldArg is the index of the field argument of a call to ops.Opt, Opt
+// in package ops, optname.Name, or a function in fieldArg.
+func optFieldArg(fun ast.Expr, fieldArg map[string]int) (int, bool) {
 	switch f := fun.(type) {
 	case *ast.Ident:
-		return f.Name == "Opt"
+		if f.Name == "Opt" {
+			return 1, true
+		}
+		i, ok := fieldArg[f.Name]
+		return i, ok
 	case *ast.SelectorExpr:
-		x, ok := f.X.(*ast.Ident)
-		return ok && ((x.Name == "ops" && f.Sel.Name == "Opt") || (x.Name == "optname" && f.Sel.Name == "Name"))
+		if x, ok := f.X.(*ast.Ident); ok && ((x.Name == "ops" && f.Sel.Name == "Opt") || (x.Name == "optname" && f.Sel.Name == "Name")) {
+			return 1, true
+		}
+		i, ok := fieldArg[f.Sel.Name]
+		return i, ok
 	}
-	return false
+	return 0, false
 }
 
 // TestOpsNamesNoFlags: flag names live in cmd only (issue 17). ops names an
@@ -166,18 +197,22 @@ func f(ctx any) {
 	_ = "(aws ecs list-task-definitions --family-prefix F), or pass --force"
 	_ = Opt(ctx, "NoSuchOption")
 	_ = Opt(ctx, "Batch")
+	_ = fmt.Sprintf("invalid --%s", "x")
+	_ = parseTime(ctx, "NoSuchTime", "")
 }
+
+func parseTime(ctx any, field, s string) string { return Opt(ctx, field) }
 `
 	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(opsFlagFindings(t, dir, cliFlagNames()), "\n")
-	for _, want := range []string{"names the flag --batch", "names the flag --force", `option "NoSuchOption"`} {
+	for _, want := range []string{"names the flag --batch", "names the flag --force", `option "NoSuchOption"`, "formats a flag name", `option "NoSuchTime"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("findings lack %q:\n%s", want, got)
 		}
 	}
-	if n := strings.Count(got, "\n") + 1; n != 3 {
-		t.Errorf("want 3 findings, got %d:\n%s", n, got)
+	if n := strings.Count(got, "\n") + 1; n != 5 {
+		t.Errorf("want 5 findings, got %d:\n%s", n, got)
 	}
 }

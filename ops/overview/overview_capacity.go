@@ -265,10 +265,10 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 			pl := planOf[name]
 			a := CapacityAddition{Service: name, Count: adds[name]}
 			if pl.daemon {
-				return nil, ops.Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
+				return nil, ops.Inputf("invalid %s %s=%d: %s is a daemon service (one task per instance); add instances instead", ops.Opt(ctx, "Add"), name, adds[name], name)
 			}
 			if pl.fargate {
-				return nil, ops.Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
+				return nil, ops.Inputf("invalid %s %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", ops.Opt(ctx, "Add"), name, adds[name], name)
 			}
 			if len(pl.unchecked) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))
@@ -519,13 +519,13 @@ func capacityFits(nodes []*capacityNode, pl *capacityPlan) (int, string) {
 }
 
 // ParseCapacityAdds reads --add SERVICE=N values.
-func ParseCapacityAdds(specs []string) (map[string]int, error) {
+func ParseCapacityAdds(ctx context.Context, specs []string) (map[string]int, error) {
 	out := map[string]int{}
 	for _, s := range specs {
 		name, num, ok := strings.Cut(s, "=")
 		n, err := strconv.Atoi(num)
 		if !ok || name == "" || err != nil || n <= 0 {
-			return nil, ops.Inputf("invalid --add %q: want SERVICE=N with N a whole number above 0, e.g. --add api=10", s)
+			return nil, ops.Inputf("invalid %s %q: want SERVICE=N with N a whole number above 0, e.g. %s api=10", ops.Opt(ctx, "Add"), s, ops.Opt(ctx, "Add"))
 		}
 		out[name] += n
 	}

@@ -364,11 +364,11 @@ func (o *Reader) FollowEvents(ctx context.Context, cluster, service string, sinc
 
 // ParseEventsSince reads events' --since with the grammar of every time
 // flag (ParseTimeFlag); "" is all the events ECS keeps.
-func ParseEventsSince(s string, now time.Time) (time.Time, error) {
+func ParseEventsSince(ctx context.Context, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := ops.ParseTimeFlag("since", s)
+	t, err := ops.ParseTimeFlag(ctx, "Since", s)
 	if err != nil {
 		return time.Time{}, err
 	}
