@@ -384,7 +384,7 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, ops.NotFound(ctx, "auto scaling group", name)
 	}
 	return out.AutoScalingGroups[0], nil
 }

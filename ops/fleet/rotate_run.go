@@ -115,7 +115,7 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, ops.NotFound(ctx, "auto scaling group", name)
 	}
 	return out.AutoScalingGroups[0], nil
 }

@@ -291,7 +291,7 @@ func describeLogsTasks(ctx context.Context, e ECS, cluster string, ids []string,
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
 		if err != nil {
 			if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
-				return nil, nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
+				return nil, nil, ops.NotFound(ctx, "cluster", cluster)
 			}
 			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
 		}
@@ -312,7 +312,7 @@ func checkService(ctx context.Context, e ECS, cluster, service string) error {
 	out, err := e.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
-			return &ops.NotFoundError{Kind: "cluster", Name: cluster}
+			return ops.NotFound(ctx, "cluster", cluster)
 		}
 		return fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
 	}
@@ -321,5 +321,5 @@ func checkService(ctx context.Context, e ECS, cluster, service string) error {
 			return nil
 		}
 	}
-	return &ops.NotFoundError{Kind: "service", Name: cluster + "/" + service}
+	return ops.NotFound(ctx, "service", cluster+"/"+service)
 }

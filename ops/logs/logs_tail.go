@@ -279,7 +279,7 @@ func (t *Tailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 			return nil, err
 		}
 		if len(missing) > 0 {
-			return nil, &ops.NotFoundError{Kind: "task", Name: req.Cluster + "/" + missing[0]}
+			return nil, ops.NotFound(ctx, "task", req.Cluster+"/"+missing[0])
 		}
 		return tasks, nil
 	}
@@ -731,9 +731,9 @@ func (t *Tailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]s
 		if err != nil {
 			switch awsapi.ErrorCode(err) {
 			case "ClusterNotFoundException":
-				return nil, &ops.NotFoundError{Kind: "cluster", Name: t.req.Cluster}
+				return nil, ops.NotFound(ctx, "cluster", t.req.Cluster)
 			case "ServiceNotFoundException":
-				return nil, &ops.NotFoundError{Kind: "service", Name: t.req.Cluster + "/" + t.req.Service}
+				return nil, ops.NotFound(ctx, "service", t.req.Cluster+"/"+t.req.Service)
 			}
 			return nil, fmt.Errorf("list %s tasks of service %s/%s: %w", strings.ToLower(string(status)), t.req.Cluster, t.req.Service, err)
 		}

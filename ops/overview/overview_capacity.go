@@ -143,13 +143,13 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 	}
 	if only != "" {
 		if _, ok := byName[only]; !ok {
-			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + only}
+			return nil, ops.NotFound(ctx, "service", cluster+"/"+only)
 		}
 	}
 	addNames := make([]string, 0, len(adds))
 	for n := range adds {
 		if _, ok := byName[n]; !ok {
-			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + n}
+			return nil, ops.NotFound(ctx, "service", cluster+"/"+n)
 		}
 		addNames = append(addNames, n)
 	}

@@ -111,7 +111,7 @@ func (o *Reader) describeServices(ctx context.Context, cluster string, names []s
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
 		out, err := o.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunks[i]})
 		if err != nil {
-			return fmt.Errorf("describe services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			return fmt.Errorf("describe services of %s: %w", cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		// A service deleted between the listing and now comes back as a
 		// failure or INACTIVE: it is simply gone from the snapshot.
@@ -338,7 +338,7 @@ func (o *Reader) serviceArns(ctx context.Context, cluster string) ([]string, err
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		arns = append(arns, page.ServiceArns...)
 	}

@@ -289,7 +289,7 @@ func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *
 		return false, fmt.Errorf("describe service %s: %w", subject, err)
 	}
 	if len(out.Services) != 1 {
-		return true, &ops.NotFoundError{Kind: "service", Name: subject}
+		return true, ops.NotFound(ctx, "service", subject)
 	}
 	svc := out.Services[0]
 	res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)
