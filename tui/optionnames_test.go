@@ -55,4 +55,10 @@ func TestSandboxRefusalInDashboardWords(t *testing.T) {
 	if muts := sb.mutations()[before:]; len(muts) != 0 {
 		t.Errorf("a refused scale made mutating calls: %v", muts)
 	}
+	// The dashboard's filter is its own (typed after /), and so is its
+	// answer to a bad one.
+	press(t, m, "/", "backspace", "backspace", "backspace", "colour:red", "enter") // "api" was the filter
+	if !strings.Contains(m.message, `unknown filter key "colour"`) || strings.Contains(m.message, "--") {
+		t.Errorf("bad filter's message %q: want the dashboard's words, no flag", m.message)
+	}
 }
