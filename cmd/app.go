@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"ecsctl/ops"
 	"ecsctl/render"
 )
 
@@ -40,6 +41,8 @@ func Run(ctx context.Context, args []string, ios *render.IO) int {
 	// (parallel reads, one poller per deploy): one write at a time.
 	locked := *ios
 	locked.Err = &lockedWriter{w: ios.Err}
+	// ops names options by request field; the CLI's words are its flags.
+	ctx = ops.WithOptionNames(ctx, optionFlag)
 	a := &app{ctx: ctx, io: &locked}
 	cliApp := a.newCLI()
 	var err error

@@ -31,7 +31,7 @@ func newCapacityCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			adds, err := overview.ParseCapacityAdds(c.StringSlice("add"))
+			adds, err := overview.ParseCapacityAdds(c.Context, c.StringSlice("add"))
 			if err != nil {
 				return err
 			}

@@ -222,6 +222,6 @@ func cronMainContainer(ctx context.Context, api *ecs.Client, in *ecs.RunTaskInpu
 	if err != nil {
 		return "", false, fmt.Errorf("describe task definition %s: %w", aws.ToString(in.TaskDefinition), err)
 	}
-	name, err = task.MainContainer(out.TaskDefinition, "")
+	name, err = task.MainContainer(ctx, out.TaskDefinition, "")
 	return name, false, err
 }

@@ -57,7 +57,7 @@ func (a *app) runDeploy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := deploy.ValidateRequest(req); err != nil {
+	if err := deploy.ValidateRequest(c.Context, req); err != nil {
 		return err
 	}
 	urls, err := notifyURLs(c)
@@ -204,13 +204,13 @@ func newRollbackCmd(a *app) *cli.Command {
 				Timeout: c.Duration("timeout"), NoWait: c.Bool("no-wait"), DryRun: c.Bool("dry-run"),
 			}
 			if c.IsSet("to") {
-				family, rev, err := deploy.ParseRollbackTo(c.String("to"))
+				family, rev, err := deploy.ParseRollbackTo(c.Context, c.String("to"))
 				if err != nil {
 					return err
 				}
 				req.ToFamily, req.ToRevision = family, rev
 			}
-			if err := deploy.ValidateRollbackRequest(req); err != nil {
+			if err := deploy.ValidateRollbackRequest(c.Context, req); err != nil {
 				return err
 			}
 			cl, err := a.awsClients(c)

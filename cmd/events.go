@@ -37,7 +37,7 @@ func newEventsCmd(a *app) *cli.Command {
 			}
 			var spec ops.TimeSpec
 			if v := c.String("since"); v != "" {
-				if spec, err = ops.ParseTimeFlag("since", v); err != nil {
+				if spec, err = ops.ParseTimeFlag(c.Context, "Since", v); err != nil {
 					return err
 				}
 			}

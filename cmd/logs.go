@@ -79,11 +79,11 @@ func (a *app) runLogs(c *cli.Context) error {
 	// account's clock once the clients exist.
 	var specs []func(now time.Time)
 	for _, f := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &req.Since}, {"until", &req.Until}} {
+		name, field string
+		dst         *time.Time
+	}{{"since", "Since", &req.Since}, {"until", "Until", &req.Until}} {
 		if v := c.String(f.name); v != "" {
-			spec, err := ops.ParseTimeFlag(f.name, v)
+			spec, err := ops.ParseTimeFlag(c.Context, f.field, v)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,7 @@ func (a *app) runLogs(c *cli.Context) error {
 	if live != "auto" && live != "never" {
 		return usagef("invalid --live-tail %q: use auto or never", live)
 	}
-	if err := logs.ValidateRequest(req); err != nil {
+	if err := logs.ValidateRequest(c.Context, req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)

@@ -105,7 +105,7 @@ func (a *app) rotateRequest(c *cli.Context) (fleet.RotateRequest, error) {
 	if !c.IsSet("standalone-tasks") {
 		req.Standalone = "" // a resumed run keeps the policy it recorded; a new one waits
 	}
-	if err := fleet.ValidateRotateRequest(req); err != nil {
+	if err := fleet.ValidateRotateRequest(c.Context, req); err != nil {
 		return req, err
 	}
 	if c.IsSet("timeout-per-batch") && req.TimeoutPerBatch <= 0 {

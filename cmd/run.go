@@ -103,7 +103,7 @@ func (a *app) runTask(c *cli.Context) error {
 	if err := checkFollowTaskFlags(c); err != nil {
 		return err
 	}
-	if err := task.Validate(req); err != nil {
+	if err := task.Validate(c.Context, req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)

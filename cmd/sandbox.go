@@ -299,7 +299,7 @@ func (a *app) sandboxPush(c *cli.Context) error {
 	if c.NArg() != 1 || !ok || repo == "" || tag == "" {
 		return usagef("sandbox push needs REPOSITORY:TAG, e.g. ecsctl sandbox push api:7d3e9b1")
 	}
-	if err := deploy.ValidateTag(tag); err != nil {
+	if err := deploy.ValidateTag(c.Context, tag); err != nil {
 		return err
 	}
 	if !flagBool(c, "sandbox") && a.io.Getenv("AWS_ENDPOINT_URL") == "" && a.io.Getenv("AWS_ENDPOINT_URL_ECR") == "" {

@@ -83,7 +83,7 @@ func (a *app) runScaleService(c *cli.Context) error {
 	if req.UpdateAutoscaling && req.OutsideAutoscaling {
 		return usagef("--update-autoscaling and --outside-autoscaling contradict each other: keep one")
 	}
-	if err := overview.ValidateScaleServiceRequest(req); err != nil {
+	if err := overview.ValidateScaleServiceRequest(c.Context, req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)

@@ -52,7 +52,7 @@ func (a *app) runScaleCluster(c *cli.Context) error {
 	if c.IsSet("timeout") && req.Timeout <= 0 {
 		return usagef("invalid --timeout %s: want a positive duration like 30m", req.Timeout)
 	}
-	if err := fleet.ValidateClusterScaleRequest(req); err != nil {
+	if err := fleet.ValidateClusterScaleRequest(c.Context, req); err != nil {
 		return err
 	}
 	cl, err := a.awsClients(c)

@@ -31,11 +31,11 @@ func newServicesCmd(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			keep, err := overview.ParseServiceFilter(c.String("filter"))
+			keep, err := overview.ParseServiceFilter(c.Context, c.String("filter"))
 			if err != nil {
 				return err
 			}
-			if err := overview.SortServiceRows(nil, c.String("sort")); err != nil {
+			if err := overview.SortServiceRows(c.Context, nil, c.String("sort")); err != nil {
 				return err
 			}
 			o, err := a.overview(c)
@@ -52,7 +52,7 @@ func newServicesCmd(a *app) *cli.Command {
 					rows = append(rows, r)
 				}
 			}
-			if err := overview.SortServiceRows(rows, c.String("sort")); err != nil {
+			if err := overview.SortServiceRows(c.Context, rows, c.String("sort")); err != nil {
 				return err
 			}
 			if jsonOutput(c) {

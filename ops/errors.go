@@ -10,6 +10,7 @@
 package ops
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,6 +44,12 @@ func Inputf(format string, args ...any) error {
 // service); AWS refused, so it maps to exit code 3. It is awsapi's, where
 // the access layer maps ECS's MISSING failures and not-found codes to it.
 type NotFoundError = awsapi.NotFoundError
+
+// NotFound is awsapi.NotFound: the error for a missing resource, with a
+// hint naming the option to check in ctx's front end's words.
+func NotFound(ctx context.Context, kind, name string) *NotFoundError {
+	return awsapi.NotFound(ctx, kind, name)
+}
 
 // OneLineErr is err's text on one line, for a notice or a hint (AWS
 // messages can span lines).

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -54,17 +55,17 @@ func ParseTimeSpec(s string) (TimeSpec, error) {
 	return TimeSpec{}, fmt.Errorf("not a duration or a time")
 }
 
-// ParseTimeFlag parses the value of --flag, refusing it as bad input with
-// the fix.
-func ParseTimeFlag(flag, s string) (TimeSpec, error) {
+// ParseTimeFlag parses the value of the option field sets (Since, Until),
+// refusing it as bad input with the fix.
+func ParseTimeFlag(ctx context.Context, field, s string) (TimeSpec, error) {
 	t, err := ParseTimeSpec(s)
 	if err == nil {
 		return t, nil
 	}
 	if n, aerr := strconv.Atoi(strings.TrimSpace(s)); aerr == nil && n >= 0 {
-		return TimeSpec{}, Inputf("invalid value %q for --%s: want a duration with a unit, like %ds, %dm or %dd, or a time like 2026-11-23T10:00:00Z", s, flag, n, n, n)
+		return TimeSpec{}, Inputf("invalid value %q for %s: want a duration with a unit, like %ds, %dm or %dd, or a time like 2026-11-23T10:00:00Z", s, Opt(ctx, field), n, n, n)
 	}
-	return TimeSpec{}, Inputf("invalid value %q for --%s: want a duration ago like 10m, 2h or 1d, or a time like 2026-11-23T10:00:00Z", s, flag)
+	return TimeSpec{}, Inputf("invalid value %q for %s: want a duration ago like 10m, 2h or 1d, or a time like 2026-11-23T10:00:00Z", s, Opt(ctx, field))
 }
 
 // ParseLogsTime is ParseTimeSpec resolved at now.

@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"ecsctl/ops"
 	"ecsctl/ops/overview"
 	"errors"
 	"log"
@@ -179,7 +180,9 @@ func New(opts Options) *Model {
 	if opts.LogsMax <= 0 {
 		opts.LogsMax = 5000
 	}
-	ctx, cancel := context.WithCancel(opts.Context)
+	// Reads, actions and the logs pane go through ops, whose messages name
+	// options in the dashboard's words, not the CLI's flags.
+	ctx, cancel := context.WithCancel(ops.WithOptionNames(opts.Context, dashboardOption))
 	m := &Model{
 		opts: opts, ctx: ctx, cancel: cancel, work: newTopWork(), keys: newTopKeys(), st: newTopStyles(),
 		width: 80, height: 24, tables: map[view]*topTable{},

@@ -64,7 +64,7 @@ func (c *AutoScaling) Groups(ctx context.Context, names []string) ([]types.AutoS
 	for i, n := range names {
 		g, ok := found[n]
 		if !ok {
-			return nil, &NotFoundError{Kind: "auto scaling group", Name: n}
+			return nil, NotFound(ctx, "auto scaling group", n)
 		}
 		out[i] = g
 	}

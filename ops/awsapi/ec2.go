@@ -43,7 +43,7 @@ func (c *EC2) DescribeInstances(ctx context.Context, ids []string) ([]types.Inst
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				if ErrorCode(err) == "InvalidInstanceID.NotFound" {
-					return out, &NotFoundError{Kind: "instance", Name: missingIDs(err, batch)}
+					return out, NotFound(ctx, "instance", missingIDs(err, batch))
 				}
 				return out, fmt.Errorf("describe instances %s…: %w", batch[0], err)
 			}

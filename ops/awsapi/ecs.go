@@ -58,7 +58,7 @@ func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Clu
 		}
 		for _, f := range resp.Failures {
 			if aws.ToString(f.Reason) == failureMissing {
-				return out, &NotFoundError{Kind: "cluster", Name: lastSegment(aws.ToString(f.Arn))}
+				return out, NotFound(ctx, "cluster", lastSegment(aws.ToString(f.Arn)))
 			}
 			return out, fmt.Errorf("describe cluster %s: %s", lastSegment(aws.ToString(f.Arn)), failureText(f))
 		}
@@ -111,7 +111,7 @@ func (c *ECS) ActiveServices(ctx context.Context, cluster string, names []string
 		resp, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if err != nil {
 			if ErrorCode(err) == "ClusterNotFoundException" {
-				return nil, &NotFoundError{Kind: "cluster", Name: cluster}
+				return nil, NotFound(ctx, "cluster", cluster)
 			}
 			return nil, fmt.Errorf("describe services %s/%s: %w", cluster, strings.Join(batch, ","), err)
 		}
@@ -135,7 +135,7 @@ func (c *ECS) ActiveServices(ctx context.Context, cluster string, names []string
 		if f, ok := failed[n]; ok && aws.ToString(f.Reason) != failureMissing {
 			return nil, fmt.Errorf("describe service %s/%s: %s", cluster, n, failureText(f))
 		}
-		return nil, &NotFoundError{Kind: "service", Name: cluster + "/" + n}
+		return nil, NotFound(ctx, "service", cluster+"/"+n)
 	}
 	return out, nil
 }
@@ -165,7 +165,7 @@ func (c *ECS) DescribeContainerInstances(ctx context.Context, cluster string, ar
 		resp, err := c.api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
 		if err != nil {
 			if ErrorCode(err) == "ClusterNotFoundException" {
-				return out, &NotFoundError{Kind: "cluster", Name: cluster}
+				return out, NotFound(ctx, "cluster", cluster)
 			}
 			return out, fmt.Errorf("describe container instances %s: %w", cluster, err)
 		}
@@ -243,7 +243,7 @@ func (c *ECS) ListContainerInstances(ctx context.Context, cluster string, status
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if ErrorCode(err) == "ClusterNotFoundException" {
-				return out, &NotFoundError{Kind: "cluster", Name: cluster}
+				return out, NotFound(ctx, "cluster", cluster)
 			}
 			return out, fmt.Errorf("list container instances %s: %w", cluster, err)
 		}

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"ecsctl/ops/opstest"
 	"errors"
 	"fmt"
 	"strconv"
@@ -359,10 +360,14 @@ func TestListsFollowEveryPage(t *testing.T) {
 }
 
 func TestNotFoundErrorText(t *testing.T) {
-	if got := (&NotFoundError{Kind: "service", Name: "prod/api"}).Error(); got != "service prod/api not found: check --service ('ecsctl services -c CLUSTER' lists them)" {
+	ctx := opstest.FlagNames(context.Background())
+	if got := (NotFound(ctx, "service", "prod/api")).Error(); got != "service prod/api not found: check --service ('ecsctl services -c CLUSTER' lists them)" {
 		t.Errorf("got %q", got)
 	}
-	long := (&NotFoundError{Kind: "target group", Name: string(make([]rune, 300))}).Error()
+	if got := (NotFound(context.Background(), "auto scaling group", "web")).Error(); got != "auto scaling group web not found: check ASG, or leave it out to use the group running the cluster's instances" {
+		t.Errorf("without a namer: got %q", got)
+	}
+	long := (NotFound(ctx, "target group", string(make([]rune, 300)))).Error()
 	if n := len([]rune(long)); n != len("target group ")+200+1+len(" not found") {
 		t.Errorf("a 300-rune name is cut to 200: %d runes", n)
 	}

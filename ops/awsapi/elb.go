@@ -31,7 +31,7 @@ func (c *ELB) TargetHealth(ctx context.Context, targetGroupARN string) ([]types.
 	out, err := c.api.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(targetGroupARN)})
 	if err != nil {
 		if ErrorCode(err) == "TargetGroupNotFound" {
-			return nil, &NotFoundError{Kind: "target group", Name: targetGroupARN}
+			return nil, NotFound(ctx, "target group", targetGroupARN)
 		}
 		return nil, fmt.Errorf("describe target health %s: %w", targetGroupARN, err)
 	}

@@ -3,16 +3,19 @@
 // used) and a client whose methods do, once, what every feature needs
 // around a call: batching within the API's limits, following every page,
 // and turning "no such resource" into a *NotFoundError. It imports only the
-// SDK, so every ops package can build on it.
+// SDK and ops/optname, so every ops package can build on it.
 package awsapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 
 	"github.com/aws/smithy-go"
+
+	"ecsctl/ops/optname"
 )
 
 // NotFoundError is an AWS resource that does not exist (a cluster, a
@@ -20,6 +23,16 @@ import (
 type NotFoundError struct {
 	Kind string // "cluster", "service", ...
 	Name string
+	// Hint says how to find the right name, in the words of the front end
+	// that asked (NotFound).
+	Hint string
+}
+
+// NotFound is the error for a kind of resource named name that does not
+// exist, with a hint that names the option to check as ctx's front end
+// calls it (optname).
+func NotFound(ctx context.Context, kind, name string) *NotFoundError {
+	return &NotFoundError{Kind: kind, Name: name, Hint: notFoundHint(ctx, kind)}
 }
 
 func (e *NotFoundError) Error() string {
@@ -28,20 +41,26 @@ func (e *NotFoundError) Error() string {
 		name = string(r[:200]) + "…"
 	}
 	msg := fmt.Sprintf("%s %s not found", e.Kind, name)
-	if hint := notFoundHints[e.Kind]; hint != "" {
-		msg += ": " + hint
+	if e.Hint != "" {
+		msg += ": " + e.Hint
 	}
 	return msg
 }
 
-// notFoundHints say how to find the right name. They name ecsctl's flags:
-// the type moved here from ops unchanged (issue 17 moves flag names to cmd
-// in a later step).
-var notFoundHints = map[string]string{
-	"cluster":            "check --cluster ('ecsctl clusters' lists them)",
-	"service":            "check --service ('ecsctl services -c CLUSTER' lists them)",
-	"task":               "check --task (a task id or ARN of a RUNNING task, or one stopped in the last hour)",
-	"auto scaling group": "check --asg, or leave it out to use the group running the cluster's instances",
+// notFoundHint says how to find the right name: the option that named it
+// (a request field, in the front end's words) and where to look.
+func notFoundHint(ctx context.Context, kind string) string {
+	switch kind {
+	case "cluster":
+		return "check " + optname.Name(ctx, "Cluster") + " ('ecsctl clusters' lists them)"
+	case "service":
+		return "check " + optname.Name(ctx, "Service") + " ('ecsctl services -c CLUSTER' lists them)"
+	case "task":
+		return "check " + optname.Name(ctx, "Task") + " (a task id or ARN of a RUNNING task, or one stopped in the last hour)"
+	case "auto scaling group":
+		return "check " + optname.Name(ctx, "ASG") + ", or leave it out to use the group running the cluster's instances"
+	}
+	return ""
 }
 
 // ErrorCode returns the AWS error code of err, or "".

@@ -171,7 +171,7 @@ func (r *Reader) clusterArn(ctx context.Context, cluster string) (string, error)
 			return aws.ToString(c.ClusterArn), nil
 		}
 	}
-	return "", &ops.NotFoundError{Kind: "cluster", Name: cluster}
+	return "", ops.NotFound(ctx, "cluster", cluster)
 }
 
 // List returns every schedule and rule target that runs tasks in cluster,

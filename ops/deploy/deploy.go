@@ -291,7 +291,7 @@ type plan struct {
 // registers the new revisions, updates the services and follows every
 // rollout to a verdict with one shared poller.
 func (d *Deployer) Deploy(ctx context.Context, req Request) (*Result, error) {
-	if err := ValidateRequest(req); err != nil {
+	if err := ValidateRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	services, err := describeServices(ctx, d.ECS, req.Cluster, req.Services)
@@ -370,54 +370,54 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (*Result, error) {
 }
 
 // ValidateRequest checks a request before any AWS call.
-func ValidateRequest(req Request) error {
+func ValidateRequest(ctx context.Context, req Request) error {
 	if req.Cluster == "" {
-		return ops.Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+		return ops.Inputf("missing %s: name the ECS cluster (or set ECSCTL_CLUSTER)", ops.Opt(ctx, "Cluster"))
 	}
 	if len(req.Services) == 0 {
-		return ops.Inputf("missing --service: name the service to deploy (repeat --service for several)")
+		return ops.Inputf("missing %s: name the service to deploy (repeat %s for several)", ops.Opt(ctx, "Service"), ops.Opt(ctx, "Service"))
 	}
-	if err := validateServices(req.Services); err != nil {
+	if err := validateServices(ctx, req.Services); err != nil {
 		return err
 	}
 	if req.Tag == "" && len(req.Images) == 0 && len(req.Env) == 0 && !req.ForceNewDeployment {
-		return ops.Inputf("nothing to deploy: give --tag (or --image, --env, --force-new-deployment)")
+		return ops.Inputf("nothing to deploy: give %s (or %s, %s, %s)", ops.Opt(ctx, "Tag"), ops.Opt(ctx, "Image"), ops.Opt(ctx, "Env"), ops.Opt(ctx, "ForceNewDeployment"))
 	}
 	if req.Tag != "" {
-		if err := ValidateTag(req.Tag); err != nil {
+		if err := ValidateTag(ctx, req.Tag); err != nil {
 			return err
 		}
 		if MutableLookingTag(req.Tag) && !req.AllowMutableTag {
-			return ops.Inputf("refusing mutable-looking tag %q: deploy a unique tag such as the git commit (--tag $GIT_COMMIT), or pass --allow-mutable-tag", req.Tag)
+			return ops.Inputf("refusing mutable-looking tag %q: deploy a unique tag such as the git commit (%s $GIT_COMMIT), or pass %s", req.Tag, ops.Opt(ctx, "Tag"), ops.Opt(ctx, "AllowMutableTag"))
 		}
 	}
 	if len(req.Containers) > 0 && req.Tag == "" {
-		return ops.Inputf("--container needs --tag: it names the containers that get the new tag")
+		return ops.Inputf("%s needs %s: it names the containers that get the new tag", ops.Opt(ctx, "Container"), ops.Opt(ctx, "Tag"))
 	}
-	if err := validateImages(req.Images, req.AllowMutableTag); err != nil {
+	if err := validateImages(ctx, req.Images, req.AllowMutableTag); err != nil {
 		return err
 	}
 	if req.Timeout <= 0 {
-		return ops.Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+		return ops.Inputf("invalid %s %s: want a positive duration like 15m", ops.Opt(ctx, "Timeout"), req.Timeout)
 	}
 	if req.KeepRevisions < 0 {
-		return ops.Inputf("invalid --keep-revisions %d: want 0 (keep all) or more", req.KeepRevisions)
+		return ops.Inputf("invalid %s %d: want 0 (keep all) or more", ops.Opt(ctx, "KeepRevisions"), req.KeepRevisions)
 	}
 	if req.RollbackTimeout < 0 {
-		return ops.Inputf("invalid --rollback-timeout %s: want a positive duration like 10m", req.RollbackTimeout)
+		return ops.Inputf("invalid %s %s: want a positive duration like 10m", ops.Opt(ctx, "RollbackTimeout"), req.RollbackTimeout)
 	}
 	return nil
 }
 
 // validateServices refuses empty, path-like and repeated service names.
-func validateServices(services []string) error {
+func validateServices(ctx context.Context, services []string) error {
 	seen := map[string]bool{}
 	for _, s := range services {
 		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t/") && !strings.HasPrefix(s, "arn:") {
-			return ops.Inputf("invalid --service %q: give the service name", s)
+			return ops.Inputf("invalid %s %q: give the service name", ops.Opt(ctx, "Service"), s)
 		}
 		if seen[s] {
-			return ops.Inputf("--service %s given twice: name each service once", s)
+			return ops.Inputf("%s %s given twice: name each service once", ops.Opt(ctx, "Service"), s)
 		}
 		seen[s] = true
 	}
@@ -426,14 +426,14 @@ func validateServices(services []string) error {
 
 // validateImages refuses unparsable image references and mutable-looking
 // tags without a digest (unless allowed).
-func validateImages(images map[string]string, allowMutable bool) error {
+func validateImages(ctx context.Context, images map[string]string, allowMutable bool) error {
 	for c, ref := range images {
 		r, err := ParseImageRef(ref)
 		if err != nil {
-			return ops.Inputf("invalid --image %s=%s: %v", c, ref, err)
+			return ops.Inputf("invalid %s %s=%s: %v", ops.Opt(ctx, "Image"), c, ref, err)
 		}
 		if r.Tag != "" && MutableLookingTag(r.Tag) && r.Digest == "" && !allowMutable {
-			return ops.Inputf("refusing mutable-looking tag in --image %s=%s: use a unique tag or a digest, or pass --allow-mutable-tag", c, ref)
+			return ops.Inputf("refusing mutable-looking tag in %s %s=%s: use a unique tag or a digest, or pass %s", ops.Opt(ctx, "Image"), c, ref, ops.Opt(ctx, "AllowMutableTag"))
 		}
 	}
 	return nil
@@ -473,7 +473,7 @@ func (d *Deployer) prepare(ctx context.Context, req Request, svc types.Service) 
 	in := RegisterInputFrom(td, tdOut.Tags)
 	changes := TaskDefChanges{Images: map[string]string{}, Env: req.Env}
 	if req.Tag != "" {
-		targets, err := tagTargets(td, req.Containers)
+		targets, err := tagTargets(ctx, td, req.Containers)
 		if err != nil {
 			return nil, fmt.Errorf("%s/%s: %w", req.Cluster, name, err)
 		}
@@ -485,7 +485,7 @@ func (d *Deployer) prepare(ctx context.Context, req Request, svc types.Service) 
 	for c, ref := range req.Images {
 		changes.Images[c] = ref
 	}
-	if err := changes.Apply(in); err != nil {
+	if err := changes.Apply(ctx, in); err != nil {
 		return nil, fmt.Errorf("%s/%s: %w", req.Cluster, name, err)
 	}
 	for _, c := range slices.Sorted(maps.Keys(changes.Images)) {
@@ -496,7 +496,7 @@ func (d *Deployer) prepare(ctx context.Context, req Request, svc types.Service) 
 			return nil, err
 		}
 	} else {
-		res.Notes = append(res.Notes, "image check skipped (--skip-image-check)")
+		res.Notes = append(res.Notes, "image check skipped ("+ops.Opt(ctx, "SkipImageCheck")+")")
 	}
 	p := &plan{res: res, svc: svc, current: td, currentTags: tdOut.Tags, input: in}
 	unchanged := TaskDefDiff(RegisterInputFrom(td, tdOut.Tags), in) == ""
@@ -509,8 +509,8 @@ func (d *Deployer) prepare(ctx context.Context, req Request, svc types.Service) 
 			p.rollingBack = arn
 		} else {
 			age := d.clock().Now().Sub(aws.ToTime(primary.CreatedAt)).Round(time.Second)
-			return nil, ops.Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass --force to deploy over it",
-				req.Cluster, name, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition)), age)
+			return nil, ops.Inputf("service %s/%s has a deployment in progress (%s, %s, started %s ago): wait for it, or pass %s to deploy over it",
+				req.Cluster, name, aws.ToString(primary.Id), ops.ShortTaskDef(aws.ToString(primary.TaskDefinition)), age, ops.Opt(ctx, "Force"))
 		}
 	}
 	if unchanged && !inProgress && !req.ForceNewDeployment {
@@ -551,12 +551,12 @@ func (d *Deployer) dryRun(ctx context.Context, req Request, p *plan) error {
 		}
 		refs, err := d.referenced(ctx, aws.ToString(p.input.Family))
 		if err != nil {
-			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)
+			return fmt.Errorf("%s: revisions %s %d would deregister: %w", r.Key(), ops.Opt(ctx, "KeepRevisions"), req.KeepRevisions, err)
 		}
 		keepAlso = append(keepAlso, refs...)
 		arns, err := pruneCandidates(ctx, d.ECS, aws.ToString(p.input.Family), req.KeepRevisions, willRegister, keepAlso...)
 		if err != nil {
-			return fmt.Errorf("%s: revisions --keep-revisions %d would deregister: %w", r.Key(), req.KeepRevisions, err)
+			return fmt.Errorf("%s: revisions %s %d would deregister: %w", r.Key(), ops.Opt(ctx, "KeepRevisions"), req.KeepRevisions, err)
 		}
 		r.WouldDeregister = []string{}
 		for _, arn := range arns {
@@ -568,11 +568,11 @@ func (d *Deployer) dryRun(ctx context.Context, req Request, p *plan) error {
 }
 
 // tagTargets picks the containers that get the new tag.
-func tagTargets(td *types.TaskDefinition, named []string) ([]string, error) {
+func tagTargets(ctx context.Context, td *types.TaskDefinition, named []string) ([]string, error) {
 	if len(named) > 0 {
 		for _, n := range named {
 			if containerImage(td, n) == "" {
-				return nil, ops.Inputf("task definition %s has no container %q for --container (it has: %s)", aws.ToString(td.Family), n, containerNames(td.ContainerDefinitions))
+				return nil, ops.Inputf("task definition %s has no container %q for %s (it has: %s)", aws.ToString(td.Family), n, ops.Opt(ctx, "Container"), containerNames(td.ContainerDefinitions))
 			}
 		}
 		return named, nil
@@ -592,7 +592,7 @@ func tagTargets(td *types.TaskDefinition, named []string) ([]string, error) {
 	}
 	mainRef, err := ParseImageRef(aws.ToString(main.Image))
 	if err != nil {
-		return nil, ops.Inputf("main container %s: %v; name the containers with --container", aws.ToString(main.Name), err)
+		return nil, ops.Inputf("main container %s: %v; name the containers with %s", aws.ToString(main.Name), err, ops.Opt(ctx, "Container"))
 	}
 	var out []string
 	for _, c := range td.ContainerDefinitions {
@@ -645,7 +645,7 @@ func (d *Deployer) checkImages(ctx context.Context, res *ServiceResult) error {
 		switch awsapi.ErrorCode(err) {
 		case "":
 		case "ImageNotFoundException":
-			return ops.Inputf("image %s does not exist in ECR (repository %s): push it first, or check --tag", ref.String(), ref.Repository)
+			return ops.Inputf("image %s does not exist in ECR (repository %s): push it first, or check %s", ref.String(), ref.Repository, ops.Opt(ctx, "Tag"))
 		case "RepositoryNotFoundException":
 			return ops.Inputf("ECR repository %s does not exist in account %s: check the task definition's image for container %s", ref.Repository, account, ch.Container)
 		default:

@@ -460,7 +460,7 @@ func (d *Deployer) followStrategyRollback(ctx context.Context, req RollbackReque
 	w.sd = &sdFollow{api: d.ECS.(ops.ServiceDeploymentAPI), arn: arn, strategy: ops.ServiceStrategy(svc), status: types.ServiceDeploymentStatusRollbackRequested, rollbackOnly: true}
 	d.follow(ctx, dreq, []*watch{w})
 	if res.Outcome == OutcomeFailed {
-		res.Reason = trimNoRollbackSuffix(res.Reason)
+		res.Reason = trimNoRollbackSuffix(ctx, res.Reason)
 	}
 }
 

@@ -339,7 +339,7 @@ func (d *Deployer) checkDeadline(ctx context.Context, req Request, w *watch) {
 		if ok, why := d.completeAndHealthy(ctx, req, w); ok {
 			// Only older tasks are left, draining from the load balancer:
 			// rolling back now would replace healthy tasks with old ones.
-			note := fmt.Sprintf("at the --timeout (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", w.timeout, why, w.others)
+			note := fmt.Sprintf("at the %s (%s) the new deployment was complete and healthy (%s); %d older deployment(s) were still draining", ops.Opt(ctx, "Timeout"), w.timeout, why, w.others)
 			w.res.Notes = append(w.res.Notes, note)
 			d.note(w.res, ops.EventNote, "%s", note)
 			d.finish(w, OutcomeSucceeded, "")
@@ -601,7 +601,7 @@ func (d *Deployer) finishPhase(ctx context.Context, req Request, w *watch, ok bo
 			if w.res.timedOut {
 				outcome = OutcomeTimedOut
 			}
-			d.finish(w, outcome, reason+" — not rolled back (--no-rollback)")
+			d.finish(w, outcome, reason+noRollbackSuffix(ctx))
 			return
 		}
 		// The rollback first: reading the failed container's last lines

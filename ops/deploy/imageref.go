@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"strings"
 
 	"ecsctl/ops"
@@ -113,9 +114,9 @@ func (r ImageRef) ECR() (account, region string, ok bool) {
 }
 
 // ValidateTag checks a tag given on the command line.
-func ValidateTag(tag string) error {
+func ValidateTag(ctx context.Context, tag string) error {
 	if !tagRE.MatchString(tag) {
-		return ops.Inputf("invalid --tag %q: use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. --tag $GIT_COMMIT", tag)
+		return ops.Inputf("invalid %s %q: use letters, digits, '_', '.', '-' (at most 128, not starting with '.' or '-'), e.g. %s $GIT_COMMIT", ops.Opt(ctx, "Tag"), tag, ops.Opt(ctx, "Tag"))
 	}
 	return nil
 }

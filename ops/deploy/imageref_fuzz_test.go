@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func FuzzImageRefWithTag(f *testing.F) {
 		if len(r.Name()) > 255 || (r.Registry != "" && !registryRE.MatchString(r.Registry)) || strings.Contains(r.Name(), "..") {
 			t.Fatalf("ParseImageRef(%q) accepted %+v", ref, r)
 		}
-		if ValidateTag(tag) != nil {
+		if ValidateTag(context.Background(), tag) != nil {
 			return
 		}
 		tagged := r.WithTag(tag)

@@ -33,7 +33,7 @@ type RollbackRequest struct {
 // Rollback puts a service back on an earlier revision and follows that
 // deployment like a deploy (without rolling back the rollback).
 func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*Result, error) {
-	if err := ValidateRollbackRequest(req); err != nil {
+	if err := ValidateRollbackRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	services, err := describeServices(ctx, d.ECS, req.Cluster, []string{req.Service})
@@ -50,8 +50,9 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*Result, 
 	}
 	family := familyOf(current)
 	if req.ToFamily != "" && req.ToFamily != family {
-		return nil, ops.Inputf("--to %s:%d names family %s, but %s/%s runs %s: give a revision of %s (--to %s:%d or --to %d)",
-			req.ToFamily, req.ToRevision, req.ToFamily, req.Cluster, req.Service, ops.ShortTaskDef(current), family, family, req.ToRevision, req.ToRevision)
+		to := ops.Opt(ctx, "ToRevision")
+		return nil, ops.Inputf("%s %s:%d names family %s, but %s/%s runs %s: give a revision of %s (%s %s:%d or %s %d)",
+			to, req.ToFamily, req.ToRevision, req.ToFamily, req.Cluster, req.Service, ops.ShortTaskDef(current), family, to, family, req.ToRevision, to, req.ToRevision)
 	}
 	target, why, err := d.rollbackTarget(ctx, req, svc, current, family)
 	if err != nil {
@@ -125,13 +126,19 @@ func (d *Deployer) Rollback(ctx context.Context, req RollbackRequest) (*Result, 
 	d.follow(ctx, dreq, []*watch{w})
 	res.DurationSeconds = res.FinishedAt.Sub(res.StartedAt).Seconds()
 	if res.Outcome == OutcomeFailed {
-		res.Reason = trimNoRollbackSuffix(res.Reason)
+		res.Reason = trimNoRollbackSuffix(ctx, res.Reason)
 	}
 	return result, result.Err()
 }
 
-func trimNoRollbackSuffix(s string) string {
-	const suffix = " — not rolled back (--no-rollback)"
+// noRollbackSuffix ends a failed deploy's reason when it was not rolled
+// back because the request said so.
+func noRollbackSuffix(ctx context.Context) string {
+	return " — not rolled back (" + ops.Opt(ctx, "NoRollback") + ")"
+}
+
+func trimNoRollbackSuffix(ctx context.Context, s string) string {
+	suffix := noRollbackSuffix(ctx)
 	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
 		return s[:len(s)-len(suffix)]
 	}
@@ -139,19 +146,19 @@ func trimNoRollbackSuffix(s string) string {
 }
 
 // ValidateRollbackRequest checks a rollback request before any AWS call.
-func ValidateRollbackRequest(req RollbackRequest) error {
+func ValidateRollbackRequest(ctx context.Context, req RollbackRequest) error {
 	if req.Cluster == "" {
-		return ops.Inputf("missing --cluster: name the ECS cluster (or set ECSCTL_CLUSTER)")
+		return ops.Inputf("missing %s: name the ECS cluster (or set ECSCTL_CLUSTER)", ops.Opt(ctx, "Cluster"))
 	}
 	if req.Service == "" {
-		return ops.Inputf("missing --service: name the service to roll back")
+		return ops.Inputf("missing %s: name the service to roll back", ops.Opt(ctx, "Service"))
 	}
 	if req.ToRevision < 0 {
-		return ops.Inputf("invalid --to %d: want a revision number of the service's family", req.ToRevision)
+		return ops.Inputf("invalid %s %d: want a revision number of the service's family", ops.Opt(ctx, "ToRevision"), req.ToRevision)
 	}
 	// Without waiting there is nothing to time out (top's rollback action).
 	if req.Timeout <= 0 && !req.NoWait {
-		return ops.Inputf("invalid --timeout %s: want a positive duration like 15m", req.Timeout)
+		return ops.Inputf("invalid %s %s: want a positive duration like 15m", ops.Opt(ctx, "Timeout"), req.Timeout)
 	}
 	return nil
 }
@@ -168,7 +175,7 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(name)})
 		if err != nil {
 			if code := awsapi.ErrorCode(err); code == "ClientException" || code == "InvalidParameterException" {
-				return "", "", ops.Inputf("task definition %s does not exist: check --to (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, family)
+				return "", "", ops.Inputf("task definition %s does not exist: check %s (list them with 'aws ecs list-task-definitions --family-prefix %s')", name, ops.Opt(ctx, "ToRevision"), family)
 			}
 			return "", "", fmt.Errorf("describe task definition %s: %w", name, err)
 		}
@@ -217,9 +224,9 @@ func (d *Deployer) rollbackTarget(ctx context.Context, req RollbackRequest, svc 
 		if len(skipped) > 0 {
 			why += "; skipped " + strings.Join(skipped, ", ") + ", whose tasks failed recently"
 		}
-		return arn, why + "): check it, or name one with --to", nil
+		return arn, why + "): check it, or name one with " + ops.Opt(ctx, "ToRevision"), nil
 	}
-	return "", "", ops.Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with --to", family, cur)
+	return "", "", ops.Inputf("no earlier ACTIVE revision of %s than %d to roll back to: name one with %s", family, cur, ops.Opt(ctx, "ToRevision"))
 }
 
 func revisionOf(arn string) int {

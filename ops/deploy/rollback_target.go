@@ -30,21 +30,21 @@ const maxHistoryPages = 5
 
 // ParseRollbackTo reads --to: a revision number (44) or family:revision
 // (api:44). family is "" for a bare number.
-func ParseRollbackTo(s string) (family string, rev int, err error) {
+func ParseRollbackTo(ctx context.Context, s string) (family string, rev int, err error) {
 	s = strings.TrimSpace(s)
 	num := s
 	if i := strings.LastIndex(s, ":"); i >= 0 {
 		family, num = s[:i], s[i+1:]
 		if family == "" || strings.ContainsAny(family, " /") {
-			return "", 0, ops.Inputf("invalid --to %q: want a revision number like 44, or family:revision like api:44", s)
+			return "", 0, ops.Inputf("invalid %s %q: want a revision number like 44, or family:revision like api:44", ops.Opt(ctx, "ToRevision"), s)
 		}
 	}
 	n, perr := strconv.Atoi(num)
 	if perr != nil {
-		return "", 0, ops.Inputf("invalid value %q for --to: want a revision number like 44, or family:revision like api:44", s)
+		return "", 0, ops.Inputf("invalid value %q for %s: want a revision number like 44, or family:revision like api:44", s, ops.Opt(ctx, "ToRevision"))
 	}
 	if n < 1 {
-		return "", 0, ops.Inputf("invalid --to %s: want a revision number of 1 or more (leave --to out for the last successful revision)", s)
+		return "", 0, ops.Inputf("invalid %s %s: want a revision number of 1 or more (leave %s out for the last successful revision)", ops.Opt(ctx, "ToRevision"), s, ops.Opt(ctx, "ToRevision"))
 	}
 	return family, n, nil
 }

@@ -120,7 +120,7 @@ func TestParseRollbackTo(t *testing.T) {
 		{"44", "", 44, false}, {"api:44", "api", 44, false}, {" api:7 ", "api", 7, false},
 		{"0", "", 0, true}, {"-3", "", 0, true}, {"abc", "", 0, true}, {":4", "", 0, true}, {"api:x", "", 0, true}, {"a/b:4", "", 0, true},
 	} {
-		family, rev, err := ParseRollbackTo(c.in)
+		family, rev, err := ParseRollbackTo(context.Background(), c.in)
 		var in *ops.InputError
 		if c.bad != (err != nil) || (err != nil && !errors.As(err, &in)) || (!c.bad && (family != c.family || rev != c.rev)) {
 			t.Errorf("ParseRollbackTo(%q) = %q %d %v", c.in, family, rev, err)

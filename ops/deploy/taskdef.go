@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -135,7 +136,7 @@ type TaskDefChanges struct {
 
 // Apply edits the registration input in place. It fails when a named
 // container does not exist.
-func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
+func (ch TaskDefChanges) Apply(ctx context.Context, in *ecs.RegisterTaskDefinitionInput) error {
 	idx := map[string]int{}
 	for i, c := range in.ContainerDefinitions {
 		idx[aws.ToString(c.Name)] = i
@@ -155,7 +156,7 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 	for _, e := range ch.Env {
 		i, ok := idx[e.Container]
 		if !ok {
-			return ops.Inputf("task definition %s has no container %q for --env/--unset-env (it has: %s)", aws.ToString(in.Family), e.Container, containerNames(in.ContainerDefinitions))
+			return ops.Inputf("task definition %s has no container %q for %s/%s (it has: %s)", aws.ToString(in.Family), e.Container, ops.Opt(ctx, "Env"), ops.Opt(ctx, "UnsetEnv"), containerNames(in.ContainerDefinitions))
 		}
 		cd := &in.ContainerDefinitions[i]
 		var kept []types.KeyValuePair
@@ -174,7 +175,7 @@ func (ch TaskDefChanges) Apply(in *ecs.RegisterTaskDefinitionInput) error {
 			kept = append(kept, types.KeyValuePair{Name: aws.String(e.Key), Value: aws.String(*e.Value)})
 		}
 		if !found && e.Value == nil {
-			return ops.Inputf("--unset-env %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", e.Container, e.Key, e.Container, e.Key)
+			return ops.Inputf("%s %s:%s: container %s has no variable %s: check the name (names are case-sensitive)", ops.Opt(ctx, "UnsetEnv"), e.Container, e.Key, e.Container, e.Key)
 		}
 		cd.Environment = kept
 	}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -84,7 +85,7 @@ func FuzzTaskDefCopy(f *testing.F) {
 		if len(in.ContainerDefinitions) > 0 && in.ContainerDefinitions[0].Name != nil {
 			v := "x"
 			name := *in.ContainerDefinitions[0].Name
-			_ = TaskDefChanges{Images: map[string]string{name: "app:new"}, Env: []EnvChange{{Container: name, Key: "K", Value: &v}}}.Apply(in)
+			_ = TaskDefChanges{Images: map[string]string{name: "app:new"}, Env: []EnvChange{{Container: name, Key: "K", Value: &v}}}.Apply(context.Background(), in)
 		}
 		fuzzScribble(reflect.ValueOf(in).Elem(), 0)
 		if after, _ := json.Marshal(&td); !bytes.Equal(after, described) {

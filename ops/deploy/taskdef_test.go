@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestRegisterInputFromKeepsFieldsAndChangesOnlyWhatWasAsked(t *testing.T) {
 		Images: map[string]string{"app": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:new"},
 		Env:    []EnvChange{{Container: "app", Key: "LOG_LEVEL", Value: &v}, {Container: "app", Key: "PORT"}},
 	}
-	if err := ch.Apply(in); err != nil {
+	if err := ch.Apply(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	if aws.ToString(in.ExecutionRoleArn) != "arn:aws:iam::123456789012:role/exec" || in.RuntimePlatform == nil || in.EphemeralStorage.SizeInGiB != 30 {
@@ -73,7 +74,7 @@ func TestRegisterInputFromKeepsFieldsAndChangesOnlyWhatWasAsked(t *testing.T) {
 	if env["LOG_LEVEL"] != "debug" || env["PORT"] != "" || env["API_TOKEN"] != "tok-123" {
 		t.Fatalf("env = %v", env)
 	}
-	if err := (TaskDefChanges{Images: map[string]string{"nope": "x"}}).Apply(in); err == nil || !strings.Contains(err.Error(), "app, envoy") {
+	if err := (TaskDefChanges{Images: map[string]string{"nope": "x"}}).Apply(context.Background(), in); err == nil || !strings.Contains(err.Error(), "app, envoy") {
 		t.Fatalf("unknown container error = %v", err)
 	}
 }
@@ -81,7 +82,7 @@ func TestRegisterInputFromKeepsFieldsAndChangesOnlyWhatWasAsked(t *testing.T) {
 func TestTaskDefDiffMasksSecrets(t *testing.T) {
 	old := RegisterInputFrom(liveTaskDef(), nil)
 	new := RegisterInputFrom(liveTaskDef(), nil)
-	_ = TaskDefChanges{Images: map[string]string{"app": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:new"}}.Apply(new)
+	_ = TaskDefChanges{Images: map[string]string{"app": "123456789012.dkr.ecr.us-east-1.amazonaws.com/api:new"}}.Apply(context.Background(), new)
 	d := TaskDefDiff(old, new)
 	if !strings.Contains(d, "- ") || !strings.Contains(d, "api:old") || !strings.Contains(d, "+ ") || !strings.Contains(d, "api:new") {
 		t.Fatalf("diff does not show the image change:\n%s", d)

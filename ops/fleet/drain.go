@@ -199,7 +199,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 	if len(standalone) > 0 && b.Standalone == StandaloneAbort {
 		return res, &PauseError{
 			Reason: fmt.Sprintf("%d standalone task(s) run on the batch's instances (%s)", len(standalone), taskGroups(standalone)),
-			Advice: "nothing was drained; re-run with --standalone-tasks wait (let them finish) or stop (stop them)",
+			Advice: "nothing was drained; re-run with " + ops.Opt(ctx, "Standalone") + " wait (let them finish) or stop (stop them)",
 		}
 	}
 
@@ -233,7 +233,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		if b.Standalone == StandaloneStop {
 			for _, t := range standalone {
 				_, err := d.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(b.Cluster), Task: t.TaskArn,
-					Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")})
+					Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")})
 				if err != nil {
 					return res, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
 				}
@@ -294,7 +294,7 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		if d.clock().Now().After(deadline) {
 			return res, &PauseError{
 				Reason: fmt.Sprintf("batch %d not drained after %s (%s)", b.Batch, b.Timeout, lastWhy),
-				Advice: "its instances stay DRAINING and nothing was terminated; find out why (ecsctl status, service events), then re-run the same command to continue or use --abort",
+				Advice: "its instances stay DRAINING and nothing was terminated; find out why (ecsctl status, service events), then re-run the same command to continue or use " + ops.Opt(ctx, "Abort"),
 			}
 		}
 		if err := d.sleep(ctx, backoff); err != nil {
@@ -326,7 +326,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 			if belowStreak[name] >= 3 {
 				return "", &PauseError{
 					Reason: fmt.Sprintf("service %s/%s has %d running, below its minimum healthy %d", b.Cluster, name, running, required),
-					Advice: "the batch's instances stay DRAINING and nothing was terminated; fix the service (ecsctl status), then re-run the same command to continue, or --abort to return the instances to ACTIVE",
+					Advice: "the batch's instances stay DRAINING and nothing was terminated; fix the service (ecsctl status), then re-run the same command to continue, or " + ops.Opt(ctx, "Abort") + " to return the instances to ACTIVE",
 				}
 			}
 		} else {

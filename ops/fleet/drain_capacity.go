@@ -65,7 +65,7 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 			out, err := p.NextPage(ctx)
 			if err != nil {
 				if isNotFound(err) {
-					return nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
+					return nil, ops.NotFound(ctx, "cluster", cluster)
 				}
 				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
 			}

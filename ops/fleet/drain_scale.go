@@ -27,17 +27,17 @@ type ClusterScaleRequest struct {
 }
 
 // ValidateClusterScaleRequest checks the flags before any AWS call.
-func ValidateClusterScaleRequest(r ClusterScaleRequest) error {
+func ValidateClusterScaleRequest(ctx context.Context, r ClusterScaleRequest) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return ops.Inputf("missing --cluster: name the ECS cluster to scale, e.g. --cluster prod")
+		return ops.Inputf("missing %s: name the ECS cluster to scale, e.g. %s prod", ops.Opt(ctx, "Cluster"), ops.Opt(ctx, "Cluster"))
 	case r.Count < 0:
-		return ops.Inputf("invalid --count %d: want the number of instances, 0 or more", r.Count)
+		return ops.Inputf("invalid %s %d: want the number of instances, 0 or more", ops.Opt(ctx, "Count"), r.Count)
 	}
 	switch r.Standalone {
 	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
 	default:
-		return ops.Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+		return ops.Inputf("invalid %s %q: want wait, stop or abort", ops.Opt(ctx, "Standalone"), r.Standalone)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (r *Rotator) ScaleCluster(ctx context.Context, req ClusterScaleRequest) (*C
 // and that the instances to remove are still there; otherwise it stops
 // with a FleetChangedError, nothing changed.
 func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan) (*ClusterScaleResult, error) {
-	if err := ValidateClusterScaleRequest(req); err != nil {
+	if err := ValidateClusterScaleRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	if plan == nil || plan.st == nil {
@@ -149,7 +149,7 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 		}
 	}
 	if len(changes) > 0 {
-		return finish(newFleetChanged(changes, false, 1))
+		return finish(newFleetChanged(ctx, changes, false, 1))
 	}
 	if len(st.ids) == 0 {
 		// Scale-out.
@@ -200,7 +200,7 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 // PlanClusterScale reads the cluster and its group and decides what a scale
 // would do: the instances a scale-in removes, checked to fit; nothing changed.
 func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest) (*ClusterScalePlan, error) {
-	if err := ValidateClusterScaleRequest(req); err != nil {
+	if err := ValidateClusterScaleRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	if req.Standalone == "" {
@@ -219,15 +219,15 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	plan := &ClusterScalePlan{Cluster: req.Cluster, ASG: name, From: capa.Desired, To: req.Count, Original: capa,
 		st: &scaleState{group: g}}
 	if _, ok := groupTag(g, rotateTagRun); ok {
-		return nil, ops.Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami --cluster %s) or --abort it first", name, req.Cluster)
+		return nil, ops.Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami %s %s) or %s it first", name, ops.Opt(ctx, "Cluster"), req.Cluster, ops.Opt(ctx, "Abort"))
 	}
 	switch {
 	case req.Count > capa.Max && !req.RaiseMax:
-		return nil, ops.Inputf("--count %d is above the max size %d of %s: pass --raise-max to raise it, or ask for at most %d", req.Count, capa.Max, name, capa.Max)
+		return nil, ops.Inputf("%s %d is above the max size %d of %s: pass %s to raise it, or ask for at most %d", ops.Opt(ctx, "Count"), req.Count, capa.Max, name, ops.Opt(ctx, "RaiseMax"), capa.Max)
 	case req.Count > capa.Max:
 		plan.RaiseMax = true
 	case req.Count < capa.Min:
-		return nil, ops.Inputf("--count %d is below the min size %d of %s: lower the group's min size first", req.Count, capa.Min, name)
+		return nil, ops.Inputf("%s %d is below the min size %d of %s: lower the group's min size first", ops.Opt(ctx, "Count"), req.Count, capa.Min, name)
 	}
 	// The same group-level preflight as rotate-ami: never fight managed
 	// scaling or an instance refresh over desired capacity.
@@ -306,7 +306,7 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	}
 	if standalone > 0 {
 		if req.Standalone == StandaloneAbort {
-			return nil, ops.Inputf("%d standalone task(s) run on the instances to remove: re-run with --standalone-tasks wait or stop", standalone)
+			return nil, ops.Inputf("%d standalone task(s) run on the instances to remove: re-run with %s wait or stop", standalone, ops.Opt(ctx, "Standalone"))
 		}
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%d standalone task(s) on the instances to remove: policy %s", standalone, req.Standalone))
 	}

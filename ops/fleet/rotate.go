@@ -93,32 +93,32 @@ type RotateRequest struct {
 }
 
 // ValidateRotateRequest checks the flags before any AWS call.
-func ValidateRotateRequest(r RotateRequest) error {
+func ValidateRotateRequest(ctx context.Context, r RotateRequest) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return ops.Inputf("missing --cluster: name the ECS cluster whose instances to rotate, e.g. --cluster prod")
+		return ops.Inputf("missing %s: name the ECS cluster whose instances to rotate, e.g. %s prod", ops.Opt(ctx, "Cluster"), ops.Opt(ctx, "Cluster"))
 	case r.Batch < 0 || r.Batch > 50:
-		return ops.Inputf("invalid --batch %d: want 1 to 50 instances drained together", r.Batch)
+		return ops.Inputf("invalid %s %d: want 1 to 50 instances drained together", ops.Opt(ctx, "Batch"), r.Batch)
 	case r.Surge > 100:
-		return ops.Inputf("invalid --surge %d: want at most 100 extra instances", r.Surge)
+		return ops.Inputf("invalid %s %d: want at most 100 extra instances", ops.Opt(ctx, "Surge"), r.Surge)
 	case r.Batch == 0 && r.Surge == 0:
-		return ops.Inputf("invalid --surge 0 without --batch: a batch's replacements run before it drains; give a surge of 1 or more")
+		return ops.Inputf("invalid %s 0 without %s: a batch's replacements run before it drains; give a surge of 1 or more", ops.Opt(ctx, "Surge"), ops.Opt(ctx, "Batch"))
 	case r.Surge >= 0 && r.Surge < r.Batch:
-		return ops.Inputf("invalid --surge %d with --batch %d: the surge must be at least the batch size (a batch's replacements run before it drains)", r.Surge, r.Batch)
+		return ops.Inputf("invalid %s %d with %s %d: the surge must be at least the batch size (a batch's replacements run before it drains)", ops.Opt(ctx, "Surge"), r.Surge, ops.Opt(ctx, "Batch"), r.Batch)
 	case r.AMI != "" && r.SSMParameter != "":
-		return ops.Inputf("--ami and --ssm-parameter both given: name the target AMI one way")
+		return ops.Inputf("%s and %s both given: name the target AMI one way", ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"))
 	case r.AMI != "" && !strings.HasPrefix(r.AMI, "ami-"):
-		return ops.Inputf("invalid --ami %q: want an AMI id like ami-0a1b2c3d4e5f60002", r.AMI)
+		return ops.Inputf("invalid %s %q: want an AMI id like ami-0a1b2c3d4e5f60002", ops.Opt(ctx, "AMI"), r.AMI)
 	case r.TimeoutPerBatch < 0:
-		return ops.Inputf("invalid --timeout-per-batch %s: want a positive duration like 30m", r.TimeoutPerBatch)
+		return ops.Inputf("invalid %s %s: want a positive duration like 30m", ops.Opt(ctx, "TimeoutPerBatch"), r.TimeoutPerBatch)
 	}
 	switch r.Standalone {
 	case "", StandaloneWait, StandaloneStop, StandaloneAbort:
 	default:
-		return ops.Inputf("invalid --standalone-tasks %q: want wait, stop or abort", r.Standalone)
+		return ops.Inputf("invalid %s %q: want wait, stop or abort", ops.Opt(ctx, "Standalone"), r.Standalone)
 	}
 	if r.Abort && (r.DryRun || r.UpdateLaunchTemplate) {
-		return ops.Inputf("--abort takes no --dry-run or --update-launch-template: it only undoes a rotation in progress")
+		return ops.Inputf("%s takes no %s or %s: it only undoes a rotation in progress", ops.Opt(ctx, "Abort"), ops.Opt(ctx, "DryRun"), ops.Opt(ctx, "UpdateLaunchTemplate"))
 	}
 	return nil
 }
@@ -372,11 +372,11 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		}
 		switch names := slices.Sorted(maps.Keys(groups)); len(names) {
 		case 0:
-			return astypes.AutoScalingGroup{}, ops.Inputf("no Auto Scaling group runs the instances of cluster %s: name one with --asg", dc.Name)
+			return astypes.AutoScalingGroup{}, ops.Inputf("no Auto Scaling group runs the instances of cluster %s: name one with %s", dc.Name, ops.Opt(ctx, "ASG"))
 		case 1:
 			name = names[0]
 		default:
-			return astypes.AutoScalingGroup{}, ops.Inputf("cluster %s has instances in several Auto Scaling groups (%s): name one with --asg", dc.Name, strings.Join(names, ", "))
+			return astypes.AutoScalingGroup{}, ops.Inputf("cluster %s has instances in several Auto Scaling groups (%s): name one with %s", dc.Name, strings.Join(names, ", "), ops.Opt(ctx, "ASG"))
 		}
 	}
 	out, err := api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
@@ -384,7 +384,7 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, ops.NotFound(ctx, "auto scaling group", name)
 	}
 	return out.AutoScalingGroups[0], nil
 }
@@ -492,7 +492,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		plan.RunID, plan.Resuming, plan.Original = run.ID, true, run.Orig
 		plan.TargetAMI, plan.AMISource = run.AMI, "run "+run.ID
 		if req.AMI != "" && req.AMI != run.AMI {
-			return nil, ops.Inputf("rotation %s of %s to %s is in progress: finish it (re-run without --ami) or --abort it before rotating to %s", run.ID, name, run.AMI, req.AMI)
+			return nil, ops.Inputf("rotation %s of %s to %s is in progress: finish it (re-run without %s) or %s it before rotating to %s", run.ID, name, run.AMI, ops.Opt(ctx, "AMI"), ops.Opt(ctx, "Abort"), req.AMI)
 		}
 		if !req.Abort {
 			plan.Batch, plan.Surge = run.Batch, run.Surge
@@ -561,7 +561,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		}
 	}
 	st.timings = r.planTimings(ctx, dc, old)
-	ordered := r.layoutPlan(req, st, old, tmpl)
+	ordered := r.layoutPlan(ctx, req, st, old, tmpl)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
 
 	// Gates that make a rotation unsafe or impossible.
@@ -593,9 +593,9 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		msg := fmt.Sprintf("%d standalone task(s) run on old instances; policy %s", standalone, req.Standalone)
 		switch req.Standalone {
 		case StandaloneAbort:
-			refusals = append(refusals, msg+": re-run with --standalone-tasks wait or stop")
+			refusals = append(refusals, msg+": re-run with "+ops.Opt(ctx, "Standalone")+" wait or stop")
 		case StandaloneWait:
-			plan.Notes = append(plan.Notes, msg+" (a batch waits for them to end; --standalone-tasks stop stops them)")
+			plan.Notes = append(plan.Notes, msg+" (a batch waits for them to end; "+ops.Opt(ctx, "Standalone")+" stop stops them)")
 		default:
 			plan.Notes = append(plan.Notes, msg+" (they are stopped when their instance drains)")
 		}
@@ -605,7 +605,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	}
 	if len(old) > 0 {
 		if miss := rotateCapacityCheck(dc, ordered, plan, memberZones(g), tmpl); len(miss) > 0 {
-			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise --surge or add instances first", strings.Join(limitList(miss, 4), "; ")))
+			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise %s or add instances first", strings.Join(limitList(miss, 4), "; "), ops.Opt(ctx, "Surge")))
 		}
 	}
 	if len(refusals) > 0 {

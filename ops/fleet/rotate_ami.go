@@ -268,7 +268,7 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 	var ami, source string
 	switch {
 	case req.AMI != "":
-		ami, source = req.AMI, "--ami"
+		ami, source = req.AMI, ops.Opt(ctx, "AMI")
 	case req.SSMParameter != "":
 		if ami, err = r.parameterAMI(ctx, req.SSMParameter); err != nil {
 			return "", "", err
@@ -278,7 +278,7 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 		t := st.templates[0]
 		ami, source = t.Image, fmt.Sprintf("%s resolve:ssm:%s", t.label(), t.Alias)
 	default:
-		param, err := fleet.defaultParameter(st.plan.Cluster, func(p string) string {
+		param, err := fleet.defaultParameter(ctx, st.plan.Cluster, func(p string) string {
 			ami, _ := r.parameterAMI(ctx, p)
 			return ami
 		})
@@ -297,7 +297,7 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 	}
 	im, ok := imgs[ami]
 	if !ok {
-		return "", "", ops.Inputf("target AMI %s (%s) does not exist in this account and region: check the id, or name another with --ami", ami, source)
+		return "", "", ops.Inputf("target AMI %s (%s) does not exist in this account and region: check the id, or name another with %s", ami, source, ops.Opt(ctx, "AMI"))
 	}
 	arch := normArch(im.Arch)
 	launch := r.launchArchs(ctx, st)
@@ -305,13 +305,13 @@ func (r *Rotator) resolveTarget(ctx context.Context, req RotateRequest, st *rota
 	case len(launch) > 1:
 		return "", "", ops.Inputf("auto scaling group %s launches instance types of two architectures (%s): one AMI cannot serve both; rotate with one template per architecture, or split the group", st.plan.ASG, launchArchList(launch))
 	case len(launch) == 1 && launch[arch] == nil:
-		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but auto scaling group %s launches %s: name an AMI of that architecture with --ami (or --ssm-parameter)",
-			ami, im.Name, source, arch, st.plan.ASG, launchArchList(launch))
+		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but auto scaling group %s launches %s: name an AMI of that architecture with %s (or %s)",
+			ami, im.Name, source, arch, st.plan.ASG, launchArchList(launch), ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"))
 	case len(launch) == 0 && len(fleet.archs) > 1:
 		return "", "", ops.Inputf("the instances of cluster %s are %s: one AMI cannot serve both; rotate each architecture's group on its own", st.plan.Cluster, strings.Join(slices.Sorted(maps.Keys(fleet.archs)), " and "))
 	case len(launch) == 0 && len(fleet.archs) == 1 && !fleet.archs[arch]:
-		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with --ami (or --ssm-parameter)",
-			ami, im.Name, source, arch, st.plan.Cluster, strings.Join(slices.Sorted(maps.Keys(fleet.archs)), ""))
+		return "", "", ops.Inputf("target AMI %s (%s, from %s) is %s but the instances of cluster %s are %s: name an AMI of their architecture with %s (or %s)",
+			ami, im.Name, source, arch, st.plan.Cluster, strings.Join(slices.Sorted(maps.Keys(fleet.archs)), ""), ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"))
 	}
 	return ami, source, nil
 }
@@ -386,13 +386,13 @@ func (r *Rotator) parameterAMI(ctx context.Context, param string) (string, error
 	out, err := r.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param)})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "ParameterNotFound" {
-			return "", ops.Inputf("SSM parameter %s not found: name the target with --ami or --ssm-parameter", param)
+			return "", ops.Inputf("SSM parameter %s not found: name the target with %s or %s", param, ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"))
 		}
 		return "", fmt.Errorf("get SSM parameter %s: %w", param, err)
 	}
 	v := strings.TrimSpace(aws.ToString(out.Parameter.Value))
 	if !strings.HasPrefix(v, "ami-") {
-		return "", ops.Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use --ami", param, truncateRunes(v, 60))
+		return "", ops.Inputf("SSM parameter %s holds %q, not an AMI id: name the image_id parameter or use %s", param, truncateRunes(v, 60), ops.Opt(ctx, "AMI"))
 	}
 	return v, nil
 }
@@ -459,7 +459,7 @@ func (f *rotateFleet) only() amiFamily {
 
 // defaultParameter is the SSM parameter of the one family the fleet runs,
 // or the reason there is none.
-func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) string) (string, error) {
+func (f *rotateFleet) defaultParameter(ctx context.Context, cluster string, amiOf func(param string) string) (string, error) {
 	if len(f.unknown) > 0 {
 		var parts []string
 		for _, ami := range slices.Sorted(maps.Keys(f.unknown)) {
@@ -470,7 +470,7 @@ func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) 
 				parts = append(parts, fmt.Sprintf("%s (%s)", ami, im.Name))
 			}
 		}
-		return "", ops.Inputf("cluster %s runs AMIs that are not Amazon ECS-optimized AMIs ecsctl recognises: %s: name the target with --ami or --ssm-parameter", cluster, strings.Join(limitList(parts, 4), ", "))
+		return "", ops.Inputf("cluster %s runs AMIs that are not Amazon ECS-optimized AMIs ecsctl recognises: %s: name the target with %s or %s", cluster, strings.Join(limitList(parts, 4), ", "), ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"))
 	}
 	if len(f.families) > 1 {
 		fams := make([]amiFamily, 0, len(f.families))
@@ -486,16 +486,16 @@ func (f *rotateFleet) defaultParameter(cluster string, amiOf func(param string) 
 			}
 			use := p
 			if ami := amiOf(p); ami != "" {
-				use = "--ami " + ami
+				use = ops.Opt(ctx, "AMI") + " " + ami
 			}
 			parts = append(parts, fmt.Sprintf("%s on %d instance(s) (%s)", fam, len(f.families[fam]), use))
 		}
-		return "", ops.Inputf("cluster %s mixes AMI families: %s: ecsctl does not pick one; re-run with the --ami of the family to keep", cluster, strings.Join(parts, "; "))
+		return "", ops.Inputf("cluster %s mixes AMI families: %s: ecsctl does not pick one; re-run with the %s of the family to keep", cluster, strings.Join(parts, "; "), ops.Opt(ctx, "AMI"))
 	}
 	fam := f.only()
 	p := fam.parameter()
 	if p == "" {
-		return "", ops.Inputf("cluster %s runs %s, for which AWS publishes no recommended-AMI parameter: name the target with --ami", cluster, fam)
+		return "", ops.Inputf("cluster %s runs %s, for which AWS publishes no recommended-AMI parameter: name the target with %s", cluster, fam, ops.Opt(ctx, "AMI"))
 	}
 	return p, nil
 }
@@ -524,8 +524,8 @@ func (r *Rotator) checkTemplates(ctx context.Context, req RotateRequest, st *rot
 	for i, t := range st.templates {
 		if t.Alias != "" {
 			if t.Image != plan.TargetAMI {
-				return ops.Inputf("%s version %s launches resolve:ssm:%s, which resolves to %s, not the target %s: ecsctl does not replace the parameter with a fixed AMI; rotate without --ami/--ssm-parameter to go to %s, or change the template's parameter yourself",
-					t.label(), t.Version, t.Alias, t.Image, plan.TargetAMI, t.Image)
+				return ops.Inputf("%s version %s launches resolve:ssm:%s, which resolves to %s, not the target %s: ecsctl does not replace the parameter with a fixed AMI; rotate without %s/%s to go to %s, or change the template's parameter yourself",
+					t.label(), t.Version, t.Alias, t.Image, plan.TargetAMI, ops.Opt(ctx, "AMI"), ops.Opt(ctx, "SSMParameter"), t.Image)
 			}
 			plan.Notes = append(plan.Notes, fmt.Sprintf("%s resolves resolve:ssm:%s at launch (now %s): left as it is", t.label(), t.Alias, t.Image))
 			continue
@@ -542,7 +542,7 @@ func (r *Rotator) checkTemplates(ctx context.Context, req RotateRequest, st *rot
 		plan.Notes = append(plan.Notes, fmt.Sprintf("%s: a new version from version %s with image %s, and the group set to launch it", t.label(), t.Version, plan.TargetAMI))
 	}
 	if len(stale) > 0 {
-		return ops.Inputf("%s, not the target %s: new instances would come up old; re-run with --update-launch-template (new version, group pointed at it) or fix the template", strings.Join(stale, "; "), plan.TargetAMI)
+		return ops.Inputf("%s, not the target %s: new instances would come up old; re-run with %s (new version, group pointed at it) or fix the template", strings.Join(stale, "; "), plan.TargetAMI, ops.Opt(ctx, "UpdateLaunchTemplate"))
 	}
 	return nil
 }

@@ -55,16 +55,16 @@ func TestFleetDefaultParameterRefusesMixedFamilies(t *testing.T) {
 		{"al2023", "", "x86_64"}:                {"i-1", "i-2"},
 		{"bottlerocket", "aws-ecs-2", "x86_64"}: {"i-3"},
 	}, unknown: map[string]rotateImage{}}
-	_, err := f.defaultParameter("web", func(string) string { return "" })
+	_, err := f.defaultParameter(context.Background(), "web", func(string) string { return "" })
 	if !isInput(err) {
 		t.Fatalf("mixed families: %v, want an input error", err)
 	}
 	f = &rotateFleet{families: map[amiFamily][]string{{"al2", "", "arm64"}: {"i-1"}}, unknown: map[string]rotateImage{}}
-	if p, err := f.defaultParameter("web", func(string) string { return "" }); err != nil || p != "/aws/service/ecs/optimized-ami/amazon-linux-2/arm64/recommended/image_id" {
+	if p, err := f.defaultParameter(context.Background(), "web", func(string) string { return "" }); err != nil || p != "/aws/service/ecs/optimized-ami/amazon-linux-2/arm64/recommended/image_id" {
 		t.Errorf("one family: %q %v", p, err)
 	}
 	f = &rotateFleet{families: map[amiFamily][]string{}, unknown: map[string]rotateImage{"ami-1": {ID: "ami-1", Name: "team-base"}}}
-	if _, err := f.defaultParameter("web", func(string) string { return "" }); !isInput(err) {
+	if _, err := f.defaultParameter(context.Background(), "web", func(string) string { return "" }); !isInput(err) {
 		t.Errorf("custom AMI: %v, want an input error", err)
 	}
 }

@@ -350,10 +350,10 @@ type FleetChangedError struct {
 	pause   *PauseError
 }
 
-func newFleetChanged(changes []string, started bool, batch int) *FleetChangedError {
+func newFleetChanged(ctx context.Context, changes []string, started bool, batch int) *FleetChangedError {
 	advice := "nothing was changed; re-run to see the new plan"
 	if started {
-		advice = fmt.Sprintf("nothing of batch %d was drained; re-run the same command to see the plan for the fleet as it is now and continue, or --abort", batch)
+		advice = fmt.Sprintf("nothing of batch %d was drained; re-run the same command to see the plan for the fleet as it is now and continue, or %s", batch, ops.Opt(ctx, "Abort"))
 	}
 	return &FleetChangedError{Changes: changes, Started: started, pause: &PauseError{
 		Reason: "the fleet changed since the plan was made: " + strings.Join(limitList(changes, 5), "; "),
@@ -433,7 +433,7 @@ func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, p
 // someone, or a run from before batches were recorded) as one batch; then
 // the rest in zone order (rotateOrder). It fills plan.Instances, Batches,
 // Batch, Surge and the estimate, and returns the instances in plan order.
-func (r *Rotator) layoutPlan(req RotateRequest, st *rotateState, old []*drainInstance, tmpl *drainInstance) []*drainInstance {
+func (r *Rotator) layoutPlan(ctx context.Context, req RotateRequest, st *rotateState, old []*drainInstance, tmpl *drainInstance) []*drainInstance {
 	plan, g, dc := st.plan, st.group, st.cluster
 	zones := memberZones(g)
 	recorded := map[int][]*drainInstance{}
@@ -507,8 +507,8 @@ func (r *Rotator) layoutPlan(req RotateRequest, st *rotateState, old []*drainIns
 	if st.run == nil {
 		plan.Batch, plan.Surge = chooseRotateSize(req.Batch, req.Surge, len(old), plan.Original.Desired, plan.Original.Max, fits)
 		if req.Batch == 0 && len(old) > 0 {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("batch %d and surge %d chosen from the room under max size %d of %s (desired %d) and the room for the moved tasks; --batch/--surge override",
-				plan.Batch, plan.Surge, plan.Original.Max, plan.ASG, plan.Original.Desired))
+			plan.Notes = append(plan.Notes, fmt.Sprintf("batch %d and surge %d chosen from the room under max size %d of %s (desired %d) and the room for the moved tasks; %s/%s override",
+				plan.Batch, plan.Surge, plan.Original.Max, plan.ASG, plan.Original.Desired, ops.Opt(ctx, "Batch"), ops.Opt(ctx, "Surge")))
 		}
 	}
 	ordered, pis, batches := lay(plan.Batch, plan.Surge)

@@ -37,7 +37,7 @@ const (
 // the run of that plan, resumed from the ASG's tags when one is in
 // progress, or --abort.
 func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
-	if err := ValidateRotateRequest(req); err != nil {
+	if err := ValidateRotateRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	st, err := r.preflight(ctx, req)
@@ -51,7 +51,7 @@ func (r *Rotator) Rotate(ctx context.Context, req RotateRequest) (*RotateResult,
 // batch by batch as planned. Before each batch it re-reads the fleet and
 // stops with a FleetChangedError when it no longer matches the plan.
 func (r *Rotator) Apply(ctx context.Context, req RotateRequest, plan *RotatePlan) (*RotateResult, error) {
-	if err := ValidateRotateRequest(req); err != nil {
+	if err := ValidateRotateRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	if plan == nil || plan.st == nil {
@@ -115,7 +115,7 @@ func (r *Rotator) describeGroup(ctx context.Context, name string) (astypes.AutoS
 		return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling group %s: %w", name, err)
 	}
 	if len(out.AutoScalingGroups) == 0 {
-		return astypes.AutoScalingGroup{}, &ops.NotFoundError{Kind: "auto scaling group", Name: name}
+		return astypes.AutoScalingGroup{}, ops.NotFound(ctx, "auto scaling group", name)
 	}
 	return out.AutoScalingGroups[0], nil
 }
@@ -252,7 +252,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		// this batch (the cluster is read again once the instances are up).
 		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
 			r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
-			return st.fleetChanged(ch, true, b)
+			return st.fleetChanged(ctx, ch, true, b)
 		}
 		before := map[string]bool{}
 		for _, m := range g.Instances {
@@ -486,7 +486,7 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 	if standalone == StandaloneStop { // as the batch's own drain would, so that it has nothing left to wait for
 		for _, arn := range stop {
 			if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
-				Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
+				Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")}); err != nil {
 				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
 			}
 			r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
@@ -501,10 +501,10 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 // fleetChanged is the stop before batch b: its advice says whether b was
 // already draining alongside the batch before it (its instances stay
 // DRAINING; a re-run finishes them).
-func (st *rotateState) fleetChanged(changes []string, started bool, b int) *FleetChangedError {
-	fc := newFleetChanged(changes, started, b)
+func (st *rotateState) fleetChanged(ctx context.Context, changes []string, started bool, b int) *FleetChangedError {
+	fc := newFleetChanged(ctx, changes, started, b)
 	if started && st.drainedEarly == b {
-		fc.pause.Advice = fmt.Sprintf("batch %d was already draining alongside batch %d and its instances stay DRAINING; re-run the same command to see the plan for the fleet as it is now and finish it, or --abort", b, b-1)
+		fc.pause.Advice = fmt.Sprintf("batch %d was already draining alongside batch %d and its instances stay DRAINING; re-run the same command to see the plan for the fleet as it is now and finish it, or %s", b, b-1, ops.Opt(ctx, "Abort"))
 	}
 	return fc
 }
@@ -530,7 +530,7 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
 	if len(changes) > 0 {
 		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
-		return st.fleetChanged(changes, started, b)
+		return st.fleetChanged(ctx, changes, started, b)
 	}
 	return nil
 }
@@ -685,7 +685,7 @@ func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldS
 		}
 		if r.clock().Now().After(deadline) {
 			return nil, &PauseError{Reason: fmt.Sprintf("new instances of %s not ready after %s (%s)", group, timeout, last),
-				Advice: "nothing was drained; check the group's scaling activities, then re-run the same command or --abort"}
+				Advice: "nothing was drained; check the group's scaling activities, then re-run the same command or " + ops.Opt(ctx, "Abort")}
 		}
 		if err := d.sleep(ctx, d.interval()); err != nil {
 			return nil, err
@@ -760,7 +760,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			}
 		}
 		if ami != "" && got != ami {
-			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ops.ErrFailed, id, group, got, ami)
+			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or %s), then %s and run again", ops.ErrFailed, id, group, got, ami, ops.Opt(ctx, "UpdateLaunchTemplate"), ops.Opt(ctx, "Abort"))
 		}
 	}
 	if need < 0 && waiting > 0 || need >= 0 && len(fresh) < need {
@@ -834,7 +834,7 @@ func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster,
 	}
 	if miss := p.place(moving); len(miss) > 0 {
 		return &PauseError{Reason: fmt.Sprintf("batch %d's tasks do not fit on the new instances: %s", batchNo, strings.Join(limitList(miss, 4), "; ")),
-			Advice: "nothing was drained; re-run with a larger --surge, or --abort"}
+			Advice: "nothing was drained; re-run with a larger " + ops.Opt(ctx, "Surge") + ", or " + ops.Opt(ctx, "Abort")}
 	}
 	deadline := r.clock().Now().Add(req.TimeoutPerBatch)
 	d := r.drainer()
@@ -854,7 +854,7 @@ func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster,
 		}
 		if r.clock().Now().After(deadline) {
 			return &PauseError{Reason: fmt.Sprintf("services %s not steady before batch %d", strings.Join(limitList(unsteady, 5), ", "), batchNo),
-				Advice: "nothing of this batch was drained; let the services settle, then re-run the same command, or --abort"}
+				Advice: "nothing of this batch was drained; let the services settle, then re-run the same command, or " + ops.Opt(ctx, "Abort")}
 		}
 		if err := d.sleep(ctx, d.interval()); err != nil {
 			return err

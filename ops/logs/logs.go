@@ -53,29 +53,30 @@ type Request struct {
 }
 
 // ValidateRequest checks a request before any AWS call.
-func ValidateRequest(r Request) error {
+func ValidateRequest(ctx context.Context, r Request) error {
+	svc, task := ops.Opt(ctx, "Service"), ops.Opt(ctx, "Task")
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return ops.Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
+		return ops.Inputf("missing %s: name the cluster with %s or ECSCTL_CLUSTER", ops.Opt(ctx, "Cluster"), ops.Opt(ctx, "Cluster"))
 	case r.Service == "" && len(r.Tasks) == 0:
-		return ops.Inputf("say whose logs: --service NAME, or --task ID (repeat for several)")
+		return ops.Inputf("say whose logs: %s NAME, or %s ID (repeat for several)", svc, task)
 	case r.Service != "" && len(r.Tasks) > 0:
-		return ops.Inputf("--service and --task cannot be combined: give one or the other")
+		return ops.Inputf("%s and %s cannot be combined: give one or the other", svc, task)
 	case r.Previous && r.Service == "":
-		return ops.Inputf("--previous shows a service's stopped tasks: use it with --service (a --task that stopped is shown anyway)")
+		return ops.Inputf("%s shows a service's stopped tasks: use it with %s (a %s that stopped is shown anyway)", ops.Opt(ctx, "Previous"), svc, task)
 	case r.Previous && r.Follow:
-		return ops.Inputf("--previous shows stopped tasks, which write nothing more: drop --follow")
+		return ops.Inputf("%s shows stopped tasks, which write nothing more: drop %s", ops.Opt(ctx, "Previous"), ops.Opt(ctx, "Follow"))
 	case !r.Since.IsZero() && !r.Until.IsZero() && !r.Until.After(r.Since):
-		return ops.Inputf("--until %s is not after --since %s: give a later --until", r.Until.UTC().Format(time.RFC3339), r.Since.UTC().Format(time.RFC3339))
+		return ops.Inputf("%s %s is not after %s %s: give a later %s", ops.Opt(ctx, "Until"), r.Until.UTC().Format(time.RFC3339), ops.Opt(ctx, "Since"), r.Since.UTC().Format(time.RFC3339), ops.Opt(ctx, "Until"))
 	}
 	for _, t := range r.Tasks {
 		if strings.TrimSpace(t) == "" {
-			return ops.Inputf("empty --task: give a task id or ARN")
+			return ops.Inputf("empty %s: give a task id or ARN", task)
 		}
 	}
 	for _, c := range r.Containers {
 		if strings.TrimSpace(c) == "" {
-			return ops.Inputf("empty --container: give a container name")
+			return ops.Inputf("empty %s: give a container name", ops.Opt(ctx, "Container"))
 		}
 	}
 	return nil
@@ -239,7 +240,7 @@ func taskStartBound(t types.Task) time.Time {
 
 // checkContainers rejects --container names that no resolved task
 // definition has.
-func (r *logsResolver) checkContainers() error {
+func (r *logsResolver) checkContainers(ctx context.Context) error {
 	if r.containers == nil || len(r.seenContainers) == 0 {
 		return nil
 	}
@@ -258,7 +259,7 @@ func (r *logsResolver) checkContainers() error {
 		have = append(have, c)
 	}
 	sort.Strings(have)
-	return ops.Inputf("no container %s in the task definitions: use --container with one of %s", strings.Join(unknown, ", "), strings.Join(have, ", "))
+	return ops.Inputf("no container %s in the task definitions: use %s with one of %s", strings.Join(unknown, ", "), ops.Opt(ctx, "Container"), strings.Join(have, ", "))
 }
 
 // describeLogsTasks describes tasks 100 at a time. Missing ones are
@@ -269,7 +270,7 @@ func describeLogsTasks(ctx context.Context, e ECS, cluster string, ids []string,
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
 		if err != nil {
 			if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
-				return nil, nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
+				return nil, nil, ops.NotFound(ctx, "cluster", cluster)
 			}
 			return nil, nil, fmt.Errorf("describe tasks in %s: %w", cluster, err)
 		}
@@ -290,7 +291,7 @@ func checkService(ctx context.Context, e ECS, cluster, service string) error {
 	out, err := e.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "ClusterNotFoundException" {
-			return &ops.NotFoundError{Kind: "cluster", Name: cluster}
+			return ops.NotFound(ctx, "cluster", cluster)
 		}
 		return fmt.Errorf("describe service %s/%s: %w", cluster, service, err)
 	}
@@ -299,5 +300,5 @@ func checkService(ctx context.Context, e ECS, cluster, service string) error {
 			return nil
 		}
 	}
-	return &ops.NotFoundError{Kind: "service", Name: cluster + "/" + service}
+	return ops.NotFound(ctx, "service", cluster+"/"+service)
 }

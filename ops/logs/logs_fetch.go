@@ -153,7 +153,7 @@ func (t *Tailer) fetchChunk(ctx context.Context, key logsGroupKey, streams []*lo
 				return t.fetchChunk(ctx, key, streams[half:], start, end, r)
 			}
 			if awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern") {
-				return ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+				return ops.Inputf("invalid %s %q: %s (see the CloudWatch Logs filter pattern syntax)", ops.Opt(ctx, "Filter"), t.req.Filter, apiMessage(err))
 			}
 			return fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 		}

@@ -378,7 +378,7 @@ func (t *Tailer) liveLoop(ctx context.Context, events <-chan cwltypes.StartLiveT
 				t.note(ops.Event{Kind: ops.EventPolling, Message: "every task has stopped: reading their last events by polling"})
 				return restartFrom(), logsLiveFallback, nil
 			}
-			if done, why := t.finished(); done {
+			if done, why := t.finished(ctx); done {
 				t.note(ops.Event{Kind: ops.EventInfo, Message: why})
 				return 0, logsLiveDone, t.stop(nil)
 			}

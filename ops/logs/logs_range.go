@@ -208,7 +208,7 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 			wait = min(2*wait, t.MaxBackoff)
 		}
 		if err != nil {
-			send(t.rangeFailure(key, streams, calls, err))
+			send(t.rangeFailure(ctx, key, streams, calls, err))
 			return
 		}
 		t.observe(out.ResultMetadata)
@@ -233,7 +233,7 @@ func (t *Tailer) readRangeChunk(ctx context.Context, sem chan struct{}, key logs
 // rangeFailure is the last page of a chunk whose FilterLogEvents failed for
 // good: the streams or group found missing, the chunk split in two to find
 // them, or the error.
-func (t *Tailer) rangeFailure(key logsGroupKey, streams []*logsStream, calls int, err error) logsPage {
+func (t *Tailer) rangeFailure(ctx context.Context, key logsGroupKey, streams []*logsStream, calls int, err error) logsPage {
 	p := logsPage{calls: calls, last: true, front: math.MinInt64}
 	switch {
 	case awsapi.ErrorCode(err) == "ResourceNotFoundException" && strings.Contains(strings.ToLower(err.Error()), "log group"):
@@ -246,7 +246,7 @@ func (t *Tailer) rangeFailure(key logsGroupKey, streams []*logsStream, calls int
 		half := len(streams) / 2
 		p.split = [][]*logsStream{streams[:half], streams[half:]}
 	case awsapi.ErrorCode(err) == "InvalidParameterException" && t.req.Filter != "" && strings.Contains(strings.ToLower(err.Error()), "filter pattern"):
-		p.err = ops.Inputf("invalid --filter %q: %s (see the CloudWatch Logs filter pattern syntax)", t.req.Filter, apiMessage(err))
+		p.err = ops.Inputf("invalid %s %q: %s (see the CloudWatch Logs filter pattern syntax)", ops.Opt(ctx, "Filter"), t.req.Filter, apiMessage(err))
 	default:
 		p.err = fmt.Errorf("filter log events in %s (%d streams): %w", key.group, len(streams), err)
 	}

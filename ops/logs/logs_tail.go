@@ -170,7 +170,7 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // Follow, until Until has passed, the tasks (of --task) have all stopped, or
 // ctx is cancelled (ops.ErrInterrupted).
 func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
-	if err := ValidateRequest(req); err != nil {
+	if err := ValidateRequest(ctx, req); err != nil {
 		return err
 	}
 	t.defaults()
@@ -214,7 +214,7 @@ func (t *Tailer) Tail(ctx context.Context, req Request) (err error) {
 			return t.interrupted(ctx, err)
 		}
 	}
-	if err := t.res.checkContainers(); err != nil {
+	if err := t.res.checkContainers(ctx); err != nil {
 		return err
 	}
 	if len(t.streams) == 0 {
@@ -279,7 +279,7 @@ func (t *Tailer) initialTasks(ctx context.Context) ([]types.Task, error) {
 			return nil, err
 		}
 		if len(missing) > 0 {
-			return nil, &ops.NotFoundError{Kind: "task", Name: req.Cluster + "/" + missing[0]}
+			return nil, ops.NotFound(ctx, "task", req.Cluster+"/"+missing[0])
 		}
 		return tasks, nil
 	}
@@ -364,7 +364,7 @@ func (t *Tailer) unboundedStart(ctx context.Context, lt *logsTask, streams []*lo
 		end = lt.stoppedAt
 	}
 	start := end.Add(-t.DefaultTaskWindow)
-	t.note(ops.Event{Kind: ops.EventInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give --since to read further back)", lt.id, start.UTC().Format(time.RFC3339))})
+	t.note(ops.Event{Kind: ops.EventInfo, Task: lt.id, Message: fmt.Sprintf("task %s has no start time and no log stream yet: reading from %s (give %s to read further back)", lt.id, start.UTC().Format(time.RFC3339), ops.Opt(ctx, "Since"))})
 	return start.UnixMilli(), nil
 }
 
@@ -468,7 +468,7 @@ func (t *Tailer) followPoll(ctx context.Context, deepStart int64) error {
 			}
 			return err
 		}
-		if done, why := t.finished(); done {
+		if done, why := t.finished(ctx); done {
 			if err := t.lastLook(ctx, polls, &deepStart); err != nil {
 				if ferr := t.flush(); ferr != nil {
 					return ferr
@@ -540,11 +540,11 @@ func (t *Tailer) flush() error {
 // finished reports whether a follow is over: Until passed (by CloudWatch's
 // clock, as far as events show, or by the local one), or following --task
 // tasks that have all stopped and been read to the end.
-func (t *Tailer) finished() (bool, string) {
+func (t *Tailer) finished(ctx context.Context) (bool, string) {
 	over := t.Overlap.Milliseconds()
 	if t.until > 0 {
 		if max(t.lastDeepBase, t.liveCovered) >= t.until+over || t.Clock.Now().UnixMilli() >= t.until+over {
-			return true, "reached --until"
+			return true, "reached " + ops.Opt(ctx, "Until")
 		}
 	}
 	if t.req.Service == "" && len(t.streams) == 0 {
@@ -776,9 +776,9 @@ func (t *Tailer) listTasks(ctx context.Context, status types.DesiredStatus) ([]s
 		if err != nil {
 			switch awsapi.ErrorCode(err) {
 			case "ClusterNotFoundException":
-				return nil, &ops.NotFoundError{Kind: "cluster", Name: t.req.Cluster}
+				return nil, ops.NotFound(ctx, "cluster", t.req.Cluster)
 			case "ServiceNotFoundException":
-				return nil, &ops.NotFoundError{Kind: "service", Name: t.req.Cluster + "/" + t.req.Service}
+				return nil, ops.NotFound(ctx, "service", t.req.Cluster+"/"+t.req.Service)
 			}
 			return nil, fmt.Errorf("list %s tasks of service %s/%s: %w", strings.ToLower(string(status)), t.req.Cluster, t.req.Service, err)
 		}

@@ -174,16 +174,16 @@ func overviewDescribeCluster(ctx context.Context, api overviewClusterAPI, cluste
 			return c, nil
 		}
 	}
-	return types.Cluster{}, &ops.NotFoundError{Kind: "cluster", Name: cluster}
+	return types.Cluster{}, ops.NotFound(ctx, "cluster", cluster)
 }
 
 // overviewNotFound turns ECS's not-found exceptions into NotFoundError.
-func overviewNotFound(err error, kind, name string) error {
+func overviewNotFound(ctx context.Context, err error, kind, name string) error {
 	switch awsapi.ErrorCode(err) {
 	case "ClusterNotFoundException":
-		return &ops.NotFoundError{Kind: "cluster", Name: name}
+		return ops.NotFound(ctx, "cluster", name)
 	case "ServiceNotFoundException":
-		return &ops.NotFoundError{Kind: kind, Name: name}
+		return ops.NotFound(ctx, kind, name)
 	}
 	return err
 }
@@ -278,7 +278,7 @@ func (o *Reader) containerInstances(ctx context.Context, cluster string) ([]type
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list container instances of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			return nil, fmt.Errorf("list container instances of %s: %w", cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		arns = append(arns, page.ContainerInstanceArns...)
 	}
@@ -439,7 +439,7 @@ func (o *Reader) clusterTasks(ctx context.Context, cluster, service string) ([]t
 			if service != "" {
 				what = cluster + "/" + service
 			}
-			return nil, fmt.Errorf("list tasks of %s: %w", what, overviewNotFound(err, "service", what))
+			return nil, fmt.Errorf("list tasks of %s: %w", what, overviewNotFound(ctx, err, "service", what))
 		}
 		arns = append(arns, page.TaskArns...)
 	}

@@ -141,7 +141,7 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 	for _, s := range svcs {
 		byName[aws.ToString(s.ServiceName)] = s
 	}
-	addNames, err := capacityNamesKnown(cluster, byName, only, adds)
+	addNames, err := capacityNamesKnown(ctx, cluster, byName, only, adds)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 	nodes := capacityInstances(rep, inst, tasks)
 	capacityServiceFits(rep, plans, byName, nodes, only)
 	if len(addNames) > 0 {
-		if err := capacityAdd(rep, inst, plans, nodes, addNames, adds); err != nil {
+		if err := capacityAdd(ctx, rep, inst, plans, nodes, addNames, adds); err != nil {
 			return nil, err
 		}
 	}
@@ -167,16 +167,16 @@ func (o *Reader) Capacity(ctx context.Context, cluster, only string, adds map[st
 
 // capacityNamesKnown checks that the service to report alone and the
 // services to --add exist, and returns the latter sorted.
-func capacityNamesKnown(cluster string, byName map[string]types.Service, only string, adds map[string]int) ([]string, error) {
+func capacityNamesKnown(ctx context.Context, cluster string, byName map[string]types.Service, only string, adds map[string]int) ([]string, error) {
 	if only != "" {
 		if _, ok := byName[only]; !ok {
-			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + only}
+			return nil, ops.NotFound(ctx, "service", cluster+"/"+only)
 		}
 	}
 	addNames := make([]string, 0, len(adds))
 	for n := range adds {
 		if _, ok := byName[n]; !ok {
-			return nil, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + n}
+			return nil, ops.NotFound(ctx, "service", cluster+"/"+n)
 		}
 		addNames = append(addNames, n)
 	}
@@ -288,7 +288,7 @@ func capacityServiceFits(rep *CapacityReport, plans []capacityPlan, byName map[s
 // capacityAdd places the --add tasks, service by service in name order, on
 // the instances' free room first and then on as many new instances as they
 // need, and fills the report's additions and instances needed.
-func capacityAdd(rep *CapacityReport, inst []InstanceRow, plans []capacityPlan, nodes []*capacityNode, addNames []string, adds map[string]int) error {
+func capacityAdd(ctx context.Context, rep *CapacityReport, inst []InstanceRow, plans []capacityPlan, nodes []*capacityNode, addNames []string, adds map[string]int) error {
 	planOf := map[string]*capacityPlan{}
 	for i := range plans {
 		planOf[plans[i].name] = &plans[i]
@@ -306,10 +306,10 @@ func capacityAdd(rep *CapacityReport, inst []InstanceRow, plans []capacityPlan, 
 		pl := planOf[name]
 		a := CapacityAddition{Service: name, Count: adds[name]}
 		if pl.daemon {
-			return ops.Inputf("invalid --add %s=%d: %s is a daemon service (one task per instance); add instances instead", name, adds[name], name)
+			return ops.Inputf("invalid %s %s=%d: %s is a daemon service (one task per instance); add instances instead", ops.Opt(ctx, "Add"), name, adds[name], name)
 		}
 		if pl.fargate {
-			return ops.Inputf("invalid --add %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", name, adds[name], name)
+			return ops.Inputf("invalid %s %s=%d: %s runs on Fargate, which needs no room on the cluster's instances; add only EC2 services", ops.Opt(ctx, "Add"), name, adds[name], name)
 		}
 		if len(pl.unchecked) > 0 {
 			notes = append(notes, fmt.Sprintf("%s: constraint %s not evaluated", name, strings.Join(pl.unchecked, ", ")))
@@ -569,13 +569,13 @@ func capacityFits(nodes []*capacityNode, pl *capacityPlan) (int, string) {
 }
 
 // ParseCapacityAdds reads --add SERVICE=N values.
-func ParseCapacityAdds(specs []string) (map[string]int, error) {
+func ParseCapacityAdds(ctx context.Context, specs []string) (map[string]int, error) {
 	out := map[string]int{}
 	for _, s := range specs {
 		name, num, ok := strings.Cut(s, "=")
 		n, err := strconv.Atoi(num)
 		if !ok || name == "" || err != nil || n <= 0 {
-			return nil, ops.Inputf("invalid --add %q: want SERVICE=N with N a whole number above 0, e.g. --add api=10", s)
+			return nil, ops.Inputf("invalid %s %q: want SERVICE=N with N a whole number above 0, e.g. %s api=10", ops.Opt(ctx, "Add"), s, ops.Opt(ctx, "Add"))
 		}
 		out[name] += n
 	}

@@ -111,7 +111,7 @@ func (o *Reader) describeServices(ctx context.Context, cluster string, names []s
 	err := overviewParallel(ctx, len(chunks), o.limit(), func(ctx context.Context, i int) error {
 		out, err := o.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunks[i]})
 		if err != nil {
-			return fmt.Errorf("describe services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			return fmt.Errorf("describe services of %s: %w", cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		// A service deleted between the listing and now comes back as a
 		// failure or INACTIVE: it is simply gone from the snapshot.
@@ -247,7 +247,7 @@ var ServiceSortKeys = []string{"name", "desired", "running", "pending", "state",
 
 // SortServiceRows sorts rows by key (a ServiceSortKeys entry, "-" prefix
 // for descending); ties go by name. Unknown keys are an InputError.
-func SortServiceRows(rows []ServiceRow, key string) error {
+func SortServiceRows(ctx context.Context, rows []ServiceRow, key string) error {
 	desc := strings.HasPrefix(key, "-")
 	key = strings.TrimPrefix(key, "-")
 	f := func(a float64) float64 { return a }
@@ -283,7 +283,7 @@ func SortServiceRows(rows []ServiceRow, key string) error {
 		order := map[string]float64{ServiceStateFailed: 0, ServiceStateRolling: 1, ServiceStateScaling: 2, ServiceStateSteady: 3}
 		val = func(r ServiceRow) float64 { return order[r.State] }
 	default:
-		return ops.Inputf("invalid --sort %q: want one of %s (prefix - for descending)", key, strings.Join(ServiceSortKeys, ", "))
+		return ops.Inputf("invalid %s %q: want one of %s (prefix - for descending)", ops.Opt(ctx, "Sort"), key, strings.Join(ServiceSortKeys, ", "))
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
@@ -303,7 +303,7 @@ func SortServiceRows(rows []ServiceRow, key string) error {
 
 // ParseServiceFilter checks a --filter expression: a substring of the
 // service name, or key:value with key one of name, state, image, tag, rev.
-func ParseServiceFilter(expr string) (func(ServiceRow) bool, error) {
+func ParseServiceFilter(ctx context.Context, expr string) (func(ServiceRow) bool, error) {
 	expr = strings.TrimSpace(expr)
 	if expr == "" {
 		return func(ServiceRow) bool { return true }, nil
@@ -324,11 +324,11 @@ func ParseServiceFilter(expr string) (func(ServiceRow) bool, error) {
 	case "rev", "revision":
 		n, err := strconv.Atoi(val)
 		if err != nil {
-			return nil, ops.Inputf("invalid --filter %q: rev wants a number, e.g. rev:42", expr)
+			return nil, ops.Inputf("invalid %s %q: rev wants a number, e.g. rev:42", ops.Opt(ctx, "Filter"), expr)
 		}
 		return func(r ServiceRow) bool { return r.Revision == n }, nil
 	}
-	return nil, ops.Inputf("invalid --filter %q: want TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev", expr)
+	return nil, ops.Inputf("invalid %s %q: want TEXT (part of the name) or KEY:VALUE with KEY name, state, image, tag or rev", ops.Opt(ctx, "Filter"), expr)
 }
 
 // serviceArns lists every service of cluster (pages of 100).
@@ -338,7 +338,7 @@ func (o *Reader) serviceArns(ctx context.Context, cluster string) ([]string, err
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(err, "cluster", cluster))
+			return nil, fmt.Errorf("list services of %s: %w", cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		arns = append(arns, page.ServiceArns...)
 	}

@@ -96,14 +96,14 @@ type overviewServiceAPI interface {
 func overviewDescribeService(ctx context.Context, api overviewServiceAPI, cluster, service string) (types.Service, error) {
 	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
-		return types.Service{}, fmt.Errorf("describe service %s/%s: %w", cluster, service, overviewNotFound(err, "service", cluster+"/"+service))
+		return types.Service{}, fmt.Errorf("describe service %s/%s: %w", cluster, service, overviewNotFound(ctx, err, "service", cluster+"/"+service))
 	}
 	for _, s := range out.Services {
 		if aws.ToString(s.Status) != "INACTIVE" {
 			return s, nil
 		}
 	}
-	return types.Service{}, &ops.NotFoundError{Kind: "service", Name: cluster + "/" + service}
+	return types.Service{}, ops.NotFound(ctx, "service", cluster+"/"+service)
 }
 
 // Status reads one service in full. lastEvents bounds the events (0: all
@@ -404,11 +404,11 @@ func (o *Reader) FollowEvents(ctx context.Context, cluster, service string, sinc
 
 // ParseEventsSince reads events' --since with the grammar of every time
 // flag (ParseTimeFlag); "" is all the events ECS keeps.
-func ParseEventsSince(s string, now time.Time) (time.Time, error) {
+func ParseEventsSince(ctx context.Context, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := ops.ParseTimeFlag("since", s)
+	t, err := ops.ParseTimeFlag(ctx, "Since", s)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -423,7 +423,7 @@ func (o *Reader) InstanceTasks(ctx context.Context, cluster, containerInstance s
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(err, "cluster", cluster))
+			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		arns = append(arns, page.TaskArns...)
 	}

@@ -298,16 +298,16 @@ func TestOverviewSortAndFilter(t *testing.T) {
 		return s
 	}
 	for key, want := range map[string]string{"name": "abc", "-name": "cba", "desired": "abc", "-desired": "bca", "cpu": "bca", "-cpu": "acb", "state": "cab", "cpu-util": "acb"} {
-		if err := SortServiceRows(rows, key); err != nil || names() != want {
+		if err := SortServiceRows(context.Background(), rows, key); err != nil || names() != want {
 			t.Errorf("--sort %s: %s %v, want %s", key, names(), err, want)
 		}
 	}
 	var ie *ops.InputError
-	if err := SortServiceRows(rows, "colour"); !errors.As(err, &ie) {
+	if err := SortServiceRows(context.Background(), rows, "colour"); !errors.As(err, &ie) {
 		t.Errorf("unknown sort key: %v", err)
 	}
 	for expr, want := range map[string]int{"": 3, "a": 1, "state:failed": 1, "rev:4": 2, "tag:x": 2, "name:b": 1} {
-		keep, err := ParseServiceFilter(expr)
+		keep, err := ParseServiceFilter(context.Background(), expr)
 		if err != nil {
 			t.Fatalf("%q: %v", expr, err)
 		}
@@ -322,7 +322,7 @@ func TestOverviewSortAndFilter(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"rev:x", "colour:red"} {
-		if _, err := ParseServiceFilter(bad); !errors.As(err, &ie) {
+		if _, err := ParseServiceFilter(context.Background(), bad); !errors.As(err, &ie) {
 			t.Errorf("--filter %q: %v", bad, err)
 		}
 	}
@@ -395,10 +395,10 @@ func TestOverviewCapacityFitsHonoursConstraints(t *testing.T) {
 			t.Errorf("%s: %d (%s), want %d (%s)", tc.pl.name, fits, limit, tc.fits, tc.limit)
 		}
 	}
-	if _, err := ParseCapacityAdds([]string{"api=0"}); err == nil {
+	if _, err := ParseCapacityAdds(context.Background(), []string{"api=0"}); err == nil {
 		t.Error("--add api=0 accepted")
 	}
-	if m, err := ParseCapacityAdds([]string{"api=3", "api=2"}); err != nil || m["api"] != 5 {
+	if m, err := ParseCapacityAdds(context.Background(), []string{"api=3", "api=2"}); err != nil || m["api"] != 5 {
 		t.Errorf("%v %v", m, err)
 	}
 }

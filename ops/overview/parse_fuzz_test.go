@@ -1,12 +1,14 @@
 package overview
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"ecsctl/ops"
+	"ecsctl/ops/opstest"
 )
 
 // The seed corpus (testdata/fuzz/FuzzParseEventsSince/, the seeds of ops'
@@ -20,8 +22,9 @@ import (
 func FuzzParseEventsSince(f *testing.F) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	later := now.Add(90 * time.Minute)
+	ctx := opstest.FlagNames(context.Background())
 	f.Fuzz(func(t *testing.T, s string) {
-		since, err := ParseEventsSince(s, now)
+		since, err := ParseEventsSince(ctx, s, now)
 		switch {
 		case s == "":
 			if err != nil || !since.IsZero() {
@@ -39,7 +42,7 @@ func FuzzParseEventsSince(f *testing.F) {
 			if spec, _ := ops.ParseTimeSpec(s); !spec.At.IsZero() {
 				break // a point in time stays put
 			}
-			if again, _ := ParseEventsSince(s, later); !again.Equal(since.Add(later.Sub(now))) {
+			if again, _ := ParseEventsSince(ctx, s, later); !again.Equal(since.Add(later.Sub(now))) {
 				t.Fatalf("ParseEventsSince(%q) does not move with now", s)
 			}
 		}

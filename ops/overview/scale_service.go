@@ -61,18 +61,18 @@ type ScaleServiceRequest struct {
 }
 
 // ValidateScaleServiceRequest checks the request before any AWS call.
-func ValidateScaleServiceRequest(r ScaleServiceRequest) error {
+func ValidateScaleServiceRequest(ctx context.Context, r ScaleServiceRequest) error {
 	switch {
 	case r.Cluster == "":
-		return ops.Inputf("missing --cluster: the service's cluster, e.g. --cluster prod")
+		return ops.Inputf("missing %s: the service's cluster, e.g. %s prod", ops.Opt(ctx, "Cluster"), ops.Opt(ctx, "Cluster"))
 	case r.Service == "":
-		return ops.Inputf("missing --service: the service to scale, e.g. --service api")
+		return ops.Inputf("missing %s: the service to scale, e.g. %s api", ops.Opt(ctx, "Service"), ops.Opt(ctx, "Service"))
 	case r.Count < 0:
-		return ops.Inputf("invalid --count %d: want 0 or more tasks", r.Count)
+		return ops.Inputf("invalid %s %d: want 0 or more tasks", ops.Opt(ctx, "Count"), r.Count)
 	case r.Count > scaleServiceMaxCount:
-		return ops.Inputf("invalid --count %d: ECS runs at most %d tasks per service", r.Count, scaleServiceMaxCount)
+		return ops.Inputf("invalid %s %d: ECS runs at most %d tasks per service", ops.Opt(ctx, "Count"), r.Count, scaleServiceMaxCount)
 	case r.Wait && r.Timeout <= 0:
-		return ops.Inputf("invalid --timeout %s: want a positive duration like 10m", r.Timeout)
+		return ops.Inputf("invalid %s %s: want a positive duration like 10m", ops.Opt(ctx, "Timeout"), r.Timeout)
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func scaleServiceResourceID(cluster, service string) string {
 // Scale sets the desired count; with Wait it follows the service until
 // running == desired, one COMPLETED deployment and nothing pending.
 func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*ScaleServiceResult, error) {
-	if err := ValidateScaleServiceRequest(req); err != nil {
+	if err := ValidateScaleServiceRequest(ctx, req); err != nil {
 		return nil, err
 	}
 	start := s.clock().Now()
@@ -186,8 +186,9 @@ func (s *ServiceScaler) Scale(ctx context.Context, req ScaleServiceRequest) (*Sc
 			res.Warning = fmt.Sprintf("Application Auto Scaling keeps %s between %d and %d tasks: %d is set for now and auto scaling will move it back into that range when it next scales",
 				subject, b.Min, b.Max, req.Count)
 		default:
-			return nil, ops.Inputf("--count %d is %s the Application Auto Scaling %s of %d for %s, which would move it back: add --update-autoscaling to change the bounds to %d-%d, or --outside-autoscaling to set %d for now anyway",
-				req.Count, map[string]string{"max": "above", "min": "below"}[which], which, bound, subject, min(b.Min, req.Count), max(b.Max, req.Count), req.Count)
+			return nil, ops.Inputf("%s %d is %s the Application Auto Scaling %s of %d for %s, which would move it back: add %s to change the bounds to %d-%d, or %s to set %d for now anyway",
+				ops.Opt(ctx, "Count"), req.Count, map[string]string{"max": "above", "min": "below"}[which], which, bound, subject,
+				ops.Opt(ctx, "UpdateAutoscaling"), min(b.Min, req.Count), max(b.Max, req.Count), ops.Opt(ctx, "OutsideAutoscaling"), req.Count)
 		}
 	}
 	// The warning is printed once, with the result (and in its JSON).
@@ -286,7 +287,7 @@ func (s *ServiceScaler) poll(ctx context.Context, req ScaleServiceRequest, res *
 		return false, fmt.Errorf("describe service %s: %w", subject, err)
 	}
 	if len(out.Services) != 1 {
-		return true, &ops.NotFoundError{Kind: "service", Name: subject}
+		return true, ops.NotFound(ctx, "service", subject)
 	}
 	svc := out.Services[0]
 	res.Running, res.Pending = int(svc.RunningCount), int(svc.PendingCount)

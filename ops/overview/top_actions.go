@@ -28,7 +28,7 @@ func ForceNewDeployment(ctx context.Context, api TopActionECS, cluster, service 
 	}
 	out, err := api.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(service), ForceNewDeployment: true})
 	if err != nil {
-		return "", fmt.Errorf("force new deployment of %s/%s: %w", cluster, service, overviewNotFound(err, "service", cluster+"/"+service))
+		return "", fmt.Errorf("force new deployment of %s/%s: %w", cluster, service, overviewNotFound(ctx, err, "service", cluster+"/"+service))
 	}
 	if out.Service != nil {
 		if d := ops.PrimaryDeployment(*out.Service); d != nil {
@@ -58,7 +58,7 @@ func SetInstanceState(ctx context.Context, api TopActionECS, cluster string, con
 			Cluster: aws.String(cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatus(state),
 		})
 		if err != nil {
-			return fmt.Errorf("set container instances %s… of %s to %s: %w", overviewShortName(chunk[0]), cluster, state, overviewNotFound(err, "cluster", cluster))
+			return fmt.Errorf("set container instances %s… of %s to %s: %w", overviewShortName(chunk[0]), cluster, state, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		for _, f := range out.Failures {
 			return fmt.Errorf("set container instance %s of %s to %s: %s %s", overviewShortName(aws.ToString(f.Arn)), cluster, state, aws.ToString(f.Reason), aws.ToString(f.Detail))

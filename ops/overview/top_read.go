@@ -149,7 +149,7 @@ func (s *TopSource) InstanceTasks(ctx context.Context, cluster, containerInstanc
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(err, "cluster", cluster))
+			return nil, fmt.Errorf("list tasks of instance %s in %s: %w", overviewShortName(containerInstance), cluster, overviewNotFound(ctx, err, "cluster", cluster))
 		}
 		arns = append(arns, page.TaskArns...)
 	}

@@ -241,7 +241,7 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			return res, fmt.Errorf("%w: task %s stopped; its last log lines were not all read", ops.ErrInterrupted, shortRef(arn))
 		case <-deadline:
 			endTail()
-			f.logsCut(arn, "--timeout passed")
+			f.logsCut(arn, ops.Opt(ctx, "Timeout")+" passed")
 		case <-f.Clock.After(f.Overlap + logsGrace):
 			// CloudWatch throttled or refused the tail past the task's end:
 			// the verdict is known and must not wait on it forever.

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ const ec2MinCPU, ec2MaxCPU = 128, 196608
 
 // checkSize validates the task size a run asks for against the launch
 // type, with the task definition's values for what is not overridden.
-func checkSize(td *types.TaskDefinition, r Request, fargate bool) error {
+func checkSize(ctx context.Context, td *types.TaskDefinition, r Request, fargate bool) error {
 	if r.CPU == "" && r.Memory == "" {
 		return nil
 	}
@@ -89,21 +90,21 @@ func checkSize(td *types.TaskDefinition, r Request, fargate bool) error {
 	if fargate {
 		if !FargateSizeOK(cpu, mem) {
 			if want := fargateMemoryFor(cpu); want != "" {
-				return ops.Inputf("Fargate has no task of %d CPU units with %d MiB: with --cpu %d give --memory %s", cpu, mem, cpu, want)
+				return ops.Inputf("Fargate has no task of %d CPU units with %d MiB: with %s %d give %s %s", cpu, mem, ops.Opt(ctx, "CPU"), cpu, ops.Opt(ctx, "Memory"), want)
 			}
-			return ops.Inputf("Fargate has no task of %d CPU units: give --cpu 256, 512, 1024, 2048, 4096, 8192 or 16384 with a --memory that goes with it", cpu)
+			return ops.Inputf("Fargate has no task of %d CPU units: give %s 256, 512, 1024, 2048, 4096, 8192 or 16384 with a %s that goes with it", cpu, ops.Opt(ctx, "CPU"), ops.Opt(ctx, "Memory"))
 		}
 		return nil
 	}
 	if r.CPU != "" && (cpu < ec2MinCPU || cpu > ec2MaxCPU) {
-		return ops.Inputf("invalid --cpu %d for EC2: give %d to %d CPU units (1024 = 1 vCPU)", cpu, ec2MinCPU, ec2MaxCPU)
+		return ops.Inputf("invalid %s %d for EC2: give %d to %d CPU units (1024 = 1 vCPU)", ops.Opt(ctx, "CPU"), cpu, ec2MinCPU, ec2MaxCPU)
 	}
 	if r.Memory != "" {
 		// A task's memory holds its containers' hard limits (ECS rejects a
 		// container memory above the task's).
 		for _, c := range td.ContainerDefinitions {
 			if c.Memory != nil && int(*c.Memory) > mem {
-				return ops.Inputf("--memory %d is below container %s's hard limit of %d MiB: give at least %d", mem, aws.ToString(c.Name), *c.Memory, *c.Memory)
+				return ops.Inputf("%s %d is below container %s's hard limit of %d MiB: give at least %d", ops.Opt(ctx, "Memory"), mem, aws.ToString(c.Name), *c.Memory, *c.Memory)
 			}
 		}
 	}

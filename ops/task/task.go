@@ -78,39 +78,39 @@ type Plan struct {
 var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Validate checks a request before any AWS call.
-func Validate(r Request) error {
+func Validate(ctx context.Context, r Request) error {
 	switch {
 	case strings.TrimSpace(r.Cluster) == "":
-		return ops.Inputf("missing --cluster: name the cluster with --cluster or ECSCTL_CLUSTER")
+		return ops.Inputf("missing %s: name the cluster with %s or ECSCTL_CLUSTER", ops.Opt(ctx, "Cluster"), ops.Opt(ctx, "Cluster"))
 	case r.Service == "" && r.TaskDef == "":
-		return ops.Inputf("say what to run: give --service NAME (its current task definition) or --task-def FAMILY:REVISION")
+		return ops.Inputf("say what to run: give %s NAME (its current task definition) or %s FAMILY:REVISION", ops.Opt(ctx, "Service"), ops.Opt(ctx, "TaskDef"))
 	case r.Service != "" && r.TaskDef != "":
-		return ops.Inputf("--service and --task-def cannot be combined: give one or the other")
+		return ops.Inputf("%s and %s cannot be combined: give one or the other", ops.Opt(ctx, "Service"), ops.Opt(ctx, "TaskDef"))
 	}
 	if r.LaunchType != "" && r.LaunchType != "EC2" && r.LaunchType != "FARGATE" {
-		return ops.Inputf("invalid --launch-type %q: use EC2 or FARGATE", r.LaunchType)
+		return ops.Inputf("invalid %s %q: use EC2 or FARGATE", ops.Opt(ctx, "LaunchType"), r.LaunchType)
 	}
 	for _, e := range r.Env {
 		if e.Container == "" || !envKeyRE.MatchString(e.Key) {
-			return ops.Inputf("invalid --env %s:%s: want CONTAINER:KEY=VALUE with KEY made of letters, digits and _", e.Container, e.Key)
+			return ops.Inputf("invalid %s %s:%s: want CONTAINER:KEY=VALUE with KEY made of letters, digits and _", ops.Opt(ctx, "Env"), e.Container, e.Key)
 		}
 	}
-	for _, f := range []struct{ name, v string }{{"cpu", r.CPU}, {"memory", r.Memory}} {
+	for _, f := range []struct{ name, v string }{{ops.Opt(ctx, "CPU"), r.CPU}, {ops.Opt(ctx, "Memory"), r.Memory}} {
 		if f.v == "" {
 			continue
 		}
 		if n, err := strconv.Atoi(f.v); err != nil || n <= 0 {
-			return ops.Inputf("invalid --%s %q: want a positive whole number (CPU units, 1024 = 1 vCPU; memory in MiB)", f.name, f.v)
+			return ops.Inputf("invalid %s %q: want a positive whole number (CPU units, 1024 = 1 vCPU; memory in MiB)", f.name, f.v)
 		}
 	}
 	for _, s := range r.Subnets {
 		if !strings.HasPrefix(s, "subnet-") {
-			return ops.Inputf("invalid --subnet %q: want a subnet id like subnet-0123456789abcdef0", s)
+			return ops.Inputf("invalid %s %q: want a subnet id like subnet-0123456789abcdef0", ops.Opt(ctx, "Subnet"), s)
 		}
 	}
 	for _, s := range r.SecurityGroups {
 		if !strings.HasPrefix(s, "sg-") {
-			return ops.Inputf("invalid --security-group %q: want a security group id like sg-0123456789abcdef0", s)
+			return ops.Inputf("invalid %s %q: want a security group id like sg-0123456789abcdef0", ops.Opt(ctx, "SecurityGroup"), s)
 		}
 	}
 	return nil
@@ -121,7 +121,7 @@ func Validate(r Request) error {
 // Everything wrong with the request is an ops.InputError, found before
 // anything starts.
 func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
-	if err := Validate(r); err != nil {
+	if err := Validate(ctx, r); err != nil {
 		return nil, err
 	}
 	in := &ecs.RunTaskInput{Cluster: aws.String(r.Cluster), StartedBy: aws.String(StartedBy), Count: aws.Int32(1)}
@@ -139,22 +139,22 @@ func Prepare(ctx context.Context, api ECS, r Request) (*Plan, error) {
 	}
 	in.TaskDefinition = td.TaskDefinitionArn
 	if r.Service == "" {
-		if fargate, err = taskDefCompute(r, td, in); err != nil {
+		if fargate, err = taskDefCompute(ctx, r, td, in); err != nil {
 			return nil, err
 		}
 	}
-	if err := setNetwork(r, td, in); err != nil {
+	if err := setNetwork(ctx, r, td, in); err != nil {
 		return nil, err
 	}
-	main, err := MainContainer(td, r.Container)
+	main, err := MainContainer(ctx, td, r.Container)
 	if err != nil {
 		return nil, err
 	}
-	ov, err := overrides(td, main, r)
+	ov, err := overrides(ctx, td, main, r)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSize(td, r, fargate); err != nil {
+	if err := checkSize(ctx, td, r, fargate); err != nil {
 		return nil, err
 	}
 	in.Overrides = ov
@@ -170,7 +170,7 @@ func serviceCompute(ctx context.Context, api ECS, r Request, in *ecs.RunTaskInpu
 		return "", false, fmt.Errorf("describe service %s/%s: %w", r.Cluster, r.Service, err)
 	}
 	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
-		return "", false, ops.Inputf("service %s/%s not found: check --service ('ecsctl services -c %s' lists them)", r.Cluster, r.Service, r.Cluster)
+		return "", false, ops.Inputf("service %s/%s not found: check %s ('ecsctl services -c %s' lists them)", r.Cluster, r.Service, ops.Opt(ctx, "Service"), r.Cluster)
 	}
 	svc := out.Services[0]
 	// The PRIMARY deployment is what the service runs now; the
@@ -206,7 +206,7 @@ func serviceCompute(ctx context.Context, api ECS, r Request, in *ecs.RunTaskInpu
 		in.PlacementStrategy = svc.PlacementStrategy
 	}
 	if r.LaunchType != "" {
-		return "", false, ops.Inputf("--launch-type is for --task-def: remove it (a service's task runs as the service's do: %s)", computeOf(lt, strat))
+		return "", false, ops.Inputf("%s is for %s: remove it (a service's task runs as the service's do: %s)", ops.Opt(ctx, "LaunchType"), ops.Opt(ctx, "TaskDef"), computeOf(lt, strat))
 	}
 	return tdRef, fargate, nil
 }
@@ -230,7 +230,7 @@ func describeTaskDef(ctx context.Context, api ECS, r Request, tdRef string) (*ty
 
 // taskDefCompute sets in's launch type for a task definition run without a
 // service, and says whether it is Fargate.
-func taskDefCompute(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) (bool, error) {
+func taskDefCompute(ctx context.Context, r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) (bool, error) {
 	var fargate bool
 	switch {
 	case r.LaunchType != "":
@@ -243,7 +243,7 @@ func taskDefCompute(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) (
 	if fargate {
 		in.LaunchType = types.LaunchTypeFargate
 		if !compatible(td, types.CompatibilityFargate) {
-			return false, ops.Inputf("task definition %s is not compatible with Fargate (requiresCompatibilities): use --launch-type EC2", shortTD(td))
+			return false, ops.Inputf("task definition %s is not compatible with Fargate (requiresCompatibilities): use %s EC2", shortTD(td), ops.Opt(ctx, "LaunchType"))
 		}
 	}
 	return fargate, nil
@@ -252,7 +252,7 @@ func taskDefCompute(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) (
 // setNetwork sets in's awsvpc configuration from the request's subnets,
 // security groups and public IP over the service's, and checks that it
 // fits the task definition's network mode.
-func setNetwork(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) error {
+func setNetwork(ctx context.Context, r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) error {
 	if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
 		vpc := &types.AwsVpcConfiguration{Subnets: r.Subnets, SecurityGroups: r.SecurityGroups, AssignPublicIp: types.AssignPublicIpDisabled}
 		if in.NetworkConfiguration != nil && in.NetworkConfiguration.AwsvpcConfiguration != nil {
@@ -271,10 +271,10 @@ func setNetwork(r Request, td *types.TaskDefinition, in *ecs.RunTaskInput) error
 	}
 	if td.NetworkMode == types.NetworkModeAwsvpc {
 		if in.NetworkConfiguration == nil || in.NetworkConfiguration.AwsvpcConfiguration == nil || len(in.NetworkConfiguration.AwsvpcConfiguration.Subnets) == 0 {
-			return ops.Inputf("task definition %s uses awsvpc networking: give --subnet (and --security-group), or run it through a service with --service", shortTD(td))
+			return ops.Inputf("task definition %s uses awsvpc networking: give %s (and %s), or run it through a service with %s", shortTD(td), ops.Opt(ctx, "Subnet"), ops.Opt(ctx, "SecurityGroup"), ops.Opt(ctx, "Service"))
 		}
 	} else if len(r.Subnets) > 0 || len(r.SecurityGroups) > 0 {
-		return ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove --subnet and --security-group", shortTD(td), networkMode(td))
+		return ops.Inputf("task definition %s uses %s networking, which takes no subnets or security groups: remove %s and %s", shortTD(td), networkMode(td), ops.Opt(ctx, "Subnet"), ops.Opt(ctx, "SecurityGroup"))
 	}
 	return nil
 }
@@ -339,7 +339,7 @@ func isClientNotFound(err error) bool {
 // MainContainer is the named container, else the only one, else the first
 // essential one (the app next to its sidecars, in the order the task
 // definition lists them).
-func MainContainer(td *types.TaskDefinition, name string) (string, error) {
+func MainContainer(ctx context.Context, td *types.TaskDefinition, name string) (string, error) {
 	var names []string
 	for _, c := range td.ContainerDefinitions {
 		names = append(names, aws.ToString(c.Name))
@@ -350,7 +350,7 @@ func MainContainer(td *types.TaskDefinition, name string) (string, error) {
 				return n, nil
 			}
 		}
-		return "", ops.Inputf("task definition %s has no container %q: use --container with one of %s", shortTD(td), name, strings.Join(names, ", "))
+		return "", ops.Inputf("task definition %s has no container %q: use %s with one of %s", shortTD(td), name, ops.Opt(ctx, "Container"), strings.Join(names, ", "))
 	}
 	if len(td.ContainerDefinitions) == 1 {
 		return names[0], nil
@@ -360,12 +360,12 @@ func MainContainer(td *types.TaskDefinition, name string) (string, error) {
 			return aws.ToString(c.Name), nil
 		}
 	}
-	return "", ops.Inputf("task definition %s has no essential container: name the one to run with --container (%s)", shortTD(td), strings.Join(names, ", "))
+	return "", ops.Inputf("task definition %s has no essential container: name the one to run with %s (%s)", shortTD(td), ops.Opt(ctx, "Container"), strings.Join(names, ", "))
 }
 
 // overrides builds the task override: the main container's command, the
 // environment overrides per container and the task size.
-func overrides(td *types.TaskDefinition, main string, r Request) (*types.TaskOverride, error) {
+func overrides(ctx context.Context, td *types.TaskDefinition, main string, r Request) (*types.TaskOverride, error) {
 	known := map[string]bool{}
 	for _, c := range td.ContainerDefinitions {
 		known[aws.ToString(c.Name)] = true
@@ -386,7 +386,7 @@ func overrides(td *types.TaskDefinition, main string, r Request) (*types.TaskOve
 	}
 	for _, e := range r.Env {
 		if !known[e.Container] {
-			return nil, ops.Inputf("--env %s:%s names no container of %s: use one of %s", e.Container, e.Key, shortTD(td), strings.Join(sortedKeys(known), ", "))
+			return nil, ops.Inputf("%s %s:%s names no container of %s: use one of %s", ops.Opt(ctx, "Env"), e.Container, e.Key, shortTD(td), strings.Join(sortedKeys(known), ", "))
 		}
 		co := get(e.Container)
 		replaced := false

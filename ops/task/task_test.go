@@ -16,6 +16,7 @@ import (
 
 	"ecsctl/ops"
 	"ecsctl/ops/logs"
+	"ecsctl/ops/opstest"
 )
 
 // fakeECS is a hand-written fake of the calls a one-off task makes.
@@ -146,7 +147,7 @@ func TestPrepareRefusesBadInput(t *testing.T) {
 		{Request{Cluster: "prod", TaskDef: "api:7", Subnets: []string{"subnet-a"}}, "takes no subnets"},
 	} {
 		f := &fakeECS{services: svc, defs: defs}
-		_, err := Prepare(context.Background(), f, tc.req)
+		_, err := Prepare(opstest.FlagNames(context.Background()), f, tc.req)
 		var ie *ops.InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want an input error with %q", tc.req, err, tc.want)
