@@ -39,9 +39,10 @@ func TestECSRollingDeployCompletes(t *testing.T) {
 	for _, want := range []string{
 		"(service api) has started 4 tasks: (task ",
 		"(service api) registered 4 targets in (target-group arn:aws:elasticloadbalancing:",
-		"(service api) has begun draining connections on 4 tasks.",
+		"(service api, taskSet ecs-svc/", // the old deployment's tasks drain
+		") has begun draining connections on 4 tasks.",
 		"(service api) has stopped 4 running tasks: (task ",
-		"(service api) deployment " + newID + " deployment completed.",
+		"(service api) (deployment " + newID + ") deployment completed.",
 	} {
 		if !strings.Contains(ev, want) {
 			t.Errorf("events lack %q:\n%s", want, ev)
@@ -116,7 +117,7 @@ func TestECSCircuitBreaker(t *testing.T) {
 				t.Fatalf("deployments: %+v", svc.Deployments)
 			}
 			ev := eventsText(svc)
-			if !strings.Contains(ev, "(service api) deployment "+badID+" deployment failed: tasks failed to start.") {
+			if !strings.Contains(ev, "(service api) (deployment "+badID+") deployment failed: tasks failed to start.") {
 				t.Errorf("no failure event:\n%s", ev)
 			}
 			primary := svc.Deployments[0]

@@ -570,21 +570,38 @@ func (s *Sim) noteStop(t *ecsTask, wasRunning bool, stopped, draining *[]string)
 	id := lastPart(aws.ToString(t.Task.TaskArn))
 	*stopped = append(*stopped, id)
 	if aws.ToString(t.Task.LastStatus) == "DEACTIVATING" {
-		*draining = append(*draining, t.TargetGroup)
+		*draining = append(*draining, t.Deployment+"\x00"+t.TargetGroup)
 	}
 }
 
 // ecsRunEvents writes the events of one scheduler run, in ECS's words.
+// drainingTGs has one "deployment\x00target group" per task that began
+// draining (noteStop).
 func (s *Sim) ecsRunEvents(svc *ecsService, started, stopped, drainingTGs []string) {
 	name := s.ecsSvcName(svc)
 	if len(stopped) > 0 {
 		s.ecsEvent(svc, fmt.Sprintf("(service %s) has stopped %d running tasks: %s", name, len(stopped), taskList(stopped)))
 	}
 	if len(drainingTGs) > 0 {
-		s.ecsEvent(svc, fmt.Sprintf("(service %s) has begun draining connections on %d tasks", name, len(drainingTGs)))
-		perTG := map[string]int{}
-		for _, tg := range drainingTGs {
+		// ECS names the task set (the deployment) whose tasks drain, and
+		// the target groups apart: "(service api, taskSet ecs-svc/27…) has
+		// begun draining connections on 1 tasks." then "(service api)
+		// deregistered 1 targets in (target-group arn:…)", as service
+		// events read on accounts (quoted in public deployment logs; the
+		// ECS guide documents no event texts). ecsctl only looks for "has
+		// begun draining connections" (ops/deploy/deploy_phase.go).
+		perDep, perTG := map[string]int{}, map[string]int{}
+		for _, dt := range drainingTGs {
+			dep, tg, _ := strings.Cut(dt, "\x00")
+			perDep[dep]++
 			perTG[tg]++
+		}
+		for _, dep := range sortedKeys(perDep) {
+			who := "(service " + name + ")"
+			if dep != "" {
+				who = "(service " + name + ", taskSet " + dep + ")"
+			}
+			s.ecsEvent(svc, fmt.Sprintf("%s has begun draining connections on %d tasks", who, perDep[dep]))
 		}
 		for _, tg := range sortedKeys(perTG) {
 			s.ecsEvent(svc, fmt.Sprintf("(service %s) deregistered %d targets in (target-group %s)", name, perTG[tg], tg))
@@ -692,7 +709,7 @@ func (s *Sim) ecsSettle(svc *ecsService) {
 		p.RolloutStateReason = aws.String("ECS deployment " + pid + " completed.")
 		p.UpdatedAt = aws.Time(now)
 		svc.LastCompletedTaskDef = aws.ToString(p.TaskDefinition)
-		s.ecsEvent(svc, "(service "+name+") deployment "+pid+" deployment completed.")
+		s.ecsEvent(svc, "(service "+name+") (deployment "+pid+") deployment completed.")
 		s.rec.timeline(now, "deployment-completed", svc.Cluster+"/"+name+": "+pid+" "+lastPart(aws.ToString(p.TaskDefinition)))
 		s.sdOnCompleted(svc, pid)
 	}
@@ -749,7 +766,7 @@ func (s *Sim) ecsTaskFailed(t *ecsTask) {
 	id := aws.ToString(d.Id)
 	d.RolloutState = types.DeploymentRolloutStateFailed
 	d.RolloutStateReason = aws.String("ECS deployment circuit breaker: tasks failed to start.")
-	s.ecsEvent(svc, "(service "+name+") deployment "+id+" deployment failed: tasks failed to start.")
+	s.ecsEvent(svc, "(service "+name+") (deployment "+id+") deployment failed: tasks failed to start.")
 	s.rec.timeline(s.Now(), "deployment-failed", svc.Cluster+"/"+name+": "+id+" circuit breaker tripped after "+fmt.Sprint(d.FailedTasks)+" failed tasks")
 	if s.sdOnFailed(svc, id, d.FailedTasks, cb.Rollback) {
 		s.ecsKickService(svc)
