@@ -94,6 +94,7 @@ func TestE2EDeployAndRollbackRefuseOtherControllers(t *testing.T) {
 }
 
 func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "edge", "")
 	code, stdout, stderr := run(t, "services", "-c", sim.EdgeCluster, "-o", "json")
 	if code != 0 {

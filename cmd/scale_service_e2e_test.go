@@ -197,6 +197,7 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 
 // A load-balanced service is steady only once its new targets are healthy.
 func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "api")
 	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "6", "--wait")...)
