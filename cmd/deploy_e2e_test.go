@@ -90,24 +90,6 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 	}
 }
 
-func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	before := sb.service("small", "api")
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
-		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
-	}
-	after := sb.waitSteady("small", "api")
-	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
-		t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
-	}
-}
-
 func TestE2EDeployCrashWithoutBreakerEcsctlRollsBack(t *testing.T) {
 	parallel(t)
 	sb := startSandbox(t, "small", "")
