@@ -54,6 +54,25 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 	if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v", res.Services)
 	}
+	// The longest phase of a rolling deploy is ECS draining the old tasks
+	// from the load balancer: the CI log names it, with the target group's
+	// deregistration delay (read from ELBv2) and an estimate of the time
+	// left, instead of sitting on "4/4 running" with nothing said.
+	var drain string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "draining 3 old task(s)") {
+			drain = l
+			break
+		}
+	}
+	if drain == "" {
+		t.Errorf("no progress line names the drain of the 3 old tasks:\n%s", stderr)
+	}
+	for _, want := range []string{"new tasks healthy", "deregistration delay 300s", "left"} {
+		if drain != "" && !strings.Contains(drain, want) {
+			t.Errorf("drain line lacks %q: %s", want, drain)
+		}
+	}
 	after := sb.service("small", "api")
 	if len(after.Deployments) != 1 || aws.ToString(after.Deployments[0].Id) != res.Services[0].DeploymentID || after.RunningCount != after.DesiredCount {
 		t.Fatalf("service not on the new deployment: %+v", after.Deployments)
@@ -217,6 +236,11 @@ func TestE2EDeployUnderThrottling(t *testing.T) {
 	}
 }
 
+// rollback after a deploy: the dry run shows the images of both sides and
+// changes nothing, --to takes api:5 and another family is bad input, and
+// the rollback puts the service back. Which revision a rollback picks
+// after a failed deploy is ops/deploy's
+// TestSimRollbackGoesToTheLastSuccessfulRevision.
 func TestE2ERollbackCommand(t *testing.T) {
 	parallel(t)
 	sb := startSandbox(t, "small", "")
@@ -224,7 +248,28 @@ func TestE2ERollbackCommand(t *testing.T) {
 	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != 0 {
 		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	code, stdout, stderr := run(t, "rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms", "-o", "json")
+	rollback := func(extra ...string) (int, string, string) {
+		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
+	}
+	mutated := len(sb.mutations())
+	code, text, stderr := rollback("--dry-run")
+	if code != ExitOK || !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
+		t.Errorf("text dry run (exit %d) lacks the images of both sides:\n%s\n%s", code, text, stderr)
+	}
+	code, stdout, stderr := rollback("--to", "api:5", "--dry-run", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("--to api:5 dry run exit %d\n%s", code, stderr)
+	}
+	if r := decodeResult(t, stdout).Services[0]; !strings.HasSuffix(r.NewTaskDefinition, "api:5") {
+		t.Errorf("--to api:5 would go to %s", r.NewTaskDefinition)
+	}
+	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
+		t.Errorf("--to worker:5: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations()[mutated:]; len(m) != 0 {
+		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
+	}
+	code, stdout, stderr = rollback("-o", "json")
 	if code != 0 {
 		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -189,36 +189,3 @@ func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
 		t.Errorf("--rollback-timeout 0s: exit %d %s", code, stderr)
 	}
 }
-
-// The rollback dry run shows the images of both sides and changes
-// nothing; --to takes api:5 and another family is bad input. Which
-// revision a rollback picks is ops/deploy's
-// TestSimRollbackGoesToTheLastSuccessfulRevision.
-func TestE2ERollbackDryRunShowsBothImagesAndRefusesAnotherFamily(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != ExitOK {
-		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	rollback := func(extra ...string) (int, string, string) {
-		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
-	}
-	mutated := len(sb.mutations())
-	code, text, stderr := rollback("--dry-run")
-	if code != ExitOK || !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
-		t.Errorf("text dry run (exit %d) lacks the images of both sides:\n%s\n%s", code, text, stderr)
-	}
-	code, stdout, stderr := rollback("--to", "api:5", "--dry-run", "-o", "json")
-	if code != ExitOK {
-		t.Fatalf("--to api:5 dry run exit %d\n%s", code, stderr)
-	}
-	if r := decodeResult(t, stdout).Services[0]; !strings.HasSuffix(r.NewTaskDefinition, "api:5") {
-		t.Errorf("--to api:5 would go to %s", r.NewTaskDefinition)
-	}
-	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
-		t.Errorf("--to worker:5: exit %d %s", code, stderr)
-	}
-	if m := sb.mutations()[mutated:]; len(m) != 0 {
-		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
-	}
-}
