@@ -94,6 +94,7 @@ func TestE2EDeployAndRollbackRefuseOtherControllers(t *testing.T) {
 }
 
 func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "edge", "")
 	code, stdout, stderr := run(t, "services", "-c", sim.EdgeCluster, "-o", "json")
 	if code != 0 {
@@ -130,37 +131,6 @@ func TestE2EServicesAndStatusShowControllerAndStrategy(t *testing.T) {
 	code, text, stderr = run(t, "status", "-c", sim.EdgeCluster, "--service", sim.EdgeCodeDeployService)
 	if code != 0 || !strings.Contains(text, "CODE_DEPLOY controller") || !strings.Contains(text, "PRIMARY") {
 		t.Fatalf("status of cd-api (exit %d) lacks the controller or its task set:\n%s\n%s", code, text, stderr)
-	}
-}
-
-func TestE2EBlueGreenDeploySucceedsAfterBakeTime(t *testing.T) {
-	parallel(t)
-	// A bake time of 15 minutes (1.5 s of real time): long enough that
-	// polls on a slow machine see it.
-	bake := 15
-	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeBlueGreenService, func(s *sim.ServiceSpec) { s.BakeTimeMinutes = &bake }), "")
-	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeBlueGreenService, "--tag", sim.DemoNextTag)...)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeSucceeded {
-		t.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
-	}
-	// The verdict waited for the service deployment: SUCCESSFUL, after the
-	// bake time with both revisions running, and the old one gone.
-	sd := sb.latestServiceDeployment(sim.EdgeBlueGreenService)
-	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 15*time.Minute {
-		t.Fatalf("service deployment %s, %s → %s", sd.Status, aws.ToTime(sd.StartedAt), aws.ToTime(sd.FinishedAt))
-	}
-	for _, stage := range []string{"BLUE_GREEN BAKE_TIME 15m left; new 3/3 running, old 3 running; production traffic 100%"} {
-		if !strings.Contains(stderr, stage) {
-			t.Errorf("progress never named %q:\n%s", stage, stderr)
-		}
-	}
-	svc := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
-	if len(svc.Deployments) != 1 || aws.ToString(svc.TaskDefinition) != r.NewTaskDefinition || svc.RunningCount != svc.DesiredCount {
-		t.Fatalf("after the verdict: %s, %+v", aws.ToString(svc.TaskDefinition), svc.Deployments)
 	}
 }
 
@@ -264,60 +234,6 @@ func TestE2ERollbackCommandStopsBlueGreenInBakeTime(t *testing.T) {
 	after := sb.service(sim.EdgeCluster, sim.EdgeBlueGreenService)
 	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || len(after.Deployments) != 1 {
 		t.Fatalf("after: %s %+v", aws.ToString(after.TaskDefinition), after.Deployments)
-	}
-}
-
-func TestE2ECanaryDeployShiftsTenPercentThenSucceeds(t *testing.T) {
-	parallel(t)
-	// Ten minutes at 10 %, then ten minutes of bake time (a second of real
-	// time each): long enough that polls on a slow machine see both.
-	ten := 10
-	sb := startSandboxWorld(t, edgeWorldWith(t, sim.EdgeCanaryService, func(s *sim.ServiceSpec) {
-		s.BakeTimeMinutes = &ten
-		s.Canary.BakeMinutes = ten
-	}), "")
-	code, stdout, stderr := run(t, edgeDeployArgs("--service", sim.EdgeCanaryService, "--tag", sim.DemoNextTag)...)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	if r := decodeResult(t, stdout).Services[0]; r.Outcome != deploy.OutcomeSucceeded {
-		t.Fatalf("outcome %s: %s", r.Outcome, r.Reason)
-	}
-	// The canary step (10 % for 3 minutes), then all traffic, then the
-	// bake time: each named in the progress.
-	for _, want := range []string{"CANARY PRODUCTION_TRAFFIC_SHIFT 10m left", "production traffic 10%", "BAKE_TIME 10m left", "production traffic 100%"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("progress never said %q:\n%s", want, stderr)
-		}
-	}
-	sd := sb.latestServiceDeployment(sim.EdgeCanaryService)
-	if sd.Status != types.ServiceDeploymentStatusSuccessful || aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)) < 20*time.Minute {
-		t.Fatalf("service deployment %s after %s", sd.Status, aws.ToTime(sd.FinishedAt).Sub(aws.ToTime(sd.StartedAt)))
-	}
-}
-
-// A rolling deploy that ecsctl looks at only after ECS has rolled it back
-// and the failed deployment is gone from DescribeServices: the service
-// deployment says what happened and why.
-func TestE2ERollingRollbackReasonFromServiceDeployment(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	before := sb.service("small", "api")
-	// One poll every 5 virtual minutes: by the first, the breaker has
-	// rolled back and the failed deployment's tasks are gone.
-	code, stdout, stderr := run(t, "deploy", "-c", "small", "-s", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "500ms", "-o", "json")
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
-		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
-	}
-	if !strings.Contains(r.Reason, "Circuit breaker triggered a rollback") {
-		t.Errorf("reason %q is not the service deployment's", r.Reason)
-	}
-	if after := sb.service("small", "api"); aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
-		t.Errorf("service runs %s", aws.ToString(after.TaskDefinition))
 	}
 }
 

@@ -62,6 +62,7 @@ func cronJobs(t *testing.T, stdout string) map[string]cron.Job {
 }
 
 func TestE2ECronListShowsSchedulesRulesAndVerdicts(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, cronWorld(t), "")
 	code, stdout, stderr := run(t, "cron", "list", "-c", "small", "-o", "json")
 	if code != ExitOK {
@@ -111,6 +112,7 @@ func TestE2ECronListShowsSchedulesRulesAndVerdicts(t *testing.T) {
 }
 
 func TestE2ECronPauseResumeKeepsTheWholeSchedule(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, cronWorld(t), "")
 	cc := sb.cronClients()
 	ctx := context.Background()
@@ -165,6 +167,7 @@ func TestE2ECronPauseResumeKeepsTheWholeSchedule(t *testing.T) {
 // cron run follows the task like ecsctl run: its logs on stdout and its
 // main container's exit code.
 func TestE2ECronRunFollowsAndExitsWithTheContainersCode(t *testing.T) {
+	parallel(t)
 	w := cronWorld(t)
 	w.Schedules = append(w.Schedules, sim.ScheduleSpec{Name: "nightly-report", Expression: "cron(0 4 * * ? *)", Cluster: "small", TaskDefinition: "report:1", AgeHours: 24})
 	sb := startSandboxWorld(t, w, "")
@@ -191,6 +194,7 @@ func TestE2ECronRunFollowsAndExitsWithTheContainersCode(t *testing.T) {
 }
 
 func TestE2ECronRunStartsTheTargetsTask(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, cronWorld(t), "")
 	code, stdout, stderr := run(t, "cron", "run", "-c", "small", "--no-wait", "nightly-migrate")
 	arn := strings.TrimSpace(stdout)
@@ -216,6 +220,7 @@ func TestE2ECronRunStartsTheTargetsTask(t *testing.T) {
 }
 
 func TestE2ECronBadInputChangesNothing(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, cronWorld(t), "")
 	for _, args := range [][]string{
 		{"cron", "pause", "-c", "small", "nope"},

@@ -54,6 +54,25 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 	if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
 		t.Fatalf("result %+v", res.Services)
 	}
+	// The longest phase of a rolling deploy is ECS draining the old tasks
+	// from the load balancer: the CI log names it, with the target group's
+	// deregistration delay (read from ELBv2) and an estimate of the time
+	// left, instead of sitting on "4/4 running" with nothing said.
+	var drain string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "draining 3 old task(s)") {
+			drain = l
+			break
+		}
+	}
+	if drain == "" {
+		t.Errorf("no progress line names the drain of the 3 old tasks:\n%s", stderr)
+	}
+	for _, want := range []string{"new tasks healthy", "deregistration delay 300s", "left"} {
+		if drain != "" && !strings.Contains(drain, want) {
+			t.Errorf("drain line lacks %q: %s", want, drain)
+		}
+	}
 	after := sb.service("small", "api")
 	if len(after.Deployments) != 1 || aws.ToString(after.Deployments[0].Id) != res.Services[0].DeploymentID || after.RunningCount != after.DesiredCount {
 		t.Fatalf("service not on the new deployment: %+v", after.Deployments)
@@ -87,24 +106,6 @@ func TestE2EDeploySucceedsChangingOnlyTheMainImage(t *testing.T) {
 	}
 	if r, ok := rep.Services["small/api"]; ok && r.MinHealthy < r.Required {
 		t.Errorf("api went below minimum healthy: %+v", r)
-	}
-}
-
-func TestE2EDeployCrashWithCircuitBreakerIsRolledBackAndExit1(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	before := sb.service("small", "api")
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeBreakerRolledBack || r.Rollback == nil || r.Rollback.By != "circuit-breaker" {
-		t.Fatalf("result %+v rollback %+v", r, r.Rollback)
-	}
-	after := sb.waitSteady("small", "api")
-	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
-		t.Errorf("service runs %s, want the previous %s", aws.ToString(after.TaskDefinition), aws.ToString(before.TaskDefinition))
 	}
 }
 
@@ -191,22 +192,24 @@ func TestE2EDeployUnknownServiceExit3(t *testing.T) {
 	}
 }
 
-func TestE2EDeployTwoServicesOneFailing(t *testing.T) {
+// Repeated --service flags deploy each service (one failing while the
+// other succeeds: ops/deploy TestSimDeployTwoServicesOneFailing).
+func TestE2EDeployTwoServicesDryRun(t *testing.T) {
 	parallel(t)
-	startSandbox(t, "small", "")
-	// An image that never passes load-balancer health checks: api (behind a
-	// target group, circuit breaker on) fails; worker (no load balancer)
-	// runs it fine.
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--service", "worker", "--tag", "unhealthy-2c7d1e4")...)
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	sb := startSandbox(t, "small", "")
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--service", "worker", "--tag", sim.DemoNextTag, "--dry-run")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	got := map[string]string{}
 	for _, r := range decodeResult(t, stdout).Services {
 		got[r.Service] = r.Outcome
 	}
-	if got["worker"] != deploy.OutcomeSucceeded || (got["api"] != deploy.OutcomeBreakerRolledBack && got["api"] != deploy.OutcomeRolledBack) {
+	if len(got) != 2 || got["api"] != deploy.OutcomeDryRun || got["worker"] != deploy.OutcomeDryRun {
 		t.Fatalf("outcomes %v", got)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("dry run made mutating calls: %v", m)
 	}
 }
 
@@ -233,6 +236,11 @@ func TestE2EDeployUnderThrottling(t *testing.T) {
 	}
 }
 
+// rollback after a deploy: the dry run shows the images of both sides and
+// changes nothing, --to takes api:5 and another family is bad input, and
+// the rollback puts the service back. Which revision a rollback picks
+// after a failed deploy is ops/deploy's
+// TestSimRollbackGoesToTheLastSuccessfulRevision.
 func TestE2ERollbackCommand(t *testing.T) {
 	parallel(t)
 	sb := startSandbox(t, "small", "")
@@ -240,7 +248,28 @@ func TestE2ERollbackCommand(t *testing.T) {
 	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != 0 {
 		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	code, stdout, stderr := run(t, "rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms", "-o", "json")
+	rollback := func(extra ...string) (int, string, string) {
+		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
+	}
+	mutated := len(sb.mutations())
+	code, text, stderr := rollback("--dry-run")
+	if code != ExitOK || !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
+		t.Errorf("text dry run (exit %d) lacks the images of both sides:\n%s\n%s", code, text, stderr)
+	}
+	code, stdout, stderr := rollback("--to", "api:5", "--dry-run", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("--to api:5 dry run exit %d\n%s", code, stderr)
+	}
+	if r := decodeResult(t, stdout).Services[0]; !strings.HasSuffix(r.NewTaskDefinition, "api:5") {
+		t.Errorf("--to api:5 would go to %s", r.NewTaskDefinition)
+	}
+	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
+		t.Errorf("--to worker:5: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations()[mutated:]; len(m) != 0 {
+		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
+	}
+	code, stdout, stderr = rollback("-o", "json")
 	if code != 0 {
 		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -311,26 +340,5 @@ func TestE2EDeployDryRunShowsMaskedDiffAndChangesNothing(t *testing.T) {
 	}
 	if m := sb.mutations(); len(m) != 0 {
 		t.Fatalf("dry run made mutating calls: %v", m)
-	}
-}
-
-func TestE2EDeployRevisionCleanupKeepsWhatIsInUse(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	before := sb.service("small", "api") // api:5; api:1..4 exist too
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if strings.Join(r.Deregistered, ",") != "api:4,api:3,api:2,api:1" {
-		t.Errorf("deregistered %v", r.Deregistered)
-	}
-	// The revision it came from stays registered (the way back), as does the new one.
-	for _, arn := range []string{aws.ToString(before.TaskDefinition), r.NewTaskDefinition} {
-		td, _ := sb.taskDef(arn)
-		if td.Status != types.TaskDefinitionStatusActive {
-			t.Errorf("%s is %s", arn, td.Status)
-		}
 	}
 }

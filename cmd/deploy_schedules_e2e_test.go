@@ -52,6 +52,7 @@ func (sb *sandbox) jobRevisions(t *testing.T) map[string]string {
 }
 
 func TestE2EDeployUpdateSchedulesAndRollBack(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
 	sb.waitSteady("small", "api")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--update-schedules")...)
@@ -122,6 +123,7 @@ func TestE2EDeployDryRunListsTheSchedulesItWouldMove(t *testing.T) {
 }
 
 func TestE2EDeployNotesSchedulesLeftBehindAndPruningKeepsThem(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
 	sb.waitSteady("small", "api")
 	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)
@@ -153,6 +155,7 @@ func TestE2EDeployNotesSchedulesLeftBehindAndPruningKeepsThem(t *testing.T) {
 }
 
 func TestE2EDeployNotifyPostsTheResultAndAFailedHookIsAWarning(t *testing.T) {
+	parallel(t)
 	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
 	sb.waitSteady("small", "api")
 	var mu sync.Mutex

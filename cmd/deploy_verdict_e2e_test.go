@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,45 +28,10 @@ func countMutations(sb *sandbox, op string) int {
 	return n
 }
 
-func activeRevisions(t *testing.T, sb *sandbox, family string) int {
-	t.Helper()
-	n := 0
-	p := ecs.NewListTaskDefinitionsPaginator(sb.ecs, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, arn := range page.TaskDefinitionArns {
-			if strings.Contains(arn, ":task-definition/"+family+":") {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// A first deploy on the demo world (api:42 with 41 older revisions)
-// deregisters nothing unless --keep-revisions is given.
-func TestE2EDeployKeepsEveryRevisionByDefault(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "demo", "")
-	before := activeRevisions(t, sb, "api")
-	code, stdout, stderr := run(t, "deploy", "-c", "prod", "--service", "api", "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json")
-	if code != ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if n := countMutations(sb, "ecs.DeregisterTaskDefinition"); n != 0 || len(r.Deregistered) != 0 {
-		t.Errorf("a deploy without --keep-revisions deregistered %d revisions: %v", n, r.Deregistered)
-	}
-	if after := activeRevisions(t, sb, "api"); after != before+1 {
-		t.Errorf("ACTIVE api revisions %d → %d, want one more", before, after)
-	}
-}
-
-// With --keep-revisions, --dry-run lists exactly the revisions the real run
-// then deregisters, and changes nothing.
+// --keep-revisions reaches the dry run, which lists what pruning would
+// deregister and changes nothing (that the real run then deregisters
+// exactly those, keeping what is in use: ops/deploy
+// TestSimDeployPruneKeepsWhatIsInUseAndDryRunListsIt).
 func TestE2EDeployDryRunListsRevisionsItWouldPrune(t *testing.T) {
 	parallel(t)
 	sb := startSandbox(t, "small", "")
@@ -75,21 +39,15 @@ func TestE2EDeployDryRunListsRevisionsItWouldPrune(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	would := decodeResult(t, stdout).Services[0].WouldDeregister
-	if m := sb.mutations(); len(m) != 0 {
-		t.Fatalf("dry run made mutating calls: %v", m)
-	}
-	code, stdout, stderr = run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--keep-revisions", "1")...)
-	if code != ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	did := decodeResult(t, stdout).Services[0].Deregistered
-	if strings.Join(would, ",") != "api:4,api:3,api:2,api:1" || strings.Join(would, ",") != strings.Join(did, ",") {
-		t.Errorf("dry run would deregister %v, the run deregistered %v", would, did)
+	if would := decodeResult(t, stdout).Services[0].WouldDeregister; strings.Join(would, ",") != "api:4,api:3,api:2,api:1" {
+		t.Errorf("dry run would deregister %v", would)
 	}
 	_, text, _ := run(t, "deploy", "-c", "small", "--service", "worker", "--tag", sim.DemoNextTag, "--keep-revisions", "3", "--dry-run")
 	if !strings.Contains(text, "--keep-revisions would deregister:") {
 		t.Errorf("text dry run does not list what pruning would deregister:\n%s", text)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Fatalf("dry runs made mutating calls: %v", m)
 	}
 }
 
@@ -128,12 +86,13 @@ func TestE2EDeployDryRunOfLiveTagIsAlreadyDeployed(t *testing.T) {
 }
 
 // --force-new-deployment with the live tag reuses the live revision (no
-// duplicate registered) and starts a new deployment of it.
+// duplicate registered) and starts a new deployment of it (followed to its
+// verdict: ops/deploy TestSimDeployForceNewDeploymentReusesLiveRevision).
 func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
 	parallel(t)
 	sb := startSandbox(t, "small", "")
 	before := tagLiveRevision(t, sb, "small", "api")
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoAPITag, "--force-new-deployment")...)
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoAPITag, "--force-new-deployment", "--no-wait")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -142,11 +101,12 @@ func TestE2EDeployForceNewDeploymentReusesLiveRevision(t *testing.T) {
 		t.Errorf("registered %d revision(s) identical to the live one", n)
 	}
 	after := sb.service("small", "api")
-	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || r.NewTaskDefinition != aws.ToString(before.TaskDefinition) {
-		t.Errorf("service runs %s (result %s), want the live %s", aws.ToString(after.TaskDefinition), r.NewTaskDefinition, aws.ToString(before.TaskDefinition))
+	primary := after.Deployments[0]
+	if aws.ToString(primary.Status) != "PRIMARY" || aws.ToString(primary.TaskDefinition) != aws.ToString(before.TaskDefinition) || r.NewTaskDefinition != aws.ToString(before.TaskDefinition) {
+		t.Errorf("primary deployment %s on %s (result %s), want the live %s", aws.ToString(primary.Status), aws.ToString(primary.TaskDefinition), r.NewTaskDefinition, aws.ToString(before.TaskDefinition))
 	}
-	if r.Outcome != deploy.OutcomeSucceeded || r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) {
-		t.Errorf("outcome %s deployment %s (before %s): want a new deployment", r.Outcome, r.DeploymentID, aws.ToString(before.Deployments[0].Id))
+	if r.DeploymentID == "" || r.DeploymentID == aws.ToString(before.Deployments[0].Id) || aws.ToString(primary.Id) != r.DeploymentID {
+		t.Errorf("deployment %s (before %s, primary %s): want a new deployment", r.DeploymentID, aws.ToString(before.Deployments[0].Id), aws.ToString(primary.Id))
 	}
 }
 
@@ -188,89 +148,20 @@ func TestE2EDeployCrashShowsTheLastLogLines(t *testing.T) {
 	}
 }
 
-// When the circuit breaker rolls back, the verdict still shows the stopped
-// tasks (reason, exit codes) and the failing container's last lines.
+// When the circuit breaker rolls back, the summary shows the stopped tasks
+// (exit codes) and the failing container's last lines (the verdict's
+// fields: ops/deploy TestSimDeployBreakerRollbackHasStoppedTasksAndLastLines).
 func TestE2EDeployBreakerRollbackShowsStoppedTasksAndLastLines(t *testing.T) {
 	parallel(t)
 	startSandbox(t, "small", "")
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...)
+	code, text, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "20ms")
 	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, text, stderr)
 	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeBreakerRolledBack {
-		t.Fatalf("outcome %s", r.Outcome)
-	}
-	if len(r.StoppedTasks) == 0 || r.StoppedTasks[0].ExitCodes["app"] != 1 || r.StoppedTasks[0].StoppedReason == "" {
-		t.Errorf("stopped tasks: %+v", r.StoppedTasks)
-	}
-	if !hasLine(r.LogLines, "panic: startup failed") {
-		t.Errorf("last log lines:\n%s", strings.Join(r.LogLines, "\n"))
-	}
-	_, text, _ := run(t, "deploy", "-c", "small", "--service", "api", "--tag", sim.DemoCrashTag, "--poll-interval", "20ms")
 	for _, want := range []string{"stopped task ", "app=1", "last log lines:", "panic: startup failed"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
-	}
-}
-
-// ECS's failed-task count is reported as soon as it grows (before the
-// failed tasks have drained and stopped) and is the verdict's count.
-func TestE2EDeployReportsECSFailedTaskCountEarly(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	code, stdout, stderr := run(t, "deploy", "-c", "small", "--service", "api", "--tag", "unhealthy-2c7d1e4", "--poll-interval", "20ms", "-o", "json")
-	if code != ExitFailed {
-		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	tripped := -1
-	for _, e := range sb.sim.Report().Timeline {
-		if e.Kind == "deployment-failed" && strings.Contains(e.Detail, "small/api") {
-			if _, after, ok := strings.Cut(e.Detail, "tripped after "); ok {
-				tripped, _ = strconv.Atoi(strings.Fields(after)[0])
-			}
-		}
-	}
-	if tripped <= 0 || int(r.FailedTasks) != tripped {
-		t.Errorf("verdict counts %d failed tasks, ECS %d", r.FailedTasks, tripped)
-	}
-	first := strings.Index(stderr, "failed so far (ECS count)")
-	rollback := strings.Index(stderr, "circuit breaker is rolling back")
-	if first < 0 || rollback < 0 || first > rollback {
-		t.Errorf("failed tasks not reported before the rollback (at %d, rollback at %d):\n%s", first, rollback, stderr)
-	}
-}
-
-// A deploy whose new deployment is complete and healthy when --timeout
-// passes, with only the old tasks still draining from the load balancer,
-// succeeds: the timeout does not roll it back.
-func TestE2EDeployTimeoutWhileOldTasksDrainIsNotRolledBack(t *testing.T) {
-	parallel(t)
-	w, err := sim.BuiltinWorld("small")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Old targets drain for four hours (24 s of real time in the sandbox):
-	// long after the new tasks are up and the timeout has passed.
-	w.Timings = &sim.Timings{DeregistrationDelay: sim.Duration(4 * time.Hour)}
-	sb := startSandboxWorld(t, w, "")
-	before := sb.service("small", "api")
-	code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag, "--timeout", "3s")...)
-	if code != ExitOK {
-		t.Fatalf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.Outcome != deploy.OutcomeSucceeded || r.Rollback != nil || !hasLine(r.Notes, "complete and healthy") {
-		t.Errorf("outcome %s rollback %+v notes %v", r.Outcome, r.Rollback, r.Notes)
-	}
-	if n := countMutations(sb, "ecs.UpdateService"); n != 1 {
-		t.Errorf("%d UpdateService calls: the timeout rolled back", n)
-	}
-	after := sb.service("small", "api")
-	if p := after.Deployments[0]; aws.ToString(p.Status) != "PRIMARY" || aws.ToString(p.TaskDefinition) == aws.ToString(before.TaskDefinition) || p.RunningCount != p.DesiredCount {
-		t.Errorf("service deployments after the deploy: %+v", after.Deployments)
 	}
 }
 
@@ -296,53 +187,5 @@ func TestE2EDeployRollbackHasItsOwnTimeout(t *testing.T) {
 	}
 	if code, _, stderr := run(t, deployArgs("--service", "worker", "--tag", sim.DemoCrashTag, "--rollback-timeout", "0s")...); code != ExitUsage || !strings.Contains(stderr, "invalid --rollback-timeout") {
 		t.Errorf("--rollback-timeout 0s: exit %d %s", code, stderr)
-	}
-}
-
-// rollback goes to the revision the service last ran successfully: after a
-// deploy the circuit breaker rolled back (api:6) and a good one (api:7), it
-// goes to api:5, not to the previous number. The dry run and the plan show
-// the images of both sides; --to takes api:5 as well as 5, and another
-// family is bad input.
-func TestE2ERollbackGoesToTheLastSuccessfulRevision(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	good := aws.ToString(sb.service("small", "api").TaskDefinition) // api:5
-	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoCrashTag)...); code != ExitFailed {
-		t.Fatalf("crash deploy exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	if code, stdout, stderr := run(t, deployArgs("--service", "api", "--tag", sim.DemoNextTag)...); code != ExitOK {
-		t.Fatalf("deploy exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	rollback := func(extra ...string) (int, string, string) {
-		return run(t, append([]string{"rollback", "-c", "small", "--service", "api", "--poll-interval", "20ms"}, extra...)...)
-	}
-	mutated := len(sb.mutations())
-	code, stdout, stderr := rollback("--dry-run", "-o", "json")
-	if code != ExitOK {
-		t.Fatalf("dry run exit %d\n%s", code, stderr)
-	}
-	r := decodeResult(t, stdout).Services[0]
-	if r.NewTaskDefinition != good {
-		t.Errorf("rollback would go to %s, want %s (api:6 was rolled back by the circuit breaker)", r.NewTaskDefinition, good)
-	}
-	if len(r.Images) == 0 || !strings.HasSuffix(r.Images[0].From, ":"+sim.DemoNextTag) || !strings.HasSuffix(r.Images[0].To, ":"+sim.DemoAPITag) {
-		t.Errorf("images of the plan: %+v", r.Images)
-	}
-	_, text, _ := rollback("--dry-run")
-	if !strings.Contains(text, "api:"+sim.DemoNextTag+" → ") || !strings.Contains(text, "api:"+sim.DemoAPITag) {
-		t.Errorf("text dry run lacks the images of both sides:\n%s", text)
-	}
-	if code, _, stderr := rollback("--to", "worker:5", "--dry-run"); code != ExitUsage || !strings.Contains(stderr, "names family worker") {
-		t.Errorf("--to worker:5: exit %d %s", code, stderr)
-	}
-	if m := sb.mutations()[mutated:]; len(m) != 0 {
-		t.Fatalf("dry runs and refusals made mutating calls: %v", m)
-	}
-	if code, stdout, stderr := rollback("--to", "api:5", "-o", "json"); code != ExitOK {
-		t.Fatalf("rollback exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	if after := sb.service("small", "api"); aws.ToString(after.TaskDefinition) != good {
-		t.Errorf("service runs %s, want %s", aws.ToString(after.TaskDefinition), good)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"ecsctl/ops/deploy"
 	"ecsctl/ops/overview"
 	"ecsctl/sim"
 )
@@ -102,62 +101,6 @@ func checkOnFargate(t *testing.T, tasks []types.Task, wantTD string, providers m
 		if got[p] != n {
 			t.Errorf("capacity providers %v, want %v", got, providers)
 		}
-	}
-}
-
-func TestE2EFargateDeployAndRollback(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "edge", "")
-	cpu0, mem0 := sb.reserved(sim.EdgeCluster)
-	for _, tc := range []struct {
-		service   string
-		providers map[string]int
-	}{
-		{"fargate-api", nil},
-		{"spot-worker", map[string]int{"FARGATE": 1, "FARGATE_SPOT": 3}},
-	} {
-		t.Run(tc.service, func(t *testing.T) {
-			before := sb.waitSteady(sim.EdgeCluster, tc.service)
-			oldTD := aws.ToString(before.TaskDefinition)
-			code, stdout, stderr := run(t, "deploy", "-c", sim.EdgeCluster, "--service", tc.service, "--tag", sim.DemoNextTag, "--poll-interval", "20ms", "-o", "json")
-			if code != ExitOK {
-				t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			res := decodeResult(t, stdout)
-			if len(res.Services) != 1 || res.Services[0].Outcome != deploy.OutcomeSucceeded {
-				t.Fatalf("deploy result %+v", res.Services)
-			}
-			after := sb.waitSteady(sim.EdgeCluster, tc.service)
-			newTD := aws.ToString(after.TaskDefinition)
-			if newTD == oldTD || aws.ToString(after.Deployments[0].Id) != res.Services[0].DeploymentID {
-				t.Fatalf("service on %s (deployment %s), want a new revision from deployment %s", newTD, aws.ToString(after.Deployments[0].Id), res.Services[0].DeploymentID)
-			}
-			// The new revision stays a Fargate one and the service keeps its
-			// launch type or strategy.
-			td, _ := sb.taskDef(newTD)
-			if td.NetworkMode != types.NetworkModeAwsvpc || aws.ToString(td.Cpu) == "" || aws.ToString(td.Memory) == "" {
-				t.Errorf("new revision: networkMode %q cpu %q memory %q", td.NetworkMode, aws.ToString(td.Cpu), aws.ToString(td.Memory))
-			}
-			if after.LaunchType != before.LaunchType || len(after.CapacityProviderStrategy) != len(before.CapacityProviderStrategy) {
-				t.Errorf("launch changed: %q %v → %q %v", before.LaunchType, before.CapacityProviderStrategy, after.LaunchType, after.CapacityProviderStrategy)
-			}
-			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), newTD, tc.providers)
-
-			code, stdout, stderr = run(t, "rollback", "-c", sim.EdgeCluster, "--service", tc.service, "--poll-interval", "20ms", "-o", "json", "-y")
-			if code != ExitOK {
-				t.Fatalf("rollback: exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			back := sb.waitSteady(sim.EdgeCluster, tc.service)
-			if aws.ToString(back.TaskDefinition) != oldTD {
-				t.Fatalf("rolled back to %s, want %s", aws.ToString(back.TaskDefinition), oldTD)
-			}
-			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), oldTD, tc.providers)
-		})
-	}
-	// Seven Fargate tasks were replaced twice: the instances reserve what
-	// they did before (web and nocpu-api only).
-	if cpu, mem := sb.reserved(sim.EdgeCluster); cpu != cpu0 || mem != mem0 {
-		t.Errorf("instance reservation went from %d/%d to %d/%d", cpu0, mem0, cpu, mem)
 	}
 }
 

@@ -220,6 +220,7 @@ func TestMain(m *testing.M) {
 // README's policies for it (the whole suite adds every other test's calls
 // through TestMain).
 func TestIAMPoliciesCoverWhatCommandsCall(t *testing.T) {
+	parallel(t)
 	startSandbox(t, "small", "")
 	for _, args := range [][]string{
 		{"clusters"}, {"services", "-c", "small"}, {"instances", "-c", "small"}, {"status", "-c", "small", "-s", "api"},

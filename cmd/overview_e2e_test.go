@@ -47,51 +47,6 @@ func TestE2EOverviewGoldensOnDemo(t *testing.T) {
 	}
 }
 
-// With pages of 5, every List call is followed page by page, while the
-// Describe calls stay batched at the API limits.
-func TestE2EOverviewCallsWithinLimitsAndEveryPageFollowed(t *testing.T) {
-	parallel(t)
-	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)
-	cases := []struct {
-		args []string
-		want map[string]int
-	}{
-		// prod: 90 services, 318 tasks, 50 instances.
-		{[]string{"services", "-c", "prod"}, map[string]int{
-			"ecs.DescribeClusters": 1, "ecs.ListServices": 18, "ecs.DescribeServices": 9,
-			"ecs.ListTasks": 64, "ecs.DescribeTasks": 4, "cloudwatch.GetMetricData": 1}},
-		{[]string{"instances", "-c", "prod"}, map[string]int{
-			"ecs.DescribeClusters": 1, "ecs.ListContainerInstances": 10, "ecs.DescribeContainerInstances": 1,
-			"ec2.DescribeInstances": 1, "autoscaling.DescribeAutoScalingGroups": 1, "ec2.DescribeLaunchTemplateVersions": 1}},
-		{[]string{"clusters"}, map[string]int{
-			"ecs.ListClusters": 1, "ecs.DescribeClusters": 1, "ecs.ListContainerInstances": 11,
-			"ecs.DescribeContainerInstances": 2, "cloudwatch.GetMetricData": 1}},
-	}
-	for _, tc := range cases {
-		sb.sim.ResetRequests()
-		if code, stdout, stderr := run(t, tc.args...); code != ExitOK {
-			t.Fatalf("%v: exit %d\n%s\n%s", tc.args, code, stdout, stderr)
-		}
-		got := sb.sim.RequestCounts()
-		for k, v := range tc.want {
-			if got[k] != v {
-				t.Errorf("%v: %s called %d times, want %d (all: %v)", tc.args, k, got[k], v, got)
-			}
-		}
-		total := 0
-		for _, v := range got {
-			total += v
-		}
-		want := 0
-		for _, v := range tc.want {
-			want += v
-		}
-		if total != want {
-			t.Errorf("%v: %d calls in all, want %d: %v", tc.args, total, want, got)
-		}
-	}
-}
-
 func TestE2ECapacityGoldensOnDemo(t *testing.T) {
 	parallel(t)
 	sb := overviewStartFrozen(t, "demo", 5, 3*time.Minute)

@@ -381,6 +381,7 @@ func TestBadInputTable(t *testing.T) {
 // TestBadInputEveryCommand gives every command an unknown flag and a stray
 // argument, and checks the table above lists every command there is.
 func TestBadInputEveryCommand(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	listed := map[string]bool{}
 	for _, path := range badInputCommands {

@@ -137,6 +137,10 @@ type killProc struct {
 type killGate struct {
 	next http.Handler
 	url  string
+	// env is what ecsctl is given to reach the sandbox (sandbox.env): a
+	// subprocess gets it explicitly, so the test needs no process
+	// environment and can run in parallel.
+	env map[string]string
 
 	mu      sync.Mutex
 	trigger killTrigger
@@ -151,7 +155,7 @@ type killGate struct {
 // for ecsctl subprocesses; the test's own SDK clients keep sb.url.
 func killServe(t *testing.T, sb *sandbox) *killGate {
 	t.Helper()
-	g := &killGate{next: sim.NewServer(sb.sim, sim.DefaultRegistry)}
+	g := &killGate{next: sim.NewServer(sb.sim, sim.DefaultRegistry), env: sb.env}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
 	g.url = srv.URL
@@ -249,9 +253,17 @@ func killRequestOp(r *http.Request) string {
 func (g *killGate) start(t *testing.T, args ...string) *killProc {
 	t.Helper()
 	p := &killProc{cmd: exec.Command(builtBinary(t), args...), done: make(chan struct{})}
-	env := []string{"AWS_ENDPOINT_URL=" + g.url, "NO_COLOR=1", "ECSCTL_CLUSTER=", "ECSCTL_POLL_INTERVAL="}
+	given := map[string]string{"NO_COLOR": "1", "ECSCTL_CLUSTER": "", "ECSCTL_POLL_INTERVAL": ""}
+	for k, v := range g.env {
+		given[k] = v
+	}
+	given["AWS_ENDPOINT_URL"] = g.url
+	var env []string
+	for k, v := range given {
+		env = append(env, k+"="+v)
+	}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ENDPOINT_URL" && k != "ECSCTL_CLUSTER" && k != "ECSCTL_POLL_INTERVAL" {
+		if k, _, _ := strings.Cut(kv, "="); !isGiven(given, k) {
 			env = append(env, kv)
 		}
 	}
@@ -289,6 +301,13 @@ func (g *killGate) start(t *testing.T, args ...string) *killProc {
 		close(p.done)
 	}()
 	return p
+}
+
+// isGiven reports whether the gate sets k itself (its value wins over the
+// process environment's).
+func isGiven(given map[string]string, k string) bool {
+	_, ok := given[k]
+	return ok
 }
 
 // wait waits for the process to end (at most limit) and returns its exit

@@ -33,6 +33,9 @@ const killRotateSpeed = 3000
 func killSoak() bool { return os.Getenv("ECSCTL_SOAK") != "" }
 
 func TestKillAndResume(t *testing.T) {
+	// Parallel: the subprocesses get the sandbox's environment from the
+	// gate, and every kill point is an answered call, not a moment.
+	parallel(t)
 	builtBinary(t)
 	t.Cleanup(builtBinaryCleanup)
 	t.Run("deploy", killDeployCases)

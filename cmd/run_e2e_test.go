@@ -70,6 +70,7 @@ func countMutation(sb *sandbox, op string) int {
 // definition, prints the container's output in full and exits with the
 // container's exit code.
 func TestE2ERunExitsWithTheContainersCodeAndPrintsItsLogs(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "run", "-c", "small", "-s", "worker", "--poll-interval", "20ms", "--overlap", "2s",
 		"--env", "app:MODE=once", "--", "sh", "-c", "echo migrating; sleep 30; echo done 42; exit 3")
@@ -108,6 +109,7 @@ func TestE2ERunExitsWithTheContainersCodeAndPrintsItsLogs(t *testing.T) {
 // Exit code 0, and the JSON result: task ARN, exit code per container, stop
 // reason, start and stop times; the task's output goes to stderr then.
 func TestE2ERunSucceedsWithJSONResult(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "run", "-c", "small", "-s", "worker", "--poll-interval", "20ms", "--overlap", "2s", "-o", "json", "--", "echo", "all", "done")
 	if code != 0 {
@@ -129,6 +131,7 @@ func TestE2ERunSucceedsWithJSONResult(t *testing.T) {
 
 // --timeout: 124, the task is left running and the way to stop it said.
 func TestE2ERunTimeoutLeavesTheTaskRunning(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "run", "-c", "small", "-s", "worker", "--poll-interval", "20ms", "--timeout", "300ms", "--", "sh", "-c", "echo start; sleep 86400")
 	if code != ExitTimeout {
@@ -189,13 +192,14 @@ func runInterruptedTTY(t *testing.T, sb *sandbox, answer string, extra ...string
 	}
 	args := append([]string{"ecsctl", "run", "-c", "small", "-s", "worker", "--poll-interval", "20ms"}, extra...)
 	args = append(args, "--", "sleep", "86400")
-	code := Run(ctx, args, ios)
+	code := Run(e2eContext(t, ctx, ios), args, ios)
 	return code, out.String() + errOut.String()
 }
 
 // Ctrl-C without a terminal: 130, the task keeps running, the way to stop
 // it is said; with --stop-on-interrupt the task is stopped.
 func TestE2ERunInterrupted(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, out := runInterrupted(t, sb)
 	if code != ExitInterrupted {
@@ -223,6 +227,7 @@ func TestE2ERunInterrupted(t *testing.T) {
 // A Fargate service's one-off task runs on Fargate in the service's
 // subnets, with a valid size override.
 func TestE2ERunFargate(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("edge")
 	if err != nil {
 		t.Fatal(err)
@@ -284,6 +289,7 @@ func TestE2ERunFargate(t *testing.T) {
 
 // Bad input: one line, exit 2, no task started.
 func TestE2ERunBadInput(t *testing.T) {
+	parallel(t)
 	w, err := sim.BuiltinWorld("edge")
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +324,7 @@ func TestE2ERunBadInput(t *testing.T) {
 
 // A task that fits on no instance never starts: exit 1 with ECS's reason.
 func TestE2ERunNoCapacityExit1(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	code, stdout, stderr := run(t, "run", "-c", "small", "-s", "worker", "--cpu", "65536", "--", "echo", "hi")
 	if code != ExitFailed || !strings.Contains(stderr, "RESOURCE:CPU") {
@@ -331,6 +338,7 @@ func TestE2ERunNoCapacityExit1(t *testing.T) {
 // Ctrl-C on a terminal asks whether to stop the task: yes stops it, no
 // leaves it running.
 func TestE2ERunInterruptedAsksOnATerminal(t *testing.T) {
+	parallel(t)
 	for _, tc := range []struct {
 		answer  string
 		desired string
@@ -349,6 +357,7 @@ func TestE2ERunInterruptedAsksOnATerminal(t *testing.T) {
 // --task-def runs a named revision on EC2 with the overrides of the
 // issue's example; --no-wait prints the task ARN and exits at once.
 func TestE2ERunTaskDefOverridesAndNoWait(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	worker := sb.service("small", "worker")
 	td, _ := sb.taskDef(aws.ToString(worker.TaskDefinition))
@@ -383,6 +392,7 @@ func TestE2ERunTaskDefOverridesAndNoWait(t *testing.T) {
 
 // A task whose image cannot be pulled never runs: exit 1 with the reason.
 func TestE2ERunNeverStartedExit1(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	worker := sb.service("small", "worker")
 	td, _ := sb.taskDef(aws.ToString(worker.TaskDefinition))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"ecsctl/ops/overview"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -36,43 +35,6 @@ func (sb *sandbox) scaleServiceAASBounds(cluster, service string) (int32, int32)
 		sb.t.Fatalf("describe scalable target: %v %+v", err, out)
 	}
 	return aws.ToInt32(out.ScalableTargets[0].MinCapacity), aws.ToInt32(out.ScalableTargets[0].MaxCapacity)
-}
-
-func TestE2EScaleServiceUpAndDownWithWait(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "small", "")
-	sb.waitSteady("small", "worker")
-	sb.sim.ResetReport()
-	for _, n := range []int{5, 1} {
-		code, stdout, stderr := run(t, scaleServiceArgs("-s", "worker", "--count", strconv.Itoa(n), "--wait")...)
-		if code != ExitOK {
-			t.Fatalf("scale to %d: exit %d\n%s\n%s", n, code, stdout, stderr)
-		}
-		res := decodeScaleService(t, stdout)
-		if res.Outcome != "steady" || res.To != n || res.Running != n || !res.Waited {
-			t.Fatalf("scale to %d: %+v", n, res)
-		}
-		svc := sb.service("small", "worker")
-		if svc.DesiredCount != int32(n) || svc.RunningCount != int32(n) || svc.PendingCount != 0 {
-			t.Fatalf("sandbox after scale to %d: desired %d running %d pending %d", n, svc.DesiredCount, svc.RunningCount, svc.PendingCount)
-		}
-		if !strings.Contains(stderr, "small/worker steady at "+strconv.Itoa(n)+" running") {
-			t.Errorf("progress lines:\n%s", stderr)
-		}
-	}
-	updates := 0
-	for _, m := range sb.mutations() {
-		if m != "ecs.UpdateService" {
-			t.Errorf("unexpected mutation %s", m)
-		}
-		updates++
-	}
-	if updates != 2 {
-		t.Errorf("%d UpdateService calls, want 2", updates)
-	}
-	if rep := sb.sim.Report(); len(rep.TerminatedWithTasks) != 0 || len(rep.Violations) != 0 || len(rep.KilledNoReplacement) != 0 {
-		t.Errorf("invariants: %+v", rep)
-	}
 }
 
 func TestE2EScaleServiceAutoscalingBounds(t *testing.T) {
@@ -197,6 +159,7 @@ func TestE2EScaleServiceTimeoutExit124(t *testing.T) {
 
 // A load-balanced service is steady only once its new targets are healthy.
 func TestE2EScaleServiceWaitsForHealthyTargets(t *testing.T) {
+	parallel(t)
 	sb := startSandbox(t, "small", "")
 	sb.waitSteady("small", "api")
 	code, stdout, stderr := run(t, scaleServiceArgs("-s", "api", "--count", "6", "--wait")...)
