@@ -117,6 +117,10 @@ func (a *app) newCLI() *cli.App {
 		cliApp.Commands = append(cliApp.Commands, cmd)
 	}
 	sort.Slice(cliApp.Commands, func(i, j int) bool { return cliApp.Commands[i].Name < cliApp.Commands[j].Name })
+	cliApp.Commands = withOwnHelp(cliApp.Commands, cliApp.HideHelp || cliApp.HideHelpCommand)
+	// With a help command of its own the App no longer adds the help flag
+	// itself (App.Setup does both or neither).
+	cliApp.Flags = append(cliApp.Flags, cli.HelpFlag)
 	return cliApp
 }
 
@@ -146,6 +150,28 @@ func (a *app) prepare(cmd *cli.Command) {
 	}
 	for _, sub := range cmd.Subcommands {
 		a.prepare(sub)
+	}
+	if len(cmd.Subcommands) > 0 {
+		cmd.Subcommands = withOwnHelp(cmd.Subcommands, cmd.HideHelp || cmd.HideHelpCommand)
+	} else {
+		// A leaf would get urfave's shared help command at each run (see
+		// cliHelpCommand): it answers "ecsctl deploy help" itself, and
+		// --help stays the library's flag.
+		cmd.HideHelpCommand = true
+		if cmd.Action != nil {
+			cmd.Action = helpArg(cmd.Action)
+		}
+	}
+}
+
+// helpArg answers a lone "help" argument with the command's help, as
+// urfave's help subcommand did ("ecsctl run help", "ecsctl cron run help").
+func helpArg(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() == 1 && c.Args().First() == "help" {
+			return cli.ShowCommandHelp(c.Lineage()[1], c.Command.Name)
+		}
+		return action(c)
 	}
 }
 
