@@ -350,6 +350,9 @@ type rotateState struct {
 	// timings are the estimate's: r.Timings, else the defaults with the
 	// moved services' own deregistration delay (planTimings).
 	timings *RotateTimings
+	// awaiting are the plan's old instances that were InService but not
+	// registered in the cluster when it was made (holdUnregistered).
+	awaiting map[string]bool
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -475,7 +478,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 		return nil, err
 	}
 	name := aws.ToString(g.AutoScalingGroupName)
-	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}, batchTags: map[string]int{}}
+	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}, batchTags: map[string]int{}, awaiting: map[string]bool{}}
 	plan := &RotatePlan{Cluster: req.Cluster, ASG: name, Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g), st: st}
 	st.plan = plan
 	for _, m := range g.Instances {
@@ -549,11 +552,11 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			old = append(old, in)
 		}
 	}
-	for id, m := range st.members {
-		if _, ok := dc.ByEC2[id]; !ok && liveMember(m) && m.LifecycleState == astypes.LifecycleStateInService {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("instance %s of %s is not registered in cluster %s (it is left alone)", id, name, req.Cluster))
-		}
+	held, err := r.holdUnregistered(ctx, st, unregisteredMembers(st))
+	if err != nil {
+		return nil, err
 	}
+	old = append(old, held...)
 	var tmpl *drainInstance
 	if len(old) > 0 {
 		if tmpl, err = r.newInstanceSize(ctx, dc, st.ltType); err != nil {
@@ -562,6 +565,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	}
 	st.timings = r.planTimings(ctx, dc, old)
 	ordered := r.layoutPlan(req, st, old, tmpl)
+	r.noteHeld(plan, req.TimeoutPerBatch)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
 
 	// Gates that make a rotation unsafe or impossible.

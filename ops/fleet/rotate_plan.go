@@ -100,7 +100,14 @@ func rotateOrder(old []*drainInstance, zones map[string]int, batch, surge, surge
 		}
 	}
 	for _, ins := range byAZ {
-		sort.Slice(ins, func(i, j int) bool { return ins[i].EC2ID < ins[j].EC2ID })
+		// An instance awaiting its agent goes last in its zone: the
+		// batches before it give the agent time to register.
+		sort.Slice(ins, func(i, j int) bool {
+			if a, b := awaitingAgent(ins[i]), awaitingAgent(ins[j]); a != b {
+				return b
+			}
+			return ins[i].EC2ID < ins[j].EC2ID
+		})
 	}
 	names := slices.Sorted(maps.Keys(live))
 	oldLeft := map[string]int{}
@@ -397,9 +404,10 @@ func capacityChanges(g astypes.AutoScalingGroup, want groupExpect) []string {
 }
 
 // fleetChanges lists what differs from the plan: planned instances no
-// longer live in the group or registered in the cluster, and old-AMI
+// longer live in the group or registered in the cluster (but for those
+// awaiting registration: their batch waits for them), and old-AMI
 // instances the plan does not know.
-func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, planned map[string]bool, pending []string) []string {
+func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, planned map[string]bool, pending []string, awaiting map[string]bool) []string {
 	var out []string
 	name := aws.ToString(g.AutoScalingGroupName)
 	for _, id := range pending {
@@ -409,7 +417,7 @@ func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, p
 			out = append(out, fmt.Sprintf("instance %s of the plan is no longer in %s", id, name))
 		case !liveMember(m):
 			out = append(out, fmt.Sprintf("instance %s of the plan is %s", id, m.LifecycleState))
-		case dc.ByEC2[id] == nil:
+		case dc.ByEC2[id] == nil && !awaiting[id]:
 			out = append(out, fmt.Sprintf("instance %s of the plan is no longer registered in cluster %s", id, dc.Name))
 		}
 	}
@@ -481,8 +489,11 @@ func (r *Rotator) layoutPlan(req RotateRequest, st *rotateState, old []*drainIns
 		batches := 0
 		for i, in := range ordered {
 			pi := RotatePlanInstance{InstanceID: in.EC2ID, AZ: in.AZ, AMI: in.AMI, Status: in.Status, Tasks: map[string]int{}, State: "planned", Batch: nums[i]}
-			if in.Status == "DRAINING" {
+			switch {
+			case in.Status == "DRAINING":
 				pi.State = "draining"
+			case awaitingAgent(in):
+				pi.State = RotatePendingRegistration
 			}
 			for _, t := range in.Tasks {
 				key := t.Service

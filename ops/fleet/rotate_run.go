@@ -250,7 +250,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		}
 		// The group and the plan's instances first, before any scale-out for
 		// this batch (the cluster is read again once the instances are up).
-		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
+		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending, st.awaiting)...); len(ch) > 0 {
 			r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
 			return st.fleetChanged(ch, true, b)
 		}
@@ -287,6 +287,9 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
 		if err != nil {
 			return interrupted(ctx, err)
+		}
+		if dc, err = r.awaitAgents(ctx, st, dc, batchIDs, b, req.TimeoutPerBatch); err != nil {
+			return err
 		}
 		if err := r.recheckWith(ctx, dc, st, expect, planned, pending, b, true); err != nil {
 			return err
@@ -468,7 +471,7 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 	}
 	// A changed fleet is not drained early: batch b finishes, and the
 	// check before batch b+1 stops the run and says what changed.
-	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1))) > 0 {
+	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1), st.awaiting)) > 0 {
 		return err == nil, nil
 	}
 	for start := 0; start < len(arns); start += 10 {
@@ -527,7 +530,7 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 		pending = still
 		st.watch.acceptLostSurplus(g, &expect)
 	}
-	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
+	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending, st.awaiting)...)
 	if len(changes) > 0 {
 		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
 		return st.fleetChanged(changes, started, b)
@@ -647,13 +650,7 @@ func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoS
 // waits BootTimeout (default 15m) at most, and never longer than the
 // command's own limit.
 func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int, limit time.Duration) ([]string, error) {
-	timeout := r.BootTimeout
-	if timeout <= 0 {
-		timeout = 15 * time.Minute
-	}
-	if limit > 0 && limit < timeout {
-		timeout = limit
-	}
+	timeout := r.bootWait(limit)
 	start := r.clock().Now()
 	deadline := start.Add(timeout)
 	d := r.drainer()
