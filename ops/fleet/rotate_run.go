@@ -166,196 +166,283 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	return run, nil
 }
 
+// rotateExec is one execution of a plan: what the batches share and
+// change as they go.
+type rotateExec struct {
+	req RotateRequest
+	st  *rotateState
+	res *RotateResult
+	run rotateRun
+	// expect is the group as the run's own changes leave it.
+	expect groupExpect
+	// planned: the plan's instances; oldSet: them and the instances the
+	// killed run marked old (none of which counts as a new instance).
+	planned, oldSet map[string]bool
+	drainer         *Drainer
+	gone            []string // container instances of terminated batches
+}
+
+// execute runs a plan: the group re-checked, the run recorded (or the
+// killed one resumed), the batches one by one, then the wrap-up — wait for
+// the terminations and deregistrations, trim a surplus, balance the zones
+// and restore the group.
 func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateState, res *RotateResult) error {
 	plan := st.plan
-	expect := groupExpect{cap: plan.Current, lt: launchTemplateKey(st.group)}
-	planned := map[string]bool{}
+	x := &rotateExec{req: req, st: st, res: res, expect: groupExpect{cap: plan.Current, lt: launchTemplateKey(st.group)},
+		planned: map[string]bool{}, oldSet: map[string]bool{}}
 	for _, pi := range plan.Instances {
-		planned[pi.InstanceID] = true
+		x.planned[pi.InstanceID] = true
 	}
 	// What was confirmed may be minutes old: check the group still holds
 	// it before the first change (the cluster is read again, fully, before
 	// the first batch drains).
-	if err := r.recheckWith(ctx, st.cluster, st, expect, planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
+	if err := r.recheckWith(ctx, st.cluster, st, x.expect, x.planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
 		return err
 	}
-	var run rotateRun
-	oldSet := map[string]bool{}
-	if st.run != nil {
-		run = *st.run
-		for id := range st.oldTags {
-			oldSet[id] = true
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
-		if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
-			if run.LT == "" {
-				run.LT, run.LTVer = st.ltID, st.ltSpec
-				if err := r.recordRun(ctx, plan, run); err != nil {
-					return interrupted(ctx, err)
-				}
-			}
-			if err := r.updateLaunchTemplate(ctx, st); err != nil {
-				return interrupted(ctx, err)
-			}
-		}
-		if procs := runSuspends(run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
-			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
-				return interrupted(ctx, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
-			}
-		}
-		unrecorded := map[string]bool{}
-		for _, pi := range plan.Instances {
-			if st.batchTags[pi.InstanceID] == 0 {
-				unrecorded[pi.InstanceID] = true
-			}
-		}
-		if len(unrecorded) > 0 {
-			if err := r.recordBatches(ctx, plan, unrecorded); err != nil {
-				return interrupted(ctx, err)
-			}
-		}
-	} else {
-		var err error
-		if run, err = r.start(ctx, req, st); err != nil {
-			return interrupted(ctx, err)
-		}
+	if err := r.beginRun(ctx, x); err != nil {
+		return interrupted(ctx, err)
 	}
-	if plan.UpdateLaunchTemplate { // a new run's update, or a resumed one's
-		g, err := r.describeGroup(ctx, plan.ASG)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		expect.lt = launchTemplateKey(g)
-	}
-	for _, pi := range plan.Instances {
-		oldSet[pi.InstanceID] = true
-	}
-	drainer := r.drainer()
-	var gone []string // container instances of terminated batches
-	watch := &rotateWatch{}
-	st.watch, st.res = watch, res
+	x.drainer = r.drainer()
+	st.watch, st.res = &rotateWatch{}, res
 	for b := 1; b <= plan.Batches; b++ {
-		g, err := r.describeGroup(ctx, plan.ASG)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		// Instances EC2 reclaimed (Spot) are absorbed, not a changed fleet:
-		// the group replaces them and the batch goes on without them.
-		r.absorbLost(ctx, plan, g, watch, res)
-		watch.acceptLostSurplus(g, &expect)
-		pending := pendingFrom(plan, b)
-		batchIDs := batchOf(plan, b)
-		if len(batchIDs) == 0 {
-			continue // done before a resume, or every instance of it reclaimed
-		}
-		// The group and the plan's instances first, before any scale-out for
-		// this batch (the cluster is read again once the instances are up).
-		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending, st.awaiting)...); len(ch) > 0 {
-			r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
-			return st.fleetChanged(ch, true, b)
-		}
-		before := map[string]bool{}
-		for _, m := range g.Instances {
-			before[aws.ToString(m.InstanceId)] = true
-		}
-		// Top up to original + surge and wait for the new instances.
-		want := run.Orig.Desired + min(run.Surge, len(pending))
-		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
-			if err := r.recordSurge(ctx, plan, &run, want); err != nil {
-				return interrupted(ctx, err)
-			}
-			if err := r.scaleTo(ctx, plan, g, want); err != nil {
-				return interrupted(ctx, err)
-			}
-			expect.cap.Desired, expect.cap.Max = want, max(expect.cap.Max, want)
-		}
-		// Enough new instances for this batch; with a surge above the batch
-		// size the next batch's instances boot while this one drains.
-		need := run.Orig.Desired - len(pending) + len(batchIDs)
-		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need, req.TimeoutPerBatch)
-		if err != nil {
+		if err := r.runBatch(ctx, x, b); err != nil {
 			return err
-		}
-		for _, id := range launched {
-			if !before[id] {
-				res.Launched = append(res.Launched, id)
-			}
-		}
-		if err := r.protect(ctx, plan, run, launched); err != nil {
-			return interrupted(ctx, err)
-		}
-		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		if dc, err = r.awaitAgents(ctx, st, dc, batchIDs, b, req.TimeoutPerBatch); err != nil {
-			return err
-		}
-		if err := r.recheckWith(ctx, dc, st, expect, planned, pending, b, true); err != nil {
-			return err
-		}
-		var batch []*drainInstance
-		for _, id := range batchOf(plan, b) { // less any reclaimed while the new instances booted
-			if in := dc.ByEC2[id]; in != nil {
-				batch = append(batch, in)
-			}
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		if err := r.gate(ctx, req, dc, oldSet, batch, b); err != nil {
-			return err
-		}
-		ids := map[string]string{}
-		for _, in := range batch {
-			ids[in.EC2ID] = in.Arn
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
-		var overlap func(context.Context) (bool, error)
-		if b < plan.Batches {
-			overlap = func(ctx context.Context) (bool, error) {
-				return r.drainEarly(ctx, st, req.Standalone, expect, planned, oldSet, batchIDs, b)
-			}
-		}
-		dres, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: req.Standalone,
-			Timeout: req.TimeoutPerBatch, Batch: b, Batches: plan.Batches, Overlap: overlap})
-		if dres != nil {
-			for svc, n := range dres.MinHealthy {
-				if m, ok := res.MinHealthy[svc]; !ok || n < m {
-					res.MinHealthy[svc] = n
-				}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		expect.cap.Desired -= len(dres.Instances)
-		res.Batches = append(res.Batches, RotateBatchResult{Batch: b, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
-		res.Replaced = append(res.Replaced, dres.Instances...)
-		for _, id := range dres.Instances {
-			gone = append(gone, ids[id])
-		}
-		for i := range plan.Instances {
-			if ids[plan.Instances[i].InstanceID] != "" {
-				plan.Instances[i].State = "replaced"
-			}
 		}
 	}
 	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
 		return err
 	}
-	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, req.TimeoutPerBatch); err != nil {
+	if err := x.drainer.WaitDeregistered(ctx, plan.Cluster, x.gone, req.TimeoutPerBatch); err != nil {
 		return err
 	}
-	if err := r.trimSurplus(ctx, req, plan, run, watch, res); err != nil {
+	if err := r.trimSurplus(ctx, req, plan, x.run, st.watch, res); err != nil {
 		return err
 	}
-	if run.Suspended {
-		if err := r.balance(ctx, req, plan, run, res); err != nil {
+	if x.run.Suspended {
+		if err := r.balance(ctx, req, plan, x.run, res); err != nil {
 			return err
 		}
 	}
-	return r.finish(ctx, run, plan, res)
+	return r.finish(ctx, x.run, plan, res)
+}
+
+// beginRun records a new run (start) or takes up the killed one
+// (resumeRun), then notes the launch template the group now launches and
+// the instances that are old for the run.
+func (r *Rotator) beginRun(ctx context.Context, x *rotateExec) error {
+	st, plan := x.st, x.st.plan
+	if st.run != nil {
+		if err := r.resumeRun(ctx, x); err != nil {
+			return err
+		}
+	} else {
+		run, err := r.start(ctx, x.req, st)
+		if err != nil {
+			return err
+		}
+		x.run = run
+	}
+	if plan.UpdateLaunchTemplate { // a new run's update, or a resumed one's
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return err
+		}
+		x.expect.lt = launchTemplateKey(g)
+	}
+	for _, pi := range plan.Instances {
+		x.oldSet[pi.InstanceID] = true
+	}
+	return nil
+}
+
+// resumeRun takes up a killed run where it stopped: whatever of the run's
+// first steps it may have died before (the launch template update, the
+// suspension, the batch records) is done now.
+func (r *Rotator) resumeRun(ctx context.Context, x *rotateExec) error {
+	st, plan := x.st, x.st.plan
+	x.run = *st.run
+	for id := range st.oldTags {
+		x.oldSet[id] = true
+	}
+	r.emit(plan.Cluster, ops.EventInfo, "resuming run %s on %s: %d old instance(s) left", x.run.ID, plan.ASG, len(plan.Instances))
+	if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
+		if x.run.LT == "" {
+			x.run.LT, x.run.LTVer = st.ltID, st.ltSpec
+			if err := r.recordRun(ctx, plan, x.run); err != nil {
+				return err
+			}
+		}
+		if err := r.updateLaunchTemplate(ctx, st); err != nil {
+			return err
+		}
+	}
+	if procs := runSuspends(x.run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
+		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err)
+		}
+	}
+	unrecorded := map[string]bool{}
+	for _, pi := range plan.Instances {
+		if st.batchTags[pi.InstanceID] == 0 {
+			unrecorded[pi.InstanceID] = true
+		}
+	}
+	if len(unrecorded) > 0 {
+		return r.recordBatches(ctx, plan, unrecorded)
+	}
+	return nil
+}
+
+// runBatch replaces batch b: the fleet checked against the plan, the
+// surge launched, the batch's replacements (and any instance it holds for
+// registration) waited for, then the batch drained and terminated.
+func (r *Rotator) runBatch(ctx context.Context, x *rotateExec, b int) error {
+	g, err := r.checkBeforeBatch(ctx, x, b)
+	if err != nil {
+		return err
+	}
+	batchIDs := batchOf(x.st.plan, b)
+	if len(batchIDs) == 0 {
+		return nil // done before a resume, or every instance of it reclaimed
+	}
+	before := map[string]bool{}
+	for _, m := range g.Instances {
+		before[aws.ToString(m.InstanceId)] = true
+	}
+	pending := pendingFrom(x.st.plan, b)
+	if err := r.surgeFor(ctx, x, g, len(pending)); err != nil {
+		return interrupted(ctx, err)
+	}
+	dc, batch, err := r.batchReady(ctx, x, before, pending, batchIDs, b)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	return r.drainBatch(ctx, x, dc, batch, batchIDs, b)
+}
+
+// checkBeforeBatch reads the group and stops the run when it or the plan's
+// instances changed, before any scale-out for batch b (the cluster is read
+// again once the instances are up). Instances EC2 reclaimed (Spot) are
+// absorbed, not a changed fleet: the group replaces them and the batch
+// goes on without them.
+func (r *Rotator) checkBeforeBatch(ctx context.Context, x *rotateExec, b int) (astypes.AutoScalingGroup, error) {
+	st, plan := x.st, x.st.plan
+	g, err := r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return g, interrupted(ctx, err)
+	}
+	r.absorbLost(ctx, plan, g, st.watch, x.res)
+	st.watch.acceptLostSurplus(g, &x.expect)
+	if len(batchOf(plan, b)) == 0 {
+		return g, nil
+	}
+	if ch := append(capacityChanges(g, x.expect), fleetChanges(g, st.cluster, plan.TargetAMI, x.planned, pendingFrom(plan, b), st.awaiting)...); len(ch) > 0 {
+		r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
+		return g, st.fleetChanged(ch, true, b)
+	}
+	return g, nil
+}
+
+// surgeFor tops the group up to original + surge (at most the instances
+// left to replace), recording the surge first.
+func (r *Rotator) surgeFor(ctx context.Context, x *rotateExec, g astypes.AutoScalingGroup, pending int) error {
+	want := x.run.Orig.Desired + min(x.run.Surge, pending)
+	if cur := int(aws.ToInt32(g.DesiredCapacity)); cur >= want {
+		return nil
+	}
+	if err := r.recordSurge(ctx, x.st.plan, &x.run, want); err != nil {
+		return err
+	}
+	if err := r.scaleTo(ctx, x.st.plan, g, want); err != nil {
+		return err
+	}
+	x.expect.cap.Desired, x.expect.cap.Max = want, max(x.expect.cap.Max, want)
+	return nil
+}
+
+// batchReady waits for enough new instances for batch b (with a surge
+// above the batch size the next batch's instances boot while this one
+// drains), protects them, reads the cluster, waits for the batch's
+// instances held for registration and re-checks the fleet. It returns the
+// cluster and the batch's instances still to drain (less any reclaimed
+// while the new instances booted).
+func (r *Rotator) batchReady(ctx context.Context, x *rotateExec, before map[string]bool, pending, batchIDs []string, b int) (*drainCluster, []*drainInstance, error) {
+	st, plan := x.st, x.st.plan
+	need := x.run.Orig.Desired - len(pending) + len(batchIDs)
+	launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, x.oldSet, x.run.AMI, need, x.req.TimeoutPerBatch)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range launched {
+		if !before[id] {
+			x.res.Launched = append(x.res.Launched, id)
+		}
+	}
+	if err := r.protect(ctx, plan, x.run, launched); err != nil {
+		return nil, nil, interrupted(ctx, err)
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+	if err != nil {
+		return nil, nil, interrupted(ctx, err)
+	}
+	if dc, err = r.awaitAgents(ctx, st, dc, batchIDs, b, x.req.TimeoutPerBatch); err != nil {
+		return nil, nil, err
+	}
+	if err := r.recheckWith(ctx, dc, st, x.expect, x.planned, pending, b, true); err != nil {
+		return nil, nil, err
+	}
+	var batch []*drainInstance
+	for _, id := range batchOf(plan, b) {
+		if in := dc.ByEC2[id]; in != nil {
+			batch = append(batch, in)
+		}
+	}
+	return dc, batch, nil
+}
+
+// drainBatch gates batch b, drains it (overlapping the next batch's drain
+// when it can: drainEarly) and records what it replaced.
+func (r *Rotator) drainBatch(ctx context.Context, x *rotateExec, dc *drainCluster, batch []*drainInstance, batchIDs []string, b int) error {
+	st, plan, res := x.st, x.st.plan, x.res
+	if err := r.gate(ctx, x.req, dc, x.oldSet, batch, b); err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	for _, in := range batch {
+		ids[in.EC2ID] = in.Arn
+	}
+	r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+	var overlap func(context.Context) (bool, error)
+	if b < plan.Batches {
+		expect := x.expect
+		overlap = func(ctx context.Context) (bool, error) {
+			return r.drainEarly(ctx, st, x.req.Standalone, expect, x.planned, x.oldSet, batchIDs, b)
+		}
+	}
+	dres, err := x.drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: x.req.Standalone,
+		Timeout: x.req.TimeoutPerBatch, Batch: b, Batches: plan.Batches, Overlap: overlap})
+	if dres != nil {
+		for svc, n := range dres.MinHealthy {
+			if m, ok := res.MinHealthy[svc]; !ok || n < m {
+				res.MinHealthy[svc] = n
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	x.expect.cap.Desired -= len(dres.Instances)
+	res.Batches = append(res.Batches, RotateBatchResult{Batch: b, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
+	res.Replaced = append(res.Replaced, dres.Instances...)
+	for _, id := range dres.Instances {
+		x.gone = append(x.gone, ids[id])
+	}
+	for i := range plan.Instances {
+		if ids[plan.Instances[i].InstanceID] != "" {
+			plan.Instances[i].State = "replaced"
+		}
+	}
+	return nil
 }
 
 // pendingFrom lists the plan's instances not yet replaced (nor reclaimed)
