@@ -485,12 +485,7 @@ func planInstanceDone(pi RotatePlanInstance) bool {
 // again at the next poll.
 func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone string, expect groupExpect, planned, oldSet map[string]bool, batch []string, b int) (bool, error) {
 	plan := st.plan
-	var next []string
-	for _, pi := range plan.Instances {
-		if pi.Batch == b+1 && !planInstanceDone(pi) {
-			next = append(next, pi.InstanceID)
-		}
-	}
+	next := batchOf(plan, b+1)
 	if len(next) == 0 {
 		return true, nil
 	}
@@ -501,91 +496,126 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 		}
 		return false, interrupted(ctx, err)
 	}
-	skip := map[string]bool{}
 	for _, id := range batch {
-		skip[id] = true
 		if in := dc.ByEC2[id]; in != nil && len(movingTasks(in)) > 0 {
 			return false, nil // still being replaced
 		}
 	}
-	var moving []drainTask
-	affected := map[string]bool{}
-	var arns, stop []string
-	for _, id := range next {
-		skip[id] = true
-		in := dc.ByEC2[id]
-		if in == nil {
-			return true, nil // the next batch's own check reports it
-		}
-		if in.Status != "ACTIVE" {
-			continue
-		}
-		arns = append(arns, in.Arn)
-		for _, t := range movingTasks(in) {
-			moving = append(moving, t)
-			affected[t.Service] = true
-		}
-		for _, t := range in.Tasks {
-			if t.Service == "" {
-				if standalone == StandaloneAbort {
-					return true, nil // the batch's own drain refuses, with its message
-				}
-				stop = append(stop, t.Arn)
-			}
-		}
-	}
-	if len(arns) == 0 {
+	e, giveUp := collectEarly(dc, next, standalone)
+	if giveUp || len(e.arns) == 0 {
 		return true, nil
 	}
-	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
-	for _, in := range dc.Instances {
-		if !skip[in.EC2ID] && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
-			p.rooms = append(p.rooms, newRoom(in))
-		}
+	if ready, done := r.earlyReady(ctx, st, dc, e, append(slices.Clone(batch), next...), oldSet, expect, planned, b); !ready {
+		return done, nil
 	}
-	if miss := p.place(moving); len(miss) > 0 {
-		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
-		return true, nil
-	}
-	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, slices.Sorted(maps.Keys(affected)))
-	if err != nil {
-		return false, nil
-	}
-	for _, s := range svcs {
-		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
-			return false, nil
-		}
-	}
-	// A changed fleet is not drained early: batch b finishes, and the
-	// check before batch b+1 stops the run and says what changed.
-	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1), st.awaiting)) > 0 {
-		return err == nil, nil
-	}
-	for start := 0; start < len(arns); start += 10 {
-		chunk := arns[start:min(start+10, len(arns))]
-		out, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
-			Cluster: aws.String(plan.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
-		if err != nil {
-			return false, interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", plan.Cluster, err))
-		}
-		if len(out.Failures) > 0 {
-			f := out.Failures[0]
-			return false, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
-		}
-	}
-	if standalone == StandaloneStop { // as the batch's own drain would, so that it has nothing left to wait for
-		for _, arn := range stop {
-			if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
-				Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
-				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
-			}
-			r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
-		}
+	if err := r.setEarlyDraining(ctx, plan, e, standalone); err != nil {
+		return false, err
 	}
 	r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
 		b+1, plan.Batches, strings.Join(next, ", "), b, b)
 	st.drainedEarly = b + 1
 	return true, nil
+}
+
+// earlyBatch is what drainEarly would set DRAINING: the next batch's
+// ACTIVE container instances, the tasks that would move and their
+// services, and the standalone tasks to stop.
+type earlyBatch struct {
+	arns, stop []string
+	moving     []drainTask
+	affected   map[string]bool
+}
+
+// collectEarly reads the next batch off the cluster. It gives up (the
+// batch drains in its turn) when an instance of it is not registered (the
+// batch's own check reports it) or runs a standalone task under the abort
+// policy (the batch's own drain refuses, with its message).
+func collectEarly(dc *drainCluster, next []string, standalone string) (*earlyBatch, bool) {
+	e := &earlyBatch{affected: map[string]bool{}}
+	for _, id := range next {
+		in := dc.ByEC2[id]
+		if in == nil {
+			return nil, true
+		}
+		if in.Status != "ACTIVE" {
+			continue
+		}
+		e.arns = append(e.arns, in.Arn)
+		for _, t := range movingTasks(in) {
+			e.moving = append(e.moving, t)
+			e.affected[t.Service] = true
+		}
+		for _, t := range in.Tasks {
+			if t.Service == "" {
+				if standalone == StandaloneAbort {
+					return nil, true
+				}
+				e.stop = append(e.stop, t.Arn)
+			}
+		}
+	}
+	return e, false
+}
+
+// earlyReady: the next batch's tasks fit now on the instances outside both
+// batches (skip) and the old ones, its services are steady and the fleet
+// is as planned. Not ready, done says whether to stop asking (it does not
+// fit, or the fleet changed: batch b finishes, and the check before batch
+// b+1 stops the run and says what changed) or to ask again at the next poll.
+func (r *Rotator) earlyReady(ctx context.Context, st *rotateState, dc *drainCluster, e *earlyBatch, skip []string, oldSet map[string]bool, expect groupExpect, planned map[string]bool, b int) (ready, done bool) {
+	plan := st.plan
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !slices.Contains(skip, in.EC2ID) && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	if miss := p.place(e.moving); len(miss) > 0 {
+		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
+		return false, true
+	}
+	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, slices.Sorted(maps.Keys(e.affected)))
+	if err != nil {
+		return false, false
+	}
+	for _, s := range svcs {
+		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
+			return false, false
+		}
+	}
+	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1), st.awaiting)) > 0 {
+		return false, err == nil
+	}
+	return true, false
+}
+
+// setEarlyDraining sets the next batch DRAINING, ten at a time, and stops
+// its standalone tasks under the stop policy, as the batch's own drain
+// would, so that it has nothing left to wait for.
+func (r *Rotator) setEarlyDraining(ctx context.Context, plan *RotatePlan, e *earlyBatch, standalone string) error {
+	for start := 0; start < len(e.arns); start += 10 {
+		chunk := e.arns[start:min(start+10, len(e.arns))]
+		out, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+			Cluster: aws.String(plan.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
+		if err != nil {
+			return interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", plan.Cluster, err))
+		}
+		if len(out.Failures) > 0 {
+			f := out.Failures[0]
+			return fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
+		}
+	}
+	if standalone != StandaloneStop {
+		return nil
+	}
+	for _, arn := range e.stop {
+		if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
+			Reason: aws.String("ecsctl: instance drained for replacement (--standalone-tasks stop)")}); err != nil {
+			return interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
+		}
+		r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
+	}
+	return nil
 }
 
 // fleetChanged is the stop before batch b: its advice says whether b was
