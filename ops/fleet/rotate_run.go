@@ -815,20 +815,8 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 	if err != nil {
 		return "", 0, nil, err
 	}
-	var live []string
-	inService := map[string]bool{}
-	notInService := 0
-	for _, m := range g.Instances {
-		if !liveMember(m) {
-			continue
-		}
-		live = append(live, aws.ToString(m.InstanceId))
-		if m.LifecycleState != astypes.LifecycleStateInService {
-			notInService++
-		} else {
-			inService[aws.ToString(m.InstanceId)] = true
-		}
-	}
+	live, inService := liveMembers(g)
+	notInService := len(live) - len(inService)
 	desired := int(aws.ToInt32(g.DesiredCapacity))
 	if need < 0 {
 		if len(live) < desired {
@@ -838,24 +826,9 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			return fmt.Sprintf("%d instance(s) not yet InService", notInService), notInService, nil, nil
 		}
 	}
-	registered := map[string]types.ContainerInstance{}
-	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
-		p := ecs.NewListContainerInstancesPaginator(r.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
-		var arns []string
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return "", 0, nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
-			}
-			arns = append(arns, out.ContainerInstanceArns...)
-		}
-		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
-		if err != nil {
-			return "", 0, nil, err
-		}
-		for _, ci := range cis {
-			registered[aws.ToString(ci.Ec2InstanceId)] = ci
-		}
+	registered, err := r.registeredInstances(ctx, cluster)
+	if err != nil {
+		return "", 0, nil, err
 	}
 	for _, id := range live {
 		if oldSet[id] {
@@ -867,13 +840,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			continue
 		}
 		fresh = append(fresh, id)
-		got := ""
-		for _, a := range ci.Attributes {
-			if aws.ToString(a.Name) == "ecs.ami-id" {
-				got = aws.ToString(a.Value)
-			}
-		}
-		if ami != "" && got != ami {
+		if got := agentAMI(ci); ami != "" && got != ami {
 			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or --update-launch-template), then --abort and run again", ops.ErrFailed, id, group, got, ami)
 		}
 	}
@@ -885,6 +852,57 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 	}
 	sort.Strings(fresh)
 	return "", 0, fresh, nil
+}
+
+// liveMembers lists the group's live members, and those InService.
+func liveMembers(g astypes.AutoScalingGroup) (live []string, inService map[string]bool) {
+	inService = map[string]bool{}
+	for _, m := range g.Instances {
+		if !liveMember(m) {
+			continue
+		}
+		live = append(live, aws.ToString(m.InstanceId))
+		if m.LifecycleState == astypes.LifecycleStateInService {
+			inService[aws.ToString(m.InstanceId)] = true
+		}
+	}
+	return live, inService
+}
+
+// registeredInstances reads the cluster's ACTIVE and DRAINING container
+// instances by EC2 instance id.
+func (r *Rotator) registeredInstances(ctx context.Context, cluster string) (map[string]types.ContainerInstance, error) {
+	registered := map[string]types.ContainerInstance{}
+	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
+		p := ecs.NewListContainerInstancesPaginator(r.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
+		var arns []string
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
+			}
+			arns = append(arns, out.ContainerInstanceArns...)
+		}
+		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
+		if err != nil {
+			return nil, err
+		}
+		for _, ci := range cis {
+			registered[aws.ToString(ci.Ec2InstanceId)] = ci
+		}
+	}
+	return registered, nil
+}
+
+// agentAMI is the AMI the instance's agent reports (ecs.ami-id).
+func agentAMI(ci types.ContainerInstance) string {
+	got := ""
+	for _, a := range ci.Attributes {
+		if aws.ToString(a.Name) == "ecs.ami-id" {
+			got = aws.ToString(a.Value)
+		}
+	}
+	return got
 }
 
 // protect shields the new instances from scale-in and marks the ones it
