@@ -257,7 +257,7 @@ func (d *Drainer) startDrain(ctx context.Context, b DrainBatch, arns []string, b
 // setDraining sets the batch's ACTIVE container instances DRAINING, ten
 // at a time; already DRAINING ones are left as they are.
 func (d *Drainer) setDraining(ctx context.Context, b DrainBatch, arns []string, byArn map[string]string, ev drainEvent) error {
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
@@ -355,7 +355,7 @@ func (d *Drainer) overlap(ctx context.Context, b *DrainBatch, res *DrainResult) 
 // drainCheck returns "" when the batch can be removed, else what it waits for.
 func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, belowStreak map[string]int) (string, error) {
 	// Services first: a service below its minimum pauses the run.
-	svcs, err := describeServiceList(ctx, d.ECS, b.Cluster, slices.Sorted(maps.Keys(services)))
+	svcs, err := awsapi.NewECSReads(d.ECS).DescribeServices(ctx, b.Cluster, slices.Sorted(maps.Keys(services)))
 	if err != nil {
 		return "", err
 	}
@@ -414,7 +414,7 @@ func checkServiceHealth(b DrainBatch, svcs []types.Service, res *DrainResult, be
 // every listed task must be STOPPED. A service found there that the drain
 // did not know joins the affected ones.
 func (d *Drainer) tasksLeft(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, svcs []types.Service) (string, error) {
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
 		return "", err
 	}
@@ -506,7 +506,7 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 	// runningTasksCount and pendingTasksCount count the tasks whose desired
 	// status is RUNNING (ECS API Reference, ContainerInstance): all zero, no
 	// task is meant to run there and one call replaces a listing per instance.
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
@@ -552,7 +552,7 @@ func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []s
 	}
 	deadline := d.clock().Now().Add(limit)
 	for {
-		cis, err := describeContainerInstances(ctx, d.ECS, cluster, arns)
+		cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, cluster, arns)
 		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
@@ -630,46 +630,7 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 			}
 		}
 	}
-	return describeTaskList(ctx, api, cluster, taskArns)
-}
-
-func describeTaskList(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.Task, error) {
-	var out []types.Task
-	for start := 0; start < len(arns); start += 100 {
-		chunk := arns[start:min(start+100, len(arns))]
-		res, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe tasks in cluster %s: %w", cluster, err)
-		}
-		out = append(out, res.Tasks...)
-	}
-	return out, nil
-}
-
-func describeContainerInstances(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.ContainerInstance, error) {
-	var out []types.ContainerInstance
-	for start := 0; start < len(arns); start += 100 {
-		chunk := arns[start:min(start+100, len(arns))]
-		res, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe container instances in cluster %s: %w", cluster, err)
-		}
-		out = append(out, res.ContainerInstances...)
-	}
-	return out, nil
-}
-
-func describeServiceList(ctx context.Context, api DrainECS, cluster string, names []string) ([]types.Service, error) {
-	var out []types.Service
-	for start := 0; start < len(names); start += 10 {
-		chunk := names[start:min(start+10, len(names))]
-		res, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe services %s in cluster %s: %w", strings.Join(chunk, ","), cluster, err)
-		}
-		out = append(out, res.Services...)
-	}
-	return out, nil
+	return awsapi.NewECSReads(api).DescribeTasks(ctx, cluster, taskArns)
 }
 
 func lastSegment(arn string) string {

@@ -62,7 +62,7 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 	if err != nil {
 		return nil, err
 	}
-	cis, err := describeContainerInstances(ctx, api, cluster, arns)
+	cis, err := awsapi.NewECSReads(api).DescribeContainerInstances(ctx, cluster, arns)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 		if err != nil {
 			return nil, err
 		}
-		svcs, err := describeServiceList(ctx, api, cluster, names)
+		svcs, err := awsapi.NewECSReads(api).DescribeServices(ctx, cluster, names)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func listClusterTasks(ctx context.Context, api DrainECS, cluster string) ([]type
 		}
 		taskArns = append(taskArns, out.TaskArns...)
 	}
-	return describeTaskList(ctx, api, cluster, taskArns)
+	return awsapi.NewECSReads(api).DescribeTasks(ctx, cluster, taskArns)
 }
 
 // drainInstanceOf reads a container instance's attributes and resources.

@@ -574,7 +574,7 @@ func (r *Rotator) earlyReady(ctx context.Context, st *rotateState, dc *drainClus
 		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
 		return false, true
 	}
-	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, slices.Sorted(maps.Keys(e.affected)))
+	svcs, err := awsapi.NewECSReads(r.ECS).DescribeServices(ctx, plan.Cluster, slices.Sorted(maps.Keys(e.affected)))
 	if err != nil {
 		return false, false
 	}
@@ -883,7 +883,7 @@ func (r *Rotator) registeredInstances(ctx context.Context, cluster string) (map[
 			}
 			arns = append(arns, out.ContainerInstanceArns...)
 		}
-		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
+		cis, err := awsapi.NewECSReads(r.ECS).DescribeContainerInstances(ctx, cluster, arns)
 		if err != nil {
 			return nil, err
 		}
@@ -971,7 +971,7 @@ func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster,
 	deadline := r.clock().Now().Add(req.TimeoutPerBatch)
 	d := r.drainer()
 	for {
-		svcs, err := describeServiceList(ctx, r.ECS, dc.Name, slices.Sorted(maps.Keys(affected)))
+		svcs, err := awsapi.NewECSReads(r.ECS).DescribeServices(ctx, dc.Name, slices.Sorted(maps.Keys(affected)))
 		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
