@@ -267,22 +267,29 @@ func (d *Drainer) setDraining(ctx context.Context, b DrainBatch, arns []string, 
 			toDrain = append(toDrain, aws.ToString(ci.ContainerInstanceArn))
 		}
 	}
-	for start := 0; start < len(toDrain); start += 10 {
-		chunk := toDrain[start:min(start+10, len(toDrain))]
-		out, err := d.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
-			Cluster: aws.String(b.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
-		if err != nil {
-			return interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", b.Cluster, err))
+	var failed error
+	err = awsapi.SetContainerInstancesState(ctx, d.ECS, b.Cluster, toDrain, types.ContainerInstanceStatusDraining, func(batch []string, failures []types.Failure) bool {
+		if failed = drainFailure(b.Cluster, failures); failed != nil {
+			return false
 		}
-		if len(out.Failures) > 0 {
-			f := out.Failures[0]
-			return fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), b.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
-		}
-		for _, a := range chunk {
+		for _, a := range batch {
 			ev(ops.EventInfo, byArn[a], "draining", "%s DRAINING", byArn[a])
 		}
+		return true
+	})
+	if err != nil {
+		return interrupted(ctx, err)
 	}
-	return nil
+	return failed
+}
+
+// drainFailure is the first container instance ECS did not set DRAINING.
+func drainFailure(cluster string, failures []types.Failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	f := failures[0]
+	return fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
 }
 
 // waitDrained polls drainCheck until the batch can be removed, then

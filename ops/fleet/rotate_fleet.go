@@ -80,8 +80,7 @@ func (r *Rotator) checkFleet(ctx context.Context, g astypes.AutoScalingGroup, cl
 }
 
 // groupCapacityProviders returns the cluster's capacity providers backed
-// by the group, reading every page (DescribeCapacityProviders returns 10
-// per page by default) in requests of at most 100 names.
+// by the group.
 func (r *Rotator) groupCapacityProviders(ctx context.Context, cluster, group string) ([]types.CapacityProvider, error) {
 	cl, err := r.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
 	if err != nil {
@@ -90,28 +89,18 @@ func (r *Rotator) groupCapacityProviders(ctx context.Context, cluster, group str
 	if len(cl.Clusters) != 1 {
 		return nil, nil
 	}
-	names := cl.Clusters[0].CapacityProviders
+	cps, err := awsapi.DescribeCapacityProviders(ctx, r.ECS, cl.Clusters[0].CapacityProviders)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+	}
 	var out []types.CapacityProvider
-	for start := 0; start < len(names); start += 100 {
-		in := &ecs.DescribeCapacityProvidersInput{CapacityProviders: names[start:min(start+100, len(names))]}
-		for {
-			page, err := r.ECS.DescribeCapacityProviders(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("describe capacity providers of cluster %s: %w", cluster, err)
-			}
-			for _, cp := range page.CapacityProviders {
-				ap := cp.AutoScalingGroupProvider
-				if ap == nil {
-					continue
-				}
-				if arn := aws.ToString(ap.AutoScalingGroupArn); arn == group || strings.HasSuffix(arn, "/"+group) {
-					out = append(out, cp)
-				}
-			}
-			if aws.ToString(page.NextToken) == "" {
-				break
-			}
-			in.NextToken = page.NextToken
+	for _, cp := range cps {
+		ap := cp.AutoScalingGroupProvider
+		if ap == nil {
+			continue
+		}
+		if arn := aws.ToString(ap.AutoScalingGroupArn); arn == group || strings.HasSuffix(arn, "/"+group) {
+			out = append(out, cp)
 		}
 	}
 	return out, nil

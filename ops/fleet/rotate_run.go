@@ -593,17 +593,16 @@ func (r *Rotator) earlyReady(ctx context.Context, st *rotateState, dc *drainClus
 // its standalone tasks under the stop policy, as the batch's own drain
 // would, so that it has nothing left to wait for.
 func (r *Rotator) setEarlyDraining(ctx context.Context, plan *RotatePlan, e *earlyBatch, standalone string) error {
-	for start := 0; start < len(e.arns); start += 10 {
-		chunk := e.arns[start:min(start+10, len(e.arns))]
-		out, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
-			Cluster: aws.String(plan.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
-		if err != nil {
-			return interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", plan.Cluster, err))
-		}
-		if len(out.Failures) > 0 {
-			f := out.Failures[0]
-			return fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
-		}
+	var failed error
+	err := awsapi.SetContainerInstancesState(ctx, r.ECS, plan.Cluster, e.arns, types.ContainerInstanceStatusDraining, func(_ []string, failures []types.Failure) bool {
+		failed = drainFailure(plan.Cluster, failures)
+		return failed == nil
+	})
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	if failed != nil {
+		return failed
 	}
 	if standalone != StandaloneStop {
 		return nil
@@ -1077,12 +1076,8 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 			back = append(back, in.Arn)
 		}
 	}
-	for start := 0; start < len(back); start += 10 {
-		chunk := back[start:min(start+10, len(back))]
-		if _, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(plan.Cluster),
-			ContainerInstances: chunk, Status: types.ContainerInstanceStatusActive}); err != nil {
-			return interrupted(ctx, fmt.Errorf("return container instances of cluster %s to ACTIVE: %w", plan.Cluster, err))
-		}
+	if err := awsapi.SetContainerInstancesState(ctx, r.ECS, plan.Cluster, back, types.ContainerInstanceStatusActive, nil); err != nil {
+		return interrupted(ctx, err)
 	}
 	if len(back) > 0 {
 		r.emit(plan.Cluster, ops.EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
