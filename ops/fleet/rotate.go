@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"maps"
 	"slices"
@@ -364,14 +365,12 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		for _, in := range dc.Instances {
 			ids = append(ids, in.EC2ID)
 		}
-		for start := 0; start < len(ids); start += 50 {
-			out, err := api.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: ids[start:min(start+50, len(ids))]})
-			if err != nil {
-				return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling instances of cluster %s: %w", dc.Name, err)
-			}
-			for _, i := range out.AutoScalingInstances {
-				groups[aws.ToString(i.AutoScalingGroupName)] = true
-			}
+		members, err := awsapi.GroupInstances(ctx, api, ids)
+		if err != nil {
+			return astypes.AutoScalingGroup{}, fmt.Errorf("instances of cluster %s: %w", dc.Name, err)
+		}
+		for _, i := range members {
+			groups[aws.ToString(i.AutoScalingGroupName)] = true
 		}
 		switch names := slices.Sorted(maps.Keys(groups)); len(names) {
 		case 0:
@@ -415,24 +414,15 @@ func liveMember(m astypes.Instance) bool {
 	return true
 }
 
-// eachInstance calls fn for every instance of ids that EC2 describes, 200
-// ids a DescribeInstances call, every page followed: the one loop behind
-// instanceTags, instanceTagSet and instanceImages.
+// eachInstance calls fn for every instance of ids that EC2 describes: the
+// one read behind instanceTags, instanceTagSet and instanceImages.
 func eachInstance(ctx context.Context, api RotateEC2, ids []string, fn func(ec2types.Instance)) error {
-	for start := 0; start < len(ids); start += 200 {
-		chunk := ids[start:min(start+200, len(ids))]
-		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
-		for p.HasMorePages() {
-			res, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("describe instances %s…: %w", chunk[0], err)
-			}
-			for _, rsv := range res.Reservations {
-				for _, in := range rsv.Instances {
-					fn(in)
-				}
-			}
-		}
+	ins, err := awsapi.NewEC2(api).DescribeInstances(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		fn(in)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -332,12 +332,8 @@ func (r *Rotator) recordBatches(ctx context.Context, plan *RotatePlan, only map[
 	}
 	sort.Ints(nums)
 	for _, b := range nums {
-		ids := byBatch[b]
-		for start := 0; start < len(ids); start += 500 {
-			chunk := ids[start:min(start+500, len(ids))]
-			if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagBatch, fmt.Sprintf("%s/%d", plan.RunID, b))}); err != nil {
-				return fmt.Errorf("record batch %d of the plan on its instances in %s: %w", b, plan.ASG, err)
-			}
+		if err := awsapi.CreateTags(ctx, r.EC2, byBatch[b], ec2Tag(rotateTagBatch, fmt.Sprintf("%s/%d", plan.RunID, b))); err != nil {
+			return fmt.Errorf("record batch %d of the plan on its instances in %s: %w", b, plan.ASG, err)
 		}
 	}
 	return nil

@@ -147,11 +147,8 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	for _, pi := range plan.Instances {
 		ids = append(ids, pi.InstanceID)
 	}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagOld, run.ID)}); err != nil {
-			return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
-		}
+	if err := awsapi.CreateTags(ctx, r.EC2, ids, ec2Tag(rotateTagOld, run.ID)); err != nil {
+		return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
 	}
 	if err := r.recordBatches(ctx, plan, nil); err != nil {
 		return run, err
@@ -922,16 +919,15 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 		}
 	}
 	sort.Strings(ids)
-	for start := 0; start < len(ids); start += 50 {
-		chunk := ids[start:min(start+50, len(ids))]
-		// Mark first: a run killed in between then still removes the protection.
-		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagProtected, run.ID)}); err != nil {
-			return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
-		}
-		if err := r.setProtection(ctx, plan.ASG, chunk, true); err != nil {
-			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
+	// Mark first: a run killed in between then still removes the protection.
+	if err := awsapi.CreateTags(ctx, r.EC2, ids, ec2Tag(rotateTagProtected, run.ID)); err != nil {
+		return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
+	}
+	err = r.setProtection(ctx, plan.ASG, ids, true, func(batch []string) {
+		r.emit(plan.Cluster, ops.EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(batch), run.AMI, strings.Join(limitList(batch, 6), ", "))
+	})
+	if err != nil {
+		return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 	}
 	return nil
 }
@@ -1041,14 +1037,12 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 		}
 	}
 	sort.Strings(unprotect)
-	for start := 0; start < len(unprotect); start += 50 {
-		chunk := unprotect[start:min(start+50, len(unprotect))]
-		if err := r.setProtection(ctx, plan.ASG, chunk, false); err != nil {
-			return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
-		}
-		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("untag new instances of %s: %w", plan.ASG, err))
-		}
+	// Protection off first: a run killed in between still finds the marks.
+	if err := r.setProtection(ctx, plan.ASG, unprotect, false, nil); err != nil {
+		return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
+	}
+	if err := awsapi.DeleteTags(ctx, r.EC2, unprotect, []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("untag new instances of %s: %w", plan.ASG, err))
 	}
 	if _, err := r.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String(plan.ASG),
 		ResourceType: aws.String("auto-scaling-group"), Key: aws.String(rotateTagRun)}}}); err != nil {
@@ -1097,11 +1091,8 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 		oldIDs = append(oldIDs, id)
 	}
 	sort.Strings(oldIDs)
-	for start := 0; start < len(oldIDs); start += 500 {
-		chunk := oldIDs[start:min(start+500, len(oldIDs))]
-		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagOld)}, {Key: aws.String(rotateTagBatch)}}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
-		}
+	if err := awsapi.DeleteTags(ctx, r.EC2, oldIDs, []ec2types.Tag{{Key: aws.String(rotateTagOld)}, {Key: aws.String(rotateTagBatch)}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
 	}
 	if err := r.finish(ctx, run, plan, res); err != nil {
 		return err
