@@ -613,18 +613,13 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 		statuses = append(statuses, types.DesiredStatusStopped)
 	}
 	// One listing per instance and status, eight at a time; merged in order.
+	reads := awsapi.NewECSReads(api)
 	lists := make([][]string, len(arns)*len(statuses))
 	err := eachParallel(len(lists), 8, func(i int) error {
 		ci, st := arns[i/len(statuses)], statuses[i%len(statuses)]
-		p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
-			}
-			lists[i] = append(lists[i], out.TaskArns...)
-		}
-		return nil
+		var err error
+		lists[i], err = reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st}, 0)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -637,7 +632,7 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 			}
 		}
 	}
-	return awsapi.NewECSReads(api).DescribeTasks(ctx, cluster, taskArns)
+	return reads.DescribeTasks(ctx, cluster, taskArns)
 }
 
 func lastSegment(arn string) string {

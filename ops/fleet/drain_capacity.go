@@ -111,33 +111,23 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 func listClusterInstances(ctx context.Context, api DrainECS, cluster string) ([]string, error) {
 	var arns []string
 	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
-		p := ecs.NewListContainerInstancesPaginator(api, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				if isNotFound(err) {
-					return nil, &ops.NotFoundError{Kind: "cluster", Name: cluster}
-				}
-				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
-			}
-			arns = append(arns, out.ContainerInstanceArns...)
+		page, err := awsapi.NewECSReads(api).ListContainerInstances(ctx, cluster, st)
+		if err != nil {
+			return nil, err
 		}
+		arns = append(arns, page...)
 	}
 	return arns, nil
 }
 
 // listClusterTasks describes every task of the cluster that is meant to run.
 func listClusterTasks(ctx context.Context, api DrainECS, cluster string) ([]types.Task, error) {
-	var taskArns []string
-	p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks of cluster %s: %w", cluster, err)
-		}
-		taskArns = append(taskArns, out.TaskArns...)
+	reads := awsapi.NewECSReads(api)
+	taskArns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster)}, 0)
+	if err != nil {
+		return nil, err
 	}
-	return awsapi.NewECSReads(api).DescribeTasks(ctx, cluster, taskArns)
+	return reads.DescribeTasks(ctx, cluster, taskArns)
 }
 
 // drainInstanceOf reads a container instance's attributes and resources.
@@ -265,11 +255,6 @@ func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([
 		}
 	}
 	return names, nil
-}
-
-func isNotFound(err error) bool {
-	c := awsapi.ErrorCode(err)
-	return c == "ClusterNotFoundException" || c == "ServiceNotFoundException"
 }
 
 // placeRoom is free room on one instance during a placement simulation.

@@ -869,17 +869,13 @@ func liveMembers(g astypes.AutoScalingGroup) (live []string, inService map[strin
 // instances by EC2 instance id.
 func (r *Rotator) registeredInstances(ctx context.Context, cluster string) (map[string]types.ContainerInstance, error) {
 	registered := map[string]types.ContainerInstance{}
+	reads := awsapi.NewECSReads(r.ECS)
 	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
-		p := ecs.NewListContainerInstancesPaginator(r.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
-		var arns []string
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
-			}
-			arns = append(arns, out.ContainerInstanceArns...)
+		arns, err := reads.ListContainerInstances(ctx, cluster, st)
+		if err != nil {
+			return nil, err
 		}
-		cis, err := awsapi.NewECSReads(r.ECS).DescribeContainerInstances(ctx, cluster, arns)
+		cis, err := reads.DescribeContainerInstances(ctx, cluster, arns)
 		if err != nil {
 			return nil, err
 		}
