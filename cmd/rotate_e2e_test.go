@@ -182,12 +182,12 @@ func runCancelAt(t *testing.T, marker string, args ...string) (int, string, stri
 	return code, out.String(), trig.buf.String()
 }
 
+// The command killed mid-run exits 130 with the resume advice, and the
+// advised command finishes the run. The kills at each stage of a rotation
+// are ops/fleet's TestSimRotateResumesAfterBeingKilled (virtual time).
 func TestE2ERotateResumesAfterBeingKilled(t *testing.T) {
 	for _, tc := range []struct{ name, marker string }{
-		{"after scale-out", "desired capacity 50 → 60"},
 		{"mid-drain", "DRAINING"},
-		{"after a termination", "terminated through prod-ecs"},
-		{"in the second batch", "batch 2/2 waiting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := startSandbox(t, "demo", "")
