@@ -297,6 +297,8 @@ func smallPinned() *sim.World {
 	return w
 }
 
+// The abort policy refuses with exit 2 before any change; the wait and
+// stop policies are ops/fleet's TestSimRotateStandaloneWaitPausesThenStopFinishes.
 func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 	parallel(t)
 	t.Run("abort refuses before any change", func(t *testing.T) {
@@ -308,34 +310,6 @@ func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 		}
 		if m := sb.mutations(); len(m) != 0 {
 			t.Fatalf("mutating calls: %v", m)
-		}
-	})
-	t.Run("wait pauses, leaves DRAINING, stop finishes", func(t *testing.T) {
-		sb := startSandboxWorld(t, smallPinned(), "")
-		sb.sim.ResetReport()
-		code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--batch", "1", "--timeout-per-batch", "2s")...)
-		if code != ExitFailed || !strings.Contains(stderr, "not drained after 2s") {
-			t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-		}
-		if res := decodeRotate(t, stdout); res.Outcome != fleet.RotatePaused {
-			t.Errorf("outcome %s", res.Outcome)
-		}
-		if amis := sb.rotateAMIs("small"); amis["DRAINING "+sim.DemoOldAMI] != 1 {
-			t.Errorf("instances: %v, want the paused one DRAINING", amis)
-		}
-		code, stdout, stderr = run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
-		if code != ExitOK {
-			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-		}
-		if amis := sb.rotateAMIs("small"); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
-			t.Errorf("instances: %v", amis)
-		}
-		if !strings.Contains(stderr, "stopped standalone task") {
-			t.Errorf("no standalone stop reported:\n%s", stderr)
-		}
-		rep := sb.sim.Report()
-		if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
-			t.Errorf("invariants: %v %+v", rep.Violations, rep.TerminatedWithTasks)
 		}
 	})
 }
