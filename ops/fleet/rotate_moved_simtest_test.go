@@ -105,3 +105,29 @@ func TestSimRotateStandaloneWaitPausesThenStopFinishes(t *testing.T) {
 		t.Errorf("invariants: %v %+v", rep.Violations, rep.TerminatedWithTasks)
 	}
 }
+
+// A group whose launch template launches the old AMI is rotated with
+// UpdateLaunchTemplate: a new template version on the target, then the
+// batches (moved from cmd's TestE2ERotateRefusesLaunchTemplateOnOldAMI,
+// which keeps the refusal without the flag and its exit code).
+func TestSimRotateUpdatesALaunchTemplateOnTheOldAMI(t *testing.T) {
+	t.Parallel()
+	sb := simtest.Start(t, "demo", simtest.Options{})
+	c := simCluster{t: t, ecs: ecs.NewFromConfig(sb.Config), asg: autoscaling.NewFromConfig(sb.Config), ec2: ec2.NewFromConfig(sb.Config)}
+	lt := *c.group("prod-ecs").LaunchTemplate
+	lt.Version = aws.String("$Default") // version 1: the old AMI
+	lt.LaunchTemplateName = nil
+	if _, err := c.asg.UpdateAutoScalingGroup(t.Context(), &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("prod-ecs"), LaunchTemplate: &lt}); err != nil {
+		t.Fatal(err)
+	}
+	sb.Sim.ResetReport()
+	res, err := simRotator(sb, nil).Rotate(t.Context(), fleet.RotateRequest{Cluster: "prod", UpdateLaunchTemplate: true, Standalone: fleet.StandaloneStop, Batch: 5, Surge: -1})
+	if err != nil || res.Outcome != fleet.RotateCompleted || !res.Plan.UpdateLaunchTemplate {
+		t.Fatalf("rotate: %v (outcome %s: %s)", err, res.Outcome, res.Reason)
+	}
+	g := c.group("prod-ecs")
+	if v := aws.ToString(g.LaunchTemplate.Version); v == "$Default" || v == "1" {
+		t.Errorf("group launches launch template version %s, want the new one", v)
+	}
+	c.checkDemoRotated(sb)
+}
