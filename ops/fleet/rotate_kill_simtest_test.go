@@ -109,3 +109,58 @@ func TestSimRotateResumesAfterBeingKilled(t *testing.T) {
 		})
 	}
 }
+
+// A run killed in its second batch and then aborted: the DRAINING old
+// instances go back to ACTIVE, the surge is drained away, the group is
+// restored with nothing of ecsctl's left, the first batch stays replaced;
+// a second abort finds nothing to abort (moved from cmd's
+// TestE2ERotateAbortMidRunRestores, which keeps the commands' exit codes).
+func TestSimRotateAbortMidRunRestores(t *testing.T) {
+	t.Parallel()
+	sb := simtest.Start(t, "demo", simtest.Options{})
+	c := simCluster{t: t, ecs: ecs.NewFromConfig(sb.Config), asg: autoscaling.NewFromConfig(sb.Config), ec2: ec2.NewFromConfig(sb.Config)}
+	sb.Sim.ResetReport()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	_, err := simRotator(sb, func(ev fleet.RotateEvent) {
+		if ev.Batch == 2 && ev.Kind == ops.EventProgress && strings.HasPrefix(ev.Message, "waiting") {
+			cancel()
+		}
+	}).Rotate(ctx, fleet.RotateRequest{Cluster: "prod", Standalone: fleet.StandaloneStop, Surge: -1})
+	if !errors.Is(err, ops.ErrInterrupted) {
+		t.Fatalf("first run: %v, want interrupted in batch 2", err)
+	}
+
+	res, err := simRotator(sb, nil).Rotate(t.Context(), fleet.RotateRequest{Cluster: "prod", Abort: true, Surge: -1})
+	if err != nil {
+		t.Fatalf("abort: %v", err)
+	}
+	if res.Outcome != fleet.RotateAborted {
+		t.Fatalf("abort: outcome %s (%s)", res.Outcome, res.Reason)
+	}
+	g := c.group("prod-ecs")
+	if aws.ToInt32(g.DesiredCapacity) != 50 || aws.ToInt32(g.MinSize) != 45 || aws.ToInt32(g.MaxSize) != 60 || len(g.SuspendedProcesses) != 0 {
+		t.Errorf("asg %d/%d/%d suspended %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.SuspendedProcesses)
+	}
+	for _, tg := range g.Tags {
+		if strings.HasPrefix(aws.ToString(tg.Key), "ecsctl:") {
+			t.Errorf("tag left on the group: %s", aws.ToString(tg.Key))
+		}
+	}
+	byState := map[string]int{}
+	for _, ci := range c.instances("prod") {
+		byState[aws.ToString(ci.Status)+" "+amiOf(ci.Attributes)]++
+	}
+	if byState["DRAINING "+sim.DemoOldAMI] != 0 || byState["ACTIVE "+sim.DemoOldAMI] != 8 || byState["ACTIVE "+sim.DemoNewAMI] != 42 {
+		t.Errorf("container instances after abort: %v (want batch 1 replaced, the rest back ACTIVE)", byState)
+	}
+	rep := sb.Sim.Report()
+	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
+		t.Errorf("invariants broken: %v %+v", rep.Violations, rep.TerminatedWithTasks)
+	}
+	_, err = simRotator(sb, nil).Rotate(t.Context(), fleet.RotateRequest{Cluster: "prod", Abort: true, Surge: -1})
+	var in *ops.InputError
+	if !errors.As(err, &in) || !strings.Contains(err.Error(), "no rotation in progress") {
+		t.Errorf("second abort: %v, want nothing to abort", err)
+	}
+}
