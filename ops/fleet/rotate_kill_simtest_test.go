@@ -114,7 +114,7 @@ func TestSimRotateResumesAfterBeingKilled(t *testing.T) {
 // instances go back to ACTIVE, the surge is drained away, the group is
 // restored with nothing of ecsctl's left, the first batch stays replaced;
 // a second abort finds nothing to abort (moved from cmd's
-// TestE2ERotateAbortMidRunRestores, which keeps the commands' exit codes).
+// TestE2ERotateAbortMidRunRestores; cmd keeps the exit codes).
 func TestSimRotateAbortMidRunRestores(t *testing.T) {
 	t.Parallel()
 	sb := simtest.Start(t, "demo", simtest.Options{})
