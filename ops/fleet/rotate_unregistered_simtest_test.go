@@ -69,9 +69,14 @@ func (c simCluster) registered(cluster, id string) bool {
 	return false
 }
 
+// simRotator is a Rotator over the sandbox that polls every 15 s of
+// account time: each poll re-reads the cluster, and on the demo world's 50
+// instances the default 5 s makes a rotation three times the work (under
+// -race, most of a test's time) for the same outcome.
 func simRotator(sb *simtest.Sandbox, progress func(fleet.RotateEvent)) *fleet.Rotator {
 	return &fleet.Rotator{ECS: ecs.NewFromConfig(sb.Config), ASG: autoscaling.NewFromConfig(sb.Config), EC2: ec2.NewFromConfig(sb.Config),
-		SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock, Progress: progress}
+		SSM: ssm.NewFromConfig(sb.Config), ELB: elasticloadbalancingv2.NewFromConfig(sb.Config), Clock: sb.Clock, Progress: progress,
+		PollInterval: 15 * time.Second}
 }
 
 // checkLateReplaced: the run replaced the late instance like the others and
