@@ -182,12 +182,12 @@ func runCancelAt(t *testing.T, marker string, args ...string) (int, string, stri
 	return code, out.String(), trig.buf.String()
 }
 
+// The command killed mid-run exits 130 with the resume advice, and the
+// advised command finishes the run. The kills at each stage of a rotation
+// are ops/fleet's TestSimRotateResumesAfterBeingKilled (virtual time).
 func TestE2ERotateResumesAfterBeingKilled(t *testing.T) {
 	for _, tc := range []struct{ name, marker string }{
-		{"after scale-out", "desired capacity 50 → 60"},
 		{"mid-drain", "DRAINING"},
-		{"after a termination", "terminated through prod-ecs"},
-		{"in the second batch", "batch 2/2 waiting"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := startSandbox(t, "demo", "")
@@ -224,38 +224,20 @@ func groupTagValue(out *autoscaling.DescribeAutoScalingGroupsOutput, key string)
 	return "", false
 }
 
-func TestE2ERotateAbortMidRunRestores(t *testing.T) {
-	sb := startSandbox(t, "demo", "")
-	sb.sim.ResetReport()
-	code, stdout, stderr := runCancelAt(t, "batch 2/2 waiting", rotateArgs("prod", "--yes", "--standalone-tasks", "stop")...)
-	if code != ExitInterrupted {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	code, stdout, stderr = run(t, rotateArgs("prod", "--abort", "--yes")...)
-	if code != ExitOK {
-		t.Fatalf("abort: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	if res := decodeRotate(t, stdout); res.Outcome != fleet.RotateAborted {
-		t.Errorf("outcome %s", res.Outcome)
-	}
-	g := sb.rotateASG("prod-ecs").AutoScalingGroups[0]
-	if aws.ToInt32(g.DesiredCapacity) != 50 || aws.ToInt32(g.MinSize) != 45 || aws.ToInt32(g.MaxSize) != 60 || len(g.SuspendedProcesses) != 0 {
-		t.Errorf("asg %d/%d/%d suspended %v", aws.ToInt32(g.DesiredCapacity), aws.ToInt32(g.MinSize), aws.ToInt32(g.MaxSize), g.SuspendedProcesses)
-	}
-	if _, ok := groupTagValue(sb.rotateASG("prod-ecs"), "ecsctl:rotation"); ok {
-		t.Error("run record left on the group")
-	}
-	amis := sb.rotateAMIs("prod")
-	if amis["DRAINING "+sim.DemoOldAMI] != 0 || amis["ACTIVE "+sim.DemoOldAMI] != 8 || amis["ACTIVE "+sim.DemoNewAMI] != 42 {
-		t.Errorf("container instances after abort: %v (want batch 1 replaced, the rest back ACTIVE)", amis)
-	}
-	rep := sb.sim.Report()
-	if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
-		t.Errorf("invariants broken: %v %+v", rep.Violations, rep.TerminatedWithTasks)
-	}
-	code, _, stderr = run(t, rotateArgs("prod", "--abort", "--yes")...)
+// --abort with no rotation in progress is bad input: exit 2, nothing
+// changed. A kill mid-run then --abort is ops/fleet's
+// TestSimRotateAbortMidRunRestores; the command's abort exits 0 in
+// TestE2ERotateAbortWhileSurgeBootsUndoesEverything.
+func TestE2ERotateAbortWithoutARunRefuses(t *testing.T) {
+	parallel(t)
+	sb := startSandbox(t, "small", "")
+	sb.sim.ResetRequests()
+	code, _, stderr := run(t, rotateArgs("small", "--abort", "--yes")...)
 	if code != ExitUsage || !strings.Contains(stderr, "no rotation in progress") {
-		t.Errorf("second abort: exit %d %s", code, stderr)
+		t.Errorf("abort without a run: exit %d %s", code, stderr)
+	}
+	if m := sb.mutations(); len(m) != 0 {
+		t.Errorf("mutating calls: %v", m)
 	}
 }
 
@@ -279,13 +261,8 @@ func TestE2ERotateRefusesLaunchTemplateOnOldAMI(t *testing.T) {
 	if m := sb.mutations(); len(m) != 0 {
 		t.Fatalf("refusal made mutating calls: %v", m)
 	}
-	// With --update-launch-template it makes a new version and completes.
-	sb.sim.ResetReport()
-	code, stdout, stderr = run(t, rotateArgs("prod", "--yes", "--update-launch-template", "--standalone-tasks", "stop", "--batch", "5")...)
-	if code != ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	sb.checkRotated(t)
+	// With --update-launch-template it makes a new version and completes:
+	// ops/fleet's TestSimRotateUpdatesALaunchTemplateOnTheOldAMI.
 }
 
 // smallPinned is the small world with its standalone task pinned to the
@@ -297,6 +274,8 @@ func smallPinned() *sim.World {
 	return w
 }
 
+// The abort policy refuses with exit 2 before any change; the wait and
+// stop policies are ops/fleet's TestSimRotateStandaloneWaitPausesThenStopFinishes.
 func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 	parallel(t)
 	t.Run("abort refuses before any change", func(t *testing.T) {
@@ -308,34 +287,6 @@ func TestE2ERotateStandaloneTaskPolicies(t *testing.T) {
 		}
 		if m := sb.mutations(); len(m) != 0 {
 			t.Fatalf("mutating calls: %v", m)
-		}
-	})
-	t.Run("wait pauses, leaves DRAINING, stop finishes", func(t *testing.T) {
-		sb := startSandboxWorld(t, smallPinned(), "")
-		sb.sim.ResetReport()
-		code, stdout, stderr := run(t, rotateArgs("small", "--yes", "--batch", "1", "--timeout-per-batch", "2s")...)
-		if code != ExitFailed || !strings.Contains(stderr, "not drained after 2s") {
-			t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
-		}
-		if res := decodeRotate(t, stdout); res.Outcome != fleet.RotatePaused {
-			t.Errorf("outcome %s", res.Outcome)
-		}
-		if amis := sb.rotateAMIs("small"); amis["DRAINING "+sim.DemoOldAMI] != 1 {
-			t.Errorf("instances: %v, want the paused one DRAINING", amis)
-		}
-		code, stdout, stderr = run(t, rotateArgs("small", "--yes", "--standalone-tasks", "stop")...)
-		if code != ExitOK {
-			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-		}
-		if amis := sb.rotateAMIs("small"); amis["ACTIVE "+sim.DemoNewAMI] != 3 || len(amis) != 1 {
-			t.Errorf("instances: %v", amis)
-		}
-		if !strings.Contains(stderr, "stopped standalone task") {
-			t.Errorf("no standalone stop reported:\n%s", stderr)
-		}
-		rep := sb.sim.Report()
-		if len(rep.Violations) != 0 || len(rep.TerminatedWithTasks) != 0 {
-			t.Errorf("invariants: %v %+v", rep.Violations, rep.TerminatedWithTasks)
 		}
 	})
 }

@@ -1,27 +1,22 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
-	"ecsctl/ops/fleet"
-	"ecsctl/render"
 	"ecsctl/sim"
 )
 
 // Rotations on the edge world's fleet shapes (issue 15 items 1–3): the
 // target AMI matches the fleet's family and architecture, resolve:ssm:
 // templates keep their alias, mixed-instances groups are updated through
-// their policy and survive a Spot interruption mid-run.
+// their policy (a Spot interruption mid-run is ops/fleet's
+// TestSimRotateMixedInstancesWithSpotInterruption).
 
 // checkFleetRotated asserts that a rotated group's instances all run ami,
 // its capacity is back and the run left no marks or broken invariants
@@ -164,108 +159,4 @@ func TestE2ERotateAliasTemplateKeepsTheAlias(t *testing.T) {
 		t.Errorf("launch template %s versions' images %v, want only the alias %s", sim.EdgeAliasASG, images, alias)
 	}
 	sb.checkFleetRotated(t, sim.EdgeAliasCluster, sim.EdgeAliasASG, sim.DemoNewAMI, 2)
-}
-
-// spotTrigger is a stderr that interrupts a Spot instance the first time a
-// line containing marker is written.
-type spotTrigger struct {
-	mu          sync.Mutex
-	buf         bytes.Buffer
-	marker      string
-	fire        func(text string) (string, error)
-	interrupted string
-	err         error
-}
-
-func (w *spotTrigger) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if w.interrupted == "" && strings.Contains(w.buf.String(), w.marker) {
-		w.interrupted, w.err = w.fire(w.buf.String())
-	}
-	return len(p), nil
-}
-
-var instanceIDs = regexp.MustCompile(`i-[0-9a-f]{17}`)
-
-// interruptDraining interrupts the first Spot instance the run's log shows
-// DRAINING in the given batch.
-func interruptDraining(batch string) func(sb *sandbox, text string) (string, error) {
-	return func(sb *sandbox, text string) (string, error) {
-		err := fmt.Errorf("no instance of %s DRAINING yet", batch)
-		for _, line := range strings.Split(text, "\n") {
-			// "batch 2/2 i-… DRAINING", or "batch 2/2: draining i-…, i-…
-			// alongside batch 1" when it drains early.
-			if strings.Contains(line, batch) && strings.HasSuffix(line, "DRAINING") ||
-				strings.Contains(line, strings.TrimSpace(batch)+": draining ") {
-				for _, id := range instanceIDs.FindAllString(line, -1) {
-					if err = sb.sim.InterruptSpotInstance(id); err == nil {
-						return id, nil
-					}
-				}
-			}
-		}
-		return "", err
-	}
-}
-
-// A Spot interruption during the rotation: of a new instance the run just
-// protected, and of an old instance of the batch being drained (the group
-// replaces it, and the decrement the run would have made with its
-// termination never happens). Either way the run completes on the new AMI,
-// at the original capacity, never terminating an instance with tasks.
-func TestE2ERotateMixedInstancesWithSpotInterruption(t *testing.T) {
-	parallel(t)
-	for _, tc := range []struct {
-		name, marker string
-		fire         func(sb *sandbox, text string) (string, error)
-	}{
-		{"new instance", "batch 2/", func(sb *sandbox, _ string) (string, error) { return sb.sim.InterruptSpotInGroup(sim.EdgeMixedASG) }},
-		{"draining old instance, first batch", "batch 1/2 i-", interruptDraining("batch 1/2 ")},
-		{"draining old instance, last batch", "batch 2/2", interruptDraining("batch 2/2 ")},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sb := startSandbox(t, "edge", "")
-			sb.sim.ResetReport()
-			ios, _, out, _ := render.Test()
-			trig := &spotTrigger{marker: tc.marker, fire: func(text string) (string, error) { return tc.fire(sb, text) }}
-			ios.Err = trig
-			code := Run(e2eContext(t, context.Background(), ios), append([]string{"ecsctl"}, rotateArgs(sim.EdgeMixedCluster, "--update-launch-template", "--yes", "--batch", "2", "--surge", "2")...), ios)
-			stdout, stderr := out.String(), trig.buf.String()
-			if trig.interrupted == "" {
-				t.Fatalf("no Spot instance interrupted (%v)\n%s", trig.err, stderr)
-			}
-			if code != ExitOK {
-				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
-			}
-			res := decodeRotate(t, stdout)
-			if res.Outcome != fleet.RotateCompleted || res.Plan.TargetAMI != sim.DemoNewAMI {
-				t.Fatalf("outcome %s target %s", res.Outcome, res.Plan.TargetAMI)
-			}
-			g := sb.rotateASG(sim.EdgeMixedASG).AutoScalingGroups[0]
-			if g.LaunchTemplate != nil || g.MixedInstancesPolicy == nil || g.MixedInstancesPolicy.LaunchTemplate == nil {
-				t.Fatalf("group lost its mixed instances policy: launch template %+v, policy %+v", g.LaunchTemplate, g.MixedInstancesPolicy)
-			}
-			lt := g.MixedInstancesPolicy.LaunchTemplate
-			if v := aws.ToString(lt.LaunchTemplateSpecification.Version); v != "2" {
-				t.Errorf("policy's launch template version %s, want 2 (the new one)", v)
-			}
-			if len(lt.Overrides) != 2 || lt.Overrides[1].LaunchTemplateSpecification == nil || aws.ToString(lt.Overrides[1].LaunchTemplateSpecification.Version) != "2" {
-				t.Errorf("overrides %+v: want m6i.large on %s version 2", lt.Overrides, sim.EdgeMixedOverrideLT)
-			}
-			if d := g.MixedInstancesPolicy.InstancesDistribution; d == nil || aws.ToInt32(d.OnDemandBaseCapacity) != 1 || aws.ToInt32(d.OnDemandPercentageAboveBaseCapacity) != 0 {
-				t.Errorf("instances distribution changed: %+v", d)
-			}
-			for _, name := range []string{sim.EdgeMixedASG, sim.EdgeMixedOverrideLT} {
-				if images := sb.ltImages(name); len(images) != 2 || images[0] != sim.DemoNewAMI {
-					t.Errorf("launch template %s images (newest first) %v, want a new version on %s", name, images, sim.DemoNewAMI)
-				}
-			}
-			if !strings.Contains(stderr, "instance "+trig.interrupted+" left "+sim.EdgeMixedASG+" during the run (Spot interruption)") {
-				t.Errorf("the run never reports the interrupted instance %s:\n%s", trig.interrupted, stderr)
-			}
-			sb.checkFleetRotated(t, sim.EdgeMixedCluster, sim.EdgeMixedASG, sim.DemoNewAMI, 4)
-		})
-	}
 }

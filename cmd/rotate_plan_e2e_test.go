@@ -46,35 +46,6 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
-// The batches a run drains are the batches its dry-run printed for the same
-// state (today's code planned, then chose each batch again as it went).
-func TestE2ERotateRunsThePlanItShowed(t *testing.T) {
-	parallel(t)
-	sb := startSandbox(t, "demo", "")
-	sb.sim.ResetReport()
-	args := []string{"--standalone-tasks", "stop", "--batch", "5"}
-	code, stdout, stderr := run(t, rotateArgs("prod", append(args, "--dry-run")...)...)
-	if code != ExitOK {
-		t.Fatalf("dry run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	plan := decodeRotate(t, stdout).Plan
-	want := planBatches(plan)
-	code, stdout, stderr = run(t, rotateArgs("prod", append(args, "--yes")...)...)
-	if code != ExitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	res := decodeRotate(t, stdout)
-	if len(res.Batches) != plan.Batches {
-		t.Fatalf("ran %d batches, the plan had %d", len(res.Batches), plan.Batches)
-	}
-	for _, b := range res.Batches {
-		if !sameSet(b.Instances, want[b.Batch]) {
-			t.Errorf("batch %d drained %v, the plan printed %v", b.Batch, b.Instances, want[b.Batch])
-		}
-	}
-	sb.checkRotated(t)
-}
-
 // fleetChanger is a stderr that, the first time marker is written, changes
 // the fleet behind ecsctl's back with change.
 type fleetChanger struct {

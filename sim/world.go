@@ -179,6 +179,11 @@ type InstanceGroupSpec struct {
 	ProtectedFromScaleIn  bool   `json:"protectedFromScaleIn,omitempty"`
 	// AgeHours is how long before the world's start they were launched.
 	AgeHours float64 `json:"ageHours,omitempty"`
+	// RegisterAfter delays their ECS agents' registration this long after
+	// the world loads: running and InService in the group, not yet in the
+	// cluster, so no task on them (an agent still starting; see
+	// world_late_registration.go). 0: registered at load.
+	RegisterAfter Duration `json:"registerAfter,omitempty"`
 }
 
 // CapacityProviderSpec models an ECS capacity provider backed by an ASG.

@@ -25,22 +25,40 @@ const (
 
 // ecsAPI is the part of the ECS client the access layer calls.
 type ecsAPI interface {
+	ecsReadAPI
 	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
+	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
+}
+
+// ecsReadAPI is the part of ecsAPI the reads of a cluster's services, tasks
+// and container instances call: all a drain holds (ops/fleet's DrainECS
+// has no cluster or task definition listing).
+type ecsReadAPI interface {
 	DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
-	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
-	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
-	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
-// ECS reads ECS in batches and pages.
-type ECS struct{ api ecsAPI }
+// ECS reads ECS in batches and pages. The reads of services, tasks and
+// container instances are ECSReads': they need only ecsReadAPI.
+type ECS struct {
+	*ECSReads
+	api ecsAPI
+}
 
 // NewECS wraps an ECS client (an *ecs.Client, or a test's fake).
-func NewECS(api ecsAPI) *ECS { return &ECS{api: api} }
+func NewECS(api ecsAPI) *ECS { return &ECS{ECSReads: NewECSReads(api), api: api} }
+
+// ECSReads reads a cluster's services, tasks and container instances in
+// batches and pages.
+type ECSReads struct{ api ecsReadAPI }
+
+// NewECSReads wraps a client that holds only ecsReadAPI.
+func NewECSReads(api ecsReadAPI) *ECSReads { return &ECSReads{api: api} }
 
 // failureMissing is the reason ECS gives in failures[] for a resource it
 // does not know ("API failure reasons", ECS developer guide).
@@ -71,7 +89,7 @@ func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Clu
 // what ECS found in the order it answered. A service ECS does not know is
 // left out: scans over ListServices race with deletions. On an error the
 // services of the calls that succeeded come back with it.
-func (c *ECS) DescribeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
+func (c *ECSReads) DescribeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
 	var out []types.Service
 	for _, batch := range chunks(names, ServicesPerCall) {
 		resp, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
@@ -87,7 +105,7 @@ func (c *ECS) DescribeServices(ctx context.Context, cluster string, names []stri
 // and hands fn each batch with its answer or error, in order: a poller that
 // reacts per batch (backs off on one, evaluates the others). fn returns
 // false to stop.
-func (c *ECS) EachServiceBatch(ctx context.Context, cluster string, names []string, fn func(batch []string, out *ecs.DescribeServicesOutput, err error) bool) {
+func (c *ECSReads) EachServiceBatch(ctx context.Context, cluster string, names []string, fn func(batch []string, out *ecs.DescribeServicesOutput, err error) bool) {
 	for _, batch := range chunks(names, ServicesPerCall) {
 		out, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if !fn(batch, out, err) {
@@ -104,7 +122,7 @@ func (c *ECS) EachServiceBatch(ctx context.Context, cluster string, names []stri
 // *NotFoundError, as is a cluster ECS does not know
 // (ClusterNotFoundException). A failure for another reason names it.
 // Names may be service names or ARNs.
-func (c *ECS) ActiveServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
+func (c *ECSReads) ActiveServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
 	found := map[string]types.Service{}
 	failed := map[string]types.Failure{}
 	for _, batch := range chunks(names, ServicesPerCall) {
@@ -143,7 +161,7 @@ func (c *ECS) ActiveServices(ctx context.Context, cluster string, names []string
 // DescribeTasks describes tasks, TasksPerCall a call. A task ECS no longer
 // knows (MISSING: stopped tasks stay visible for about an hour) is left
 // out. On an error the tasks of the calls that succeeded come back with it.
-func (c *ECS) DescribeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
+func (c *ECSReads) DescribeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
 	var out []types.Task
 	for _, batch := range chunks(arns, TasksPerCall) {
 		resp, err := c.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
@@ -159,7 +177,7 @@ func (c *ECS) DescribeTasks(ctx context.Context, cluster string, arns []string) 
 // ContainerInstancesPerCall a call. One ECS does not know (MISSING: it
 // deregistered) is left out. On an error the instances of the calls that
 // succeeded come back with it.
-func (c *ECS) DescribeContainerInstances(ctx context.Context, cluster string, arns []string) ([]types.ContainerInstance, error) {
+func (c *ECSReads) DescribeContainerInstances(ctx context.Context, cluster string, arns []string) ([]types.ContainerInstance, error) {
 	var out []types.ContainerInstance
 	for _, batch := range chunks(arns, ContainerInstancesPerCall) {
 		resp, err := c.api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: batch})
@@ -205,7 +223,7 @@ func (c *ECS) ListServices(ctx context.Context, cluster string) ([]string, error
 // ListTasks lists the task ARNs in answers to in, following pages up to
 // maxPages (0: every page; stopped tasks of a churning service can fill
 // many). On an error the ARNs of the pages read come back with it.
-func (c *ECS) ListTasks(ctx context.Context, in *ecs.ListTasksInput, maxPages int) ([]string, error) {
+func (c *ECSReads) ListTasks(ctx context.Context, in *ecs.ListTasksInput, maxPages int) ([]string, error) {
 	var out []string
 	p := ecs.NewListTasksPaginator(c.api, in)
 	for pages := 0; p.HasMorePages() && (maxPages <= 0 || pages < maxPages); pages++ {
@@ -236,7 +254,7 @@ func (c *ECS) ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitio
 // ListContainerInstances lists the container instance ARNs of cluster in
 // status, every page; status "" lists every state but INACTIVE
 // (ListContainerInstancesInput.Status).
-func (c *ECS) ListContainerInstances(ctx context.Context, cluster string, status types.ContainerInstanceStatus) ([]string, error) {
+func (c *ECSReads) ListContainerInstances(ctx context.Context, cluster string, status types.ContainerInstanceStatus) ([]string, error) {
 	var out []string
 	p := ecs.NewListContainerInstancesPaginator(c.api, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: status})
 	for p.HasMorePages() {

@@ -2,8 +2,12 @@
 // a small unexported api interface (the subset of the SDK client's methods
 // used) and a client whose methods do, once, what every feature needs
 // around a call: batching within the API's limits, following every page,
-// and turning "no such resource" into a *NotFoundError. It imports only the
-// SDK and ops/optname, so every ops package can build on it.
+// and turning "no such resource" into a *NotFoundError. A call a feature's
+// narrow interface holds without the rest of a client's api interface (a
+// fleet change: container instance states, scale-in protection, tags) is
+// a package function over a one-call interface, as the SDK's paginators
+// take one. It imports only the SDK and ops/optname, so every ops package
+// can build on it.
 package awsapi
 
 import (

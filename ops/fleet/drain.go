@@ -4,7 +4,6 @@ import (
 	"context"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -181,11 +180,23 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 	ev := func(kind ops.EventKind, inst, state, format string, args ...any) {
 		d.emit(ops.Event{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Instance: inst, State: state, Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
+	services, err := d.startDrain(ctx, b, arns, byArn, res, ev)
+	if err != nil {
+		return res, err
+	}
+	return res, d.waitDrained(ctx, b, ids, arns, services, res, ev)
+}
 
-	// What runs there now (desired RUNNING), by instance.
+// drainEvent reports a step of a batch's drain.
+type drainEvent func(kind ops.EventKind, inst, state, format string, args ...any)
+
+// startDrain reads what runs on the batch (desired RUNNING), refuses
+// standalone tasks under the abort policy, sets the batch DRAINING and
+// applies the standalone policy. It returns the affected services.
+func (d *Drainer) startDrain(ctx context.Context, b DrainBatch, arns []string, byArn map[string]string, res *DrainResult, ev drainEvent) (map[string]bool, error) {
 	tasks, err := drainListTasks(ctx, d.ECS, b.Cluster, arns, "")
 	if err != nil {
-		return res, interrupted(ctx, err)
+		return nil, interrupted(ctx, err)
 	}
 	services := map[string]bool{}
 	var standalone []types.Task
@@ -197,16 +208,39 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		}
 	}
 	if len(standalone) > 0 && b.Standalone == StandaloneAbort {
-		return res, &PauseError{
+		return nil, &PauseError{
 			Reason: fmt.Sprintf("%d standalone task(s) run on the batch's instances (%s)", len(standalone), taskGroups(standalone)),
 			Advice: "nothing was drained; re-run with " + ops.Opt(ctx, "Standalone") + " wait (let them finish) or stop (stop them)",
 		}
 	}
+	if err := d.setDraining(ctx, b, arns, byArn, ev); err != nil {
+		return nil, err
+	}
+	if len(standalone) == 0 {
+		return services, nil
+	}
+	if b.Standalone != StandaloneStop {
+		ev(ops.EventNote, "", "", "waiting for %d standalone task(s) to end by themselves (%s)", len(standalone), taskGroups(standalone))
+		return services, nil
+	}
+	for _, t := range standalone {
+		_, err := d.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(b.Cluster), Task: t.TaskArn,
+			Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")})
+		if err != nil {
+			return nil, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
+		}
+		res.StoppedStandalone = append(res.StoppedStandalone, aws.ToString(t.TaskArn))
+		ev(ops.EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
+	}
+	return services, nil
+}
 
-	// DRAINING, ten at a time; already DRAINING ones are left as they are.
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+// setDraining sets the batch's ACTIVE container instances DRAINING, ten
+// at a time; already DRAINING ones are left as they are.
+func (d *Drainer) setDraining(ctx context.Context, b DrainBatch, arns []string, byArn map[string]string, ev drainEvent) error {
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
-		return res, interrupted(ctx, err)
+		return interrupted(ctx, err)
 	}
 	var toDrain []string
 	for _, ci := range cis {
@@ -214,37 +248,35 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 			toDrain = append(toDrain, aws.ToString(ci.ContainerInstanceArn))
 		}
 	}
-	for start := 0; start < len(toDrain); start += 10 {
-		chunk := toDrain[start:min(start+10, len(toDrain))]
-		out, err := d.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
-			Cluster: aws.String(b.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
-		if err != nil {
-			return res, interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", b.Cluster, err))
+	var failed error
+	err = awsapi.SetContainerInstancesState(ctx, d.ECS, b.Cluster, toDrain, types.ContainerInstanceStatusDraining, func(batch []string, failures []types.Failure) bool {
+		if failed = drainFailure(b.Cluster, failures); failed != nil {
+			return false
 		}
-		if len(out.Failures) > 0 {
-			f := out.Failures[0]
-			return res, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), b.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
-		}
-		for _, a := range chunk {
+		for _, a := range batch {
 			ev(ops.EventInfo, byArn[a], "draining", "%s DRAINING", byArn[a])
 		}
+		return true
+	})
+	if err != nil {
+		return interrupted(ctx, err)
 	}
-	if len(standalone) > 0 {
-		if b.Standalone == StandaloneStop {
-			for _, t := range standalone {
-				_, err := d.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(b.Cluster), Task: t.TaskArn,
-					Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")})
-				if err != nil {
-					return res, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
-				}
-				res.StoppedStandalone = append(res.StoppedStandalone, aws.ToString(t.TaskArn))
-				ev(ops.EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
-			}
-		} else {
-			ev(ops.EventNote, "", "", "waiting for %d standalone task(s) to end by themselves (%s)", len(standalone), taskGroups(standalone))
-		}
-	}
+	return failed
+}
 
+// drainFailure is the first container instance ECS did not set DRAINING.
+func drainFailure(cluster string, failures []types.Failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	f := failures[0]
+	return fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
+}
+
+// waitDrained polls drainCheck until the batch can be removed, then
+// terminates it; it backs off while AWS throttles, calls the batch's
+// Overlap once its services are steady, and pauses at the timeout.
+func (d *Drainer) waitDrained(ctx context.Context, b DrainBatch, ids, arns []string, services map[string]bool, res *DrainResult, ev drainEvent) error {
 	deadline := d.clock().Now().Add(b.Timeout)
 	if b.Timeout <= 0 {
 		deadline = d.clock().Now().Add(30 * time.Minute)
@@ -257,59 +289,86 @@ func (d *Drainer) Drain(ctx context.Context, b DrainBatch) (*DrainResult, error)
 		why, err := d.drainCheck(ctx, b, arns, services, res, belowStreak)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return res, fmt.Errorf("%w while draining: %v", ops.ErrInterrupted, err)
+			return fmt.Errorf("%w while draining: %v", ops.ErrInterrupted, err)
 		case err != nil && awsapi.Transient(err):
 			backoff = min(backoff*2, 30*time.Second)
 			ev(ops.EventWarning, "", "", "AWS is throttling or failing (%s); backing off to %s", awsapi.ErrorCode(err), backoff)
 		case err != nil:
-			var pe *PauseError
-			if errors.As(err, &pe) {
-				return res, err
-			}
-			return res, err
+			return err // a PauseError among them
+		case why == "":
+			res.DrainedAt = d.clock().Now()
+			res.DurationSeconds = res.DrainedAt.Sub(res.StartedAt).Seconds()
+			res.Services = slices.Sorted(maps.Keys(services))
+			return d.terminate(ctx, b, ids, ev)
 		default:
 			backoff = d.interval()
-			if why == "" {
-				res.DrainedAt = d.clock().Now()
-				res.DurationSeconds = res.DrainedAt.Sub(res.StartedAt).Seconds()
-				res.Services = slices.Sorted(maps.Keys(services))
-				return res, d.terminate(ctx, b, ids, ev)
-			}
 			text, left, known := d.drainPhase(ctx, b, res, ph)
 			if why != lastWhy || text != lastPhase {
 				d.emit(ops.Event{Cluster: b.Cluster, Batch: b.Batch, Batches: b.Batches, Kind: ops.EventProgress, Message: "waiting: " + why,
 					Phase: text, PhaseLeft: left, PhaseLeftKnown: known})
 				lastWhy, lastPhase = why, text
 			}
-			if b.Overlap != nil && res.steady {
-				done, err := b.Overlap(ctx)
-				if err != nil {
-					return res, err
-				}
-				if done {
-					b.Overlap = nil
-				}
+			if err := d.overlap(ctx, &b, res); err != nil {
+				return err
 			}
 		}
 		if d.clock().Now().After(deadline) {
-			return res, &PauseError{
+			return &PauseError{
 				Reason: fmt.Sprintf("batch %d not drained after %s (%s)", b.Batch, b.Timeout, lastWhy),
 				Advice: "its instances stay DRAINING and nothing was terminated; find out why (ecsctl status, service events), then re-run the same command to continue or use " + ops.Opt(ctx, "Abort"),
 			}
 		}
 		if err := d.sleep(ctx, backoff); err != nil {
-			return res, err
+			return err
 		}
 	}
+}
+
+// overlap calls the batch's Overlap while its services are steady, until
+// it says it is done.
+func (d *Drainer) overlap(ctx context.Context, b *DrainBatch, res *DrainResult) error {
+	if b.Overlap == nil || !res.steady {
+		return nil
+	}
+	done, err := b.Overlap(ctx)
+	if err != nil {
+		return err
+	}
+	if done {
+		b.Overlap = nil
+	}
+	return nil
 }
 
 // drainCheck returns "" when the batch can be removed, else what it waits for.
 func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, belowStreak map[string]int) (string, error) {
 	// Services first: a service below its minimum pauses the run.
-	svcs, err := describeServiceList(ctx, d.ECS, b.Cluster, slices.Sorted(maps.Keys(services)))
+	svcs, err := awsapi.NewECSReads(d.ECS).DescribeServices(ctx, b.Cluster, slices.Sorted(maps.Keys(services)))
 	if err != nil {
 		return "", err
 	}
+	notSteady, err := checkServiceHealth(ctx, b, svcs, res, belowStreak)
+	if err != nil {
+		return "", err
+	}
+	res.steady = len(notSteady) == 0
+	if why, err := d.tasksLeft(ctx, b, arns, services, res, svcs); why != "" || err != nil {
+		return why, err
+	}
+	if len(notSteady) > 0 {
+		sort.Strings(notSteady)
+		return fmt.Sprintf("services not steady: %s", strings.Join(limitList(notSteady, 5), ", ")), nil
+	}
+	if d.ELB != nil {
+		return d.targetsLeft(ctx, b, svcs)
+	}
+	return "", nil
+}
+
+// checkServiceHealth records the fewest running tasks seen per service and
+// pauses the drain when a service stays below its minimum healthy for
+// three checks; it returns the services not steady.
+func checkServiceHealth(ctx context.Context, b DrainBatch, svcs []types.Service, res *DrainResult, belowStreak map[string]int) ([]string, error) {
 	var notSteady []string
 	for _, s := range svcs {
 		name := aws.ToString(s.ServiceName)
@@ -324,7 +383,7 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 		if running < required {
 			belowStreak[name]++
 			if belowStreak[name] >= 3 {
-				return "", &PauseError{
+				return nil, &PauseError{
 					Reason: fmt.Sprintf("service %s/%s has %d running, below its minimum healthy %d", b.Cluster, name, running, required),
 					Advice: "the batch's instances stay DRAINING and nothing was terminated; fix the service (ecsctl status), then re-run the same command to continue, or " + ops.Opt(ctx, "Abort") + " to return the instances to ACTIVE",
 				}
@@ -336,9 +395,14 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 			notSteady = append(notSteady, name)
 		}
 	}
-	res.steady = len(notSteady) == 0
-	// Tasks: the cheap count first, then every listed task must be STOPPED.
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	return notSteady, nil
+}
+
+// tasksLeft says what still runs on the batch: the cheap count first, then
+// every listed task must be STOPPED. A service found there that the drain
+// did not know joins the affected ones.
+func (d *Drainer) tasksLeft(ctx context.Context, b DrainBatch, arns []string, services map[string]bool, res *DrainResult, svcs []types.Service) (string, error) {
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
 		return "", err
 	}
@@ -373,48 +437,48 @@ func (d *Drainer) drainCheck(ctx context.Context, b DrainBatch, arns []string, s
 	if live > 0 {
 		return fmt.Sprintf("%d task(s) on the batch not yet STOPPED", live), nil
 	}
-	if len(notSteady) > 0 {
-		sort.Strings(notSteady)
-		return fmt.Sprintf("services not steady: %s", strings.Join(limitList(notSteady, 5), ", ")), nil
+	return "", nil
+}
+
+// targetsLeft says which load-balanced service has fewer healthy targets
+// than its desired count.
+func (d *Drainer) targetsLeft(ctx context.Context, b DrainBatch, svcs []types.Service) (string, error) {
+	type check struct {
+		svc types.Service
+		tg  string
 	}
-	if d.ELB != nil {
-		type check struct {
-			svc types.Service
-			tg  string
-		}
-		var checks []check
-		for _, s := range svcs {
-			for _, lb := range s.LoadBalancers {
-				if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
-					checks = append(checks, check{s, tg})
-				}
+	var checks []check
+	for _, s := range svcs {
+		for _, lb := range s.LoadBalancers {
+			if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+				checks = append(checks, check{s, tg})
 			}
 		}
-		why := make([]string, len(checks))
-		err := eachParallel(len(checks), 8, func(i int) error {
-			c := checks[i]
-			out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.tg)})
-			if err != nil {
-				return fmt.Errorf("describe target health of %s (service %s/%s): %w", c.tg, b.Cluster, aws.ToString(c.svc.ServiceName), err)
-			}
-			healthy := 0
-			for _, th := range out.TargetHealthDescriptions {
-				if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
-					healthy++
-				}
-			}
-			if healthy < int(c.svc.DesiredCount) {
-				why[i] = fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(c.svc.ServiceName), healthy, c.svc.DesiredCount)
-			}
-			return nil
-		})
+	}
+	why := make([]string, len(checks))
+	err := eachParallel(len(checks), 8, func(i int) error {
+		c := checks[i]
+		out, err := d.ELB.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(c.tg)})
 		if err != nil {
-			return "", err
+			return fmt.Errorf("describe target health of %s (service %s/%s): %w", c.tg, b.Cluster, aws.ToString(c.svc.ServiceName), err)
 		}
-		for _, w := range why {
-			if w != "" {
-				return w, nil
+		healthy := 0
+		for _, th := range out.TargetHealthDescriptions {
+			if th.TargetHealth != nil && th.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+				healthy++
 			}
+		}
+		if healthy < int(c.svc.DesiredCount) {
+			why[i] = fmt.Sprintf("service %s: %d/%d targets healthy", aws.ToString(c.svc.ServiceName), healthy, c.svc.DesiredCount)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, w := range why {
+		if w != "" {
+			return w, nil
 		}
 	}
 	return "", nil
@@ -430,7 +494,7 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 	// runningTasksCount and pendingTasksCount count the tasks whose desired
 	// status is RUNNING (ECS API Reference, ContainerInstance): all zero, no
 	// task is meant to run there and one call replaces a listing per instance.
-	cis, err := describeContainerInstances(ctx, d.ECS, b.Cluster, arns)
+	cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, b.Cluster, arns)
 	if err != nil {
 		return interrupted(ctx, err)
 	}
@@ -476,7 +540,7 @@ func (d *Drainer) WaitDeregistered(ctx context.Context, cluster string, arns []s
 	}
 	deadline := d.clock().Now().Add(limit)
 	for {
-		cis, err := describeContainerInstances(ctx, d.ECS, cluster, arns)
+		cis, err := awsapi.NewECSReads(d.ECS).DescribeContainerInstances(ctx, cluster, arns)
 		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
@@ -530,18 +594,13 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 		statuses = append(statuses, types.DesiredStatusStopped)
 	}
 	// One listing per instance and status, eight at a time; merged in order.
+	reads := awsapi.NewECSReads(api)
 	lists := make([][]string, len(arns)*len(statuses))
 	err := eachParallel(len(lists), 8, func(i int) error {
 		ci, st := arns[i/len(statuses)], statuses[i%len(statuses)]
-		p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("list tasks on container instance %s in cluster %s: %w", lastSegment(ci), cluster, err)
-			}
-			lists[i] = append(lists[i], out.TaskArns...)
-		}
-		return nil
+		var err error
+		lists[i], err = reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ContainerInstance: aws.String(ci), DesiredStatus: st}, 0)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -554,46 +613,7 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 			}
 		}
 	}
-	return describeTaskList(ctx, api, cluster, taskArns)
-}
-
-func describeTaskList(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.Task, error) {
-	var out []types.Task
-	for start := 0; start < len(arns); start += 100 {
-		chunk := arns[start:min(start+100, len(arns))]
-		res, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe tasks in cluster %s: %w", cluster, err)
-		}
-		out = append(out, res.Tasks...)
-	}
-	return out, nil
-}
-
-func describeContainerInstances(ctx context.Context, api DrainECS, cluster string, arns []string) ([]types.ContainerInstance, error) {
-	var out []types.ContainerInstance
-	for start := 0; start < len(arns); start += 100 {
-		chunk := arns[start:min(start+100, len(arns))]
-		res, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String(cluster), ContainerInstances: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe container instances in cluster %s: %w", cluster, err)
-		}
-		out = append(out, res.ContainerInstances...)
-	}
-	return out, nil
-}
-
-func describeServiceList(ctx context.Context, api DrainECS, cluster string, names []string) ([]types.Service, error) {
-	var out []types.Service
-	for start := 0; start < len(names); start += 10 {
-		chunk := names[start:min(start+10, len(names))]
-		res, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunk})
-		if err != nil {
-			return nil, fmt.Errorf("describe services %s in cluster %s: %w", strings.Join(chunk, ","), cluster, err)
-		}
-		out = append(out, res.Services...)
-	}
-	return out, nil
+	return reads.DescribeTasks(ctx, cluster, taskArns)
 }
 
 func lastSegment(arn string) string {

@@ -58,82 +58,22 @@ type drainCluster struct {
 // every running task and every service of the cluster, in batches.
 func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cluster string) (*drainCluster, error) {
 	dc := &drainCluster{Name: cluster, ByEC2: map[string]*drainInstance{}, Services: map[string]types.Service{}}
-	var arns []string
-	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
-		p := ecs.NewListContainerInstancesPaginator(api, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				if isNotFound(err) {
-					return nil, ops.NotFound(ctx, "cluster", cluster)
-				}
-				return nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
-			}
-			arns = append(arns, out.ContainerInstanceArns...)
-		}
+	arns, err := listClusterInstances(ctx, api, cluster)
+	if err != nil {
+		return nil, err
 	}
-	cis, err := describeContainerInstances(ctx, api, cluster, arns)
+	cis, err := awsapi.NewECSReads(api).DescribeContainerInstances(ctx, cluster, arns)
 	if err != nil {
 		return nil, err
 	}
 	byArn := map[string]*drainInstance{}
 	for _, ci := range cis {
-		in := &drainInstance{Arn: aws.ToString(ci.ContainerInstanceArn), EC2ID: aws.ToString(ci.Ec2InstanceId),
-			Status: aws.ToString(ci.Status), AgentConnected: ci.AgentConnected, Ports: map[string]bool{}}
-		for _, a := range ci.Attributes {
-			switch aws.ToString(a.Name) {
-			case "ecs.ami-id":
-				in.AMI = aws.ToString(a.Value)
-			case "ecs.availability-zone":
-				in.AZ = aws.ToString(a.Value)
-			case "ecs.instance-type":
-				in.Type = aws.ToString(a.Value)
-			case "ecs.cpu-architecture":
-				in.Arch = aws.ToString(a.Value)
-			}
-		}
-		reg := map[string]bool{}
-		for _, r := range ci.RegisteredResources {
-			switch aws.ToString(r.Name) {
-			case "CPU":
-				in.CPUReg = int(r.IntegerValue)
-			case "MEMORY":
-				in.MemReg = int(r.IntegerValue)
-			case "PORTS":
-				for _, p := range r.StringSetValue {
-					reg[p] = true
-				}
-			}
-		}
-		for _, r := range ci.RemainingResources {
-			switch aws.ToString(r.Name) {
-			case "CPU":
-				in.CPUFree = int(r.IntegerValue)
-			case "MEMORY":
-				in.MemFree = int(r.IntegerValue)
-			case "PORTS":
-				for _, p := range r.StringSetValue {
-					if !reg[p] {
-						in.Ports[p] = true
-					}
-				}
-			}
-		}
+		in := drainInstanceOf(ci)
 		dc.Instances = append(dc.Instances, in)
 		dc.ByEC2[in.EC2ID] = in
 		byArn[in.Arn] = in
 	}
-	// Every task of the cluster that is meant to run.
-	var taskArns []string
-	p := ecs.NewListTasksPaginator(api, &ecs.ListTasksInput{Cluster: aws.String(cluster)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks of cluster %s: %w", cluster, err)
-		}
-		taskArns = append(taskArns, out.TaskArns...)
-	}
-	tasks, err := describeTaskList(ctx, api, cluster, taskArns)
+	tasks, err := listClusterTasks(ctx, api, cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +82,7 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 		if err != nil {
 			return nil, err
 		}
-		svcs, err := describeServiceList(ctx, api, cluster, names)
+		svcs, err := awsapi.NewECSReads(api).DescribeServices(ctx, cluster, names)
 		if err != nil {
 			return nil, err
 		}
@@ -156,27 +96,108 @@ func snapshotCluster(ctx context.Context, api DrainECS, lister serviceLister, cl
 		if in == nil {
 			continue
 		}
-		dt := drainTask{Arn: aws.ToString(t.TaskArn), Group: aws.ToString(t.Group), Last: aws.ToString(t.LastStatus)}
-		if dt.CPU, dt.Mem, err = sizes.of(ctx, t); err != nil {
+		dt, err := dc.drainTaskOf(ctx, &sizes, t, in)
+		if err != nil {
 			return nil, err
-		}
-		if svc, ok := strings.CutPrefix(dt.Group, "service:"); ok {
-			dt.Service = svc
-			if s, ok := dc.Services[svc]; ok && s.SchedulingStrategy == types.SchedulingStrategyDaemon {
-				dt.Daemon = true
-			}
-		}
-		for _, c := range t.Containers {
-			for _, nb := range c.NetworkBindings {
-				if p := strconv.Itoa(int(aws.ToInt32(nb.HostPort))); in.Ports[p] {
-					dt.Ports = append(dt.Ports, p)
-				}
-			}
 		}
 		in.Tasks = append(in.Tasks, dt)
 	}
 	sort.Slice(dc.Instances, func(i, j int) bool { return dc.Instances[i].EC2ID < dc.Instances[j].EC2ID })
 	return dc, nil
+}
+
+// listClusterInstances lists the ARNs of the cluster's ACTIVE, then
+// DRAINING container instances.
+func listClusterInstances(ctx context.Context, api DrainECS, cluster string) ([]string, error) {
+	var arns []string
+	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
+		page, err := awsapi.NewECSReads(api).ListContainerInstances(ctx, cluster, st)
+		if err != nil {
+			return nil, err
+		}
+		arns = append(arns, page...)
+	}
+	return arns, nil
+}
+
+// listClusterTasks describes every task of the cluster that is meant to run.
+func listClusterTasks(ctx context.Context, api DrainECS, cluster string) ([]types.Task, error) {
+	reads := awsapi.NewECSReads(api)
+	taskArns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster)}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return reads.DescribeTasks(ctx, cluster, taskArns)
+}
+
+// drainInstanceOf reads a container instance's attributes and resources.
+func drainInstanceOf(ci types.ContainerInstance) *drainInstance {
+	in := &drainInstance{Arn: aws.ToString(ci.ContainerInstanceArn), EC2ID: aws.ToString(ci.Ec2InstanceId),
+		Status: aws.ToString(ci.Status), AgentConnected: ci.AgentConnected, Ports: map[string]bool{}}
+	for _, a := range ci.Attributes {
+		switch aws.ToString(a.Name) {
+		case "ecs.ami-id":
+			in.AMI = aws.ToString(a.Value)
+		case "ecs.availability-zone":
+			in.AZ = aws.ToString(a.Value)
+		case "ecs.instance-type":
+			in.Type = aws.ToString(a.Value)
+		case "ecs.cpu-architecture":
+			in.Arch = aws.ToString(a.Value)
+		}
+	}
+	reg := map[string]bool{}
+	for _, r := range ci.RegisteredResources {
+		switch aws.ToString(r.Name) {
+		case "CPU":
+			in.CPUReg = int(r.IntegerValue)
+		case "MEMORY":
+			in.MemReg = int(r.IntegerValue)
+		case "PORTS":
+			for _, p := range r.StringSetValue {
+				reg[p] = true
+			}
+		}
+	}
+	for _, r := range ci.RemainingResources {
+		switch aws.ToString(r.Name) {
+		case "CPU":
+			in.CPUFree = int(r.IntegerValue)
+		case "MEMORY":
+			in.MemFree = int(r.IntegerValue)
+		case "PORTS":
+			for _, p := range r.StringSetValue {
+				if !reg[p] {
+					in.Ports[p] = true
+				}
+			}
+		}
+	}
+	return in
+}
+
+// drainTaskOf sizes a task on instance in: its service (a daemon's?) and
+// the static host ports it holds there.
+func (dc *drainCluster) drainTaskOf(ctx context.Context, sizes *taskSizes, t types.Task, in *drainInstance) (drainTask, error) {
+	dt := drainTask{Arn: aws.ToString(t.TaskArn), Group: aws.ToString(t.Group), Last: aws.ToString(t.LastStatus)}
+	var err error
+	if dt.CPU, dt.Mem, err = sizes.of(ctx, t); err != nil {
+		return dt, err
+	}
+	if svc, ok := strings.CutPrefix(dt.Group, "service:"); ok {
+		dt.Service = svc
+		if s, ok := dc.Services[svc]; ok && s.SchedulingStrategy == types.SchedulingStrategyDaemon {
+			dt.Daemon = true
+		}
+	}
+	for _, c := range t.Containers {
+		for _, nb := range c.NetworkBindings {
+			if p := strconv.Itoa(int(aws.ToInt32(nb.HostPort))); in.Ports[p] {
+				dt.Ports = append(dt.Ports, p)
+			}
+		}
+	}
+	return dt, nil
 }
 
 // serviceLister lists a cluster's services and reads task definitions
@@ -234,11 +255,6 @@ func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([
 		}
 	}
 	return names, nil
-}
-
-func isNotFound(err error) bool {
-	c := awsapi.ErrorCode(err)
-	return c == "ClusterNotFoundException" || c == "ServiceNotFoundException"
 }
 
 // placeRoom is free room on one instance during a placement simulation.

@@ -116,31 +116,35 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 	if req.Timeout <= 0 {
 		req.Timeout = 30 * time.Minute
 	}
-	st := plan.st
 	start := r.clock().Now()
-	name := plan.ASG
-	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}, Outcome: st.outcome}
-	finish := func(err error) (*ClusterScaleResult, error) {
-		res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
-		res.Outcome, res.Reason, err = runVerdict(ctx, res.Outcome, err)
-		if err == nil {
-			if g2, gerr := r.describeGroup(ctx, name); gerr == nil {
-				c := groupCapacity(g2)
-				res.Final = &c
-			}
-		}
-		return res, err
-	}
-	if st.outcome != "" {
-		return finish(nil)
-	}
-	if req.DryRun {
+	res := &ClusterScaleResult{Plan: plan, MinHealthy: map[string]int{}, Outcome: plan.st.outcome}
+	var err error
+	switch {
+	case plan.st.outcome != "":
+	case req.DryRun:
 		res.Outcome = RotateDryRun
-		return finish(nil)
+	default:
+		err = r.applyScale(ctx, req, plan, res)
 	}
+	res.DurationSeconds = r.clock().Now().Sub(start).Seconds()
+	res.Outcome, res.Reason, err = runVerdict(ctx, res.Outcome, err)
+	if err == nil {
+		if g, gerr := r.describeGroup(ctx, plan.ASG); gerr == nil {
+			c := groupCapacity(g)
+			res.Final = &c
+		}
+	}
+	return res, err
+}
+
+// applyScale checks that the group is as the plan found it and the
+// instances to remove are still there (else a FleetChangedError, nothing
+// changed), then scales out or in.
+func (r *Rotator) applyScale(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan, res *ClusterScaleResult) error {
+	st, name := plan.st, plan.ASG
 	g, err := r.describeGroup(ctx, name)
 	if err != nil {
-		return finish(interrupted(ctx, err))
+		return interrupted(ctx, err)
 	}
 	changes := capacityChanges(g, groupExpect{cap: plan.Original, lt: launchTemplateKey(st.group)})
 	for _, id := range st.order {
@@ -149,39 +153,48 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 		}
 	}
 	if len(changes) > 0 {
-		return finish(newFleetChanged(ctx, changes, false, 1))
+		return newFleetChanged(ctx, changes, false, 1)
 	}
 	if len(st.ids) == 0 {
-		// Scale-out.
-		before := map[string]bool{}
-		for _, m := range g.Instances {
-			before[aws.ToString(m.InstanceId)] = true
-		}
-		rp := &RotatePlan{Cluster: req.Cluster, ASG: name}
-		if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
-			return finish(interrupted(ctx, err))
-		}
-		fresh, err := r.waitInstances(ctx, req.Cluster, name, map[string]bool{}, "", -1, req.Timeout)
-		if err != nil {
-			return finish(err)
-		}
-		for _, id := range fresh {
-			if !before[id] {
-				res.Launched = append(res.Launched, id)
-			}
-		}
-		return finish(nil)
+		return r.scaleOut(ctx, req, plan, g, res)
 	}
-	ids, order := st.ids, st.order
-	capa := plan.Original
-	r.emit(req.Cluster, ops.EventInfo, "scale-in of %s from %d to %d: draining %s", name, capa.Desired, req.Count, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+	return r.scaleIn(ctx, req, plan, res)
+}
+
+// scaleOut sets the desired capacity and waits for the new instances.
+func (r *Rotator) scaleOut(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan, g astypes.AutoScalingGroup, res *ClusterScaleResult) error {
+	before := map[string]bool{}
+	for _, m := range g.Instances {
+		before[aws.ToString(m.InstanceId)] = true
+	}
+	rp := &RotatePlan{Cluster: req.Cluster, ASG: plan.ASG}
+	if err := r.scaleTo(ctx, rp, g, req.Count); err != nil {
+		return interrupted(ctx, err)
+	}
+	fresh, err := r.waitInstances(ctx, req.Cluster, plan.ASG, map[string]bool{}, "", -1, req.Timeout)
+	if err != nil {
+		return err
+	}
+	for _, id := range fresh {
+		if !before[id] {
+			res.Launched = append(res.Launched, id)
+		}
+	}
+	return nil
+}
+
+// scaleIn drains the victims as one batch, terminated with decrement in
+// the order they were picked, and waits for them to leave the cluster.
+func (r *Rotator) scaleIn(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan, res *ClusterScaleResult) error {
+	ids, order, name := plan.st.ids, plan.st.order, plan.ASG
+	r.emit(req.Cluster, ops.EventInfo, "scale-in of %s from %d to %d: draining %s", name, plan.Original.Desired, req.Count, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
 	drainer := r.drainer()
 	dres, err := drainer.Drain(ctx, DrainBatch{Cluster: req.Cluster, ASG: name, Instances: ids, Standalone: req.Standalone, Timeout: req.Timeout, Batch: 1, Batches: 1, Order: order})
 	if dres != nil {
 		res.MinHealthy = dres.MinHealthy
 	}
 	if err != nil {
-		return finish(err)
+		return err
 	}
 	res.Removed = dres.Instances
 	var arns []string
@@ -189,12 +202,9 @@ func (r *Rotator) ApplyClusterScale(ctx context.Context, req ClusterScaleRequest
 		arns = append(arns, ids[id])
 	}
 	if err := r.followTerminations(ctx, req.Cluster, name, dres.Instances, req.Timeout, &plan.Notes); err != nil {
-		return finish(err)
+		return err
 	}
-	if err := drainer.WaitDeregistered(ctx, req.Cluster, arns, req.Timeout); err != nil {
-		return finish(err)
-	}
-	return finish(nil)
+	return drainer.WaitDeregistered(ctx, req.Cluster, arns, req.Timeout)
 }
 
 // PlanClusterScale reads the cluster and its group and decides what a scale
@@ -221,13 +231,8 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	if _, ok := groupTag(g, rotateTagRun); ok {
 		return nil, ops.Inputf("a rotate-ami run is in progress on %s: finish it (ecsctl rotate-ami %s %s) or %s it first", name, ops.Opt(ctx, "Cluster"), req.Cluster, ops.Opt(ctx, "Abort"))
 	}
-	switch {
-	case req.Count > capa.Max && !req.RaiseMax:
-		return nil, ops.Inputf("%s %d is above the max size %d of %s: pass %s to raise it, or ask for at most %d", ops.Opt(ctx, "Count"), req.Count, capa.Max, name, ops.Opt(ctx, "RaiseMax"), capa.Max)
-	case req.Count > capa.Max:
-		plan.RaiseMax = true
-	case req.Count < capa.Min:
-		return nil, ops.Inputf("%s %d is below the min size %d of %s: lower the group's min size first", ops.Opt(ctx, "Count"), req.Count, capa.Min, name)
+	if err := checkScaleBounds(ctx, req, plan); err != nil {
+		return nil, err
 	}
 	// The same group-level preflight as rotate-ami: never fight managed
 	// scaling or an instance refresh over desired capacity.
@@ -240,9 +245,57 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 	}
 	plan.Notes = append(plan.Notes, f.notes...)
 
-	// Instances already DRAINING in the group: a scale-in killed half-way.
-	zones := memberZones(g)
-	var draining, active []*drainInstance
+	draining, active := scaleInCandidates(dc, g)
+	remove := capa.Desired - req.Count
+	if remove <= 0 && len(draining) == 0 {
+		if remove == 0 {
+			plan.st.outcome = "unchanged"
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has desired capacity %d", name, req.Count))
+		}
+		return plan, nil
+	}
+	// Scale-in: choose the victims, instances already DRAINING first.
+	if remove < len(draining) {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are DRAINING; they are removed first", len(draining), name))
+		remove = len(draining)
+	}
+	victims := chooseVictims(draining, active, memberZones(g), remove)
+	if len(victims) < remove {
+		return nil, ops.Inputf("%s has only %d instance(s) registered in cluster %s to remove, not %d", name, len(victims), req.Cluster, remove)
+	}
+	if err := planVictims(ctx, plan, victims, req.Standalone); err != nil {
+		return nil, err
+	}
+	if err := scaleInFits(plan, dc, victims); err != nil {
+		return nil, err
+	}
+	plan.st.ids = map[string]string{}
+	for _, v := range victims {
+		plan.st.ids[v.EC2ID] = v.Arn
+		plan.st.order = append(plan.st.order, v.EC2ID)
+	}
+	return plan, nil
+}
+
+// checkScaleBounds refuses a count outside the group's min and max size
+// (above max only with RaiseMax).
+func checkScaleBounds(ctx context.Context, req ClusterScaleRequest, plan *ClusterScalePlan) error {
+	capa, name := plan.Original, plan.ASG
+	switch {
+	case req.Count > capa.Max && !req.RaiseMax:
+		return ops.Inputf("%s %d is above the max size %d of %s: pass %s to raise it, or ask for at most %d", ops.Opt(ctx, "Count"), req.Count, capa.Max, name, ops.Opt(ctx, "RaiseMax"), capa.Max)
+	case req.Count > capa.Max:
+		plan.RaiseMax = true
+	case req.Count < capa.Min:
+		return ops.Inputf("%s %d is below the min size %d of %s: lower the group's min size first", ops.Opt(ctx, "Count"), req.Count, capa.Min, name)
+	}
+	return nil
+}
+
+// scaleInCandidates splits the group's live members registered in the
+// cluster into those already DRAINING (a scale-in killed half-way) and the
+// others.
+func scaleInCandidates(dc *drainCluster, g astypes.AutoScalingGroup) (draining, active []*drainInstance) {
 	for _, in := range dc.Instances {
 		m, ok := findMember(g, in.EC2ID)
 		if !ok || !liveMember(m) {
@@ -254,26 +307,19 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 			active = append(active, in)
 		}
 	}
-	remove := capa.Desired - req.Count
-	if remove <= 0 && len(draining) == 0 {
-		if remove == 0 {
-			plan.st.outcome = "unchanged"
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s already has desired capacity %d", name, req.Count))
-		}
-		return plan, nil
-	}
-	// Scale-in: choose the victims.
-	if remove < len(draining) {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("%d instance(s) of %s are DRAINING; they are removed first", len(draining), name))
-		remove = len(draining)
-	}
+	return draining, active
+}
+
+// chooseVictims takes the DRAINING instances, then active ones until
+// remove: fullest zone first (zones left unbalanced make AZRebalance
+// launch and then terminate an instance without draining it), then the
+// fewest tasks to move.
+func chooseVictims(draining, active []*drainInstance, zones map[string]int, remove int) []*drainInstance {
 	victims := append([]*drainInstance{}, draining...)
 	left := append([]*drainInstance{}, active...)
 	for len(victims) < remove && len(left) > 0 {
 		sort.SliceStable(left, func(i, j int) bool {
 			a, b := left[i], left[j]
-			// Fullest zone first: zones left unbalanced make AZRebalance
-			// launch and then terminate an instance without draining it.
 			if zones[a.AZ] != zones[b.AZ] {
 				return zones[a.AZ] > zones[b.AZ]
 			}
@@ -286,13 +332,14 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		zones[left[0].AZ]--
 		left = left[1:]
 	}
-	if len(victims) < remove {
-		return nil, ops.Inputf("%s has only %d instance(s) registered in cluster %s to remove, not %d", name, len(victims), req.Cluster, remove)
-	}
-	isVictim := map[string]bool{}
+	return victims
+}
+
+// planVictims lists the victims in the plan and applies the standalone
+// policy to the tasks on them.
+func planVictims(ctx context.Context, plan *ClusterScalePlan, victims []*drainInstance, policy string) error {
 	standalone := 0
 	for _, v := range victims {
-		isVictim[v.EC2ID] = true
 		sv := ScaleVictim{InstanceID: v.EC2ID, AZ: v.AZ, Status: v.Status}
 		for _, t := range v.Tasks {
 			if t.Service != "" {
@@ -305,12 +352,21 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		plan.Remove = append(plan.Remove, sv)
 	}
 	if standalone > 0 {
-		if req.Standalone == StandaloneAbort {
-			return nil, ops.Inputf("%d standalone task(s) run on the instances to remove: re-run with %s wait or stop", standalone, ops.Opt(ctx, "Standalone"))
+		if policy == StandaloneAbort {
+			return ops.Inputf("%d standalone task(s) run on the instances to remove: re-run with %s wait or stop", standalone, ops.Opt(ctx, "Standalone"))
 		}
-		plan.Notes = append(plan.Notes, fmt.Sprintf("%d standalone task(s) on the instances to remove: policy %s", standalone, req.Standalone))
+		plan.Notes = append(plan.Notes, fmt.Sprintf("%d standalone task(s) on the instances to remove: policy %s", standalone, policy))
 	}
-	// The rest must hold what the victims run.
+	return nil
+}
+
+// scaleInFits refuses a scale-in whose remaining instances cannot hold
+// what the victims run.
+func scaleInFits(plan *ClusterScalePlan, dc *drainCluster, victims []*drainInstance) error {
+	isVictim := map[string]bool{}
+	for _, v := range victims {
+		isVictim[v.EC2ID] = true
+	}
 	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
 	for _, in := range dc.Instances {
 		if !isVictim[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
@@ -324,15 +380,10 @@ func (r *Rotator) PlanClusterScale(ctx context.Context, req ClusterScaleRequest)
 		}
 	}
 	if miss := p.place(moving); len(miss) > 0 {
-		return nil, ops.Inputf("scale-in refused, nothing changed: the remaining %d instance(s) cannot hold the tasks of the ones to remove: %s", len(p.rooms), strings.Join(limitList(miss, 4), "; "))
+		return ops.Inputf("scale-in refused, nothing changed: the remaining %d instance(s) cannot hold the tasks of the ones to remove: %s", len(p.rooms), strings.Join(limitList(miss, 4), "; "))
 	}
 	for n := range p.notes {
 		plan.Notes = append(plan.Notes, n)
 	}
-	plan.st.ids = map[string]string{}
-	for _, v := range victims {
-		plan.st.ids[v.EC2ID] = v.Arn
-		plan.st.order = append(plan.st.order, v.EC2ID)
-	}
-	return plan, nil
+	return nil
 }

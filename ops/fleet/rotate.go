@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"maps"
 	"slices"
@@ -350,6 +351,9 @@ type rotateState struct {
 	// timings are the estimate's: r.Timings, else the defaults with the
 	// moved services' own deregistration delay (planTimings).
 	timings *RotateTimings
+	// awaiting are the plan's old instances that were InService but not
+	// registered in the cluster when it was made (holdUnregistered).
+	awaiting map[string]bool
 }
 
 // findGroup returns the cluster's ASG: the named one, or the only group
@@ -361,14 +365,12 @@ func findGroup(ctx context.Context, api RotateASG, dc *drainCluster, name string
 		for _, in := range dc.Instances {
 			ids = append(ids, in.EC2ID)
 		}
-		for start := 0; start < len(ids); start += 50 {
-			out, err := api.DescribeAutoScalingInstances(ctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: ids[start:min(start+50, len(ids))]})
-			if err != nil {
-				return astypes.AutoScalingGroup{}, fmt.Errorf("describe auto scaling instances of cluster %s: %w", dc.Name, err)
-			}
-			for _, i := range out.AutoScalingInstances {
-				groups[aws.ToString(i.AutoScalingGroupName)] = true
-			}
+		members, err := awsapi.GroupInstances(ctx, api, ids)
+		if err != nil {
+			return astypes.AutoScalingGroup{}, fmt.Errorf("instances of cluster %s: %w", dc.Name, err)
+		}
+		for _, i := range members {
+			groups[aws.ToString(i.AutoScalingGroupName)] = true
 		}
 		switch names := slices.Sorted(maps.Keys(groups)); len(names) {
 		case 0:
@@ -412,24 +414,15 @@ func liveMember(m astypes.Instance) bool {
 	return true
 }
 
-// eachInstance calls fn for every instance of ids that EC2 describes, 200
-// ids a DescribeInstances call, every page followed: the one loop behind
-// instanceTags, instanceTagSet and instanceImages.
+// eachInstance calls fn for every instance of ids that EC2 describes: the
+// one read behind instanceTags, instanceTagSet and instanceImages.
 func eachInstance(ctx context.Context, api RotateEC2, ids []string, fn func(ec2types.Instance)) error {
-	for start := 0; start < len(ids); start += 200 {
-		chunk := ids[start:min(start+200, len(ids))]
-		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{InstanceIds: chunk})
-		for p.HasMorePages() {
-			res, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("describe instances %s…: %w", chunk[0], err)
-			}
-			for _, rsv := range res.Reservations {
-				for _, in := range rsv.Instances {
-					fn(in)
-				}
-			}
-		}
+	ins, err := awsapi.NewEC2(api).DescribeInstances(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, in := range ins {
+		fn(in)
 	}
 	return nil
 }
@@ -465,6 +458,8 @@ func (r *Rotator) Preflight(ctx context.Context, req RotateRequest) (*RotatePlan
 	return st.plan, nil
 }
 
+// preflight reads the cluster, the group and the run in progress, lays out
+// the plan and checks the gates; it changes nothing.
 func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateState, error) {
 	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, req.Cluster)
 	if err != nil {
@@ -474,85 +469,32 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	if err != nil {
 		return nil, err
 	}
-	name := aws.ToString(g.AutoScalingGroupName)
-	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}, batchTags: map[string]int{}}
-	plan := &RotatePlan{Cluster: req.Cluster, ASG: name, Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g), st: st}
+	st := &rotateState{group: g, cluster: dc, members: map[string]astypes.Instance{}, oldTags: map[string]bool{}, batchTags: map[string]int{}, awaiting: map[string]bool{}}
+	plan := &RotatePlan{Cluster: req.Cluster, ASG: aws.ToString(g.AutoScalingGroupName), Batch: req.Batch, Surge: req.Surge, Current: groupCapacity(g), st: st}
 	st.plan = plan
 	for _, m := range g.Instances {
 		st.members[aws.ToString(m.InstanceId)] = m
 	}
-
-	// A run in progress?
 	if v, ok := groupTag(g, rotateTagRun); ok {
-		run, err := decodeRotateRun(v)
-		if err != nil {
-			return nil, ops.Inputf("auto scaling group %s: %v", name, err)
-		}
-		st.run = &run
-		plan.RunID, plan.Resuming, plan.Original = run.ID, true, run.Orig
-		plan.TargetAMI, plan.AMISource = run.AMI, "run "+run.ID
-		if req.AMI != "" && req.AMI != run.AMI {
-			return nil, ops.Inputf("rotation %s of %s to %s is in progress: finish it (re-run without %s) or %s it before rotating to %s", run.ID, name, run.AMI, ops.Opt(ctx, "AMI"), ops.Opt(ctx, "Abort"), req.AMI)
-		}
-		if !req.Abort {
-			plan.Batch, plan.Surge = run.Batch, run.Surge
-		}
-		ids := slices.Sorted(maps.Keys(st.members))
-		tags, err := instanceTagSet(ctx, r.EC2, ids, rotateTagOld, rotateTagBatch)
-		if err != nil {
-			return nil, err
-		}
-		for id, kv := range tags {
-			if kv[rotateTagOld] == run.ID {
-				st.oldTags[id] = true
-			}
-			if b, ok := recordedBatch(kv[rotateTagBatch], run.ID); ok {
-				st.batchTags[id] = b
-			}
-		}
+		err = r.readRun(ctx, req, st, v)
 	} else {
-		if req.Abort {
-			return nil, ops.Inputf("no rotation in progress on auto scaling group %s (no %s tag): nothing to abort", name, rotateTagRun)
-		}
-		plan.RunID = "rot-" + r.clock().Now().UTC().Format("20060102T150405Z")
-		plan.Original = plan.Current
-		plan.TargetAMI, plan.AMISource, err = r.resolveTarget(ctx, req, st)
-		if err != nil {
-			return nil, err
-		}
+		err = r.newRun(ctx, req, st)
 	}
-	if req.Standalone == "" && st.run != nil {
-		req.Standalone = st.run.Standalone
+	if err != nil {
+		return nil, err
 	}
-	if req.Standalone == "" {
-		req.Standalone = StandaloneWait
-	}
+	req.Standalone = standalonePolicy(req, st)
 	st.standalone = req.Standalone
 	if req.Abort {
 		return st, nil
 	}
-
 	// The launch template must launch the target AMI.
 	if err := r.checkTemplates(ctx, req, st); err != nil {
 		return nil, err
 	}
-
-	// Old instances: members registered in the cluster on another AMI (or
-	// tagged old by this run).
-	var old []*drainInstance
-	for _, in := range dc.Instances {
-		m, ok := st.members[in.EC2ID]
-		if !ok || !liveMember(m) {
-			continue
-		}
-		if in.AMI != plan.TargetAMI || st.oldTags[in.EC2ID] {
-			old = append(old, in)
-		}
-	}
-	for id, m := range st.members {
-		if _, ok := dc.ByEC2[id]; !ok && liveMember(m) && m.LifecycleState == astypes.LifecycleStateInService {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("instance %s of %s is not registered in cluster %s (it is left alone)", id, name, req.Cluster))
-		}
+	old, err := r.oldInstances(ctx, st)
+	if err != nil {
+		return nil, err
 	}
 	var tmpl *drainInstance
 	if len(old) > 0 {
@@ -562,22 +504,135 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	}
 	st.timings = r.planTimings(ctx, dc, old)
 	ordered := r.layoutPlan(ctx, req, st, old, tmpl)
+	r.noteHeld(plan, req.TimeoutPerBatch)
 	plan.Final = RotateFinal{RotateCapacity: plan.Original, Instances: plan.Original.Desired, AMI: plan.TargetAMI}
+	refusals, err := r.rotateRefusals(ctx, req, st, old, ordered, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	if len(refusals) > 0 {
+		return nil, ops.Inputf("rotate-ami refused, nothing changed: %s", strings.Join(refusals, "; "))
+	}
+	return st, nil
+}
 
-	// Gates that make a rotation unsafe or impossible.
+// readRun takes up the run in progress recorded in the group's tag (v):
+// its target, batch size and surge, and the instances it marked old and
+// put in batches.
+func (r *Rotator) readRun(ctx context.Context, req RotateRequest, st *rotateState, v string) error {
+	plan, name := st.plan, st.plan.ASG
+	run, err := decodeRotateRun(v)
+	if err != nil {
+		return ops.Inputf("auto scaling group %s: %v", name, err)
+	}
+	st.run = &run
+	plan.RunID, plan.Resuming, plan.Original = run.ID, true, run.Orig
+	plan.TargetAMI, plan.AMISource = run.AMI, "run "+run.ID
+	if req.AMI != "" && req.AMI != run.AMI {
+		return ops.Inputf("rotation %s of %s to %s is in progress: finish it (re-run without %s) or %s it before rotating to %s", run.ID, name, run.AMI, ops.Opt(ctx, "AMI"), ops.Opt(ctx, "Abort"), req.AMI)
+	}
+	if !req.Abort {
+		plan.Batch, plan.Surge = run.Batch, run.Surge
+	}
+	ids := slices.Sorted(maps.Keys(st.members))
+	tags, err := instanceTagSet(ctx, r.EC2, ids, rotateTagOld, rotateTagBatch)
+	if err != nil {
+		return err
+	}
+	for id, kv := range tags {
+		if kv[rotateTagOld] == run.ID {
+			st.oldTags[id] = true
+		}
+		if b, ok := recordedBatch(kv[rotateTagBatch], run.ID); ok {
+			st.batchTags[id] = b
+		}
+	}
+	return nil
+}
+
+// newRun names a new run and resolves its target AMI.
+func (r *Rotator) newRun(ctx context.Context, req RotateRequest, st *rotateState) error {
+	plan := st.plan
+	if req.Abort {
+		return ops.Inputf("no rotation in progress on auto scaling group %s (no %s tag): nothing to abort", plan.ASG, rotateTagRun)
+	}
+	plan.RunID = "rot-" + r.clock().Now().UTC().Format("20060102T150405Z")
+	plan.Original = plan.Current
+	var err error
+	plan.TargetAMI, plan.AMISource, err = r.resolveTarget(ctx, req, st)
+	return err
+}
+
+// standalonePolicy is the request's, else the resumed run's, else wait.
+func standalonePolicy(req RotateRequest, st *rotateState) string {
+	switch {
+	case req.Standalone != "":
+		return req.Standalone
+	case st.run != nil && st.run.Standalone != "":
+		return st.run.Standalone
+	}
+	return StandaloneWait
+}
+
+// oldInstances are the members registered in the cluster on another AMI
+// (or tagged old by this run), then the old members not registered yet
+// (holdUnregistered).
+func (r *Rotator) oldInstances(ctx context.Context, st *rotateState) ([]*drainInstance, error) {
+	var old []*drainInstance
+	for _, in := range st.cluster.Instances {
+		m, ok := st.members[in.EC2ID]
+		if !ok || !liveMember(m) {
+			continue
+		}
+		if in.AMI != st.plan.TargetAMI || st.oldTags[in.EC2ID] {
+			old = append(old, in)
+		}
+	}
+	held, err := r.holdUnregistered(ctx, st, unregisteredMembers(st))
+	if err != nil {
+		return nil, err
+	}
+	return append(old, held...), nil
+}
+
+// rotateRefusals are the gates that make a rotation unsafe or impossible:
+// the group's state, unsteady services (for a new run), standalone tasks
+// under the abort policy, and batches whose tasks do not fit. It notes
+// standalone tasks and daemons in the plan.
+func (r *Rotator) rotateRefusals(ctx context.Context, req RotateRequest, st *rotateState, old, ordered []*drainInstance, tmpl *drainInstance) ([]string, error) {
+	plan := st.plan
 	var refusals []string
 	if err := r.checkGroupState(ctx, st, &refusals); err != nil {
 		return nil, err
 	}
 	if st.run == nil {
-		for _, s := range sortedServices(dc) {
-			// A Fargate service has no task on the instances: its
-			// deployments do not meet the rotation.
-			if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !ops.ServiceOnFargate(s) && !serviceSteady(s) {
-				refusals = append(refusals, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
-			}
+		refusals = append(refusals, unsteadyServices(st.cluster)...)
+	}
+	refusals = append(refusals, noteOldTasks(ctx, plan, req.Standalone, old)...)
+	if len(old) > 0 {
+		if miss := rotateCapacityCheck(st.cluster, ordered, plan, memberZones(st.group), tmpl); len(miss) > 0 {
+			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise %s or add instances first", strings.Join(limitList(miss, 4), "; "), ops.Opt(ctx, "Surge")))
 		}
 	}
+	return refusals, nil
+}
+
+// unsteadyServices refuses a new run while a service deploys. A Fargate
+// service has no task on the instances: its deployments do not meet the
+// rotation.
+func unsteadyServices(dc *drainCluster) []string {
+	var out []string
+	for _, s := range sortedServices(dc) {
+		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !ops.ServiceOnFargate(s) && !serviceSteady(s) {
+			out = append(out, fmt.Sprintf("service %s is not steady (%d/%d running, %d deployments): wait for it to settle", aws.ToString(s.ServiceName), s.RunningCount, s.DesiredCount, len(s.Deployments)))
+		}
+	}
+	return out
+}
+
+// noteOldTasks notes the standalone tasks and daemons on the old
+// instances and returns the refusal of the abort policy.
+func noteOldTasks(ctx context.Context, plan *RotatePlan, policy string, old []*drainInstance) []string {
 	standalone, daemons := 0, map[string]bool{}
 	for _, in := range old {
 		for _, t := range in.Tasks {
@@ -589,9 +644,10 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 			}
 		}
 	}
+	var refusals []string
 	if standalone > 0 {
-		msg := fmt.Sprintf("%d standalone task(s) run on old instances; policy %s", standalone, req.Standalone)
-		switch req.Standalone {
+		msg := fmt.Sprintf("%d standalone task(s) run on old instances; policy %s", standalone, policy)
+		switch policy {
 		case StandaloneAbort:
 			refusals = append(refusals, msg+": re-run with "+ops.Opt(ctx, "Standalone")+" wait or stop")
 		case StandaloneWait:
@@ -603,15 +659,7 @@ func (r *Rotator) preflight(ctx context.Context, req RotateRequest) (*rotateStat
 	if len(daemons) > 0 {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("daemon services %s stop last on draining instances and start on the new ones", strings.Join(slices.Sorted(maps.Keys(daemons)), ", ")))
 	}
-	if len(old) > 0 {
-		if miss := rotateCapacityCheck(dc, ordered, plan, memberZones(g), tmpl); len(miss) > 0 {
-			refusals = append(refusals, fmt.Sprintf("not enough spare capacity for batch %s: raise %s or add instances first", strings.Join(limitList(miss, 4), "; "), ops.Opt(ctx, "Surge")))
-		}
-	}
-	if len(refusals) > 0 {
-		return nil, ops.Inputf("rotate-ami refused, nothing changed: %s", strings.Join(refusals, "; "))
-	}
-	return st, nil
+	return refusals
 }
 
 func sortedServices(dc *drainCluster) []types.Service {

@@ -80,8 +80,7 @@ func (r *Rotator) checkFleet(ctx context.Context, g astypes.AutoScalingGroup, cl
 }
 
 // groupCapacityProviders returns the cluster's capacity providers backed
-// by the group, reading every page (DescribeCapacityProviders returns 10
-// per page by default) in requests of at most 100 names.
+// by the group.
 func (r *Rotator) groupCapacityProviders(ctx context.Context, cluster, group string) ([]types.CapacityProvider, error) {
 	cl, err := r.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
 	if err != nil {
@@ -90,28 +89,18 @@ func (r *Rotator) groupCapacityProviders(ctx context.Context, cluster, group str
 	if len(cl.Clusters) != 1 {
 		return nil, nil
 	}
-	names := cl.Clusters[0].CapacityProviders
+	cps, err := awsapi.DescribeCapacityProviders(ctx, r.ECS, cl.Clusters[0].CapacityProviders)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+	}
 	var out []types.CapacityProvider
-	for start := 0; start < len(names); start += 100 {
-		in := &ecs.DescribeCapacityProvidersInput{CapacityProviders: names[start:min(start+100, len(names))]}
-		for {
-			page, err := r.ECS.DescribeCapacityProviders(ctx, in)
-			if err != nil {
-				return nil, fmt.Errorf("describe capacity providers of cluster %s: %w", cluster, err)
-			}
-			for _, cp := range page.CapacityProviders {
-				ap := cp.AutoScalingGroupProvider
-				if ap == nil {
-					continue
-				}
-				if arn := aws.ToString(ap.AutoScalingGroupArn); arn == group || strings.HasSuffix(arn, "/"+group) {
-					out = append(out, cp)
-				}
-			}
-			if aws.ToString(page.NextToken) == "" {
-				break
-			}
-			in.NextToken = page.NextToken
+	for _, cp := range cps {
+		ap := cp.AutoScalingGroupProvider
+		if ap == nil {
+			continue
+		}
+		if arn := aws.ToString(ap.AutoScalingGroupArn); arn == group || strings.HasSuffix(arn, "/"+group) {
+			out = append(out, cp)
 		}
 	}
 	return out, nil
@@ -152,20 +141,13 @@ func (r *Rotator) checkCapacityProviders(ctx context.Context, f *fleetCheck, clu
 // old AMI) or, for a scale-out, than every in-service member runs.
 func (r *Rotator) checkWarmPool(ctx context.Context, f *fleetCheck, g astypes.AutoScalingGroup, targetAMI string, scaleOut bool) error {
 	name := aws.ToString(g.AutoScalingGroupName)
+	members, err := awsapi.WarmPoolInstances(ctx, r.ASG, name)
+	if err != nil {
+		return err
+	}
 	var pool []string
-	in := &autoscaling.DescribeWarmPoolInput{AutoScalingGroupName: aws.String(name)}
-	for {
-		out, err := r.ASG.DescribeWarmPool(ctx, in)
-		if err != nil {
-			return fmt.Errorf("describe warm pool of %s: %w", name, err)
-		}
-		for _, i := range out.Instances {
-			pool = append(pool, aws.ToString(i.InstanceId))
-		}
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		in.NextToken = out.NextToken
+	for _, i := range members {
+		pool = append(pool, aws.ToString(i.InstanceId))
 	}
 	if len(pool) == 0 {
 		return nil
@@ -235,37 +217,23 @@ func (r *Rotator) checkScaleIn(ctx context.Context, f *fleetCheck, g astypes.Aut
 	for _, p := range g.SuspendedProcesses {
 		suspended[aws.ToString(p.ProcessName)] = true
 	}
+	pols, err := awsapi.ScalingPolicies(ctx, r.ASG, name)
+	if err != nil {
+		return err
+	}
 	var policies []string
-	pin := &autoscaling.DescribePoliciesInput{AutoScalingGroupName: aws.String(name)}
-	for {
-		out, err := r.ASG.DescribePolicies(ctx, pin)
-		if err != nil {
-			return fmt.Errorf("describe scaling policies of %s: %w", name, err)
+	for _, p := range pols {
+		if p.Enabled == nil || aws.ToBool(p.Enabled) {
+			policies = append(policies, aws.ToString(p.PolicyName))
 		}
-		for _, p := range out.ScalingPolicies {
-			if p.Enabled == nil || aws.ToBool(p.Enabled) {
-				policies = append(policies, aws.ToString(p.PolicyName))
-			}
-		}
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		pin.NextToken = out.NextToken
+	}
+	acts, err := awsapi.ScheduledActions(ctx, r.ASG, name)
+	if err != nil {
+		return err
 	}
 	var actions []string
-	ain := &autoscaling.DescribeScheduledActionsInput{AutoScalingGroupName: aws.String(name)}
-	for {
-		out, err := r.ASG.DescribeScheduledActions(ctx, ain)
-		if err != nil {
-			return fmt.Errorf("describe scheduled actions of %s: %w", name, err)
-		}
-		for _, a := range out.ScheduledUpdateGroupActions {
-			actions = append(actions, aws.ToString(a.ScheduledActionName))
-		}
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		ain.NextToken = out.NextToken
+	for _, a := range acts {
+		actions = append(actions, aws.ToString(a.ScheduledActionName))
 	}
 	if len(policies) > 0 && !suspended["AlarmNotification"] {
 		f.suspend = append(f.suspend, "AlarmNotification")

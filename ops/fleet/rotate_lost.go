@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
@@ -164,15 +164,20 @@ func (r *Rotator) trimSurplus(ctx context.Context, req RotateRequest, plan *Rota
 // setProtection sets scale-in protection on members of a group. An instance
 // that left the group in the meantime (a Spot interruption between reading
 // the group and this call) makes Auto Scaling refuse the whole call ("The
-// instance … is not part of Auto Scaling group …"): the call is made again
-// for the instances still in it.
-func (r *Rotator) setProtection(ctx context.Context, group string, ids []string, on bool) error {
-	call := func(ids []string) error {
-		_, err := r.ASG.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String(group),
-			InstanceIds: ids, ProtectedFromScaleIn: aws.Bool(on)})
-		return err
+// instance … is not part of Auto Scaling group …"): the calls are made
+// again for the instances still in it and not yet set. done gets each
+// call's instances once it succeeded.
+func (r *Rotator) setProtection(ctx context.Context, group string, ids []string, on bool, done func(batch []string)) error {
+	set := map[string]bool{}
+	mark := func(batch []string) {
+		for _, id := range batch {
+			set[id] = true
+		}
+		if done != nil {
+			done(batch)
+		}
 	}
-	err := call(ids)
+	err := awsapi.SetInstanceProtection(ctx, r.ASG, group, ids, on, mark)
 	if err == nil || !strings.Contains(err.Error(), "is not part of Auto Scaling group") {
 		return err
 	}
@@ -182,12 +187,9 @@ func (r *Rotator) setProtection(ctx context.Context, group string, ids []string,
 	}
 	var still []string
 	for _, id := range ids {
-		if m, ok := findMember(g, id); ok && liveMember(m) {
+		if m, ok := findMember(g, id); ok && liveMember(m) && !set[id] {
 			still = append(still, id)
 		}
 	}
-	if len(still) == 0 {
-		return nil
-	}
-	return call(still)
+	return awsapi.SetInstanceProtection(ctx, r.ASG, group, still, on, mark)
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"ecsctl/ops"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -100,7 +100,14 @@ func rotateOrder(old []*drainInstance, zones map[string]int, batch, surge, surge
 		}
 	}
 	for _, ins := range byAZ {
-		sort.Slice(ins, func(i, j int) bool { return ins[i].EC2ID < ins[j].EC2ID })
+		// An instance awaiting its agent goes last in its zone: the
+		// batches before it give the agent time to register.
+		sort.Slice(ins, func(i, j int) bool {
+			if a, b := awaitingAgent(ins[i]), awaitingAgent(ins[j]); a != b {
+				return b
+			}
+			return ins[i].EC2ID < ins[j].EC2ID
+		})
 	}
 	names := slices.Sorted(maps.Keys(live))
 	oldLeft := map[string]int{}
@@ -325,12 +332,8 @@ func (r *Rotator) recordBatches(ctx context.Context, plan *RotatePlan, only map[
 	}
 	sort.Ints(nums)
 	for _, b := range nums {
-		ids := byBatch[b]
-		for start := 0; start < len(ids); start += 500 {
-			chunk := ids[start:min(start+500, len(ids))]
-			if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagBatch, fmt.Sprintf("%s/%d", plan.RunID, b))}); err != nil {
-				return fmt.Errorf("record batch %d of the plan on its instances in %s: %w", b, plan.ASG, err)
-			}
+		if err := awsapi.CreateTags(ctx, r.EC2, byBatch[b], ec2Tag(rotateTagBatch, fmt.Sprintf("%s/%d", plan.RunID, b))); err != nil {
+			return fmt.Errorf("record batch %d of the plan on its instances in %s: %w", b, plan.ASG, err)
 		}
 	}
 	return nil
@@ -397,9 +400,10 @@ func capacityChanges(g astypes.AutoScalingGroup, want groupExpect) []string {
 }
 
 // fleetChanges lists what differs from the plan: planned instances no
-// longer live in the group or registered in the cluster, and old-AMI
+// longer live in the group or registered in the cluster (but for those
+// awaiting registration: their batch waits for them), and old-AMI
 // instances the plan does not know.
-func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, planned map[string]bool, pending []string) []string {
+func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, planned map[string]bool, pending []string, awaiting map[string]bool) []string {
 	var out []string
 	name := aws.ToString(g.AutoScalingGroupName)
 	for _, id := range pending {
@@ -409,7 +413,7 @@ func fleetChanges(g astypes.AutoScalingGroup, dc *drainCluster, target string, p
 			out = append(out, fmt.Sprintf("instance %s of the plan is no longer in %s", id, name))
 		case !liveMember(m):
 			out = append(out, fmt.Sprintf("instance %s of the plan is %s", id, m.LifecycleState))
-		case dc.ByEC2[id] == nil:
+		case dc.ByEC2[id] == nil && !awaiting[id]:
 			out = append(out, fmt.Sprintf("instance %s of the plan is no longer registered in cluster %s", id, dc.Name))
 		}
 	}
@@ -481,8 +485,11 @@ func (r *Rotator) layoutPlan(ctx context.Context, req RotateRequest, st *rotateS
 		batches := 0
 		for i, in := range ordered {
 			pi := RotatePlanInstance{InstanceID: in.EC2ID, AZ: in.AZ, AMI: in.AMI, Status: in.Status, Tasks: map[string]int{}, State: "planned", Batch: nums[i]}
-			if in.Status == "DRAINING" {
+			switch {
+			case in.Status == "DRAINING":
 				pi.State = "draining"
+			case awaitingAgent(in):
+				pi.State = RotatePendingRegistration
 			}
 			for _, t := range in.Tasks {
 				key := t.Service

@@ -147,11 +147,8 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	for _, pi := range plan.Instances {
 		ids = append(ids, pi.InstanceID)
 	}
-	for start := 0; start < len(ids); start += 500 {
-		chunk := ids[start:min(start+500, len(ids))]
-		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagOld, run.ID)}); err != nil {
-			return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
-		}
+	if err := awsapi.CreateTags(ctx, r.EC2, ids, ec2Tag(rotateTagOld, run.ID)); err != nil {
+		return run, fmt.Errorf("tag the old instances of %s: %w", plan.ASG, err)
 	}
 	if err := r.recordBatches(ctx, plan, nil); err != nil {
 		return run, err
@@ -166,193 +163,283 @@ func (r *Rotator) start(ctx context.Context, req RotateRequest, st *rotateState)
 	return run, nil
 }
 
+// rotateExec is one execution of a plan: what the batches share and
+// change as they go.
+type rotateExec struct {
+	req RotateRequest
+	st  *rotateState
+	res *RotateResult
+	run rotateRun
+	// expect is the group as the run's own changes leave it.
+	expect groupExpect
+	// planned: the plan's instances; oldSet: them and the instances the
+	// killed run marked old (none of which counts as a new instance).
+	planned, oldSet map[string]bool
+	drainer         *Drainer
+	gone            []string // container instances of terminated batches
+}
+
+// execute runs a plan: the group re-checked, the run recorded (or the
+// killed one resumed), the batches one by one, then the wrap-up — wait for
+// the terminations and deregistrations, trim a surplus, balance the zones
+// and restore the group.
 func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateState, res *RotateResult) error {
 	plan := st.plan
-	expect := groupExpect{cap: plan.Current, lt: launchTemplateKey(st.group)}
-	planned := map[string]bool{}
+	x := &rotateExec{req: req, st: st, res: res, expect: groupExpect{cap: plan.Current, lt: launchTemplateKey(st.group)},
+		planned: map[string]bool{}, oldSet: map[string]bool{}}
 	for _, pi := range plan.Instances {
-		planned[pi.InstanceID] = true
+		x.planned[pi.InstanceID] = true
 	}
 	// What was confirmed may be minutes old: check the group still holds
 	// it before the first change (the cluster is read again, fully, before
 	// the first batch drains).
-	if err := r.recheckWith(ctx, st.cluster, st, expect, planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
+	if err := r.recheckWith(ctx, st.cluster, st, x.expect, x.planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
 		return err
 	}
-	var run rotateRun
-	oldSet := map[string]bool{}
-	if st.run != nil {
-		run = *st.run
-		for id := range st.oldTags {
-			oldSet[id] = true
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "resuming run %s on %s: %d old instance(s) left", run.ID, plan.ASG, len(plan.Instances))
-		if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
-			if run.LT == "" {
-				run.LT, run.LTVer = st.ltID, st.ltSpec
-				if err := r.recordRun(ctx, plan, run); err != nil {
-					return interrupted(ctx, err)
-				}
-			}
-			if err := r.updateLaunchTemplate(ctx, st); err != nil {
-				return interrupted(ctx, err)
-			}
-		}
-		if procs := runSuspends(run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
-			if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
-				return interrupted(ctx, fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err))
-			}
-		}
-		unrecorded := map[string]bool{}
-		for _, pi := range plan.Instances {
-			if st.batchTags[pi.InstanceID] == 0 {
-				unrecorded[pi.InstanceID] = true
-			}
-		}
-		if len(unrecorded) > 0 {
-			if err := r.recordBatches(ctx, plan, unrecorded); err != nil {
-				return interrupted(ctx, err)
-			}
-		}
-	} else {
-		var err error
-		if run, err = r.start(ctx, req, st); err != nil {
-			return interrupted(ctx, err)
-		}
+	if err := r.beginRun(ctx, x); err != nil {
+		return interrupted(ctx, err)
 	}
-	if plan.UpdateLaunchTemplate { // a new run's update, or a resumed one's
-		g, err := r.describeGroup(ctx, plan.ASG)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		expect.lt = launchTemplateKey(g)
-	}
-	for _, pi := range plan.Instances {
-		oldSet[pi.InstanceID] = true
-	}
-	drainer := r.drainer()
-	var gone []string // container instances of terminated batches
-	watch := &rotateWatch{}
-	st.watch, st.res = watch, res
+	x.drainer = r.drainer()
+	st.watch, st.res = &rotateWatch{}, res
 	for b := 1; b <= plan.Batches; b++ {
-		g, err := r.describeGroup(ctx, plan.ASG)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		// Instances EC2 reclaimed (Spot) are absorbed, not a changed fleet:
-		// the group replaces them and the batch goes on without them.
-		r.absorbLost(ctx, plan, g, watch, res)
-		watch.acceptLostSurplus(g, &expect)
-		pending := pendingFrom(plan, b)
-		batchIDs := batchOf(plan, b)
-		if len(batchIDs) == 0 {
-			continue // done before a resume, or every instance of it reclaimed
-		}
-		// The group and the plan's instances first, before any scale-out for
-		// this batch (the cluster is read again once the instances are up).
-		if ch := append(capacityChanges(g, expect), fleetChanges(g, st.cluster, plan.TargetAMI, planned, pending)...); len(ch) > 0 {
-			r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
-			return st.fleetChanged(ctx, ch, true, b)
-		}
-		before := map[string]bool{}
-		for _, m := range g.Instances {
-			before[aws.ToString(m.InstanceId)] = true
-		}
-		// Top up to original + surge and wait for the new instances.
-		want := run.Orig.Desired + min(run.Surge, len(pending))
-		if cur := int(aws.ToInt32(g.DesiredCapacity)); cur < want {
-			if err := r.recordSurge(ctx, plan, &run, want); err != nil {
-				return interrupted(ctx, err)
-			}
-			if err := r.scaleTo(ctx, plan, g, want); err != nil {
-				return interrupted(ctx, err)
-			}
-			expect.cap.Desired, expect.cap.Max = want, max(expect.cap.Max, want)
-		}
-		// Enough new instances for this batch; with a surge above the batch
-		// size the next batch's instances boot while this one drains.
-		need := run.Orig.Desired - len(pending) + len(batchIDs)
-		launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, oldSet, run.AMI, need, req.TimeoutPerBatch)
-		if err != nil {
+		if err := r.runBatch(ctx, x, b); err != nil {
 			return err
-		}
-		for _, id := range launched {
-			if !before[id] {
-				res.Launched = append(res.Launched, id)
-			}
-		}
-		if err := r.protect(ctx, plan, run, launched); err != nil {
-			return interrupted(ctx, err)
-		}
-		dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
-		if err != nil {
-			return interrupted(ctx, err)
-		}
-		if err := r.recheckWith(ctx, dc, st, expect, planned, pending, b, true); err != nil {
-			return err
-		}
-		var batch []*drainInstance
-		for _, id := range batchOf(plan, b) { // less any reclaimed while the new instances booted
-			if in := dc.ByEC2[id]; in != nil {
-				batch = append(batch, in)
-			}
-		}
-		if len(batch) == 0 {
-			continue
-		}
-		if err := r.gate(ctx, req, dc, oldSet, batch, b); err != nil {
-			return err
-		}
-		ids := map[string]string{}
-		for _, in := range batch {
-			ids[in.EC2ID] = in.Arn
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
-		var overlap func(context.Context) (bool, error)
-		if b < plan.Batches {
-			overlap = func(ctx context.Context) (bool, error) {
-				return r.drainEarly(ctx, st, req.Standalone, expect, planned, oldSet, batchIDs, b)
-			}
-		}
-		dres, err := drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: req.Standalone,
-			Timeout: req.TimeoutPerBatch, Batch: b, Batches: plan.Batches, Overlap: overlap})
-		if dres != nil {
-			for svc, n := range dres.MinHealthy {
-				if m, ok := res.MinHealthy[svc]; !ok || n < m {
-					res.MinHealthy[svc] = n
-				}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		expect.cap.Desired -= len(dres.Instances)
-		res.Batches = append(res.Batches, RotateBatchResult{Batch: b, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
-		res.Replaced = append(res.Replaced, dres.Instances...)
-		for _, id := range dres.Instances {
-			gone = append(gone, ids[id])
-		}
-		for i := range plan.Instances {
-			if ids[plan.Instances[i].InstanceID] != "" {
-				plan.Instances[i].State = "replaced"
-			}
 		}
 	}
 	if err := r.followTerminations(ctx, plan.Cluster, plan.ASG, res.Replaced, req.TimeoutPerBatch, &res.Notes); err != nil {
 		return err
 	}
-	if err := drainer.WaitDeregistered(ctx, plan.Cluster, gone, req.TimeoutPerBatch); err != nil {
+	if err := x.drainer.WaitDeregistered(ctx, plan.Cluster, x.gone, req.TimeoutPerBatch); err != nil {
 		return err
 	}
-	if err := r.trimSurplus(ctx, req, plan, run, watch, res); err != nil {
+	if err := r.trimSurplus(ctx, req, plan, x.run, st.watch, res); err != nil {
 		return err
 	}
-	if run.Suspended {
-		if err := r.balance(ctx, req, plan, run, res); err != nil {
+	if x.run.Suspended {
+		if err := r.balance(ctx, req, plan, x.run, res); err != nil {
 			return err
 		}
 	}
-	return r.finish(ctx, run, plan, res)
+	return r.finish(ctx, x.run, plan, res)
+}
+
+// beginRun records a new run (start) or takes up the killed one
+// (resumeRun), then notes the launch template the group now launches and
+// the instances that are old for the run.
+func (r *Rotator) beginRun(ctx context.Context, x *rotateExec) error {
+	st, plan := x.st, x.st.plan
+	if st.run != nil {
+		if err := r.resumeRun(ctx, x); err != nil {
+			return err
+		}
+	} else {
+		run, err := r.start(ctx, x.req, st)
+		if err != nil {
+			return err
+		}
+		x.run = run
+	}
+	if plan.UpdateLaunchTemplate { // a new run's update, or a resumed one's
+		g, err := r.describeGroup(ctx, plan.ASG)
+		if err != nil {
+			return err
+		}
+		x.expect.lt = launchTemplateKey(g)
+	}
+	for _, pi := range plan.Instances {
+		x.oldSet[pi.InstanceID] = true
+	}
+	return nil
+}
+
+// resumeRun takes up a killed run where it stopped: whatever of the run's
+// first steps it may have died before (the launch template update, the
+// suspension, the batch records) is done now.
+func (r *Rotator) resumeRun(ctx context.Context, x *rotateExec) error {
+	st, plan := x.st, x.st.plan
+	x.run = *st.run
+	for id := range st.oldTags {
+		x.oldSet[id] = true
+	}
+	r.emit(plan.Cluster, ops.EventInfo, "resuming run %s on %s: %d old instance(s) left", x.run.ID, plan.ASG, len(plan.Instances))
+	if plan.UpdateLaunchTemplate { // the killed run died before the group launched the target
+		if x.run.LT == "" {
+			x.run.LT, x.run.LTVer = st.ltID, st.ltSpec
+			if err := r.recordRun(ctx, plan, x.run); err != nil {
+				return err
+			}
+		}
+		if err := r.updateLaunchTemplate(ctx, st); err != nil {
+			return err
+		}
+	}
+	if procs := runSuspends(x.run); len(procs) > 0 { // the killed run may have died between recording the run and suspending
+		if _, err := r.ASG.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String(plan.ASG), ScalingProcesses: procs}); err != nil {
+			return fmt.Errorf("suspend %s on %s: %w", strings.Join(procs, ", "), plan.ASG, err)
+		}
+	}
+	unrecorded := map[string]bool{}
+	for _, pi := range plan.Instances {
+		if st.batchTags[pi.InstanceID] == 0 {
+			unrecorded[pi.InstanceID] = true
+		}
+	}
+	if len(unrecorded) > 0 {
+		return r.recordBatches(ctx, plan, unrecorded)
+	}
+	return nil
+}
+
+// runBatch replaces batch b: the fleet checked against the plan, the
+// surge launched, the batch's replacements (and any instance it holds for
+// registration) waited for, then the batch drained and terminated.
+func (r *Rotator) runBatch(ctx context.Context, x *rotateExec, b int) error {
+	g, err := r.checkBeforeBatch(ctx, x, b)
+	if err != nil {
+		return err
+	}
+	batchIDs := batchOf(x.st.plan, b)
+	if len(batchIDs) == 0 {
+		return nil // done before a resume, or every instance of it reclaimed
+	}
+	before := map[string]bool{}
+	for _, m := range g.Instances {
+		before[aws.ToString(m.InstanceId)] = true
+	}
+	pending := pendingFrom(x.st.plan, b)
+	if err := r.surgeFor(ctx, x, g, len(pending)); err != nil {
+		return interrupted(ctx, err)
+	}
+	dc, batch, err := r.batchReady(ctx, x, before, pending, batchIDs, b)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	return r.drainBatch(ctx, x, dc, batch, batchIDs, b)
+}
+
+// checkBeforeBatch reads the group and stops the run when it or the plan's
+// instances changed, before any scale-out for batch b (the cluster is read
+// again once the instances are up). Instances EC2 reclaimed (Spot) are
+// absorbed, not a changed fleet: the group replaces them and the batch
+// goes on without them.
+func (r *Rotator) checkBeforeBatch(ctx context.Context, x *rotateExec, b int) (astypes.AutoScalingGroup, error) {
+	st, plan := x.st, x.st.plan
+	g, err := r.describeGroup(ctx, plan.ASG)
+	if err != nil {
+		return g, interrupted(ctx, err)
+	}
+	r.absorbLost(ctx, plan, g, st.watch, x.res)
+	st.watch.acceptLostSurplus(g, &x.expect)
+	if len(batchOf(plan, b)) == 0 {
+		return g, nil
+	}
+	if ch := append(capacityChanges(g, x.expect), fleetChanges(g, st.cluster, plan.TargetAMI, x.planned, pendingFrom(plan, b), st.awaiting)...); len(ch) > 0 {
+		r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
+		return g, st.fleetChanged(ctx, ch, true, b)
+	}
+	return g, nil
+}
+
+// surgeFor tops the group up to original + surge (at most the instances
+// left to replace), recording the surge first.
+func (r *Rotator) surgeFor(ctx context.Context, x *rotateExec, g astypes.AutoScalingGroup, pending int) error {
+	want := x.run.Orig.Desired + min(x.run.Surge, pending)
+	if cur := int(aws.ToInt32(g.DesiredCapacity)); cur >= want {
+		return nil
+	}
+	if err := r.recordSurge(ctx, x.st.plan, &x.run, want); err != nil {
+		return err
+	}
+	if err := r.scaleTo(ctx, x.st.plan, g, want); err != nil {
+		return err
+	}
+	x.expect.cap.Desired, x.expect.cap.Max = want, max(x.expect.cap.Max, want)
+	return nil
+}
+
+// batchReady waits for enough new instances for batch b (with a surge
+// above the batch size the next batch's instances boot while this one
+// drains), protects them, reads the cluster, waits for the batch's
+// instances held for registration and re-checks the fleet. It returns the
+// cluster and the batch's instances still to drain (less any reclaimed
+// while the new instances booted).
+func (r *Rotator) batchReady(ctx context.Context, x *rotateExec, before map[string]bool, pending, batchIDs []string, b int) (*drainCluster, []*drainInstance, error) {
+	st, plan := x.st, x.st.plan
+	need := x.run.Orig.Desired - len(pending) + len(batchIDs)
+	launched, err := r.waitInstances(ctx, plan.Cluster, plan.ASG, x.oldSet, x.run.AMI, need, x.req.TimeoutPerBatch)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range launched {
+		if !before[id] {
+			x.res.Launched = append(x.res.Launched, id)
+		}
+	}
+	if err := r.protect(ctx, plan, x.run, launched); err != nil {
+		return nil, nil, interrupted(ctx, err)
+	}
+	dc, err := snapshotCluster(ctx, r.ECS, r.ECS, plan.Cluster)
+	if err != nil {
+		return nil, nil, interrupted(ctx, err)
+	}
+	if dc, err = r.awaitAgents(ctx, st, dc, batchIDs, b, x.req.TimeoutPerBatch); err != nil {
+		return nil, nil, err
+	}
+	if err := r.recheckWith(ctx, dc, st, x.expect, x.planned, pending, b, true); err != nil {
+		return nil, nil, err
+	}
+	var batch []*drainInstance
+	for _, id := range batchOf(plan, b) {
+		if in := dc.ByEC2[id]; in != nil {
+			batch = append(batch, in)
+		}
+	}
+	return dc, batch, nil
+}
+
+// drainBatch gates batch b, drains it (overlapping the next batch's drain
+// when it can: drainEarly) and records what it replaced.
+func (r *Rotator) drainBatch(ctx context.Context, x *rotateExec, dc *drainCluster, batch []*drainInstance, batchIDs []string, b int) error {
+	st, plan, res := x.st, x.st.plan, x.res
+	if err := r.gate(ctx, x.req, dc, x.oldSet, batch, b); err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	for _, in := range batch {
+		ids[in.EC2ID] = in.Arn
+	}
+	r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s", b, plan.Batches, strings.Join(slices.Sorted(maps.Keys(ids)), ", "))
+	var overlap func(context.Context) (bool, error)
+	if b < plan.Batches {
+		expect := x.expect
+		overlap = func(ctx context.Context) (bool, error) {
+			return r.drainEarly(ctx, st, x.req.Standalone, expect, x.planned, x.oldSet, batchIDs, b)
+		}
+	}
+	dres, err := x.drainer.Drain(ctx, DrainBatch{Cluster: plan.Cluster, ASG: plan.ASG, Instances: ids, Standalone: x.req.Standalone,
+		Timeout: x.req.TimeoutPerBatch, Batch: b, Batches: plan.Batches, Overlap: overlap})
+	if dres != nil {
+		for svc, n := range dres.MinHealthy {
+			if m, ok := res.MinHealthy[svc]; !ok || n < m {
+				res.MinHealthy[svc] = n
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	x.expect.cap.Desired -= len(dres.Instances)
+	res.Batches = append(res.Batches, RotateBatchResult{Batch: b, Instances: dres.Instances, DurationSeconds: r.clock().Now().Sub(dres.StartedAt).Seconds()})
+	res.Replaced = append(res.Replaced, dres.Instances...)
+	for _, id := range dres.Instances {
+		x.gone = append(x.gone, ids[id])
+	}
+	for i := range plan.Instances {
+		if ids[plan.Instances[i].InstanceID] != "" {
+			plan.Instances[i].State = "replaced"
+		}
+	}
+	return nil
 }
 
 // pendingFrom lists the plan's instances not yet replaced (nor reclaimed)
@@ -395,12 +482,7 @@ func planInstanceDone(pi RotatePlanInstance) bool {
 // again at the next poll.
 func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone string, expect groupExpect, planned, oldSet map[string]bool, batch []string, b int) (bool, error) {
 	plan := st.plan
-	var next []string
-	for _, pi := range plan.Instances {
-		if pi.Batch == b+1 && !planInstanceDone(pi) {
-			next = append(next, pi.InstanceID)
-		}
-	}
+	next := batchOf(plan, b+1)
 	if len(next) == 0 {
 		return true, nil
 	}
@@ -411,91 +493,125 @@ func (r *Rotator) drainEarly(ctx context.Context, st *rotateState, standalone st
 		}
 		return false, interrupted(ctx, err)
 	}
-	skip := map[string]bool{}
 	for _, id := range batch {
-		skip[id] = true
 		if in := dc.ByEC2[id]; in != nil && len(movingTasks(in)) > 0 {
 			return false, nil // still being replaced
 		}
 	}
-	var moving []drainTask
-	affected := map[string]bool{}
-	var arns, stop []string
-	for _, id := range next {
-		skip[id] = true
-		in := dc.ByEC2[id]
-		if in == nil {
-			return true, nil // the next batch's own check reports it
-		}
-		if in.Status != "ACTIVE" {
-			continue
-		}
-		arns = append(arns, in.Arn)
-		for _, t := range movingTasks(in) {
-			moving = append(moving, t)
-			affected[t.Service] = true
-		}
-		for _, t := range in.Tasks {
-			if t.Service == "" {
-				if standalone == StandaloneAbort {
-					return true, nil // the batch's own drain refuses, with its message
-				}
-				stop = append(stop, t.Arn)
-			}
-		}
-	}
-	if len(arns) == 0 {
+	e, giveUp := collectEarly(dc, next, standalone)
+	if giveUp || len(e.arns) == 0 {
 		return true, nil
 	}
-	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
-	for _, in := range dc.Instances {
-		if !skip[in.EC2ID] && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
-			p.rooms = append(p.rooms, newRoom(in))
-		}
+	if ready, done := r.earlyReady(ctx, st, dc, e, append(slices.Clone(batch), next...), oldSet, expect, planned, b); !ready {
+		return done, nil
 	}
-	if miss := p.place(moving); len(miss) > 0 {
-		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
-		return true, nil
-	}
-	svcs, err := describeServiceList(ctx, r.ECS, plan.Cluster, slices.Sorted(maps.Keys(affected)))
-	if err != nil {
-		return false, nil
-	}
-	for _, s := range svcs {
-		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
-			return false, nil
-		}
-	}
-	// A changed fleet is not drained early: batch b finishes, and the
-	// check before batch b+1 stops the run and says what changed.
-	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1))) > 0 {
-		return err == nil, nil
-	}
-	for start := 0; start < len(arns); start += 10 {
-		chunk := arns[start:min(start+10, len(arns))]
-		out, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
-			Cluster: aws.String(plan.Cluster), ContainerInstances: chunk, Status: types.ContainerInstanceStatusDraining})
-		if err != nil {
-			return false, interrupted(ctx, fmt.Errorf("set container instances DRAINING in cluster %s: %w", plan.Cluster, err))
-		}
-		if len(out.Failures) > 0 {
-			f := out.Failures[0]
-			return false, fmt.Errorf("set container instance %s DRAINING in cluster %s: %s %s", aws.ToString(f.Arn), plan.Cluster, aws.ToString(f.Reason), aws.ToString(f.Detail))
-		}
-	}
-	if standalone == StandaloneStop { // as the batch's own drain would, so that it has nothing left to wait for
-		for _, arn := range stop {
-			if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
-				Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")}); err != nil {
-				return false, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
-			}
-			r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
-		}
+	if err := r.setEarlyDraining(ctx, plan, e, standalone); err != nil {
+		return false, err
 	}
 	r.emit(plan.Cluster, ops.EventInfo, "batch %d/%d: draining %s alongside batch %d (its tasks fit on the instances that stay while batch %d's old tasks deregister)",
 		b+1, plan.Batches, strings.Join(next, ", "), b, b)
 	st.drainedEarly = b + 1
 	return true, nil
+}
+
+// earlyBatch is what drainEarly would set DRAINING: the next batch's
+// ACTIVE container instances, the tasks that would move and their
+// services, and the standalone tasks to stop.
+type earlyBatch struct {
+	arns, stop []string
+	moving     []drainTask
+	affected   map[string]bool
+}
+
+// collectEarly reads the next batch off the cluster. It gives up (the
+// batch drains in its turn) when an instance of it is not registered (the
+// batch's own check reports it) or runs a standalone task under the abort
+// policy (the batch's own drain refuses, with its message).
+func collectEarly(dc *drainCluster, next []string, standalone string) (*earlyBatch, bool) {
+	e := &earlyBatch{affected: map[string]bool{}}
+	for _, id := range next {
+		in := dc.ByEC2[id]
+		if in == nil {
+			return nil, true
+		}
+		if in.Status != "ACTIVE" {
+			continue
+		}
+		e.arns = append(e.arns, in.Arn)
+		for _, t := range movingTasks(in) {
+			e.moving = append(e.moving, t)
+			e.affected[t.Service] = true
+		}
+		for _, t := range in.Tasks {
+			if t.Service == "" {
+				if standalone == StandaloneAbort {
+					return nil, true
+				}
+				e.stop = append(e.stop, t.Arn)
+			}
+		}
+	}
+	return e, false
+}
+
+// earlyReady: the next batch's tasks fit now on the instances outside both
+// batches (skip) and the old ones, its services are steady and the fleet
+// is as planned. Not ready, done says whether to stop asking (it does not
+// fit, or the fleet changed: batch b finishes, and the check before batch
+// b+1 stops the run and says what changed) or to ask again at the next poll.
+func (r *Rotator) earlyReady(ctx context.Context, st *rotateState, dc *drainCluster, e *earlyBatch, skip []string, oldSet map[string]bool, expect groupExpect, planned map[string]bool, b int) (ready, done bool) {
+	plan := st.plan
+	p := &drainPlacement{services: dc.Services, notes: map[string]bool{}}
+	for _, in := range dc.Instances {
+		if !slices.Contains(skip, in.EC2ID) && !oldSet[in.EC2ID] && in.Status == "ACTIVE" && in.AgentConnected {
+			p.rooms = append(p.rooms, newRoom(in))
+		}
+	}
+	if miss := p.place(e.moving); len(miss) > 0 {
+		r.emit(plan.Cluster, ops.EventInfo, "batch %d drains after batch %d, not alongside: its tasks do not fit yet (%s)", b+1, b, strings.Join(limitList(miss, 2), "; "))
+		return false, true
+	}
+	svcs, err := awsapi.NewECSReads(r.ECS).DescribeServices(ctx, plan.Cluster, slices.Sorted(maps.Keys(e.affected)))
+	if err != nil {
+		return false, false
+	}
+	for _, s := range svcs {
+		if s.SchedulingStrategy != types.SchedulingStrategyDaemon && !serviceSteady(s) {
+			return false, false
+		}
+	}
+	if g, err := r.describeGroup(ctx, plan.ASG); err != nil || len(capacityChanges(g, expect))+len(fleetChanges(g, dc, plan.TargetAMI, planned, pendingFrom(plan, b+1), st.awaiting)) > 0 {
+		return false, err == nil
+	}
+	return true, false
+}
+
+// setEarlyDraining sets the next batch DRAINING, ten at a time, and stops
+// its standalone tasks under the stop policy, as the batch's own drain
+// would, so that it has nothing left to wait for.
+func (r *Rotator) setEarlyDraining(ctx context.Context, plan *RotatePlan, e *earlyBatch, standalone string) error {
+	var failed error
+	err := awsapi.SetContainerInstancesState(ctx, r.ECS, plan.Cluster, e.arns, types.ContainerInstanceStatusDraining, func(_ []string, failures []types.Failure) bool {
+		failed = drainFailure(plan.Cluster, failures)
+		return failed == nil
+	})
+	if err != nil {
+		return interrupted(ctx, err)
+	}
+	if failed != nil {
+		return failed
+	}
+	if standalone != StandaloneStop {
+		return nil
+	}
+	for _, arn := range e.stop {
+		if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
+			Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")}); err != nil {
+			return interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
+		}
+		r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
+	}
+	return nil
 }
 
 // fleetChanged is the stop before batch b: its advice says whether b was
@@ -527,7 +643,7 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 		pending = still
 		st.watch.acceptLostSurplus(g, &expect)
 	}
-	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending)...)
+	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending, st.awaiting)...)
 	if len(changes) > 0 {
 		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
 		return st.fleetChanged(ctx, changes, started, b)
@@ -647,13 +763,7 @@ func (r *Rotator) scaleTo(ctx context.Context, plan *RotatePlan, g astypes.AutoS
 // waits BootTimeout (default 15m) at most, and never longer than the
 // command's own limit.
 func (r *Rotator) waitInstances(ctx context.Context, cluster, group string, oldSet map[string]bool, ami string, need int, limit time.Duration) ([]string, error) {
-	timeout := r.BootTimeout
-	if timeout <= 0 {
-		timeout = 15 * time.Minute
-	}
-	if limit > 0 && limit < timeout {
-		timeout = limit
-	}
+	timeout := r.bootWait(limit)
 	start := r.clock().Now()
 	deadline := start.Add(timeout)
 	d := r.drainer()
@@ -701,20 +811,8 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 	if err != nil {
 		return "", 0, nil, err
 	}
-	var live []string
-	inService := map[string]bool{}
-	notInService := 0
-	for _, m := range g.Instances {
-		if !liveMember(m) {
-			continue
-		}
-		live = append(live, aws.ToString(m.InstanceId))
-		if m.LifecycleState != astypes.LifecycleStateInService {
-			notInService++
-		} else {
-			inService[aws.ToString(m.InstanceId)] = true
-		}
-	}
+	live, inService := liveMembers(g)
+	notInService := len(live) - len(inService)
 	desired := int(aws.ToInt32(g.DesiredCapacity))
 	if need < 0 {
 		if len(live) < desired {
@@ -724,24 +822,9 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			return fmt.Sprintf("%d instance(s) not yet InService", notInService), notInService, nil, nil
 		}
 	}
-	registered := map[string]types.ContainerInstance{}
-	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
-		p := ecs.NewListContainerInstancesPaginator(r.ECS, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster), Status: st})
-		var arns []string
-		for p.HasMorePages() {
-			out, err := p.NextPage(ctx)
-			if err != nil {
-				return "", 0, nil, fmt.Errorf("list container instances of cluster %s: %w", cluster, err)
-			}
-			arns = append(arns, out.ContainerInstanceArns...)
-		}
-		cis, err := describeContainerInstances(ctx, r.ECS, cluster, arns)
-		if err != nil {
-			return "", 0, nil, err
-		}
-		for _, ci := range cis {
-			registered[aws.ToString(ci.Ec2InstanceId)] = ci
-		}
+	registered, err := r.registeredInstances(ctx, cluster)
+	if err != nil {
+		return "", 0, nil, err
 	}
 	for _, id := range live {
 		if oldSet[id] {
@@ -753,13 +836,7 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 			continue
 		}
 		fresh = append(fresh, id)
-		got := ""
-		for _, a := range ci.Attributes {
-			if aws.ToString(a.Name) == "ecs.ami-id" {
-				got = aws.ToString(a.Value)
-			}
-		}
-		if ami != "" && got != ami {
+		if got := agentAMI(ci); ami != "" && got != ami {
 			return "", 0, nil, fmt.Errorf("%w: new instance %s of %s runs %s, not the target %s; nothing was drained: fix the launch template (or %s), then %s and run again", ops.ErrFailed, id, group, got, ami, ops.Opt(ctx, "UpdateLaunchTemplate"), ops.Opt(ctx, "Abort"))
 		}
 	}
@@ -771,6 +848,53 @@ func (r *Rotator) instancesReady(ctx context.Context, cluster, group string, old
 	}
 	sort.Strings(fresh)
 	return "", 0, fresh, nil
+}
+
+// liveMembers lists the group's live members, and those InService.
+func liveMembers(g astypes.AutoScalingGroup) (live []string, inService map[string]bool) {
+	inService = map[string]bool{}
+	for _, m := range g.Instances {
+		if !liveMember(m) {
+			continue
+		}
+		live = append(live, aws.ToString(m.InstanceId))
+		if m.LifecycleState == astypes.LifecycleStateInService {
+			inService[aws.ToString(m.InstanceId)] = true
+		}
+	}
+	return live, inService
+}
+
+// registeredInstances reads the cluster's ACTIVE and DRAINING container
+// instances by EC2 instance id.
+func (r *Rotator) registeredInstances(ctx context.Context, cluster string) (map[string]types.ContainerInstance, error) {
+	registered := map[string]types.ContainerInstance{}
+	reads := awsapi.NewECSReads(r.ECS)
+	for _, st := range []types.ContainerInstanceStatus{types.ContainerInstanceStatusActive, types.ContainerInstanceStatusDraining} {
+		arns, err := reads.ListContainerInstances(ctx, cluster, st)
+		if err != nil {
+			return nil, err
+		}
+		cis, err := reads.DescribeContainerInstances(ctx, cluster, arns)
+		if err != nil {
+			return nil, err
+		}
+		for _, ci := range cis {
+			registered[aws.ToString(ci.Ec2InstanceId)] = ci
+		}
+	}
+	return registered, nil
+}
+
+// agentAMI is the AMI the instance's agent reports (ecs.ami-id).
+func agentAMI(ci types.ContainerInstance) string {
+	got := ""
+	for _, a := range ci.Attributes {
+		if aws.ToString(a.Name) == "ecs.ami-id" {
+			got = aws.ToString(a.Value)
+		}
+	}
+	return got
 }
 
 // protect shields the new instances from scale-in and marks the ones it
@@ -791,16 +915,15 @@ func (r *Rotator) protect(ctx context.Context, plan *RotatePlan, run rotateRun, 
 		}
 	}
 	sort.Strings(ids)
-	for start := 0; start < len(ids); start += 50 {
-		chunk := ids[start:min(start+50, len(ids))]
-		// Mark first: a run killed in between then still removes the protection.
-		if _, err := r.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: chunk, Tags: ec2Tag(rotateTagProtected, run.ID)}); err != nil {
-			return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
-		}
-		if err := r.setProtection(ctx, plan.ASG, chunk, true); err != nil {
-			return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
-		}
-		r.emit(plan.Cluster, ops.EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(chunk), run.AMI, strings.Join(limitList(chunk, 6), ", "))
+	// Mark first: a run killed in between then still removes the protection.
+	if err := awsapi.CreateTags(ctx, r.EC2, ids, ec2Tag(rotateTagProtected, run.ID)); err != nil {
+		return fmt.Errorf("tag new instances of %s: %w", plan.ASG, err)
+	}
+	err = r.setProtection(ctx, plan.ASG, ids, true, func(batch []string) {
+		r.emit(plan.Cluster, ops.EventInfo, "protected %d instance(s) on %s from scale-in for the run: %s", len(batch), run.AMI, strings.Join(limitList(batch, 6), ", "))
+	})
+	if err != nil {
+		return fmt.Errorf("protect new instances of %s from scale-in: %w", plan.ASG, err)
 	}
 	return nil
 }
@@ -839,7 +962,7 @@ func (r *Rotator) gate(ctx context.Context, req RotateRequest, dc *drainCluster,
 	deadline := r.clock().Now().Add(req.TimeoutPerBatch)
 	d := r.drainer()
 	for {
-		svcs, err := describeServiceList(ctx, r.ECS, dc.Name, slices.Sorted(maps.Keys(affected)))
+		svcs, err := awsapi.NewECSReads(r.ECS).DescribeServices(ctx, dc.Name, slices.Sorted(maps.Keys(affected)))
 		if err != nil && !awsapi.Transient(err) {
 			return interrupted(ctx, err)
 		}
@@ -910,14 +1033,12 @@ func (r *Rotator) finish(ctx context.Context, run rotateRun, plan *RotatePlan, r
 		}
 	}
 	sort.Strings(unprotect)
-	for start := 0; start < len(unprotect); start += 50 {
-		chunk := unprotect[start:min(start+50, len(unprotect))]
-		if err := r.setProtection(ctx, plan.ASG, chunk, false); err != nil {
-			return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
-		}
-		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("untag new instances of %s: %w", plan.ASG, err))
-		}
+	// Protection off first: a run killed in between still finds the marks.
+	if err := r.setProtection(ctx, plan.ASG, unprotect, false, nil); err != nil {
+		return interrupted(ctx, fmt.Errorf("remove scale-in protection from new instances of %s: %w", plan.ASG, err))
+	}
+	if err := awsapi.DeleteTags(ctx, r.EC2, unprotect, []ec2types.Tag{{Key: aws.String(rotateTagProtected)}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("untag new instances of %s: %w", plan.ASG, err))
 	}
 	if _, err := r.ASG.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: []astypes.Tag{{ResourceId: aws.String(plan.ASG),
 		ResourceType: aws.String("auto-scaling-group"), Key: aws.String(rotateTagRun)}}}); err != nil {
@@ -945,12 +1066,8 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 			back = append(back, in.Arn)
 		}
 	}
-	for start := 0; start < len(back); start += 10 {
-		chunk := back[start:min(start+10, len(back))]
-		if _, err := r.ECS.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String(plan.Cluster),
-			ContainerInstances: chunk, Status: types.ContainerInstanceStatusActive}); err != nil {
-			return interrupted(ctx, fmt.Errorf("return container instances of cluster %s to ACTIVE: %w", plan.Cluster, err))
-		}
+	if err := awsapi.SetContainerInstancesState(ctx, r.ECS, plan.Cluster, back, types.ContainerInstanceStatusActive, nil); err != nil {
+		return interrupted(ctx, err)
 	}
 	if len(back) > 0 {
 		r.emit(plan.Cluster, ops.EventInfo, "%d drained instance(s) back to ACTIVE", len(back))
@@ -970,11 +1087,8 @@ func (r *Rotator) abort(ctx context.Context, req RotateRequest, st *rotateState,
 		oldIDs = append(oldIDs, id)
 	}
 	sort.Strings(oldIDs)
-	for start := 0; start < len(oldIDs); start += 500 {
-		chunk := oldIDs[start:min(start+500, len(oldIDs))]
-		if _, err := r.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: chunk, Tags: []ec2types.Tag{{Key: aws.String(rotateTagOld)}, {Key: aws.String(rotateTagBatch)}}}); err != nil {
-			return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
-		}
+	if err := awsapi.DeleteTags(ctx, r.EC2, oldIDs, []ec2types.Tag{{Key: aws.String(rotateTagOld)}, {Key: aws.String(rotateTagBatch)}}); err != nil {
+		return interrupted(ctx, fmt.Errorf("untag old instances of %s: %w", plan.ASG, err))
 	}
 	if err := r.finish(ctx, run, plan, res); err != nil {
 		return err
