@@ -17,8 +17,10 @@ import (
 // RotatePendingRegistration is the plan state of an old-AMI member of the
 // group that is InService but not registered in the cluster yet.
 //
-// Auto Scaling puts an instance InService once EC2 runs it and its health
-// checks pass; that says nothing of the ECS agent. A container instance is
+// Auto Scaling puts an instance InService once it "is fully configured and
+// passes the Amazon EC2 health checks" (EC2 Auto Scaling User Guide,
+// "Amazon EC2 Auto Scaling instance lifecycle"); that says nothing of the
+// ECS agent. A container instance is
 // an instance "running the Amazon ECS agent and has been registered with a
 // cluster" (ContainerInstance, ECS API Reference): the agent registers it
 // only once it has started — a minute or more on a slow boot, never when
