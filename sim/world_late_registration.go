@@ -11,11 +11,12 @@ import (
 // agent registers only later. On AWS the group puts an instance InService
 // when EC2 reports it running and its health checks pass, which says
 // nothing about the ECS agent: the agent registers the container instance
-// when it has started, a minute or more later on a slow boot, and an
-// instance whose agent is stuck never appears in the cluster ("Container
-// instance doesn't register with the cluster", Amazon ECS Developer Guide,
-// troubleshooting). Tools that walk the cluster see a member of the group
-// that is not there yet.
+// when it has started (ContainerInstance, ECS API Reference: an instance
+// "running the Amazon ECS agent and has been registered with a cluster"),
+// a minute or more later on a slow boot, and an instance whose agent
+// cannot reach ECS never appears in the cluster (aws/amazon-ecs-agent
+// issue 605). Tools that walk the cluster see a member of the group that
+// is not there yet.
 
 func init() {
 	// After the groups' instances exist, before ECS creates the clusters

@@ -17,11 +17,14 @@ import (
 // RotatePendingRegistration is the plan state of an old-AMI member of the
 // group that is InService but not registered in the cluster yet.
 //
-// Auto Scaling puts an instance InService once EC2 runs it and its health
-// checks pass; that says nothing of the ECS agent, which registers the
-// container instance only when it has started — a minute or more on a slow
-// boot, never when it is misconfigured (Amazon ECS Developer Guide,
-// "Container instance doesn't register with the cluster"). Such an
+// Auto Scaling puts an instance InService once it "is fully configured and
+// passes the Amazon EC2 health checks" (EC2 Auto Scaling User Guide,
+// "Amazon EC2 Auto Scaling instance lifecycle"); that says nothing of the
+// ECS agent. A container instance is
+// an instance "running the Amazon ECS agent and has been registered with a
+// cluster" (ContainerInstance, ECS API Reference): the agent registers it
+// only once it has started — a minute or more on a slow boot, never when
+// it cannot reach ECS (aws/amazon-ecs-agent issue 605). Such an
 // instance is still on the old AMI: left out of the plan it would stay
 // there, and once it registered the run would find an old instance it does
 // not know (or take it for a new one). So the plan holds it: its batch
