@@ -193,7 +193,7 @@ func (r *Rotator) execute(ctx context.Context, req RotateRequest, st *rotateStat
 	// What was confirmed may be minutes old: check the group still holds
 	// it before the first change (the cluster is read again, fully, before
 	// the first batch drains).
-	if err := r.recheckWith(ctx, st.cluster, st, x.expect, x.planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
+	if _, err := r.recheckWith(ctx, st.cluster, st, x.expect, x.planned, pendingFrom(plan, 1), 1, st.run != nil); err != nil {
 		return err
 	}
 	if err := r.beginRun(ctx, x); err != nil {
@@ -333,7 +333,11 @@ func (r *Rotator) checkBeforeBatch(ctx context.Context, x *rotateExec, b int) (a
 	if len(batchOf(plan, b)) == 0 {
 		return g, nil
 	}
-	if ch := append(capacityChanges(g, x.expect), fleetChanges(g, st.cluster, plan.TargetAMI, x.planned, pendingFrom(plan, b), st.awaiting)...); len(ch) > 0 {
+	changed, _, err := r.confirmedFleetChanges(ctx, g, st.cluster, plan.TargetAMI, x.planned, pendingFrom(plan, b), st.awaiting)
+	if err != nil {
+		return g, interrupted(ctx, err)
+	}
+	if ch := append(capacityChanges(g, x.expect), changed...); len(ch) > 0 {
 		r.emit(plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(ch, 5), "; "))
 		return g, st.fleetChanged(ctx, ch, true, b)
 	}
@@ -385,7 +389,7 @@ func (r *Rotator) batchReady(ctx context.Context, x *rotateExec, before map[stri
 	if dc, err = r.awaitAgents(ctx, st, dc, batchIDs, b, x.req.TimeoutPerBatch); err != nil {
 		return nil, nil, err
 	}
-	if err := r.recheckWith(ctx, dc, st, x.expect, x.planned, pending, b, true); err != nil {
+	if dc, err = r.recheckWith(ctx, dc, st, x.expect, x.planned, pending, b, true); err != nil {
 		return nil, nil, err
 	}
 	var batch []*drainInstance
@@ -627,10 +631,10 @@ func (st *rotateState) fleetChanged(ctx context.Context, changes []string, start
 
 // recheckWith re-reads the group and stops the run when it or the cluster
 // (dc) no longer match the plan (FleetChangedError).
-func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateState, expect groupExpect, planned map[string]bool, pending []string, b int, started bool) error {
+func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateState, expect groupExpect, planned map[string]bool, pending []string, b int, started bool) (*drainCluster, error) {
 	g, err := r.describeGroup(ctx, st.plan.ASG)
 	if err != nil {
-		return interrupted(ctx, err)
+		return dc, interrupted(ctx, err)
 	}
 	if st.watch != nil {
 		r.absorbLost(ctx, st.plan, g, st.watch, st.res)
@@ -643,12 +647,34 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 		pending = still
 		st.watch.acceptLostSurplus(g, &expect)
 	}
-	changes := append(capacityChanges(g, expect), fleetChanges(g, dc, st.plan.TargetAMI, planned, pending, st.awaiting)...)
-	if len(changes) > 0 {
-		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
-		return st.fleetChanged(ctx, changes, started, b)
+	changed, dc, err := r.confirmedFleetChanges(ctx, g, dc, st.plan.TargetAMI, planned, pending, st.awaiting)
+	if err != nil {
+		return dc, interrupted(ctx, err)
 	}
-	return nil
+	if changes := append(capacityChanges(g, expect), changed...); len(changes) > 0 {
+		r.emit(st.plan.Cluster, ops.EventWarning, "the fleet changed since the plan: %s", strings.Join(limitList(changes, 5), "; "))
+		return dc, st.fleetChanged(ctx, changes, started, b)
+	}
+	return dc, nil
+}
+
+// confirmedFleetChanges is fleetChanges over dc, confirmed by a fresh read
+// of the cluster when it finds any, and that read. A listing that pages
+// while instances come and go can miss one (ListContainerInstances pages
+// a changing list: the sandbox's offset tokens skip an instance when one
+// before it left between two pages, and AWS documents no guarantee), and
+// a planned instance missed that way would pause a healthy rotation or
+// drop out of its batch. A change that is real is there on the second
+// read too.
+func (r *Rotator) confirmedFleetChanges(ctx context.Context, g astypes.AutoScalingGroup, dc *drainCluster, target string, planned map[string]bool, pending []string, awaiting map[string]bool) ([]string, *drainCluster, error) {
+	if ch := fleetChanges(g, dc, target, planned, pending, awaiting); len(ch) == 0 {
+		return nil, dc, nil
+	}
+	fresh, err := snapshotCluster(ctx, r.ECS, r.ECS, dc.Name)
+	if err != nil {
+		return nil, dc, err
+	}
+	return fleetChanges(g, fresh, target, planned, pending, awaiting), fresh, nil
 }
 
 // memberZones counts a group's live members per zone.
