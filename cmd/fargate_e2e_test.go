@@ -65,45 +65,6 @@ func (sb *sandbox) reserved(cluster string) (cpu, mem int) {
 	return cpu, mem
 }
 
-// checkOnFargate fails unless every task runs on Fargate as AWS shows it:
-// no container instance, an ENI with a private IP, and the given
-// capacity providers (nil: none).
-func checkOnFargate(t *testing.T, tasks []types.Task, wantTD string, providers map[string]int) {
-	t.Helper()
-	got := map[string]int{}
-	for _, task := range tasks {
-		id := aws.ToString(task.TaskArn)
-		if aws.ToString(task.TaskDefinitionArn) != wantTD {
-			t.Errorf("task %s runs %s, want %s", id, aws.ToString(task.TaskDefinitionArn), wantTD)
-		}
-		if task.ContainerInstanceArn != nil || task.LaunchType != types.LaunchTypeFargate {
-			t.Errorf("task %s: containerInstanceArn %v launchType %q, want none and FARGATE", id, aws.ToString(task.ContainerInstanceArn), task.LaunchType)
-		}
-		ip := ""
-		for _, a := range task.Attachments {
-			for _, d := range a.Details {
-				if aws.ToString(a.Type) == "ElasticNetworkInterface" && aws.ToString(d.Name) == "privateIPv4Address" {
-					ip = aws.ToString(d.Value)
-				}
-			}
-		}
-		if ip == "" {
-			t.Errorf("task %s has no ENI address: %+v", id, task.Attachments)
-		}
-		if p := aws.ToString(task.CapacityProviderName); p != "" {
-			got[p]++
-		}
-	}
-	if len(got) != len(providers) {
-		t.Errorf("capacity providers %v, want %v", got, providers)
-	}
-	for p, n := range providers {
-		if got[p] != n {
-			t.Errorf("capacity providers %v, want %v", got, providers)
-		}
-	}
-}
-
 func TestE2EFargateOverviews(t *testing.T) {
 	parallel(t)
 	sb := overviewStartFrozen(t, "edge", 5, 3*time.Minute)

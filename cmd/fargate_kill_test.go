@@ -10,6 +10,7 @@ import (
 
 	"ecsctl/ops/deploy"
 	"ecsctl/sim"
+	"ecsctl/sim/simtest"
 )
 
 // killFargateDeployCases: a deploy of a Fargate service and of a capacity
@@ -67,7 +68,7 @@ func killFargateDeployCases(t *testing.T) {
 			if n := killCount(sb, "ecs.RegisterTaskDefinition"); n != 1 {
 				t.Errorf("%d revisions registered for one deploy, want 1", n)
 			}
-			checkOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), newTD, tc.providers)
+			simtest.CheckOnFargate(t, sb.tasksOf(sim.EdgeCluster, tc.service), newTD, tc.providers)
 			killCheckReport(t, sb)
 		})
 	}

@@ -206,38 +206,7 @@ func checkOnFargate(t *testing.T, c *ecs.Client, cluster, service, wantTD string
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]int{}
-	for _, task := range out.Tasks {
-		id := aws.ToString(task.TaskArn)
-		if aws.ToString(task.TaskDefinitionArn) != wantTD {
-			t.Errorf("task %s runs %s, want %s", id, aws.ToString(task.TaskDefinitionArn), wantTD)
-		}
-		if task.ContainerInstanceArn != nil || task.LaunchType != types.LaunchTypeFargate {
-			t.Errorf("task %s: containerInstanceArn %v launchType %q, want none and FARGATE", id, aws.ToString(task.ContainerInstanceArn), task.LaunchType)
-		}
-		ip := ""
-		for _, a := range task.Attachments {
-			for _, d := range a.Details {
-				if aws.ToString(a.Type) == "ElasticNetworkInterface" && aws.ToString(d.Name) == "privateIPv4Address" {
-					ip = aws.ToString(d.Value)
-				}
-			}
-		}
-		if ip == "" {
-			t.Errorf("task %s has no ENI address: %+v", id, task.Attachments)
-		}
-		if p := aws.ToString(task.CapacityProviderName); p != "" {
-			got[p]++
-		}
-	}
-	if len(got) != len(providers) {
-		t.Errorf("capacity providers %v, want %v", got, providers)
-	}
-	for p, n := range providers {
-		if got[p] != n {
-			t.Errorf("capacity providers %v, want %v", got, providers)
-		}
-	}
+	simtest.CheckOnFargate(t, out.Tasks, wantTD, providers)
 }
 
 // A deploy and a rollback of a Fargate service and of a capacity provider
