@@ -224,22 +224,7 @@ func (s *Sim) parseMixedUpdate(g *asgGroup, p *astypes.MixedInstancesPolicy) (*a
 		if spec.LaunchTemplateId == nil && spec.LaunchTemplateName == nil {
 			return "", "", validationError("Valid requests must contain either launchTemplateId or LaunchTemplateName")
 		}
-		lt, err := s.lookupLaunchTemplate(spec.LaunchTemplateId, spec.LaunchTemplateName)
-		if err != nil {
-			msg := err.Error()
-			if ae, ok := err.(*APIError); ok {
-				msg = ae.Message
-			}
-			return "", "", validationError("You must use a valid fully-formed launch template. %s", msg)
-		}
-		v := aws.ToString(spec.Version)
-		if v == "" {
-			v = "$Default"
-		}
-		if _, ok := lt.resolve(v); !ok {
-			return "", "", validationError("You must use a valid fully-formed launch template. Could not find launch template version %s for template %s", v, lt.ID)
-		}
-		return lt.ID, v, nil
+		return s.asgTemplateVersion(spec)
 	}
 	if p.LaunchTemplate != nil {
 		if spec := p.LaunchTemplate.LaunchTemplateSpecification; spec != nil {

@@ -403,6 +403,13 @@ func (s *Sim) asgUpdatedTemplate(g *asgGroup, spec *astypes.LaunchTemplateSpecif
 	if spec == nil {
 		return g.LaunchTemplateID, g.Version, nil
 	}
+	return s.asgTemplateVersion(spec)
+}
+
+// asgTemplateVersion resolves a group's launch template specification to
+// the template's id and the version named ($Default when none), refusing
+// as Auto Scaling does one that does not resolve.
+func (s *Sim) asgTemplateVersion(spec *astypes.LaunchTemplateSpecification) (string, string, error) {
 	lt, err := s.lookupLaunchTemplate(spec.LaunchTemplateId, spec.LaunchTemplateName)
 	if err != nil {
 		msg := err.Error()
