@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops/cron"
 	"ecsctl/ops/deploy"
 )
@@ -144,10 +145,7 @@ func wouldMoveSchedules(ctx context.Context, r *cron.Reader, cl *clients, s *dep
 
 // familyOf is a task definition ARN's family.
 func familyOf(taskDefARN string) string {
-	fam := taskDefARN[strings.LastIndex(taskDefARN, "/")+1:]
-	if i := strings.LastIndex(fam, ":"); i >= 0 {
-		fam = fam[:i]
-	}
+	fam, _, _ := strings.Cut(fmtx.ShortARN(taskDefARN), ":")
 	return fam
 }
 

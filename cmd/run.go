@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/urfave/cli/v2"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/deploy"
 	"ecsctl/ops/task"
@@ -152,7 +153,7 @@ func (a *app) followStartedTask(c *cli.Context, cl *clients, cluster, container 
 	render.RunStarted(a.io.Err, time.Now(), cluster, arn, aws.ToString(started.TaskDefinitionArn), container, compute)
 	if !ownCommand {
 		// A service's own command usually serves until stopped.
-		render.Line(a.io.Err, time.Now(), cluster+"/"+shortTaskID(arn), "no command after --: container %s runs its own command from the task definition", container)
+		render.Line(a.io.Err, time.Now(), cluster+"/"+fmtx.ShortARN(arn), "no command after --: container %s runs its own command from the task definition", container)
 	}
 	// The task's output is the command's result in text mode (stdout); with
 	// -o json stdout holds the result only and the output goes to stderr.
@@ -161,7 +162,7 @@ func (a *app) followStartedTask(c *cli.Context, cl *clients, cluster, container 
 		logIO.Out, logIO.OutTTY = a.io.Err, a.io.ErrTTY
 	}
 	all := c.Bool("all-containers")
-	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: !all, Subject: cluster + "/" + shortTaskID(arn)})
+	printer := render.NewLogsPrinter(&logIO, render.LogsOptions{NoPrefix: !all, Subject: cluster + "/" + fmtx.ShortARN(arn)})
 	f := &task.Follower{
 		ECS: cl.ECS, Logs: logsClients(cl), Region: cl.cfg.Region, Emit: printer.Print, Notice: printer.Notice,
 		PollInterval: a.pollInterval(c), Overlap: c.Duration("overlap"), Timeout: c.Duration("timeout"),
@@ -203,7 +204,7 @@ func runOutcome(res *task.Result) error {
 		if why == "" {
 			why = "no reason given"
 		}
-		return fmt.Errorf("%w: task %s stopped before container %s ran: %s", ops.ErrFailed, shortTaskID(res.TaskArn), res.Container, why)
+		return fmt.Errorf("%w: task %s stopped before container %s ran: %s", ops.ErrFailed, fmtx.ShortARN(res.TaskArn), res.Container, why)
 	}
 	if code := *res.ExitCode; code != 0 {
 		// A code outside 1..255 cannot be a process's: report failure (1).
@@ -219,7 +220,7 @@ func runOutcome(res *task.Result) error {
 // --timeout (124, the task keeps running) or Ctrl-C (130; stop it when
 // asked to).
 func (a *app) runLeftRunning(c *cli.Context, cl *clients, cluster, arn string, still *task.ErrStillRunning) error {
-	id := shortTaskID(arn)
+	id := fmtx.ShortARN(arn)
 	how := fmt.Sprintf("aws ecs stop-task --cluster %s --task %s", cluster, id)
 	if errors.Is(still, ops.ErrTimeout) {
 		fmt.Fprintf(a.io.Err, "timed out after %s: task %s/%s is still %s and was left running (a migration is not killed halfway).\n", c.Duration("timeout"), cluster, id, still.Status)
@@ -245,5 +246,3 @@ func (a *app) runLeftRunning(c *cli.Context, cl *clients, cluster, arn string, s
 	fmt.Fprintf(a.io.Err, "interrupted: asked ECS to stop task %s/%s (StopTask sent; its containers get SIGTERM, then SIGKILL after the stop timeout).\n", cluster, id)
 	return &silentError{err: still}
 }
-
-func shortTaskID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops/task"
 	"ecsctl/render"
 	"ecsctl/sim"
@@ -144,7 +145,7 @@ func TestE2ERunTimeoutLeavesTheTaskRunning(t *testing.T) {
 	if countMutation(sb, "ecs.StopTask") != 0 {
 		t.Errorf("the task was stopped: %v", sb.mutations())
 	}
-	for _, want := range []string{"left running", "aws ecs stop-task --cluster small --task " + shortTaskID(aws.ToString(got.TaskArn))} {
+	for _, want := range []string{"left running", "aws ecs stop-task --cluster small --task " + fmtx.ShortARN(aws.ToString(got.TaskArn))} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

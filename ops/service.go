@@ -2,7 +2,7 @@ package ops
 
 import (
 	"context"
-	"strings"
+	"ecsctl/fmtx"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -90,9 +90,4 @@ func PrimaryDeployment(s types.Service) *types.Deployment {
 }
 
 // ShortTaskDef is a task definition ARN's family:revision.
-func ShortTaskDef(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
-}
+func ShortTaskDef(arn string) string { return fmtx.ShortARN(arn) }

@@ -120,7 +120,7 @@ func CronJob(w io.Writer, j *cron.Job, now time.Time, window time.Duration) erro
 	}
 	rows := make([][]string, 0, len(j.Runs))
 	for _, r := range j.Runs {
-		task := r.TaskArn[strings.LastIndex(r.TaskArn, "/")+1:]
+		task := fmtx.ShortARN(r.TaskArn)
 		started, stopped := "-", "-"
 		if r.StartedAt != nil {
 			started = r.StartedAt.UTC().Format(time.RFC3339)

@@ -128,9 +128,9 @@ func DeploySummary(w io.Writer, res *deploy.Result) error {
 	for _, s := range res.Services {
 		rollback := ""
 		if s.Rollback != nil {
-			rollback = fmt.Sprintf("%s → %s: %s", s.Rollback.By, shortARN(s.Rollback.TaskDefinition), s.Rollback.Outcome)
+			rollback = fmt.Sprintf("%s → %s: %s", s.Rollback.By, fmtx.ShortARN(s.Rollback.TaskDefinition), s.Rollback.Outcome)
 		}
-		to := shortARN(s.NewTaskDefinition)
+		to := fmtx.ShortARN(s.NewTaskDefinition)
 		if s.Outcome == deploy.OutcomeDryRun {
 			switch {
 			case s.NewTaskDefinition == s.OldTaskDefinition:
@@ -139,7 +139,7 @@ func DeploySummary(w io.Writer, res *deploy.Result) error {
 				to = "a new revision"
 			}
 		}
-		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), shortARN(s.OldTaskDefinition), to, s.DeploymentID, seconds(s.DurationSeconds), rollback})
+		rows = append(rows, []string{s.Key(), strings.ToUpper(s.Outcome), fmtx.ShortARN(s.OldTaskDefinition), to, s.DeploymentID, seconds(s.DurationSeconds), rollback})
 	}
 	if err := Table(w, []string{"SERVICE", "OUTCOME", "FROM", "TO", "DEPLOYMENT", "TIME", "ROLLBACK"}, rows); err != nil {
 		return err
@@ -158,7 +158,7 @@ func deployDetails(w io.Writer, s *deploy.ServiceResult) {
 		fmt.Fprintf(w, "\n%s: task definition changes (secrets masked)\n%s", s.Key(), s.Diff)
 	}
 	if s.Kind == "rollback" {
-		fmt.Fprintf(w, "\n%s: rollback %s → %s\n", s.Key(), shortARN(s.OldTaskDefinition), shortARN(s.NewTaskDefinition))
+		fmt.Fprintf(w, "\n%s: rollback %s → %s\n", s.Key(), fmtx.ShortARN(s.OldTaskDefinition), fmtx.ShortARN(s.NewTaskDefinition))
 		for _, n := range s.Notes {
 			fmt.Fprintf(w, "  %s\n", n)
 		}
@@ -203,13 +203,6 @@ func deployFailure(w io.Writer, s *deploy.ServiceResult) {
 			fmt.Fprintf(w, "    %s\n", l)
 		}
 	}
-}
-
-func shortARN(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }
 
 func seconds(s float64) string {

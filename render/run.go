@@ -6,26 +6,27 @@ import (
 	"strings"
 	"time"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/task"
 )
 
 // RunStarted is the line for a one-off task ECS accepted.
 func RunStarted(w io.Writer, at time.Time, cluster, taskArn, taskDef, container, compute string) {
-	Line(w, at, cluster+"/"+shortID(taskArn), "started %s (container %s) on %s, started by %s", shortID(taskDef), container, compute, task.StartedBy)
+	Line(w, at, cluster+"/"+fmtx.ShortARN(taskArn), "started %s (container %s) on %s, started by %s", fmtx.ShortARN(taskDef), container, compute, task.StartedBy)
 }
 
 // RunProgress is one line per status a followed task reaches (it never
 // redraws: the task's own output shares the terminal).
 func RunProgress(w io.Writer, cluster string, ev ops.Event) {
-	Line(w, ev.Time, cluster+"/"+shortID(ev.Task), "%s", ciMessage(ev))
+	Line(w, ev.Time, cluster+"/"+fmtx.ShortARN(ev.Task), "%s", ciMessage(ev))
 }
 
 // RunSummary says how the task ended: each container's exit code, the
 // stop reason and how long the main container ran.
 func RunSummary(w io.Writer, r *task.Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "task %s (%s) %s", shortID(r.TaskArn), shortID(r.TaskDefinition), strings.ToLower(r.LastStatus))
+	fmt.Fprintf(&b, "task %s (%s) %s", fmtx.ShortARN(r.TaskArn), fmtx.ShortARN(r.TaskDefinition), strings.ToLower(r.LastStatus))
 	if r.StopReason != "" {
 		fmt.Fprintf(&b, ": %s", r.StopReason)
 	}
@@ -54,12 +55,4 @@ func RunSummary(w io.Writer, r *task.Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// shortID is the last part of an ARN (a task id, family:revision).
-func shortID(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"fmt"
 	"strings"
 
@@ -76,9 +77,9 @@ func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Clu
 		}
 		for _, f := range resp.Failures {
 			if aws.ToString(f.Reason) == failureMissing {
-				return out, NotFound(ctx, "cluster", lastSegment(aws.ToString(f.Arn)))
+				return out, NotFound(ctx, "cluster", fmtx.ShortARN(aws.ToString(f.Arn)))
 			}
-			return out, fmt.Errorf("describe cluster %s: %s", lastSegment(aws.ToString(f.Arn)), failureText(f))
+			return out, fmt.Errorf("describe cluster %s: %s", fmtx.ShortARN(aws.ToString(f.Arn)), failureText(f))
 		}
 		out = append(out, resp.Clusters...)
 	}
@@ -140,7 +141,7 @@ func (c *ECSReads) ActiveServices(ctx context.Context, cluster string, names []s
 		for _, f := range resp.Failures {
 			arn := aws.ToString(f.Arn)
 			failed[arn] = f
-			failed[lastSegment(arn)] = f
+			failed[fmtx.ShortARN(arn)] = f
 		}
 	}
 	out := make([]types.Service, len(names))
@@ -281,7 +282,7 @@ func taskFilter(in *ecs.ListTasksInput) string {
 		s += " service " + aws.ToString(in.ServiceName)
 	}
 	if in.ContainerInstance != nil {
-		s += " container instance " + lastSegment(aws.ToString(in.ContainerInstance))
+		s += " container instance " + fmtx.ShortARN(aws.ToString(in.ContainerInstance))
 	}
 	return s
 }
@@ -290,15 +291,6 @@ func failureText(f types.Failure) string {
 	s := aws.ToString(f.Reason)
 	if d := aws.ToString(f.Detail); d != "" {
 		s += " (" + d + ")"
-	}
-	return s
-}
-
-// lastSegment is the name at the end of an ARN ("…:service/prod/api" →
-// "api"), or s itself.
-func lastSegment(s string) string {
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		return s[i+1:]
 	}
 	return s
 }

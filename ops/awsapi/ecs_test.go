@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"ecsctl/ops/opstest"
 	"errors"
 	"fmt"
@@ -58,11 +59,11 @@ func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesIn
 	}
 	out := &ecs.DescribeServicesOutput{}
 	for _, n := range in.Services {
-		if s, ok := f.services[lastSegment(n)]; ok {
+		if s, ok := f.services[fmtx.ShortARN(n)]; ok {
 			out.Services = append(out.Services, s)
 			continue
 		}
-		out.Failures = append(out.Failures, types.Failure{Arn: aws.String(svcARN(lastSegment(n))), Reason: aws.String(failureMissing)})
+		out.Failures = append(out.Failures, types.Failure{Arn: aws.String(svcARN(fmtx.ShortARN(n))), Reason: aws.String(failureMissing)})
 	}
 	return out, nil
 }
@@ -204,7 +205,7 @@ func TestActiveServicesBatchesByTenInTheOrderAsked(t *testing.T) {
 		t.Errorf("calls %v, want 10+10+5", f.calls)
 	}
 	for i, s := range got {
-		if lastSegment(want[i]) != aws.ToString(s.ServiceName) {
+		if fmtx.ShortARN(want[i]) != aws.ToString(s.ServiceName) {
 			t.Fatalf("result %d is %s, want %s", i, aws.ToString(s.ServiceName), want[i])
 		}
 	}

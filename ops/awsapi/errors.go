@@ -6,8 +6,8 @@
 // narrow interface holds without the rest of a client's api interface (a
 // fleet change: container instance states, scale-in protection, tags) is
 // a package function over a one-call interface, as the SDK's paginators
-// take one. It imports only the SDK and ops/optname, so every ops package
-// can build on it.
+// take one. It imports only the SDK, ops/optname and fmtx, so every ops
+// package can build on it.
 package awsapi
 
 import (

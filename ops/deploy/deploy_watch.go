@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 )
@@ -173,10 +174,7 @@ func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 				}
 			}
 			for _, f := range out.Failures {
-				name := aws.ToString(f.Arn)
-				if i := strings.LastIndex(name, "/"); i >= 0 {
-					name = name[i+1:]
-				}
+				name := fmtx.ShortARN(aws.ToString(f.Arn))
 				if w := byName[name]; w != nil && !w.done {
 					d.finish(w, OutcomeFailed, fmt.Sprintf("service %s/%s disappeared while deploying (%s)", req.Cluster, name, aws.ToString(f.Reason)))
 				}
@@ -516,7 +514,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watc
 		if !ofOurs || !isFailure(t) {
 			continue
 		}
-		st := StoppedTask{TaskID: taskID(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
+		st := StoppedTask{TaskID: fmtx.ShortARN(aws.ToString(t.TaskArn)), StoppedReason: aws.ToString(t.StoppedReason), StopCode: string(t.StopCode), StoppedAt: aws.ToTime(t.StoppedAt), ExitCodes: map[string]int{}}
 		for _, c := range t.Containers {
 			if c.ExitCode != nil {
 				st.ExitCodes[aws.ToString(c.Name)] = int(*c.ExitCode)
@@ -562,13 +560,6 @@ func describeStop(st StoppedTask) string {
 		s += " (" + strings.Join(codes, ", ") + ")"
 	}
 	return s
-}
-
-func taskID(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }
 
 // followBreakerRollback switches to following the deployment the circuit

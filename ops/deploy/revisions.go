@@ -9,16 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 )
 
 // familyOf returns the family of a task definition ARN or family:revision.
 func familyOf(arn string) string {
-	s := arn
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		s = s[i+1:]
-	}
+	s := fmtx.ShortARN(arn)
 	if i := strings.LastIndex(s, ":"); i >= 0 {
 		s = s[:i]
 	}

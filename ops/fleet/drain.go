@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 	"fmt"
@@ -227,10 +228,10 @@ func (d *Drainer) startDrain(ctx context.Context, b DrainBatch, arns []string, b
 		_, err := d.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(b.Cluster), Task: t.TaskArn,
 			Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")})
 		if err != nil {
-			return nil, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(aws.ToString(t.TaskArn)), b.Cluster, err))
+			return nil, interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", fmtx.ShortARN(aws.ToString(t.TaskArn)), b.Cluster, err))
 		}
 		res.StoppedStandalone = append(res.StoppedStandalone, aws.ToString(t.TaskArn))
-		ev(ops.EventNote, "", "", "stopped standalone task %s (%s)", lastSegment(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
+		ev(ops.EventNote, "", "", "stopped standalone task %s (%s)", fmtx.ShortARN(aws.ToString(t.TaskArn)), aws.ToString(t.Group))
 	}
 	return services, nil
 }
@@ -510,7 +511,7 @@ func (d *Drainer) terminate(ctx context.Context, b DrainBatch, ids []string, ev 
 	}
 	for _, t := range tasks {
 		if strings.HasPrefix(aws.ToString(t.Group), "service:") && aws.ToString(t.LastStatus) != "STOPPED" {
-			return &PauseError{Reason: fmt.Sprintf("service task %s appeared on a drained instance", lastSegment(aws.ToString(t.TaskArn))),
+			return &PauseError{Reason: fmt.Sprintf("service task %s appeared on a drained instance", fmtx.ShortARN(aws.ToString(t.TaskArn))),
 				Advice: "nothing was terminated; re-run the same command to continue"}
 		}
 	}
@@ -614,13 +615,6 @@ func drainListTasks(ctx context.Context, api DrainECS, cluster string, arns []st
 		}
 	}
 	return reads.DescribeTasks(ctx, cluster, taskArns)
-}
-
-func lastSegment(arn string) string {
-	if i := strings.LastIndex(arn, "/"); i >= 0 {
-		return arn[i+1:]
-	}
-	return arn
 }
 
 func taskGroups(ts []types.Task) string {

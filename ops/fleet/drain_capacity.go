@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 	"fmt"
@@ -226,7 +227,7 @@ func (z *taskSizes) of(ctx context.Context, t types.Task) (cpu, mem int, err err
 	if !ok {
 		out, err := z.api.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 		if err != nil {
-			return 0, 0, fmt.Errorf("describe task definition %s (size of task %s): %w", lastSegment(arn), lastSegment(aws.ToString(t.TaskArn)), err)
+			return 0, 0, fmt.Errorf("describe task definition %s (size of task %s): %w", fmtx.ShortARN(arn), fmtx.ShortARN(aws.ToString(t.TaskArn)), err)
 		}
 		if out.TaskDefinition != nil {
 			sz[0], sz[1] = ops.TaskDefSize(out.TaskDefinition)
@@ -251,7 +252,7 @@ func listServiceNames(ctx context.Context, api serviceLister, cluster string) ([
 			return nil, fmt.Errorf("list services of cluster %s: %w", cluster, err)
 		}
 		for _, a := range out.ServiceArns {
-			names = append(names, lastSegment(a))
+			names = append(names, fmtx.ShortARN(a))
 		}
 	}
 	return names, nil

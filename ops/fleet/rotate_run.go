@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 	"errors"
@@ -611,9 +612,9 @@ func (r *Rotator) setEarlyDraining(ctx context.Context, plan *RotatePlan, e *ear
 	for _, arn := range e.stop {
 		if _, err := r.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(plan.Cluster), Task: aws.String(arn),
 			Reason: aws.String("ecsctl: instance drained for replacement (" + ops.Opt(ctx, "Standalone") + " stop)")}); err != nil {
-			return interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", lastSegment(arn), plan.Cluster, err))
+			return interrupted(ctx, fmt.Errorf("stop standalone task %s in cluster %s: %w", fmtx.ShortARN(arn), plan.Cluster, err))
 		}
-		r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", lastSegment(arn))
+		r.emit(plan.Cluster, ops.EventNote, "stopped standalone task %s", fmtx.ShortARN(arn))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 	"fmt"
@@ -170,7 +171,7 @@ func (r *logsResolver) taskDef(ctx context.Context, arn string) (*types.TaskDefi
 // through note once per task definition.
 func (r *logsResolver) streams(ctx context.Context, t types.Task, note func(ops.Event)) (*logsTask, []*logsStream, error) {
 	arn := aws.ToString(t.TaskArn)
-	lt := &logsTask{id: arn[strings.LastIndex(arn, "/")+1:], arn: arn, status: aws.ToString(t.LastStatus),
+	lt := &logsTask{id: fmtx.ShortARN(arn), arn: arn, status: aws.ToString(t.LastStatus),
 		reason: aws.ToString(t.StoppedReason), taskDef: ops.ShortTaskDef(aws.ToString(t.TaskDefinitionArn))}
 	lt.createdAt = taskStartBound(t)
 	lt.stoppedAt = aws.ToTime(t.StoppedAt)
@@ -280,7 +281,7 @@ func describeLogsTasks(ctx context.Context, e ECS, cluster string, ids []string,
 		tasks = append(tasks, out.Tasks...)
 		for _, f := range out.Failures {
 			a := aws.ToString(f.Arn)
-			missing = append(missing, a[strings.LastIndex(a, "/")+1:])
+			missing = append(missing, fmtx.ShortARN(a))
 		}
 	}
 	return tasks, missing, nil

@@ -696,7 +696,7 @@ func (t *Tailer) relistService(ctx context.Context) ([]string, error) {
 	}
 	running := map[string]bool{}
 	for _, a := range arns {
-		id := a[strings.LastIndex(a, "/")+1:]
+		id := fmtx.ShortARN(a)
 		running[id] = true
 		if t.tasks[id] == nil {
 			fresh = append(fresh, id)
@@ -713,7 +713,7 @@ func (t *Tailer) relistService(ctx context.Context) ([]string, error) {
 	}
 	listed := map[string]bool{}
 	for _, a := range stopped {
-		id := a[strings.LastIndex(a, "/")+1:]
+		id := fmtx.ShortARN(a)
 		listed[id] = true
 		if t.tasks[id] == nil && !t.gone[id] && !running[id] {
 			fresh = append(fresh, id)
@@ -733,7 +733,7 @@ func (t *Tailer) relistService(ctx context.Context) ([]string, error) {
 func (t *Tailer) applyRelisted(ctx context.Context, tasks []types.Task) error {
 	for _, task := range tasks {
 		arn := aws.ToString(task.TaskArn)
-		id := arn[strings.LastIndex(arn, "/")+1:]
+		id := fmtx.ShortARN(arn)
 		lt := t.tasks[id]
 		if lt == nil {
 			if task.StoppedAt != nil && t.since > 0 && task.StoppedAt.UnixMilli() < t.since {
@@ -799,7 +799,7 @@ func (t *Tailer) stoppedInRange(ctx context.Context, running []types.Task, arns 
 	var ids []string
 	for _, a := range arns {
 		if !have[a] {
-			ids = append(ids, a[strings.LastIndex(a, "/")+1:])
+			ids = append(ids, fmtx.ShortARN(a))
 		}
 	}
 	if len(ids) == 0 {
@@ -816,7 +816,7 @@ func (t *Tailer) stoppedInRange(ctx context.Context, running []types.Task, arns 
 		if task.StoppedAt == nil || task.StoppedAt.UnixMilli() >= t.since { // stopping, or stopped in the range
 			out = append(out, task)
 		} else {
-			t.gone[arn[strings.LastIndex(arn, "/")+1:]] = true
+			t.gone[fmtx.ShortARN(arn)] = true
 		}
 	}
 	return out, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"ecsctl/fmtx"
 	"ecsctl/ops"
 	"ecsctl/ops/awsapi"
 	"ecsctl/ops/logs"
@@ -23,7 +24,7 @@ func Start(ctx context.Context, api ECS, in *ecs.RunTaskInput) (types.Task, erro
 	cluster := aws.ToString(in.Cluster)
 	out, err := api.RunTask(ctx, in)
 	if err != nil {
-		return types.Task{}, fmt.Errorf("run task %s in %s: %w", shortRef(aws.ToString(in.TaskDefinition)), cluster, err)
+		return types.Task{}, fmt.Errorf("run task %s in %s: %w", fmtx.ShortARN(aws.ToString(in.TaskDefinition)), cluster, err)
 	}
 	if len(out.Tasks) == 0 {
 		why := "ECS started no task and gave no reason"
@@ -34,16 +35,9 @@ func Start(ctx context.Context, api ECS, in *ecs.RunTaskInput) (types.Task, erro
 				why += " (" + d + ")"
 			}
 		}
-		return types.Task{}, fmt.Errorf("%w: run task %s in %s: not started: %s", ops.ErrFailed, shortRef(aws.ToString(in.TaskDefinition)), cluster, why)
+		return types.Task{}, fmt.Errorf("%w: run task %s in %s: not started: %s", ops.ErrFailed, fmtx.ShortARN(aws.ToString(in.TaskDefinition)), cluster, why)
 	}
 	return out.Tasks[0], nil
-}
-
-func shortRef(ref string) string {
-	if i := strings.LastIndex(ref, "/"); i >= 0 {
-		return ref[i+1:]
-	}
-	return ref
 }
 
 // ContainerResult is one container's outcome.
@@ -221,10 +215,10 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			continue
 		case err != nil:
 			endTail()
-			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: %w", cluster, shortRef(arn), err)
+			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: %w", cluster, fmtx.ShortARN(arn), err)
 		case len(out.Tasks) == 0:
 			endTail()
-			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: ECS no longer knows the task (stopped tasks are kept about an hour)", cluster, shortRef(arn))
+			return ResultOf(cluster, container, cur), fmt.Errorf("describe task %s/%s: ECS no longer knows the task (stopped tasks are kept about an hour)", cluster, fmtx.ShortARN(arn))
 		}
 		cur = out.Tasks[0]
 		f.step(&last, cur)
@@ -238,7 +232,7 @@ func (f *Follower) Follow(ctx context.Context, cluster, container string, task t
 			f.tailEnded(arn, err)
 		case <-ctx.Done():
 			endTail()
-			return res, fmt.Errorf("%w: task %s stopped; its last log lines were not all read", ops.ErrInterrupted, shortRef(arn))
+			return res, fmt.Errorf("%w: task %s stopped; its last log lines were not all read", ops.ErrInterrupted, fmtx.ShortARN(arn))
 		case <-deadline:
 			endTail()
 			f.logsCut(arn, ops.Opt(ctx, "Timeout")+" passed")
@@ -258,7 +252,7 @@ const logsGrace = 2 * time.Minute
 
 func (f *Follower) logsCut(arn, why string) {
 	if f.Notice != nil {
-		f.Notice(ops.Event{Kind: ops.EventSkipped, Task: shortRef(arn), Message: "the task's last log lines may be missing: " + why})
+		f.Notice(ops.Event{Kind: ops.EventSkipped, Task: fmtx.ShortARN(arn), Message: "the task's last log lines may be missing: " + why})
 	}
 }
 
@@ -295,13 +289,13 @@ func (f *Follower) tailEnded(arn string, err error) {
 		// which container it skipped and why.
 		return
 	}
-	f.Notice(ops.Event{Kind: ops.EventSkipped, Task: shortRef(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
+	f.Notice(ops.Event{Kind: ops.EventSkipped, Task: fmtx.ShortARN(arn), Message: "the task's logs are not shown: " + strings.Join(strings.Fields(err.Error()), " ")})
 }
 
 // Stop asks ECS to stop the task.
 func Stop(ctx context.Context, api ECS, cluster, arn, reason string) error {
 	if _, err := api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String(reason)}); err != nil {
-		return fmt.Errorf("stop task %s/%s: %w", cluster, shortRef(arn), err)
+		return fmt.Errorf("stop task %s/%s: %w", cluster, fmtx.ShortARN(arn), err)
 	}
 	return nil
 }
