@@ -70,8 +70,8 @@ func (a *app) afterVerdict(c *cli.Context, cl *clients, res *deploy.Result) erro
 	}
 	update := c.Bool("update-schedules")
 	var firstErr error
+	r := &cron.Reader{Scheduler: cl.Scheduler, Events: cl.Events, ECS: cl.ECS, CW: cl.CW, Clock: cl.overviewClock(), FailureWindow: time.Hour, Memo: true}
 	for _, s := range res.Services {
-		r := &cron.Reader{Scheduler: cl.Scheduler, Events: cl.Events, ECS: cl.ECS, CW: cl.CW, Clock: cl.overviewClock(), FailureWindow: time.Hour}
 		if s.Outcome == deploy.OutcomeDryRun {
 			if update {
 				if err := wouldMoveSchedules(c.Context, r, cl, s); err != nil && firstErr == nil {

@@ -122,6 +122,34 @@ func TestE2EDeployDryRunListsTheSchedulesItWouldMove(t *testing.T) {
 	}
 }
 
+// A deploy of several services reads the cluster's schedules and rules
+// once, not once per service, before it exits (they were read again for
+// every service, holding a 20-service deploy's exit for seconds).
+func TestE2EDeployOfTwoServicesReadsTheSchedulesOnce(t *testing.T) {
+	parallel(t)
+	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")
+	sb.waitSteady("small", "api")
+	sb.waitSteady("small", "web")
+	sb.sim.ResetRequests()
+	code, stdout, stderr := run(t, deployArgs("--service", "api", "--service", "web", "--tag", sim.DemoNextTag)...)
+	if code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	counts := sb.sim.RequestCounts()
+	if got := counts["scheduler.ListSchedules"]; got != 1 {
+		t.Errorf("ListSchedules called %d times for a deploy of two services, want 1 (counts %v)", got, counts)
+	}
+	if got := counts["events.ListRuleNamesByTarget"]; got > 1 {
+		t.Errorf("ListRuleNamesByTarget called %d times, want at most 1", got)
+	}
+	res := decodeResult(t, stdout)
+	for _, s := range res.Services {
+		if s.Service == "api" && !strings.Contains(strings.Join(s.Notes, "\n"), "api-warm stays on api:3") {
+			t.Errorf("api's notes lack the schedule left behind: %q", s.Notes)
+		}
+	}
+}
+
 func TestE2EDeployNotesSchedulesLeftBehindAndPruningKeepsThem(t *testing.T) {
 	parallel(t)
 	sb := startSandboxWorld(t, deploySchedulesWorld(t), "")

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,6 +75,15 @@ type Reader struct {
 	// FailureWindow is how far back failed invocations are counted
 	// (default 7 days).
 	FailureWindow time.Duration
+	// Memo keeps a cluster's schedules and rules between calls: a deploy of
+	// many services checks each service's family against the same jobs,
+	// which would otherwise be listed and read again for every service
+	// (ListSchedules, GetSchedule per schedule, the rules and their
+	// targets) while the command holds its exit. A move forgets them.
+	Memo bool
+
+	memoMu sync.Mutex
+	memo   map[string][]*Job
 }
 
 // Kinds of job.
@@ -189,6 +199,34 @@ func (r *Reader) List(ctx context.Context, cluster string) ([]*Job, error) {
 
 // jobs lists the cluster's jobs with their family and revision only.
 func (r *Reader) jobs(ctx context.Context, cluster string) ([]*Job, error) {
+	if !r.Memo {
+		return r.readJobs(ctx, cluster)
+	}
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
+	if jobs, ok := r.memo[cluster]; ok {
+		return jobs, nil
+	}
+	jobs, err := r.readJobs(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if r.memo == nil {
+		r.memo = map[string][]*Job{}
+	}
+	r.memo[cluster] = jobs
+	return jobs, nil
+}
+
+// forget drops what Memo keeps of a cluster (its jobs changed).
+func (r *Reader) forget(cluster string) {
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
+	delete(r.memo, cluster)
+}
+
+// readJobs lists and reads the cluster's schedules and rules.
+func (r *Reader) readJobs(ctx context.Context, cluster string) ([]*Job, error) {
 	arn, err := r.clusterArn(ctx, cluster)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,9 @@ func FollowRevision(ctx context.Context, r *Reader, sched SchedulerAPI, rules Ru
 	if err != nil {
 		return nil, err
 	}
+	if !dryRun {
+		defer r.forget(cluster) // what it moves is read again next time
+	}
 	fam, rev := familyRevision(newTD)
 	var moves []Move
 	for _, j := range jobs {
