@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"ecsctl/ops/awsapi"
 	"fmt"
 	"strconv"
 	"strings"
@@ -157,6 +158,10 @@ func drainBegan(s types.Service, ours *types.Deployment) time.Time {
 // STOPPING), plus old deployments' tasks still running, and how many of
 // them are still DEACTIVATING. runningCount leaves DEACTIVATING tasks out
 // (ECS-SEMANTICS §4), so the deployment counts alone would say 0.
+// drainListPages bounds the stopping tasks the drain phase reads per poll
+// (100 a page).
+const drainListPages = 3
+
 func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, s types.Service) (int, int) {
 	n := 0
 	for _, dep := range s.Deployments {
@@ -164,17 +169,21 @@ func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, 
 			n += int(dep.RunningCount)
 		}
 	}
-	list, err := d.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped})
-	if err != nil || len(list.TaskArns) == 0 {
+	// Tasks told to stop stay listed (desired STOPPED) for about an hour
+	// after they stopped, so a large service lists many: the phase reads
+	// at most drainListPages pages of them each poll (it only words the
+	// wait; the verdict never depends on it).
+	reads := awsapi.NewECS(d.ECS)
+	arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, drainListPages)
+	if err != nil || len(arns) == 0 {
 		return n, n // old running tasks only: their drain is still ahead
 	}
-	arns := list.TaskArns[:min(100, len(list.TaskArns))]
-	out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(req.Cluster), Tasks: arns})
+	tasks, err := reads.DescribeTasks(ctx, req.Cluster, arns)
 	if err != nil {
 		return n, n
 	}
 	dereg := n
-	for _, t := range out.Tasks {
+	for _, t := range tasks {
 		if aws.ToString(t.LastStatus) == "STOPPED" || aws.ToString(t.StartedBy) == w.depID {
 			continue
 		}
