@@ -60,11 +60,19 @@ func (r *Rotator) checkFleet(ctx context.Context, g astypes.AutoScalingGroup, cl
 			f.refuse("auto scaling group %s has %s suspended: resume it (aws autoscaling resume-processes --auto-scaling-group-name %s --scaling-processes %s)", name, n, name, n)
 		}
 	}
-	refr, err := r.ASG.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(name)})
-	if err != nil {
-		return nil, fmt.Errorf("describe instance refreshes of %s: %w", name, err)
+	// The group's refreshes of the last six weeks, a page at a time
+	// (DescribeInstanceRefreshes, Auto Scaling API Reference: MaxRecords
+	// default 50, NextToken): one in progress may be on any page.
+	var refreshes []astypes.InstanceRefresh
+	p := autoscaling.NewDescribeInstanceRefreshesPaginator(r.ASG, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String(name)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe instance refreshes of %s: %w", name, err)
+		}
+		refreshes = append(refreshes, page.InstanceRefreshes...)
 	}
-	for _, ir := range refr.InstanceRefreshes {
+	for _, ir := range refreshes {
 		switch ir.Status {
 		case astypes.InstanceRefreshStatusPending, astypes.InstanceRefreshStatusInProgress, astypes.InstanceRefreshStatusCancelling:
 			f.refuse("instance refresh %s of %s is %s: cancel it or wait for it", aws.ToString(ir.InstanceRefreshId), name, ir.Status)
