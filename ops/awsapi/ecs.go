@@ -61,6 +61,22 @@ type ECSReads struct{ api ecsReadAPI }
 // NewECSReads wraps a client that holds only ecsReadAPI.
 func NewECSReads(api ecsReadAPI) *ECSReads { return &ECSReads{api: api} }
 
+// One-call interfaces, as the SDK's paginators take one (ecs.ListTasksAPIClient
+// and the like): a feature whose narrow interface holds only the calls it
+// makes reads through the package functions over them, and the ECS and
+// ECSReads methods are built on the same functions.
+type (
+	ClustersAPI interface {
+		DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	}
+	ServicesAPI interface {
+		DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	}
+	TasksAPI interface {
+		DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	}
+)
+
 // failureMissing is the reason ECS gives in failures[] for a resource it
 // does not know ("API failure reasons", ECS developer guide).
 const failureMissing = "MISSING"
@@ -69,9 +85,15 @@ const failureMissing = "MISSING"
 // order. A cluster ECS reports MISSING is a *NotFoundError naming it; a
 // failure for another reason names the reason.
 func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Cluster, error) {
+	return DescribeClusters(ctx, c.api, names)
+}
+
+// DescribeClusters is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func DescribeClusters(ctx context.Context, api ClustersAPI, names []string) ([]types.Cluster, error) {
 	var out []types.Cluster
 	for _, batch := range chunks(names, ClustersPerCall) {
-		resp, err := c.api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: batch})
+		resp, err := api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: batch})
 		if err != nil {
 			return out, fmt.Errorf("describe clusters: %w", err)
 		}
@@ -91,9 +113,15 @@ func (c *ECS) DescribeClusters(ctx context.Context, names []string) ([]types.Clu
 // left out: scans over ListServices race with deletions. On an error the
 // services of the calls that succeeded come back with it.
 func (c *ECSReads) DescribeServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
+	return DescribeServices(ctx, c.api, cluster, names)
+}
+
+// DescribeServices is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func DescribeServices(ctx context.Context, api ServicesAPI, cluster string, names []string) ([]types.Service, error) {
 	var out []types.Service
 	for _, batch := range chunks(names, ServicesPerCall) {
-		resp, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
+		resp, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if err != nil {
 			return out, fmt.Errorf("describe services %s: %w", cluster, err)
 		}
@@ -107,8 +135,14 @@ func (c *ECSReads) DescribeServices(ctx context.Context, cluster string, names [
 // reacts per batch (backs off on one, evaluates the others). fn returns
 // false to stop.
 func (c *ECSReads) EachServiceBatch(ctx context.Context, cluster string, names []string, fn func(batch []string, out *ecs.DescribeServicesOutput, err error) bool) {
+	EachServiceBatch(ctx, c.api, cluster, names, fn)
+}
+
+// EachServiceBatch is the method of the same name over a client that holds
+// only the one call.
+func EachServiceBatch(ctx context.Context, api ServicesAPI, cluster string, names []string, fn func(batch []string, out *ecs.DescribeServicesOutput, err error) bool) {
 	for _, batch := range chunks(names, ServicesPerCall) {
-		out, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
+		out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if !fn(batch, out, err) {
 			return
 		}
@@ -124,10 +158,16 @@ func (c *ECSReads) EachServiceBatch(ctx context.Context, cluster string, names [
 // (ClusterNotFoundException). A failure for another reason names it.
 // Names may be service names or ARNs.
 func (c *ECSReads) ActiveServices(ctx context.Context, cluster string, names []string) ([]types.Service, error) {
+	return ActiveServices(ctx, c.api, cluster, names)
+}
+
+// ActiveServices is the method of the same name over a client that holds
+// only the one call.
+func ActiveServices(ctx context.Context, api ServicesAPI, cluster string, names []string) ([]types.Service, error) {
 	found := map[string]types.Service{}
 	failed := map[string]types.Failure{}
 	for _, batch := range chunks(names, ServicesPerCall) {
-		resp, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
+		resp, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if err != nil {
 			if ErrorCode(err) == "ClusterNotFoundException" {
 				return nil, NotFound(ctx, "cluster", cluster)
@@ -163,9 +203,15 @@ func (c *ECSReads) ActiveServices(ctx context.Context, cluster string, names []s
 // knows (MISSING: stopped tasks stay visible for about an hour) is left
 // out. On an error the tasks of the calls that succeeded come back with it.
 func (c *ECSReads) DescribeTasks(ctx context.Context, cluster string, arns []string) ([]types.Task, error) {
+	return DescribeTasks(ctx, c.api, cluster, arns)
+}
+
+// DescribeTasks is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func DescribeTasks(ctx context.Context, api TasksAPI, cluster string, arns []string) ([]types.Task, error) {
 	var out []types.Task
 	for _, batch := range chunks(arns, TasksPerCall) {
-		resp, err := c.api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
+		resp, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: batch})
 		if err != nil {
 			return out, fmt.Errorf("describe tasks %s: %w", cluster, err)
 		}
@@ -195,8 +241,14 @@ func (c *ECSReads) DescribeContainerInstances(ctx context.Context, cluster strin
 
 // ListClusters lists every cluster ARN, every page.
 func (c *ECS) ListClusters(ctx context.Context) ([]string, error) {
+	return ListClusters(ctx, c.api)
+}
+
+// ListClusters is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func ListClusters(ctx context.Context, api ecs.ListClustersAPIClient) ([]string, error) {
 	var out []string
-	p := ecs.NewListClustersPaginator(c.api, &ecs.ListClustersInput{})
+	p := ecs.NewListClustersPaginator(api, &ecs.ListClustersInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -209,8 +261,14 @@ func (c *ECS) ListClusters(ctx context.Context) ([]string, error) {
 
 // ListServices lists every service ARN of cluster, every page.
 func (c *ECS) ListServices(ctx context.Context, cluster string) ([]string, error) {
+	return ListServices(ctx, c.api, cluster)
+}
+
+// ListServices is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func ListServices(ctx context.Context, api ecs.ListServicesAPIClient, cluster string) ([]string, error) {
 	var out []string
-	p := ecs.NewListServicesPaginator(c.api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+	p := ecs.NewListServicesPaginator(api, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -225,8 +283,14 @@ func (c *ECS) ListServices(ctx context.Context, cluster string) ([]string, error
 // maxPages (0: every page; stopped tasks of a churning service can fill
 // many). On an error the ARNs of the pages read come back with it.
 func (c *ECSReads) ListTasks(ctx context.Context, in *ecs.ListTasksInput, maxPages int) ([]string, error) {
+	return ListTasks(ctx, c.api, in, maxPages)
+}
+
+// ListTasks is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func ListTasks(ctx context.Context, api ecs.ListTasksAPIClient, in *ecs.ListTasksInput, maxPages int) ([]string, error) {
 	var out []string
-	p := ecs.NewListTasksPaginator(c.api, in)
+	p := ecs.NewListTasksPaginator(api, in)
 	for pages := 0; p.HasMorePages() && (maxPages <= 0 || pages < maxPages); pages++ {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -240,8 +304,14 @@ func (c *ECSReads) ListTasks(ctx context.Context, in *ecs.ListTasksInput, maxPag
 // ListTaskDefinitions lists the task definition ARNs in answers to in,
 // every page.
 func (c *ECS) ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput) ([]string, error) {
+	return ListTaskDefinitions(ctx, c.api, in)
+}
+
+// ListTaskDefinitions is the method of the same name over a client that holds
+// only the one call (the one-call interfaces above).
+func ListTaskDefinitions(ctx context.Context, api ecs.ListTaskDefinitionsAPIClient, in *ecs.ListTaskDefinitionsInput) ([]string, error) {
 	var out []string
-	p := ecs.NewListTaskDefinitionsPaginator(c.api, in)
+	p := ecs.NewListTaskDefinitionsPaginator(api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -52,12 +52,6 @@ type ECSAPI interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, opts ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, opts ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
-	// The rest of what ops/awsapi's ECS client (batching and paging written
-	// once) is built over; cron does not call them.
-	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, opts ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
-	ListClusters(ctx context.Context, in *ecs.ListClustersInput, opts ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
-	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, opts ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
-	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, opts ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
 // MetricsAPI reads the AWS/Scheduler and AWS/Events metrics.
@@ -446,12 +440,11 @@ type svcRev struct {
 // serviceRevisions maps a family to the newest revision a service of the
 // cluster runs.
 func (r *Reader) serviceRevisions(ctx context.Context, cluster string) (map[string]svcRev, error) {
-	api := awsapi.NewECS(r.ECS)
-	arns, err := api.ListServices(ctx, cluster)
+	arns, err := awsapi.ListServices(ctx, r.ECS, cluster)
 	if err != nil {
 		return nil, err
 	}
-	svcs, err := api.DescribeServices(ctx, cluster, arns)
+	svcs, err := awsapi.DescribeServices(ctx, r.ECS, cluster, arns)
 	if err != nil {
 		return nil, err
 	}
@@ -494,17 +487,16 @@ func (r *Reader) familyTasks(ctx context.Context, cluster string, families map[s
 		names = append(names, f)
 	}
 	sort.Strings(names)
-	api := awsapi.NewECS(r.ECS)
 	for _, fam := range names {
 		var arns []string
 		for _, st := range []string{"RUNNING", "STOPPED"} {
-			got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(fam), DesiredStatus: ecsDesired(st)}, 0)
+			got, err := awsapi.ListTasks(ctx, r.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(fam), DesiredStatus: ecsDesired(st)}, 0)
 			if err != nil {
 				return nil, err
 			}
 			arns = append(arns, got...)
 		}
-		tasks, err := api.DescribeTasks(ctx, cluster, arns)
+		tasks, err := awsapi.DescribeTasks(ctx, r.ECS, cluster, arns)
 		if err != nil {
 			return nil, fmt.Errorf("tasks of family %s: %w", fam, err)
 		}

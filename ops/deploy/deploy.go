@@ -33,10 +33,6 @@ type ECS interface {
 	DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
 	ListClusters(ctx context.Context, in *ecs.ListClustersInput, optFns ...func(*ecs.Options)) (*ecs.ListClustersOutput, error)
 	ListServices(ctx context.Context, in *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
-	// The reads go through awsapi.ECS, whose client needs these as well.
-	DescribeClusters(ctx context.Context, in *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
-	DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
-	ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
 }
 
 // ECR is the part of the ECR API a deploy uses to check image tags.
@@ -442,7 +438,7 @@ func validateImages(ctx context.Context, images map[string]string, allowMutable 
 // describeServices fetches the services to act on, by name and by ARN; a
 // missing or inactive one is a NotFoundError (awsapi.ECS.ActiveServices).
 func describeServices(ctx context.Context, api ECS, cluster string, names []string) (map[string]types.Service, error) {
-	list, err := awsapi.NewECS(api).ActiveServices(ctx, cluster, names)
+	list, err := awsapi.ActiveServices(ctx, api, cluster, names)
 	if err != nil {
 		return nil, err
 	}

@@ -173,12 +173,11 @@ func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, 
 	// after they stopped, so a large service lists many: the phase reads
 	// at most drainListPages pages of them each poll (it only words the
 	// wait; the verdict never depends on it).
-	reads := awsapi.NewECS(d.ECS)
-	arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, drainListPages)
+	arns, err := awsapi.ListTasks(ctx, d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, drainListPages)
 	if err != nil || len(arns) == 0 {
 		return n, n // old running tasks only: their drain is still ahead
 	}
-	tasks, err := reads.DescribeTasks(ctx, req.Cluster, arns)
+	tasks, err := awsapi.DescribeTasks(ctx, d.ECS, req.Cluster, arns)
 	if err != nil {
 		return n, n
 	}

@@ -140,7 +140,7 @@ func (d *Deployer) follow(ctx context.Context, req Request, watches []*watch) {
 			names[i] = w.res.Service
 			byName[w.res.Service] = w
 		}
-		awsapi.NewECS(d.ECS).EachServiceBatch(ctx, req.Cluster, names, func(names []string, out *ecs.DescribeServicesOutput, err error) bool {
+		awsapi.EachServiceBatch(ctx, d.ECS, req.Cluster, names, func(names []string, out *ecs.DescribeServicesOutput, err error) bool {
 			batch := make([]*watch, len(names))
 			for j, n := range names {
 				batch[j] = byName[n]
@@ -368,12 +368,11 @@ func (d *Deployer) completeAndHealthy(ctx context.Context, req Request, w *watch
 			checked = true
 		}
 	}
-	reads := awsapi.NewECS(d.ECS)
-	arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning}, 0)
+	arns, err := awsapi.ListTasks(ctx, d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusRunning}, 0)
 	if err != nil {
 		return false, ""
 	}
-	tasks, err := reads.DescribeTasks(ctx, req.Cluster, arns)
+	tasks, err := awsapi.DescribeTasks(ctx, d.ECS, req.Cluster, arns)
 	if err != nil {
 		return false, ""
 	}
@@ -490,8 +489,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watc
 	// not turn one poll into dozens of calls.
 	var fresh []string
 	w.stopping = 0
-	reads := awsapi.NewECS(d.ECS)
-	list, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	list, err := awsapi.ListTasks(ctx, d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
 	if err != nil {
 		return // best effort; the next round tries again
 	}
@@ -502,7 +500,7 @@ func (d *Deployer) collectStoppedTasks(ctx context.Context, req Request, w *watc
 	}
 	// On an error the tasks described so far still count; the next round
 	// describes the rest again.
-	tasks, _ := reads.DescribeTasks(ctx, req.Cluster, fresh)
+	tasks, _ := awsapi.DescribeTasks(ctx, d.ECS, req.Cluster, fresh)
 	for _, t := range tasks {
 		if t.LastStatus == nil || aws.ToString(t.LastStatus) != "STOPPED" {
 			w.stopping++

@@ -26,7 +26,7 @@ func familyOf(arn string) string {
 // familyRevisions lists the ACTIVE revisions of exactly this family, newest
 // first (ListTaskDefinitions' familyPrefix also matches longer families).
 func familyRevisions(ctx context.Context, api ECS, family string) ([]string, error) {
-	arns, err := awsapi.NewECS(api).ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
+	arns, err := awsapi.ListTaskDefinitions(ctx, api, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc})
 	if err != nil {
 		return nil, err
 	}
@@ -42,19 +42,18 @@ func familyRevisions(ctx context.Context, api ECS, family string) ([]string, err
 // taskDefinitionsInUse collects every task definition a service (any of its
 // deployments) or a task in any cluster of the account uses, for family.
 func taskDefinitionsInUse(ctx context.Context, api ECS, family string) (map[string]bool, error) {
-	reads := awsapi.NewECS(api)
 	inUse := map[string]bool{}
-	clusters, err := reads.ListClusters(ctx)
+	clusters, err := awsapi.ListClusters(ctx, api)
 	if err != nil {
 		return nil, err
 	}
 	for _, cluster := range clusters {
-		arns, err := reads.ListServices(ctx, cluster)
+		arns, err := awsapi.ListServices(ctx, api, cluster)
 		if err != nil {
 			return nil, err
 		}
 		// A service deleted since the list is left out: it uses nothing.
-		services, err := reads.DescribeServices(ctx, cluster, arns)
+		services, err := awsapi.DescribeServices(ctx, api, cluster, arns)
 		if err != nil {
 			return nil, err
 		}
@@ -65,11 +64,11 @@ func taskDefinitionsInUse(ctx context.Context, api ECS, family string) (map[stri
 			}
 		}
 		for _, status := range []types.DesiredStatus{types.DesiredStatusRunning, types.DesiredStatusPending} {
-			arns, err := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family), DesiredStatus: status}, 0)
+			arns, err := awsapi.ListTasks(ctx, api, &ecs.ListTasksInput{Cluster: aws.String(cluster), Family: aws.String(family), DesiredStatus: status}, 0)
 			if err != nil {
 				return nil, err
 			}
-			tasks, err := reads.DescribeTasks(ctx, cluster, arns)
+			tasks, err := awsapi.DescribeTasks(ctx, api, cluster, arns)
 			if err != nil {
 				return nil, err
 			}

@@ -126,9 +126,8 @@ func (d *Deployer) failedRevisions(ctx context.Context, cluster string, svc type
 		}
 	}
 	// Best effort: on an error, what was read before it still counts.
-	reads := awsapi.NewECS(d.ECS)
-	arns, _ := reads.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
-	tasks, _ := reads.DescribeTasks(ctx, cluster, arns)
+	arns, _ := awsapi.ListTasks(ctx, d.ECS, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: svc.ServiceName, DesiredStatus: types.DesiredStatusStopped}, maxStoppedTaskPages)
+	tasks, _ := awsapi.DescribeTasks(ctx, d.ECS, cluster, arns)
 	for _, t := range tasks {
 		if isFailure(t) {
 			failed[aws.ToString(t.TaskDefinitionArn)] = true

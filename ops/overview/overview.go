@@ -37,9 +37,6 @@ type ECS interface {
 	ListTasks(ctx context.Context, in *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
-	// ListTaskDefinitions is not read here: awsapi.ECS's client needs it
-	// (the SDK client has it).
-	ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, optFns ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error)
 }
 
 // EC2 reads instance launch times and launch template AMIs.
@@ -211,11 +208,11 @@ type ClusterSummary struct {
 func (o *Reader) Clusters(ctx context.Context, names []string) ([]ClusterSummary, error) {
 	if len(names) == 0 {
 		var err error
-		if names, err = awsapi.NewECS(o.ECS).ListClusters(ctx); err != nil {
+		if names, err = awsapi.ListClusters(ctx, o.ECS); err != nil {
 			return nil, err
 		}
 	}
-	clusters, err := awsapi.NewECS(o.ECS).DescribeClusters(ctx, names)
+	clusters, err := awsapi.DescribeClusters(ctx, o.ECS, names)
 	if err != nil {
 		return nil, err
 	}
