@@ -27,23 +27,23 @@ func awsCLI(t *testing.T) string {
 	return ""
 }
 
-// TestAWSCLIAgainstTheSmallWorld drives a sandbox holding the small world
-// with the AWS CLI — a second, independent client of the wire protocols —
-// and checks what it reads: clusters, services, Auto Scaling groups,
-// instances, log events, an SSM parameter and ECR images.
-func TestAWSCLIAgainstTheSmallWorld(t *testing.T) {
-	aws := awsCLI(t)
-	w, _ := BuiltinWorld("small")
-	s := New(Options{Seed: 3, Speed: 60, PageSize: 2})
+// awsCLISandbox serves the built-in world name (seed 3, two items a page,
+// so the CLI follows NextToken) at speed, and returns the sandbox and a
+// runner of the AWS CLI against it that decodes the JSON answer.
+func awsCLISandbox(t *testing.T, name string, speed float64) (*Sim, func(args ...string) map[string]any) {
+	t.Helper()
+	cli := awsCLI(t)
+	w, _ := BuiltinWorld(name)
+	s := New(Options{Seed: 3, Speed: speed, PageSize: 2})
 	if err := s.LoadWorld(w); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(NewServer(s, DefaultRegistry))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	home := t.TempDir()
-	run := func(args ...string) map[string]any {
+	return s, func(args ...string) map[string]any {
 		t.Helper()
-		cmd := exec.Command(aws, append(args, "--endpoint-url", srv.URL, "--region", "us-east-1", "--output", "json", "--no-cli-pager")...)
+		cmd := exec.Command(cli, append(args, "--endpoint-url", srv.URL, "--region", "us-east-1", "--output", "json", "--no-cli-pager")...)
 		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=AKIDSANDBOX", "AWS_SECRET_ACCESS_KEY=sandbox", "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true"}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -55,6 +55,14 @@ func TestAWSCLIAgainstTheSmallWorld(t *testing.T) {
 		}
 		return m
 	}
+}
+
+// TestAWSCLIAgainstTheSmallWorld drives a sandbox holding the small world
+// with the AWS CLI — a second, independent client of the wire protocols —
+// and checks what it reads: clusters, services, Auto Scaling groups,
+// instances, log events, an SSM parameter and ECR images.
+func TestAWSCLIAgainstTheSmallWorld(t *testing.T) {
+	s, run := awsCLISandbox(t, "small", 60)
 	list := func(m map[string]any, key string) []any {
 		v, _ := m[key].([]any)
 		return v

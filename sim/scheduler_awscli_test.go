@@ -1,10 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
-	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -13,29 +9,7 @@ import (
 // with the AWS CLI, an independent client of Scheduler's restJson1 and
 // EventBridge's awsJson1_1.
 func TestAWSCLIReadsSchedulesAndRules(t *testing.T) {
-	cli := awsCLI(t)
-	w, _ := BuiltinWorld("demo")
-	s := New(Options{Seed: 3, Speed: 1, PageSize: 2})
-	if err := s.LoadWorld(w); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(NewServer(s, DefaultRegistry))
-	defer srv.Close()
-	home := t.TempDir()
-	run := func(args ...string) map[string]any {
-		t.Helper()
-		cmd := exec.Command(cli, append(args, "--endpoint-url", srv.URL, "--region", "us-east-1", "--output", "json", "--no-cli-pager")...)
-		cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=AKIDSANDBOX", "AWS_SECRET_ACCESS_KEY=sandbox", "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true"}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(out, &m); err != nil {
-			t.Fatalf("aws %s: not JSON: %s", strings.Join(args, " "), out)
-		}
-		return m
-	}
+	_, run := awsCLISandbox(t, "demo", 1)
 	// The CLI follows NextToken itself (page size 2, three schedules).
 	list, _ := run("scheduler", "list-schedules")["Schedules"].([]any)
 	if len(list) != 3 {
