@@ -106,15 +106,12 @@ func (f *fakeProviders) DescribeCapacityProviders(_ context.Context, in *ecs.Des
 			found = append(found, n)
 		}
 	}
-	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
-	end := min(start+f.pageSize, len(found))
 	out := &ecs.DescribeCapacityProvidersOutput{}
-	for _, n := range found[start:end] {
+	page, next := fakePage(found, in.NextToken, f.pageSize)
+	for _, n := range page {
 		out.CapacityProviders = append(out.CapacityProviders, types.CapacityProvider{Name: aws.String(n)})
 	}
-	if end < len(found) {
-		out.NextToken = aws.String(strconv.Itoa(end))
-	}
+	out.NextToken = next
 	return out, nil
 }
 

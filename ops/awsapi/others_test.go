@@ -38,15 +38,12 @@ func (f *fakeEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstances
 	if len(missing) > 0 {
 		return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound", Message: "The instance IDs '" + strings.Join(missing, ", ") + "' do not exist"}
 	}
-	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
-	end := min(start+f.pageSize, len(in.InstanceIds))
 	out := &ec2.DescribeInstancesOutput{}
-	for _, id := range in.InstanceIds[start:end] {
+	page, next := fakePage(in.InstanceIds, in.NextToken, f.pageSize)
+	for _, id := range page {
 		out.Reservations = append(out.Reservations, ec2types.Reservation{Instances: []ec2types.Instance{{InstanceId: aws.String(id)}}})
 	}
-	if end < len(in.InstanceIds) {
-		out.NextToken = aws.String(strconv.Itoa(end))
-	}
+	out.NextToken = next
 	return out, nil
 }
 
@@ -90,15 +87,12 @@ func (f *fakeASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.D
 			match = append(match, g)
 		}
 	}
-	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
-	end := min(start+f.pageSize, len(match))
 	out := &autoscaling.DescribeAutoScalingGroupsOutput{}
-	for _, g := range match[start:end] {
+	page, next := fakePage(match, in.NextToken, f.pageSize)
+	for _, g := range page {
 		out.AutoScalingGroups = append(out.AutoScalingGroups, astypes.AutoScalingGroup{AutoScalingGroupName: aws.String(g)})
 	}
-	if end < len(match) {
-		out.NextToken = aws.String(strconv.Itoa(end))
-	}
+	out.NextToken = next
 	return out, nil
 }
 
@@ -183,4 +177,15 @@ func TestMessage(t *testing.T) {
 			t.Errorf("Message(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+// fakePage is one page of items for a fake List or Describe call: the
+// token is the offset of the page, next is nil on the last page.
+func fakePage[T any](items []T, token *string, size int) (page []T, next *string) {
+	start, _ := strconv.Atoi(aws.ToString(token))
+	end := min(start+size, len(items))
+	if end < len(items) {
+		next = aws.String(strconv.Itoa(end))
+	}
+	return items[start:end], next
 }
