@@ -169,8 +169,10 @@ func (d *Deployer) drainingOldTasks(ctx context.Context, req Request, w *watch, 
 			n += int(dep.RunningCount)
 		}
 	}
-	// Tasks told to stop stay listed (desired STOPPED) for about an hour
-	// after they stopped, so a large service lists many: the phase reads
+	// Tasks told to stop stay listed (desired STOPPED) after they stopped
+	// ("stopped tasks appear in the returned results for at least one
+	// hour": DescribeTasks, ECS API Reference), so a large service lists
+	// many: the phase reads
 	// at most drainListPages pages of them each poll (it only words the
 	// wait; the verdict never depends on it).
 	arns, err := awsapi.ListTasks(ctx, d.ECS, &ecs.ListTasksInput{Cluster: aws.String(req.Cluster), ServiceName: aws.String(w.res.Service), DesiredStatus: types.DesiredStatusStopped}, drainListPages)

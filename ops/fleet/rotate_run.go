@@ -662,8 +662,9 @@ func (r *Rotator) recheckWith(ctx context.Context, dc *drainCluster, st *rotateS
 // confirmedFleetChanges is fleetChanges over dc, confirmed by a fresh read
 // of the cluster when it finds any, and that read. A listing that pages
 // while instances come and go can miss one (ListContainerInstances pages
-// a changing list: the sandbox's offset tokens skip an instance when one
-// before it left between two pages, and AWS documents no guarantee), and
+// a changing list; its nextToken is "an opaque identifier" and the ECS API
+// Reference promises nothing about a list that changes between pages; the
+// sandbox's offset tokens skip an instance when one before it left), and
 // a planned instance missed that way would pause a healthy rotation or
 // drop out of its batch. A change that is real is there on the second
 // read too.
