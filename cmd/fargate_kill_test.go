@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -32,6 +33,13 @@ func killFargateDeployCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			edgeFargateOnly(w)
+			// New Fargate tasks take 5 minutes of account time to start
+			// (the default 20 s is 33 ms of wall time at the test speed):
+			// the kill point, two deployments with the new one primary,
+			// then lasts long enough for a poll to see it on a loaded
+			// machine, where the whole rollout used to fall between two
+			// polls and the kill never fired.
+			w.Timings = &sim.Timings{TaskStart: sim.Duration(5 * time.Minute)}
 			sb := startSandboxWorld(t, w, "")
 			gate := killServe(t, sb)
 			before := sb.waitSteady(sim.EdgeCluster, tc.service)
